@@ -21,6 +21,7 @@ _LIBS = {
     "sqlite3": (["sqlite3"], []),
     "icu": (["icu-uc", "icu-i18n"], []),
     "httplib": ([], []),
+    "json": ([], []),  # nlohmann-json3-dev, header only
     "pthread": ([], ["-lpthread"]),
 }
 
