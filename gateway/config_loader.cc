@@ -51,7 +51,8 @@ class Validator {
              const std::string& name, int index, const std::string& message) {
     std::string where = file_;
     const FieldDescriptor* field = msg.GetDescriptor()->FindFieldByName(name);
-    if (tree != nullptr && field != nullptr) {
+    // ParseInfoTree aborts when the index does not fit the field's label; check first.
+    if (tree != nullptr && field != nullptr && field->is_repeated() == (index >= 0)) {
       const auto location = tree->GetLocation(field, index);
       if (location.line >= 0) where = absl::StrCat(file_, ":", location.line + 1, ":", location.column + 1);
     }
@@ -64,7 +65,8 @@ class Validator {
                                                  const std::string& name, int index) {
     if (tree == nullptr) return nullptr;
     const FieldDescriptor* field = msg.GetDescriptor()->FindFieldByName(name);
-    return field == nullptr ? nullptr : tree->GetTreeForNested(field, index);
+    if (field == nullptr || field->is_repeated() != (index >= 0)) return nullptr;
+    return tree->GetTreeForNested(field, index);
   }
 
  private:
