@@ -28,13 +28,23 @@ grpc::Status AdminService::ReloadPolicies(grpc::ServerContext* context, const v1
                                           v1::ReloadPoliciesResponse*) {
   return Unbuilt(*context, "ReloadPolicies");
 }
-grpc::Status AdminService::QueryAudit(grpc::ServerContext* context, const v1::QueryAuditRequest*,
-                                      v1::QueryAuditResponse*) {
-  return Unbuilt(*context, "QueryAudit");
+grpc::Status AdminService::QueryAudit(grpc::ServerContext* context, const v1::QueryAuditRequest* request,
+                                      v1::QueryAuditResponse* response) {
+  const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto result = state_->audit->Query(*request);
+  if (result.ok()) *response = *std::move(result);
+  return ToGrpcStatus(result.status());
 }
-grpc::Status AdminService::GetAuditRecord(grpc::ServerContext* context, const v1::GetAuditRecordRequest*,
-                                          v1::AuditRecord*) {
-  return Unbuilt(*context, "GetAuditRecord");
+
+grpc::Status AdminService::GetAuditRecord(grpc::ServerContext* context, const v1::GetAuditRecordRequest* request,
+                                          v1::AuditRecord* response) {
+  const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (request->request_id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("request_id must be set"));
+  auto result = state_->audit->Get(request->request_id());
+  if (result.ok()) *response = *std::move(result);
+  return ToGrpcStatus(result.status());
 }
 
 }  // namespace warden::gateway

@@ -44,7 +44,15 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   server->state_ = std::make_unique<ServerState>();
   ServerState& state = *server->state_;
   state.config = std::move(config);
-  state.authenticator = std::make_unique<Authenticator>(state.config.config);
+  const v1::ServerConfig& loaded = state.config.config;
+  for (const auto& app : loaded.apps()) state.apps[app.id()] = &app;
+  state.authenticator = std::make_unique<Authenticator>(loaded);
+  state.metrics = std::make_unique<Metrics>();
+  state.limiter = std::make_unique<Limiter>(loaded);
+  ASSIGN_OR_RETURN(state.audit, AuditStore::Open(loaded.audit().path()));
+  if (!loaded.metrics_listen().empty()) {
+    ASSIGN_OR_RETURN(server->metrics_http_, MetricsHttpServer::Start(loaded.metrics_listen(), state.metrics.get()));
+  }
 
   server->warden_service_ = std::make_unique<WardenService>(&state);
   server->admin_service_ = std::make_unique<AdminService>(&state);

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/admin_service.h"
+#include "gateway/metrics_http.h"
 #include "gateway/server_state.h"
 #include "gateway/warden_service.h"
 
@@ -39,6 +40,7 @@ class WardenServer {
   WardenServer() = default;
 
   std::unique_ptr<ServerState> state_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<WardenService> warden_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -87,13 +87,6 @@ def check_generate():
     assert chunks and chunks[-1].HasField("summary"), chunks
 
 
-def check_unimplemented_generate():
-    stub = warden_pb2_grpc.WardenStub(channel)
-    request = warden_pb2.GenerateRequest(messages=[warden_pb2.Message(role=warden_pb2.USER, content="hi")])
-    expect_code(lambda: stub.Generate(request, metadata=auth(APP_KEY), timeout=10),
-                grpc.StatusCode.UNIMPLEMENTED, "Generate before it is built")
-
-
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 
 for name in sys.argv[3:]:
