@@ -196,6 +196,10 @@ absl::Status RunModel(Call& call, GenerationInput input) {
   bool stopped = false;
   bool first = true;
   for (;;) {
+    if (!stopped && call.control.cancelled()) {
+      stopped = true;
+      queue.Cancel();
+    }
     auto event = queue.Pop(absl::Milliseconds(20));
     if (event.has_value()) {
       if (first) {
@@ -213,10 +217,6 @@ absl::Status RunModel(Call& call, GenerationInput input) {
       if (!event.has_value()) break;
       if (!stopped && !handler.Handle(*event)) stopped = true;
       continue;
-    }
-    if (!stopped && call.control.cancelled()) {
-      stopped = true;
-      queue.Cancel();
     }
   }
   call.deps.metrics->Observe("warden_holdback_wait_seconds", {}, absl::ToDoubleSeconds(queue.paused()));
