@@ -1,8 +1,11 @@
 #include "model/tokenizer/tokenizer.h"
 
+#include <sys/stat.h>
+
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "model/tokenizer/bpe.h"
 #include "model/tokenizer/pretokenizer.h"
@@ -45,6 +48,15 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromCheckpointDir(
   auto tiktoken = LoadTiktoken(absl::StrCat(dir, "/o200k_base.tiktoken"));
   if (!absl::IsNotFound(tiktoken.status())) return tiktoken;
   return LoadTiktoken(DefaultVocabPath());
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromPath(const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    return LoadFromCheckpointDir(path);
+  }
+  if (absl::EndsWith(path, ".json")) return LoadHuggingFace(path);
+  return LoadTiktoken(path);
 }
 
 std::string Tokenizer::DefaultVocabPath() {

@@ -51,6 +51,9 @@ class Tokenizer {
   // default vocabulary (DefaultVocabPath()).
   static absl::StatusOr<std::unique_ptr<Tokenizer>> LoadFromCheckpointDir(
       const std::string& dir);
+  // A directory is loaded with LoadFromCheckpointDir, a `*.json` file with LoadHuggingFace,
+  // anything else with LoadTiktoken.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> LoadFromPath(const std::string& path);
   // Path of the shipped vocabulary relative to the runfiles root (the working directory of
   // `bazel run`/`bazel test` targets that depend on //model/tokenizer:default_vocab).
   static std::string DefaultVocabPath();
