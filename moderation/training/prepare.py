@@ -450,7 +450,8 @@ def src_authored(authored_dir):
                 for c in r.get("categories", []) + r.get("unknown", []):
                     if c not in ALL:
                         sys.exit(f"{name}:{n}: unknown category {c!r}")
-                yield row(r["text"], r.get("categories", []), r.get("unknown", []))
+                yield (row(r["text"], r.get("categories", []), r.get("unknown", [])),
+                       "authored/" + name[:-len(".jsonl")])
 
 
 SOURCES = [
@@ -484,7 +485,7 @@ def main():
         rows += [(r, name) for r in fn(a.datasets)]
     for fn in MULTI_SOURCES:
         rows += list(fn(a.datasets))
-    rows += [(r, "authored") for r in src_authored(a.authored)]
+    rows += list(src_authored(a.authored))
 
     seen = set()
     out = {"train": [], "heldout": []}
