@@ -57,8 +57,12 @@ void SmallMerge(std::string_view piece, const Vocabulary& vocab, std::vector<uin
 class HeapMerger {
  public:
   HeapMerger(std::string_view piece, const Vocabulary& vocab)
-      : piece_(piece), vocab_(vocab), n_(static_cast<uint32_t>(piece.size())),
-        next_(n_), prev_(n_), pair_rank_(n_, kNone) {}
+      : piece_(piece),
+        vocab_(vocab),
+        n_(static_cast<uint32_t>(piece.size())),
+        next_(n_),
+        prev_(n_),
+        pair_rank_(n_, kNone) {}
 
   void Run(std::vector<uint32_t>* out) {
     std::vector<uint64_t> initial;

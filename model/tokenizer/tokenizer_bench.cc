@@ -110,8 +110,8 @@ bool ResetPeakRss() {
 }
 
 // Encodes `text` repeatedly on `threads` threads for at least min_seconds; MB/s overall.
-double Throughput(const Tokenizer& tok, const std::string& text, int threads,
-                  double min_seconds, size_t* num_tokens) {
+double Throughput(const Tokenizer& tok, const std::string& text, int threads, double min_seconds,
+                  size_t* num_tokens) {
   *num_tokens = tok.EncodeOrdinary(text).size();  // warm-up
   std::atomic<long> passes{0};
   const auto start = Clock::now();
