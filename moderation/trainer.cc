@@ -56,6 +56,25 @@ std::array<float, C> PositiveWeights(const std::vector<const Example*>& rows, fl
   return out;
 }
 
+// Log-odds of the weighted base rate of each category: the bias a model without features
+// would learn. Starting there keeps common n-grams from having to absorb the prior, which
+// otherwise makes texts with few features score high on rare categories.
+std::array<float, C> PriorLogOdds(const std::vector<const Example*>& rows,
+                                  const std::array<float, C>& pos_weight) {
+  std::array<double, C> pos{}, neg{};
+  for (const Example* e : rows) {
+    for (int c = 0; c < C; ++c) {
+      if (e->labels[c] == Label::kPositive) pos[c] += pos_weight[c];
+      if (e->labels[c] == Label::kNegative) neg[c] += 1;
+    }
+  }
+  std::array<float, C> out{};
+  for (int c = 0; c < C; ++c) {
+    out[c] = static_cast<float>(std::log((pos[c] + 0.5) / (neg[c] + 0.5)));
+  }
+  return out;
+}
+
 // One AdaGrad step on one example; returns its summed log loss over known labels.
 double Step(const std::vector<uint32_t>& features, const Example& e,
             const std::array<float, C>& pos_weight, float lr, Parameters& p) {
@@ -158,6 +177,7 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
   p.w.assign(buckets * C, 0.0f);
   p.g.assign(buckets * C, 0.0f);
   const std::array<float, C> pos_weight = PositiveWeights(train, options.max_positive_weight);
+  p.bias = PriorLogOdds(train, pos_weight);
   std::vector<size_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(options.seed);

@@ -252,6 +252,13 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
 
 ScanResult CompiledPolicies::BuildResult(std::string_view text,
                                          const std::vector<Finding>& findings) {
+  ScanResult result = Summarize(findings);
+  AppendRedacted(text, 0, static_cast<uint32_t>(text.size()), MergeRedactions(findings),
+                 &result.redacted_text);
+  return result;
+}
+
+ScanResult CompiledPolicies::Summarize(const std::vector<Finding>& findings) {
   ScanResult result;
   for (const Finding& f : findings) {
     v1::RuleMatch match;
@@ -270,8 +277,6 @@ ScanResult CompiledPolicies::BuildResult(std::string_view text,
     }
     result.action = std::max(result.action, f.rule->action);
   }
-  AppendRedacted(text, 0, static_cast<uint32_t>(text.size()), MergeRedactions(findings),
-                 &result.redacted_text);
   return result;
 }
 

@@ -95,6 +95,8 @@ class CompiledPolicies {
                                        v1::Direction direction) const;
   // Builds the result of `text` from its findings (sorted as FindAll returns them).
   static ScanResult BuildResult(std::string_view text, const std::vector<Finding>& findings);
+  // BuildResult without the redacted text: matches, action and block message only.
+  static ScanResult Summarize(const std::vector<Finding>& findings);
 
   // OK when every id names a loaded set (for validating an app's configuration).
   absl::Status CheckSetIds(absl::Span<const std::string> policy_set_ids) const;

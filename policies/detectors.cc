@@ -94,13 +94,17 @@ size_t ValidateEntropy(std::string_view s, const DetectorParams& params) {
 
 constexpr DetectorSpec kDetectors[] = {
     {v1::EMAIL, "EMAIL",
-     "(?:^|[^A-Za-z0-9._%+\\-])([A-Za-z0-9._%+\\-]{1,64}@(?:[A-Za-z0-9\\-]{1,63}\\.){1,4}"
+     // Not after ':' or '/', where it is the password and host of a URL, except "mailto:".
+     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]{1,64}@(?:[A-Za-z0-9\\-]{1,63}\\.){1,4}"
      "[A-Za-z]{2,24})(?:[^A-Za-z0-9\\-]|$)",
      nullptr},
+    // A phone number does not continue a run of digit groups (a card, an IBAN): before a
+    // separator there must be no digit.
     {v1::PHONE, "PHONE",
-     DIGIT_BOUNDED("\\+[1-9]\\d{0,2}[ .\\-]?(?:\\(?\\d{1,4}\\)?[ .\\-]?){1,4}\\d{2,4}"
-                   "|\\(?\\d{3}\\)?[ .\\-]\\d{3}[ .\\-]\\d{4}"
-                   "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4}"),
+     "(?:^|[^0-9A-Za-z .\\-]|[^0-9 \\-][ .\\-])("
+     "\\+[1-9]\\d{0,2}[ .\\-]?(?:\\(?\\d{1,4}\\)?[ .\\-]?){1,4}\\d{2,4}"
+     "|\\(?\\d{3}\\)?[ .\\-]\\d{3}[ .\\-]\\d{4}"
+     "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})(?:[^0-9A-Za-z]|$)",
      ValidatePhone},
     {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard},
     {v1::IBAN, "IBAN", DIGIT_BOUNDED("[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"),
@@ -139,7 +143,7 @@ constexpr DetectorSpec kDetectors[] = {
      "(?:[^A-Za-z0-9_\\-]|$)",
      ValidateMixedKey},
     {v1::JWT, "JWT",
-     "(?:^|[^A-Za-z0-9_\\-])(eyJ[A-Za-z0-9_\\-]{5,600}\\.eyJ[A-Za-z0-9_\\-]{5,2000}\\."
+     "(?:^|[^A-Za-z0-9_\\-])(eyJ[A-Za-z0-9_\\-]{5,600}\\.eyJ[A-Za-z0-9_\\-]{5,1000}\\."
      "[A-Za-z0-9_\\-]{0,600})(?:[^A-Za-z0-9_\\-]|$)",
      ValidateJwt},
     {v1::PRIVATE_KEY, "PRIVATE_KEY", "-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----",

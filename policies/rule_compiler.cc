@@ -333,9 +333,9 @@ class SetCompiler {
   void AddInjection(int i, const v1::Rule& rule) {
     const v1::InjectionHeuristics& config = rule.injection();
     const uint32_t min_chars = config.min_base64_chars() == 0 ? 24 : config.min_base64_chars();
-    if (min_chars < 16 || min_chars > 1024) {
+    if (min_chars < 16 || min_chars > 1000) {
       Fail(RulePath(i, {{"injection", -1}, {"min_base64_chars", -1}}),
-           absl::StrCat("min_base64_chars ", min_chars, " out of range [16, 1024]"));
+           absl::StrCat("min_base64_chars ", min_chars, " out of range [16, 1000]"));
       return;
     }
     std::vector<std::string> bodies;
@@ -382,7 +382,7 @@ class SetCompiler {
     };
     const std::string pattern =
         absl::StrCat("(?:^|[^A-Za-z0-9+/=_\\-])([A-Za-z0-9+/_\\-]{", min_chars,
-                     ",1024}={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
+                     ",1000}={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
     Add(i, ViewKind::kLiteral, pattern, std::move(validate), "ENCODED_INJECTION",
         Bound(rule, pattern), false);
   }

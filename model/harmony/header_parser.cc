@@ -31,9 +31,7 @@ std::string TrimUnicode(std::string_view s) {
   return std::string(s.substr(begin, end - begin));
 }
 
-bool IsAsciiSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
-}
+bool IsAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
 
 std::vector<std::string> SplitAsciiWhitespace(std::string_view s) {
   std::vector<std::string> parts;
@@ -136,9 +134,9 @@ absl::StatusOr<ParsedHeader> ParseHeader(std::string_view header_text,
     parts.pop_back();
   }
   if (!parts.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "harmony header: unexpected tokens remaining in message header: ",
-        absl::StrJoin(parts, " ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("harmony header: unexpected tokens remaining in message header: ",
+                     absl::StrJoin(parts, " ")));
   }
   return header;
 }

@@ -66,11 +66,11 @@ using Content = std::variant<std::string, SystemContent, DeveloperContent>;
 
 struct Message {
   Role role = Role::kUser;
-  std::optional<std::string> name;       // author name; required for Role::kTool
-  std::optional<std::string> recipient;  // e.g. "functions.get_weather"
-  std::optional<std::string> channel;    // e.g. "analysis", "final"
+  std::optional<std::string> name;          // author name; required for Role::kTool
+  std::optional<std::string> recipient;     // e.g. "functions.get_weather"
+  std::optional<std::string> channel;       // e.g. "analysis", "final"
   std::optional<std::string> content_type;  // e.g. "<|constrain|>json", "code"
-  std::vector<Content> content;          // usually exactly one part
+  std::vector<Content> content;             // usually exactly one part
 
   static Message Text(Role role, std::string text);
   static Message System(SystemContent content);

@@ -71,8 +71,8 @@ absl::StatusOr<std::string> SystemContentText(const SystemContent& system,
   if (system.current_date) header.push_back("Current date: " + *system.current_date);
   if (!header.empty()) sections.push_back(absl::StrJoin(header, "\n"));
   if (system.reasoning_effort) {
-    sections.push_back(absl::StrCat("Reasoning: ", std::string(ReasoningEffortName(
-                                                       *system.reasoning_effort))));
+    sections.push_back(
+        absl::StrCat("Reasoning: ", std::string(ReasoningEffortName(*system.reasoning_effort))));
   }
   if (!system.tools.empty()) {
     absl::StatusOr<std::string> tools = RenderToolsSection(system.tools);
@@ -80,8 +80,8 @@ absl::StatusOr<std::string> SystemContentText(const SystemContent& system,
     sections.push_back(*std::move(tools));
   }
   if (system.channel_config && !system.channel_config->valid_channels.empty()) {
-    std::string line = absl::StrCat("# Valid channels: ",
-                                    absl::StrJoin(system.channel_config->valid_channels, ", "), ".");
+    std::string line = absl::StrCat(
+        "# Valid channels: ", absl::StrJoin(system.channel_config->valid_channels, ", "), ".");
     if (system.channel_config->channel_required) {
       line += " Channel must be included for every message.";
     }
@@ -111,8 +111,8 @@ absl::StatusOr<std::unique_ptr<Renderer>> Renderer::Create(const Tokenizer* toke
   if (tokenizer == nullptr) return absl::InvalidArgumentError("renderer: null tokenizer");
   FormattingTokens t;
   const std::pair<uint32_t*, const char*> wanted[] = {
-      {&t.start, "<|start|>"},     {&t.message, "<|message|>"}, {&t.end, "<|end|>"},
-      {&t.call, "<|call|>"},       {&t.return_, "<|return|>"},  {&t.channel, "<|channel|>"},
+      {&t.start, "<|start|>"},        {&t.message, "<|message|>"}, {&t.end, "<|end|>"},
+      {&t.call, "<|call|>"},          {&t.return_, "<|return|>"},  {&t.channel, "<|channel|>"},
       {&t.constrain, "<|constrain|>"}};
   for (const auto& [id, text] : wanted) {
     absl::StatusOr<uint32_t> found = tokenizer->SpecialTokenId(text);

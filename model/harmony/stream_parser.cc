@@ -25,8 +25,8 @@ absl::StatusOr<std::unique_ptr<StreamParser>> StreamParser::Create(const Tokeniz
       new StreamParser(tokenizer, options, ids[0], ids[1], {ids[2], ids[3], ids[4]}));
 }
 
-StreamParser::StreamParser(const Tokenizer* tokenizer, const ParserOptions& options,
-                           uint32_t start, uint32_t message, std::vector<uint32_t> stops)
+StreamParser::StreamParser(const Tokenizer* tokenizer, const ParserOptions& options, uint32_t start,
+                           uint32_t message, std::vector<uint32_t> stops)
     : tokenizer_(tokenizer),
       strict_(options.strict),
       start_id_(start),
@@ -58,9 +58,12 @@ absl::Status StreamParser::Process(uint32_t id) {
         absl::StrCat("harmony parser: token id ", id, " is outside the vocabulary")));
   }
   switch (state_) {
-    case State::kExpectStart: return ProcessInExpectStart(id);
-    case State::kHeader: return ProcessInHeader(id);
-    case State::kContent: return ProcessInContent(id);
+    case State::kExpectStart:
+      return ProcessInExpectStart(id);
+    case State::kHeader:
+      return ProcessInHeader(id);
+    case State::kContent:
+      return ProcessInContent(id);
   }
   return absl::OkStatus();
 }
@@ -106,9 +109,12 @@ absl::Status StreamParser::FinishHeader() {
   }
   absl::StatusOr<ParsedHeader> header = ParseHeader(header_bytes_, next_role_);
   if (!header.ok()) return Fail(header.status());
-  current_ = ParsedMessage{header->role,    std::move(header->name),
-                           std::move(header->recipient), std::move(header->channel),
-                           std::move(header->content_type), ""};
+  current_ = ParsedMessage{header->role,
+                           std::move(header->name),
+                           std::move(header->recipient),
+                           std::move(header->channel),
+                           std::move(header->content_type),
+                           ""};
   next_role_.reset();
   decoder_.Reset();
   state_ = State::kContent;

@@ -63,9 +63,9 @@ std::string OneOfType(const Json& variants, const std::string& indent) {
     if (const std::string* d = StringMember(variant, "description")) comments.push_back(*d);
     if (const Json* def = Member(variant, "default")) {
       // Unlike properties, an enum's string default is printed as JSON here (quoted).
-      comments.push_back(absl::StrCat(
-          "default: ", def->is_string() && !IsEnum(variant) ? DefaultText(variant, *def)
-                                                            : CompactJson(*def)));
+      comments.push_back(absl::StrCat("default: ", def->is_string() && !IsEnum(variant)
+                                                       ? DefaultText(variant, *def)
+                                                       : CompactJson(*def)));
     }
     out += Comments(comments);
   }
@@ -205,11 +205,11 @@ absl::StatusOr<std::string> NamespaceBlock(const ToolNamespace& ns) {
       }
       const Json params = Json::parse(*tool.parameters_json, nullptr, /*allow_exceptions=*/false);
       if (params.is_discarded()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tool ", ns.name, ".", tool.name, ": parameters are not valid JSON"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("tool ", ns.name, ".", tool.name, ": parameters are not valid JSON"));
       }
-      items.push_back(
-          absl::StrCat("type ", tool.name, " = (_: ", SchemaToTypeScript(params, ""), ") => any;\n"));
+      items.push_back(absl::StrCat("type ", tool.name, " = (_: ", SchemaToTypeScript(params, ""),
+                                   ") => any;\n"));
     }
     items.push_back(absl::StrCat("} // namespace ", ns.name));
   }

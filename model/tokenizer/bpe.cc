@@ -3,7 +3,6 @@
 #include <array>
 #include <functional>
 #include <queue>
-#include <tuple>
 
 namespace warden::model {
 namespace {
@@ -51,25 +50,39 @@ void SmallMerge(std::string_view piece, const Vocabulary& vocab, std::vector<uin
   AppendPartRanks(piece, vocab, starts.data(), num_parts, out);
 }
 
-// Linked list of parts keyed by start byte; heap entries are (rank, start, version) and
-// are stale when the pair at `start` changed since they were pushed.
+// Linked list of parts keyed by start byte, with a lazy min-heap of pairs. A heap entry
+// packs (rank << 32 | start), so ties in rank pop the leftmost pair first. An entry is stale
+// when the pair now starting at `start` has another rank: ranks identify byte strings, and
+// a pair's start is fixed, so equal rank means the very same pair.
 class HeapMerger {
  public:
   HeapMerger(std::string_view piece, const Vocabulary& vocab)
-      : piece_(piece), vocab_(vocab), n_(static_cast<uint32_t>(piece.size())),
-        next_(n_), prev_(n_), version_(n_, 0) {}
+      : piece_(piece),
+        vocab_(vocab),
+        n_(static_cast<uint32_t>(piece.size())),
+        next_(n_),
+        prev_(n_),
+        pair_rank_(n_, kNone) {}
 
   void Run(std::vector<uint32_t>* out) {
+    std::vector<uint64_t> initial;
+    initial.reserve(n_);
     for (uint32_t i = 0; i < n_; ++i) {
       next_[i] = i + 1;
       prev_[i] = i == 0 ? kNone : i - 1;
     }
-    for (uint32_t i = 0; i + 1 < n_; ++i) Push(i);
+    for (uint32_t i = 0; i + 1 < n_; ++i) {
+      pair_rank_[i] = vocab_.Rank(piece_.substr(i, 2));
+      if (pair_rank_[i] != kNone) initial.push_back(Key(pair_rank_[i], i));
+    }
+    heap_ = Heap(std::greater<uint64_t>(), std::move(initial));
     while (!heap_.empty()) {
-      const auto [rank, start, version] = heap_.top();
+      const uint64_t key = heap_.top();
       heap_.pop();
-      if (version != version_[start] || next_[start] == kDead) continue;
-      (void)rank;
+      const uint32_t start = static_cast<uint32_t>(key & 0xFFFFFFFFu);
+      if (next_[start] == kDead || pair_rank_[start] != static_cast<uint32_t>(key >> 32)) {
+        continue;
+      }
       Merge(start);
     }
     for (uint32_t i = 0; i < n_; i = next_[i]) {
@@ -80,15 +93,21 @@ class HeapMerger {
 
  private:
   static constexpr uint32_t kDead = 0xFFFFFFFEu;
-  using Entry = std::tuple<uint32_t, uint32_t, uint32_t>;  // rank, start, version
+  using Heap = std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>>;
 
-  // Pushes the pair starting at part `start` if it has a right neighbour and is a token.
-  void Push(uint32_t start) {
+  static uint64_t Key(uint32_t rank, uint32_t start) {
+    return (static_cast<uint64_t>(rank) << 32) | start;
+  }
+
+  // Recomputes the rank of the pair starting at part `start` and queues it if it is a token.
+  void Update(uint32_t start) {
     const uint32_t mid = next_[start];
-    if (mid >= n_) return;
-    const uint32_t end = next_[mid];
-    const uint32_t rank = vocab_.Rank(piece_.substr(start, end - start));
-    if (rank != kNone) heap_.emplace(rank, start, version_[start]);
+    if (mid >= n_) {
+      pair_rank_[start] = kNone;
+      return;
+    }
+    pair_rank_[start] = vocab_.Rank(piece_.substr(start, next_[mid] - start));
+    if (pair_rank_[start] != kNone) heap_.push(Key(pair_rank_[start], start));
   }
 
   void Merge(uint32_t start) {
@@ -97,13 +116,8 @@ class HeapMerger {
     next_[start] = after;
     if (after < n_) prev_[after] = start;
     next_[right] = kDead;
-    ++version_[start];
-    Push(start);
-    const uint32_t before = prev_[start];
-    if (before != kNone) {
-      ++version_[before];
-      Push(before);
-    }
+    Update(start);
+    if (prev_[start] != kNone) Update(prev_[start]);
   }
 
   std::string_view piece_;
@@ -111,8 +125,8 @@ class HeapMerger {
   uint32_t n_;
   std::vector<uint32_t> next_;
   std::vector<uint32_t> prev_;
-  std::vector<uint32_t> version_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+  std::vector<uint32_t> pair_rank_;
+  Heap heap_;
 };
 
 }  // namespace

@@ -69,8 +69,7 @@ Utf8Char DecodeCharAt(std::string_view text, size_t pos) {
     if (pos + 2 >= n || !IsContinuation(s[pos + 1]) || !IsContinuation(s[pos + 2])) {
       return invalid;
     }
-    const uint32_t cp =
-        ((b0 & 0x0Fu) << 12) | ((s[pos + 1] & 0x3Fu) << 6) | (s[pos + 2] & 0x3Fu);
+    const uint32_t cp = ((b0 & 0x0Fu) << 12) | ((s[pos + 1] & 0x3Fu) << 6) | (s[pos + 2] & 0x3Fu);
     if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return invalid;
     return {cp, 3, BmpTable()[cp]};
   }

@@ -16,14 +16,14 @@ namespace warden::model {
 
 // Disjoint classes. Every code point belongs to exactly one.
 enum class CharClass : uint8_t {
-  kUpper = 0,   // Lu, Lt
-  kLower,       // Ll
-  kLetterOther, // Lm, Lo (count as both upper-ish and lower-ish)
-  kMark,        // Mn, Mc, Me (upper-ish, lower-ish, and not a letter)
-  kNumber,      // Nd, Nl, No
-  kNewline,     // CR, LF
-  kSpace,       // White_Space other than CR and LF (incl. U+0085, U+00A0, U+3000, ...)
-  kOther,       // everything else (punctuation, symbols, emoji, controls, format, ...)
+  kUpper = 0,    // Lu, Lt
+  kLower,        // Ll
+  kLetterOther,  // Lm, Lo (count as both upper-ish and lower-ish)
+  kMark,         // Mn, Mc, Me (upper-ish, lower-ish, and not a letter)
+  kNumber,       // Nd, Nl, No
+  kNewline,      // CR, LF
+  kSpace,        // White_Space other than CR and LF (incl. U+0085, U+00A0, U+3000, ...)
+  kOther,        // everything else (punctuation, symbols, emoji, controls, format, ...)
 };
 
 // Bit masks over CharClass for the sets the pattern uses.
@@ -47,8 +47,8 @@ CharClass ClassifyCodePoint(uint32_t cp);
 
 // One character of a UTF-8 string.
 struct Utf8Char {
-  uint32_t cp;       // code point; an undecodable byte is reported as its byte value + 0x110000
-  uint8_t length;    // bytes consumed, 1..4 (an invalid byte counts as a 1-byte character)
+  uint32_t cp;     // code point; an undecodable byte is reported as its byte value + 0x110000
+  uint8_t length;  // bytes consumed, 1..4 (an invalid byte counts as a 1-byte character)
   CharClass cls;
 };
 

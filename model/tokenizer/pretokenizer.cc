@@ -120,9 +120,9 @@ size_t MatchWhitespace(std::string_view t, size_t i) {
     if (c.cls == CharClass::kNewline) last_newline_end = pos;
   }
   if (last_newline_end != kNoMatch) return last_newline_end;  // \s*[\r\n]+
-  if (pos == t.size()) return pos;                             // \s+(?!\S) at the end
-  if (num_chars > 1) return last_char_start;                   // \s+(?!\S), backed off
-  return pos;                                                  // \s+
+  if (pos == t.size()) return pos;                            // \s+(?!\S) at the end
+  if (num_chars > 1) return last_char_start;                  // \s+(?!\S), backed off
+  return pos;                                                 // \s+
 }
 
 }  // namespace

@@ -59,9 +59,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromPath(const std::st
   return LoadTiktoken(path);
 }
 
-std::string Tokenizer::DefaultVocabPath() {
-  return "model/tokenizer/data/o200k_base.tiktoken";
-}
+std::string Tokenizer::DefaultVocabPath() { return "model/tokenizer/data/o200k_base.tiktoken"; }
 
 Tokenizer::Tokenizer(std::unique_ptr<const Vocabulary> vocab) : vocab_(std::move(vocab)) {}
 
@@ -91,8 +89,8 @@ absl::StatusOr<std::vector<uint32_t>> Tokenizer::EncodeWithSpecials(
     std::string_view text, const AllowedSpecials& allowed) const {
   for (const std::string& t : allowed.texts()) {
     if (vocab_->SpecialId(t) == Vocabulary::kNotFound) {
-      return absl::InvalidArgumentError(absl::StrCat("allowed special `", t,
-                                                     "` is not a special token"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("allowed special `", t, "` is not a special token"));
     }
   }
   // Every special token has the form `<|...|>` without `|>` inside, so the only candidate

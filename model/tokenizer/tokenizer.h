@@ -49,8 +49,7 @@ class Tokenizer {
       const std::string& tokenizer_json_path);
   // `dir/tokenizer.json` if present, else `dir/o200k_base.tiktoken`, else the shipped
   // default vocabulary (DefaultVocabPath()).
-  static absl::StatusOr<std::unique_ptr<Tokenizer>> LoadFromCheckpointDir(
-      const std::string& dir);
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> LoadFromCheckpointDir(const std::string& dir);
   // A directory is loaded with LoadFromCheckpointDir, a `*.json` file with LoadHuggingFace,
   // anything else with LoadTiktoken.
   static absl::StatusOr<std::unique_ptr<Tokenizer>> LoadFromPath(const std::string& path);

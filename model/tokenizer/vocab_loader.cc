@@ -105,15 +105,16 @@ absl::StatusOr<std::map<uint32_t, std::string>> ReadAddedTokens(const Json& root
   const auto it = root.find("added_tokens");
   if (it == root.end() || it->is_null()) return added;
   if (!it->is_array()) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": added_tokens is not an array"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(source), ": added_tokens is not an array"));
   }
   for (const Json& t : *it) {
     const auto id = t.find("id");
     const auto content = t.find("content");
     if (!t.is_object() || id == t.end() || !id->is_number_unsigned() || content == t.end() ||
         !content->is_string() || id->get<uint64_t>() >= (1u << 24)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(std::string(source), ": added_tokens entry needs an id below 2^24 and a string content"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          std::string(source), ": added_tokens entry needs an id below 2^24 and a string content"));
     }
     added[id->get<uint32_t>()] = content->get<std::string>();
   }
@@ -139,8 +140,8 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   return contents;
 }
 
-absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseTiktokenVocabulary(
-    std::string_view contents, std::string_view source) {
+absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseTiktokenVocabulary(std::string_view contents,
+                                                                          std::string_view source) {
   std::string arena;
   arena.reserve(contents.size() * 3 / 4 + 64 * 1024);
   std::vector<uint32_t> offsets;
@@ -163,8 +164,8 @@ absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseTiktokenVocabulary(
           absl::StrCat(std::string(source), ":", line_no, ": expected `base64 rank`"));
     }
     if (rank != offsets.size() - 1) {
-      return absl::InvalidArgumentError(absl::StrCat(std::string(source), ":", line_no, ": rank ", rank,
-                                                     " out of order, expected ",
+      return absl::InvalidArgumentError(absl::StrCat(std::string(source), ":", line_no, ": rank ",
+                                                     rank, " out of order, expected ",
                                                      offsets.size() - 1));
     }
     offsets.push_back(static_cast<uint32_t>(arena.size()));
@@ -186,7 +187,8 @@ absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseHuggingFaceVocabulary(
   const auto model = root.find("model");
   if (model == root.end() || !model->is_object() || !model->contains("vocab") ||
       !(*model)["vocab"].is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": missing model.vocab object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(source), ": missing model.vocab object"));
   }
   auto added = ReadAddedTokens(root, source);
   if (!added.ok()) return added.status();
@@ -194,7 +196,8 @@ absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseHuggingFaceVocabulary(
   std::vector<std::string> by_id;
   for (const auto& [text, id_json] : (*model)["vocab"].items()) {
     if (!id_json.is_number_unsigned()) {
-      return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": model.vocab id is not unsigned"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(source), ": model.vocab id is not unsigned"));
     }
     const uint64_t id64 = id_json.get<uint64_t>();
     if (id64 >= (1u << 24)) {
@@ -206,8 +209,8 @@ absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseHuggingFaceVocabulary(
     if (by_id.size() <= id) by_id.resize(id + 1);
     std::string bytes;
     if (!AppendByteLevelToken(text, &bytes) || !by_id[id].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          std::string(source), ": model.vocab token id ", id, " is duplicate or not byte-level text"));
+      return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": model.vocab token id ",
+                                                     id, " is duplicate or not byte-level text"));
     }
     by_id[id] = std::move(bytes);
   }
@@ -215,7 +218,8 @@ absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseHuggingFaceVocabulary(
   std::vector<uint32_t> offsets{0};
   for (uint32_t id = 0; id < by_id.size(); ++id) {
     if (by_id[id].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": model.vocab lacks id ", id));
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(source), ": model.vocab lacks id ", id));
     }
     arena.append(by_id[id]);
     offsets.push_back(static_cast<uint32_t>(arena.size()));

@@ -18,8 +18,8 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 // order). When the file has exactly 199,998 tokens (o200k_base) the 1,090 o200k_harmony
 // special tokens are appended as ids 199998..201087; otherwise no special tokens.
 // `source` names the file in error messages.
-absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseTiktokenVocabulary(
-    std::string_view contents, std::string_view source);
+absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseTiktokenVocabulary(std::string_view contents,
+                                                                          std::string_view source);
 
 // Parses a Hugging Face `tokenizer.json` with a byte-level BPE model. Ordinary tokens are
 // `model.vocab` entries (GPT-2 byte-to-unicode alphabet) that are not `added_tokens`;

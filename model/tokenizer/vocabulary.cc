@@ -8,16 +8,18 @@
 
 namespace warden::model {
 
-absl::StatusOr<std::unique_ptr<const Vocabulary>> Vocabulary::Create(
-    std::string arena, std::vector<uint32_t> offsets, uint32_t num_ordinary,
-    std::string_view source) {
+absl::StatusOr<std::unique_ptr<const Vocabulary>> Vocabulary::Create(std::string arena,
+                                                                     std::vector<uint32_t> offsets,
+                                                                     uint32_t num_ordinary,
+                                                                     std::string_view source) {
   if (offsets.empty() || offsets.front() != 0 || offsets.back() != arena.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": inconsistent token offsets"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(source), ": inconsistent token offsets"));
   }
   const uint32_t size = static_cast<uint32_t>(offsets.size() - 1);
   if (num_ordinary > size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(std::string(source), ": ", num_ordinary, " ordinary tokens but only ", size, " ids"));
+    return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": ", num_ordinary,
+                                                   " ordinary tokens but only ", size, " ids"));
   }
   std::unique_ptr<Vocabulary> vocab(new Vocabulary());
   vocab->arena_ = std::move(arena);
@@ -32,8 +34,9 @@ absl::StatusOr<std::unique_ptr<const Vocabulary>> Vocabulary::Create(
     const std::string_view bytes = vocab->TokenBytes(id);
     auto& map = id < num_ordinary ? vocab->ranks_ : vocab->specials_;
     if (!map.emplace(bytes, id).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          std::string(source), ": token id ", id, " repeats the bytes of id ", map.find(bytes)->second));
+      return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": token id ", id,
+                                                     " repeats the bytes of id ",
+                                                     map.find(bytes)->second));
     }
     if (id < num_ordinary) {
       vocab->max_ordinary_length_ = std::max(vocab->max_ordinary_length_, bytes.size());

@@ -26,9 +26,10 @@ class Vocabulary {
   // size()+1 entries. Ids [0, num_ordinary) are ordinary BPE tokens (their id is their
   // merge rank), ids [num_ordinary, size()) are special tokens whose bytes are their text.
   // Fails with InvalidArgument (naming `source`) on duplicate or empty tokens.
-  static absl::StatusOr<std::unique_ptr<const Vocabulary>> Create(
-      std::string arena, std::vector<uint32_t> offsets, uint32_t num_ordinary,
-      std::string_view source);
+  static absl::StatusOr<std::unique_ptr<const Vocabulary>> Create(std::string arena,
+                                                                  std::vector<uint32_t> offsets,
+                                                                  uint32_t num_ordinary,
+                                                                  std::string_view source);
 
   Vocabulary(const Vocabulary&) = delete;
   Vocabulary& operator=(const Vocabulary&) = delete;

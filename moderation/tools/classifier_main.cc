@@ -6,7 +6,8 @@
 //       moderation/default_model.h for where it is looked up). A malformed input line gives
 //       {"error": "..."} on that line and exit status 1 at the end.
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
-//       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F] [--id ID]
+//       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
+//       [--max_positive_weight F] [--id ID]
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N]
 //
 // Relative paths are resolved against the directory `bazel run` was started from
@@ -124,6 +125,7 @@ absl::Status TrainCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "learning_rate", &options.learning_rate));
   RETURN_IF_ERROR(Optional(flags, "buckets_log2", &buckets_log2));
   RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.threshold_beta));
+  RETURN_IF_ERROR(Optional(flags, "max_positive_weight", &options.max_positive_weight));
   options.seed = static_cast<uint64_t>(seed);
   options.features.buckets_log2 = static_cast<uint32_t>(buckets_log2);
   if (const auto it = flags.find("id"); it != flags.end()) options.id = it->second;

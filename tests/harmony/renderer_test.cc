@@ -81,9 +81,9 @@ Message MessageFromJson(const Json& j) {
 RenderOptions OptionsFromJson(const Json& c) {
   RenderOptions options;
   const std::string mode = c["mode"].get<std::string>();
-  options.mode = mode == "completion"   ? RenderMode::kCompletion
-                 : mode == "training"   ? RenderMode::kTraining
-                                        : RenderMode::kConversation;
+  options.mode = mode == "completion" ? RenderMode::kCompletion
+                 : mode == "training" ? RenderMode::kTraining
+                                      : RenderMode::kConversation;
   if (options.mode == RenderMode::kCompletion) {
     options.next_role = *RoleFromName(c["next_role"].get<std::string>());
   }

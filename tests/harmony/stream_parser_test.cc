@@ -71,8 +71,8 @@ TEST(HarmonyParser, ParsesEveryReferenceCase) {
 TEST(HarmonyParser, ExposesHeaderAndGrowingContentWhileStreaming) {
   auto parser = MakeParser(Role::kAssistant, true);
   ASSERT_NE(parser, nullptr);
-  const auto ids = Encode(
-      "<|channel|>commentary to=functions.flag <|constrain|>json<|message|>{\"a\":1}");
+  const auto ids =
+      Encode("<|channel|>commentary to=functions.flag <|constrain|>json<|message|>{\"a\":1}");
   std::string streamed;
   for (uint32_t id : ids) {
     ASSERT_TRUE(parser->Process(id).ok());

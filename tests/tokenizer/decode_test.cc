@@ -125,10 +125,13 @@ TEST(IncrementalDecoder, RejectsIdOutsideVocabularyAndKeepsState) {
 TEST(Utf8Lossy, UsesMaximalSubpartReplacement) {
   // From the Unicode standard's table 3-8 example: one U+FFFD per maximal subpart.
   EXPECT_EQ(Utf8Lossy("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64"),
-            "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD" "d");
+            "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD"
+            "c\xEF\xBF\xBD\xEF\xBF\xBD"
+            "d");
   EXPECT_EQ(Utf8Lossy("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(Utf8Lossy("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));                                // > U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));                                 // > U+10FFFF
   EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));
 }
 

@@ -39,8 +39,8 @@ TEST(TokenizerFixtures, EncodeOrdinaryMatchesEveryReferenceCase) {
     if (actual != expected) {
       ++failures_by_cat[c["cat"].get<std::string>()];
       if (++failures <= kMaxReported) {
-        ADD_FAILURE() << c["id"] << " (" << c["cat"] << "): "
-                      << DescribeDifference(expected, actual);
+        ADD_FAILURE() << c["id"] << " (" << c["cat"]
+                      << "): " << DescribeDifference(expected, actual);
       }
     }
   }
@@ -70,8 +70,8 @@ TEST(TokenizerFixtures, EncodeWithAllSpecialsMatchesEveryReferenceCase) {
   for (const auto& c : ReadJsonLines(kEncodeCases)) {
     if (!c.contains("ids_all_special")) continue;
     ++checked;
-    const auto actual = tok->EncodeWithSpecials(c["text"].get<std::string>(),
-                                                AllowedSpecials::All());
+    const auto actual =
+        tok->EncodeWithSpecials(c["text"].get<std::string>(), AllowedSpecials::All());
     ASSERT_TRUE(actual.ok()) << actual.status();
     const std::vector<uint32_t> expected = IdsFromJson(c["ids_all_special"]);
     if (*actual != expected && ++failures <= kMaxReported) {

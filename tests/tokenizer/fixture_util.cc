@@ -9,7 +9,7 @@
 namespace warden::testing {
 
 const model::Tokenizer* SharedTokenizer() {
-  static const model::Tokenizer* tokenizer = [] () -> const model::Tokenizer* {
+  static const model::Tokenizer* tokenizer = []() -> const model::Tokenizer* {
     auto loaded = model::Tokenizer::LoadTiktoken(model::Tokenizer::DefaultVocabPath());
     if (!loaded.ok()) {
       ADD_FAILURE() << loaded.status();
@@ -52,8 +52,8 @@ std::string DescribeDifference(const std::vector<uint32_t>& expected,
                                const std::vector<uint32_t>& actual) {
   for (size_t i = 0; i < expected.size() && i < actual.size(); ++i) {
     if (expected[i] != actual[i]) {
-      return absl::StrCat("first difference at index ", i, " (expected ", expected[i],
-                          ", got ", actual[i], ")");
+      return absl::StrCat("first difference at index ", i, " (expected ", expected[i], ", got ",
+                          actual[i], ")");
     }
   }
   return absl::StrCat("sizes differ: expected ", expected.size(), ", got ", actual.size());

@@ -14,7 +14,8 @@ using ::warden::testing::SharedTokenizer;
 TEST(TokenizeJsonLines, WritesIdsPerLineAndKeepsSpecialTextOrdinary) {
   const Tokenizer* tok = SharedTokenizer();
   ASSERT_NE(tok, nullptr);
-  std::istringstream in("{\"text\": \"hello world\"}\n\n{\"text\": \"<|end|>\"}\n{\"text\": \"\"}\n");
+  std::istringstream in(
+      "{\"text\": \"hello world\"}\n\n{\"text\": \"<|end|>\"}\n{\"text\": \"\"}\n");
   std::ostringstream out;
   ASSERT_TRUE(TokenizeJsonLines(*tok, in, out).ok());
   EXPECT_EQ(out.str(),

@@ -162,9 +162,10 @@ TEST(HuggingFaceLoader, ConvertedVocabularyEncodesLikeTiktoken) {
   }
   nlohmann::json added = nlohmann::json::array();
   added.push_back({{"id", 199999}, {"content", "<|endoftext|>"}, {"special", true}});
-  nlohmann::json root = {{"version", "1.0"},
-                         {"added_tokens", added},
-                         {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}};
+  nlohmann::json root = {
+      {"version", "1.0"},
+      {"added_tokens", added},
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}};
   const std::string dir = TempDir() + "/hf_ckpt";
   ASSERT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
   WriteFile(dir + "/tokenizer.json", root.dump());
@@ -187,14 +188,12 @@ TEST(HuggingFaceLoader, RejectsMalformedJson) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseHuggingFaceVocabulary(R"({"model":{}})", "t.json").status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseHuggingFaceVocabulary(R"({"model":{"vocab":{"a":0,"c":2}}})", "t.json")
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);  // id 1 missing
-  EXPECT_EQ(ParseHuggingFaceVocabulary(R"({"model":{"vocab":{"a":"x"}}})", "t.json")
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ParseHuggingFaceVocabulary(R"({"model":{"vocab":{"a":0,"c":2}}})", "t.json").status().code(),
+      absl::StatusCode::kInvalidArgument);  // id 1 missing
+  EXPECT_EQ(
+      ParseHuggingFaceVocabulary(R"({"model":{"vocab":{"a":"x"}}})", "t.json").status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST(CheckpointDir, FallsBackToShippedVocabulary) {
