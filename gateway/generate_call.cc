@@ -226,6 +226,9 @@ absl::Status RunModel(Call& call, GenerationInput input) {
 
   v1::GenerateResponse& response = call.response;
   *response.mutable_output_decision() = handler.decision();
+  if (summary.ok() && !summary->format_error.empty()) {
+    call.deps.metrics->Increment("warden_model_format_errors_total", {});
+  }
   if (summary.ok()) {
     response.mutable_usage()->set_prompt_tokens(summary->prompt_tokens);
     response.mutable_usage()->set_completion_tokens(summary->completion_tokens);

@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "warden: SERVING on " << (*server)->address() << " (port " << (*server)->port() << ")\n";
+  if ((*server)->metrics_port() != 0) {
+    std::cout << "warden: metrics on http://127.0.0.1:" << (*server)->metrics_port() << "/metrics\n";
+  }
   if (UsesDemoKeys((*server)->config())) {
     std::cout << "warden: demo keys \"warden-demo-key\" (app demo) and \"warden-demo-admin\" (admin) "
                  "are for local trials only; replace them before exposing this server\n";
@@ -97,7 +100,19 @@ int main(int argc, char** argv) {
   for (;;) {
     int signal_number = 0;
     if (sigwait(&signals, &signal_number) != 0) continue;
-    if (signal_number == SIGHUP) continue;  // Policy reload lands with the policy store.
+    if (signal_number == SIGHUP) {
+      const auto reload = (*server)->ReloadPolicies();
+      if (reload.reloaded) {
+        std::cout << "warden: policies reloaded, version " << reload.version << "\n" << std::flush;
+      } else {
+        std::cerr << "warden: policy reload refused, keeping version " << reload.version << ":\n";
+        for (const auto& error : reload.errors) {
+          std::cerr << "  " << error.file() << ":" << error.line() << ": " << error.field() << ": " << error.message()
+                    << "\n";
+        }
+      }
+      continue;
+    }
     std::cout << "warden: signal " << signal_number << ", draining for up to " << grace << " s\n" << std::flush;
     break;
   }

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "gateway/components.h"
 
 namespace warden::gateway {
 namespace {
@@ -50,6 +51,7 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   state.metrics = std::make_unique<Metrics>();
   state.limiter = std::make_unique<Limiter>(loaded);
   ASSIGN_OR_RETURN(state.audit, AuditStore::Open(loaded.audit().path()));
+  RETURN_IF_ERROR(BuildComponents(&state));
   if (!loaded.metrics_listen().empty()) {
     ASSIGN_OR_RETURN(server->metrics_http_, MetricsHttpServer::Start(loaded.metrics_listen(), state.metrics.get()));
   }

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/admin_service.h"
+#include "gateway/components.h"
 #include "gateway/metrics_http.h"
 #include "gateway/server_state.h"
 #include "gateway/warden_service.h"
@@ -30,7 +31,12 @@ class WardenServer {
 
   int port() const { return port_; }
   const std::string& address() const { return address_; }
+  // The Prometheus HTTP port, or 0 when metrics are off.
+  int metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
   const v1::ServerConfig& config() const { return state_->config.config; }
+
+  // Reloads the policy files (SIGHUP); the old policies stay on any error.
+  PolicyReload ReloadPolicies() { return gateway::ReloadPolicies(state_.get()); }
 
   // Reports NOT_SERVING, stops accepting calls, and waits for calls in flight up to
   // `grace`; then cancels what remains.

@@ -14,6 +14,8 @@
 #include "gateway/metrics.h"
 #include "gateway/model_runner.h"
 #include "gateway/text_checks.h"
+#include "moderation/pipeline.h"
+#include "policies/policy_store.h"
 
 namespace warden::gateway {
 
@@ -26,7 +28,9 @@ struct ServerState {
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Limiter> limiter;
   std::unique_ptr<AuditStore> audit;
-  std::unique_ptr<TextChecks> checks;
+  std::unique_ptr<policies::PolicyStore> policy_store;
+  std::unique_ptr<moderation::Pipeline> pipeline;
+  std::unique_ptr<TextChecks> checks;  // Uses policy_store and pipeline.
   std::unique_ptr<ModelRunner> runner;  // Null when no model is configured.
 
   CallDeps deps() const { return CallDeps{checks.get(), runner.get(), audit.get(), limiter.get(), metrics.get()}; }
