@@ -1,0 +1,69 @@
+// Token table of a byte-level BPE encoding: the bytes of every token id and the reverse
+// lookup from bytes to rank (= id) for ordinary tokens and from text to id for special
+// tokens.
+//
+// Immutable after Create(); safe to share across threads. Owns all its memory: every
+// token's bytes live in one arena string, and the hash maps key string_views into it.
+#ifndef WARDEN_MODEL_TOKENIZER_VOCABULARY_H_
+#define WARDEN_MODEL_TOKENIZER_VOCABULARY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+
+namespace warden::model {
+
+class Vocabulary {
+ public:
+  static constexpr uint32_t kNotFound = 0xFFFFFFFFu;
+
+  // `arena` holds the bytes of token i at [offsets[i], offsets[i+1]); offsets has
+  // size()+1 entries. Ids [0, num_ordinary) are ordinary BPE tokens (their id is their
+  // merge rank), ids [num_ordinary, size()) are special tokens whose bytes are their text.
+  // Fails with InvalidArgument (naming `source`) on duplicate or empty tokens.
+  static absl::StatusOr<std::unique_ptr<const Vocabulary>> Create(std::string arena,
+                                                                  std::vector<uint32_t> offsets,
+                                                                  uint32_t num_ordinary,
+                                                                  std::string_view source);
+
+  Vocabulary(const Vocabulary&) = delete;
+  Vocabulary& operator=(const Vocabulary&) = delete;
+
+  // Rank of an ordinary token with exactly these bytes, or kNotFound.
+  uint32_t Rank(std::string_view bytes) const {
+    if (bytes.size() > max_ordinary_length_) return kNotFound;
+    const auto it = ranks_.find(bytes);
+    return it == ranks_.end() ? kNotFound : it->second;
+  }
+  // Id of the special token with exactly this text, or kNotFound.
+  uint32_t SpecialId(std::string_view text) const {
+    const auto it = specials_.find(text);
+    return it == specials_.end() ? kNotFound : it->second;
+  }
+  // Bytes of token `id`; requires id < size().
+  std::string_view TokenBytes(uint32_t id) const {
+    return std::string_view(arena_).substr(offsets_[id], offsets_[id + 1] - offsets_[id]);
+  }
+  uint32_t size() const { return static_cast<uint32_t>(offsets_.size() - 1); }
+  uint32_t num_ordinary() const { return num_ordinary_; }
+  bool IsSpecial(uint32_t id) const { return id >= num_ordinary_ && id < size(); }
+
+ private:
+  Vocabulary() = default;
+
+  std::string arena_;
+  std::vector<uint32_t> offsets_;
+  uint32_t num_ordinary_ = 0;
+  size_t max_ordinary_length_ = 0;
+  absl::flat_hash_map<std::string_view, uint32_t> ranks_;
+  absl::flat_hash_map<std::string_view, uint32_t> specials_;
+};
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_TOKENIZER_VOCABULARY_H_
