@@ -39,6 +39,13 @@ void AppendCategoryTable(const std::array<BinaryMetrics, C>& metrics, int min_po
                                       CategoryName(kCategories[c]), 0, m.negatives));
       continue;
     }
+    if (m.negatives == 0) {  // precision and AUPRC are meaningless without negatives
+      absl::StrAppend(&out, indent,
+                      absl::StrFormat("%-24s %6d %7d %6s %6.3f %6s %6s  (no negatives)\n",
+                                      CategoryName(kCategories[c]), m.positives, 0, "-",
+                                      m.recall, "-", "-"));
+      continue;
+    }
     absl::StrAppend(&out, indent,
                     absl::StrFormat("%-24s %6d %7d %6.3f %6.3f %6.3f %6.3f%s\n",
                                     CategoryName(kCategories[c]), m.positives, m.negatives,

@@ -194,15 +194,15 @@ absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
                   (band && score >= settings.uncertain_low() && score < settings.uncertain_high());
     not_escalated[c] = !escalate[c];
   }
-  const bool llm_available = judge_ != nullptr && !settings.llm_policy().empty();
-  if (run.ApplyFlags(llm_available ? not_escalated : std::array<bool, kNumCategories>{})) {
-    return run.Finish();
-  }
   const bool any_escalated = std::find(escalate.begin(), escalate.end(), true) != escalate.end();
+  const bool llm_available = judge_ != nullptr && !settings.llm_policy().empty();
   if (!llm_available || !any_escalated) {
-    run.ApplyFlags(escalate);
+    std::array<bool, kNumCategories> all;
+    all.fill(true);
+    run.ApplyFlags(all);
     return run.Finish();
   }
+  if (run.ApplyFlags(not_escalated)) return run.Finish();
 
   // LLM policy classifier (rule 4).
   const absl::Time llm_start = clock_();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -56,6 +57,18 @@ std::array<float, C> PositiveWeights(const std::vector<const Example*>& rows, fl
   return out;
 }
 
+std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows) {
+  std::map<std::string, int> sizes;
+  for (const Example* e : rows) sizes[e->source]++;
+  std::vector<float> out(rows.size(), 1.0f);
+  if (balance_rows <= 0) return out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double ratio = static_cast<double>(balance_rows) / sizes[rows[i]->source];
+    out[i] = static_cast<float>(std::clamp(std::sqrt(ratio), 0.25, 4.0));
+  }
+  return out;
+}
+
 // Log-odds of the weighted base rate of each category: the bias a model without features
 // would learn. Starting there keeps common n-grams from having to absorb the prior, which
 // otherwise makes texts with few features score high on rare categories.
@@ -77,7 +90,7 @@ std::array<float, C> PriorLogOdds(const std::vector<const Example*>& rows,
 
 // One AdaGrad step on one example; returns its summed log loss over known labels.
 double Step(const std::vector<uint32_t>& features, const Example& e,
-            const std::array<float, C>& pos_weight, float lr, Parameters& p) {
+            const std::array<float, C>& pos_weight, float row_weight, float lr, Parameters& p) {
   const float norm = features.empty() ? 0.0f : 1.0f / std::sqrt(float(features.size()));
   std::array<float, C> logit = p.bias;
   for (const uint32_t f : features) {
@@ -90,7 +103,7 @@ double Step(const std::vector<uint32_t>& features, const Example& e,
     if (e.labels[c] == Label::kUnknown) continue;
     const float prob = 1.0f / (1.0f + std::exp(-logit[c]));
     const bool y = e.labels[c] == Label::kPositive;
-    const float weight = y ? pos_weight[c] : 1.0f;
+    const float weight = row_weight * (y ? pos_weight[c] : 1.0f);
     grad[c] = weight * (prob - (y ? 1.0f : 0.0f));
     loss -= std::log(std::max(y ? prob : 1.0f - prob, 1e-7f));
   }
@@ -178,6 +191,7 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
   p.g.assign(buckets * C, 0.0f);
   const std::array<float, C> pos_weight = PositiveWeights(train, options.max_positive_weight);
   p.bias = PriorLogOdds(train, pos_weight);
+  const std::vector<float> row_weight = SourceWeights(train, options.source_balance_rows);
   std::vector<size_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(options.seed);
@@ -186,7 +200,7 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.Next() % i]);
     double loss = 0;
     for (const size_t i : order) {
-      loss += Step(features[i], *train[i], pos_weight, options.learning_rate, p);
+      loss += Step(features[i], *train[i], pos_weight, row_weight[i], options.learning_rate, p);
     }
     local.epoch_loss.push_back(loss / train.size());
   }

@@ -24,6 +24,9 @@ struct TrainOptions {
   FeatureConfig features;
   // Positives of a category are weighted by sqrt(negatives / positives), capped here.
   float max_positive_weight = 8.0f;
+  // Rows of a source with n rows are weighted (source_balance_rows / n)^0.5, clamped to
+  // [0.25, 4], so that no single large source dominates; 0 disables balancing.
+  int source_balance_rows = 2000;
   // Percent of rows (by text hash) used only to choose thresholds.
   int dev_percent = 10;
   // F-beta maximised by the threshold choice; beta < 1 favours precision (fewer

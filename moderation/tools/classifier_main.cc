@@ -7,7 +7,7 @@
 //       {"error": "..."} on that line and exit status 1 at the end.
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
-//       [--max_positive_weight F] [--id ID]
+//       [--max_positive_weight F] [--source_balance_rows N] [--id ID]
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N]
 //
 // Relative paths are resolved against the directory `bazel run` was started from
@@ -126,6 +126,7 @@ absl::Status TrainCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "buckets_log2", &buckets_log2));
   RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.threshold_beta));
   RETURN_IF_ERROR(Optional(flags, "max_positive_weight", &options.max_positive_weight));
+  RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &options.source_balance_rows));
   options.seed = static_cast<uint64_t>(seed);
   options.features.buckets_log2 = static_cast<uint32_t>(buckets_log2);
   if (const auto it = flags.find("id"); it != flags.end()) options.id = it->second;
