@@ -98,10 +98,11 @@ absl::StatusOr<std::vector<uint32_t>> Tokenizer::EncodeWithSpecials(
   std::vector<uint32_t> ids;
   size_t done = 0;
   size_t search = 0;
+  size_t close = 0;  // first `|>` at or after open + 2, reused while still ahead (linear time)
   while (true) {
     const size_t open = text.find("<|", search);
     if (open == std::string_view::npos) break;
-    const size_t close = text.find("|>", open + 2);
+    if (close < open + 2) close = text.find("|>", open + 2);
     if (close == std::string_view::npos) break;
     const std::string_view candidate = text.substr(open, close + 2 - open);
     const uint32_t id = vocab_->SpecialId(candidate);
