@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -59,7 +60,20 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromPath(const std::st
   return LoadTiktoken(path);
 }
 
-std::string Tokenizer::DefaultVocabPath() { return "model/tokenizer/data/o200k_base.tiktoken"; }
+std::string Tokenizer::DefaultVocabPath() {
+  constexpr char kRelative[] = "model/tokenizer/data/o200k_base.tiktoken";
+  struct stat info;
+  if (::stat(kRelative, &info) == 0) return kRelative;
+  // Binaries started outside their runfiles directory still find it through the
+  // environment Bazel sets for `bazel run` / `bazel test`.
+  for (const char* env : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+    const char* root = std::getenv(env);
+    if (root == nullptr) continue;
+    std::string candidate = absl::StrCat(root, "/warden/", kRelative);
+    if (::stat(candidate.c_str(), &info) == 0) return candidate;
+  }
+  return kRelative;
+}
 
 Tokenizer::Tokenizer(std::unique_ptr<const Vocabulary> vocab) : vocab_(std::move(vocab)) {}
 
