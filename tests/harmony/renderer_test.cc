@@ -85,6 +85,20 @@ TEST(HarmonyRenderer, RejectsInvalidToolParametersJson) {
   EXPECT_NE(status.message().find("functions.f"), std::string::npos);
 }
 
+TEST(HarmonyRenderer, RejectsToolParametersNestedTooDeeply) {
+  auto renderer = MakeRenderer();
+  ASSERT_NE(renderer, nullptr);
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += R"({"type":"object","properties":{"p":)";
+  deep += "{}";
+  for (int i = 0; i < 100000; ++i) deep += "}}";
+  DeveloperContent dev;
+  dev.tools.push_back(ToolNamespace{"functions", std::nullopt, {{"f", "", deep}}});
+  const std::vector<Message> messages = {Message::Developer(dev)};
+  EXPECT_EQ(renderer->Render(messages, RenderOptions()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(HarmonyRenderer, RejectsSystemContentInUserMessage) {
   auto renderer = MakeRenderer();
   ASSERT_NE(renderer, nullptr);
