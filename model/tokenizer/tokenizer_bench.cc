@@ -6,7 +6,7 @@
 // committed): the texts of fixtures/tokenizer/encode_cases.jsonl and every *.md file of
 // the spec/fixtures/examples folders and the top level.
 //   bazel run -c opt //model/tokenizer:tokenizer_bench -- [--shared_dir DIR]
-//       [--write_corpus FILE] [--threads N]
+//       [--write_corpus FILE] [--threads N] [--adversarial_mb N]
 #include <sys/resource.h>
 
 #include <atomic>
@@ -32,6 +32,7 @@ ABSL_FLAG(std::string, shared_dir, "",
 ABSL_FLAG(std::string, vocab, "", "o200k_base.tiktoken (default: shipped vocabulary)");
 ABSL_FLAG(std::string, write_corpus, "", "also write the corpus to this file");
 ABSL_FLAG(int, threads, 2, "threads for the parallel throughput run");
+ABSL_FLAG(int, adversarial_mb, 1, "size in MiB of the no-space and emoji inputs");
 ABSL_FLAG(double, min_seconds, 1.0, "minimum measuring time per throughput figure");
 
 namespace warden::model {
@@ -179,10 +180,11 @@ int Main() {
   const double multi = Throughput(**tok, corpus, threads, min_seconds, &num_tokens);
 
   std::mt19937 rng(42);
-  std::string no_space(1 << 20, 'a');
+  const size_t adversarial_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_adversarial_mb)) << 20;
+  std::string no_space(adversarial_bytes, 'a');
   for (char& c : no_space) c = static_cast<char>('a' + rng() % 26);
   std::string emoji;
-  while (emoji.size() < (1u << 20)) emoji += "\xF0\x9F\x98\x80";
+  while (emoji.size() < adversarial_bytes) emoji += "\xF0\x9F\x98\x80";
 
   nlohmann::ordered_json j;
   j["cores"] = std::thread::hardware_concurrency();
@@ -195,8 +197,9 @@ int Main() {
   j["encode_mb_per_s_1_thread"] = single;
   j["encode_mb_per_s_" + std::to_string(threads) + "_threads"] = multi;
   j["encode_mb_per_s_per_core"] = multi / threads;
-  j["no_space_1mb"] = Adversarial(**tok, no_space);
-  j["emoji_1mb"] = Adversarial(**tok, emoji);
+  const std::string suffix = "_" + std::to_string(absl::GetFlag(FLAGS_adversarial_mb)) + "mb";
+  j["no_space" + suffix] = Adversarial(**tok, no_space);
+  j["emoji" + suffix] = Adversarial(**tok, emoji);
   std::cout << j.dump(2) << std::endl;
   return 0;
 }
