@@ -66,7 +66,9 @@ TEST(Mxfp4, PortableAndAvx512MatchDoubleReferenceOnRandomInputs) {
         for (int c = 0; c < cols; ++c) expected += double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
         const double tolerance = 1e-5 * (1 + std::fabs(expected));
         EXPECT_NEAR(portable[t * rows + r], expected, tolerance) << "m=" << m << " t=" << t << " r=" << r;
-        if (CpuHasAvx512()) EXPECT_NEAR(avx[t * rows + r], expected, tolerance) << "m=" << m;
+        if (CpuHasAvx512()) {
+          EXPECT_NEAR(avx[t * rows + r], expected, tolerance) << "m=" << m;
+        }
       }
     }
   }
