@@ -260,8 +260,8 @@ class SetCompiler {
       }
       bodies.push_back(*std::move(body));
     }
-    if (!list.file().empty()) ReadTermFile(i, list.file(), &bodies);
-    if (bodies.empty()) {
+    const bool file_read = list.file().empty() || ReadTermFile(i, list.file(), &bodies);
+    if (bodies.empty() && file_read) {
       Fail(RulePath(i, {{"term_list", -1}}), "term list has no terms");
       return;
     }
@@ -276,13 +276,14 @@ class SetCompiler {
     Add(i, ViewKind::kFolded, pattern, nullptr, EntityOf(rule), bound, true);
   }
 
-  void ReadTermFile(int i, const std::string& name, std::vector<std::string>* bodies) {
+  // Returns false (after reporting it) when the file cannot be read.
+  bool ReadTermFile(int i, const std::string& name, std::vector<std::string>* bodies) {
     const std::string path = !name.empty() && name[0] == '/' ? name : file_.Directory() + name;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       Fail(RulePath(i, {{"term_list", -1}, {"file", -1}}),
            absl::StrCat("cannot read term file ", path));
-      return;
+      return false;
     }
     std::stringstream contents;
     contents << in.rdbuf();
@@ -301,6 +302,7 @@ class SetCompiler {
       }
       bodies->push_back(*std::move(body));
     }
+    return true;
   }
 
   void AddDetector(int i, const v1::Rule& rule) {
