@@ -85,7 +85,8 @@ void ScanEntry(const CompiledSet& set, int set_order, const PatternEntry& entry,
                std::vector<Finding>* out) {
   const RE2& regex = *entry.regex;
   const std::string_view text = view.text;
-  std::vector<re2::StringPiece> groups(1 + regex.NumberOfCapturingGroups());
+  std::vector<re2::StringPiece> groups(
+      entry.trim_boundaries ? 1 : 1 + regex.NumberOfCapturingGroups());
   const CompiledRule& rule = set.rules[entry.rule];
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -93,10 +94,18 @@ void ScanEntry(const CompiledSet& set, int set_order, const PatternEntry& entry,
                      static_cast<int>(groups.size()))) {
       break;
     }
-    const re2::StringPiece piece = FindingPiece(groups);
+    re2::StringPiece piece = FindingPiece(groups);
+    if (entry.trim_boundaries) {
+      const size_t at = piece.data() - text.data();
+      const auto [b, e] = TrimWordBoundaries(text, at, at + piece.size());
+      piece = re2::StringPiece(text.data() + b, e - b);
+    }
     const size_t begin = piece.data() - text.data();
     const size_t whole_begin = groups[0].data() - text.data();
-    const size_t keep = piece.empty() ? 0 : (entry.validate ? entry.validate(piece) : piece.size());
+    const bool too_long = entry.max_finding_bytes != 0 && piece.size() > entry.max_finding_bytes;
+    const size_t keep = piece.empty() || too_long
+                            ? 0
+                            : (entry.validate ? entry.validate(piece) : piece.size());
     if (keep == 0) {
       pos = NextCharBoundary(text, whole_begin + 1);
       continue;

@@ -42,14 +42,17 @@ struct CompiledRule {
 // Returns the number of leading bytes of a candidate that form a finding (0 = reject).
 using EntryValidator = std::function<size_t(std::string_view)>;
 
-// One pattern in a bank. Its finding is capturing group 1 when the pattern has groups
-// (the first group that took part), else the whole match.
+// One pattern in a bank. Its finding is the first capturing group that took part when
+// the pattern has groups, else the whole match (trimmed when `trim_boundaries`).
 struct PatternEntry {
   int rule = 0;  // Index into CompiledSet::rules.
   std::shared_ptr<const RE2> regex;
   EntryValidator validate;  // Empty = accept.
   std::string entity_type;
   bool term_list = false;   // Also scanned on the spaced-letters-collapsed view.
+  size_t max_finding_bytes = 0;  // Longer findings are rejected; 0 = no limit.
+  // A WholeWordAlternation pattern: no groups; TrimWordBoundaries gives the finding.
+  bool trim_boundaries = false;
 };
 
 // The patterns of one direction on one view, with their prefilter.

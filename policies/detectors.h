@@ -26,6 +26,9 @@ struct DetectorSpec {
   // part in the match is the finding; the rest is context (labels, word boundaries).
   std::string_view pattern;
   DetectorValidator validate;  // nullptr = every candidate is a finding.
+  // The longest match, context included, in bytes of the LITERAL view: the streaming
+  // hold-back. Candidates whose finding is longer are rejected.
+  size_t max_bytes;
 };
 
 // nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.
