@@ -16,6 +16,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"tokenize", warden::model::tools::RunTokenize,
+     "tokenize [--tokenizer PATH]  (JSON lines {\"text\": ...} on stdin -> {\"ids\": [...]})"},
     {"logits", warden::model::tools::RunLogits,
      "logits --model_dir DIR --tokens \"1 2 3\" --out FILE  (float32 LE [tokens, vocab])"},
     {"generate", warden::model::tools::RunGenerate,
