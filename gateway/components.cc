@@ -11,6 +11,8 @@
 #include "gateway/engine_runner.h"
 #include "gateway/pipeline_checks.h"
 #include "moderation/default_model.h"
+#include "moderation/engine_llm_backend.h"
+#include "moderation/llm_policy_classifier.h"
 #include "moderation/fast_classifier.h"
 #include "policies/policy_loader.h"
 
@@ -84,8 +86,16 @@ absl::Status LoadChecks(ServerState* state) {
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const moderation::FastClassifier> classifier,
                    moderation::FastClassifier::Load(model_path));
-  state->pipeline = std::make_unique<moderation::Pipeline>(classifier, classifier->default_thresholds());
-  state->checks = std::make_unique<PipelineChecks>(state->policy_store.get(), state->pipeline.get(), classifier->name());
+  if (state->runner != nullptr) {
+    auto backend = std::make_shared<moderation::EngineLlmBackend>(state->runner->engine(), state->runner->tokenizer());
+    ASSIGN_OR_RETURN(std::shared_ptr<const moderation::LlmPolicyClassifier> judge,
+                     moderation::LlmPolicyClassifier::Create(std::move(backend)));
+    state->judge = std::move(judge);
+  }
+  state->pipeline =
+      std::make_unique<moderation::Pipeline>(classifier, classifier->default_thresholds(), state->judge);
+  state->checks = std::make_unique<PipelineChecks>(state->policy_store.get(), state->pipeline.get(),
+                                                   state->judge.get(), classifier->name());
   return absl::OkStatus();
 }
 
@@ -107,8 +117,8 @@ absl::Status LoadModel(ServerState* state) {
 
 absl::Status BuildComponents(ServerState* state) {
   RETURN_IF_ERROR(InlineLlmPolicies(&state->config.config));
-  RETURN_IF_ERROR(LoadChecks(state));
-  return LoadModel(state);
+  RETURN_IF_ERROR(LoadModel(state));
+  return LoadChecks(state);
 }
 
 std::vector<v1::ConfigError> ValidatePolicies(const ServerState& state,

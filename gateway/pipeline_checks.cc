@@ -100,6 +100,7 @@ absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direct
   TextVerdict verdict;
   ASSIGN_OR_RETURN(verdict.decision, Classify(*pipeline_, app, direction, text, std::move(scan.matches),
                                               scan.block_message, policy_text));
+  if (!policy_text.empty()) RETURN_IF_ERROR(JudgeAgainstPolicy(app, direction, text, policy_text, &verdict));
   switch (verdict.decision.action()) {
     case v1::BLOCK:
       break;  // Nothing passes on.
@@ -110,6 +111,43 @@ absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direct
       verdict.text = std::string(text);
   }
   return verdict;
+}
+
+absl::Status PipelineChecks::JudgeAgainstPolicy(const v1::App& app, v1::Direction direction, std::string_view text,
+                                                std::string_view policy_text, TextVerdict* verdict) const {
+  if (judge_ == nullptr) {
+    return absl::UnimplementedError("no model is loaded, so there is no LLM policy classifier for the policy");
+  }
+  const v1::ModerationSettings& settings = SettingsFor(app, direction);
+  const absl::Time deadline = settings.llm_classifier_budget_ms() == 0
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + absl::Milliseconds(settings.llm_classifier_budget_ms());
+  const absl::StatusOr<float> probability = judge_->ViolationProbability(policy_text, text, deadline);
+  v1::Decision& decision = verdict->decision;
+  if (!probability.ok()) {
+    // The policy could not be applied: fail closed unless the app opted out.
+    if (app.check_failure() == v1::FAIL_OPEN) {
+      decision.set_fail_open(true);
+    } else {
+      decision.set_action(v1::BLOCK);
+      decision.set_decided_by(v1::FAILURE);
+      decision.set_message(std::string("the LLM policy classifier could not run: ") +
+                           std::string(probability.status().message()));
+    }
+    return absl::OkStatus();
+  }
+  v1::PolicyVerdict policy_verdict;
+  policy_verdict.set_score(*probability);
+  policy_verdict.set_violation(*probability >= 0.5f);
+  verdict->policy_verdict = policy_verdict;
+  const v1::Action action =
+      settings.default_action() == v1::ACTION_UNSPECIFIED ? v1::FLAG : settings.default_action();
+  if (policy_verdict.violation() && action > decision.action()) {
+    decision.set_action(action == v1::REDACT ? v1::BLOCK : action);
+    decision.set_decided_by(v1::LLM_CLASSIFIER);
+    decision.set_message("the text violates the given policy");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app) const {

@@ -8,6 +8,7 @@
 
 #include "gateway/text_checks.h"
 #include "moderation/pipeline.h"
+#include "moderation/policy_judge.h"
 #include "policies/policy_store.h"
 
 namespace warden::gateway {
@@ -16,10 +17,10 @@ namespace warden::gateway {
 // policies to the end), so a reload never shows a call a half-built policy.
 class PipelineChecks : public TextChecks {
  public:
-  // `store` and `pipeline` must outlive this object.
+  // `store`, `pipeline` and `judge` (null: no LLM policy classifier) must outlive this.
   PipelineChecks(const policies::PolicyStore* store, const moderation::Pipeline* pipeline,
-                 std::string classifier_name)
-      : store_(store), pipeline_(pipeline), classifier_name_(std::move(classifier_name)) {}
+                 const moderation::PolicyJudge* judge, std::string classifier_name)
+      : store_(store), pipeline_(pipeline), judge_(judge), classifier_name_(std::move(classifier_name)) {}
 
   absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                     std::string_view policy_text = {}) const override;
@@ -29,7 +30,13 @@ class PipelineChecks : public TextChecks {
 
  private:
   const policies::PolicyStore* store_;
+  // Judges `text` against a written policy given with the request; a violation applies
+  // the direction's default action (decided_by LLM_CLASSIFIER).
+  absl::Status JudgeAgainstPolicy(const v1::App& app, v1::Direction direction, std::string_view text,
+                                  std::string_view policy_text, TextVerdict* verdict) const;
+
   const moderation::Pipeline* pipeline_;
+  const moderation::PolicyJudge* judge_;
   std::string classifier_name_;
 };
 
