@@ -154,11 +154,19 @@ TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisThenFinalScript) {
   ASSERT_NE(engine, nullptr);
   EXPECT_FALSE(plan.landmarks.empty());  // "assistant<|channel|>" repeats: needs the channel landmark
   const std::vector<int32_t> want = Ids(kAnalysisThenFinal);
-  for (const char* question : {"Think first.", "A different question entirely?"}) {
-    const model::GenerateResult result = Generate(*engine, UserPrompt(question));
-    EXPECT_EQ(result.tokens, want) << question;
+  std::string long_question;
+  for (int i = 0; i < 400; ++i) long_question += absl::StrCat("Sentence number ", i, " of a long question. ");
+  const std::vector<std::vector<int32_t>> prompts = {
+      UserPrompt("Think first."), UserPrompt(long_question),
+      // An earlier turn's final answer puts "final" and "assistant<|channel|>" into the prompt.
+      Prompt({Message::Text(Role::kUser, "Who are you?"),
+              Message{Role::kAssistant, {}, {}, "final", {}, {"Call me Bob."}},
+              Message::Text(Role::kUser, "How can I reach you?")})};
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    const model::GenerateResult result = Generate(*engine, prompts[p]);
+    EXPECT_EQ(result.tokens, want) << "prompt " << p << " of " << prompts[p].size() << " tokens";
     const std::vector<ParsedMessage> messages = Parse(result.tokens);
-    ASSERT_EQ(messages.size(), 2u) << question;
+    ASSERT_EQ(messages.size(), 2u) << "prompt " << p;
     EXPECT_EQ(messages[0].channel, "analysis");
     EXPECT_EQ(messages[0].content, "Let me think.");
     EXPECT_EQ(messages[1].role, Role::kAssistant);
@@ -170,8 +178,8 @@ TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisThenFinalScript) {
 TEST_F(ScriptedCheckpointTest, SamplingAtTemperatureOneAlsoFollowsTheScript) {
   std::unique_ptr<model::Engine> engine = WriteAndLoad(kFinalOnly, "final_only_sampled");
   ASSERT_NE(engine, nullptr);
-  EXPECT_EQ(Generate(*engine, UserPrompt("Hello"), 1.0f).tokens, Ids(kFinalOnly));
-  EXPECT_EQ(Generate(*engine, UserPrompt("Hello"), std::nullopt).tokens, Ids(kFinalOnly));  // checkpoint default
+  // No temperature given: the checkpoint has no default either, so the engine samples at 1.
+  EXPECT_EQ(Generate(*engine, UserPrompt("Hello"), std::nullopt).tokens, Ids(kFinalOnly));
 }
 
 TEST_F(ScriptedCheckpointTest, PromptNotEndingInTheTailEndsGenerationAtOnce) {

@@ -80,6 +80,9 @@ std::string ContextText(const ScriptPlan& plan, int step) {
   return absl::StrCat("(", plan.chain[step - 1], ", ", plan.chain[step], ")");
 }
 
+// Index in the script of the token at chain index `index` (-1, -2 for the prompt tail).
+int ScriptIndex(const ScriptPlan& plan, int index) { return index - plan.script_begin; }
+
 // Fills plan->rules from the chain; INVALID_ARGUMENT when one context needs two successors.
 absl::Status BuildRules(ScriptPlan* plan) {
   plan->rules.clear();
@@ -97,8 +100,8 @@ absl::Status BuildRules(ScriptPlan* plan) {
     if (earlier_next != rule.next) {
       return absl::InvalidArgumentError(absl::StrCat(
           "script is ambiguous for the scripted model: the tokens ", ContextText(*plan, step),
-          " are followed by ", earlier_next, " at chain position ", it->second + 1, " but by ", rule.next,
-          " at chain position ", step + 1,
+          " are followed by ", earlier_next, " at script token ", ScriptIndex(*plan, it->second + 1), " but by ",
+          rule.next, " at script token ", ScriptIndex(*plan, step + 1),
           "; the model sees only the last two tokens and the channel names of earlier messages, so "
           "choose a script without this repetition"));
     }
@@ -127,7 +130,8 @@ absl::Status VerifyScores(const ScriptPlan& plan) {
     }
     if (want_score < best_other + kMinimumMargin) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "script cannot be followed by the scripted model: after ", ContextText(plan, step), " token ", want,
+          "script cannot be followed by the scripted model: after ", ContextText(plan, step), " script token ",
+          ScriptIndex(plan, step + 1), " (id ", want, ")",
           " scores ", want_score, " but token ", best_other_token, " scores ", best_other,
           "; repeated tokens in the script confuse it, choose a script with fewer repetitions"));
     }
