@@ -175,6 +175,45 @@ TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisThenFinalScript) {
   }
 }
 
+TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisCommentaryFinalScript) {
+  const std::string script =
+      "<|channel|>analysis<|message|>User wants my email.<|end|>"
+      "<|start|>assistant<|channel|>commentary<|message|>Checking.<|end|>"
+      "<|start|>assistant<|channel|>final<|message|>Write to bob@example.com.<|return|>";
+  std::unique_ptr<model::Engine> engine = WriteAndLoad(script, "three_messages");
+  ASSERT_NE(engine, nullptr);
+  const model::GenerateResult result = Generate(*engine, UserPrompt("What is your email?"));
+  EXPECT_EQ(result.tokens, Ids(script));
+  const std::vector<ParsedMessage> messages = Parse(result.tokens);
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].channel, "analysis");
+  EXPECT_EQ(messages[0].content, "User wants my email.");
+  EXPECT_EQ(messages[1].channel, "commentary");
+  EXPECT_EQ(messages[1].content, "Checking.");
+  EXPECT_EQ(messages[2].channel, "final");
+  EXPECT_EQ(messages[2].content, "Write to bob@example.com.");
+}
+
+TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsToolCallScriptEndingWithCall) {
+  const std::string script =
+      "<|channel|>analysis<|message|>Need weather.<|end|>"
+      "<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>"
+      "{\"city\":\"Paris\"}<|call|>";
+  std::unique_ptr<model::Engine> engine = WriteAndLoad(script, "tool_call");
+  ASSERT_NE(engine, nullptr);
+  const model::GenerateResult result = Generate(*engine, UserPrompt("Weather in Paris?"));
+  EXPECT_EQ(result.tokens, Ids(script));
+  EXPECT_EQ(result.tokens.back(), model::kCallToken);
+  EXPECT_EQ(result.finish_reason, model::FinishReason::kStopToken);
+  const std::vector<ParsedMessage> messages = Parse(result.tokens);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].channel, "analysis");
+  EXPECT_EQ(messages[1].recipient, "functions.get_weather");
+  EXPECT_EQ(messages[1].channel, "commentary");
+  EXPECT_EQ(messages[1].content_type, "<|constrain|>json");
+  EXPECT_EQ(messages[1].content, "{\"city\":\"Paris\"}");
+}
+
 TEST_F(ScriptedCheckpointTest, SamplingAtTemperatureOneAlsoFollowsTheScript) {
   std::unique_ptr<model::Engine> engine = WriteAndLoad(kFinalOnly, "final_only_sampled");
   ASSERT_NE(engine, nullptr);

@@ -175,11 +175,13 @@ OutputTensor Embedding(const ScriptPlan& plan, const Layout& l, int vocab_size) 
 
 OutputTensor Unembedding(const ScriptPlan& plan, const Layout& l, int vocab_size) {
   OutputTensor t = ZeroTensor("lm_head.weight", DType::kBF16, {vocab_size, l.hidden});
-  for (const Rule& rule : plan.rules) {
-    Add(&t, rule.next, rule.cur_slot, 2.0f * kLogitUnit);
-    Add(&t, rule.next, l.prev_begin() + rule.prev_slot, kLogitUnit);
+  for (const Readout& r : Readouts(plan)) {
+    for (int slot : r.cur_slots) Add(&t, r.token, slot, static_cast<float>(kCurWeight) * kLogitUnit);
+    for (int slot : r.prev_slots) {
+      Add(&t, r.token, l.prev_begin() + slot, static_cast<float>(kPrevWeight) * kLogitUnit);
+    }
     for (int j = 0; j < l.phase; ++j) {
-      Add(&t, rule.next, l.phase_begin() + j, static_cast<float>(plan.phase_weight * rule.phase[j]) * kLogitUnit);
+      Add(&t, r.token, l.phase_begin() + j, static_cast<float>(plan.phase_weight * r.phase[j]) * kLogitUnit);
     }
   }
   Add(&t, kReturnToken, plan.sink_slot(), static_cast<float>(kSinkRuleWeight) * kLogitUnit);
