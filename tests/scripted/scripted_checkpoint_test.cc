@@ -154,11 +154,19 @@ TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisThenFinalScript) {
   ASSERT_NE(engine, nullptr);
   EXPECT_FALSE(plan.landmarks.empty());  // "assistant<|channel|>" repeats: needs the channel landmark
   const std::vector<int32_t> want = Ids(kAnalysisThenFinal);
-  for (const char* question : {"Think first.", "A different question entirely?"}) {
-    const model::GenerateResult result = Generate(*engine, UserPrompt(question));
-    EXPECT_EQ(result.tokens, want) << question;
+  std::string long_question;
+  for (int i = 0; i < 400; ++i) long_question += absl::StrCat("Sentence number ", i, " of a long question. ");
+  const std::vector<std::vector<int32_t>> prompts = {
+      UserPrompt("Think first."), UserPrompt(long_question),
+      // An earlier turn's final answer puts "final" and "assistant<|channel|>" into the prompt.
+      Prompt({Message::Text(Role::kUser, "Who are you?"),
+              Message{Role::kAssistant, {}, {}, "final", {}, {"Call me Bob."}},
+              Message::Text(Role::kUser, "How can I reach you?")})};
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    const model::GenerateResult result = Generate(*engine, prompts[p]);
+    EXPECT_EQ(result.tokens, want) << "prompt " << p << " of " << prompts[p].size() << " tokens";
     const std::vector<ParsedMessage> messages = Parse(result.tokens);
-    ASSERT_EQ(messages.size(), 2u) << question;
+    ASSERT_EQ(messages.size(), 2u) << "prompt " << p;
     EXPECT_EQ(messages[0].channel, "analysis");
     EXPECT_EQ(messages[0].content, "Let me think.");
     EXPECT_EQ(messages[1].role, Role::kAssistant);
@@ -167,11 +175,50 @@ TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisThenFinalScript) {
   }
 }
 
+TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisCommentaryFinalScript) {
+  const std::string script =
+      "<|channel|>analysis<|message|>User wants my email.<|end|>"
+      "<|start|>assistant<|channel|>commentary<|message|>Checking.<|end|>"
+      "<|start|>assistant<|channel|>final<|message|>Write to bob@example.com.<|return|>";
+  std::unique_ptr<model::Engine> engine = WriteAndLoad(script, "three_messages");
+  ASSERT_NE(engine, nullptr);
+  const model::GenerateResult result = Generate(*engine, UserPrompt("What is your email?"));
+  EXPECT_EQ(result.tokens, Ids(script));
+  const std::vector<ParsedMessage> messages = Parse(result.tokens);
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].channel, "analysis");
+  EXPECT_EQ(messages[0].content, "User wants my email.");
+  EXPECT_EQ(messages[1].channel, "commentary");
+  EXPECT_EQ(messages[1].content, "Checking.");
+  EXPECT_EQ(messages[2].channel, "final");
+  EXPECT_EQ(messages[2].content, "Write to bob@example.com.");
+}
+
+TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsToolCallScriptEndingWithCall) {
+  const std::string script =
+      "<|channel|>analysis<|message|>Need weather.<|end|>"
+      "<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>"
+      "{\"city\":\"Paris\"}<|call|>";
+  std::unique_ptr<model::Engine> engine = WriteAndLoad(script, "tool_call");
+  ASSERT_NE(engine, nullptr);
+  const model::GenerateResult result = Generate(*engine, UserPrompt("Weather in Paris?"));
+  EXPECT_EQ(result.tokens, Ids(script));
+  EXPECT_EQ(result.tokens.back(), model::kCallToken);
+  EXPECT_EQ(result.finish_reason, model::FinishReason::kStopToken);
+  const std::vector<ParsedMessage> messages = Parse(result.tokens);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].channel, "analysis");
+  EXPECT_EQ(messages[1].recipient, "functions.get_weather");
+  EXPECT_EQ(messages[1].channel, "commentary");
+  EXPECT_EQ(messages[1].content_type, "<|constrain|>json");
+  EXPECT_EQ(messages[1].content, "{\"city\":\"Paris\"}");
+}
+
 TEST_F(ScriptedCheckpointTest, SamplingAtTemperatureOneAlsoFollowsTheScript) {
   std::unique_ptr<model::Engine> engine = WriteAndLoad(kFinalOnly, "final_only_sampled");
   ASSERT_NE(engine, nullptr);
-  EXPECT_EQ(Generate(*engine, UserPrompt("Hello"), 1.0f).tokens, Ids(kFinalOnly));
-  EXPECT_EQ(Generate(*engine, UserPrompt("Hello"), std::nullopt).tokens, Ids(kFinalOnly));  // checkpoint default
+  // No temperature given: the checkpoint has no default either, so the engine samples at 1.
+  EXPECT_EQ(Generate(*engine, UserPrompt("Hello"), std::nullopt).tokens, Ids(kFinalOnly));
 }
 
 TEST_F(ScriptedCheckpointTest, PromptNotEndingInTheTailEndsGenerationAtOnce) {

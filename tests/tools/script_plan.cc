@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 
@@ -12,6 +12,11 @@
 
 namespace warden::scripted {
 namespace {
+
+// Phase margins shrink as 1/|S| − 1/|T| (see PhaseReadout); 3 keeps them >= kMinimumMargin
+// for scripts whose earlier messages have up to two distinct channel names. It stays below
+// kPrevWeight, so a phase match never outweighs a token mismatch of another rule.
+constexpr double kPhaseWeight = 3.0;
 
 bool IsStop(int32_t token) { return token == kReturnToken || token == kCallToken; }
 
@@ -80,6 +85,41 @@ std::string ContextText(const ScriptPlan& plan, int step) {
   return absl::StrCat("(", plan.chain[step - 1], ", ", plan.chain[step], ")");
 }
 
+// Index in the script of the token at chain index `index` (-1, -2 for the prompt tail).
+int ScriptIndex(const ScriptPlan& plan, int index) { return index - plan.script_begin; }
+
+// Readout weights for a rule learned at phase f = 1_T/|T| (T: the landmarks seen, or
+// {none}): w = 1_T/|T| − 1_(not T). Against the phase f_S of another step, <w, f_S> is
+// 1/|S| when S == T and at least min(1/|S| − 1/|T|, 1/|S|·|S \ T|) less otherwise, so the
+// exact phase wins even though the head averages the landmarks (a plain f would tie a
+// rule learned after landmark a with one learned after a and b).
+std::vector<double> PhaseReadout(const std::vector<double>& learned) {
+  std::vector<double> w(learned.size());
+  for (size_t i = 0; i < learned.size(); ++i) w[i] = learned[i] > 0.0 ? learned[i] : -1.0;
+  return w;
+}
+
+// The phase only has to separate contexts whose two tokens have several successors.
+// Elsewhere it would only add score to the rule's successor at unrelated steps with the
+// same phase (the readout is linear), so those rules drop it and merge into one per pair.
+void DropUnneededPhases(ScriptPlan* plan) {
+  std::map<std::pair<int, int>, std::set<int32_t>> successors;
+  for (const Rule& rule : plan->rules) successors[{rule.prev_slot, rule.cur_slot}].insert(rule.next);
+  std::vector<Rule> kept;
+  std::set<std::pair<int, int>> merged;
+  for (Rule& rule : plan->rules) {
+    const std::pair<int, int> pair = {rule.prev_slot, rule.cur_slot};
+    if (successors[pair].size() > 1) {
+      rule.phase = PhaseReadout(rule.phase);
+      kept.push_back(std::move(rule));
+    } else if (merged.insert(pair).second) {
+      rule.phase.assign(rule.phase.size(), 0.0);
+      kept.push_back(std::move(rule));
+    }
+  }
+  plan->rules = std::move(kept);
+}
+
 // Fills plan->rules from the chain; INVALID_ARGUMENT when one context needs two successors.
 absl::Status BuildRules(ScriptPlan* plan) {
   plan->rules.clear();
@@ -97,12 +137,13 @@ absl::Status BuildRules(ScriptPlan* plan) {
     if (earlier_next != rule.next) {
       return absl::InvalidArgumentError(absl::StrCat(
           "script is ambiguous for the scripted model: the tokens ", ContextText(*plan, step),
-          " are followed by ", earlier_next, " at chain position ", it->second + 1, " but by ", rule.next,
-          " at chain position ", step + 1,
+          " are followed by ", earlier_next, " at script token ", ScriptIndex(*plan, it->second + 1), " but by ",
+          rule.next, " at script token ", ScriptIndex(*plan, step + 1),
           "; the model sees only the last two tokens and the channel names of earlier messages, so "
           "choose a script without this repetition"));
     }
   }
+  DropUnneededPhases(plan);
   return absl::OkStatus();
 }
 
@@ -127,7 +168,8 @@ absl::Status VerifyScores(const ScriptPlan& plan) {
     }
     if (want_score < best_other + kMinimumMargin) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "script cannot be followed by the scripted model: after ", ContextText(plan, step), " token ", want,
+          "script cannot be followed by the scripted model: after ", ContextText(plan, step), " script token ",
+          ScriptIndex(plan, step + 1), " (id ", want, ")",
           " scores ", want_score, " but token ", best_other_token, " scores ", best_other,
           "; repeated tokens in the script confuse it, choose a script with fewer repetitions"));
     }
@@ -146,15 +188,35 @@ std::vector<int32_t> ScriptPlan::script() const {
   return std::vector<int32_t>(chain.begin() + script_begin, chain.end());
 }
 
+std::vector<Readout> Readouts(const ScriptPlan& plan) {
+  std::map<int32_t, Readout> by_token;
+  for (const Rule& rule : plan.rules) {
+    Readout& r = by_token[rule.next];
+    r.token = rule.next;
+    if (r.phase.empty()) r.phase.assign(plan.phase_width(), 0.0);
+    if (std::find(r.cur_slots.begin(), r.cur_slots.end(), rule.cur_slot) == r.cur_slots.end()) {
+      r.cur_slots.push_back(rule.cur_slot);
+    }
+    if (std::find(r.prev_slots.begin(), r.prev_slots.end(), rule.prev_slot) == r.prev_slots.end()) {
+      r.prev_slots.push_back(rule.prev_slot);
+    }
+    for (size_t i = 0; i < r.phase.size() && i < rule.phase.size(); ++i) r.phase[i] += rule.phase[i];
+  }
+  std::vector<Readout> out;
+  for (auto& [token, readout] : by_token) out.push_back(std::move(readout));
+  return out;
+}
+
 std::vector<std::pair<int32_t, double>> ScoreCandidates(const ScriptPlan& plan, int step) {
   const int cur = plan.SlotOf(plan.chain[step]);
   const int prev = plan.SlotOf(plan.chain[step - 1]);
   const std::vector<double> phase = PhaseAt(plan, step);
   std::map<int32_t, double> scores;
   scores[kReturnToken] = cur == plan.sink_slot() ? kSinkRuleWeight : 0.0;
-  for (const Rule& rule : plan.rules) {
-    scores[rule.next] += 2.0 * (rule.cur_slot == cur) + 1.0 * (rule.prev_slot == prev) +
-                         plan.phase_weight * Dot(rule.phase, phase);
+  for (const Readout& r : Readouts(plan)) {
+    const bool cur_match = std::find(r.cur_slots.begin(), r.cur_slots.end(), cur) != r.cur_slots.end();
+    const bool prev_match = std::find(r.prev_slots.begin(), r.prev_slots.end(), prev) != r.prev_slots.end();
+    scores[r.token] += kCurWeight * cur_match + kPrevWeight * prev_match + plan.phase_weight * Dot(r.phase, phase);
   }
   return std::vector<std::pair<int32_t, double>>(scores.begin(), scores.end());
 }
@@ -175,7 +237,7 @@ absl::StatusOr<ScriptPlan> PlanScript(absl::Span<const int32_t> prompt_tail, abs
   if (status.ok()) return plan;
   plan.landmarks = ChooseLandmarks(plan.chain, plan.script_begin);
   if (plan.landmarks.empty()) return status;
-  plan.phase_weight = 1.0;
+  plan.phase_weight = kPhaseWeight;
   RETURN_IF_ERROR(BuildRules(&plan));
   RETURN_IF_ERROR(VerifyScores(plan));
   return plan;

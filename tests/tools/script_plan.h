@@ -11,8 +11,10 @@
 // - "prev": the previous token's slot, copied by a sliding-window attention head.
 // - "phase": which landmark tokens (channel names of earlier messages) appeared so far,
 //   averaged by a full-attention head; "none" when no landmark appeared.
-// A candidate u scores the sum over its rules r (contexts followed by u) of
-// 2·[r.cur == cur] + [r.prev == prev] + phase_weight·<r.phase, phase>.
+// A candidate u scores kCurWeight if cur is the current slot of any of its rules (contexts
+// followed by u), plus kPrevWeight if prev is the previous slot of any of them, plus
+// phase_weight·<r.phase, phase> summed over its rules; the phase term is used only by rules
+// whose two tokens have several successors in the script.
 //
 // Thread safety: value types and pure functions.
 #ifndef WARDEN_TESTS_TOOLS_SCRIPT_PLAN_H_
@@ -35,7 +37,10 @@ inline constexpr int32_t kCallToken = 200012;     // <|call|>
 struct Rule {
   int prev_slot = 0;
   int cur_slot = 0;
-  std::vector<double> phase;  // [1 + landmarks]: index 0 = no landmark yet
+  // Readout weights over the phase [1 + landmarks] (index 0 = no landmark yet): positive
+  // on the phase the rule was learned at, -1 elsewhere; all zero when the two tokens alone
+  // decide the successor.
+  std::vector<double> phase;
   int32_t next = 0;
 };
 
@@ -60,8 +65,13 @@ struct ScriptPlan {
   std::vector<int32_t> script() const;
 };
 
-// Weight of the sink rule "off-script token -> <|return|>" in cur units.
-inline constexpr double kSinkRuleWeight = 4.0;
+// Score weights of a rule's parts (see the top of this file). The readout is linear, so a
+// candidate collects the phase term of each of its rules even where their tokens do not
+// match; token weights well above the phase weight keep those terms from deciding.
+inline constexpr double kCurWeight = 8.0;
+inline constexpr double kPrevWeight = 4.0;
+// Weight of the sink rule "off-script token -> <|return|>".
+inline constexpr double kSinkRuleWeight = 16.0;
 // Smallest score lead (in units above) the correct successor must have at every step.
 inline constexpr double kMinimumMargin = 0.5;
 
@@ -72,6 +82,18 @@ inline constexpr double kMinimumMargin = 0.5;
 // negative or >= vocab_size, or two steps share a context but need different successors.
 absl::StatusOr<ScriptPlan> PlanScript(absl::Span<const int32_t> prompt_tail,
                                       absl::Span<const int32_t> script, int vocab_size);
+
+// The lm_head row of one successor token: the cur and prev slots of its rules, each counted
+// once (a token that follows "." in two places must not score double after every "."), and
+// the sum of its rules' phase readouts.
+struct Readout {
+  int32_t token = 0;
+  std::vector<int> cur_slots;
+  std::vector<int> prev_slots;
+  std::vector<double> phase;
+};
+// One Readout per distinct successor in plan.rules, sorted by token.
+std::vector<Readout> Readouts(const ScriptPlan& plan);
 
 // Scores of every candidate with a rule at chain step `step` (the context ends at
 // chain[step]); returns (token, score) pairs, <|return|> included via the sink rule.

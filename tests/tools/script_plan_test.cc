@@ -1,5 +1,6 @@
 #include "tests/tools/script_plan.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -84,8 +85,24 @@ TEST(ScoreCandidates, CorrectSuccessorLeadsEveryStepByTheMargin) {
       }
     }
     EXPECT_GE(want, other + kMinimumMargin) << "step " << step;
-    EXPECT_GE(want, 3.0) << "step " << step;  // cur (2) + prev (1) at least
+    EXPECT_GE(want, kCurWeight + kPrevWeight) << "step " << step;
   }
+}
+
+TEST(ScoreCandidates, SuccessorOfARepeatedTokenCountsThatTokenOnce) {
+  // "." ends two sentences followed by <|end|> and a third followed by <|return|>: <|end|>
+  // must not collect the cur weight twice after the last ".".
+  const int32_t dot = 13;
+  auto plan = PlanScript(kTail, {kChannelToken, 10, kMessage, 1, dot, kEnd, kStartToken, kAssistant, kChannelToken,
+                                 11, kMessage, 2, dot, kEnd, kStartToken, kAssistant, kChannelToken, 12, kMessage, 3,
+                                 dot, kReturnToken},
+                         kVocab);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<Readout> readouts = Readouts(*plan);
+  const auto end = std::find_if(readouts.begin(), readouts.end(), [](const Readout& r) { return r.token == kEnd; });
+  ASSERT_NE(end, readouts.end());
+  EXPECT_EQ(end->cur_slots, std::vector<int>{plan->SlotOf(dot)});
+  EXPECT_EQ(end->prev_slots.size(), 2u);
 }
 
 TEST(ScoreCandidates, OffScriptTokenLeadsToReturn) {

@@ -46,7 +46,7 @@ absl::StatusOr<Layout> MakeLayout(const ScriptPlan& plan) {
                                                    "model supports at most ", kMaxHeadDim - 2));
   }
   l.hidden = std::max(64, RoundUp(2 * l.slots + l.phase, 32));
-  // At least 32 so RoPE's slowest pair turns by < 1e-4 rad per position (theta 150000).
+  // At least 32 so RoPE's slowest pair turns by < 1e-8 rad per position (theta 1e9).
   l.head_dim = std::max(32, RoundUp(needed_head_dim, 2));
   return l;
 }
@@ -65,6 +65,9 @@ model::ModelConfig MakeConfig(const Layout& l, int vocab_size) {
   c.vocab_size = vocab_size;
   c.sliding_window = 2;  // a position sees itself and the one before
   c.rope.factor = 1.0f;  // no YaRN: pair 0 turns exactly 1 radian per position, no concentration
+  // Pair 0 ignores theta; a huge theta makes the slowest pair (the landmark head's) turn by
+  // ~4e-9 rad per position, so landmark scores do not fade over any context length.
+  c.rope.theta = 1e9f;
   return c;
 }
 
@@ -172,11 +175,13 @@ OutputTensor Embedding(const ScriptPlan& plan, const Layout& l, int vocab_size) 
 
 OutputTensor Unembedding(const ScriptPlan& plan, const Layout& l, int vocab_size) {
   OutputTensor t = ZeroTensor("lm_head.weight", DType::kBF16, {vocab_size, l.hidden});
-  for (const Rule& rule : plan.rules) {
-    Add(&t, rule.next, rule.cur_slot, 2.0f * kLogitUnit);
-    Add(&t, rule.next, l.prev_begin() + rule.prev_slot, kLogitUnit);
+  for (const Readout& r : Readouts(plan)) {
+    for (int slot : r.cur_slots) Add(&t, r.token, slot, static_cast<float>(kCurWeight) * kLogitUnit);
+    for (int slot : r.prev_slots) {
+      Add(&t, r.token, l.prev_begin() + slot, static_cast<float>(kPrevWeight) * kLogitUnit);
+    }
     for (int j = 0; j < l.phase; ++j) {
-      Add(&t, rule.next, l.phase_begin() + j, static_cast<float>(plan.phase_weight * rule.phase[j]) * kLogitUnit);
+      Add(&t, r.token, l.phase_begin() + j, static_cast<float>(plan.phase_weight * r.phase[j]) * kLogitUnit);
     }
   }
   Add(&t, kReturnToken, plan.sink_slot(), static_cast<float>(kSinkRuleWeight) * kLogitUnit);

@@ -11,9 +11,10 @@
 //                 for landmark tokens (RoPE's slowest pair, nearly constant), so it averages
 //                 the landmarks seen so far; with none, every value is the "none" one-hot.
 // Every expert's down projection and bias are zero, so the MLPs add nothing; the sinks are
-// -1000, so they take no weight. lm_head row u is 16 × Σ_rules(u) (2·cur + prev +
-// phase_weight·phase), so the logits are the plan's scores times ~16·sqrt(H/3): every wrong
-// token trails by tens of logits, and even sampling at temperature 1 follows the script.
+// -1000, so they take no weight. lm_head row u is 16 × the plan's Readout of u (kCurWeight
+// on its cur slots, kPrevWeight on its prev slots, phase_weight·phase), so the logits are the
+// plan's scores (margin >= kMinimumMargin = 0.5) times 16·sqrt(H/|x|²) >= 16·sqrt(64/3): every
+// wrong token trails by 37+ logits, so sampling at temperature 1 follows the script too.
 //
 // Thread safety: pure functions.
 #ifndef WARDEN_TESTS_TOOLS_SCRIPTED_WEIGHTS_H_
