@@ -66,7 +66,8 @@ class PipelineStreamChecks : public StreamChecks {
     if (!update.block_message.empty()) block_message_ = update.block_message;
     pending_ += update.released;
     const bool blocked_by_rule = update.action == v1::BLOCK;
-    if (!blocked_by_rule && !final && pending_.size() < kClassifyEveryBytes) return step;
+    const bool classifiers_off = app_.output_moderation().disabled();
+    if (!blocked_by_rule && !final && !classifiers_off && pending_.size() < kClassifyEveryBytes) return step;
     // Classify everything so far (released + pending) together with the rule findings.
     ASSIGN_OR_RETURN(decision_, Classify(*pipeline_, app_, v1::OUTPUT, released_ + pending_, findings_,
                                          block_message_, {}));
