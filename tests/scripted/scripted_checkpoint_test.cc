@@ -1,6 +1,8 @@
 // Writes scripted checkpoints, loads them with the real engine and checks that greedy
 // generation after a rendered harmony prompt reproduces the script token for token, and that
 // the harmony stream parser reads it back as the intended messages.
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -23,7 +25,8 @@ using model::harmony::Message;
 using model::harmony::ParsedMessage;
 using model::harmony::Role;
 
-constexpr char kFinalOnly[] = "<|channel|>final<|message|>Contact me at bob@example.com today.<|return|>";
+constexpr char kFinalOnly[] =
+    "<|channel|>final<|message|>Contact me at bob@example.com today.<|return|>";
 constexpr char kAnalysisThenFinal[] =
     "<|channel|>analysis<|message|>Let me think.<|end|>"
     "<|start|>assistant<|channel|>final<|message|>Contact me at bob@example.com today.<|return|>";
@@ -41,7 +44,8 @@ class ScriptedCheckpointTest : public ::testing::Test {
   }
 
   // Plans `script`, writes the checkpoint under TEST_TMPDIR/`name` and loads it.
-  static std::unique_ptr<model::Engine> WriteAndLoad(const std::string& script, const std::string& name,
+  static std::unique_ptr<model::Engine> WriteAndLoad(const std::string& script,
+                                                     const std::string& name,
                                                      ScriptPlan* plan_out = nullptr) {
     auto plan = PlanScriptText(*tokenizer_, kDefaultPromptTail, script);
     EXPECT_TRUE(plan.ok()) << plan.status();
@@ -80,7 +84,8 @@ class ScriptedCheckpointTest : public ::testing::Test {
     return ids.ok() ? std::vector<int32_t>(ids->begin(), ids->end()) : std::vector<int32_t>{};
   }
   static std::vector<int32_t> UserPrompt(const std::string& text) {
-    return Prompt({Message::System(model::harmony::SystemContent::Defaults()), Message::Text(Role::kUser, text)});
+    return Prompt({Message::System(model::harmony::SystemContent::Defaults()),
+                   Message::Text(Role::kUser, text)});
   }
 
   static model::GenerateResult Generate(model::Engine& engine, const std::vector<int32_t>& prompt,
@@ -139,12 +144,16 @@ TEST_F(ScriptedCheckpointTest, OutputDoesNotDependOnEarlierPromptTokens) {
   std::unique_ptr<model::Engine> engine = WriteAndLoad(kFinalOnly, "final_only_prompts");
   ASSERT_NE(engine, nullptr);
   const std::vector<int32_t> want = Ids(kFinalOnly);
-  EXPECT_EQ(Generate(*engine, UserPrompt("Something entirely different, and longer: 1 2 3 4 5.")).tokens, want);
-  EXPECT_EQ(Generate(*engine, Ids("<|start|>user<|message|>hi<|end|><|start|>assistant")).tokens, want);
+  EXPECT_EQ(
+      Generate(*engine, UserPrompt("Something entirely different, and longer: 1 2 3 4 5.")).tokens,
+      want);
+  EXPECT_EQ(Generate(*engine, Ids("<|start|>user<|message|>hi<|end|><|start|>assistant")).tokens,
+            want);
   // A multi-turn chat whose earlier answer contains script tokens ("final", " me").
-  const std::vector<int32_t> chat = Prompt({Message::Text(Role::kUser, "Who are you?"),
-                                            Message{Role::kAssistant, {}, {}, "final", {}, {"Call me Bob."}},
-                                            Message::Text(Role::kUser, "How can I reach you?")});
+  const std::vector<int32_t> chat =
+      Prompt({Message::Text(Role::kUser, "Who are you?"),
+              Message{Role::kAssistant, {}, {}, "final", {}, {"Call me Bob."}},
+              Message::Text(Role::kUser, "How can I reach you?")});
   EXPECT_EQ(Generate(*engine, chat).tokens, want);
 }
 
@@ -152,10 +161,12 @@ TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisThenFinalScript) {
   ScriptPlan plan;
   std::unique_ptr<model::Engine> engine = WriteAndLoad(kAnalysisThenFinal, "analysis_final", &plan);
   ASSERT_NE(engine, nullptr);
-  EXPECT_FALSE(plan.landmarks.empty());  // "assistant<|channel|>" repeats: needs the channel landmark
+  EXPECT_FALSE(
+      plan.landmarks.empty());  // "assistant<|channel|>" repeats: needs the channel landmark
   const std::vector<int32_t> want = Ids(kAnalysisThenFinal);
   std::string long_question;
-  for (int i = 0; i < 400; ++i) long_question += absl::StrCat("Sentence number ", i, " of a long question. ");
+  for (int i = 0; i < 400; ++i)
+    long_question += absl::StrCat("Sentence number ", i, " of a long question. ");
   const std::vector<std::vector<int32_t>> prompts = {
       UserPrompt("Think first."), UserPrompt(long_question),
       // An earlier turn's final answer puts "final" and "assistant<|channel|>" into the prompt.
@@ -197,7 +208,8 @@ TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsAnalysisCommentaryFinalScript) 
 TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsToolCallScriptEndingWithCall) {
   const std::string script =
       "<|channel|>analysis<|message|>Need weather.<|end|>"
-      "<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>"
+      "<|start|>assistant to=functions.get_weather<|channel|>commentary "
+      "<|constrain|>json<|message|>"
       "{\"city\":\"Paris\"}<|call|>";
   std::unique_ptr<model::Engine> engine = WriteAndLoad(script, "tool_call");
   ASSERT_NE(engine, nullptr);
@@ -212,6 +224,47 @@ TEST_F(ScriptedCheckpointTest, GreedyOutputEqualsToolCallScriptEndingWithCall) {
   EXPECT_EQ(messages[1].channel, "commentary");
   EXPECT_EQ(messages[1].content_type, "<|constrain|>json");
   EXPECT_EQ(messages[1].content, "{\"city\":\"Paris\"}");
+}
+
+// The engine's logits at every script step are the plan's simulated scores times one
+// positive factor per step (the final RMSNorm's), and every token without a rule gets ~0.
+TEST_F(ScriptedCheckpointTest, LogitsArePlanScoresUpToOneFactorPerStep) {
+  ScriptPlan plan;
+  std::unique_ptr<model::Engine> engine = WriteAndLoad(kAnalysisThenFinal, "logits_vs_plan", &plan);
+  ASSERT_NE(engine, nullptr);
+  std::vector<int32_t> tokens = UserPrompt("Hi");
+  const int64_t tail_row =
+      static_cast<int64_t>(tokens.size()) - plan.script_begin;  // row of chain[0]
+  tokens.insert(tokens.end(), plan.chain.begin() + plan.script_begin, plan.chain.end() - 1);
+  const model::SequenceId sequence = engine->CreateSequence();
+  auto logits = engine->Prefill(sequence, tokens, /*all_positions=*/true);
+  ASSERT_TRUE(logits.ok()) << logits.status();
+  const int64_t vocab = engine->config().vocab_size;
+  ASSERT_EQ(static_cast<int64_t>(logits->size()), static_cast<int64_t>(tokens.size()) * vocab);
+  for (int step = plan.script_begin - 1; step + 1 < static_cast<int>(plan.chain.size()); ++step) {
+    const float* row = logits->data() + (tail_row + step) * vocab;
+    const int32_t want = plan.chain[step + 1];
+    double want_score = 0.0;
+    std::vector<bool> has_rule(vocab, false);
+    const auto candidates = ScoreCandidates(plan, step);
+    for (const auto& [token, score] : candidates) {
+      has_rule[token] = true;
+      if (token == want) want_score = score;
+    }
+    ASSERT_GT(want_score, 0.0);
+    const double factor = row[want] / want_score;
+    EXPECT_GT(factor, 10.0) << "step " << step;  // logit units: >= 16·sqrt(H/3)
+    for (const auto& [token, score] : candidates) {
+      EXPECT_NEAR(row[token], factor * score, 0.02 * row[want])
+          << "step " << step << " token " << token;
+    }
+    float off_rule_max = 0.0f;
+    for (int64_t token = 0; token < vocab; ++token) {
+      if (!has_rule[token]) off_rule_max = std::max(off_rule_max, std::abs(row[token]));
+    }
+    EXPECT_LT(off_rule_max, 0.01f * row[want]) << "step " << step;
+  }
+  EXPECT_TRUE(engine->ReleaseSequence(sequence).ok());
 }
 
 TEST_F(ScriptedCheckpointTest, SamplingAtTemperatureOneAlsoFollowsTheScript) {
@@ -231,7 +284,8 @@ TEST_F(ScriptedCheckpointTest, PromptNotEndingInTheTailEndsGenerationAtOnce) {
 
 TEST_F(ScriptedCheckpointTest, RepeatedHeadersWithoutDistinctChannelsAreRejected) {
   const std::string twice_analysis =
-      "<|channel|>analysis<|message|>One.<|end|><|start|>assistant<|channel|>analysis<|message|>Two.<|return|>";
+      "<|channel|>analysis<|message|>One.<|end|><|start|>assistant<|channel|>analysis<|message|>"
+      "Two.<|return|>";
   auto plan = PlanScriptText(*tokenizer_, kDefaultPromptTail, twice_analysis);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);

@@ -3,9 +3,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "model/kernels/tensor_types.h"
@@ -15,16 +14,26 @@ namespace {
 
 const char* SafetensorsDtype(model::DType dtype) {
   switch (dtype) {
-    case model::DType::kBF16: return "BF16";
-    case model::DType::kF16: return "F16";
-    case model::DType::kF32: return "F32";
-    case model::DType::kF64: return "F64";
-    case model::DType::kU8: return "U8";
-    case model::DType::kI8: return "I8";
-    case model::DType::kI16: return "I16";
-    case model::DType::kI32: return "I32";
-    case model::DType::kI64: return "I64";
-    case model::DType::kBool: return "BOOL";
+    case model::DType::kBF16:
+      return "BF16";
+    case model::DType::kF16:
+      return "F16";
+    case model::DType::kF32:
+      return "F32";
+    case model::DType::kF64:
+      return "F64";
+    case model::DType::kU8:
+      return "U8";
+    case model::DType::kI8:
+      return "I8";
+    case model::DType::kI16:
+      return "I16";
+    case model::DType::kI32:
+      return "I32";
+    case model::DType::kI64:
+      return "I64";
+    case model::DType::kBool:
+      return "BOOL";
   }
   return "U8";
 }
@@ -96,7 +105,8 @@ absl::Status WriteSafetensors(const std::string& path, const std::vector<OutputT
   int64_t offset = 0;
   for (const OutputTensor& t : tensors) {
     const int64_t end = offset + static_cast<int64_t>(t.data.size());
-    header[t.name] = {{"dtype", SafetensorsDtype(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, end}}};
+    header[t.name] = {
+        {"dtype", SafetensorsDtype(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, end}}};
     offset = end;
   }
   std::string text = header.dump();
@@ -104,7 +114,8 @@ absl::Status WriteSafetensors(const std::string& path, const std::vector<OutputT
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), &std::fclose);
   if (!file) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write"));
   uint8_t length[8];
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    length[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
   bool ok = std::fwrite(length, 1, 8, file.get()) == 8 &&
             std::fwrite(text.data(), 1, text.size(), file.get()) == text.size();
   for (const OutputTensor& t : tensors) {

@@ -27,9 +27,9 @@ struct OutputTensor {
 // A zero-filled tensor of the given dtype and shape.
 OutputTensor ZeroTensor(std::string name, model::DType dtype, std::vector<int64_t> shape);
 
-// Element `index` of a BF16 tensor set to `value` (rounded to nearest even); F32 tensors
-// store the float exactly. Out-of-range indices and other dtypes are ignored by design of
-// the callers (they compute indices from the shapes they created) and reported as false.
+// Stores `value` at element `index` (row-major) of a BF16 tensor (rounded to nearest even)
+// or an F32 tensor (exactly). Returns false, changing nothing, for an index outside the
+// tensor or another dtype.
 bool SetFloat(OutputTensor* tensor, int64_t index, float value);
 // The value stored at `index` of a BF16 or F32 tensor (0 for anything else).
 float GetFloat(const OutputTensor& tensor, int64_t index);

@@ -43,14 +43,17 @@ TEST(WriteSafetensors, WrittenFileReadsBackThroughModelReader) {
 TEST(WriteSafetensors, RejectsWrongByteCountAndDuplicateNames) {
   OutputTensor bad = ZeroTensor("x", model::DType::kF32, {2});
   bad.data.pop_back();
-  EXPECT_EQ(WriteSafetensors(TempPath("bad.safetensors"), {bad}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(WriteSafetensors(TempPath("bad.safetensors"), {bad}).code(),
+            absl::StatusCode::kInvalidArgument);
   const OutputTensor ok = ZeroTensor("x", model::DType::kF32, {2});
-  EXPECT_EQ(WriteSafetensors(TempPath("dup.safetensors"), {ok, ok}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(WriteSafetensors(TempPath("dup.safetensors"), {ok, ok}).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(WriteSafetensors, UnwritablePathIsAnError) {
   const OutputTensor ok = ZeroTensor("x", model::DType::kF32, {2});
-  EXPECT_EQ(WriteSafetensors("/nonexistent-dir/x.safetensors", {ok}).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(WriteSafetensors("/nonexistent-dir/x.safetensors", {ok}).code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST(SetFloat, IgnoresOutOfRangeIndexAndNonFloatDtypes) {

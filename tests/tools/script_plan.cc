@@ -23,20 +23,23 @@ bool IsStop(int32_t token) { return token == kReturnToken || token == kCallToken
 absl::StatusOr<std::vector<int32_t>> BuildChain(absl::Span<const int32_t> prompt_tail,
                                                 absl::Span<const int32_t> script, int vocab_size) {
   if (prompt_tail.size() < 2) {
-    return absl::InvalidArgumentError("prompt tail needs at least two tokens (e.g. <|start|>assistant)");
+    return absl::InvalidArgumentError(
+        "prompt tail needs at least two tokens (e.g. <|start|>assistant)");
   }
   if (script.empty()) return absl::InvalidArgumentError("script is empty");
   std::vector<int32_t> chain(prompt_tail.begin(), prompt_tail.end());
   chain.insert(chain.end(), script.begin(), script.end());
   for (size_t i = 0; i < chain.size(); ++i) {
     if (chain[i] < 0 || chain[i] >= vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("token id ", chain[i], " at chain position ", i,
-                                                     " is outside the vocabulary of ", vocab_size));
+      return absl::InvalidArgumentError(absl::StrCat("token id ", chain[i], " at chain position ",
+                                                     i, " is outside the vocabulary of ",
+                                                     vocab_size));
     }
   }
   for (size_t i = prompt_tail.size(); i + 1 < chain.size(); ++i) {
     if (IsStop(chain[i])) {
-      return absl::InvalidArgumentError(absl::StrCat("script token ", i - prompt_tail.size(), " (id ", chain[i],
+      return absl::InvalidArgumentError(absl::StrCat("script token ", i - prompt_tail.size(),
+                                                     " (id ", chain[i],
                                                      ") is a stop token before the script's end"));
     }
   }
@@ -104,7 +107,8 @@ std::vector<double> PhaseReadout(const std::vector<double>& learned) {
 // same phase (the readout is linear), so those rules drop it and merge into one per pair.
 void DropUnneededPhases(ScriptPlan* plan) {
   std::map<std::pair<int, int>, std::set<int32_t>> successors;
-  for (const Rule& rule : plan->rules) successors[{rule.prev_slot, rule.cur_slot}].insert(rule.next);
+  for (const Rule& rule : plan->rules)
+    successors[{rule.prev_slot, rule.cur_slot}].insert(rule.next);
   std::vector<Rule> kept;
   std::set<std::pair<int, int>> merged;
   for (Rule& rule : plan->rules) {
@@ -125,8 +129,8 @@ absl::Status BuildRules(ScriptPlan* plan) {
   plan->rules.clear();
   std::map<std::tuple<int, int, std::vector<double>>, int> first_step;  // context -> step
   for (int step = plan->script_begin - 1; step + 1 < static_cast<int>(plan->chain.size()); ++step) {
-    Rule rule{plan->SlotOf(plan->chain[step - 1]), plan->SlotOf(plan->chain[step]), PhaseAt(*plan, step),
-              plan->chain[step + 1]};
+    Rule rule{plan->SlotOf(plan->chain[step - 1]), plan->SlotOf(plan->chain[step]),
+              PhaseAt(*plan, step), plan->chain[step + 1]};
     const auto key = std::make_tuple(rule.prev_slot, rule.cur_slot, rule.phase);
     const auto [it, inserted] = first_step.emplace(key, step);
     if (inserted) {
@@ -137,8 +141,9 @@ absl::Status BuildRules(ScriptPlan* plan) {
     if (earlier_next != rule.next) {
       return absl::InvalidArgumentError(absl::StrCat(
           "script is ambiguous for the scripted model: the tokens ", ContextText(*plan, step),
-          " are followed by ", earlier_next, " at script token ", ScriptIndex(*plan, it->second + 1), " but by ",
-          rule.next, " at script token ", ScriptIndex(*plan, step + 1),
+          " are followed by ", earlier_next, " at script token ",
+          ScriptIndex(*plan, it->second + 1), " but by ", rule.next, " at script token ",
+          ScriptIndex(*plan, step + 1),
           "; the model sees only the last two tokens and the channel names of earlier messages, so "
           "choose a script without this repetition"));
     }
@@ -168,9 +173,9 @@ absl::Status VerifyScores(const ScriptPlan& plan) {
     }
     if (want_score < best_other + kMinimumMargin) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "script cannot be followed by the scripted model: after ", ContextText(plan, step), " script token ",
-          ScriptIndex(plan, step + 1), " (id ", want, ")",
-          " scores ", want_score, " but token ", best_other_token, " scores ", best_other,
+          "script cannot be followed by the scripted model: after ", ContextText(plan, step),
+          " script token ", ScriptIndex(plan, step + 1), " (id ", want, ")", " scores ", want_score,
+          " but token ", best_other_token, " scores ", best_other,
           "; repeated tokens in the script confuse it, choose a script with fewer repetitions"));
     }
   }
@@ -200,7 +205,8 @@ std::vector<Readout> Readouts(const ScriptPlan& plan) {
     if (std::find(r.prev_slots.begin(), r.prev_slots.end(), rule.prev_slot) == r.prev_slots.end()) {
       r.prev_slots.push_back(rule.prev_slot);
     }
-    for (size_t i = 0; i < r.phase.size() && i < rule.phase.size(); ++i) r.phase[i] += rule.phase[i];
+    for (size_t i = 0; i < r.phase.size() && i < rule.phase.size(); ++i)
+      r.phase[i] += rule.phase[i];
   }
   std::vector<Readout> out;
   for (auto& [token, readout] : by_token) out.push_back(std::move(readout));
@@ -214,20 +220,24 @@ std::vector<std::pair<int32_t, double>> ScoreCandidates(const ScriptPlan& plan, 
   std::map<int32_t, double> scores;
   scores[kReturnToken] = cur == plan.sink_slot() ? kSinkRuleWeight : 0.0;
   for (const Readout& r : Readouts(plan)) {
-    const bool cur_match = std::find(r.cur_slots.begin(), r.cur_slots.end(), cur) != r.cur_slots.end();
-    const bool prev_match = std::find(r.prev_slots.begin(), r.prev_slots.end(), prev) != r.prev_slots.end();
-    scores[r.token] += kCurWeight * cur_match + kPrevWeight * prev_match + plan.phase_weight * Dot(r.phase, phase);
+    const bool cur_match =
+        std::find(r.cur_slots.begin(), r.cur_slots.end(), cur) != r.cur_slots.end();
+    const bool prev_match =
+        std::find(r.prev_slots.begin(), r.prev_slots.end(), prev) != r.prev_slots.end();
+    scores[r.token] +=
+        kCurWeight * cur_match + kPrevWeight * prev_match + plan.phase_weight * Dot(r.phase, phase);
   }
   return std::vector<std::pair<int32_t, double>>(scores.begin(), scores.end());
 }
 
-absl::StatusOr<ScriptPlan> PlanScript(absl::Span<const int32_t> prompt_tail, absl::Span<const int32_t> script,
-                                      int vocab_size) {
+absl::StatusOr<ScriptPlan> PlanScript(absl::Span<const int32_t> prompt_tail,
+                                      absl::Span<const int32_t> script, int vocab_size) {
   ScriptPlan plan;
   ASSIGN_OR_RETURN(plan.chain, BuildChain(prompt_tail, script, vocab_size));
   plan.script_begin = static_cast<int>(prompt_tail.size());
   for (int32_t token : plan.chain) {
-    if (std::find(plan.slot_tokens.begin(), plan.slot_tokens.end(), token) == plan.slot_tokens.end()) {
+    if (std::find(plan.slot_tokens.begin(), plan.slot_tokens.end(), token) ==
+        plan.slot_tokens.end()) {
       plan.slot_tokens.push_back(token);
     }
   }

@@ -46,17 +46,20 @@ TEST(PlanScript, RejectsStopTokenBeforeEnd) {
 }
 
 TEST(PlanScript, RejectsIdsOutsideVocabularyAndShortTail) {
-  EXPECT_EQ(PlanScript(kTail, {1, kVocab}, kVocab).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlanScript(kTail, {1, kVocab}, kVocab).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PlanScript(kTail, {-1}, kVocab).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(PlanScript({kAssistant}, {1}, kVocab).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlanScript({kAssistant}, {1}, kVocab).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PlanScript(kTail, {}, kVocab).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(PlanScript, UsesEarlierChannelNamesAsLandmarksForAnalysisThenFinal) {
   const int32_t analysis = 10, final_name = 11;
   // <|channel|>analysis<|message|>20<|end|><|start|>assistant<|channel|>final<|message|>21<|return|>
-  const std::vector<int32_t> script = {kChannelToken, analysis, kMessage, 20, kEnd, kStartToken, kAssistant,
-                                       kChannelToken, final_name, kMessage, 21, kReturnToken};
+  const std::vector<int32_t> script = {kChannelToken, analysis,    kMessage,   20,
+                                       kEnd,          kStartToken, kAssistant, kChannelToken,
+                                       final_name,    kMessage,    21,         kReturnToken};
   auto plan = PlanScript(kTail, script, kVocab);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->landmarks, std::vector<int32_t>{analysis});
@@ -65,14 +68,16 @@ TEST(PlanScript, UsesEarlierChannelNamesAsLandmarksForAnalysisThenFinal) {
 
 TEST(PlanScript, RejectsRepeatedHeaderWithoutDistinctChannelNames) {
   // Two analysis messages: the second header looks exactly like the first.
-  const std::vector<int32_t> script = {kChannelToken, 10, kMessage, 20, kEnd, kStartToken, kAssistant,
-                                       kChannelToken, 10, kMessage, 21, kReturnToken};
+  const std::vector<int32_t> script = {
+      kChannelToken, 10, kMessage, 20, kEnd,        kStartToken, kAssistant,
+      kChannelToken, 10, kMessage, 21, kReturnToken};
   EXPECT_EQ(PlanScript(kTail, script, kVocab).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ScoreCandidates, CorrectSuccessorLeadsEveryStepByTheMargin) {
-  const std::vector<int32_t> script = {kChannelToken, 10, kMessage, 20, kEnd, kStartToken, kAssistant,
-                                       kChannelToken, 11, kMessage, 21, kReturnToken};
+  const std::vector<int32_t> script = {
+      kChannelToken, 10, kMessage, 20, kEnd,        kStartToken, kAssistant,
+      kChannelToken, 11, kMessage, 21, kReturnToken};
   auto plan = PlanScript(kTail, script, kVocab);
   ASSERT_TRUE(plan.ok()) << plan.status();
   for (int step = plan->script_begin - 1; step + 1 < static_cast<int>(plan->chain.size()); ++step) {
@@ -93,13 +98,15 @@ TEST(ScoreCandidates, SuccessorOfARepeatedTokenCountsThatTokenOnce) {
   // "." ends two sentences followed by <|end|> and a third followed by <|return|>: <|end|>
   // must not collect the cur weight twice after the last ".".
   const int32_t dot = 13;
-  auto plan = PlanScript(kTail, {kChannelToken, 10, kMessage, 1, dot, kEnd, kStartToken, kAssistant, kChannelToken,
-                                 11, kMessage, 2, dot, kEnd, kStartToken, kAssistant, kChannelToken, 12, kMessage, 3,
-                                 dot, kReturnToken},
-                         kVocab);
+  auto plan =
+      PlanScript(kTail, {kChannelToken, 10, kMessage, 1, dot, kEnd,        kStartToken, kAssistant,
+                         kChannelToken, 11, kMessage, 2, dot, kEnd,        kStartToken, kAssistant,
+                         kChannelToken, 12, kMessage, 3, dot, kReturnToken},
+                 kVocab);
   ASSERT_TRUE(plan.ok()) << plan.status();
   const std::vector<Readout> readouts = Readouts(*plan);
-  const auto end = std::find_if(readouts.begin(), readouts.end(), [](const Readout& r) { return r.token == kEnd; });
+  const auto end = std::find_if(readouts.begin(), readouts.end(),
+                                [](const Readout& r) { return r.token == kEnd; });
   ASSERT_NE(end, readouts.end());
   EXPECT_EQ(end->cur_slots, std::vector<int>{plan->SlotOf(dot)});
   EXPECT_EQ(end->prev_slots.size(), 2u);

@@ -7,7 +7,8 @@
 namespace warden::scripted {
 namespace {
 
-absl::StatusOr<std::vector<int32_t>> Encode(const model::Tokenizer& tokenizer, const std::string& text) {
+absl::StatusOr<std::vector<int32_t>> Encode(const model::Tokenizer& tokenizer,
+                                            const std::string& text) {
   ASSIGN_OR_RETURN(const std::vector<uint32_t> ids,
                    tokenizer.EncodeWithSpecials(text, model::AllowedSpecials::All()));
   return std::vector<int32_t>(ids.begin(), ids.end());
@@ -15,7 +16,8 @@ absl::StatusOr<std::vector<int32_t>> Encode(const model::Tokenizer& tokenizer, c
 
 }  // namespace
 
-absl::StatusOr<ScriptPlan> PlanScriptText(const model::Tokenizer& tokenizer, const std::string& prompt_tail,
+absl::StatusOr<ScriptPlan> PlanScriptText(const model::Tokenizer& tokenizer,
+                                          const std::string& prompt_tail,
                                           const std::string& script) {
   ASSIGN_OR_RETURN(const std::vector<int32_t> tail, Encode(tokenizer, prompt_tail));
   ASSIGN_OR_RETURN(const std::vector<int32_t> ids, Encode(tokenizer, script));

@@ -16,7 +16,8 @@ inline constexpr char kDefaultPromptTail[] = "<|start|>assistant";
 
 // Encodes both texts with every special token allowed and calls PlanScript with the
 // tokenizer's vocabulary size. Errors as PlanScript and Tokenizer::EncodeWithSpecials.
-absl::StatusOr<ScriptPlan> PlanScriptText(const model::Tokenizer& tokenizer, const std::string& prompt_tail,
+absl::StatusOr<ScriptPlan> PlanScriptText(const model::Tokenizer& tokenizer,
+                                          const std::string& prompt_tail,
                                           const std::string& script);
 
 }  // namespace warden::scripted

@@ -30,7 +30,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFlags(int argc, char** a
                                               {"tokenizer", model::Tokenizer::DefaultVocabPath()}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
+    if (arg.rfind("--", 0) != 0)
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
     arg = arg.substr(2);
     const size_t eq = arg.find('=');
     if (eq != std::string::npos) {
@@ -42,7 +43,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFlags(int argc, char** a
     }
   }
   for (const auto& [name, value] : flags) {
-    if (name != "out" && name != "script" && name != "script_file" && name != "prompt_tail" && name != "tokenizer") {
+    if (name != "out" && name != "script" && name != "script_file" && name != "prompt_tail" &&
+        name != "tokenizer") {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }
   }
@@ -63,7 +65,8 @@ absl::Status Run(int argc, char** argv) {
   ASSIGN_OR_RETURN(const ScriptedCheckpoint checkpoint,
                    BuildScriptedCheckpoint(plan, static_cast<int>(tokenizer->vocab_size())));
   RETURN_IF_ERROR(WriteScriptedCheckpoint(flags["out"], checkpoint));
-  std::printf("{\"script_ids\": [%s], \"landmarks\": [%s]}\n", absl::StrJoin(plan.script(), ", ").c_str(),
+  std::printf("{\"script_ids\": [%s], \"landmarks\": [%s]}\n",
+              absl::StrJoin(plan.script(), ", ").c_str(),
               absl::StrJoin(plan.landmarks, ", ").c_str());
   return absl::OkStatus();
 }
@@ -74,7 +77,8 @@ absl::Status Run(int argc, char** argv) {
 int main(int argc, char** argv) {
   const absl::Status status = warden::scripted::Run(argc, argv);
   if (!status.ok()) {
-    std::fprintf(stderr, "scripted_checkpoint: %s\n%s\n", status.ToString().c_str(), warden::scripted::kUsage);
+    std::fprintf(stderr, "scripted_checkpoint: %s\n%s\n", status.ToString().c_str(),
+                 warden::scripted::kUsage);
     return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   return 0;

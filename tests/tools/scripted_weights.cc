@@ -17,12 +17,12 @@ namespace {
 
 using model::DType;
 
-constexpr int kIntermediate = 32;       // smallest MXFP4-compatible expert width
-constexpr float kLogitUnit = 16.0f;     // lm_head entry per score unit (exact in bf16)
-constexpr float kSink = -1000.0f;       // attention sinks: never take weight
-constexpr double kScoreGap = 40.0;      // attention logit lead of the wanted position(s)
-constexpr double kLandmarkKey = 8.0;    // landmark key size before the query scale
-constexpr int kMaxHeadDim = 1024;       // ModelConfig::Validate's limit
+constexpr int kIntermediate = 32;     // smallest MXFP4-compatible expert width
+constexpr float kLogitUnit = 16.0f;   // lm_head entry per score unit (exact in bf16)
+constexpr float kSink = -1000.0f;     // attention sinks: never take weight
+constexpr double kScoreGap = 40.0;    // attention logit lead of the wanted position(s)
+constexpr double kLandmarkKey = 8.0;  // landmark key size before the query scale
+constexpr int kMaxHeadDim = 1024;     // ModelConfig::Validate's limit
 
 int RoundUp(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
 
@@ -42,8 +42,10 @@ absl::StatusOr<Layout> MakeLayout(const ScriptPlan& plan) {
   l.phase = plan.phase_width();
   const int needed_head_dim = std::max(l.slots, l.phase);
   if (needed_head_dim > kMaxHeadDim - 1) {
-    return absl::InvalidArgumentError(absl::StrCat("script has ", l.slots - 1, " distinct tokens; the scripted "
-                                                   "model supports at most ", kMaxHeadDim - 2));
+    return absl::InvalidArgumentError(absl::StrCat("script has ", l.slots - 1,
+                                                   " distinct tokens; the scripted "
+                                                   "model supports at most ",
+                                                   kMaxHeadDim - 2));
   }
   l.hidden = std::max(64, RoundUp(2 * l.slots + l.phase, 32));
   // At least 32 so RoPE's slowest pair turns by < 1e-8 rad per position (theta 1e9).
@@ -71,7 +73,9 @@ model::ModelConfig MakeConfig(const Layout& l, int vocab_size) {
   return c;
 }
 
-void Set(OutputTensor* t, int64_t row, int64_t col, float value) { SetFloat(t, row * t->shape[1] + col, value); }
+void Set(OutputTensor* t, int64_t row, int64_t col, float value) {
+  SetFloat(t, row * t->shape[1] + col, value);
+}
 void Add(OutputTensor* t, int64_t row, int64_t col, float value) {
   const int64_t index = row * t->shape[1] + col;
   SetFloat(t, index, GetFloat(*t, index) + value);
@@ -106,7 +110,8 @@ Head PreviousTokenHead(const std::string& p, const Layout& l) {
   SetFloat(&head.q_bias, 0, static_cast<float>(a));
   SetFloat(&head.k_bias, 0, static_cast<float>(a * std::cos(1.0)));
   SetFloat(&head.k_bias, d / 2, static_cast<float>(a * std::sin(1.0)));
-  const float unnorm = static_cast<float>(1.0 / std::sqrt(l.hidden));  // undoes RMSNorm of a one-hot
+  const float unnorm =
+      static_cast<float>(1.0 / std::sqrt(l.hidden));  // undoes RMSNorm of a one-hot
   for (int s = 0; s < l.slots; ++s) {
     Set(&head.v_weight, s, s, unnorm);
     Set(&head.o_weight, l.prev_begin() + s, s, 1.0f);
@@ -151,14 +156,18 @@ void AddLayer(int n, Head head, const Layout& l, std::vector<OutputTensor>* out)
   out->push_back(ZeroTensor(m + "router.weight", DType::kBF16, {1, h}));
   out->push_back(ZeroTensor(m + "router.bias", DType::kF32, {1}));
   // Zero MXFP4 blocks (nibble 0 is +0) and zero biases: the expert adds exactly nothing.
-  OutputTensor up_scales = ZeroTensor(m + "experts.gate_up_proj_scales", DType::kU8, {1, 2 * kIntermediate, h / 32});
-  OutputTensor down_scales = ZeroTensor(m + "experts.down_proj_scales", DType::kU8, {1, h, kIntermediate / 32});
+  OutputTensor up_scales =
+      ZeroTensor(m + "experts.gate_up_proj_scales", DType::kU8, {1, 2 * kIntermediate, h / 32});
+  OutputTensor down_scales =
+      ZeroTensor(m + "experts.down_proj_scales", DType::kU8, {1, h, kIntermediate / 32});
   std::fill(up_scales.data.begin(), up_scales.data.end(), 127);
   std::fill(down_scales.data.begin(), down_scales.data.end(), 127);
-  out->push_back(ZeroTensor(m + "experts.gate_up_proj_blocks", DType::kU8, {1, 2 * kIntermediate, h / 32, 16}));
+  out->push_back(ZeroTensor(m + "experts.gate_up_proj_blocks", DType::kU8,
+                            {1, 2 * kIntermediate, h / 32, 16}));
   out->push_back(std::move(up_scales));
   out->push_back(ZeroTensor(m + "experts.gate_up_proj_bias", DType::kF32, {1, 2 * kIntermediate}));
-  out->push_back(ZeroTensor(m + "experts.down_proj_blocks", DType::kU8, {1, h, kIntermediate / 32, 16}));
+  out->push_back(
+      ZeroTensor(m + "experts.down_proj_blocks", DType::kU8, {1, h, kIntermediate / 32, 16}));
   out->push_back(std::move(down_scales));
   out->push_back(ZeroTensor(m + "experts.down_proj_bias", DType::kF32, {1, h}));
 }
@@ -176,12 +185,14 @@ OutputTensor Embedding(const ScriptPlan& plan, const Layout& l, int vocab_size) 
 OutputTensor Unembedding(const ScriptPlan& plan, const Layout& l, int vocab_size) {
   OutputTensor t = ZeroTensor("lm_head.weight", DType::kBF16, {vocab_size, l.hidden});
   for (const Readout& r : Readouts(plan)) {
-    for (int slot : r.cur_slots) Add(&t, r.token, slot, static_cast<float>(kCurWeight) * kLogitUnit);
+    for (int slot : r.cur_slots)
+      Add(&t, r.token, slot, static_cast<float>(kCurWeight) * kLogitUnit);
     for (int slot : r.prev_slots) {
       Add(&t, r.token, l.prev_begin() + slot, static_cast<float>(kPrevWeight) * kLogitUnit);
     }
     for (int j = 0; j < l.phase; ++j) {
-      Add(&t, r.token, l.phase_begin() + j, static_cast<float>(plan.phase_weight * r.phase[j]) * kLogitUnit);
+      Add(&t, r.token, l.phase_begin() + j,
+          static_cast<float>(plan.phase_weight * r.phase[j]) * kLogitUnit);
     }
   }
   Add(&t, kReturnToken, plan.sink_slot(), static_cast<float>(kSinkRuleWeight) * kLogitUnit);
@@ -200,9 +211,14 @@ absl::Status WriteText(const std::string& path, const std::string& text) {
 }  // namespace
 
 absl::StatusOr<ScriptedCheckpoint> BuildScriptedCheckpoint(const ScriptPlan& plan, int vocab_size) {
+  if (kReturnToken >= vocab_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("vocabulary of ", vocab_size, " lacks <|return|> (", kReturnToken, ")"));
+  }
   for (int32_t token : plan.slot_tokens) {
-    if (token < 0 || token >= vocab_size || kReturnToken >= vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("token ", token, " is outside the vocabulary of ", vocab_size));
+    if (token < 0 || token >= vocab_size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token ", token, " is outside the vocabulary of ", vocab_size));
     }
   }
   ASSIGN_OR_RETURN(const Layout layout, MakeLayout(plan));
@@ -218,9 +234,11 @@ absl::StatusOr<ScriptedCheckpoint> BuildScriptedCheckpoint(const ScriptPlan& pla
   return checkpoint;
 }
 
-absl::Status WriteScriptedCheckpoint(const std::string& out_dir, const ScriptedCheckpoint& checkpoint) {
+absl::Status WriteScriptedCheckpoint(const std::string& out_dir,
+                                     const ScriptedCheckpoint& checkpoint) {
   if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::PermissionDeniedError(absl::StrCat(out_dir, ": cannot create: ", std::strerror(errno)));
+    return absl::PermissionDeniedError(
+        absl::StrCat(out_dir, ": cannot create: ", std::strerror(errno)));
   }
   RETURN_IF_ERROR(WriteText(out_dir + "/config.json", model::ToHfConfigJson(checkpoint.config)));
   // No sampling defaults: the script's logit margins make any temperature follow it.

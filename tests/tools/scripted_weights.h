@@ -45,7 +45,8 @@ absl::StatusOr<ScriptedCheckpoint> BuildScriptedCheckpoint(const ScriptPlan& pla
 
 // Creates `out_dir` if needed and writes config.json, generation_config.json and
 // model.safetensors.
-absl::Status WriteScriptedCheckpoint(const std::string& out_dir, const ScriptedCheckpoint& checkpoint);
+absl::Status WriteScriptedCheckpoint(const std::string& out_dir,
+                                     const ScriptedCheckpoint& checkpoint);
 
 }  // namespace warden::scripted
 
