@@ -47,7 +47,10 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1:
   std::string original, redacted;
   for (int i = 0; i < request.texts_size(); ++i) {
     const std::string& text = request.texts(i);
+    const absl::Time check_start = absl::Now();
     auto verdict = deps.checks->Check(app, direction, text, request.policy());
+    deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "moderate_checks"}},
+                          absl::ToDoubleSeconds(absl::Now() - check_start));
     if (!verdict.ok()) {
       const bool fail_open = app.check_failure() == v1::FAIL_OPEN;
       deps.metrics->Increment("warden_check_failures_total",
