@@ -76,11 +76,22 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", server->address_));
   }
+  const uint32_t retention_days = cfg.audit().retention_days();
+  if (retention_days > 0) {
+    server->retention_thread_ = std::thread([raw = server.get(), retention_days] {
+      do {
+        const int64_t cutoff = absl::ToUnixMicros(absl::Now() - absl::Hours(24) * retention_days);
+        (void)raw->state_->audit->DeleteOlderThan(cutoff);
+      } while (!raw->stop_retention_.WaitForNotificationWithTimeout(absl::Hours(1)));
+    });
+  }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   return server;
 }
 
 void WardenServer::Shutdown(std::chrono::seconds grace) {
+  if (!stop_retention_.HasBeenNotified()) stop_retention_.Notify();
+  if (retention_thread_.joinable()) retention_thread_.join();
   if (server_ == nullptr) return;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() + grace);

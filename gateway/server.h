@@ -5,10 +5,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "gateway/admin_service.h"
 #include "gateway/components.h"
 #include "gateway/metrics_http.h"
@@ -50,6 +52,9 @@ class WardenServer {
   std::unique_ptr<WardenService> warden_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
+  // Deletes audit records past the retention period, at start and then hourly.
+  absl::Notification stop_retention_;
+  std::thread retention_thread_;
   int port_ = 0;
   std::string address_;
 };
