@@ -1,0 +1,313 @@
+#include "policies/compiled_policies.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/sha256.h"
+#include "policies/phrases.h"
+#include "policies/spaced_letters.h"
+#include "policies/string_view_compat.h"
+
+namespace warden::policies {
+namespace {
+
+int DirectionIndex(v1::Direction direction) { return direction == v1::OUTPUT ? 1 : 0; }
+
+absl::Status CheckDirection(v1::Direction direction) {
+  if (direction == v1::INPUT || direction == v1::OUTPUT) return absl::OkStatus();
+  return absl::InvalidArgumentError("direction must be INPUT or OUTPUT");
+}
+
+// The views of one text, normalised on first use. Not thread-safe; one per scan.
+class Views {
+ public:
+  explicit Views(std::string_view text) : text_(text) {}
+
+  absl::StatusOr<const NormalizedText*> Get(ViewKind kind) {
+    std::optional<NormalizedText>& slot = kind == ViewKind::kLiteral ? literal_ : folded_;
+    if (!slot.has_value()) {
+      absl::StatusOr<NormalizedText> normalized = Normalize(
+          text_, kind == ViewKind::kLiteral ? LiteralViewOptions() : FoldedViewOptions());
+      if (!normalized.ok()) return normalized.status();
+      slot = *std::move(normalized);
+    }
+    return &*slot;
+  }
+
+  // The folded view with spaced-out letters joined; nullptr when it has none.
+  const NormalizedText* Despaced() {
+    if (!despaced_done_ && folded_.has_value()) {
+      despaced_ = CollapseSpacedLetters(*folded_);
+      despaced_done_ = true;
+    }
+    return despaced_.has_value() ? &*despaced_ : nullptr;
+  }
+
+  // The earliest original offset that still lies within the last `holdback` bytes of
+  // any view computed so far.
+  uint32_t Settled(size_t holdback) const {
+    uint32_t settled = static_cast<uint32_t>(text_.size());
+    for (const std::optional<NormalizedText>* view : {&literal_, &folded_}) {
+      if (!view->has_value()) continue;
+      const NormalizedText& n = **view;
+      const size_t at = n.text.size() > holdback ? n.text.size() - holdback : 0;
+      settled = std::min(settled, n.to_original[at]);
+    }
+    return settled;
+  }
+
+ private:
+  std::string_view text_;
+  std::optional<NormalizedText> literal_;
+  std::optional<NormalizedText> folded_;
+  std::optional<NormalizedText> despaced_;
+  bool despaced_done_ = false;
+};
+
+// The finding of one regex match: the first capturing group that took part, else all.
+re2::StringPiece FindingPiece(const std::vector<re2::StringPiece>& groups) {
+  for (size_t g = 1; g < groups.size(); ++g) {
+    if (groups[g].data() != nullptr) return groups[g];
+  }
+  return groups[0];
+}
+
+size_t NextCharBoundary(std::string_view text, size_t pos) {
+  while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
+  return pos;
+}
+
+// Runs one entry over a view and appends its accepted findings.
+void ScanEntry(const CompiledSet& set, int set_order, const PatternEntry& entry,
+               std::string_view original, const NormalizedText& view,
+               std::vector<Finding>* out) {
+  const RE2& regex = *entry.regex;
+  const std::string_view text = view.text;
+  std::vector<re2::StringPiece> groups(
+      entry.trim_boundaries ? 1 : 1 + regex.NumberOfCapturingGroups());
+  const CompiledRule& rule = set.rules[entry.rule];
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    if (!regex.Match(text, pos, text.size(), RE2::UNANCHORED, groups.data(),
+                     static_cast<int>(groups.size()))) {
+      break;
+    }
+    re2::StringPiece piece = FindingPiece(groups);
+    if (entry.trim_boundaries) {
+      const size_t at = piece.data() - text.data();
+      const auto [b, e] = TrimWordBoundaries(text, at, at + piece.size());
+      piece = re2::StringPiece(text.data() + b, e - b);
+    }
+    const size_t begin = piece.data() - text.data();
+    const size_t whole_begin = groups[0].data() - text.data();
+    const bool too_long = entry.max_finding_bytes != 0 && piece.size() > entry.max_finding_bytes;
+    const size_t keep = piece.empty() || too_long
+                            ? 0
+                            : (entry.validate ? entry.validate(piece) : piece.size());
+    if (keep == 0) {
+      pos = NextCharBoundary(text, whole_begin + 1);
+      continue;
+    }
+    pos = std::max(begin + keep, NextCharBoundary(text, whole_begin + 1));
+    const Span span = view.ToOriginal(begin, begin + keep);
+    if (rule.Allowed(original.substr(span.begin, span.end - span.begin))) continue;
+    out->push_back({&rule, &entry.entity_type, set_order, span.begin, span.end});
+  }
+}
+
+// Runs a bank over a view: the prefilter picks the entries that match at all.
+void ScanBank(const CompiledSet& set, int set_order, const PatternBank& bank,
+              std::string_view original, const NormalizedText& view, bool term_lists_only,
+              std::vector<Finding>* out) {
+  std::vector<int> hits;
+  RE2::Set::ErrorInfo error;
+  if (!bank.prefilter->Match(view.text, &hits, &error)) {
+    if (error.kind == RE2::Set::kNoError) return;  // Nothing matched.
+    hits.clear();  // The prefilter ran out of memory: run every entry instead.
+    for (size_t k = 0; k < bank.entries.size(); ++k) hits.push_back(static_cast<int>(k));
+  }
+  std::sort(hits.begin(), hits.end());
+  for (int k : hits) {
+    const PatternEntry& entry = bank.entries[k];
+    if (term_lists_only && !entry.term_list) continue;
+    ScanEntry(set, set_order, entry, original, view, out);
+  }
+}
+
+bool FindingLess(const Finding& a, const Finding& b) {
+  if (a.begin != b.begin) return a.begin < b.begin;
+  if (a.end != b.end) return a.end < b.end;
+  if (a.set_order != b.set_order) return a.set_order < b.set_order;
+  if (a.rule->ordinal != b.rule->ordinal) return a.rule->ordinal < b.rule->ordinal;
+  return *a.entity_type < *b.entity_type;
+}
+
+bool SameFinding(const Finding& a, const Finding& b) {
+  return a.begin == b.begin && a.end == b.end && a.rule == b.rule &&
+         *a.entity_type == *b.entity_type;
+}
+
+}  // namespace
+
+std::vector<RedactionRegion> MergeRedactions(const std::vector<Finding>& findings) {
+  std::vector<RedactionRegion> regions;
+  for (const Finding& f : findings) {
+    if (f.rule->shadow || f.rule->action != v1::REDACT || f.end <= f.begin) continue;
+    if (!regions.empty() && f.begin < regions.back().end) {
+      regions.back().end = std::max(regions.back().end, f.end);
+      continue;
+    }
+    regions.push_back({f.begin, f.end, &f});
+  }
+  return regions;
+}
+
+void AppendRedacted(std::string_view text, uint32_t from, uint32_t to,
+                    const std::vector<RedactionRegion>& regions, std::string* out) {
+  uint32_t pos = from;
+  for (const RedactionRegion& region : regions) {
+    if (region.end <= from || region.begin >= to) continue;
+    out->append(text.substr(pos, region.begin - pos));
+    out->append(region.first->rule->redactor.Replace(
+        text.substr(region.begin, region.end - region.begin)));
+    pos = region.end;
+  }
+  if (pos < to) out->append(text.substr(pos, to - pos));
+}
+
+std::shared_ptr<const CompiledPolicies> CompiledPolicies::Create(
+    std::vector<std::unique_ptr<CompiledSet>> sets) {
+  std::sort(sets.begin(), sets.end(),
+            [](const auto& a, const auto& b) { return a->id < b->id; });
+  Sha256 hasher;
+  for (const auto& set : sets) {
+    hasher.Update(absl::StrCat(set->id.size(), ":", set->id, set->canonical.size(), ":"));
+    hasher.Update(set->canonical);
+  }
+  auto policies = std::shared_ptr<CompiledPolicies>(new CompiledPolicies());
+  policies->sets_ = std::move(sets);
+  policies->version_ = ToHex(hasher.Finish()).substr(0, 16);
+  return policies;
+}
+
+absl::StatusOr<std::vector<const CompiledSet*>> CompiledPolicies::Resolve(
+    absl::Span<const std::string> ids) const {
+  std::vector<const CompiledSet*> sets;
+  for (const std::string& id : ids) {
+    auto it = std::lower_bound(sets_.begin(), sets_.end(), id,
+                               [](const auto& set, const std::string& key) { return set->id < key; });
+    if (it == sets_.end() || (*it)->id != id) {
+      return absl::NotFoundError(absl::StrCat("unknown policy set '", id, "'"));
+    }
+    sets.push_back(it->get());
+  }
+  return sets;
+}
+
+absl::Status CompiledPolicies::CheckSetIds(absl::Span<const std::string> ids) const {
+  return Resolve(ids).status();
+}
+
+absl::StatusOr<size_t> CompiledPolicies::HoldBackBytes(absl::Span<const std::string> ids,
+                                                       v1::Direction direction) const {
+  if (absl::Status s = CheckDirection(direction); !s.ok()) return s;
+  absl::StatusOr<std::vector<const CompiledSet*>> sets = Resolve(ids);
+  if (!sets.ok()) return sets.status();
+  size_t holdback = 0;
+  for (const CompiledSet* set : *sets) {
+    for (const PatternBank& bank : set->banks[DirectionIndex(direction)]) {
+      holdback = std::max(holdback, bank.max_view_bytes);
+    }
+  }
+  return holdback;
+}
+
+absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::string> ids,
+                                                         v1::Direction direction,
+                                                         std::string_view text,
+                                                         size_t holdback) const {
+  if (absl::Status s = CheckDirection(direction); !s.ok()) return s;
+  absl::StatusOr<std::vector<const CompiledSet*>> sets = Resolve(ids);
+  if (!sets.ok()) return sets.status();
+  Views views(text);
+  WindowFindings result;
+  for (size_t order = 0; order < sets->size(); ++order) {
+    const CompiledSet& set = *(*sets)[order];
+    for (int v = 0; v < kViewCount; ++v) {
+      const PatternBank& bank = set.banks[DirectionIndex(direction)][v];
+      if (bank.entries.empty()) continue;
+      absl::StatusOr<const NormalizedText*> view = views.Get(static_cast<ViewKind>(v));
+      if (!view.ok()) return view.status();
+      ScanBank(set, static_cast<int>(order), bank, text, **view, false, &result.findings);
+      if (!bank.has_term_lists) continue;
+      if (const NormalizedText* despaced = views.Despaced(); despaced != nullptr) {
+        ScanBank(set, static_cast<int>(order), bank, text, *despaced, true, &result.findings);
+      }
+    }
+  }
+  // A text no rule reads still has to be valid UTF-8.
+  if (absl::StatusOr<const NormalizedText*> v = views.Get(ViewKind::kLiteral); !v.ok()) {
+    return v.status();
+  }
+  std::sort(result.findings.begin(), result.findings.end(), FindingLess);
+  result.findings.erase(
+      std::unique(result.findings.begin(), result.findings.end(), SameFinding),
+      result.findings.end());
+  result.settled = views.Settled(holdback);
+  return result;
+}
+
+ScanResult CompiledPolicies::BuildResult(std::string_view text,
+                                         const std::vector<Finding>& findings) {
+  ScanResult result = Summarize(findings);
+  AppendRedacted(text, 0, static_cast<uint32_t>(text.size()), MergeRedactions(findings),
+                 &result.redacted_text);
+  return result;
+}
+
+ScanResult CompiledPolicies::Summarize(const std::vector<Finding>& findings) {
+  ScanResult result;
+  for (const Finding& f : findings) {
+    v1::RuleMatch match;
+    match.set_rule_id(f.rule->id);
+    match.set_policy_set(f.rule->set_id);
+    match.set_entity_type(*f.entity_type);
+    match.set_category(f.rule->category);
+    match.set_action(f.rule->action);
+    match.mutable_span()->set_begin(f.begin);
+    match.mutable_span()->set_end(f.end);
+    match.set_shadow(f.rule->shadow);
+    result.matches.push_back(std::move(match));
+    if (f.rule->shadow) continue;
+    if (f.rule->action == v1::BLOCK && result.action != v1::BLOCK) {
+      result.block_message = f.rule->block_message;
+    }
+    result.action = std::max(result.action, f.rule->action);
+  }
+  return result;
+}
+
+absl::StatusOr<ScanResult> CompiledPolicies::Scan(absl::Span<const std::string> ids,
+                                                  v1::Direction direction,
+                                                  std::string_view text) const {
+  absl::StatusOr<WindowFindings> found = FindAll(ids, direction, text, 0);
+  if (!found.ok()) return found.status();
+  return BuildResult(text, found->findings);
+}
+
+std::vector<std::string> CompiledPolicies::ListSets() const {
+  std::vector<std::string> ids;
+  for (const auto& set : sets_) ids.push_back(set->id);
+  return ids;
+}
+
+absl::StatusOr<std::string> CompiledPolicies::GetSetTextProto(std::string_view id) const {
+  for (const auto& set : sets_) {
+    if (set->id == id) return set->text_proto;
+  }
+  return absl::NotFoundError(absl::StrCat("unknown policy set '", ToAbsl(id), "'"));
+}
+
+}  // namespace warden::policies

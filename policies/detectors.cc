@@ -1,0 +1,177 @@
+#include "policies/detectors.h"
+
+#include <arpa/inet.h>
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "policies/validators.h"
+
+namespace warden::policies {
+namespace {
+
+// Boundaries as non-capturing context around the finding (group 1). RE2 has no
+// look-around, so the trailing boundary is consumed and the scanner resumes after group 1.
+#define WORD_BOUNDED(body) "(?:^|[^A-Za-z0-9_])(" body ")(?:[^A-Za-z0-9_]|$)"
+#define DIGIT_BOUNDED(body) "(?:^|[^0-9A-Za-z])(" body ")(?:[^0-9A-Za-z]|$)"
+
+size_t Whole(std::string_view s, bool ok) { return ok ? s.size() : 0; }
+
+size_t ValidateCard(std::string_view s, const DetectorParams&) {
+  // The regex is greedy over digit groups; retry without trailing groups ("... 1111 2").
+  while (!s.empty()) {
+    if (CreditCardValid(s)) return s.size();
+    const size_t cut = s.find_last_of(" -");
+    if (cut == std::string_view::npos) return 0;
+    s = s.substr(0, cut);
+  }
+  return 0;
+}
+
+size_t ValidatePhone(std::string_view s, const DetectorParams&) {
+  const size_t digits = DigitsOf(s).size();
+  return Whole(s, digits >= 7 && digits <= 15);
+}
+
+size_t ValidateIban(std::string_view s, const DetectorParams&) {
+  while (!s.empty()) {  // Like cards: a following word may have been taken as a group.
+    if (IbanValid(s)) return s.size();
+    const size_t cut = s.find_last_of(' ');
+    if (cut == std::string_view::npos) return 0;
+    s = s.substr(0, cut);
+  }
+  return 0;
+}
+
+size_t ValidateSsn(std::string_view s, const DetectorParams&) { return Whole(s, UsSsnValid(s)); }
+
+size_t ValidateIp(std::string_view s, const DetectorParams&) {
+  if (s.find(':') == std::string_view::npos) return Whole(s, Ipv4Valid(s));
+  const std::string address(s);
+  in6_addr parsed;
+  size_t hex = 0;
+  for (char c : s) hex += absl::ascii_isxdigit(static_cast<unsigned char>(c)) ? 1 : 0;
+  return Whole(s, hex >= 2 && inet_pton(AF_INET6, address.c_str(), &parsed) == 1);
+}
+
+size_t ValidateUrl(std::string_view s, const DetectorParams&) {
+  while (!s.empty() && std::string_view(".,;:!?)]}'\"").find(s.back()) != std::string_view::npos) {
+    s.remove_suffix(1);
+  }
+  return s.size();
+}
+
+size_t ValidateDate(std::string_view s, const DetectorParams&) {
+  if (!s.empty() && !absl::ascii_isdigit(static_cast<unsigned char>(s.back()))) return 0;
+  // Dates with a month name ("3 March 1990") are accepted by the regex itself.
+  for (char c : s) {
+    if (absl::ascii_isalpha(static_cast<unsigned char>(c))) return s.size();
+  }
+  return Whole(s, DateValid(s));
+}
+
+size_t ValidateMixedKey(std::string_view s, const DetectorParams&) {
+  bool digit = false, lower = false, upper = false;
+  for (char c : s) {
+    digit |= absl::ascii_isdigit(static_cast<unsigned char>(c));
+    lower |= absl::ascii_islower(static_cast<unsigned char>(c));
+    upper |= absl::ascii_isupper(static_cast<unsigned char>(c));
+  }
+  return Whole(s, digit && lower && upper);
+}
+
+size_t ValidateJwt(std::string_view s, const DetectorParams&) {
+  const size_t dot = s.find('.');
+  if (dot == std::string_view::npos) return 0;
+  std::optional<std::string> header = DecodeBase64(s.substr(0, dot));
+  return Whole(s, header.has_value() && absl::StrContains(*header, "\"alg\""));
+}
+
+size_t ValidateEntropy(std::string_view s, const DetectorParams& params) {
+  return Whole(s, s.size() >= 8 && ShannonEntropy(s) >= params.min_entropy);
+}
+
+// Large counted repetitions ({1,256}) make RE2 programs and DFAs huge, so patterns use
+// '+' and each detector states the longest finding it accepts (`max_bytes`); longer
+// candidates are rejected by the scanner, and the streaming hold-back uses the bound.
+constexpr DetectorSpec kDetectors[] = {
+    // Not after ':' or '/', where it is the password and host of a URL, except "mailto:".
+    {v1::EMAIL, "EMAIL",
+     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]+@(?:[A-Za-z0-9\\-]+\\.)+"
+     "[A-Za-z]{2,24})(?:[^A-Za-z0-9\\-]|$)",
+     nullptr, 254},
+    // A phone number does not continue a run of digit groups (a card, an IBAN): before a
+    // separator there must be no digit.
+    {v1::PHONE, "PHONE",
+     "(?:^|[^0-9A-Za-z .\\-]|[^0-9 \\-][ .\\-])("
+     "\\+[1-9]\\d{0,2}[ .\\-]?(?:\\(?\\d{1,4}\\)?[ .\\-]?){1,4}\\d{2,4}"
+     "|\\(?\\d{3}\\)?[ .\\-]\\d{3}[ .\\-]\\d{4}"
+     "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})(?:[^0-9A-Za-z]|$)",
+     ValidatePhone, 40},
+    {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40},
+    {v1::IBAN, "IBAN", DIGIT_BOUNDED("[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"),
+     ValidateIban, 45},
+    {v1::US_SSN, "US_SSN", DIGIT_BOUNDED("\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}"), ValidateSsn,
+     11},
+    {v1::IP_ADDRESS, "IP_ADDRESS",
+     "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})"
+     "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)",
+     ValidateIp, 45},
+    {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512},
+    {v1::DATE_OF_BIRTH, "DATE_OF_BIRTH",
+     "(?i)(?:born(?: on)?|date of birth|d\\.?o\\.?b\\.?|birth ?date|birthday|geboren(?: am)?)"
+     "[:\\s]{1,3}(\\d{1,4}[./\\-]\\d{1,2}[./\\-]\\d{2,4}|\\d{1,2} (?:jan|feb|mar|apr|may|jun|jul"
+     "|aug|sep|oct|nov|dec)[a-z]{0,6},? \\d{4})(?:[^0-9]|$)",
+     ValidateDate, 48},
+    {v1::AWS_ACCESS_KEY_ID, "AWS_ACCESS_KEY_ID",
+     WORD_BOUNDED("(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"), nullptr, 20},
+    {v1::AWS_SECRET_KEY, "AWS_SECRET_KEY",
+     "(?i:aws[_\\- ]?)?(?i:secret)[_\\- ]?(?i:access[_\\- ]?)?(?i:key)[\"']?\\s{0,3}[:=]\\s{0,3}"
+     "[\"']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
+     ValidateMixedKey, 80},
+    {v1::GITHUB_TOKEN, "GITHUB_TOKEN",
+     WORD_BOUNDED("gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{22}[A-Za-z0-9_]*"),
+     nullptr, 255},
+    {v1::GITLAB_TOKEN, "GITLAB_TOKEN", WORD_BOUNDED("glpat-[A-Za-z0-9_\\-]{20}[A-Za-z0-9_\\-]*"),
+     nullptr, 80},
+    {v1::SLACK_TOKEN, "SLACK_TOKEN",
+     WORD_BOUNDED("xox[abposr]-[A-Za-z0-9\\-]{10}[A-Za-z0-9\\-]*"
+                  "|https://hooks\\.slack\\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
+     nullptr, 255},
+    {v1::STRIPE_KEY, "STRIPE_KEY",
+     WORD_BOUNDED("(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10}[A-Za-z0-9]*"), nullptr, 128},
+    {v1::GOOGLE_API_KEY, "GOOGLE_API_KEY", "(?:^|[^A-Za-z0-9_\\-])(AIza[0-9A-Za-z_\\-]{35})"
+     "(?:[^A-Za-z0-9_\\-]|$)", nullptr, 39},
+    {v1::OPENAI_API_KEY, "OPENAI_API_KEY",
+     "(?:^|[^A-Za-z0-9_\\-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\\-]{32}[A-Za-z0-9_\\-]*)"
+     "(?:[^A-Za-z0-9_\\-]|$)",
+     ValidateMixedKey, 256},
+    {v1::JWT, "JWT",
+     "(?:^|[^A-Za-z0-9_\\-])(eyJ[A-Za-z0-9_\\-]+\\.eyJ[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]*)"
+     "(?:[^A-Za-z0-9_\\-]|$)",
+     ValidateJwt, 2048},
+    {v1::PRIVATE_KEY, "PRIVATE_KEY", "-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----",
+     nullptr, 64},
+    {v1::PASSWORD_IN_URL, "PASSWORD_IN_URL",
+     "[A-Za-z][A-Za-z0-9+.\\-]{1,15}://[^\\s:/@]+:([^\\s:/@]+)@[A-Za-z0-9.\\-]+", nullptr, 512},
+    {v1::HIGH_ENTROPY_SECRET, "HIGH_ENTROPY_SECRET",
+     "(?i)(?:api[_\\-]?key|secret|token|passw(?:or)?d|pwd|access[_\\-]?key|client[_\\-]?secret"
+     "|private[_\\-]?key)[a-z0-9_\\-]{0,20}[\"']?\\s{0,3}[:=]\\s{0,3}[\"']?"
+     "([A-Za-z0-9+/=_\\-.!@#$%^&*]{8}[A-Za-z0-9+/=_\\-.!@#$%^&*]*)",
+     ValidateEntropy, 256},
+};
+
+#undef WORD_BOUNDED
+#undef DIGIT_BOUNDED
+
+}  // namespace
+
+const DetectorSpec* FindDetector(v1::DetectorType type) {
+  for (const DetectorSpec& spec : kDetectors) {
+    if (spec.type == type) return &spec;
+  }
+  return nullptr;
+}
+
+}  // namespace warden::policies

@@ -1,0 +1,39 @@
+// The built-in detectors: for each DetectorType, the entity type it reports, a candidate
+// regex over the LITERAL view and a validator that confirms (and may trim) a candidate.
+// The table is static and immutable; thread-safe.
+#ifndef WARDEN_POLICIES_DETECTORS_H_
+#define WARDEN_POLICIES_DETECTORS_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include "proto/policy.pb.h"
+
+namespace warden::policies {
+
+// Per-rule settings a validator reads.
+struct DetectorParams {
+  double min_entropy = 3.5;  // HIGH_ENTROPY_SECRET, bits per character.
+};
+
+// Returns the number of leading bytes of `candidate` that form the finding (0 = reject).
+using DetectorValidator = size_t (*)(std::string_view candidate, const DetectorParams&);
+
+struct DetectorSpec {
+  v1::DetectorType type;
+  std::string_view entity_type;  // e.g. "EMAIL"; also the default placeholder "[EMAIL]".
+  // RE2 over the LITERAL view. When it has capturing groups, the first group that took
+  // part in the match is the finding; the rest is context (labels, word boundaries).
+  std::string_view pattern;
+  DetectorValidator validate;  // nullptr = every candidate is a finding.
+  // The longest match, context included, in bytes of the LITERAL view: the streaming
+  // hold-back. Candidates whose finding is longer are rejected.
+  size_t max_bytes;
+};
+
+// nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.
+const DetectorSpec* FindDetector(v1::DetectorType type);
+
+}  // namespace warden::policies
+
+#endif  // WARDEN_POLICIES_DETECTORS_H_

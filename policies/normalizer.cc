@@ -1,0 +1,445 @@
+#include "policies/normalizer.h"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace warden::policies {
+namespace {
+
+// The ICU normalisers are process-wide singletons owned by ICU; fetched once.
+struct Normalizers {
+  const icu::Normalizer2* nfkc = nullptr;
+  const icu::Normalizer2* nfkc_cf = nullptr;
+  const icu::Normalizer2* nfd = nullptr;
+  const icu::Normalizer2* nfc = nullptr;
+  bool ok = false;
+};
+
+const Normalizers& GetNormalizers() {
+  static const Normalizers normalizers = [] {
+    Normalizers n;
+    UErrorCode e1 = U_ZERO_ERROR, e2 = U_ZERO_ERROR, e3 = U_ZERO_ERROR, e4 = U_ZERO_ERROR;
+    n.nfkc = icu::Normalizer2::getNFKCInstance(e1);
+    n.nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(e2);
+    n.nfd = icu::Normalizer2::getNFDInstance(e3);
+    n.nfc = icu::Normalizer2::getNFCInstance(e4);
+    n.ok = U_SUCCESS(e1) && U_SUCCESS(e2) && U_SUCCESS(e3) && U_SUCCESS(e4);
+    return n;
+  }();
+  return normalizers;
+}
+
+bool IsInvisible(UChar32 cp) {
+  return u_hasBinaryProperty(cp, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) ||
+         (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF || cp == 0x00AD;
+}
+
+// Output under construction: text plus the original offset of every byte.
+struct Builder {
+  std::string text;
+  std::vector<uint32_t> origin;
+  void Append(std::string_view bytes, uint32_t from) {
+    text.append(bytes);
+    origin.insert(origin.end(), bytes.size(), from);
+  }
+  void Append(char c, uint32_t from) {
+    text.push_back(c);
+    origin.push_back(from);
+  }
+};
+
+void StripDiacritics(const Normalizers& n, icu::UnicodeString& s) {
+  UErrorCode err = U_ZERO_ERROR;
+  icu::UnicodeString decomposed = n.nfd->normalize(s, err);
+  if (U_FAILURE(err)) return;
+  icu::UnicodeString stripped;
+  for (int32_t i = 0; i < decomposed.length();) {
+    UChar32 cp = decomposed.char32At(i);
+    if (u_charType(cp) != U_NON_SPACING_MARK) stripped.append(cp);
+    i += U16_LENGTH(cp);
+  }
+  err = U_ZERO_ERROR;
+  icu::UnicodeString composed = n.nfc->normalize(stripped, err);
+  if (U_SUCCESS(err)) s = composed;
+}
+
+// Normalises the segment of code points starting at `begin`, appending to `out`.
+// Returns the end of the segment, or an error on invalid UTF-8.
+absl::StatusOr<size_t> NormalizeSegment(std::string_view in, size_t begin,
+                                        const icu::Normalizer2* norm,
+                                        const NormalizeOptions& options, Builder& out) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(in.data());
+  const int32_t length = static_cast<int32_t>(in.size());
+  icu::UnicodeString segment;
+  int32_t i = static_cast<int32_t>(begin);
+  bool first = true;
+  while (i < length) {
+    const int32_t start = i;
+    UChar32 cp;
+    U8_NEXT(bytes, i, length, cp);
+    if (cp < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid UTF-8 at byte offset ", start));
+    }
+    if (!first && norm->hasBoundaryBefore(cp)) {
+      i = start;
+      break;
+    }
+    first = false;
+    if (!IsInvisible(cp)) segment.append(cp);
+  }
+  if (segment.isEmpty()) return static_cast<size_t>(i);
+  UErrorCode err = U_ZERO_ERROR;
+  icu::UnicodeString normalized = norm->normalize(segment, err);
+  if (U_FAILURE(err)) normalized = segment;
+  if (options.remove_diacritics) {
+    StripDiacritics(GetNormalizers(), normalized);
+  }
+  std::string utf8;
+  normalized.toUTF8String(utf8);
+  out.Append(utf8, static_cast<uint32_t>(begin));
+  return static_cast<size_t>(i);
+}
+
+// Cyrillic and Greek lowercase look-alikes of Latin letters (input is case-folded, or
+// both cases are listed for the case-preserving view).
+char HomoglyphToLatin(UChar32 cp) {
+  switch (cp) {
+    case 0x0430: case 0x0410: case 0x03B1: case 0x0391: return 'a';  // а А α Α
+    case 0x0432: case 0x0412: case 0x03B2: case 0x0392: return 'b';  // в В β Β
+    case 0x0441: case 0x0421: case 0x03F2: return 'c';              // с С ϲ
+    case 0x0501: return 'd';                                         // ԁ
+    case 0x0435: case 0x0415: case 0x0451: case 0x03B5: case 0x0395: return 'e';
+    case 0x0261: return 'g';                                         // ɡ
+    case 0x043D: case 0x041D: case 0x0397: case 0x04BB: return 'h';  // н Н Η һ
+    case 0x0456: case 0x0406: case 0x03B9: case 0x0399: case 0x0131: return 'i';
+    case 0x0458: case 0x0408: return 'j';                            // ј Ј
+    case 0x043A: case 0x041A: case 0x03BA: case 0x039A: return 'k';  // к К κ Κ
+    case 0x04CF: return 'l';                                         // ӏ
+    case 0x043C: case 0x041C: case 0x039C: return 'm';               // м М Μ
+    case 0x03B7: case 0x039D: return 'n';                            // η Ν
+    case 0x043E: case 0x041E: case 0x03BF: case 0x039F: return 'o';  // о О ο Ο
+    case 0x0440: case 0x0420: case 0x03C1: case 0x03A1: return 'p';  // р Р ρ Ρ
+    case 0x051B: return 'q';                                         // ԛ
+    case 0x0455: case 0x0405: return 's';                            // ѕ Ѕ
+    case 0x0442: case 0x0422: case 0x03C4: case 0x03A4: return 't';  // т Т τ Τ
+    case 0x03C5: return 'u';                                         // υ
+    case 0x03BD: return 'v';                                         // ν
+    case 0x051D: case 0x03C9: return 'w';                            // ԝ ω
+    case 0x0445: case 0x0425: case 0x03C7: case 0x03A7: return 'x';  // х Х χ Χ
+    case 0x0443: case 0x0423: case 0x03B3: case 0x03A5: return 'y';  // у У γ Υ
+    case 0x0396: return 'z';                                         // Ζ
+    default: return 0;
+  }
+}
+
+char LeetToLetter(char c) {
+  switch (c) {
+    case '0': return 'o';
+    case '1': return 'i';
+    case '3': return 'e';
+    case '4': return 'a';
+    case '5': return 's';
+    case '7': return 't';
+    case '@': return 'a';
+    case '$': return 's';
+    default: return 0;
+  }
+}
+
+bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+bool IsWordCodePoint(UChar32 cp) {
+  if (cp < 0x80) {
+    return IsAsciiLetter(static_cast<unsigned char>(cp)) || (cp >= '0' && cp <= '9') ||
+           cp == '@' || cp == '$';
+  }
+  return u_isalnum(cp) || u_charType(cp) == U_NON_SPACING_MARK;
+}
+
+// What a word contains, to decide which folds apply to it.
+struct WordTraits {
+  bool has_letter = false;           // Any letter (ASCII or not, look-alikes included).
+  bool has_ascii_letter = false;
+  bool only_lookalikes = true;       // Every non-ASCII letter has a Latin look-alike.
+  bool has_lookalike = false;
+  bool has_leet = false;             // A character leetspeak folding would replace.
+};
+
+WordTraits AnalyseWord(std::string_view text, size_t begin, size_t end) {
+  WordTraits traits;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  int32_t i = static_cast<int32_t>(begin);
+  while (i < static_cast<int32_t>(end)) {
+    UChar32 cp;
+    U8_NEXT(bytes, i, static_cast<int32_t>(end), cp);
+    if (cp < 0x80) {
+      if (cp >= 0 && IsAsciiLetter(static_cast<unsigned char>(cp))) {
+        traits.has_letter = traits.has_ascii_letter = true;
+      } else if (cp >= 0 && LeetToLetter(static_cast<char>(cp)) != 0) {
+        traits.has_leet = true;
+      }
+      continue;
+    }
+    if (!u_isalpha(cp)) continue;
+    traits.has_letter = true;
+    if (HomoglyphToLatin(cp) != 0) {
+      traits.has_lookalike = true;
+    } else {
+      traits.only_lookalikes = false;
+    }
+  }
+  return traits;
+}
+
+// Rewrites the word [begin, end) of `b` to position `write` (<= begin), folding as
+// `traits` allow. Returns the new write position.
+size_t FoldWord(Builder& b, size_t begin, size_t end, const WordTraits& traits,
+                const NormalizeOptions& options, size_t write) {
+  const bool leet = options.fold_leetspeak && traits.has_letter;
+  const bool glyphs = options.fold_homoglyphs && traits.has_lookalike &&
+                      (traits.has_ascii_letter || traits.only_lookalikes);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(b.text.data());
+  int32_t i = static_cast<int32_t>(begin);
+  while (i < static_cast<int32_t>(end)) {
+    const int32_t start = i;
+    UChar32 cp;
+    U8_NEXT(bytes, i, static_cast<int32_t>(end), cp);
+    const uint32_t from = b.origin[start];
+    char replacement = 0;
+    if (cp >= 0 && cp < 0x80 && leet) replacement = LeetToLetter(static_cast<char>(cp));
+    if (cp >= 0x80 && glyphs) replacement = HomoglyphToLatin(cp);
+    if (replacement != 0) {
+      b.text[write] = replacement;
+      b.origin[write] = from;
+      ++write;
+    } else {
+      for (int32_t k = start; k < i; ++k, ++write) {
+        b.text[write] = b.text[k];
+        b.origin[write] = b.origin[k];
+      }
+    }
+  }
+  return write;
+}
+
+void AppendAsciiRun(std::string_view in, size_t begin, size_t end, bool case_fold, Builder& out) {
+  const size_t at = out.text.size();
+  out.text.resize(at + (end - begin));
+  out.origin.resize(at + (end - begin));
+  char* text = &out.text[at];
+  uint32_t* origin = &out.origin[at];
+  for (size_t k = begin; k < end; ++k) {
+    const char c = in[k];
+    *text++ = case_fold && c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+    *origin++ = static_cast<uint32_t>(k);
+  }
+}
+
+// Precomputed normalisation of every two-byte code point (U+0080..U+07FF: Latin-1,
+// Latin Extended, Greek, Cyrillic, Hebrew, Arabic...) standing alone as its own segment.
+struct TwoByteTable {
+  struct Entry {
+    char bytes[12];
+    uint8_t length = 0;
+    bool boundary_before = false;  // Starts a new normalisation segment.
+    bool usable = false;           // The normalised form fits and is context-free.
+  };
+  std::vector<Entry> entries;  // Indexed by code point - 0x80.
+};
+
+TwoByteTable BuildTwoByteTable(bool case_fold, bool remove_diacritics) {
+  const Normalizers& n = GetNormalizers();
+  const icu::Normalizer2* norm = case_fold ? n.nfkc_cf : n.nfkc;
+  TwoByteTable table;
+  table.entries.resize(0x800 - 0x80);
+  if (!n.ok) return table;
+  for (UChar32 cp = 0x80; cp < 0x800; ++cp) {
+    TwoByteTable::Entry& e = table.entries[cp - 0x80];
+    e.boundary_before = norm->hasBoundaryBefore(cp);
+    if (!e.boundary_before) continue;  // A combining mark: needs its base.
+    std::string utf8;
+    if (!IsInvisible(cp)) {
+      UErrorCode err = U_ZERO_ERROR;
+      icu::UnicodeString normalized = norm->normalize(icu::UnicodeString(cp), err);
+      if (U_FAILURE(err)) continue;
+      if (remove_diacritics) StripDiacritics(n, normalized);
+      normalized.toUTF8String(utf8);
+    }
+    if (utf8.size() > sizeof(e.bytes)) continue;
+    std::copy(utf8.begin(), utf8.end(), e.bytes);
+    e.length = static_cast<uint8_t>(utf8.size());
+    e.usable = true;
+  }
+  return table;
+}
+
+const TwoByteTable& GetTwoByteTable(bool case_fold, bool remove_diacritics) {
+  static const TwoByteTable tables[4] = {
+      BuildTwoByteTable(false, false), BuildTwoByteTable(false, true),
+      BuildTwoByteTable(true, false), BuildTwoByteTable(true, true)};
+  return tables[(case_fold ? 2 : 0) + (remove_diacritics ? 1 : 0)];
+}
+
+// The two-byte character at `i` when it is a segment by itself (the next character
+// starts a new segment); returns false to take the general path.
+bool TryTwoByte(std::string_view in, size_t i, const TwoByteTable& table, Builder& out) {
+  const size_t n = in.size();
+  const auto b0 = static_cast<unsigned char>(in[i]);
+  if ((b0 & 0xE0) != 0xC0 || b0 < 0xC2 || i + 1 >= n) return false;
+  const auto b1 = static_cast<unsigned char>(in[i + 1]);
+  if ((b1 & 0xC0) != 0x80) return false;
+  const UChar32 cp = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
+  const TwoByteTable::Entry& e = table.entries[cp - 0x80];
+  if (!e.usable) return false;
+  if (i + 2 < n) {
+    const auto next = static_cast<unsigned char>(in[i + 2]);
+    if (next >= 0x80) {
+      // The next character must start its own segment.
+      if ((next & 0xE0) != 0xC0 || i + 3 >= n) return false;
+      const UChar32 next_cp =
+          ((next & 0x1F) << 6) | (static_cast<unsigned char>(in[i + 3]) & 0x3F);
+      if (next_cp < 0x80 || !table.entries[next_cp - 0x80].boundary_before) return false;
+    }
+  }
+  out.Append(std::string_view(e.bytes, e.length), static_cast<uint32_t>(i));
+  return true;
+}
+
+// ASCII characters that belong to words for the per-word folds.
+bool IsAsciiWordByte(unsigned char c) {
+  return IsAsciiLetter(c) || (c >= '0' && c <= '9') || c == '@' || c == '$';
+}
+
+// Applies the per-word folds (homoglyphs, leetspeak) in place: replacements are never
+// longer than what they replace, so the text is compacted as it is rewritten.
+void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
+  const size_t n = b.text.size();
+  const auto* bytes = reinterpret_cast<const uint8_t*>(b.text.data());
+  size_t write = 0;
+  size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(b.text[i]);
+    size_t end = i;
+    bool word = false;
+    if (c < 0x80) {
+      word = IsAsciiWordByte(c);
+      end = i + 1;
+    } else {
+      int32_t k = static_cast<int32_t>(i);
+      UChar32 cp;
+      U8_NEXT(bytes, k, static_cast<int32_t>(n), cp);
+      word = IsWordCodePoint(cp);
+      end = static_cast<size_t>(k);
+    }
+    if (!word) {
+      for (; i < end; ++i, ++write) {
+        b.text[write] = b.text[i];
+        b.origin[write] = b.origin[i];
+      }
+      continue;
+    }
+    // Extend to the end of the word.
+    while (end < n) {
+      const auto d = static_cast<unsigned char>(b.text[end]);
+      if (d < 0x80) {
+        if (!IsAsciiWordByte(d)) break;
+        ++end;
+        continue;
+      }
+      int32_t k = static_cast<int32_t>(end);
+      UChar32 cp;
+      U8_NEXT(bytes, k, static_cast<int32_t>(n), cp);
+      if (!IsWordCodePoint(cp)) break;
+      end = static_cast<size_t>(k);
+    }
+    const WordTraits traits = AnalyseWord(b.text, i, end);
+    const bool changes =
+        (options.fold_leetspeak && traits.has_letter && traits.has_leet) ||
+        (options.fold_homoglyphs && traits.has_lookalike &&
+         (traits.has_ascii_letter || traits.only_lookalikes));
+    if (changes) {
+      write = FoldWord(b, i, end, traits, options, write);
+    } else if (write == i) {
+      write = end;
+    } else {
+      for (size_t k = i; k < end; ++k, ++write) {
+        b.text[write] = b.text[k];
+        b.origin[write] = b.origin[k];
+      }
+    }
+    i = end;
+  }
+  b.text.resize(write);
+  b.origin.resize(write);
+}
+
+}  // namespace
+
+Span NormalizedText::ToOriginal(size_t begin, size_t end) const {
+  if (to_original.empty()) return {};
+  const size_t last = to_original.size() - 1;  // == text.size()
+  begin = std::min(begin, last);
+  end = std::min(std::max(end, begin), last);
+  if (begin == end) return {to_original[begin], to_original[begin]};
+  const uint32_t original_begin = to_original[begin];
+  // The original character holding byte end-1 ends where the next one starts.
+  const uint32_t last_char = to_original[end - 1];
+  size_t k = end;
+  while (k < last && to_original[k] == last_char) ++k;
+  return {original_begin, to_original[k]};
+}
+
+absl::StatusOr<NormalizedText> Normalize(std::string_view utf8,
+                                         const NormalizeOptions& options) {
+  if (utf8.size() >= UINT32_MAX || utf8.size() >= static_cast<size_t>(INT32_MAX)) {
+    return absl::InvalidArgumentError("text too large to normalise");
+  }
+  const Normalizers& normalizers = GetNormalizers();
+  if (!normalizers.ok) return absl::InternalError("ICU normalisation data unavailable");
+  const icu::Normalizer2* norm = options.case_fold ? normalizers.nfkc_cf : normalizers.nfkc;
+  const TwoByteTable& table = GetTwoByteTable(options.case_fold, options.remove_diacritics);
+
+  Builder built;
+  built.text.reserve(utf8.size());
+  built.origin.reserve(utf8.size() + 1);
+  size_t i = 0;
+  const size_t n = utf8.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(utf8[i]);
+    if (c < 0x80) {
+      // A run of ASCII is NFKC already; only case folds. Its last byte goes through the
+      // segment path when a non-ASCII character follows (it may be a combining mark).
+      size_t end = i;
+      while (end < n && static_cast<unsigned char>(utf8[end]) < 0x80) ++end;
+      if (end < n) --end;
+      if (end > i) {
+        AppendAsciiRun(utf8, i, end, options.case_fold, built);
+        i = end;
+        continue;
+      }
+    } else if (TryTwoByte(utf8, i, table, built)) {
+      i += 2;
+      continue;
+    }
+    absl::StatusOr<size_t> next = NormalizeSegment(utf8, i, norm, options, built);
+    if (!next.ok()) return next.status();
+    i = *next;
+  }
+  if (options.fold_homoglyphs || options.fold_leetspeak) FoldWordsInPlace(options, built);
+  NormalizedText result;
+  result.text = std::move(built.text);
+  result.to_original = std::move(built.origin);
+  result.to_original.push_back(static_cast<uint32_t>(n));
+  return result;
+}
+
+}  // namespace warden::policies

@@ -1,0 +1,77 @@
+#include "policies/policy_loader.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "policies/policy_parser.h"
+#include "policies/rule_compiler.h"
+
+namespace warden::policies {
+namespace {
+
+// Parses and compiles every text, appending all errors; the sets are valid only when
+// `errors` stayed empty.
+std::vector<std::unique_ptr<CompiledSet>> CompileAll(
+    const std::vector<std::pair<std::string, std::string>>& texts,
+    std::vector<ConfigError>* errors) {
+  std::vector<std::unique_ptr<CompiledSet>> sets;
+  absl::flat_hash_map<std::string, std::string> owner;  // Set id -> file.
+  for (const auto& [name, text] : texts) {
+    std::unique_ptr<ParsedPolicyFile> parsed = ParsePolicyFile(name, text, errors);
+    if (parsed == nullptr) continue;
+    const std::string& id = parsed->set().id();
+    if (!id.empty()) {
+      auto [it, inserted] = owner.emplace(id, name);
+      if (!inserted) {
+        errors->push_back(parsed->Error({{"id", -1}}, absl::StrCat("duplicate policy set id '", id,
+                                                                   "' (also in ", it->second, ")")));
+      }
+    }
+    std::unique_ptr<CompiledSet> set = CompileSet(*parsed, errors);
+    if (set != nullptr) sets.push_back(std::move(set));
+  }
+  return sets;
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledPolicies>> Load(
+    const std::vector<std::pair<std::string, std::string>>& texts,
+    std::vector<ConfigError> errors) {
+  std::vector<std::unique_ptr<CompiledSet>> sets = CompileAll(texts, &errors);
+  if (!errors.empty()) return ErrorsToStatus(errors);
+  return CompiledPolicies::Create(std::move(sets));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyFiles(
+    const std::vector<std::string>& paths) {
+  std::vector<std::pair<std::string, std::string>> texts;
+  std::vector<ConfigError> errors;
+  for (const std::string& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      errors.push_back({path, 0, 0, "", "cannot open policy file"});
+      continue;
+    }
+    std::stringstream contents;
+    contents << in.rdbuf();
+    texts.emplace_back(path, contents.str());
+  }
+  return Load(texts, std::move(errors));
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyTexts(
+    const std::map<std::string, std::string>& texts) {
+  return Load({texts.begin(), texts.end()}, {});
+}
+
+std::vector<ConfigError> ValidatePolicyTexts(const std::map<std::string, std::string>& texts) {
+  std::vector<ConfigError> errors;
+  CompileAll({texts.begin(), texts.end()}, &errors);
+  return errors;
+}
+
+}  // namespace warden::policies

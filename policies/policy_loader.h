@@ -1,0 +1,33 @@
+// Loads policy files (one PolicySet each) into CompiledPolicies, validating everything
+// first. Pure functions over their inputs (files are read, nothing is cached);
+// thread-safe.
+#ifndef WARDEN_POLICIES_POLICY_LOADER_H_
+#define WARDEN_POLICIES_POLICY_LOADER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "policies/compiled_policies.h"
+#include "policies/config_error.h"
+
+namespace warden::policies {
+
+// Reads, validates and compiles the files. On any problem returns INVALID_ARGUMENT whose
+// message lists every ConfigError ("file:line:column: field: message", one per line).
+absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyFiles(
+    const std::vector<std::string>& paths);
+
+// Like LoadPolicyFiles for in-memory texts keyed by file name (".json" names are parsed
+// as JSON). Term-list files are still read relative to the name.
+absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyTexts(
+    const std::map<std::string, std::string>& texts);
+
+// Every error of the texts; empty when they would load.
+std::vector<ConfigError> ValidatePolicyTexts(const std::map<std::string, std::string>& texts);
+
+}  // namespace warden::policies
+
+#endif  // WARDEN_POLICIES_POLICY_LOADER_H_

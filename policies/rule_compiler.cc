@@ -1,0 +1,511 @@
+#include "policies/rule_compiler.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/text_format.h"
+#include "policies/detectors.h"
+#include "policies/phrases.h"
+#include "policies/regex_bounds.h"
+#include "policies/validators.h"
+#include "policies/string_view_compat.h"
+
+namespace warden::policies {
+namespace {
+
+constexpr uint32_t kMaxMatchBytesLimit = 65536;
+constexpr uint32_t kDefaultUnboundedBytes = 256;
+constexpr size_t kBoundaryContextBytes = 8;  // A consumed boundary character, and slack.
+constexpr int64_t kRegexMaxMem = int64_t{64} << 20;
+constexpr size_t kMaxBase64Chars = 1024;  // Longer blobs (images, files) are not decoded.
+
+RE2::Options RegexOptions() {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(kRegexMaxMem);
+  return options;
+}
+
+// A pattern waiting to be added to a bank, with its bound in view bytes.
+struct PendingEntry {
+  PatternEntry entry;
+  std::string pattern;
+  size_t max_view_bytes = 0;
+  ViewKind view = ViewKind::kLiteral;
+};
+
+// Compiles one set. Single use; not thread-safe.
+class SetCompiler {
+ public:
+  SetCompiler(const ParsedPolicyFile& file, std::vector<ConfigError>* errors)
+      : file_(file), set_(file.set()), errors_(errors) {}
+
+  std::unique_ptr<CompiledSet> Run() {
+    const size_t errors_before = errors_->size();
+    out_ = std::make_unique<CompiledSet>();
+    out_->id = set_.id();
+    if (set_.id().empty()) Fail({{"id", -1}}, "policy set id is required");
+    if (set_.default_max_match_bytes() > kMaxMatchBytesLimit) {
+      Fail({{"default_max_match_bytes", -1}},
+           absl::StrCat("default_max_match_bytes ", set_.default_max_match_bytes(),
+                        " out of range [0, ", kMaxMatchBytesLimit, "]"));
+    }
+    default_bound_ = set_.default_max_match_bytes() == 0 ? kDefaultUnboundedBytes
+                                                         : set_.default_max_match_bytes();
+    absl::flat_hash_set<std::string> ids;
+    for (int i = 0; i < set_.rules_size(); ++i) {
+      const v1::Rule& rule = set_.rules(i);
+      if (!rule.id().empty() && !ids.insert(rule.id()).second) {
+        Fail({{"rules", i}, {"id", -1}}, absl::StrCat("duplicate rule id '", rule.id(), "'"));
+      }
+      CompileRule(i);
+    }
+    if (errors_->size() != errors_before) return nullptr;
+    BuildBanks();
+    if (errors_->size() != errors_before) return nullptr;
+    google::protobuf::TextFormat::PrintToString(set_, &out_->text_proto);
+    std::string serialized;
+    {
+      google::protobuf::io::StringOutputStream stream(&serialized);
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      set_.SerializeToCodedStream(&coded);
+    }
+    out_->canonical = absl::StrCat(serialized.size(), ":", serialized, term_file_contents_);
+    return std::move(out_);
+  }
+
+ private:
+  void Fail(const FieldPath& path, std::string message) {
+    errors_->push_back(file_.Error(path, std::move(message)));
+  }
+
+  FieldPath RulePath(int i, std::initializer_list<std::pair<std::string, int>> rest) {
+    FieldPath path = {{"rules", i}};
+    path.insert(path.end(), rest.begin(), rest.end());
+    return path;
+  }
+
+  void CompileRule(int i) {
+    const v1::Rule& rule = set_.rules(i);
+    CompiledRule compiled;
+    compiled.id = rule.id();
+    compiled.set_id = set_.id();
+    compiled.ordinal = i;
+    compiled.shadow = rule.shadow() || set_.shadow();
+    if (rule.id().empty()) Fail({{"rules", i}}, "rule id is required");
+    CheckCategory(i, rule, compiled);
+    CheckAction(i, rule, compiled);
+    CheckDirections(i, rule);
+    CheckAllowList(i, rule, compiled);
+    if (rule.max_match_bytes() > kMaxMatchBytesLimit) {
+      Fail(RulePath(i, {{"max_match_bytes", -1}}),
+           absl::StrCat("max_match_bytes ", rule.max_match_bytes(), " out of range [1, ",
+                        kMaxMatchBytesLimit, "]"));
+    }
+    const std::string entity = EntityOf(rule);
+    compiled.redactor = Redactor(rule.redaction(), entity, ResolveKey(i, rule));
+    out_->rules.push_back(std::move(compiled));
+    switch (rule.kind_case()) {
+      case v1::Rule::kRegex: AddRegex(i, rule); break;
+      case v1::Rule::kTermList: AddTermList(i, rule); break;
+      case v1::Rule::kDetector: AddDetector(i, rule); break;
+      case v1::Rule::kInjection: AddInjection(i, rule); break;
+      default:
+        Fail({{"rules", i}}, "one of regex, term_list, detector or injection is required");
+    }
+  }
+
+  static std::string EntityOf(const v1::Rule& rule) {
+    if (!rule.entity_type().empty()) return rule.entity_type();
+    if (rule.has_detector()) {
+      const DetectorSpec* spec = FindDetector(rule.detector().type());
+      if (spec != nullptr) return std::string(spec->entity_type);
+    }
+    if (rule.has_term_list()) return "BLOCKLIST";
+    if (rule.has_injection()) return "PROMPT_INJECTION";
+    return "CUSTOM";
+  }
+
+  void CheckCategory(int i, const v1::Rule& rule, CompiledRule& compiled) {
+    if (!v1::Category_IsValid(rule.category())) {
+      Fail(RulePath(i, {{"category", -1}}), absl::StrCat("unknown category ", rule.category()));
+    } else if (rule.category() == v1::CATEGORY_UNSPECIFIED) {
+      Fail(RulePath(i, {}), "category is required");
+    }
+    compiled.category = rule.category();
+  }
+
+  void CheckAction(int i, const v1::Rule& rule, CompiledRule& compiled) {
+    const v1::Action action = rule.action();
+    if (!v1::Action_IsValid(action)) {
+      Fail(RulePath(i, {{"action", -1}}), absl::StrCat("unknown action ", action));
+    } else if (action == v1::ACTION_UNSPECIFIED) {
+      Fail(RulePath(i, {}), "action is required (FLAG, REDACT or BLOCK)");
+    } else if (action == v1::ALLOW) {
+      Fail(RulePath(i, {{"action", -1}}), "action ALLOW does nothing; use FLAG, REDACT or BLOCK");
+    }
+    compiled.action = action;
+    compiled.block_message = rule.block_message().empty()
+                                 ? absl::StrCat("Blocked by policy rule ", rule.id(), ".")
+                                 : rule.block_message();
+  }
+
+  void CheckDirections(int i, const v1::Rule& rule) {
+    for (int d = 0; d < rule.directions_size(); ++d) {
+      const int value = rule.directions(d);
+      if (value != v1::INPUT && value != v1::OUTPUT) {
+        Fail(RulePath(i, {{"directions", d}}),
+             absl::StrCat("direction must be INPUT or OUTPUT, got ", value));
+      }
+    }
+  }
+
+  void CheckAllowList(int i, const v1::Rule& rule, CompiledRule& compiled) {
+    for (const std::string& literal : rule.allow().literals()) {
+      compiled.allow_literals.push_back(absl::AsciiStrToLower(literal));
+    }
+    for (int k = 0; k < rule.allow().patterns_size(); ++k) {
+      auto regex = std::make_unique<const RE2>(rule.allow().patterns(k), RegexOptions());
+      if (!regex->ok()) {
+        Fail(RulePath(i, {{"allow", -1}, {"patterns", k}}),
+             absl::StrCat("invalid regex: ", regex->error()));
+        continue;
+      }
+      compiled.allow_patterns.push_back(std::move(regex));
+    }
+  }
+
+  std::string ResolveKey(int i, const v1::Rule& rule) {
+    const v1::Redaction& redaction = rule.redaction();
+    if (redaction.mask_keep_last() > 16) {
+      Fail(RulePath(i, {{"redaction", -1}, {"mask_keep_last", -1}}),
+           absl::StrCat("mask_keep_last ", redaction.mask_keep_last(), " out of range [0, 16]"));
+    }
+    if (!v1::Redaction::Style_IsValid(redaction.style())) {
+      Fail(RulePath(i, {{"redaction", -1}, {"style", -1}}), "unknown redaction style");
+    }
+    if (redaction.style() != v1::Redaction::KEYED_HASH) return "";
+    if (!redaction.hash_key().empty()) return redaction.hash_key();
+    if (!redaction.hash_key_env().empty()) {
+      const char* value = std::getenv(redaction.hash_key_env().c_str());
+      if (value != nullptr && *value != '\0') return value;
+      Fail(RulePath(i, {{"redaction", -1}, {"hash_key_env", -1}}),
+           absl::StrCat("environment variable ", redaction.hash_key_env(), " is not set"));
+      return "";
+    }
+    Fail(RulePath(i, {{"redaction", -1}}), "KEYED_HASH needs hash_key or hash_key_env");
+    return "";
+  }
+
+  // The hold-back bound: the configured cap, else the pattern's own bound, else the
+  // set's default for unbounded patterns.
+  size_t Bound(const v1::Rule& rule, std::string_view pattern) const {
+    const std::optional<size_t> computed = MaxMatchBytes(pattern);
+    size_t bound = computed.value_or(default_bound_);
+    if (rule.max_match_bytes() > 0) bound = std::min<size_t>(bound, rule.max_match_bytes());
+    return bound + kBoundaryContextBytes;
+  }
+
+  // The bound of a pattern whose longest match is known (`max_bytes`).
+  size_t KnownBound(const v1::Rule& rule, size_t max_bytes) const {
+    size_t bound = max_bytes;
+    if (rule.max_match_bytes() > 0) bound = std::min<size_t>(bound, rule.max_match_bytes());
+    return bound + kBoundaryContextBytes;
+  }
+
+  void Add(int i, ViewKind view, std::string pattern, EntryValidator validate,
+           std::string entity, size_t bound, bool term_list, size_t max_finding_bytes = 0,
+           bool trim_boundaries = false) {
+    PendingEntry pending;
+    pending.entry.trim_boundaries = trim_boundaries;
+    pending.entry.max_finding_bytes = max_finding_bytes;
+    pending.entry.rule = i;
+    pending.entry.validate = std::move(validate);
+    pending.entry.entity_type = std::move(entity);
+    pending.entry.term_list = term_list;
+    pending.pattern = std::move(pattern);
+    pending.max_view_bytes = bound;
+    pending.view = view;
+    pending_.push_back({i, std::move(pending)});
+  }
+
+  void AddRegex(int i, const v1::Rule& rule) {
+    const v1::RegexRule& regex = rule.regex();
+    if (regex.pattern().empty()) {
+      Fail(RulePath(i, {{"regex", -1}}), "pattern is required");
+      return;
+    }
+    if (!v1::TextView_IsValid(regex.view())) {
+      Fail(RulePath(i, {{"regex", -1}, {"view", -1}}), "unknown view");
+      return;
+    }
+    const std::string pattern =
+        regex.case_insensitive() ? absl::StrCat("(?i)", regex.pattern()) : regex.pattern();
+    RE2 probe(pattern, RegexOptions());
+    if (!probe.ok()) {
+      Fail(RulePath(i, {{"regex", -1}, {"pattern", -1}}),
+           absl::StrCat("invalid regex: ", probe.error()));
+      return;
+    }
+    const ViewKind view = regex.view() == v1::FOLDED ? ViewKind::kFolded : ViewKind::kLiteral;
+    Add(i, view, pattern, nullptr, EntityOf(rule), Bound(rule, pattern), false);
+  }
+
+  // Terms from the inline list and the file, each turned into a regex body.
+  void AddTermList(int i, const v1::Rule& rule) {
+    const v1::TermList& list = rule.term_list();
+    std::vector<std::string> bodies;
+    for (int k = 0; k < list.terms_size(); ++k) {
+      absl::StatusOr<std::string> body = TermToRegex(list.terms(k));
+      if (!body.ok()) {
+        Fail(RulePath(i, {{"term_list", -1}, {"terms", k}}), std::string(body.status().message()));
+        continue;
+      }
+      bodies.push_back(*std::move(body));
+    }
+    const bool file_read = list.file().empty() || ReadTermFile(i, list.file(), &bodies);
+    if (bodies.empty() && file_read) {
+      Fail(RulePath(i, {{"term_list", -1}}), "term list has no terms");
+      return;
+    }
+    // Longer alternatives first, so the longest term wins at a position.
+    std::sort(bodies.begin(), bodies.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() > b.size() : a < b;
+    });
+    bodies.erase(std::unique(bodies.begin(), bodies.end()), bodies.end());
+    const std::string pattern = WholeWordAlternation(bodies);
+    // A spaced-out term ("b . a . d") spans up to three folded bytes per letter.
+    const size_t bound = 3 * Bound(rule, pattern);
+    Add(i, ViewKind::kFolded, pattern, nullptr, EntityOf(rule), bound, true, 0, true);
+  }
+
+  // Returns false (after reporting it) when the file cannot be read.
+  bool ReadTermFile(int i, const std::string& name, std::vector<std::string>* bodies) {
+    const std::string path = !name.empty() && name[0] == '/' ? name : file_.Directory() + name;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      Fail(RulePath(i, {{"term_list", -1}, {"file", -1}}),
+           absl::StrCat("cannot read term file ", path));
+      return false;
+    }
+    std::stringstream contents;
+    contents << in.rdbuf();
+    absl::StrAppend(&term_file_contents_, "\n", name, "\n", contents.str());
+    int line_number = 0;
+    for (absl::string_view line : absl::StrSplit(contents.str(), '\n')) {
+      ++line_number;
+      const size_t hash = line.find('#');
+      if (hash != absl::string_view::npos) line = line.substr(0, hash);
+      line = absl::StripAsciiWhitespace(line);
+      if (line.empty()) continue;
+      absl::StatusOr<std::string> body = TermToRegex(ToStd(line));
+      if (!body.ok()) {
+        errors_->push_back({path, line_number, 0, "", std::string(body.status().message())});
+        continue;
+      }
+      bodies->push_back(*std::move(body));
+    }
+    return true;
+  }
+
+  void AddDetector(int i, const v1::Rule& rule) {
+    const v1::Detector& detector = rule.detector();
+    const DetectorSpec* spec = FindDetector(detector.type());
+    if (spec == nullptr) {
+      Fail(RulePath(i, {{"detector", -1}, {"type", -1}}),
+           detector.type() == v1::DETECTOR_TYPE_UNSPECIFIED
+               ? std::string("detector type is required")
+               : absl::StrCat("unknown detector type ", detector.type()));
+      return;
+    }
+    DetectorParams params;
+    if (detector.min_entropy() != 0.0) {
+      if (!(detector.min_entropy() >= 1.0 && detector.min_entropy() <= 6.0)) {
+        Fail(RulePath(i, {{"detector", -1}, {"min_entropy", -1}}),
+             absl::StrCat("min_entropy ", detector.min_entropy(), " out of range [1, 6]"));
+        return;
+      }
+      params.min_entropy = detector.min_entropy();
+    }
+    EntryValidator validate;
+    if (spec->validate != nullptr) {
+      validate = [fn = spec->validate, params](std::string_view s) { return fn(s, params); };
+    }
+    Add(i, ViewKind::kLiteral, std::string(spec->pattern), std::move(validate), EntityOf(rule),
+        KnownBound(rule, spec->max_bytes), false, spec->max_bytes);
+  }
+
+  void AddInjection(int i, const v1::Rule& rule) {
+    const v1::InjectionHeuristics& config = rule.injection();
+    const uint32_t min_chars = config.min_base64_chars() == 0 ? 24 : config.min_base64_chars();
+    if (min_chars < 16 || min_chars > 1000) {
+      Fail(RulePath(i, {{"injection", -1}, {"min_base64_chars", -1}}),
+           absl::StrCat("min_base64_chars ", min_chars, " out of range [16, 1000]"));
+      return;
+    }
+    std::vector<std::string> bodies;
+    if (!config.disable_instruction_override()) {
+      for (std::string_view phrase : BuiltinOverridePhrases()) {
+        absl::StatusOr<std::string> body = PhraseTemplateToRegex(phrase);
+        if (body.ok()) bodies.push_back(*std::move(body));
+      }
+    }
+    for (int k = 0; k < config.extra_phrases_size(); ++k) {
+      absl::StatusOr<std::string> body = PhraseTemplateToRegex(config.extra_phrases(k));
+      if (!body.ok()) {
+        Fail(RulePath(i, {{"injection", -1}, {"extra_phrases", k}}),
+             std::string(body.status().message()));
+        continue;
+      }
+      bodies.push_back(*std::move(body));
+    }
+    if (!bodies.empty()) {
+      const std::string pattern = WholeWordAlternation(bodies);
+      Add(i, ViewKind::kFolded, pattern, nullptr, "PROMPT_INJECTION", Bound(rule, pattern), false,
+          0, true);
+    }
+    if (!config.disable_role_tokens()) {
+      Add(i, ViewKind::kLiteral, std::string(RoleTokenPattern()), nullptr, "ROLE_TOKEN",
+          Bound(rule, RoleTokenPattern()), false);
+    }
+    if (!config.disable_encoded_payloads() && !bodies.empty()) {
+      AddEncodedPayload(i, rule, WholeWordAlternation(bodies), min_chars);
+    }
+  }
+
+  // Base64 blobs whose decoded text contains an override phrase or a role token.
+  void AddEncodedPayload(int i, const v1::Rule& rule, const std::string& phrases,
+                         uint32_t min_chars) {
+    auto phrase_regex = std::make_shared<const RE2>(phrases, RegexOptions());
+    auto role_regex = std::make_shared<const RE2>(std::string(RoleTokenPattern()), RegexOptions());
+    EntryValidator validate = [phrase_regex, role_regex](std::string_view candidate) -> size_t {
+      std::optional<std::string> decoded = DecodeBase64(candidate);
+      if (!decoded.has_value()) return 0;
+      if (RE2::PartialMatch(*decoded, *role_regex)) return candidate.size();
+      absl::StatusOr<NormalizedText> folded = Normalize(*decoded, FoldedViewOptions());
+      if (!folded.ok()) return 0;
+      return RE2::PartialMatch(folded->text, *phrase_regex) ? candidate.size() : 0;
+    };
+    const std::string pattern =
+        absl::StrCat("(?:^|[^A-Za-z0-9+/=_\\-])([A-Za-z0-9+/_\\-]{", min_chars,
+                     "}[A-Za-z0-9+/_\\-]*={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
+    Add(i, ViewKind::kLiteral, pattern, std::move(validate), "ENCODED_INJECTION",
+        KnownBound(rule, kMaxBase64Chars), false, kMaxBase64Chars);
+  }
+
+  static absl::StatusOr<std::string> TermToRegex(std::string_view term) {
+    std::vector<std::string> words;
+    for (absl::string_view word :
+         absl::StrSplit(ToAbsl(term), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+      words.push_back(std::string(word));
+    }
+    // Punctuation at the ends of a term is dropped: terms match as whole words.
+    while (!words.empty()) {
+      std::string& first = words.front();
+      while (!first.empty() && absl::ascii_ispunct(static_cast<unsigned char>(first.front()))) {
+        first.erase(0, 1);
+      }
+      std::string& last = words.back();
+      while (!last.empty() && absl::ascii_ispunct(static_cast<unsigned char>(last.back()))) {
+        last.pop_back();
+      }
+      if (!words.front().empty() && !words.back().empty()) break;
+      if (words.front().empty()) words.erase(words.begin());
+      if (!words.empty() && words.back().empty()) words.pop_back();
+    }
+    if (words.empty()) return absl::InvalidArgumentError(absl::StrCat("empty term '", ToAbsl(term), "'"));
+    // Quote '|' and '[' so a term is never read as a phrase template.
+    std::string phrase;
+    for (const std::string& word : words) {
+      if (word.find_first_of("|[]") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("term '", ToAbsl(term), "' contains | [ or ]"));
+      }
+      absl::StrAppend(&phrase, phrase.empty() ? "" : " ", word);
+    }
+    return PhraseTemplateToRegex(phrase);
+  }
+
+  // Compiles every pending pattern into its direction's bank and prefilter.
+  void BuildBanks() {
+    for (auto& [rule_index, pending] : pending_) {
+      const v1::Rule& rule = set_.rules(rule_index);
+      auto regex = std::make_shared<const RE2>(pending.pattern, RegexOptions());
+      if (!regex->ok()) {
+        Fail(RulePath(rule_index, {}), absl::StrCat("cannot compile: ", regex->error()));
+        continue;
+      }
+      pending.entry.regex = regex;
+      for (int d = 0; d < kDirectionCount; ++d) {
+        if (!AppliesTo(rule, d == 0 ? v1::INPUT : v1::OUTPUT)) continue;
+        PatternBank& bank = out_->banks[d][static_cast<int>(pending.view)];
+        bank.entries.push_back(pending.entry);
+        bank.has_term_lists |= pending.entry.term_list;
+        bank.max_view_bytes = std::max(bank.max_view_bytes, pending.max_view_bytes);
+        bank_patterns_[d][static_cast<int>(pending.view)].push_back(pending.pattern);
+      }
+    }
+    for (int d = 0; d < kDirectionCount; ++d) {
+      for (int v = 0; v < kViewCount; ++v) BuildPrefilter(out_->banks[d][v], bank_patterns_[d][v]);
+    }
+  }
+
+  void BuildPrefilter(PatternBank& bank, const std::vector<std::string>& patterns) {
+    if (patterns.empty()) return;
+    bank.prefilter = std::make_unique<RE2::Set>(RegexOptions(), RE2::UNANCHORED);
+    for (const std::string& pattern : patterns) {
+      std::string error;
+      if (bank.prefilter->Add(pattern, &error) < 0) {
+        Fail({}, absl::StrCat("cannot add pattern to the set: ", error));
+        return;
+      }
+    }
+    if (!bank.prefilter->Compile()) Fail({}, "patterns too large to compile together");
+  }
+
+  static bool AppliesTo(const v1::Rule& rule, v1::Direction direction) {
+    if (rule.directions_size() == 0) return true;
+    for (int d : rule.directions()) {
+      if (d == direction) return true;
+    }
+    return false;
+  }
+
+  const ParsedPolicyFile& file_;
+  const v1::PolicySet& set_;
+  std::vector<ConfigError>* errors_;
+  std::unique_ptr<CompiledSet> out_;
+  size_t default_bound_ = kDefaultUnboundedBytes;
+  std::vector<std::pair<int, PendingEntry>> pending_;
+  std::array<std::array<std::vector<std::string>, kViewCount>, kDirectionCount> bank_patterns_;
+  std::string term_file_contents_;
+};
+
+}  // namespace
+
+bool CompiledRule::Allowed(std::string_view matched) const {
+  if (!allow_literals.empty()) {
+    const std::string lower = absl::AsciiStrToLower(ToAbsl(matched));
+    for (const std::string& literal : allow_literals) {
+      if (literal == lower) return true;
+    }
+  }
+  for (const auto& pattern : allow_patterns) {
+    if (RE2::FullMatch(matched, *pattern)) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<CompiledSet> CompileSet(const ParsedPolicyFile& file,
+                                        std::vector<ConfigError>* errors) {
+  return SetCompiler(file, errors).Run();
+}
+
+}  // namespace warden::policies

@@ -1,0 +1,96 @@
+#include "policies/spaced_letters.h"
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include <string_view>
+#include <vector>
+
+namespace warden::policies {
+namespace {
+
+bool IsSpacer(char c) { return std::string_view(" .-_*/|").find(c) != std::string_view::npos; }
+
+// A token of the text: a maximal run of letters/digits (word) or of anything else.
+struct Token {
+  size_t begin;
+  size_t end;
+  bool word;
+  bool single_letter;  // A word of exactly one letter.
+};
+
+std::vector<Token> Tokenize(std::string_view text) {
+  std::vector<Token> tokens;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const int32_t length = static_cast<int32_t>(text.size());
+  int32_t i = 0;
+  while (i < length) {
+    const int32_t start = i;
+    UChar32 cp;
+    U8_NEXT(bytes, i, length, cp);
+    const bool word = cp >= 0 && u_isalnum(cp);
+    int chars = 1;
+    bool letter = cp >= 0 && u_isalpha(cp);
+    while (i < length) {
+      int32_t next = i;
+      UChar32 c2;
+      U8_NEXT(bytes, next, length, c2);
+      if ((c2 >= 0 && u_isalnum(c2)) != word) break;
+      ++chars;
+      i = next;
+    }
+    tokens.push_back({static_cast<size_t>(start), static_cast<size_t>(i), word,
+                      word && chars == 1 && letter});
+  }
+  return tokens;
+}
+
+bool IsShortSpacerRun(std::string_view text, const Token& t) {
+  if (t.word || t.end - t.begin > 2) return false;
+  for (size_t k = t.begin; k < t.end; ++k) {
+    if (!IsSpacer(text[k])) return false;
+  }
+  return true;
+}
+
+// The end (exclusive token index) of the spaced-letter run starting at token `i`.
+size_t RunEnd(std::string_view text, const std::vector<Token>& tokens, size_t i) {
+  size_t j = i;
+  while (j + 2 < tokens.size() && IsShortSpacerRun(text, tokens[j + 1]) &&
+         tokens[j + 2].single_letter) {
+    j += 2;
+  }
+  return j + 1;
+}
+
+}  // namespace
+
+std::optional<NormalizedText> CollapseSpacedLetters(const NormalizedText& in) {
+  const std::vector<Token> tokens = Tokenize(in.text);
+  NormalizedText out;
+  bool changed = false;
+  for (size_t i = 0; i < tokens.size();) {
+    const Token& t = tokens[i];
+    size_t end = i + 1;
+    if (t.single_letter) {
+      end = RunEnd(in.text, tokens, i);
+      if ((end - i + 1) / 2 < 3) end = i + 1;  // Fewer than three letters: not a run.
+    }
+    for (size_t k = i; k < end; ++k) {
+      const bool drop = end > i + 1 && !tokens[k].word;
+      if (drop) {
+        changed = true;
+        continue;
+      }
+      out.text.append(in.text, tokens[k].begin, tokens[k].end - tokens[k].begin);
+      out.to_original.insert(out.to_original.end(), in.to_original.begin() + tokens[k].begin,
+                             in.to_original.begin() + tokens[k].end);
+    }
+    i = end;
+  }
+  if (!changed) return std::nullopt;
+  out.to_original.push_back(in.to_original.back());
+  return out;
+}
+
+}  // namespace warden::policies

@@ -1,0 +1,150 @@
+#include "policies/stream_scanner.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+
+namespace warden::policies {
+namespace {
+
+// Bytes of context kept before the settled point, per view byte of hold-back: normalised
+// text can be up to four times shorter than the original (full-width forms, invisibles).
+constexpr size_t kOriginalBytesPerViewByte = 4;
+constexpr size_t kExtraContextBytes = 64;
+
+// The length of the prefix of `text` that holds only complete UTF-8 sequences.
+size_t CompletePrefix(std::string_view text) {
+  const size_t n = text.size();
+  for (size_t back = 1; back <= 4 && back <= n; ++back) {
+    const auto c = static_cast<unsigned char>(text[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // Continuation byte: look further back.
+    const size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
+    return length > back ? n - back : n;
+  }
+  return n;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StreamScanner>> StreamScanner::Create(
+    std::shared_ptr<const CompiledPolicies> policies, std::vector<std::string> ids,
+    v1::Direction direction) {
+  if (policies == nullptr) return absl::InvalidArgumentError("no policies");
+  absl::StatusOr<size_t> holdback = policies->HoldBackBytes(ids, direction);
+  if (!holdback.ok()) return holdback.status();
+  return std::unique_ptr<StreamScanner>(
+      new StreamScanner(std::move(policies), std::move(ids), direction, *holdback));
+}
+
+StreamScanner::StreamScanner(std::shared_ptr<const CompiledPolicies> policies,
+                             std::vector<std::string> ids, v1::Direction direction,
+                             size_t holdback)
+    : policies_(std::move(policies)), ids_(std::move(ids)), direction_(direction),
+      holdback_(holdback) {}
+
+absl::StatusOr<StreamUpdate> StreamScanner::Push(std::string_view chunk) {
+  if (finished_) return absl::FailedPreconditionError("stream already finished");
+  buffer_.append(chunk);
+  received_ += chunk.size();
+  return Advance(false);
+}
+
+absl::StatusOr<StreamUpdate> StreamScanner::Finish() {
+  if (finished_) return absl::FailedPreconditionError("stream already finished");
+  finished_ = true;
+  return Advance(true);
+}
+
+absl::StatusOr<StreamUpdate> StreamScanner::Advance(bool final) {
+  const std::string_view window =
+      final ? std::string_view(buffer_) : std::string_view(buffer_).substr(0, CompletePrefix(buffer_));
+  absl::StatusOr<WindowFindings> found =
+      policies_->FindAll(ids_, direction_, window, final ? 0 : holdback_);
+  if (!found.ok()) return found.status();
+  StreamUpdate update;
+  const uint32_t end_of_scan = final ? static_cast<uint32_t>(buffer_.size()) : found->settled;
+  Settle(*found, end_of_scan, &update);
+  if (action_ != v1::BLOCK) Release(final ? received_ : settled_, &update);
+  update.action = action_;
+  update.block_message = block_message_;
+  Trim();
+  return update;
+}
+
+void StreamScanner::Settle(const WindowFindings& window, uint32_t end_of_scan,
+                           StreamUpdate* update) {
+  const uint64_t settled_now = base_ + end_of_scan;
+  std::vector<Finding> settled;
+  for (const Finding& f : window.findings) {
+    const uint64_t begin = base_ + f.begin;
+    if (begin < settled_ || begin >= settled_now) continue;
+    Finding shifted = f;
+    shifted.begin = static_cast<uint32_t>(begin);
+    shifted.end = static_cast<uint32_t>(base_ + f.end);
+    settled.push_back(shifted);
+    if (!f.rule->shadow && f.rule->action == v1::REDACT && f.end > f.begin) {
+      redactions_.push_back({begin, base_ + f.end, f.rule});
+    }
+  }
+  // The unary result builder turns findings into RuleMatches and an action.
+  ScanResult partial = CompiledPolicies::Summarize(settled);
+  for (v1::RuleMatch& match : partial.matches) update->matches.push_back(std::move(match));
+  if (partial.action == v1::BLOCK && action_ != v1::BLOCK) block_message_ = partial.block_message;
+  action_ = std::max(action_, partial.action);
+  settled_ = std::max(settled_, settled_now);
+}
+
+void StreamScanner::Release(uint64_t target, StreamUpdate* update) {
+  // Merge the pending redactions exactly as MergeRedactions does for the unary path.
+  struct Region {
+    uint64_t begin, end;
+    const CompiledRule* rule;
+  };
+  std::vector<Region> regions;
+  for (const PendingRedaction& r : redactions_) {
+    if (!regions.empty() && r.begin < regions.back().end) {
+      regions.back().end = std::max(regions.back().end, r.end);
+    } else {
+      regions.push_back({r.begin, r.end, r.rule});
+    }
+  }
+  uint64_t upto = target;
+  for (const Region& region : regions) {
+    if (region.begin < upto && region.end > upto) upto = region.begin;  // Still growing.
+  }
+  if (upto <= released_) return;
+  uint64_t pos = released_;
+  for (const Region& region : regions) {
+    if (region.end <= released_ || region.begin >= upto) continue;
+    update->released.append(buffer_, pos - base_, region.begin - pos);
+    update->released.append(region.rule->redactor.Replace(
+        std::string_view(buffer_).substr(region.begin - base_, region.end - region.begin)));
+    pos = region.end;
+  }
+  if (pos < upto) update->released.append(buffer_, pos - base_, upto - pos);
+  released_ = upto;
+  redactions_.erase(std::remove_if(redactions_.begin(), redactions_.end(),
+                                   [&](const PendingRedaction& r) { return r.end <= released_; }),
+                    redactions_.end());
+}
+
+void StreamScanner::Trim() {
+  const uint64_t keep_from = std::min(released_, settled_);
+  const uint64_t context = holdback_ * kOriginalBytesPerViewByte + kExtraContextBytes;
+  if (keep_from <= base_ + context + kExtraContextBytes) return;
+  uint64_t cut = keep_from - context;
+  // Prefer to start the window right after whitespace, so that no word (and no
+  // normalisation segment) is cut in half.
+  const uint64_t floor = cut - kExtraContextBytes;
+  uint64_t at = cut;
+  while (at > floor && buffer_[at - base_ - 1] != ' ' && buffer_[at - base_ - 1] != '\n') --at;
+  if (at > floor) {
+    cut = at;
+  } else {
+    while (cut > base_ && (static_cast<unsigned char>(buffer_[cut - base_]) & 0xC0) == 0x80) --cut;
+  }
+  buffer_.erase(0, cut - base_);
+  base_ = cut;
+}
+
+}  // namespace warden::policies
