@@ -153,12 +153,15 @@ nlohmann::ordered_json Adversarial(const Tokenizer& tok, const std::string& text
   const long rss_before = CurrentRssKb();
   const bool reset = ResetPeakRss();
   const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
   const auto ids = tok.EncodeOrdinary(text);
+  const double cpu_seconds = ThreadCpuSeconds() - cpu_start;
   const double seconds = SecondsSince(start);
   nlohmann::ordered_json j;
   j["bytes"] = text.size();
   j["tokens"] = ids.size();
   j["seconds"] = seconds;
+  j["cpu_seconds"] = cpu_seconds;
   j["mb_per_s"] = text.size() / seconds / 1e6;
   j["rss_before_mb"] = rss_before / 1024.0;
   j["peak_rss_mb"] = PeakRssKb() / 1024.0;
