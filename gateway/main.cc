@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
     std::cerr << "warden: --config FILE is required (the default is gateway/config/default.textproto)\n";
     return 2;
   }
+  // A file-size limit (or a full quota) must surface as a failed write the audit store can
+  // report (requests then fail closed), not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
   // Block the shutdown signals in every thread; the main thread waits for them below.
   sigset_t signals;
   sigemptyset(&signals);
