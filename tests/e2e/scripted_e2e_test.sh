@@ -87,4 +87,19 @@ grep -q '"finishReason":"BLOCKED"' "$TEST_TMPDIR/audit.json" || fail "blocked st
 grep -q '"ruleId":"blocklist.demo"' "$TEST_TMPDIR/audit.json" || fail "rule not audited"
 if grep -q "alice.smith" "$TEST_TMPDIR/audit.json"; then fail "PII in the redacted audit trail"; fi
 stop_warden
+
+# 5. A tool call comes back structured, its arguments checked like any output.
+tests/tools/scripted_checkpoint --out "$TEST_TMPDIR/tool_model" \
+  --script '<|channel|>analysis<|message|>Need weather.<|end|><|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city":"Paris","reply_to":"bob@example.com"}<|call|>' \
+  >/dev/null || fail "scripted tool checkpoint"
+sed -i "s|$TEST_TMPDIR/model\"|$TEST_TMPDIR/tool_model\"|" "$TEST_TMPDIR/config.textproto"
+start_warden "$TEST_TMPDIR/config.textproto"
+WARDEN_API_KEY=warden-demo-key ctl --json --stream=false --temperature 0 --max_tokens 100 generate \
+  --prompt "Weather in Paris?" >"$TEST_TMPDIR/tool.json"
+grep -q '"finishReason":"TOOL_CALL"' "$TEST_TMPDIR/tool.json" || fail "no TOOL_CALL: $(cat "$TEST_TMPDIR/tool.json")"
+grep -q '"recipient":"functions.get_weather"' "$TEST_TMPDIR/tool.json" || fail "tool call recipient"
+grep -q 'Paris' "$TEST_TMPDIR/tool.json" || fail "tool call arguments"
+grep -q '\[EMAIL\]' "$TEST_TMPDIR/tool.json" || fail "tool call arguments not checked"
+if grep -q "bob@example.com" "$TEST_TMPDIR/tool.json"; then fail "PII in tool call arguments"; fi
+stop_warden
 echo PASS
