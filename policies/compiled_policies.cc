@@ -11,7 +11,49 @@
 #include "policies/string_view_compat.h"
 
 namespace warden::policies {
+
+// One entry of a merged bank and the set it came from.
+struct CombinedEntry {
+  const CompiledSet* set = nullptr;
+  int set_order = 0;
+  const PatternEntry* entry = nullptr;
+};
+
+struct CombinedBank {
+  std::vector<CombinedEntry> entries;
+  std::unique_ptr<RE2::Set> prefilter;  // Null: scan every entry.
+  bool has_term_lists = false;
+};
+
+struct Combination {
+  std::array<CombinedBank, kViewCount> banks;
+};
+
 namespace {
+
+constexpr size_t kMaxCachedCombinations = 256;
+
+std::unique_ptr<const Combination> BuildCombination(const std::vector<const CompiledSet*>& sets,
+                                                    int direction) {
+  auto combination = std::make_unique<Combination>();
+  for (int v = 0; v < kViewCount; ++v) {
+    CombinedBank& bank = combination->banks[v];
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(int64_t{128} << 20);
+    auto prefilter = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+    bool ok = true;
+    for (size_t order = 0; order < sets.size(); ++order) {
+      for (const PatternEntry& entry : sets[order]->banks[direction][v].entries) {
+        bank.entries.push_back({sets[order], static_cast<int>(order), &entry});
+        bank.has_term_lists |= entry.term_list;
+        ok = ok && prefilter->Add(entry.regex->pattern(), nullptr) >= 0;
+      }
+    }
+    if (ok && !bank.entries.empty() && prefilter->Compile()) bank.prefilter = std::move(prefilter);
+  }
+  return combination;
+}
 
 int DirectionIndex(v1::Direction direction) { return direction == v1::OUTPUT ? 1 : 0; }
 
@@ -117,22 +159,21 @@ void ScanEntry(const CompiledSet& set, int set_order, const PatternEntry& entry,
   }
 }
 
-// Runs a bank over a view: the prefilter picks the entries that match at all.
-void ScanBank(const CompiledSet& set, int set_order, const PatternBank& bank,
-              std::string_view original, const NormalizedText& view, bool term_lists_only,
-              std::vector<Finding>* out) {
+// Runs a merged bank over a view: the prefilter picks the entries that match at all.
+void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view,
+              bool term_lists_only, std::vector<Finding>* out) {
   std::vector<int> hits;
   RE2::Set::ErrorInfo error;
-  if (!bank.prefilter->Match(view.text, &hits, &error)) {
-    if (error.kind == RE2::Set::kNoError) return;  // Nothing matched.
-    hits.clear();  // The prefilter ran out of memory: run every entry instead.
+  if (bank.prefilter == nullptr ||
+      (!bank.prefilter->Match(view.text, &hits, &error) && error.kind != RE2::Set::kNoError)) {
+    hits.clear();  // No prefilter (too large) or out of memory: run every entry instead.
     for (size_t k = 0; k < bank.entries.size(); ++k) hits.push_back(static_cast<int>(k));
   }
   std::sort(hits.begin(), hits.end());
   for (int k : hits) {
-    const PatternEntry& entry = bank.entries[k];
-    if (term_lists_only && !entry.term_list) continue;
-    ScanEntry(set, set_order, entry, original, view, out);
+    const CombinedEntry& e = bank.entries[k];
+    if (term_lists_only && !e.entry->term_list) continue;
+    ScanEntry(*e.set, e.set_order, *e.entry, original, view, out);
   }
 }
 
@@ -206,6 +247,22 @@ absl::StatusOr<std::vector<const CompiledSet*>> CompiledPolicies::Resolve(
   return sets;
 }
 
+std::shared_ptr<const Combination> CompiledPolicies::GetCombination(
+    const std::vector<const CompiledSet*>& sets, v1::Direction direction) const {
+  std::string key = absl::StrCat(DirectionIndex(direction));
+  for (const CompiledSet* set : sets) absl::StrAppend(&key, "\x1f", set->id);
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+  }
+  // Built outside the lock; a concurrent first use may build it twice, harmlessly.
+  std::shared_ptr<const Combination> built = BuildCombination(sets, DirectionIndex(direction));
+  absl::MutexLock lock(&cache_mu_);
+  if (cache_.size() < kMaxCachedCombinations) cache_.emplace(key, built);
+  return built;
+}
+
 absl::Status CompiledPolicies::CheckSetIds(absl::Span<const std::string> ids) const {
   return Resolve(ids).status();
 }
@@ -233,18 +290,16 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   if (!sets.ok()) return sets.status();
   Views views(text);
   WindowFindings result;
-  for (size_t order = 0; order < sets->size(); ++order) {
-    const CompiledSet& set = *(*sets)[order];
-    for (int v = 0; v < kViewCount; ++v) {
-      const PatternBank& bank = set.banks[DirectionIndex(direction)][v];
-      if (bank.entries.empty()) continue;
-      absl::StatusOr<const NormalizedText*> view = views.Get(static_cast<ViewKind>(v));
-      if (!view.ok()) return view.status();
-      ScanBank(set, static_cast<int>(order), bank, text, **view, false, &result.findings);
-      if (!bank.has_term_lists) continue;
-      if (const NormalizedText* despaced = views.Despaced(); despaced != nullptr) {
-        ScanBank(set, static_cast<int>(order), bank, text, *despaced, true, &result.findings);
-      }
+  const std::shared_ptr<const Combination> combination = GetCombination(*sets, direction);
+  for (int v = 0; v < kViewCount; ++v) {
+    const CombinedBank& bank = combination->banks[v];
+    if (bank.entries.empty()) continue;
+    absl::StatusOr<const NormalizedText*> view = views.Get(static_cast<ViewKind>(v));
+    if (!view.ok()) return view.status();
+    ScanBank(bank, text, **view, false, &result.findings);
+    if (!bank.has_term_lists) continue;
+    if (const NormalizedText* despaced = views.Despaced(); despaced != nullptr) {
+      ScanBank(bank, text, *despaced, true, &result.findings);
     }
   }
   // A text no rule reads still has to be valid UTF-8.
