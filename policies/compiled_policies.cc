@@ -121,43 +121,82 @@ size_t NextCharBoundary(std::string_view text, size_t pos) {
   return pos;
 }
 
-// Runs one entry over a view and appends its accepted findings.
-void ScanEntry(const CompiledSet& set, int set_order, const PatternEntry& entry,
-               std::string_view original, const NormalizedText& view,
-               std::vector<Finding>* out) {
-  const RE2& regex = *entry.regex;
-  const std::string_view text = view.text;
-  std::vector<re2::StringPiece> groups(
-      entry.trim_boundaries ? 1 : 1 + regex.NumberOfCapturingGroups());
-  const CompiledRule& rule = set.rules[entry.rule];
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    if (!regex.Match(text, pos, text.size(), RE2::UNANCHORED, groups.data(),
-                     static_cast<int>(groups.size()))) {
-      break;
+// One entry running over one view, appending its accepted findings.
+class EntryScan {
+ public:
+  EntryScan(const CompiledSet& set, int set_order, const PatternEntry& entry,
+            std::string_view original, const NormalizedText& view, std::vector<Finding>* out)
+      : rule_(set.rules[entry.rule]), set_order_(set_order), entry_(entry), original_(original),
+        view_(view), text_(view.text),
+        groups_(entry.trim_boundaries ? 1 : 1 + entry.regex->NumberOfCapturingGroups()),
+        out_(out) {}
+
+  void Run() {
+    if (entry_.anchor.empty()) {
+      size_t pos = 0;
+      while (pos <= text_.size() && Match(pos, text_.size())) pos = Take();
+    } else {
+      RunAnchored();
     }
-    re2::StringPiece piece = FindingPiece(groups);
-    if (entry.trim_boundaries) {
-      const size_t at = piece.data() - text.data();
-      const auto [b, e] = TrimWordBoundaries(text, at, at + piece.size());
-      piece = re2::StringPiece(text.data() + b, e - b);
+  }
+
+ private:
+  // Every match contains the anchor, so only windows around its occurrences are searched
+  // (the regex then need not run over all of the text).
+  void RunAnchored() {
+    size_t pos = 0;
+    size_t search = 0;
+    while (search < text_.size()) {
+      const size_t a = text_.find(entry_.anchor, search);
+      if (a == std::string_view::npos) break;
+      const size_t from = std::max(pos, a > entry_.anchor_lookbehind ? a - entry_.anchor_lookbehind : 0);
+      const size_t to = std::min(text_.size(), a + entry_.anchor_lookahead);
+      if (from <= a && Match(from, to)) {
+        pos = Take();
+        search = std::max(a + 1, pos);
+      } else {
+        search = a + 1;
+      }
     }
-    const size_t begin = piece.data() - text.data();
-    const size_t whole_begin = groups[0].data() - text.data();
-    const bool too_long = entry.max_finding_bytes != 0 && piece.size() > entry.max_finding_bytes;
+  }
+
+  bool Match(size_t from, size_t to) {
+    return entry_.regex->Match(text_, from, to, RE2::UNANCHORED, groups_.data(),
+                               static_cast<int>(groups_.size()));
+  }
+
+  // Handles the current match; returns where the next search starts.
+  size_t Take() {
+    re2::StringPiece piece = FindingPiece(groups_);
+    if (entry_.trim_boundaries) {
+      const size_t at = piece.data() - text_.data();
+      const auto [b, e] = TrimWordBoundaries(text_, at, at + piece.size());
+      piece = re2::StringPiece(text_.data() + b, e - b);
+    }
+    const size_t begin = piece.data() - text_.data();
+    const size_t whole_begin = groups_[0].data() - text_.data();
+    const size_t retry = NextCharBoundary(text_, whole_begin + 1);
+    const bool too_long = entry_.max_finding_bytes != 0 && piece.size() > entry_.max_finding_bytes;
     const size_t keep = piece.empty() || too_long
                             ? 0
-                            : (entry.validate ? entry.validate(piece) : piece.size());
-    if (keep == 0) {
-      pos = NextCharBoundary(text, whole_begin + 1);
-      continue;
+                            : (entry_.validate ? entry_.validate(piece) : piece.size());
+    if (keep == 0) return retry;
+    const Span span = view_.ToOriginal(begin, begin + keep);
+    if (!rule_.Allowed(original_.substr(span.begin, span.end - span.begin))) {
+      out_->push_back({&rule_, &entry_.entity_type, set_order_, span.begin, span.end});
     }
-    pos = std::max(begin + keep, NextCharBoundary(text, whole_begin + 1));
-    const Span span = view.ToOriginal(begin, begin + keep);
-    if (rule.Allowed(original.substr(span.begin, span.end - span.begin))) continue;
-    out->push_back({&rule, &entry.entity_type, set_order, span.begin, span.end});
+    return std::max(begin + keep, retry);
   }
-}
+
+  const CompiledRule& rule_;
+  const int set_order_;
+  const PatternEntry& entry_;
+  const std::string_view original_;
+  const NormalizedText& view_;
+  const std::string_view text_;
+  std::vector<re2::StringPiece> groups_;
+  std::vector<Finding>* out_;
+};
 
 // Runs a merged bank over a view: the prefilter picks the entries that match at all.
 void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view,
@@ -173,7 +212,7 @@ void ScanBank(const CombinedBank& bank, std::string_view original, const Normali
   for (int k : hits) {
     const CombinedEntry& e = bank.entries[k];
     if (term_lists_only && !e.entry->term_list) continue;
-    ScanEntry(*e.set, e.set_order, *e.entry, original, view, out);
+    EntryScan(*e.set, e.set_order, *e.entry, original, view, out).Run();
   }
 }
 
