@@ -291,13 +291,13 @@ std::shared_ptr<const Combination> CompiledPolicies::GetCombination(
   std::string key = absl::StrCat(DirectionIndex(direction));
   for (const CompiledSet* set : sets) absl::StrAppend(&key, "\x1f", set->id);
   {
-    absl::MutexLock lock(&cache_mu_);
+    std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
   }
   // Built outside the lock; a concurrent first use may build it twice, harmlessly.
   std::shared_ptr<const Combination> built = BuildCombination(sets, DirectionIndex(direction));
-  absl::MutexLock lock(&cache_mu_);
+  std::lock_guard<std::mutex> lock(cache_mu_);
   if (cache_.size() < kMaxCachedCombinations) cache_.emplace(key, built);
   return built;
 }

@@ -13,6 +13,7 @@
 #define WARDEN_POLICIES_COMPILED_POLICIES_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,7 +21,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "policies/compiled_set.h"
 #include "proto/common.pb.h"
@@ -123,7 +123,7 @@ class CompiledPolicies {
 
   std::vector<std::unique_ptr<CompiledSet>> sets_;  // Sorted by id.
   std::string version_;
-  mutable absl::Mutex cache_mu_;
+  mutable std::mutex cache_mu_;  // std::mutex: visible to ThreadSanitizer (see PolicyStore).
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const Combination>> cache_
       ABSL_GUARDED_BY(cache_mu_);
 };
