@@ -53,6 +53,12 @@ struct PatternEntry {
   size_t max_finding_bytes = 0;  // Longer findings are rejected; 0 = no limit.
   // A WholeWordAlternation pattern: no groups; TrimWordBoundaries gives the finding.
   bool trim_boundaries = false;
+  // When set, every match contains `anchor`, starting at most `anchor_lookbehind` bytes
+  // before it and ending at most `anchor_lookahead` bytes after its start; the scanner
+  // then searches only around the anchor's occurrences.
+  std::string anchor;
+  size_t anchor_lookbehind = 0;
+  size_t anchor_lookahead = 0;
 };
 
 // The patterns of one direction on one view, with their prefilter.

@@ -98,9 +98,9 @@ size_t ValidateEntropy(std::string_view s, const DetectorParams& params) {
 constexpr DetectorSpec kDetectors[] = {
     // Not after ':' or '/', where it is the password and host of a URL, except "mailto:".
     {v1::EMAIL, "EMAIL",
-     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]+@(?:[A-Za-z0-9\\-]+\\.)+"
+     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]{1,64}@(?:[A-Za-z0-9\\-]+\\.)+"
      "[A-Za-z]{2,24})(?:[^A-Za-z0-9\\-]|$)",
-     nullptr, 254},
+     nullptr, 254, "@", 72},
     // A phone number does not continue a run of digit groups (a card, an IBAN): before a
     // separator there must be no digit.
     {v1::PHONE, "PHONE",
@@ -118,7 +118,8 @@ constexpr DetectorSpec kDetectors[] = {
      "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})"
      "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)",
      ValidateIp, 45},
-    {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512},
+    {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512,
+     "://", 6},
     {v1::DATE_OF_BIRTH, "DATE_OF_BIRTH",
      "(?i)(?:born(?: on)?|date of birth|d\\.?o\\.?b\\.?|birth ?date|birthday|geboren(?: am)?)"
      "[:\\s]{1,3}(\\d{1,4}[./\\-]\\d{1,2}[./\\-]\\d{2,4}|\\d{1,2} (?:jan|feb|mar|apr|may|jun|jul"
@@ -132,9 +133,9 @@ constexpr DetectorSpec kDetectors[] = {
      ValidateMixedKey, 80},
     {v1::GITHUB_TOKEN, "GITHUB_TOKEN",
      WORD_BOUNDED("gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{22}[A-Za-z0-9_]*"),
-     nullptr, 255},
+     nullptr, 255, "_", 8},
     {v1::GITLAB_TOKEN, "GITLAB_TOKEN", WORD_BOUNDED("glpat-[A-Za-z0-9_\\-]{20}[A-Za-z0-9_\\-]*"),
-     nullptr, 80},
+     nullptr, 80, "glpat-", 1},
     {v1::SLACK_TOKEN, "SLACK_TOKEN",
      WORD_BOUNDED("xox[abposr]-[A-Za-z0-9\\-]{10}[A-Za-z0-9\\-]*"
                   "|https://hooks\\.slack\\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
@@ -142,19 +143,20 @@ constexpr DetectorSpec kDetectors[] = {
     {v1::STRIPE_KEY, "STRIPE_KEY",
      WORD_BOUNDED("(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10}[A-Za-z0-9]*"), nullptr, 128},
     {v1::GOOGLE_API_KEY, "GOOGLE_API_KEY", "(?:^|[^A-Za-z0-9_\\-])(AIza[0-9A-Za-z_\\-]{35})"
-     "(?:[^A-Za-z0-9_\\-]|$)", nullptr, 39},
+     "(?:[^A-Za-z0-9_\\-]|$)", nullptr, 39, "AIza", 1},
     {v1::OPENAI_API_KEY, "OPENAI_API_KEY",
      "(?:^|[^A-Za-z0-9_\\-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\\-]{32}[A-Za-z0-9_\\-]*)"
      "(?:[^A-Za-z0-9_\\-]|$)",
-     ValidateMixedKey, 256},
+     ValidateMixedKey, 256, "sk-", 1},
     {v1::JWT, "JWT",
      "(?:^|[^A-Za-z0-9_\\-])(eyJ[A-Za-z0-9_\\-]+\\.eyJ[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]*)"
      "(?:[^A-Za-z0-9_\\-]|$)",
-     ValidateJwt, 2048},
+     ValidateJwt, 2048, "eyJ", 1},
     {v1::PRIVATE_KEY, "PRIVATE_KEY", "-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----",
      nullptr, 64},
     {v1::PASSWORD_IN_URL, "PASSWORD_IN_URL",
-     "[A-Za-z][A-Za-z0-9+.\\-]{1,15}://[^\\s:/@]+:([^\\s:/@]+)@[A-Za-z0-9.\\-]+", nullptr, 512},
+     "[A-Za-z][A-Za-z0-9+.\\-]{1,15}://[^\\s:/@]+:([^\\s:/@]+)@[A-Za-z0-9.\\-]+", nullptr, 512,
+     "://", 16},
     {v1::HIGH_ENTROPY_SECRET, "HIGH_ENTROPY_SECRET",
      "(?i)(?:api[_\\-]?key|secret|token|passw(?:or)?d|pwd|access[_\\-]?key|client[_\\-]?secret"
      "|private[_\\-]?key)[a-z0-9_\\-]{0,20}[\"']?\\s{0,3}[:=]\\s{0,3}[\"']?"

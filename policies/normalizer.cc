@@ -157,11 +157,32 @@ char LeetToLetter(char c) {
 
 bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
+// Character classes of U+0000..U+07FF, looked up without calling into ICU.
+struct SmallClasses {
+  std::vector<uint8_t> bits;  // 1 = letter, 2 = letter, digit or non-spacing mark.
+  SmallClasses() : bits(0x800) {
+    for (UChar32 cp = 0; cp < 0x800; ++cp) {
+      bits[cp] = static_cast<uint8_t>((u_isalpha(cp) ? 1 : 0) |
+                                      (u_isalnum(cp) || u_charType(cp) == U_NON_SPACING_MARK ? 2 : 0));
+    }
+  }
+};
+
+const SmallClasses& Classes() {
+  static const SmallClasses classes;
+  return classes;
+}
+
+bool IsLetter(UChar32 cp) {
+  return cp >= 0 && cp < 0x800 ? (Classes().bits[cp] & 1) != 0 : u_isalpha(cp);
+}
+
 bool IsWordCodePoint(UChar32 cp) {
   if (cp < 0x80) {
     return IsAsciiLetter(static_cast<unsigned char>(cp)) || (cp >= '0' && cp <= '9') ||
            cp == '@' || cp == '$';
   }
+  if (cp < 0x800) return (Classes().bits[cp] & 2) != 0;
   return u_isalnum(cp) || u_charType(cp) == U_NON_SPACING_MARK;
 }
 
@@ -189,7 +210,7 @@ WordTraits AnalyseWord(std::string_view text, size_t begin, size_t end) {
       }
       continue;
     }
-    if (!u_isalpha(cp)) continue;
+    if (!IsLetter(cp)) continue;
     traits.has_letter = true;
     if (HomoglyphToLatin(cp) != 0) {
       traits.has_lookalike = true;
@@ -314,10 +335,38 @@ bool TryTwoByte(std::string_view in, size_t i, const TwoByteTable& table, Builde
   return true;
 }
 
+// True when the character at `i` (not ASCII) starts a new normalisation segment, so the
+// ASCII byte before it can be emitted on its own.
+bool StartsSegment(std::string_view in, size_t i, const TwoByteTable& table,
+                   const icu::Normalizer2* norm) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(in.data());
+  int32_t k = static_cast<int32_t>(i);
+  UChar32 cp;
+  U8_NEXT(bytes, k, static_cast<int32_t>(in.size()), cp);
+  if (cp < 0) return false;  // Invalid: let the segment path report it.
+  if (cp < 0x800) return table.entries[cp - 0x80].boundary_before;
+  return norm->hasBoundaryBefore(cp);
+}
+
 // ASCII characters that belong to words for the per-word folds.
 bool IsAsciiWordByte(unsigned char c) {
   return IsAsciiLetter(c) || (c >= '0' && c <= '9') || c == '@' || c == '$';
 }
+
+// Per ASCII byte: kWordByte, kLetterByte, kLeetByte.
+enum : uint8_t { kWordByte = 1, kLetterByte = 2, kLeetByte = 4 };
+struct AsciiClasses {
+  uint8_t bits[128];
+  AsciiClasses() : bits{} {
+    for (int c = 0; c < 128; ++c) {
+      const auto u = static_cast<unsigned char>(c);
+      bits[c] = static_cast<uint8_t>((IsAsciiWordByte(u) ? kWordByte : 0) |
+                                     (IsAsciiLetter(u) ? kLetterByte : 0) |
+                                     (LeetToLetter(static_cast<char>(c)) != 0 ? kLeetByte : 0));
+    }
+  }
+};
+const AsciiClasses kAscii;
 
 // Applies the per-word folds (homoglyphs, leetspeak) in place: replacements are never
 // longer than what they replace, so the text is compacted as it is rewritten.
@@ -331,8 +380,16 @@ void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
     size_t end = i;
     bool word = false;
     if (c < 0x80) {
-      word = IsAsciiWordByte(c);
-      end = i + 1;
+      if (!(kAscii.bits[c] & kWordByte)) {  // A run of ASCII non-word bytes.
+        end = i + 1;
+        while (end < n && static_cast<unsigned char>(b.text[end]) < 0x80 &&
+               !(kAscii.bits[static_cast<unsigned char>(b.text[end])] & kWordByte)) {
+          ++end;
+        }
+      } else {
+        word = true;
+        end = i + 1;
+      }
     } else {
       int32_t k = static_cast<int32_t>(i);
       UChar32 cp;
@@ -341,17 +398,25 @@ void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
       end = static_cast<size_t>(k);
     }
     if (!word) {
+      if (write == i) {
+        write = i = end;
+        continue;
+      }
       for (; i < end; ++i, ++write) {
         b.text[write] = b.text[i];
         b.origin[write] = b.origin[i];
       }
       continue;
     }
-    // Extend to the end of the word.
+    // Extend to the end of the word, noting what the folds would need to look at.
+    bool non_ascii = c >= 0x80;
+    uint8_t seen = c < 0x80 ? kAscii.bits[c] : 0;
     while (end < n) {
       const auto d = static_cast<unsigned char>(b.text[end]);
       if (d < 0x80) {
-        if (!IsAsciiWordByte(d)) break;
+        const uint8_t bits = kAscii.bits[d];
+        if (!(bits & kWordByte)) break;
+        seen |= bits;
         ++end;
         continue;
       }
@@ -359,13 +424,18 @@ void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
       UChar32 cp;
       U8_NEXT(bytes, k, static_cast<int32_t>(n), cp);
       if (!IsWordCodePoint(cp)) break;
+      non_ascii = true;
       end = static_cast<size_t>(k);
     }
-    const WordTraits traits = AnalyseWord(b.text, i, end);
-    const bool changes =
-        (options.fold_leetspeak && traits.has_letter && traits.has_leet) ||
-        (options.fold_homoglyphs && traits.has_lookalike &&
-         (traits.has_ascii_letter || traits.only_lookalikes));
+    bool changes = false;
+    WordTraits traits;
+    const bool letter = seen & kLetterByte, leet = seen & kLeetByte;
+    if (non_ascii || (letter && leet)) {  // Plain ASCII words without leet stay as they are.
+      traits = AnalyseWord(b.text, i, end);
+      changes = (options.fold_leetspeak && traits.has_letter && traits.has_leet) ||
+                (options.fold_homoglyphs && traits.has_lookalike &&
+                 (traits.has_ascii_letter || traits.only_lookalikes));
+    }
     if (changes) {
       write = FoldWord(b, i, end, traits, options, write);
     } else if (write == i) {
@@ -420,7 +490,7 @@ absl::StatusOr<NormalizedText> Normalize(std::string_view utf8,
       // segment path when a non-ASCII character follows (it may be a combining mark).
       size_t end = i;
       while (end < n && static_cast<unsigned char>(utf8[end]) < 0x80) ++end;
-      if (end < n) --end;
+      if (end < n && !StartsSegment(utf8, end, table, norm)) --end;
       if (end > i) {
         AppendAsciiRun(utf8, i, end, options.case_fold, built);
         i = end;

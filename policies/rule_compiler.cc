@@ -341,6 +341,10 @@ class SetCompiler {
     }
     Add(i, ViewKind::kLiteral, std::string(spec->pattern), std::move(validate), EntityOf(rule),
         KnownBound(rule, spec->max_bytes), false, spec->max_bytes);
+    PatternEntry& added = pending_.back().second.entry;
+    added.anchor = std::string(spec->anchor);
+    added.anchor_lookbehind = spec->anchor_lookbehind;
+    added.anchor_lookahead = spec->max_bytes + kBoundaryContextBytes;
   }
 
   void AddInjection(int i, const v1::Rule& rule) {
