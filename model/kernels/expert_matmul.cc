@@ -21,6 +21,18 @@ constexpr __mmask16 kAllLanes = 0xFFFF;
 constexpr float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
 
+// 2^(s - 127) for every exponent byte s.
+struct ScaleTable {
+  float value[256];
+  ScaleTable() {
+    for (int s = 0; s < 256; ++s) value[s] = std::ldexp(1.0f, s - 127);
+  }
+};
+const ScaleTable& Scales() {
+  static const ScaleTable table;
+  return table;
+}
+
 // The products are exact in float32, so the bf16 pattern is its upper half.
 uint16_t UpperHalf(float value) {
   uint32_t bits;
@@ -33,7 +45,7 @@ void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_beg
   for (int64_t r = row_begin; r < row_end; ++r) {
     for (int b = 0; b < nblocks; ++b) {
       const uint8_t* bytes = w.blocks + (r * nblocks + b) * kBlockBytes;
-      const float scale = std::ldexp(1.0f, w.scales[r * nblocks + b] - 127);
+      const float scale = Scales().value[w.scales[r * nblocks + b]];
       uint16_t* dst = out + r * w.cols + b * kBlock;
       for (int j = 0; j < kBlockBytes; ++j) {
         dst[2 * j] = UpperHalf(kFp4Values[bytes[j] & 0xF] * scale);
@@ -54,7 +66,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRow
       const __m128i bytes =
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.blocks + (r * nblocks + b) * kBlockBytes));
       const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, bytes);
-      const __m512 scale = _mm512_set1_ps(std::ldexp(1.0f, w.scales[r * nblocks + b] - 127));
+      const __m512 scale = _mm512_set1_ps(Scales().value[w.scales[r * nblocks + b]]);
       const __m512 even = _mm512_mul_ps(
           _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), scale);
       const __m512 odd = _mm512_mul_ps(
