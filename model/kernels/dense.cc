@@ -9,6 +9,7 @@
 
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/dnnl_state.h"
+#include "model/kernels/split_matmul.h"
 
 namespace warden::model {
 namespace {
@@ -150,31 +151,43 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
 
 absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                           const float* bias, float* y) {
-  const int64_t k = w.cols, n = w.rows;
-  const int64_t padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
-  // Rows [0, padded) hold hi parts, rows [padded, 2 * padded) the lo parts.
-  std::vector<uint16_t> src(static_cast<size_t>(2 * padded * k), 0);
+  const SplitActivations split = SplitForBf16(x, m, w.cols);
+  std::vector<float> scratch;
+  return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows, &scratch);
+}
+
+}  // namespace
+
+SplitActivations SplitForBf16(const float* x, int m, int k) {
+  SplitActivations split;
+  split.m = m;
+  split.k = k;
+  split.padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
+  split.rows.assign(static_cast<size_t>(2 * split.padded * k), 0);
   for (int64_t t = 0; t < m; ++t) {
     for (int64_t c = 0; c < k; ++c) {
       const float value = x[t * k + c];
       const uint16_t hi = FloatToBf16(value);
-      src[t * k + c] = hi;
-      src[(padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
+      split.rows[t * k + c] = hi;
+      split.rows[(split.padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
     }
   }
-  std::vector<float> dst(static_cast<size_t>(2 * padded * n));
-  const absl::Status status = RunBf16Matmul(ctx.dnnl(), 2 * padded, k, n, src.data(), w.data,
-                                            dst.data());
+  return split;
+}
+
+absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
+                         const float* bias, float* y, int64_t ldy, std::vector<float>* scratch) {
+  scratch->resize(static_cast<size_t>(2 * x.padded * n));
+  const absl::Status status = RunBf16Matmul(dnnl, 2 * x.padded, x.k, n, x.rows.data(), w, scratch->data());
   if (!status.ok()) return status;
-  for (int64_t t = 0; t < m; ++t) {
+  const float* dst = scratch->data();
+  for (int64_t t = 0; t < x.m; ++t) {
     for (int64_t r = 0; r < n; ++r) {
-      y[t * n + r] = dst[t * n + r] + dst[(padded + t) * n + r] + (bias ? bias[r] : 0.0f);
+      y[t * ldy + r] = dst[t * n + r] + dst[(x.padded + t) * n + r] + (bias ? bias[r] : 0.0f);
     }
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "model/kernels/openmp_env.h"
 #include "model/tools/commands.h"
 
 namespace {
@@ -37,6 +38,7 @@ void PrintUsage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  warden::model::ReexecWithPassiveOpenMpWaitsIfUnset(argv);
   if (argc < 2) {
     PrintUsage();
     return 2;
