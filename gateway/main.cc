@@ -16,6 +16,7 @@
 #include "base/sha256.h"
 #include "gateway/config_loader.h"
 #include "gateway/server.h"
+#include "model/kernels/openmp_env.h"
 
 ABSL_FLAG(std::string, config, "", "Server configuration file (text-format proto or .json).");
 ABSL_FLAG(std::string, listen, "", "Address to bind, e.g. 127.0.0.1:0; overrides the config.");
@@ -56,6 +57,8 @@ bool UsesDemoKeys(const warden::v1::ServerConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The engine's OpenMP workers must not spin between matmuls on cores gRPC also needs.
+  warden::model::ReexecWithPassiveOpenMpWaitsIfUnset(argv);
   absl::SetProgramUsageMessage("warden --config FILE [--listen HOST:PORT] [--port_file PATH]");
   absl::ParseCommandLine(argc, argv);
   const std::string config_path = FromInvocationDir(absl::GetFlag(FLAGS_config));
