@@ -105,7 +105,8 @@ class Engine {
                                           const TokenCallback& callback);
 
   // Test/debug hook: observer of every layer's output during later forward passes
-  // (nullptr to remove).
+  // (an empty function removes it). It runs on the calling thread with the engine's
+  // mutex held, so it must not call back into the engine.
   void SetLayerObserver(LayerObserver observer);
 
   int64_t kv_bytes_in_use() const { return budget_.used(); }

@@ -15,7 +15,7 @@ namespace warden::model {
 namespace {
 
 // From this many rows of x on, expanding W once and using oneDNN beats the packed kernel.
-constexpr int kDequantizeMinRows = 4;
+constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 rows (kernels_bench)
 // Rows of W expanded per oneDNN call: 128 x 2880 bf16 = 720 KiB, inside a core's L2.
 constexpr int kTileRows = 128;
 constexpr int kBlock = 32;

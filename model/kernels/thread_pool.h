@@ -16,8 +16,9 @@ namespace warden::model {
 
 class ThreadPool {
  public:
-  // `threads` <= 0 means one per hardware core. Also sets OpenMP's default thread count,
-  // which oneDNN follows.
+  // `threads` <= 0 means one per hardware core. Also sets the constructing thread's
+  // OpenMP default thread count, which oneDNN follows on that thread (on other threads
+  // oneDNN uses OpenMP's default, one per core).
   explicit ThreadPool(int threads);
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

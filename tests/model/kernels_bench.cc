@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/kernels/dense.h"
+#include "model/kernels/expert_matmul.h"
 #include "model/kernels/kernel_context.h"
 #include "model/kernels/mxfp4.h"
 
@@ -32,6 +33,24 @@ void BM_Mxfp4Matmul(benchmark::State& state) {
   state.counters["GB/s_weights"] = benchmark::Counter((blocks.size() + scales.size()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}})->UseRealTime();
+
+void BM_ExpertMatmul(benchmark::State& state) {
+  const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
+  const ExpertPath path = state.range(1) ? ExpertPath::kDequantizeOneDnn : ExpertPath::kPacked;
+  auto ctx = KernelContext::Create({2});
+  std::mt19937 rng(1);
+  std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
+  for (auto& b : blocks) b = static_cast<uint8_t>(rng());
+  for (auto& s : scales) s = static_cast<uint8_t>(118 + rng() % 4);
+  std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
+  const Mxfp4Matrix w{blocks.data(), scales.data(), rows, cols};
+  for (auto _ : state) {
+    if (!ExpertMatmul(**ctx, w, x.data(), m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{4, 8, 16, 32, 64}, {0, 1}})->UseRealTime();
 
 void BM_DenseMatmul(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
