@@ -20,7 +20,7 @@ _LIBS = {
     "benchmark": (["benchmark"], ["-lbenchmark_main"]),
     "sqlite3": (["sqlite3"], []),
     "icu": (["icu-uc", "icu-i18n"], []),
-    "httplib": ([], []),
+    "httplib": (["cpp-httplib"], []),
     "json": ([], []),  # nlohmann-json3-dev, header only
     "pthread": ([], ["-lpthread"]),
 }

@@ -1,0 +1,18 @@
+// Strict UTF-8 validation (RFC 3629): no overlong forms, no surrogates, nothing above
+// U+10FFFF. Pure functions; thread-safe.
+#ifndef WARDEN_BASE_UTF8_H_
+#define WARDEN_BASE_UTF8_H_
+
+#include <cstddef>
+#include <string_view>
+
+namespace warden {
+
+// Returns the byte offset of the first invalid sequence, or text.size() when valid.
+size_t FirstInvalidUtf8(std::string_view text);
+
+inline bool IsValidUtf8(std::string_view text) { return FirstInvalidUtf8(text) == text.size(); }
+
+}  // namespace warden
+
+#endif  // WARDEN_BASE_UTF8_H_

@@ -1,0 +1,208 @@
+#include "gateway/audit_store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/status_macros.h"
+
+namespace warden::gateway {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS audit (
+  request_id TEXT PRIMARY KEY,
+  time_us INTEGER NOT NULL,
+  app_id TEXT NOT NULL,
+  action INTEGER NOT NULL,
+  categories TEXT NOT NULL,
+  record BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time_us, request_id);
+CREATE INDEX IF NOT EXISTS audit_by_app_time ON audit (app_id, time_us);
+)sql";
+
+absl::Status SqliteError(sqlite3* db, const std::string& what) {
+  return absl::UnavailableError(absl::StrCat("audit store: ", what, ": ", db ? sqlite3_errmsg(db) : "no database"));
+}
+
+// Finalizes a statement when it goes out of scope.
+struct Statement {
+  sqlite3_stmt* stmt = nullptr;
+  ~Statement() { sqlite3_finalize(stmt); }
+};
+
+// ",HATE,PII," — every category flagged or named by a rule, for LIKE filtering.
+std::string CategoryList(const v1::AuditRecord& record) {
+  std::string out = ",";
+  auto add = [&out](v1::Category category) {
+    const std::string name = absl::StrCat(v1::Category_Name(category), ",");
+    if (out.find("," + name) == std::string::npos) out += name;
+  };
+  for (const v1::Decision* decision : {&record.input_decision(), &record.output_decision()}) {
+    for (const auto& score : decision->scores()) {
+      if (score.flagged()) add(score.category());
+    }
+    for (const auto& rule : decision->rules()) add(rule.category());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path) {
+  std::error_code error;
+  const auto folder = std::filesystem::path(path).parent_path();
+  if (!folder.empty()) std::filesystem::create_directories(folder, error);
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    const absl::Status status = SqliteError(db, absl::StrCat("cannot open ", path));
+    sqlite3_close(db);
+    return status;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<AuditStore> store(new AuditStore(db));
+  absl::MutexLock lock(&store->mu_);
+  RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
+  RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
+  RETURN_IF_ERROR(store->Exec(kSchema));
+  // Prove the file is writable now rather than under traffic.
+  RETURN_IF_ERROR(store->Exec("BEGIN IMMEDIATE; COMMIT"));
+  return store;
+}
+
+AuditStore::~AuditStore() {
+  absl::MutexLock lock(&mu_);
+  sqlite3_close(db_);
+}
+
+absl::Status AuditStore::Exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    const absl::Status status =
+        absl::UnavailableError(absl::StrCat("audit store: ", message ? message : "error", " (", sql, ")"));
+    sqlite3_free(message);
+    return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditStore::Append(const v1::AuditRecord& record) {
+  std::string blob;
+  if (!record.SerializeToString(&blob)) return absl::InternalError("audit store: cannot serialize record");
+  const std::string categories = CategoryList(record);
+  absl::MutexLock lock(&mu_);
+  Statement s;
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT INTO audit (request_id, time_us, app_id, action, categories, record) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         -1, &s.stmt, nullptr) != SQLITE_OK) {
+    return SqliteError(db_, "prepare insert");
+  }
+  sqlite3_bind_text(s.stmt, 1, record.request_id().data(), record.request_id().size(), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s.stmt, 2, record.time_unix_micros());
+  sqlite3_bind_text(s.stmt, 3, record.app_id().data(), record.app_id().size(), SQLITE_TRANSIENT);
+  sqlite3_bind_int(s.stmt, 4, record.action());
+  sqlite3_bind_text(s.stmt, 5, categories.data(), categories.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(s.stmt, 6, blob.data(), blob.size(), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(s.stmt);
+  if (rc == SQLITE_CONSTRAINT) {
+    return absl::AlreadyExistsError(absl::StrCat("audit record ", record.request_id(), " exists"));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_, "insert");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditRequest& request) {
+  const int64_t page_size = request.page_size() == 0 ? 50 : std::min<uint32_t>(request.page_size(), 1000);
+  // Page token: "<time_us>:<request_id>" of the last record of the previous page.
+  int64_t after_time = 0;
+  std::string after_id;
+  if (!request.page_token().empty()) {
+    const std::vector<std::string> parts = absl::StrSplit(request.page_token(), absl::MaxSplits(':', 1));
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_time)) {
+      return absl::InvalidArgumentError("invalid page_token");
+    }
+    after_id = parts[1];
+  }
+  std::string sql = "SELECT record, time_us, request_id FROM audit WHERE 1=1";
+  if (!request.app_id().empty()) sql += " AND app_id = ?1";
+  if (request.from_unix_micros() != 0) sql += " AND time_us >= ?2";
+  if (request.to_unix_micros() != 0) sql += " AND time_us < ?3";
+  if (request.action() != v1::ACTION_UNSPECIFIED) sql += " AND action = ?4";
+  if (request.category() != v1::CATEGORY_UNSPECIFIED) sql += " AND categories LIKE ?5";
+  if (!request.request_id().empty()) sql += " AND request_id = ?6";
+  if (!request.page_token().empty()) sql += " AND (time_us < ?7 OR (time_us = ?7 AND request_id < ?8))";
+  sql += " ORDER BY time_us DESC, request_id DESC LIMIT ?9";
+
+  const std::string category_pattern = absl::StrCat("%,", v1::Category_Name(request.category()), ",%");
+  absl::MutexLock lock(&mu_);
+  Statement s;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s.stmt, nullptr) != SQLITE_OK) {
+    return SqliteError(db_, "prepare query");
+  }
+  sqlite3_bind_text(s.stmt, 1, request.app_id().data(), request.app_id().size(), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s.stmt, 2, request.from_unix_micros());
+  sqlite3_bind_int64(s.stmt, 3, request.to_unix_micros());
+  sqlite3_bind_int(s.stmt, 4, request.action());
+  sqlite3_bind_text(s.stmt, 5, category_pattern.data(), category_pattern.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_text(s.stmt, 6, request.request_id().data(), request.request_id().size(), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s.stmt, 7, after_time);
+  sqlite3_bind_text(s.stmt, 8, after_id.data(), after_id.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s.stmt, 9, page_size + 1);
+  v1::QueryAuditResponse response;
+  std::string last_token;
+  int rc;
+  while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW) {
+    if (response.records_size() == page_size) {
+      response.set_next_page_token(last_token);
+      break;
+    }
+    const void* blob = sqlite3_column_blob(s.stmt, 0);
+    const int size = sqlite3_column_bytes(s.stmt, 0);
+    if (!response.add_records()->ParseFromArray(blob, size)) {
+      return absl::DataLossError("audit store: a stored record does not parse");
+    }
+    last_token = absl::StrCat(sqlite3_column_int64(s.stmt, 1), ":",
+                              reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 2)));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(db_, "query");
+  return response;
+}
+
+absl::StatusOr<v1::AuditRecord> AuditStore::Get(const std::string& request_id) {
+  v1::QueryAuditRequest request;
+  request.set_request_id(request_id);
+  request.set_page_size(1);
+  ASSIGN_OR_RETURN(v1::QueryAuditResponse response, Query(request));
+  if (response.records_size() == 0) return absl::NotFoundError(absl::StrCat("no audit record ", request_id));
+  return response.records(0);
+}
+
+absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) {
+  absl::MutexLock lock(&mu_);
+  Statement s;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM audit WHERE time_us < ?", -1, &s.stmt, nullptr) != SQLITE_OK) {
+    return SqliteError(db_, "prepare delete");
+  }
+  sqlite3_bind_int64(s.stmt, 1, cutoff_unix_micros);
+  if (sqlite3_step(s.stmt) != SQLITE_DONE) return SqliteError(db_, "delete");
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+absl::StatusOr<int64_t> AuditStore::Count() {
+  absl::MutexLock lock(&mu_);
+  Statement s;
+  if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM audit", -1, &s.stmt, nullptr) != SQLITE_OK) {
+    return SqliteError(db_, "prepare count");
+  }
+  if (sqlite3_step(s.stmt) != SQLITE_ROW) return SqliteError(db_, "count");
+  return static_cast<int64_t>(sqlite3_column_int64(s.stmt, 0));
+}
+
+}  // namespace warden::gateway

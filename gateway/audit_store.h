@@ -1,0 +1,56 @@
+// The audit trail: one record per request in a SQLite file (WAL mode, synchronous=FULL),
+// so a record is durable once Append() returns, even if the process is killed right after.
+//
+// Thread-safe: one connection guarded by a mutex (SQLite itself is not asked to share it).
+#ifndef WARDEN_GATEWAY_AUDIT_STORE_H_
+#define WARDEN_GATEWAY_AUDIT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/warden.pb.h"
+
+struct sqlite3;
+
+namespace warden::gateway {
+
+class AuditStore {
+ public:
+  // Opens (creating the file, its folder and the schema when missing) and checks that the
+  // database is writable. UNAVAILABLE with SQLite's reason when it cannot.
+  static absl::StatusOr<std::unique_ptr<AuditStore>> Open(const std::string& path);
+  ~AuditStore();
+  AuditStore(const AuditStore&) = delete;
+  AuditStore& operator=(const AuditStore&) = delete;
+
+  // Commits one record. ALREADY_EXISTS when the request id is taken; UNAVAILABLE when the
+  // disk is full, read-only or the file is broken (the caller fails closed).
+  absl::Status Append(const v1::AuditRecord& record);
+
+  // Records matching the filters, newest first, with keyset paging (see QueryAuditRequest).
+  absl::StatusOr<v1::QueryAuditResponse> Query(const v1::QueryAuditRequest& request);
+
+  // NOT_FOUND when there is no record with this id.
+  absl::StatusOr<v1::AuditRecord> Get(const std::string& request_id);
+
+  // Deletes records older than `cutoff_unix_micros`; returns how many.
+  absl::StatusOr<int64_t> DeleteOlderThan(int64_t cutoff_unix_micros);
+
+  // Number of records (for tests and metrics).
+  absl::StatusOr<int64_t> Count();
+
+ private:
+  explicit AuditStore(sqlite3* db) : db_(db) {}
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace warden::gateway
+
+#endif  // WARDEN_GATEWAY_AUDIT_STORE_H_

@@ -1,0 +1,63 @@
+#include "gateway/call_context.h"
+
+#include <random>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/sha256.h"
+
+namespace warden::gateway {
+
+std::string NewRequestId() {
+  static thread_local absl::BitGen generator;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(generator), absl::Uniform<uint64_t>(generator));
+}
+
+std::string RetainedContent(v1::ContentRetention retention, const std::string& original, const std::string& redacted) {
+  switch (retention) {
+    case v1::FULL:
+      return original;
+    case v1::HASH_ONLY:
+      return original.empty() ? std::string() : absl::StrCat("sha256:", Sha256Hex(original));
+    case v1::NONE:
+      return std::string();
+    default:
+      return redacted;
+  }
+}
+
+absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time start, v1::AuditRecord* record) {
+  record->set_latency_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(absl::Now() - start)));
+  record->set_retention(app.retention() == v1::CONTENT_RETENTION_UNSPECIFIED ? v1::REDACTED : app.retention());
+  const absl::Status status = deps.audit->Append(*record);
+  if (status.ok()) return status;
+  deps.metrics->Increment("warden_audit_failures_total", {});
+  if (app.audit_failure() == v1::FAIL_OPEN) {
+    deps.metrics->Increment("warden_fail_open_passes_total", {{"app", app.id()}});
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(
+      absl::StrCat("the audit trail cannot record this request (", status.message(), "); refused (fail closed)"));
+}
+
+void CountCall(const CallDeps& deps, const std::string& rpc, const std::string& app_id, absl::StatusCode code,
+               absl::Time start) {
+  deps.metrics->Increment("warden_requests_total",
+                          {{"rpc", rpc}, {"app", app_id}, {"code", absl::StatusCodeToString(code)}});
+  deps.metrics->Observe("warden_request_duration_seconds", {{"rpc", rpc}}, absl::ToDoubleSeconds(absl::Now() - start));
+}
+
+void CountDecision(const CallDeps& deps, v1::Direction direction, const v1::Decision& decision) {
+  const std::string dir = direction == v1::OUTPUT ? "output" : "input";
+  deps.metrics->Increment("warden_decisions_total", {{"direction", dir}, {"action", v1::Action_Name(decision.action())}});
+  for (const auto& score : decision.scores()) {
+    if (score.flagged()) {
+      deps.metrics->Increment("warden_flagged_categories_total",
+                              {{"direction", dir}, {"category", v1::Category_Name(score.category())}});
+    }
+  }
+  for (const auto& rule : decision.rules()) deps.metrics->Increment("warden_rule_hits_total", {{"rule", rule.rule_id()}});
+}
+
+}  // namespace warden::gateway

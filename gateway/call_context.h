@@ -1,0 +1,55 @@
+// What every call handler shares: the components it uses (not owned) and helpers to
+// finish a call (audit record, metrics).
+#ifndef WARDEN_GATEWAY_CALL_CONTEXT_H_
+#define WARDEN_GATEWAY_CALL_CONTEXT_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gateway/audit_store.h"
+#include "gateway/limits.h"
+#include "gateway/metrics.h"
+#include "gateway/model_runner.h"
+#include "gateway/text_checks.h"
+#include "proto/config.pb.h"
+#include "proto/warden.pb.h"
+
+namespace warden::gateway {
+
+// Components shared by all calls. All pointers are non-null except `runner` (no model
+// loaded) and outlive every call.
+struct CallDeps {
+  const TextChecks* checks = nullptr;
+  ModelRunner* runner = nullptr;
+  AuditStore* audit = nullptr;
+  Limiter* limiter = nullptr;
+  Metrics* metrics = nullptr;
+};
+
+// Per-call control from the transport: cancellation (client gone or deadline passed).
+struct CallControl {
+  std::function<bool()> cancelled = [] { return false; };
+};
+
+// A fresh random request id (32 hex characters).
+std::string NewRequestId();
+
+// The content of a record according to the app's retention mode. `redacted` is the text
+// with every REDACT/BLOCK finding replaced; `original` is the raw text.
+std::string RetainedContent(v1::ContentRetention retention, const std::string& original, const std::string& redacted);
+
+// Commits `record` (its latency filled in from `start`). When the store cannot write,
+// returns UNAVAILABLE unless the app's audit_failure is FAIL_OPEN (then counted and OK).
+absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time start, v1::AuditRecord* record);
+
+// Counts a finished call in the metrics.
+void CountCall(const CallDeps& deps, const std::string& rpc, const std::string& app_id, absl::StatusCode code,
+               absl::Time start);
+// Counts a decision (action, flagged categories, rules) in the metrics.
+void CountDecision(const CallDeps& deps, v1::Direction direction, const v1::Decision& decision);
+
+}  // namespace warden::gateway
+
+#endif  // WARDEN_GATEWAY_CALL_CONTEXT_H_

@@ -1,0 +1,227 @@
+#include "gateway/config_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace warden::gateway {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::TextFormat;
+
+// Collects protobuf's parse errors with their positions.
+class ErrorList : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit ErrorList(std::string file) : file_(std::move(file)) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    errors_.push_back(absl::StrCat(file_, ":", line + 1, ":", column + 1, ": ", message));
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {
+    AddError(line, column, message);
+  }
+  std::vector<std::string>& errors() { return errors_; }
+
+ private:
+  std::string file_;
+  std::vector<std::string> errors_;
+};
+
+// Semantic validation with field locations from the text-format parse tree (when there is
+// one). `tree` may be null (JSON input): then positions are omitted.
+class Validator {
+ public:
+  Validator(std::string file, std::vector<std::string>* errors) : file_(std::move(file)), errors_(errors) {}
+
+  // Reports `message` about field `name` (index for repeated fields, -1 otherwise) of
+  // `msg`, whose parse tree is `tree` and whose path from the root is `path`.
+  void Error(const Message& msg, const TextFormat::ParseInfoTree* tree, const std::string& path,
+             const std::string& name, int index, const std::string& message) {
+    std::string where = file_;
+    const FieldDescriptor* field = msg.GetDescriptor()->FindFieldByName(name);
+    // ParseInfoTree aborts when the index does not fit the field's label; check first.
+    if (tree != nullptr && field != nullptr && field->is_repeated() == (index >= 0)) {
+      const auto location = tree->GetLocation(field, index);
+      if (location.line >= 0) where = absl::StrCat(file_, ":", location.line + 1, ":", location.column + 1);
+    }
+    std::string field_path = path.empty() ? name : absl::StrCat(path, ".", name);
+    if (index >= 0) absl::StrAppend(&field_path, "[", index, "]");
+    errors_->push_back(absl::StrCat(where, ": ", field_path, ": ", message));
+  }
+
+  static const TextFormat::ParseInfoTree* Nested(const Message& msg, const TextFormat::ParseInfoTree* tree,
+                                                 const std::string& name, int index) {
+    if (tree == nullptr) return nullptr;
+    const FieldDescriptor* field = msg.GetDescriptor()->FindFieldByName(name);
+    if (field == nullptr || field->is_repeated() != (index >= 0)) return nullptr;
+    return tree->GetTreeForNested(field, index);
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string>* errors_;
+};
+
+bool IsLowerHex64(const std::string& text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
+  }
+  return true;
+}
+
+void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
+                        const TextFormat::ParseInfoTree* tree, const std::string& path) {
+  auto in_unit = [](float x) { return x >= 0.0f && x <= 1.0f; };
+  if (!in_unit(settings.default_threshold())) {
+    v.Error(settings, tree, path, "default_threshold", -1, "must be in [0, 1]");
+  }
+  if (!in_unit(settings.uncertain_low()) || !in_unit(settings.uncertain_high()) ||
+      settings.uncertain_low() > settings.uncertain_high()) {
+    v.Error(settings, tree, path, "uncertain_low", -1,
+            "uncertain band must satisfy 0 <= uncertain_low <= uncertain_high <= 1");
+  }
+  absl::flat_hash_set<int> seen;
+  for (int i = 0; i < settings.categories_size(); ++i) {
+    const auto& category = settings.categories(i);
+    const auto* sub = Validator::Nested(settings, tree, "categories", i);
+    const std::string sub_path = absl::StrCat(path, ".categories[", i, "]");
+    if (category.category() == v1::CATEGORY_UNSPECIFIED) {
+      v.Error(category, sub, sub_path, "category", -1, "must be set");
+    } else if (!seen.insert(category.category()).second) {
+      v.Error(category, sub, sub_path, "category", -1, "duplicate category setting");
+    }
+    if (!(category.threshold() > 0.0f && category.threshold() <= 1.0f)) {
+      v.Error(category, sub, sub_path, "threshold", -1, "must be in (0, 1]");
+    }
+  }
+}
+
+void ValidateApp(Validator& v, const v1::App& app, const TextFormat::ParseInfoTree* tree,
+                 const std::string& path, absl::flat_hash_set<std::string>* key_hashes) {
+  if (app.id().empty()) v.Error(app, tree, path, "id", -1, "must be set");
+  for (int i = 0; i < app.api_keys_size(); ++i) {
+    const auto& key = app.api_keys(i);
+    const auto* sub = Validator::Nested(app, tree, "api_keys", i);
+    const std::string sub_path = absl::StrCat(path, ".api_keys[", i, "]");
+    if (!IsLowerHex64(key.sha256())) {
+      v.Error(key, sub, sub_path, "sha256", -1,
+              "must be the SHA-256 of the key as 64 lowercase hex characters (never the key itself)");
+    } else if (!key_hashes->insert(key.sha256()).second) {
+      v.Error(key, sub, sub_path, "sha256", -1, "the same key is configured twice");
+    }
+    if (key.role() == v1::KEY_ROLE_UNSPECIFIED) v.Error(key, sub, sub_path, "role", -1, "must be APP or ADMIN");
+  }
+  ValidateModeration(v, app.input_moderation(), Validator::Nested(app, tree, "input_moderation", -1),
+                     path + ".input_moderation");
+  ValidateModeration(v, app.output_moderation(), Validator::Nested(app, tree, "output_moderation", -1),
+                     path + ".output_moderation");
+}
+
+void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextFormat::ParseInfoTree* tree) {
+  const std::string& mode = config.model().weight_mode();
+  if (!mode.empty() && mode != "exact" && mode != "fast") {
+    v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_mode", -1,
+            "must be \"exact\" or \"fast\"");
+  }
+  if (config.model().model_dir().empty()) {
+    v.Error(config, tree, "", "model", -1, "model.model_dir must be set");
+  }
+  if (config.audit().path().empty()) v.Error(config, tree, "", "audit", -1, "audit.path must be set");
+  if (config.apps_size() == 0) v.Error(config, tree, "", "apps", -1, "at least one app is required");
+  absl::flat_hash_set<std::string> app_ids, key_hashes;
+  for (int i = 0; i < config.apps_size(); ++i) {
+    const auto* sub = Validator::Nested(config, tree, "apps", i);
+    const std::string path = absl::StrCat("apps[", i, "]");
+    ValidateApp(v, config.apps(i), sub, path, &key_hashes);
+    if (!config.apps(i).id().empty() && !app_ids.insert(config.apps(i).id()).second) {
+      v.Error(config.apps(i), sub, path, "id", -1, absl::StrCat("duplicate app id \"", config.apps(i).id(), "\""));
+    }
+  }
+  const auto& tls = config.tls();
+  if (tls.cert_file().empty() != tls.key_file().empty()) {
+    v.Error(config, tree, "", "tls", -1, "tls.cert_file and tls.key_file must be set together");
+  }
+  if (!tls.client_ca_file().empty() && tls.cert_file().empty()) {
+    v.Error(config, tree, "", "tls", -1, "tls.client_ca_file needs tls.cert_file and tls.key_file");
+  }
+}
+
+void ResolvePaths(v1::ServerConfig* config, const std::string& base_dir) {
+  auto resolve = [&](std::string* path) { *path = ResolvePath(base_dir, *path); };
+  resolve(config->mutable_model()->mutable_model_dir());
+  resolve(config->mutable_model()->mutable_tokenizer_file());
+  resolve(config->mutable_audit()->mutable_path());
+  resolve(config->mutable_tls()->mutable_cert_file());
+  resolve(config->mutable_tls()->mutable_key_file());
+  resolve(config->mutable_tls()->mutable_client_ca_file());
+  resolve(config->mutable_classifier_model());
+  for (auto& file : *config->mutable_policy_files()) resolve(&file);
+  for (auto& app : *config->mutable_apps()) {
+    resolve(app.mutable_input_moderation()->mutable_llm_policy_file());
+    resolve(app.mutable_output_moderation()->mutable_llm_policy_file());
+  }
+}
+
+}  // namespace
+
+std::string ResolvePath(const std::string& base_dir, const std::string& relative) {
+  if (relative.empty() || relative[0] == '/' || base_dir.empty()) return relative;
+  return absl::StrCat(base_dir, "/", relative);
+}
+
+absl::StatusOr<LoadedConfig> ParseServerConfig(const std::string& text, const std::string& path,
+                                               const std::string& base_dir) {
+  LoadedConfig loaded;
+  loaded.path = path;
+  loaded.base_dir = base_dir;
+  std::vector<std::string> errors;
+  TextFormat::ParseInfoTree tree;
+  const TextFormat::ParseInfoTree* tree_ptr = nullptr;
+  if (absl::EndsWith(path, ".json")) {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    const auto status = google::protobuf::util::JsonStringToMessage(text, &loaded.config, options);
+    if (!status.ok()) errors.push_back(absl::StrCat(path, ": ", status.message().as_string()));
+  } else {
+    ErrorList collector(path);
+    TextFormat::Parser parser;
+    parser.RecordErrorsTo(&collector);
+    parser.WriteLocationsTo(&tree);
+    if (!parser.ParseFromString(text, &loaded.config)) errors = std::move(collector.errors());
+    tree_ptr = &tree;
+  }
+  if (errors.empty()) {
+    Validator validator(path, &errors);
+    ValidateConfig(validator, loaded.config, tree_ptr);
+  }
+  if (!errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid configuration:\n  ", absl::StrJoin(errors, "\n  ")));
+  }
+  ResolvePaths(&loaded.config, base_dir);
+  return loaded;
+}
+
+absl::StatusOr<LoadedConfig> LoadServerConfig(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read configuration file ", path));
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  const size_t slash = path.find_last_of('/');
+  const std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  return ParseServerConfig(buffer.str(), path, base_dir);
+}
+
+}  // namespace warden::gateway

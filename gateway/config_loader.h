@@ -1,0 +1,38 @@
+// Loads the server configuration file (text-format proto, or JSON when the file name ends
+// in .json) and validates it completely before anything is started.
+//
+// Every problem is reported as "FILE:LINE:COLUMN: FIELD: message" (line and column are
+// 1-based; JSON files report no line). Loading is a pure function of the file; thread-safe.
+#ifndef WARDEN_GATEWAY_CONFIG_LOADER_H_
+#define WARDEN_GATEWAY_CONFIG_LOADER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/config.pb.h"
+
+namespace warden::gateway {
+
+// The configuration with every relative path resolved against the config file's folder.
+struct LoadedConfig {
+  v1::ServerConfig config;
+  std::string path;      // The file it came from.
+  std::string base_dir;  // Its folder.
+};
+
+// Reads, parses and validates `path`. INVALID_ARGUMENT lists every problem found
+// (not just the first); NOT_FOUND when the file cannot be read.
+absl::StatusOr<LoadedConfig> LoadServerConfig(const std::string& path);
+
+// Parses and validates config text as if it came from `path` (for tests and the admin
+// ValidatePolicies path). Relative paths are resolved against `base_dir`.
+absl::StatusOr<LoadedConfig> ParseServerConfig(const std::string& text, const std::string& path,
+                                               const std::string& base_dir);
+
+// `relative` resolved against `base_dir` unless it is absolute or empty.
+std::string ResolvePath(const std::string& base_dir, const std::string& relative);
+
+}  // namespace warden::gateway
+
+#endif  // WARDEN_GATEWAY_CONFIG_LOADER_H_

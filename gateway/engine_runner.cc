@@ -1,0 +1,353 @@
+#include "gateway/engine_runner.h"
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "base/runfiles.h"
+#include "base/status_macros.h"
+#include "model/checkpoint_writer.h"
+#include "model/harmony/stream_parser.h"
+
+namespace warden::gateway {
+namespace {
+
+namespace harmony = model::harmony;
+
+harmony::ReasoningEffort EffortOf(v1::ReasoningEffort effort) {
+  switch (effort) {
+    case v1::LOW:
+      return harmony::ReasoningEffort::kLow;
+    case v1::HIGH:
+      return harmony::ReasoningEffort::kHigh;
+    default:
+      return harmony::ReasoningEffort::kMedium;
+  }
+}
+
+const char* ChannelName(v1::Channel channel) {
+  switch (channel) {
+    case v1::ANALYSIS:
+      return "analysis";
+    case v1::COMMENTARY:
+      return "commentary";
+    default:
+      return "final";
+  }
+}
+
+v1::Channel ChannelOf(const std::optional<std::string>& name) {
+  if (name == "analysis") return v1::ANALYSIS;
+  if (name == "commentary") return v1::COMMENTARY;
+  return v1::FINAL;
+}
+
+// Converts one API message into a harmony message. Content is always text: the renderer
+// encodes it as ordinary text, so it can never become a special token.
+harmony::Message ToHarmony(const v1::Message& message) {
+  switch (message.role()) {
+    case v1::DEVELOPER: {
+      harmony::DeveloperContent developer;
+      developer.instructions = message.content();
+      return harmony::Message::Developer(std::move(developer));
+    }
+    case v1::ASSISTANT: {
+      harmony::Message out = harmony::Message::Text(harmony::Role::kAssistant, message.content());
+      out.channel = ChannelName(message.channel());
+      if (!message.recipient().empty()) out.recipient = message.recipient();
+      if (!message.content_type().empty()) out.content_type = message.content_type();
+      return out;
+    }
+    case v1::TOOL: {
+      harmony::Message out = harmony::Message::Text(harmony::Role::kTool, message.content());
+      out.name = message.name().empty() ? "functions.unknown" : message.name();
+      out.recipient = "assistant";
+      out.channel = "commentary";
+      return out;
+    }
+    default:
+      return harmony::Message::Text(harmony::Role::kUser, message.content());
+  }
+}
+
+// A generation queued on or running on a worker. Thread-safe.
+class EngineJob : public GenerationJob {
+ public:
+  bool Done() const override { return done_.load(std::memory_order_acquire); }
+  absl::StatusOr<GenerationSummary> Wait() override {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](std::atomic<bool>* done) { return done->load(std::memory_order_acquire); }, &done_));
+    return result_;
+  }
+  void Finish(absl::StatusOr<GenerationSummary> result) {
+    absl::MutexLock lock(&mu_);
+    result_ = std::move(result);
+    done_.store(true, std::memory_order_release);
+  }
+  ~EngineJob() override { (void)Wait(); }
+
+ private:
+  absl::Mutex mu_;
+  std::atomic<bool> done_{false};
+  absl::StatusOr<GenerationSummary> result_ ABSL_GUARDED_BY(mu_) = absl::UnknownError("not finished");
+};
+
+// Turns generated token ids into events: harmony parsing, and stop sequences on the
+// final channel (text up to a stop sequence is released, the rest is not).
+class EventEmitter {
+ public:
+  EventEmitter(const EventSink& sink, const v1::SamplingOptions& sampling) : sink_(sink) {
+    for (const auto& stop : sampling.stop()) {
+      stops_.push_back(stop);
+      hold_ = std::max(hold_, stop.size() - 1);
+    }
+  }
+
+  // Returns false when generation must stop (sink refused, or a stop sequence matched).
+  bool OnToken(harmony::StreamParser& parser, size_t* completed_messages) {
+    const std::string& delta = parser.last_content_delta();
+    if (!delta.empty() && !Text(parser.current(), delta)) return false;
+    if (parser.messages().size() > *completed_messages) {
+      *completed_messages = parser.messages().size();
+      if (!End(parser.messages().back())) return false;
+    }
+    return true;
+  }
+
+  // End of generation: flush what a stop sequence kept back and close an open message.
+  void OnEnd(const harmony::StreamParser& parser, size_t completed_messages) {
+    if (stopped_by_sequence_) return;
+    if (parser.messages().size() > completed_messages) {
+      End(parser.messages().back());
+    } else if (parser.state() == harmony::StreamParser::State::kContent) {
+      End(parser.current());
+    }
+  }
+
+  bool stopped_by_sequence() const { return stopped_by_sequence_; }
+
+ private:
+  bool Text(const harmony::ParsedMessage& message, const std::string& delta) {
+    GenerationEvent event;
+    event.channel = ChannelOf(message.channel);
+    event.recipient = message.recipient.value_or("");
+    event.content_type = message.content_type.value_or("");
+    if (event.channel != v1::FINAL || !event.recipient.empty() || stops_.empty()) {
+      event.text = delta;
+      return sink_(event);
+    }
+    pending_ += delta;
+    for (const auto& stop : stops_) {
+      const size_t at = pending_.find(stop);
+      if (at != std::string::npos) {
+        event.text = pending_.substr(0, at);
+        pending_.clear();
+        stopped_by_sequence_ = true;
+        if (!event.text.empty()) sink_(event);
+        return false;
+      }
+    }
+    // Keep a tail that could start a stop sequence; never split a UTF-8 character.
+    size_t cut = pending_.size() > hold_ ? pending_.size() - hold_ : 0;
+    while (cut > 0 && cut < pending_.size() && (static_cast<unsigned char>(pending_[cut]) & 0xC0) == 0x80) --cut;
+    if (cut == 0) return true;
+    event.text = pending_.substr(0, cut);
+    pending_.erase(0, cut);
+    return sink_(event);
+  }
+
+  bool End(const harmony::ParsedMessage& message) {
+    GenerationEvent event;
+    event.channel = ChannelOf(message.channel);
+    event.recipient = message.recipient.value_or("");
+    event.content_type = message.content_type.value_or("");
+    if (!pending_.empty()) {
+      event.text = std::move(pending_);
+      pending_.clear();
+      if (!sink_(event)) return false;
+      event.text.clear();
+    }
+    event.kind = GenerationEvent::Kind::kMessageEnd;
+    return sink_(event);
+  }
+
+  const EventSink& sink_;
+  std::vector<std::string> stops_;
+  size_t hold_ = 0;
+  std::string pending_;
+  bool stopped_by_sequence_ = false;
+};
+
+// The checkpoint's own tokenizer files when it has them, else the configured file, else
+// the o200k_harmony vocabulary shipped with Warden.
+absl::StatusOr<std::unique_ptr<model::Tokenizer>> LoadTokenizer(const EngineRunnerOptions& options) {
+  if (!options.tokenizer_file.empty()) return model::Tokenizer::LoadFromPath(options.tokenizer_file);
+  std::error_code error;
+  for (const char* name : {"tokenizer.json", "o200k_base.tiktoken"}) {
+    if (std::filesystem::exists(options.model_dir + "/" + name, error)) {
+      return model::Tokenizer::LoadFromCheckpointDir(options.model_dir);
+    }
+  }
+  ASSIGN_OR_RETURN(const std::string vocab, FindRunfile(model::Tokenizer::DefaultVocabPath()));
+  return model::Tokenizer::LoadTiktoken(vocab);
+}
+
+}  // namespace
+
+absl::Status EnsureDemoCheckpoint(const std::string& model_dir) {
+  std::error_code error;
+  if (std::filesystem::exists(model_dir + "/config.json", error)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(model::ModelConfig config, model::PresetConfig("tiny"));
+  config.vocab_size = 201088;  // The o200k_harmony vocabulary, so real prompts fit.
+  model::CheckpointSpec spec;
+  spec.config = config;
+  spec.seed = 20260101;
+  return model::WriteRandomCheckpoint(model_dir, spec);
+}
+
+absl::StatusOr<std::unique_ptr<EngineRunner>> EngineRunner::Create(const EngineRunnerOptions& options) {
+  std::unique_ptr<EngineRunner> runner(new EngineRunner());
+  ASSIGN_OR_RETURN(runner->tokenizer_, LoadTokenizer(options));
+  ASSIGN_OR_RETURN(runner->renderer_, harmony::Renderer::Create(runner->tokenizer_.get()));
+  model::LoadOptions load;
+  load.model_dir = options.model_dir;
+  load.threads = options.threads;
+  load.kv_budget_bytes = options.kv_cache_bytes;
+  ASSIGN_OR_RETURN(runner->engine_, model::Engine::Load(load));
+  if (runner->engine_->config().vocab_size < static_cast<int>(runner->tokenizer_->vocab_size())) {
+    return absl::FailedPreconditionError(absl::StrCat("the checkpoint in ", options.model_dir, " has a vocabulary of ",
+                                                      runner->engine_->config().vocab_size,
+                                                      " tokens; the o200k_harmony tokenizer needs ",
+                                                      runner->tokenizer_->vocab_size()));
+  }
+  runner->model_name_ = std::filesystem::path(options.model_dir).filename().string();
+  runner->knowledge_cutoff_ = options.knowledge_cutoff;
+  for (int i = 0; i < std::max(1, options.generation_workers); ++i) {
+    runner->workers_.emplace_back([raw = runner.get()] { raw->WorkerLoop(); });
+  }
+  return runner;
+}
+
+EngineRunner::~EngineRunner() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (auto& worker : workers_) worker.join();
+}
+
+void EngineRunner::WorkerLoop() {
+  for (;;) {
+    std::function<void()> work;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](EngineRunner* r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r->stopping_ || !r->queue_.empty(); }, this));
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    work();
+  }
+}
+
+absl::StatusOr<std::vector<uint32_t>> EngineRunner::RenderPrompt(const GenerationInput& input) const {
+  std::vector<harmony::Message> messages;
+  harmony::SystemContent system = harmony::SystemContent::Defaults();
+  system.knowledge_cutoff = knowledge_cutoff_;
+  system.current_date = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  system.reasoning_effort = EffortOf(input.reasoning_effort);
+  messages.push_back(harmony::Message::System(std::move(system)));
+  if (!input.instructions.empty() || !input.tools.empty()) {
+    harmony::DeveloperContent developer;
+    if (!input.instructions.empty()) developer.instructions = input.instructions;
+    if (!input.tools.empty()) {
+      harmony::ToolNamespace functions;
+      functions.name = "functions";
+      for (const auto& tool : input.tools) {
+        harmony::ToolDescription description;
+        description.name = tool.name();
+        description.description = tool.description();
+        if (!tool.parameters_json_schema().empty()) description.parameters_json = tool.parameters_json_schema();
+        functions.tools.push_back(std::move(description));
+      }
+      developer.tools.push_back(std::move(functions));
+    }
+    messages.push_back(harmony::Message::Developer(std::move(developer)));
+  }
+  for (const auto& message : input.messages) messages.push_back(ToHarmony(message));
+  return renderer_->Render(messages, harmony::RenderOptions());
+}
+
+absl::StatusOr<uint32_t> EngineRunner::CountPromptTokens(const GenerationInput& input) const {
+  ASSIGN_OR_RETURN(std::vector<uint32_t> ids, RenderPrompt(input));
+  return static_cast<uint32_t>(ids.size());
+}
+
+std::unique_ptr<GenerationJob> EngineRunner::Start(GenerationInput input, EventSink sink) {
+  auto job = std::make_unique<EngineJob>();
+  EngineJob* raw_job = job.get();
+  auto work = [this, raw_job, input = std::move(input), sink = std::move(sink)]() {
+    raw_job->Finish([&]() -> absl::StatusOr<GenerationSummary> {
+      ASSIGN_OR_RETURN(std::vector<uint32_t> ids, RenderPrompt(input));
+      const std::vector<int32_t> prompt(ids.begin(), ids.end());
+      model::GenerateOptions options;
+      options.max_tokens = static_cast<int>(input.sampling.max_output_tokens());
+      if (input.sampling.has_temperature()) options.temperature = input.sampling.temperature();
+      if (input.sampling.has_top_p()) options.top_p = input.sampling.top_p();
+      if (input.sampling.top_k() > 0) options.top_k = static_cast<int>(input.sampling.top_k());
+      options.seed = input.sampling.has_seed() ? input.sampling.seed() : absl::Uniform<uint64_t>(absl::BitGen());
+      harmony::ParserOptions parser_options;
+      ASSIGN_OR_RETURN(auto parser, harmony::StreamParser::Create(tokenizer_.get(), parser_options));
+      EventEmitter emitter(sink, input.sampling);
+      size_t completed = 0;
+      absl::Status parse_error;
+      bool sink_stopped = false;
+      ASSIGN_OR_RETURN(model::GenerateResult result,
+                       engine_->Generate(prompt, options, [&](int32_t token) {
+                         if (token < 0) return false;
+                         parse_error = parser->Process(static_cast<uint32_t>(token));
+                         if (!parse_error.ok()) return false;
+                         sink_stopped = !emitter.OnToken(*parser, &completed);
+                         return !sink_stopped;
+                       }));
+      GenerationSummary summary;
+      if (!parse_error.ok()) {
+        // The model broke the harmony format (a random demo checkpoint does this): end the
+        // output here; what was parsed so far has been checked like any output.
+        summary.format_error = std::string(parse_error.message());
+      } else if (!sink_stopped) {
+        (void)parser->ProcessEos();
+        emitter.OnEnd(*parser, completed);
+      }
+      summary.prompt_tokens = static_cast<uint32_t>(prompt.size());
+      summary.completion_tokens = static_cast<uint32_t>(result.tokens.size());
+      switch (result.finish_reason) {
+        case model::FinishReason::kStopToken:
+          summary.finish_reason =
+              !result.tokens.empty() && result.tokens.back() == model::kCallToken ? v1::TOOL_CALL : v1::STOP;
+          break;
+        case model::FinishReason::kMaxTokens:
+          summary.finish_reason = v1::LENGTH;
+          break;
+        case model::FinishReason::kCancelled:
+          summary.finish_reason =
+              emitter.stopped_by_sequence() || !summary.format_error.empty() ? v1::STOP : v1::CANCELLED;
+          break;
+      }
+      return summary;
+    }());
+  };
+  {
+    absl::MutexLock lock(&mu_);
+    queue_.push_back(std::move(work));
+  }
+  return job;
+}
+
+}  // namespace warden::gateway

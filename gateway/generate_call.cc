@@ -1,0 +1,335 @@
+#include "gateway/generate_call.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/status_macros.h"
+#include "gateway/decisions.h"
+#include "gateway/event_queue.h"
+#include "gateway/request_validation.h"
+
+namespace warden::gateway {
+namespace {
+
+// Hold-back queue watermarks (bytes of model text waiting for the output checks).
+constexpr size_t kHighWatermark = 16 * 1024;
+constexpr size_t kLowWatermark = 4 * 1024;
+
+constexpr int kInstructionsIndex = -1;
+constexpr int kAnalysisIndex = -2;
+constexpr int kToolCallIndex = -3;
+
+bool ChecksInput(v1::Role role) { return role == v1::USER || role == v1::TOOL || role == v1::DEVELOPER; }
+
+// The state of one call, threaded through the steps below.
+struct Call {
+  const CallDeps& deps;
+  const v1::App& app;
+  const v1::GenerateRequest& request;
+  const CallControl& control;
+  const ChunkWriter* writer;
+  absl::Time start = absl::Now();
+  v1::GenerateResponse response;
+  v1::AuditRecord record;
+  std::string input_original;  // For the audit record, per the retention mode.
+  std::string input_redacted;
+  std::string output_original;
+  std::string output_redacted;
+};
+
+// Input checks on every text the app sent; fills the input decision and the model input.
+absl::Status CheckInput(Call& call, GenerationInput* input) {
+  v1::Decision total;
+  total.set_action(v1::ALLOW);
+  auto check = [&](const std::string& text, int index, std::string* forwarded) -> absl::Status {
+    if (text.empty()) return absl::OkStatus();
+    const auto verdict = call.deps.checks->Check(call.app, v1::INPUT, text);
+    v1::Decision decision;
+    if (verdict.ok()) {
+      decision = verdict->decision;
+      *forwarded = verdict->text;
+    } else {
+      const bool fail_open = call.app.check_failure() == v1::FAIL_OPEN;
+      call.deps.metrics->Increment("warden_check_failures_total",
+                                   {{"stage", "input"}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
+      decision = CheckFailureDecision(fail_open, std::string(verdict.status().message()));
+      *forwarded = text;
+    }
+    MergeDecision(decision, index, &total);
+    absl::StrAppend(&call.input_original, call.input_original.empty() ? "" : "\n", text);
+    absl::StrAppend(&call.input_redacted, call.input_redacted.empty() ? "" : "\n", *forwarded);
+    return absl::OkStatus();
+  };
+  input->instructions = call.request.instructions();
+  RETURN_IF_ERROR(check(call.request.instructions(), kInstructionsIndex, &input->instructions));
+  for (int i = 0; i < call.request.messages_size(); ++i) {
+    v1::Message message = call.request.messages(i);
+    if (ChecksInput(message.role())) RETURN_IF_ERROR(check(call.request.messages(i).content(), i, message.mutable_content()));
+    input->messages.push_back(std::move(message));
+  }
+  if (total.fail_open()) call.deps.metrics->Increment("warden_fail_open_passes_total", {{"app", call.app.id()}});
+  *call.response.mutable_input_decision() = std::move(total);
+  return absl::OkStatus();
+}
+
+// Consumes model events: final text through the stream checks (released text goes to the
+// client), analysis and tool calls collected and checked whole.
+class OutputHandler {
+ public:
+  OutputHandler(Call& call, std::unique_ptr<StreamChecks> final_checks, bool return_analysis)
+      : call_(call), final_checks_(std::move(final_checks)), return_analysis_(return_analysis) {}
+
+  // Returns false when the output is blocked or the client is gone: generation must stop.
+  bool Handle(const GenerationEvent& event) {
+    if (blocked_ || client_gone_) return false;
+    if (event.kind == GenerationEvent::Kind::kMessageEnd) return EndMessage(event);
+    if (!event.recipient.empty()) {
+      tool_text_ += event.text;
+      return true;
+    }
+    if (event.channel == v1::FINAL) return Release(final_checks_->Push(event.text));
+    analysis_ += event.text;  // Analysis, and commentary without a recipient (preambles).
+    return true;
+  }
+
+  // The model finished: final verdict, held tail, analysis verdict.
+  void Finish() {
+    if (!blocked_ && !client_gone_) Release(final_checks_->Finish());
+    MergeDecision(final_checks_->decision(), 0, &decision_);
+    if (!analysis_.empty()) CheckAnalysis();
+  }
+
+  bool blocked() const { return blocked_; }
+  bool client_gone() const { return client_gone_; }
+  const v1::Decision& decision() const { return decision_; }
+  const std::string& released() const { return released_; }
+  const std::string& analysis_released() const { return analysis_released_; }
+  std::vector<v1::ToolCall>& tool_calls() { return tool_calls_; }
+
+ private:
+  bool Release(const absl::StatusOr<StreamStep>& step) {
+    if (!step.ok()) {
+      // The output checks failed: nothing more is released unless the app fails open.
+      const bool fail_open = call_.app.check_failure() == v1::FAIL_OPEN;
+      call_.deps.metrics->Increment("warden_check_failures_total",
+                                    {{"stage", "output"}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
+      MergeDecision(CheckFailureDecision(fail_open, std::string(step.status().message())), 0, &decision_);
+      blocked_ = !fail_open;
+      return !blocked_;
+    }
+    if (!step->released.empty()) {
+      released_ += step->released;
+      if (call_.writer != nullptr) {
+        v1::GenerateChunk chunk;
+        chunk.mutable_delta()->set_channel(v1::FINAL);
+        chunk.mutable_delta()->set_text(step->released);
+        if (!(*call_.writer)(chunk)) client_gone_ = true;
+      }
+    }
+    if (step->blocked) blocked_ = true;
+    return !blocked_ && !client_gone_;
+  }
+
+  bool EndMessage(const GenerationEvent& event) {
+    if (event.recipient.empty()) return true;
+    // A tool call: checked whole before it is returned.
+    v1::ToolCall call;
+    call.set_recipient(event.recipient);
+    call.set_content_type(event.content_type);
+    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, tool_text_);
+    v1::Decision decision = verdict.ok() ? verdict->decision
+                                         : CheckFailureDecision(call_.app.check_failure() == v1::FAIL_OPEN,
+                                                                std::string(verdict.status().message()));
+    call.set_arguments(verdict.ok() ? verdict->text : tool_text_);
+    tool_text_.clear();
+    MergeDecision(decision, kToolCallIndex, &decision_);
+    if (decision.action() == v1::BLOCK) {
+      blocked_ = true;
+      return false;
+    }
+    if (call_.writer != nullptr) {
+      v1::GenerateChunk chunk;
+      *chunk.mutable_tool_call() = call;
+      if (!(*call_.writer)(chunk)) client_gone_ = true;
+    }
+    tool_calls_.push_back(std::move(call));
+    return !client_gone_;
+  }
+
+  void CheckAnalysis() {
+    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, analysis_);
+    if (!verdict.ok()) return;  // Hidden text: a failed check cannot leak anything.
+    v1::Decision decision = verdict->decision;
+    if (!return_analysis_ && decision.action() != v1::ALLOW) {
+      // Not shown to the app: findings are recorded, nothing is enforced.
+      decision.set_action(v1::FLAG);
+      decision.clear_message();
+    }
+    if (return_analysis_ && decision.action() != v1::BLOCK) analysis_released_ = verdict->text;
+    MergeDecision(decision, kAnalysisIndex, &decision_);
+  }
+
+  Call& call_;
+  std::unique_ptr<StreamChecks> final_checks_;
+  const bool return_analysis_;
+  v1::Decision decision_;
+  std::string released_;
+  std::string analysis_;
+  std::string analysis_released_;
+  std::string tool_text_;
+  std::vector<v1::ToolCall> tool_calls_;
+  bool blocked_ = false;
+  bool client_gone_ = false;
+};
+
+absl::Status RunModel(Call& call, GenerationInput input) {
+  const bool return_analysis = call.request.return_analysis() && call.app.allow_analysis();
+  ASSIGN_OR_RETURN(auto final_checks, call.deps.checks->StartOutputStream(call.app));
+  OutputHandler handler(call, std::move(final_checks), return_analysis);
+  EventQueue queue(kHighWatermark, kLowWatermark);
+  std::unique_ptr<GenerationJob> job =
+      call.deps.runner->Start(std::move(input), [&queue](const GenerationEvent& event) { return queue.Push(event); });
+  bool stopped = false;
+  bool first = true;
+  for (;;) {
+    if (!stopped && call.control.cancelled()) {
+      stopped = true;
+      queue.Cancel();
+    }
+    auto event = queue.Pop(absl::Milliseconds(20));
+    if (event.has_value()) {
+      if (first) {
+        call.deps.metrics->Observe("warden_time_to_first_token_seconds", {}, absl::ToDoubleSeconds(absl::Now() - call.start));
+        first = false;
+      }
+      if (!stopped && !handler.Handle(*event)) {
+        stopped = true;
+        queue.Cancel();
+      }
+      continue;
+    }
+    if (job->Done()) {
+      event = queue.Pop(absl::ZeroDuration());  // Events pushed just before Done().
+      if (!event.has_value()) break;
+      if (!stopped && !handler.Handle(*event)) stopped = true;
+      continue;
+    }
+  }
+  call.deps.metrics->Observe("warden_holdback_wait_seconds", {}, absl::ToDoubleSeconds(queue.paused()));
+  const absl::StatusOr<GenerationSummary> summary = job->Wait();
+  if (!summary.ok() && !stopped) return summary.status();
+  handler.Finish();
+
+  v1::GenerateResponse& response = call.response;
+  *response.mutable_output_decision() = handler.decision();
+  if (summary.ok() && !summary->format_error.empty()) {
+    call.deps.metrics->Increment("warden_model_format_errors_total", {});
+  }
+  if (summary.ok()) {
+    response.mutable_usage()->set_prompt_tokens(summary->prompt_tokens);
+    response.mutable_usage()->set_completion_tokens(summary->completion_tokens);
+    response.mutable_usage()->set_cached_prompt_tokens(summary->cached_prompt_tokens);
+    response.set_finish_reason(summary->finish_reason);
+  }
+  if (handler.blocked()) {
+    response.set_finish_reason(v1::BLOCKED);
+  } else if (handler.client_gone() || call.control.cancelled()) {
+    response.set_finish_reason(v1::CANCELLED);
+  }
+  if (call.writer == nullptr) {
+    response.set_text(handler.released());
+    response.set_analysis(handler.analysis_released());
+    for (auto& tool_call : handler.tool_calls()) *response.add_tool_calls() = std::move(tool_call);
+  } else if (!handler.analysis_released().empty()) {
+    v1::GenerateChunk chunk;
+    chunk.mutable_delta()->set_channel(v1::ANALYSIS);
+    chunk.mutable_delta()->set_text(handler.analysis_released());
+    (*call.writer)(chunk);
+  }
+  call.output_redacted = handler.released();
+  call.output_original = handler.released();  // Unreleased (blocked) text is never retained.
+  call.deps.limiter->ChargeTokens(call.app.id(), response.usage().completion_tokens());
+  return absl::OkStatus();
+}
+
+void FillRecord(Call& call) {
+  v1::AuditRecord& record = call.record;
+  const v1::GenerateResponse& response = call.response;
+  record.set_request_id(response.request_id());
+  record.set_time_unix_micros(absl::ToUnixMicros(call.start));
+  record.set_app_id(call.app.id());
+  record.set_rpc(call.writer == nullptr ? v1::GENERATE : v1::STREAM_GENERATE);
+  record.set_model(response.model());
+  record.set_policy_version(response.policy_version());
+  *record.mutable_input_decision() = response.input_decision();
+  *record.mutable_output_decision() = response.output_decision();
+  record.set_action(std::max(response.input_decision().action(), response.output_decision().action()));
+  *record.mutable_usage() = response.usage();
+  record.set_finish_reason(response.finish_reason());
+  *record.mutable_metadata() = call.request.metadata();
+  record.set_status("OK");
+  const auto retention = call.app.retention();
+  record.set_input_content(RetainedContent(retention, call.input_original, call.input_redacted));
+  record.set_output_content(RetainedContent(retention, call.output_original, call.output_redacted));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1::App& app,
+                                                 const v1::GenerateRequest& request, const CallControl& control,
+                                                 const ChunkWriter* writer) {
+  Call call{deps, app, request, control, writer, absl::Now(), {}, {}, {}, {}, {}, {}};
+  const v1::Limits& limits = deps.limiter->LimitsOf(app.id());
+  RETURN_IF_ERROR(ValidateGenerateRequest(request, limits));
+  if (deps.runner == nullptr) return absl::UnavailableError("no model is loaded");
+
+  GenerationInput input;
+  input.tools.assign(request.tools().begin(), request.tools().end());
+  input.reasoning_effort =
+      request.reasoning_effort() == v1::REASONING_EFFORT_UNSPECIFIED ? v1::MEDIUM : request.reasoning_effort();
+  input.sampling = request.sampling();
+  const uint32_t max_tokens = request.sampling().max_output_tokens() == 0
+                                  ? limits.max_output_tokens()
+                                  : std::min(request.sampling().max_output_tokens(), limits.max_output_tokens());
+  input.sampling.set_max_output_tokens(max_tokens);
+
+  ASSIGN_OR_RETURN(Admission admission,
+                   deps.limiter->Admit(app.id(), writer != nullptr, max_tokens + request.ByteSizeLong() / 4));
+  call.response.set_request_id(NewRequestId());
+  call.response.set_policy_version(deps.checks->policy_version());
+  call.response.set_model(deps.runner->model_name());
+
+  const absl::Status status = [&]() -> absl::Status {
+    const absl::Time checks_start = absl::Now();
+    RETURN_IF_ERROR(CheckInput(call, &input));
+    deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "input_checks"}},
+                          absl::ToDoubleSeconds(absl::Now() - checks_start));
+    CountDecision(deps, v1::INPUT, call.response.input_decision());
+    if (call.response.input_decision().action() == v1::BLOCK) {
+      call.response.set_finish_reason(v1::BLOCKED);  // The model never sees the request.
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(RunModel(call, std::move(input)));
+    CountDecision(deps, v1::OUTPUT, call.response.output_decision());
+    return absl::OkStatus();
+  }();
+  deps.metrics->Increment("warden_tokens_total", {{"app", app.id()}, {"kind", "prompt"}},
+                          call.response.usage().prompt_tokens());
+  deps.metrics->Increment("warden_tokens_total", {{"app", app.id()}, {"kind", "completion"}},
+                          call.response.usage().completion_tokens());
+  FillRecord(call);
+  if (!status.ok()) {
+    // The failed request is recorded too; the client gets the original error.
+    call.record.set_status(absl::StatusCodeToString(status.code()));
+    (void)CommitAudit(deps, app, call.start, &call.record);
+    return status;
+  }
+  RETURN_IF_ERROR(CommitAudit(deps, app, call.start, &call.record));
+  return std::move(call.response);
+}
+
+}  // namespace warden::gateway

@@ -1,0 +1,134 @@
+#include "gateway/limits.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace warden::gateway {
+
+TokenBucket::TokenBucket(uint32_t per_minute)
+    : per_minute_(per_minute), tokens_(per_minute), last_(absl::Now()) {}
+
+void TokenBucket::Refill(absl::Time now) {
+  const double minutes = std::max(0.0, absl::ToDoubleSeconds(now - last_) / 60.0);
+  tokens_ = std::min(per_minute_, tokens_ + minutes * per_minute_);
+  last_ = std::max(last_, now);
+}
+
+bool TokenBucket::TryTake(double amount, absl::Time now) {
+  if (per_minute_ <= 0) return true;
+  absl::MutexLock lock(&mu_);
+  Refill(now);
+  if (tokens_ < amount) return false;
+  tokens_ -= amount;
+  return true;
+}
+
+void TokenBucket::Charge(double amount, absl::Time now) {
+  if (per_minute_ <= 0) return;
+  absl::MutexLock lock(&mu_);
+  Refill(now);
+  tokens_ -= amount;
+}
+
+v1::Limits WithDefaults(const v1::Limits& limits) {
+  v1::Limits out = limits;
+  if (out.max_request_bytes() == 0) out.set_max_request_bytes(1 << 20);
+  if (out.max_output_tokens() == 0) out.set_max_output_tokens(1024);
+  if (out.max_moderate_batch() == 0) out.set_max_moderate_batch(32);
+  return out;
+}
+
+Admission& Admission::operator=(Admission&& other) noexcept {
+  if (this != &other) {
+    if (limiter_ != nullptr) limiter_->Release(app_id_, stream_);
+    limiter_ = other.limiter_;
+    app_id_ = std::move(other.app_id_);
+    stream_ = other.stream_;
+    other.limiter_ = nullptr;
+  }
+  return *this;
+}
+
+Admission::~Admission() {
+  if (limiter_ != nullptr) limiter_->Release(app_id_, stream_);
+}
+
+Limiter::Limiter(const v1::ServerConfig& config)
+    : max_in_flight_(config.max_queued_requests() == 0 ? 256 : config.max_queued_requests()),
+      default_limits_(WithDefaults(v1::Limits())) {
+  for (const auto& app : config.apps()) {
+    auto state = std::make_unique<AppState>();
+    state->limits = WithDefaults(app.limits());
+    state->requests = std::make_unique<TokenBucket>(state->limits.requests_per_minute());
+    state->tokens = std::make_unique<TokenBucket>(state->limits.tokens_per_minute());
+    apps_[app.id()] = std::move(state);
+  }
+}
+
+const v1::Limits& Limiter::LimitsOf(const std::string& app_id) const {
+  const auto it = apps_.find(app_id);
+  return it == apps_.end() ? default_limits_ : it->second->limits;
+}
+
+int64_t Limiter::in_flight() const {
+  absl::MutexLock lock(&mu_);
+  return in_flight_;
+}
+
+absl::StatusOr<Admission> Limiter::Admit(const std::string& app_id, bool stream, uint32_t estimated_tokens) {
+  const auto it = apps_.find(app_id);
+  if (it == apps_.end()) return absl::PermissionDeniedError(absl::StrCat("unknown app ", app_id));
+  AppState& app = *it->second;
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    if (in_flight_ >= max_in_flight_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("limit max_queued_requests (", max_in_flight_, ") reached: the server is busy, retry later"));
+    }
+    ++in_flight_;
+  }
+  Admission admission;
+  admission.limiter_ = this;
+  admission.app_id_ = app_id;
+  if (stream) {
+    absl::MutexLock lock(&app.mu);
+    if (app.limits.max_concurrent_streams() != 0 &&
+        app.streams >= static_cast<int>(app.limits.max_concurrent_streams())) {
+      return absl::ResourceExhaustedError(absl::StrCat("limit max_concurrent_streams (",
+                                                       app.limits.max_concurrent_streams(), ") reached for app ", app_id));
+    }
+    ++app.streams;
+    admission.stream_ = true;
+  }
+  if (!app.requests->TryTake(1, now)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("limit requests_per_minute (", app.limits.requests_per_minute(), ") reached for app ", app_id));
+  }
+  if (!app.tokens->TryTake(estimated_tokens, now)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("limit tokens_per_minute (", app.limits.tokens_per_minute(), ") reached for app ", app_id));
+  }
+  return admission;
+}
+
+void Limiter::ChargeTokens(const std::string& app_id, uint32_t tokens) {
+  const auto it = apps_.find(app_id);
+  if (it != apps_.end()) it->second->tokens->Charge(tokens, absl::Now());
+}
+
+void Limiter::Release(const std::string& app_id, bool stream) {
+  if (stream) {
+    const auto it = apps_.find(app_id);
+    if (it != apps_.end()) {
+      absl::MutexLock lock(&it->second->mu);
+      --it->second->streams;
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
+}
+
+}  // namespace warden::gateway

@@ -1,0 +1,129 @@
+// warden: the gateway server.
+//   warden --config FILE [--listen HOST:PORT] [--port_file PATH]
+// Loads and validates the configuration before serving; exits non-zero with the reasons
+// when it is invalid. SIGTERM/SIGINT drain calls in flight (up to the configured grace);
+// SIGHUP reloads the policies.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "base/sha256.h"
+#include "gateway/config_loader.h"
+#include "gateway/server.h"
+#include "model/kernels/openmp_env.h"
+
+ABSL_FLAG(std::string, config, "", "Server configuration file (text-format proto or .json).");
+ABSL_FLAG(std::string, listen, "", "Address to bind, e.g. 127.0.0.1:0; overrides the config.");
+ABSL_FLAG(std::string, port_file, "", "Write the bound port here once SERVING.");
+
+namespace {
+
+// `bazel run` starts binaries in their runfiles tree; resolve user paths against the
+// directory the command was typed in.
+std::string FromInvocationDir(const std::string& path) {
+  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || dir == nullptr) return path;
+  return std::string(dir) + "/" + path;
+}
+
+bool WritePortFile(const std::string& path, int port) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp);
+    out << port << "\n";
+    if (!out) return false;
+  }
+  return std::rename(temp.c_str(), path.c_str()) == 0;
+}
+
+// True when the configuration accepts one of the documented demo keys.
+bool UsesDemoKeys(const warden::v1::ServerConfig& config) {
+  const std::string demo = warden::Sha256Hex("warden-demo-key");
+  const std::string admin = warden::Sha256Hex("warden-demo-admin");
+  for (const auto& app : config.apps()) {
+    for (const auto& key : app.api_keys()) {
+      if (key.sha256() == demo || key.sha256() == admin) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The engine's OpenMP workers must not spin between matmuls on cores gRPC also needs.
+  warden::model::ReexecWithPassiveOpenMpWaitsIfUnset(argv);
+  absl::SetProgramUsageMessage("warden --config FILE [--listen HOST:PORT] [--port_file PATH]");
+  absl::ParseCommandLine(argc, argv);
+  const std::string config_path = FromInvocationDir(absl::GetFlag(FLAGS_config));
+  if (config_path.empty()) {
+    std::cerr << "warden: --config FILE is required (the default is gateway/config/default.textproto)\n";
+    return 2;
+  }
+  // A file-size limit (or a full quota) must surface as a failed write the audit store can
+  // report (requests then fail closed), not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
+  // Block the shutdown signals in every thread; the main thread waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto config = warden::gateway::LoadServerConfig(config_path);
+  if (!config.ok()) {
+    std::cerr << "warden: " << config.status().message() << "\n";
+    return 1;
+  }
+  const unsigned grace = config->config.shutdown_grace_seconds() == 0 ? 10 : config->config.shutdown_grace_seconds();
+  auto server = warden::gateway::WardenServer::Start(*std::move(config),
+                                                     {FromInvocationDir(absl::GetFlag(FLAGS_listen))});
+  if (!server.ok()) {
+    std::cerr << "warden: " << server.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "warden: SERVING on " << (*server)->address() << " (port " << (*server)->port() << ")\n";
+  if ((*server)->metrics_port() != 0) {
+    std::cout << "warden: metrics on http://127.0.0.1:" << (*server)->metrics_port() << "/metrics\n";
+  }
+  if (UsesDemoKeys((*server)->config())) {
+    std::cout << "warden: demo keys \"warden-demo-key\" (app demo) and \"warden-demo-admin\" (admin) "
+                 "are for local trials only; replace them before exposing this server\n";
+  }
+  std::cout << std::flush;
+  const std::string port_file = FromInvocationDir(absl::GetFlag(FLAGS_port_file));
+  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
+    std::cerr << "warden: cannot write port file " << port_file << "\n";
+    return 1;
+  }
+  for (;;) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0) continue;
+    if (signal_number == SIGHUP) {
+      const auto reload = (*server)->ReloadPolicies();
+      if (reload.reloaded) {
+        std::cout << "warden: policies reloaded, version " << reload.version << "\n" << std::flush;
+      } else {
+        std::cerr << "warden: policy reload refused, keeping version " << reload.version << ":\n";
+        for (const auto& error : reload.errors) {
+          std::cerr << "  " << error.file() << ":" << error.line() << ": " << error.field() << ": " << error.message()
+                    << "\n";
+        }
+      }
+      continue;
+    }
+    std::cout << "warden: signal " << signal_number << ", draining for up to " << grace << " s\n" << std::flush;
+    break;
+  }
+  (*server)->Shutdown(std::chrono::seconds(grace));
+  std::cout << "warden: stopped\n";
+  return 0;
+}

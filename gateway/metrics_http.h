@@ -1,0 +1,35 @@
+// Serves GET /metrics (Prometheus text) on its own HTTP port and thread.
+#ifndef WARDEN_GATEWAY_METRICS_HTTP_H_
+#define WARDEN_GATEWAY_METRICS_HTTP_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "gateway/metrics.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace warden::gateway {
+
+// Owns the HTTP server thread; stops it on destruction. `metrics` must outlive it.
+class MetricsHttpServer {
+ public:
+  // `address` is HOST:PORT (port 0 picks a free one).
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(const std::string& address, const Metrics* metrics);
+  ~MetricsHttpServer();
+  int port() const { return port_; }
+
+ private:
+  MetricsHttpServer() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace warden::gateway
+
+#endif  // WARDEN_GATEWAY_METRICS_HTTP_H_

@@ -1,0 +1,84 @@
+#include "gateway/moderate_call.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "gateway/decisions.h"
+#include "gateway/request_validation.h"
+
+namespace warden::gateway {
+namespace {
+
+// The per-text result of the app's checks, as the API reports it.
+v1::ModerationResult ToResult(const TextVerdict& verdict) {
+  v1::ModerationResult result;
+  const v1::Decision& decision = verdict.decision;
+  result.set_action(decision.action());
+  result.set_decided_by(decision.decided_by());
+  *result.mutable_categories() = decision.scores();
+  *result.mutable_rules() = decision.rules();
+  result.set_redacted_text(verdict.text);
+  bool flagged = decision.action() != v1::ALLOW && decision.action() != v1::ACTION_UNSPECIFIED;
+  for (const auto& score : decision.scores()) flagged = flagged || score.flagged();
+  for (const auto& rule : decision.rules()) flagged = flagged || !rule.shadow();
+  if (verdict.policy_verdict.has_value()) {
+    *result.mutable_policy_verdict() = *verdict.policy_verdict;
+    flagged = flagged || verdict.policy_verdict->violation();
+  }
+  result.set_flagged(flagged);
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1::App& app,
+                                                 const v1::ModerateRequest& request) {
+  const absl::Time start = absl::Now();
+  RETURN_IF_ERROR(ValidateModerateRequest(request, deps.limiter->LimitsOf(app.id())));
+  ASSIGN_OR_RETURN(Admission admission, deps.limiter->Admit(app.id(), false, request.ByteSizeLong() / 4));
+  const v1::Direction direction = request.direction() == v1::OUTPUT ? v1::OUTPUT : v1::INPUT;
+
+  v1::ModerateResponse response;
+  response.set_request_id(NewRequestId());
+  response.set_model(deps.checks->classifier_name());
+  response.set_policy_version(deps.checks->policy_version());
+  v1::Decision total;
+  std::string original, redacted;
+  for (int i = 0; i < request.texts_size(); ++i) {
+    const std::string& text = request.texts(i);
+    const absl::Time check_start = absl::Now();
+    auto verdict = deps.checks->Check(app, direction, text, request.policy());
+    deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "moderate_checks"}},
+                          absl::ToDoubleSeconds(absl::Now() - check_start));
+    if (!verdict.ok()) {
+      const bool fail_open = app.check_failure() == v1::FAIL_OPEN;
+      deps.metrics->Increment("warden_check_failures_total",
+                              {{"stage", "moderate"}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
+      if (fail_open) deps.metrics->Increment("warden_fail_open_passes_total", {{"app", app.id()}});
+      verdict = TextVerdict{CheckFailureDecision(fail_open, std::string(verdict.status().message())),
+                            fail_open ? text : std::string(), std::nullopt};
+    }
+    *response.add_results() = ToResult(*verdict);
+    MergeDecision(verdict->decision, i, &total);
+    absl::StrAppend(&original, i == 0 ? "" : "\n", text);
+    absl::StrAppend(&redacted, i == 0 ? "" : "\n", verdict->text);
+  }
+  CountDecision(deps, direction, total);
+
+  v1::AuditRecord record;
+  record.set_request_id(response.request_id());
+  record.set_time_unix_micros(absl::ToUnixMicros(start));
+  record.set_app_id(app.id());
+  record.set_rpc(v1::MODERATE);
+  record.set_model(response.model());
+  record.set_policy_version(response.policy_version());
+  *(direction == v1::OUTPUT ? record.mutable_output_decision() : record.mutable_input_decision()) = total;
+  record.set_action(total.action());
+  record.set_status("OK");
+  record.set_input_content(RetainedContent(app.retention(), original, redacted));
+  RETURN_IF_ERROR(CommitAudit(deps, app, start, &record));
+  return response;
+}
+
+}  // namespace warden::gateway

@@ -1,0 +1,16 @@
+// One Moderate call after authentication: the app's checks on each text, no generation,
+// one audit record for the batch.
+#ifndef WARDEN_GATEWAY_MODERATE_CALL_H_
+#define WARDEN_GATEWAY_MODERATE_CALL_H_
+
+#include "absl/status/statusor.h"
+#include "gateway/call_context.h"
+
+namespace warden::gateway {
+
+absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1::App& app,
+                                                 const v1::ModerateRequest& request);
+
+}  // namespace warden::gateway
+
+#endif  // WARDEN_GATEWAY_MODERATE_CALL_H_

@@ -1,0 +1,92 @@
+#include "gateway/request_validation.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "base/utf8.h"
+
+namespace warden::gateway {
+namespace {
+
+absl::Status CheckUtf8(const std::string& text, const std::string& field) {
+  const size_t bad = FirstInvalidUtf8(text);
+  if (bad == text.size()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8 (first bad byte at offset ", bad, ")"));
+}
+
+absl::Status CheckSize(size_t bytes, const v1::Limits& limits) {
+  if (bytes > limits.max_request_bytes()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("limit max_request_bytes (", limits.max_request_bytes(), ") exceeded: request has ", bytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateGenerateRequest(const v1::GenerateRequest& request, const v1::Limits& limits) {
+  RETURN_IF_ERROR(CheckSize(request.ByteSizeLong(), limits));
+  if (request.messages_size() == 0) return absl::InvalidArgumentError("messages: at least one message is required");
+  for (int i = 0; i < request.messages_size(); ++i) {
+    const auto& message = request.messages(i);
+    const std::string field = absl::StrCat("messages[", i, "]");
+    if (message.role() == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(message.role())) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".role must be set"));
+    }
+    if (message.role() == v1::SYSTEM) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".role SYSTEM is rendered by Warden; use instructions or a DEVELOPER message"));
+    }
+    if (!v1::Channel_IsValid(message.channel())) return absl::InvalidArgumentError(absl::StrCat(field, ".channel is invalid"));
+    RETURN_IF_ERROR(CheckUtf8(message.content(), field + ".content"));
+    RETURN_IF_ERROR(CheckUtf8(message.recipient(), field + ".recipient"));
+    RETURN_IF_ERROR(CheckUtf8(message.name(), field + ".name"));
+    RETURN_IF_ERROR(CheckUtf8(message.content_type(), field + ".content_type"));
+  }
+  RETURN_IF_ERROR(CheckUtf8(request.instructions(), "instructions"));
+  for (int i = 0; i < request.tools_size(); ++i) {
+    const auto& tool = request.tools(i);
+    const std::string field = absl::StrCat("tools[", i, "]");
+    if (tool.name().empty()) return absl::InvalidArgumentError(field + ".name must be set");
+    RETURN_IF_ERROR(CheckUtf8(tool.name(), field + ".name"));
+    RETURN_IF_ERROR(CheckUtf8(tool.description(), field + ".description"));
+    RETURN_IF_ERROR(CheckUtf8(tool.parameters_json_schema(), field + ".parameters_json_schema"));
+  }
+  const auto& sampling = request.sampling();
+  if (sampling.has_temperature() && !(sampling.temperature() >= 0.0f && sampling.temperature() <= 10.0f)) {
+    return absl::InvalidArgumentError("sampling.temperature must be in [0, 10]");
+  }
+  if (sampling.has_top_p() && !(sampling.top_p() > 0.0f && sampling.top_p() <= 1.0f)) {
+    return absl::InvalidArgumentError("sampling.top_p must be in (0, 1]");
+  }
+  for (int i = 0; i < sampling.stop_size(); ++i) {
+    if (sampling.stop(i).empty()) return absl::InvalidArgumentError(absl::StrCat("sampling.stop[", i, "] is empty"));
+    RETURN_IF_ERROR(CheckUtf8(sampling.stop(i), absl::StrCat("sampling.stop[", i, "]")));
+  }
+  if (!v1::ReasoningEffort_IsValid(request.reasoning_effort())) {
+    return absl::InvalidArgumentError("reasoning_effort is invalid");
+  }
+  for (const auto& [key, value] : request.metadata()) {
+    RETURN_IF_ERROR(CheckUtf8(key, "metadata key"));
+    RETURN_IF_ERROR(CheckUtf8(value, "metadata value"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateModerateRequest(const v1::ModerateRequest& request, const v1::Limits& limits) {
+  RETURN_IF_ERROR(CheckSize(request.ByteSizeLong(), limits));
+  if (request.texts_size() == 0) return absl::InvalidArgumentError("texts: at least one text is required");
+  if (static_cast<uint32_t>(request.texts_size()) > limits.max_moderate_batch()) {
+    return absl::ResourceExhaustedError(absl::StrCat("limit max_moderate_batch (", limits.max_moderate_batch(),
+                                                     ") exceeded: ", request.texts_size(), " texts"));
+  }
+  for (int i = 0; i < request.texts_size(); ++i) {
+    RETURN_IF_ERROR(CheckUtf8(request.texts(i), absl::StrCat("texts[", i, "]")));
+  }
+  RETURN_IF_ERROR(CheckUtf8(request.policy(), "policy"));
+  if (!v1::Direction_IsValid(request.direction())) return absl::InvalidArgumentError("direction is invalid");
+  return absl::OkStatus();
+}
+
+}  // namespace warden::gateway

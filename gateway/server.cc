@@ -1,0 +1,104 @@
+#include "gateway/server.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "gateway/components.h"
+
+namespace warden::gateway {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  return buffer.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const v1::TlsSettings& tls) {
+  if (tls.cert_file().empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options;
+  ASSIGN_OR_RETURN(std::string cert, ReadFile(tls.cert_file()));
+  ASSIGN_OR_RETURN(std::string key, ReadFile(tls.key_file()));
+  options.pem_key_cert_pairs.push_back({key, cert});
+  if (!tls.client_ca_file().empty()) {
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadFile(tls.client_ca_file()));
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig config,
+                                                                  const ServerOptions& options) {
+  std::unique_ptr<WardenServer> server(new WardenServer());
+  server->state_ = std::make_unique<ServerState>();
+  ServerState& state = *server->state_;
+  state.config = std::move(config);
+  const v1::ServerConfig& loaded = state.config.config;
+  for (const auto& app : loaded.apps()) state.apps[app.id()] = &app;
+  state.authenticator = std::make_unique<Authenticator>(loaded);
+  state.metrics = std::make_unique<Metrics>();
+  state.limiter = std::make_unique<Limiter>(loaded);
+  ASSIGN_OR_RETURN(state.audit, AuditStore::Open(loaded.audit().path()));
+  RETURN_IF_ERROR(BuildComponents(&state));
+  if (!loaded.metrics_listen().empty()) {
+    ASSIGN_OR_RETURN(server->metrics_http_, MetricsHttpServer::Start(loaded.metrics_listen(), state.metrics.get()));
+  }
+
+  server->warden_service_ = std::make_unique<WardenService>(&state);
+  server->admin_service_ = std::make_unique<AdminService>(&state);
+
+  const v1::ServerConfig& cfg = state.config.config;
+  server->address_ = !options.listen.empty() ? options.listen
+                     : !cfg.listen().empty() ? cfg.listen()
+                                             : "127.0.0.1:50051";
+  ASSIGN_OR_RETURN(auto credentials, MakeCredentials(cfg.tls()));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(server->address_, credentials, &server->port_);
+  builder.RegisterService(server->warden_service_.get());
+  builder.RegisterService(server->admin_service_.get());
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", server->address_));
+  }
+  const uint32_t retention_days = cfg.audit().retention_days();
+  if (retention_days > 0) {
+    server->retention_thread_ = std::thread([raw = server.get(), retention_days] {
+      do {
+        const int64_t cutoff = absl::ToUnixMicros(absl::Now() - absl::Hours(24) * retention_days);
+        (void)raw->state_->audit->DeleteOlderThan(cutoff);
+      } while (!raw->stop_retention_.WaitForNotificationWithTimeout(absl::Hours(1)));
+    });
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+void WardenServer::Shutdown(std::chrono::seconds grace) {
+  if (!stop_retention_.HasBeenNotified()) stop_retention_.Notify();
+  if (retention_thread_.joinable()) retention_thread_.join();
+  if (server_ == nullptr) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  server_->Wait();
+  server_.reset();
+}
+
+WardenServer::~WardenServer() { Shutdown(std::chrono::seconds(0)); }
+
+}  // namespace warden::gateway

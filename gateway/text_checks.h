@@ -1,0 +1,63 @@
+// The checks the gateway runs on every text that enters or leaves the model: policy
+// filters, then classifiers. The same checks serve Moderate, the unary Generate path and
+// the streaming path. Implementations are thread-safe (TextChecks) or owned by one stream
+// (StreamChecks).
+#ifndef WARDEN_GATEWAY_TEXT_CHECKS_H_
+#define WARDEN_GATEWAY_TEXT_CHECKS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "proto/config.pb.h"
+#include "proto/warden.pb.h"
+
+namespace warden::gateway {
+
+// The verdict on one whole text.
+struct TextVerdict {
+  v1::Decision decision;  // action ALLOW / FLAG / REDACT / BLOCK, scores, rules with spans.
+  std::string text;       // The text to pass on: redacted when the action is REDACT.
+  std::optional<v1::PolicyVerdict> policy_verdict;  // When a written policy was given.
+};
+
+// What one streaming step released. `released` has passed every check; nothing else may
+// be sent to the client. When `blocked` is true the stream must end now.
+struct StreamStep {
+  std::string released;
+  bool blocked = false;
+};
+
+// Checks of one output stream, in order. Not thread-safe: owned by the stream's handler.
+class StreamChecks {
+ public:
+  virtual ~StreamChecks() = default;
+  // Adds model text; returns what is now cleared for release. Text that might still be
+  // part of a match (or whose classification is pending) is held back.
+  virtual absl::StatusOr<StreamStep> Push(std::string_view text) = 0;
+  // The model finished: final verdict on everything, release of the held tail.
+  virtual absl::StatusOr<StreamStep> Finish() = 0;
+  // The decision so far (final after Finish()).
+  virtual const v1::Decision& decision() const = 0;
+};
+
+// Thread-safe; shared by all calls. A policy reload is seen by calls that start after it.
+class TextChecks {
+ public:
+  virtual ~TextChecks() = default;
+  // Runs the app's checks for `direction` on `text`. `policy_text` (optional) asks the LLM
+  // policy classifier to judge the text against a written policy.
+  virtual absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
+                                            std::string_view policy_text = {}) const = 0;
+  virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app) const = 0;
+  // The version (content hash) of the policy configuration in force.
+  virtual std::string policy_version() const = 0;
+  // Name and version of the classifier model, for Moderate responses.
+  virtual std::string classifier_name() const = 0;
+};
+
+}  // namespace warden::gateway
+
+#endif  // WARDEN_GATEWAY_TEXT_CHECKS_H_

@@ -1,0 +1,96 @@
+#include "gateway/warden_service.h"
+
+#include "gateway/call_auth.h"
+#include "gateway/generate_call.h"
+#include "gateway/moderate_call.h"
+#include "gateway/request_log.h"
+#include "gateway/status_mapping.h"
+
+namespace warden::gateway {
+namespace {
+
+// Authenticates the call and finds its app. Fills `status` on failure.
+const v1::App* CallerApp(const ServerState& state, const grpc::ServerContext& context, absl::Status* status) {
+  const auto principal = AuthenticateCall(context, *state.authenticator, v1::APP);
+  if (!principal.ok()) {
+    *status = principal.status();
+    return nullptr;
+  }
+  const v1::App* app = state.FindApp(principal->app_id);
+  if (app == nullptr) *status = absl::PermissionDeniedError("the key's app is not configured");
+  return app;
+}
+
+CallControl ControlOf(grpc::ServerContext* context) {
+  CallControl control;
+  control.cancelled = [context] { return context->IsCancelled(); };
+  return control;
+}
+
+}  // namespace
+
+grpc::Status WardenService::Generate(grpc::ServerContext* context, const v1::GenerateRequest* request,
+                                     v1::GenerateResponse* response) {
+  const absl::Time start = absl::Now();
+  absl::Status status;
+  const v1::App* app = CallerApp(*state_, *context, &status);
+  if (app != nullptr) {
+    auto result = RunGenerate(state_->deps(), *app, *request, ControlOf(context), nullptr);
+    status = result.status();
+    if (result.ok()) *response = *std::move(result);
+  }
+  Finish("Generate", app, status, start, status.ok() ? response : nullptr);
+  return ToGrpcStatus(status);
+}
+
+grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v1::GenerateRequest* request,
+                                           grpc::ServerWriter<v1::GenerateChunk>* writer) {
+  const absl::Time start = absl::Now();
+  absl::Status status;
+  const v1::App* app = CallerApp(*state_, *context, &status);
+  if (app != nullptr) {
+    const ChunkWriter write = [writer](const v1::GenerateChunk& chunk) { return writer->Write(chunk); };
+    auto summary = RunGenerate(state_->deps(), *app, *request, ControlOf(context), &write);
+    status = summary.status();
+    if (summary.ok()) {
+      v1::GenerateChunk last;
+      *last.mutable_summary() = *std::move(summary);
+      writer->Write(last);
+      Finish("StreamGenerate", app, status, start, &last.summary());
+      return grpc::Status::OK;
+    }
+  }
+  Finish("StreamGenerate", app, status, start, nullptr);
+  return ToGrpcStatus(status);
+}
+
+grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::ModerateRequest* request,
+                                     v1::ModerateResponse* response) {
+  const absl::Time start = absl::Now();
+  absl::Status status;
+  const v1::App* app = CallerApp(*state_, *context, &status);
+  if (app != nullptr) {
+    auto result = RunModerate(state_->deps(), *app, *request);
+    status = result.status();
+    if (result.ok()) *response = *std::move(result);
+  }
+  CountCall(state_->deps(), "Moderate", app ? app->id() : "", status.code(), start);
+  RequestLogEntry entry{"Moderate", app ? app->id() : "", status.ok() ? response->request_id() : "", status.code()};
+  entry.latency = absl::Now() - start;
+  LogRequest(entry);
+  return ToGrpcStatus(status);
+}
+
+void WardenService::Finish(const char* rpc, const v1::App* app, const absl::Status& status, absl::Time start,
+                           const v1::GenerateResponse* response) const {
+  CountCall(state_->deps(), rpc, app ? app->id() : "", status.code(), start);
+  RequestLogEntry entry{rpc, app ? app->id() : "", response ? response->request_id() : "", status.code()};
+  if (response != nullptr) {
+    entry.input_action = response->input_decision().action();
+    entry.output_action = response->output_decision().action();
+  }
+  entry.latency = absl::Now() - start;
+  LogRequest(entry);
+}
+
+}  // namespace warden::gateway

@@ -1,0 +1,360 @@
+// wardenctl: command-line client for Warden.
+//   wardenctl --target HOST:PORT --api_key KEY [--json] CMD ...
+// Commands:
+//   generate [--prompt TEXT | --prompt_file PATH] [--stream=false]   stream a completion
+//   chat                                     interactive conversation on stdin
+//   moderate [TEXT...]                       check texts; with --json, reads JSON lines
+//                                            {"text": ...} on stdin, writes one response per line
+//   policies list|get ID|validate FILE...|reload
+//   audit query [--app ID] [--action A] [--limit N] | audit show REQUEST_ID
+// The key may come from WARDEN_API_KEY instead of --api_key. Exit status: 0 on success,
+// 1 on an RPC error (printed as "CODE: message"), 2 on usage errors.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "proto/warden.grpc.pb.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Warden address HOST:PORT.");
+ABSL_FLAG(std::string, api_key, "", "API key (default: $WARDEN_API_KEY).");
+ABSL_FLAG(bool, json, false, "Print responses as JSON (protobuf JSON mapping), one per line.");
+ABSL_FLAG(std::string, prompt, "", "generate: the user prompt.");
+ABSL_FLAG(std::string, prompt_file, "", "generate: read the user prompt from this file.");
+ABSL_FLAG(std::string, instructions, "", "generate/chat: developer instructions.");
+ABSL_FLAG(bool, stream, true, "generate: stream the answer (StreamGenerate) instead of Generate.");
+ABSL_FLAG(int, max_tokens, 0, "generate/chat: maximum output tokens (0 = the app's limit).");
+ABSL_FLAG(double, temperature, -1, "generate/chat: sampling temperature (default: the model's).");
+ABSL_FLAG(bool, analysis, false, "generate: ask for the analysis channel (if the app allows it).");
+ABSL_FLAG(std::string, direction, "input", "moderate: input or output settings.");
+ABSL_FLAG(std::string, policy_file, "", "moderate: a written policy for the LLM policy classifier.");
+ABSL_FLAG(std::string, app, "", "audit query: only this app.");
+ABSL_FLAG(std::string, action, "", "audit query: only this action (ALLOW, FLAG, REDACT, BLOCK).");
+ABSL_FLAG(int, limit, 20, "audit query: records per page.");
+ABSL_FLAG(std::string, page_token, "", "audit query: continue from this page token.");
+ABSL_FLAG(int, timeout_ms, 60000, "Deadline of each call.");
+ABSL_FLAG(std::string, ca_file, "", "Use TLS, trusting this CA certificate file.");
+ABSL_FLAG(std::string, cert_file, "", "TLS client certificate (mutual TLS); needs --ca_file and --key_file.");
+ABSL_FLAG(std::string, key_file, "", "TLS client private key (mutual TLS).");
+ABSL_FLAG(std::string, tls_server_name, "", "Expected server name in its certificate (default: the target host).");
+
+namespace {
+
+using warden::v1::Admin;
+using warden::v1::Warden;
+
+std::string ReadFileOrEmpty(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  *ok = static_cast<bool>(in);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class Client {
+ public:
+  Client() {
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    grpc::ChannelArguments args;
+    if (!absl::GetFlag(FLAGS_ca_file).empty()) {
+      bool ok = false;
+      grpc::SslCredentialsOptions options;
+      options.pem_root_certs = ReadFileOrEmpty(absl::GetFlag(FLAGS_ca_file), &ok);
+      if (!absl::GetFlag(FLAGS_cert_file).empty()) {
+        options.pem_cert_chain = ReadFileOrEmpty(absl::GetFlag(FLAGS_cert_file), &ok);
+        options.pem_private_key = ReadFileOrEmpty(absl::GetFlag(FLAGS_key_file), &ok);
+      }
+      credentials = grpc::SslCredentials(options);
+      if (!absl::GetFlag(FLAGS_tls_server_name).empty()) {
+        args.SetSslTargetNameOverride(absl::GetFlag(FLAGS_tls_server_name));
+      }
+    }
+    args.SetMaxReceiveMessageSize(64 << 20);
+    channel_ = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), credentials, args);
+    key_ = absl::GetFlag(FLAGS_api_key);
+    if (key_.empty()) {
+      const char* env = std::getenv("WARDEN_API_KEY");
+      if (env != nullptr) key_ = env;
+    }
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (!key_.empty()) context->AddMetadata("authorization", "Bearer " + key_);
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+    return context;
+  }
+  Warden::Stub warden() const { return Warden::Stub(channel_); }
+  Admin::Stub admin() const { return Admin::Stub(channel_); }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::string key_;
+};
+
+int Fail(const grpc::Status& status) {
+  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+                                 "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  const int code = status.error_code();
+  std::cerr << (code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN") << ": " << status.error_message() << "\n";
+  return 1;
+}
+
+void Print(const google::protobuf::Message& message) {
+  std::string out;
+  if (absl::GetFlag(FLAGS_json)) {
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = false;
+    (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+    std::cout << out << "\n";
+  } else {
+    google::protobuf::TextFormat::PrintToString(message, &out);
+    std::cout << out;
+  }
+}
+
+void FillSampling(warden::v1::GenerateRequest* request) {
+  if (absl::GetFlag(FLAGS_max_tokens) > 0) {
+    request->mutable_sampling()->set_max_output_tokens(absl::GetFlag(FLAGS_max_tokens));
+  }
+  if (absl::GetFlag(FLAGS_temperature) >= 0) {
+    request->mutable_sampling()->set_temperature(static_cast<float>(absl::GetFlag(FLAGS_temperature)));
+  }
+  request->set_instructions(absl::GetFlag(FLAGS_instructions));
+  request->set_return_analysis(absl::GetFlag(FLAGS_analysis));
+}
+
+// Streams one request; prints deltas as they arrive and the summary at the end.
+int RunStream(const Client& client, const warden::v1::GenerateRequest& request, std::string* answer) {
+  auto context = client.Context();
+  auto stub = client.warden();
+  auto reader = stub.StreamGenerate(context.get(), request);
+  warden::v1::GenerateChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (absl::GetFlag(FLAGS_json)) {
+      Print(chunk);
+    } else if (chunk.has_delta()) {
+      if (chunk.delta().channel() == warden::v1::FINAL && answer != nullptr) *answer += chunk.delta().text();
+      std::cout << chunk.delta().text() << std::flush;
+    } else if (chunk.has_tool_call()) {
+      std::cout << "\n[tool call " << chunk.tool_call().recipient() << "] " << chunk.tool_call().arguments();
+    } else if (chunk.has_summary()) {
+      const auto& summary = chunk.summary();
+      std::cout << "\n-- " << warden::v1::FinishReason_Name(summary.finish_reason())
+                << " request_id=" << summary.request_id()
+                << " input=" << warden::v1::Action_Name(summary.input_decision().action())
+                << " output=" << warden::v1::Action_Name(summary.output_decision().action())
+                << " tokens=" << summary.usage().prompt_tokens() << "+" << summary.usage().completion_tokens()
+                << "\n";
+      if (!summary.output_decision().message().empty()) std::cout << "-- " << summary.output_decision().message() << "\n";
+      if (!summary.input_decision().message().empty()) std::cout << "-- " << summary.input_decision().message() << "\n";
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  return status.ok() ? 0 : Fail(status);
+}
+
+int Generate(const Client& client) {
+  std::string prompt = absl::GetFlag(FLAGS_prompt);
+  if (!absl::GetFlag(FLAGS_prompt_file).empty()) {
+    bool ok = false;
+    prompt = ReadFileOrEmpty(absl::GetFlag(FLAGS_prompt_file), &ok);
+    if (!ok) {
+      std::cerr << "wardenctl: cannot read " << absl::GetFlag(FLAGS_prompt_file) << "\n";
+      return 2;
+    }
+  }
+  if (prompt.empty()) {
+    std::cerr << "wardenctl generate: give --prompt TEXT or --prompt_file PATH\n";
+    return 2;
+  }
+  warden::v1::GenerateRequest request;
+  auto* message = request.add_messages();
+  message->set_role(warden::v1::USER);
+  message->set_content(prompt);
+  FillSampling(&request);
+  if (absl::GetFlag(FLAGS_stream)) return RunStream(client, request, nullptr);
+  warden::v1::GenerateResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.warden().Generate(context.get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  Print(response);
+  return 0;
+}
+
+int Chat(const Client& client) {
+  warden::v1::GenerateRequest request;
+  FillSampling(&request);
+  std::string line;
+  std::cout << "> " << std::flush;
+  while (std::getline(std::cin, line)) {
+    auto* user = request.add_messages();
+    user->set_role(warden::v1::USER);
+    user->set_content(line);
+    std::string answer;
+    const int code = RunStream(client, request, &answer);
+    if (code != 0) return code;
+    auto* assistant = request.add_messages();
+    assistant->set_role(warden::v1::ASSISTANT);
+    assistant->set_channel(warden::v1::FINAL);
+    assistant->set_content(answer);
+    std::cout << "> " << std::flush;
+  }
+  return 0;
+}
+
+int ModerateOnce(const Client& client, const std::vector<std::string>& texts) {
+  warden::v1::ModerateRequest request;
+  for (const auto& text : texts) request.add_texts(text);
+  request.set_direction(absl::GetFlag(FLAGS_direction) == "output" ? warden::v1::OUTPUT : warden::v1::INPUT);
+  if (!absl::GetFlag(FLAGS_policy_file).empty()) {
+    bool ok = false;
+    request.set_policy(ReadFileOrEmpty(absl::GetFlag(FLAGS_policy_file), &ok));
+    if (!ok) {
+      std::cerr << "wardenctl: cannot read " << absl::GetFlag(FLAGS_policy_file) << "\n";
+      return 2;
+    }
+  }
+  warden::v1::ModerateResponse response;
+  auto context = client.Context();
+  const grpc::Status status = client.warden().Moderate(context.get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  Print(response);
+  return 0;
+}
+
+int Moderate(const Client& client, const std::vector<std::string>& args) {
+  if (!absl::GetFlag(FLAGS_json) || args.size() > 2) {
+    return ModerateOnce(client, std::vector<std::string>(args.begin() + 2, args.end()));
+  }
+  // JSON lines mode: one request and one response line per input line.
+  std::string line;
+  int line_number = 0;
+  int worst = 0;
+  while (std::getline(std::cin, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_object() || !parsed.contains("text") || !parsed["text"].is_string()) {
+      std::cerr << "wardenctl moderate: line " << line_number << ": expected {\"text\": \"...\"}\n";
+      worst = 2;
+      continue;
+    }
+    const int code = ModerateOnce(client, {parsed["text"].get<std::string>()});
+    if (code != 0) worst = code;
+  }
+  return worst;
+}
+
+int Policies(const Client& client, const std::vector<std::string>& args) {
+  const std::string sub = args.size() > 2 ? args[2] : "list";
+  auto context = client.Context();
+  auto stub = client.admin();
+  grpc::Status status;
+  if (sub == "list") {
+    warden::v1::ListPoliciesResponse response;
+    status = stub.ListPolicies(context.get(), {}, &response);
+    if (status.ok()) Print(response);
+  } else if (sub == "get" && args.size() > 3) {
+    warden::v1::GetPolicyRequest request;
+    request.set_id(args[3]);
+    warden::v1::GetPolicyResponse response;
+    status = stub.GetPolicy(context.get(), request, &response);
+    if (status.ok()) Print(response);
+  } else if (sub == "validate") {
+    warden::v1::ValidatePoliciesRequest request;
+    for (size_t i = 3; i < args.size(); ++i) {
+      bool ok = false;
+      (*request.mutable_files())[args[i]] = ReadFileOrEmpty(args[i], &ok);
+      if (!ok) {
+        std::cerr << "wardenctl: cannot read " << args[i] << "\n";
+        return 2;
+      }
+    }
+    warden::v1::ValidatePoliciesResponse response;
+    status = stub.ValidatePolicies(context.get(), request, &response);
+    if (status.ok()) {
+      Print(response);
+      if (!response.valid()) return 1;
+    }
+  } else if (sub == "reload") {
+    warden::v1::ReloadPoliciesResponse response;
+    status = stub.ReloadPolicies(context.get(), {}, &response);
+    if (status.ok()) {
+      Print(response);
+      if (!response.reloaded()) return 1;
+    }
+  } else {
+    std::cerr << "wardenctl policies list|get ID|validate FILE...|reload\n";
+    return 2;
+  }
+  return status.ok() ? 0 : Fail(status);
+}
+
+int Audit(const Client& client, const std::vector<std::string>& args) {
+  const std::string sub = args.size() > 2 ? args[2] : "query";
+  auto context = client.Context();
+  auto stub = client.admin();
+  grpc::Status status;
+  if (sub == "query") {
+    warden::v1::QueryAuditRequest request;
+    request.set_app_id(absl::GetFlag(FLAGS_app));
+    warden::v1::Action action = warden::v1::ACTION_UNSPECIFIED;
+    if (!absl::GetFlag(FLAGS_action).empty() && !warden::v1::Action_Parse(absl::GetFlag(FLAGS_action), &action)) {
+      std::cerr << "wardenctl: unknown action " << absl::GetFlag(FLAGS_action) << "\n";
+      return 2;
+    }
+    request.set_action(action);
+    request.set_page_size(absl::GetFlag(FLAGS_limit));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    warden::v1::QueryAuditResponse response;
+    status = stub.QueryAudit(context.get(), request, &response);
+    if (status.ok()) Print(response);
+  } else if (sub == "show" && args.size() > 3) {
+    warden::v1::GetAuditRecordRequest request;
+    request.set_request_id(args[3]);
+    warden::v1::AuditRecord response;
+    status = stub.GetAuditRecord(context.get(), request, &response);
+    if (status.ok()) Print(response);
+  } else {
+    std::cerr << "wardenctl audit query [--app ID] [--action A] [--limit N] | audit show REQUEST_ID\n";
+    return 2;
+  }
+  return status.ok() ? 0 : Fail(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "wardenctl --target HOST:PORT --api_key KEY [--json] generate|chat|moderate|policies|audit ...");
+  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  const std::vector<std::string> args(positional.begin(), positional.end());
+  if (args.size() < 2) {
+    std::cerr << "usage: wardenctl [flags] generate|chat|moderate|policies|audit ...\n";
+    return 2;
+  }
+  const Client client;
+  const std::string& command = args[1];
+  if (command == "generate") return Generate(client);
+  if (command == "chat") return Chat(client);
+  if (command == "moderate") return Moderate(client, args);
+  if (command == "policies") return Policies(client, args);
+  if (command == "audit") return Audit(client, args);
+  std::cerr << "wardenctl: unknown command " << command << "\n";
+  return 2;
+}

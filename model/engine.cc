@@ -1,0 +1,176 @@
+#include "model/engine.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+
+namespace warden::model {
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const LoadOptions& options) {
+  if (options.kv_budget_bytes <= 0) {
+    return absl::InvalidArgumentError("LoadOptions.kv_budget_bytes must be > 0");
+  }
+  ASSIGN_OR_RETURN(ModelConfig config, LoadConfig(options.model_dir));
+  ASSIGN_OR_RETURN(GenerationDefaults defaults, LoadGenerationDefaults(options.model_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<ModelWeights> weights, ModelWeights::Load(options.model_dir, config));
+  ASSIGN_OR_RETURN(std::unique_ptr<KernelContext> ctx, KernelContext::Create({options.threads}));
+  return std::unique_ptr<Engine>(new Engine(std::move(config), defaults, std::move(weights),
+                                            std::move(ctx), options.kv_budget_bytes));
+}
+
+Engine::Engine(ModelConfig config, GenerationDefaults defaults, std::unique_ptr<ModelWeights> weights,
+               std::unique_ptr<KernelContext> ctx, int64_t kv_budget_bytes)
+    : config_(std::move(config)),
+      generation_defaults_(defaults),
+      weights_(std::move(weights)),
+      ctx_(std::move(ctx)),
+      budget_(kv_budget_bytes),
+      transformer_(config_, *weights_, *ctx_) {}
+
+Engine::~Engine() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sequences_.clear();  // caches release their budget before the budget goes
+}
+
+SequenceId Engine::CreateSequence() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SequenceId id = next_id_++;
+  sequences_[id] = std::make_unique<SequenceKvCache>(config_, &budget_);
+  return id;
+}
+
+absl::StatusOr<std::vector<float>> Engine::Prefill(SequenceId sequence,
+                                                   absl::Span<const int32_t> tokens,
+                                                   bool all_positions) {
+  StepInput input;
+  input.sequence = sequence;
+  input.tokens.assign(tokens.begin(), tokens.end());
+  input.all_logits = all_positions;
+  std::lock_guard<std::mutex> lock(mutex_);
+  ASSIGN_OR_RETURN(std::vector<StepOutput> outputs, StepLocked(absl::MakeConstSpan(&input, 1)));
+  return std::move(outputs[0].logits);
+}
+
+absl::StatusOr<std::vector<StepOutput>> Engine::Step(absl::Span<const StepInput> inputs) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return StepLocked(inputs);
+}
+
+absl::StatusOr<std::vector<StepOutput>> Engine::StepLocked(absl::Span<const StepInput> inputs) {
+  std::vector<ForwardChunk> chunks;
+  std::set<SequenceId> seen;
+  for (const StepInput& input : inputs) {
+    auto it = sequences_.find(input.sequence);
+    if (it == sequences_.end()) {
+      return absl::NotFoundError(absl::StrCat("no sequence ", input.sequence));
+    }
+    if (!seen.insert(input.sequence).second) {
+      return absl::InvalidArgumentError(absl::StrCat("sequence ", input.sequence, " appears twice in one step"));
+    }
+    if (input.tokens.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("step for sequence ", input.sequence, " has no tokens"));
+    }
+    for (int32_t token : input.tokens) {
+      if (token < 0 || token >= config_.vocab_size) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("token id ", token, " is outside the vocabulary [0, ", config_.vocab_size, ")"));
+      }
+    }
+    const int64_t end = it->second->length() + static_cast<int64_t>(input.tokens.size());
+    if (end > config_.max_position_embeddings) {
+      return absl::OutOfRangeError(absl::StrCat("sequence ", input.sequence, " would reach ", end,
+                                                " positions; the model allows ",
+                                                config_.max_position_embeddings));
+    }
+    chunks.push_back(ForwardChunk{it->second.get(), input.tokens, input.all_logits});
+  }
+  ASSIGN_OR_RETURN(std::vector<std::vector<float>> logits,
+                   transformer_.Forward(chunks, observer_ ? &observer_ : nullptr));
+  std::vector<StepOutput> outputs(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    outputs[i].sequence = inputs[i].sequence;
+    outputs[i].logits = std::move(logits[i]);
+  }
+  return outputs;
+}
+
+absl::StatusOr<SequenceId> Engine::ForkSequence(SequenceId sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = sequences_.find(sequence);
+  if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
+  ASSIGN_OR_RETURN(std::unique_ptr<SequenceKvCache> copy, it->second->Clone());
+  const SequenceId id = next_id_++;
+  sequences_[id] = std::move(copy);
+  return id;
+}
+
+absl::Status Engine::ReleaseSequence(SequenceId sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (sequences_.erase(sequence) == 0) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Engine::SequenceLength(SequenceId sequence) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = sequences_.find(sequence);
+  if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
+  return it->second->length();
+}
+
+void Engine::SetLayerObserver(LayerObserver observer) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  observer_ = std::move(observer);
+}
+
+SamplingOptions Engine::ResolveSampling(const GenerateOptions& options) const {
+  SamplingOptions sampling;
+  sampling.temperature = options.temperature.value_or(generation_defaults_.temperature.value_or(1.0f));
+  sampling.top_p = options.top_p.value_or(generation_defaults_.top_p.value_or(1.0f));
+  sampling.top_k = options.top_k.value_or(generation_defaults_.top_k.value_or(0));
+  sampling.seed = options.seed;
+  return sampling;
+}
+
+absl::StatusOr<GenerateResult> Engine::Generate(absl::Span<const int32_t> prompt,
+                                                const GenerateOptions& options,
+                                                const TokenCallback& callback) {
+  if (prompt.empty()) return absl::InvalidArgumentError("Generate needs a non-empty prompt");
+  if (options.max_tokens < 0) return absl::InvalidArgumentError("GenerateOptions.max_tokens must be >= 0");
+  const SamplingOptions sampling = ResolveSampling(options);
+  RETURN_IF_ERROR(ValidateSamplingOptions(sampling));
+  Sampler sampler(sampling);
+  const SequenceId sequence = CreateSequence();
+  struct Release {
+    Engine* engine;
+    SequenceId id;
+    ~Release() { engine->ReleaseSequence(id).IgnoreError(); }
+  } release{this, sequence};
+
+  GenerateResult result;
+  if (options.max_tokens == 0) return result;
+  ASSIGN_OR_RETURN(std::vector<float> logits, Prefill(sequence, prompt));
+  for (;;) {
+    const int32_t token = sampler.Sample(logits);
+    result.tokens.push_back(token);
+    const bool keep_going = callback ? callback(token) : true;
+    if (std::find(options.stop_token_ids.begin(), options.stop_token_ids.end(), token) !=
+        options.stop_token_ids.end()) {
+      result.finish_reason = FinishReason::kStopToken;
+      return result;
+    }
+    if (!keep_going) {
+      result.finish_reason = FinishReason::kCancelled;
+      return result;
+    }
+    if (static_cast<int>(result.tokens.size()) >= options.max_tokens) {
+      result.finish_reason = FinishReason::kMaxTokens;
+      return result;
+    }
+    ASSIGN_OR_RETURN(logits, Prefill(sequence, absl::MakeConstSpan(&token, 1)));
+  }
+}
+
+}  // namespace warden::model

@@ -1,0 +1,134 @@
+// The gpt-oss engine facade: loads a checkpoint, keeps per-sequence KV caches and runs
+// batched forward steps and sampled generation on oneDNN/AVX-512 kernels.
+//
+// Thread safety: every public method is thread-safe; one internal mutex serialises them
+// (a forward pass uses all kernel threads, so callers gain nothing by overlapping calls;
+// a scheduler batches sequences into one Step instead). Generate holds the mutex between
+// tokens only, so other calls interleave with a running generation; its callback runs
+// without the mutex held and must not block for long.
+// Ownership: Load returns the sole owner; sequence ids are plain handles valid until
+// ReleaseSequence (or engine destruction).
+#ifndef WARDEN_MODEL_ENGINE_H_
+#define WARDEN_MODEL_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "model/config.h"
+#include "model/forward.h"
+#include "model/kernels/kernel_context.h"
+#include "model/kv_cache.h"
+#include "model/sampler.h"
+#include "model/weights.h"
+
+namespace warden::model {
+
+// gpt-oss's generation-ending specials: <|return|> and <|call|>. Never <|end|> (200007),
+// which the model emits between its own messages.
+inline constexpr int32_t kReturnToken = 200002;
+inline constexpr int32_t kCallToken = 200012;
+
+struct LoadOptions {
+  std::string model_dir;                // HF root or original/ layout
+  int threads = 0;                      // kernel threads; <= 0: one per core
+  int64_t kv_budget_bytes = 4ll << 30;  // shared by all sequences
+};
+
+using SequenceId = int64_t;
+
+struct StepInput {
+  SequenceId sequence = 0;
+  std::vector<int32_t> tokens;  // one for decode, many for prefill; mixed in one Step
+  bool all_logits = false;      // logits for every token instead of the last only
+};
+
+struct StepOutput {
+  SequenceId sequence = 0;
+  std::vector<float> logits;  // [rows, vocab] row-major; rows = 1 or tokens.size()
+};
+
+struct GenerateOptions {
+  int max_tokens = 256;
+  // Unset fields take the checkpoint's generation_config.json, else temperature 1,
+  // top_p 1, top_k 0 (no limit).
+  std::optional<float> temperature;
+  std::optional<float> top_p;
+  std::optional<int> top_k;
+  uint64_t seed = 0;
+  std::vector<int32_t> stop_token_ids = {kReturnToken, kCallToken};
+};
+
+enum class FinishReason { kStopToken, kMaxTokens, kCancelled };
+
+struct GenerateResult {
+  std::vector<int32_t> tokens;  // generated tokens, including a final stop token
+  FinishReason finish_reason = FinishReason::kMaxTokens;
+};
+
+// Receives each generated token (stop tokens included); return false to stop (cancel).
+using TokenCallback = std::function<bool(int32_t token)>;
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Load(const LoadOptions& options);
+  ~Engine();
+
+  const ModelConfig& config() const { return config_; }
+  CheckpointLayout layout() const { return weights_->layout(); }
+
+  SequenceId CreateSequence();
+  // Processes `tokens` for one sequence; returns the last position's logits ([vocab]), or
+  // all positions' ([tokens, vocab]) when `all_positions`.
+  absl::StatusOr<std::vector<float>> Prefill(SequenceId sequence, absl::Span<const int32_t> tokens,
+                                             bool all_positions = false);
+  // Advances many sequences in one batched forward pass (each sequence at most once).
+  absl::StatusOr<std::vector<StepOutput>> Step(absl::Span<const StepInput> inputs);
+  // A new sequence with a copy of `sequence`'s KV state (a reusable prefix).
+  absl::StatusOr<SequenceId> ForkSequence(SequenceId sequence);
+  absl::Status ReleaseSequence(SequenceId sequence);
+  // Tokens processed so far by `sequence`.
+  absl::StatusOr<int64_t> SequenceLength(SequenceId sequence) const;
+
+  // Samples up to max_tokens tokens after `prompt` on a fresh sequence.
+  absl::StatusOr<GenerateResult> Generate(absl::Span<const int32_t> prompt,
+                                          const GenerateOptions& options,
+                                          const TokenCallback& callback);
+
+  // Test/debug hook: observer of every layer's output during later forward passes
+  // (nullptr to remove).
+  void SetLayerObserver(LayerObserver observer);
+
+  int64_t kv_bytes_in_use() const { return budget_.used(); }
+
+ private:
+  Engine(ModelConfig config, GenerationDefaults defaults, std::unique_ptr<ModelWeights> weights,
+         std::unique_ptr<KernelContext> ctx, int64_t kv_budget_bytes);
+  absl::StatusOr<std::vector<StepOutput>> StepLocked(absl::Span<const StepInput> inputs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  SamplingOptions ResolveSampling(const GenerateOptions& options) const;
+
+  const ModelConfig config_;
+  const GenerationDefaults generation_defaults_;
+  std::unique_ptr<ModelWeights> weights_;
+  std::unique_ptr<KernelContext> ctx_;
+  KvBudget budget_;
+  mutable std::mutex mutex_;
+  Transformer transformer_ ABSL_GUARDED_BY(mutex_);
+  std::map<SequenceId, std::unique_ptr<SequenceKvCache>> sequences_ ABSL_GUARDED_BY(mutex_);
+  SequenceId next_id_ ABSL_GUARDED_BY(mutex_) = 1;
+  LayerObserver observer_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_ENGINE_H_

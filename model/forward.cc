@@ -1,0 +1,229 @@
+#include "model/forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "base/status_macros.h"
+#include "model/kernels/dense.h"
+#include "model/kernels/expert_matmul.h"
+#include "model/kernels/ops.h"
+
+namespace warden::model {
+
+// All rows of one Forward call, chunk after chunk. Row r belongs to chunk row_chunk[r] at
+// sequence position row_position[r].
+struct Transformer::Batch {
+  absl::Span<const ForwardChunk> chunks;
+  std::vector<int64_t> chunk_first_row, chunk_start_position;
+  std::vector<int> row_chunk;
+  std::vector<int64_t> row_position;
+  int64_t rows = 0;
+  std::vector<float> x;           // residual stream [rows, H]
+  std::vector<float> cos, sin;    // RoPE [rows, D/2]
+  std::vector<float> q, k, v;     // this layer's projections [rows, NH*D] / [rows, NKV*D]
+};
+
+Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx)
+    : config_(config), weights_(weights), ctx_(ctx), rope_(config) {}
+
+absl::StatusOr<std::vector<std::vector<float>>> Transformer::Forward(
+    absl::Span<const ForwardChunk> chunks, const LayerObserver* observer) {
+  Batch batch;
+  batch.chunks = chunks;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    const int64_t start = chunks[c].cache->length();
+    RETURN_IF_ERROR(chunks[c].cache->Reserve(start + chunks[c].tokens.size()));
+    batch.chunk_first_row.push_back(batch.rows);
+    batch.chunk_start_position.push_back(start);
+    for (size_t i = 0; i < chunks[c].tokens.size(); ++i) {
+      batch.row_chunk.push_back(static_cast<int>(c));
+      batch.row_position.push_back(start + static_cast<int64_t>(i));
+    }
+    batch.rows += static_cast<int64_t>(chunks[c].tokens.size());
+  }
+  const int h = config_.hidden_size, half = config_.head_dim / 2;
+  // 1. Embedding lookup and RoPE angles per row.
+  batch.x.resize(batch.rows * h);
+  batch.cos.resize(batch.rows * half);
+  batch.sin.resize(batch.rows * half);
+  for (int64_t r = 0; r < batch.rows; ++r) {
+    const int32_t token = chunks[batch.row_chunk[r]].tokens[r - batch.chunk_first_row[batch.row_chunk[r]]];
+    Bf16RowToFloat(weights_.embedding().data + static_cast<size_t>(token) * h, h, &batch.x[r * h]);
+    rope_.Angles(batch.row_position[r], &batch.cos[r * half], &batch.sin[r * half]);
+  }
+  // 2. The layers.
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    RETURN_IF_ERROR(AttentionBlock(layer, batch));
+    RETURN_IF_ERROR(MlpBlock(layer, batch));
+    if (observer != nullptr) {
+      for (int64_t r = 0; r < batch.rows; ++r) {
+        (*observer)(layer, batch.row_chunk[r], batch.row_position[r], &batch.x[r * h]);
+      }
+    }
+  }
+  for (const ForwardChunk& chunk : chunks) {
+    chunk.cache->set_length(chunk.cache->length() + static_cast<int64_t>(chunk.tokens.size()));
+  }
+  // 3. Final norm and unembedding.
+  return Logits(batch);
+}
+
+absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
+  const LayerWeights& w = weights_.layers()[layer];
+  const int h = config_.hidden_size, d = config_.head_dim, half = d / 2;
+  const int q_width = config_.num_heads * d, kv_width = config_.num_kv_heads * d;
+  const int rows = static_cast<int>(batch.rows);
+  std::vector<float> t(batch.rows * h);
+  for (int64_t r = 0; r < batch.rows; ++r) {
+    RmsNorm(&batch.x[r * h], w.attn_norm.data(), h, config_.rms_norm_eps, &t[r * h]);
+  }
+  batch.q.resize(batch.rows * q_width);
+  batch.k.resize(batch.rows * kv_width);
+  batch.v.resize(batch.rows * kv_width);
+  RETURN_IF_ERROR(DenseMatmul(ctx_, w.q, t.data(), rows, w.q_bias.data(), batch.q.data()));
+  RETURN_IF_ERROR(DenseMatmul(ctx_, w.k, t.data(), rows, w.k_bias.data(), batch.k.data()));
+  RETURN_IF_ERROR(DenseMatmul(ctx_, w.v, t.data(), rows, w.v_bias.data(), batch.v.data()));
+  for (int64_t r = 0; r < batch.rows; ++r) {
+    const float* cos = &batch.cos[r * half];
+    const float* sin = &batch.sin[r * half];
+    for (int head = 0; head < config_.num_heads; ++head) ApplyRope(&batch.q[r * q_width + head * d], cos, sin, d);
+    for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_width + head * d], cos, sin, d);
+  }
+  std::vector<float> attn(batch.rows * q_width);
+  ctx_.pool().ParallelFor(batch.rows * config_.num_heads, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t row = i / config_.num_heads;
+      const int head = static_cast<int>(i % config_.num_heads);
+      Attend(layer, batch, row, head, &attn[row * q_width + head * d]);
+    }
+  });
+  // The chunk's keys and values enter the caches only now: within a chunk, attention read
+  // them from batch.k/v, so a sliding ring may overwrite positions older queries needed.
+  for (int64_t r = 0; r < batch.rows; ++r) {
+    batch.chunks[batch.row_chunk[r]].cache->Store(layer, batch.row_position[r], &batch.k[r * kv_width],
+                                                  &batch.v[r * kv_width]);
+  }
+  std::vector<float> out(batch.rows * h);
+  RETURN_IF_ERROR(DenseMatmul(ctx_, w.o, attn.data(), rows, w.o_bias.data(), out.data()));
+  for (size_t i = 0; i < out.size(); ++i) batch.x[i] += out[i];
+  return absl::OkStatus();
+}
+
+// Attention of one query head of one row over its sequence's visible keys, with the
+// head's sink logit as an extra softmax column that contributes no value.
+void Transformer::Attend(int layer, const Batch& batch, int64_t row, int head, float* out) const {
+  const int d = config_.head_dim;
+  const int kv_width = config_.num_kv_heads * d;
+  const int kv_head = head / (config_.num_heads / config_.num_kv_heads);
+  const int chunk = batch.row_chunk[row];
+  const SequenceKvCache& cache = *batch.chunks[chunk].cache;
+  const int64_t chunk_start = batch.chunk_start_position[chunk];
+  const int64_t chunk_row0 = batch.chunk_first_row[chunk];
+  const int64_t position = batch.row_position[row];
+  const bool sliding = config_.layer_types[layer] == AttentionType::kSliding;
+  const int64_t first = sliding ? std::max<int64_t>(0, position - config_.sliding_window + 1) : 0;
+  const float* q = &batch.q[row * config_.num_heads * d + head * d];
+  auto key = [&](int64_t p) {
+    return p >= chunk_start ? &batch.k[(chunk_row0 + p - chunk_start) * kv_width + kv_head * d]
+                            : cache.Key(layer, p) + kv_head * d;
+  };
+  auto value = [&](int64_t p) {
+    return p >= chunk_start ? &batch.v[(chunk_row0 + p - chunk_start) * kv_width + kv_head * d]
+                            : cache.Value(layer, p) + kv_head * d;
+  };
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  std::vector<float> scores(position - first + 1);
+  float max = weights_.layers()[layer].sinks[head];
+  for (int64_t p = first; p <= position; ++p) {
+    const float* k = key(p);
+    float dot = 0.0f;
+    for (int i = 0; i < d; ++i) dot += q[i] * k[i];
+    scores[p - first] = dot * scale;
+    max = std::max(max, scores[p - first]);
+  }
+  float denominator = std::exp(weights_.layers()[layer].sinks[head] - max);
+  for (float& s : scores) {
+    s = std::exp(s - max);
+    denominator += s;
+  }
+  std::fill(out, out + d, 0.0f);
+  for (int64_t p = first; p <= position; ++p) {
+    const float weight = scores[p - first] / denominator;
+    const float* v = value(p);
+    for (int i = 0; i < d; ++i) out[i] += weight * v[i];
+  }
+}
+
+absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
+  const LayerWeights& w = weights_.layers()[layer];
+  const int h = config_.hidden_size, inter = config_.intermediate_size;
+  const int experts = config_.num_experts, top_k = config_.experts_per_token;
+  const int rows = static_cast<int>(batch.rows);
+  std::vector<float> t(batch.rows * h);
+  for (int64_t r = 0; r < batch.rows; ++r) {
+    RmsNorm(&batch.x[r * h], w.mlp_norm.data(), h, config_.rms_norm_eps, &t[r * h]);
+  }
+  std::vector<float> router(batch.rows * experts);
+  RETURN_IF_ERROR(DenseMatmul(ctx_, w.router, t.data(), rows, w.router_bias.data(), router.data()));
+  // Top-k experts per row; their weights are a softmax over the k selected logits only.
+  std::vector<std::vector<std::pair<int64_t, float>>> routed(experts);  // expert -> (row, weight)
+  std::vector<int> order(experts);
+  for (int64_t r = 0; r < batch.rows; ++r) {
+    const float* logits = &router[r * experts];
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + top_k, order.end(),
+                      [&](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+    std::vector<float> selected(top_k);
+    for (int i = 0; i < top_k; ++i) selected[i] = logits[order[i]];
+    Softmax(selected.data(), top_k);
+    for (int i = 0; i < top_k; ++i) routed[order[i]].push_back({r, selected[i]});
+  }
+  // Each expert runs once over every row routed to it.
+  for (int e = 0; e < experts; ++e) {
+    const auto& assigned = routed[e];
+    if (assigned.empty()) continue;
+    const int m = static_cast<int>(assigned.size());
+    std::vector<float> in(static_cast<size_t>(m) * h), hidden(static_cast<size_t>(m) * 2 * inter);
+    std::vector<float> act(static_cast<size_t>(m) * inter), out(static_cast<size_t>(m) * h);
+    for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
+    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp1[e], in.data(), m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter],
+                                 hidden.data()));
+    for (int i = 0; i < m; ++i) {
+      SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
+             &act[static_cast<size_t>(i) * inter]);
+    }
+    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act.data(), m, &w.mlp2_bias[static_cast<size_t>(e) * h], out.data()));
+    for (int i = 0; i < m; ++i) {
+      float* x = &batch.x[assigned[i].first * h];
+      for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::vector<float>>> Transformer::Logits(Batch& batch) {
+  const int h = config_.hidden_size, vocab = config_.vocab_size;
+  std::vector<std::vector<float>> logits(batch.chunks.size());
+  // Gather the rows that need logits from all chunks, so lm_head runs once.
+  std::vector<int64_t> wanted;
+  for (size_t c = 0; c < batch.chunks.size(); ++c) {
+    const int64_t n = static_cast<int64_t>(batch.chunks[c].tokens.size());
+    if (n == 0) continue;
+    const int64_t first = batch.chunks[c].all_logits ? 0 : n - 1;
+    for (int64_t i = first; i < n; ++i) wanted.push_back(batch.chunk_first_row[c] + i);
+  }
+  std::vector<float> normed(wanted.size() * h), all(wanted.size() * static_cast<size_t>(vocab));
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    RmsNorm(&batch.x[wanted[i] * h], weights_.final_norm().data(), h, config_.rms_norm_eps, &normed[i * h]);
+  }
+  RETURN_IF_ERROR(DenseMatmul(ctx_, weights_.unembedding(), normed.data(), static_cast<int>(wanted.size()),
+                              nullptr, all.data()));
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const int c = batch.row_chunk[wanted[i]];
+    logits[c].insert(logits[c].end(), all.begin() + i * vocab, all.begin() + (i + 1) * vocab);
+  }
+  return logits;
+}
+
+}  // namespace warden::model

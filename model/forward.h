@@ -1,0 +1,62 @@
+// The gpt-oss forward pass over a batch of sequence chunks: every chunk is a run of new
+// tokens of one sequence (a whole prompt, or one decode token), all chunks go through the
+// dense layers together as one matrix, attention reads each chunk's own KV cache, and the
+// mixture-of-experts layer runs each selected expert once over all rows routed to it.
+//
+// Thread safety: not thread-safe (uses the KernelContext and writes the caches); the
+// Engine serialises calls. Ownership: borrows config, weights and context, which must
+// outlive it.
+#ifndef WARDEN_MODEL_FORWARD_H_
+#define WARDEN_MODEL_FORWARD_H_
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "model/config.h"
+#include "model/kernels/kernel_context.h"
+#include "model/kv_cache.h"
+#include "model/rope.h"
+#include "model/weights.h"
+
+namespace warden::model {
+
+struct ForwardChunk {
+  SequenceKvCache* cache = nullptr;     // advanced by tokens.size() positions
+  absl::Span<const int32_t> tokens;     // ids already checked to be < vocab_size
+  bool all_logits = false;              // logits for every token, else only the last
+};
+
+// Called after each layer with the residual stream of every row of a chunk (for tests and
+// debugging): layer index, chunk index, position in the sequence, hidden_size floats.
+using LayerObserver = std::function<void(int layer, int chunk, int64_t position, const float* hidden)>;
+
+class Transformer {
+ public:
+  Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx);
+
+  // Runs the chunks; returns per chunk its logits ([rows, vocab] row-major; rows = 1 or
+  // tokens.size()). Reserves cache space first, so RESOURCE_EXHAUSTED leaves caches
+  // unchanged in length.
+  absl::StatusOr<std::vector<std::vector<float>>> Forward(absl::Span<const ForwardChunk> chunks,
+                                                          const LayerObserver* observer = nullptr);
+
+ private:
+  struct Batch;  // the rows of one Forward call
+  absl::Status AttentionBlock(int layer, Batch& batch);
+  absl::Status MlpBlock(int layer, Batch& batch);
+  void Attend(int layer, const Batch& batch, int64_t row, int head, float* out) const;
+  absl::StatusOr<std::vector<std::vector<float>>> Logits(Batch& batch);
+
+  const ModelConfig& config_;
+  const ModelWeights& weights_;
+  KernelContext& ctx_;
+  RopeTable rope_;
+};
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_FORWARD_H_

@@ -1,0 +1,13 @@
+// Run-time CPU feature detection for choosing between portable and AVX-512 kernels.
+// Thread-safe (pure functions).
+#ifndef WARDEN_MODEL_KERNELS_CPU_FEATURES_H_
+#define WARDEN_MODEL_KERNELS_CPU_FEATURES_H_
+
+namespace warden::model {
+
+// True when the CPU runs AVX-512 F/BW/VL/DQ code (the set our AVX-512 kernels use).
+bool CpuHasAvx512();
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_KERNELS_CPU_FEATURES_H_

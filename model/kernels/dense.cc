@@ -1,0 +1,218 @@
+#include "model/kernels/dense.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "model/kernels/cpu_features.h"
+#include "model/kernels/dnnl_state.h"
+#include "model/kernels/split_matmul.h"
+
+namespace warden::model {
+namespace {
+
+// Masked intrinsic forms with every lane set: GCC 12's unmasked forms trip
+// -Wmaybe-uninitialized through _mm512_undefined_*.
+constexpr __mmask16 kAllLanes = 0xFFFF;
+
+// Horizontal sum; written out because GCC 12's _mm512_reduce_add_ps trips
+// -Wmaybe-uninitialized.
+__attribute__((target("avx512f"))) inline float SumLanes(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+// Up to this many rows of x go through the direct kernel under DensePath::kAuto.
+constexpr int kDirectMaxRows = 8;
+constexpr int kTokenTile = 4;
+// oneDNN primitives are cached per padded row count; padding bounds the cache size.
+constexpr int64_t kRowPadding = 16;
+
+void DirectRowsPortable(const Bf16Matrix& w, const float* x, int m, const float* bias, float* y,
+                        int64_t row_begin, int64_t row_end) {
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint16_t* row = w.data + r * w.cols;
+    for (int t = 0; t < m; ++t) {
+      const float* xt = x + static_cast<size_t>(t) * w.cols;
+      float acc = 0.0f;
+      for (int c = 0; c < w.cols; ++c) acc += Bf16ToFloat(row[c]) * xt[c];
+      y[static_cast<size_t>(t) * w.rows + r] = acc + (bias ? bias[r] : 0.0f);
+    }
+  }
+}
+
+// One weight row against kTokens rows of x; a compile-time count keeps the accumulators
+// in registers.
+template <int kTokens>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void DirectTileAvx512(
+    const uint16_t* row, int cols, const float* x, float* sums) {
+  const int vec_cols = cols / 16 * 16;
+  __m512 acc[kTokens];
+  for (int i = 0; i < kTokens; ++i) acc[i] = _mm512_setzero_ps();
+  for (int c = 0; c < vec_cols; c += 16) {
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c));
+    const __m512 wv = _mm512_castsi512_ps(
+        _mm512_maskz_slli_epi32(kAllLanes, _mm512_maskz_cvtepu16_epi32(kAllLanes, raw), 16));
+    for (int i = 0; i < kTokens; ++i) {
+      acc[i] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + static_cast<size_t>(i) * cols + c), acc[i]);
+    }
+  }
+  for (int i = 0; i < kTokens; ++i) {
+    const float* xt = x + static_cast<size_t>(i) * cols;
+    float sum = SumLanes(acc[i]);
+    for (int c = vec_cols; c < cols; ++c) sum += Bf16ToFloat(row[c]) * xt[c];
+    sums[i] = sum;
+  }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DirectRowsAvx512(
+    const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
+    int64_t row_end) {
+  float sums[kTokenTile];
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint16_t* row = w.data + r * w.cols;
+    for (int t0 = 0; t0 < m; t0 += kTokenTile) {
+      const int tiles = std::min(kTokenTile, m - t0);
+      const float* xt = x + static_cast<size_t>(t0) * w.cols;
+      switch (tiles) {
+        case 1: DirectTileAvx512<1>(row, w.cols, xt, sums); break;
+        case 2: DirectTileAvx512<2>(row, w.cols, xt, sums); break;
+        case 3: DirectTileAvx512<3>(row, w.cols, xt, sums); break;
+        default: DirectTileAvx512<4>(row, w.cols, xt, sums); break;
+      }
+      for (int i = 0; i < tiles; ++i) {
+        y[static_cast<size_t>(t0 + i) * w.rows + r] = sums[i] + (bias ? bias[r] : 0.0f);
+      }
+    }
+  }
+}
+
+void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
+                  const float* bias, float* y, KernelIsa isa) {
+  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  auto rows = [&](int64_t begin, int64_t end) {
+    if (avx512) {
+      DirectRowsAvx512(w, x, m, bias, y, begin, end);
+    } else {
+      DirectRowsPortable(w, x, m, bias, y, begin, end);
+    }
+  };
+  if (static_cast<int64_t>(w.rows) * w.cols * m >= (1 << 16)) {
+    ctx.pool().ParallelFor(w.rows, rows);
+  } else {
+    rows(0, w.rows);
+  }
+}
+
+absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n) {
+  const auto key = std::make_tuple(m, k, n);
+  auto it = dnnl.matmuls.find(key);
+  if (it != dnnl.matmuls.end()) return &it->second;
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  try {
+    const dnnl::memory::desc src({m, k}, dt::bf16, tag::ab);
+    const dnnl::memory::desc wei({k, n}, dt::bf16, tag::ba);  // W stored [n, k]
+    const dnnl::memory::desc dst({m, n}, dt::f32, tag::ab);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), dnnl.engine);
+    it = dnnl.matmuls.emplace(key, dnnl::matmul(pd)).first;
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(std::string("oneDNN bf16 matmul creation failed: ") + e.what());
+  }
+  return &it->second;
+}
+
+absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
+                           const uint16_t* src, const uint16_t* weights, float* dst) {
+  auto prim = CachedMatmul(dnnl, m, k, n);
+  if (!prim.ok()) return prim.status();
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  try {
+    dnnl::memory src_mem({{m, k}, dt::bf16, tag::ab}, dnnl.engine, const_cast<uint16_t*>(src));
+    dnnl::memory wei_mem({{k, n}, dt::bf16, tag::ba}, dnnl.engine,
+                         const_cast<uint16_t*>(weights));
+    dnnl::memory dst_mem({{m, n}, dt::f32, tag::ab}, dnnl.engine, dst);
+    (*prim)->execute(dnnl.stream, {{DNNL_ARG_SRC, src_mem},
+                                   {DNNL_ARG_WEIGHTS, wei_mem},
+                                   {DNNL_ARG_DST, dst_mem}});
+    dnnl.stream.wait();
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(std::string("oneDNN bf16 matmul failed: ") + e.what());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
+                          const float* bias, float* y) {
+  const SplitActivations split = SplitForBf16(x, m, w.cols);
+  std::vector<float> scratch;
+  return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows, &scratch);
+}
+
+}  // namespace
+
+SplitActivations SplitForBf16(const float* x, int m, int k) {
+  SplitActivations split;
+  split.m = m;
+  split.k = k;
+  split.padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
+  split.rows.assign(static_cast<size_t>(2 * split.padded * k), 0);
+  for (int64_t t = 0; t < m; ++t) {
+    for (int64_t c = 0; c < k; ++c) {
+      const float value = x[t * k + c];
+      const uint16_t hi = FloatToBf16(value);
+      split.rows[t * k + c] = hi;
+      split.rows[(split.padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
+    }
+  }
+  return split;
+}
+
+absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
+                         const float* bias, float* y, int64_t ldy, std::vector<float>* scratch) {
+  scratch->resize(static_cast<size_t>(2 * x.padded * n));
+  const absl::Status status = RunBf16Matmul(dnnl, 2 * x.padded, x.k, n, x.rows.data(), w, scratch->data());
+  if (!status.ok()) return status;
+  const float* dst = scratch->data();
+  for (int64_t t = 0; t < x.m; ++t) {
+    for (int64_t r = 0; r < n; ++r) {
+      y[t * ldy + r] = dst[t * n + r] + dst[(x.padded + t) * n + r] + (bias ? bias[r] : 0.0f);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
+                         const float* bias, float* y, DensePath path, KernelIsa isa) {
+  if (m <= 0 || w.rows <= 0) return absl::OkStatus();
+  if (path == DensePath::kOneDnn || (path == DensePath::kAuto && m > kDirectMaxRows)) {
+    return OneDnnMatmul(ctx, w, x, m, bias, y);
+  }
+  DirectMatmul(ctx, w, x, m, bias, y, isa);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<double> MeasureBf16MatmulGflops(KernelContext& ctx, int n, int reps) {
+  std::vector<uint16_t> a(static_cast<size_t>(n) * n, FloatToBf16(0.5f));
+  std::vector<uint16_t> b(static_cast<size_t>(n) * n, FloatToBf16(0.25f));
+  std::vector<float> c(static_cast<size_t>(n) * n);
+  double best = 0.0;
+  for (int i = 0; i < reps + 1; ++i) {  // the first run pays for primitive creation
+    const auto start = std::chrono::steady_clock::now();
+    const absl::Status status = RunBf16Matmul(ctx.dnnl(), n, n, n, a.data(), b.data(), c.data());
+    if (!status.ok()) return status;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (i > 0) best = std::max(best, 2.0 * n * n * static_cast<double>(n) / seconds / 1e9);
+  }
+  return best;
+}
+
+}  // namespace warden::model

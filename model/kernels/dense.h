@@ -1,0 +1,35 @@
+// Dense products with bfloat16 weights and float32 activations:
+// y[t, r] = sum_c W[r, c] * x[t, c] + bias[r], accumulated in float32.
+//
+// Two paths compute the same result to float32 accuracy:
+//  - direct: a row-by-row kernel (portable or AVX-512) that widens bf16 weights to f32;
+//    used for a few rows of x (decode), where reading W once dominates.
+//  - oneDNN: a bf16 x bf16 -> f32 matmul. To keep f32 accuracy each activation is split
+//    into hi = bf16(x) and lo = bf16(x - hi); W·x = W·hi + W·lo, both products exact in
+//    f32, so the error is that of x's 16 leading mantissa bits (~1e-5 relative).
+// Thread safety: as KernelContext (one caller at a time per context).
+#ifndef WARDEN_MODEL_KERNELS_DENSE_H_
+#define WARDEN_MODEL_KERNELS_DENSE_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "model/kernels/kernel_context.h"
+#include "model/kernels/mxfp4.h"
+#include "model/kernels/tensor_types.h"
+
+namespace warden::model {
+
+enum class DensePath { kAuto, kDirect, kOneDnn };
+
+// x is [m, w.cols], y is [m, w.rows], bias may be null. Errors only if oneDNN fails.
+absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
+                         const float* bias, float* y, DensePath path = DensePath::kAuto,
+                         KernelIsa isa = KernelIsa::kBest);
+
+// Throughput of oneDNN's bf16 matmul on an n x n x n product, in GFLOP/s (best of reps).
+absl::StatusOr<double> MeasureBf16MatmulGflops(KernelContext& ctx, int n, int reps);
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_KERNELS_DENSE_H_

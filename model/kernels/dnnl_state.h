@@ -1,0 +1,26 @@
+// oneDNN objects behind KernelContext. Included only by kernel sources. Not thread-safe
+// (see KernelContext).
+#ifndef WARDEN_MODEL_KERNELS_DNNL_STATE_H_
+#define WARDEN_MODEL_KERNELS_DNNL_STATE_H_
+
+#include <dnnl.hpp>
+
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <vector>
+
+namespace warden::model {
+
+struct DnnlState {
+  dnnl::engine engine;
+  dnnl::stream stream;
+  // bf16 [m, k] x bf16 [k, n] (stored [n, k]) -> f32 [m, n], keyed by (m, k, n).
+  std::map<std::tuple<int64_t, int64_t, int64_t>, dnnl::matmul> matmuls;
+  // Reused buffer for an expert matrix expanded to bf16 (see expert_matmul.h).
+  std::vector<uint16_t> dequantized;
+};
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_KERNELS_DNNL_STATE_H_

@@ -1,0 +1,170 @@
+#include "model/kernels/mxfp4.h"
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <vector>
+
+#include "model/kernels/cpu_features.h"
+
+namespace warden::model {
+namespace {
+
+// Masked intrinsic forms with every lane set: GCC 12's unmasked forms trip
+// -Wmaybe-uninitialized through _mm512_undefined_*.
+constexpr __mmask16 kAllLanes = 0xFFFF;
+
+// Horizontal sum; written out because GCC 12's _mm512_reduce_add_ps trips
+// -Wmaybe-uninitialized.
+__attribute__((target("avx512f"))) inline float SumLanes(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+constexpr float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
+                                  -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+constexpr int kBlock = 32;
+constexpr int kBlockBytes = 16;
+constexpr int kTokenTile = 8;
+
+struct ScaleTable {
+  float value[256];
+  ScaleTable() {
+    for (int s = 0; s < 256; ++s) value[s] = std::ldexp(1.0f, s - 127);
+  }
+};
+const ScaleTable& Scales() {
+  static const ScaleTable table;
+  return table;
+}
+
+// Rewrites each 32-value block of x as [16 even elements][16 odd elements] so the low and
+// high nibbles of a block's bytes meet contiguous inputs.
+std::vector<float> SplitEvenOdd(const float* x, int m, int cols) {
+  std::vector<float> out(static_cast<size_t>(m) * cols);
+  for (int t = 0; t < m; ++t) {
+    const float* src = x + static_cast<size_t>(t) * cols;
+    float* dst = out.data() + static_cast<size_t>(t) * cols;
+    for (int b = 0; b < cols; b += kBlock) {
+      for (int j = 0; j < kBlockBytes; ++j) {
+        dst[b + j] = src[b + 2 * j];
+        dst[b + kBlockBytes + j] = src[b + 2 * j + 1];
+      }
+    }
+  }
+  return out;
+}
+
+void RowsPortable(const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y,
+                  int64_t row_begin, int64_t row_end) {
+  const int nblocks = w.cols / kBlock;
+  const float* scale = Scales().value;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* blk = w.blocks + r * nblocks * kBlockBytes;
+    const uint8_t* sc = w.scales + r * nblocks;
+    for (int t = 0; t < m; ++t) {
+      const float* xt = xs + static_cast<size_t>(t) * w.cols;
+      float acc = 0.0f;
+      for (int b = 0; b < nblocks; ++b) {
+        float part = 0.0f;
+        for (int j = 0; j < kBlockBytes; ++j) {
+          const uint8_t byte = blk[b * kBlockBytes + j];
+          part += kFp4Values[byte & 0xF] * xt[b * kBlock + j];
+          part += kFp4Values[byte >> 4] * xt[b * kBlock + kBlockBytes + j];
+        }
+        acc += part * scale[sc[b]];
+      }
+      y[static_cast<size_t>(t) * w.rows + r] = acc + (bias ? bias[r] : 0.0f);
+    }
+  }
+}
+
+// One row of W against kTokens rows of x. The token count is a template parameter so the
+// accumulators live in registers (a run-time count made GCC keep them in memory).
+template <int kTokens>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTileAvx512(
+    const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols, __m512 lut,
+    float* sums) {
+  const float* scale = Scales().value;
+  const __m512i low_mask = _mm512_set1_epi32(0xF);
+  __m512 acc[kTokens];
+  for (int i = 0; i < kTokens; ++i) acc[i] = _mm512_setzero_ps();
+  for (int b = 0; b < nblocks; ++b) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + b * kBlockBytes));
+    const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, bytes);
+    const __m512 s = _mm512_set1_ps(scale[sc[b]]);
+    const __m512 even = _mm512_mul_ps(
+        _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), s);
+    const __m512 odd = _mm512_mul_ps(
+        _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut), s);
+    for (int i = 0; i < kTokens; ++i) {
+      const float* xt = xs + static_cast<size_t>(i) * cols + b * kBlock;
+      acc[i] = _mm512_fmadd_ps(even, _mm512_loadu_ps(xt), acc[i]);
+      acc[i] = _mm512_fmadd_ps(odd, _mm512_loadu_ps(xt + kBlockBytes), acc[i]);
+    }
+  }
+  for (int i = 0; i < kTokens; ++i) sums[i] = SumLanes(acc[i]);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowsAvx512(
+    const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y, int64_t row_begin,
+    int64_t row_end) {
+  const int nblocks = w.cols / kBlock;
+  const __m512 lut = _mm512_loadu_ps(kFp4Values);
+  float sums[kTokenTile];
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* blk = w.blocks + r * nblocks * kBlockBytes;
+    const uint8_t* sc = w.scales + r * nblocks;
+    for (int t0 = 0; t0 < m; t0 += kTokenTile) {
+      const int tiles = m - t0 < kTokenTile ? m - t0 : kTokenTile;
+      const float* xt = xs + static_cast<size_t>(t0) * w.cols;
+      switch (tiles) {
+        case 1: RowTileAvx512<1>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 2: RowTileAvx512<2>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 3: RowTileAvx512<3>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 4: RowTileAvx512<4>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 5: RowTileAvx512<5>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 6: RowTileAvx512<6>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 7: RowTileAvx512<7>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        default: RowTileAvx512<8>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+      }
+      for (int i = 0; i < tiles; ++i) {
+        y[static_cast<size_t>(t0 + i) * w.rows + r] = sums[i] + (bias ? bias[r] : 0.0f);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
+                 ThreadPool* pool, KernelIsa isa) {
+  if (m <= 0 || w.rows <= 0) return;
+  const std::vector<float> xs = SplitEvenOdd(x, m, w.cols);
+  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  auto rows = [&](int64_t begin, int64_t end) {
+    if (avx512) {
+      RowsAvx512(w, xs.data(), m, bias, y, begin, end);
+    } else {
+      RowsPortable(w, xs.data(), m, bias, y, begin, end);
+    }
+  };
+  if (pool != nullptr && static_cast<int64_t>(w.rows) * w.cols * m >= (1 << 16)) {
+    pool->ParallelFor(w.rows, rows);
+  } else {
+    rows(0, w.rows);
+  }
+}
+
+float Mxfp4Element(const Mxfp4Matrix& w, int row, int col) {
+  const int nblocks = w.cols / kBlock;
+  const int b = col / kBlock, j = col % kBlock;
+  const uint8_t byte = w.blocks[(static_cast<size_t>(row) * nblocks + b) * kBlockBytes + j / 2];
+  const int nibble = (j % 2 == 0) ? (byte & 0xF) : (byte >> 4);
+  return kFp4Values[nibble] * Scales().value[w.scales[static_cast<size_t>(row) * nblocks + b]];
+}
+
+}  // namespace warden::model

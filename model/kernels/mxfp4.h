@@ -1,0 +1,25 @@
+// MXFP4 matrix products: y[t, r] = sum_c W[r, c] * x[t, c] + bias[r] for t < m, with W
+// kept packed (never dequantised as a whole). Two implementations compute the same sums:
+// a portable one and an AVX-512 one; Mxfp4Matmul picks at run time. Thread-safe: the
+// functions only read their inputs and write y.
+#ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
+#define WARDEN_MODEL_KERNELS_MXFP4_H_
+
+#include "model/kernels/tensor_types.h"
+#include "model/kernels/thread_pool.h"
+
+namespace warden::model {
+
+enum class KernelIsa { kPortable, kAvx512, kBest };
+
+// x is [m, w.cols] row-major, y is [m, w.rows]; bias may be null. w.cols % 32 == 0.
+// `pool` (may be null) splits the rows of W across threads.
+void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
+                 ThreadPool* pool, KernelIsa isa = KernelIsa::kBest);
+
+// The value of element `col` of row `row`, decoded (for tests and debugging).
+float Mxfp4Element(const Mxfp4Matrix& w, int row, int col);
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_KERNELS_MXFP4_H_

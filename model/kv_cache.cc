@@ -1,0 +1,119 @@
+#include "model/kv_cache.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace warden::model {
+namespace {
+// Full-attention storage grows in steps of this many positions.
+constexpr int64_t kGrowPositions = 256;
+}  // namespace
+
+bool KvBudget::TryReserve(int64_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (bytes > limit_ - used_) return false;
+  used_ += bytes;
+  return true;
+}
+
+void KvBudget::Release(int64_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  used_ -= bytes;
+}
+
+int64_t KvBudget::used() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return used_;
+}
+
+SequenceKvCache::SequenceKvCache(const ModelConfig& config, KvBudget* budget)
+    : window_(config.sliding_window), row_(config.num_kv_heads * config.head_dim), budget_(budget) {
+  for (AttentionType type : config.layer_types) {
+    Layer layer;
+    layer.sliding = type == AttentionType::kSliding;
+    layers_.push_back(std::move(layer));
+  }
+}
+
+SequenceKvCache::~SequenceKvCache() { budget_->Release(reserved_bytes_); }
+
+int64_t SequenceKvCache::CapacityFor(const Layer& layer, int64_t length) const {
+  const int64_t grown = (length + kGrowPositions - 1) / kGrowPositions * kGrowPositions;
+  return layer.sliding ? std::min<int64_t>(grown, window_) : grown;
+}
+
+absl::Status SequenceKvCache::Reserve(int64_t new_length) {
+  int64_t extra_positions = 0;
+  for (const Layer& layer : layers_) {
+    extra_positions += std::max<int64_t>(0, CapacityFor(layer, new_length) - layer.capacity);
+  }
+  const int64_t extra_bytes = extra_positions * 2 * row_ * static_cast<int64_t>(sizeof(float));
+  if (extra_bytes == 0) return absl::OkStatus();
+  if (!budget_->TryReserve(extra_bytes)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("KV cache budget exhausted: a sequence of ", new_length, " positions needs ",
+                     extra_bytes, " more bytes; ", budget_->used(), " of ", budget_->limit(),
+                     " bytes are in use"));
+  }
+  reserved_bytes_ += extra_bytes;
+  for (Layer& layer : layers_) {
+    const int64_t capacity = CapacityFor(layer, new_length);
+    if (capacity <= layer.capacity) continue;
+    if (layer.sliding) {
+      // Ring slots are position % capacity; re-place the held positions for the new capacity.
+      std::vector<float> keys(capacity * row_), values(capacity * row_);
+      const int64_t first = std::max<int64_t>(0, length_ - layer.capacity);
+      for (int64_t p = first; p < length_; ++p) {
+        std::memcpy(&keys[(p % capacity) * row_], &layer.keys[Slot(layer, p) * row_], row_ * sizeof(float));
+        std::memcpy(&values[(p % capacity) * row_], &layer.values[Slot(layer, p) * row_], row_ * sizeof(float));
+      }
+      layer.keys.swap(keys);
+      layer.values.swap(values);
+    } else {
+      layer.keys.resize(capacity * row_);
+      layer.values.resize(capacity * row_);
+    }
+    layer.capacity = capacity;
+  }
+  return absl::OkStatus();
+}
+
+int64_t SequenceKvCache::Slot(const Layer& layer, int64_t position) const {
+  return layer.sliding ? position % layer.capacity : position;
+}
+
+void SequenceKvCache::Store(int layer_index, int64_t position, const float* key, const float* value) {
+  Layer& layer = layers_[layer_index];
+  const int64_t slot = Slot(layer, position);
+  std::memcpy(&layer.keys[slot * row_], key, row_ * sizeof(float));
+  std::memcpy(&layer.values[slot * row_], value, row_ * sizeof(float));
+}
+
+const float* SequenceKvCache::Key(int layer_index, int64_t position) const {
+  const Layer& layer = layers_[layer_index];
+  return &layer.keys[Slot(layer, position) * row_];
+}
+
+const float* SequenceKvCache::Value(int layer_index, int64_t position) const {
+  const Layer& layer = layers_[layer_index];
+  return &layer.values[Slot(layer, position) * row_];
+}
+
+absl::StatusOr<std::unique_ptr<SequenceKvCache>> SequenceKvCache::Clone() const {
+  if (!budget_->TryReserve(reserved_bytes_)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("KV cache budget exhausted: forking a sequence needs ", reserved_bytes_,
+                     " bytes; ", budget_->used(), " of ", budget_->limit(), " are in use"));
+  }
+  std::unique_ptr<SequenceKvCache> copy(new SequenceKvCache(budget_));
+  copy->window_ = window_;
+  copy->row_ = row_;
+  copy->layers_ = layers_;
+  copy->length_ = length_;
+  copy->reserved_bytes_ = reserved_bytes_;
+  return copy;
+}
+
+}  // namespace warden::model

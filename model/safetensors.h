@@ -1,0 +1,84 @@
+// Read-only access to safetensors checkpoints through mmap. A file is an 8-byte
+// little-endian header length, a JSON header {name: {dtype, shape, data_offsets}} and the
+// tensor bytes. Everything in the header is checked before use (lengths, JSON, dtypes,
+// shapes against byte sizes, offsets inside the file, overlaps, duplicates), so a truncated
+// or hostile file yields an error naming the file and tensor, never a crash.
+//
+// Thread safety: immutable after Open; const methods are safe from many threads.
+// Ownership: a SafetensorsFile owns its mapping; TensorViews point into it and are valid
+// while the file (or the SafetensorsArchive holding it) lives.
+#ifndef WARDEN_MODEL_SAFETENSORS_H_
+#define WARDEN_MODEL_SAFETENSORS_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace warden::model {
+
+enum class DType { kBF16, kF16, kF32, kF64, kU8, kI8, kI16, kI32, kI64, kBool };
+
+// Bytes per element; 0 never happens for a parsed dtype.
+int DTypeSize(DType dtype);
+const char* DTypeName(DType dtype);
+
+struct TensorView {
+  std::string name;
+  std::string file;  // path, for error messages
+  DType dtype = DType::kU8;
+  std::vector<int64_t> shape;
+  const uint8_t* data = nullptr;
+  size_t size_bytes = 0;
+
+  int64_t NumElements() const;
+};
+
+class SafetensorsFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<SafetensorsFile>> Open(const std::string& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::map<std::string, TensorView>& tensors() const { return tensors_; }
+
+ private:
+  SafetensorsFile(std::string path, void* map, size_t size)
+      : path_(std::move(path)), map_(map), size_(size) {}
+  absl::Status ParseHeader();
+
+  std::string path_;
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::map<std::string, TensorView> tensors_;
+};
+
+// All tensors of a checkpoint directory: the shards listed by
+// `model.safetensors.index.json` when it exists, else `model.safetensors`.
+// Thread safety and ownership as SafetensorsFile.
+class SafetensorsArchive {
+ public:
+  static absl::StatusOr<std::unique_ptr<SafetensorsArchive>> OpenDirectory(const std::string& dir);
+
+  // NOT_FOUND naming the tensor and directory when absent.
+  absl::StatusOr<TensorView> Get(const std::string& name) const;
+  bool Contains(const std::string& name) const { return index_.count(name) > 0; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  explicit SafetensorsArchive(std::string dir) : dir_(std::move(dir)) {}
+  absl::Status AddFile(const std::string& path);
+
+  std::string dir_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, const TensorView*> index_;
+};
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_SAFETENSORS_H_

@@ -1,0 +1,51 @@
+#include "model/tokenizer/tokenize_command.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace warden::model {
+namespace {
+
+bool IsBlank(const std::string& line) {
+  return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+void AppendIdsLine(const std::vector<uint32_t>& ids, std::string* out) {
+  out->append("{\"ids\": [");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out->append(", ");
+    absl::StrAppend(out, ids[i]);
+  }
+  out->append("]}\n");
+}
+
+}  // namespace
+
+absl::Status TokenizeJsonLines(const Tokenizer& tokenizer, std::istream& in, std::ostream& out) {
+  std::string line;
+  std::string output;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (IsBlank(line)) continue;
+    const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const auto text = json.is_object() ? json.find("text") : json.end();
+    if (!json.is_object() || text == json.end() || !text->is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tokenize: input line ", line_no, ": expected a JSON object with a string \"text\""));
+    }
+    output.clear();
+    AppendIdsLine(tokenizer.EncodeOrdinary(text->get_ref<const std::string&>()), &output);
+    out << output << std::flush;
+    if (!out) {
+      return absl::UnavailableError(absl::StrCat("tokenize: write failed at line ", line_no));
+    }
+  }
+  if (in.bad()) return absl::UnavailableError("tokenize: read error on input");
+  return absl::OkStatus();
+}
+
+}  // namespace warden::model

@@ -1,0 +1,58 @@
+// `oss`: command-line tools around the gpt-oss engine. See ARCHITECTURE.md ("Tools the
+// checks call") for the contract of each subcommand's flags and output.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "model/kernels/openmp_env.h"
+#include "model/tools/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  absl::Status (*run)(const warden::model::tools::Args&);
+  const char* usage;
+};
+
+constexpr Command kCommands[] = {
+    {"tokenize", warden::model::tools::RunTokenize,
+     "tokenize [--tokenizer PATH]  (JSON lines {\"text\": ...} on stdin -> {\"ids\": [...]})"},
+    {"logits", warden::model::tools::RunLogits,
+     "logits --model_dir DIR --tokens \"1 2 3\" --out FILE  (float32 LE [tokens, vocab])"},
+    {"generate", warden::model::tools::RunGenerate,
+     "generate --model_dir DIR (--prompt TEXT | --prompt_tokens \"1 2 3\") --max_tokens N "
+     "[--temperature T --top_p P --top_k K --seed S --threads N]"},
+    {"make-checkpoint", warden::model::tools::RunMakeCheckpoint,
+     "make-checkpoint --out DIR --preset tiny|20b|120b [--layers N] [--seed S] [--max_shard_mb M]"},
+    {"bench", warden::model::tools::RunBench,
+     "bench --model_dir DIR --prompt_tokens P --gen_tokens G --batch B[,B...] --threads T"},
+};
+
+void PrintUsage() {
+  std::fprintf(stderr, "usage: oss COMMAND [flags]\n");
+  for (const Command& command : kCommands) std::fprintf(stderr, "  %s\n", command.usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  warden::model::ReexecWithPassiveOpenMpWaitsIfUnset(argv);
+  if (argc < 2) {
+    PrintUsage();
+    return 2;
+  }
+  for (const Command& command : kCommands) {
+    if (std::strcmp(argv[1], command.name) != 0) continue;
+    const absl::Status status = command.run(warden::model::tools::Args(argv + 2, argv + argc));
+    if (!status.ok()) {
+      std::fprintf(stderr, "oss %s: %s\n", command.name, status.ToString().c_str());
+      return 1;
+    }
+    return 0;
+  }
+  std::fprintf(stderr, "oss: unknown command '%s'\n", argv[1]);
+  PrintUsage();
+  return 2;
+}

@@ -1,0 +1,65 @@
+// The gpt-oss tensor table: every weight the forward pass reads, mapped from either
+// checkpoint layout (Hugging Face root files, or OpenAI's `original/` files with the fused
+// qkv split by rows into q, k, v) and checked against the config.
+//
+// Large matrices stay where they are in the memory-mapped files: dense ones as bf16,
+// expert ones as packed MXFP4 (never dequantised). Small vectors (norms, biases, sinks)
+// are widened to float32 copies at load.
+//
+// Thread safety: immutable after Load; safe to read from many threads.
+// Ownership: ModelWeights owns the mapped archive the views point into.
+#ifndef WARDEN_MODEL_WEIGHTS_H_
+#define WARDEN_MODEL_WEIGHTS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/config.h"
+#include "model/kernels/tensor_types.h"
+#include "model/safetensors.h"
+
+namespace warden::model {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;  // [H]
+  Bf16Matrix q, k, v, o;         // [NH*D, H], [NKV*D, H], [NKV*D, H], [H, NH*D]
+  std::vector<float> q_bias, k_bias, v_bias, o_bias;
+  std::vector<float> sinks;      // [NH]
+  std::vector<float> mlp_norm;   // [H]
+  Bf16Matrix router;             // [E, H]
+  std::vector<float> router_bias;
+  std::vector<Mxfp4Matrix> mlp1;  // per expert [2I, H], rows interleave gate/linear
+  std::vector<Mxfp4Matrix> mlp2;  // per expert [H, I]
+  std::vector<float> mlp1_bias;   // [E, 2I]
+  std::vector<float> mlp2_bias;   // [E, H]
+};
+
+enum class CheckpointLayout { kHuggingFace, kOriginal };
+
+class ModelWeights {
+ public:
+  // Opens the safetensors files of `model_dir` and maps every tensor of `config`.
+  static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& model_dir,
+                                                            const ModelConfig& config);
+
+  CheckpointLayout layout() const { return layout_; }
+  const Bf16Matrix& embedding() const { return embedding_; }      // [V, H]
+  const Bf16Matrix& unembedding() const { return unembedding_; }  // [V, H]
+  const std::vector<float>& final_norm() const { return final_norm_; }
+  const std::vector<LayerWeights>& layers() const { return layers_; }
+
+ private:
+  ModelWeights() = default;
+
+  std::unique_ptr<SafetensorsArchive> archive_;
+  CheckpointLayout layout_ = CheckpointLayout::kHuggingFace;
+  Bf16Matrix embedding_, unembedding_;
+  std::vector<float> final_norm_;
+  std::vector<LayerWeights> layers_;
+};
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_WEIGHTS_H_

@@ -1,0 +1,68 @@
+#include "moderation/dataset.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+
+namespace warden::moderation {
+namespace {
+
+absl::Status ApplyCategoryList(const nlohmann::json& row, const char* key, Label label,
+                               std::string_view origin, Example& example) {
+  const auto it = row.find(key);
+  if (it == row.end()) return absl::OkStatus();
+  if (!it->is_array()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(origin), ": \"", key, "\" is not an array"));
+  }
+  for (const auto& name : *it) {
+    if (!name.is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(origin), ": \"", key, "\" holds a non-string"));
+    }
+    auto category = CategoryFromName(name.get<std::string>());
+    if (!category.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(std::string(origin), ": ", category.status().message()));
+    }
+    example.labels[CategoryIndex(*category)] = label;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Example> ParseExample(std::string_view line, std::string_view origin) {
+  const nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (row.is_discarded() || !row.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(origin), ": not a JSON object"));
+  }
+  const auto text = row.find("text");
+  if (text == row.end() || !text->is_string()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(origin), ": missing string \"text\""));
+  }
+  Example example;
+  example.text = text->get<std::string>();
+  example.labels.fill(Label::kNegative);
+  // Unknown first, so a category listed in both lists counts as positive.
+  RETURN_IF_ERROR(ApplyCategoryList(row, "unknown", Label::kUnknown, origin, example));
+  RETURN_IF_ERROR(ApplyCategoryList(row, "categories", Label::kPositive, origin, example));
+  const auto source = row.find("source");
+  if (source != row.end() && source->is_string()) example.source = source->get<std::string>();
+  return example;
+}
+
+absl::StatusOr<std::vector<Example>> ReadExamples(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open data file ", path));
+  std::vector<Example> out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    ASSIGN_OR_RETURN(Example example, ParseExample(line, absl::StrCat(path, ":", n)));
+    out.push_back(std::move(example));
+  }
+  return out;
+}
+
+}  // namespace warden::moderation

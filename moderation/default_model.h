@@ -1,0 +1,26 @@
+// Locates the default fast classifier model shipped as //moderation:default_model
+// (moderation/models/default.wmod) at run time.
+//
+// Search order: $RUNFILES_DIR/warden/<rel>, <binary>.runfiles/warden/<rel> (the binary
+// from /proc/self/exe), then <rel> relative to the working directory (the runfiles root of
+// `bazel run`/`bazel test`, or the repository root). Depend on //moderation:default_model
+// (a filegroup) in `data` to have it in your runfiles.
+//
+// Thread safety: reads the environment and the file system only.
+#ifndef WARDEN_MODERATION_DEFAULT_MODEL_H_
+#define WARDEN_MODERATION_DEFAULT_MODEL_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace warden::moderation {
+
+inline constexpr char kDefaultModelRelativePath[] = "moderation/models/default.wmod";
+
+// The path of the first existing candidate; NotFound listing every candidate otherwise.
+absl::StatusOr<std::string> FindDefaultModel();
+
+}  // namespace warden::moderation
+
+#endif  // WARDEN_MODERATION_DEFAULT_MODEL_H_

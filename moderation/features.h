@@ -1,0 +1,40 @@
+// Hashed n-gram features of folded text, shared by training and scoring.
+//
+// Features: word unigrams and bigrams, and character n-grams (lengths char_min..char_max)
+// of each word padded with a boundary mark, all hashed (64-bit FNV-1a with a per-kind seed)
+// into 2^buckets_log2 buckets. A word is a maximal run of ASCII letters, digits,
+// apostrophes and non-ASCII bytes; other characters separate words. A feature may occur
+// several times; the classifier sums weights over all occurrences and scales the sum by
+// 1/sqrt(number of occurrences).
+//
+// Thread safety: pure functions, thread-safe.
+#ifndef WARDEN_MODERATION_FEATURES_H_
+#define WARDEN_MODERATION_FEATURES_H_
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace warden::moderation {
+
+struct FeatureConfig {
+  uint32_t buckets_log2 = 18;
+  uint32_t char_min = 3;
+  uint32_t char_max = 5;
+  bool word_bigrams = true;
+};
+
+// InvalidArgument unless 10 <= buckets_log2 <= 24 and 1 <= char_min <= char_max <= 8.
+absl::Status ValidateFeatureConfig(const FeatureConfig& config);
+
+// Replaces `out` with the bucket of every feature occurrence of `folded` (the output of
+// FoldText). Words longer than 64 bytes contribute only their first 64 bytes to character
+// n-grams, which bounds the work per byte.
+void ExtractFeatures(std::string_view folded, const FeatureConfig& config,
+                     std::vector<uint32_t>* out);
+
+}  // namespace warden::moderation
+
+#endif  // WARDEN_MODERATION_FEATURES_H_

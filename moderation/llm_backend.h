@@ -1,0 +1,50 @@
+// The one narrow interface through which the LLM policy classifier reaches a model. The
+// lead wires an adapter onto the engine (//model); tests use fakes.
+#ifndef WARDEN_MODERATION_LLM_BACKEND_H_
+#define WARDEN_MODERATION_LLM_BACKEND_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace warden::moderation {
+
+// A prompt prefix whose KV cache the backend has computed and keeps alive as long as the
+// handle lives. Immutable; may be shared by concurrent ScoreLabels calls.
+class PrefixHandle {
+ public:
+  virtual ~PrefixHandle() = default;
+  virtual size_t num_tokens() const = 0;
+};
+
+// Thread safety: implementations must allow concurrent calls of every method.
+class LlmBackend {
+ public:
+  virtual ~LlmBackend() = default;
+
+  // Token ids of ordinary text. Special-token strings in `text` (e.g. "<|end|>") must be
+  // encoded as plain text, never as special tokens.
+  virtual absl::StatusOr<std::vector<uint32_t>> Tokenize(std::string_view text) const = 0;
+
+  // Runs the model over `ids` once and keeps the resulting KV cache.
+  virtual absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefillPrefix(
+      absl::Span<const uint32_t> ids) const = 0;
+
+  // Continues from `prefix` with `content_ids` (only these are prefilled) and returns the
+  // model's probability of each of `label_token_ids` at the position after the content,
+  // in the same order. The prefix is not modified. DeadlineExceeded past `deadline`.
+  virtual absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle& prefix,
+                                                         absl::Span<const uint32_t> content_ids,
+                                                         absl::Span<const uint32_t> label_token_ids,
+                                                         absl::Time deadline) const = 0;
+};
+
+}  // namespace warden::moderation
+
+#endif  // WARDEN_MODERATION_LLM_BACKEND_H_

@@ -1,0 +1,108 @@
+#include "moderation/llm_policy_classifier.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+
+namespace warden::moderation {
+namespace {
+
+absl::StatusOr<uint32_t> SingleToken(const LlmBackend& backend, const std::string& label) {
+  ASSIGN_OR_RETURN(const std::vector<uint32_t> ids, backend.Tokenize(label));
+  if (ids.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("label \"", label, "\" is ", ids.size(),
+                                                   " tokens; labels must be one token"));
+  }
+  return ids[0];
+}
+
+}  // namespace
+
+absl::StatusOr<bool> ParseVerdict(std::string_view final_answer,
+                                  const LlmPolicyClassifierOptions& options) {
+  const std::string answer(absl::StripAsciiWhitespace(
+      absl::string_view(final_answer.data(), final_answer.size())));
+  if (answer == options.violation_label) return true;
+  if (answer == options.safe_label) return false;
+  const nlohmann::json json = nlohmann::json::parse(answer, nullptr, false);
+  if (json.is_object()) {
+    const auto it = json.find("violation");
+    if (it != json.end() && it->is_number_integer()) {
+      const int v = it->get<int>();
+      if (v == 0 || v == 1) return v == 1;
+    }
+  }
+  return absl::InvalidArgumentError(
+      "LLM policy classifier answer is neither a label nor {\"violation\": 0|1}");
+}
+
+absl::StatusOr<std::unique_ptr<LlmPolicyClassifier>> LlmPolicyClassifier::Create(
+    std::shared_ptr<const LlmBackend> backend, LlmPolicyClassifierOptions options) {
+  if (backend == nullptr) return absl::InvalidArgumentError("LlmPolicyClassifier needs a backend");
+  ASSIGN_OR_RETURN(const uint32_t violation_id, SingleToken(*backend, options.violation_label));
+  ASSIGN_OR_RETURN(const uint32_t safe_id, SingleToken(*backend, options.safe_label));
+  if (violation_id == safe_id) return absl::InvalidArgumentError("labels map to the same token");
+  return std::unique_ptr<LlmPolicyClassifier>(
+      new LlmPolicyClassifier(std::move(backend), std::move(options), violation_id, safe_id));
+}
+
+LlmPolicyClassifier::LlmPolicyClassifier(std::shared_ptr<const LlmBackend> backend,
+                                         LlmPolicyClassifierOptions options,
+                                         uint32_t violation_id, uint32_t safe_id)
+    : backend_(std::move(backend)),
+      options_(std::move(options)),
+      violation_id_(violation_id),
+      safe_id_(safe_id) {}
+
+absl::StatusOr<std::shared_ptr<const PrefixHandle>> LlmPolicyClassifier::PrefixFor(
+    std::string_view policy) const {
+  const std::string key(policy);
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = prefixes_.find(key); it != prefixes_.end()) return it->second;
+  }
+  // Prefill outside the lock; two first calls with one policy may both prefill, and the
+  // first to finish is kept.
+  ASSIGN_OR_RETURN(const std::vector<uint32_t> ids,
+                   RenderPolicyPrefix(*backend_, policy, options_.prompt));
+  ASSIGN_OR_RETURN(std::shared_ptr<const PrefixHandle> handle, backend_->PrefillPrefix(ids));
+  if (handle == nullptr) return absl::InternalError("backend returned a null prefix");
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = prefixes_.emplace(key, handle);
+  if (inserted) {
+    insertion_order_.push_back(key);
+    if (insertion_order_.size() > std::max<size_t>(options_.max_cached_prefixes, 1)) {
+      prefixes_.erase(insertion_order_.front());
+      insertion_order_.erase(insertion_order_.begin());
+    }
+  }
+  return it->second;
+}
+
+absl::StatusOr<float> LlmPolicyClassifier::ViolationProbability(std::string_view policy,
+                                                                std::string_view text,
+                                                                absl::Time deadline) const {
+  ASSIGN_OR_RETURN(const std::shared_ptr<const PrefixHandle> prefix, PrefixFor(policy));
+  ASSIGN_OR_RETURN(const std::vector<uint32_t> content, RenderContent(*backend_, text));
+  const uint32_t labels[] = {violation_id_, safe_id_};
+  ASSIGN_OR_RETURN(const std::vector<float> probs,
+                   backend_->ScoreLabels(*prefix, content, labels, deadline));
+  if (probs.size() != 2) {
+    return absl::InternalError(absl::StrCat("backend returned ", probs.size(),
+                                            " label probabilities, expected 2"));
+  }
+  const float violation = probs[0], safe = probs[1];
+  if (!std::isfinite(violation) || !std::isfinite(safe) || violation < 0 || safe < 0) {
+    return absl::InternalError("backend returned invalid label probabilities");
+  }
+  if (violation + safe < options_.min_label_mass) {
+    return absl::FailedPreconditionError(
+        "LLM policy classifier did not answer with a policy label");
+  }
+  return violation / (violation + safe);
+}
+
+}  // namespace warden::moderation

@@ -1,0 +1,233 @@
+#include "moderation/model_file.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+
+namespace warden::moderation {
+namespace {
+
+constexpr char kMagic[4] = {'W', 'M', 'O', 'D'};
+constexpr size_t kMaxHeaderBytes = 1 << 16;
+
+// Appends little-endian encodings (x86 and ARM hosts are little-endian; a big-endian host
+// would need byte swaps here and in Reader).
+class Writer {
+ public:
+  template <typename T>
+  void Put(T value) {
+    char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));
+    out_.append(bytes, sizeof(T));
+  }
+  void PutString(std::string_view s) {
+    Put<uint16_t>(static_cast<uint16_t>(s.size()));
+    out_.append(s.data(), s.size());
+  }
+  void PutBytes(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
+  std::string& out() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// Bounds-checked reader; every failure names the field being read.
+class Reader {
+ public:
+  Reader(std::string_view bytes, std::string_view origin) : bytes_(bytes), origin_(origin) {}
+
+  template <typename T>
+  absl::StatusOr<T> Get(std::string_view field) {
+    if (bytes_.size() - pos_ < sizeof(T)) return Truncated(field);
+    T value;
+    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return value;
+  }
+  absl::StatusOr<std::string_view> GetBytes(size_t n, std::string_view field) {
+    if (bytes_.size() - pos_ < n) return Truncated(field);
+    std::string_view out = bytes_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  absl::StatusOr<std::string_view> GetString(std::string_view field) {
+    ASSIGN_OR_RETURN(const uint16_t n, Get<uint16_t>(field));
+    return GetBytes(n, field);
+  }
+  absl::Status Error(std::string_view message) const {
+    return absl::DataLossError(absl::StrCat(std::string(origin_), ": ", std::string(message)));
+  }
+  size_t pos() const { return pos_; }
+
+ private:
+  absl::Status Truncated(std::string_view field) const {
+    return absl::DataLossError(
+        absl::StrCat(std::string(origin_), ": truncated model file while reading ",
+                     std::string(field), " at byte ", pos_));
+  }
+  std::string_view bytes_;
+  std::string_view origin_;
+  size_t pos_ = 0;
+};
+
+template <size_t N>
+absl::Status GetFloats(Reader& r, std::array<float, N>& out, std::string_view field) {
+  for (float& v : out) {
+    ASSIGN_OR_RETURN(v, r.Get<float>(field));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseHeader(Reader& r, FastModel& model) {
+  ASSIGN_OR_RETURN(model.text_fold_version, r.Get<uint32_t>("text_fold_version"));
+  ASSIGN_OR_RETURN(model.features.buckets_log2, r.Get<uint32_t>("buckets_log2"));
+  ASSIGN_OR_RETURN(model.features.char_min, r.Get<uint32_t>("char_min"));
+  ASSIGN_OR_RETURN(model.features.char_max, r.Get<uint32_t>("char_max"));
+  ASSIGN_OR_RETURN(const uint32_t bigrams, r.Get<uint32_t>("word_bigrams"));
+  model.features.word_bigrams = bigrams != 0;
+  ASSIGN_OR_RETURN(const uint32_t num_categories, r.Get<uint32_t>("num_categories"));
+  if (num_categories != kNumCategories) {
+    return r.Error(absl::StrCat("num_categories is ", num_categories, ", expected ",
+                                kNumCategories));
+  }
+  for (int i = 0; i < kNumCategories; ++i) {
+    ASSIGN_OR_RETURN(const std::string_view name, r.GetString("category name"));
+    if (name != CategoryName(kCategories[i])) {
+      return r.Error(absl::StrCat("category ", i, " is \"", std::string(name),
+                                  "\", expected \"", std::string(CategoryName(kCategories[i])),
+                                  "\""));
+    }
+  }
+  ASSIGN_OR_RETURN(const std::string_view id, r.GetString("id"));
+  model.id = std::string(id);
+  RETURN_IF_ERROR(GetFloats(r, model.bias, "bias"));
+  RETURN_IF_ERROR(GetFloats(r, model.scale, "scale"));
+  return GetFloats(r, model.threshold, "threshold");
+}
+
+}  // namespace
+
+uint32_t Crc32(std::string_view bytes) {
+  static const auto* const kTable = [] {
+    auto* table = new std::array<uint32_t, 256>();
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      (*table)[i] = c;
+    }
+    return table;
+  }();
+  uint32_t crc = 0xFFFFFFFFu;
+  for (const char ch : bytes) crc = (*kTable)[(crc ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
+}
+
+absl::Status ValidateFastModel(const FastModel& model) {
+  RETURN_IF_ERROR(ValidateFeatureConfig(model.features));
+  const size_t expected = (size_t{1} << model.features.buckets_log2) * kNumCategories;
+  if (model.weights.size() != expected) {
+    return absl::InvalidArgumentError(absl::StrCat("model weights has ", model.weights.size(),
+                                                   " entries, expected ", expected));
+  }
+  for (int c = 0; c < kNumCategories; ++c) {
+    if (!std::isfinite(model.bias[c]) || !std::isfinite(model.scale[c])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model bias/scale of ", std::string(CategoryName(kCategories[c])),
+                       " is not finite"));
+    }
+    if (!(model.threshold[c] > 0.0f && model.threshold[c] <= 1.0f)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model threshold of ", std::string(CategoryName(kCategories[c])), " is ", model.threshold[c],
+          ", expected (0, 1]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SerializeFastModel(const FastModel& model) {
+  RETURN_IF_ERROR(ValidateFastModel(model));
+  Writer header;
+  header.Put<uint32_t>(model.text_fold_version);
+  header.Put<uint32_t>(model.features.buckets_log2);
+  header.Put<uint32_t>(model.features.char_min);
+  header.Put<uint32_t>(model.features.char_max);
+  header.Put<uint32_t>(model.features.word_bigrams ? 1 : 0);
+  header.Put<uint32_t>(kNumCategories);
+  for (const auto category : kCategories) header.PutString(CategoryName(category));
+  header.PutString(model.id.substr(0, 1024));
+  for (const float v : model.bias) header.Put(v);
+  for (const float v : model.scale) header.Put(v);
+  for (const float v : model.threshold) header.Put(v);
+
+  Writer file;
+  file.PutBytes(kMagic, sizeof(kMagic));
+  file.Put<uint32_t>(kModelFormatVersion);
+  file.Put<uint32_t>(static_cast<uint32_t>(header.out().size()));
+  file.PutBytes(header.out().data(), header.out().size());
+  file.Put<uint64_t>(model.weights.size());
+  file.PutBytes(model.weights.data(), model.weights.size());
+  file.Put<uint32_t>(Crc32(file.out()));
+  return std::move(file.out());
+}
+
+absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_view origin) {
+  Reader r(bytes, origin);
+  ASSIGN_OR_RETURN(const std::string_view magic, r.GetBytes(sizeof(kMagic), "magic"));
+  if (magic != std::string_view(kMagic, sizeof(kMagic))) {
+    return r.Error("not a Warden model file (bad magic)");
+  }
+  ASSIGN_OR_RETURN(const uint32_t version, r.Get<uint32_t>("version"));
+  if (version != kModelFormatVersion) {
+    return r.Error(absl::StrCat("unsupported model format version ", version));
+  }
+  if (bytes.size() < 4 + 4 + 4) return r.Error("truncated model file (no checksum)");
+  uint32_t stored_crc;
+  std::memcpy(&stored_crc, bytes.data() + bytes.size() - 4, sizeof(stored_crc));
+  if (Crc32(bytes.substr(0, bytes.size() - 4)) != stored_crc) {
+    return r.Error("checksum mismatch (file corrupt or truncated)");
+  }
+  ASSIGN_OR_RETURN(const uint32_t header_len, r.Get<uint32_t>("header length"));
+  if (header_len > kMaxHeaderBytes) return r.Error("header length too large");
+  ASSIGN_OR_RETURN(const std::string_view header, r.GetBytes(header_len, "header"));
+  FastModel model;
+  Reader hr(header, origin);
+  RETURN_IF_ERROR(ParseHeader(hr, model));
+  if (hr.pos() != header.size()) return r.Error("header has trailing bytes");
+  RETURN_IF_ERROR(ValidateFeatureConfig(model.features));
+  ASSIGN_OR_RETURN(const uint64_t weight_bytes, r.Get<uint64_t>("weight count"));
+  const uint64_t expected = (uint64_t{1} << model.features.buckets_log2) * kNumCategories;
+  if (weight_bytes != expected) {
+    return r.Error(absl::StrCat("weight count ", weight_bytes, ", expected ", expected));
+  }
+  ASSIGN_OR_RETURN(const std::string_view weights, r.GetBytes(weight_bytes, "weights"));
+  model.weights.resize(weights.size());
+  std::memcpy(model.weights.data(), weights.data(), weights.size());
+  if (r.pos() + 4 != bytes.size()) return r.Error("unexpected bytes after the weights");
+  absl::Status valid = ValidateFastModel(model);
+  if (!valid.ok()) return r.Error(std::string(valid.message()));
+  return model;
+}
+
+absl::Status WriteFastModelFile(const FastModel& model, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, SerializeFastModel(model));
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot write model file ", path));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FastModel> ReadFastModelFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open model file ", path));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read model file ", path));
+  return ParseFastModel(buffer.str(), path);
+}
+
+}  // namespace warden::moderation

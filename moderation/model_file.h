@@ -1,0 +1,47 @@
+// Reading and writing fast classifier models (".wmod" files).
+//
+// Layout, all integers and floats little-endian:
+//   bytes 0..3   magic "WMOD"
+//   u32          format version (1)
+//   u32          header length H in bytes, then H bytes of header:
+//                  u32 text_fold_version, u32 buckets_log2, u32 char_min, u32 char_max,
+//                  u32 word_bigrams (0/1), u32 num_categories C,
+//                  C x (u16 name length, name bytes)   -- category names, taxonomy order
+//                  u16 id length, id bytes
+//                  C x f32 bias, C x f32 scale, C x f32 threshold
+//   u64          weight byte count W = 2^buckets_log2 * C, then W int8 weights
+//   u32          CRC-32 (IEEE) of every preceding byte
+// A reader rejects a wrong magic, an unknown version, a size that does not add up, a
+// category list differing from the taxonomy, and a checksum mismatch, with a status that
+// names the file and the field.
+//
+// Thread safety: free functions without shared state.
+#ifndef WARDEN_MODERATION_MODEL_FILE_H_
+#define WARDEN_MODERATION_MODEL_FILE_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "moderation/fast_model.h"
+
+namespace warden::moderation {
+
+inline constexpr uint32_t kModelFormatVersion = 1;
+
+// Serialises `model` (which must pass ValidateFastModel).
+absl::StatusOr<std::string> SerializeFastModel(const FastModel& model);
+
+// Parses bytes produced by SerializeFastModel. `origin` (e.g. a path) prefixes messages.
+absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_view origin);
+
+absl::Status WriteFastModelFile(const FastModel& model, const std::string& path);
+absl::StatusOr<FastModel> ReadFastModelFile(const std::string& path);
+
+// CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of `bytes`.
+uint32_t Crc32(std::string_view bytes);
+
+}  // namespace warden::moderation
+
+#endif  // WARDEN_MODERATION_MODEL_FILE_H_

@@ -1,0 +1,231 @@
+#include "moderation/pipeline.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+
+namespace warden::moderation {
+namespace {
+
+using warden::v1::Action;
+using warden::v1::Decision;
+using warden::v1::ModerationSettings;
+using warden::v1::Stage;
+
+constexpr float kLlmFallbackThreshold = 0.5f;
+
+// Per-category settings resolved from ModerationSettings (see pipeline.h, rule 3).
+struct Resolved {
+  std::array<float, kNumCategories> explicit_threshold{};  // 0 = not set
+  std::array<Action, kNumCategories> action{};
+  std::array<bool, kNumCategories> escalate{};
+};
+
+absl::StatusOr<Resolved> Resolve(const ModerationSettings& settings) {
+  Resolved r;
+  const Action default_action = settings.default_action() == warden::v1::ACTION_UNSPECIFIED
+                                    ? warden::v1::FLAG
+                                    : settings.default_action();
+  if (settings.default_threshold() < 0 || settings.default_threshold() > 1) {
+    return absl::InvalidArgumentError("ModerationSettings.default_threshold outside [0, 1]");
+  }
+  r.explicit_threshold.fill(settings.default_threshold());
+  r.action.fill(default_action);
+  for (const auto& setting : settings.categories()) {
+    const int c = CategoryIndex(setting.category());
+    if (c < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ModerationSettings.categories: ",
+                       warden::v1::Category_Name(setting.category()),
+                       " is not a classifier category"));
+    }
+    if (setting.threshold() < 0 || setting.threshold() > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ModerationSettings.categories[", std::string(CategoryName(setting.category())),
+          "].threshold outside [0, 1]"));
+    }
+    if (setting.threshold() > 0) r.explicit_threshold[c] = setting.threshold();
+    if (setting.action() != warden::v1::ACTION_UNSPECIFIED) r.action[c] = setting.action();
+    r.escalate[c] = setting.escalate_to_llm();
+  }
+  for (Action& action : r.action) {
+    if (action == warden::v1::REDACT) action = warden::v1::BLOCK;
+  }
+  return r;
+}
+
+// The pipeline's running state for one text.
+class Run {
+ public:
+  Run(const Resolved& resolved, const PipelineOptions& options)
+      : resolved_(resolved), options_(options) {}
+
+  // Rule 1; true when a policy BLOCK ends the pipeline.
+  bool ApplyPolicyFindings() {
+    for (const auto& rule : options_.policy_findings) {
+      *decision_.add_rules() = rule;
+      if (!rule.shadow()) Raise(rule.action(), warden::v1::POLICY_FILTER,
+                                absl::StrCat("blocked by policy rule ", rule.rule_id()));
+    }
+    last_stage_ = warden::v1::POLICY_FILTER;
+    return decision_.action() == warden::v1::BLOCK;
+  }
+
+  void SetScore(int c, float score, float threshold, Stage stage) {
+    scores_[c] = {score, threshold, stage};
+    last_stage_ = stage;
+  }
+
+  // Applies the actions of flagged categories; true when one of `categories` blocks.
+  bool ApplyFlags(const std::array<bool, kNumCategories>& categories) {
+    bool blocked = false;
+    for (int c = 0; c < kNumCategories; ++c) {
+      const ScoreState& s = scores_[c];
+      if (!categories[c] || !s.set || s.score < s.threshold) continue;
+      Raise(resolved_.action[c], s.stage,
+            absl::StrFormat("blocked: %s score %.2f >= %.2f",
+                            std::string(CategoryName(kCategories[c])), s.score, s.threshold));
+      blocked |= resolved_.action[c] == warden::v1::BLOCK;
+    }
+    return blocked;
+  }
+
+  // Rule 5.
+  void Fail(const absl::Status& status) {
+    if (options_.fail_open) {
+      decision_.set_fail_open(true);
+      return;
+    }
+    decision_.set_action(warden::v1::BLOCK);
+    decision_.set_decided_by(warden::v1::FAILURE);
+    decision_.set_message(absl::StrCat("moderation check failed (",
+                                       absl::StatusCodeToString(status.code()), ")"));
+    failed_closed_ = true;
+  }
+
+  Decision Finish() {
+    for (int c = 0; c < kNumCategories; ++c) {
+      const ScoreState& s = scores_[c];
+      if (!s.set) continue;
+      auto* score = decision_.add_scores();
+      score->set_category(kCategories[c]);
+      score->set_score(s.score);
+      score->set_flagged(s.score >= s.threshold);
+      score->set_stage(s.stage);
+    }
+    if (decision_.action() == warden::v1::ACTION_UNSPECIFIED) {
+      decision_.set_action(warden::v1::ALLOW);
+    }
+    if (decision_.decided_by() == warden::v1::STAGE_UNSPECIFIED) {
+      decision_.set_decided_by(last_stage_);
+    }
+    if (decision_.action() != warden::v1::BLOCK) decision_.clear_message();
+    return std::move(decision_);
+  }
+
+ private:
+  struct ScoreState {
+    float score = 0, threshold = 1;
+    Stage stage = warden::v1::STAGE_UNSPECIFIED;
+    bool set = false;
+    ScoreState() = default;
+    ScoreState(float sc, float th, Stage st) : score(sc), threshold(th), stage(st), set(true) {}
+  };
+
+  void Raise(Action action, Stage stage, std::string message) {
+    if (failed_closed_ || action <= decision_.action()) return;
+    decision_.set_action(action);
+    decision_.set_decided_by(stage);
+    decision_.set_message(std::move(message));
+  }
+
+  const Resolved& resolved_;
+  const PipelineOptions& options_;
+  Decision decision_;
+  std::array<ScoreState, kNumCategories> scores_{};
+  Stage last_stage_ = warden::v1::STAGE_UNSPECIFIED;
+  bool failed_closed_ = false;
+};
+
+bool OverBudget(absl::Duration elapsed, uint32_t budget_ms) {
+  return budget_ms > 0 && elapsed > absl::Milliseconds(budget_ms);
+}
+
+}  // namespace
+
+Pipeline::Pipeline(std::shared_ptr<const Classifier> fast,
+                   const std::array<float, kNumCategories>& fast_thresholds,
+                   std::shared_ptr<const PolicyJudge> judge, Clock clock)
+    : fast_(std::move(fast)),
+      fast_thresholds_(fast_thresholds),
+      judge_(std::move(judge)),
+      clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })) {}
+
+absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
+                                            const ModerationSettings& settings,
+                                            const PipelineOptions& options) const {
+  ASSIGN_OR_RETURN(const Resolved resolved, Resolve(settings));
+  Run run(resolved, options);
+  if (run.ApplyPolicyFindings() || settings.disabled() || fast_ == nullptr) return run.Finish();
+
+  // Fast classifier (rule 3).
+  const absl::Time fast_start = clock_();
+  const std::string_view texts[] = {text};
+  absl::StatusOr<std::vector<CategoryScores>> fast = fast_->ScoreBatch(texts);
+  if (fast.ok() && fast->size() != 1) fast = absl::InternalError("classifier returned no score");
+  if (fast.ok() && OverBudget(clock_() - fast_start, settings.fast_classifier_budget_ms())) {
+    fast = absl::DeadlineExceededError("fast classifier over budget");
+  }
+  if (!fast.ok()) {
+    run.Fail(fast.status());
+    return run.Finish();
+  }
+  const bool band = settings.uncertain_high() > settings.uncertain_low();
+  std::array<bool, kNumCategories> escalate{}, not_escalated{};
+  for (int c = 0; c < kNumCategories; ++c) {
+    const float score = std::clamp((*fast)[0].scores[c], 0.0f, 1.0f);
+    const float threshold = resolved.explicit_threshold[c] > 0 ? resolved.explicit_threshold[c]
+                                                               : fast_thresholds_[c];
+    run.SetScore(c, score, threshold, warden::v1::FAST_CLASSIFIER);
+    escalate[c] = resolved.escalate[c] ||
+                  (band && score >= settings.uncertain_low() && score < settings.uncertain_high());
+    not_escalated[c] = !escalate[c];
+  }
+  const bool any_escalated = std::find(escalate.begin(), escalate.end(), true) != escalate.end();
+  const bool llm_available = judge_ != nullptr && !settings.llm_policy().empty();
+  if (!llm_available || !any_escalated) {
+    std::array<bool, kNumCategories> all;
+    all.fill(true);
+    run.ApplyFlags(all);
+    return run.Finish();
+  }
+  if (run.ApplyFlags(not_escalated)) return run.Finish();
+
+  // LLM policy classifier (rule 4).
+  const absl::Time llm_start = clock_();
+  const absl::Time deadline = settings.llm_classifier_budget_ms() > 0
+                                  ? llm_start + absl::Milliseconds(settings.llm_classifier_budget_ms())
+                                  : absl::InfiniteFuture();
+  absl::StatusOr<float> violation = judge_->ViolationProbability(settings.llm_policy(), text, deadline);
+  if (violation.ok() && OverBudget(clock_() - llm_start, settings.llm_classifier_budget_ms())) {
+    violation = absl::DeadlineExceededError("LLM classifier over budget");
+  }
+  if (!violation.ok()) {
+    run.ApplyFlags(escalate);  // fail open keeps the fast verdicts of escalated categories
+    run.Fail(violation.status());
+    return run.Finish();
+  }
+  for (int c = 0; c < kNumCategories; ++c) {
+    if (!escalate[c]) continue;
+    const float threshold = resolved.explicit_threshold[c] > 0 ? resolved.explicit_threshold[c]
+                                                               : kLlmFallbackThreshold;
+    run.SetScore(c, std::clamp(*violation, 0.0f, 1.0f), threshold, warden::v1::LLM_CLASSIFIER);
+  }
+  run.ApplyFlags(escalate);
+  return run.Finish();
+}
+
+}  // namespace warden::moderation

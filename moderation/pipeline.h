@@ -1,0 +1,81 @@
+// The moderation pipeline: policy-filter findings (computed by the caller) -> fast
+// classifier -> LLM policy classifier (only for categories configured with
+// escalate_to_llm, or whose fast score falls in the uncertain band) -> warden.v1.Decision.
+//
+// Rules, in order:
+//  1. Non-shadow policy findings set a starting action (the maximum of their actions). A
+//     BLOCK there ends the pipeline (decided_by POLICY_FILTER); no classifier runs.
+//  2. settings.disabled skips the classifiers.
+//  3. Fast classifier: every category gets a score. Threshold per category: the
+//     CategorySetting's threshold if > 0, else settings.default_threshold if > 0, else the
+//     classifier's own recommended threshold (shipped in its model file). Action per
+//     category: the CategorySetting's action, else settings.default_action, else FLAG.
+//     REDACT is treated as BLOCK (a whole text has no span to redact). A flagged BLOCK
+//     category that is not escalated ends the pipeline (decided_by FAST_CLASSIFIER).
+//  4. LLM stage (when a PolicyJudge is configured and settings.llm_policy is not empty):
+//     one call judges the text against the policy; its probability replaces the score of
+//     every escalated category (stage LLM_CLASSIFIER; threshold as above but falling back
+//     to 0.5 instead of the fast model's threshold). The caller resolves llm_policy_file
+//     into llm_policy. Without a judge or policy, escalated categories keep their fast
+//     scores.
+//  5. A stage that fails or exceeds its budget (fast_classifier_budget_ms /
+//     llm_classifier_budget_ms; 0 = none) stops the pipeline: with fail_open false the
+//     text is blocked (decided_by FAILURE), otherwise it passes with the actions found so
+//     far and Decision.fail_open set.
+//  6. The enforced action is the maximum over the findings and the flagged categories;
+//     decided_by is the stage that produced it (the last stage that ran for ALLOW).
+//
+// Thread safety: immutable after construction; Moderate may run concurrently. Shares
+// ownership of its classifier and judge.
+#ifndef WARDEN_MODERATION_PIPELINE_H_
+#define WARDEN_MODERATION_PIPELINE_H_
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "moderation/classifier.h"
+#include "moderation/policy_judge.h"
+#include "proto/common.pb.h"
+#include "proto/moderation_config.pb.h"
+
+namespace warden::moderation {
+
+struct PipelineOptions {
+  // Findings of the policy filters for this text (shadow ones are recorded only).
+  std::vector<warden::v1::RuleMatch> policy_findings;
+  // Let a text pass when a check fails or times out (the default blocks it).
+  bool fail_open = false;
+};
+
+class Pipeline {
+ public:
+  using Clock = std::function<absl::Time()>;
+
+  // `fast` is required; `judge` may be null (no LLM stage). `fast_thresholds` are the fast
+  // classifier's recommended thresholds (FastClassifier::default_thresholds()). `clock`
+  // defaults to absl::Now and is injectable for tests of the budgets.
+  Pipeline(std::shared_ptr<const Classifier> fast,
+           const std::array<float, kNumCategories>& fast_thresholds,
+           std::shared_ptr<const PolicyJudge> judge = nullptr, Clock clock = nullptr);
+
+  // Never fails for a text; InvalidArgument only for settings naming a non-classifier
+  // category or a threshold outside [0, 1].
+  absl::StatusOr<warden::v1::Decision> Moderate(std::string_view text,
+                                                const warden::v1::ModerationSettings& settings,
+                                                const PipelineOptions& options) const;
+
+ private:
+  std::shared_ptr<const Classifier> fast_;
+  std::array<float, kNumCategories> fast_thresholds_;
+  std::shared_ptr<const PolicyJudge> judge_;
+  Clock clock_;
+};
+
+}  // namespace warden::moderation
+
+#endif  // WARDEN_MODERATION_PIPELINE_H_

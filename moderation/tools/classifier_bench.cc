@@ -1,0 +1,109 @@
+// Latency and throughput of the fast classifier on ~1 KB English texts, one thread.
+// Prints Google Benchmark's table plus one JSON line with p50/p99 latency (microseconds)
+// and texts per second per core. Uses the shipped model unless --model=FILE is given.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "moderation/default_model.h"
+#include "moderation/fast_classifier.h"
+
+namespace warden::moderation {
+namespace {
+
+const FastClassifier* g_classifier = nullptr;
+
+// Deterministic ~1 KB texts built from a fixed vocabulary (no data set needed).
+std::vector<std::string> MakeTexts(int count) {
+  static const char* kWords[] = {
+      "the", "report", "said", "people", "would", "never", "agree", "with", "this", "kill",
+      "process", "attack", "market", "hate", "mondays", "weather", "tomorrow", "police",
+      "investigate", "community", "school", "friends", "terrible", "wonderful", "dinner",
+      "ignore", "instructions", "previous", "story", "about", "violence", "graphic", "novel",
+      "Überraschung", "naïve", "café", "I'm", "don't", "really", "think", "so", "please", "help"};
+  std::vector<std::string> out;
+  uint64_t state = 12345;
+  for (int i = 0; i < count; ++i) {
+    std::string text;
+    while (text.size() < 1024) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      text += kWords[(state >> 33) % (sizeof(kWords) / sizeof(kWords[0]))];
+      text += (state >> 20) % 11 == 0 ? ". " : " ";
+    }
+    text.resize(1024);
+    out.push_back(text);
+  }
+  return out;
+}
+
+void BM_Score1KB(benchmark::State& state) {
+  const std::vector<std::string> texts = MakeTexts(256);
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(g_classifier->Score(texts[i++ % texts.size()]));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * 1024);
+}
+BENCHMARK(BM_Score1KB);
+
+// Per-call latency distribution measured directly (Google Benchmark reports means only).
+void PrintPercentiles() {
+  const std::vector<std::string> texts = MakeTexts(256);
+  std::vector<double> micros;
+  const int kCalls = 20000;
+  micros.reserve(kCalls);
+  for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(g_classifier->Score(texts[i % 256]));
+  const auto start_all = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCalls; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(g_classifier->Score(texts[i % texts.size()]));
+    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  const double total_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_all).count();
+  std::sort(micros.begin(), micros.end());
+  std::cout << "{\"text_bytes\": 1024, \"calls\": " << kCalls
+            << ", \"p50_us\": " << micros[micros.size() / 2]
+            << ", \"p99_us\": " << micros[micros.size() * 99 / 100]
+            << ", \"texts_per_s_per_core\": " << kCalls / total_s << "}\n";
+}
+
+}  // namespace
+}  // namespace warden::moderation
+
+int main(int argc, char** argv) {
+  std::string model_path;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--model=", 8) == 0) {
+      model_path = argv[i] + 8;
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (model_path.empty()) {
+    auto found = warden::moderation::FindDefaultModel();
+    if (!found.ok()) {
+      std::cerr << found.status() << "\n";
+      return 1;
+    }
+    model_path = *found;
+  }
+  auto classifier = warden::moderation::FastClassifier::Load(model_path);
+  if (!classifier.ok()) {
+    std::cerr << classifier.status() << "\n";
+    return 1;
+  }
+  warden::moderation::g_classifier = classifier->get();
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  warden::moderation::PrintPercentiles();
+  return 0;
+}

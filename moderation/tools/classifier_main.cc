@@ -1,0 +1,198 @@
+// `classifier`: score texts with the fast classifier, train a model, evaluate a model.
+//
+//   classifier score [--model FILE]
+//       JSON lines {"text": ...} on stdin -> {"scores": {"harassment": p, ...}} per line,
+//       all fifteen categories. Without --model, the shipped default model is used (see
+//       moderation/default_model.h for where it is looked up). A malformed input line gives
+//       {"error": "..."} on that line and exit status 1 at the end.
+//   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
+//       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
+//       [--max_positive_weight F] [--source_balance_rows N] [--id ID]
+//   classifier eval --model MODEL --data FILE.jsonl [--min_positives N]
+//
+// Relative paths are resolved against the directory `bazel run` was started from
+// ($BUILD_WORKING_DIRECTORY) when set.
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "moderation/dataset.h"
+#include "moderation/default_model.h"
+#include "moderation/evaluation.h"
+#include "moderation/fast_classifier.h"
+#include "moderation/model_file.h"
+#include "moderation/trainer.h"
+
+namespace warden::moderation {
+namespace {
+
+using Flags = std::map<std::string, std::string>;
+
+absl::StatusOr<Flags> ParseFlags(int argc, char** argv, int first) {
+  Flags flags;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) return absl::InvalidArgumentError("unexpected argument " + arg);
+    arg = arg.substr(2);
+    if (const size_t eq = arg.find('='); eq != std::string::npos) {
+      flags[arg.substr(0, eq)] = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      flags[arg] = argv[++i];
+    } else {
+      return absl::InvalidArgumentError("flag --" + arg + " needs a value");
+    }
+  }
+  return flags;
+}
+
+std::string ResolvePath(const std::string& path) {
+  const char* base = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || base == nullptr || *base == '\0') return path;
+  return absl::StrCat(base, "/", path);
+}
+
+absl::StatusOr<std::string> Required(const Flags& flags, const std::string& name) {
+  const auto it = flags.find(name);
+  if (it == flags.end()) return absl::InvalidArgumentError("missing --" + name);
+  return it->second;
+}
+
+template <typename T>
+absl::Status Optional(const Flags& flags, const std::string& name, T* out) {
+  const auto it = flags.find(name);
+  if (it == flags.end()) return absl::OkStatus();
+  bool ok;
+  if constexpr (std::is_same_v<T, float>) {
+    ok = absl::SimpleAtof(it->second, out);
+  } else if constexpr (std::is_same_v<T, double>) {
+    ok = absl::SimpleAtod(it->second, out);
+  } else {
+    ok = absl::SimpleAtoi(it->second, out);
+  }
+  return ok ? absl::OkStatus() : absl::InvalidArgumentError("bad value for --" + name);
+}
+
+absl::StatusOr<std::unique_ptr<FastClassifier>> LoadModel(const Flags& flags) {
+  const auto it = flags.find("model");
+  if (it != flags.end()) return FastClassifier::Load(ResolvePath(it->second));
+  ASSIGN_OR_RETURN(const std::string path, FindDefaultModel());
+  return FastClassifier::Load(path);
+}
+
+nlohmann::json ScoresJson(const CategoryScores& scores) {
+  nlohmann::json out = nlohmann::json::object();
+  for (int c = 0; c < kNumCategories; ++c) {
+    out[std::string(CategoryName(kCategories[c]))] = scores.scores[c];
+  }
+  return out;
+}
+
+absl::Status Score(const Flags& flags) {
+  ASSIGN_OR_RETURN(const auto classifier, LoadModel(flags));
+  std::string line;
+  bool all_ok = true;
+  while (std::getline(std::cin, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json out;
+    if (row.is_object() && row.contains("text") && row["text"].is_string()) {
+      out["scores"] = ScoresJson(classifier->Score(row["text"].get<std::string>()));
+    } else {
+      out["error"] = "expected a JSON object with a string \"text\"";
+      all_ok = false;
+    }
+    std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+  std::cout.flush();
+  return all_ok ? absl::OkStatus() : absl::InvalidArgumentError("some input lines were malformed");
+}
+
+absl::Status TrainCommand(const Flags& flags) {
+  ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
+  ASSIGN_OR_RETURN(const std::string out, Required(flags, "out"));
+  TrainOptions options;
+  int seed = 1;
+  int buckets_log2 = static_cast<int>(options.features.buckets_log2);
+  RETURN_IF_ERROR(Optional(flags, "seed", &seed));
+  RETURN_IF_ERROR(Optional(flags, "epochs", &options.epochs));
+  RETURN_IF_ERROR(Optional(flags, "learning_rate", &options.learning_rate));
+  RETURN_IF_ERROR(Optional(flags, "buckets_log2", &buckets_log2));
+  RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.threshold_beta));
+  RETURN_IF_ERROR(Optional(flags, "max_positive_weight", &options.max_positive_weight));
+  RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &options.source_balance_rows));
+  options.seed = static_cast<uint64_t>(seed);
+  options.features.buckets_log2 = static_cast<uint32_t>(buckets_log2);
+  if (const auto it = flags.find("id"); it != flags.end()) options.id = it->second;
+  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
+  TrainReport report;
+  ASSIGN_OR_RETURN(const FastModel model, Train(examples, options, &report));
+  RETURN_IF_ERROR(WriteFastModelFile(model, ResolvePath(out)));
+  std::cerr << "trained on " << report.train_rows << " rows, thresholds from " << report.dev_rows
+            << " dev rows; loss per epoch:";
+  for (const double loss : report.epoch_loss) std::cerr << " " << loss;
+  std::cerr << "\nthresholds:";
+  for (int c = 0; c < kNumCategories; ++c) {
+    std::cerr << " " << CategoryName(kCategories[c]) << "=" << model.threshold[c];
+  }
+  std::cerr << "\nwrote " << out << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status EvalCommand(const Flags& flags) {
+  ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
+  if (flags.find("model") == flags.end()) return absl::InvalidArgumentError("missing --model");
+  int min_positives = 10;
+  RETURN_IF_ERROR(Optional(flags, "min_positives", &min_positives));
+  ASSIGN_OR_RETURN(const auto classifier, LoadModel(flags));
+  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
+  std::vector<CategoryScores> scores;
+  scores.reserve(examples.size());
+  for (const Example& e : examples) scores.push_back(classifier->Score(e.text));
+  const EvaluationReport report =
+      Evaluate(examples, scores, classifier->default_thresholds(), min_positives);
+  std::cout << "model " << classifier->name() << ", " << examples.size() << " rows\n"
+            << FormatReport(report, min_positives);
+  return absl::OkStatus();
+}
+
+int Main(int argc, char** argv) {
+  const std::string usage =
+      "usage: classifier score [--model FILE] | train --data F --out M [--seed S] "
+      "[--epochs N] | eval --model M --data F\n";
+  if (argc < 2) {
+    std::cerr << usage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  absl::StatusOr<Flags> flags = ParseFlags(argc, argv, 2);
+  absl::Status status = flags.status();
+  if (status.ok()) {
+    if (command == "score") {
+      status = Score(*flags);
+    } else if (command == "train") {
+      status = TrainCommand(*flags);
+    } else if (command == "eval") {
+      status = EvalCommand(*flags);
+    } else {
+      std::cerr << usage;
+      return 2;
+    }
+  }
+  if (!status.ok()) {
+    std::cerr << "classifier " << command << ": " << status << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace warden::moderation
+
+int main(int argc, char** argv) { return warden::moderation::Main(argc, argv); }

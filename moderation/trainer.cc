@@ -1,0 +1,215 @@
+#include "moderation/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "moderation/fast_classifier.h"
+#include "moderation/features.h"
+#include "moderation/metrics.h"
+#include "moderation/model_file.h"
+#include "moderation/text_fold.h"
+
+namespace warden::moderation {
+namespace {
+
+constexpr int C = kNumCategories;
+
+// SplitMix64: small, fast and identical on every platform (std distributions are not).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+bool IsDevRow(const std::string& text, int dev_percent) {
+  return dev_percent > 0 && Crc32(text) % 100 < static_cast<uint32_t>(dev_percent);
+}
+
+struct Parameters {
+  std::vector<float> w, g;  // [bucket][C] weights and AdaGrad accumulators
+  std::array<float, C> bias{}, bias_g{};
+};
+
+std::array<float, C> PositiveWeights(const std::vector<const Example*>& rows, float cap) {
+  std::array<double, C> pos{}, neg{};
+  for (const Example* e : rows) {
+    for (int c = 0; c < C; ++c) {
+      if (e->labels[c] == Label::kPositive) pos[c]++;
+      if (e->labels[c] == Label::kNegative) neg[c]++;
+    }
+  }
+  std::array<float, C> out{};
+  for (int c = 0; c < C; ++c) {
+    out[c] = pos[c] > 0 ? std::clamp(static_cast<float>(std::sqrt(neg[c] / pos[c])), 1.0f, cap)
+                        : 1.0f;
+  }
+  return out;
+}
+
+std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows) {
+  std::map<std::string, int> sizes;
+  for (const Example* e : rows) sizes[e->source]++;
+  std::vector<float> out(rows.size(), 1.0f);
+  if (balance_rows <= 0) return out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double ratio = static_cast<double>(balance_rows) / sizes[rows[i]->source];
+    out[i] = static_cast<float>(std::clamp(std::sqrt(ratio), 0.25, 4.0));
+  }
+  return out;
+}
+
+// Log-odds of the weighted base rate of each category: the bias a model without features
+// would learn. Starting there keeps common n-grams from having to absorb the prior, which
+// otherwise makes texts with few features score high on rare categories.
+std::array<float, C> PriorLogOdds(const std::vector<const Example*>& rows,
+                                  const std::array<float, C>& pos_weight) {
+  std::array<double, C> pos{}, neg{};
+  for (const Example* e : rows) {
+    for (int c = 0; c < C; ++c) {
+      if (e->labels[c] == Label::kPositive) pos[c] += pos_weight[c];
+      if (e->labels[c] == Label::kNegative) neg[c] += 1;
+    }
+  }
+  std::array<float, C> out{};
+  for (int c = 0; c < C; ++c) {
+    out[c] = static_cast<float>(std::log((pos[c] + 0.5) / (neg[c] + 0.5)));
+  }
+  return out;
+}
+
+// One AdaGrad step on one example; returns its summed log loss over known labels.
+double Step(const std::vector<uint32_t>& features, const Example& e,
+            const std::array<float, C>& pos_weight, float row_weight, float lr, Parameters& p) {
+  const float norm = features.empty() ? 0.0f : 1.0f / std::sqrt(float(features.size()));
+  std::array<float, C> logit = p.bias;
+  for (const uint32_t f : features) {
+    const float* w = &p.w[size_t{f} * C];
+    for (int c = 0; c < C; ++c) logit[c] += norm * w[c];
+  }
+  std::array<float, C> grad{};
+  double loss = 0;
+  for (int c = 0; c < C; ++c) {
+    if (e.labels[c] == Label::kUnknown) continue;
+    const float prob = 1.0f / (1.0f + std::exp(-logit[c]));
+    const bool y = e.labels[c] == Label::kPositive;
+    const float weight = row_weight * (y ? pos_weight[c] : 1.0f);
+    grad[c] = weight * (prob - (y ? 1.0f : 0.0f));
+    loss -= std::log(std::max(y ? prob : 1.0f - prob, 1e-7f));
+  }
+  for (int c = 0; c < C; ++c) {
+    p.bias_g[c] += grad[c] * grad[c];
+    p.bias[c] -= lr * grad[c] / std::sqrt(p.bias_g[c] + 1e-6f);
+  }
+  for (const uint32_t f : features) {
+    float* w = &p.w[size_t{f} * C];
+    float* g = &p.g[size_t{f} * C];
+    for (int c = 0; c < C; ++c) {
+      const float gc = grad[c] * norm;
+      g[c] += gc * gc;
+      w[c] -= lr * gc / std::sqrt(g[c] + 1e-6f);
+    }
+  }
+  return loss;
+}
+
+FastModel Quantise(const Parameters& p, const TrainOptions& options) {
+  FastModel model;
+  model.features = options.features;
+  model.text_fold_version = kTextFoldVersion;
+  model.id = options.id;
+  model.bias = p.bias;
+  model.threshold.fill(options.fallback_threshold);
+  std::array<float, C> max_abs{};
+  for (size_t i = 0; i < p.w.size(); ++i) {
+    max_abs[i % C] = std::max(max_abs[i % C], std::fabs(p.w[i]));
+  }
+  for (int c = 0; c < C; ++c) model.scale[c] = max_abs[c] > 0 ? max_abs[c] / 127.0f : 1.0f;
+  model.weights.resize(p.w.size());
+  for (size_t i = 0; i < p.w.size(); ++i) {
+    const float q = std::round(p.w[i] / model.scale[i % C]);
+    model.weights[i] = static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f));
+  }
+  return model;
+}
+
+absl::Status ChooseThresholds(const std::vector<const Example*>& dev, const TrainOptions& options,
+                              FastModel& model) {
+  ASSIGN_OR_RETURN(auto classifier, FastClassifier::FromModel(model));
+  std::array<std::vector<ScoredLabel>, C> scored;
+  for (const Example* e : dev) {
+    const CategoryScores s = classifier->Score(e->text);
+    for (int c = 0; c < C; ++c) {
+      if (e->labels[c] != Label::kUnknown) {
+        scored[c].push_back({s.scores[c], e->labels[c] == Label::kPositive});
+      }
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    int positives = 0;
+    for (const ScoredLabel& s : scored[c]) positives += s.positive;
+    if (positives < options.min_dev_positives) continue;
+    model.threshold[c] =
+        BestThreshold(scored[c], options.threshold_beta, options.fallback_threshold);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const TrainOptions& options,
+                                TrainReport* report) {
+  RETURN_IF_ERROR(ValidateFeatureConfig(options.features));
+  if (examples.empty()) return absl::InvalidArgumentError("no training examples");
+  if (options.epochs < 1 || !(options.learning_rate > 0)) {
+    return absl::InvalidArgumentError("epochs must be >= 1 and learning_rate > 0");
+  }
+  std::vector<const Example*> train, dev;
+  for (const Example& e : examples) {
+    (IsDevRow(e.text, options.dev_percent) ? dev : train).push_back(&e);
+  }
+  if (train.empty()) return absl::InvalidArgumentError("every example fell into the dev split");
+
+  // Features are extracted once; the order of rows is shuffled per epoch.
+  std::vector<std::vector<uint32_t>> features(train.size());
+  for (size_t i = 0; i < train.size(); ++i) {
+    ExtractFeatures(FoldText(train[i]->text), options.features, &features[i]);
+  }
+  Parameters p;
+  const size_t buckets = size_t{1} << options.features.buckets_log2;
+  p.w.assign(buckets * C, 0.0f);
+  p.g.assign(buckets * C, 0.0f);
+  const std::array<float, C> pos_weight = PositiveWeights(train, options.max_positive_weight);
+  p.bias = PriorLogOdds(train, pos_weight);
+  const std::vector<float> row_weight = SourceWeights(train, options.source_balance_rows);
+  std::vector<size_t> order(train.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  Rng rng(options.seed);
+  TrainReport local;
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.Next() % i]);
+    double loss = 0;
+    for (const size_t i : order) {
+      loss += Step(features[i], *train[i], pos_weight, row_weight[i], options.learning_rate, p);
+    }
+    local.epoch_loss.push_back(loss / train.size());
+  }
+  FastModel model = Quantise(p, options);
+  RETURN_IF_ERROR(ChooseThresholds(dev, options, model));
+  local.train_rows = static_cast<int>(train.size());
+  local.dev_rows = static_cast<int>(dev.size());
+  if (report != nullptr) *report = local;
+  return model;
+}
+
+}  // namespace warden::moderation

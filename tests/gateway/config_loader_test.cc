@@ -1,0 +1,78 @@
+#include "gateway/config_loader.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace warden::gateway {
+namespace {
+
+constexpr char kValid[] = R"(
+model { model_dir: "m" }
+audit { path: "a/audit.db" }
+policy_files: "p.textproto"
+apps {
+  id: "demo"
+  api_keys { sha256: "e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4" role: APP }
+}
+)";
+
+TEST(ConfigLoader, ValidConfigResolvesPathsAgainstItsFolder) {
+  auto loaded = ParseServerConfig(kValid, "/etc/w/config.textproto", "/etc/w");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.model().model_dir(), "/etc/w/m");
+  EXPECT_EQ(loaded->config.audit().path(), "/etc/w/a/audit.db");
+  EXPECT_EQ(loaded->config.policy_files(0), "/etc/w/p.textproto");
+}
+
+struct BadCase {
+  const char* name;
+  std::string text;
+  std::string expected;  // Substring of the error: file:line and field.
+};
+
+class ConfigLoaderBad : public testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigLoaderBad, ReportsFileLineAndField) {
+  auto loaded = ParseServerConfig(GetParam().text, "c.textproto", ".");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(loaded.status().message()).find(GetParam().expected), std::string::npos)
+      << loaded.status().message();
+}
+
+const std::string kHeader = "model { model_dir: \"m\" }\naudit { path: \"a\" }\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigLoaderBad,
+    testing::Values(
+        BadCase{"UnknownField", kHeader + "apps { id: \"x\" colour: 3 }\n", "c.textproto:3:"},
+        BadCase{"SyntaxError", kHeader + "apps { id: \n", "c.textproto:4:"},
+        BadCase{"BadKeyHash", kHeader + "apps {\n id: \"x\"\n api_keys { sha256: \"abc\" role: APP }\n}\n",
+                "c.textproto:5:"},
+        BadCase{"MissingRole",
+                kHeader + "apps { id: \"x\" api_keys { sha256: \"" + std::string(64, 'a') + "\" } }\n",
+                "apps[0].api_keys[0].role"},
+        BadCase{"DuplicateApp", kHeader + "apps { id: \"x\" }\napps { id: \"x\" }\n", "c.textproto:4:"},
+        BadCase{"ThresholdOutOfRange",
+                kHeader + "apps { id: \"x\"\n input_moderation { categories { category: HATE threshold: 1.5 } } }\n",
+                "apps[0].input_moderation.categories[0].threshold"},
+        BadCase{"BadWeightMode", "model { model_dir: \"m\" weight_mode: \"turbo\" }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
+                "model.weight_mode"},
+        BadCase{"NoApps", kHeader, "apps"}),
+    [](const testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+TEST(ConfigLoader, MissingFileIsNotFound) {
+  EXPECT_EQ(LoadServerConfig("/nonexistent/warden.textproto").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ConfigLoader, JsonConfigIsAccepted) {
+  const std::string json = R"({"model": {"modelDir": "m"}, "audit": {"path": "a"}, "apps": [{"id": "x"}]})";
+  auto loaded = ParseServerConfig(json, "c.json", "/base");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.apps(0).id(), "x");
+  EXPECT_FALSE(ParseServerConfig(R"({"nope": 1})", "c.json", "/base").ok());
+}
+
+}  // namespace
+}  // namespace warden::gateway

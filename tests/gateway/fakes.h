@@ -1,0 +1,149 @@
+// Unit-level fakes of the gateway's interfaces (checks and model), for call-path tests.
+#ifndef WARDEN_TESTS_GATEWAY_FAKES_H_
+#define WARDEN_TESTS_GATEWAY_FAKES_H_
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_replace.h"
+#include "gateway/model_runner.h"
+#include "gateway/text_checks.h"
+
+namespace warden::gateway::testing {
+
+// Blocks any text containing "BAD", redacts "secret" to "[SECRET]". Streams hold back the
+// last 5 bytes (the longest pattern minus one) so split matches are caught.
+class FakeChecks : public TextChecks {
+ public:
+  absl::StatusOr<TextVerdict> Check(const v1::App&, v1::Direction, std::string_view text,
+                                    std::string_view = {}) const override {
+    ++calls;
+    if (fail) return absl::InternalError("checker down");
+    return Verdict(std::string(text));
+  }
+  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&) const override;
+  std::string policy_version() const override { return "v-test"; }
+  std::string classifier_name() const override { return "fake"; }
+
+  static TextVerdict Verdict(const std::string& text) {
+    TextVerdict verdict;
+    verdict.decision.set_action(v1::ALLOW);
+    verdict.text = text;
+    if (text.find("BAD") != std::string::npos) {
+      verdict.decision.set_action(v1::BLOCK);
+      verdict.decision.set_message("blocked by fake");
+      auto* rule = verdict.decision.add_rules();
+      rule->set_rule_id("fake.bad");
+      rule->set_action(v1::BLOCK);
+      verdict.text.clear();
+    } else if (text.find("secret") != std::string::npos) {
+      verdict.decision.set_action(v1::REDACT);
+      auto* rule = verdict.decision.add_rules();
+      rule->set_rule_id("fake.secret");
+      rule->set_action(v1::REDACT);
+      verdict.text = absl::StrReplaceAll(text, {{"secret", "[SECRET]"}});
+    }
+    return verdict;
+  }
+
+  mutable std::atomic<int> calls{0};
+  bool fail = false;
+};
+
+class FakeStreamChecks : public StreamChecks {
+ public:
+  absl::StatusOr<StreamStep> Push(std::string_view text) override {
+    pending_ += std::string(text);
+    return Step(false);
+  }
+  absl::StatusOr<StreamStep> Finish() override { return Step(true); }
+  const v1::Decision& decision() const override { return decision_; }
+
+ private:
+  StreamStep Step(bool final) {
+    StreamStep step;
+    const TextVerdict verdict = FakeChecks::Verdict(pending_);
+    if (verdict.decision.action() == v1::BLOCK) {
+      decision_ = verdict.decision;
+      step.blocked = true;
+      return step;
+    }
+    // Release everything but a tail that could start a match.
+    const size_t keep = final ? 0 : std::min<size_t>(pending_.size(), 5);
+    std::string ready = pending_.substr(0, pending_.size() - keep);
+    pending_ = pending_.substr(pending_.size() - keep);
+    const TextVerdict cleared = FakeChecks::Verdict(ready);
+    if (cleared.decision.action() == v1::REDACT) decision_ = cleared.decision;
+    step.released = cleared.text;
+    if (decision_.action() == v1::ACTION_UNSPECIFIED) decision_.set_action(v1::ALLOW);
+    return step;
+  }
+  std::string pending_;
+  v1::Decision decision_;
+};
+
+inline absl::StatusOr<std::unique_ptr<StreamChecks>> FakeChecks::StartOutputStream(const v1::App&) const {
+  return std::unique_ptr<StreamChecks>(new FakeStreamChecks());
+}
+
+// Emits the configured pieces on its own thread, one per "engine step".
+class FakeRunner : public ModelRunner {
+ public:
+  struct Job : GenerationJob {
+    std::thread thread;
+    std::atomic<bool> done{false};
+    absl::StatusOr<GenerationSummary> result;
+    ~Job() override {
+      if (thread.joinable()) thread.join();
+    }
+    bool Done() const override { return done; }
+    absl::StatusOr<GenerationSummary> Wait() override {
+      if (thread.joinable()) thread.join();
+      return result;
+    }
+  };
+
+  std::unique_ptr<GenerationJob> Start(GenerationInput input, EventSink sink) override {
+    ++starts;
+    last_input = input;
+    auto job = std::make_unique<Job>();
+    Job* raw = job.get();
+    raw->thread = std::thread([this, raw, sink] {
+      GenerationSummary summary;
+      summary.prompt_tokens = 10;
+      for (const GenerationEvent& event : events) {
+        ++summary.completion_tokens;
+        ++steps;
+        std::this_thread::sleep_for(step_delay);  // One engine step.
+        if (!sink(event)) break;
+        ++delivered;
+      }
+      raw->result = summary;
+      raw->done = true;
+    });
+    return job;
+  }
+  absl::StatusOr<uint32_t> CountPromptTokens(const GenerationInput&) const override { return 10; }
+  std::string model_name() const override { return "fake-model"; }
+
+  static GenerationEvent Text(const std::string& text, v1::Channel channel = v1::FINAL) {
+    GenerationEvent event;
+    event.channel = channel;
+    event.text = text;
+    return event;
+  }
+
+  std::vector<GenerationEvent> events;
+  std::chrono::milliseconds step_delay{2};
+  std::atomic<int> starts{0};
+  std::atomic<int> steps{0};
+  std::atomic<int> delivered{0};  // Events the sink accepted.
+  GenerationInput last_input;
+};
+
+}  // namespace warden::gateway::testing
+
+#endif  // WARDEN_TESTS_GATEWAY_FAKES_H_

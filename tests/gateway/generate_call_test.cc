@@ -1,0 +1,178 @@
+#include "gateway/generate_call.h"
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "gateway/moderate_call.h"
+#include "tests/gateway/fakes.h"
+
+namespace warden::gateway {
+namespace {
+
+using testing::FakeChecks;
+using testing::FakeRunner;
+
+class GenerateCallTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto* app = config_.add_apps();
+    app->set_id("shop");
+    app->set_retention(v1::REDACTED);
+    limiter_ = std::make_unique<Limiter>(config_);
+    const char* dir = std::getenv("TEST_TMPDIR");
+    auto store = AuditStore::Open(std::string(dir ? dir : "/tmp") + "/" +
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    audit_ = *std::move(store);
+  }
+  CallDeps Deps() { return CallDeps{&checks_, &runner_, audit_.get(), limiter_.get(), &metrics_}; }
+  const v1::App& App() { return config_.apps(0); }
+  static v1::GenerateRequest Ask(const std::string& text) {
+    v1::GenerateRequest request;
+    auto* message = request.add_messages();
+    message->set_role(v1::USER);
+    message->set_content(text);
+    return request;
+  }
+  // Streams `request`, collecting every chunk the client would have received.
+  absl::StatusOr<v1::GenerateResponse> Stream(const v1::GenerateRequest& request, std::vector<v1::GenerateChunk>* sent) {
+    const ChunkWriter writer = [sent](const v1::GenerateChunk& chunk) {
+      sent->push_back(chunk);
+      return true;
+    };
+    return RunGenerate(Deps(), App(), request, CallControl(), &writer);
+  }
+
+  v1::ServerConfig config_;
+  FakeChecks checks_;
+  FakeRunner runner_;
+  Metrics metrics_;
+  std::unique_ptr<Limiter> limiter_;
+  std::unique_ptr<AuditStore> audit_;
+};
+
+TEST_F(GenerateCallTest, AllowedRequestReturnsTextAndWritesOneAuditRecord) {
+  runner_.events = {FakeRunner::Text("Hello "), FakeRunner::Text("there.")};
+  auto response = RunGenerate(Deps(), App(), Ask("hi"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->text(), "Hello there.");
+  EXPECT_EQ(response->policy_version(), "v-test");
+  EXPECT_EQ(response->usage().completion_tokens(), 2u);
+  auto record = audit_->Get(response->request_id());
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->output_content(), "Hello there.");
+  EXPECT_EQ(record->rpc(), v1::GENERATE);
+  EXPECT_EQ(*audit_->Count(), 1);
+}
+
+TEST_F(GenerateCallTest, BlockedInputNeverReachesTheModel) {
+  auto response = RunGenerate(Deps(), App(), Ask("this is BAD"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
+  EXPECT_EQ(response->input_decision().action(), v1::BLOCK);
+  EXPECT_EQ(runner_.starts, 0);
+  auto record = audit_->Get(response->request_id());
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->action(), v1::BLOCK);
+  EXPECT_EQ(record->input_content(), "");  // Redacted retention keeps no blocked text.
+}
+
+TEST_F(GenerateCallTest, RedactedInputReachesTheModelWithThePlaceholder) {
+  runner_.events = {FakeRunner::Text("ok")};
+  auto response = RunGenerate(Deps(), App(), Ask("my secret is here"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->input_decision().action(), v1::REDACT);
+  ASSERT_EQ(runner_.last_input.messages.size(), 1u);
+  EXPECT_EQ(runner_.last_input.messages[0].content(), "my [SECRET] is here");
+  EXPECT_EQ(audit_->Get(response->request_id())->input_content(), "my [SECRET] is here");
+}
+
+TEST_F(GenerateCallTest, OutputBlockedMidStreamSendsNoUncheckedByte) {
+  runner_.events = {FakeRunner::Text("Fine text. "), FakeRunner::Text("More fine. "), FakeRunner::Text("B"),
+                    FakeRunner::Text("AD ending"), FakeRunner::Text(" never sent")};
+  runner_.step_delay = std::chrono::milliseconds(50);  // Ample time for the handler to react.
+  std::vector<v1::GenerateChunk> sent;
+  auto summary = Stream(Ask("go"), &sent);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->finish_reason(), v1::BLOCKED);
+  std::string streamed;
+  for (const auto& chunk : sent) streamed += chunk.delta().text();
+  EXPECT_EQ(streamed.find("B"), std::string::npos) << streamed;  // The split "BAD" never left.
+  EXPECT_EQ(streamed.find("never"), std::string::npos);
+  EXPECT_TRUE(absl::StartsWith("Fine text. More fine. ", streamed)) << streamed;
+  EXPECT_LT(runner_.delivered, 5);  // Generation stopped at the block.
+}
+
+TEST_F(GenerateCallTest, MatchSplitAcrossChunksIsRedactedInTheStream) {
+  runner_.events = {FakeRunner::Text("the sec"), FakeRunner::Text("ret word")};
+  std::vector<v1::GenerateChunk> sent;
+  auto summary = Stream(Ask("go"), &sent);
+  ASSERT_TRUE(summary.ok());
+  std::string streamed;
+  for (const auto& chunk : sent) streamed += chunk.delta().text();
+  EXPECT_EQ(streamed, "the [SECRET] word");
+  EXPECT_EQ(summary->output_decision().action(), v1::REDACT);
+}
+
+TEST_F(GenerateCallTest, AnalysisIsHiddenUnlessTheAppAllowsIt) {
+  runner_.events = {FakeRunner::Text("thinking", v1::ANALYSIS), FakeRunner::Text("answer")};
+  v1::GenerateRequest request = Ask("go");
+  request.set_return_analysis(true);
+  auto response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->text(), "answer");
+  EXPECT_EQ(response->analysis(), "");
+  config_.mutable_apps(0)->set_allow_analysis(true);
+  response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->analysis(), "thinking");
+}
+
+TEST_F(GenerateCallTest, CancelledClientStopsGeneration) {
+  for (int i = 0; i < 1000; ++i) runner_.events.push_back(FakeRunner::Text(std::string(100, 'x')));
+  CallControl control;
+  control.cancelled = [] { return true; };
+  auto response = RunGenerate(Deps(), App(), Ask("go"), control, nullptr);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->finish_reason(), v1::CANCELLED);
+  EXPECT_LT(runner_.delivered, 1000);
+}
+
+TEST_F(GenerateCallTest, CheckFailureFailsClosedByDefault) {
+  checks_.fail = true;
+  auto response = RunGenerate(Deps(), App(), Ask("hello"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
+  EXPECT_EQ(response->input_decision().decided_by(), v1::FAILURE);
+  EXPECT_EQ(runner_.starts, 0);
+}
+
+TEST_F(GenerateCallTest, InvalidUtf8AndOversizeAreRejectedBeforeAnyCheck) {
+  auto response = RunGenerate(Deps(), App(), Ask("bad \xC0\xAF bytes"), CallControl(), nullptr);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  response = RunGenerate(Deps(), App(), Ask(std::string(2 << 20, 'a')), CallControl(), nullptr);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(checks_.calls, 0);
+}
+
+TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
+  v1::ModerateRequest request;
+  request.add_texts("fine");
+  request.add_texts("a secret");
+  request.add_texts("BAD");
+  auto response = RunModerate(Deps(), App(), request);
+  ASSERT_TRUE(response.ok());
+  ASSERT_EQ(response->results_size(), 3);
+  EXPECT_FALSE(response->results(0).flagged());
+  EXPECT_EQ(response->results(1).redacted_text(), "a [SECRET]");
+  EXPECT_EQ(response->results(2).action(), v1::BLOCK);
+  auto record = audit_->Get(response->request_id());
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->action(), v1::BLOCK);
+  EXPECT_EQ(record->input_decision().rules(0).text_index(), 1);
+}
+
+}  // namespace
+}  // namespace warden::gateway

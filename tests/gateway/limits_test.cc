@@ -1,0 +1,77 @@
+#include "gateway/limits.h"
+
+#include <gtest/gtest.h>
+
+namespace warden::gateway {
+namespace {
+
+TEST(TokenBucket, RefillsAtItsRateAndCapsAtOneMinute) {
+  TokenBucket bucket(60);  // One per second.
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(bucket.TryTake(60, start));
+  EXPECT_FALSE(bucket.TryTake(1, start));
+  EXPECT_TRUE(bucket.TryTake(1, start + absl::Seconds(1.01)));
+  EXPECT_FALSE(bucket.TryTake(1, start + absl::Seconds(1.02)));
+  EXPECT_FALSE(bucket.TryTake(61, start + absl::Hours(1)));  // Never more than a minute's worth.
+}
+
+TEST(TokenBucket, ChargeCreatesDebtThatBlocksLaterTakes) {
+  TokenBucket bucket(60);
+  const absl::Time start = absl::Now();
+  bucket.Charge(90, start);
+  EXPECT_FALSE(bucket.TryTake(1, start + absl::Seconds(29)));
+  EXPECT_TRUE(bucket.TryTake(1, start + absl::Seconds(31.5)));
+}
+
+TEST(TokenBucket, ZeroRateIsUnlimited) {
+  TokenBucket bucket(0);
+  EXPECT_TRUE(bucket.TryTake(1e9, absl::Now()));
+}
+
+v1::ServerConfig Config(uint32_t rpm, uint32_t streams, uint32_t queue) {
+  v1::ServerConfig config;
+  config.set_max_queued_requests(queue);
+  auto* app = config.add_apps();
+  app->set_id("a");
+  app->mutable_limits()->set_requests_per_minute(rpm);
+  app->mutable_limits()->set_max_concurrent_streams(streams);
+  app->mutable_limits()->set_tokens_per_minute(1000);
+  return config;
+}
+
+TEST(Limiter, NamesTheRequestsPerMinuteLimit) {
+  Limiter limiter(Config(2, 0, 100));
+  EXPECT_TRUE(limiter.Admit("a", false, 1).ok());
+  EXPECT_TRUE(limiter.Admit("a", false, 1).ok());
+  const auto third = limiter.Admit("a", false, 1);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(third.status().message().find("requests_per_minute"), absl::string_view::npos);
+}
+
+TEST(Limiter, StreamSlotsAreReturnedWhenAdmissionEnds) {
+  Limiter limiter(Config(0, 1, 100));
+  {
+    auto first = limiter.Admit("a", true, 1);
+    ASSERT_TRUE(first.ok());
+    const auto second = limiter.Admit("a", true, 1);
+    EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_NE(second.status().message().find("max_concurrent_streams"), absl::string_view::npos);
+  }
+  EXPECT_TRUE(limiter.Admit("a", true, 1).ok());
+  EXPECT_EQ(limiter.in_flight(), 0);
+}
+
+TEST(Limiter, GlobalQueueBoundAndTokenBudget) {
+  Limiter limiter(Config(0, 0, 1));
+  auto held = limiter.Admit("a", false, 1);
+  ASSERT_TRUE(held.ok());
+  const auto busy = limiter.Admit("a", false, 1);
+  EXPECT_NE(busy.status().message().find("max_queued_requests"), absl::string_view::npos);
+  *held = Admission();
+  const auto too_many_tokens = limiter.Admit("a", false, 5000);
+  EXPECT_NE(too_many_tokens.status().message().find("tokens_per_minute"), absl::string_view::npos);
+  EXPECT_EQ(limiter.Admit("unknown", false, 1).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace warden::gateway

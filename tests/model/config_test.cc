@@ -1,0 +1,90 @@
+// Config parsing for both checkpoint layouts, derived fields and error messages.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "model/config.h"
+
+namespace warden::model {
+namespace {
+
+constexpr char kTinyDir[] = "tests/data/gpt-oss-tiny";
+
+TEST(Config, ParsesHfAndOriginalFixtureConfigsIdentically) {
+  auto hf = LoadConfig(kTinyDir);
+  auto original = LoadConfig(std::string(kTinyDir) + "/original");
+  ASSERT_TRUE(hf.ok()) << hf.status();
+  ASSERT_TRUE(original.ok()) << original.status();
+  for (const ModelConfig* c : {&*hf, &*original}) {
+    EXPECT_EQ(c->num_layers, 4);
+    EXPECT_EQ(c->num_experts, 8);
+    EXPECT_EQ(c->experts_per_token, 4);
+    EXPECT_EQ(c->sliding_window, 8);
+    EXPECT_EQ(c->head_dim, 16);
+    EXPECT_FLOAT_EQ(c->rope.factor, 32.0f);
+    EXPECT_FLOAT_EQ(c->rope.beta_fast, 32.0f);
+    EXPECT_FLOAT_EQ(c->rope.beta_slow, 1.0f);
+    EXPECT_EQ(c->rope.original_context, 4096);
+    EXPECT_EQ(c->layer_types,
+              (std::vector<AttentionType>{AttentionType::kSliding, AttentionType::kFull,
+                                          AttentionType::kSliding, AttentionType::kFull}));
+  }
+}
+
+std::string MinimalHf(const std::string& extra) {
+  return R"({"num_hidden_layers": 3, "hidden_size": 64, "intermediate_size": 64,
+    "num_local_experts": 4, "num_experts_per_tok": 2, "num_attention_heads": 4,
+    "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 100, "sliding_window": 8)" +
+         extra + "}";
+}
+
+TEST(Config, DerivesLayerTypesAndAcceptsRopeParameters) {
+  auto c = ParseHfConfig(MinimalHf(R"(, "rope_parameters": {"rope_type": "yarn", "factor": 8.0,
+      "original_max_position_embeddings": 2048, "beta_fast": 16, "beta_slow": 2})"),
+                         "config.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->layer_types, (std::vector<AttentionType>{AttentionType::kSliding, AttentionType::kFull,
+                                                        AttentionType::kSliding}));
+  EXPECT_FLOAT_EQ(c->rope.factor, 8.0f);
+  EXPECT_EQ(c->rope.original_context, 2048);
+  EXPECT_FLOAT_EQ(c->rope.beta_fast, 16.0f);
+}
+
+TEST(Config, ErrorsNameTheFileAndField) {
+  auto bad_json = ParseHfConfig("{not json", "x/config.json");
+  EXPECT_EQ(bad_json.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_json.status().message().find("x/config.json"), absl::string_view::npos);
+
+  auto missing = ParseHfConfig(R"({"hidden_size": 64})", "config.json");
+  EXPECT_NE(missing.status().message().find("num_hidden_layers"), absl::string_view::npos) << missing.status();
+
+  auto wrong_type = ParseHfConfig(MinimalHf(R"(, "rms_norm_eps": "small")"), "config.json");
+  EXPECT_NE(wrong_type.status().message().find("rms_norm_eps"), absl::string_view::npos) << wrong_type.status();
+
+  auto bad_gqa = ParseHfConfig(MinimalHf("").replace(MinimalHf("").find("\"num_key_value_heads\": 2"), 24,
+                                                     "\"num_key_value_heads\": 3"),
+                               "config.json");
+  EXPECT_NE(bad_gqa.status().message().find("num_key_value_heads"), absl::string_view::npos) << bad_gqa.status();
+
+  auto bad_types = ParseHfConfig(MinimalHf(R"(, "layer_types": ["full_attention"])"), "config.json");
+  EXPECT_NE(bad_types.status().message().find("layer_types"), absl::string_view::npos) << bad_types.status();
+}
+
+TEST(Config, GenerationDefaultsAbsentFileGivesEmptyDefaults) {
+  auto defaults = LoadGenerationDefaults(kTinyDir);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_FALSE(defaults->temperature.has_value());
+}
+
+TEST(Config, HfJsonRoundTrips) {
+  auto c = ParseHfConfig(MinimalHf(""), "config.json");
+  ASSERT_TRUE(c.ok());
+  auto again = ParseHfConfig(ToHfConfigJson(*c), "round-trip");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->hidden_size, 64);
+  EXPECT_EQ(again->layer_types, c->layer_types);
+  EXPECT_FLOAT_EQ(again->rope.factor, 1.0f);
+}
+
+}  // namespace
+}  // namespace warden::model

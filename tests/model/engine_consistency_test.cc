@@ -1,0 +1,246 @@
+// Engine invariants on a random checkpoint of a shape unlike the fixture (3 layers,
+// hidden 96, 6 heads over 2 kv heads, 5 experts top-2, window 4, sharded files): batching,
+// prefill vs token-by-token, the sliding window, forking, budgets and generation control.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "model/checkpoint_writer.h"
+#include "model/engine.h"
+
+namespace warden::model {
+namespace {
+
+constexpr int kWindow = 4;
+
+ModelConfig OddShape() {
+  ModelConfig c;
+  c.hidden_size = 96;
+  c.intermediate_size = 64;
+  c.num_experts = 5;
+  c.experts_per_token = 2;
+  c.num_heads = 6;
+  c.num_kv_heads = 2;
+  c.head_dim = 16;
+  c.vocab_size = 300;
+  c.sliding_window = kWindow;
+  SetLayerCount(3, &c);
+  return c;
+}
+
+const std::string& CheckpointDir() {
+  static const std::string* dir = [] {
+    auto* path = new std::string(::testing::TempDir() + "/odd_shape");
+    CheckpointSpec spec;
+    spec.config = OddShape();
+    spec.seed = 42;
+    spec.max_shard_bytes = 100 << 10;  // several shards + index
+    const absl::Status status = WriteRandomCheckpoint(*path, spec);
+    EXPECT_TRUE(status.ok()) << status;
+    return path;
+  }();
+  return *dir;
+}
+
+std::unique_ptr<Engine> LoadEngine(int64_t kv_budget = 64 << 20) {
+  LoadOptions options;
+  options.model_dir = CheckpointDir();
+  options.threads = 2;
+  options.kv_budget_bytes = kv_budget;
+  auto engine = Engine::Load(options);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  return engine.ok() ? *std::move(engine) : nullptr;
+}
+
+double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double max = 0;
+  for (size_t i = 0; i < a.size(); ++i) max = std::max(max, std::fabs(double{a[i]} - b[i]));
+  return max;
+}
+
+std::vector<int32_t> Tokens(int n, int salt) {
+  std::vector<int32_t> t(n);
+  for (int i = 0; i < n; ++i) t[i] = (i * 37 + salt * 101 + 5) % 300;
+  return t;
+}
+
+TEST(EngineConsistency, LoadsShardedRandomCheckpointWithItsShape) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->config().hidden_size, 96);
+  EXPECT_EQ(engine->config().sliding_window, kWindow);
+  auto logits = engine->Prefill(engine->CreateSequence(), Tokens(5, 0));
+  ASSERT_TRUE(logits.ok()) << logits.status();
+  ASSERT_EQ(logits->size(), 300u);
+  for (float v : *logits) ASSERT_TRUE(std::isfinite(v));
+}
+
+TEST(EngineConsistency, PrefillEqualsTokenByToken) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  const std::vector<int32_t> tokens = Tokens(13, 1);
+  auto whole = engine->Prefill(engine->CreateSequence(), tokens, /*all_positions=*/true);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  const SequenceId seq = engine->CreateSequence();
+  std::vector<float> stepped;
+  for (int32_t token : tokens) {
+    auto logits = engine->Prefill(seq, {token});
+    ASSERT_TRUE(logits.ok()) << logits.status();
+    stepped.insert(stepped.end(), logits->begin(), logits->end());
+  }
+  EXPECT_LT(MaxAbsDiff(*whole, stepped), 1e-3);
+}
+
+TEST(EngineConsistency, BatchOfSequencesEqualsSingleRunsWithMixedPrefillAndDecode) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  // Singles: each sequence alone, a prompt then one decode token.
+  std::vector<std::vector<float>> single_prefill, single_decode;
+  for (int s = 0; s < 3; ++s) {
+    const SequenceId seq = engine->CreateSequence();
+    auto a = engine->Prefill(seq, Tokens(6 + s, s));
+    auto b = engine->Prefill(seq, {static_cast<int32_t>(10 + s)});
+    ASSERT_TRUE(a.ok() && b.ok());
+    single_prefill.push_back(*a);
+    single_decode.push_back(*b);
+  }
+  // Batched: sequence 0 prefilled first, then one Step decodes 0 while prefilling 1 and 2.
+  const SequenceId s0 = engine->CreateSequence(), s1 = engine->CreateSequence(), s2 = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(s0, Tokens(6, 0)).ok());
+  std::vector<StepInput> step = {{s0, {10}, false}, {s1, Tokens(7, 1), false}, {s2, Tokens(8, 2), false}};
+  auto out = engine->Step(step);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_LT(MaxAbsDiff((*out)[0].logits, single_decode[0]), 1e-4);
+  EXPECT_LT(MaxAbsDiff((*out)[1].logits, single_prefill[1]), 1e-4);
+  EXPECT_LT(MaxAbsDiff((*out)[2].logits, single_prefill[2]), 1e-4);
+  std::vector<StepInput> decode = {{s1, {11}, false}, {s2, {12}, false}};
+  auto out2 = engine->Step(decode);
+  ASSERT_TRUE(out2.ok()) << out2.status();
+  EXPECT_LT(MaxAbsDiff((*out2)[0].logits, single_decode[1]), 1e-4);
+  EXPECT_LT(MaxAbsDiff((*out2)[1].logits, single_decode[2]), 1e-4);
+}
+
+// Layer 0 is a sliding layer: its output at position p depends only on tokens p-W+1..p.
+// (Only to rounding: routing decides per expert between the packed and the oneDNN kernel,
+// which sum in different orders, so "unchanged" means within 1e-4.)
+TEST(EngineConsistency, TokenOlderThanWindowDoesNotChangeSlidingLayerOutput) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  ASSERT_EQ(engine->config().layer_types[0], AttentionType::kSliding);
+  std::map<int64_t, std::vector<float>> layer0;
+  engine->SetLayerObserver([&](int layer, int, int64_t position, const float* hidden) {
+    if (layer == 0) layer0[position].assign(hidden, hidden + 96);
+  });
+  std::vector<int32_t> tokens = Tokens(10, 3);
+  ASSERT_TRUE(engine->Prefill(engine->CreateSequence(), tokens).ok());
+  const auto first = layer0;
+  tokens[0] = (tokens[0] + 1) % 300;
+  ASSERT_TRUE(engine->Prefill(engine->CreateSequence(), tokens).ok());
+  for (int64_t p = 0; p < 10; ++p) {
+    const double diff = MaxAbsDiff(first.at(p), layer0.at(p));
+    if (p < kWindow) {
+      EXPECT_GT(diff, 1e-2) << "position " << p << " sees token 0";
+    } else {
+      EXPECT_LT(diff, 1e-4) << "position " << p << " is beyond the window of token 0";
+    }
+  }
+}
+
+TEST(EngineConsistency, ForkedSequenceContinuesLikeTheOriginal) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  const SequenceId base = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(base, Tokens(9, 4)).ok());  // longer than the window
+  auto fork = engine->ForkSequence(base);
+  ASSERT_TRUE(fork.ok()) << fork.status();
+  auto from_fork = engine->Prefill(*fork, {7, 8, 9}, true);
+  auto from_base = engine->Prefill(base, {7, 8, 9}, true);
+  ASSERT_TRUE(from_fork.ok() && from_base.ok());
+  EXPECT_EQ(MaxAbsDiff(*from_fork, *from_base), 0.0);
+  EXPECT_EQ(*engine->SequenceLength(*fork), 12);
+}
+
+TEST(EngineConsistency, KvBudgetExceededIsResourceExhaustedAndReleaseFreesIt) {
+  // One sequence holds 256 positions of the full layer (256 * 2 * 32 floats * 4 B = 64 KiB)
+  // plus 4 positions of each sliding layer: 67584 bytes. 70 KiB fits one sequence, not two.
+  auto engine = LoadEngine(70 << 10);
+  ASSERT_NE(engine, nullptr);
+  const SequenceId first = engine->CreateSequence(), second = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(first, Tokens(8, 5)).ok());
+  EXPECT_EQ(engine->kv_bytes_in_use(), 67584);
+  auto refused = engine->Prefill(second, Tokens(8, 5));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_EQ(*engine->SequenceLength(second), 0);
+  EXPECT_EQ(engine->ForkSequence(first).status().code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(engine->ReleaseSequence(first).ok());
+  EXPECT_TRUE(engine->Prefill(second, Tokens(8, 5)).ok());
+  ASSERT_TRUE(engine->ReleaseSequence(second).ok());
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
+TEST(EngineConsistency, RejectsBadTokensUnknownSequencesAndDuplicates) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  const SequenceId seq = engine->CreateSequence();
+  EXPECT_EQ(engine->Prefill(seq, {300}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine->Prefill(seq, {-1}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine->Prefill(seq, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine->Prefill(seq + 100, {1}).status().code(), absl::StatusCode::kNotFound);
+  std::vector<StepInput> twice = {{seq, {1}, false}, {seq, {2}, false}};
+  EXPECT_EQ(engine->Step(twice).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(engine->ReleaseSequence(seq).ok());
+  EXPECT_EQ(engine->ReleaseSequence(seq).code(), absl::StatusCode::kNotFound);
+}
+
+TEST(EngineConsistency, GenerateStopsOnStopTokenAndOnCancellation) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  const std::vector<int32_t> prompt = Tokens(5, 6);
+  GenerateOptions greedy;
+  greedy.temperature = 0.0f;
+  greedy.max_tokens = 6;
+  greedy.stop_token_ids.clear();
+  auto free_run = engine->Generate(prompt, greedy, nullptr);
+  ASSERT_TRUE(free_run.ok()) << free_run.status();
+  ASSERT_EQ(free_run->tokens.size(), 6u);
+  EXPECT_EQ(free_run->finish_reason, FinishReason::kMaxTokens);
+
+  GenerateOptions stop_at_third = greedy;
+  stop_at_third.stop_token_ids = {free_run->tokens[2]};
+  auto stopped = engine->Generate(prompt, stop_at_third, nullptr);
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(stopped->finish_reason, FinishReason::kStopToken);
+  EXPECT_EQ(stopped->tokens.back(), free_run->tokens[2]);
+  EXPECT_LE(stopped->tokens.size(), 3u);
+
+  int seen = 0;
+  auto cancelled = engine->Generate(prompt, greedy, [&](int32_t) { return ++seen < 2; });
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->finish_reason, FinishReason::kCancelled);
+  EXPECT_EQ(cancelled->tokens.size(), 2u);
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);  // Generate released its sequence
+}
+
+TEST(EngineConsistency, SeededSamplingIsReproducible) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  GenerateOptions options;
+  options.temperature = 1.0f;
+  options.top_p = 0.9f;
+  options.top_k = 50;
+  options.max_tokens = 8;
+  options.seed = 99;
+  options.stop_token_ids.clear();
+  auto a = engine->Generate(Tokens(4, 7), options, nullptr);
+  auto b = engine->Generate(Tokens(4, 7), options, nullptr);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->tokens, b->tokens);
+  options.top_p = 1.5f;
+  EXPECT_EQ(engine->Generate(Tokens(4, 7), options, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace warden::model

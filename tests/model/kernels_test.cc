@@ -1,0 +1,167 @@
+// Kernels: the AVX-512 and portable MXFP4 / bf16 products agree with each other and with a
+// double-precision reference on random inputs; MXFP4 decoding follows the spec.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "model/kernels/cpu_features.h"
+#include "model/kernels/dense.h"
+#include "model/kernels/expert_matmul.h"
+#include "model/kernels/kernel_context.h"
+#include "model/kernels/mxfp4.h"
+#include "model/kernels/ops.h"
+
+namespace warden::model {
+namespace {
+
+struct RandomMxfp4 {
+  std::vector<uint8_t> blocks, scales;
+  Mxfp4Matrix matrix;
+  RandomMxfp4(int rows, int cols, std::mt19937& rng) {
+    blocks.resize(static_cast<size_t>(rows) * cols / 2);
+    scales.resize(static_cast<size_t>(rows) * cols / 32);
+    for (uint8_t& b : blocks) b = static_cast<uint8_t>(rng());
+    for (uint8_t& s : scales) s = static_cast<uint8_t>(120 + rng() % 8);
+    matrix = Mxfp4Matrix{blocks.data(), scales.data(), rows, cols};
+  }
+};
+
+std::vector<float> RandomFloats(size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+TEST(Mxfp4, DecodesLowNibbleAsEvenElementWithScale) {
+  // Byte 0x1F: low nibble 0xF (-6) is element 0, high nibble 0x1 (+0.5) is element 1.
+  std::vector<uint8_t> blocks(16, 0), scales = {128};
+  blocks[0] = 0x1F;
+  blocks[1] = 0x97;  // element 2: 0x7 (+6), element 3: 0x9 (-0.5)
+  const Mxfp4Matrix m{blocks.data(), scales.data(), 1, 32};
+  EXPECT_EQ(Mxfp4Element(m, 0, 0), -12.0f);
+  EXPECT_EQ(Mxfp4Element(m, 0, 1), 1.0f);
+  EXPECT_EQ(Mxfp4Element(m, 0, 2), 12.0f);
+  EXPECT_EQ(Mxfp4Element(m, 0, 3), -1.0f);
+  EXPECT_EQ(Mxfp4Element(m, 0, 4), 0.0f);
+}
+
+TEST(Mxfp4, PortableAndAvx512MatchDoubleReferenceOnRandomInputs) {
+  std::mt19937 rng(7);
+  ThreadPool pool(2);
+  for (int m : {1, 3, 8, 11}) {
+    const int rows = 37, cols = 96;
+    RandomMxfp4 w(rows, cols, rng);
+    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+    const std::vector<float> bias = RandomFloats(rows, rng);
+    std::vector<float> portable(static_cast<size_t>(m) * rows), avx(portable.size());
+    Mxfp4Matmul(w.matrix, x.data(), m, bias.data(), portable.data(), &pool, KernelIsa::kPortable);
+    if (CpuHasAvx512()) {
+      Mxfp4Matmul(w.matrix, x.data(), m, bias.data(), avx.data(), &pool, KernelIsa::kAvx512);
+    }
+    for (int t = 0; t < m; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = bias[r];
+        for (int c = 0; c < cols; ++c) expected += double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
+        const double tolerance = 1e-5 * (1 + std::fabs(expected));
+        EXPECT_NEAR(portable[t * rows + r], expected, tolerance) << "m=" << m << " t=" << t << " r=" << r;
+        if (CpuHasAvx512()) {
+          EXPECT_NEAR(avx[t * rows + r], expected, tolerance) << "m=" << m;
+        }
+      }
+    }
+  }
+  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable kernel was checked";
+}
+
+TEST(Mxfp4, DequantizeToBf16IsExactInBothIsas) {
+  std::mt19937 rng(3);
+  RandomMxfp4 w(9, 64, rng);
+  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
+    if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+    std::vector<uint16_t> out(9 * 64);
+    DequantizeMxfp4ToBf16(w.matrix, out.data(), nullptr, isa);
+    for (int r = 0; r < 9; ++r) {
+      for (int c = 0; c < 64; ++c) {
+        ASSERT_EQ(Bf16ToFloat(out[r * 64 + c]), Mxfp4Element(w.matrix, r, c)) << r << "," << c;
+      }
+    }
+  }
+}
+
+TEST(ExpertMatmul, PackedAndDequantizedPathsMatchDoubleReference) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(13);
+  const int rows = 40, cols = 128, m = 21;
+  RandomMxfp4 w(rows, cols, rng);
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+  const std::vector<float> bias = RandomFloats(rows, rng);
+  for (ExpertPath path : {ExpertPath::kPacked, ExpertPath::kDequantizeOneDnn}) {
+    std::vector<float> y(static_cast<size_t>(m) * rows);
+    ASSERT_TRUE(ExpertMatmul(**ctx, w.matrix, x.data(), m, bias.data(), y.data(), path).ok());
+    for (int t = 0; t < m; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = bias[r];
+        for (int c = 0; c < cols; ++c) expected += double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
+        EXPECT_NEAR(y[t * rows + r], expected, 1e-4 * (1 + std::fabs(expected)));
+      }
+    }
+  }
+}
+
+TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(11);
+  const int rows = 45, cols = 70;  // cols not a multiple of 16: exercises the tail loop
+  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
+  const std::vector<float> wf = RandomFloats(wbits.size(), rng);
+  for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+  const Bf16Matrix w{wbits.data(), rows, cols};
+  for (int m : {1, 5, 20}) {
+    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+    const std::vector<float> bias = RandomFloats(rows, rng);
+    std::vector<std::vector<float>> results;
+    for (auto [path, isa] : {std::pair{DensePath::kDirect, KernelIsa::kPortable},
+                             std::pair{DensePath::kDirect, KernelIsa::kAvx512},
+                             std::pair{DensePath::kOneDnn, KernelIsa::kBest}}) {
+      if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+      std::vector<float> y(static_cast<size_t>(m) * rows);
+      ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, bias.data(), y.data(), path, isa).ok());
+      results.push_back(std::move(y));
+    }
+    for (int t = 0; t < m; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = bias[r];
+        for (int c = 0; c < cols; ++c) expected += double{Bf16ToFloat(wbits[r * cols + c])} * x[t * cols + c];
+        for (const auto& y : results) EXPECT_NEAR(y[t * rows + r], expected, 1e-4) << "m=" << m;
+      }
+    }
+  }
+}
+
+TEST(Ops, SwiGluClampsGateAboveAndLinearBothSidesAndAddsOne) {
+  const float h[6] = {10.0f, -10.0f, 1.0f, 0.5f, -2.0f, 20.0f};
+  float out[3];
+  SwiGlu(h, 3, 7.0f, 1.702f, out);
+  auto glu = [](float g) { return g / (1.0f + std::exp(-1.702f * g)); };
+  EXPECT_NEAR(out[0], glu(7.0f) * (-7.0f + 1.0f), 1e-5);
+  EXPECT_NEAR(out[1], glu(1.0f) * 1.5f, 1e-6);
+  EXPECT_NEAR(out[2], glu(-2.0f) * 8.0f, 1e-6);
+}
+
+TEST(Ops, RopeRotatesHalfSplitPairs) {
+  float v[4] = {1.0f, 2.0f, 3.0f, 4.0f};  // pairs (1,3) and (2,4)
+  const float cos[2] = {0.0f, 1.0f}, sin[2] = {1.0f, 0.0f};
+  ApplyRope(v, cos, sin, 4);
+  EXPECT_FLOAT_EQ(v[0], -3.0f);  // 1*0 - 3*1
+  EXPECT_FLOAT_EQ(v[2], 1.0f);   // 3*0 + 1*1
+  EXPECT_FLOAT_EQ(v[1], 2.0f);
+  EXPECT_FLOAT_EQ(v[3], 4.0f);
+}
+
+}  // namespace
+}  // namespace warden::model

@@ -1,0 +1,318 @@
+#include "moderation/pipeline.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace warden::moderation {
+namespace {
+
+using warden::v1::Action;
+using warden::v1::Category;
+using warden::v1::Decision;
+using warden::v1::ModerationSettings;
+
+const int kViolence = CategoryIndex(warden::v1::VIOLENCE);
+const int kHate = CategoryIndex(warden::v1::HATE);
+
+// A fake clock advanced by the fakes to simulate slow stages.
+struct FakeClock {
+  absl::Time now = absl::UnixEpoch();
+};
+
+// Returns fixed scores (or an error); advances the clock by `cost`.
+class FakeClassifier : public Classifier {
+ public:
+  FakeClassifier(CategoryScores scores, FakeClock* clock) : scores_(scores), clock_(clock) {}
+  absl::StatusOr<std::vector<CategoryScores>> ScoreBatch(
+      absl::Span<const std::string_view> texts) const override {
+    calls_++;
+    clock_->now += cost;
+    if (!error.ok()) return error;
+    return std::vector<CategoryScores>(texts.size(), scores_);
+  }
+  std::string name() const override { return "fake"; }
+  absl::Status error = absl::OkStatus();
+  absl::Duration cost = absl::Milliseconds(1);
+  mutable std::atomic<int> calls_{0};
+
+ private:
+  CategoryScores scores_;
+  FakeClock* clock_;
+};
+
+class FakeJudge : public PolicyJudge {
+ public:
+  FakeJudge(float probability, FakeClock* clock) : probability_(probability), clock_(clock) {}
+  absl::StatusOr<float> ViolationProbability(std::string_view policy, std::string_view,
+                                             absl::Time deadline) const override {
+    calls_++;
+    last_policy = std::string(policy);
+    last_deadline = deadline;
+    clock_->now += cost;
+    if (!error.ok()) return error;
+    return probability_;
+  }
+  absl::Status error = absl::OkStatus();
+  absl::Duration cost = absl::Milliseconds(10);
+  mutable std::atomic<int> calls_{0};
+  mutable std::string last_policy;
+  mutable absl::Time last_deadline;
+
+ private:
+  float probability_;
+  FakeClock* clock_;
+};
+
+CategoryScores ScoresWith(int category, float score) {
+  CategoryScores s;
+  s.scores.fill(0.01f);
+  s.scores[category] = score;
+  return s;
+}
+
+std::array<float, kNumCategories> Thresholds(float t) {
+  std::array<float, kNumCategories> out;
+  out.fill(t);
+  return out;
+}
+
+void SetCategory(ModerationSettings& settings, Category category, float threshold, Action action,
+                 bool escalate = false) {
+  auto* c = settings.add_categories();
+  c->set_category(category);
+  c->set_threshold(threshold);
+  c->set_action(action);
+  c->set_escalate_to_llm(escalate);
+}
+
+const warden::v1::CategoryScore& ScoreOf(const Decision& d, Category category) {
+  for (const auto& s : d.scores()) {
+    if (s.category() == category) return s;
+  }
+  static const warden::v1::CategoryScore kMissing;
+  return kMissing;
+}
+
+class PipelineTest : public testing::Test {
+ protected:
+  std::shared_ptr<FakeClassifier> Fast(int category, float score) {
+    return std::make_shared<FakeClassifier>(ScoresWith(category, score), &clock_);
+  }
+  Pipeline Make(std::shared_ptr<FakeClassifier> fast, std::shared_ptr<FakeJudge> judge = nullptr,
+                float model_threshold = 0.6f) {
+    return Pipeline(fast, Thresholds(model_threshold), judge, [this] { return clock_.now; });
+  }
+  FakeClock clock_;
+};
+
+TEST_F(PipelineTest, AllowsBelowThresholdAndReportsEveryCategory) {
+  const auto d = Make(Fast(kViolence, 0.3f)).Moderate("t", ModerationSettings(), {});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->action(), warden::v1::ALLOW);
+  EXPECT_EQ(d->decided_by(), warden::v1::FAST_CLASSIFIER);
+  EXPECT_EQ(d->scores_size(), kNumCategories);
+  EXPECT_FLOAT_EQ(ScoreOf(*d, warden::v1::VIOLENCE).score(), 0.3f);
+  EXPECT_FALSE(ScoreOf(*d, warden::v1::VIOLENCE).flagged());
+}
+
+TEST_F(PipelineTest, ModelThresholdAndDefaultActionFlagWhenNothingIsConfigured) {
+  const auto d = Make(Fast(kViolence, 0.65f), nullptr, 0.6f).Moderate("t", ModerationSettings(), {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->action(), warden::v1::FLAG);
+  EXPECT_TRUE(ScoreOf(*d, warden::v1::VIOLENCE).flagged());
+  EXPECT_EQ(d->decided_by(), warden::v1::FAST_CLASSIFIER);
+}
+
+TEST_F(PipelineTest, CategoryThresholdOverridesDefaultThresholdWhichOverridesModel) {
+  ModerationSettings settings;
+  settings.set_default_threshold(0.9f);
+  settings.set_default_action(warden::v1::BLOCK);
+  auto pipeline = Make(Fast(kViolence, 0.7f), nullptr, 0.6f);
+  EXPECT_EQ(pipeline.Moderate("t", settings, {})->action(), warden::v1::ALLOW);
+  SetCategory(settings, warden::v1::VIOLENCE, 0.5f, warden::v1::ACTION_UNSPECIFIED);
+  const auto d = pipeline.Moderate("t", settings, {});
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_NE(d->message().find("violence"), std::string::npos);
+}
+
+TEST_F(PipelineTest, RedactIsEnforcedAsBlockForWholeTexts) {
+  ModerationSettings settings;
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::REDACT);
+  const auto d = Make(Fast(kHate, 0.8f)).Moderate("t", settings, {});
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+}
+
+TEST_F(PipelineTest, PolicyBlockExitsBeforeTheClassifiers) {
+  auto fast = Fast(kViolence, 0.99f);
+  PipelineOptions options;
+  auto& rule = options.policy_findings.emplace_back();
+  rule.set_rule_id("secrets.aws");
+  rule.set_action(warden::v1::BLOCK);
+  const auto d = Make(fast).Moderate("t", ModerationSettings(), options);
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(d->decided_by(), warden::v1::POLICY_FILTER);
+  EXPECT_EQ(d->rules_size(), 1);
+  EXPECT_EQ(d->scores_size(), 0);
+  EXPECT_EQ(fast->calls_, 0);
+}
+
+TEST_F(PipelineTest, ShadowFindingsAreRecordedButNotEnforced) {
+  PipelineOptions options;
+  auto& rule = options.policy_findings.emplace_back();
+  rule.set_action(warden::v1::BLOCK);
+  rule.set_shadow(true);
+  const auto d = Make(Fast(kViolence, 0.1f)).Moderate("t", ModerationSettings(), options);
+  EXPECT_EQ(d->action(), warden::v1::ALLOW);
+  EXPECT_EQ(d->rules_size(), 1);
+}
+
+TEST_F(PipelineTest, DisabledSkipsClassifiers) {
+  auto fast = Fast(kViolence, 0.99f);
+  ModerationSettings settings;
+  settings.set_disabled(true);
+  const auto d = Make(fast).Moderate("t", settings, {});
+  EXPECT_EQ(d->action(), warden::v1::ALLOW);
+  EXPECT_EQ(fast->calls_, 0);
+}
+
+TEST_F(PipelineTest, FastBlockExitsWithoutCallingTheLlm) {
+  auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
+  ModerationSettings settings;
+  settings.set_llm_policy("policy");
+  SetCategory(settings, warden::v1::VIOLENCE, 0.5f, warden::v1::BLOCK);
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  const auto d = Make(Fast(kViolence, 0.9f), judge).Moderate("t", settings, {});
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(d->decided_by(), warden::v1::FAST_CLASSIFIER);
+  EXPECT_EQ(judge->calls_, 0);
+}
+
+TEST_F(PipelineTest, EscalatedCategoryTakesTheLlmVerdict) {
+  auto judge = std::make_shared<FakeJudge>(0.95f, &clock_);
+  ModerationSettings settings;
+  settings.set_llm_policy("no hate");
+  SetCategory(settings, warden::v1::HATE, 0.0f, warden::v1::BLOCK, /*escalate=*/true);
+  const auto d = Make(Fast(kHate, 0.2f), judge).Moderate("t", settings, {});
+  EXPECT_EQ(judge->calls_, 1);
+  EXPECT_EQ(judge->last_policy, "no hate");
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(d->decided_by(), warden::v1::LLM_CLASSIFIER);
+  EXPECT_EQ(ScoreOf(*d, warden::v1::HATE).stage(), warden::v1::LLM_CLASSIFIER);
+  EXPECT_FLOAT_EQ(ScoreOf(*d, warden::v1::HATE).score(), 0.95f);
+  EXPECT_EQ(ScoreOf(*d, warden::v1::VIOLENCE).stage(), warden::v1::FAST_CLASSIFIER);
+}
+
+TEST_F(PipelineTest, LlmCanClearAFastFlagOfAnEscalatedCategory) {
+  auto judge = std::make_shared<FakeJudge>(0.05f, &clock_);
+  ModerationSettings settings;
+  settings.set_llm_policy("p");
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  const auto d = Make(Fast(kHate, 0.9f), judge).Moderate("t", settings, {});
+  EXPECT_EQ(d->action(), warden::v1::ALLOW);
+  EXPECT_EQ(d->decided_by(), warden::v1::LLM_CLASSIFIER);
+}
+
+TEST_F(PipelineTest, UncertainBandEscalatesOnlyScoresInsideIt) {
+  auto judge = std::make_shared<FakeJudge>(0.9f, &clock_);
+  ModerationSettings settings;
+  settings.set_llm_policy("p");
+  settings.set_uncertain_low(0.4f);
+  settings.set_uncertain_high(0.6f);
+  settings.set_default_action(warden::v1::BLOCK);
+  // 0.01 everywhere: outside the band, no LLM call.
+  EXPECT_EQ(Make(Fast(kViolence, 0.01f), judge).Moderate("t", settings, {})->action(),
+            warden::v1::ALLOW);
+  EXPECT_EQ(judge->calls_, 0);
+  const auto d = Make(Fast(kViolence, 0.5f), judge).Moderate("t", settings, {});
+  EXPECT_EQ(judge->calls_, 1);
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(ScoreOf(*d, warden::v1::VIOLENCE).stage(), warden::v1::LLM_CLASSIFIER);
+  EXPECT_EQ(ScoreOf(*d, warden::v1::HATE).stage(), warden::v1::FAST_CLASSIFIER);
+}
+
+TEST_F(PipelineTest, WithoutPolicyEscalatedCategoriesKeepFastScores) {
+  auto judge = std::make_shared<FakeJudge>(0.9f, &clock_);
+  ModerationSettings settings;
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  const auto d = Make(Fast(kHate, 0.7f), judge).Moderate("t", settings, {});
+  EXPECT_EQ(judge->calls_, 0);
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(d->decided_by(), warden::v1::FAST_CLASSIFIER);
+}
+
+TEST_F(PipelineTest, FastErrorFailsClosedByDefault) {
+  auto fast = Fast(kViolence, 0.1f);
+  fast->error = absl::InternalError("boom");
+  const auto d = Make(fast).Moderate("t", ModerationSettings(), {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(d->decided_by(), warden::v1::FAILURE);
+  EXPECT_FALSE(d->fail_open());
+}
+
+TEST_F(PipelineTest, FastErrorPassesWhenFailOpen) {
+  auto fast = Fast(kViolence, 0.1f);
+  fast->error = absl::InternalError("boom");
+  PipelineOptions options;
+  options.fail_open = true;
+  const auto d = Make(fast).Moderate("t", ModerationSettings(), options);
+  EXPECT_EQ(d->action(), warden::v1::ALLOW);
+  EXPECT_TRUE(d->fail_open());
+}
+
+TEST_F(PipelineTest, FastOverBudgetFailsClosed) {
+  auto fast = Fast(kViolence, 0.1f);
+  fast->cost = absl::Milliseconds(30);
+  ModerationSettings settings;
+  settings.set_fast_classifier_budget_ms(20);
+  const auto d = Make(fast).Moderate("t", settings, {});
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(d->decided_by(), warden::v1::FAILURE);
+  settings.set_fast_classifier_budget_ms(50);
+  EXPECT_EQ(Make(fast).Moderate("t", settings, {})->action(), warden::v1::ALLOW);
+}
+
+TEST_F(PipelineTest, LlmOverBudgetFailsClosedAndGetsTheDeadline) {
+  auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
+  judge->cost = absl::Milliseconds(300);
+  ModerationSettings settings;
+  settings.set_llm_policy("p");
+  settings.set_llm_classifier_budget_ms(200);
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  const absl::Time start = clock_.now;
+  const auto d = Make(Fast(kHate, 0.1f), judge).Moderate("t", settings, {});
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(d->decided_by(), warden::v1::FAILURE);
+  // The fast stage costs 1 ms before the LLM stage starts.
+  EXPECT_EQ(judge->last_deadline, start + absl::Milliseconds(1) + absl::Milliseconds(200));
+}
+
+TEST_F(PipelineTest, LlmErrorWithFailOpenKeepsFastVerdicts) {
+  auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
+  judge->error = absl::UnavailableError("engine down");
+  ModerationSettings settings;
+  settings.set_llm_policy("p");
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::FLAG, /*escalate=*/true);
+  PipelineOptions options;
+  options.fail_open = true;
+  const auto d = Make(Fast(kHate, 0.8f), judge).Moderate("t", settings, options);
+  EXPECT_TRUE(d->fail_open());
+  EXPECT_EQ(d->action(), warden::v1::FLAG);
+}
+
+TEST_F(PipelineTest, RejectsSettingsForNonClassifierCategoryOrBadThreshold) {
+  ModerationSettings settings;
+  SetCategory(settings, warden::v1::PII, 0.5f, warden::v1::BLOCK);
+  EXPECT_EQ(Make(Fast(kHate, 0.1f)).Moderate("t", settings, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ModerationSettings bad_threshold;
+  SetCategory(bad_threshold, warden::v1::HATE, 1.5f, warden::v1::BLOCK);
+  EXPECT_EQ(Make(Fast(kHate, 0.1f)).Moderate("t", bad_threshold, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace warden::moderation

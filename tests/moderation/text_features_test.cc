@@ -1,0 +1,62 @@
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "moderation/features.h"
+#include "moderation/text_fold.h"
+
+namespace warden::moderation {
+namespace {
+
+TEST(FoldText, LowercasesRemovesInvisiblesAndCollapsesSpace) {
+  EXPECT_EQ(FoldText("  HeLLo \t\n World  "), "hello world");
+  EXPECT_EQ(FoldText("k\xE2\x80\x8Bi\xC2\xADll"), "kill");  // zero-width space, soft hyphen
+  EXPECT_EQ(FoldText("\xEF\xBB\xBFok"), "ok");
+}
+
+TEST(FoldText, PassesInvalidUtf8Through) {
+  const std::string bad = "a\xFF\xE2\x80";
+  EXPECT_EQ(FoldText(bad), bad);
+}
+
+TEST(ExtractFeatures, SameWordsGiveSameFeaturesAndBucketsInRange) {
+  FeatureConfig config;
+  config.buckets_log2 = 12;
+  std::vector<uint32_t> a, b, c;
+  ExtractFeatures("i will hurt you", config, &a);
+  ExtractFeatures("i, will; hurt!! you", config, &b);
+  ExtractFeatures("i will help you", config, &c);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  for (const uint32_t f : a) EXPECT_LT(f, 1u << 12);
+  // 4 words + 3 bigrams + char n-grams of "<i>", "<will>", "<hurt>", "<you>".
+  EXPECT_EQ(a.size(), 4u + 3u + (1 + 0 + 0) + (4 + 3 + 2) + (4 + 3 + 2) + (3 + 2 + 1));
+}
+
+TEST(ExtractFeatures, EmptyAndPunctuationOnlyTextHaveNoFeatures) {
+  std::vector<uint32_t> out = {1, 2};
+  ExtractFeatures("", FeatureConfig(), &out);
+  EXPECT_TRUE(out.empty());
+  ExtractFeatures("?! ... :)", FeatureConfig(), &out);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ExtractFeatures, VeryLongWordIsBounded) {
+  std::vector<uint32_t> out;
+  ExtractFeatures(std::string(100000, 'a'), FeatureConfig(), &out);
+  EXPECT_LT(out.size(), 200u);
+}
+
+TEST(ValidateFeatureConfig, RejectsOutOfRangeValues) {
+  FeatureConfig config;
+  EXPECT_TRUE(ValidateFeatureConfig(config).ok());
+  config.buckets_log2 = 30;
+  EXPECT_FALSE(ValidateFeatureConfig(config).ok());
+  config = FeatureConfig();
+  config.char_min = 6;
+  config.char_max = 3;
+  EXPECT_FALSE(ValidateFeatureConfig(config).ok());
+}
+
+}  // namespace
+}  // namespace warden::moderation

@@ -1,0 +1,89 @@
+#include "moderation/trainer.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "moderation/fast_classifier.h"
+#include "moderation/model_file.h"
+
+namespace warden::moderation {
+namespace {
+
+const int kViolence = CategoryIndex(warden::v1::VIOLENCE);
+
+// A small synthetic data set: threats are violence positives, everything else negative.
+std::vector<Example> ToyData() {
+  const char* threats[] = {"i will stab you", "i am going to shoot them all", "we will burn your house",
+                           "i will kill you tonight", "they will be shot", "stab him now"};
+  const char* benign[] = {"i will bake a cake", "we are going to the park", "the house is lovely",
+                          "see you tonight", "they will be late", "call him now"};
+  std::vector<Example> out;
+  for (int copy = 0; copy < 20; ++copy) {
+    for (const char* t : threats) {
+      Example e;
+      e.text = std::string(t) + " " + std::to_string(copy);
+      e.labels.fill(Label::kNegative);
+      e.labels[kViolence] = Label::kPositive;
+      out.push_back(e);
+    }
+    for (const char* t : benign) {
+      Example e;
+      e.text = std::string(t) + " " + std::to_string(copy);
+      e.labels.fill(Label::kNegative);
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+TrainOptions SmallOptions() {
+  TrainOptions options;
+  options.features.buckets_log2 = 14;
+  options.epochs = 4;
+  options.dev_percent = 0;
+  return options;
+}
+
+TEST(Train, LearnsToSeparateToyThreatsFromBenignText) {
+  const auto model = Train(ToyData(), SmallOptions());
+  ASSERT_TRUE(model.ok()) << model.status();
+  const auto classifier = FastClassifier::FromModel(*model);
+  ASSERT_TRUE(classifier.ok()) << classifier.status();
+  const float threat = (*classifier)->Score("i will stab you").scores[kViolence];
+  const float benign = (*classifier)->Score("i will bake a cake").scores[kViolence];
+  EXPECT_GT(threat, 0.7f);
+  EXPECT_LT(benign, 0.3f);
+}
+
+TEST(Train, SameSeedGivesByteIdenticalModelsAndOtherSeedDiffers) {
+  TrainOptions options = SmallOptions();
+  const auto a = SerializeFastModel(*Train(ToyData(), options));
+  const auto b = SerializeFastModel(*Train(ToyData(), options));
+  options.seed = 2;
+  const auto c = SerializeFastModel(*Train(ToyData(), options));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_NE(*a, *c);
+}
+
+TEST(Train, UnknownLabelsAreIgnored) {
+  std::vector<Example> data = ToyData();
+  // Marking every violence label unknown leaves nothing to learn for violence.
+  for (Example& e : data) e.labels[kViolence] = Label::kUnknown;
+  const auto model = Train(data, SmallOptions());
+  ASSERT_TRUE(model.ok());
+  for (size_t b = 0; b < model->weights.size() / kNumCategories; ++b) {
+    ASSERT_EQ(model->weights[b * kNumCategories + kViolence], 0) << b;
+  }
+}
+
+TEST(Train, RejectsEmptyDataAndBadOptions) {
+  EXPECT_EQ(Train({}, SmallOptions()).status().code(), absl::StatusCode::kInvalidArgument);
+  TrainOptions options = SmallOptions();
+  options.epochs = 0;
+  EXPECT_EQ(Train(ToyData(), options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace warden::moderation
