@@ -100,6 +100,17 @@ class Views {
     return settled;
   }
 
+  uint32_t ContextStart(uint32_t settled, size_t holdback) const {
+    uint32_t start = settled;
+    for (const std::optional<NormalizedText>* view : {&literal_, &folded_}) {
+      if (!view->has_value()) continue;
+      const std::vector<uint32_t>& map = (*view)->to_original;
+      const size_t at = std::lower_bound(map.begin(), map.end(), settled) - map.begin();
+      start = std::min(start, map[at > holdback ? at - holdback : 0]);
+    }
+    return start;
+  }
+
  private:
   std::string_view text_;
   std::optional<NormalizedText> literal_;
@@ -350,6 +361,7 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
       std::unique(result.findings.begin(), result.findings.end(), SameFinding),
       result.findings.end());
   result.settled = views.Settled(holdback);
+  result.context_start = views.ContextStart(result.settled, holdback);
   return result;
 }
 

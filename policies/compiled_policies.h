@@ -56,6 +56,10 @@ struct WindowFindings {
   // Every finding that begins before this original offset is final: no later text can
   // change it. Equals the text size when the hold-back is 0.
   uint32_t settled = 0;
+  // The original offset `holdback` view bytes before `settled` (the earliest of all
+  // views): a later window must start there so that a match overlapping `settled` is
+  // seen again and scanning resumes after it exactly as on the whole text.
+  uint32_t context_start = 0;
 };
 
 // A stretch [begin, end) of the original text that the redacted text replaces, with the

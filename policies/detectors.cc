@@ -151,11 +151,11 @@ constexpr DetectorSpec kDetectors[] = {
     {v1::JWT, "JWT",
      "(?:^|[^A-Za-z0-9_\\-])(eyJ[A-Za-z0-9_\\-]+\\.eyJ[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]*)"
      "(?:[^A-Za-z0-9_\\-]|$)",
-     ValidateJwt, 2048, "eyJ", 1},
+     ValidateJwt, 1200, "eyJ", 1},
     {v1::PRIVATE_KEY, "PRIVATE_KEY", "-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----",
      nullptr, 64},
     {v1::PASSWORD_IN_URL, "PASSWORD_IN_URL",
-     "[A-Za-z][A-Za-z0-9+.\\-]{1,15}://[^\\s:/@]+:([^\\s:/@]+)@[A-Za-z0-9.\\-]+", nullptr, 512,
+     "[A-Za-z][A-Za-z0-9+.\\-]{1,15}://[^\\s:/@]+:([^\\s:/@]+)@[A-Za-z0-9.\\-]+", nullptr, 300,
      "://", 16},
     {v1::HIGH_ENTROPY_SECRET, "HIGH_ENTROPY_SECRET",
      "(?i)(?:api[_\\-]?key|secret|token|passw(?:or)?d|pwd|access[_\\-]?key|client[_\\-]?secret"

@@ -237,7 +237,11 @@ size_t FoldWord(Builder& b, size_t begin, size_t end, const WordTraits& traits,
     const uint32_t from = b.origin[start];
     char replacement = 0;
     if (cp >= 0 && cp < 0x80 && leet) replacement = LeetToLetter(static_cast<char>(cp));
-    if (cp >= 0x80 && glyphs) replacement = HomoglyphToLatin(cp);
+    if (cp >= 0x80 && glyphs) {
+      replacement = HomoglyphToLatin(cp);
+      // Keep the letter case for the case-preserving view (Cyrillic А -> A).
+      if (replacement != 0 && u_isupper(cp)) replacement = static_cast<char>(replacement - 32);
+    }
     if (replacement != 0) {
       b.text[write] = replacement;
       b.origin[write] = from;

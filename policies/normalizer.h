@@ -9,8 +9,9 @@
 //      unless `case_fold` is false;
 //   3. optionally diacritics are removed (NFD, drop non-spacing marks, NFC).
 // Then, per word (a run of letters, digits, '@' and '$'):
-//   4. homoglyphs (Cyrillic/Greek look-alikes) fold to Latin when the word mixes scripts
-//      or consists only of look-alikes, so genuine Cyrillic/Greek words stay intact;
+//   4. homoglyphs (Cyrillic/Greek look-alikes) fold to Latin (keeping upper case when
+//      case_fold is off) when the word mixes scripts or consists only of look-alikes, so
+//      genuine Cyrillic/Greek words stay intact;
 //   5. leetspeak (0->o 1->i 3->e 4->a 5->s 7->t @->a $->s) folds only in words that
 //      contain at least one letter, so numbers (card digits, prices) are preserved.
 //

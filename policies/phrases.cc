@@ -45,7 +45,7 @@ NormalizeOptions FoldedViewOptions() {
 NormalizeOptions LiteralViewOptions() {
   NormalizeOptions options;
   options.fold_leetspeak = false;
-  options.fold_homoglyphs = false;
+  options.fold_homoglyphs = true;  // Mixed-script words only; case is kept.
   options.remove_diacritics = false;
   options.case_fold = false;
   return options;

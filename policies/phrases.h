@@ -16,7 +16,8 @@ namespace warden::policies {
 
 // The normalisation of the FOLDED view (case, diacritics, homoglyphs, leetspeak).
 NormalizeOptions FoldedViewOptions();
-// The LITERAL view: NFKC and invisibles only.
+// The LITERAL view: NFKC, invisibles removed, look-alike letters in mixed-script words
+// folded to Latin with their case kept; no case folding, no leetspeak.
 NormalizeOptions LiteralViewOptions();
 
 // A phrase template: words separated by spaces; "a|b" is a choice of words and "[a|b]" an

@@ -7,9 +7,7 @@
 namespace warden::policies {
 namespace {
 
-// Bytes of context kept before the settled point, per view byte of hold-back: normalised
-// text can be up to four times shorter than the original (full-width forms, invisibles).
-constexpr size_t kOriginalBytesPerViewByte = 4;
+// How far before the needed context the window may start, to begin after whitespace.
 constexpr size_t kExtraContextBytes = 64;
 
 // The length of the prefix of `text` that holds only complete UTF-8 sequences.
@@ -46,6 +44,12 @@ absl::StatusOr<StreamUpdate> StreamScanner::Push(std::string_view chunk) {
   if (finished_) return absl::FailedPreconditionError("stream already finished");
   buffer_.append(chunk);
   received_ += chunk.size();
+  if (received_ - scanned_upto_ < kMinScanStepBytes) {
+    StreamUpdate update;
+    update.action = action_;
+    update.block_message = block_message_;
+    return update;
+  }
   return Advance(false);
 }
 
@@ -61,6 +65,8 @@ absl::StatusOr<StreamUpdate> StreamScanner::Advance(bool final) {
   absl::StatusOr<WindowFindings> found =
       policies_->FindAll(ids_, direction_, window, final ? 0 : holdback_);
   if (!found.ok()) return found.status();
+  scanned_upto_ = received_;
+  context_start_ = std::max(context_start_, base_ + found->context_start);
   StreamUpdate update;
   const uint32_t end_of_scan = final ? static_cast<uint32_t>(buffer_.size()) : found->settled;
   Settle(*found, end_of_scan, &update);
@@ -129,10 +135,9 @@ void StreamScanner::Release(uint64_t target, StreamUpdate* update) {
 }
 
 void StreamScanner::Trim() {
-  const uint64_t keep_from = std::min(released_, settled_);
-  const uint64_t context = holdback_ * kOriginalBytesPerViewByte + kExtraContextBytes;
-  if (keep_from <= base_ + context + kExtraContextBytes) return;
-  uint64_t cut = keep_from - context;
+  const uint64_t keep_from = std::min(released_, context_start_);
+  if (keep_from <= base_ + kExtraContextBytes) return;
+  uint64_t cut = keep_from;
   // Prefer to start the window right after whitespace, so that no word (and no
   // normalisation segment) is cut in half.
   const uint64_t floor = cut - kExtraContextBytes;

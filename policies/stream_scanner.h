@@ -36,13 +36,17 @@ struct StreamUpdate {
 // reload does not change the rules in the middle of a stream.
 class StreamScanner {
  public:
+  static constexpr size_t kMinScanStepBytes = 32;
+
   // NOT_FOUND for an unknown set id; INVALID_ARGUMENT for a bad direction.
   static absl::StatusOr<std::unique_ptr<StreamScanner>> Create(
       std::shared_ptr<const CompiledPolicies> policies, std::vector<std::string> policy_set_ids,
       v1::Direction direction);
 
-  // Adds a chunk (it may end inside a UTF-8 character). INVALID_ARGUMENT for invalid
-  // UTF-8; FAILED_PRECONDITION after Finish.
+  // Adds a chunk (it may end inside a UTF-8 character). The text is rescanned once at
+  // least kMinScanStepBytes arrived since the last scan (each scan reads a window of about
+  // twice the hold-back), so tiny chunks cost little. INVALID_ARGUMENT for invalid UTF-8;
+  // FAILED_PRECONDITION after Finish. After a BLOCK the caller should stop pushing.
   absl::StatusOr<StreamUpdate> Push(std::string_view chunk);
   // Scans and releases the rest. INVALID_ARGUMENT when the stream ends inside a
   // character.
@@ -69,6 +73,8 @@ class StreamScanner {
   uint64_t received_ = 0;
   uint64_t released_ = 0;
   uint64_t settled_ = 0;     // Every finding beginning before this is known.
+  uint64_t context_start_ = 0;  // Later windows start no later than this.
+  uint64_t scanned_upto_ = 0;   // received_ at the last scan.
   // Settled non-shadow REDACT findings not yet fully released (stream offsets).
   struct PendingRedaction {
     uint64_t begin;

@@ -266,5 +266,34 @@ TEST(PolicyLoader, DirectionsLimitWhereARuleRuns) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(PolicyLoader, TermListFileWithThousandsOfTermsMatchesWholeWords) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/many_terms.txt";
+  {
+    std::ofstream out(path);
+    out << "# generated\n";
+    for (int i = 0; i < 5000; ++i) out << "zorb" << i * 7919 % 100003 << "qua\n";
+    out << "final phrase here\n";
+  }
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", "id: \"s\"\nrules { id: \"t\" category: BLOCKLIST action: FLAG\n"
+                       "  term_list { file: \"" + path + "\" } }\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::vector<std::string> sets = {"s"};
+  absl::StatusOr<ScanResult> hit =
+      (*loaded)->Scan(sets, v1::INPUT, "a ZORB" + std::to_string(4999 * 7919 % 100003) + "QUA b");
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(hit->action, v1::FLAG);
+  absl::StatusOr<ScanResult> phrase = (*loaded)->Scan(sets, v1::INPUT, "the Final  Phrase here.");
+  ASSERT_TRUE(phrase.ok());
+  ASSERT_EQ(phrase->matches.size(), 1u);
+  EXPECT_EQ(phrase->matches[0].span().begin(), 4u);
+  EXPECT_EQ(phrase->matches[0].span().end(), 22u);
+  absl::StatusOr<ScanResult> miss =
+      (*loaded)->Scan(sets, v1::INPUT, "xzorb" + std::to_string(7919) + "qua zorb7919quax");
+  ASSERT_TRUE(miss.ok());
+  EXPECT_EQ(miss->action, v1::ALLOW);
+}
+
 }  // namespace
 }  // namespace warden::policies

@@ -108,6 +108,34 @@ TEST(StreamScanner, MatchesUnaryScanAtThreeWaySplitsAndByteByByte) {
   }
 }
 
+TEST(StreamScanner, MatchesUnaryScanOnALongStreamOfAllCases) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  // Every case text three times, non-blocking ones only, so the window is trimmed many
+  // times while findings keep arriving.
+  std::string text;
+  for (int round = 0; round < 3; ++round) {
+    for (const testing::DetectorCase& c : testing::LoadDetectorCases()) {
+      absl::StatusOr<ScanResult> alone = policies->Scan({"all"}, v1::OUTPUT, c.text);
+      ASSERT_TRUE(alone.ok());
+      if (alone->action == v1::BLOCK) continue;
+      text += c.text + (round == 1 ? "\n" : " filler words here. ");
+    }
+  }
+  ASSERT_GT(text.size(), 8000u);
+  absl::StatusOr<ScanResult> unary = policies->Scan({"all"}, v1::OUTPUT, text);
+  ASSERT_TRUE(unary.ok());
+  ASSERT_EQ(unary->action, v1::REDACT);
+  for (size_t chunk : {1u, 7u, 64u, 333u, 4096u}) {
+    SCOPED_TRACE("chunk size " + std::to_string(chunk));
+    std::vector<std::string> chunks;
+    for (size_t at = 0; at < text.size(); at += chunk) chunks.push_back(text.substr(at, chunk));
+    absl::StatusOr<Streamed> streamed = Stream(policies, v1::OUTPUT, chunks);
+    ASSERT_TRUE(streamed.ok()) << streamed.status();
+    ExpectSame(*unary, *streamed);
+  }
+}
+
 TEST(StreamScanner, HoldsBackOnlyTheTailOfALongStream) {
   std::shared_ptr<const CompiledPolicies> policies = LoadAll();
   ASSERT_NE(policies, nullptr);
@@ -126,7 +154,7 @@ TEST(StreamScanner, HoldsBackOnlyTheTailOfALongStream) {
     released += update->released;
   }
   EXPECT_GT(released.size(), 0u);
-  EXPECT_LE((*scanner)->held_bytes(), 4 * *holdback + 64);
+  EXPECT_LE((*scanner)->held_bytes(), *holdback + StreamScanner::kMinScanStepBytes + 64);
   EXPECT_EQ(sent.substr(0, released.size()), released);
   absl::StatusOr<StreamUpdate> last = (*scanner)->Finish();
   ASSERT_TRUE(last.ok());
