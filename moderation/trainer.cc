@@ -150,6 +150,15 @@ FastModel Quantise(const Parameters& p, const TrainOptions& options) {
   return model;
 }
 
+// Index of the category whose name is the part of `c`'s name before '/', or -1.
+int ParentIndex(int c) {
+  const std::string_view name = CategoryName(kCategories[c]);
+  const size_t slash = name.find('/');
+  if (slash == std::string_view::npos) return -1;
+  const absl::StatusOr<warden::v1::Category> parent = CategoryFromName(name.substr(0, slash));
+  return parent.ok() ? CategoryIndex(*parent) : -1;
+}
+
 absl::Status ChooseThresholds(const std::vector<const Example*>& dev, const TrainOptions& options,
                               FastModel& model) {
   ASSIGN_OR_RETURN(auto classifier, FastClassifier::FromModel(model));
@@ -162,6 +171,7 @@ absl::Status ChooseThresholds(const std::vector<const Example*>& dev, const Trai
       }
     }
   }
+  std::array<bool, C> chosen{};
   for (int c = 0; c < C; ++c) {
     int positives = 0;
     for (const ScoredLabel& s : scored[c]) positives += s.positive;
@@ -169,6 +179,14 @@ absl::Status ChooseThresholds(const std::vector<const Example*>& dev, const Trai
     model.threshold[c] = std::max(
         options.min_threshold,
         BestThreshold(scored[c], options.threshold_beta, options.fallback_threshold));
+    chosen[c] = true;
+  }
+  // A subcategory without enough development positives ("self-harm/intent") borrows the
+  // threshold of its parent ("self-harm") when that one was chosen on data.
+  for (int c = 0; c < C; ++c) {
+    if (chosen[c]) continue;
+    const int parent = ParentIndex(c);
+    if (parent >= 0 && chosen[parent]) model.threshold[c] = model.threshold[parent];
   }
   return absl::OkStatus();
 }

@@ -37,7 +37,9 @@ struct TrainOptions {
   // F-beta maximised by the threshold choice; beta < 1 favours precision (fewer
   // over-blocks).
   double threshold_beta = 0.5;
-  // Categories with fewer development positives than this get `fallback_threshold`.
+  // Categories with fewer development positives than this get their parent category's
+  // threshold ("self-harm" for "self-harm/intent") if that was chosen on data, else
+  // `fallback_threshold`.
   int min_dev_positives = 8;
   float fallback_threshold = 0.5f;
   // Chosen thresholds are never below this: a threshold picked on a handful of
