@@ -1,33 +1,86 @@
 #include "gateway/admin_service.h"
 
+#include <fstream>
+#include <map>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
+#include "gateway/components.h"
+#include "google/protobuf/text_format.h"
+#include "policies/policy_loader.h"
+#include "proto/policy.pb.h"
 #include "gateway/call_auth.h"
 #include "gateway/status_mapping.h"
 
 namespace warden::gateway {
 
-grpc::Status AdminService::Unbuilt(const grpc::ServerContext& context, const char* what) const {
-  const auto principal = AuthenticateCall(context, *state_->authenticator, v1::ADMIN);
+grpc::Status AdminService::ListPolicies(grpc::ServerContext* context, const v1::ListPoliciesRequest*,
+                                        v1::ListPoliciesResponse* response) {
+  const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  return ToGrpcStatus(absl::UnimplementedError(absl::StrCat(what, " is not built yet")));
+  const auto policies = state_->policy_store->Current();
+  response->set_policy_version(policies->version());
+  for (const std::string& id : policies->ListSets()) {
+    auto* summary = response->add_policy_sets();
+    summary->set_id(id);
+    const auto text = policies->GetSetTextProto(id);
+    v1::PolicySet set;
+    if (text.ok() && google::protobuf::TextFormat::ParseFromString(*text, &set)) {
+      summary->set_description(set.description());
+      summary->set_rule_count(set.rules_size());
+      summary->set_shadow(set.shadow());
+    }
+  }
+  return grpc::Status::OK;
 }
 
-grpc::Status AdminService::ListPolicies(grpc::ServerContext* context, const v1::ListPoliciesRequest*,
-                                        v1::ListPoliciesResponse*) {
-  return Unbuilt(*context, "ListPolicies");
+grpc::Status AdminService::GetPolicy(grpc::ServerContext* context, const v1::GetPolicyRequest* request,
+                                     v1::GetPolicyResponse* response) {
+  const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const auto policies = state_->policy_store->Current();
+  auto text = policies->GetSetTextProto(request->id());
+  if (!text.ok()) return ToGrpcStatus(text.status());
+  response->set_policy_version(policies->version());
+  response->set_text_proto(*std::move(text));
+  return grpc::Status::OK;
 }
-grpc::Status AdminService::GetPolicy(grpc::ServerContext* context, const v1::GetPolicyRequest*,
-                                     v1::GetPolicyResponse*) {
-  return Unbuilt(*context, "GetPolicy");
+
+grpc::Status AdminService::ValidatePolicies(grpc::ServerContext* context, const v1::ValidatePoliciesRequest* request,
+                                            v1::ValidatePoliciesResponse* response) {
+  const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  std::map<std::string, std::string> texts(request->files().begin(), request->files().end());
+  if (texts.empty()) {
+    // Validate what a reload would read now.
+    for (const auto& path : state_->config.config.policy_files()) {
+      std::ifstream file(path, std::ios::binary);
+      std::stringstream buffer;
+      buffer << file.rdbuf();
+      texts[path] = buffer.str();
+    }
+  }
+  for (auto& error : gateway::ValidatePolicies(*state_, texts)) *response->add_errors() = std::move(error);
+  response->set_valid(response->errors_size() == 0);
+  if (response->valid()) {
+    auto compiled = policies::LoadPolicyTexts(texts);
+    if (compiled.ok()) response->set_policy_version((*compiled)->version());
+  }
+  return grpc::Status::OK;
 }
-grpc::Status AdminService::ValidatePolicies(grpc::ServerContext* context, const v1::ValidatePoliciesRequest*,
-                                            v1::ValidatePoliciesResponse*) {
-  return Unbuilt(*context, "ValidatePolicies");
-}
+
 grpc::Status AdminService::ReloadPolicies(grpc::ServerContext* context, const v1::ReloadPoliciesRequest*,
-                                          v1::ReloadPoliciesResponse*) {
-  return Unbuilt(*context, "ReloadPolicies");
+                                          v1::ReloadPoliciesResponse* response) {
+  const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  PolicyReload reload = gateway::ReloadPolicies(state_);
+  response->set_reloaded(reload.reloaded);
+  response->set_old_policy_version(reload.old_version);
+  response->set_policy_version(reload.version);
+  for (auto& error : reload.errors) *response->add_errors() = std::move(error);
+  return grpc::Status::OK;
 }
+
 grpc::Status AdminService::QueryAudit(grpc::ServerContext* context, const v1::QueryAuditRequest* request,
                                       v1::QueryAuditResponse* response) {
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);

@@ -26,9 +26,6 @@ class AdminService final : public v1::Admin::Service {
                               v1::AuditRecord* response) override;
 
  private:
-  // Authenticates as ADMIN, then returns `not_built` as UNIMPLEMENTED.
-  grpc::Status Unbuilt(const grpc::ServerContext& context, const char* what) const;
-
   ServerState* state_;  // Not owned; outlives the service.
 };
 

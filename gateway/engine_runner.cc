@@ -316,14 +316,15 @@ std::unique_ptr<GenerationJob> EngineRunner::Start(GenerationInput input, EventS
                          sink_stopped = !emitter.OnToken(*parser, &completed);
                          return !sink_stopped;
                        }));
+      GenerationSummary summary;
       if (!parse_error.ok()) {
-        return absl::InternalError(absl::StrCat("the model's output is not valid harmony: ", parse_error.message()));
-      }
-      if (!sink_stopped) {
+        // The model broke the harmony format (a random demo checkpoint does this): end the
+        // output here; what was parsed so far has been checked like any output.
+        summary.format_error = std::string(parse_error.message());
+      } else if (!sink_stopped) {
         (void)parser->ProcessEos();
         emitter.OnEnd(*parser, completed);
       }
-      GenerationSummary summary;
       summary.prompt_tokens = static_cast<uint32_t>(prompt.size());
       summary.completion_tokens = static_cast<uint32_t>(result.tokens.size());
       switch (result.finish_reason) {
@@ -335,7 +336,8 @@ std::unique_ptr<GenerationJob> EngineRunner::Start(GenerationInput input, EventS
           summary.finish_reason = v1::LENGTH;
           break;
         case model::FinishReason::kCancelled:
-          summary.finish_reason = emitter.stopped_by_sequence() ? v1::STOP : v1::CANCELLED;
+          summary.finish_reason =
+              emitter.stopped_by_sequence() || !summary.format_error.empty() ? v1::STOP : v1::CANCELLED;
           break;
       }
       return summary;

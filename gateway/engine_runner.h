@@ -42,6 +42,10 @@ class EngineRunner : public ModelRunner {
   absl::StatusOr<uint32_t> CountPromptTokens(const GenerationInput& input) const override;
   std::string model_name() const override { return model_name_; }
 
+  // The engine and tokenizer, for other users of the same model (the LLM policy judge).
+  model::Engine* engine() const { return engine_.get(); }
+  const model::Tokenizer* tokenizer() const { return tokenizer_.get(); }
+
   // The prompt ids for `input` (system, developer, messages, then <|start|>assistant).
   absl::StatusOr<std::vector<uint32_t>> RenderPrompt(const GenerationInput& input) const;
 

@@ -226,6 +226,9 @@ absl::Status RunModel(Call& call, GenerationInput input) {
 
   v1::GenerateResponse& response = call.response;
   *response.mutable_output_decision() = handler.decision();
+  if (summary.ok() && !summary->format_error.empty()) {
+    call.deps.metrics->Increment("warden_model_format_errors_total", {});
+  }
   if (summary.ok()) {
     response.mutable_usage()->set_prompt_tokens(summary->prompt_tokens);
     response.mutable_usage()->set_completion_tokens(summary->completion_tokens);
@@ -301,7 +304,10 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1:
   call.response.set_model(deps.runner->model_name());
 
   const absl::Status status = [&]() -> absl::Status {
+    const absl::Time checks_start = absl::Now();
     RETURN_IF_ERROR(CheckInput(call, &input));
+    deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "input_checks"}},
+                          absl::ToDoubleSeconds(absl::Now() - checks_start));
     CountDecision(deps, v1::INPUT, call.response.input_decision());
     if (call.response.input_decision().action() == v1::BLOCK) {
       call.response.set_finish_reason(v1::BLOCKED);  // The model never sees the request.

@@ -16,6 +16,7 @@
 #include "base/sha256.h"
 #include "gateway/config_loader.h"
 #include "gateway/server.h"
+#include "model/kernels/openmp_env.h"
 
 ABSL_FLAG(std::string, config, "", "Server configuration file (text-format proto or .json).");
 ABSL_FLAG(std::string, listen, "", "Address to bind, e.g. 127.0.0.1:0; overrides the config.");
@@ -56,6 +57,8 @@ bool UsesDemoKeys(const warden::v1::ServerConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The engine's OpenMP workers must not spin between matmuls on cores gRPC also needs.
+  warden::model::ReexecWithPassiveOpenMpWaitsIfUnset(argv);
   absl::SetProgramUsageMessage("warden --config FILE [--listen HOST:PORT] [--port_file PATH]");
   absl::ParseCommandLine(argc, argv);
   const std::string config_path = FromInvocationDir(absl::GetFlag(FLAGS_config));
@@ -63,6 +66,10 @@ int main(int argc, char** argv) {
     std::cerr << "warden: --config FILE is required (the default is gateway/config/default.textproto)\n";
     return 2;
   }
+  // A file-size limit (or a full quota) must surface as a failed write the audit store can
+  // report (requests then fail closed), not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
   // Block the shutdown signals in every thread; the main thread waits for them below.
   sigset_t signals;
   sigemptyset(&signals);
@@ -84,6 +91,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "warden: SERVING on " << (*server)->address() << " (port " << (*server)->port() << ")\n";
+  if ((*server)->metrics_port() != 0) {
+    std::cout << "warden: metrics on http://127.0.0.1:" << (*server)->metrics_port() << "/metrics\n";
+  }
   if (UsesDemoKeys((*server)->config())) {
     std::cout << "warden: demo keys \"warden-demo-key\" (app demo) and \"warden-demo-admin\" (admin) "
                  "are for local trials only; replace them before exposing this server\n";
@@ -97,7 +107,19 @@ int main(int argc, char** argv) {
   for (;;) {
     int signal_number = 0;
     if (sigwait(&signals, &signal_number) != 0) continue;
-    if (signal_number == SIGHUP) continue;  // Policy reload lands with the policy store.
+    if (signal_number == SIGHUP) {
+      const auto reload = (*server)->ReloadPolicies();
+      if (reload.reloaded) {
+        std::cout << "warden: policies reloaded, version " << reload.version << "\n" << std::flush;
+      } else {
+        std::cerr << "warden: policy reload refused, keeping version " << reload.version << ":\n";
+        for (const auto& error : reload.errors) {
+          std::cerr << "  " << error.file() << ":" << error.line() << ": " << error.field() << ": " << error.message()
+                    << "\n";
+        }
+      }
+      continue;
+    }
     std::cout << "warden: signal " << signal_number << ", draining for up to " << grace << " s\n" << std::flush;
     break;
   }

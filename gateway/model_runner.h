@@ -40,6 +40,7 @@ struct GenerationSummary {
   uint32_t completion_tokens = 0;
   uint32_t cached_prompt_tokens = 0;
   v1::FinishReason finish_reason = v1::STOP;
+  std::string format_error;  // Set when the model's output broke the harmony format.
 };
 
 // Called on the model's thread for each event. Returning false stops generation within one

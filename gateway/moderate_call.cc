@@ -22,6 +22,10 @@ v1::ModerationResult ToResult(const TextVerdict& verdict) {
   bool flagged = decision.action() != v1::ALLOW && decision.action() != v1::ACTION_UNSPECIFIED;
   for (const auto& score : decision.scores()) flagged = flagged || score.flagged();
   for (const auto& rule : decision.rules()) flagged = flagged || !rule.shadow();
+  if (verdict.policy_verdict.has_value()) {
+    *result.mutable_policy_verdict() = *verdict.policy_verdict;
+    flagged = flagged || verdict.policy_verdict->violation();
+  }
   result.set_flagged(flagged);
   return result;
 }
@@ -43,14 +47,17 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1:
   std::string original, redacted;
   for (int i = 0; i < request.texts_size(); ++i) {
     const std::string& text = request.texts(i);
+    const absl::Time check_start = absl::Now();
     auto verdict = deps.checks->Check(app, direction, text, request.policy());
+    deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "moderate_checks"}},
+                          absl::ToDoubleSeconds(absl::Now() - check_start));
     if (!verdict.ok()) {
       const bool fail_open = app.check_failure() == v1::FAIL_OPEN;
       deps.metrics->Increment("warden_check_failures_total",
                               {{"stage", "moderate"}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
       if (fail_open) deps.metrics->Increment("warden_fail_open_passes_total", {{"app", app.id()}});
       verdict = TextVerdict{CheckFailureDecision(fail_open, std::string(verdict.status().message())),
-                            fail_open ? text : std::string()};
+                            fail_open ? text : std::string(), std::nullopt};
     }
     *response.add_results() = ToResult(*verdict);
     MergeDecision(verdict->decision, i, &total);

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "gateway/components.h"
 
 namespace warden::gateway {
 namespace {
@@ -50,6 +51,7 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   state.metrics = std::make_unique<Metrics>();
   state.limiter = std::make_unique<Limiter>(loaded);
   ASSIGN_OR_RETURN(state.audit, AuditStore::Open(loaded.audit().path()));
+  RETURN_IF_ERROR(BuildComponents(&state));
   if (!loaded.metrics_listen().empty()) {
     ASSIGN_OR_RETURN(server->metrics_http_, MetricsHttpServer::Start(loaded.metrics_listen(), state.metrics.get()));
   }
@@ -74,11 +76,22 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", server->address_));
   }
+  const uint32_t retention_days = cfg.audit().retention_days();
+  if (retention_days > 0) {
+    server->retention_thread_ = std::thread([raw = server.get(), retention_days] {
+      do {
+        const int64_t cutoff = absl::ToUnixMicros(absl::Now() - absl::Hours(24) * retention_days);
+        (void)raw->state_->audit->DeleteOlderThan(cutoff);
+      } while (!raw->stop_retention_.WaitForNotificationWithTimeout(absl::Hours(1)));
+    });
+  }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   return server;
 }
 
 void WardenServer::Shutdown(std::chrono::seconds grace) {
+  if (!stop_retention_.HasBeenNotified()) stop_retention_.Notify();
+  if (retention_thread_.joinable()) retention_thread_.join();
   if (server_ == nullptr) return;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() + grace);

@@ -5,11 +5,14 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "gateway/admin_service.h"
+#include "gateway/components.h"
 #include "gateway/metrics_http.h"
 #include "gateway/server_state.h"
 #include "gateway/warden_service.h"
@@ -30,7 +33,12 @@ class WardenServer {
 
   int port() const { return port_; }
   const std::string& address() const { return address_; }
+  // The Prometheus HTTP port, or 0 when metrics are off.
+  int metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
   const v1::ServerConfig& config() const { return state_->config.config; }
+
+  // Reloads the policy files (SIGHUP); the old policies stay on any error.
+  PolicyReload ReloadPolicies() { return gateway::ReloadPolicies(state_.get()); }
 
   // Reports NOT_SERVING, stops accepting calls, and waits for calls in flight up to
   // `grace`; then cancels what remains.
@@ -44,6 +52,9 @@ class WardenServer {
   std::unique_ptr<WardenService> warden_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
+  // Deletes audit records past the retention period, at start and then hourly.
+  absl::Notification stop_retention_;
+  std::thread retention_thread_;
   int port_ = 0;
   std::string address_;
 };

@@ -12,8 +12,11 @@
 #include "gateway/config_loader.h"
 #include "gateway/limits.h"
 #include "gateway/metrics.h"
+#include "gateway/engine_runner.h"
 #include "gateway/model_runner.h"
 #include "gateway/text_checks.h"
+#include "moderation/pipeline.h"
+#include "policies/policy_store.h"
 
 namespace warden::gateway {
 
@@ -26,8 +29,13 @@ struct ServerState {
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Limiter> limiter;
   std::unique_ptr<AuditStore> audit;
-  std::unique_ptr<TextChecks> checks;
-  std::unique_ptr<ModelRunner> runner;  // Null when no model is configured.
+  // Declared (so built and destroyed) before the checks: the LLM judge holds KV prefixes
+  // in the runner's engine.
+  std::unique_ptr<EngineRunner> runner;  // Null when no model is configured.
+  std::unique_ptr<policies::PolicyStore> policy_store;
+  std::shared_ptr<const moderation::PolicyJudge> judge;  // Null without a model.
+  std::unique_ptr<moderation::Pipeline> pipeline;
+  std::unique_ptr<TextChecks> checks;  // Uses policy_store, pipeline and judge.
 
   CallDeps deps() const { return CallDeps{checks.get(), runner.get(), audit.get(), limiter.get(), metrics.get()}; }
   const v1::App* FindApp(const std::string& id) const {

@@ -6,6 +6,7 @@
 #define WARDEN_GATEWAY_TEXT_CHECKS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@ namespace warden::gateway {
 struct TextVerdict {
   v1::Decision decision;  // action ALLOW / FLAG / REDACT / BLOCK, scores, rules with spans.
   std::string text;       // The text to pass on: redacted when the action is REDACT.
+  std::optional<v1::PolicyVerdict> policy_verdict;  // When a written policy was given.
 };
 
 // What one streaming step released. `released` has passed every check; nothing else may

@@ -3,6 +3,7 @@
 #include "gateway/call_auth.h"
 #include "gateway/generate_call.h"
 #include "gateway/moderate_call.h"
+#include "gateway/request_log.h"
 #include "gateway/status_mapping.h"
 
 namespace warden::gateway {
@@ -38,7 +39,7 @@ grpc::Status WardenService::Generate(grpc::ServerContext* context, const v1::Gen
     status = result.status();
     if (result.ok()) *response = *std::move(result);
   }
-  CountCall(state_->deps(), "Generate", app ? app->id() : "", status.code(), start);
+  Finish("Generate", app, status, start, status.ok() ? response : nullptr);
   return ToGrpcStatus(status);
 }
 
@@ -55,9 +56,11 @@ grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v
       v1::GenerateChunk last;
       *last.mutable_summary() = *std::move(summary);
       writer->Write(last);
+      Finish("StreamGenerate", app, status, start, &last.summary());
+      return grpc::Status::OK;
     }
   }
-  CountCall(state_->deps(), "StreamGenerate", app ? app->id() : "", status.code(), start);
+  Finish("StreamGenerate", app, status, start, nullptr);
   return ToGrpcStatus(status);
 }
 
@@ -72,7 +75,22 @@ grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::Mod
     if (result.ok()) *response = *std::move(result);
   }
   CountCall(state_->deps(), "Moderate", app ? app->id() : "", status.code(), start);
+  RequestLogEntry entry{"Moderate", app ? app->id() : "", status.ok() ? response->request_id() : "", status.code()};
+  entry.latency = absl::Now() - start;
+  LogRequest(entry);
   return ToGrpcStatus(status);
+}
+
+void WardenService::Finish(const char* rpc, const v1::App* app, const absl::Status& status, absl::Time start,
+                           const v1::GenerateResponse* response) const {
+  CountCall(state_->deps(), rpc, app ? app->id() : "", status.code(), start);
+  RequestLogEntry entry{rpc, app ? app->id() : "", response ? response->request_id() : "", status.code()};
+  if (response != nullptr) {
+    entry.input_action = response->input_decision().action();
+    entry.output_action = response->output_decision().action();
+  }
+  entry.latency = absl::Now() - start;
+  LogRequest(entry);
 }
 
 }  // namespace warden::gateway

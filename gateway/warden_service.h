@@ -21,6 +21,10 @@ class WardenService final : public v1::Warden::Service {
                         v1::ModerateResponse* response) override;
 
  private:
+  // Counts and logs one finished Generate/StreamGenerate call.
+  void Finish(const char* rpc, const v1::App* app, const absl::Status& status, absl::Time start,
+              const v1::GenerateResponse* response) const;
+
   ServerState* state_;  // Not owned; outlives the service.
 };
 

@@ -45,6 +45,9 @@ ABSL_FLAG(int, limit, 20, "audit query: records per page.");
 ABSL_FLAG(std::string, page_token, "", "audit query: continue from this page token.");
 ABSL_FLAG(int, timeout_ms, 60000, "Deadline of each call.");
 ABSL_FLAG(std::string, ca_file, "", "Use TLS, trusting this CA certificate file.");
+ABSL_FLAG(std::string, cert_file, "", "TLS client certificate (mutual TLS); needs --ca_file and --key_file.");
+ABSL_FLAG(std::string, key_file, "", "TLS client private key (mutual TLS).");
+ABSL_FLAG(std::string, tls_server_name, "", "Expected server name in its certificate (default: the target host).");
 
 namespace {
 
@@ -63,13 +66,20 @@ class Client {
  public:
   Client() {
     std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    grpc::ChannelArguments args;
     if (!absl::GetFlag(FLAGS_ca_file).empty()) {
       bool ok = false;
       grpc::SslCredentialsOptions options;
       options.pem_root_certs = ReadFileOrEmpty(absl::GetFlag(FLAGS_ca_file), &ok);
+      if (!absl::GetFlag(FLAGS_cert_file).empty()) {
+        options.pem_cert_chain = ReadFileOrEmpty(absl::GetFlag(FLAGS_cert_file), &ok);
+        options.pem_private_key = ReadFileOrEmpty(absl::GetFlag(FLAGS_key_file), &ok);
+      }
       credentials = grpc::SslCredentials(options);
+      if (!absl::GetFlag(FLAGS_tls_server_name).empty()) {
+        args.SetSslTargetNameOverride(absl::GetFlag(FLAGS_tls_server_name));
+      }
     }
-    grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(64 << 20);
     channel_ = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), credentials, args);
     key_ = absl::GetFlag(FLAGS_api_key);

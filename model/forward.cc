@@ -6,7 +6,7 @@
 
 #include "base/status_macros.h"
 #include "model/kernels/dense.h"
-#include "model/kernels/mxfp4.h"
+#include "model/kernels/expert_matmul.h"
 #include "model/kernels/ops.h"
 
 namespace warden::model {
@@ -187,12 +187,13 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     std::vector<float> in(static_cast<size_t>(m) * h), hidden(static_cast<size_t>(m) * 2 * inter);
     std::vector<float> act(static_cast<size_t>(m) * inter), out(static_cast<size_t>(m) * h);
     for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
-    Mxfp4Matmul(w.mlp1[e], in.data(), m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden.data(), &ctx_.pool());
+    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp1[e], in.data(), m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter],
+                                 hidden.data()));
     for (int i = 0; i < m; ++i) {
       SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
              &act[static_cast<size_t>(i) * inter]);
     }
-    Mxfp4Matmul(w.mlp2[e], act.data(), m, &w.mlp2_bias[static_cast<size_t>(e) * h], out.data(), &ctx_.pool());
+    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act.data(), m, &w.mlp2_bias[static_cast<size_t>(e) * h], out.data()));
     for (int i = 0; i < m; ++i) {
       float* x = &batch.x[assigned[i].first * h];
       for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];

@@ -23,31 +23,71 @@ int32_t Sampler::Sample(absl::Span<const float> logits) {
   if (options_.temperature == 0.0f) {
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
-  std::vector<int32_t> ids(logits.size());
-  std::iota(ids.begin(), ids.end(), 0);
-  const size_t keep = options_.top_k > 0 ? std::min<size_t>(options_.top_k, ids.size()) : ids.size();
-  std::partial_sort(ids.begin(), ids.begin() + keep, ids.end(),
-                    [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
-  ids.resize(keep);
-  std::vector<double> probs(keep);
-  const double max = logits[ids[0]];
+  const float max_logit = *std::max_element(logits.begin(), logits.end());
+  const bool full_distribution = options_.top_k <= 0 && options_.top_p >= 1.0f;
+  std::vector<int32_t> ids;
+  if (full_distribution) {
+    // No cut: every token in id order, no sorting (the vocabulary has 201,088 entries).
+    ids.resize(logits.size());
+    std::iota(ids.begin(), ids.end(), 0);
+  } else {
+    ids = Candidates(logits, max_logit);
+  }
+  std::vector<double> probs(ids.size());
   double total = 0.0;
-  for (size_t i = 0; i < keep; ++i) {
-    probs[i] = std::exp((logits[ids[i]] - max) / options_.temperature);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    probs[i] = std::exp((logits[ids[i]] - max_logit) / options_.temperature);
     total += probs[i];
   }
-  // Nucleus: the smallest prefix (in probability order) whose mass reaches top_p.
-  size_t nucleus = keep;
-  double mass = 0.0;
-  for (size_t i = 0; i < keep; ++i) {
-    mass += probs[i] / total;
-    if (mass >= options_.top_p) {
-      nucleus = i + 1;
-      break;
+  size_t nucleus = ids.size();
+  if (!full_distribution) {
+    // Nucleus: the smallest prefix (in probability order) whose mass reaches top_p.
+    double mass = 0.0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      mass += probs[i] / total_mass_;
+      if (mass >= options_.top_p) {
+        nucleus = i + 1;
+        break;
+      }
     }
   }
   std::discrete_distribution<size_t> pick(probs.begin(), probs.begin() + nucleus);
   return ids[pick(rng_)];
+}
+
+std::vector<int32_t> Sampler::Candidates(absl::Span<const float> logits, float max_logit) {
+  // Mass of the whole distribution (relative to the max), for the nucleus.
+  total_mass_ = 0.0;
+  for (float logit : logits) total_mass_ += std::exp((logit - max_logit) / options_.temperature);
+  auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  // Tokens a billion times less likely than the best cannot be in a top-k or nucleus cut
+  // unless the cut needs nearly all the mass; sort only the rest when that is provably so.
+  const double floor = 1e-9;
+  std::vector<int32_t> ids;
+  double dropped = 0.0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const double p = std::exp((logits[i] - max_logit) / options_.temperature);
+    if (p >= floor) {
+      ids.push_back(static_cast<int32_t>(i));
+    } else {
+      dropped += p;
+    }
+  }
+  const size_t want = options_.top_k > 0 ? static_cast<size_t>(options_.top_k) : logits.size();
+  const bool exact = dropped / total_mass_ < 1.0 - options_.top_p && ids.size() >= std::min(want, logits.size());
+  if (!exact) {
+    ids.resize(logits.size());
+    std::iota(ids.begin(), ids.end(), 0);
+  }
+  const size_t keep = std::min(want, ids.size());
+  std::partial_sort(ids.begin(), ids.begin() + keep, ids.end(), by_logit);
+  ids.resize(keep);
+  if (options_.top_k > 0) {
+    // The nucleus is taken within the top-k, as before.
+    total_mass_ = 0.0;
+    for (int32_t id : ids) total_mass_ += std::exp((logits[id] - max_logit) / options_.temperature);
+  }
+  return ids;
 }
 
 }  // namespace warden::model

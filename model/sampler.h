@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <random>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
@@ -29,7 +30,12 @@ class Sampler {
   int32_t Sample(absl::Span<const float> logits);
 
  private:
+  // The top-k / nucleus candidates, most likely first; sets total_mass_ to the mass the
+  // nucleus is measured against. Sorts only tokens that can matter.
+  std::vector<int32_t> Candidates(absl::Span<const float> logits, float max_logit);
+
   SamplingOptions options_;
+  double total_mass_ = 0.0;
   std::mt19937_64 rng_;
 };
 

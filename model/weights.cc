@@ -1,5 +1,6 @@
 #include "model/weights.h"
 
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -109,6 +110,10 @@ absl::StatusOr<std::vector<float>> LoadVector(const SafetensorsArchive& archive,
 absl::StatusOr<Bf16Matrix> LoadMatrix(const SafetensorsArchive& archive, const std::string& name,
                                       int rows, int cols) {
   ASSIGN_OR_RETURN(TensorView view, GetChecked(archive, name, {rows, cols}, {DType::kBF16}));
+  if (reinterpret_cast<uintptr_t>(view.data) % alignof(uint16_t) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(view.file, ": tensor '", name,
+                                                   "' starts at an odd byte offset; bf16 data must be 2-byte aligned"));
+  }
   return Bf16Matrix{reinterpret_cast<const uint16_t*>(view.data), rows, cols};
 }
 

@@ -11,7 +11,49 @@
 #include "policies/string_view_compat.h"
 
 namespace warden::policies {
+
+// One entry of a merged bank and the set it came from.
+struct CombinedEntry {
+  const CompiledSet* set = nullptr;
+  int set_order = 0;
+  const PatternEntry* entry = nullptr;
+};
+
+struct CombinedBank {
+  std::vector<CombinedEntry> entries;
+  std::unique_ptr<RE2::Set> prefilter;  // Null: scan every entry.
+  bool has_term_lists = false;
+};
+
+struct Combination {
+  std::array<CombinedBank, kViewCount> banks;
+};
+
 namespace {
+
+constexpr size_t kMaxCachedCombinations = 256;
+
+std::unique_ptr<const Combination> BuildCombination(const std::vector<const CompiledSet*>& sets,
+                                                    int direction) {
+  auto combination = std::make_unique<Combination>();
+  for (int v = 0; v < kViewCount; ++v) {
+    CombinedBank& bank = combination->banks[v];
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(int64_t{128} << 20);
+    auto prefilter = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+    bool ok = true;
+    for (size_t order = 0; order < sets.size(); ++order) {
+      for (const PatternEntry& entry : sets[order]->banks[direction][v].entries) {
+        bank.entries.push_back({sets[order], static_cast<int>(order), &entry});
+        bank.has_term_lists |= entry.term_list;
+        ok = ok && prefilter->Add(entry.regex->pattern(), nullptr) >= 0;
+      }
+    }
+    if (ok && !bank.entries.empty() && prefilter->Compile()) bank.prefilter = std::move(prefilter);
+  }
+  return combination;
+}
 
 int DirectionIndex(v1::Direction direction) { return direction == v1::OUTPUT ? 1 : 0; }
 
@@ -79,51 +121,98 @@ size_t NextCharBoundary(std::string_view text, size_t pos) {
   return pos;
 }
 
-// Runs one entry over a view and appends its accepted findings.
-void ScanEntry(const CompiledSet& set, int set_order, const PatternEntry& entry,
-               std::string_view original, const NormalizedText& view,
-               std::vector<Finding>* out) {
-  const RE2& regex = *entry.regex;
-  const std::string_view text = view.text;
-  std::vector<re2::StringPiece> groups(1 + regex.NumberOfCapturingGroups());
-  const CompiledRule& rule = set.rules[entry.rule];
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    if (!regex.Match(text, pos, text.size(), RE2::UNANCHORED, groups.data(),
-                     static_cast<int>(groups.size()))) {
-      break;
-    }
-    const re2::StringPiece piece = FindingPiece(groups);
-    const size_t begin = piece.data() - text.data();
-    const size_t whole_begin = groups[0].data() - text.data();
-    const size_t keep = piece.empty() ? 0 : (entry.validate ? entry.validate(piece) : piece.size());
-    if (keep == 0) {
-      pos = NextCharBoundary(text, whole_begin + 1);
-      continue;
-    }
-    pos = std::max(begin + keep, NextCharBoundary(text, whole_begin + 1));
-    const Span span = view.ToOriginal(begin, begin + keep);
-    if (rule.Allowed(original.substr(span.begin, span.end - span.begin))) continue;
-    out->push_back({&rule, &entry.entity_type, set_order, span.begin, span.end});
-  }
-}
+// One entry running over one view, appending its accepted findings.
+class EntryScan {
+ public:
+  EntryScan(const CompiledSet& set, int set_order, const PatternEntry& entry,
+            std::string_view original, const NormalizedText& view, std::vector<Finding>* out)
+      : rule_(set.rules[entry.rule]), set_order_(set_order), entry_(entry), original_(original),
+        view_(view), text_(view.text),
+        groups_(entry.trim_boundaries ? 1 : 1 + entry.regex->NumberOfCapturingGroups()),
+        out_(out) {}
 
-// Runs a bank over a view: the prefilter picks the entries that match at all.
-void ScanBank(const CompiledSet& set, int set_order, const PatternBank& bank,
-              std::string_view original, const NormalizedText& view, bool term_lists_only,
-              std::vector<Finding>* out) {
+  void Run() {
+    if (entry_.anchor.empty()) {
+      size_t pos = 0;
+      while (pos <= text_.size() && Match(pos, text_.size())) pos = Take();
+    } else {
+      RunAnchored();
+    }
+  }
+
+ private:
+  // Every match contains the anchor, so only windows around its occurrences are searched
+  // (the regex then need not run over all of the text).
+  void RunAnchored() {
+    size_t pos = 0;
+    size_t search = 0;
+    while (search < text_.size()) {
+      const size_t a = text_.find(entry_.anchor, search);
+      if (a == std::string_view::npos) break;
+      const size_t from = std::max(pos, a > entry_.anchor_lookbehind ? a - entry_.anchor_lookbehind : 0);
+      const size_t to = std::min(text_.size(), a + entry_.anchor_lookahead);
+      if (from <= a && Match(from, to)) {
+        pos = Take();
+        search = std::max(a + 1, pos);
+      } else {
+        search = a + 1;
+      }
+    }
+  }
+
+  bool Match(size_t from, size_t to) {
+    return entry_.regex->Match(text_, from, to, RE2::UNANCHORED, groups_.data(),
+                               static_cast<int>(groups_.size()));
+  }
+
+  // Handles the current match; returns where the next search starts.
+  size_t Take() {
+    re2::StringPiece piece = FindingPiece(groups_);
+    if (entry_.trim_boundaries) {
+      const size_t at = piece.data() - text_.data();
+      const auto [b, e] = TrimWordBoundaries(text_, at, at + piece.size());
+      piece = re2::StringPiece(text_.data() + b, e - b);
+    }
+    const size_t begin = piece.data() - text_.data();
+    const size_t whole_begin = groups_[0].data() - text_.data();
+    const size_t retry = NextCharBoundary(text_, whole_begin + 1);
+    const bool too_long = entry_.max_finding_bytes != 0 && piece.size() > entry_.max_finding_bytes;
+    const size_t keep = piece.empty() || too_long
+                            ? 0
+                            : (entry_.validate ? entry_.validate(piece) : piece.size());
+    if (keep == 0) return retry;
+    const Span span = view_.ToOriginal(begin, begin + keep);
+    if (!rule_.Allowed(original_.substr(span.begin, span.end - span.begin))) {
+      out_->push_back({&rule_, &entry_.entity_type, set_order_, span.begin, span.end});
+    }
+    return std::max(begin + keep, retry);
+  }
+
+  const CompiledRule& rule_;
+  const int set_order_;
+  const PatternEntry& entry_;
+  const std::string_view original_;
+  const NormalizedText& view_;
+  const std::string_view text_;
+  std::vector<re2::StringPiece> groups_;
+  std::vector<Finding>* out_;
+};
+
+// Runs a merged bank over a view: the prefilter picks the entries that match at all.
+void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view,
+              bool term_lists_only, std::vector<Finding>* out) {
   std::vector<int> hits;
   RE2::Set::ErrorInfo error;
-  if (!bank.prefilter->Match(view.text, &hits, &error)) {
-    if (error.kind == RE2::Set::kNoError) return;  // Nothing matched.
-    hits.clear();  // The prefilter ran out of memory: run every entry instead.
+  if (bank.prefilter == nullptr ||
+      (!bank.prefilter->Match(view.text, &hits, &error) && error.kind != RE2::Set::kNoError)) {
+    hits.clear();  // No prefilter (too large) or out of memory: run every entry instead.
     for (size_t k = 0; k < bank.entries.size(); ++k) hits.push_back(static_cast<int>(k));
   }
   std::sort(hits.begin(), hits.end());
   for (int k : hits) {
-    const PatternEntry& entry = bank.entries[k];
-    if (term_lists_only && !entry.term_list) continue;
-    ScanEntry(set, set_order, entry, original, view, out);
+    const CombinedEntry& e = bank.entries[k];
+    if (term_lists_only && !e.entry->term_list) continue;
+    EntryScan(*e.set, e.set_order, *e.entry, original, view, out).Run();
   }
 }
 
@@ -197,6 +286,22 @@ absl::StatusOr<std::vector<const CompiledSet*>> CompiledPolicies::Resolve(
   return sets;
 }
 
+std::shared_ptr<const Combination> CompiledPolicies::GetCombination(
+    const std::vector<const CompiledSet*>& sets, v1::Direction direction) const {
+  std::string key = absl::StrCat(DirectionIndex(direction));
+  for (const CompiledSet* set : sets) absl::StrAppend(&key, "\x1f", set->id);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+  }
+  // Built outside the lock; a concurrent first use may build it twice, harmlessly.
+  std::shared_ptr<const Combination> built = BuildCombination(sets, DirectionIndex(direction));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (cache_.size() < kMaxCachedCombinations) cache_.emplace(key, built);
+  return built;
+}
+
 absl::Status CompiledPolicies::CheckSetIds(absl::Span<const std::string> ids) const {
   return Resolve(ids).status();
 }
@@ -224,18 +329,16 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   if (!sets.ok()) return sets.status();
   Views views(text);
   WindowFindings result;
-  for (size_t order = 0; order < sets->size(); ++order) {
-    const CompiledSet& set = *(*sets)[order];
-    for (int v = 0; v < kViewCount; ++v) {
-      const PatternBank& bank = set.banks[DirectionIndex(direction)][v];
-      if (bank.entries.empty()) continue;
-      absl::StatusOr<const NormalizedText*> view = views.Get(static_cast<ViewKind>(v));
-      if (!view.ok()) return view.status();
-      ScanBank(set, static_cast<int>(order), bank, text, **view, false, &result.findings);
-      if (!bank.has_term_lists) continue;
-      if (const NormalizedText* despaced = views.Despaced(); despaced != nullptr) {
-        ScanBank(set, static_cast<int>(order), bank, text, *despaced, true, &result.findings);
-      }
+  const std::shared_ptr<const Combination> combination = GetCombination(*sets, direction);
+  for (int v = 0; v < kViewCount; ++v) {
+    const CombinedBank& bank = combination->banks[v];
+    if (bank.entries.empty()) continue;
+    absl::StatusOr<const NormalizedText*> view = views.Get(static_cast<ViewKind>(v));
+    if (!view.ok()) return view.status();
+    ScanBank(bank, text, **view, false, &result.findings);
+    if (!bank.has_term_lists) continue;
+    if (const NormalizedText* despaced = views.Despaced(); despaced != nullptr) {
+      ScanBank(bank, text, *despaced, true, &result.findings);
     }
   }
   // A text no rule reads still has to be valid UTF-8.

@@ -13,10 +13,13 @@
 #define WARDEN_POLICIES_COMPILED_POLICIES_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "policies/compiled_set.h"
@@ -71,7 +74,11 @@ std::vector<RedactionRegion> MergeRedactions(const std::vector<Finding>& finding
 void AppendRedacted(std::string_view text, uint32_t from, uint32_t to,
                     const std::vector<RedactionRegion>& regions, std::string* out);
 
-// Immutable after creation; every method is const and thread-safe.
+struct Combination;  // The merged matchers of one set list and direction.
+
+// Immutable after creation; every method is const and thread-safe. The only mutable
+// state is an internal cache (behind a mutex) of merged matchers per requested set list
+// and direction, built on first use, so that each text view is scanned by one DFA pass.
 class CompiledPolicies {
  public:
   // `sets` must have unique ids. The version is the first 16 hex digits of the SHA-256
@@ -111,9 +118,14 @@ class CompiledPolicies {
   CompiledPolicies() = default;
   absl::StatusOr<std::vector<const CompiledSet*>> Resolve(
       absl::Span<const std::string> policy_set_ids) const;
+  std::shared_ptr<const Combination> GetCombination(const std::vector<const CompiledSet*>& sets,
+                                                    v1::Direction direction) const;
 
   std::vector<std::unique_ptr<CompiledSet>> sets_;  // Sorted by id.
   std::string version_;
+  mutable std::mutex cache_mu_;  // std::mutex: visible to ThreadSanitizer (see PolicyStore).
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const Combination>> cache_
+      ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace warden::policies

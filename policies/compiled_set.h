@@ -42,14 +42,23 @@ struct CompiledRule {
 // Returns the number of leading bytes of a candidate that form a finding (0 = reject).
 using EntryValidator = std::function<size_t(std::string_view)>;
 
-// One pattern in a bank. Its finding is capturing group 1 when the pattern has groups
-// (the first group that took part), else the whole match.
+// One pattern in a bank. Its finding is the first capturing group that took part when
+// the pattern has groups, else the whole match (trimmed when `trim_boundaries`).
 struct PatternEntry {
   int rule = 0;  // Index into CompiledSet::rules.
   std::shared_ptr<const RE2> regex;
   EntryValidator validate;  // Empty = accept.
   std::string entity_type;
   bool term_list = false;   // Also scanned on the spaced-letters-collapsed view.
+  size_t max_finding_bytes = 0;  // Longer findings are rejected; 0 = no limit.
+  // A WholeWordAlternation pattern: no groups; TrimWordBoundaries gives the finding.
+  bool trim_boundaries = false;
+  // When set, every match contains `anchor`, starting at most `anchor_lookbehind` bytes
+  // before it and ending at most `anchor_lookahead` bytes after its start; the scanner
+  // then searches only around the anchor's occurrences.
+  std::string anchor;
+  size_t anchor_lookbehind = 0;
+  size_t anchor_lookahead = 0;
 };
 
 // The patterns of one direction on one view, with their prefilter.

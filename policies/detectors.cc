@@ -92,12 +92,15 @@ size_t ValidateEntropy(std::string_view s, const DetectorParams& params) {
   return Whole(s, s.size() >= 8 && ShannonEntropy(s) >= params.min_entropy);
 }
 
+// Large counted repetitions ({1,256}) make RE2 programs and DFAs huge, so patterns use
+// '+' and each detector states the longest finding it accepts (`max_bytes`); longer
+// candidates are rejected by the scanner, and the streaming hold-back uses the bound.
 constexpr DetectorSpec kDetectors[] = {
+    // Not after ':' or '/', where it is the password and host of a URL, except "mailto:".
     {v1::EMAIL, "EMAIL",
-     // Not after ':' or '/', where it is the password and host of a URL, except "mailto:".
-     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]{1,64}@(?:[A-Za-z0-9\\-]{1,63}\\.){1,4}"
+     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]{1,64}@(?:[A-Za-z0-9\\-]+\\.)+"
      "[A-Za-z]{2,24})(?:[^A-Za-z0-9\\-]|$)",
-     nullptr},
+     nullptr, 254, "@", 72},
     // A phone number does not continue a run of digit groups (a card, an IBAN): before a
     // separator there must be no digit.
     {v1::PHONE, "PHONE",
@@ -105,57 +108,60 @@ constexpr DetectorSpec kDetectors[] = {
      "\\+[1-9]\\d{0,2}[ .\\-]?(?:\\(?\\d{1,4}\\)?[ .\\-]?){1,4}\\d{2,4}"
      "|\\(?\\d{3}\\)?[ .\\-]\\d{3}[ .\\-]\\d{4}"
      "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})(?:[^0-9A-Za-z]|$)",
-     ValidatePhone},
-    {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard},
+     ValidatePhone, 40},
+    {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40},
     {v1::IBAN, "IBAN", DIGIT_BOUNDED("[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"),
-     ValidateIban},
-    {v1::US_SSN, "US_SSN", DIGIT_BOUNDED("\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}"), ValidateSsn},
+     ValidateIban, 45},
+    {v1::US_SSN, "US_SSN", DIGIT_BOUNDED("\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}"), ValidateSsn,
+     11},
     {v1::IP_ADDRESS, "IP_ADDRESS",
-     "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})"
+     "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})"
      "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)",
-     ValidateIp},
-    {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]{1,256})", ValidateUrl},
+     ValidateIp, 45},
+    {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512,
+     "://", 6},
     {v1::DATE_OF_BIRTH, "DATE_OF_BIRTH",
      "(?i)(?:born(?: on)?|date of birth|d\\.?o\\.?b\\.?|birth ?date|birthday|geboren(?: am)?)"
      "[:\\s]{1,3}(\\d{1,4}[./\\-]\\d{1,2}[./\\-]\\d{2,4}|\\d{1,2} (?:jan|feb|mar|apr|may|jun|jul"
      "|aug|sep|oct|nov|dec)[a-z]{0,6},? \\d{4})(?:[^0-9]|$)",
-     ValidateDate},
+     ValidateDate, 48},
     {v1::AWS_ACCESS_KEY_ID, "AWS_ACCESS_KEY_ID",
-     WORD_BOUNDED("(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"), nullptr},
+     WORD_BOUNDED("(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"), nullptr, 20},
     {v1::AWS_SECRET_KEY, "AWS_SECRET_KEY",
      "(?i:aws[_\\- ]?)?(?i:secret)[_\\- ]?(?i:access[_\\- ]?)?(?i:key)[\"']?\\s{0,3}[:=]\\s{0,3}"
      "[\"']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
-     ValidateMixedKey},
+     ValidateMixedKey, 80},
     {v1::GITHUB_TOKEN, "GITHUB_TOKEN",
-     WORD_BOUNDED("gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"), nullptr},
-    {v1::GITLAB_TOKEN, "GITLAB_TOKEN", WORD_BOUNDED("glpat-[A-Za-z0-9_\\-]{20,64}"), nullptr},
+     WORD_BOUNDED("gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{22}[A-Za-z0-9_]*"),
+     nullptr, 255, "_", 8},
+    {v1::GITLAB_TOKEN, "GITLAB_TOKEN", WORD_BOUNDED("glpat-[A-Za-z0-9_\\-]{20}[A-Za-z0-9_\\-]*"),
+     nullptr, 80, "glpat-", 1},
     {v1::SLACK_TOKEN, "SLACK_TOKEN",
-     WORD_BOUNDED("xox[abposr]-[A-Za-z0-9\\-]{10,250}"
-                  "|https://hooks\\.slack\\.com/services/T[A-Z0-9]{4,20}/B[A-Z0-9]{4,20}/"
-                  "[A-Za-z0-9]{8,40}"),
-     nullptr},
-    {v1::STRIPE_KEY, "STRIPE_KEY", WORD_BOUNDED("(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,99}"),
-     nullptr},
+     WORD_BOUNDED("xox[abposr]-[A-Za-z0-9\\-]{10}[A-Za-z0-9\\-]*"
+                  "|https://hooks\\.slack\\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
+     nullptr, 255},
+    {v1::STRIPE_KEY, "STRIPE_KEY",
+     WORD_BOUNDED("(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10}[A-Za-z0-9]*"), nullptr, 128},
     {v1::GOOGLE_API_KEY, "GOOGLE_API_KEY", "(?:^|[^A-Za-z0-9_\\-])(AIza[0-9A-Za-z_\\-]{35})"
-     "(?:[^A-Za-z0-9_\\-]|$)", nullptr},
+     "(?:[^A-Za-z0-9_\\-]|$)", nullptr, 39, "AIza", 1},
     {v1::OPENAI_API_KEY, "OPENAI_API_KEY",
-     "(?:^|[^A-Za-z0-9_\\-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\\-]{32,200})"
+     "(?:^|[^A-Za-z0-9_\\-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\\-]{32}[A-Za-z0-9_\\-]*)"
      "(?:[^A-Za-z0-9_\\-]|$)",
-     ValidateMixedKey},
+     ValidateMixedKey, 256, "sk-", 1},
     {v1::JWT, "JWT",
-     "(?:^|[^A-Za-z0-9_\\-])(eyJ[A-Za-z0-9_\\-]{5,600}\\.eyJ[A-Za-z0-9_\\-]{5,1000}\\."
-     "[A-Za-z0-9_\\-]{0,600})(?:[^A-Za-z0-9_\\-]|$)",
-     ValidateJwt},
+     "(?:^|[^A-Za-z0-9_\\-])(eyJ[A-Za-z0-9_\\-]+\\.eyJ[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]*)"
+     "(?:[^A-Za-z0-9_\\-]|$)",
+     ValidateJwt, 2048, "eyJ", 1},
     {v1::PRIVATE_KEY, "PRIVATE_KEY", "-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----",
-     nullptr},
+     nullptr, 64},
     {v1::PASSWORD_IN_URL, "PASSWORD_IN_URL",
-     "[A-Za-z][A-Za-z0-9+.\\-]{1,15}://[^\\s:/@]{1,64}:([^\\s:/@]{1,128})@[A-Za-z0-9.\\-]{1,253}",
-     nullptr},
+     "[A-Za-z][A-Za-z0-9+.\\-]{1,15}://[^\\s:/@]+:([^\\s:/@]+)@[A-Za-z0-9.\\-]+", nullptr, 512,
+     "://", 16},
     {v1::HIGH_ENTROPY_SECRET, "HIGH_ENTROPY_SECRET",
      "(?i)(?:api[_\\-]?key|secret|token|passw(?:or)?d|pwd|access[_\\-]?key|client[_\\-]?secret"
      "|private[_\\-]?key)[a-z0-9_\\-]{0,20}[\"']?\\s{0,3}[:=]\\s{0,3}[\"']?"
-     "([A-Za-z0-9+/=_\\-.!@#$%^&*]{8,200})",
-     ValidateEntropy},
+     "([A-Za-z0-9+/=_\\-.!@#$%^&*]{8}[A-Za-z0-9+/=_\\-.!@#$%^&*]*)",
+     ValidateEntropy, 256},
 };
 
 #undef WORD_BOUNDED

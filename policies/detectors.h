@@ -26,6 +26,13 @@ struct DetectorSpec {
   // part in the match is the finding; the rest is context (labels, word boundaries).
   std::string_view pattern;
   DetectorValidator validate;  // nullptr = every candidate is a finding.
+  // The longest match, context included, in bytes of the LITERAL view: the streaming
+  // hold-back. Candidates whose finding is longer are rejected.
+  size_t max_bytes;
+  // Optional: a literal every match contains, at most `anchor_lookbehind` bytes after
+  // the start of the match (context included). Lets the scanner skip most of a text.
+  std::string_view anchor = {};
+  size_t anchor_lookbehind = 0;
 };
 
 // nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.

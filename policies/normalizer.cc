@@ -157,11 +157,32 @@ char LeetToLetter(char c) {
 
 bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
+// Character classes of U+0000..U+07FF, looked up without calling into ICU.
+struct SmallClasses {
+  std::vector<uint8_t> bits;  // 1 = letter, 2 = letter, digit or non-spacing mark.
+  SmallClasses() : bits(0x800) {
+    for (UChar32 cp = 0; cp < 0x800; ++cp) {
+      bits[cp] = static_cast<uint8_t>((u_isalpha(cp) ? 1 : 0) |
+                                      (u_isalnum(cp) || u_charType(cp) == U_NON_SPACING_MARK ? 2 : 0));
+    }
+  }
+};
+
+const SmallClasses& Classes() {
+  static const SmallClasses classes;
+  return classes;
+}
+
+bool IsLetter(UChar32 cp) {
+  return cp >= 0 && cp < 0x800 ? (Classes().bits[cp] & 1) != 0 : u_isalpha(cp);
+}
+
 bool IsWordCodePoint(UChar32 cp) {
   if (cp < 0x80) {
     return IsAsciiLetter(static_cast<unsigned char>(cp)) || (cp >= '0' && cp <= '9') ||
            cp == '@' || cp == '$';
   }
+  if (cp < 0x800) return (Classes().bits[cp] & 2) != 0;
   return u_isalnum(cp) || u_charType(cp) == U_NON_SPACING_MARK;
 }
 
@@ -171,6 +192,7 @@ struct WordTraits {
   bool has_ascii_letter = false;
   bool only_lookalikes = true;       // Every non-ASCII letter has a Latin look-alike.
   bool has_lookalike = false;
+  bool has_leet = false;             // A character leetspeak folding would replace.
 };
 
 WordTraits AnalyseWord(std::string_view text, size_t begin, size_t end) {
@@ -183,10 +205,12 @@ WordTraits AnalyseWord(std::string_view text, size_t begin, size_t end) {
     if (cp < 0x80) {
       if (cp >= 0 && IsAsciiLetter(static_cast<unsigned char>(cp))) {
         traits.has_letter = traits.has_ascii_letter = true;
+      } else if (cp >= 0 && LeetToLetter(static_cast<char>(cp)) != 0) {
+        traits.has_leet = true;
       }
       continue;
     }
-    if (!u_isalpha(cp)) continue;
+    if (!IsLetter(cp)) continue;
     traits.has_letter = true;
     if (HomoglyphToLatin(cp) != 0) {
       traits.has_lookalike = true;
@@ -197,66 +221,235 @@ WordTraits AnalyseWord(std::string_view text, size_t begin, size_t end) {
   return traits;
 }
 
-// Rewrites one word [begin, end) of `in` into `out`, folding as `traits` allow.
-void FoldWord(const Builder& in, size_t begin, size_t end, const WordTraits& traits,
-              const NormalizeOptions& options, Builder& out) {
+// Rewrites the word [begin, end) of `b` to position `write` (<= begin), folding as
+// `traits` allow. Returns the new write position.
+size_t FoldWord(Builder& b, size_t begin, size_t end, const WordTraits& traits,
+                const NormalizeOptions& options, size_t write) {
   const bool leet = options.fold_leetspeak && traits.has_letter;
   const bool glyphs = options.fold_homoglyphs && traits.has_lookalike &&
                       (traits.has_ascii_letter || traits.only_lookalikes);
-  const auto* bytes = reinterpret_cast<const uint8_t*>(in.text.data());
+  const auto* bytes = reinterpret_cast<const uint8_t*>(b.text.data());
   int32_t i = static_cast<int32_t>(begin);
   while (i < static_cast<int32_t>(end)) {
     const int32_t start = i;
     UChar32 cp;
     U8_NEXT(bytes, i, static_cast<int32_t>(end), cp);
-    const uint32_t from = in.origin[start];
+    const uint32_t from = b.origin[start];
     char replacement = 0;
     if (cp >= 0 && cp < 0x80 && leet) replacement = LeetToLetter(static_cast<char>(cp));
     if (cp >= 0x80 && glyphs) replacement = HomoglyphToLatin(cp);
     if (replacement != 0) {
-      out.Append(replacement, from);
+      b.text[write] = replacement;
+      b.origin[write] = from;
+      ++write;
     } else {
-      for (int32_t k = start; k < i; ++k) out.Append(in.text[k], in.origin[k]);
+      for (int32_t k = start; k < i; ++k, ++write) {
+        b.text[write] = b.text[k];
+        b.origin[write] = b.origin[k];
+      }
     }
+  }
+  return write;
+}
+
+void AppendAsciiRun(std::string_view in, size_t begin, size_t end, bool case_fold, Builder& out) {
+  const size_t at = out.text.size();
+  out.text.resize(at + (end - begin));
+  out.origin.resize(at + (end - begin));
+  char* text = &out.text[at];
+  uint32_t* origin = &out.origin[at];
+  for (size_t k = begin; k < end; ++k) {
+    const char c = in[k];
+    *text++ = case_fold && c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+    *origin++ = static_cast<uint32_t>(k);
   }
 }
 
-// Applies the per-word folds (homoglyphs, leetspeak) to the whole text.
-Builder FoldWords(const Builder& in, const NormalizeOptions& options) {
-  Builder out;
-  out.text.reserve(in.text.size());
-  out.origin.reserve(in.origin.size());
-  const auto* bytes = reinterpret_cast<const uint8_t*>(in.text.data());
-  const int32_t length = static_cast<int32_t>(in.text.size());
-  int32_t i = 0;
-  while (i < length) {
-    const int32_t start = i;
-    UChar32 cp;
-    U8_NEXT(bytes, i, length, cp);
-    if (!IsWordCodePoint(cp)) {
-      for (int32_t k = start; k < i; ++k) out.Append(in.text[k], in.origin[k]);
+// Precomputed normalisation of every two-byte code point (U+0080..U+07FF: Latin-1,
+// Latin Extended, Greek, Cyrillic, Hebrew, Arabic...) standing alone as its own segment.
+struct TwoByteTable {
+  struct Entry {
+    char bytes[12];
+    uint8_t length = 0;
+    bool boundary_before = false;  // Starts a new normalisation segment.
+    bool usable = false;           // The normalised form fits and is context-free.
+  };
+  std::vector<Entry> entries;  // Indexed by code point - 0x80.
+};
+
+TwoByteTable BuildTwoByteTable(bool case_fold, bool remove_diacritics) {
+  const Normalizers& n = GetNormalizers();
+  const icu::Normalizer2* norm = case_fold ? n.nfkc_cf : n.nfkc;
+  TwoByteTable table;
+  table.entries.resize(0x800 - 0x80);
+  if (!n.ok) return table;
+  for (UChar32 cp = 0x80; cp < 0x800; ++cp) {
+    TwoByteTable::Entry& e = table.entries[cp - 0x80];
+    e.boundary_before = norm->hasBoundaryBefore(cp);
+    if (!e.boundary_before) continue;  // A combining mark: needs its base.
+    std::string utf8;
+    if (!IsInvisible(cp)) {
+      UErrorCode err = U_ZERO_ERROR;
+      icu::UnicodeString normalized = norm->normalize(icu::UnicodeString(cp), err);
+      if (U_FAILURE(err)) continue;
+      if (remove_diacritics) StripDiacritics(n, normalized);
+      normalized.toUTF8String(utf8);
+    }
+    if (utf8.size() > sizeof(e.bytes)) continue;
+    std::copy(utf8.begin(), utf8.end(), e.bytes);
+    e.length = static_cast<uint8_t>(utf8.size());
+    e.usable = true;
+  }
+  return table;
+}
+
+const TwoByteTable& GetTwoByteTable(bool case_fold, bool remove_diacritics) {
+  static const TwoByteTable tables[4] = {
+      BuildTwoByteTable(false, false), BuildTwoByteTable(false, true),
+      BuildTwoByteTable(true, false), BuildTwoByteTable(true, true)};
+  return tables[(case_fold ? 2 : 0) + (remove_diacritics ? 1 : 0)];
+}
+
+// The two-byte character at `i` when it is a segment by itself (the next character
+// starts a new segment); returns false to take the general path.
+bool TryTwoByte(std::string_view in, size_t i, const TwoByteTable& table, Builder& out) {
+  const size_t n = in.size();
+  const auto b0 = static_cast<unsigned char>(in[i]);
+  if ((b0 & 0xE0) != 0xC0 || b0 < 0xC2 || i + 1 >= n) return false;
+  const auto b1 = static_cast<unsigned char>(in[i + 1]);
+  if ((b1 & 0xC0) != 0x80) return false;
+  const UChar32 cp = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
+  const TwoByteTable::Entry& e = table.entries[cp - 0x80];
+  if (!e.usable) return false;
+  if (i + 2 < n) {
+    const auto next = static_cast<unsigned char>(in[i + 2]);
+    if (next >= 0x80) {
+      // The next character must start its own segment.
+      if ((next & 0xE0) != 0xC0 || i + 3 >= n) return false;
+      const UChar32 next_cp =
+          ((next & 0x1F) << 6) | (static_cast<unsigned char>(in[i + 3]) & 0x3F);
+      if (next_cp < 0x80 || !table.entries[next_cp - 0x80].boundary_before) return false;
+    }
+  }
+  out.Append(std::string_view(e.bytes, e.length), static_cast<uint32_t>(i));
+  return true;
+}
+
+// True when the character at `i` (not ASCII) starts a new normalisation segment, so the
+// ASCII byte before it can be emitted on its own.
+bool StartsSegment(std::string_view in, size_t i, const TwoByteTable& table,
+                   const icu::Normalizer2* norm) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(in.data());
+  int32_t k = static_cast<int32_t>(i);
+  UChar32 cp;
+  U8_NEXT(bytes, k, static_cast<int32_t>(in.size()), cp);
+  if (cp < 0) return false;  // Invalid: let the segment path report it.
+  if (cp < 0x800) return table.entries[cp - 0x80].boundary_before;
+  return norm->hasBoundaryBefore(cp);
+}
+
+// ASCII characters that belong to words for the per-word folds.
+bool IsAsciiWordByte(unsigned char c) {
+  return IsAsciiLetter(c) || (c >= '0' && c <= '9') || c == '@' || c == '$';
+}
+
+// Per ASCII byte: kWordByte, kLetterByte, kLeetByte.
+enum : uint8_t { kWordByte = 1, kLetterByte = 2, kLeetByte = 4 };
+struct AsciiClasses {
+  uint8_t bits[128];
+  AsciiClasses() : bits{} {
+    for (int c = 0; c < 128; ++c) {
+      const auto u = static_cast<unsigned char>(c);
+      bits[c] = static_cast<uint8_t>((IsAsciiWordByte(u) ? kWordByte : 0) |
+                                     (IsAsciiLetter(u) ? kLetterByte : 0) |
+                                     (LeetToLetter(static_cast<char>(c)) != 0 ? kLeetByte : 0));
+    }
+  }
+};
+const AsciiClasses kAscii;
+
+// Applies the per-word folds (homoglyphs, leetspeak) in place: replacements are never
+// longer than what they replace, so the text is compacted as it is rewritten.
+void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
+  const size_t n = b.text.size();
+  const auto* bytes = reinterpret_cast<const uint8_t*>(b.text.data());
+  size_t write = 0;
+  size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(b.text[i]);
+    size_t end = i;
+    bool word = false;
+    if (c < 0x80) {
+      if (!(kAscii.bits[c] & kWordByte)) {  // A run of ASCII non-word bytes.
+        end = i + 1;
+        while (end < n && static_cast<unsigned char>(b.text[end]) < 0x80 &&
+               !(kAscii.bits[static_cast<unsigned char>(b.text[end])] & kWordByte)) {
+          ++end;
+        }
+      } else {
+        word = true;
+        end = i + 1;
+      }
+    } else {
+      int32_t k = static_cast<int32_t>(i);
+      UChar32 cp;
+      U8_NEXT(bytes, k, static_cast<int32_t>(n), cp);
+      word = IsWordCodePoint(cp);
+      end = static_cast<size_t>(k);
+    }
+    if (!word) {
+      if (write == i) {
+        write = i = end;
+        continue;
+      }
+      for (; i < end; ++i, ++write) {
+        b.text[write] = b.text[i];
+        b.origin[write] = b.origin[i];
+      }
       continue;
     }
-    int32_t end = i;
-    while (end < length) {
-      int32_t next = end;
-      UChar32 c2;
-      U8_NEXT(bytes, next, length, c2);
-      if (!IsWordCodePoint(c2)) break;
-      end = next;
+    // Extend to the end of the word, noting what the folds would need to look at.
+    bool non_ascii = c >= 0x80;
+    uint8_t seen = c < 0x80 ? kAscii.bits[c] : 0;
+    while (end < n) {
+      const auto d = static_cast<unsigned char>(b.text[end]);
+      if (d < 0x80) {
+        const uint8_t bits = kAscii.bits[d];
+        if (!(bits & kWordByte)) break;
+        seen |= bits;
+        ++end;
+        continue;
+      }
+      int32_t k = static_cast<int32_t>(end);
+      UChar32 cp;
+      U8_NEXT(bytes, k, static_cast<int32_t>(n), cp);
+      if (!IsWordCodePoint(cp)) break;
+      non_ascii = true;
+      end = static_cast<size_t>(k);
     }
-    FoldWord(in, start, end, AnalyseWord(in.text, start, end), options, out);
+    bool changes = false;
+    WordTraits traits;
+    const bool letter = seen & kLetterByte, leet = seen & kLeetByte;
+    if (non_ascii || (letter && leet)) {  // Plain ASCII words without leet stay as they are.
+      traits = AnalyseWord(b.text, i, end);
+      changes = (options.fold_leetspeak && traits.has_letter && traits.has_leet) ||
+                (options.fold_homoglyphs && traits.has_lookalike &&
+                 (traits.has_ascii_letter || traits.only_lookalikes));
+    }
+    if (changes) {
+      write = FoldWord(b, i, end, traits, options, write);
+    } else if (write == i) {
+      write = end;
+    } else {
+      for (size_t k = i; k < end; ++k, ++write) {
+        b.text[write] = b.text[k];
+        b.origin[write] = b.origin[k];
+      }
+    }
     i = end;
   }
-  return out;
-}
-
-bool NeedsWordFolding(const Builder& b, const NormalizeOptions& options) {
-  for (unsigned char c : b.text) {
-    if (c >= 0x80 && options.fold_homoglyphs) return true;
-    if (options.fold_leetspeak && LeetToLetter(static_cast<char>(c)) != 0) return true;
-  }
-  return false;
+  b.text.resize(write);
+  b.origin.resize(write);
 }
 
 }  // namespace
@@ -283,6 +476,7 @@ absl::StatusOr<NormalizedText> Normalize(std::string_view utf8,
   const Normalizers& normalizers = GetNormalizers();
   if (!normalizers.ok) return absl::InternalError("ICU normalisation data unavailable");
   const icu::Normalizer2* norm = options.case_fold ? normalizers.nfkc_cf : normalizers.nfkc;
+  const TwoByteTable& table = GetTwoByteTable(options.case_fold, options.remove_diacritics);
 
   Builder built;
   built.text.reserve(utf8.size());
@@ -291,22 +485,26 @@ absl::StatusOr<NormalizedText> Normalize(std::string_view utf8,
   const size_t n = utf8.size();
   while (i < n) {
     const auto c = static_cast<unsigned char>(utf8[i]);
-    const bool next_ascii = i + 1 == n || static_cast<unsigned char>(utf8[i + 1]) < 0x80;
-    if (c < 0x80 && next_ascii) {  // Fast path: ASCII is NFKC; only case folds.
-      const bool upper = c >= 'A' && c <= 'Z';
-      built.Append(static_cast<char>(options.case_fold && upper ? c + 32 : c),
-                   static_cast<uint32_t>(i));
-      ++i;
+    if (c < 0x80) {
+      // A run of ASCII is NFKC already; only case folds. Its last byte goes through the
+      // segment path when a non-ASCII character follows (it may be a combining mark).
+      size_t end = i;
+      while (end < n && static_cast<unsigned char>(utf8[end]) < 0x80) ++end;
+      if (end < n && !StartsSegment(utf8, end, table, norm)) --end;
+      if (end > i) {
+        AppendAsciiRun(utf8, i, end, options.case_fold, built);
+        i = end;
+        continue;
+      }
+    } else if (TryTwoByte(utf8, i, table, built)) {
+      i += 2;
       continue;
     }
     absl::StatusOr<size_t> next = NormalizeSegment(utf8, i, norm, options, built);
     if (!next.ok()) return next.status();
     i = *next;
   }
-  if ((options.fold_homoglyphs || options.fold_leetspeak) &&
-      NeedsWordFolding(built, options)) {
-    built = FoldWords(built, options);
-  }
+  if (options.fold_homoglyphs || options.fold_leetspeak) FoldWordsInPlace(options, built);
   NormalizedText result;
   result.text = std::move(built.text);
   result.to_original = std::move(built.origin);

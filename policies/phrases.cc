@@ -4,13 +4,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "re2/re2.h"
+#include "unicode/utf8.h"
 #include "policies/string_view_compat.h"
 
 namespace warden::policies {
 namespace {
 
-constexpr std::string_view kWordSeparator = "[^\\pL\\pN]{1,3}";
+// A character that is not a letter or digit in the FOLDED view: ASCII punctuation and
+// space, Latin-1 punctuation, general and CJK punctuation. A small byte-level class keeps
+// the DFA of thousands of alternatives small (\pL/\pN classes multiply its states).
+#define WARDEN_NON_WORD \
+  "[\\x00-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f\\x{a0}-\\x{bf}\\x{2000}-\\x{206f}\\x{3000}-\\x{303f}]"
+constexpr std::string_view kWordSeparator = WARDEN_NON_WORD "{1,3}";
 
 absl::StatusOr<std::string> ChoiceToRegex(std::string_view choice) {
   std::vector<std::string> words;
@@ -67,8 +74,42 @@ absl::StatusOr<std::string> PhraseTemplateToRegex(std::string_view phrase) {
 }
 
 std::string WholeWordAlternation(const std::vector<std::string>& bodies) {
-  return absl::StrCat("(?:^|[^\\pL\\pN])((?:", absl::StrJoin(bodies, ")|(?:"),
-                      "))(?:[^\\pL\\pN]|$)");
+  return absl::StrCat("(?:^|" WARDEN_NON_WORD ")(?:(?:", absl::StrJoin(bodies, ")|(?:"),
+                      "))(?:" WARDEN_NON_WORD "|$)");
+}
+
+namespace {
+
+// Mirrors WARDEN_NON_WORD.
+bool IsNonWord(UChar32 cp) {
+  if (cp < 0x80) return !(absl::ascii_isalnum(static_cast<unsigned char>(cp)));
+  return (cp >= 0xA0 && cp <= 0xBF) || (cp >= 0x2000 && cp <= 0x206F) ||
+         (cp >= 0x3000 && cp <= 0x303F);
+}
+
+}  // namespace
+
+std::pair<size_t, size_t> TrimWordBoundaries(std::string_view text, size_t begin, size_t end) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  if (begin < end) {
+    int32_t i = static_cast<int32_t>(begin);
+    UChar32 cp;
+    U8_NEXT(bytes, i, static_cast<int32_t>(end), cp);
+    if (cp >= 0 && IsNonWord(cp)) begin = static_cast<size_t>(i);
+  }
+  if (begin < end) {
+    int32_t i = static_cast<int32_t>(end);
+    UChar32 cp;
+    U8_PREV(bytes, static_cast<int32_t>(begin), i, cp);
+    if (cp >= 0 && IsNonWord(cp)) end = static_cast<size_t>(i);
+  }
+  return {begin, end};
+}
+
+bool StartsAndEndsWithWordCharacter(std::string_view text) {
+  if (text.empty()) return false;
+  const std::pair<size_t, size_t> trimmed = TrimWordBoundaries(text, 0, text.size());
+  return trimmed.first == 0 && trimmed.second == text.size();
 }
 
 const std::vector<std::string_view>& BuiltinOverridePhrases() {

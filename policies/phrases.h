@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,8 +25,18 @@ NormalizeOptions LiteralViewOptions();
 // INVALID_ARGUMENT when the template is empty or a word is not valid UTF-8.
 absl::StatusOr<std::string> PhraseTemplateToRegex(std::string_view phrase);
 
-// Wraps an alternation of bodies with whole-word boundaries; the phrase is group 1.
+// Wraps an alternation of bodies with whole-word boundaries. The pattern has no capturing
+// group (submatch extraction on thousands of alternatives is slow): a match includes at
+// most one boundary character on each side, which TrimWordBoundaries removes. Bodies must
+// begin and end with a letter or digit.
 std::string WholeWordAlternation(const std::vector<std::string>& bodies);
+
+// Shrinks a match [begin, end) of a WholeWordAlternation pattern in `text` to the phrase
+// by dropping a leading and a trailing non-word character.
+std::pair<size_t, size_t> TrimWordBoundaries(std::string_view text, size_t begin, size_t end);
+
+// True when `text` has a letter or digit (in the FOLDED view's sense) at both ends.
+bool StartsAndEndsWithWordCharacter(std::string_view text);
 
 // The built-in instruction-override and jailbreak phrases, as templates, in several
 // languages.

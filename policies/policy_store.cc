@@ -17,12 +17,12 @@ PolicyStore::PolicyStore(std::shared_ptr<const CompiledPolicies> initial,
     : paths_(std::move(paths)), current_(std::move(initial)) {}
 
 std::shared_ptr<const CompiledPolicies> PolicyStore::Current() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return current_;
 }
 
 absl::StatusOr<std::string> PolicyStore::Reload() {
-  absl::MutexLock reload_lock(&reload_mu_);
+  std::lock_guard<std::mutex> reload_lock(reload_mu_);
   absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyFiles(paths_);
   if (!loaded.ok()) return loaded.status();
   std::string version = (*loaded)->version();
@@ -34,7 +34,7 @@ void PolicyStore::Swap(std::shared_ptr<const CompiledPolicies> next) {
   if (next == nullptr) return;
   std::shared_ptr<const CompiledPolicies> old;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     old = std::move(current_);
     current_ = std::move(next);
   }

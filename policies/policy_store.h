@@ -6,12 +6,12 @@
 #define WARDEN_POLICIES_POLICY_STORE_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "policies/compiled_policies.h"
 
 namespace warden::policies {
@@ -34,9 +34,11 @@ class PolicyStore {
   void Swap(std::shared_ptr<const CompiledPolicies> next) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer,
+  // which then cannot see absl::Mutex's synchronisation; pthread-based locks it can.
   const std::vector<std::string> paths_;
-  absl::Mutex reload_mu_;  // Serialises Reload; compiling happens outside mu_.
-  mutable absl::Mutex mu_;
+  std::mutex reload_mu_;  // Serialises Reload; compiling happens outside mu_.
+  mutable std::mutex mu_;
   std::shared_ptr<const CompiledPolicies> current_ ABSL_GUARDED_BY(mu_);
 };
 

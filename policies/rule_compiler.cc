@@ -24,6 +24,7 @@ constexpr uint32_t kMaxMatchBytesLimit = 65536;
 constexpr uint32_t kDefaultUnboundedBytes = 256;
 constexpr size_t kBoundaryContextBytes = 8;  // A consumed boundary character, and slack.
 constexpr int64_t kRegexMaxMem = int64_t{64} << 20;
+constexpr size_t kMaxBase64Chars = 1024;  // Longer blobs (images, files) are not decoded.
 
 RE2::Options RegexOptions() {
   RE2::Options options;
@@ -213,9 +214,19 @@ class SetCompiler {
     return bound + kBoundaryContextBytes;
   }
 
+  // The bound of a pattern whose longest match is known (`max_bytes`).
+  size_t KnownBound(const v1::Rule& rule, size_t max_bytes) const {
+    size_t bound = max_bytes;
+    if (rule.max_match_bytes() > 0) bound = std::min<size_t>(bound, rule.max_match_bytes());
+    return bound + kBoundaryContextBytes;
+  }
+
   void Add(int i, ViewKind view, std::string pattern, EntryValidator validate,
-           std::string entity, size_t bound, bool term_list) {
+           std::string entity, size_t bound, bool term_list, size_t max_finding_bytes = 0,
+           bool trim_boundaries = false) {
     PendingEntry pending;
+    pending.entry.trim_boundaries = trim_boundaries;
+    pending.entry.max_finding_bytes = max_finding_bytes;
     pending.entry.rule = i;
     pending.entry.validate = std::move(validate);
     pending.entry.entity_type = std::move(entity);
@@ -260,8 +271,8 @@ class SetCompiler {
       }
       bodies.push_back(*std::move(body));
     }
-    if (!list.file().empty()) ReadTermFile(i, list.file(), &bodies);
-    if (bodies.empty()) {
+    const bool file_read = list.file().empty() || ReadTermFile(i, list.file(), &bodies);
+    if (bodies.empty() && file_read) {
       Fail(RulePath(i, {{"term_list", -1}}), "term list has no terms");
       return;
     }
@@ -273,16 +284,17 @@ class SetCompiler {
     const std::string pattern = WholeWordAlternation(bodies);
     // A spaced-out term ("b . a . d") spans up to three folded bytes per letter.
     const size_t bound = 3 * Bound(rule, pattern);
-    Add(i, ViewKind::kFolded, pattern, nullptr, EntityOf(rule), bound, true);
+    Add(i, ViewKind::kFolded, pattern, nullptr, EntityOf(rule), bound, true, 0, true);
   }
 
-  void ReadTermFile(int i, const std::string& name, std::vector<std::string>* bodies) {
+  // Returns false (after reporting it) when the file cannot be read.
+  bool ReadTermFile(int i, const std::string& name, std::vector<std::string>* bodies) {
     const std::string path = !name.empty() && name[0] == '/' ? name : file_.Directory() + name;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       Fail(RulePath(i, {{"term_list", -1}, {"file", -1}}),
            absl::StrCat("cannot read term file ", path));
-      return;
+      return false;
     }
     std::stringstream contents;
     contents << in.rdbuf();
@@ -301,6 +313,7 @@ class SetCompiler {
       }
       bodies->push_back(*std::move(body));
     }
+    return true;
   }
 
   void AddDetector(int i, const v1::Rule& rule) {
@@ -327,7 +340,11 @@ class SetCompiler {
       validate = [fn = spec->validate, params](std::string_view s) { return fn(s, params); };
     }
     Add(i, ViewKind::kLiteral, std::string(spec->pattern), std::move(validate), EntityOf(rule),
-        Bound(rule, spec->pattern), false);
+        KnownBound(rule, spec->max_bytes), false, spec->max_bytes);
+    PatternEntry& added = pending_.back().second.entry;
+    added.anchor = std::string(spec->anchor);
+    added.anchor_lookbehind = spec->anchor_lookbehind;
+    added.anchor_lookahead = spec->max_bytes + kBoundaryContextBytes;
   }
 
   void AddInjection(int i, const v1::Rule& rule) {
@@ -356,7 +373,8 @@ class SetCompiler {
     }
     if (!bodies.empty()) {
       const std::string pattern = WholeWordAlternation(bodies);
-      Add(i, ViewKind::kFolded, pattern, nullptr, "PROMPT_INJECTION", Bound(rule, pattern), false);
+      Add(i, ViewKind::kFolded, pattern, nullptr, "PROMPT_INJECTION", Bound(rule, pattern), false,
+          0, true);
     }
     if (!config.disable_role_tokens()) {
       Add(i, ViewKind::kLiteral, std::string(RoleTokenPattern()), nullptr, "ROLE_TOKEN",
@@ -382,9 +400,9 @@ class SetCompiler {
     };
     const std::string pattern =
         absl::StrCat("(?:^|[^A-Za-z0-9+/=_\\-])([A-Za-z0-9+/_\\-]{", min_chars,
-                     ",1000}={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
+                     "}[A-Za-z0-9+/_\\-]*={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
     Add(i, ViewKind::kLiteral, pattern, std::move(validate), "ENCODED_INJECTION",
-        Bound(rule, pattern), false);
+        KnownBound(rule, kMaxBase64Chars), false, kMaxBase64Chars);
   }
 
   static absl::StatusOr<std::string> TermToRegex(std::string_view term) {
@@ -393,7 +411,21 @@ class SetCompiler {
          absl::StrSplit(ToAbsl(term), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
       words.push_back(std::string(word));
     }
-    if (words.empty()) return absl::InvalidArgumentError("empty term");
+    // Punctuation at the ends of a term is dropped: terms match as whole words.
+    while (!words.empty()) {
+      std::string& first = words.front();
+      while (!first.empty() && absl::ascii_ispunct(static_cast<unsigned char>(first.front()))) {
+        first.erase(0, 1);
+      }
+      std::string& last = words.back();
+      while (!last.empty() && absl::ascii_ispunct(static_cast<unsigned char>(last.back()))) {
+        last.pop_back();
+      }
+      if (!words.front().empty() && !words.back().empty()) break;
+      if (words.front().empty()) words.erase(words.begin());
+      if (!words.empty() && words.back().empty()) words.pop_back();
+    }
+    if (words.empty()) return absl::InvalidArgumentError(absl::StrCat("empty term '", ToAbsl(term), "'"));
     // Quote '|' and '[' so a term is never read as a phrase template.
     std::string phrase;
     for (const std::string& word : words) {

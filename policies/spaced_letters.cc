@@ -63,9 +63,48 @@ size_t RunEnd(std::string_view text, const std::vector<Token>& tokens, size_t i)
   return j + 1;
 }
 
+bool IsAsciiAlnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+// A cheap byte-level test that rules out most texts: is there a run of three
+// one-character words separated by short spacer runs? Non-ASCII bytes count as word
+// characters, so it may say yes wrongly but never no wrongly.
+bool MayHaveSpacedRun(std::string_view text) {
+  const size_t n = text.size();
+  int singles = 0;
+  size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t j = i;
+    if (c >= 0x80 || IsAsciiAlnum(c)) {
+      int chars = 0;
+      while (j < n) {
+        const auto d = static_cast<unsigned char>(text[j]);
+        if (d < 0x80 && !IsAsciiAlnum(d)) break;
+        if ((d & 0xC0) != 0x80) ++chars;
+        ++j;
+      }
+      singles = chars == 1 ? singles + 1 : 0;
+      if (singles >= 3) return true;
+    } else {
+      bool spacers = true;
+      while (j < n && static_cast<unsigned char>(text[j]) < 0x80 &&
+             !IsAsciiAlnum(static_cast<unsigned char>(text[j]))) {
+        spacers = spacers && IsSpacer(text[j]);
+        ++j;
+      }
+      if (!spacers || j - i > 2) singles = 0;
+    }
+    i = j;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<NormalizedText> CollapseSpacedLetters(const NormalizedText& in) {
+  if (!MayHaveSpacedRun(in.text)) return std::nullopt;
   const std::vector<Token> tokens = Tokenize(in.text);
   NormalizedText out;
   bool changed = false;

@@ -164,4 +164,25 @@ void StreamParser::FinishMessage() {
   state_ = State::kExpectStart;
 }
 
+Message ParsedMessage::ToMessage() const {
+  Message m = Message::Text(role, content);
+  m.name = name;
+  m.recipient = recipient;
+  m.channel = channel;
+  m.content_type = content_type;
+  return m;
+}
+
+absl::StatusOr<std::vector<ParsedMessage>> ParseCompletion(const Tokenizer* tokenizer,
+                                                           absl::Span<const uint32_t> ids,
+                                                           const ParserOptions& options) {
+  absl::StatusOr<std::unique_ptr<StreamParser>> parser = StreamParser::Create(tokenizer, options);
+  if (!parser.ok()) return parser.status();
+  for (uint32_t id : ids) {
+    if (absl::Status s = (*parser)->Process(id); !s.ok()) return s;
+  }
+  if (absl::Status s = (*parser)->ProcessEos(); !s.ok()) return s;
+  return (*parser)->messages();
+}
+
 }  // namespace warden::model::harmony

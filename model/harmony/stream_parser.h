@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "model/harmony/header_parser.h"
 #include "model/harmony/message.h"
 #include "model/tokenizer/tokenizer.h"
@@ -35,6 +36,10 @@ struct ParsedMessage {
   std::optional<std::string> channel;
   std::optional<std::string> content_type;
   std::string content;
+
+  // The message to store in a conversation history and re-render (§10.5): role, fields and
+  // the content as one text part.
+  Message ToMessage() const;
 };
 
 struct ParserOptions {
@@ -104,6 +109,12 @@ class StreamParser {
   std::vector<ParsedMessage> messages_;
   absl::Status error_;
 };
+
+// Parses a whole completion: Process for every id, then ProcessEos. Returns the messages
+// or the first error.
+absl::StatusOr<std::vector<ParsedMessage>> ParseCompletion(const Tokenizer* tokenizer,
+                                                           absl::Span<const uint32_t> ids,
+                                                           const ParserOptions& options);
 
 }  // namespace warden::model::harmony
 

@@ -185,6 +185,19 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
+// The schema renderer recurses once per nesting level; bound it so that no configuration
+// can exhaust the stack.
+constexpr int kMaxSchemaDepth = 64;
+
+bool NestingExceeds(const Json& value, int budget) {
+  if (!value.is_structured()) return false;
+  if (budget == 0) return true;
+  for (const Json& child : value) {
+    if (NestingExceeds(child, budget - 1)) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<std::string> NamespaceBlock(const ToolNamespace& ns) {
   std::vector<std::string> items;
   items.push_back(absl::StrCat("## ", ns.name, "\n"));
@@ -207,6 +220,11 @@ absl::StatusOr<std::string> NamespaceBlock(const ToolNamespace& ns) {
       if (params.is_discarded()) {
         return absl::InvalidArgumentError(
             absl::StrCat("tool ", ns.name, ".", tool.name, ": parameters are not valid JSON"));
+      }
+      if (NestingExceeds(params, kMaxSchemaDepth)) {
+        return absl::InvalidArgumentError(absl::StrCat("tool ", ns.name, ".", tool.name,
+                                                       ": parameters nest deeper than ",
+                                                       kMaxSchemaDepth, " levels"));
       }
       items.push_back(absl::StrCat("type ", tool.name, " = (_: ", SchemaToTypeScript(params, ""),
                                    ") => any;\n"));

@@ -21,7 +21,7 @@ std::string CompactJson(const nlohmann::ordered_json& value);
 
 // "# Tools" followed by each namespace block, namespaces in byte-wise name order (a later
 // namespace with the same name replaces an earlier one). InvalidArgument naming the tool if
-// a parameters_json is not valid JSON.
+// a parameters_json is not valid JSON or nests deeper than 64 levels.
 absl::StatusOr<std::string> RenderToolsSection(const std::vector<ToolNamespace>& namespaces);
 
 }  // namespace warden::model::harmony

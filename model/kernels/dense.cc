@@ -9,6 +9,7 @@
 
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/dnnl_state.h"
+#include "model/kernels/split_matmul.h"
 
 namespace warden::model {
 namespace {
@@ -46,29 +47,47 @@ void DirectRowsPortable(const Bf16Matrix& w, const float* x, int m, const float*
   }
 }
 
+// One weight row against kTokens rows of x; a compile-time count keeps the accumulators
+// in registers.
+template <int kTokens>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void DirectTileAvx512(
+    const uint16_t* row, int cols, const float* x, float* sums) {
+  const int vec_cols = cols / 16 * 16;
+  __m512 acc[kTokens];
+  for (int i = 0; i < kTokens; ++i) acc[i] = _mm512_setzero_ps();
+  for (int c = 0; c < vec_cols; c += 16) {
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c));
+    const __m512 wv = _mm512_castsi512_ps(
+        _mm512_maskz_slli_epi32(kAllLanes, _mm512_maskz_cvtepu16_epi32(kAllLanes, raw), 16));
+    for (int i = 0; i < kTokens; ++i) {
+      acc[i] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + static_cast<size_t>(i) * cols + c), acc[i]);
+    }
+  }
+  for (int i = 0; i < kTokens; ++i) {
+    const float* xt = x + static_cast<size_t>(i) * cols;
+    float sum = SumLanes(acc[i]);
+    for (int c = vec_cols; c < cols; ++c) sum += Bf16ToFloat(row[c]) * xt[c];
+    sums[i] = sum;
+  }
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DirectRowsAvx512(
     const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
     int64_t row_end) {
-  const int vec_cols = w.cols / 16 * 16;
+  float sums[kTokenTile];
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint16_t* row = w.data + r * w.cols;
     for (int t0 = 0; t0 < m; t0 += kTokenTile) {
       const int tiles = std::min(kTokenTile, m - t0);
-      __m512 acc[kTokenTile];
-      for (int i = 0; i < kTokenTile; ++i) acc[i] = _mm512_setzero_ps();
-      for (int c = 0; c < vec_cols; c += 16) {
-        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c));
-        const __m512 wv = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_maskz_cvtepu16_epi32(kAllLanes, raw), 16));
-        for (int i = 0; i < tiles; ++i) {
-          const float* xt = x + static_cast<size_t>(t0 + i) * w.cols;
-          acc[i] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xt + c), acc[i]);
-        }
+      const float* xt = x + static_cast<size_t>(t0) * w.cols;
+      switch (tiles) {
+        case 1: DirectTileAvx512<1>(row, w.cols, xt, sums); break;
+        case 2: DirectTileAvx512<2>(row, w.cols, xt, sums); break;
+        case 3: DirectTileAvx512<3>(row, w.cols, xt, sums); break;
+        default: DirectTileAvx512<4>(row, w.cols, xt, sums); break;
       }
       for (int i = 0; i < tiles; ++i) {
-        const float* xt = x + static_cast<size_t>(t0 + i) * w.cols;
-        float sum = SumLanes(acc[i]);
-        for (int c = vec_cols; c < w.cols; ++c) sum += Bf16ToFloat(row[c]) * xt[c];
-        y[static_cast<size_t>(t0 + i) * w.rows + r] = sum + (bias ? bias[r] : 0.0f);
+        y[static_cast<size_t>(t0 + i) * w.rows + r] = sums[i] + (bias ? bias[r] : 0.0f);
       }
     }
   }
@@ -132,31 +151,43 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
 
 absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                           const float* bias, float* y) {
-  const int64_t k = w.cols, n = w.rows;
-  const int64_t padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
-  // Rows [0, padded) hold hi parts, rows [padded, 2 * padded) the lo parts.
-  std::vector<uint16_t> src(static_cast<size_t>(2 * padded * k), 0);
+  const SplitActivations split = SplitForBf16(x, m, w.cols);
+  std::vector<float> scratch;
+  return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows, &scratch);
+}
+
+}  // namespace
+
+SplitActivations SplitForBf16(const float* x, int m, int k) {
+  SplitActivations split;
+  split.m = m;
+  split.k = k;
+  split.padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
+  split.rows.assign(static_cast<size_t>(2 * split.padded * k), 0);
   for (int64_t t = 0; t < m; ++t) {
     for (int64_t c = 0; c < k; ++c) {
       const float value = x[t * k + c];
       const uint16_t hi = FloatToBf16(value);
-      src[t * k + c] = hi;
-      src[(padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
+      split.rows[t * k + c] = hi;
+      split.rows[(split.padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
     }
   }
-  std::vector<float> dst(static_cast<size_t>(2 * padded * n));
-  const absl::Status status = RunBf16Matmul(ctx.dnnl(), 2 * padded, k, n, src.data(), w.data,
-                                            dst.data());
+  return split;
+}
+
+absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
+                         const float* bias, float* y, int64_t ldy, std::vector<float>* scratch) {
+  scratch->resize(static_cast<size_t>(2 * x.padded * n));
+  const absl::Status status = RunBf16Matmul(dnnl, 2 * x.padded, x.k, n, x.rows.data(), w, scratch->data());
   if (!status.ok()) return status;
-  for (int64_t t = 0; t < m; ++t) {
+  const float* dst = scratch->data();
+  for (int64_t t = 0; t < x.m; ++t) {
     for (int64_t r = 0; r < n; ++r) {
-      y[t * n + r] = dst[t * n + r] + dst[(padded + t) * n + r] + (bias ? bias[r] : 0.0f);
+      y[t * ldy + r] = dst[t * n + r] + dst[(x.padded + t) * n + r] + (bias ? bias[r] : 0.0f);
     }
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <tuple>
+#include <vector>
 
 namespace warden::model {
 
@@ -16,6 +17,8 @@ struct DnnlState {
   dnnl::stream stream;
   // bf16 [m, k] x bf16 [k, n] (stored [n, k]) -> f32 [m, n], keyed by (m, k, n).
   std::map<std::tuple<int64_t, int64_t, int64_t>, dnnl::matmul> matmuls;
+  // Reused buffer for an expert matrix expanded to bf16 (see expert_matmul.h).
+  std::vector<uint16_t> dequantized;
 };
 
 }  // namespace warden::model

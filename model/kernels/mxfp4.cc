@@ -82,36 +82,57 @@ void RowsPortable(const Mxfp4Matrix& w, const float* xs, int m, const float* bia
   }
 }
 
+// One row of W against kTokens rows of x. The token count is a template parameter so the
+// accumulators live in registers (a run-time count made GCC keep them in memory).
+template <int kTokens>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTileAvx512(
+    const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols, __m512 lut,
+    float* sums) {
+  const float* scale = Scales().value;
+  const __m512i low_mask = _mm512_set1_epi32(0xF);
+  __m512 acc[kTokens];
+  for (int i = 0; i < kTokens; ++i) acc[i] = _mm512_setzero_ps();
+  for (int b = 0; b < nblocks; ++b) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + b * kBlockBytes));
+    const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, bytes);
+    const __m512 s = _mm512_set1_ps(scale[sc[b]]);
+    const __m512 even = _mm512_mul_ps(
+        _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), s);
+    const __m512 odd = _mm512_mul_ps(
+        _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut), s);
+    for (int i = 0; i < kTokens; ++i) {
+      const float* xt = xs + static_cast<size_t>(i) * cols + b * kBlock;
+      acc[i] = _mm512_fmadd_ps(even, _mm512_loadu_ps(xt), acc[i]);
+      acc[i] = _mm512_fmadd_ps(odd, _mm512_loadu_ps(xt + kBlockBytes), acc[i]);
+    }
+  }
+  for (int i = 0; i < kTokens; ++i) sums[i] = SumLanes(acc[i]);
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowsAvx512(
     const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y, int64_t row_begin,
     int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  const float* scale = Scales().value;
   const __m512 lut = _mm512_loadu_ps(kFp4Values);
-  const __m512i low_mask = _mm512_set1_epi32(0xF);
+  float sums[kTokenTile];
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* blk = w.blocks + r * nblocks * kBlockBytes;
     const uint8_t* sc = w.scales + r * nblocks;
     for (int t0 = 0; t0 < m; t0 += kTokenTile) {
       const int tiles = m - t0 < kTokenTile ? m - t0 : kTokenTile;
-      __m512 acc[kTokenTile];
-      for (int i = 0; i < kTokenTile; ++i) acc[i] = _mm512_setzero_ps();
-      for (int b = 0; b < nblocks; ++b) {
-        const __m128i bytes =
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + b * kBlockBytes));
-        const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, bytes);
-        const __m512 s = _mm512_set1_ps(scale[sc[b]]);
-        const __m512 even = _mm512_mul_ps(_mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), s);
-        const __m512 odd = _mm512_mul_ps(_mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut), s);
-        for (int i = 0; i < tiles; ++i) {
-          const float* xt = xs + static_cast<size_t>(t0 + i) * w.cols + b * kBlock;
-          acc[i] = _mm512_fmadd_ps(even, _mm512_loadu_ps(xt), acc[i]);
-          acc[i] = _mm512_fmadd_ps(odd, _mm512_loadu_ps(xt + kBlockBytes), acc[i]);
-        }
+      const float* xt = xs + static_cast<size_t>(t0) * w.cols;
+      switch (tiles) {
+        case 1: RowTileAvx512<1>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 2: RowTileAvx512<2>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 3: RowTileAvx512<3>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 4: RowTileAvx512<4>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 5: RowTileAvx512<5>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 6: RowTileAvx512<6>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        case 7: RowTileAvx512<7>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
+        default: RowTileAvx512<8>(blk, sc, nblocks, xt, w.cols, lut, sums); break;
       }
       for (int i = 0; i < tiles; ++i) {
-        y[static_cast<size_t>(t0 + i) * w.rows + r] =
-            SumLanes(acc[i]) + (bias ? bias[r] : 0.0f);
+        y[static_cast<size_t>(t0 + i) * w.rows + r] = sums[i] + (bias ? bias[r] : 0.0f);
       }
     }
   }

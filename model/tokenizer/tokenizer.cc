@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -59,7 +60,20 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromPath(const std::st
   return LoadTiktoken(path);
 }
 
-std::string Tokenizer::DefaultVocabPath() { return "model/tokenizer/data/o200k_base.tiktoken"; }
+std::string Tokenizer::DefaultVocabPath() {
+  constexpr char kRelative[] = "model/tokenizer/data/o200k_base.tiktoken";
+  struct stat info;
+  if (::stat(kRelative, &info) == 0) return kRelative;
+  // Binaries started outside their runfiles directory still find it through the
+  // environment Bazel sets for `bazel run` / `bazel test`.
+  for (const char* env : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+    const char* root = std::getenv(env);
+    if (root == nullptr) continue;
+    std::string candidate = absl::StrCat(root, "/warden/", kRelative);
+    if (::stat(candidate.c_str(), &info) == 0) return candidate;
+  }
+  return kRelative;
+}
 
 Tokenizer::Tokenizer(std::unique_ptr<const Vocabulary> vocab) : vocab_(std::move(vocab)) {}
 
@@ -98,10 +112,11 @@ absl::StatusOr<std::vector<uint32_t>> Tokenizer::EncodeWithSpecials(
   std::vector<uint32_t> ids;
   size_t done = 0;
   size_t search = 0;
+  size_t close = 0;  // first `|>` at or after open + 2, reused while still ahead (linear time)
   while (true) {
     const size_t open = text.find("<|", search);
     if (open == std::string_view::npos) break;
-    const size_t close = text.find("|>", open + 2);
+    if (close < open + 2) close = text.find("|>", open + 2);
     if (close == std::string_view::npos) break;
     const std::string_view candidate = text.substr(open, close + 2 - open);
     const uint32_t id = vocab_->SpecialId(candidate);

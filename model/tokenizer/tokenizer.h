@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -20,7 +21,8 @@
 
 namespace warden::model {
 
-// Which special-token strings EncodeWithSpecials recognises.
+// Which special-token strings EncodeWithSpecials recognises. Immutable value type;
+// thread-compatible.
 class AllowedSpecials {
  public:
   // Every special token of the vocabulary.
@@ -53,8 +55,9 @@ class Tokenizer {
   // A directory is loaded with LoadFromCheckpointDir, a `*.json` file with LoadHuggingFace,
   // anything else with LoadTiktoken.
   static absl::StatusOr<std::unique_ptr<Tokenizer>> LoadFromPath(const std::string& path);
-  // Path of the shipped vocabulary relative to the runfiles root (the working directory of
-  // `bazel run`/`bazel test` targets that depend on //model/tokenizer:default_vocab).
+  // Path of the shipped vocabulary for binaries that depend on
+  // //model/tokenizer:default_vocab: relative to the runfiles root (the working directory of
+  // `bazel run`/`bazel test`), else under $RUNFILES_DIR or $TEST_SRCDIR if set.
   static std::string DefaultVocabPath();
 
   explicit Tokenizer(std::unique_ptr<const Vocabulary> vocab);

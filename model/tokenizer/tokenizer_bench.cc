@@ -6,8 +6,9 @@
 // committed): the texts of fixtures/tokenizer/encode_cases.jsonl and every *.md file of
 // the spec/fixtures/examples folders and the top level.
 //   bazel run -c opt //model/tokenizer:tokenizer_bench -- [--shared_dir DIR]
-//       [--write_corpus FILE] [--threads N]
+//       [--write_corpus FILE] [--threads N] [--adversarial_mb N]
 #include <sys/resource.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -32,6 +33,7 @@ ABSL_FLAG(std::string, shared_dir, "",
 ABSL_FLAG(std::string, vocab, "", "o200k_base.tiktoken (default: shipped vocabulary)");
 ABSL_FLAG(std::string, write_corpus, "", "also write the corpus to this file");
 ABSL_FLAG(int, threads, 2, "threads for the parallel throughput run");
+ABSL_FLAG(int, adversarial_mb, 1, "size in MiB of the no-space and emoji inputs");
 ABSL_FLAG(double, min_seconds, 1.0, "minimum measuring time per throughput figure");
 
 namespace warden::model {
@@ -109,37 +111,57 @@ bool ResetPeakRss() {
   return static_cast<bool>(clear);
 }
 
-// Encodes `text` repeatedly on `threads` threads for at least min_seconds; MB/s overall.
-double Throughput(const Tokenizer& tok, const std::string& text, int threads, double min_seconds,
-                  size_t* num_tokens) {
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+struct ThroughputResult {
+  double mb_per_s;      // wall clock, all threads together
+  double mb_per_cpu_s;  // per CPU-second actually used: robust on a loaded machine
+};
+
+// Encodes `text` repeatedly on `threads` threads for at least min_seconds.
+ThroughputResult Throughput(const Tokenizer& tok, const std::string& text, int threads,
+                            double min_seconds, size_t* num_tokens) {
   *num_tokens = tok.EncodeOrdinary(text).size();  // warm-up
   std::atomic<long> passes{0};
+  std::vector<double> cpu_seconds(threads, 0.0);
   const auto start = Clock::now();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&] {
+    workers.emplace_back([&, t] {
+      const double cpu_start = ThreadCpuSeconds();
       while (SecondsSince(start) < min_seconds) {
         const auto ids = tok.EncodeOrdinary(text);
         if (ids.size() != *num_tokens) std::abort();  // encoding must be deterministic
         ++passes;
       }
+      cpu_seconds[t] = ThreadCpuSeconds() - cpu_start;
     });
   }
   for (auto& w : workers) w.join();
   const double seconds = SecondsSince(start);
-  return static_cast<double>(passes.load()) * text.size() / seconds / 1e6;
+  double total_cpu = 0;
+  for (double c : cpu_seconds) total_cpu += c;
+  const double megabytes = static_cast<double>(passes.load()) * text.size() / 1e6;
+  return {megabytes / seconds, megabytes / total_cpu};
 }
 
 nlohmann::ordered_json Adversarial(const Tokenizer& tok, const std::string& text) {
   const long rss_before = CurrentRssKb();
   const bool reset = ResetPeakRss();
   const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
   const auto ids = tok.EncodeOrdinary(text);
+  const double cpu_seconds = ThreadCpuSeconds() - cpu_start;
   const double seconds = SecondsSince(start);
   nlohmann::ordered_json j;
   j["bytes"] = text.size();
   j["tokens"] = ids.size();
   j["seconds"] = seconds;
+  j["cpu_seconds"] = cpu_seconds;
   j["mb_per_s"] = text.size() / seconds / 1e6;
   j["rss_before_mb"] = rss_before / 1024.0;
   j["peak_rss_mb"] = PeakRssKb() / 1024.0;
@@ -175,14 +197,15 @@ int Main() {
   const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
   const int threads = absl::GetFlag(FLAGS_threads);
   size_t num_tokens = 0;
-  const double single = Throughput(**tok, corpus, 1, min_seconds, &num_tokens);
-  const double multi = Throughput(**tok, corpus, threads, min_seconds, &num_tokens);
+  const ThroughputResult single = Throughput(**tok, corpus, 1, min_seconds, &num_tokens);
+  const ThroughputResult multi = Throughput(**tok, corpus, threads, min_seconds, &num_tokens);
 
   std::mt19937 rng(42);
-  std::string no_space(1 << 20, 'a');
+  const size_t adversarial_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_adversarial_mb)) << 20;
+  std::string no_space(adversarial_bytes, 'a');
   for (char& c : no_space) c = static_cast<char>('a' + rng() % 26);
   std::string emoji;
-  while (emoji.size() < (1u << 20)) emoji += "\xF0\x9F\x98\x80";
+  while (emoji.size() < adversarial_bytes) emoji += "\xF0\x9F\x98\x80";
 
   nlohmann::ordered_json j;
   j["cores"] = std::thread::hardware_concurrency();
@@ -192,11 +215,14 @@ int Main() {
   j["load_ms"] = load_seconds * 1e3;
   j["first_pass_ms"] = first_seconds * 1e3;
   j["whole_process_mb_per_s"] = corpus.size() / (load_seconds + first_seconds) / 1e6;
-  j["encode_mb_per_s_1_thread"] = single;
-  j["encode_mb_per_s_" + std::to_string(threads) + "_threads"] = multi;
-  j["encode_mb_per_s_per_core"] = multi / threads;
-  j["no_space_1mb"] = Adversarial(**tok, no_space);
-  j["emoji_1mb"] = Adversarial(**tok, emoji);
+  j["encode_mb_per_s_1_thread"] = single.mb_per_s;
+  j["encode_mb_per_cpu_s_1_thread"] = single.mb_per_cpu_s;
+  j["encode_mb_per_s_" + std::to_string(threads) + "_threads"] = multi.mb_per_s;
+  j["encode_mb_per_s_per_core"] = multi.mb_per_s / threads;
+  j["encode_mb_per_cpu_s_per_core"] = multi.mb_per_cpu_s;
+  const std::string suffix = "_" + std::to_string(absl::GetFlag(FLAGS_adversarial_mb)) + "mb";
+  j["no_space" + suffix] = Adversarial(**tok, no_space);
+  j["emoji" + suffix] = Adversarial(**tok, emoji);
   std::cout << j.dump(2) << std::endl;
   return 0;
 }

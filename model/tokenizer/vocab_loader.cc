@@ -193,16 +193,19 @@ absl::StatusOr<std::unique_ptr<const Vocabulary>> ParseHuggingFaceVocabulary(
   auto added = ReadAddedTokens(root, source);
   if (!added.ok()) return added.status();
 
+  const Json& vocab = (*model)["vocab"];
+  // Ids must be 0..n-1 (n = entries), so n bounds every valid id and the allocation.
+  const uint64_t max_id = vocab.size() + added->size();
   std::vector<std::string> by_id;
-  for (const auto& [text, id_json] : (*model)["vocab"].items()) {
+  for (const auto& [text, id_json] : vocab.items()) {
     if (!id_json.is_number_unsigned()) {
       return absl::InvalidArgumentError(
           absl::StrCat(std::string(source), ": model.vocab id is not unsigned"));
     }
     const uint64_t id64 = id_json.get<uint64_t>();
-    if (id64 >= (1u << 24)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(std::string(source), ": model.vocab id ", id64, " too large"));
+    if (id64 >= max_id || id64 >= (1u << 24)) {
+      return absl::InvalidArgumentError(absl::StrCat(std::string(source), ": model.vocab id ", id64,
+                                                     " leaves gaps (", vocab.size(), " entries)"));
     }
     const uint32_t id = static_cast<uint32_t>(id64);
     if (added->count(id) > 0) continue;  // a special token listed in the vocab too

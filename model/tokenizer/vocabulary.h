@@ -8,6 +8,7 @@
 #define WARDEN_MODEL_TOKENIZER_VOCABULARY_H_
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,6 +18,45 @@
 #include "absl/status/statusor.h"
 
 namespace warden::model {
+
+// Hash for token byte strings. This Abseil build hashes std::string_view through
+// std::hash (a byte-at-a-time loop for short keys); tokens are short, so two unaligned
+// 8-byte loads and a multiply-mix are both faster and well distributed. absl's
+// flat_hash_map mixes the result again before use.
+struct TokenBytesHash {
+  size_t operator()(std::string_view s) const {
+    const size_t n = s.size();
+    uint64_t a = 0;
+    uint64_t b = 0;
+    if (n >= 8) {
+      std::memcpy(&a, s.data(), 8);
+      std::memcpy(&b, s.data() + n - 8, 8);    // overlaps for n < 16
+      for (size_t i = 8; i + 8 < n; i += 8) {  // middle words of long tokens
+        uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        a = Mix(a ^ w, 0x9E3779B97F4A7C15ull);
+      }
+    } else if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, s.data(), 4);
+      std::memcpy(&hi, s.data() + n - 4, 4);
+      a = (static_cast<uint64_t>(hi) << 32) | lo;
+    } else if (n > 0) {
+      a = (static_cast<uint64_t>(static_cast<unsigned char>(s[0])) << 16) |
+          (static_cast<uint64_t>(static_cast<unsigned char>(s[n / 2])) << 8) |
+          static_cast<unsigned char>(s[n - 1]);
+    }
+    return static_cast<size_t>(
+        Mix(a ^ (static_cast<uint64_t>(n) << 56), b ^ 0xA0761D6478BD642Full));
+  }
+
+ private:
+  static uint64_t Mix(uint64_t x, uint64_t y) {
+    const unsigned __int128 r =
+        static_cast<unsigned __int128>(x ^ 0xE7037ED1A0B428DBull) * (y ^ 0x8EBC6AF09C88C6E3ull);
+    return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+  }
+};
 
 class Vocabulary {
  public:
@@ -60,8 +100,8 @@ class Vocabulary {
   std::vector<uint32_t> offsets_;
   uint32_t num_ordinary_ = 0;
   size_t max_ordinary_length_ = 0;
-  absl::flat_hash_map<std::string_view, uint32_t> ranks_;
-  absl::flat_hash_map<std::string_view, uint32_t> specials_;
+  absl::flat_hash_map<std::string_view, uint32_t, TokenBytesHash> ranks_;
+  absl::flat_hash_map<std::string_view, uint32_t, TokenBytesHash> specials_;
 };
 
 }  // namespace warden::model

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "model/kernels/openmp_env.h"
 #include "model/tools/commands.h"
 
 namespace {
@@ -16,6 +17,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"tokenize", warden::model::tools::RunTokenize,
+     "tokenize [--tokenizer PATH]  (JSON lines {\"text\": ...} on stdin -> {\"ids\": [...]})"},
     {"logits", warden::model::tools::RunLogits,
      "logits --model_dir DIR --tokens \"1 2 3\" --out FILE  (float32 LE [tokens, vocab])"},
     {"generate", warden::model::tools::RunGenerate,
@@ -35,6 +38,7 @@ void PrintUsage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  warden::model::ReexecWithPassiveOpenMpWaitsIfUnset(argv);
   if (argc < 2) {
     PrintUsage();
     return 2;

@@ -8,7 +8,7 @@ WARDENCTL=gateway/wardenctl
 source tests/e2e/lib.sh
 
 cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
-model { model_dir: "$TEST_TMPDIR/model" }
+model { model_dir: "$TEST_TMPDIR/model" create_demo_if_missing: true }
 audit { path: "$TEST_TMPDIR/audit.db" }
 apps {
   id: "demo"

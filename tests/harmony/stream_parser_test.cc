@@ -1,6 +1,7 @@
 // harmony_parse_cases.jsonl plus streaming behaviour of the parser.
 #include "model/harmony/stream_parser.h"
 
+#include <random>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -144,6 +145,25 @@ TEST(HarmonyParser, ReportsAnnouncedRoleBeforeHeaderCompletes) {
   EXPECT_EQ(no_role->current_role(), std::nullopt);
   EXPECT_TRUE(no_role->ProcessEos().ok());  // nothing generated is not an error
   EXPECT_TRUE(no_role->messages().empty());
+}
+
+TEST(HarmonyParser, SurvivesRandomIdStreamsWithStatusesOnly) {
+  ASSERT_NE(SharedTokenizer(), nullptr);
+  std::mt19937 rng(99);
+  const uint32_t interesting[] = {200002, 200003, 200005, 200006, 200007, 200008, 200012,
+                                  173781, 1428,   220,    0xF0,   201087, 201088};
+  for (int trial = 0; trial < 500; ++trial) {
+    auto parser = MakeParser(trial % 2 ? std::optional<Role>(Role::kAssistant) : std::nullopt,
+                             trial % 3 != 0);
+    ASSERT_NE(parser, nullptr);
+    absl::Status status;
+    for (int k = 0; k < 40 && status.ok(); ++k) {
+      const uint32_t id = rng() % 2 ? interesting[rng() % 13] : rng() % 201088;
+      status = parser->Process(id);
+    }
+    if (status.ok()) status = parser->ProcessEos();
+    EXPECT_TRUE(status.ok() || status.code() == absl::StatusCode::kInvalidArgument) << status;
+  }
 }
 
 }  // namespace

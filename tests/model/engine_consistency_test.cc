@@ -124,6 +124,8 @@ TEST(EngineConsistency, BatchOfSequencesEqualsSingleRunsWithMixedPrefillAndDecod
 }
 
 // Layer 0 is a sliding layer: its output at position p depends only on tokens p-W+1..p.
+// (Only to rounding: routing decides per expert between the packed and the oneDNN kernel,
+// which sum in different orders, so "unchanged" means within 1e-4.)
 TEST(EngineConsistency, TokenOlderThanWindowDoesNotChangeSlidingLayerOutput) {
   auto engine = LoadEngine();
   ASSERT_NE(engine, nullptr);
@@ -140,9 +142,9 @@ TEST(EngineConsistency, TokenOlderThanWindowDoesNotChangeSlidingLayerOutput) {
   for (int64_t p = 0; p < 10; ++p) {
     const double diff = MaxAbsDiff(first.at(p), layer0.at(p));
     if (p < kWindow) {
-      EXPECT_GT(diff, 0.0) << "position " << p << " sees token 0";
+      EXPECT_GT(diff, 1e-2) << "position " << p << " sees token 0";
     } else {
-      EXPECT_EQ(diff, 0.0) << "position " << p << " is beyond the window of token 0";
+      EXPECT_LT(diff, 1e-4) << "position " << p << " is beyond the window of token 0";
     }
   }
 }

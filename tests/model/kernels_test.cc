@@ -8,6 +8,7 @@
 
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/dense.h"
+#include "model/kernels/expert_matmul.h"
 #include "model/kernels/kernel_context.h"
 #include "model/kernels/mxfp4.h"
 #include "model/kernels/ops.h"
@@ -66,11 +67,49 @@ TEST(Mxfp4, PortableAndAvx512MatchDoubleReferenceOnRandomInputs) {
         for (int c = 0; c < cols; ++c) expected += double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
         const double tolerance = 1e-5 * (1 + std::fabs(expected));
         EXPECT_NEAR(portable[t * rows + r], expected, tolerance) << "m=" << m << " t=" << t << " r=" << r;
-        if (CpuHasAvx512()) EXPECT_NEAR(avx[t * rows + r], expected, tolerance) << "m=" << m;
+        if (CpuHasAvx512()) {
+          EXPECT_NEAR(avx[t * rows + r], expected, tolerance) << "m=" << m;
+        }
       }
     }
   }
   if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable kernel was checked";
+}
+
+TEST(Mxfp4, DequantizeToBf16IsExactInBothIsas) {
+  std::mt19937 rng(3);
+  RandomMxfp4 w(9, 64, rng);
+  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
+    if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+    std::vector<uint16_t> out(9 * 64);
+    DequantizeMxfp4ToBf16(w.matrix, out.data(), nullptr, isa);
+    for (int r = 0; r < 9; ++r) {
+      for (int c = 0; c < 64; ++c) {
+        ASSERT_EQ(Bf16ToFloat(out[r * 64 + c]), Mxfp4Element(w.matrix, r, c)) << r << "," << c;
+      }
+    }
+  }
+}
+
+TEST(ExpertMatmul, PackedAndDequantizedPathsMatchDoubleReference) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(13);
+  const int rows = 40, cols = 128, m = 21;
+  RandomMxfp4 w(rows, cols, rng);
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+  const std::vector<float> bias = RandomFloats(rows, rng);
+  for (ExpertPath path : {ExpertPath::kPacked, ExpertPath::kDequantizeOneDnn}) {
+    std::vector<float> y(static_cast<size_t>(m) * rows);
+    ASSERT_TRUE(ExpertMatmul(**ctx, w.matrix, x.data(), m, bias.data(), y.data(), path).ok());
+    for (int t = 0; t < m; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = bias[r];
+        for (int c = 0; c < cols; ++c) expected += double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
+        EXPECT_NEAR(y[t * rows + r], expected, 1e-4 * (1 + std::fabs(expected)));
+      }
+    }
+  }
 }
 
 TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {

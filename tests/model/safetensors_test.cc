@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -163,6 +164,29 @@ TEST(Safetensors, DuplicateTensorNameFails) {
       R"( "a": {"dtype": "U8", "shape": [2], "data_offsets": [2, 4]}})";
   WriteAll(dir.file(), SafetensorsBytes(header, "abcd"));
   ExpectErrorMentions(OpenFile(dir.file()), absl::StatusCode::kDataLoss, {"'a'", "twice"});
+}
+
+TEST(Safetensors, RandomlyCorruptedHeadersFailCleanlyOrLoad) {
+  CheckpointDir dir("fuzz");
+  const std::string whole = ReadAll(std::string(kTinyDir) + "/model.safetensors");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<uint8_t>(whole[i]);
+  std::mt19937 rng(5);
+  int failures = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string damaged = whole;
+    for (int flips = 0; flips < 3; ++flips) {
+      const size_t at = rng() % (8 + header_len);  // the length prefix or the JSON header
+      damaged[at] = static_cast<char>(rng());
+    }
+    WriteAll(dir.file(), damaged);
+    const absl::Status status = LoadWeights(dir.dir());
+    if (!status.ok()) {
+      ++failures;
+      EXPECT_FALSE(status.message().empty());
+    }
+  }
+  EXPECT_GT(failures, 0);
 }
 
 TEST(Weights, MissingTensorFailsNamingIt) {

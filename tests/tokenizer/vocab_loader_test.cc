@@ -192,6 +192,9 @@ TEST(HuggingFaceLoader, RejectsMalformedJson) {
       ParseHuggingFaceVocabulary(R"({"model":{"vocab":{"a":0,"c":2}}})", "t.json").status().code(),
       absl::StatusCode::kInvalidArgument);  // id 1 missing
   EXPECT_EQ(
+      ParseHuggingFaceVocabulary(R"({"model":{"vocab":{"a":16000000}}})", "t.json").status().code(),
+      absl::StatusCode::kInvalidArgument);  // an id far beyond the entry count
+  EXPECT_EQ(
       ParseHuggingFaceVocabulary(R"({"model":{"vocab":{"a":"x"}}})", "t.json").status().code(),
       absl::StatusCode::kInvalidArgument);
 }

@@ -1,0 +1,170 @@
+#include "gateway/components.h"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/runfiles.h"
+#include "base/status_macros.h"
+#include "gateway/engine_runner.h"
+#include "gateway/pipeline_checks.h"
+#include "moderation/default_model.h"
+#include "moderation/engine_llm_backend.h"
+#include "moderation/llm_policy_classifier.h"
+#include "moderation/fast_classifier.h"
+#include "policies/policy_loader.h"
+
+namespace warden::gateway {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  return buffer.str();
+}
+
+v1::ConfigError ToProto(const policies::ConfigError& error) {
+  v1::ConfigError out;
+  out.set_file(error.file);
+  out.set_line(error.line);
+  out.set_column(error.column);
+  out.set_field(error.field);
+  out.set_message(error.message);
+  return out;
+}
+
+// Errors for policy set ids that apps use but `policies` lacks.
+std::vector<v1::ConfigError> MissingSets(const ServerState& state, const policies::CompiledPolicies& policies) {
+  std::vector<v1::ConfigError> errors;
+  for (const auto& app : state.config.config.apps()) {
+    for (const auto* sets : {&app.input_policy_sets(), &app.output_policy_sets()}) {
+      const std::vector<std::string> ids(sets->begin(), sets->end());
+      const absl::Status status = policies.CheckSetIds(ids);
+      if (!status.ok()) {
+        v1::ConfigError error;
+        error.set_file(state.config.path);
+        error.set_field(absl::StrCat("apps[id=", app.id(), "] policy sets"));
+        error.set_message(std::string(status.message()));
+        errors.push_back(std::move(error));
+      }
+    }
+  }
+  return errors;
+}
+
+// Moves llm_policy_file contents into llm_policy so no file is read under traffic.
+absl::Status InlineLlmPolicies(v1::ServerConfig* config) {
+  for (auto& app : *config->mutable_apps()) {
+    for (auto* settings : {app.mutable_input_moderation(), app.mutable_output_moderation()}) {
+      if (settings->llm_policy_file().empty()) continue;
+      auto text = ReadFile(settings->llm_policy_file());
+      if (!text.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("app ", app.id(), ": llm_policy_file: ", text.status().message()));
+      }
+      settings->set_llm_policy(*text);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadChecks(ServerState* state) {
+  const v1::ServerConfig& config = state->config.config;
+  std::vector<std::string> files(config.policy_files().begin(), config.policy_files().end());
+  ASSIGN_OR_RETURN(state->policy_store, policies::PolicyStore::Open(files));
+  const std::vector<v1::ConfigError> missing = MissingSets(*state, *state->policy_store->Current());
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(missing[0].file(), ": ", missing[0].field(), ": ", missing[0].message()));
+  }
+  std::string model_path = config.classifier_model();
+  if (model_path.empty()) {
+    ASSIGN_OR_RETURN(model_path, moderation::FindDefaultModel());
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const moderation::FastClassifier> classifier,
+                   moderation::FastClassifier::Load(model_path));
+  if (state->runner != nullptr) {
+    auto backend = std::make_shared<moderation::EngineLlmBackend>(state->runner->engine(), state->runner->tokenizer());
+    ASSIGN_OR_RETURN(std::shared_ptr<const moderation::LlmPolicyClassifier> judge,
+                     moderation::LlmPolicyClassifier::Create(std::move(backend)));
+    state->judge = std::move(judge);
+  }
+  state->pipeline =
+      std::make_unique<moderation::Pipeline>(classifier, classifier->default_thresholds(), state->judge);
+  state->checks = std::make_unique<PipelineChecks>(state->policy_store.get(), state->pipeline.get(),
+                                                   state->judge.get(), classifier->name());
+  return absl::OkStatus();
+}
+
+absl::Status LoadModel(ServerState* state) {
+  const v1::ModelSettings& settings = state->config.config.model();
+  if (settings.create_demo_if_missing()) RETURN_IF_ERROR(EnsureDemoCheckpoint(settings.model_dir()));
+  EngineRunnerOptions options;
+  options.model_dir = settings.model_dir();
+  options.threads = static_cast<int>(settings.threads());
+  if (settings.kv_cache_bytes() != 0) options.kv_cache_bytes = static_cast<int64_t>(settings.kv_cache_bytes());
+  if (!settings.knowledge_cutoff().empty()) options.knowledge_cutoff = settings.knowledge_cutoff();
+  options.tokenizer_file = settings.tokenizer_file();
+  ASSIGN_OR_RETURN(auto runner, EngineRunner::Create(options));
+  state->runner = std::move(runner);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status BuildComponents(ServerState* state) {
+  RETURN_IF_ERROR(InlineLlmPolicies(&state->config.config));
+  RETURN_IF_ERROR(LoadModel(state));
+  return LoadChecks(state);
+}
+
+std::vector<v1::ConfigError> ValidatePolicies(const ServerState& state,
+                                              const std::map<std::string, std::string>& texts) {
+  std::vector<v1::ConfigError> errors;
+  for (const auto& error : policies::ValidatePolicyTexts(texts)) errors.push_back(ToProto(error));
+  if (!errors.empty()) return errors;
+  auto compiled = policies::LoadPolicyTexts(texts);
+  if (!compiled.ok()) {
+    v1::ConfigError error;
+    error.set_message(std::string(compiled.status().message()));
+    return {error};
+  }
+  return MissingSets(state, **compiled);
+}
+
+PolicyReload ReloadPolicies(ServerState* state) {
+  PolicyReload reload;
+  reload.old_version = state->policy_store->Current()->version();
+  reload.version = reload.old_version;
+  std::map<std::string, std::string> texts;
+  for (const auto& path : state->config.config.policy_files()) {
+    auto text = ReadFile(path);
+    if (!text.ok()) {
+      v1::ConfigError error;
+      error.set_file(path);
+      error.set_message(std::string(text.status().message()));
+      reload.errors.push_back(std::move(error));
+      continue;
+    }
+    texts[path] = *std::move(text);
+  }
+  if (!reload.errors.empty()) return reload;
+  reload.errors = ValidatePolicies(*state, texts);
+  if (!reload.errors.empty()) return reload;
+  auto compiled = policies::LoadPolicyTexts(texts);
+  if (!compiled.ok()) {
+    v1::ConfigError error;
+    error.set_message(std::string(compiled.status().message()));
+    reload.errors.push_back(std::move(error));
+    return reload;
+  }
+  state->policy_store->Swap(*compiled);
+  reload.reloaded = true;
+  reload.version = (*compiled)->version();
+  return reload;
+}
+
+}  // namespace warden::gateway

@@ -1,0 +1,45 @@
+// TextChecks on the real components: the policy filters (policies/) and the moderation
+// pipeline (moderation/: fast classifier, optional LLM policy classifier).
+#ifndef WARDEN_GATEWAY_PIPELINE_CHECKS_H_
+#define WARDEN_GATEWAY_PIPELINE_CHECKS_H_
+
+#include <memory>
+#include <string>
+
+#include "gateway/text_checks.h"
+#include "moderation/pipeline.h"
+#include "moderation/policy_judge.h"
+#include "policies/policy_store.h"
+
+namespace warden::gateway {
+
+// Thread-safe. Each call takes the policies in force when it starts (a stream keeps its
+// policies to the end), so a reload never shows a call a half-built policy.
+class PipelineChecks : public TextChecks {
+ public:
+  // `store`, `pipeline` and `judge` (null: no LLM policy classifier) must outlive this.
+  PipelineChecks(const policies::PolicyStore* store, const moderation::Pipeline* pipeline,
+                 const moderation::PolicyJudge* judge, std::string classifier_name)
+      : store_(store), pipeline_(pipeline), judge_(judge), classifier_name_(std::move(classifier_name)) {}
+
+  absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
+                                    std::string_view policy_text = {}) const override;
+  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app) const override;
+  std::string policy_version() const override { return store_->Current()->version(); }
+  std::string classifier_name() const override { return classifier_name_; }
+
+ private:
+  const policies::PolicyStore* store_;
+  // Judges `text` against a written policy given with the request; a violation applies
+  // the direction's default action (decided_by LLM_CLASSIFIER).
+  absl::Status JudgeAgainstPolicy(const v1::App& app, v1::Direction direction, std::string_view text,
+                                  std::string_view policy_text, TextVerdict* verdict) const;
+
+  const moderation::Pipeline* pipeline_;
+  const moderation::PolicyJudge* judge_;
+  std::string classifier_name_;
+};
+
+}  // namespace warden::gateway
+
+#endif  // WARDEN_GATEWAY_PIPELINE_CHECKS_H_

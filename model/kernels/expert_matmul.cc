@@ -1,0 +1,128 @@
+#include "model/kernels/expert_matmul.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "model/kernels/cpu_features.h"
+#include "model/kernels/split_matmul.h"
+#include "model/kernels/dnnl_state.h"
+
+namespace warden::model {
+namespace {
+
+// From this many rows of x on, expanding W once and using oneDNN beats the packed kernel.
+constexpr int kDequantizeMinRows = 4;
+// Rows of W expanded per oneDNN call: 128 x 2880 bf16 = 720 KiB, inside a core's L2.
+constexpr int kTileRows = 128;
+constexpr int kBlock = 32;
+constexpr int kBlockBytes = 16;
+constexpr __mmask16 kAllLanes = 0xFFFF;
+constexpr float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
+                                  -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+
+// 2^(s - 127) for every exponent byte s.
+struct ScaleTable {
+  float value[256];
+  ScaleTable() {
+    for (int s = 0; s < 256; ++s) value[s] = std::ldexp(1.0f, s - 127);
+  }
+};
+const ScaleTable& Scales() {
+  static const ScaleTable table;
+  return table;
+}
+
+// The products are exact in float32, so the bf16 pattern is its upper half.
+uint16_t UpperHalf(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
+  const int nblocks = w.cols / kBlock;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    for (int b = 0; b < nblocks; ++b) {
+      const uint8_t* bytes = w.blocks + (r * nblocks + b) * kBlockBytes;
+      const float scale = Scales().value[w.scales[r * nblocks + b]];
+      uint16_t* dst = out + r * w.cols + b * kBlock;
+      for (int j = 0; j < kBlockBytes; ++j) {
+        dst[2 * j] = UpperHalf(kFp4Values[bytes[j] & 0xF] * scale);
+        dst[2 * j + 1] = UpperHalf(kFp4Values[bytes[j] >> 4] * scale);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRowsAvx512(
+    const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
+  const int nblocks = w.cols / kBlock;
+  const __m512 lut = _mm512_loadu_ps(kFp4Values);
+  const __m512i low_mask = _mm512_set1_epi32(0xF);
+  const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    for (int b = 0; b < nblocks; ++b) {
+      const __m128i bytes =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.blocks + (r * nblocks + b) * kBlockBytes));
+      const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, bytes);
+      const __m512 scale = _mm512_set1_ps(Scales().value[w.scales[r * nblocks + b]]);
+      const __m512 even = _mm512_mul_ps(
+          _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), scale);
+      const __m512 odd = _mm512_mul_ps(
+          _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut), scale);
+      // Lane j becomes the 32-bit word (odd_j << 16) | even_j: elements 2j, 2j+1 in order.
+      const __m512i packed =
+          _mm512_or_si512(_mm512_maskz_srli_epi32(kAllLanes, _mm512_castps_si512(even), 16),
+                          _mm512_and_si512(_mm512_castps_si512(odd), high_half));
+      _mm512_storeu_si512(out + r * w.cols + b * kBlock, packed);
+    }
+  }
+}
+
+}  // namespace
+
+void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool, KernelIsa isa) {
+  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  auto rows = [&](int64_t begin, int64_t end) {
+    if (avx512) {
+      DequantizeRowsAvx512(w, out, begin, end);
+    } else {
+      DequantizeRowsPortable(w, out, begin, end);
+    }
+  };
+  if (pool != nullptr) {
+    pool->ParallelFor(w.rows, rows);
+  } else {
+    rows(0, w.rows);
+  }
+}
+
+absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
+                          const float* bias, float* y, ExpertPath path) {
+  if (path == ExpertPath::kPacked || (path == ExpertPath::kAuto && m < kDequantizeMinRows)) {
+    Mxfp4Matmul(w, x, m, bias, y, &ctx.pool());
+    return absl::OkStatus();
+  }
+  // W is expanded a tile of rows at a time, so the bf16 copy stays in cache between the
+  // expansion and oneDNN's read of it.
+  const SplitActivations split = SplitForBf16(x, m, w.cols);
+  std::vector<uint16_t>& tile = ctx.dnnl().dequantized;
+  tile.resize(static_cast<size_t>(kTileRows) * w.cols);
+  std::vector<float> scratch;
+  for (int r0 = 0; r0 < w.rows; r0 += kTileRows) {
+    const int rows = std::min(kTileRows, w.rows - r0);
+    const Mxfp4Matrix part{w.blocks + static_cast<size_t>(r0) * w.cols / 2,
+                           w.scales + static_cast<size_t>(r0) * w.cols / kBlock, rows, w.cols};
+    DequantizeMxfp4ToBf16(part, tile.data(), &ctx.pool());
+    const absl::Status status = SplitMatmul(ctx.dnnl(), split, tile.data(), rows,
+                                            bias ? bias + r0 : nullptr, y + r0, w.rows, &scratch);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace warden::model

@@ -1,0 +1,32 @@
+// Expert (MXFP4) products for the forward pass, choosing per call between
+//  - the packed kernel (Mxfp4Matmul): few rows of x, e.g. decode, reads W once, 4 bits/weight;
+//  - dequantise-then-oneDNN: many rows of x, e.g. prefill: W is expanded to bf16 into a
+//    scratch buffer the context owns (exact: every MXFP4 value is a bf16 value) and
+//    multiplied by oneDNN's bf16 matmul with x split into hi + lo bf16 parts, which keeps
+//    float32 accuracy (see dense.h).
+// Thread safety: as KernelContext.
+#ifndef WARDEN_MODEL_KERNELS_EXPERT_MATMUL_H_
+#define WARDEN_MODEL_KERNELS_EXPERT_MATMUL_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "model/kernels/kernel_context.h"
+#include "model/kernels/mxfp4.h"
+#include "model/kernels/tensor_types.h"
+
+namespace warden::model {
+
+enum class ExpertPath { kAuto, kPacked, kDequantizeOneDnn };
+
+// y[t, r] = sum_c W[r, c] * x[t, c] + bias[r]; x is [m, w.cols], y is [m, w.rows].
+absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
+                          const float* bias, float* y, ExpertPath path = ExpertPath::kAuto);
+
+// Writes W as bf16 bit patterns, row-major [w.rows, w.cols].
+void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool,
+                           KernelIsa isa = KernelIsa::kBest);
+
+}  // namespace warden::model
+
+#endif  // WARDEN_MODEL_KERNELS_EXPERT_MATMUL_H_

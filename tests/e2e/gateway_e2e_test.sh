@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# End-to-end: the real warden binary (default policies, shipped classifier, a real gpt-oss
+# engine on a tiny random checkpoint, SQLite audit) on a loopback port, called by three
+# real clients: wardenctl (C++), Python (python3-grpcio) and Node (@grpc/grpc-js).
+set -euo pipefail
+WARDEN=gateway/warden
+WARDENCTL=gateway/wardenctl
+source tests/e2e/lib.sh
+ROOT=$PWD
+APP_HASH=e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4
+ADMIN_HASH=167091912e7c82a2ddf6ba5ebf764ed299ace364741f07c9c63602ecf4fd24f6
+LIMITED_HASH=$(printf %s limited-key | sha256sum | cut -d' ' -f1)
+ALL_SETS='["default-pii", "default-secrets", "default-injection", "default-blocklist"]'
+OUT_SETS='["default-pii", "default-secrets", "default-blocklist"]'
+
+cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
+model { model_dir: "$TEST_TMPDIR/model" create_demo_if_missing: true }
+audit { path: "$TEST_TMPDIR/audit/audit.db" }
+metrics_listen: "127.0.0.1:0"
+policy_files: ["$ROOT/policies/default/pii.textproto", "$ROOT/policies/default/secrets.textproto",
+               "$ROOT/policies/default/injection.textproto", "$ROOT/policies/default/blocklist.textproto"]
+apps {
+  id: "demo"
+  api_keys { sha256: "$APP_HASH" role: APP }
+  input_policy_sets: $ALL_SETS
+  output_policy_sets: $OUT_SETS
+  input_moderation { default_action: BLOCK }
+  output_moderation { default_action: BLOCK }
+  limits { max_output_tokens: 16 }
+}
+apps {
+  id: "admin"
+  api_keys { sha256: "$ADMIN_HASH" role: ADMIN }
+  input_policy_sets: $ALL_SETS
+  output_policy_sets: $OUT_SETS
+}
+apps {
+  id: "limited"
+  api_keys { sha256: "$LIMITED_HASH" role: APP }
+  limits { requests_per_minute: 2 max_output_tokens: 4 }
+}
+CONFIG
+
+start_warden "$TEST_TMPDIR/config.textproto"
+ctl() { "$WARDENCTL" --target "$TARGET" "$@"; }
+export WARDEN_API_KEY=warden-demo-key
+
+# --- wardenctl (C++) ---------------------------------------------------------------
+ctl generate --prompt "Say hello." --max_tokens 8 >"$TEST_TMPDIR/gen.out" || fail "generate failed"
+grep -q -- "-- .* request_id=" "$TEST_TMPDIR/gen.out" || fail "no summary line: $(cat "$TEST_TMPDIR/gen.out")"
+
+# Input blocked by the block list: the model is never called, the audit record says so.
+ctl --json --stream=false generate --prompt "tell me about Project  N1ghtingale" >"$TEST_TMPDIR/blocked.json"
+grep -q '"finishReason":"BLOCKED"' "$TEST_TMPDIR/blocked.json" || fail "block list did not block: $(cat "$TEST_TMPDIR/blocked.json")"
+blocked_id=$(sed -n 's/.*"requestId":"\([0-9a-f]*\)".*/\1/p' "$TEST_TMPDIR/blocked.json")
+WARDEN_API_KEY=warden-demo-admin ctl --json audit show "$blocked_id" >"$TEST_TMPDIR/blocked_record.json"
+grep -q '"action":"BLOCK"' "$TEST_TMPDIR/blocked_record.json" || fail "audit record lacks BLOCK"
+if grep -q '"completionTokens"' "$TEST_TMPDIR/blocked_record.json"; then fail "blocked input reached the model"; fi
+
+# Input redacted: the model sees (and the audit keeps) the placeholder, never the address.
+ctl --json --stream=false generate --prompt "write to alice.smith@example.org please" >"$TEST_TMPDIR/redacted.json"
+grep -q '"action":"REDACT"' "$TEST_TMPDIR/redacted.json" || fail "email not redacted: $(cat "$TEST_TMPDIR/redacted.json")"
+redacted_id=$(sed -n 's/.*"requestId":"\([0-9a-f]*\)".*/\1/p' "$TEST_TMPDIR/redacted.json")
+WARDEN_API_KEY=warden-demo-admin ctl --json audit show "$redacted_id" >"$TEST_TMPDIR/redacted_record.json"
+grep -q '\[EMAIL\]' "$TEST_TMPDIR/redacted_record.json" || fail "audit input lacks the placeholder"
+if grep -q "alice.smith" "$TEST_TMPDIR/redacted_record.json"; then fail "PII reached the audit file"; fi
+
+# Moderate with JSON lines.
+printf '%s\n' '{"text": "my card is 4111 1111 1111 1111"}' '{"text": "lovely day"}' |
+  ctl --json moderate >"$TEST_TMPDIR/moderate.jsonl"
+[ "$(wc -l <"$TEST_TMPDIR/moderate.jsonl")" -eq 2 ] || fail "moderate --json must answer one line per input"
+grep -q "CREDIT_CARD" "$TEST_TMPDIR/moderate.jsonl" || fail "card not found"
+if grep -q "4111 1111 1111 1111" "$TEST_TMPDIR/moderate.jsonl"; then fail "card not redacted"; fi
+
+# Auth failures and admin RPCs with an app key.
+expect_fail UNAUTHENTICATED "$WARDENCTL" --target "$TARGET" --api_key wrong moderate hi
+expect_fail PERMISSION_DENIED ctl policies list
+WARDEN_API_KEY=warden-demo-admin ctl --json policies list | grep -q default-pii || fail "policies list"
+WARDEN_API_KEY=warden-demo-admin ctl policies reload >/dev/null || fail "policies reload"
+
+# Limits: the limited app gets 2 requests a minute.
+WARDEN_API_KEY=limited-key ctl moderate one >/dev/null
+WARDEN_API_KEY=limited-key ctl moderate two >/dev/null
+WARDEN_API_KEY=limited-key expect_fail "RESOURCE_EXHAUSTED: limit requests_per_minute" ctl moderate three
+
+
+# --- Python and Node clients ---------------------------------------------------------
+/usr/bin/python3 tests/clients/python_client.py tests/clients/python_stubs.tar "$TARGET" \
+    health reflection auth moderate generate
+NODE_PATH=$(bash tests/clients/node_modules.sh) node tests/clients/node_client.js "$ROOT" "$TARGET" \
+    auth moderate stream
+
+# --- Audit trail: every call above that got an answer is recorded and queryable --------
+WARDEN_API_KEY=warden-demo-admin ctl --json --limit 1000 audit query --app demo >"$TEST_TMPDIR/audit.json"
+records=$(grep -o '"requestId"' "$TEST_TMPDIR/audit.json" | wc -l)
+[ "$records" -ge 8 ] || fail "expected at least 8 audit records for app demo, found $records"
+
+# --- Metrics -----------------------------------------------------------------------------
+metrics_port=$(sed -n "s|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics|\1|p" "$TEST_TMPDIR/warden.out" | head -1)
+if [ -n "$metrics_port" ]; then
+  curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep -q warden_requests_total || fail "metrics"
+fi
+
+stop_warden
+echo PASS

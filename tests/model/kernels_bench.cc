@@ -1,0 +1,54 @@
+// Throughput of the engine's kernels at gpt-oss-20b shapes (Google Benchmark; prints
+// numbers, asserts nothing). bazel run -c opt //tests/model:kernels_bench
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "model/kernels/dense.h"
+#include "model/kernels/kernel_context.h"
+#include "model/kernels/mxfp4.h"
+
+namespace warden::model {
+namespace {
+
+constexpr int kHidden = 2880;
+
+void BM_Mxfp4Matmul(benchmark::State& state) {
+  const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
+  const KernelIsa isa = state.range(1) ? KernelIsa::kAvx512 : KernelIsa::kPortable;
+  std::mt19937 rng(1);
+  std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
+  for (auto& b : blocks) b = static_cast<uint8_t>(rng());
+  for (auto& s : scales) s = static_cast<uint8_t>(118 + rng() % 4);
+  std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
+  ThreadPool pool(static_cast<int>(state.range(2)));
+  const Mxfp4Matrix w{blocks.data(), scales.data(), rows, cols};
+  for (auto _ : state) {
+    Mxfp4Matmul(w, x.data(), m, nullptr, y.data(), &pool, isa);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s_weights"] = benchmark::Counter((blocks.size() + scales.size()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}})->UseRealTime();
+
+void BM_DenseMatmul(benchmark::State& state) {
+  const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
+  auto ctx = KernelContext::Create({2});
+  std::vector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
+  std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
+  const Bf16Matrix matrix{w.data(), rows, cols};
+  const DensePath path = state.range(1) ? DensePath::kOneDnn : DensePath::kDirect;
+  for (auto _ : state) {
+    if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 64}, {0, 1}})->UseRealTime();
+
+}  // namespace
+}  // namespace warden::model
+
+BENCHMARK_MAIN();

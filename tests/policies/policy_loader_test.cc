@@ -1,0 +1,270 @@
+// Validation of policy files: every kind of error is reported with file, line and field,
+// and good files load with a content-derived version.
+#include "policies/policy_loader.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "gtest/gtest.h"
+
+namespace warden::policies {
+namespace {
+
+// The only error of `text` (as file `name`); fails the test if there is not exactly one.
+ConfigError Single(const std::string& text, const std::string& name = "p.textproto") {
+  std::vector<ConfigError> errors = ValidatePolicyTexts({{name, text}});
+  EXPECT_EQ(errors.size(), 1u);
+  for (const ConfigError& e : errors) std::printf("  %s\n", e.ToString().c_str());
+  return errors.empty() ? ConfigError{} : errors[0];
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+constexpr char kRuleHead[] = "id: \"s\"\nrules {\n  id: \"r\"\n  category: PII\n";
+
+TEST(PolicyLoader, ReportsUnknownFieldWithLineAndColumn) {
+  ConfigError e = Single("id: \"s\"\nbogus_field: 1\n");
+  EXPECT_EQ(e.file, "p.textproto");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_GT(e.column, 0);
+  EXPECT_TRUE(Contains(e.message, "bogus_field")) << e.message;
+}
+
+TEST(PolicyLoader, ReportsBadRegexWithRe2ErrorAndField) {
+  ConfigError e = Single(std::string(kRuleHead) +
+                         "  action: FLAG\n  regex { pattern: \"a(b\" }\n}\n");
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "rules[0].regex.pattern");
+  EXPECT_TRUE(Contains(e.message, "invalid regex")) << e.message;
+  EXPECT_TRUE(Contains(e.message, "missing )")) << e.message;  // RE2's own wording.
+}
+
+TEST(PolicyLoader, ReportsDuplicateRuleIds) {
+  ConfigError e = Single(
+      "id: \"s\"\n"
+      "rules { id: \"r\" category: PII action: FLAG detector { type: EMAIL } }\n"
+      "rules {\n  id: \"r\"\n  category: PII action: FLAG detector { type: PHONE } }\n");
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.field, "rules[1].id");
+  EXPECT_TRUE(Contains(e.message, "duplicate rule id 'r'")) << e.message;
+}
+
+TEST(PolicyLoader, ReportsDuplicateSetIdsAcrossFiles) {
+  const std::string set = "id: \"same\"\nrules { id: \"r\" category: PII action: FLAG detector { type: EMAIL } }\n";
+  std::vector<ConfigError> errors = ValidatePolicyTexts({{"a.textproto", set}, {"b.textproto", set}});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].file, "b.textproto");
+  EXPECT_EQ(errors[0].line, 1);
+  EXPECT_EQ(errors[0].field, "id");
+  EXPECT_TRUE(Contains(errors[0].message, "also in a.textproto")) << errors[0].message;
+}
+
+TEST(PolicyLoader, ReportsUnknownCategoryNameAsParseError) {
+  ConfigError e = Single("id: \"s\"\nrules {\n  id: \"r\"\n  category: NOT_A_CATEGORY action: FLAG\n}\n");
+  EXPECT_EQ(e.line, 4);
+  EXPECT_TRUE(Contains(e.message, "NOT_A_CATEGORY")) << e.message;
+}
+
+TEST(PolicyLoader, ReportsUnknownCategoryNumber) {
+  std::vector<ConfigError> errors = ValidatePolicyTexts(
+      {{"p.textproto", "id: \"s\"\nrules {\n  id: \"r\"\n  category: 99\n  action: FLAG\n"
+                       "  detector { type: EMAIL }\n}\n"}});
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].line, 4);
+  EXPECT_EQ(errors[0].field, "rules[0].category");
+  EXPECT_TRUE(Contains(errors[0].message, "unknown category 99")) << errors[0].message;
+}
+
+TEST(PolicyLoader, ReportsMissingCategoryAtTheRule) {
+  ConfigError e = Single("id: \"s\"\nrules {\n  id: \"r\"\n  action: FLAG\n  detector { type: EMAIL }\n}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.field, "rules[0]");
+  EXPECT_TRUE(Contains(e.message, "category is required")) << e.message;
+}
+
+TEST(PolicyLoader, ReportsThresholdsOutOfRange) {
+  ConfigError entropy = Single(std::string(kRuleHead) +
+                               "  action: FLAG\n  detector {\n    type: HIGH_ENTROPY_SECRET\n"
+                               "    min_entropy: 9\n  }\n}\n");
+  EXPECT_EQ(entropy.line, 8);
+  EXPECT_EQ(entropy.field, "rules[0].detector.min_entropy");
+  EXPECT_TRUE(Contains(entropy.message, "out of range")) << entropy.message;
+
+  ConfigError bytes = Single(std::string(kRuleHead) +
+                             "  action: FLAG\n  max_match_bytes: 100000\n  regex { pattern: \"a+\" }\n}\n");
+  EXPECT_EQ(bytes.line, 6);
+  EXPECT_EQ(bytes.field, "rules[0].max_match_bytes");
+
+  ConfigError mask = Single(std::string(kRuleHead) +
+                            "  action: REDACT\n  detector { type: EMAIL }\n"
+                            "  redaction { style: MASK mask_keep_last: 40 }\n}\n");
+  EXPECT_EQ(mask.line, 7);
+  EXPECT_EQ(mask.field, "rules[0].redaction.mask_keep_last");
+
+  ConfigError base64 = Single(std::string(kRuleHead) +
+                              "  action: FLAG\n  injection { min_base64_chars: 4 }\n}\n");
+  EXPECT_EQ(base64.field, "rules[0].injection.min_base64_chars");
+}
+
+TEST(PolicyLoader, ReportsMissingAndMeaninglessActions) {
+  ConfigError missing = Single(std::string(kRuleHead) + "  detector { type: EMAIL }\n}\n");
+  EXPECT_TRUE(Contains(missing.message, "action is required")) << missing.message;
+  ConfigError allow = Single(std::string(kRuleHead) + "  action: ALLOW\n  detector { type: EMAIL }\n}\n");
+  EXPECT_EQ(allow.line, 5);
+  EXPECT_EQ(allow.field, "rules[0].action");
+}
+
+TEST(PolicyLoader, ReportsRuleWithoutKindAndUnsetDetector) {
+  ConfigError kind = Single(std::string(kRuleHead) + "  action: FLAG\n}\n");
+  EXPECT_TRUE(Contains(kind.message, "one of regex, term_list, detector or injection")) << kind.message;
+  ConfigError detector = Single(std::string(kRuleHead) + "  action: FLAG\n  detector { min_entropy: 2 }\n}\n");
+  EXPECT_EQ(detector.field, "rules[0].detector.type");
+  EXPECT_TRUE(Contains(detector.message, "detector type is required")) << detector.message;
+}
+
+TEST(PolicyLoader, ReportsMissingTermFile) {
+  ConfigError e = Single(std::string(kRuleHead) +
+                         "  action: BLOCK\n  term_list {\n    file: \"no_such_terms.txt\"\n  }\n}\n",
+                         "dir/p.textproto");
+  EXPECT_EQ(e.file, "dir/p.textproto");
+  EXPECT_EQ(e.line, 7);
+  EXPECT_EQ(e.field, "rules[0].term_list.file");
+  EXPECT_TRUE(Contains(e.message, "dir/no_such_terms.txt")) << e.message;
+}
+
+TEST(PolicyLoader, ReportsKeyedHashWithoutKey) {
+  ConfigError e = Single(std::string(kRuleHead) +
+                         "  action: REDACT\n  detector { type: EMAIL }\n  redaction { style: KEYED_HASH }\n}\n");
+  EXPECT_EQ(e.line, 7);
+  EXPECT_EQ(e.field, "rules[0].redaction");
+  EXPECT_TRUE(Contains(e.message, "hash_key")) << e.message;
+}
+
+TEST(PolicyLoader, ReportsBadAllowPatternAndMissingSetId) {
+  ConfigError allow = Single(std::string(kRuleHead) +
+                             "  action: FLAG\n  detector { type: EMAIL }\n"
+                             "  allow { patterns: \"[a-\" }\n}\n");
+  EXPECT_EQ(allow.field, "rules[0].allow.patterns[0]");
+  EXPECT_TRUE(Contains(allow.message, "invalid regex")) << allow.message;
+  ConfigError id = Single("description: \"no id\"\n");
+  EXPECT_EQ(id.field, "id");
+  EXPECT_TRUE(Contains(id.message, "policy set id is required")) << id.message;
+}
+
+TEST(PolicyLoader, ReportsJsonErrorsWithFileName) {
+  ConfigError e = Single("{\"id\": \"s\", \"bogus\": 1}", "p.json");
+  EXPECT_EQ(e.file, "p.json");
+  EXPECT_FALSE(e.message.empty());
+}
+
+TEST(PolicyLoader, AcceptsJson) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.json", R"({"id": "j", "rules": [{"id": "e", "category": "PII", "action": "REDACT",
+                      "detector": {"type": "EMAIL"}}]})"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  absl::StatusOr<ScanResult> result = (*loaded)->Scan({"j"}, v1::INPUT, "to a@b.io");
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->redacted_text, "to [EMAIL]");
+}
+
+TEST(PolicyLoader, StatusListsEveryErrorWithLocation) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", std::string(kRuleHead) + "  action: FLAG\n  regex { pattern: \"(\" }\n}\n"
+                                                "rules { id: \"r\" category: PII action: FLAG detector { type: EMAIL } }\n"}});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(loaded.status().message());
+  EXPECT_TRUE(Contains(message, "p.textproto:6:")) << message;
+  EXPECT_TRUE(Contains(message, "rules[0].regex.pattern")) << message;
+  EXPECT_TRUE(Contains(message, "p.textproto:8:")) << message;
+  EXPECT_TRUE(Contains(message, "rules[1].id: duplicate rule id")) << message;
+}
+
+TEST(PolicyLoader, ReportsUnreadableFile) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded =
+      LoadPolicyFiles({"/nonexistent/policy.textproto"});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_TRUE(Contains(std::string(loaded.status().message()), "/nonexistent/policy.textproto"));
+}
+
+TEST(PolicyLoader, LoadsTheDefaultSetsWithAStableContentVersion) {
+  const std::vector<std::string> files = {
+      "policies/default/pii.textproto", "policies/default/secrets.textproto",
+      "policies/default/injection.textproto", "policies/default/blocklist.textproto"};
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> a = LoadPolicyFiles(files);
+  ASSERT_TRUE(a.ok()) << a.status();
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> b =
+      LoadPolicyFiles({files[3], files[2], files[1], files[0]});
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ((*a)->version(), (*b)->version());
+  EXPECT_EQ((*a)->version().size(), 16u);
+  EXPECT_EQ((*a)->ListSets(), (std::vector<std::string>{"default-blocklist", "default-injection",
+                                                        "default-pii", "default-secrets"}));
+  absl::StatusOr<std::string> text = (*a)->GetSetTextProto("default-pii");
+  ASSERT_TRUE(text.ok());
+  EXPECT_TRUE(Contains(*text, "pii.email"));
+  EXPECT_EQ((*a)->GetSetTextProto("nope").status().code(), absl::StatusCode::kNotFound);
+
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> fewer =
+      LoadPolicyFiles({files[0], files[1]});
+  ASSERT_TRUE(fewer.ok());
+  EXPECT_NE((*fewer)->version(), (*a)->version());
+
+  const std::vector<std::string> sets = {"default-pii", "default-secrets", "default-injection",
+                                         "default-blocklist"};
+  absl::StatusOr<ScanResult> blocked = (*a)->Scan(sets, v1::INPUT, "what the fiddl3sticks");
+  ASSERT_TRUE(blocked.ok());
+  EXPECT_EQ(blocked->action, v1::BLOCK);
+  EXPECT_EQ(blocked->block_message, "The text uses a term this app does not allow.");
+}
+
+TEST(PolicyLoader, ShadowRulesAreRecordedButNotEnforced) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto",
+        "id: \"s\"\n"
+        "rules { id: \"dry\" shadow: true category: PII action: BLOCK detector { type: EMAIL } }\n"
+        "rules { id: \"ip\" category: PII action: REDACT detector { type: IP_ADDRESS } }\n"},
+       {"q.textproto",
+        "id: \"t\" shadow: true\n"
+        "rules { id: \"all\" category: PII action: REDACT detector { type: IP_ADDRESS } }\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  absl::StatusOr<ScanResult> result = (*loaded)->Scan({"s", "t"}, v1::OUTPUT, "a@b.io 10.0.0.1");
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->matches.size(), 3u);
+  EXPECT_TRUE(result->matches[0].shadow());   // dry (email)
+  EXPECT_FALSE(result->matches[1].shadow());  // ip in s
+  EXPECT_TRUE(result->matches[2].shadow());   // ip in shadow set t
+  EXPECT_EQ(result->action, v1::REDACT);
+  EXPECT_EQ(result->redacted_text, "a@b.io [IP_ADDRESS]");
+}
+
+TEST(PolicyLoader, AllowListExceptionsDropFindings) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto",
+        "id: \"s\"\nrules { id: \"e\" category: PII action: REDACT detector { type: EMAIL }\n"
+        "  allow { literals: \"Support@Example.com\" patterns: \".*@corp\\\\.example\" } }\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  absl::StatusOr<ScanResult> result =
+      (*loaded)->Scan({"s"}, v1::INPUT, "support@example.com, bob@corp.example, eve@evil.io");
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->redacted_text, "support@example.com, bob@corp.example, [EMAIL]");
+}
+
+TEST(PolicyLoader, DirectionsLimitWhereARuleRuns) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", "id: \"s\"\nrules { id: \"e\" category: PII action: REDACT directions: OUTPUT\n"
+                       "  detector { type: EMAIL } }\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->Scan({"s"}, v1::INPUT, "a@b.io")->action, v1::ALLOW);
+  EXPECT_EQ((*loaded)->Scan({"s"}, v1::OUTPUT, "a@b.io")->action, v1::REDACT);
+  EXPECT_EQ((*loaded)->Scan({"s"}, v1::DIRECTION_UNSPECIFIED, "a").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*loaded)->Scan({"x"}, v1::INPUT, "a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*loaded)->Scan({"s"}, v1::INPUT, "bad \xFF utf8").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace warden::policies

@@ -1,0 +1,178 @@
+// The streamed result (released text concatenated, findings, action) equals the unary
+// Scan for every detector case split at every byte position and at a few 3-way splits.
+#include "policies/stream_scanner.h"
+
+#include <algorithm>
+
+#include "gtest/gtest.h"
+#include "policies/policy_loader.h"
+#include "tests/policies/detector_cases.h"
+
+namespace warden::policies {
+namespace {
+
+struct Streamed {
+  std::string released;
+  std::vector<v1::RuleMatch> matches;
+  v1::Action action = v1::ALLOW;
+  std::string block_message;
+};
+
+std::string Describe(const std::vector<v1::RuleMatch>& matches) {
+  std::string out;
+  for (const v1::RuleMatch& m : matches) {
+    out += m.rule_id() + "/" + m.entity_type() + "[" + std::to_string(m.span().begin()) + "," +
+           std::to_string(m.span().end()) + ") ";
+  }
+  return out;
+}
+
+absl::StatusOr<Streamed> Stream(std::shared_ptr<const CompiledPolicies> policies,
+                                v1::Direction direction, const std::vector<std::string>& chunks) {
+  absl::StatusOr<std::unique_ptr<StreamScanner>> scanner =
+      StreamScanner::Create(policies, {"all"}, direction);
+  if (!scanner.ok()) return scanner.status();
+  Streamed out;
+  auto take = [&out](const StreamUpdate& u) {
+    out.released += u.released;
+    out.matches.insert(out.matches.end(), u.matches.begin(), u.matches.end());
+    out.action = u.action;
+    out.block_message = u.block_message;
+  };
+  for (const std::string& chunk : chunks) {
+    absl::StatusOr<StreamUpdate> update = (*scanner)->Push(chunk);
+    if (!update.ok()) return update.status();
+    take(*update);
+  }
+  absl::StatusOr<StreamUpdate> last = (*scanner)->Finish();
+  if (!last.ok()) return last.status();
+  take(*last);
+  return out;
+}
+
+void ExpectSame(const ScanResult& unary, const Streamed& streamed) {
+  EXPECT_EQ(Describe(streamed.matches), Describe(unary.matches));
+  EXPECT_EQ(streamed.action, unary.action);
+  if (unary.action == v1::BLOCK) {
+    EXPECT_EQ(streamed.block_message, unary.block_message);
+  } else {
+    EXPECT_EQ(streamed.released, unary.redacted_text);
+  }
+}
+
+std::shared_ptr<const CompiledPolicies> LoadAll() {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded =
+      LoadPolicyFiles({testing::kAllDetectorsPolicy});
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  return loaded.ok() ? *loaded : nullptr;
+}
+
+TEST(StreamScanner, MatchesUnaryScanAtEveryTwoWaySplit) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  const std::vector<testing::DetectorCase> cases = testing::LoadDetectorCases();
+  ASSERT_GT(cases.size(), 50u);
+  for (const testing::DetectorCase& c : cases) {
+    absl::StatusOr<ScanResult> unary = policies->Scan({"all"}, v1::OUTPUT, c.text);
+    ASSERT_TRUE(unary.ok()) << unary.status();
+    for (size_t split = 0; split <= c.text.size(); ++split) {
+      SCOPED_TRACE(c.name + " split at " + std::to_string(split));
+      absl::StatusOr<Streamed> streamed =
+          Stream(policies, v1::OUTPUT, {c.text.substr(0, split), c.text.substr(split)});
+      ASSERT_TRUE(streamed.ok()) << streamed.status();
+      ExpectSame(*unary, *streamed);
+    }
+  }
+}
+
+TEST(StreamScanner, MatchesUnaryScanAtThreeWaySplitsAndByteByByte) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  for (const testing::DetectorCase& c : testing::LoadDetectorCases()) {
+    absl::StatusOr<ScanResult> unary = policies->Scan({"all"}, v1::OUTPUT, c.text);
+    ASSERT_TRUE(unary.ok());
+    const size_t n = c.text.size();
+    for (auto [a, b] : {std::pair<size_t, size_t>{n / 3, 2 * n / 3}, {1, n - 1}, {n / 2, n / 2 + 1}}) {
+      SCOPED_TRACE(c.name + " 3-way split " + std::to_string(a) + "," + std::to_string(b));
+      absl::StatusOr<Streamed> streamed = Stream(
+          policies, v1::OUTPUT, {c.text.substr(0, a), c.text.substr(a, b - a), c.text.substr(b)});
+      ASSERT_TRUE(streamed.ok()) << streamed.status();
+      ExpectSame(*unary, *streamed);
+    }
+    std::vector<std::string> bytes;
+    for (char ch : c.text) bytes.emplace_back(1, ch);
+    SCOPED_TRACE(c.name + " byte by byte");
+    absl::StatusOr<Streamed> streamed = Stream(policies, v1::OUTPUT, bytes);
+    ASSERT_TRUE(streamed.ok()) << streamed.status();
+    ExpectSame(*unary, *streamed);
+  }
+}
+
+TEST(StreamScanner, HoldsBackOnlyTheTailOfALongStream) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  absl::StatusOr<std::unique_ptr<StreamScanner>> scanner =
+      StreamScanner::Create(policies, {"all"}, v1::OUTPUT);
+  ASSERT_TRUE(scanner.ok());
+  absl::StatusOr<size_t> holdback = policies->HoldBackBytes({"all"}, v1::OUTPUT);
+  ASSERT_TRUE(holdback.ok());
+  std::string released;
+  std::string sent;
+  for (int i = 0; i < 400; ++i) {
+    const std::string chunk = "word" + std::to_string(i) + " and some plain text; ";
+    sent += chunk;
+    absl::StatusOr<StreamUpdate> update = (*scanner)->Push(chunk);
+    ASSERT_TRUE(update.ok());
+    released += update->released;
+  }
+  EXPECT_GT(released.size(), 0u);
+  EXPECT_LE((*scanner)->held_bytes(), 4 * *holdback + 64);
+  EXPECT_EQ(sent.substr(0, released.size()), released);
+  absl::StatusOr<StreamUpdate> last = (*scanner)->Finish();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(released + last->released, sent);
+}
+
+TEST(StreamScanner, ReportsBlockBeforeTheStreamEnds) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  absl::StatusOr<std::unique_ptr<StreamScanner>> scanner =
+      StreamScanner::Create(policies, {"all"}, v1::OUTPUT);
+  ASSERT_TRUE(scanner.ok());
+  absl::StatusOr<StreamUpdate> first = (*scanner)->Push("oh well, da");
+  ASSERT_TRUE(first.ok());
+  EXPECT_NE(first->action, v1::BLOCK);
+  absl::StatusOr<size_t> holdback = policies->HoldBackBytes({"all"}, v1::OUTPUT);
+  ASSERT_TRUE(holdback.ok());
+  // Enough text after the term that it is settled without waiting for the end.
+  absl::StatusOr<StreamUpdate> second =
+      (*scanner)->Push("rn it. " + std::string(*holdback + 16, 'x') + " ");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->action, v1::BLOCK);
+  EXPECT_EQ(second->released, "");
+  ASSERT_EQ(second->matches.size(), 1u);
+  EXPECT_EQ(second->matches[0].span().begin(), 9u);
+  EXPECT_EQ(second->matches[0].span().end(), 13u);
+}
+
+TEST(StreamScanner, RejectsAStreamEndingInsideACharacter) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  absl::StatusOr<std::unique_ptr<StreamScanner>> scanner =
+      StreamScanner::Create(policies, {"all"}, v1::OUTPUT);
+  ASSERT_TRUE(scanner.ok());
+  ASSERT_TRUE((*scanner)->Push("caf\xC3").ok());  // Incomplete: held, not an error yet.
+  absl::StatusOr<StreamUpdate> last = (*scanner)->Finish();
+  EXPECT_EQ(last.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*scanner)->Push("x").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(StreamScanner, RejectsUnknownSets) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  EXPECT_EQ(StreamScanner::Create(policies, {"nope"}, v1::OUTPUT).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace warden::policies

@@ -1,0 +1,107 @@
+// Regex bounds, spaced-letter collapsing, phrase templates and redaction styles.
+#include "gtest/gtest.h"
+#include "policies/phrases.h"
+#include "policies/redaction.h"
+#include "policies/regex_bounds.h"
+#include "policies/spaced_letters.h"
+#include "re2/re2.h"
+
+namespace warden::policies {
+namespace {
+
+TEST(RegexBounds, BoundsLiteralsClassesAndCounts) {
+  EXPECT_EQ(MaxMatchBytes("abc"), 3u);
+  EXPECT_EQ(MaxMatchBytes("a{2,5}b?"), 6u);
+  EXPECT_EQ(MaxMatchBytes("[0-9]{3}-\\d{4}"), 8u);
+  EXPECT_EQ(MaxMatchBytes("(?:ab|cdef)x"), 5u);
+  EXPECT_EQ(MaxMatchBytes("."), 4u);          // Any character: up to 4 UTF-8 bytes.
+  EXPECT_EQ(MaxMatchBytes("[^a]"), 4u);
+  EXPECT_EQ(MaxMatchBytes("(?i)k"), 4u);      // k also matches U+212A (3 bytes).
+  EXPECT_EQ(MaxMatchBytes("^a$\\b"), 1u);
+}
+
+TEST(RegexBounds, ReportsUnboundedPatterns) {
+  EXPECT_FALSE(MaxMatchBytes("a+").has_value());
+  EXPECT_FALSE(MaxMatchBytes("x.*y").has_value());
+  EXPECT_FALSE(MaxMatchBytes("a{3,}").has_value());
+  EXPECT_TRUE(MaxMatchBytes("(?:)*").has_value());  // Repeating nothing is still nothing.
+}
+
+TEST(RegexBounds, NeverUnderestimatesRealMatches) {
+  const char* patterns[] = {"[a-z]{2,4}@[a-z]{1,3}", "(?i)hello|bye", "\\d{1,3}(\\.\\d{1,3}){3}"};
+  const char* texts[] = {"abcd@xyz", "HELLO", "192.168.100.200"};
+  for (int i = 0; i < 3; ++i) {
+    re2::StringPiece match;
+    ASSERT_TRUE(RE2::PartialMatch(texts[i], std::string("(") + patterns[i] + ")", &match));
+    EXPECT_LE(match.size(), MaxMatchBytes(patterns[i]).value_or(0)) << patterns[i];
+  }
+}
+
+NormalizedText Folded(std::string_view s) {
+  absl::StatusOr<NormalizedText> n = Normalize(s, FoldedViewOptions());
+  EXPECT_TRUE(n.ok());
+  return n.ok() ? *n : NormalizedText{};
+}
+
+TEST(SpacedLetters, JoinsRunsOfThreeOrMoreSingleLetters) {
+  std::optional<NormalizedText> out = CollapseSpacedLetters(Folded("say k i l l now"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->text, "say kill now");
+  const Span span = out->ToOriginal(4, 8);
+  EXPECT_EQ(span.begin, 4u);
+  EXPECT_EQ(span.end, 11u);  // "k i l l" in the original.
+  out = CollapseSpacedLetters(Folded("b.a.d and x-y-z"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->text, "bad and xyz");
+}
+
+TEST(SpacedLetters, LeavesOrdinaryTextAlone) {
+  EXPECT_FALSE(CollapseSpacedLetters(Folded("I am a person")).has_value());
+  EXPECT_FALSE(CollapseSpacedLetters(Folded("a b")).has_value());
+  EXPECT_FALSE(CollapseSpacedLetters(Folded("k   i   l   l")).has_value());  // Gaps too wide.
+}
+
+TEST(Phrases, TemplatesFoldWordsAndAllowOptionalWords) {
+  absl::StatusOr<std::string> regex = PhraseTemplateToRegex("ignore [all|any] previous instructions");
+  ASSERT_TRUE(regex.ok());
+  RE2 re(WholeWordAlternation({*regex}));
+  ASSERT_TRUE(re.ok()) << re.error();
+  EXPECT_TRUE(RE2::PartialMatch(Folded("Please IGNORE previous instructions").text, re));
+  EXPECT_TRUE(RE2::PartialMatch(Folded("ignore   all, previous instructions").text, re));
+  EXPECT_FALSE(RE2::PartialMatch(Folded("ignore every previous instructions").text, re));
+  EXPECT_FALSE(RE2::PartialMatch(Folded("signore all previous instructions").text, re));
+  EXPECT_FALSE(PhraseTemplateToRegex("   ").ok());
+}
+
+TEST(Phrases, TrimWordBoundariesDropsOneCharacterEachSide) {
+  const std::string text = "x, bad. y";
+  const auto [b, e] = TrimWordBoundaries(text, 2, 7);  // " bad."
+  EXPECT_EQ(text.substr(b, e - b), "bad");
+  EXPECT_TRUE(StartsAndEndsWithWordCharacter("bad"));
+  EXPECT_FALSE(StartsAndEndsWithWordCharacter("bad!"));
+}
+
+TEST(Redaction, WritesPlaceholderMaskAndKeyedHash) {
+  v1::Redaction placeholder;
+  EXPECT_EQ(Redactor(placeholder, "EMAIL", "").Replace("a@b.io"), "[EMAIL]");
+  placeholder.set_placeholder("<gone>");
+  EXPECT_EQ(Redactor(placeholder, "EMAIL", "").Replace("a@b.io"), "<gone>");
+
+  v1::Redaction mask;
+  mask.set_style(v1::Redaction::MASK);
+  EXPECT_EQ(Redactor(mask, "CARD", "").Replace("4111 1111"), "*****1111");
+  EXPECT_EQ(Redactor(mask, "CARD", "").Replace("123"), "***");  // Too short to show any.
+  mask.set_mask_keep_last(2);
+  EXPECT_EQ(Redactor(mask, "X", "").Replace("caf\xC3\xA9s"), "***\xC3\xA9s");  // Characters.
+
+  v1::Redaction hash;
+  hash.set_style(v1::Redaction::KEYED_HASH);
+  const std::string a = Redactor(hash, "EMAIL", "k1").Replace("a@b.io");
+  EXPECT_EQ(a.size(), std::string("[EMAIL:0123456789abcdef]").size());
+  EXPECT_EQ(a, Redactor(hash, "EMAIL", "k1").Replace("a@b.io"));
+  EXPECT_NE(a, Redactor(hash, "EMAIL", "k2").Replace("a@b.io"));
+  EXPECT_NE(a, Redactor(hash, "EMAIL", "k1").Replace("c@d.io"));
+}
+
+}  // namespace
+}  // namespace warden::policies
