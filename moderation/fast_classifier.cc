@@ -48,7 +48,7 @@ CategoryScores FastClassifier::Score(std::string_view text) const {
     const int8_t* row = weights + static_cast<size_t>(f) * kStride;
     for (int c = 0; c < kStride; ++c) acc[c] += row[c];
   }
-  const float norm = features.empty() ? 0.0f : 1.0f / std::sqrt(static_cast<float>(features.size()));
+  const float norm = LengthNorm(features_, features.size());
   CategoryScores out;
   for (int c = 0; c < kNumCategories; ++c) {
     const float logit = bias_[c] + scale_[c] * norm * static_cast<float>(acc[c]);

@@ -5,7 +5,7 @@
 // into 2^buckets_log2 buckets. A word is a maximal run of ASCII letters, digits,
 // apostrophes and non-ASCII bytes; other characters separate words. A feature may occur
 // several times; the classifier sums weights over all occurrences and scales the sum by
-// 1/sqrt(number of occurrences).
+// LengthNorm(n) of the number n of occurrences.
 //
 // Thread safety: pure functions, thread-safe.
 #ifndef WARDEN_MODERATION_FEATURES_H_
@@ -24,9 +24,16 @@ struct FeatureConfig {
   uint32_t char_min = 3;
   uint32_t char_max = 5;
   bool word_bigrams = true;
+  // How a weight sum is scaled by the number n of feature occurrences: 0 = 1/sqrt(n),
+  // 1 = 1/n (the mean, as fastText does).
+  uint32_t length_norm = 0;
 };
 
-// InvalidArgument unless 10 <= buckets_log2 <= 24 and 1 <= char_min <= char_max <= 8.
+// The scale applied to the summed weights of `n` feature occurrences (0 for n = 0).
+float LengthNorm(const FeatureConfig& config, size_t n);
+
+// InvalidArgument unless 10 <= buckets_log2 <= 24, 1 <= char_min <= char_max <= 8 and
+// length_norm is 0 or 1.
 absl::Status ValidateFeatureConfig(const FeatureConfig& config);
 
 // Replaces `out` with the bucket of every feature occurrence of `folded` (the output of

@@ -62,6 +62,7 @@ class Reader {
     return absl::DataLossError(absl::StrCat(std::string(origin_), ": ", std::string(message)));
   }
   size_t pos() const { return pos_; }
+  size_t remaining() const { return bytes_.size() - pos_; }
 
  private:
   absl::Status Truncated(std::string_view field) const {
@@ -106,7 +107,11 @@ absl::Status ParseHeader(Reader& r, FastModel& model) {
   model.id = std::string(id);
   RETURN_IF_ERROR(GetFloats(r, model.bias, "bias"));
   RETURN_IF_ERROR(GetFloats(r, model.scale, "scale"));
-  return GetFloats(r, model.threshold, "threshold");
+  RETURN_IF_ERROR(GetFloats(r, model.threshold, "threshold"));
+  if (r.remaining() >= sizeof(uint32_t)) {
+    ASSIGN_OR_RETURN(model.features.length_norm, r.Get<uint32_t>("length_norm"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -162,6 +167,7 @@ absl::StatusOr<std::string> SerializeFastModel(const FastModel& model) {
   for (const float v : model.bias) header.Put(v);
   for (const float v : model.scale) header.Put(v);
   for (const float v : model.threshold) header.Put(v);
+  header.Put<uint32_t>(model.features.length_norm);
 
   Writer file;
   file.PutBytes(kMagic, sizeof(kMagic));

@@ -1,5 +1,7 @@
 #include "moderation/text_fold.h"
 
+#include "policies/normalizer.h"
+
 namespace warden::moderation {
 namespace {
 
@@ -21,9 +23,8 @@ bool IsAsciiSpace(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-}  // namespace
-
-std::string FoldText(std::string_view utf8) {
+// ASCII lower-casing, invisible-character removal and whitespace collapsing.
+std::string FoldBytes(std::string_view utf8) {
   std::string out;
   out.reserve(utf8.size());
   bool pending_space = false;
@@ -42,6 +43,15 @@ std::string FoldText(std::string_view utf8) {
     out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c));
   }
   return out;
+}
+
+}  // namespace
+
+std::string FoldText(std::string_view utf8) {
+  const absl::StatusOr<warden::policies::NormalizedText> normalized =
+      warden::policies::Normalize(utf8);
+  // FoldBytes still collapses whitespace of the normalised text (a no-op otherwise).
+  return normalized.ok() ? FoldBytes(normalized->text) : FoldBytes(utf8);
 }
 
 }  // namespace warden::moderation

@@ -69,6 +69,12 @@ std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int ba
   return out;
 }
 
+void Accumulate(const Parameters& p, Parameters& sum, int& count) {
+  for (size_t i = 0; i < p.w.size(); ++i) sum.w[i] += p.w[i];
+  for (int c = 0; c < C; ++c) sum.bias[c] += p.bias[c];
+  ++count;
+}
+
 // Log-odds of the weighted base rate of each category: the bias a model without features
 // would learn. Starting there keeps common n-grams from having to absorb the prior, which
 // otherwise makes texts with few features score high on rare categories.
@@ -89,9 +95,10 @@ std::array<float, C> PriorLogOdds(const std::vector<const Example*>& rows,
 }
 
 // One AdaGrad step on one example; returns its summed log loss over known labels.
-double Step(const std::vector<uint32_t>& features, const Example& e,
-            const std::array<float, C>& pos_weight, float row_weight, float lr, Parameters& p) {
-  const float norm = features.empty() ? 0.0f : 1.0f / std::sqrt(float(features.size()));
+double Step(const FeatureConfig& config, const std::vector<uint32_t>& features, const Example& e,
+            const std::array<float, C>& pos_weight, float row_weight, float lr, float l2,
+            Parameters& p) {
+  const float norm = LengthNorm(config, features.size());
   std::array<float, C> logit = p.bias;
   for (const uint32_t f : features) {
     const float* w = &p.w[size_t{f} * C];
@@ -115,7 +122,7 @@ double Step(const std::vector<uint32_t>& features, const Example& e,
     float* w = &p.w[size_t{f} * C];
     float* g = &p.g[size_t{f} * C];
     for (int c = 0; c < C; ++c) {
-      const float gc = grad[c] * norm;
+      const float gc = grad[c] * norm + l2 * w[c];
       g[c] += gc * gc;
       w[c] -= lr * gc / std::sqrt(g[c] + 1e-6f);
     }
@@ -143,6 +150,15 @@ FastModel Quantise(const Parameters& p, const TrainOptions& options) {
   return model;
 }
 
+// Index of the category whose name is the part of `c`'s name before '/', or -1.
+int ParentIndex(int c) {
+  const std::string_view name = CategoryName(kCategories[c]);
+  const size_t slash = name.find('/');
+  if (slash == std::string_view::npos) return -1;
+  const absl::StatusOr<warden::v1::Category> parent = CategoryFromName(name.substr(0, slash));
+  return parent.ok() ? CategoryIndex(*parent) : -1;
+}
+
 absl::Status ChooseThresholds(const std::vector<const Example*>& dev, const TrainOptions& options,
                               FastModel& model) {
   ASSIGN_OR_RETURN(auto classifier, FastClassifier::FromModel(model));
@@ -155,12 +171,22 @@ absl::Status ChooseThresholds(const std::vector<const Example*>& dev, const Trai
       }
     }
   }
+  std::array<bool, C> chosen{};
   for (int c = 0; c < C; ++c) {
     int positives = 0;
     for (const ScoredLabel& s : scored[c]) positives += s.positive;
     if (positives < options.min_dev_positives) continue;
-    model.threshold[c] =
-        BestThreshold(scored[c], options.threshold_beta, options.fallback_threshold);
+    model.threshold[c] = std::max(
+        options.min_threshold,
+        BestThreshold(scored[c], options.threshold_beta, options.fallback_threshold));
+    chosen[c] = true;
+  }
+  // A subcategory without enough development positives ("self-harm/intent") borrows the
+  // threshold of its parent ("self-harm") when that one was chosen on data.
+  for (int c = 0; c < C; ++c) {
+    if (chosen[c]) continue;
+    const int parent = ParentIndex(c);
+    if (parent >= 0 && chosen[parent]) model.threshold[c] = model.threshold[parent];
   }
   return absl::OkStatus();
 }
@@ -195,14 +221,25 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
   std::vector<size_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(options.seed);
+  Parameters sum;  // running sum of epoch-end weights (g unused)
+  int averaged = 0;
+  if (options.average_from_epoch > 0) sum.w.assign(p.w.size(), 0.0f);
   TrainReport local;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.Next() % i]);
     double loss = 0;
     for (const size_t i : order) {
-      loss += Step(features[i], *train[i], pos_weight, row_weight[i], options.learning_rate, p);
+      loss += Step(options.features, features[i], *train[i], pos_weight, row_weight[i], options.learning_rate,
+                   options.l2, p);
     }
     local.epoch_loss.push_back(loss / train.size());
+    if (options.average_from_epoch > 0 && epoch + 1 >= options.average_from_epoch) {
+      Accumulate(p, sum, averaged);
+    }
+  }
+  if (averaged > 0) {
+    for (size_t i = 0; i < p.w.size(); ++i) p.w[i] = sum.w[i] / averaged;
+    for (int c = 0; c < C; ++c) p.bias[c] = sum.bias[c] / averaged;
   }
   FastModel model = Quantise(p, options);
   RETURN_IF_ERROR(ChooseThresholds(dev, options, model));

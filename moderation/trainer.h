@@ -22,8 +22,13 @@ struct TrainOptions {
   int epochs = 6;
   float learning_rate = 0.3f;
   FeatureConfig features;
+  // The shipped weights are the mean of the weights at the end of each epoch from this
+  // one (1-based) on; averaging iterates smooths the noise of the last updates.
+  int average_from_epoch = 0;  // 0 = no averaging (the final weights)
+  // L2 penalty applied to the weights of the features present in an example (sparse L2).
+  float l2 = 0.001f;
   // Positives of a category are weighted by sqrt(negatives / positives), capped here.
-  float max_positive_weight = 8.0f;
+  float max_positive_weight = 3.0f;
   // Rows of a source with n rows are weighted (source_balance_rows / n)^0.5, clamped to
   // [0.25, 4], so that no single large source dominates; 0 disables balancing.
   int source_balance_rows = 2000;
@@ -32,9 +37,14 @@ struct TrainOptions {
   // F-beta maximised by the threshold choice; beta < 1 favours precision (fewer
   // over-blocks).
   double threshold_beta = 0.5;
-  // Categories with fewer development positives than this get `fallback_threshold`.
-  int min_dev_positives = 5;
+  // Categories with fewer development positives than this get their parent category's
+  // threshold ("self-harm" for "self-harm/intent") if that was chosen on data, else
+  // `fallback_threshold`.
+  int min_dev_positives = 8;
   float fallback_threshold = 0.5f;
+  // Chosen thresholds are never below this: a threshold picked on a handful of
+  // development positives can be very low and would flag much benign text.
+  float min_threshold = 0.2f;
   std::string id = "warden-fast";
 };
 

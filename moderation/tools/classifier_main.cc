@@ -7,7 +7,8 @@
 //       {"error": "..."} on that line and exit status 1 at the end.
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
-//       [--max_positive_weight F] [--source_balance_rows N] [--id ID]
+//       [--max_positive_weight F] [--source_balance_rows N] [--average_from_epoch E]
+//       [--length_norm 0|1] [--l2 F] [--id ID]
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N]
 //
 // Relative paths are resolved against the directory `bazel run` was started from
@@ -127,6 +128,11 @@ absl::Status TrainCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.threshold_beta));
   RETURN_IF_ERROR(Optional(flags, "max_positive_weight", &options.max_positive_weight));
   RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &options.source_balance_rows));
+  RETURN_IF_ERROR(Optional(flags, "average_from_epoch", &options.average_from_epoch));
+  RETURN_IF_ERROR(Optional(flags, "l2", &options.l2));
+  int length_norm = static_cast<int>(options.features.length_norm);
+  RETURN_IF_ERROR(Optional(flags, "length_norm", &length_norm));
+  options.features.length_norm = static_cast<uint32_t>(length_norm);
   options.seed = static_cast<uint64_t>(seed);
   options.features.buckets_log2 = static_cast<uint32_t>(buckets_log2);
   if (const auto it = flags.find("id"); it != flags.end()) options.id = it->second;

@@ -14,6 +14,7 @@ FastModel SmallModel() {
   m.features.buckets_log2 = 10;
   m.text_fold_version = 1;
   m.id = "test-model";
+  m.features.length_norm = 1;
   for (int c = 0; c < kNumCategories; ++c) {
     m.bias[c] = -1.0f - c;
     m.scale[c] = 0.01f * (c + 1);
@@ -33,6 +34,7 @@ TEST(ModelFile, RoundTripPreservesEveryField) {
   EXPECT_EQ(parsed->id, model.id);
   EXPECT_EQ(parsed->features.buckets_log2, 10u);
   EXPECT_EQ(parsed->features.char_min, model.features.char_min);
+  EXPECT_EQ(parsed->features.length_norm, 1u);
   EXPECT_EQ(parsed->bias, model.bias);
   EXPECT_EQ(parsed->scale, model.scale);
   EXPECT_EQ(parsed->threshold, model.threshold);

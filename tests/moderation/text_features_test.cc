@@ -14,9 +14,14 @@ TEST(FoldText, LowercasesRemovesInvisiblesAndCollapsesSpace) {
   EXPECT_EQ(FoldText("\xEF\xBB\xBFok"), "ok");
 }
 
-TEST(FoldText, PassesInvalidUtf8Through) {
-  const std::string bad = "a\xFF\xE2\x80";
-  EXPECT_EQ(FoldText(bad), bad);
+TEST(FoldText, PassesInvalidUtf8ThroughLowercased) {
+  EXPECT_EQ(FoldText("A\xFF\xE2\x80"), "a\xFF\xE2\x80");
+}
+
+TEST(FoldText, FoldsLeetspeakFullWidthAndHomoglyphs) {
+  EXPECT_EQ(FoldText("k1ll"), "kill");
+  EXPECT_EQ(FoldText("\xEF\xBC\xA8\xEF\xBD\x89"), "hi");  // full-width "Hi"
+  EXPECT_EQ(FoldText("\xD0\xB0ttack"), "attack");              // Cyrillic a + "ttack"
 }
 
 TEST(ExtractFeatures, SameWordsGiveSameFeaturesAndBucketsInRange) {
@@ -47,6 +52,14 @@ TEST(ExtractFeatures, VeryLongWordIsBounded) {
   EXPECT_LT(out.size(), 200u);
 }
 
+TEST(LengthNorm, ScalesBySquareRootOrMean) {
+  FeatureConfig config;
+  EXPECT_FLOAT_EQ(LengthNorm(config, 4), 0.5f);
+  EXPECT_FLOAT_EQ(LengthNorm(config, 0), 0.0f);
+  config.length_norm = 1;
+  EXPECT_FLOAT_EQ(LengthNorm(config, 4), 0.25f);
+}
+
 TEST(ValidateFeatureConfig, RejectsOutOfRangeValues) {
   FeatureConfig config;
   EXPECT_TRUE(ValidateFeatureConfig(config).ok());
@@ -55,6 +68,9 @@ TEST(ValidateFeatureConfig, RejectsOutOfRangeValues) {
   config = FeatureConfig();
   config.char_min = 6;
   config.char_max = 3;
+  EXPECT_FALSE(ValidateFeatureConfig(config).ok());
+  config = FeatureConfig();
+  config.length_norm = 2;
   EXPECT_FALSE(ValidateFeatureConfig(config).ok());
 }
 

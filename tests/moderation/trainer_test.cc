@@ -78,6 +78,23 @@ TEST(Train, UnknownLabelsAreIgnored) {
   }
 }
 
+TEST(Train, SubcategoryWithoutDevPositivesBorrowsParentThreshold) {
+  std::vector<Example> data = ToyData();
+  const int graphic = CategoryIndex(warden::v1::VIOLENCE_GRAPHIC);
+  data[0].labels[graphic] = Label::kPositive;  // one positive: too few to choose on
+  TrainOptions options = SmallOptions();
+  options.dev_percent = 50;
+  options.min_dev_positives = 5;
+  options.fallback_threshold = 0.123f;
+  const auto model = Train(data, options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_NE(model->threshold[kViolence], 0.123f);
+  EXPECT_GE(model->threshold[kViolence], options.min_threshold);
+  EXPECT_EQ(model->threshold[graphic], model->threshold[kViolence]);
+  // A category without parent and without positives keeps the fallback.
+  EXPECT_EQ(model->threshold[CategoryIndex(warden::v1::JAILBREAK)], 0.123f);
+}
+
 TEST(Train, RejectsEmptyDataAndBadOptions) {
   EXPECT_EQ(Train({}, SmallOptions()).status().code(), absl::StatusCode::kInvalidArgument);
   TrainOptions options = SmallOptions();

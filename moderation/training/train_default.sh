@@ -1,0 +1,21 @@
+#!/bin/bash
+# Reproduces the shipped fast classifier model, moderation/models/default.wmod.
+#
+#   moderation/training/train_default.sh [DATASETS_DIR] [WORK_DIR]
+#
+# DATASETS_DIR defaults to ../shared/datasets (relative to the repository root) and is only
+# read; WORK_DIR (default ~/.cache/warden/moderation-data) receives the converted JSON lines,
+# which never enter the repository. Training is deterministic (seed 1): the same data and
+# code give a byte-identical model. Prints the held-out evaluation at the end.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+datasets="${1:-$repo/../shared/datasets}"
+work="${2:-$HOME/.cache/warden/moderation-data}"
+cd "$repo"
+/usr/bin/python3 moderation/training/prepare.py --datasets "$datasets" --out "$work"
+bazel build -c opt --jobs=2 //moderation:classifier
+bin="$repo/bazel-bin/moderation/classifier"
+"$bin" train --data "$work/train.jsonl" --out "$repo/moderation/models/default.wmod" \
+  --seed 1 --epochs 6 --learning_rate 0.3 --l2 0.001 --max_positive_weight 3 \
+  --source_balance_rows 2000 --threshold_beta 0.5 --id "default-v1"
+"$bin" eval --model "$repo/moderation/models/default.wmod" --data "$work/heldout.jsonl"

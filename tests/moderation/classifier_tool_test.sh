@@ -1,0 +1,48 @@
+#!/bin/bash
+# Contract test of `//moderation:classifier`: score (default model and --model), train, eval.
+set -euo pipefail
+bin="moderation/classifier"
+data="tests/data/moderation/tiny_train.jsonl"
+tmp="${TEST_TMPDIR:-/tmp}"
+
+out="$(printf '%s\n' '{"text": "I will kill you"}' '{"text": "hello there"}' | "$bin" score)"
+[ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ] || { echo "expected 2 lines: $out"; exit 1; }
+printf '%s\n' "$out" | /usr/bin/python3 -c '
+import json, sys
+names = ["harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
+         "illicit/violent", "self-harm", "self-harm/intent", "self-harm/instructions", "sexual",
+         "sexual/minors", "violence", "violence/graphic", "prompt-injection", "jailbreak"]
+rows = [json.loads(l)["scores"] for l in sys.stdin]
+for r in rows:
+    assert sorted(r) == sorted(names), sorted(r)
+    assert all(0.0 <= v <= 1.0 for v in r.values())
+assert rows[0]["violence"] > rows[1]["violence"], rows
+'
+
+# A malformed line gets an error line and a non-zero exit, the other lines are scored.
+set +e
+bad="$(printf '%s\n' 'not json' '{"text": "ok"}' | "$bin" score)"
+status=$?
+set -e
+[ "$status" -ne 0 ] || { echo "malformed input must fail"; exit 1; }
+printf '%s\n' "$bad" | head -1 | grep -q '"error"'
+printf '%s\n' "$bad" | tail -1 | grep -q '"scores"'
+
+# train -> eval -> score --model
+"$bin" train --data "$data" --out "$tmp/tiny.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null
+"$bin" train --data "$data" --out "$tmp/tiny2.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null
+cmp "$tmp/tiny.wmod" "$tmp/tiny2.wmod" || { echo "training is not deterministic"; exit 1; }
+report="$("$bin" eval --model "$tmp/tiny.wmod" --data "$data")"
+printf '%s\n' "$report" | grep -q "AUPRC"
+printf '%s\n' "$report" | grep -q "calibration"
+printf '%s\n' '{"text": "x"}' | "$bin" score --model "$tmp/tiny.wmod" | grep -q '"jailbreak"'
+
+# A corrupt model is a clear error, not a crash.
+head -c 100 "$tmp/tiny.wmod" > "$tmp/cut.wmod"
+set +e
+err="$(printf '%s\n' '{"text": "x"}' | "$bin" score --model "$tmp/cut.wmod" 2>&1)"
+status=$?
+set -e
+[ "$status" -eq 1 ] || { echo "expected exit 1, got $status"; exit 1; }
+printf '%s\n' "$err" | grep -q "cut.wmod"
+echo PASS
