@@ -97,6 +97,10 @@ class Run {
   void Fail(const absl::Status& status) {
     if (options_.fail_open) {
       decision_.set_fail_open(true);
+      // Nothing found so far: the fail-open rule is what let the text pass.
+      if (decision_.decided_by() == warden::v1::STAGE_UNSPECIFIED) {
+        decision_.set_decided_by(warden::v1::FAILURE);
+      }
       return;
     }
     decision_.set_action(warden::v1::BLOCK);

@@ -21,7 +21,8 @@
 //  5. A stage that fails or exceeds its budget (fast_classifier_budget_ms /
 //     llm_classifier_budget_ms; 0 = none) stops the pipeline: with fail_open false the
 //     text is blocked (decided_by FAILURE), otherwise it passes with the actions found so
-//     far and Decision.fail_open set.
+//     far and Decision.fail_open set (decided_by FAILURE unless an earlier finding set the
+//     action).
 //  6. The enforced action is the maximum over the findings and the flagged categories;
 //     decided_by is the stage that produced it (the last stage that ran for ALLOW).
 //

@@ -261,6 +261,7 @@ TEST_F(PipelineTest, FastErrorPassesWhenFailOpen) {
   const auto d = Make(fast).Moderate("t", ModerationSettings(), options);
   EXPECT_EQ(d->action(), warden::v1::ALLOW);
   EXPECT_TRUE(d->fail_open());
+  EXPECT_EQ(d->decided_by(), warden::v1::FAILURE);
 }
 
 TEST_F(PipelineTest, FastOverBudgetFailsClosed) {
