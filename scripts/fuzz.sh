@@ -27,7 +27,11 @@ for tool in clang-14 clang++-14; do
   command -v "$tool" >/dev/null || { echo "fuzz: $tool missing (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
 done
 
-output_base="${WARDEN_FUZZ_OUTPUT_BASE:-$HOME/.cache/warden-fuzz-ob}"
+# One output base per checkout (as Bazel's default is), apart from the gcc one.
+checkout_hash=$(pwd | md5sum | cut -c1-12)
+output_base="${WARDEN_FUZZ_OUTPUT_BASE:-$HOME/.cache/warden-fuzz/$checkout_hash}"
+# The fuzz build's Bazel server quits when idle instead of holding memory for hours.
+bazel=(bazel --output_base="$output_base" --max_idle_secs=300)
 sanitizers=address,undefined
 bazel_flags=(
   --repo_env=CC=clang-14
@@ -45,14 +49,14 @@ for t in "${targets[@]}"; do fuzz_targets+=("//tests/fuzz:${t}_fuzzer"); done
 
 echo "fuzz: building ${#fuzz_targets[@]} fuzzers (clang-14, output base $output_base)"
 build_start=$(date +%s)
-if ! bazel --output_base="$output_base" build "${bazel_flags[@]}" "${fuzz_targets[@]}" \
+if ! "${bazel[@]}" build "${bazel_flags[@]}" "${fuzz_targets[@]}" \
     >"${TMPDIR:-/tmp}/warden-fuzz-build.log" 2>&1; then
   tail -40 "${TMPDIR:-/tmp}/warden-fuzz-build.log"
   echo "fuzz: build failed (log: ${TMPDIR:-/tmp}/warden-fuzz-build.log)" >&2
   exit 1
 fi
 echo "fuzz: built in $(( $(date +%s) - build_start )) s"
-bin_dir=$(bazel --output_base="$output_base" info "${bazel_flags[@]}" bazel-bin 2>/dev/null)
+bin_dir=$("${bazel[@]}" info "${bazel_flags[@]}" bazel-bin 2>/dev/null)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/warden-fuzz.XXXXXX")
 failed=0
