@@ -68,12 +68,14 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   cp -r "tests/fuzz/corpus/$t/." "$corpus/"
   if [ -d "tests/fuzz/regressions/$t" ]; then cp -r "tests/fuzz/regressions/$t/." "$corpus/"; fi
+  dict=()
+  if [ -f "tests/fuzz/$t.dict" ]; then dict=(-dict="tests/fuzz/$t.dict"); fi
   start=$(date +%s)
   # Runfiles (vocabulary, default policies) are found next to the binary.
   ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     "$binary" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-      -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
+      -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" >"$log" 2>&1
   status=$?
   elapsed=$(( $(date +%s) - start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
