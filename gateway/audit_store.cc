@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& 
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<AuditStore> store(new AuditStore(db));
-  absl::MutexLock lock(&store->mu_);
+  std::lock_guard<std::mutex> lock(store->mu_);
   RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   RETURN_IF_ERROR(store->Exec(kSchema));
@@ -77,7 +77,7 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& 
 }
 
 AuditStore::~AuditStore() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   sqlite3_close(db_);
 }
 
@@ -96,7 +96,7 @@ absl::Status AuditStore::Append(const v1::AuditRecord& record) {
   std::string blob;
   if (!record.SerializeToString(&blob)) return absl::InternalError("audit store: cannot serialize record");
   const std::string categories = CategoryList(record);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Statement s;
   if (sqlite3_prepare_v2(db_,
                          "INSERT INTO audit (request_id, time_us, app_id, action, categories, record) "
@@ -141,7 +141,7 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditReq
   sql += " ORDER BY time_us DESC, request_id DESC LIMIT ?9";
 
   const std::string category_pattern = absl::StrCat("%,", v1::Category_Name(request.category()), ",%");
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Statement s;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s.stmt, nullptr) != SQLITE_OK) {
     return SqliteError(db_, "prepare query");
@@ -185,7 +185,7 @@ absl::StatusOr<v1::AuditRecord> AuditStore::Get(const std::string& request_id) {
 }
 
 absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Statement s;
   if (sqlite3_prepare_v2(db_, "DELETE FROM audit WHERE time_us < ?", -1, &s.stmt, nullptr) != SQLITE_OK) {
     return SqliteError(db_, "prepare delete");
@@ -196,7 +196,7 @@ absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) 
 }
 
 absl::StatusOr<int64_t> AuditStore::Count() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Statement s;
   if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM audit", -1, &s.stmt, nullptr) != SQLITE_OK) {
     return SqliteError(db_, "prepare count");

@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "proto/warden.pb.h"
 
 struct sqlite3;
@@ -47,7 +47,7 @@ class AuditStore {
   explicit AuditStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  std::mutex mu_;  // std::mutex: see event_queue.h (ThreadSanitizer).
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -7,11 +7,12 @@
 #define WARDEN_GATEWAY_EVENT_QUEUE_H_
 
 #include <cstddef>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/model_runner.h"
 
@@ -38,7 +39,10 @@ class EventQueue {
  private:
   const size_t high_;
   const size_t low_;
-  mutable absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer,
+  // which then reports false races on absl::Mutex-guarded data.
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
   std::deque<GenerationEvent> events_ ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool paused_ ABSL_GUARDED_BY(mu_) = false;

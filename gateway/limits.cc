@@ -18,7 +18,7 @@ void TokenBucket::Refill(absl::Time now) {
 
 bool TokenBucket::TryTake(double amount, absl::Time now) {
   if (per_minute_ <= 0) return true;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Refill(now);
   if (tokens_ < amount) return false;
   tokens_ -= amount;
@@ -27,7 +27,7 @@ bool TokenBucket::TryTake(double amount, absl::Time now) {
 
 void TokenBucket::Charge(double amount, absl::Time now) {
   if (per_minute_ <= 0) return;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Refill(now);
   tokens_ -= amount;
 }
@@ -73,7 +73,7 @@ const v1::Limits& Limiter::LimitsOf(const std::string& app_id) const {
 }
 
 int64_t Limiter::in_flight() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return in_flight_;
 }
 
@@ -83,7 +83,7 @@ absl::StatusOr<Admission> Limiter::Admit(const std::string& app_id, bool stream,
   AppState& app = *it->second;
   const absl::Time now = absl::Now();
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (in_flight_ >= max_in_flight_) {
       return absl::ResourceExhaustedError(
           absl::StrCat("limit max_queued_requests (", max_in_flight_, ") reached: the server is busy, retry later"));
@@ -94,7 +94,7 @@ absl::StatusOr<Admission> Limiter::Admit(const std::string& app_id, bool stream,
   admission.limiter_ = this;
   admission.app_id_ = app_id;
   if (stream) {
-    absl::MutexLock lock(&app.mu);
+    std::lock_guard<std::mutex> lock(app.mu);
     if (app.limits.max_concurrent_streams() != 0 &&
         app.streams >= static_cast<int>(app.limits.max_concurrent_streams())) {
       return absl::ResourceExhaustedError(absl::StrCat("limit max_concurrent_streams (",
@@ -123,11 +123,11 @@ void Limiter::Release(const std::string& app_id, bool stream) {
   if (stream) {
     const auto it = apps_.find(app_id);
     if (it != apps_.end()) {
-      absl::MutexLock lock(&it->second->mu);
+      std::lock_guard<std::mutex> lock(it->second->mu);
       --it->second->streams;
     }
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   --in_flight_;
 }
 

@@ -10,7 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "absl/time/time.h"
 #include "proto/config.pb.h"
 
@@ -30,7 +30,7 @@ class TokenBucket {
  private:
   void Refill(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const double per_minute_;
-  absl::Mutex mu_;
+  std::mutex mu_;  // std::mutex: see event_queue.h (ThreadSanitizer).
   double tokens_ ABSL_GUARDED_BY(mu_);
   absl::Time last_ ABSL_GUARDED_BY(mu_);
 };
@@ -75,14 +75,14 @@ class Limiter {
     std::unique_ptr<TokenBucket> requests;
     std::unique_ptr<TokenBucket> tokens;
     int streams ABSL_GUARDED_BY(mu) = 0;
-    mutable absl::Mutex mu;
+    mutable std::mutex mu;
   };
   void Release(const std::string& app_id, bool stream);
 
   const uint32_t max_in_flight_;
   absl::flat_hash_map<std::string, std::unique_ptr<AppState>> apps_;  // Fixed after construction.
   v1::Limits default_limits_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -18,19 +18,19 @@ std::string Metrics::Key(const Labels& labels) {
 }
 
 void Metrics::Increment(const std::string& name, const Labels& labels, double value) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   kinds_[name] = Kind::kCounter;
   values_[name][Key(labels)] += value;
 }
 
 void Metrics::SetGauge(const std::string& name, const Labels& labels, double value) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   kinds_[name] = Kind::kGauge;
   values_[name][Key(labels)] = value;
 }
 
 void Metrics::Observe(const std::string& name, const Labels& labels, double seconds) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   kinds_[name] = Kind::kHistogram;
   Histogram& histogram = histograms_[name][Key(labels)];
   if (histogram.buckets.empty()) histogram.buckets.assign(kLatencyBuckets.size(), 0);
@@ -41,7 +41,7 @@ void Metrics::Observe(const std::string& name, const Labels& labels, double seco
 }
 
 std::string Metrics::RenderPrometheus() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   auto with = [](const std::string& key, const std::string& extra) {
     if (key.empty() && extra.empty()) return std::string();

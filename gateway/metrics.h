@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 
 namespace warden::gateway {
 
@@ -54,7 +54,7 @@ class Metrics {
   enum class Kind { kCounter, kGauge, kHistogram };
   static std::string Key(const Labels& labels);
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;  // std::mutex: see event_queue.h (ThreadSanitizer).
   std::map<std::string, Kind> kinds_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::map<std::string, double>> values_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::map<std::string, Histogram>> histograms_ ABSL_GUARDED_BY(mu_);
