@@ -10,6 +10,8 @@ PACKAGES=(
   libdnnl-dev libre2-dev libabsl-dev libgtest-dev libbenchmark-dev
   libsqlite3-dev libicu-dev libcpp-httplib-dev nlohmann-json3-dev
   python3-grpcio python3-protobuf
+  clang-14 libclang-rt-14-dev   # libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
+  openssl curl                  # TLS and metrics end-to-end tests
   )
 # Node.js (for the Node client test) may come from another source (e.g. NodeSource, which
 # bundles npm); install Debian's only when no `npm` command exists.
