@@ -91,7 +91,10 @@ class OutputHandler {
       tool_text_ += event.text;
       return true;
     }
-    if (event.channel == v1::FINAL) return Release(final_checks_->Push(event.text));
+    if (event.channel == v1::FINAL) {
+      raw_final_ += event.text;
+      return Release(final_checks_->Push(event.text));
+    }
     analysis_ += event.text;  // Analysis, and commentary without a recipient (preambles).
     return true;
   }
@@ -107,6 +110,8 @@ class OutputHandler {
   bool client_gone() const { return client_gone_; }
   const v1::Decision& decision() const { return decision_; }
   const std::string& released() const { return released_; }
+  // Everything the model wrote on the final channel, checked or not (FULL retention only).
+  const std::string& raw_final() const { return raw_final_; }
   const std::string& analysis_released() const { return analysis_released_; }
   std::vector<v1::ToolCall>& tool_calls() { return tool_calls_; }
 
@@ -178,6 +183,7 @@ class OutputHandler {
   const bool return_analysis_;
   v1::Decision decision_;
   std::string released_;
+  std::string raw_final_;
   std::string analysis_;
   std::string analysis_released_;
   std::string tool_text_;
@@ -250,8 +256,10 @@ absl::Status RunModel(Call& call, GenerationInput input) {
     chunk.mutable_delta()->set_text(handler.analysis_released());
     (*call.writer)(chunk);
   }
+  // REDACTED retention keeps only what was released (already redacted); FULL keeps what
+  // the model wrote, blocked text included, so trust & safety can audit it.
   call.output_redacted = handler.released();
-  call.output_original = handler.released();  // Unreleased (blocked) text is never retained.
+  call.output_original = handler.raw_final();
   call.deps.limiter->ChargeTokens(call.app.id(), response.usage().completion_tokens());
   return absl::OkStatus();
 }

@@ -75,6 +75,11 @@ grep -q '\[EMAIL\]' "$TEST_TMPDIR/open.json" || fail "email not redacted: $(cat 
 if grep -q "alice.smith" "$TEST_TMPDIR/open.json"; then fail "email leaked"; fi
 grep -qF "$ANALYSIS" "$TEST_TMPDIR/open.json" || fail "allowed analysis missing"
 grep -q "dagnabbit" "$TEST_TMPDIR/open.json" || fail "open app has no block list; the word should pass"
+# FULL retention keeps what the model wrote (for audits), the response still redacted.
+open_id=$(sed -n 's/.*"requestId":"\([0-9a-f]*\)".*/\1/p' "$TEST_TMPDIR/open.json")
+WARDEN_API_KEY=warden-demo-admin ctl --json audit show "$open_id" >"$TEST_TMPDIR/open_record.json"
+grep -q '"retention":"FULL"' "$TEST_TMPDIR/open_record.json" || fail "retention not recorded"
+grep -q "alice.smith@example.org" "$TEST_TMPDIR/open_record.json" || fail "FULL retention lost the model's text"
 
 # 3. Same app without asking for analysis: hidden.
 WARDEN_API_KEY=open-key ctl --json --stream=false --temperature 0 --max_tokens 200 generate \
