@@ -1,8 +1,6 @@
 #include "gateway/admin_service.h"
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/components.h"
@@ -51,16 +49,11 @@ grpc::Status AdminService::ValidatePolicies(grpc::ServerContext* context, const 
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::map<std::string, std::string> texts(request->files().begin(), request->files().end());
-  if (texts.empty()) {
-    // Validate what a reload would read now.
-    for (const auto& path : state_->config.config.policy_files()) {
-      std::ifstream file(path, std::ios::binary);
-      std::stringstream buffer;
-      buffer << file.rdbuf();
-      texts[path] = buffer.str();
-    }
-  }
-  for (auto& error : gateway::ValidatePolicies(*state_, texts)) *response->add_errors() = std::move(error);
+  // Without files: what a reload would read now.
+  std::vector<v1::ConfigError> errors =
+      texts.empty() ? ReadConfiguredPolicies(*state_, &texts) : std::vector<v1::ConfigError>();
+  if (errors.empty()) errors = gateway::ValidatePolicies(*state_, texts);
+  for (auto& error : errors) *response->add_errors() = std::move(error);
   response->set_valid(response->errors_size() == 0);
   if (response->valid()) {
     auto compiled = policies::LoadPolicyTexts(texts);

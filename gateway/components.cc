@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/runfiles.h"
+#include "base/file.h"
 #include "base/status_macros.h"
 #include "gateway/engine_runner.h"
 #include "gateway/pipeline_checks.h"
@@ -18,14 +19,6 @@
 
 namespace warden::gateway {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  return buffer.str();
-}
 
 v1::ConfigError ToProto(const policies::ConfigError& error) {
   v1::ConfigError out;
@@ -135,22 +128,29 @@ std::vector<v1::ConfigError> ValidatePolicies(const ServerState& state,
   return MissingSets(state, **compiled);
 }
 
-PolicyReload ReloadPolicies(ServerState* state) {
-  PolicyReload reload;
-  reload.old_version = state->policy_store->Current()->version();
-  reload.version = reload.old_version;
-  std::map<std::string, std::string> texts;
-  for (const auto& path : state->config.config.policy_files()) {
+std::vector<v1::ConfigError> ReadConfiguredPolicies(const ServerState& state,
+                                                    std::map<std::string, std::string>* texts) {
+  std::vector<v1::ConfigError> errors;
+  for (const auto& path : state.config.config.policy_files()) {
     auto text = ReadFile(path);
     if (!text.ok()) {
       v1::ConfigError error;
       error.set_file(path);
       error.set_message(std::string(text.status().message()));
-      reload.errors.push_back(std::move(error));
+      errors.push_back(std::move(error));
       continue;
     }
-    texts[path] = *std::move(text);
+    (*texts)[path] = *std::move(text);
   }
+  return errors;
+}
+
+PolicyReload ReloadPolicies(ServerState* state) {
+  PolicyReload reload;
+  reload.old_version = state->policy_store->Current()->version();
+  reload.version = reload.old_version;
+  std::map<std::string, std::string> texts;
+  reload.errors = ReadConfiguredPolicies(*state, &texts);
   if (!reload.errors.empty()) return reload;
   reload.errors = ValidatePolicies(*state, texts);
   if (!reload.errors.empty()) return reload;

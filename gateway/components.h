@@ -29,6 +29,11 @@ struct PolicyReload {
 std::vector<v1::ConfigError> ValidatePolicies(const ServerState& state,
                                               const std::map<std::string, std::string>& texts);
 
+// Reads the configured policy files into `texts` (keyed by path); one error per file that
+// cannot be read.
+std::vector<v1::ConfigError> ReadConfiguredPolicies(const ServerState& state,
+                                                    std::map<std::string, std::string>* texts);
+
 // Re-reads the configured policy files, compiles them fully and swaps them in; on any
 // error the old policies stay. Thread-safe (reloads are serialised by the store).
 PolicyReload ReloadPolicies(ServerState* state);

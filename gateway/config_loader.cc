@@ -1,7 +1,5 @@
 #include "gateway/config_loader.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -9,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/file.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -215,13 +214,11 @@ absl::StatusOr<LoadedConfig> ParseServerConfig(const std::string& text, const st
 }
 
 absl::StatusOr<LoadedConfig> LoadServerConfig(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read configuration file ", path));
-  std::stringstream buffer;
-  buffer << file.rdbuf();
+  auto text = ReadFile(path);
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("configuration file: ", text.status().message()));
   const size_t slash = path.find_last_of('/');
   const std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  return ParseServerConfig(buffer.str(), path, base_dir);
+  return ParseServerConfig(*text, path, base_dir);
 }
 
 }  // namespace warden::gateway
