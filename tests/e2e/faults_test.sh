@@ -45,6 +45,10 @@ printf 'id: "default-pii"\nrules { id: "broken" regex { pattern: "(unclosed" } }
 if WARDEN_API_KEY=warden-demo-admin ctl --json policies reload >"$TEST_TMPDIR/reload.json"; then fail "bad reload accepted"; fi
 grep -q '"reloaded"' "$TEST_TMPDIR/reload.json" && fail "reload claims success"
 grep -q "missing )" "$TEST_TMPDIR/reload.json" || fail "RE2's reason missing: $(cat "$TEST_TMPDIR/reload.json")"
+if WARDEN_API_KEY=warden-demo-admin ctl --json policies validate "$TEST_TMPDIR/pii.textproto" >"$TEST_TMPDIR/validate.json"; then
+  fail "validate accepted a broken file"
+fi
+grep -q '"line":2' "$TEST_TMPDIR/validate.json" || fail "validate lacks the line: $(cat "$TEST_TMPDIR/validate.json")"
 kill -HUP "$WARDEN_PID"
 sleep 0.5
 grep -q "policy reload refused" "$TEST_TMPDIR/warden.err" || fail "SIGHUP reload not refused"
