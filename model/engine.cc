@@ -120,6 +120,13 @@ absl::StatusOr<int64_t> Engine::SequenceLength(SequenceId sequence) const {
   return it->second->length();
 }
 
+absl::StatusOr<int64_t> Engine::SequenceKvBytes(SequenceId sequence) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = sequences_.find(sequence);
+  if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
+  return it->second->reserved_bytes();
+}
+
 void Engine::SetLayerObserver(LayerObserver observer) {
   std::lock_guard<std::mutex> lock(mutex_);
   observer_ = std::move(observer);

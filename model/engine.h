@@ -66,6 +66,10 @@ struct GenerateOptions {
   std::optional<int> top_k;
   uint64_t seed = 0;
   std::vector<int32_t> stop_token_ids = {kReturnToken, kCallToken};
+  // Scheduler only (Engine::Generate ignores it): the first N prompt tokens are a prefix
+  // shared by many requests (system + developer message, a moderation policy) whose KV
+  // state the scheduler's prefix cache keeps for reuse. 0 = nothing worth caching.
+  int cache_prefix_tokens = 0;
 };
 
 enum class FinishReason { kStopToken, kMaxTokens, kCancelled };
@@ -73,6 +77,9 @@ enum class FinishReason { kStopToken, kMaxTokens, kCancelled };
 struct GenerateResult {
   std::vector<int32_t> tokens;  // generated tokens, including a final stop token
   FinishReason finish_reason = FinishReason::kMaxTokens;
+  // Prompt tokens whose KV state came from the prefix cache instead of being prefilled
+  // (always 0 from Engine::Generate; set by the Scheduler).
+  int64_t cached_prompt_tokens = 0;
 };
 
 // Receives each generated token (stop tokens included); return false to stop (cancel).
@@ -98,6 +105,12 @@ class Engine {
   absl::Status ReleaseSequence(SequenceId sequence);
   // Tokens processed so far by `sequence`.
   absl::StatusOr<int64_t> SequenceLength(SequenceId sequence) const;
+  // KV-cache bytes `sequence` holds in the budget.
+  absl::StatusOr<int64_t> SequenceKvBytes(SequenceId sequence) const;
+
+  // The sampling options `options` resolve to (unset fields take the checkpoint's
+  // generation_config.json defaults). Not validated; see ValidateSamplingOptions.
+  SamplingOptions ResolveSampling(const GenerateOptions& options) const;
 
   // Samples up to max_tokens tokens after `prompt` on a fresh sequence.
   absl::StatusOr<GenerateResult> Generate(absl::Span<const int32_t> prompt,
@@ -116,7 +129,6 @@ class Engine {
          std::unique_ptr<KernelContext> ctx, int64_t kv_budget_bytes);
   absl::StatusOr<std::vector<StepOutput>> StepLocked(absl::Span<const StepInput> inputs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  SamplingOptions ResolveSampling(const GenerateOptions& options) const;
 
   const ModelConfig config_;
   const GenerationDefaults generation_defaults_;
