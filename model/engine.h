@@ -38,10 +38,17 @@ namespace warden::model {
 inline constexpr int32_t kReturnToken = 200002;
 inline constexpr int32_t kCallToken = 200012;
 
+enum class WeightMode {
+  kExact,  // weights as stored (bf16 dense, MXFP4 experts): matches the reference
+  kFast,   // plus int8 per-channel attention/unembedding copies for decode (FastWeights):
+           // ~half the bytes per decode token, logits within ~1e-2 relative of exact
+};
+
 struct LoadOptions {
   std::string model_dir;                // HF root or original/ layout
   int threads = 0;                      // kernel threads; <= 0: one per core
   int64_t kv_budget_bytes = 4ll << 30;  // shared by all sequences
+  WeightMode weight_mode = WeightMode::kExact;
 };
 
 using SequenceId = int64_t;
@@ -126,7 +133,7 @@ class Engine {
 
  private:
   Engine(ModelConfig config, GenerationDefaults defaults, std::unique_ptr<ModelWeights> weights,
-         std::unique_ptr<KernelContext> ctx, int64_t kv_budget_bytes);
+         std::unique_ptr<KernelContext> ctx, std::unique_ptr<FastWeights> fast, int64_t kv_budget_bytes);
   absl::StatusOr<std::vector<StepOutput>> StepLocked(absl::Span<const StepInput> inputs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
@@ -134,6 +141,7 @@ class Engine {
   const GenerationDefaults generation_defaults_;
   std::unique_ptr<ModelWeights> weights_;
   std::unique_ptr<KernelContext> ctx_;
+  std::unique_ptr<FastWeights> fast_;  // null in exact mode
   KvBudget budget_;
   mutable std::mutex mutex_;
   Transformer transformer_ ABSL_GUARDED_BY(mutex_);

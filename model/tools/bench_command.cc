@@ -148,7 +148,7 @@ absl::StatusOr<PrefixTtft> MeasurePrefixCache(Scheduler& scheduler, std::mt19937
 
 absl::Status RunBench(const Args& args) {
   ASSIGN_OR_RETURN(const Flags flags,
-                   Flags::Parse(args, {"model_dir", "prompt_tokens", "gen_tokens", "batch", "threads", "seed"}));
+                   Flags::Parse(args, {"model_dir", "prompt_tokens", "gen_tokens", "batch", "threads", "seed", "weights"}));
   LoadOptions load;
   ASSIGN_OR_RETURN(load.model_dir, flags.Required("model_dir"));
   ASSIGN_OR_RETURN(const int64_t prompt_tokens, flags.GetInt("prompt_tokens", 128));
@@ -160,6 +160,11 @@ absl::Status RunBench(const Args& args) {
     return absl::InvalidArgumentError("flags --prompt_tokens must be > 1 and --gen_tokens > 0");
   }
   load.threads = static_cast<int>(threads);
+  const std::string weights = flags.Get("weights", "exact");
+  if (weights != "exact" && weights != "fast") {
+    return absl::InvalidArgumentError("flag --weights must be exact or fast");
+  }
+  load.weight_mode = weights == "fast" ? WeightMode::kFast : WeightMode::kExact;
   const auto load_start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Load(load));
   const double load_seconds = Seconds(load_start);
@@ -206,6 +211,7 @@ absl::Status RunBench(const Args& args) {
   nlohmann::json out;
   out["model_dir"] = load.model_dir;
   out["threads"] = ctx->pool().size();
+  out["weights"] = weights;
   out["prompt_tokens"] = prompt_tokens;
   out["gen_tokens"] = gen_tokens;
   out["load_seconds"] = load_seconds;
