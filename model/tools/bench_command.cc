@@ -206,7 +206,7 @@ absl::Status RunBench(const Args& args) {
   const double resident_mb = ResidentMb();
   const double bandwidth = ReadBandwidthGbPerS(ctx->pool());
 
-  const int64_t bytes_per_token = WeightBytesPerDecodeToken(config);
+  const int64_t bytes_per_token = WeightBytesPerDecodeToken(config, load.weight_mode == WeightMode::kFast);
   const double prefill_tps = prompt_tokens / prefill_seconds;
   nlohmann::json out;
   out["model_dir"] = load.model_dir;
