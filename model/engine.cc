@@ -17,18 +17,23 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const LoadOptions& options)
   ASSIGN_OR_RETURN(GenerationDefaults defaults, LoadGenerationDefaults(options.model_dir));
   ASSIGN_OR_RETURN(std::unique_ptr<ModelWeights> weights, ModelWeights::Load(options.model_dir, config));
   ASSIGN_OR_RETURN(std::unique_ptr<KernelContext> ctx, KernelContext::Create({options.threads}));
-  return std::unique_ptr<Engine>(new Engine(std::move(config), defaults, std::move(weights),
-                                            std::move(ctx), options.kv_budget_bytes));
+  std::unique_ptr<FastWeights> fast;
+  if (options.weight_mode == WeightMode::kFast) {
+    fast = std::make_unique<FastWeights>(MakeFastWeights(*weights, ctx->pool()));
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(config), defaults, std::move(weights), std::move(ctx),
+                                            std::move(fast), options.kv_budget_bytes));
 }
 
 Engine::Engine(ModelConfig config, GenerationDefaults defaults, std::unique_ptr<ModelWeights> weights,
-               std::unique_ptr<KernelContext> ctx, int64_t kv_budget_bytes)
+               std::unique_ptr<KernelContext> ctx, std::unique_ptr<FastWeights> fast, int64_t kv_budget_bytes)
     : config_(std::move(config)),
       generation_defaults_(defaults),
       weights_(std::move(weights)),
       ctx_(std::move(ctx)),
+      fast_(std::move(fast)),
       budget_(kv_budget_bytes),
-      transformer_(config_, *weights_, *ctx_) {}
+      transformer_(config_, *weights_, *ctx_, fast_.get()) {}
 
 Engine::~Engine() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -118,6 +123,13 @@ absl::StatusOr<int64_t> Engine::SequenceLength(SequenceId sequence) const {
   auto it = sequences_.find(sequence);
   if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
   return it->second->length();
+}
+
+absl::StatusOr<int64_t> Engine::SequenceKvBytes(SequenceId sequence) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = sequences_.find(sequence);
+  if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
+  return it->second->reserved_bytes();
 }
 
 void Engine::SetLayerObserver(LayerObserver observer) {

@@ -38,10 +38,17 @@ namespace warden::model {
 inline constexpr int32_t kReturnToken = 200002;
 inline constexpr int32_t kCallToken = 200012;
 
+enum class WeightMode {
+  kExact,  // weights as stored (bf16 dense, MXFP4 experts): matches the reference
+  kFast,   // plus int8 per-channel attention/unembedding copies for decode (FastWeights):
+           // ~half the bytes per decode token, logits within ~1e-2 relative of exact
+};
+
 struct LoadOptions {
   std::string model_dir;                // HF root or original/ layout
   int threads = 0;                      // kernel threads; <= 0: one per core
   int64_t kv_budget_bytes = 4ll << 30;  // shared by all sequences
+  WeightMode weight_mode = WeightMode::kExact;
 };
 
 using SequenceId = int64_t;
@@ -66,6 +73,10 @@ struct GenerateOptions {
   std::optional<int> top_k;
   uint64_t seed = 0;
   std::vector<int32_t> stop_token_ids = {kReturnToken, kCallToken};
+  // Scheduler only (Engine::Generate ignores it): the first N prompt tokens are a prefix
+  // shared by many requests (system + developer message, a moderation policy) whose KV
+  // state the scheduler's prefix cache keeps for reuse. 0 = nothing worth caching.
+  int cache_prefix_tokens = 0;
 };
 
 enum class FinishReason { kStopToken, kMaxTokens, kCancelled };
@@ -73,6 +84,9 @@ enum class FinishReason { kStopToken, kMaxTokens, kCancelled };
 struct GenerateResult {
   std::vector<int32_t> tokens;  // generated tokens, including a final stop token
   FinishReason finish_reason = FinishReason::kMaxTokens;
+  // Prompt tokens whose KV state came from the prefix cache instead of being prefilled
+  // (always 0 from Engine::Generate; set by the Scheduler).
+  int64_t cached_prompt_tokens = 0;
 };
 
 // Receives each generated token (stop tokens included); return false to stop (cancel).
@@ -98,6 +112,12 @@ class Engine {
   absl::Status ReleaseSequence(SequenceId sequence);
   // Tokens processed so far by `sequence`.
   absl::StatusOr<int64_t> SequenceLength(SequenceId sequence) const;
+  // KV-cache bytes `sequence` holds in the budget.
+  absl::StatusOr<int64_t> SequenceKvBytes(SequenceId sequence) const;
+
+  // The sampling options `options` resolve to (unset fields take the checkpoint's
+  // generation_config.json defaults). Not validated; see ValidateSamplingOptions.
+  SamplingOptions ResolveSampling(const GenerateOptions& options) const;
 
   // Samples up to max_tokens tokens after `prompt` on a fresh sequence.
   absl::StatusOr<GenerateResult> Generate(absl::Span<const int32_t> prompt,
@@ -113,15 +133,15 @@ class Engine {
 
  private:
   Engine(ModelConfig config, GenerationDefaults defaults, std::unique_ptr<ModelWeights> weights,
-         std::unique_ptr<KernelContext> ctx, int64_t kv_budget_bytes);
+         std::unique_ptr<KernelContext> ctx, std::unique_ptr<FastWeights> fast, int64_t kv_budget_bytes);
   absl::StatusOr<std::vector<StepOutput>> StepLocked(absl::Span<const StepInput> inputs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  SamplingOptions ResolveSampling(const GenerateOptions& options) const;
 
   const ModelConfig config_;
   const GenerationDefaults generation_defaults_;
   std::unique_ptr<ModelWeights> weights_;
   std::unique_ptr<KernelContext> ctx_;
+  std::unique_ptr<FastWeights> fast_;  // null in exact mode
   KvBudget budget_;
   mutable std::mutex mutex_;
   Transformer transformer_ ABSL_GUARDED_BY(mutex_);

@@ -24,8 +24,28 @@ struct Transformer::Batch {
   std::vector<float> q, k, v;     // this layer's projections [rows, NH*D] / [rows, NKV*D]
 };
 
-Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx)
-    : config_(config), weights_(weights), ctx_(ctx), rope_(config) {}
+FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool) {
+  FastWeights fast;
+  for (const LayerWeights& layer : weights.layers()) {
+    fast.layers.push_back({QuantizeRows(layer.q, pool), QuantizeRows(layer.k, pool), QuantizeRows(layer.v, pool),
+                           QuantizeRows(layer.o, pool)});
+  }
+  fast.unembedding = QuantizeRows(weights.unembedding(), pool);
+  return fast;
+}
+
+Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx,
+                         const FastWeights* fast)
+    : config_(config), weights_(weights), ctx_(ctx), fast_(fast), rope_(config) {}
+
+absl::Status Transformer::Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int rows,
+                                  const float* bias, float* y) {
+  if (fast != nullptr && rows <= kFastMaxRows) {
+    Int8DenseMatmul(ctx_, *fast, x, rows, bias, y);
+    return absl::OkStatus();
+  }
+  return DenseMatmul(ctx_, w, x, rows, bias, y);
+}
 
 absl::StatusOr<std::vector<std::vector<float>>> Transformer::Forward(
     absl::Span<const ForwardChunk> chunks, const LayerObserver* observer) {
@@ -81,9 +101,10 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   batch.q.resize(batch.rows * q_width);
   batch.k.resize(batch.rows * kv_width);
   batch.v.resize(batch.rows * kv_width);
-  RETURN_IF_ERROR(DenseMatmul(ctx_, w.q, t.data(), rows, w.q_bias.data(), batch.q.data()));
-  RETURN_IF_ERROR(DenseMatmul(ctx_, w.k, t.data(), rows, w.k_bias.data(), batch.k.data()));
-  RETURN_IF_ERROR(DenseMatmul(ctx_, w.v, t.data(), rows, w.v_bias.data(), batch.v.data()));
+  const FastWeights::Layer* fast = fast_ ? &fast_->layers[layer] : nullptr;
+  RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t.data(), rows, w.q_bias.data(), batch.q.data()));
+  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t.data(), rows, w.k_bias.data(), batch.k.data()));
+  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t.data(), rows, w.v_bias.data(), batch.v.data()));
   for (int64_t r = 0; r < batch.rows; ++r) {
     const float* cos = &batch.cos[r * half];
     const float* sin = &batch.sin[r * half];
@@ -105,7 +126,7 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
                                                   &batch.v[r * kv_width]);
   }
   std::vector<float> out(batch.rows * h);
-  RETURN_IF_ERROR(DenseMatmul(ctx_, w.o, attn.data(), rows, w.o_bias.data(), out.data()));
+  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn.data(), rows, w.o_bias.data(), out.data()));
   for (size_t i = 0; i < out.size(); ++i) batch.x[i] += out[i];
   return absl::OkStatus();
 }
@@ -217,8 +238,8 @@ absl::StatusOr<std::vector<std::vector<float>>> Transformer::Logits(Batch& batch
   for (size_t i = 0; i < wanted.size(); ++i) {
     RmsNorm(&batch.x[wanted[i] * h], weights_.final_norm().data(), h, config_.rms_norm_eps, &normed[i * h]);
   }
-  RETURN_IF_ERROR(DenseMatmul(ctx_, weights_.unembedding(), normed.data(), static_cast<int>(wanted.size()),
-                              nullptr, all.data()));
+  RETURN_IF_ERROR(Project(weights_.unembedding(), fast_ ? &fast_->unembedding : nullptr, normed.data(),
+                          static_cast<int>(wanted.size()), nullptr, all.data()));
   for (size_t i = 0; i < wanted.size(); ++i) {
     const int c = batch.row_chunk[wanted[i]];
     logits[c].insert(logits[c].end(), all.begin() + i * vocab, all.begin() + (i + 1) * vocab);

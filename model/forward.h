@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "model/config.h"
+#include "model/kernels/int8_dense.h"
 #include "model/kernels/kernel_context.h"
 #include "model/kv_cache.h"
 #include "model/rope.h"
@@ -34,9 +35,25 @@ struct ForwardChunk {
 // debugging): layer index, chunk index, position in the sequence, hidden_size floats.
 using LayerObserver = std::function<void(int layer, int chunk, int64_t position, const float* hidden)>;
 
+// The `fast` weight mode: int8 per-channel copies of the attention and unembedding
+// matrices, made at load and used for decode-sized batches (at most kFastMaxRows rows; a
+// larger prefill keeps the exact bf16 path, which reads the weights once per many rows
+// anyway). Immutable after MakeFastWeights; owns its bytes.
+struct FastWeights {
+  struct Layer {
+    Int8Matrix q, k, v, o;
+  };
+  std::vector<Layer> layers;
+  Int8Matrix unembedding;
+};
+inline constexpr int kFastMaxRows = 8;
+FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool);
+
 class Transformer {
  public:
-  Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx);
+  // `fast` (may be null: exact mode) must outlive the transformer.
+  Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx,
+              const FastWeights* fast = nullptr);
 
   // Runs the chunks; returns per chunk its logits ([rows, vocab] row-major; rows = 1 or
   // tokens.size()). Reserves cache space first, so RESOURCE_EXHAUSTED leaves caches
@@ -50,10 +67,14 @@ class Transformer {
   absl::Status MlpBlock(int layer, Batch& batch);
   void Attend(int layer, const Batch& batch, int64_t row, int head, float* out) const;
   absl::StatusOr<std::vector<std::vector<float>>> Logits(Batch& batch);
+  // DenseMatmul, or the int8 copy `fast` when set and the batch is decode-sized.
+  absl::Status Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int rows, const float* bias,
+                       float* y);
 
   const ModelConfig& config_;
   const ModelWeights& weights_;
   KernelContext& ctx_;
+  const FastWeights* fast_;
   RopeTable rope_;
 };
 

@@ -16,6 +16,7 @@
 #include "model/kernels/dense.h"
 #include "model/kernels/kernel_context.h"
 #include "model/model_stats.h"
+#include "model/scheduler.h"
 #include "model/tools/commands.h"
 #include "model/tools/flags.h"
 
@@ -65,32 +66,89 @@ absl::StatusOr<std::vector<int>> ParseBatches(const std::string& text) {
   return batches;
 }
 
-// Decode throughput with `batch` sequences forked from an already prefilled one.
-absl::StatusOr<double> DecodeTokensPerSecond(Engine& engine, SequenceId prefix, int batch, int gen_tokens,
-                                             int32_t token) {
-  std::vector<StepInput> inputs(batch);
-  for (StepInput& input : inputs) {
-    ASSIGN_OR_RETURN(input.sequence, engine.ForkSequence(prefix));
-    input.tokens = {token};
+GenerateOptions GreedyOptions(int max_tokens, int cache_prefix_tokens) {
+  GenerateOptions options;
+  options.temperature = 0.0f;
+  options.max_tokens = max_tokens;
+  options.stop_token_ids.clear();  // random weights: run to max_tokens
+  options.cache_prefix_tokens = cache_prefix_tokens;
+  return options;
+}
+
+// Aggregate decode tokens/s of `batch` concurrent scheduler requests sharing `prompt`
+// (its prefix is cached, so they reach decode together): tokens produced after the last
+// request's first token, over the time from then to the last token.
+absl::StatusOr<double> DecodeTokensPerSecond(Scheduler& scheduler, const std::vector<int32_t>& prompt, int batch,
+                                             int gen_tokens) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::vector<Clock::time_point>> stamps(batch);
+  std::vector<std::shared_ptr<GenerationHandle>> handles;
+  const GenerateOptions options = GreedyOptions(gen_tokens + 1, static_cast<int>(prompt.size()) - 1);
+  for (int b = 0; b < batch; ++b) {
+    handles.push_back(scheduler.Submit(prompt, options, [&stamps, b](int32_t) {
+      stamps[b].push_back(Clock::now());  // one callback at a time per request
+      return true;
+    }));
   }
+  for (auto& handle : handles) RETURN_IF_ERROR(handle->Wait().status());
+  Clock::time_point all_decoding = Clock::time_point::min(), last = Clock::time_point::min();
+  for (const auto& s : stamps) {
+    if (s.empty()) return absl::InternalError("a bench request produced no token");
+    all_decoding = std::max(all_decoding, s.front());
+    last = std::max(last, s.back());
+  }
+  int64_t tokens = 0;
+  for (const auto& s : stamps) tokens += std::count_if(s.begin(), s.end(), [&](auto t) { return t > all_decoding; });
+  const double seconds = std::chrono::duration<double>(last - all_decoding).count();
+  if (seconds <= 0 || tokens == 0) return absl::InternalError("decode window too short; raise --gen_tokens");
+  return tokens / seconds;
+}
+
+// Milliseconds from Submit to the first token of one request.
+absl::StatusOr<double> TimeToFirstTokenMs(Scheduler& scheduler, const std::vector<int32_t>& prompt,
+                                          int cache_prefix_tokens) {
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < gen_tokens; ++i) {
-    ASSIGN_OR_RETURN(const std::vector<StepOutput> outputs, engine.Step(inputs));
-    for (size_t b = 0; b < inputs.size(); ++b) {
-      const auto& logits = outputs[b].logits;
-      inputs[b].tokens[0] = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    }
+  ASSIGN_OR_RETURN(const GenerateResult result,
+                   scheduler.Submit(prompt, GreedyOptions(1, cache_prefix_tokens), nullptr)->Wait());
+  (void)result;
+  return Seconds(start) * 1e3;
+}
+
+std::vector<int32_t> RandomTokens(std::mt19937& rng, int64_t n, int vocab) {
+  std::vector<int32_t> tokens(n);
+  for (int32_t& token : tokens) token = static_cast<int32_t>(rng() % vocab);
+  return tokens;
+}
+
+std::vector<int32_t> Concat(std::vector<int32_t> a, const std::vector<int32_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+struct PrefixTtft {
+  double cold_ms = 0, cached_ms = 0;
+};
+
+// Time to first token of a prompt = `prefix_tokens` shared tokens + 16 own tokens, the
+// first time (prefix computed and cached) and the second time (prefix served from cache).
+// A first round on another prefix creates the kernels' primitives for these shapes.
+absl::StatusOr<PrefixTtft> MeasurePrefixCache(Scheduler& scheduler, std::mt19937& rng, int64_t prefix_tokens,
+                                              int vocab) {
+  PrefixTtft ttft;
+  for (int round = 0; round < 2; ++round) {
+    const std::vector<int32_t> prefix = RandomTokens(rng, prefix_tokens, vocab);
+    const int n = static_cast<int>(prefix_tokens);
+    ASSIGN_OR_RETURN(ttft.cold_ms, TimeToFirstTokenMs(scheduler, Concat(prefix, RandomTokens(rng, 16, vocab)), n));
+    ASSIGN_OR_RETURN(ttft.cached_ms, TimeToFirstTokenMs(scheduler, Concat(prefix, RandomTokens(rng, 16, vocab)), n));
   }
-  const double seconds = Seconds(start);
-  for (const StepInput& input : inputs) RETURN_IF_ERROR(engine.ReleaseSequence(input.sequence));
-  return batch * static_cast<double>(gen_tokens) / seconds;
+  return ttft;
 }
 
 }  // namespace
 
 absl::Status RunBench(const Args& args) {
   ASSIGN_OR_RETURN(const Flags flags,
-                   Flags::Parse(args, {"model_dir", "prompt_tokens", "gen_tokens", "batch", "threads", "seed"}));
+                   Flags::Parse(args, {"model_dir", "prompt_tokens", "gen_tokens", "batch", "threads", "seed", "weights"}));
   LoadOptions load;
   ASSIGN_OR_RETURN(load.model_dir, flags.Required("model_dir"));
   ASSIGN_OR_RETURN(const int64_t prompt_tokens, flags.GetInt("prompt_tokens", 128));
@@ -98,18 +156,22 @@ absl::Status RunBench(const Args& args) {
   ASSIGN_OR_RETURN(const int64_t threads, flags.GetInt("threads", 0));
   ASSIGN_OR_RETURN(const int64_t seed, flags.GetInt("seed", 1));
   ASSIGN_OR_RETURN(const std::vector<int> batches, ParseBatches(flags.Get("batch", "1")));
-  if (prompt_tokens <= 0 || gen_tokens <= 0) {
-    return absl::InvalidArgumentError("flags --prompt_tokens and --gen_tokens must be > 0");
+  if (prompt_tokens <= 1 || gen_tokens <= 0) {
+    return absl::InvalidArgumentError("flags --prompt_tokens must be > 1 and --gen_tokens > 0");
   }
   load.threads = static_cast<int>(threads);
+  const std::string weights = flags.Get("weights", "exact");
+  if (weights != "exact" && weights != "fast") {
+    return absl::InvalidArgumentError("flag --weights must be exact or fast");
+  }
+  load.weight_mode = weights == "fast" ? WeightMode::kFast : WeightMode::kExact;
   const auto load_start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Load(load));
   const double load_seconds = Seconds(load_start);
   const ModelConfig& config = engine->config();
 
   std::mt19937 rng(static_cast<uint32_t>(seed));
-  std::vector<int32_t> prompt(prompt_tokens);
-  for (int32_t& token : prompt) token = static_cast<int32_t>(rng() % config.vocab_size);
+  const std::vector<int32_t> prompt = RandomTokens(rng, prompt_tokens, config.vocab_size);
   {
     // Warm-up: creates the oneDNN primitives for this prompt length, as a serving engine
     // would have done long before.
@@ -123,27 +185,46 @@ absl::Status RunBench(const Args& args) {
   const double prefill_seconds = Seconds(prefill_start);
   const int32_t first = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 
+  RETURN_IF_ERROR(engine->ReleaseSequence(prefix));
+  (void)first;
+
+  // The machine may be shared: probe bandwidth before and after decoding and keep the
+  // best, so the fraction below is against what the memory system can deliver.
+  ASSIGN_OR_RETURN(std::unique_ptr<KernelContext> ctx, KernelContext::Create({static_cast<int>(threads)}));
+  const double bandwidth_before = ReadBandwidthGbPerS(ctx->pool());
+  SchedulerOptions scheduler_options;
+  scheduler_options.max_running = *std::max_element(batches.begin(), batches.end());
+  ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> scheduler, Scheduler::Create(engine.get(), scheduler_options));
+  // Caches the prompt's prefix, so the batches below start decoding at once.
+  RETURN_IF_ERROR(
+      scheduler->Submit(prompt, GreedyOptions(1, static_cast<int>(prompt_tokens) - 1), nullptr)->Wait().status());
   nlohmann::json decode = nlohmann::json::object();
   for (int batch : batches) {
-    ASSIGN_OR_RETURN(const double tps, DecodeTokensPerSecond(*engine, prefix, batch, static_cast<int>(gen_tokens), first));
+    ASSIGN_OR_RETURN(const double tps, DecodeTokensPerSecond(*scheduler, prompt, batch, static_cast<int>(gen_tokens)));
     decode[std::to_string(batch)] = tps;
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<KernelContext> ctx, KernelContext::Create({static_cast<int>(threads)}));
+  ASSIGN_OR_RETURN(const PrefixTtft prefix_ttft, MeasurePrefixCache(*scheduler, rng, prompt_tokens, config.vocab_size));
+  scheduler.reset();
+
   ASSIGN_OR_RETURN(const double matmul_peak, MeasureBf16MatmulGflops(*ctx, 2048, 3));
   const double resident_mb = ResidentMb();
-  const double bandwidth = ReadBandwidthGbPerS(ctx->pool());
+  const double bandwidth = std::max(bandwidth_before, ReadBandwidthGbPerS(ctx->pool()));
 
-  const int64_t bytes_per_token = WeightBytesPerDecodeToken(config);
+  const int64_t bytes_per_token = WeightBytesPerDecodeToken(config, load.weight_mode == WeightMode::kFast);
   const double prefill_tps = prompt_tokens / prefill_seconds;
   nlohmann::json out;
   out["model_dir"] = load.model_dir;
   out["threads"] = ctx->pool().size();
+  out["weights"] = weights;
   out["prompt_tokens"] = prompt_tokens;
   out["gen_tokens"] = gen_tokens;
   out["load_seconds"] = load_seconds;
   out["prefill_tokens_per_s"] = prefill_tps;
   out["decode_tokens_per_s"] = decode;
   out["time_to_first_token_ms"] = prefill_seconds * 1e3;
+  out["time_to_first_token_prefix_cold_ms"] = prefix_ttft.cold_ms;
+  out["time_to_first_token_prefix_cached_ms"] = prefix_ttft.cached_ms;
+  out["prefix_cache_ttft_speedup"] = prefix_ttft.cached_ms > 0 ? prefix_ttft.cold_ms / prefix_ttft.cached_ms : 0.0;
   out["resident_mb"] = resident_mb;
   out["peak_resident_mb"] = PeakResidentMb();
   out["read_bandwidth_gb_per_s"] = bandwidth;

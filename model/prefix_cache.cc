@@ -1,0 +1,62 @@
+#include "model/prefix_cache.h"
+
+#include <algorithm>
+
+#include "base/status_macros.h"
+
+namespace warden::model {
+namespace {
+
+bool StartsWith(absl::Span<const int32_t> text, const std::vector<int32_t>& prefix) {
+  return prefix.size() <= text.size() && std::equal(prefix.begin(), prefix.end(), text.begin());
+}
+
+}  // namespace
+
+PrefixCache::~PrefixCache() {
+  while (!entries_.empty()) EvictOldest();
+}
+
+absl::StatusOr<PrefixCache::Hit> PrefixCache::Lookup(absl::Span<const int32_t> prompt) {
+  auto best = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->tokens.size() < prompt.size() && StartsWith(prompt, it->tokens) &&
+        (best == entries_.end() || it->tokens.size() > best->tokens.size())) {
+      best = it;
+    }
+  }
+  if (best == entries_.end()) return absl::NotFoundError("no cached prefix of this prompt");
+  entries_.splice(entries_.begin(), entries_, best);  // now most recently used
+  Hit hit;
+  ASSIGN_OR_RETURN(hit.sequence, engine_->ForkSequence(best->sequence));
+  hit.tokens = static_cast<int64_t>(best->tokens.size());
+  return hit;
+}
+
+bool PrefixCache::Contains(absl::Span<const int32_t> tokens) const {
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
+    return e.tokens.size() == tokens.size() && StartsWith(tokens, e.tokens);
+  });
+}
+
+absl::Status PrefixCache::Insert(absl::Span<const int32_t> tokens, SequenceId sequence) {
+  if (tokens.empty() || Contains(tokens)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const int64_t bytes, engine_->SequenceKvBytes(sequence));
+  if (bytes > max_bytes_) return absl::OkStatus();
+  while (!entries_.empty() && bytes_ + bytes > max_bytes_) EvictOldest();
+  Entry entry;
+  ASSIGN_OR_RETURN(entry.sequence, engine_->ForkSequence(sequence));
+  entry.tokens.assign(tokens.begin(), tokens.end());
+  entry.bytes = bytes;
+  bytes_ += bytes;
+  entries_.push_front(std::move(entry));
+  return absl::OkStatus();
+}
+
+void PrefixCache::EvictOldest() {
+  engine_->ReleaseSequence(entries_.back().sequence).IgnoreError();
+  bytes_ -= entries_.back().bytes;
+  entries_.pop_back();
+}
+
+}  // namespace warden::model

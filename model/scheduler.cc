@@ -1,0 +1,380 @@
+#include "model/scheduler.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "model/prefix_cache.h"
+
+namespace warden::model {
+
+struct GenerationHandle::Signal {
+  std::mutex mutex;
+  std::condition_variable cv;
+};
+
+absl::StatusOr<GenerateResult> GenerationHandle::Wait() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_cv_.wait(lock, [&] { return result_.has_value(); });
+  return *result_;
+}
+
+bool GenerationHandle::Done() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return result_.has_value();
+}
+
+void GenerationHandle::Cancel() {
+  {
+    std::lock_guard<std::mutex> lock(signal_->mutex);
+    cancel_ = true;
+  }
+  signal_->cv.notify_all();
+}
+
+bool GenerationHandle::cancel_requested() const { return cancel_; }
+
+void GenerationHandle::Finish(absl::StatusOr<GenerateResult> result) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (result_.has_value()) return;
+    result_ = std::move(result);
+  }
+  done_cv_.notify_all();
+}
+
+// One submitted request. The fields above `delivering` belong to the engine loop (and,
+// while `delivering`, to the one delivery task, which only reads them); `delivering` and
+// `finish` are guarded by the scheduler's signal mutex.
+struct Scheduler::Request {
+  std::vector<int32_t> prompt;
+  GenerateOptions options;
+  TokenCallback callback;
+  std::shared_ptr<GenerationHandle> handle;
+  std::optional<Sampler> sampler;
+  bool started = false;       // has an engine sequence
+  SequenceId sequence = 0;
+  int64_t processed = 0;      // prompt tokens in the sequence's KV state
+  GenerateResult result;
+
+  bool delivering = false;             // a callback is running; the sequence is paused
+  std::optional<FinishReason> finish;  // decided after the last token's callback
+
+  bool prefilling() const { return processed < static_cast<int64_t>(prompt.size()); }
+};
+
+// Runs callbacks; one thread per running slot, so a waiting callback never waits for a
+// thread. Thread-safe. Its destructor runs the queued tasks and joins.
+class Scheduler::DeliveryPool {
+ public:
+  explicit DeliveryPool(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~DeliveryPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  std::vector<std::thread> threads_;
+};
+
+// One step's work: request i contributes inputs[i].
+struct Scheduler::Batch {
+  std::vector<std::shared_ptr<Request>> requests;
+  std::vector<StepInput> inputs;
+};
+
+absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Engine* engine, const SchedulerOptions& options) {
+  if (engine == nullptr) return absl::InvalidArgumentError("Scheduler needs an engine");
+  if (options.max_running < 1 || options.max_running > 1024) {
+    return absl::InvalidArgumentError("SchedulerOptions.max_running must be in [1, 1024]");
+  }
+  if (options.max_queued < 0) return absl::InvalidArgumentError("SchedulerOptions.max_queued must be >= 0");
+  if (options.prefill_chunk_tokens < 1) {
+    return absl::InvalidArgumentError("SchedulerOptions.prefill_chunk_tokens must be >= 1");
+  }
+  if (options.prefix_cache_bytes < 0) {
+    return absl::InvalidArgumentError("SchedulerOptions.prefix_cache_bytes must be >= 0");
+  }
+  return std::unique_ptr<Scheduler>(new Scheduler(engine, options));
+}
+
+Scheduler::Scheduler(Engine* engine, const SchedulerOptions& options)
+    : engine_(engine),
+      options_(options),
+      signal_(std::make_shared<GenerationHandle::Signal>()),
+      prefix_cache_(std::make_unique<PrefixCache>(engine, options.prefix_cache_bytes)),
+      delivery_(std::make_unique<DeliveryPool>(options.max_running)) {
+  loop_ = std::thread([this] { Loop(); });
+}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard<std::mutex> lock(signal_->mutex);
+    stopping_ = true;
+  }
+  signal_->cv.notify_all();
+  loop_.join();
+  delivery_.reset();  // in-flight callbacks return first
+  std::vector<std::shared_ptr<Request>> left(running_.begin(), running_.end());
+  left.insert(left.end(), queue_.begin(), queue_.end());
+  for (auto& request : left) FinishRequest(*request, absl::CancelledError("the scheduler shut down"));
+  prefix_cache_.reset();
+}
+
+std::shared_ptr<GenerationHandle> Scheduler::Submit(std::vector<int32_t> prompt, const GenerateOptions& options,
+                                                    TokenCallback callback) {
+  std::shared_ptr<GenerationHandle> handle(new GenerationHandle(signal_));
+  if (prompt.empty()) {
+    handle->Finish(absl::InvalidArgumentError("Submit needs a non-empty prompt"));
+    return handle;
+  }
+  if (options.max_tokens < 0) {
+    handle->Finish(absl::InvalidArgumentError("GenerateOptions.max_tokens must be >= 0"));
+    return handle;
+  }
+  if (options.cache_prefix_tokens < 0) {
+    handle->Finish(absl::InvalidArgumentError("GenerateOptions.cache_prefix_tokens must be >= 0"));
+    return handle;
+  }
+  const SamplingOptions sampling = engine_->ResolveSampling(options);
+  if (absl::Status status = ValidateSamplingOptions(sampling); !status.ok()) {
+    handle->Finish(status);
+    return handle;
+  }
+  if (options.max_tokens == 0) {
+    handle->Finish(GenerateResult{});
+    return handle;
+  }
+  auto request = std::make_shared<Request>();
+  request->prompt = std::move(prompt);
+  request->options = options;
+  request->callback = std::move(callback);
+  request->handle = handle;
+  request->sampler.emplace(sampling);
+  {
+    std::lock_guard<std::mutex> lock(signal_->mutex);
+    if (queue_.size() + running_.size() >=
+        static_cast<size_t>(options_.max_queued) + static_cast<size_t>(options_.max_running)) {
+      handle->Finish(absl::ResourceExhaustedError(
+          absl::StrCat("scheduler queue is full (", options_.max_queued, " waiting requests)")));
+      return handle;
+    }
+    queue_.push_back(std::move(request));
+  }
+  signal_->cv.notify_all();
+  return handle;
+}
+
+bool Scheduler::HasWorkLocked() const {
+  if (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running) return true;
+  for (const auto& request : queue_) {
+    if (request->handle->cancel_requested()) return true;
+  }
+  for (const auto& request : running_) {
+    if (!request->delivering) return true;
+  }
+  return false;
+}
+
+void Scheduler::AdmitLocked(std::vector<std::shared_ptr<Request>>* finished) {
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if ((*it)->handle->cancel_requested()) {
+      (*it)->finish = FinishReason::kCancelled;
+      finished->push_back(std::move(*it));
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  while (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running) {
+    running_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+}
+
+// Picks the running requests that take part in this step (not paused in a callback) and
+// moves finished or cancelled ones out.
+void Scheduler::BuildBatchLocked(Batch* batch, std::vector<std::shared_ptr<Request>>* finished) {
+  for (auto it = running_.begin(); it != running_.end();) {
+    Request& request = **it;
+    if (request.delivering) {
+      ++it;
+      continue;
+    }
+    if (!request.finish && request.handle->cancel_requested()) request.finish = FinishReason::kCancelled;
+    if (request.finish) {
+      finished->push_back(std::move(*it));
+      it = running_.erase(it);
+      continue;
+    }
+    batch->requests.push_back(*it);
+    ++it;
+  }
+}
+
+void Scheduler::StartSequence(Request& request) {
+  request.started = true;
+  if (request.options.cache_prefix_tokens > 0 && options_.prefix_cache_bytes > 0) {
+    absl::StatusOr<PrefixCache::Hit> hit = prefix_cache_->Lookup(request.prompt);
+    if (hit.ok()) {
+      request.sequence = hit->sequence;
+      request.processed = hit->tokens;
+      request.result.cached_prompt_tokens = hit->tokens;
+      return;
+    }
+  }
+  request.sequence = engine_->CreateSequence();
+}
+
+void Scheduler::Loop() {
+  for (;;) {
+    Batch candidates;
+    std::vector<std::shared_ptr<Request>> finished;
+    {
+      std::unique_lock<std::mutex> lock(signal_->mutex);
+      signal_->cv.wait(lock, [&] { return stopping_ || HasWorkLocked(); });
+      if (stopping_) return;
+      AdmitLocked(&finished);
+      BuildBatchLocked(&candidates, &finished);
+    }
+    for (auto& request : finished) {
+      GenerateResult result = std::move(request->result);
+      result.finish_reason = *request->finish;
+      FinishRequest(*request, std::move(result));
+    }
+    // Decode tokens for all; prompt chunks within the per-step budget, cut at the cacheable
+    // prefix's end so that its KV state can be stored exactly there.
+    Batch batch;
+    int64_t prefill_budget = options_.prefill_chunk_tokens;
+    for (auto& request : candidates.requests) {
+      if (!request->started) StartSequence(*request);
+      StepInput input;
+      input.sequence = request->sequence;
+      if (request->prefilling()) {
+        int64_t end = std::min<int64_t>(request->prompt.size(), request->processed + prefill_budget);
+        const int64_t prefix = request->options.cache_prefix_tokens;
+        if (request->processed < prefix && prefix < end) end = prefix;
+        if (end <= request->processed) continue;  // no budget left this step
+        prefill_budget -= end - request->processed;
+        input.tokens.assign(request->prompt.begin() + request->processed, request->prompt.begin() + end);
+      } else {
+        input.tokens = {request->result.tokens.back()};
+      }
+      batch.requests.push_back(request);
+      batch.inputs.push_back(std::move(input));
+    }
+    if (!batch.inputs.empty()) RunBatch(batch);
+  }
+}
+
+void Scheduler::RunBatch(Batch& batch) {
+  std::vector<absl::StatusOr<std::vector<float>>> logits;
+  absl::StatusOr<std::vector<StepOutput>> outputs = engine_->Step(batch.inputs);
+  if (outputs.ok()) {
+    for (StepOutput& output : *outputs) logits.push_back(std::move(output.logits));
+  } else {
+    // One sequence's failure (say, its KV budget) must not fail the others: step alone.
+    for (const StepInput& input : batch.inputs) {
+      absl::StatusOr<std::vector<StepOutput>> single = engine_->Step(absl::MakeConstSpan(&input, 1));
+      if (single.ok()) {
+        logits.push_back(std::move((*single)[0].logits));
+      } else {
+        logits.push_back(single.status());
+      }
+    }
+  }
+  for (size_t i = 0; i < batch.requests.size(); ++i) {
+    const std::shared_ptr<Request>& request = batch.requests[i];
+    if (!logits[i].ok()) {
+      {
+        std::lock_guard<std::mutex> lock(signal_->mutex);
+        running_.erase(std::find(running_.begin(), running_.end(), request));
+      }
+      FinishRequest(*request, logits[i].status());
+      continue;
+    }
+    if (request->prefilling()) {
+      request->processed += static_cast<int64_t>(batch.inputs[i].tokens.size());
+      const int64_t prefix = request->options.cache_prefix_tokens;
+      if (request->processed == prefix && options_.prefix_cache_bytes > 0) {
+        // Best effort: a prefix that does not fit the KV budget is simply not cached.
+        prefix_cache_->Insert(absl::MakeConstSpan(request->prompt).subspan(0, prefix), request->sequence)
+            .IgnoreError();
+      }
+      if (request->prefilling()) continue;
+    }
+    AfterToken(request, request->sampler->Sample(*logits[i]));
+  }
+}
+
+void Scheduler::AfterToken(const std::shared_ptr<Request>& request, int32_t token) {
+  request->result.tokens.push_back(token);
+  {
+    std::lock_guard<std::mutex> lock(signal_->mutex);
+    request->delivering = true;
+  }
+  if (request->callback) {
+    delivery_->Post([this, request, token] { Deliver(request, token); });
+  } else {
+    Deliver(request, token);
+  }
+}
+
+// Same order of checks as Engine::Generate: a stop token ends the generation even when the
+// callback also asked to stop.
+void Scheduler::Deliver(const std::shared_ptr<Request>& request, int32_t token) {
+  const bool keep_going = request->callback ? request->callback(token) : true;
+  const std::vector<int32_t>& stops = request->options.stop_token_ids;
+  std::optional<FinishReason> finish;
+  if (std::find(stops.begin(), stops.end(), token) != stops.end()) {
+    finish = FinishReason::kStopToken;
+  } else if (!keep_going) {
+    finish = FinishReason::kCancelled;
+  } else if (static_cast<int>(request->result.tokens.size()) >= request->options.max_tokens) {
+    finish = FinishReason::kMaxTokens;
+  }
+  {
+    std::lock_guard<std::mutex> lock(signal_->mutex);
+    request->finish = finish;
+    request->delivering = false;
+  }
+  signal_->cv.notify_all();
+}
+
+void Scheduler::FinishRequest(Request& request, absl::StatusOr<GenerateResult> result) {
+  if (request.started) engine_->ReleaseSequence(request.sequence).IgnoreError();
+  request.started = false;
+  request.handle->Finish(std::move(result));
+}
+
+}  // namespace warden::model

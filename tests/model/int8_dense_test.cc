@@ -1,0 +1,79 @@
+// The fast mode's int8 per-channel dense kernel against a float reference.
+#include "model/kernels/int8_dense.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "model/kernels/cpu_features.h"
+
+namespace warden::model {
+namespace {
+
+struct Case {
+  std::vector<uint16_t> w;
+  std::vector<float> x, bias;
+  int rows, cols, m;
+};
+
+Case MakeCase(int rows, int cols, int m) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  Case c{{}, {}, {}, rows, cols, m};
+  for (int i = 0; i < rows * cols; ++i) c.w.push_back(FloatToBf16(normal(rng)));
+  for (int i = 0; i < m * cols; ++i) c.x.push_back(normal(rng) * 20);
+  for (int i = 0; i < rows; ++i) c.bias.push_back(normal(rng));
+  return c;
+}
+
+// y of the bf16 weights in double precision.
+std::vector<double> Exact(const Case& c) {
+  std::vector<double> y(static_cast<size_t>(c.m) * c.rows);
+  for (int t = 0; t < c.m; ++t) {
+    for (int r = 0; r < c.rows; ++r) {
+      double acc = c.bias[r];
+      for (int k = 0; k < c.cols; ++k) acc += double{Bf16ToFloat(c.w[r * c.cols + k])} * c.x[t * c.cols + k];
+      y[t * c.rows + r] = acc;
+    }
+  }
+  return y;
+}
+
+TEST(Int8Dense, QuantizedProductIsWithinOnePercentOfTheBf16Product) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok());
+  const Case c = MakeCase(37, 200, 5);  // columns not a multiple of 16: the tail path runs
+  const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
+  const std::vector<double> exact = Exact(c);
+  double scale = 0;
+  for (double v : exact) scale = std::max(scale, std::fabs(v));
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (CpuHasAvx512()) isas.push_back(KernelIsa::kAvx512);
+  for (KernelIsa isa : isas) {
+    std::vector<float> y(exact.size());
+    Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), y.data(), isa);
+    double max_diff = 0;
+    for (size_t i = 0; i < y.size(); ++i) max_diff = std::max(max_diff, std::fabs(y[i] - exact[i]));
+    EXPECT_LT(max_diff, 0.01 * scale) << "isa " << static_cast<int>(isa);
+    EXPECT_GT(max_diff, 0.0);  // it is an approximation, not the bf16 path
+  }
+}
+
+TEST(Int8Dense, ZeroRowQuantisesToZeroWithoutDividingByZero) {
+  auto ctx = KernelContext::Create({1});
+  ASSERT_TRUE(ctx.ok());
+  std::vector<uint16_t> w(2 * 16, 0);
+  w[16] = FloatToBf16(2.0f);
+  const Int8Matrix q = QuantizeRows(Bf16Matrix{w.data(), 2, 16}, (*ctx)->pool());
+  EXPECT_EQ(q.scales[0], 0.0f);
+  EXPECT_EQ(q.data[16], 127);
+  std::vector<float> x(16, 1.0f), y(2);
+  Int8DenseMatmul(**ctx, q, x.data(), 1, nullptr, y.data());
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_FLOAT_EQ(y[1], 2.0f);
+}
+
+}  // namespace
+}  // namespace warden::model

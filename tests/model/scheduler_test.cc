@@ -1,0 +1,358 @@
+// Scheduler behaviour on a random checkpoint of the consistency shape (3 layers, hidden 96,
+// window 4): continuous batching gives the tokens of single runs, callbacks stop and pause
+// their own sequence only, and the prefix cache skips a shared prefix's prefill exactly.
+#include "model/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <future>
+#include <thread>
+
+#include "model/checkpoint_writer.h"
+#include "model/engine.h"
+#include "model/prefix_cache.h"
+
+namespace warden::model {
+namespace {
+
+ModelConfig OddShape() {
+  ModelConfig c;
+  c.hidden_size = 96;
+  c.intermediate_size = 64;
+  c.num_experts = 5;
+  c.experts_per_token = 2;
+  c.num_heads = 6;
+  c.num_kv_heads = 2;
+  c.head_dim = 16;
+  c.vocab_size = 300;
+  c.sliding_window = 4;
+  SetLayerCount(3, &c);
+  return c;
+}
+
+const std::string& CheckpointDir() {
+  static const std::string* dir = [] {
+    auto* path = new std::string(::testing::TempDir() + "/scheduler_shape");
+    CheckpointSpec spec;
+    spec.config = OddShape();
+    spec.seed = 7;
+    const absl::Status status = WriteRandomCheckpoint(*path, spec);
+    EXPECT_TRUE(status.ok()) << status;
+    return path;
+  }();
+  return *dir;
+}
+
+std::unique_ptr<Engine> LoadEngine() {
+  LoadOptions options;
+  options.model_dir = CheckpointDir();
+  options.threads = 2;
+  options.kv_budget_bytes = 64 << 20;
+  auto engine = Engine::Load(options);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  return engine.ok() ? *std::move(engine) : nullptr;
+}
+
+std::unique_ptr<Scheduler> MakeScheduler(Engine* engine, SchedulerOptions options = {}) {
+  auto scheduler = Scheduler::Create(engine, options);
+  EXPECT_TRUE(scheduler.ok()) << scheduler.status();
+  return scheduler.ok() ? *std::move(scheduler) : nullptr;
+}
+
+std::vector<int32_t> Tokens(int n, int salt) {
+  std::vector<int32_t> t(n);
+  for (int i = 0; i < n; ++i) t[i] = (i * 37 + salt * 101 + 5 + (i * i) % 7) % 300;
+  return t;
+}
+
+GenerateOptions Greedy(int max_tokens) {
+  GenerateOptions options;
+  options.temperature = 0.0f;
+  options.max_tokens = max_tokens;
+  options.stop_token_ids.clear();
+  return options;
+}
+
+std::vector<int32_t> SingleRun(Engine& engine, const std::vector<int32_t>& prompt, const GenerateOptions& options) {
+  auto result = engine.Generate(prompt, options, nullptr);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? result->tokens : std::vector<int32_t>{};
+}
+
+TEST(Scheduler, ConcurrentGreedyRequestsGiveTheTokensOfSingleRuns) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  SchedulerOptions options;
+  options.max_running = 3;          // the other two wait in the queue and join later
+  options.prefill_chunk_tokens = 40;  // prompts longer than a chunk mix with decodes
+  auto scheduler = MakeScheduler(engine.get(), options);
+  ASSERT_NE(scheduler, nullptr);
+  const std::vector<int> lengths = {3, 90, 17, 5, 130};
+  const std::vector<int> max_tokens = {9, 4, 12, 6, 7};
+  std::vector<std::shared_ptr<GenerationHandle>> handles;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    handles.push_back(scheduler->Submit(Tokens(lengths[i], i), Greedy(max_tokens[i]), nullptr));
+  }
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    auto result = handles[i]->Wait();
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_TRUE(handles[i]->Done());
+    EXPECT_EQ(result->finish_reason, FinishReason::kMaxTokens);
+    EXPECT_EQ(result->tokens, SingleRun(*engine, Tokens(lengths[i], i), Greedy(max_tokens[i]))) << "request " << i;
+  }
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
+TEST(Scheduler, RequestJoiningMidGenerationMatchesSingleRuns) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  std::promise<void> third_token;
+  std::atomic<int> seen{0};
+  auto first = scheduler->Submit(Tokens(11, 1), Greedy(10), [&](int32_t) {
+    if (++seen == 3) third_token.set_value();
+    return true;
+  });
+  third_token.get_future().wait();  // the first request is decoding now
+  auto second = scheduler->Submit(Tokens(23, 2), Greedy(5), nullptr);
+  auto a = first->Wait();
+  auto b = second->Wait();
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->tokens, SingleRun(*engine, Tokens(11, 1), Greedy(10)));
+  EXPECT_EQ(b->tokens, SingleRun(*engine, Tokens(23, 2), Greedy(5)));
+}
+
+TEST(Scheduler, CallbackReturningFalseStopsItsSequenceWithoutAnotherToken) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  int calls = 0;
+  auto stopped = scheduler->Submit(Tokens(6, 3), Greedy(20), [&](int32_t) { return ++calls < 3; });
+  auto other = scheduler->Submit(Tokens(8, 4), Greedy(6), nullptr);
+  auto result = stopped->Wait();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->finish_reason, FinishReason::kCancelled);
+  EXPECT_EQ(result->tokens.size(), 3u);
+  EXPECT_EQ(calls, 3);
+  auto expected = SingleRun(*engine, Tokens(6, 3), Greedy(20));
+  EXPECT_EQ(result->tokens, std::vector<int32_t>(expected.begin(), expected.begin() + 3));
+  ASSERT_TRUE(other->Wait().ok());
+  EXPECT_EQ(other->Wait()->tokens.size(), 6u);
+}
+
+TEST(Scheduler, CancelFromHandleStopsWithinOneStepAndFreesTheCache) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  std::shared_ptr<GenerationHandle> handle;
+  std::promise<void> submitted;
+  std::shared_future<void> ready = submitted.get_future().share();
+  std::atomic<int> calls{0};
+  handle = scheduler->Submit(Tokens(6, 5), Greedy(50), [&](int32_t) {
+    ready.wait();
+    if (++calls == 2) handle->Cancel();
+    return true;
+  });
+  submitted.set_value();
+  auto result = handle->Wait();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->finish_reason, FinishReason::kCancelled);
+  EXPECT_LE(result->tokens.size(), 3u);  // the token of the step in flight at most
+  EXPECT_GE(result->tokens.size(), 2u);
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
+TEST(Scheduler, SlowCallbackPausesOnlyItsOwnSequence) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto slow = scheduler->Submit(Tokens(7, 6), Greedy(5), [&](int32_t) {
+    released.wait();  // a client whose hold-back queue is full
+    return true;
+  });
+  auto fast = scheduler->Submit(Tokens(9, 7), Greedy(12), nullptr);
+  auto fast_result = fast->Wait();  // finishes while `slow` is still blocked
+  ASSERT_TRUE(fast_result.ok());
+  EXPECT_EQ(fast_result->tokens.size(), 12u);
+  EXPECT_FALSE(slow->Done());
+  release.set_value();
+  auto slow_result = slow->Wait();
+  ASSERT_TRUE(slow_result.ok());
+  EXPECT_EQ(slow_result->tokens, SingleRun(*engine, Tokens(7, 6), Greedy(5)));
+}
+
+TEST(Scheduler, StopTokenEndsTheRequest) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  const auto free_run = SingleRun(*engine, Tokens(5, 8), Greedy(6));
+  ASSERT_EQ(free_run.size(), 6u);
+  GenerateOptions options = Greedy(6);
+  options.stop_token_ids = {free_run[3]};
+  auto result = scheduler->Submit(Tokens(5, 8), options, nullptr)->Wait();
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->finish_reason, FinishReason::kStopToken);
+  EXPECT_EQ(result->tokens.back(), free_run[3]);
+}
+
+TEST(Scheduler, BadRequestsFailThroughTheirHandle) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  SchedulerOptions options;
+  options.max_running = 1;
+  options.max_queued = 0;
+  auto scheduler = MakeScheduler(engine.get(), options);
+  ASSERT_NE(scheduler, nullptr);
+  EXPECT_EQ(scheduler->Submit({}, Greedy(3), nullptr)->Wait().status().code(), absl::StatusCode::kInvalidArgument);
+  GenerateOptions bad = Greedy(3);
+  bad.temperature = 1.0f;
+  bad.top_p = 1.5f;
+  EXPECT_EQ(scheduler->Submit({1}, bad, nullptr)->Wait().status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(scheduler->Submit({300}, Greedy(3), nullptr)->Wait().status().code(),
+            absl::StatusCode::kInvalidArgument);  // engine rejects the token id
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto busy = scheduler->Submit({1, 2}, Greedy(2), [&](int32_t) {
+    released.wait();
+    return true;
+  });
+  auto refused = scheduler->Submit({1, 2}, Greedy(2), nullptr);
+  EXPECT_EQ(refused->Wait().status().code(), absl::StatusCode::kResourceExhausted);
+  release.set_value();
+  EXPECT_TRUE(busy->Wait().ok());
+  SchedulerOptions zero;
+  zero.max_running = 0;
+  EXPECT_EQ(Scheduler::Create(engine.get(), zero).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Scheduler, DestroyingTheSchedulerCancelsUnfinishedRequests) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  std::promise<void> first_token;
+  std::atomic<bool> once{false};
+  auto handle = scheduler->Submit(Tokens(4, 9), Greedy(100000), [&](int32_t) {
+    if (!once.exchange(true)) first_token.set_value();
+    return true;
+  });
+  first_token.get_future().wait();
+  scheduler.reset();
+  EXPECT_EQ(handle->Wait().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
+// Prefix cache.
+
+std::vector<int32_t> Concat(std::vector<int32_t> a, const std::vector<int32_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST(SchedulerPrefixCache, SecondRequestPrefillsOnlyTheRemainderAndGivesTheSameTokens) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  const std::vector<int32_t> prefix = Tokens(1000, 10);
+  const std::vector<int32_t> first_prompt = Concat(prefix, Tokens(30, 11));
+  const std::vector<int32_t> second_prompt = Concat(prefix, Tokens(17, 12));
+  GenerateOptions options = Greedy(1);  // one token: sampled from prefill logits, no decode step
+  options.cache_prefix_tokens = 1000;
+
+  std::atomic<int64_t> rows{0};
+  engine->SetLayerObserver([&](int layer, int, int64_t, const float*) {
+    if (layer == 0) ++rows;
+  });
+  auto first = scheduler->Submit(first_prompt, options, nullptr)->Wait();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->cached_prompt_tokens, 0);
+  EXPECT_EQ(rows.load(), 1030);
+  rows = 0;
+  auto second = scheduler->Submit(second_prompt, options, nullptr)->Wait();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->cached_prompt_tokens, 1000);
+  EXPECT_EQ(rows.load(), 17);  // only the remainder went through the layers
+  engine->SetLayerObserver(nullptr);
+
+  GenerateOptions longer = Greedy(8);
+  longer.cache_prefix_tokens = 1000;
+  auto third = scheduler->Submit(second_prompt, longer, nullptr)->Wait();
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->cached_prompt_tokens, 1000);
+  EXPECT_EQ(third->tokens, SingleRun(*engine, second_prompt, Greedy(8)));
+  // A prompt that does not start with the prefix is not served from it.
+  auto unrelated = scheduler->Submit(Tokens(40, 13), longer, nullptr)->Wait();
+  ASSERT_TRUE(unrelated.ok());
+  EXPECT_EQ(unrelated->cached_prompt_tokens, 0);
+}
+
+TEST(PrefixCache, ForkedPrefixGivesTheLogitsOfAFullPrefill) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  PrefixCache cache(engine.get(), 16 << 20);
+  const std::vector<int32_t> prefix = Tokens(300, 14), rest = Tokens(9, 15);
+  const SequenceId base = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(base, prefix).ok());
+  ASSERT_TRUE(cache.Insert(prefix, base).ok());
+  ASSERT_TRUE(engine->ReleaseSequence(base).ok());
+  const std::vector<int32_t> prompt = Concat(prefix, rest);
+  auto hit = cache.Lookup(prompt);
+  ASSERT_TRUE(hit.ok()) << hit.status();
+  EXPECT_EQ(hit->tokens, 300);
+  auto cached = engine->Prefill(hit->sequence, rest, true);
+  const SequenceId full = engine->CreateSequence();
+  auto whole = engine->Prefill(full, prompt, true);
+  ASSERT_TRUE(cached.ok() && whole.ok());
+  const size_t vocab = 300;
+  ASSERT_EQ(cached->size(), rest.size() * vocab);
+  double max_diff = 0;
+  for (size_t i = 0; i < cached->size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(double{(*cached)[i]} - (*whole)[prefix.size() * vocab + i]));
+  }
+  EXPECT_LT(max_diff, 1e-4);  // chunked vs one-shot summation order only
+  EXPECT_EQ(cache.Lookup(prefix).status().code(), absl::StatusCode::kNotFound);  // not a proper prefix
+}
+
+TEST(PrefixCache, EvictsTheLeastRecentlyUsedEntryBeyondItsBytes) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  const SequenceId probe = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(probe, Tokens(5, 0)).ok());
+  const int64_t entry_bytes = *engine->SequenceKvBytes(probe);
+  ASSERT_TRUE(engine->ReleaseSequence(probe).ok());
+  PrefixCache cache(engine.get(), 2 * entry_bytes);  // room for two entries
+  std::vector<std::vector<int32_t>> prefixes = {Tokens(5, 1), Tokens(5, 2), Tokens(5, 3)};
+  for (int i = 0; i < 2; ++i) {
+    const SequenceId s = engine->CreateSequence();
+    ASSERT_TRUE(engine->Prefill(s, prefixes[i]).ok());
+    ASSERT_TRUE(cache.Insert(prefixes[i], s).ok());
+    ASSERT_TRUE(engine->ReleaseSequence(s).ok());
+  }
+  auto touched = cache.Lookup(Concat(prefixes[0], {1}));  // entry 0 is now the most recent
+  ASSERT_TRUE(touched.ok());
+  ASSERT_TRUE(engine->ReleaseSequence(touched->sequence).ok());
+  const SequenceId s = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(s, prefixes[2]).ok());
+  ASSERT_TRUE(cache.Insert(prefixes[2], s).ok());
+  ASSERT_TRUE(engine->ReleaseSequence(s).ok());
+  EXPECT_TRUE(cache.Contains(prefixes[0]));
+  EXPECT_FALSE(cache.Contains(prefixes[1]));
+  EXPECT_TRUE(cache.Contains(prefixes[2]));
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.bytes(), 2 * entry_bytes);
+  EXPECT_EQ(engine->kv_bytes_in_use(), 2 * entry_bytes);
+}
+
+}  // namespace
+}  // namespace warden::model
