@@ -101,6 +101,7 @@ absl::Status LoadModel(ServerState* state) {
   if (settings.kv_cache_bytes() != 0) options.kv_cache_bytes = static_cast<int64_t>(settings.kv_cache_bytes());
   if (!settings.knowledge_cutoff().empty()) options.knowledge_cutoff = settings.knowledge_cutoff();
   options.tokenizer_file = settings.tokenizer_file();
+  options.weight_mode = settings.weight_mode();
   ASSIGN_OR_RETURN(auto runner, EngineRunner::Create(options));
   state->runner = std::move(runner);
   return absl::OkStatus();

@@ -1,6 +1,8 @@
 #include "gateway/engine_runner.h"
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <filesystem>
 #include <optional>
 
@@ -73,29 +75,6 @@ harmony::Message ToHarmony(const v1::Message& message) {
       return harmony::Message::Text(harmony::Role::kUser, message.content());
   }
 }
-
-// A generation queued on or running on a worker. Thread-safe.
-class EngineJob : public GenerationJob {
- public:
-  bool Done() const override { return done_.load(std::memory_order_acquire); }
-  absl::StatusOr<GenerationSummary> Wait() override {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](std::atomic<bool>* done) { return done->load(std::memory_order_acquire); }, &done_));
-    return result_;
-  }
-  void Finish(absl::StatusOr<GenerationSummary> result) {
-    absl::MutexLock lock(&mu_);
-    result_ = std::move(result);
-    done_.store(true, std::memory_order_release);
-  }
-  ~EngineJob() override { (void)Wait(); }
-
- private:
-  absl::Mutex mu_;
-  std::atomic<bool> done_{false};
-  absl::StatusOr<GenerationSummary> result_ ABSL_GUARDED_BY(mu_) = absl::UnknownError("not finished");
-};
 
 // Turns generated token ids into events: harmony parsing, and stop sequences on the
 // final channel (text up to a stop sequence is released, the rest is not).
@@ -183,6 +162,106 @@ class EventEmitter {
   bool stopped_by_sequence_ = false;
 };
 
+// One generation submitted to the scheduler: parses the tokens the scheduler delivers
+// (one callback at a time, in order, on a scheduler thread) into events for the sink.
+// Done()/Wait() on the caller's side finish the parse once the scheduler is done (a
+// message cut off by max_tokens still gets its end event). Thread-safe.
+class EngineJob : public GenerationJob {
+ public:
+  EngineJob(EventSink sink, const v1::SamplingOptions& sampling, uint32_t prompt_tokens)
+      : sink_(std::move(sink)), emitter_(sink_, sampling), prompt_tokens_(prompt_tokens) {}
+  ~EngineJob() override {
+    if (handle_ != nullptr && !handle_->Done()) handle_->Cancel();
+    (void)Wait();
+  }
+
+  // Before Submit. The parser is only used by OnToken, then by Finish after the last token.
+  absl::Status Init(const model::Tokenizer* tokenizer) {
+    ASSIGN_OR_RETURN(parser_, harmony::StreamParser::Create(tokenizer, harmony::ParserOptions()));
+    return absl::OkStatus();
+  }
+  void Attach(std::shared_ptr<model::GenerationHandle> handle) { handle_ = std::move(handle); }
+  // Fails the job before anything was submitted.
+  void FailEarly(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    result_ = std::move(status);
+    finalized_ = true;
+  }
+
+  // The scheduler's token callback.
+  bool OnToken(int32_t token) {
+    if (token < 0) return false;
+    parse_error_ = parser_->Process(static_cast<uint32_t>(token));
+    if (!parse_error_.ok()) return false;
+    sink_stopped_ = !emitter_.OnToken(*parser_, &completed_);
+    return !sink_stopped_;
+  }
+
+  bool Done() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finalized_) return true;
+    if (handle_ == nullptr || !handle_->Done()) return false;
+    const_cast<EngineJob*>(this)->FinishLocked();
+    return true;
+  }
+
+  absl::StatusOr<GenerationSummary> Wait() override {
+    if (handle_ != nullptr) (void)handle_->Wait();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!finalized_) FinishLocked();
+    return result_;
+  }
+
+ private:
+  // Called once, after the scheduler delivered the last token.
+  void FinishLocked() {
+    finalized_ = true;
+    const absl::StatusOr<model::GenerateResult> generated = handle_->Wait();
+    if (!generated.ok()) {
+      result_ = generated.status();
+      return;
+    }
+    GenerationSummary summary;
+    if (!parse_error_.ok()) {
+      // The model broke the harmony format (a random demo checkpoint does this): the
+      // output ends here; what was parsed so far has been checked like any output.
+      summary.format_error = std::string(parse_error_.message());
+    } else if (!sink_stopped_) {
+      (void)parser_->ProcessEos();
+      emitter_.OnEnd(*parser_, completed_);
+    }
+    summary.prompt_tokens = prompt_tokens_;
+    summary.cached_prompt_tokens = static_cast<uint32_t>(generated->cached_prompt_tokens);
+    summary.completion_tokens = static_cast<uint32_t>(generated->tokens.size());
+    switch (generated->finish_reason) {
+      case model::FinishReason::kStopToken:
+        summary.finish_reason =
+            !generated->tokens.empty() && generated->tokens.back() == model::kCallToken ? v1::TOOL_CALL : v1::STOP;
+        break;
+      case model::FinishReason::kMaxTokens:
+        summary.finish_reason = v1::LENGTH;
+        break;
+      case model::FinishReason::kCancelled:
+        summary.finish_reason =
+            emitter_.stopped_by_sequence() || !summary.format_error.empty() ? v1::STOP : v1::CANCELLED;
+        break;
+    }
+    result_ = summary;
+  }
+
+  const EventSink sink_;
+  EventEmitter emitter_;
+  const uint32_t prompt_tokens_;
+  std::unique_ptr<harmony::StreamParser> parser_;
+  size_t completed_ = 0;
+  absl::Status parse_error_;
+  bool sink_stopped_ = false;
+  std::shared_ptr<model::GenerationHandle> handle_;
+  mutable std::mutex mu_;
+  bool finalized_ = false;
+  absl::StatusOr<GenerationSummary> result_ = absl::UnknownError("not finished");
+};
+
 // The checkpoint's own tokenizer files when it has them, else the configured file, else
 // the o200k_harmony vocabulary shipped with Warden.
 absl::StatusOr<std::unique_ptr<model::Tokenizer>> LoadTokenizer(const EngineRunnerOptions& options) {
@@ -218,6 +297,7 @@ absl::StatusOr<std::unique_ptr<EngineRunner>> EngineRunner::Create(const EngineR
   load.model_dir = options.model_dir;
   load.threads = options.threads;
   load.kv_budget_bytes = options.kv_cache_bytes;
+  load.weight_mode = options.weight_mode == "fast" ? model::WeightMode::kFast : model::WeightMode::kExact;
   ASSIGN_OR_RETURN(runner->engine_, model::Engine::Load(load));
   if (runner->engine_->config().vocab_size < static_cast<int>(runner->tokenizer_->vocab_size())) {
     return absl::FailedPreconditionError(absl::StrCat("the checkpoint in ", options.model_dir, " has a vocabulary of ",
@@ -227,36 +307,13 @@ absl::StatusOr<std::unique_ptr<EngineRunner>> EngineRunner::Create(const EngineR
   }
   runner->model_name_ = std::filesystem::path(options.model_dir).filename().string();
   runner->knowledge_cutoff_ = options.knowledge_cutoff;
-  for (int i = 0; i < std::max(1, options.generation_workers); ++i) {
-    runner->workers_.emplace_back([raw = runner.get()] { raw->WorkerLoop(); });
-  }
+  model::SchedulerOptions scheduler_options;
+  scheduler_options.max_running = std::max(1, options.generation_workers);
+  ASSIGN_OR_RETURN(runner->scheduler_, model::Scheduler::Create(runner->engine_.get(), scheduler_options));
   return runner;
 }
 
-EngineRunner::~EngineRunner() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  for (auto& worker : workers_) worker.join();
-}
-
-void EngineRunner::WorkerLoop() {
-  for (;;) {
-    std::function<void()> work;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](EngineRunner* r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r->stopping_ || !r->queue_.empty(); }, this));
-      if (queue_.empty()) return;
-      work = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    work();
-  }
-}
-
-absl::StatusOr<std::vector<uint32_t>> EngineRunner::RenderPrompt(const GenerationInput& input) const {
+absl::StatusOr<RenderedPrompt> EngineRunner::RenderPrompt(const GenerationInput& input) const {
   std::vector<harmony::Message> messages;
   harmony::SystemContent system = harmony::SystemContent::Defaults();
   system.knowledge_cutoff = knowledge_cutoff_;
@@ -280,73 +337,52 @@ absl::StatusOr<std::vector<uint32_t>> EngineRunner::RenderPrompt(const Generatio
     }
     messages.push_back(harmony::Message::Developer(std::move(developer)));
   }
+  RenderedPrompt rendered;
+  // The prefix (system + developer) renders to the same ids alone as at the prompt's start.
+  harmony::RenderOptions prefix_options;
+  prefix_options.mode = harmony::RenderMode::kConversation;
+  ASSIGN_OR_RETURN(const std::vector<uint32_t> prefix, renderer_->Render(messages, prefix_options));
+  rendered.prefix_tokens = prefix.size();
   for (const auto& message : input.messages) messages.push_back(ToHarmony(message));
-  return renderer_->Render(messages, harmony::RenderOptions());
+  ASSIGN_OR_RETURN(rendered.ids, renderer_->Render(messages, harmony::RenderOptions()));
+  if (rendered.prefix_tokens > rendered.ids.size() ||
+      !std::equal(prefix.begin(), prefix.end(), rendered.ids.begin())) {
+    rendered.prefix_tokens = 0;  // Not a prefix after all: no caching.
+  }
+  return rendered;
 }
 
 absl::StatusOr<uint32_t> EngineRunner::CountPromptTokens(const GenerationInput& input) const {
-  ASSIGN_OR_RETURN(std::vector<uint32_t> ids, RenderPrompt(input));
-  return static_cast<uint32_t>(ids.size());
+  ASSIGN_OR_RETURN(const RenderedPrompt rendered, RenderPrompt(input));
+  return static_cast<uint32_t>(rendered.ids.size());
 }
 
 std::unique_ptr<GenerationJob> EngineRunner::Start(GenerationInput input, EventSink sink) {
-  auto job = std::make_unique<EngineJob>();
-  EngineJob* raw_job = job.get();
-  auto work = [this, raw_job, input = std::move(input), sink = std::move(sink)]() {
-    raw_job->Finish([&]() -> absl::StatusOr<GenerationSummary> {
-      ASSIGN_OR_RETURN(std::vector<uint32_t> ids, RenderPrompt(input));
-      const std::vector<int32_t> prompt(ids.begin(), ids.end());
-      model::GenerateOptions options;
-      options.max_tokens = static_cast<int>(input.sampling.max_output_tokens());
-      if (input.sampling.has_temperature()) options.temperature = input.sampling.temperature();
-      if (input.sampling.has_top_p()) options.top_p = input.sampling.top_p();
-      if (input.sampling.top_k() > 0) options.top_k = static_cast<int>(input.sampling.top_k());
-      options.seed = input.sampling.has_seed() ? input.sampling.seed() : absl::Uniform<uint64_t>(absl::BitGen());
-      harmony::ParserOptions parser_options;
-      ASSIGN_OR_RETURN(auto parser, harmony::StreamParser::Create(tokenizer_.get(), parser_options));
-      EventEmitter emitter(sink, input.sampling);
-      size_t completed = 0;
-      absl::Status parse_error;
-      bool sink_stopped = false;
-      ASSIGN_OR_RETURN(model::GenerateResult result,
-                       engine_->Generate(prompt, options, [&](int32_t token) {
-                         if (token < 0) return false;
-                         parse_error = parser->Process(static_cast<uint32_t>(token));
-                         if (!parse_error.ok()) return false;
-                         sink_stopped = !emitter.OnToken(*parser, &completed);
-                         return !sink_stopped;
-                       }));
-      GenerationSummary summary;
-      if (!parse_error.ok()) {
-        // The model broke the harmony format (a random demo checkpoint does this): end the
-        // output here; what was parsed so far has been checked like any output.
-        summary.format_error = std::string(parse_error.message());
-      } else if (!sink_stopped) {
-        (void)parser->ProcessEos();
-        emitter.OnEnd(*parser, completed);
-      }
-      summary.prompt_tokens = static_cast<uint32_t>(prompt.size());
-      summary.completion_tokens = static_cast<uint32_t>(result.tokens.size());
-      switch (result.finish_reason) {
-        case model::FinishReason::kStopToken:
-          summary.finish_reason =
-              !result.tokens.empty() && result.tokens.back() == model::kCallToken ? v1::TOOL_CALL : v1::STOP;
-          break;
-        case model::FinishReason::kMaxTokens:
-          summary.finish_reason = v1::LENGTH;
-          break;
-        case model::FinishReason::kCancelled:
-          summary.finish_reason =
-              emitter.stopped_by_sequence() || !summary.format_error.empty() ? v1::STOP : v1::CANCELLED;
-          break;
-      }
-      return summary;
-    }());
-  };
-  {
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(work));
+  auto prompt = RenderPrompt(input);
+  auto job = std::make_unique<EngineJob>(std::move(sink), input.sampling,
+                                         prompt.ok() ? static_cast<uint32_t>(prompt->ids.size()) : 0);
+  if (!prompt.ok()) {
+    job->FailEarly(prompt.status());
+    return job;
   }
+  const absl::Status init = job->Init(tokenizer_.get());
+  if (!init.ok()) {
+    job->FailEarly(init);
+    return job;
+  }
+  model::GenerateOptions options;
+  options.max_tokens = static_cast<int>(input.sampling.max_output_tokens());
+  if (input.sampling.has_temperature()) options.temperature = input.sampling.temperature();
+  if (input.sampling.has_top_p()) options.top_p = input.sampling.top_p();
+  if (input.sampling.top_k() > 0) options.top_k = static_cast<int>(input.sampling.top_k());
+  options.seed = input.sampling.has_seed() ? input.sampling.seed() : absl::Uniform<uint64_t>(absl::BitGen());
+  // The system and developer messages are shared by many requests: keep their KV state.
+  if (prompt->prefix_tokens > 0 && prompt->prefix_tokens < prompt->ids.size()) {
+    options.cache_prefix_tokens = static_cast<int>(prompt->prefix_tokens);
+  }
+  EngineJob* raw = job.get();
+  job->Attach(scheduler_->Submit(std::vector<int32_t>(prompt->ids.begin(), prompt->ids.end()), options,
+                                 [raw](int32_t token) { return raw->OnToken(token); }));
   return job;
 }
 
