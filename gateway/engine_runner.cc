@@ -281,6 +281,8 @@ absl::StatusOr<std::unique_ptr<model::Tokenizer>> LoadTokenizer(const EngineRunn
 absl::Status EnsureDemoCheckpoint(const std::string& model_dir) {
   std::error_code error;
   if (std::filesystem::exists(model_dir + "/config.json", error)) return absl::OkStatus();
+  std::filesystem::create_directories(model_dir, error);
+  if (error) return absl::UnavailableError(absl::StrCat("cannot create ", model_dir, ": ", error.message()));
   ASSIGN_OR_RETURN(model::ModelConfig config, model::PresetConfig("tiny"));
   config.vocab_size = 201088;  // The o200k_harmony vocabulary, so real prompts fit.
   model::CheckpointSpec spec;
