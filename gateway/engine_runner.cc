@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "absl/random/random.h"
@@ -278,6 +279,11 @@ absl::StatusOr<std::unique_ptr<model::Tokenizer>> LoadTokenizer(const EngineRunn
 
 }  // namespace
 
+bool IsDemoCheckpoint(const std::string& model_dir) {
+  std::error_code error;
+  return std::filesystem::exists(model_dir + "/" + kDemoMarkerFile, error);
+}
+
 absl::Status EnsureDemoCheckpoint(const std::string& model_dir) {
   std::error_code error;
   if (std::filesystem::exists(model_dir + "/config.json", error)) return absl::OkStatus();
@@ -288,7 +294,10 @@ absl::Status EnsureDemoCheckpoint(const std::string& model_dir) {
   model::CheckpointSpec spec;
   spec.config = config;
   spec.seed = 20260101;
-  return model::WriteRandomCheckpoint(model_dir, spec);
+  RETURN_IF_ERROR(model::WriteRandomCheckpoint(model_dir, spec));
+  std::ofstream marker(model_dir + "/" + kDemoMarkerFile);
+  marker << "Random weights written by warden (create_demo_if_missing); the output is gibberish.\n";
+  return marker ? absl::OkStatus() : absl::UnavailableError(absl::StrCat("cannot write in ", model_dir));
 }
 
 absl::StatusOr<std::unique_ptr<EngineRunner>> EngineRunner::Create(const EngineRunnerOptions& options) {

@@ -63,6 +63,12 @@ class EngineRunner : public ModelRunner {
   std::unique_ptr<model::Scheduler> scheduler_;  // Declared after engine_: destroyed first.
 };
 
+// Marks a checkpoint folder written by EnsureDemoCheckpoint.
+inline constexpr char kDemoMarkerFile[] = "WARDEN_DEMO_CHECKPOINT";
+
+// True when `model_dir` holds the random demo checkpoint.
+bool IsDemoCheckpoint(const std::string& model_dir);
+
 // Writes the demo checkpoint (tiny random gpt-oss with the full o200k vocabulary) to
 // `model_dir` unless a config.json is already there.
 absl::Status EnsureDemoCheckpoint(const std::string& model_dir);

@@ -1,5 +1,5 @@
 // warden: the gateway server.
-//   warden --config FILE [--listen HOST:PORT] [--port_file PATH]
+//   warden --config FILE [--listen HOST:PORT] [--port_file PATH] [--model_dir DIR]
 // Loads and validates the configuration before serving; exits non-zero with the reasons
 // when it is invalid. SIGTERM/SIGINT drain calls in flight (up to the configured grace);
 // SIGHUP reloads the policies.
@@ -15,12 +15,15 @@
 #include "absl/flags/usage.h"
 #include "base/sha256.h"
 #include "gateway/config_loader.h"
+#include "gateway/engine_runner.h"
 #include "gateway/server.h"
 #include "model/kernels/openmp_env.h"
 
 ABSL_FLAG(std::string, config, "", "Server configuration file (text-format proto or .json).");
 ABSL_FLAG(std::string, listen, "", "Address to bind, e.g. 127.0.0.1:0; overrides the config.");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once SERVING.");
+ABSL_FLAG(std::string, model_dir, "",
+          "A gpt-oss or gpt-oss-safeguard checkpoint directory; overrides the config (no demo model).");
 
 namespace {
 
@@ -83,6 +86,11 @@ int main(int argc, char** argv) {
     std::cerr << "warden: " << config.status().message() << "\n";
     return 1;
   }
+  if (!absl::GetFlag(FLAGS_model_dir).empty()) {
+    config->config.mutable_model()->set_model_dir(FromInvocationDir(absl::GetFlag(FLAGS_model_dir)));
+    config->config.mutable_model()->set_create_demo_if_missing(false);
+  }
+  const warden::v1::ModelSettings model_settings = config->config.model();
   const unsigned grace = config->config.shutdown_grace_seconds() == 0 ? 10 : config->config.shutdown_grace_seconds();
   auto server = warden::gateway::WardenServer::Start(*std::move(config),
                                                      {FromInvocationDir(absl::GetFlag(FLAGS_listen))});
@@ -91,6 +99,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "warden: SERVING on " << (*server)->address() << " (port " << (*server)->port() << ")\n";
+  std::cout << "warden: model " << model_settings.model_dir() << "\n";
+  if (warden::gateway::IsDemoCheckpoint(model_settings.model_dir())) {
+    std::cout << "warden: this is the tiny RANDOM demo checkpoint (it answers gibberish); for real answers start with\n"
+                 "        --model_dir /path/to/gpt-oss-20b  (or a gpt-oss-safeguard checkpoint for policy classification)\n";
+  }
   if ((*server)->metrics_port() != 0) {
     std::cout << "warden: metrics on http://127.0.0.1:" << (*server)->metrics_port() << "/metrics\n";
   }

@@ -22,6 +22,8 @@ CONFIG
 
 start_warden "$TEST_TMPDIR/config.textproto"
 grep -q "SERVING on 127.0.0.1:0 (port $PORT)" "$TEST_TMPDIR/warden.out" || fail "banner lacks the port"
+grep -q "RANDOM demo checkpoint" "$TEST_TMPDIR/warden.out" || fail "banner does not say the demo model is random"
+grep -q -- "--model_dir" "$TEST_TMPDIR/warden.out" || fail "banner does not say how to use a real model"
 
 /usr/bin/python3 tests/clients/python_client.py tests/clients/python_stubs.tar "$TARGET" \
     health reflection auth
