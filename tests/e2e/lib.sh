@@ -1,7 +1,15 @@
 # Helpers for end-to-end tests that start the real warden binary on a loopback port.
 # Source after setting WARDEN, CONFIG and TEST_TMPDIR.
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  # The server's own last words usually say why (sanitizer reports included).
+  if [ -s "${TEST_TMPDIR:-/nonexistent}/warden.err" ]; then
+    echo "--- warden stderr (last 60 lines, request logs omitted):" >&2
+    grep -v '^{"time"' "$TEST_TMPDIR/warden.err" | tail -60 >&2
+  fi
+  exit 1
+}
 
 # start_warden CONFIG: starts the server on 127.0.0.1:0, waits until it writes its port.
 start_warden() {
