@@ -8,25 +8,15 @@
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/row_kernels.h"
 #include "model/kernels/dnnl_state.h"
 #include "model/kernels/split_matmul.h"
 
 namespace warden::model {
 namespace {
 
-// Masked intrinsic forms with every lane set: GCC 12's unmasked forms trip
-// -Wmaybe-uninitialized through _mm512_undefined_*.
-constexpr __mmask16 kAllLanes = 0xFFFF;
-
-// Horizontal sum; written out because GCC 12's _mm512_reduce_add_ps trips
-// -Wmaybe-uninitialized.
-__attribute__((target("avx512f"))) inline float SumLanes(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float sum = 0.0f;
-  for (float lane : lanes) sum += lane;
-  return sum;
-}
+using row_kernels::kAllLanes;
+using row_kernels::SumLanes;
 
 // Up to this many rows of x go through the direct kernel under DensePath::kAuto.
 constexpr int kDirectMaxRows = 8;
@@ -103,11 +93,7 @@ void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m
       DirectRowsPortable(w, x, m, bias, y, begin, end);
     }
   };
-  if (static_cast<int64_t>(w.rows) * w.cols * m >= (1 << 16)) {
-    ctx.pool().ParallelFor(w.rows, rows);
-  } else {
-    rows(0, w.rows);
-  }
+  row_kernels::ForRows(&ctx.pool(), w.rows, static_cast<int64_t>(w.rows) * w.cols * m, rows);
 }
 
 absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n) {

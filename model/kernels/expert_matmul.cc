@@ -8,11 +8,14 @@
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/row_kernels.h"
 #include "model/kernels/split_matmul.h"
 #include "model/kernels/dnnl_state.h"
 
 namespace warden::model {
 namespace {
+
+using row_kernels::kAllLanes;
 
 // From this many rows of x on, expanding W once and using oneDNN beats the packed kernel.
 constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 rows (kernels_bench)
@@ -20,7 +23,6 @@ constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 
 constexpr int kTileRows = 128;
 constexpr int kBlock = 32;
 constexpr int kBlockBytes = 16;
-constexpr __mmask16 kAllLanes = 0xFFFF;
 constexpr float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
 

@@ -6,20 +6,15 @@
 #include <cmath>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/row_kernels.h"
 
 namespace warden::model {
 namespace {
 
-constexpr __mmask16 kAllLanes = 0xFFFF;  // masked forms: see dense.cc (GCC 12 warnings)
-constexpr int kTokenTile = 4;
+using row_kernels::kAllLanes;
+using row_kernels::SumLanes;
 
-__attribute__((target("avx512f"))) inline float SumLanes(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float sum = 0.0f;
-  for (float lane : lanes) sum += lane;
-  return sum;
-}
+constexpr int kTokenTile = 4;
 
 void RowsPortable(const Int8Matrix& w, const float* x, int m, const float* bias, float* y, int64_t begin,
                   int64_t end) {
@@ -112,11 +107,7 @@ void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, in
       RowsPortable(w, x, m, bias, y, begin, end);
     }
   };
-  if (static_cast<int64_t>(w.rows) * w.cols * m >= (1 << 16)) {
-    ctx.pool().ParallelFor(w.rows, rows);
-  } else {
-    rows(0, w.rows);
-  }
+  row_kernels::ForRows(&ctx.pool(), w.rows, static_cast<int64_t>(w.rows) * w.cols * m, rows);
 }
 
 }  // namespace warden::model

@@ -6,23 +6,13 @@
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/row_kernels.h"
 
 namespace warden::model {
 namespace {
 
-// Masked intrinsic forms with every lane set: GCC 12's unmasked forms trip
-// -Wmaybe-uninitialized through _mm512_undefined_*.
-constexpr __mmask16 kAllLanes = 0xFFFF;
-
-// Horizontal sum; written out because GCC 12's _mm512_reduce_add_ps trips
-// -Wmaybe-uninitialized.
-__attribute__((target("avx512f"))) inline float SumLanes(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float sum = 0.0f;
-  for (float lane : lanes) sum += lane;
-  return sum;
-}
+using row_kernels::kAllLanes;
+using row_kernels::SumLanes;
 
 constexpr float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
@@ -152,11 +142,7 @@ void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias,
       RowsPortable(w, xs.data(), m, bias, y, begin, end);
     }
   };
-  if (pool != nullptr && static_cast<int64_t>(w.rows) * w.cols * m >= (1 << 16)) {
-    pool->ParallelFor(w.rows, rows);
-  } else {
-    rows(0, w.rows);
-  }
+  row_kernels::ForRows(pool, w.rows, static_cast<int64_t>(w.rows) * w.cols * m, rows);
 }
 
 float Mxfp4Element(const Mxfp4Matrix& w, int row, int col) {
