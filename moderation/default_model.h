@@ -1,9 +1,8 @@
 // Locates the default fast classifier model shipped as //moderation:default_model
 // (moderation/models/default.wmod) at run time.
 //
-// Search order: $RUNFILES_DIR/warden/<rel>, <binary>.runfiles/warden/<rel> (the binary
-// from /proc/self/exe), then <rel> relative to the working directory (the runfiles root of
-// `bazel run`/`bazel test`, or the repository root). Depend on //moderation:default_model
+// Searched like every shipped data file (base/runfiles.h: $RUNFILES_DIR, $TEST_SRCDIR,
+// <binary>.runfiles, then the working directory). Depend on //moderation:default_model
 // (a filegroup) in `data` to have it in your runfiles.
 //
 // Thread safety: reads the environment and the file system only.
