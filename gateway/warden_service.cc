@@ -74,21 +74,23 @@ grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::Mod
     status = result.status();
     if (result.ok()) *response = *std::move(result);
   }
-  CountCall(state_->deps(), "Moderate", app ? app->id() : "", status.code(), start);
   RequestLogEntry entry{"Moderate", app ? app->id() : "", status.ok() ? response->request_id() : "", status.code()};
-  entry.latency = absl::Now() - start;
-  LogRequest(entry);
+  Finish(entry, start);
   return ToGrpcStatus(status);
 }
 
 void WardenService::Finish(const char* rpc, const v1::App* app, const absl::Status& status, absl::Time start,
                            const v1::GenerateResponse* response) const {
-  CountCall(state_->deps(), rpc, app ? app->id() : "", status.code(), start);
   RequestLogEntry entry{rpc, app ? app->id() : "", response ? response->request_id() : "", status.code()};
   if (response != nullptr) {
     entry.input_action = response->input_decision().action();
     entry.output_action = response->output_decision().action();
   }
+  Finish(entry, start);
+}
+
+void WardenService::Finish(RequestLogEntry entry, absl::Time start) const {
+  CountCall(state_->deps(), entry.rpc, entry.app_id, entry.code, start);
   entry.latency = absl::Now() - start;
   LogRequest(entry);
 }

@@ -4,6 +4,7 @@
 #ifndef WARDEN_GATEWAY_WARDEN_SERVICE_H_
 #define WARDEN_GATEWAY_WARDEN_SERVICE_H_
 
+#include "gateway/request_log.h"
 #include "gateway/server_state.h"
 #include "proto/warden.grpc.pb.h"
 
@@ -24,6 +25,8 @@ class WardenService final : public v1::Warden::Service {
   // Counts and logs one finished Generate/StreamGenerate call.
   void Finish(const char* rpc, const v1::App* app, const absl::Status& status, absl::Time start,
               const v1::GenerateResponse* response) const;
+  // Counts and logs any finished call.
+  void Finish(RequestLogEntry entry, absl::Time start) const;
 
   ServerState* state_;  // Not owned; outlives the service.
 };
