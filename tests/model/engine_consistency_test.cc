@@ -9,49 +9,26 @@
 
 #include "model/checkpoint_writer.h"
 #include "model/engine.h"
+#include "tests/model/random_checkpoint.h"
 
 namespace warden::model {
 namespace {
 
-constexpr int kWindow = 4;
+using testing::kOddShapeWindow;
+using testing::OddShape;
 
-ModelConfig OddShape() {
-  ModelConfig c;
-  c.hidden_size = 96;
-  c.intermediate_size = 64;
-  c.num_experts = 5;
-  c.experts_per_token = 2;
-  c.num_heads = 6;
-  c.num_kv_heads = 2;
-  c.head_dim = 16;
-  c.vocab_size = 300;
-  c.sliding_window = kWindow;
-  SetLayerCount(3, &c);
-  return c;
-}
+constexpr int kWindow = kOddShapeWindow;
 
-const std::string& CheckpointDir() {
-  static const std::string* dir = [] {
-    auto* path = new std::string(::testing::TempDir() + "/odd_shape");
-    CheckpointSpec spec;
-    spec.config = OddShape();
-    spec.seed = 42;
-    spec.max_shard_bytes = 100 << 10;  // several shards + index
-    const absl::Status status = WriteRandomCheckpoint(*path, spec);
-    EXPECT_TRUE(status.ok()) << status;
-    return path;
-  }();
-  return *dir;
+std::string CheckpointDir() {
+  CheckpointSpec spec;
+  spec.config = OddShape();
+  spec.seed = 42;
+  spec.max_shard_bytes = 100 << 10;  // several shards + index
+  return testing::RandomCheckpointOnce("odd_shape", spec);
 }
 
 std::unique_ptr<Engine> LoadEngine(int64_t kv_budget = 64 << 20) {
-  LoadOptions options;
-  options.model_dir = CheckpointDir();
-  options.threads = 2;
-  options.kv_budget_bytes = kv_budget;
-  auto engine = Engine::Load(options);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  return engine.ok() ? *std::move(engine) : nullptr;
+  return testing::LoadTestEngine(CheckpointDir(), kv_budget);
 }
 
 double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {

@@ -7,41 +7,20 @@
 
 #include "model/checkpoint_writer.h"
 #include "model/engine.h"
+#include "tests/model/random_checkpoint.h"
 
 namespace warden::model {
 namespace {
 
-const std::string& CheckpointDir() {
-  static const std::string* dir = [] {
-    auto* path = new std::string(::testing::TempDir() + "/fast_shape");
-    CheckpointSpec spec;
-    spec.config.hidden_size = 96;
-    spec.config.intermediate_size = 64;
-    spec.config.num_experts = 5;
-    spec.config.experts_per_token = 2;
-    spec.config.num_heads = 6;
-    spec.config.num_kv_heads = 2;
-    spec.config.head_dim = 16;
-    spec.config.vocab_size = 300;
-    spec.config.sliding_window = 4;
-    SetLayerCount(3, &spec.config);
-    spec.seed = 3;
-    const absl::Status status = WriteRandomCheckpoint(*path, spec);
-    EXPECT_TRUE(status.ok()) << status;
-    return path;
-  }();
-  return *dir;
+std::string CheckpointDir() {
+  CheckpointSpec spec;
+  spec.config = testing::OddShape();
+  spec.seed = 3;
+  return testing::RandomCheckpointOnce("fast_shape", spec);
 }
 
 std::unique_ptr<Engine> LoadEngine(WeightMode mode) {
-  LoadOptions options;
-  options.model_dir = CheckpointDir();
-  options.threads = 2;
-  options.kv_budget_bytes = 16 << 20;
-  options.weight_mode = mode;
-  auto engine = Engine::Load(options);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  return engine.ok() ? *std::move(engine) : nullptr;
+  return testing::LoadTestEngine(CheckpointDir(), 16 << 20, mode);
 }
 
 std::vector<int32_t> Tokens(int n) {

@@ -2,6 +2,7 @@
 // window 4): continuous batching gives the tokens of single runs, callbacks stop and pause
 // their own sequence only, and the prefix cache skips a shared prefix's prefill exactly.
 #include "model/scheduler.h"
+#include "tests/model/random_checkpoint.h"
 
 #include <gtest/gtest.h>
 
@@ -18,43 +19,14 @@
 namespace warden::model {
 namespace {
 
-ModelConfig OddShape() {
-  ModelConfig c;
-  c.hidden_size = 96;
-  c.intermediate_size = 64;
-  c.num_experts = 5;
-  c.experts_per_token = 2;
-  c.num_heads = 6;
-  c.num_kv_heads = 2;
-  c.head_dim = 16;
-  c.vocab_size = 300;
-  c.sliding_window = 4;
-  SetLayerCount(3, &c);
-  return c;
+std::string CheckpointDir() {
+  CheckpointSpec spec;
+  spec.config = testing::OddShape();
+  spec.seed = 7;
+  return testing::RandomCheckpointOnce("scheduler_shape", spec);
 }
 
-const std::string& CheckpointDir() {
-  static const std::string* dir = [] {
-    auto* path = new std::string(::testing::TempDir() + "/scheduler_shape");
-    CheckpointSpec spec;
-    spec.config = OddShape();
-    spec.seed = 7;
-    const absl::Status status = WriteRandomCheckpoint(*path, spec);
-    EXPECT_TRUE(status.ok()) << status;
-    return path;
-  }();
-  return *dir;
-}
-
-std::unique_ptr<Engine> LoadEngine() {
-  LoadOptions options;
-  options.model_dir = CheckpointDir();
-  options.threads = 2;
-  options.kv_budget_bytes = 64 << 20;
-  auto engine = Engine::Load(options);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  return engine.ok() ? *std::move(engine) : nullptr;
-}
+std::unique_ptr<Engine> LoadEngine() { return testing::LoadTestEngine(CheckpointDir(), 64 << 20); }
 
 std::unique_ptr<Scheduler> MakeScheduler(Engine* engine, SchedulerOptions options = {}) {
   auto scheduler = Scheduler::Create(engine, options);
