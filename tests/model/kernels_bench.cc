@@ -15,8 +15,10 @@ namespace {
 
 constexpr int kHidden = 2880;
 
+// range(3): rows of W — 2*2880 (8.8 MB, beyond L2: the memory-bound case) or 256 (390 KB, in
+// L2: the kernel's compute ceiling).
 void BM_Mxfp4Matmul(benchmark::State& state) {
-  const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
+  const int rows = static_cast<int>(state.range(3)), cols = kHidden, m = static_cast<int>(state.range(0));
   const KernelIsa isa = state.range(1) ? KernelIsa::kAvx512 : KernelIsa::kPortable;
   std::mt19937 rng(1);
   std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
@@ -32,7 +34,7 @@ void BM_Mxfp4Matmul(benchmark::State& state) {
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
   state.counters["GB/s_weights"] = benchmark::Counter((blocks.size() + scales.size()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}})->UseRealTime();
+BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}, {2 * kHidden, 256}})->UseRealTime();
 
 void BM_ExpertMatmul(benchmark::State& state) {
   const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
