@@ -98,6 +98,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void AddBlo
     w.even = _mm512_mul_ps(w.even, s);
     w.odd = _mm512_mul_ps(w.odd, s);
   }
+#pragma GCC unroll 8  // keeps acc in registers (GCC -O2 would loop with acc in memory)
   for (int i = 0; i < kTokens; ++i) {
     const float* xt = xs + static_cast<size_t>(i) * cols + b * kBlock;
     if constexpr (kTokens > 2) {

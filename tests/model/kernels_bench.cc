@@ -54,9 +54,10 @@ void BM_ExpertMatmul(benchmark::State& state) {
 }
 BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{4, 8, 16, 32, 64}, {0, 1}})->UseRealTime();
 
+// range(2): threads.
 void BM_DenseMatmul(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
-  auto ctx = KernelContext::Create({2});
+  auto ctx = KernelContext::Create({static_cast<int>(state.range(2))});
   std::vector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
   std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
   const Bf16Matrix matrix{w.data(), rows, cols};
@@ -66,8 +67,9 @@ void BM_DenseMatmul(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s_weights"] = benchmark::Counter(2.0 * rows * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 64}, {0, 1}})->UseRealTime();
+BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 8, 64}, {0, 1}, {1, 2}})->UseRealTime();
 
 }  // namespace
 }  // namespace warden::model

@@ -130,7 +130,7 @@ TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
   const std::vector<float> wf = RandomFloats(wbits.size(), rng);
   for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
   const Bf16Matrix w{wbits.data(), rows, cols};
-  for (int m : {1, 5, 20}) {
+  for (int m : {1, 5, 8, 9, 20}) {
     const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
     const std::vector<float> bias = RandomFloats(rows, rng);
     std::vector<std::vector<float>> results;
