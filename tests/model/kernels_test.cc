@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "model/kernels/bandwidth.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
@@ -170,6 +171,13 @@ TEST(Ops, RopeRotatesHalfSplitPairs) {
   EXPECT_FLOAT_EQ(v[2], 1.0f);   // 3*0 + 1*1
   EXPECT_FLOAT_EQ(v[1], 2.0f);
   EXPECT_FLOAT_EQ(v[3], 4.0f);
+}
+
+TEST(ReadBandwidth, ReportsAPositiveRateForAnyBufferSize) {
+  ThreadPool pool(2);
+  // 1 MiB (cache-resident: fast), and a size that is not a multiple of the 256-byte step.
+  EXPECT_GT(MeasureReadBandwidthGbPerS(pool, size_t{1} << 20, 1), 0.0);
+  EXPECT_GT(MeasureReadBandwidthGbPerS(pool, 1000, 1), 0.0);
 }
 
 }  // namespace
