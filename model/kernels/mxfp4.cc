@@ -33,11 +33,12 @@ const ScaleTable& Scales() {
 
 // Rewrites each 32-value block of x as [16 even elements][16 odd elements] so the low and
 // high nibbles of a block's bytes meet contiguous inputs.
-std::vector<float> SplitEvenOdd(const float* x, int m, int cols) {
-  std::vector<float> out(static_cast<size_t>(m) * cols);
+// Reuses `out`'s capacity, so a steady decode loop does not allocate.
+void SplitEvenOdd(const float* x, int m, int cols, std::vector<float>* out) {
+  out->resize(static_cast<size_t>(m) * cols);
   for (int t = 0; t < m; ++t) {
     const float* src = x + static_cast<size_t>(t) * cols;
-    float* dst = out.data() + static_cast<size_t>(t) * cols;
+    float* dst = out->data() + static_cast<size_t>(t) * cols;
     for (int b = 0; b < cols; b += kBlock) {
       for (int j = 0; j < kBlockBytes; ++j) {
         dst[b + j] = src[b + 2 * j];
@@ -45,7 +46,6 @@ std::vector<float> SplitEvenOdd(const float* x, int m, int cols) {
       }
     }
   }
-  return out;
 }
 
 void RowsPortable(const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y,
@@ -172,13 +172,17 @@ void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias,
                  ThreadPool* pool, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return;
   const int64_t multiply_adds = static_cast<int64_t>(w.rows) * w.cols * m;
-  const std::vector<float> xs = SplitEvenOdd(x, m, w.cols);
+  // The calling thread's scratch; the workers get its address (a thread_local named inside
+  // the lambda would be each worker's own instance).
+  thread_local std::vector<float> split;
+  SplitEvenOdd(x, m, w.cols, &split);
+  const float* xs = split.data();
   const bool avx512 = UsesAvx512(isa);
-  auto rows = [&](int64_t begin, int64_t end) {
+  auto rows = [&w, xs, m, bias, y, avx512](int64_t begin, int64_t end) {
     if (avx512) {
-      RowsAvx512(w, xs.data(), m, bias, y, begin, end);
+      RowsAvx512(w, xs, m, bias, y, begin, end);
     } else {
-      RowsPortable(w, xs.data(), m, bias, y, begin, end);
+      RowsPortable(w, xs, m, bias, y, begin, end);
     }
   };
   row_kernels::ForRows(pool, w.rows, multiply_adds, rows);
