@@ -10,19 +10,39 @@
 
 namespace warden::moderation {
 
+namespace {
+
+absl::Status CheckFoldVersion(uint32_t version, const std::string& id) {
+  if (version == kTextFoldVersion) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("model ", id,
+                                                 " was trained with text folding version ",
+                                                 version, ", this build has ", kTextFoldVersion));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::Load(const std::string& path) {
-  ASSIGN_OR_RETURN(const FastModel model, ReadFastModelFile(path));
-  return FromModel(model);
+  ASSIGN_OR_RETURN(const ModelFileContents contents, ReadModelFile(path));
+  if (contents.kind == ModelKind::kEmbeddingBag) return FromBagModel(contents.bag);
+  return FromModel(contents.linear);
+}
+
+absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromBagModel(
+    const BagModel& model) {
+  RETURN_IF_ERROR(CheckFoldVersion(model.text_fold_version, model.id));
+  ASSIGN_OR_RETURN(BagScorer scorer, BagScorer::Create(model));
+  std::unique_ptr<FastClassifier> out(new FastClassifier());
+  out->features_ = model.features;
+  out->id_ = model.id;
+  out->threshold_ = model.threshold;
+  out->bag_ = std::make_unique<const BagScorer>(std::move(scorer));
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromModel(
     const FastModel& model) {
   RETURN_IF_ERROR(ValidateFastModel(model));
-  if (model.text_fold_version != kTextFoldVersion) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model ", model.id, " was trained with text folding version ",
-                     model.text_fold_version, ", this build has ", kTextFoldVersion));
-  }
+  RETURN_IF_ERROR(CheckFoldVersion(model.text_fold_version, model.id));
   std::unique_ptr<FastClassifier> out(new FastClassifier());
   out->features_ = model.features;
   out->id_ = model.id;
@@ -42,6 +62,15 @@ absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromModel(
 CategoryScores FastClassifier::Score(std::string_view text) const {
   thread_local std::vector<uint32_t> features;
   ExtractFeatures(FoldText(text), features_, &features);
+  if (bag_ != nullptr) {
+    CategoryScores out;
+    out.scores = bag_->Scores(features);
+    return out;
+  }
+  return ScoreLinear(features);
+}
+
+CategoryScores FastClassifier::ScoreLinear(const std::vector<uint32_t>& features) const {
   int32_t acc[kStride] = {};
   const int8_t* weights = weights_.data();
   for (const uint32_t f : features) {

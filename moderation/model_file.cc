@@ -62,6 +62,7 @@ class Reader {
     return absl::DataLossError(absl::StrCat(std::string(origin_), ": ", std::string(message)));
   }
   size_t pos() const { return pos_; }
+  std::string_view origin() const { return origin_; }
   size_t remaining() const { return bytes_.size() - pos_; }
 
  private:
@@ -180,15 +181,18 @@ absl::StatusOr<std::string> SerializeFastModel(const FastModel& model) {
   return std::move(file.out());
 }
 
-absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_view origin) {
-  Reader r(bytes, origin);
+namespace {
+
+// Checks magic and checksum; returns the format version and leaves `r` after it.
+absl::StatusOr<uint32_t> ParseEnvelope(Reader& r, std::string_view bytes) {
   ASSIGN_OR_RETURN(const std::string_view magic, r.GetBytes(sizeof(kMagic), "magic"));
   if (magic != std::string_view(kMagic, sizeof(kMagic))) {
     return r.Error("not a Warden model file (bad magic)");
   }
   ASSIGN_OR_RETURN(const uint32_t version, r.Get<uint32_t>("version"));
-  if (version != kModelFormatVersion) {
-    return r.Error(absl::StrCat("unsupported model format version ", version));
+  if (version != kModelFormatVersion && version != kModelFormatVersionWithKind) {
+    return r.Error(absl::StrCat("unsupported model format version ", version, " (this build reads ",
+                                kModelFormatVersion, " and ", kModelFormatVersionWithKind, ")"));
   }
   if (bytes.size() < 4 + 4 + 4) return r.Error("truncated model file (no checksum)");
   uint32_t stored_crc;
@@ -196,11 +200,15 @@ absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_vie
   if (Crc32(bytes.substr(0, bytes.size() - 4)) != stored_crc) {
     return r.Error("checksum mismatch (file corrupt or truncated)");
   }
+  return version;
+}
+
+absl::StatusOr<FastModel> ParseLinearBody(Reader& r, size_t total) {
   ASSIGN_OR_RETURN(const uint32_t header_len, r.Get<uint32_t>("header length"));
   if (header_len > kMaxHeaderBytes) return r.Error("header length too large");
   ASSIGN_OR_RETURN(const std::string_view header, r.GetBytes(header_len, "header"));
   FastModel model;
-  Reader hr(header, origin);
+  Reader hr(header, r.origin());
   RETURN_IF_ERROR(ParseHeader(hr, model));
   if (hr.pos() != header.size()) return r.Error("header has trailing bytes");
   RETURN_IF_ERROR(ValidateFeatureConfig(model.features));
@@ -212,14 +220,177 @@ absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_vie
   ASSIGN_OR_RETURN(const std::string_view weights, r.GetBytes(weight_bytes, "weights"));
   model.weights.resize(weights.size());
   std::memcpy(model.weights.data(), weights.data(), weights.size());
-  if (r.pos() + 4 != bytes.size()) return r.Error("unexpected bytes after the weights");
+  if (r.pos() + 4 != total) return r.Error("unexpected bytes after the weights");
   absl::Status valid = ValidateFastModel(model);
   if (!valid.ok()) return r.Error(std::string(valid.message()));
   return model;
 }
 
-absl::Status WriteFastModelFile(const FastModel& model, const std::string& path) {
-  ASSIGN_OR_RETURN(const std::string bytes, SerializeFastModel(model));
+void PutFeatureConfig(Writer& w, const FeatureConfig& f) {
+  w.Put<uint32_t>(f.buckets_log2);
+  w.Put<uint32_t>(f.char_min);
+  w.Put<uint32_t>(f.char_max);
+  w.Put<uint32_t>(f.word_bigrams ? 1 : 0);
+  w.Put<uint32_t>(f.length_norm);
+}
+
+absl::Status GetFeatureConfig(Reader& r, FeatureConfig& f) {
+  ASSIGN_OR_RETURN(f.buckets_log2, r.Get<uint32_t>("buckets_log2"));
+  ASSIGN_OR_RETURN(f.char_min, r.Get<uint32_t>("char_min"));
+  ASSIGN_OR_RETURN(f.char_max, r.Get<uint32_t>("char_max"));
+  ASSIGN_OR_RETURN(const uint32_t bigrams, r.Get<uint32_t>("word_bigrams"));
+  f.word_bigrams = bigrams != 0;
+  ASSIGN_OR_RETURN(f.length_norm, r.Get<uint32_t>("length_norm"));
+  return absl::OkStatus();
+}
+
+void PutFloatArray(Writer& w, const std::vector<float>& values) {
+  w.Put<uint32_t>(static_cast<uint32_t>(values.size()));
+  w.PutBytes(values.data(), values.size() * sizeof(float));
+}
+
+// Reads a u32 count and that many floats; the count must equal `expected`.
+absl::Status GetFloatArray(Reader& r, size_t expected, std::string_view field,
+                           std::vector<float>& out) {
+  ASSIGN_OR_RETURN(const uint32_t n, r.Get<uint32_t>(field));
+  if (n != expected) {
+    return r.Error(absl::StrCat(std::string(field), " has ", n, " values, expected ", expected));
+  }
+  ASSIGN_OR_RETURN(const std::string_view bytes, r.GetBytes(size_t{n} * sizeof(float), field));
+  out.resize(n);
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+  return absl::OkStatus();
+}
+
+absl::Status GetCategoryNames(Reader& r) {
+  ASSIGN_OR_RETURN(const uint32_t num_categories, r.Get<uint32_t>("num_categories"));
+  if (num_categories != kNumCategories) {
+    return r.Error(absl::StrCat("num_categories is ", num_categories, ", expected ",
+                                kNumCategories));
+  }
+  for (int i = 0; i < kNumCategories; ++i) {
+    ASSIGN_OR_RETURN(const std::string_view name, r.GetString("category name"));
+    if (name != CategoryName(kCategories[i])) {
+      return r.Error(absl::StrCat("category ", i, " is \"", std::string(name), "\", expected \"",
+                                  std::string(CategoryName(kCategories[i])), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Bag body: u32 header length, header {u32 text_fold_version, feature config (5 x u32),
+// u32 C, C names, id, u32 dim, u32 hidden, u32 hierarchy, C x f32 threshold, C x f32
+// out_bias}, then embedding_scale, u64 embedding byte count + int8 embeddings,
+// hidden_weights, hidden_bias, out_weights (float arrays as u32 count + f32 values).
+absl::StatusOr<BagModel> ParseBagBody(Reader& r, size_t total) {
+  ASSIGN_OR_RETURN(const uint32_t header_len, r.Get<uint32_t>("header length"));
+  if (header_len > kMaxHeaderBytes) return r.Error("header length too large");
+  ASSIGN_OR_RETURN(const std::string_view header, r.GetBytes(header_len, "header"));
+  BagModel m;
+  Reader hr(header, r.origin());
+  ASSIGN_OR_RETURN(m.text_fold_version, hr.Get<uint32_t>("text_fold_version"));
+  RETURN_IF_ERROR(GetFeatureConfig(hr, m.features));
+  RETURN_IF_ERROR(GetCategoryNames(hr));
+  ASSIGN_OR_RETURN(const std::string_view id, hr.GetString("id"));
+  m.id = std::string(id);
+  ASSIGN_OR_RETURN(m.dim, hr.Get<uint32_t>("dim"));
+  ASSIGN_OR_RETURN(m.hidden, hr.Get<uint32_t>("hidden"));
+  ASSIGN_OR_RETURN(const uint32_t hierarchy, hr.Get<uint32_t>("hierarchy"));
+  m.hierarchy = static_cast<Hierarchy>(hierarchy);
+  RETURN_IF_ERROR(GetFloats(hr, m.threshold, "threshold"));
+  RETURN_IF_ERROR(GetFloats(hr, m.out_bias, "out_bias"));
+  if (hr.pos() != header.size()) return r.Error("header has trailing bytes");
+  RETURN_IF_ERROR(ValidateFeatureConfig(m.features));
+  if (m.dim < 8 || m.dim > 256 || m.hidden > 512) {
+    return r.Error(absl::StrCat("dim ", m.dim, " or hidden ", m.hidden, " out of range"));
+  }
+  RETURN_IF_ERROR(GetFloatArray(r, m.dim, "embedding_scale", m.embedding_scale));
+  ASSIGN_OR_RETURN(const uint64_t embedding_bytes, r.Get<uint64_t>("embedding count"));
+  const uint64_t expected = (uint64_t{1} << m.features.buckets_log2) * m.dim;
+  if (embedding_bytes != expected) {
+    return r.Error(absl::StrCat("embedding count ", embedding_bytes, ", expected ", expected));
+  }
+  ASSIGN_OR_RETURN(const std::string_view embeddings, r.GetBytes(embedding_bytes, "embeddings"));
+  m.embeddings.resize(embeddings.size());
+  std::memcpy(m.embeddings.data(), embeddings.data(), embeddings.size());
+  RETURN_IF_ERROR(GetFloatArray(r, size_t{m.hidden} * m.dim, "hidden_weights", m.hidden_weights));
+  RETURN_IF_ERROR(GetFloatArray(r, m.hidden, "hidden_bias", m.hidden_bias));
+  RETURN_IF_ERROR(GetFloatArray(r, size_t{HeadInputs(m)} * kNumCategories, "out_weights",
+                                m.out_weights));
+  if (r.pos() + 4 != total) return r.Error("unexpected bytes after the head weights");
+  absl::Status valid = ValidateBagModel(m);
+  if (!valid.ok()) return r.Error(std::string(valid.message()));
+  return m;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelFileContents> ParseModelFile(std::string_view bytes, std::string_view origin) {
+  Reader r(bytes, origin);
+  ASSIGN_OR_RETURN(const uint32_t version, ParseEnvelope(r, bytes));
+  ModelFileContents out;
+  if (version == kModelFormatVersion) {
+    out.kind = ModelKind::kLinear;
+    ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, bytes.size()));
+    return out;
+  }
+  ASSIGN_OR_RETURN(const uint32_t kind, r.Get<uint32_t>("model kind"));
+  if (kind == static_cast<uint32_t>(ModelKind::kLinear)) {
+    out.kind = ModelKind::kLinear;
+    ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, bytes.size()));
+    return out;
+  }
+  if (kind == static_cast<uint32_t>(ModelKind::kEmbeddingBag)) {
+    out.kind = ModelKind::kEmbeddingBag;
+    ASSIGN_OR_RETURN(out.bag, ParseBagBody(r, bytes.size()));
+    return out;
+  }
+  return r.Error(absl::StrCat("unsupported model kind ", kind,
+                              " (this build reads 1 = linear, 2 = embedding bag)"));
+}
+
+absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_view origin) {
+  ASSIGN_OR_RETURN(ModelFileContents contents, ParseModelFile(bytes, origin));
+  if (contents.kind != ModelKind::kLinear) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(origin), ": an embedding-bag model, not a linear model"));
+  }
+  return std::move(contents.linear);
+}
+
+absl::StatusOr<std::string> SerializeBagModel(const BagModel& m) {
+  RETURN_IF_ERROR(ValidateBagModel(m));
+  Writer header;
+  header.Put<uint32_t>(m.text_fold_version);
+  PutFeatureConfig(header, m.features);
+  header.Put<uint32_t>(kNumCategories);
+  for (const auto category : kCategories) header.PutString(CategoryName(category));
+  header.PutString(m.id.substr(0, 1024));
+  header.Put<uint32_t>(m.dim);
+  header.Put<uint32_t>(m.hidden);
+  header.Put<uint32_t>(static_cast<uint32_t>(m.hierarchy));
+  for (const float v : m.threshold) header.Put(v);
+  for (const float v : m.out_bias) header.Put(v);
+
+  Writer file;
+  file.PutBytes(kMagic, sizeof(kMagic));
+  file.Put<uint32_t>(kModelFormatVersionWithKind);
+  file.Put<uint32_t>(static_cast<uint32_t>(ModelKind::kEmbeddingBag));
+  file.Put<uint32_t>(static_cast<uint32_t>(header.out().size()));
+  file.PutBytes(header.out().data(), header.out().size());
+  PutFloatArray(file, m.embedding_scale);
+  file.Put<uint64_t>(m.embeddings.size());
+  file.PutBytes(m.embeddings.data(), m.embeddings.size());
+  PutFloatArray(file, m.hidden_weights);
+  PutFloatArray(file, m.hidden_bias);
+  PutFloatArray(file, m.out_weights);
+  file.Put<uint32_t>(Crc32(file.out()));
+  return std::move(file.out());
+}
+
+namespace {
+
+absl::Status WriteBytes(const std::string& bytes, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
@@ -227,13 +398,35 @@ absl::Status WriteFastModelFile(const FastModel& model, const std::string& path)
   return absl::OkStatus();
 }
 
-absl::StatusOr<FastModel> ReadFastModelFile(const std::string& path) {
+absl::StatusOr<std::string> ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open model file ", path));
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read model file ", path));
-  return ParseFastModel(buffer.str(), path);
+  return buffer.str();
+}
+
+}  // namespace
+
+absl::Status WriteFastModelFile(const FastModel& model, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, SerializeFastModel(model));
+  return WriteBytes(bytes, path);
+}
+
+absl::Status WriteBagModelFile(const BagModel& model, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, SerializeBagModel(model));
+  return WriteBytes(bytes, path);
+}
+
+absl::StatusOr<FastModel> ReadFastModelFile(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, ReadBytes(path));
+  return ParseFastModel(bytes, path);
+}
+
+absl::StatusOr<ModelFileContents> ReadModelFile(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, ReadBytes(path));
+  return ParseModelFile(bytes, path);
 }
 
 }  // namespace warden::moderation
