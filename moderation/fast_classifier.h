@@ -15,6 +15,7 @@
 #include "moderation/bag_scorer.h"
 #include "moderation/classifier.h"
 #include "moderation/fast_model.h"
+#include "moderation/model_file.h"
 
 namespace warden::moderation {
 
@@ -29,6 +30,10 @@ class FastClassifier : public Classifier {
   static absl::StatusOr<std::unique_ptr<FastClassifier>> FromModel(const FastModel& model);
   // The same for an embedding-bag model.
   static absl::StatusOr<std::unique_ptr<FastClassifier>> FromBagModel(const BagModel& model);
+  // Any kind of model file contents; an ensemble scores with both members and averages
+  // their probabilities (both must use the same text folding version).
+  static absl::StatusOr<std::unique_ptr<FastClassifier>> FromContents(
+      const ModelFileContents& contents);
 
   // Scores one text of any length (empty text gives the bias-only scores).
   CategoryScores Score(std::string_view text) const;
@@ -46,9 +51,11 @@ class FastClassifier : public Classifier {
   FastClassifier() = default;
 
   CategoryScores ScoreLinear(const std::vector<uint32_t>& features) const;
+  void InitLinear(const FastModel& model);
 
-  FeatureConfig features_;
-  std::unique_ptr<const BagScorer> bag_;  // set for embedding-bag models, else linear
+  bool linear_ = false;                   // the linear weights below are in use
+  std::unique_ptr<const BagScorer> bag_;  // set for embedding-bag and ensemble models
+  FeatureConfig features_;                // of the linear model, else of the bag
   std::string id_;
   std::array<float, kNumCategories> bias_{};
   std::array<float, kNumCategories> scale_{};

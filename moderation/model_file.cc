@@ -323,6 +323,8 @@ absl::StatusOr<BagModel> ParseBagBody(Reader& r, size_t total) {
   return m;
 }
 
+absl::StatusOr<ModelFileContents> ParseEnsembleBody(Reader& r, size_t total, std::string_view origin);
+
 }  // namespace
 
 absl::StatusOr<ModelFileContents> ParseModelFile(std::string_view bytes, std::string_view origin) {
@@ -345,15 +347,91 @@ absl::StatusOr<ModelFileContents> ParseModelFile(std::string_view bytes, std::st
     ASSIGN_OR_RETURN(out.bag, ParseBagBody(r, bytes.size()));
     return out;
   }
+  if (kind == static_cast<uint32_t>(ModelKind::kEnsemble)) {
+    return ParseEnsembleBody(r, bytes.size(), origin);
+  }
   return r.Error(absl::StrCat("unsupported model kind ", kind,
-                              " (this build reads 1 = linear, 2 = embedding bag)"));
+                              " (this build reads 1 = linear, 2 = embedding bag, 3 = ensemble)"));
+}
+
+namespace {
+
+// A member file of an ensemble: a complete model file of `expected` kind.
+absl::StatusOr<ModelFileContents> ParseMember(Reader& r, std::string_view origin,
+                                              ModelKind expected, std::string_view name) {
+  ASSIGN_OR_RETURN(const uint64_t length, r.Get<uint64_t>(name));
+  if (length > r.remaining()) return r.Error(absl::StrCat(std::string(name), " length too large"));
+  ASSIGN_OR_RETURN(const std::string_view bytes, r.GetBytes(length, name));
+  absl::StatusOr<ModelFileContents> member =
+      ParseModelFile(bytes, absl::StrCat(std::string(origin), " (", std::string(name), ")"));
+  if (!member.ok()) return member.status();
+  if (member->kind != expected) {
+    return r.Error(absl::StrCat(std::string(name), " has the wrong model kind"));
+  }
+  return member;
+}
+
+absl::StatusOr<ModelFileContents> ParseEnsembleBody(Reader& r, size_t total, std::string_view origin) {
+  ASSIGN_OR_RETURN(const uint32_t header_len, r.Get<uint32_t>("header length"));
+  if (header_len > kMaxHeaderBytes) return r.Error("header length too large");
+  ASSIGN_OR_RETURN(const std::string_view header, r.GetBytes(header_len, "header"));
+  ModelFileContents out;
+  out.kind = ModelKind::kEnsemble;
+  Reader hr(header, origin);
+  ASSIGN_OR_RETURN(const std::string_view id, hr.GetString("id"));
+  out.ensemble_id = std::string(id);
+  RETURN_IF_ERROR(GetFloats(hr, out.ensemble_threshold, "ensemble threshold"));
+  if (hr.pos() != header.size()) return r.Error("header has trailing bytes");
+  for (const float t : out.ensemble_threshold) {
+    if (!(t > 0.0f && t <= 1.0f)) return r.Error("ensemble threshold outside (0, 1]");
+  }
+  ASSIGN_OR_RETURN(ModelFileContents linear,
+                   ParseMember(r, origin, ModelKind::kLinear, "linear member"));
+  ASSIGN_OR_RETURN(ModelFileContents bag,
+                   ParseMember(r, origin, ModelKind::kEmbeddingBag, "bag member"));
+  if (r.pos() + 4 != total) return r.Error("unexpected bytes after the ensemble members");
+  out.linear = std::move(linear.linear);
+  out.bag = std::move(bag.bag);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SerializeModelFile(const ModelFileContents& contents) {
+  if (contents.kind == ModelKind::kLinear) return SerializeFastModel(contents.linear);
+  if (contents.kind == ModelKind::kEmbeddingBag) return SerializeBagModel(contents.bag);
+  if (contents.kind != ModelKind::kEnsemble) {
+    return absl::InvalidArgumentError("unknown model kind");
+  }
+  for (const float t : contents.ensemble_threshold) {
+    if (!(t > 0.0f && t <= 1.0f)) {
+      return absl::InvalidArgumentError("ensemble threshold outside (0, 1]");
+    }
+  }
+  ASSIGN_OR_RETURN(const std::string linear, SerializeFastModel(contents.linear));
+  ASSIGN_OR_RETURN(const std::string bag, SerializeBagModel(contents.bag));
+  Writer header;
+  header.PutString(contents.ensemble_id.substr(0, 1024));
+  for (const float v : contents.ensemble_threshold) header.Put(v);
+  Writer file;
+  file.PutBytes(kMagic, sizeof(kMagic));
+  file.Put<uint32_t>(kModelFormatVersionWithKind);
+  file.Put<uint32_t>(static_cast<uint32_t>(ModelKind::kEnsemble));
+  file.Put<uint32_t>(static_cast<uint32_t>(header.out().size()));
+  file.PutBytes(header.out().data(), header.out().size());
+  file.Put<uint64_t>(linear.size());
+  file.PutBytes(linear.data(), linear.size());
+  file.Put<uint64_t>(bag.size());
+  file.PutBytes(bag.data(), bag.size());
+  file.Put<uint32_t>(Crc32(file.out()));
+  return std::move(file.out());
 }
 
 absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_view origin) {
   ASSIGN_OR_RETURN(ModelFileContents contents, ParseModelFile(bytes, origin));
   if (contents.kind != ModelKind::kLinear) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(std::string(origin), ": an embedding-bag model, not a linear model"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(origin), ": an embedding-bag or ensemble model, not a linear model"));
   }
   return std::move(contents.linear);
 }
@@ -411,6 +489,11 @@ absl::StatusOr<std::string> ReadBytes(const std::string& path) {
 
 absl::Status WriteFastModelFile(const FastModel& model, const std::string& path) {
   ASSIGN_OR_RETURN(const std::string bytes, SerializeFastModel(model));
+  return WriteBytes(bytes, path);
+}
+
+absl::Status WriteModelFile(const ModelFileContents& contents, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, SerializeModelFile(contents));
   return WriteBytes(bytes, path);
 }
 

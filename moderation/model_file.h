@@ -41,13 +41,18 @@ namespace warden::moderation {
 inline constexpr uint32_t kModelFormatVersion = 1;           // linear only, no kind field
 inline constexpr uint32_t kModelFormatVersionWithKind = 2;   // kind field follows the version
 
-enum class ModelKind : uint32_t { kLinear = 1, kEmbeddingBag = 2 };
+// kEnsemble scores a text with a linear and an embedding-bag model and averages their
+// probabilities; it has thresholds of its own.
+enum class ModelKind : uint32_t { kLinear = 1, kEmbeddingBag = 2, kEnsemble = 3 };
 
-// What a model file holds: `linear` when kind is kLinear, `bag` when kEmbeddingBag.
+// What a model file holds; plain value type.
 struct ModelFileContents {
   ModelKind kind = ModelKind::kLinear;
-  FastModel linear;
-  BagModel bag;
+  FastModel linear;  // kLinear and kEnsemble
+  BagModel bag;      // kEmbeddingBag and kEnsemble
+  // kEnsemble only: identifier and thresholds (in (0, 1]) of the averaged scores.
+  std::string ensemble_id;
+  std::array<float, kNumCategories> ensemble_threshold{};
 };
 
 // Serialises `model` (which must pass ValidateFastModel).
@@ -55,6 +60,12 @@ absl::StatusOr<std::string> SerializeFastModel(const FastModel& model);
 
 // Serialises `model` (which must pass ValidateBagModel) as version 2, kind 2.
 absl::StatusOr<std::string> SerializeBagModel(const BagModel& model);
+
+// Serialises any kind: kLinear as version 1 (readable by older builds), the others as
+// version 2. Kind 3 (ensemble) body: u32 header length, header {id, C x f32 threshold},
+// then u64 length + the complete linear file, u64 length + the complete bag file.
+absl::StatusOr<std::string> SerializeModelFile(const ModelFileContents& contents);
+absl::Status WriteModelFile(const ModelFileContents& contents, const std::string& path);
 
 // Parses a model file of either version and any known kind. `origin` (e.g. a path)
 // prefixes messages; corrupt, truncated or unknown content is DataLoss.

@@ -12,6 +12,11 @@
 //       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1]
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
 //       --hierarchy (1 = a subcategory's score is capped at its parent's).
+//   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
+//       [--threshold_beta F]
+//       Combines a linear and an embedding-bag model (same text folding) into one ensemble
+//       model file that averages their probabilities; its thresholds are chosen on the
+//       development rows of FILE (the same 10 % by text hash the trainers keep back).
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N] [--hierarchy 0|1]
 //       [--ensemble_with MODEL2]
 //       --hierarchy 1 caps subcategory scores at their parent's before evaluating;
@@ -37,6 +42,7 @@
 #include "moderation/evaluation.h"
 #include "moderation/fast_classifier.h"
 #include "moderation/model_file.h"
+#include "moderation/train_common.h"
 #include "moderation/trainer.h"
 
 namespace warden::moderation {
@@ -204,6 +210,37 @@ absl::Status TrainCommand(const Flags& flags) {
   return absl::OkStatus();
 }
 
+absl::Status EnsembleCommand(const Flags& flags) {
+  ASSIGN_OR_RETURN(const std::string linear_path, Required(flags, "linear"));
+  ASSIGN_OR_RETURN(const std::string bag_path, Required(flags, "bag"));
+  ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
+  ASSIGN_OR_RETURN(const std::string out, Required(flags, "out"));
+  ModelFileContents contents;
+  contents.kind = ModelKind::kEnsemble;
+  ASSIGN_OR_RETURN(contents.linear, ReadFastModelFile(ResolvePath(linear_path)));
+  ASSIGN_OR_RETURN(const ModelFileContents bag, ReadModelFile(ResolvePath(bag_path)));
+  if (bag.kind != ModelKind::kEmbeddingBag) {
+    return absl::InvalidArgumentError(bag_path + " is not an embedding-bag model");
+  }
+  contents.bag = bag.bag;
+  contents.ensemble_id = absl::StrCat(contents.linear.id, "+", contents.bag.id);
+  if (const auto it = flags.find("id"); it != flags.end()) contents.ensemble_id = it->second;
+  contents.ensemble_threshold.fill(0.5f);
+  ThresholdOptions options;
+  RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.beta));
+  ASSIGN_OR_RETURN(const auto classifier, FastClassifier::FromContents(contents));
+  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
+  std::vector<const Example*> dev;
+  for (const Example& e : examples) {
+    if (IsDevRow(e.text, 10)) dev.push_back(&e);
+  }
+  contents.ensemble_threshold = ChooseThresholds(
+      dev, [&](const std::string& text) { return classifier->Score(text).scores; }, options);
+  RETURN_IF_ERROR(WriteModelFile(contents, ResolvePath(out)));
+  PrintTrainSummary(0, static_cast<int>(dev.size()), {}, contents.ensemble_threshold, out);
+  return absl::OkStatus();
+}
+
 absl::Status EvalCommand(const Flags& flags) {
   ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
   if (flags.find("model") == flags.end()) return absl::InvalidArgumentError("missing --model");
@@ -243,7 +280,8 @@ absl::Status EvalCommand(const Flags& flags) {
 int Main(int argc, char** argv) {
   const std::string usage =
       "usage: classifier score [--model FILE] | train --data F --out M [--seed S] "
-      "[--epochs N] | eval --model M --data F\n";
+      "[--epochs N] [--kind linear|bag] | ensemble --linear M --bag M --data F --out M | "
+      "eval --model M --data F\n";
   if (argc < 2) {
     std::cerr << usage;
     return 2;
@@ -256,6 +294,8 @@ int Main(int argc, char** argv) {
       status = Score(*flags);
     } else if (command == "train") {
       status = TrainCommand(*flags);
+    } else if (command == "ensemble") {
+      status = EnsembleCommand(*flags);
     } else if (command == "eval") {
       status = EvalCommand(*flags);
     } else {

@@ -163,5 +163,45 @@ TEST(BagModelFile, WriteThenReadFileRoundTrips) {
   EXPECT_EQ(parsed->bag.embeddings, SmallBag(8).embeddings);
 }
 
+ModelFileContents SmallEnsemble() {
+  ModelFileContents e;
+  e.kind = ModelKind::kEnsemble;
+  e.linear = SmallLinear();
+  e.bag = SmallBag(8);
+  e.ensemble_id = "ens";
+  for (int c = 0; c < kNumCategories; ++c) e.ensemble_threshold[c] = 0.4f + 0.01f * c;
+  return e;
+}
+
+TEST(EnsembleModelFile, RoundTripKeepsBothMembersAndOwnThresholds) {
+  const auto bytes = SerializeModelFile(SmallEnsemble());
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  const auto parsed = ParseModelFile(*bytes, "ens.wmod");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->kind, ModelKind::kEnsemble);
+  EXPECT_EQ(parsed->ensemble_id, "ens");
+  EXPECT_EQ(parsed->ensemble_threshold, SmallEnsemble().ensemble_threshold);
+  EXPECT_EQ(parsed->linear.weights, SmallLinear().weights);
+  EXPECT_EQ(parsed->bag.embeddings, SmallBag(8).embeddings);
+  EXPECT_EQ(parsed->bag.hidden_weights, SmallBag(8).hidden_weights);
+}
+
+TEST(EnsembleModelFile, CorruptionAndTruncationAreRefused) {
+  const std::string good = *SerializeModelFile(SmallEnsemble());
+  std::string flipped = good;
+  flipped[good.size() / 3] ^= 0x10;
+  EXPECT_NE(ParseModelFile(flipped, "f").status().message().find("checksum"),
+            absl::string_view::npos);
+  for (size_t n = 0; n < good.size(); n += (n < 200 ? 1 : 1009)) {
+    ASSERT_FALSE(ParseModelFile(std::string_view(good).substr(0, n), "cut").ok()) << n;
+  }
+}
+
+TEST(EnsembleModelFile, ThresholdOutsideRangeIsNotSerialised) {
+  ModelFileContents e = SmallEnsemble();
+  e.ensemble_threshold[2] = 0.0f;
+  EXPECT_EQ(SerializeModelFile(e).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace warden::moderation
