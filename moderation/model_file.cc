@@ -28,7 +28,9 @@ class Writer {
     Put<uint16_t>(static_cast<uint16_t>(s.size()));
     out_.append(s.data(), s.size());
   }
-  void PutBytes(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
+  void PutBytes(const void* data, size_t n) {
+    if (n > 0) out_.append(static_cast<const char*>(data), n);  // data may be null when n == 0
+  }
   std::string& out() { return out_; }
 
  private:
@@ -258,7 +260,7 @@ absl::Status GetFloatArray(Reader& r, size_t expected, std::string_view field,
   }
   ASSIGN_OR_RETURN(const std::string_view bytes, r.GetBytes(size_t{n} * sizeof(float), field));
   out.resize(n);
-  std::memcpy(out.data(), bytes.data(), bytes.size());
+  if (n > 0) std::memcpy(out.data(), bytes.data(), bytes.size());  // data() may be null
   return absl::OkStatus();
 }
 
