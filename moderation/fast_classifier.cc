@@ -36,6 +36,7 @@ absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromContents(
   out->InitLinear(contents.linear);
   out->id_ = contents.ensemble_id;
   out->threshold_ = contents.ensemble_threshold;
+  out->ensemble_hierarchy_ = contents.ensemble_hierarchy;
   return out;
 }
 
@@ -97,6 +98,7 @@ CategoryScores FastClassifier::Score(std::string_view text) const {
   if (!same) ExtractFeatures(folded, bag_features, &bag_buckets);
   const std::array<float, kNumCategories> bag = bag_->Scores(same ? features : bag_buckets);
   for (int c = 0; c < kNumCategories; ++c) out.scores[c] = 0.5f * (out.scores[c] + bag[c]);
+  ApplyHierarchy(ensemble_hierarchy_, out.scores);
   return out;
 }
 

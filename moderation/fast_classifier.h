@@ -56,6 +56,7 @@ class FastClassifier : public Classifier {
   bool linear_ = false;                   // the linear weights below are in use
   std::unique_ptr<const BagScorer> bag_;  // set for embedding-bag and ensemble models
   FeatureConfig features_;                // of the linear model, else of the bag
+  Hierarchy ensemble_hierarchy_ = Hierarchy::kNone;  // applied to averaged scores
   std::string id_;
   std::array<float, kNumCategories> bias_{};
   std::array<float, kNumCategories> scale_{};

@@ -383,6 +383,11 @@ absl::StatusOr<ModelFileContents> ParseEnsembleBody(Reader& r, size_t total, std
   ASSIGN_OR_RETURN(const std::string_view id, hr.GetString("id"));
   out.ensemble_id = std::string(id);
   RETURN_IF_ERROR(GetFloats(hr, out.ensemble_threshold, "ensemble threshold"));
+  ASSIGN_OR_RETURN(const uint32_t hierarchy, hr.Get<uint32_t>("ensemble hierarchy"));
+  if (hierarchy > static_cast<uint32_t>(Hierarchy::kChildAtMostParent)) {
+    return r.Error(absl::StrCat("unknown ensemble hierarchy mode ", hierarchy));
+  }
+  out.ensemble_hierarchy = static_cast<Hierarchy>(hierarchy);
   if (hr.pos() != header.size()) return r.Error("header has trailing bytes");
   for (const float t : out.ensemble_threshold) {
     if (!(t > 0.0f && t <= 1.0f)) return r.Error("ensemble threshold outside (0, 1]");
@@ -405,6 +410,10 @@ absl::StatusOr<std::string> SerializeModelFile(const ModelFileContents& contents
   if (contents.kind != ModelKind::kEnsemble) {
     return absl::InvalidArgumentError("unknown model kind");
   }
+  if (contents.ensemble_hierarchy != Hierarchy::kNone &&
+      contents.ensemble_hierarchy != Hierarchy::kChildAtMostParent) {
+    return absl::InvalidArgumentError("unknown ensemble hierarchy mode");
+  }
   for (const float t : contents.ensemble_threshold) {
     if (!(t > 0.0f && t <= 1.0f)) {
       return absl::InvalidArgumentError("ensemble threshold outside (0, 1]");
@@ -415,6 +424,7 @@ absl::StatusOr<std::string> SerializeModelFile(const ModelFileContents& contents
   Writer header;
   header.PutString(contents.ensemble_id.substr(0, 1024));
   for (const float v : contents.ensemble_threshold) header.Put(v);
+  header.Put<uint32_t>(static_cast<uint32_t>(contents.ensemble_hierarchy));
   Writer file;
   file.PutBytes(kMagic, sizeof(kMagic));
   file.Put<uint32_t>(kModelFormatVersionWithKind);

@@ -50,9 +50,11 @@ struct ModelFileContents {
   ModelKind kind = ModelKind::kLinear;
   FastModel linear;  // kLinear and kEnsemble
   BagModel bag;      // kEmbeddingBag and kEnsemble
-  // kEnsemble only: identifier and thresholds (in (0, 1]) of the averaged scores.
+  // kEnsemble only: identifier, thresholds (in (0, 1]) of the averaged scores, and the
+  // hierarchy rule applied to the averaged scores.
   std::string ensemble_id;
   std::array<float, kNumCategories> ensemble_threshold{};
+  Hierarchy ensemble_hierarchy = Hierarchy::kNone;
 };
 
 // Serialises `model` (which must pass ValidateFastModel).
@@ -62,7 +64,8 @@ absl::StatusOr<std::string> SerializeFastModel(const FastModel& model);
 absl::StatusOr<std::string> SerializeBagModel(const BagModel& model);
 
 // Serialises any kind: kLinear as version 1 (readable by older builds), the others as
-// version 2. Kind 3 (ensemble) body: u32 header length, header {id, C x f32 threshold},
+// version 2. Kind 3 (ensemble) body: u32 header length, header {id, C x f32 threshold,
+// u32 hierarchy},
 // then u64 length + the complete linear file, u64 length + the complete bag file.
 absl::StatusOr<std::string> SerializeModelFile(const ModelFileContents& contents);
 absl::Status WriteModelFile(const ModelFileContents& contents, const std::string& path);

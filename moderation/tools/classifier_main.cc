@@ -13,10 +13,11 @@
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
 //       --hierarchy (1 = a subcategory's score is capped at its parent's).
 //   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
-//       [--threshold_beta F]
+//       [--threshold_beta F] [--hierarchy 0|1]
 //       Combines a linear and an embedding-bag model (same text folding) into one ensemble
 //       model file that averages their probabilities; its thresholds are chosen on the
 //       development rows of FILE (the same 10 % by text hash the trainers keep back).
+//       --hierarchy 1 caps each averaged subcategory score at its parent's.
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N] [--hierarchy 0|1]
 //       [--ensemble_with MODEL2]
 //       --hierarchy 1 caps subcategory scores at their parent's before evaluating;
@@ -228,6 +229,10 @@ absl::Status EnsembleCommand(const Flags& flags) {
   contents.ensemble_threshold.fill(0.5f);
   ThresholdOptions options;
   RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.beta));
+  int hierarchy = 0;
+  RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
+  if (hierarchy != 0 && hierarchy != 1) return absl::InvalidArgumentError("--hierarchy must be 0 or 1");
+  contents.ensemble_hierarchy = static_cast<Hierarchy>(hierarchy);
   ASSIGN_OR_RETURN(const auto classifier, FastClassifier::FromContents(contents));
   ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
   std::vector<const Example*> dev;

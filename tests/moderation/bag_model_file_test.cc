@@ -169,6 +169,7 @@ ModelFileContents SmallEnsemble() {
   e.linear = SmallLinear();
   e.bag = SmallBag(8);
   e.ensemble_id = "ens";
+  e.ensemble_hierarchy = Hierarchy::kChildAtMostParent;
   for (int c = 0; c < kNumCategories; ++c) e.ensemble_threshold[c] = 0.4f + 0.01f * c;
   return e;
 }
@@ -181,6 +182,7 @@ TEST(EnsembleModelFile, RoundTripKeepsBothMembersAndOwnThresholds) {
   EXPECT_EQ(parsed->kind, ModelKind::kEnsemble);
   EXPECT_EQ(parsed->ensemble_id, "ens");
   EXPECT_EQ(parsed->ensemble_threshold, SmallEnsemble().ensemble_threshold);
+  EXPECT_EQ(parsed->ensemble_hierarchy, Hierarchy::kChildAtMostParent);
   EXPECT_EQ(parsed->linear.weights, SmallLinear().weights);
   EXPECT_EQ(parsed->bag.embeddings, SmallBag(8).embeddings);
   EXPECT_EQ(parsed->bag.hidden_weights, SmallBag(8).hidden_weights);

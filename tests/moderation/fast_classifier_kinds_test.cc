@@ -1,5 +1,7 @@
 // FastClassifier loads every model kind from a file and scores with it: a linear file,
 // an embedding-bag file, and an ensemble file whose scores are the mean of its members'.
+#include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -78,10 +80,22 @@ TEST(FastClassifierKinds, EnsembleScoresAreTheMeanOfItsMembers) {
     EXPECT_EQ(b->name(), "fast:bag");
     EXPECT_EQ(e->name(), "fast:ens");
     EXPECT_EQ(e->default_thresholds()[kViolence], 0.42f);
+    ensemble.ensemble_hierarchy = Hierarchy::kChildAtMostParent;
+    const auto h = LoadFile(ensemble, "ens_h.wmod");
+    ASSERT_TRUE(h);
     for (const char* text : {"i will stab you", "i will bake a cake", "", "ünïcödé 🙂"}) {
       const auto sa = a->Score(text).scores, sb = b->Score(text).scores, se = e->Score(text).scores;
+      std::array<float, kNumCategories> mean{};
       for (int c = 0; c < kNumCategories; ++c) {
-        EXPECT_NEAR(se[c], 0.5f * (sa[c] + sb[c]), 1e-6) << text << " " << c;
+        mean[c] = 0.5f * (sa[c] + sb[c]);
+        EXPECT_NEAR(se[c], mean[c], 1e-6) << text << " " << c;
+      }
+      // With the hierarchy rule, a subcategory is the smaller of its mean and its parent's.
+      const auto sh = h->Score(text).scores;
+      for (int c = 0; c < kNumCategories; ++c) {
+        const int parent = ParentCategoryIndex(c);
+        const float expected = parent < 0 ? mean[c] : std::min(mean[c], mean[parent]);
+        EXPECT_NEAR(sh[c], expected, 1e-6) << text << " " << c;
       }
     }
     EXPECT_GT(e->Score("i will stab you").scores[kViolence],
