@@ -242,7 +242,11 @@ absl::Status EnsembleCommand(const Flags& flags) {
   contents.ensemble_threshold = ChooseThresholds(
       dev, [&](const std::string& text) { return classifier->Score(text).scores; }, options);
   RETURN_IF_ERROR(WriteModelFile(contents, ResolvePath(out)));
-  PrintTrainSummary(0, static_cast<int>(dev.size()), {}, contents.ensemble_threshold, out);
+  std::cerr << "ensemble thresholds from " << dev.size() << " dev rows:";
+  for (int c = 0; c < kNumCategories; ++c) {
+    std::cerr << " " << CategoryName(kCategories[c]) << "=" << contents.ensemble_threshold[c];
+  }
+  std::cerr << "\nwrote " << out << "\n";
   return absl::OkStatus();
 }
 
