@@ -181,11 +181,11 @@ BagModel Quantise(const Net& n, const BagTrainOptions& o, const std::vector<bool
 absl::Status ValidateOptions(const BagTrainOptions& o) {
   RETURN_IF_ERROR(ValidateFeatureConfig(o.features));
   if (o.epochs < 1 || !(o.learning_rate > 0) || o.dim < 8 || o.dim > 256 || o.dim % 8 != 0 ||
-      o.hidden > 512) {
+      o.hidden > 512 || !(o.feature_dropout >= 0.0f && o.feature_dropout < 1.0f)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "bag training options: need epochs >= 1, learning_rate > 0, dim a multiple of 8 in "
-        "[8, 256], hidden <= 512; got epochs=", o.epochs, " learning_rate=", o.learning_rate,
-        " dim=", o.dim, " hidden=", o.hidden));
+        "[8, 256], hidden <= 512, feature_dropout in [0, 1); got epochs=", o.epochs, " learning_rate=", o.learning_rate,
+        " dim=", o.dim, " hidden=", o.hidden, " feature_dropout=", o.feature_dropout));
   }
   return absl::OkStatus();
 }
@@ -217,12 +217,23 @@ absl::StatusOr<BagModel> TrainBag(const std::vector<Example>& examples,
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(options.seed);
   Scratch scratch;
+  std::vector<uint32_t> kept;
+  const uint64_t drop_below = static_cast<uint64_t>(
+      static_cast<double>(options.feature_dropout) * static_cast<double>(1ull << 32));
   BagTrainReport local;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.Next() % i]);
     double loss = 0;
     for (const size_t i : order) {
-      loss += Step(options, features[i], *train[i], pos_weight, row_weight[i], net, scratch);
+      const std::vector<uint32_t>* f = &features[i];
+      if (drop_below > 0) {
+        kept.clear();
+        for (const uint32_t id : features[i]) {
+          if ((rng.Next() >> 32) >= drop_below) kept.push_back(id);
+        }
+        f = &kept;
+      }
+      loss += Step(options, *f, *train[i], pos_weight, row_weight[i], net, scratch);
     }
     local.epoch_loss.push_back(loss / train.size());
   }

@@ -29,6 +29,9 @@ struct BagTrainOptions {
   Hierarchy hierarchy = Hierarchy::kNone;
   // Sparse L2 on the embeddings of the features present in an example and on the head.
   float l2 = 0.0001f;
+  // Each feature occurrence of a training example is dropped with this probability, anew
+  // every time the example is seen (a regulariser: no single n-gram can carry a label).
+  float feature_dropout = 0.0f;
   float max_positive_weight = 3.0f;  // as TrainOptions
   int source_balance_rows = 2000;    // as TrainOptions
   int dev_percent = 10;

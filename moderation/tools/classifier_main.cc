@@ -9,9 +9,10 @@
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--average_from_epoch E]
 //       [--length_norm 0|1] [--l2 F] [--id ID]
-//       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1]
+//       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1] [--feature_dropout P]
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
-//       --hierarchy (1 = a subcategory's score is capped at its parent's).
+//       --hierarchy (1 = a subcategory's score is capped at its parent's) and
+//       --feature_dropout (share of feature occurrences dropped per training step).
 //   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
 //       [--threshold_beta F] [--hierarchy 0|1]
 //       Combines a linear and an embedding-bag model (same text folding) into one ensemble
@@ -159,6 +160,7 @@ absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& exa
   RETURN_IF_ERROR(Optional(flags, "dim", &dim));
   RETURN_IF_ERROR(Optional(flags, "hidden", &hidden));
   RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
+  RETURN_IF_ERROR(Optional(flags, "feature_dropout", &options.feature_dropout));
   if (seed < 0 || buckets_log2 < 0 || length_norm < 0 || dim < 0 || hidden < 0 || hierarchy < 0) {
     return absl::InvalidArgumentError("numeric flags of train must not be negative");
   }

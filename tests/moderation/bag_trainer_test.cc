@@ -126,6 +126,17 @@ TEST(TrainBag, BucketsNeverSeenInTrainingHaveZeroEmbeddings) {
   EXPECT_GT(nonzero_seen_rows, static_cast<int>(seen.size()) / 2);
 }
 
+TEST(TrainBag, FeatureDropoutStillLearnsAndStaysDeterministic) {
+  BagTrainOptions options = SmallOptions();
+  options.feature_dropout = 0.3f;
+  const auto a = TrainBag(ToyData(), options);
+  const auto b = TrainBag(ToyData(), options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*SerializeBagModel(*a), *SerializeBagModel(*b));
+  EXPECT_NE(*SerializeBagModel(*a), *SerializeBagModel(*TrainBag(ToyData(), SmallOptions())));
+  EXPECT_GT(Score(*a, "i will stab you", kViolence), Score(*a, "i will bake a cake", kViolence) + 0.4f);
+}
+
 TEST(TrainBag, RejectsEmptyDataAndBadOptions) {
   EXPECT_EQ(TrainBag({}, SmallOptions()).status().code(), absl::StatusCode::kInvalidArgument);
   BagTrainOptions options = SmallOptions();
@@ -133,6 +144,9 @@ TEST(TrainBag, RejectsEmptyDataAndBadOptions) {
   EXPECT_EQ(TrainBag(ToyData(), options).status().code(), absl::StatusCode::kInvalidArgument);
   options = SmallOptions();
   options.epochs = 0;
+  EXPECT_EQ(TrainBag(ToyData(), options).status().code(), absl::StatusCode::kInvalidArgument);
+  options = SmallOptions();
+  options.feature_dropout = 1.0f;
   EXPECT_EQ(TrainBag(ToyData(), options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
