@@ -327,9 +327,9 @@ absl::StatusOr<BagModel> ParseBagBody(Reader& r, size_t total) {
 
 absl::StatusOr<ModelFileContents> ParseEnsembleBody(Reader& r, size_t total, std::string_view origin);
 
-}  // namespace
-
-absl::StatusOr<ModelFileContents> ParseModelFile(std::string_view bytes, std::string_view origin) {
+// `allow_ensemble` is false for the members of an ensemble, which bounds the nesting.
+absl::StatusOr<ModelFileContents> ParseAnyKind(std::string_view bytes, std::string_view origin,
+                                               bool allow_ensemble) {
   Reader r(bytes, origin);
   ASSIGN_OR_RETURN(const uint32_t version, ParseEnvelope(r, bytes));
   ModelFileContents out;
@@ -350,10 +350,17 @@ absl::StatusOr<ModelFileContents> ParseModelFile(std::string_view bytes, std::st
     return out;
   }
   if (kind == static_cast<uint32_t>(ModelKind::kEnsemble)) {
+    if (!allow_ensemble) return r.Error("an ensemble cannot be a member of an ensemble");
     return ParseEnsembleBody(r, bytes.size(), origin);
   }
   return r.Error(absl::StrCat("unsupported model kind ", kind,
                               " (this build reads 1 = linear, 2 = embedding bag, 3 = ensemble)"));
+}
+
+}  // namespace
+
+absl::StatusOr<ModelFileContents> ParseModelFile(std::string_view bytes, std::string_view origin) {
+  return ParseAnyKind(bytes, origin, /*allow_ensemble=*/true);
 }
 
 namespace {
@@ -364,8 +371,8 @@ absl::StatusOr<ModelFileContents> ParseMember(Reader& r, std::string_view origin
   ASSIGN_OR_RETURN(const uint64_t length, r.Get<uint64_t>(name));
   if (length > r.remaining()) return r.Error(absl::StrCat(std::string(name), " length too large"));
   ASSIGN_OR_RETURN(const std::string_view bytes, r.GetBytes(length, name));
-  absl::StatusOr<ModelFileContents> member =
-      ParseModelFile(bytes, absl::StrCat(std::string(origin), " (", std::string(name), ")"));
+  absl::StatusOr<ModelFileContents> member = ParseAnyKind(
+      bytes, absl::StrCat(std::string(origin), " (", std::string(name), ")"), false);
   if (!member.ok()) return member.status();
   if (member->kind != expected) {
     return r.Error(absl::StrCat(std::string(name), " has the wrong model kind"));

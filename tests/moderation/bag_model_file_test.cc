@@ -199,6 +199,52 @@ TEST(EnsembleModelFile, CorruptionAndTruncationAreRefused) {
   }
 }
 
+// Builds version 2 / kind 3 bytes around `linear_member` and `bag_member` with a valid
+// header and checksum, as a hostile file could.
+std::string HandMadeEnsemble(const std::string& linear_member, const std::string& bag_member) {
+  std::string header;
+  const uint16_t id_len = 1;
+  header.append(reinterpret_cast<const char*>(&id_len), 2);
+  header += "x";
+  for (int c = 0; c < kNumCategories; ++c) {
+    const float t = 0.5f;
+    header.append(reinterpret_cast<const char*>(&t), 4);
+  }
+  const uint32_t hierarchy = 0;
+  header.append(reinterpret_cast<const char*>(&hierarchy), 4);
+  std::string out = "WMOD";
+  auto put32 = [&](uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
+  auto put64 = [&](uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
+  put32(2);
+  put32(3);
+  put32(static_cast<uint32_t>(header.size()));
+  out += header;
+  put64(linear_member.size());
+  out += linear_member;
+  put64(bag_member.size());
+  out += bag_member;
+  put32(Crc32(out));
+  return out;
+}
+
+TEST(EnsembleModelFile, HandMadeEnsembleParsesAndNestedEnsembleIsRefused) {
+  const std::string linear = *SerializeFastModel(SmallLinear());
+  const std::string bag = *SerializeBagModel(SmallBag(0));
+  ASSERT_TRUE(ParseModelFile(HandMadeEnsemble(linear, bag), "hand").ok());
+  // An ensemble in the place of a member is refused without parsing it as an ensemble, so
+  // a deeply nested hostile file cannot exhaust the stack.
+  const std::string inner = HandMadeEnsemble(linear, bag);
+  const auto nested = ParseModelFile(HandMadeEnsemble(inner, bag), "nested.wmod");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.status().message().find("cannot be a member"), absl::string_view::npos)
+      << nested.status();
+  // Members in the wrong order are refused by kind.
+  const auto swapped = ParseModelFile(HandMadeEnsemble(bag, linear), "swapped.wmod");
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_NE(swapped.status().message().find("wrong model kind"), absl::string_view::npos)
+      << swapped.status();
+}
+
 TEST(EnsembleModelFile, ThresholdOutsideRangeIsNotSerialised) {
   ModelFileContents e = SmallEnsemble();
   e.ensemble_threshold[2] = 0.0f;
