@@ -5,7 +5,7 @@
 //              older readers still load them;
 //   version 2: magic, u32 version (2), u32 model kind (ModelKind), the kind's body, CRC.
 //              Kind 1 has the linear body below; kind 2 (embedding bag) is described at
-//              ParseBagBody in model_file.cc. An unknown kind or version is refused with
+//              ParseBagBody in model_file_bag.cc. An unknown kind or version is refused with
 //              a message naming it.
 //
 // Version 1 layout, all integers and floats little-endian:
