@@ -6,6 +6,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -256,17 +257,38 @@ size_t FoldWord(Builder& b, size_t begin, size_t end, const WordTraits& traits,
   return write;
 }
 
+// Two loops rather than one so that the compiler vectorises both (copy/case fold, iota).
 void AppendAsciiRun(std::string_view in, size_t begin, size_t end, bool case_fold, Builder& out) {
   const size_t at = out.text.size();
-  out.text.resize(at + (end - begin));
-  out.origin.resize(at + (end - begin));
+  const size_t count = end - begin;
+  out.text.resize(at + count);
+  out.origin.resize(at + count);
   char* text = &out.text[at];
-  uint32_t* origin = &out.origin[at];
-  for (size_t k = begin; k < end; ++k) {
-    const char c = in[k];
-    *text++ = case_fold && c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-    *origin++ = static_cast<uint32_t>(k);
+  const char* from = in.data() + begin;
+  if (case_fold) {
+    for (size_t k = 0; k < count; ++k) {
+      const char c = from[k];
+      text[k] = static_cast<char>(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
+    }
+  } else {
+    std::memcpy(text, from, count);
   }
+  uint32_t* origin = &out.origin[at];
+  const auto first = static_cast<uint32_t>(begin);
+  for (size_t k = 0; k < count; ++k) origin[k] = first + static_cast<uint32_t>(k);
+}
+
+// The end of the run of ASCII bytes starting at `i`, eight bytes at a time.
+size_t AsciiRunEnd(std::string_view in, size_t i) {
+  const size_t n = in.size();
+  while (i + 8 <= n) {
+    uint64_t word;
+    std::memcpy(&word, in.data() + i, 8);
+    if ((word & 0x8080808080808080ull) != 0) break;
+    i += 8;
+  }
+  while (i < n && static_cast<unsigned char>(in[i]) < 0x80) ++i;
+  return i;
 }
 
 // Precomputed normalisation of every two-byte code point (U+0080..U+07FF: Latin-1,
@@ -372,49 +394,82 @@ struct AsciiClasses {
 };
 const AsciiClasses kAscii;
 
+// Moves b[from, to) down to `write` (<= from) while the text is being compacted.
+size_t MoveDown(Builder& b, size_t from, size_t to, size_t write) {
+  if (write != from && to > from) {
+    std::memmove(&b.text[write], &b.text[from], to - from);
+    std::memmove(&b.origin[write], &b.origin[from], (to - from) * sizeof(uint32_t));
+  }
+  return write + (to - from);
+}
+
+// The first byte at or after `i` that a fold may have to look at: any non-ASCII byte
+// (a look-alike letter, or a letter that makes digits in its word leetspeak), and the
+// leetspeak characters when those fold. Plain ASCII words without them never change.
+size_t NextFoldCandidate(const std::string& text, size_t i, bool leet) {
+  const size_t n = text.size();
+  if (!leet) {
+    while (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      if ((word & 0x8080808080808080ull) != 0) break;
+      i += 8;
+    }
+    while (i < n && static_cast<unsigned char>(text[i]) < 0x80) ++i;
+    return i;
+  }
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80 || (kAscii.bits[c] & kLeetByte)) break;
+    ++i;
+  }
+  return i;
+}
+
 // Applies the per-word folds (homoglyphs, leetspeak) in place: replacements are never
-// longer than what they replace, so the text is compacted as it is rewritten.
+// longer than what they replace, so the text is compacted as it is rewritten. Only the
+// words around fold candidates are examined; the bytes between them are moved as blocks.
 void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
   const size_t n = b.text.size();
   const auto* bytes = reinterpret_cast<const uint8_t*>(b.text.data());
   size_t write = 0;
-  size_t i = 0;
+  size_t i = 0;  // Always at a word boundary; b[i, q) is ASCII without fold candidates.
   while (i < n) {
-    const auto c = static_cast<unsigned char>(b.text[i]);
-    size_t end = i;
-    bool word = false;
-    if (c < 0x80) {
-      if (!(kAscii.bits[c] & kWordByte)) {  // A run of ASCII non-word bytes.
-        end = i + 1;
-        while (end < n && static_cast<unsigned char>(b.text[end]) < 0x80 &&
-               !(kAscii.bits[static_cast<unsigned char>(b.text[end])] & kWordByte)) {
-          ++end;
-        }
-      } else {
-        word = true;
-        end = i + 1;
-      }
-    } else {
-      int32_t k = static_cast<int32_t>(i);
+    const size_t q = NextFoldCandidate(b.text, i, options.fold_leetspeak);
+    if (q >= n) {
+      write = MoveDown(b, i, n, write);
+      i = n;
+      break;
+    }
+    const auto c = static_cast<unsigned char>(b.text[q]);
+    size_t end = q + 1;
+    bool non_ascii = false;
+    if (c >= 0x80) {
+      int32_t k = static_cast<int32_t>(q);
       UChar32 cp;
       U8_NEXT(bytes, k, static_cast<int32_t>(n), cp);
-      word = IsWordCodePoint(cp);
       end = static_cast<size_t>(k);
-    }
-    if (!word) {
-      if (write == i) {
-        write = i = end;
+      if (!IsWordCodePoint(cp)) {  // Not part of a word: nothing to fold here.
+        write = MoveDown(b, i, end, write);
+        i = end;
         continue;
       }
-      for (; i < end; ++i, ++write) {
-        b.text[write] = b.text[i];
-        b.origin[write] = b.origin[i];
-      }
+      non_ascii = true;
+    } else if (!(kAscii.bits[c] & kWordByte)) {
+      write = MoveDown(b, i, end, write);
+      i = end;
       continue;
     }
-    // Extend to the end of the word, noting what the folds would need to look at.
-    bool non_ascii = c >= 0x80;
+    // The word containing q starts after the last ASCII non-word byte before it.
+    size_t begin = q;
     uint8_t seen = c < 0x80 ? kAscii.bits[c] : 0;
+    while (begin > i) {
+      const uint8_t bits = kAscii.bits[static_cast<unsigned char>(b.text[begin - 1])];
+      if (!(bits & kWordByte)) break;
+      seen |= bits;
+      --begin;
+    }
+    // Extend to the end of the word, noting what the folds would need to look at.
     while (end < n) {
       const auto d = static_cast<unsigned char>(b.text[end]);
       if (d < 0x80) {
@@ -431,25 +486,18 @@ void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
       non_ascii = true;
       end = static_cast<size_t>(k);
     }
+    write = MoveDown(b, i, begin, write);
     bool changes = false;
     WordTraits traits;
     const bool letter = seen & kLetterByte, leet = seen & kLeetByte;
     if (non_ascii || (letter && leet)) {  // Plain ASCII words without leet stay as they are.
-      traits = AnalyseWord(b.text, i, end);
+      traits = AnalyseWord(b.text, begin, end);
       changes = (options.fold_leetspeak && traits.has_letter && traits.has_leet) ||
                 (options.fold_homoglyphs && traits.has_lookalike &&
                  (traits.has_ascii_letter || traits.only_lookalikes));
     }
-    if (changes) {
-      write = FoldWord(b, i, end, traits, options, write);
-    } else if (write == i) {
-      write = end;
-    } else {
-      for (size_t k = i; k < end; ++k, ++write) {
-        b.text[write] = b.text[k];
-        b.origin[write] = b.origin[k];
-      }
-    }
+    write = changes ? FoldWord(b, begin, end, traits, options, write)
+                    : MoveDown(b, begin, end, write);
     i = end;
   }
   b.text.resize(write);
@@ -492,8 +540,7 @@ absl::StatusOr<NormalizedText> Normalize(std::string_view utf8,
     if (c < 0x80) {
       // A run of ASCII is NFKC already; only case folds. Its last byte goes through the
       // segment path when a non-ASCII character follows (it may be a combining mark).
-      size_t end = i;
-      while (end < n && static_cast<unsigned char>(utf8[end]) < 0x80) ++end;
+      size_t end = AsciiRunEnd(utf8, i);
       if (end < n && !StartsSegment(utf8, end, table, norm)) --end;
       if (end > i) {
         AppendAsciiRun(utf8, i, end, options.case_fold, built);
