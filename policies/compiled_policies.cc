@@ -1,6 +1,7 @@
 #include "policies/compiled_policies.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "absl/status/status.h"
@@ -143,7 +144,9 @@ class EntryScan {
         out_(out) {}
 
   void Run() {
-    if (entry_.anchor.empty()) {
+    if (!entry_.runs.bytes.empty()) {
+      RunInCandidateWindows();
+    } else if (entry_.anchor.empty()) {
       size_t pos = 0;
       while (pos <= text_.size() && Match(pos, text_.size())) pos = Take();
     } else {
@@ -152,6 +155,95 @@ class EntryScan {
   }
 
  private:
+  // Every match lies inside one window around a candidate run (see CandidateRuns), and
+  // overlapping windows are merged, so searching the windows in order from where the last
+  // match left off finds exactly the matches of a search of the whole text: RE2 sees the
+  // whole text as context, so `^`, `$` and the boundary classes behave the same.
+  void RunInCandidateWindows() {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
+    const std::array<uint8_t, 256>& classes = entry_.run_classes;
+    const size_t n = text_.size();
+    const size_t min_run = std::max<size_t>(entry_.runs.min_run, 1);
+    size_t pos = 0;
+    size_t i = 0;  // Never inside a run that was already seen.
+    while (i < n) {
+      // A byte that belongs to every qualifying run starting at or after i.
+      size_t seed;
+      if (entry_.runs.required.empty()) {
+        seed = i + min_run - 1;
+        if (seed >= n) break;
+        if (!(classes[bytes[seed]] & kRunByte)) {
+          i = seed + 1;  // No run of min_run bytes can start in [i, seed].
+          continue;
+        }
+      } else {
+        seed = NextRequired(bytes, i, n);
+        if (seed >= n) break;
+      }
+      size_t begin = seed;
+      while (begin > i && (classes[bytes[begin - 1]] & kRunByte)) --begin;
+      size_t end = seed + 1;
+      while (end < n && (classes[bytes[end]] & kRunByte)) ++end;
+      i = end;
+      if (end - begin < min_run) continue;
+      const size_t from = begin > entry_.runs.before ? begin - entry_.runs.before : 0;
+      const size_t to = std::min(n, end + entry_.runs.after);
+      if (!runs_.empty() && from > window_end_) pos = SearchWindow(pos, min_run);
+      if (runs_.empty()) window_begin_ = from;
+      window_end_ = std::max(window_end_, to);
+      runs_.push_back({begin, end});
+    }
+    if (!runs_.empty()) SearchWindow(pos, min_run);
+  }
+
+  // The first byte at or after `i` in the required set of the candidate runs. Digits and
+  // at most two other bytes are found eight bytes at a time.
+  size_t NextRequired(const unsigned char* bytes, size_t i, size_t n) const {
+    constexpr uint64_t kOnes = ~uint64_t{0} / 255;
+    constexpr uint64_t kHigh = kOnes * 0x80;
+    const std::string_view required = entry_.runs.required;
+    uint64_t extra[2] = {0, 0};  // Non-digit required bytes, repeated over the word.
+    size_t extras = 0;
+    bool swar = true;
+    for (char c : required) {
+      if (c >= '0' && c <= '9') continue;
+      if (extras == 2) swar = false; else extra[extras++] = kOnes * static_cast<unsigned char>(c);
+    }
+    if (swar) {
+      while (i + 8 <= n) {
+        uint64_t x;
+        std::memcpy(&x, bytes + i, 8);
+        const uint64_t low7 = x & (kOnes * 0x7F);
+        // Bytes in ('0' - 1, '9' + 1), never bytes >= 0x80 (bit-twiddling "hasbetween").
+        uint64_t hit = (kOnes * (127 + '9' + 1) - low7) & ~x & (low7 + kOnes * (127 - ('0' - 1))) & kHigh;
+        for (size_t k = 0; k < extras; ++k) {
+          const uint64_t v = x ^ extra[k];
+          hit |= (v - kOnes) & ~v & kHigh;  // "haszero": a byte equal to the extra one.
+        }
+        if (hit != 0) break;
+        i += 8;
+      }
+    }
+    while (i < n && !(entry_.run_classes[bytes[i]] & kRequiredByte)) ++i;
+    return i;
+  }
+
+  // Searches the current merged window from `pos` for every match while a run still has
+  // min_run bytes in what is left; returns where the next search starts.
+  size_t SearchWindow(size_t pos, size_t min_run) {
+    size_t from = std::max(window_begin_, pos);
+    size_t run = 0;
+    while (from <= window_end_) {
+      while (run < runs_.size() && runs_[run].second < from + min_run) ++run;
+      if (run == runs_.size()) break;  // Every match needs min_run bytes of a run.
+      if (!Match(from, window_end_)) break;
+      from = Take();
+    }
+    runs_.clear();
+    window_end_ = 0;
+    return std::max(from, pos);
+  }
+
   // Every match contains the anchor, so only windows around its occurrences are searched
   // (the regex then need not run over all of the text).
   void RunAnchored() {
@@ -207,6 +299,10 @@ class EntryScan {
   const std::string_view text_;
   std::vector<re2::StringPiece> groups_;
   std::vector<Finding>* out_;
+  // The merged window of RunInCandidateWindows and the runs [begin, end) inside it.
+  size_t window_begin_ = 0;
+  size_t window_end_ = 0;
+  std::vector<std::pair<size_t, size_t>> runs_;
 };
 
 // Runs a merged bank over a view: the prefilter picks the entries that match at all.

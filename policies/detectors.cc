@@ -11,6 +11,8 @@
 namespace warden::policies {
 namespace {
 
+constexpr std::string_view kDigits = "0123456789";
+
 // Boundaries as non-capturing context around the finding (group 1). RE2 has no
 // look-around, so the trailing boundary is consumed and the scanner resumes after group 1.
 #define WORD_BOUNDED(body) "(?:^|[^A-Za-z0-9_])(" body ")(?:[^A-Za-z0-9_]|$)"
@@ -103,21 +105,27 @@ constexpr DetectorSpec kDetectors[] = {
      nullptr, 254, "@", 72},
     // A phone number does not continue a run of digit groups (a card, an IBAN): before a
     // separator there must be no digit.
+    // Candidate runs: the finding's characters are all in the run's byte set, so it lies
+    // in one maximal run; the context before and after it is one character (at most 4
+    // bytes) that is either in the run or just outside it.
     {v1::PHONE, "PHONE",
      "(?:^|[^0-9A-Za-z .\\-]|[^0-9 \\-][ .\\-])("
      "\\+[1-9]\\d{0,2}[ .\\-]?(?:\\(?\\d{1,4}\\)?[ .\\-]?){1,4}\\d{2,4}"
      "|\\(?\\d{3}\\)?[ .\\-]\\d{3}[ .\\-]\\d{4}"
      "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})(?:[^0-9A-Za-z]|$)",
-     ValidatePhone, 40},
-    {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40},
+     ValidatePhone, 40, {}, 0, {"0123456789 .-()+", kDigits, 5, 4, 4}},
+    {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40,
+     {}, 0, {"0123456789 -", kDigits, 12, 4, 4}},
     {v1::IBAN, "IBAN", DIGIT_BOUNDED("[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"),
-     ValidateIban, 45},
+     ValidateIban, 45, {}, 0, {"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", kDigits, 12, 4, 4}},
     {v1::US_SSN, "US_SSN", DIGIT_BOUNDED("\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}"), ValidateSsn,
-     11},
+     11, {}, 0, {"0123456789 -", kDigits, 11, 4, 4}},
+    // IPv4 has digits and IPv6 at least two colons. The context before is not in the run;
+    // after it may be ".x" or ":x" with x a character outside it.
     {v1::IP_ADDRESS, "IP_ADDRESS",
      "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})"
      "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)",
-     ValidateIp, 45},
+     ValidateIp, 45, {}, 0, {"0123456789abcdefABCDEF.:", "0123456789:", 2, 4, 4}},
     {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512,
      "://", 6},
     {v1::DATE_OF_BIRTH, "DATE_OF_BIRTH",

@@ -16,6 +16,18 @@ struct DetectorParams {
   double min_entropy = 3.5;  // HIGH_ENTROPY_SECRET, bits per character.
 };
 
+// Where matches can be: every match contains at least `min_run` consecutive bytes of a
+// maximal run of `bytes` (ASCII) that contains one of `required` (when not empty), and
+// lies within `before` bytes before and `after` bytes after that run. Lets the scanner
+// search only those windows, with exactly the matches of a search of the whole text.
+struct CandidateRuns {
+  std::string_view bytes;  // Empty: not used.
+  std::string_view required;  // Digits and at most one other byte (see the scanner).
+  size_t min_run = 1;
+  size_t before = 0;
+  size_t after = 0;
+};
+
 // Returns the number of leading bytes of `candidate` that form the finding (0 = reject).
 using DetectorValidator = size_t (*)(std::string_view candidate, const DetectorParams&);
 
@@ -33,6 +45,7 @@ struct DetectorSpec {
   // the start of the match (context included). Lets the scanner skip most of a text.
   std::string_view anchor = {};
   size_t anchor_lookbehind = 0;
+  CandidateRuns runs = {};
 };
 
 // nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.

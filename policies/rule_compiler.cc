@@ -25,6 +25,8 @@ constexpr uint32_t kDefaultUnboundedBytes = 256;
 constexpr size_t kBoundaryContextBytes = 8;  // A consumed boundary character, and slack.
 constexpr int64_t kRegexMaxMem = int64_t{64} << 20;
 constexpr size_t kMaxBase64Chars = 1024;  // Longer blobs (images, files) are not decoded.
+constexpr std::string_view kBase64RunBytes =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-";
 
 RE2::Options RegexOptions() {
   RE2::Options options;
@@ -342,6 +344,7 @@ class SetCompiler {
     Add(i, ViewKind::kLiteral, std::string(spec->pattern), std::move(validate), EntityOf(rule),
         KnownBound(rule, spec->max_bytes), false, spec->max_bytes);
     PatternEntry& added = pending_.back().second.entry;
+    SetCandidateRuns(spec->runs, added);
     added.anchor = std::string(spec->anchor);
     added.anchor_lookbehind = spec->anchor_lookbehind;
     added.anchor_lookahead = spec->max_bytes + kBoundaryContextBytes;
@@ -403,6 +406,16 @@ class SetCompiler {
                      "}[A-Za-z0-9+/_\\-]*={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
     Add(i, ViewKind::kLiteral, pattern, std::move(validate), "ENCODED_INJECTION",
         KnownBound(rule, kMaxBase64Chars), false, kMaxBase64Chars);
+    // The blob is a whole run of base64 characters ('=' excluded) preceded by one
+    // character outside it (at most 4 bytes) and followed by up to two '=' and one more.
+    SetCandidateRuns({kBase64RunBytes, "", min_chars, 4, 6}, pending_.back().second.entry);
+  }
+
+  static void SetCandidateRuns(const CandidateRuns& runs, PatternEntry& entry) {
+    entry.runs = runs;
+    entry.run_classes.fill(0);
+    for (char c : runs.bytes) entry.run_classes[static_cast<unsigned char>(c)] |= kRunByte;
+    for (char c : runs.required) entry.run_classes[static_cast<unsigned char>(c)] |= kRequiredByte;
   }
 
   static absl::StatusOr<std::string> TermToRegex(std::string_view term) {

@@ -63,35 +63,43 @@ size_t RunEnd(std::string_view text, const std::vector<Token>& tokens, size_t i)
   return j + 1;
 }
 
-bool IsAsciiAlnum(unsigned char c) {
-  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-}
+// Byte classes for the pre-check: word bytes (ASCII letters and digits, and every byte
+// of a non-ASCII character), spacers, and the rest.
+enum ByteClass : uint8_t { kOtherByte = 0, kWordByte = 1, kSpacerByte = 2 };
+
+struct ByteClasses {
+  uint8_t of[256];
+  ByteClasses() : of{} {
+    for (int c = 0; c < 256; ++c) {
+      const bool alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+      of[c] = c >= 0x80 || alnum ? kWordByte : IsSpacer(static_cast<char>(c)) ? kSpacerByte
+                                                                              : kOtherByte;
+    }
+  }
+};
+const ByteClasses kClasses;
 
 // A cheap byte-level test that rules out most texts: is there a run of three
 // one-character words separated by short spacer runs? Non-ASCII bytes count as word
 // characters, so it may say yes wrongly but never no wrongly.
 bool MayHaveSpacedRun(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   int singles = 0;
   size_t i = 0;
   while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t j = i;
-    if (c >= 0x80 || IsAsciiAlnum(c)) {
-      int chars = 0;
-      while (j < n) {
-        const auto d = static_cast<unsigned char>(text[j]);
-        if (d < 0x80 && !IsAsciiAlnum(d)) break;
-        if ((d & 0xC0) != 0x80) ++chars;
-        ++j;
-      }
-      singles = chars == 1 ? singles + 1 : 0;
+    size_t j = i + 1;
+    if (kClasses.of[bytes[i]] == kWordByte) {
+      // One character: the lead byte and its continuation bytes only.
+      while (j < n && (bytes[j] & 0xC0) == 0x80) ++j;
+      const bool single = j >= n || kClasses.of[bytes[j]] != kWordByte;
+      while (j < n && kClasses.of[bytes[j]] == kWordByte) ++j;
+      singles = single ? singles + 1 : 0;
       if (singles >= 3) return true;
     } else {
-      bool spacers = true;
-      while (j < n && static_cast<unsigned char>(text[j]) < 0x80 &&
-             !IsAsciiAlnum(static_cast<unsigned char>(text[j]))) {
-        spacers = spacers && IsSpacer(text[j]);
+      bool spacers = kClasses.of[bytes[i]] == kSpacerByte;
+      while (j < n && kClasses.of[bytes[j]] != kWordByte) {
+        spacers = spacers && kClasses.of[bytes[j]] == kSpacerByte;
         ++j;
       }
       if (!spacers || j - i > 2) singles = 0;
