@@ -8,6 +8,10 @@
 #include <algorithm>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -49,7 +53,7 @@ struct Builder {
   std::vector<uint32_t> origin;
   void Append(std::string_view bytes, uint32_t from) {
     text.append(bytes);
-    origin.insert(origin.end(), bytes.size(), from);
+    for (size_t k = 0; k < bytes.size(); ++k) origin.push_back(from);
   }
   void Append(char c, uint32_t from) {
     text.push_back(c);
@@ -160,8 +164,8 @@ bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 
 
 // Character classes of U+0000..U+07FF, looked up without calling into ICU.
 struct SmallClasses {
-  std::vector<uint8_t> bits;  // 1 = letter, 2 = letter, digit or non-spacing mark.
-  SmallClasses() : bits(0x800) {
+  uint8_t bits[0x800];  // 1 = letter, 2 = letter, digit or non-spacing mark.
+  SmallClasses() : bits{} {
     for (UChar32 cp = 0; cp < 0x800; ++cp) {
       bits[cp] = static_cast<uint8_t>((u_isalpha(cp) ? 1 : 0) |
                                       (u_isalnum(cp) || u_charType(cp) == U_NON_SPACING_MARK ? 2 : 0));
@@ -169,7 +173,8 @@ struct SmallClasses {
   }
 };
 
-const SmallClasses& Classes() {
+// Built on first use, so that normalising from another static initialiser is safe.
+inline const SmallClasses& Classes() {
   static const SmallClasses classes;
   return classes;
 }
@@ -257,7 +262,8 @@ size_t FoldWord(Builder& b, size_t begin, size_t end, const WordTraits& traits,
   return write;
 }
 
-// Two loops rather than one so that the compiler vectorises both (copy/case fold, iota).
+// Appends the ASCII bytes in[begin, end), lower-cased when `case_fold`, each mapped to its
+// own offset. Sixteen bytes at a time where SSE2 is available (every x86-64).
 void AppendAsciiRun(std::string_view in, size_t begin, size_t end, bool case_fold, Builder& out) {
   const size_t at = out.text.size();
   const size_t count = end - begin;
@@ -265,17 +271,34 @@ void AppendAsciiRun(std::string_view in, size_t begin, size_t end, bool case_fol
   out.origin.resize(at + count);
   char* text = &out.text[at];
   const char* from = in.data() + begin;
-  if (case_fold) {
-    for (size_t k = 0; k < count; ++k) {
-      const char c = from[k];
-      text[k] = static_cast<char>(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
-    }
-  } else {
-    std::memcpy(text, from, count);
-  }
   uint32_t* origin = &out.origin[at];
   const auto first = static_cast<uint32_t>(begin);
-  for (size_t k = 0; k < count; ++k) origin[k] = first + static_cast<uint32_t>(k);
+  size_t k = 0;
+#ifdef __SSE2__
+  const __m128i above = _mm_set1_epi8('A' - 1), below = _mm_set1_epi8('Z' + 1);
+  const __m128i delta = _mm_set1_epi8(case_fold ? 32 : 0);
+  for (; k + 16 <= count; k += 16) {
+    // ASCII only, so the signed byte comparisons are exact.
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + k));
+    const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, above), _mm_cmplt_epi8(v, below));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(text + k),
+                     _mm_add_epi8(v, _mm_and_si128(upper, delta)));
+  }
+  __m128i offsets = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(first)), _mm_setr_epi32(0, 1, 2, 3));
+  const __m128i four = _mm_set1_epi32(4);
+  size_t o = 0;
+  for (; o + 4 <= count; o += 4) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(origin + o), offsets);
+    offsets = _mm_add_epi32(offsets, four);
+  }
+  for (; o < count; ++o) origin[o] = first + static_cast<uint32_t>(o);
+#else
+  for (size_t o = 0; o < count; ++o) origin[o] = first + static_cast<uint32_t>(o);
+#endif
+  for (; k < count; ++k) {
+    const char c = from[k];
+    text[k] = case_fold && c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+  }
 }
 
 // The end of the run of ASCII bytes starting at `i`, eight bytes at a time.
@@ -418,6 +441,23 @@ size_t NextFoldCandidate(const std::string& text, size_t i, bool leet) {
     while (i < n && static_cast<unsigned char>(text[i]) < 0x80) ++i;
     return i;
   }
+#ifdef __SSE2__
+  // Leetspeak characters are '0'..'7' except '2' and '6', '@' and '$'.
+  const __m128i zero = _mm_set1_epi8('0'), seven = _mm_set1_epi8(7);
+  const __m128i two = _mm_set1_epi8('2'), six = _mm_set1_epi8('6');
+  const __m128i at = _mm_set1_epi8('@'), dollar = _mm_set1_epi8('$');
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    const __m128i d = _mm_sub_epi8(v, zero);
+    const __m128i low_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, seven), d);
+    const __m128i skipped = _mm_or_si128(_mm_cmpeq_epi8(v, two), _mm_cmpeq_epi8(v, six));
+    const __m128i leet = _mm_or_si128(_mm_andnot_si128(skipped, low_digit),
+                                      _mm_or_si128(_mm_cmpeq_epi8(v, at), _mm_cmpeq_epi8(v, dollar)));
+    const int mask = _mm_movemask_epi8(leet) | _mm_movemask_epi8(v);  // Or non-ASCII.
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    i += 16;
+  }
+#endif
   while (i < n) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80 || (kAscii.bits[c] & kLeetByte)) break;
