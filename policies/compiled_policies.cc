@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/sha256.h"
@@ -121,7 +122,7 @@ class Views {
 };
 
 // The finding of one regex match: the first capturing group that took part, else all.
-re2::StringPiece FindingPiece(const std::vector<re2::StringPiece>& groups) {
+re2::StringPiece FindingPiece(absl::Span<const re2::StringPiece> groups) {
   for (size_t g = 1; g < groups.size(); ++g) {
     if (groups[g].data() != nullptr) return groups[g];
   }
@@ -297,7 +298,7 @@ class EntryScan {
   const std::string_view original_;
   const NormalizedText& view_;
   const std::string_view text_;
-  std::vector<re2::StringPiece> groups_;
+  absl::InlinedVector<re2::StringPiece, 4> groups_;  // Detectors have at most 3 groups.
   std::vector<Finding>* out_;
   // The merged window of RunInCandidateWindows and the runs [begin, end) inside it.
   size_t window_begin_ = 0;
@@ -464,6 +465,7 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
 ScanResult CompiledPolicies::BuildResult(std::string_view text,
                                          const std::vector<Finding>& findings) {
   ScanResult result = Summarize(findings);
+  result.redacted_text.reserve(text.size());
   AppendRedacted(text, 0, static_cast<uint32_t>(text.size()), MergeRedactions(findings),
                  &result.redacted_text);
   return result;
@@ -471,6 +473,7 @@ ScanResult CompiledPolicies::BuildResult(std::string_view text,
 
 ScanResult CompiledPolicies::Summarize(const std::vector<Finding>& findings) {
   ScanResult result;
+  result.matches.reserve(findings.size());
   for (const Finding& f : findings) {
     v1::RuleMatch match;
     match.set_rule_id(f.rule->id);
