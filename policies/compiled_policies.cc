@@ -183,10 +183,15 @@ class EntryScan {
       }
       size_t begin = seed;
       while (begin > i && (classes[bytes[begin - 1]] & kRunByte)) --begin;
-      size_t end = seed + 1;
-      while (end < n && (classes[bytes[end]] & kRunByte)) ++end;
+      size_t end = seed;
+      size_t required = 0;
+      uint8_t seen = 0;
+      for (; end < n && (classes[bytes[end]] & kRunByte); ++end) {
+        seen |= classes[bytes[end]];
+        required += (classes[bytes[end]] & kRequiredByte) != 0;
+      }
       i = end;
-      if (end - begin < min_run) continue;
+      if (end - begin < min_run || !IsCandidate(begin, seed, required, seen)) continue;
       const size_t from = begin > entry_.runs.before ? begin - entry_.runs.before : 0;
       const size_t to = std::min(n, end + entry_.runs.after);
       if (!runs_.empty() && from > window_end_) pos = SearchWindow(pos, min_run);
@@ -195,6 +200,19 @@ class EntryScan {
       runs_.push_back({begin, end});
     }
     if (!runs_.empty()) SearchWindow(pos, min_run);
+  }
+
+  // Whether the run [begin, end) around `seed` has enough required bytes; `required` and
+  // `seen` describe [seed, end) (there are no required bytes before the seed).
+  bool IsCandidate(size_t begin, size_t seed, size_t required, uint8_t seen) const {
+    const CandidateRuns& runs = entry_.runs;
+    if (!runs.also_required.empty()) {
+      for (size_t k = begin; k < seed; ++k) {
+        seen |= entry_.run_classes[static_cast<unsigned char>(text_[k])];
+      }
+      if (!(seen & kAlsoRequiredByte)) return false;
+    }
+    return runs.required.empty() || required >= std::max<size_t>(runs.min_required, 1);
   }
 
   // The first byte at or after `i` in the required set of the candidate runs. Digits and

@@ -61,12 +61,13 @@ struct PatternEntry {
   size_t anchor_lookbehind = 0;
   size_t anchor_lookahead = 0;
   // When `runs.bytes` is set, the scanner searches only the windows around candidate runs
-  // (see CandidateRuns); `run_classes` holds its byte sets (kRunByte, kRequiredByte).
+  // (see CandidateRuns); `run_classes` holds its byte sets (kRunByte, kRequiredByte,
+  // kAlsoRequiredByte).
   CandidateRuns runs;
   std::array<uint8_t, 256> run_classes = {};
 };
 
-enum : uint8_t { kRunByte = 1, kRequiredByte = 2 };
+enum : uint8_t { kRunByte = 1, kRequiredByte = 2, kAlsoRequiredByte = 4 };
 
 // The patterns of one direction on one view, with their prefilter.
 struct PatternBank {

@@ -13,6 +13,7 @@ namespace {
 
 constexpr std::string_view kDigits = "0123456789";
 constexpr size_t kMaxEmailLocalPart = 64;
+constexpr size_t kMinPhoneDigits = 7;
 
 // Boundaries as non-capturing context around the finding (group 1). RE2 has no
 // look-around, so the trailing boundary is consumed and the scanner resumes after group 1.
@@ -38,7 +39,7 @@ size_t ValidateCard(std::string_view s, const DetectorParams&) {
 
 size_t ValidatePhone(std::string_view s, const DetectorParams&) {
   const size_t digits = DigitsOf(s).size();
-  return Whole(s, digits >= 7 && digits <= 15);
+  return Whole(s, digits >= kMinPhoneDigits && digits <= 15);
 }
 
 size_t ValidateIban(std::string_view s, const DetectorParams&) {
@@ -121,19 +122,19 @@ constexpr DetectorSpec kDetectors[] = {
      "\\+[1-9]\\d{0,2}[ .\\-]?(?:\\(?\\d{1,4}\\)?[ .\\-]?){1,4}\\d{2,4}"
      "|\\(?\\d{3}\\)?[ .\\-]\\d{3}[ .\\-]\\d{4}"
      "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})(?:[^0-9A-Za-z]|$)",
-     ValidatePhone, 40, {}, 0, {"0123456789 .-()+", kDigits, 5, 4, 4}},
+     ValidatePhone, 40, {}, 0, {"0123456789 .-()+", kDigits, 5, 4, 4, kMinPhoneDigits}},
     {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40,
-     {}, 0, {"0123456789 -", kDigits, 12, 4, 4}},
+     {}, 0, {"0123456789 -", kDigits, 12, 4, 4, 12}},
     {v1::IBAN, "IBAN", DIGIT_BOUNDED("[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"),
      ValidateIban, 45, {}, 0, {"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", kDigits, 12, 4, 4}},
     {v1::US_SSN, "US_SSN", DIGIT_BOUNDED("\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}"), ValidateSsn,
-     11, {}, 0, {"0123456789 -", kDigits, 11, 4, 4}},
-    // IPv4 has digits and IPv6 at least two colons. The context before is not in the run;
-    // after it may be ".x" or ":x" with x a character outside it.
+     11, {}, 0, {"0123456789 -", kDigits, 11, 4, 4, 9}},
+    // IPv4 has digits and dots, IPv6 at least two colons. The context before is not in the
+    // run; after it may be ".x" or ":x" with x a character outside it.
     {v1::IP_ADDRESS, "IP_ADDRESS",
      "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})"
      "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)",
-     ValidateIp, 45, {}, 0, {"0123456789abcdefABCDEF.:", "0123456789:", 2, 4, 4}},
+     ValidateIp, 45, {}, 0, {"0123456789abcdefABCDEF.:", "0123456789:", 2, 4, 4, 1, ".:"}},
     {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512,
      "://", 6},
     {v1::DATE_OF_BIRTH, "DATE_OF_BIRTH",

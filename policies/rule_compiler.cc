@@ -416,6 +416,9 @@ class SetCompiler {
     entry.run_classes.fill(0);
     for (char c : runs.bytes) entry.run_classes[static_cast<unsigned char>(c)] |= kRunByte;
     for (char c : runs.required) entry.run_classes[static_cast<unsigned char>(c)] |= kRequiredByte;
+    for (char c : runs.also_required) {
+      entry.run_classes[static_cast<unsigned char>(c)] |= kAlsoRequiredByte;
+    }
   }
 
   static absl::StatusOr<std::string> TermToRegex(std::string_view term) {
