@@ -164,11 +164,13 @@ bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 
 
 // Character classes of U+0000..U+07FF, looked up without calling into ICU.
 struct SmallClasses {
-  uint8_t bits[0x800];  // 1 = letter, 2 = letter, digit or non-spacing mark.
+  // 1 = letter, 2 = letter, digit or non-spacing mark, 4 = a Latin look-alike.
+  uint8_t bits[0x800];
   SmallClasses() : bits{} {
     for (UChar32 cp = 0; cp < 0x800; ++cp) {
       bits[cp] = static_cast<uint8_t>((u_isalpha(cp) ? 1 : 0) |
-                                      (u_isalnum(cp) || u_charType(cp) == U_NON_SPACING_MARK ? 2 : 0));
+                                      (u_isalnum(cp) || u_charType(cp) == U_NON_SPACING_MARK ? 2 : 0) |
+                                      (HomoglyphToLatin(cp) != 0 ? 4 : 0));
     }
   }
 };
@@ -179,9 +181,6 @@ inline const SmallClasses& Classes() {
   return classes;
 }
 
-bool IsLetter(UChar32 cp) {
-  return cp >= 0 && cp < 0x800 ? (Classes().bits[cp] & 1) != 0 : u_isalpha(cp);
-}
 
 bool IsWordCodePoint(UChar32 cp) {
   if (cp < 0x80) {
@@ -201,31 +200,6 @@ struct WordTraits {
   bool has_leet = false;             // A character leetspeak folding would replace.
 };
 
-WordTraits AnalyseWord(std::string_view text, size_t begin, size_t end) {
-  WordTraits traits;
-  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
-  int32_t i = static_cast<int32_t>(begin);
-  while (i < static_cast<int32_t>(end)) {
-    UChar32 cp;
-    U8_NEXT(bytes, i, static_cast<int32_t>(end), cp);
-    if (cp < 0x80) {
-      if (cp >= 0 && IsAsciiLetter(static_cast<unsigned char>(cp))) {
-        traits.has_letter = traits.has_ascii_letter = true;
-      } else if (cp >= 0 && LeetToLetter(static_cast<char>(cp)) != 0) {
-        traits.has_leet = true;
-      }
-      continue;
-    }
-    if (!IsLetter(cp)) continue;
-    traits.has_letter = true;
-    if (HomoglyphToLatin(cp) != 0) {
-      traits.has_lookalike = true;
-    } else {
-      traits.only_lookalikes = false;
-    }
-  }
-  return traits;
-}
 
 // Rewrites the word [begin, end) of `b` to position `write` (<= begin), folding as
 // `traits` allow. Returns the new write position.
@@ -359,29 +333,29 @@ const TwoByteTable& GetTwoByteTable(bool case_fold, bool remove_diacritics) {
   return tables[(case_fold ? 2 : 0) + (remove_diacritics ? 1 : 0)];
 }
 
-// The two-byte character at `i` when it is a segment by itself (the next character
-// starts a new segment); returns false to take the general path.
-bool TryTwoByte(std::string_view in, size_t i, const TwoByteTable& table, Builder& out) {
+// Appends the run of two-byte characters from `i` that are each a segment by themselves
+// (the next character starts a new segment); returns the end of the run, `i` when the
+// character at `i` needs the general path.
+size_t AppendTwoByteRun(std::string_view in, size_t i, const TwoByteTable& table, Builder& out) {
   const size_t n = in.size();
-  const auto b0 = static_cast<unsigned char>(in[i]);
-  if ((b0 & 0xE0) != 0xC0 || b0 < 0xC2 || i + 1 >= n) return false;
-  const auto b1 = static_cast<unsigned char>(in[i + 1]);
-  if ((b1 & 0xC0) != 0x80) return false;
-  const UChar32 cp = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
-  const TwoByteTable::Entry& e = table.entries[cp - 0x80];
-  if (!e.usable) return false;
-  if (i + 2 < n) {
-    const auto next = static_cast<unsigned char>(in[i + 2]);
-    if (next >= 0x80) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(in.data());
+  while (i + 1 < n) {
+    const unsigned b0 = bytes[i], b1 = bytes[i + 1];
+    if ((b0 & 0xE0) != 0xC0 || b0 < 0xC2 || (b1 & 0xC0) != 0x80) break;
+    const TwoByteTable::Entry& e = table.entries[(((b0 & 0x1F) << 6) | (b1 & 0x3F)) - 0x80];
+    if (!e.usable) break;
+    if (i + 2 < n && bytes[i + 2] >= 0x80) {
       // The next character must start its own segment.
-      if ((next & 0xE0) != 0xC0 || i + 3 >= n) return false;
-      const UChar32 next_cp =
-          ((next & 0x1F) << 6) | (static_cast<unsigned char>(in[i + 3]) & 0x3F);
-      if (next_cp < 0x80 || !table.entries[next_cp - 0x80].boundary_before) return false;
+      const unsigned next = bytes[i + 2];
+      if ((next & 0xE0) != 0xC0 || i + 3 >= n) break;
+      const unsigned next_cp = ((next & 0x1F) << 6) | (bytes[i + 3] & 0x3F);
+      if (next_cp < 0x80 || !table.entries[next_cp - 0x80].boundary_before) break;
     }
+    out.text.append(e.bytes, e.length);
+    for (uint8_t k = 0; k < e.length; ++k) out.origin.push_back(static_cast<uint32_t>(i));
+    i += 2;
   }
-  out.Append(std::string_view(e.bytes, e.length), static_cast<uint32_t>(i));
-  return true;
+  return i;
 }
 
 // True when the character at `i` (not ASCII) starts a new normalisation segment, so the
@@ -416,6 +390,25 @@ struct AsciiClasses {
   }
 };
 const AsciiClasses kAscii;
+
+// The non-ASCII letters of a word, for its WordTraits.
+struct NonAsciiLetters {
+  bool any = false;        // Any non-ASCII letter.
+  bool lookalike = false;  // One with a Latin look-alike.
+  bool other = false;      // One without.
+  void Note(UChar32 cp) {
+    NoteClasses(cp >= 0 && cp < 0x800 ? Classes().bits[cp] : (u_isalpha(cp) ? 1 : 0));
+  }
+  void NoteClasses(uint8_t bits) {
+    if (!(bits & 1)) return;
+    any = true;
+    if (bits & 4) {
+      lookalike = true;
+    } else {
+      other = true;
+    }
+  }
+};
 
 // Moves b[from, to) down to `write` (<= from) while the text is being compacted.
 size_t MoveDown(Builder& b, size_t from, size_t to, size_t write) {
@@ -483,7 +476,7 @@ void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
     }
     const auto c = static_cast<unsigned char>(b.text[q]);
     size_t end = q + 1;
-    bool non_ascii = false;
+    NonAsciiLetters letters;
     if (c >= 0x80) {
       int32_t k = static_cast<int32_t>(q);
       UChar32 cp;
@@ -494,7 +487,7 @@ void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
         i = end;
         continue;
       }
-      non_ascii = true;
+      letters.Note(cp);
     } else if (!(kAscii.bits[c] & kWordByte)) {
       write = MoveDown(b, i, end, write);
       i = end;
@@ -519,23 +512,32 @@ void FoldWordsInPlace(const NormalizeOptions& options, Builder& b) {
         ++end;
         continue;
       }
+      if ((d & 0xE0) == 0xC0 && end + 1 < n) {  // Two bytes (valid UTF-8): one lookup.
+        const UChar32 cp = ((d & 0x1F) << 6) | (static_cast<unsigned char>(b.text[end + 1]) & 0x3F);
+        const uint8_t bits = Classes().bits[cp];
+        if (!(bits & 2)) break;
+        letters.NoteClasses(bits);
+        end += 2;
+        continue;
+      }
       int32_t k = static_cast<int32_t>(end);
       UChar32 cp;
       U8_NEXT(bytes, k, static_cast<int32_t>(n), cp);
       if (!IsWordCodePoint(cp)) break;
-      non_ascii = true;
+      letters.Note(cp);
       end = static_cast<size_t>(k);
     }
     write = MoveDown(b, i, begin, write);
-    bool changes = false;
+    // The word's traits, gathered while finding its end.
     WordTraits traits;
-    const bool letter = seen & kLetterByte, leet = seen & kLeetByte;
-    if (non_ascii || (letter && leet)) {  // Plain ASCII words without leet stay as they are.
-      traits = AnalyseWord(b.text, begin, end);
-      changes = (options.fold_leetspeak && traits.has_letter && traits.has_leet) ||
-                (options.fold_homoglyphs && traits.has_lookalike &&
-                 (traits.has_ascii_letter || traits.only_lookalikes));
-    }
+    traits.has_ascii_letter = (seen & kLetterByte) != 0;
+    traits.has_letter = traits.has_ascii_letter || letters.any;
+    traits.has_leet = (seen & kLeetByte) != 0;
+    traits.has_lookalike = letters.lookalike;
+    traits.only_lookalikes = !letters.other;
+    const bool changes = (options.fold_leetspeak && traits.has_letter && traits.has_leet) ||
+                         (options.fold_homoglyphs && traits.has_lookalike &&
+                          (traits.has_ascii_letter || traits.only_lookalikes));
     write = changes ? FoldWord(b, begin, end, traits, options, write)
                     : MoveDown(b, begin, end, write);
     i = end;
@@ -587,8 +589,8 @@ absl::StatusOr<NormalizedText> Normalize(std::string_view utf8,
         i = end;
         continue;
       }
-    } else if (TryTwoByte(utf8, i, table, built)) {
-      i += 2;
+    } else if (const size_t run_end = AppendTwoByteRun(utf8, i, table, built); run_end != i) {
+      i = run_end;
       continue;
     }
     absl::StatusOr<size_t> next = NormalizeSegment(utf8, i, norm, options, built);
