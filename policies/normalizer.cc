@@ -239,8 +239,16 @@ size_t FoldWord(Builder& b, size_t begin, size_t end, const WordTraits& traits,
 // Appends the ASCII bytes in[begin, end), lower-cased when `case_fold`, each mapped to its
 // own offset. Sixteen bytes at a time where SSE2 is available (every x86-64).
 void AppendAsciiRun(std::string_view in, size_t begin, size_t end, bool case_fold, Builder& out) {
-  const size_t at = out.text.size();
   const size_t count = end - begin;
+  if (count < 16) {  // Spaces between non-ASCII words: resizing would cost more.
+    for (size_t k = begin; k < end; ++k) {
+      const char c = in[k];
+      out.text.push_back(case_fold && c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+      out.origin.push_back(static_cast<uint32_t>(k));
+    }
+    return;
+  }
+  const size_t at = out.text.size();
   out.text.resize(at + count);
   out.origin.resize(at + count);
   char* text = &out.text[at];
@@ -351,8 +359,10 @@ size_t AppendTwoByteRun(std::string_view in, size_t i, const TwoByteTable& table
       const unsigned next_cp = ((next & 0x1F) << 6) | (bytes[i + 3] & 0x3F);
       if (next_cp < 0x80 || !table.entries[next_cp - 0x80].boundary_before) break;
     }
-    out.text.append(e.bytes, e.length);
-    for (uint8_t k = 0; k < e.length; ++k) out.origin.push_back(static_cast<uint32_t>(i));
+    for (uint8_t k = 0; k < e.length; ++k) {  // Usually two bytes: cheaper than append().
+      out.text.push_back(e.bytes[k]);
+      out.origin.push_back(static_cast<uint32_t>(i));
+    }
     i += 2;
   }
   return i;
