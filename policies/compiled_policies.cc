@@ -217,18 +217,20 @@ class EntryScan {
 
   // The first byte at or after `i` in the required set of the candidate runs. Digits and
   // at most two other bytes are found eight bytes at a time.
-  size_t NextRequired(const unsigned char* bytes, size_t i, size_t n) const {
+  size_t NextRequired(const unsigned char* bytes, size_t i, size_t n) {
     constexpr uint64_t kOnes = ~uint64_t{0} / 255;
     constexpr uint64_t kHigh = kOnes * 0x80;
     const std::string_view required = entry_.runs.required;
-    uint64_t extra[2] = {0, 0};  // Non-digit required bytes, repeated over the word.
-    size_t extras = 0;
-    bool swar = true;
-    for (char c : required) {
-      if (c >= '0' && c <= '9') continue;
-      if (extras == 2) swar = false; else extra[extras++] = kOnes * static_cast<unsigned char>(c);
+    if (!required_ready_) {
+      for (char c : required) {
+        if (c >= '0' && c <= '9') continue;
+        if (extras_ == 2) swar_ = false; else extra_[extras_++] = kOnes * static_cast<unsigned char>(c);
+      }
+      required_ready_ = true;
     }
-    if (swar) {
+    const uint64_t* extra = extra_;
+    const size_t extras = extras_;
+    if (swar_) {
       while (i + 8 <= n) {
         uint64_t x;
         std::memcpy(&x, bytes + i, 8);
@@ -318,6 +320,12 @@ class EntryScan {
   const std::string_view text_;
   absl::InlinedVector<re2::StringPiece, 4> groups_;  // Detectors have at most 3 groups.
   std::vector<Finding>* out_;
+  // NextRequired's word-at-a-time search: the non-digit required bytes, repeated over a
+  // word, and whether there are few enough of them; set on first use.
+  bool required_ready_ = false;
+  bool swar_ = true;
+  size_t extras_ = 0;
+  uint64_t extra_[2] = {0, 0};
   // The merged window of RunInCandidateWindows and the runs [begin, end) inside it.
   size_t window_begin_ = 0;
   size_t window_end_ = 0;
@@ -328,6 +336,7 @@ class EntryScan {
 void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view,
               bool term_lists_only, std::vector<Finding>* out) {
   std::vector<int> hits;
+  hits.reserve(bank.entries.size());
   RE2::Set::ErrorInfo error;
   if (bank.prefilter == nullptr ||
       (!bank.prefilter->Match(view.text, &hits, &error) && error.kind != RE2::Set::kNoError)) {
@@ -471,7 +480,8 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   if (absl::StatusOr<const NormalizedText*> v = views.Get(ViewKind::kLiteral); !v.ok()) {
     return v.status();
   }
-  std::sort(result.findings.begin(), result.findings.end(), FindingLess);
+  std::sort(result.findings.begin(), result.findings.end(),
+            [](const Finding& a, const Finding& b) { return FindingLess(a, b); });
   result.findings.erase(
       std::unique(result.findings.begin(), result.findings.end(), SameFinding),
       result.findings.end());
@@ -493,7 +503,7 @@ ScanResult CompiledPolicies::Summarize(const std::vector<Finding>& findings) {
   ScanResult result;
   result.matches.reserve(findings.size());
   for (const Finding& f : findings) {
-    v1::RuleMatch match;
+    v1::RuleMatch& match = result.matches.emplace_back();
     match.set_rule_id(f.rule->id);
     match.set_policy_set(f.rule->set_id);
     match.set_entity_type(*f.entity_type);
@@ -502,7 +512,6 @@ ScanResult CompiledPolicies::Summarize(const std::vector<Finding>& findings) {
     match.mutable_span()->set_begin(f.begin);
     match.mutable_span()->set_end(f.end);
     match.set_shadow(f.rule->shadow);
-    result.matches.push_back(std::move(match));
     if (f.rule->shadow) continue;
     if (f.rule->action == v1::BLOCK && result.action != v1::BLOCK) {
       result.block_message = f.rule->block_message;
