@@ -423,17 +423,23 @@ absl::StatusOr<std::vector<const CompiledSet*>> CompiledPolicies::Resolve(
 
 std::shared_ptr<const Combination> CompiledPolicies::GetCombination(
     const std::vector<const CompiledSet*>& sets, v1::Direction direction) const {
-  std::string key = absl::StrCat(DirectionIndex(direction));
-  for (const CompiledSet* set : sets) absl::StrAppend(&key, "\x1f", set->id);
+  // The key, built without a heap allocation for the usual few sets (looked up as a view).
+  absl::InlinedVector<char, 256> key;
+  key.push_back(static_cast<char>('0' + DirectionIndex(direction)));
+  for (const CompiledSet* set : sets) {
+    key.push_back('\x1f');
+    key.insert(key.end(), set->id.begin(), set->id.end());
+  }
+  const absl::string_view key_view(key.data(), key.size());
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = cache_.find(key);
+    auto it = cache_.find(key_view);
     if (it != cache_.end()) return it->second;
   }
   // Built outside the lock; a concurrent first use may build it twice, harmlessly.
   std::shared_ptr<const Combination> built = BuildCombination(sets, DirectionIndex(direction));
   std::lock_guard<std::mutex> lock(cache_mu_);
-  if (cache_.size() < kMaxCachedCombinations) cache_.emplace(key, built);
+  if (cache_.size() < kMaxCachedCombinations) cache_.emplace(std::string(key_view), built);
   return built;
 }
 
