@@ -259,6 +259,10 @@ class EntryScan {
       if (run == runs_.size()) break;  // Every match needs min_run bytes of a run.
       if (!Match(from, window_end_)) break;
       from = Take();
+      if (entry_.runs.one_match_per_run) {
+        while (run < runs_.size() && runs_[run].second <= from) ++run;
+        if (run < runs_.size() && runs_[run].first <= from) from = runs_[run].second;
+      }
     }
     runs_.clear();
     window_end_ = 0;

@@ -134,7 +134,7 @@ constexpr DetectorSpec kDetectors[] = {
     {v1::IP_ADDRESS, "IP_ADDRESS",
      "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})"
      "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)",
-     ValidateIp, 45, {}, 0, {"0123456789abcdefABCDEF.:", "0123456789:", 2, 4, 4, 1, ".:"}},
+     ValidateIp, 45, {}, 0, {"0123456789abcdefABCDEF.:", "0123456789:", 2, 4, 4, 1, ".:", true}},
     {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512,
      "://", 6},
     {v1::DATE_OF_BIRTH, "DATE_OF_BIRTH",

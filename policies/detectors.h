@@ -32,6 +32,10 @@ struct CandidateRuns {
   size_t after = 0;
   size_t min_required = 1;
   std::string_view also_required = {};
+  // The context before every match is one character outside the run and the finding
+  // starts the run, so no other match can start inside a run that hosted one (accepted or
+  // rejected): the search resumes after the run.
+  bool one_match_per_run = false;
 };
 
 // Returns the number of leading bytes of `candidate` that form the finding (0 = reject).

@@ -408,7 +408,8 @@ class SetCompiler {
         KnownBound(rule, kMaxBase64Chars), false, kMaxBase64Chars);
     // The blob is a whole run of base64 characters ('=' excluded) preceded by one
     // character outside it (at most 4 bytes) and followed by up to two '=' and one more.
-    SetCandidateRuns({kBase64RunBytes, "", min_chars, 4, 6}, pending_.back().second.entry);
+    SetCandidateRuns({kBase64RunBytes, "", min_chars, 4, 6, 1, "", true},
+                     pending_.back().second.entry);
   }
 
   static void SetCandidateRuns(const CandidateRuns& runs, PatternEntry& entry) {
