@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/sha256.h"
+#include "policies/candidate_runs.h"
 #include "policies/phrases.h"
 #include "policies/spaced_letters.h"
 #include "policies/string_view_compat.h"
@@ -145,7 +146,7 @@ class EntryScan {
         out_(out) {}
 
   void Run() {
-    if (!entry_.runs.bytes.empty()) {
+    if (entry_.runs != nullptr) {
       RunInCandidateWindows();
     } else if (entry_.anchor.empty()) {
       size_t pos = 0;
@@ -161,112 +162,15 @@ class EntryScan {
   // match left off finds exactly the matches of a search of the whole text: RE2 sees the
   // whole text as context, so `^`, `$` and the boundary classes behave the same.
   void RunInCandidateWindows() {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
-    const std::array<uint8_t, 256>& classes = entry_.run_classes;
-    const size_t n = text_.size();
-    const size_t min_run = std::max<size_t>(entry_.runs.min_run, 1);
+    CandidateWindows windows(*entry_.runs, text_);
     size_t pos = 0;
-    size_t i = 0;  // Never inside a run that was already seen.
-    while (i < n) {
-      // A byte that belongs to every qualifying run starting at or after i.
-      size_t seed;
-      if (entry_.runs.required.empty()) {
-        seed = i + min_run - 1;
-        if (seed >= n) break;
-        if (!(classes[bytes[seed]] & kRunByte)) {
-          i = seed + 1;  // No run of min_run bytes can start in [i, seed].
-          continue;
-        }
-      } else {
-        seed = NextRequired(bytes, i, n);
-        if (seed >= n) break;
+    while (windows.Next()) {
+      size_t from = std::max(windows.begin(), pos);
+      while (windows.MayMatchFrom(from) && Match(from, windows.end())) {
+        from = windows.ResumeAfterMatch(Take());
       }
-      size_t begin = seed;
-      while (begin > i && (classes[bytes[begin - 1]] & kRunByte)) --begin;
-      size_t end = seed;
-      size_t required = 0;
-      uint8_t seen = 0;
-      for (; end < n && (classes[bytes[end]] & kRunByte); ++end) {
-        seen |= classes[bytes[end]];
-        required += (classes[bytes[end]] & kRequiredByte) != 0;
-      }
-      i = end;
-      if (end - begin < min_run || !IsCandidate(begin, seed, required, seen)) continue;
-      const size_t from = begin > entry_.runs.before ? begin - entry_.runs.before : 0;
-      const size_t to = std::min(n, end + entry_.runs.after);
-      if (!runs_.empty() && from > window_end_) pos = SearchWindow(pos, min_run);
-      if (runs_.empty()) window_begin_ = from;
-      window_end_ = std::max(window_end_, to);
-      runs_.push_back({begin, end});
+      pos = std::max(from, pos);
     }
-    if (!runs_.empty()) SearchWindow(pos, min_run);
-  }
-
-  // Whether the run [begin, end) around `seed` has enough required bytes; `required` and
-  // `seen` describe [seed, end) (there are no required bytes before the seed).
-  bool IsCandidate(size_t begin, size_t seed, size_t required, uint8_t seen) const {
-    const CandidateRuns& runs = entry_.runs;
-    if (!runs.also_required.empty()) {
-      for (size_t k = begin; k < seed; ++k) {
-        seen |= entry_.run_classes[static_cast<unsigned char>(text_[k])];
-      }
-      if (!(seen & kAlsoRequiredByte)) return false;
-    }
-    return runs.required.empty() || required >= std::max<size_t>(runs.min_required, 1);
-  }
-
-  // The first byte at or after `i` in the required set of the candidate runs. Digits and
-  // at most two other bytes are found eight bytes at a time.
-  size_t NextRequired(const unsigned char* bytes, size_t i, size_t n) {
-    constexpr uint64_t kOnes = ~uint64_t{0} / 255;
-    constexpr uint64_t kHigh = kOnes * 0x80;
-    const std::string_view required = entry_.runs.required;
-    if (!required_ready_) {
-      for (char c : required) {
-        if (c >= '0' && c <= '9') continue;
-        if (extras_ == 2) swar_ = false; else extra_[extras_++] = kOnes * static_cast<unsigned char>(c);
-      }
-      required_ready_ = true;
-    }
-    const uint64_t* extra = extra_;
-    const size_t extras = extras_;
-    if (swar_) {
-      while (i + 8 <= n) {
-        uint64_t x;
-        std::memcpy(&x, bytes + i, 8);
-        const uint64_t low7 = x & (kOnes * 0x7F);
-        // Bytes in ('0' - 1, '9' + 1), never bytes >= 0x80 (bit-twiddling "hasbetween").
-        uint64_t hit = (kOnes * (127 + '9' + 1) - low7) & ~x & (low7 + kOnes * (127 - ('0' - 1))) & kHigh;
-        for (size_t k = 0; k < extras; ++k) {
-          const uint64_t v = x ^ extra[k];
-          hit |= (v - kOnes) & ~v & kHigh;  // "haszero": a byte equal to the extra one.
-        }
-        if (hit != 0) break;
-        i += 8;
-      }
-    }
-    while (i < n && !(entry_.run_classes[bytes[i]] & kRequiredByte)) ++i;
-    return i;
-  }
-
-  // Searches the current merged window from `pos` for every match while a run still has
-  // min_run bytes in what is left; returns where the next search starts.
-  size_t SearchWindow(size_t pos, size_t min_run) {
-    size_t from = std::max(window_begin_, pos);
-    size_t run = 0;
-    while (from <= window_end_) {
-      while (run < runs_.size() && runs_[run].second < from + min_run) ++run;
-      if (run == runs_.size()) break;  // Every match needs min_run bytes of a run.
-      if (!Match(from, window_end_)) break;
-      from = Take();
-      if (entry_.runs.one_match_per_run) {
-        while (run < runs_.size() && runs_[run].second <= from) ++run;
-        if (run < runs_.size() && runs_[run].first <= from) from = runs_[run].second;
-      }
-    }
-    runs_.clear();
-    window_end_ = 0;
-    return std::max(from, pos);
   }
 
   // Every match contains the anchor, so only windows around its occurrences are searched
@@ -324,16 +228,6 @@ class EntryScan {
   const std::string_view text_;
   absl::InlinedVector<re2::StringPiece, 4> groups_;  // Detectors have at most 3 groups.
   std::vector<Finding>* out_;
-  // NextRequired's word-at-a-time search: the non-digit required bytes, repeated over a
-  // word, and whether there are few enough of them; set on first use.
-  bool required_ready_ = false;
-  bool swar_ = true;
-  size_t extras_ = 0;
-  uint64_t extra_[2] = {0, 0};
-  // The merged window of RunInCandidateWindows and the runs [begin, end) inside it.
-  size_t window_begin_ = 0;
-  size_t window_end_ = 0;
-  std::vector<std::pair<size_t, size_t>> runs_;
 };
 
 // Runs a merged bank over a view: the prefilter picks the entries that match at all.

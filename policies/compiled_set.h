@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "policies/detectors.h"
+#include "policies/candidate_runs.h"
 #include "policies/redaction.h"
 #include "proto/common.pb.h"
 #include "proto/policy.pb.h"
@@ -60,14 +60,9 @@ struct PatternEntry {
   std::string anchor;
   size_t anchor_lookbehind = 0;
   size_t anchor_lookahead = 0;
-  // When `runs.bytes` is set, the scanner searches only the windows around candidate runs
-  // (see CandidateRuns); `run_classes` holds its byte sets (kRunByte, kRequiredByte,
-  // kAlsoRequiredByte).
-  CandidateRuns runs;
-  std::array<uint8_t, 256> run_classes = {};
+  // When set, the scanner searches only the windows around candidate runs.
+  std::shared_ptr<const RunClasses> runs;
 };
-
-enum : uint8_t { kRunByte = 1, kRequiredByte = 2, kAlsoRequiredByte = 4 };
 
 // The patterns of one direction on one view, with their prefilter.
 struct PatternBank {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "policies/candidate_runs.h"
 #include "proto/policy.pb.h"
 
 namespace warden::policies {
@@ -14,28 +15,6 @@ namespace warden::policies {
 // Per-rule settings a validator reads.
 struct DetectorParams {
   double min_entropy = 3.5;  // HIGH_ENTROPY_SECRET, bits per character.
-};
-
-// Where findings can be: every match contains at least `min_run` consecutive bytes of a
-// maximal run of `bytes` (ASCII) and lies within `before` bytes before and `after` bytes
-// after that run. A run is a candidate only when it has at least `min_required` bytes of
-// `required` (when not empty) and one of `also_required` (when not empty); in other runs
-// every match is rejected (by the regex or the validator), and a rejected match changes
-// nothing else (the search resumes one character after its start). Lets the scanner
-// search only the windows around candidate runs, with exactly the findings of a search of
-// the whole text.
-struct CandidateRuns {
-  std::string_view bytes;  // Empty: not used.
-  std::string_view required;  // Found eight bytes at a time when digits plus up to 2 more.
-  size_t min_run = 1;
-  size_t before = 0;
-  size_t after = 0;
-  size_t min_required = 1;
-  std::string_view also_required = {};
-  // The context before every match is one character outside the run and the finding
-  // starts the run, so no other match can start inside a run that hosted one (accepted or
-  // rejected): the search resumes after the run.
-  bool one_match_per_run = false;
 };
 
 // Returns the number of leading bytes of `candidate` that form the finding (0 = reject).

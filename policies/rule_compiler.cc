@@ -413,13 +413,7 @@ class SetCompiler {
   }
 
   static void SetCandidateRuns(const CandidateRuns& runs, PatternEntry& entry) {
-    entry.runs = runs;
-    entry.run_classes.fill(0);
-    for (char c : runs.bytes) entry.run_classes[static_cast<unsigned char>(c)] |= kRunByte;
-    for (char c : runs.required) entry.run_classes[static_cast<unsigned char>(c)] |= kRequiredByte;
-    for (char c : runs.also_required) {
-      entry.run_classes[static_cast<unsigned char>(c)] |= kAlsoRequiredByte;
-    }
+    if (!runs.bytes.empty()) entry.runs = std::make_shared<const RunClasses>(runs);
   }
 
   static absl::StatusOr<std::string> TermToRegex(std::string_view term) {
