@@ -8,6 +8,8 @@ namespace {
 
 constexpr uint64_t kOnes = ~uint64_t{0} / 255;
 constexpr uint64_t kHigh = kOnes * 0x80;
+// Runs at least this long are found by probing bytes rather than by required bytes.
+constexpr size_t kProbeMinRun = 5;
 
 // Non-zero when one of the eight bytes of `x` is an ASCII digit (bit-twiddling
 // "hasbetween"; bytes >= 0x80 never count).
@@ -99,12 +101,15 @@ size_t CandidateWindows::ResumeAfterMatch(size_t from) {
 bool CandidateWindows::NextRun(std::pair<size_t, size_t>* run) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
   const size_t n = text_.size();
-  const size_t min_run = classes_.runs().min_run;
+  const CandidateRuns& runs = classes_.runs();
+  // Long runs are found by probing every min_run-th byte (a run that long contains one of
+  // them); short ones from their required bytes, eight bytes at a time.
+  const bool probe = runs.required.empty() || runs.min_run >= kProbeMinRun;
   while (i_ < n) {
     // A byte that belongs to every candidate run starting at or after i_.
     size_t seed;
-    if (classes_.runs().required.empty()) {
-      seed = i_ + min_run - 1;
+    if (probe) {
+      seed = i_ + runs.min_run - 1;
       if (seed >= n) break;
       if (!(classes_.of(bytes[seed]) & RunClasses::kRun)) {
         i_ = seed + 1;  // No run of min_run bytes can start in [i_, seed].
@@ -116,7 +121,7 @@ bool CandidateWindows::NextRun(std::pair<size_t, size_t>* run) {
     }
     size_t begin = seed;
     while (begin > i_ && (classes_.of(bytes[begin - 1]) & RunClasses::kRun)) --begin;
-    size_t end = seed;
+    size_t end = begin;
     size_t required = 0;
     uint8_t seen = 0;
     for (; end < n && (classes_.of(bytes[end]) & RunClasses::kRun); ++end) {
@@ -124,7 +129,7 @@ bool CandidateWindows::NextRun(std::pair<size_t, size_t>* run) {
       required += (classes_.of(bytes[end]) & RunClasses::kRequired) != 0;
     }
     i_ = end;
-    if (end - begin >= min_run && IsCandidate(begin, seed, required, seen)) {
+    if (end - begin >= runs.min_run && IsCandidate(required, seen)) {
       *run = {begin, end};
       return true;
     }
@@ -133,14 +138,9 @@ bool CandidateWindows::NextRun(std::pair<size_t, size_t>* run) {
   return false;
 }
 
-// `required` and `seen` describe [seed, end); there are no required bytes before the seed.
-bool CandidateWindows::IsCandidate(size_t begin, size_t seed, size_t required,
-                                   uint8_t seen) const {
+bool CandidateWindows::IsCandidate(size_t required, uint8_t seen) const {
   const CandidateRuns& runs = classes_.runs();
-  if (!runs.also_required.empty()) {
-    for (size_t k = begin; k < seed; ++k) seen |= classes_.of(static_cast<unsigned char>(text_[k]));
-    if (!(seen & RunClasses::kAlsoRequired)) return false;
-  }
+  if (!runs.also_required.empty() && !(seen & RunClasses::kAlsoRequired)) return false;
   return runs.required.empty() || required >= runs.min_required;
 }
 

@@ -79,7 +79,8 @@ class CandidateWindows {
  private:
   // Finds the next candidate run from i_ on; false at the end of the text.
   bool NextRun(std::pair<size_t, size_t>* run);
-  bool IsCandidate(size_t begin, size_t seed, size_t required, uint8_t seen) const;
+  // Whether a run with `required` required bytes and the classes `seen` is a candidate.
+  bool IsCandidate(size_t required, uint8_t seen) const;
   size_t WindowBegin(size_t run_begin) const;
   size_t WindowEnd(size_t run_end) const;
 
