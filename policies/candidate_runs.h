@@ -12,7 +12,8 @@
 #include <cstdint>
 #include <string_view>
 #include <utility>
-#include <vector>
+
+#include "absl/container/inlined_vector.h"
 
 namespace warden::policies {
 
@@ -91,7 +92,7 @@ class CandidateWindows {
   std::pair<size_t, size_t> pending_;
   size_t begin_ = 0;
   size_t end_ = 0;
-  std::vector<std::pair<size_t, size_t>> runs_;  // The current window's runs.
+  absl::InlinedVector<std::pair<size_t, size_t>, 8> runs_;  // The current window's runs.
   size_t run_ = 0;  // The first of runs_ that may still host a match.
 };
 

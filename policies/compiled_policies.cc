@@ -368,6 +368,7 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   if (!sets.ok()) return sets.status();
   Views views(text);
   WindowFindings result;
+  result.findings.reserve(32);
   const std::shared_ptr<const Combination> combination = GetCombination(*sets, direction);
   for (int v = 0; v < kViewCount; ++v) {
     const CombinedBank& bank = combination->banks[v];
