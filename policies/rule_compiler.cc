@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/text_format.h"
+#include "unicode/utf8.h"
 #include "policies/detectors.h"
 #include "policies/phrases.h"
 #include "policies/regex_bounds.h"
@@ -27,6 +28,18 @@ constexpr int64_t kRegexMaxMem = int64_t{64} << 20;
 constexpr size_t kMaxBase64Chars = 1024;  // Longer blobs (images, files) are not decoded.
 constexpr std::string_view kBase64RunBytes =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-";
+
+// Whether `text` is UTF-8 as Normalize reads it (ICU's U8_NEXT).
+bool IsUtf8(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 cp;
+    U8_NEXT(bytes, i, length, cp);
+    if (cp < 0) return false;
+  }
+  return true;
+}
 
 RE2::Options RegexOptions() {
   RE2::Options options;
@@ -396,7 +409,13 @@ class SetCompiler {
     EntryValidator validate = [phrase_regex, role_regex](std::string_view candidate) -> size_t {
       std::optional<std::string> decoded = DecodeBase64(candidate);
       if (!decoded.has_value()) return 0;
-      if (RE2::PartialMatch(*decoded, *role_regex)) return candidate.size();
+      // Every role token has '<', '[' or '#'; cheaper to look for than to run the regex.
+      if (decoded->find_first_of("<[#") != std::string::npos &&
+          RE2::PartialMatch(*decoded, *role_regex)) {
+        return candidate.size();
+      }
+      // Binary data (most random tokens) is not UTF-8, which Normalize would reject.
+      if (!IsUtf8(*decoded)) return 0;
       absl::StatusOr<NormalizedText> folded = Normalize(*decoded, FoldedViewOptions());
       if (!folded.ok()) return 0;
       return RE2::PartialMatch(folded->text, *phrase_regex) ? candidate.size() : 0;
