@@ -1,11 +1,14 @@
 #include "policies/compiled_policies.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/sha256.h"
+#include "policies/candidate_runs.h"
 #include "policies/phrases.h"
 #include "policies/spaced_letters.h"
 #include "policies/string_view_compat.h"
@@ -120,7 +123,7 @@ class Views {
 };
 
 // The finding of one regex match: the first capturing group that took part, else all.
-re2::StringPiece FindingPiece(const std::vector<re2::StringPiece>& groups) {
+re2::StringPiece FindingPiece(absl::Span<const re2::StringPiece> groups) {
   for (size_t g = 1; g < groups.size(); ++g) {
     if (groups[g].data() != nullptr) return groups[g];
   }
@@ -143,7 +146,9 @@ class EntryScan {
         out_(out) {}
 
   void Run() {
-    if (entry_.anchor.empty()) {
+    if (entry_.runs != nullptr) {
+      RunInCandidateWindows();
+    } else if (entry_.anchor.empty()) {
       size_t pos = 0;
       while (pos <= text_.size() && Match(pos, text_.size())) pos = Take();
     } else {
@@ -152,6 +157,22 @@ class EntryScan {
   }
 
  private:
+  // Every match lies inside one window around a candidate run (see CandidateRuns), and
+  // overlapping windows are merged, so searching the windows in order from where the last
+  // match left off finds exactly the matches of a search of the whole text: RE2 sees the
+  // whole text as context, so `^`, `$` and the boundary classes behave the same.
+  void RunInCandidateWindows() {
+    CandidateWindows windows(*entry_.runs, text_);
+    size_t pos = 0;
+    while (windows.Next()) {
+      size_t from = std::max(windows.begin(), pos);
+      while (windows.MayMatchFrom(from) && Match(from, windows.end())) {
+        from = windows.ResumeAfterMatch(Take());
+      }
+      pos = std::max(from, pos);
+    }
+  }
+
   // Every match contains the anchor, so only windows around its occurrences are searched
   // (the regex then need not run over all of the text).
   void RunAnchored() {
@@ -205,7 +226,7 @@ class EntryScan {
   const std::string_view original_;
   const NormalizedText& view_;
   const std::string_view text_;
-  std::vector<re2::StringPiece> groups_;
+  absl::InlinedVector<re2::StringPiece, 4> groups_;  // Detectors have at most 3 groups.
   std::vector<Finding>* out_;
 };
 
@@ -213,6 +234,7 @@ class EntryScan {
 void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view,
               bool term_lists_only, std::vector<Finding>* out) {
   std::vector<int> hits;
+  hits.reserve(bank.entries.size());
   RE2::Set::ErrorInfo error;
   if (bank.prefilter == nullptr ||
       (!bank.prefilter->Match(view.text, &hits, &error) && error.kind != RE2::Set::kNoError)) {
@@ -299,17 +321,23 @@ absl::StatusOr<std::vector<const CompiledSet*>> CompiledPolicies::Resolve(
 
 std::shared_ptr<const Combination> CompiledPolicies::GetCombination(
     const std::vector<const CompiledSet*>& sets, v1::Direction direction) const {
-  std::string key = absl::StrCat(DirectionIndex(direction));
-  for (const CompiledSet* set : sets) absl::StrAppend(&key, "\x1f", set->id);
+  // The key, built without a heap allocation for the usual few sets (looked up as a view).
+  absl::InlinedVector<char, 256> key;
+  key.push_back(static_cast<char>('0' + DirectionIndex(direction)));
+  for (const CompiledSet* set : sets) {
+    key.push_back('\x1f');
+    key.insert(key.end(), set->id.begin(), set->id.end());
+  }
+  const absl::string_view key_view(key.data(), key.size());
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = cache_.find(key);
+    auto it = cache_.find(key_view);
     if (it != cache_.end()) return it->second;
   }
   // Built outside the lock; a concurrent first use may build it twice, harmlessly.
   std::shared_ptr<const Combination> built = BuildCombination(sets, DirectionIndex(direction));
   std::lock_guard<std::mutex> lock(cache_mu_);
-  if (cache_.size() < kMaxCachedCombinations) cache_.emplace(key, built);
+  if (cache_.size() < kMaxCachedCombinations) cache_.emplace(std::string(key_view), built);
   return built;
 }
 
@@ -340,6 +368,7 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   if (!sets.ok()) return sets.status();
   Views views(text);
   WindowFindings result;
+  result.findings.reserve(32);
   const std::shared_ptr<const Combination> combination = GetCombination(*sets, direction);
   for (int v = 0; v < kViewCount; ++v) {
     const CombinedBank& bank = combination->banks[v];
@@ -356,7 +385,8 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   if (absl::StatusOr<const NormalizedText*> v = views.Get(ViewKind::kLiteral); !v.ok()) {
     return v.status();
   }
-  std::sort(result.findings.begin(), result.findings.end(), FindingLess);
+  std::sort(result.findings.begin(), result.findings.end(),
+            [](const Finding& a, const Finding& b) { return FindingLess(a, b); });
   result.findings.erase(
       std::unique(result.findings.begin(), result.findings.end(), SameFinding),
       result.findings.end());
@@ -368,6 +398,7 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
 ScanResult CompiledPolicies::BuildResult(std::string_view text,
                                          const std::vector<Finding>& findings) {
   ScanResult result = Summarize(findings);
+  result.redacted_text.reserve(text.size());
   AppendRedacted(text, 0, static_cast<uint32_t>(text.size()), MergeRedactions(findings),
                  &result.redacted_text);
   return result;
@@ -375,8 +406,9 @@ ScanResult CompiledPolicies::BuildResult(std::string_view text,
 
 ScanResult CompiledPolicies::Summarize(const std::vector<Finding>& findings) {
   ScanResult result;
+  result.matches.reserve(findings.size());
   for (const Finding& f : findings) {
-    v1::RuleMatch match;
+    v1::RuleMatch& match = result.matches.emplace_back();
     match.set_rule_id(f.rule->id);
     match.set_policy_set(f.rule->set_id);
     match.set_entity_type(*f.entity_type);
@@ -385,7 +417,6 @@ ScanResult CompiledPolicies::Summarize(const std::vector<Finding>& findings) {
     match.mutable_span()->set_begin(f.begin);
     match.mutable_span()->set_end(f.end);
     match.set_shadow(f.rule->shadow);
-    result.matches.push_back(std::move(match));
     if (f.rule->shadow) continue;
     if (f.rule->action == v1::BLOCK && result.action != v1::BLOCK) {
       result.block_message = f.rule->block_message;

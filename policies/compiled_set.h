@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "policies/candidate_runs.h"
 #include "policies/redaction.h"
 #include "proto/common.pb.h"
 #include "proto/policy.pb.h"
@@ -59,6 +60,8 @@ struct PatternEntry {
   std::string anchor;
   size_t anchor_lookbehind = 0;
   size_t anchor_lookahead = 0;
+  // When set, the scanner searches only the windows around candidate runs.
+  std::shared_ptr<const RunClasses> runs;
 };
 
 // The patterns of one direction on one view, with their prefilter.

@@ -11,12 +11,20 @@
 namespace warden::policies {
 namespace {
 
+constexpr std::string_view kDigits = "0123456789";
+constexpr size_t kMaxEmailLocalPart = 64;
+constexpr size_t kMinPhoneDigits = 7;
+
 // Boundaries as non-capturing context around the finding (group 1). RE2 has no
 // look-around, so the trailing boundary is consumed and the scanner resumes after group 1.
 #define WORD_BOUNDED(body) "(?:^|[^A-Za-z0-9_])(" body ")(?:[^A-Za-z0-9_]|$)"
 #define DIGIT_BOUNDED(body) "(?:^|[^0-9A-Za-z])(" body ")(?:[^0-9A-Za-z]|$)"
 
 size_t Whole(std::string_view s, bool ok) { return ok ? s.size() : 0; }
+
+size_t ValidateEmail(std::string_view s, const DetectorParams&) {
+  return Whole(s, s.find('@') <= kMaxEmailLocalPart);
+}
 
 size_t ValidateCard(std::string_view s, const DetectorParams&) {
   // The regex is greedy over digit groups; retry without trailing groups ("... 1111 2").
@@ -31,7 +39,7 @@ size_t ValidateCard(std::string_view s, const DetectorParams&) {
 
 size_t ValidatePhone(std::string_view s, const DetectorParams&) {
   const size_t digits = DigitsOf(s).size();
-  return Whole(s, digits >= 7 && digits <= 15);
+  return Whole(s, digits >= kMinPhoneDigits && digits <= 15);
 }
 
 size_t ValidateIban(std::string_view s, const DetectorParams&) {
@@ -97,27 +105,36 @@ size_t ValidateEntropy(std::string_view s, const DetectorParams& params) {
 // candidates are rejected by the scanner, and the streaming hold-back uses the bound.
 constexpr DetectorSpec kDetectors[] = {
     // Not after ':' or '/', where it is the password and host of a URL, except "mailto:".
+    // The local part is the whole run of local-part characters before the '@' (the
+    // context before it is none of them), so the validator's 64-byte limit rejects
+    // exactly what "{1,64}" would; "+" keeps the program small (submatches cost less).
     {v1::EMAIL, "EMAIL",
-     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]{1,64}@(?:[A-Za-z0-9\\-]+\\.)+"
+     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]+@(?:[A-Za-z0-9\\-]+\\.)+"
      "[A-Za-z]{2,24})(?:[^A-Za-z0-9\\-]|$)",
-     nullptr, 254, "@", 72},
+     ValidateEmail, 254, "@", 72},
     // A phone number does not continue a run of digit groups (a card, an IBAN): before a
     // separator there must be no digit.
+    // Candidate runs: the finding's characters are all in the run's byte set, so it lies
+    // in one maximal run; the context before and after it is one character (at most 4
+    // bytes) that is either in the run or just outside it.
     {v1::PHONE, "PHONE",
      "(?:^|[^0-9A-Za-z .\\-]|[^0-9 \\-][ .\\-])("
      "\\+[1-9]\\d{0,2}[ .\\-]?(?:\\(?\\d{1,4}\\)?[ .\\-]?){1,4}\\d{2,4}"
      "|\\(?\\d{3}\\)?[ .\\-]\\d{3}[ .\\-]\\d{4}"
      "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})(?:[^0-9A-Za-z]|$)",
-     ValidatePhone, 40},
-    {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40},
+     ValidatePhone, 40, {}, 0, {"0123456789 .-()+", kDigits, 5, 4, 4, kMinPhoneDigits}},
+    {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40,
+     {}, 0, {"0123456789 -", kDigits, 12, 4, 4, 12}},
     {v1::IBAN, "IBAN", DIGIT_BOUNDED("[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"),
-     ValidateIban, 45},
+     ValidateIban, 45, {}, 0, {"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", kDigits, 12, 4, 4}},
     {v1::US_SSN, "US_SSN", DIGIT_BOUNDED("\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}"), ValidateSsn,
-     11},
+     11, {}, 0, {"0123456789 -", kDigits, 11, 4, 4, 9}},
+    // IPv4 has digits and dots, IPv6 at least two colons. The context before is not in the
+    // run; after it may be ".x" or ":x" with x a character outside it.
     {v1::IP_ADDRESS, "IP_ADDRESS",
      "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})"
      "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)",
-     ValidateIp, 45},
+     ValidateIp, 45, {}, 0, {"0123456789abcdefABCDEF.:", "0123456789:", 2, 4, 4, 1, ".:", true}},
     {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512,
      "://", 6},
     {v1::DATE_OF_BIRTH, "DATE_OF_BIRTH",

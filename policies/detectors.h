@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "policies/candidate_runs.h"
 #include "proto/policy.pb.h"
 
 namespace warden::policies {
@@ -33,6 +34,7 @@ struct DetectorSpec {
   // the start of the match (context included). Lets the scanner skip most of a text.
   std::string_view anchor = {};
   size_t anchor_lookbehind = 0;
+  CandidateRuns runs = {};
 };
 
 // nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.

@@ -112,7 +112,59 @@ void BM_NormalizeFolded(benchmark::State& state) {
 }
 BENCHMARK(BM_NormalizeFolded)->Arg(1024)->Arg(16384)->Unit(benchmark::kMicrosecond);
 
-// A 16 KB output stream in 64-byte chunks through the StreamScanner (output direction).
+// The unary scan the stream below is compared with: the same 16 KB, sets and direction.
+void BM_ScanOutput(benchmark::State& state) {
+  std::shared_ptr<const CompiledPolicies> policies = Policies();
+  if (policies == nullptr) {
+    state.SkipWithError("policies not loaded");
+    return;
+  }
+  const std::string text = MixedText(static_cast<size_t>(state.range(0)));
+  const std::vector<std::string> output_sets = {"default-pii", "default-secrets",
+                                                "default-blocklist"};
+  for (auto _ : state) {
+    absl::StatusOr<ScanResult> result = policies->Scan(output_sets, v1::OUTPUT, text);
+    benchmark::DoNotOptimize(result.ok());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_ScanOutput)->Arg(16384)->Unit(benchmark::kMicrosecond);
+
+// Typical chat turns: prose and code questions with the odd number, rarely personal data.
+void BM_ScanTypicalChat(benchmark::State& state) {
+  std::shared_ptr<const CompiledPolicies> policies = Policies();
+  if (policies == nullptr) {
+    state.SkipWithError("policies not loaded");
+    return;
+  }
+  static const char* const kTurns[] = {
+      "Can you explain the difference between a process and a thread in simple terms? ",
+      "Sure! A process has its own memory; threads share the memory of their process. ",
+      "How do I reverse a list in Python without modifying the original one? ",
+      "Use reversed(items) or the slice items[::-1], which returns a new list. ",
+      "What's a good recipe for dinner tonight with rice, beans and 2 tomatoes? ",
+      "Try a quick skillet: saute onions, add the tomatoes, beans and cooked rice. ",
+      "My flight leaves at 7:45 tomorrow; what should I pack for three days in Lisbon? ",
+      "Pack light layers, comfortable shoes and an umbrella; October can be rainy. ",
+  };
+  std::string text;
+  for (size_t i = 0; text.size() < static_cast<size_t>(state.range(0)); ++i) {
+    text += kTurns[i % (sizeof(kTurns) / sizeof(*kTurns))];
+  }
+  text.resize(static_cast<size_t>(state.range(0)));
+  size_t findings = 0;
+  for (auto _ : state) {
+    absl::StatusOr<ScanResult> result = policies->Scan(DefaultSets(), v1::INPUT, text);
+    findings = result.ok() ? result->matches.size() : 0;
+    benchmark::DoNotOptimize(result.ok());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+  state.counters["findings"] = static_cast<double>(findings);
+}
+BENCHMARK(BM_ScanTypicalChat)->Arg(1024)->Arg(16384)->Unit(benchmark::kMicrosecond);
+
+// A 16 KB output stream in 64-byte chunks through the StreamScanner (output direction);
+// compare with BM_ScanOutput/16384.
 void BM_Stream16K(benchmark::State& state) {
   std::shared_ptr<const CompiledPolicies> policies = Policies();
   if (policies == nullptr) {

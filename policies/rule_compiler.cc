@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/text_format.h"
+#include "unicode/utf8.h"
 #include "policies/detectors.h"
 #include "policies/phrases.h"
 #include "policies/regex_bounds.h"
@@ -25,6 +26,20 @@ constexpr uint32_t kDefaultUnboundedBytes = 256;
 constexpr size_t kBoundaryContextBytes = 8;  // A consumed boundary character, and slack.
 constexpr int64_t kRegexMaxMem = int64_t{64} << 20;
 constexpr size_t kMaxBase64Chars = 1024;  // Longer blobs (images, files) are not decoded.
+constexpr std::string_view kBase64RunBytes =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-";
+
+// Whether `text` is UTF-8 as Normalize reads it (ICU's U8_NEXT).
+bool IsUtf8(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 cp;
+    U8_NEXT(bytes, i, length, cp);
+    if (cp < 0) return false;
+  }
+  return true;
+}
 
 RE2::Options RegexOptions() {
   RE2::Options options;
@@ -342,6 +357,7 @@ class SetCompiler {
     Add(i, ViewKind::kLiteral, std::string(spec->pattern), std::move(validate), EntityOf(rule),
         KnownBound(rule, spec->max_bytes), false, spec->max_bytes);
     PatternEntry& added = pending_.back().second.entry;
+    SetCandidateRuns(spec->runs, added);
     added.anchor = std::string(spec->anchor);
     added.anchor_lookbehind = spec->anchor_lookbehind;
     added.anchor_lookahead = spec->max_bytes + kBoundaryContextBytes;
@@ -393,7 +409,13 @@ class SetCompiler {
     EntryValidator validate = [phrase_regex, role_regex](std::string_view candidate) -> size_t {
       std::optional<std::string> decoded = DecodeBase64(candidate);
       if (!decoded.has_value()) return 0;
-      if (RE2::PartialMatch(*decoded, *role_regex)) return candidate.size();
+      // Every role token has '<', '[' or '#'; cheaper to look for than to run the regex.
+      if (decoded->find_first_of("<[#") != std::string::npos &&
+          RE2::PartialMatch(*decoded, *role_regex)) {
+        return candidate.size();
+      }
+      // Binary data (most random tokens) is not UTF-8, which Normalize would reject.
+      if (!IsUtf8(*decoded)) return 0;
       absl::StatusOr<NormalizedText> folded = Normalize(*decoded, FoldedViewOptions());
       if (!folded.ok()) return 0;
       return RE2::PartialMatch(folded->text, *phrase_regex) ? candidate.size() : 0;
@@ -403,6 +425,14 @@ class SetCompiler {
                      "}[A-Za-z0-9+/_\\-]*={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
     Add(i, ViewKind::kLiteral, pattern, std::move(validate), "ENCODED_INJECTION",
         KnownBound(rule, kMaxBase64Chars), false, kMaxBase64Chars);
+    // The blob is a whole run of base64 characters ('=' excluded) preceded by one
+    // character outside it (at most 4 bytes) and followed by up to two '=' and one more.
+    SetCandidateRuns({kBase64RunBytes, "", min_chars, 4, 6, 1, "", true},
+                     pending_.back().second.entry);
+  }
+
+  static void SetCandidateRuns(const CandidateRuns& runs, PatternEntry& entry) {
+    if (!runs.bytes.empty()) entry.runs = std::make_shared<const RunClasses>(runs);
   }
 
   static absl::StatusOr<std::string> TermToRegex(std::string_view term) {

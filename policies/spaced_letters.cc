@@ -6,6 +6,10 @@
 #include <string_view>
 #include <vector>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace warden::policies {
 namespace {
 
@@ -63,35 +67,48 @@ size_t RunEnd(std::string_view text, const std::vector<Token>& tokens, size_t i)
   return j + 1;
 }
 
-bool IsAsciiAlnum(unsigned char c) {
-  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+// Byte classes for the pre-check: word bytes (ASCII letters and digits, and every byte
+// of a non-ASCII character), spacers, and the rest.
+enum ByteClass : uint8_t { kOtherByte = 0, kWordByte = 1, kSpacerByte = 2 };
+
+struct ByteClasses {
+  uint8_t of[256];
+  ByteClasses() : of{} {
+    for (int c = 0; c < 256; ++c) {
+      const bool alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+      of[c] = c >= 0x80 || alnum ? kWordByte : IsSpacer(static_cast<char>(c)) ? kSpacerByte
+                                                                              : kOtherByte;
+    }
+  }
+};
+
+const ByteClasses& Classes() {
+  static const ByteClasses classes;
+  return classes;
 }
 
-// A cheap byte-level test that rules out most texts: is there a run of three
-// one-character words separated by short spacer runs? Non-ASCII bytes count as word
-// characters, so it may say yes wrongly but never no wrongly.
-bool MayHaveSpacedRun(std::string_view text) {
+// A cheap byte-level test: is there a run of three one-character words separated by
+// short spacer runs? Non-ASCII bytes count as word characters, so it may say yes wrongly
+// but never no wrongly.
+bool MayHaveSpacedRunScalar(std::string_view text) {
+  const ByteClasses& classes = Classes();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   int singles = 0;
   size_t i = 0;
   while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t j = i;
-    if (c >= 0x80 || IsAsciiAlnum(c)) {
-      int chars = 0;
-      while (j < n) {
-        const auto d = static_cast<unsigned char>(text[j]);
-        if (d < 0x80 && !IsAsciiAlnum(d)) break;
-        if ((d & 0xC0) != 0x80) ++chars;
-        ++j;
-      }
-      singles = chars == 1 ? singles + 1 : 0;
+    size_t j = i + 1;
+    if (classes.of[bytes[i]] == kWordByte) {
+      // One character: the lead byte and its continuation bytes only.
+      while (j < n && (bytes[j] & 0xC0) == 0x80) ++j;
+      const bool single = j >= n || classes.of[bytes[j]] != kWordByte;
+      while (j < n && classes.of[bytes[j]] == kWordByte) ++j;
+      singles = single ? singles + 1 : 0;
       if (singles >= 3) return true;
     } else {
-      bool spacers = true;
-      while (j < n && static_cast<unsigned char>(text[j]) < 0x80 &&
-             !IsAsciiAlnum(static_cast<unsigned char>(text[j]))) {
-        spacers = spacers && IsSpacer(text[j]);
+      bool spacers = classes.of[bytes[i]] == kSpacerByte;
+      while (j < n && classes.of[bytes[j]] != kWordByte) {
+        spacers = spacers && classes.of[bytes[j]] == kSpacerByte;
         ++j;
       }
       if (!spacers || j - i > 2) singles = 0;
@@ -99,6 +116,67 @@ bool MayHaveSpacedRun(std::string_view text) {
     i = j;
   }
   return false;
+}
+
+// The longest run MayHaveSpacedRunScalar looks for: three characters of up to 4 bytes,
+// two spacer runs of up to 2 bytes, and the byte after the last character.
+constexpr size_t kSpacedRunWindow = 3 * 4 + 2 * 2 + 1;
+
+// True when MayHaveSpacedRunScalar finds a run that starts with the word at `p`.
+bool SpacedRunAt(std::string_view text, size_t p) {
+  return MayHaveSpacedRunScalar(text.substr(p, kSpacedRunWindow));
+}
+
+#ifdef __SSE2__
+// Word bytes as the pre-check sees them: ASCII letters and digits, and non-ASCII bytes.
+__m128i WordBytes(__m128i v) {
+  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+  const __m128i a = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+  const __m128i alpha = _mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(25)), a);
+  const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
+  return _mm_or_si128(_mm_or_si128(digit, alpha), high);
+}
+#endif
+
+// MayHaveSpacedRunScalar, sixteen bytes at a time: a run starts with a one-character
+// word, so only the words that start where the next byte is not a word byte (or with a
+// non-ASCII byte: the character may be longer than one byte) are checked, each over a short window; every run
+// begins at such a word and the scalar check from there finds it.
+bool MayHaveSpacedRun(std::string_view text) {
+#ifdef __SSE2__
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  if (n < 18) return MayHaveSpacedRunScalar(text);
+  if (SpacedRunAt(text, 0)) return true;
+  size_t i = 1;
+  for (; i + 17 <= n; i += 16) {
+    const __m128i prev = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + i - 1));
+    const __m128i cur = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + i));
+    const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + i + 1));
+    const __m128i high = _mm_cmplt_epi8(cur, _mm_setzero_si128());
+    const __m128i starts = _mm_andnot_si128(WordBytes(prev), WordBytes(cur));
+    const __m128i next_not_word = _mm_xor_si128(WordBytes(next), _mm_set1_epi8(-1));
+    const __m128i single = _mm_and_si128(starts, _mm_or_si128(next_not_word, high));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(single));
+    while (mask != 0) {
+      const size_t p = i + static_cast<size_t>(__builtin_ctz(mask));
+      if (SpacedRunAt(text, p)) return true;
+      mask &= mask - 1;
+    }
+  }
+  // The tail: every word start from i on (a start at i - 1 or before was checked).
+  const ByteClasses& classes = Classes();
+  for (; i < n; ++i) {
+    if (classes.of[bytes[i]] == kWordByte && classes.of[bytes[i - 1]] != kWordByte &&
+        SpacedRunAt(text, i)) {
+      return true;
+    }
+  }
+  return false;
+#else
+  return MayHaveSpacedRunScalar(text);
+#endif
 }
 
 }  // namespace

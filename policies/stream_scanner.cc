@@ -38,13 +38,14 @@ StreamScanner::StreamScanner(std::shared_ptr<const CompiledPolicies> policies,
                              std::vector<std::string> ids, v1::Direction direction,
                              size_t holdback)
     : policies_(std::move(policies)), ids_(std::move(ids)), direction_(direction),
-      holdback_(holdback) {}
+      holdback_(holdback),
+      scan_step_(std::max(kMinScanStepBytes, kScanStepHoldbacks * holdback)) {}
 
 absl::StatusOr<StreamUpdate> StreamScanner::Push(std::string_view chunk) {
   if (finished_) return absl::FailedPreconditionError("stream already finished");
   buffer_.append(chunk);
   received_ += chunk.size();
-  if (received_ - scanned_upto_ < kMinScanStepBytes) {
+  if (received_ - scanned_upto_ < scan_step_) {
     StreamUpdate update;
     update.action = action_;
     update.block_message = block_message_;

@@ -37,6 +37,12 @@ struct StreamUpdate {
 class StreamScanner {
  public:
   static constexpr size_t kMinScanStepBytes = 32;
+  // Each scan reads a window of about twice the hold-back (the held tail plus the context
+  // before it) on top of the new text, so rescanning after every small chunk would read
+  // every byte many times (quadratic in hold-back / chunk size). New text is therefore
+  // batched until this many multiples of the hold-back arrived: the whole stream is then
+  // scanned about (2 + kScanStepHoldbacks) / kScanStepHoldbacks times in total.
+  static constexpr size_t kScanStepHoldbacks = 2;
 
   // NOT_FOUND for an unknown set id; INVALID_ARGUMENT for a bad direction.
   static absl::StatusOr<std::unique_ptr<StreamScanner>> Create(
@@ -44,9 +50,10 @@ class StreamScanner {
       v1::Direction direction);
 
   // Adds a chunk (it may end inside a UTF-8 character). The text is rescanned once at
-  // least kMinScanStepBytes arrived since the last scan (each scan reads a window of about
-  // twice the hold-back), so tiny chunks cost little. INVALID_ARGUMENT for invalid UTF-8;
-  // FAILED_PRECONDITION after Finish. After a BLOCK the caller should stop pushing.
+  // least scan_step_bytes() arrived since the last scan, so small chunks cost little; text
+  // is released only by a scan (held_bytes() stays below hold-back + step + 64).
+  // INVALID_ARGUMENT for invalid UTF-8; FAILED_PRECONDITION after Finish. After a BLOCK
+  // the caller should stop pushing.
   absl::StatusOr<StreamUpdate> Push(std::string_view chunk);
   // Scans and releases the rest. INVALID_ARGUMENT when the stream ends inside a
   // character.
@@ -54,6 +61,8 @@ class StreamScanner {
 
   // Bytes received but not yet released.
   size_t held_bytes() const { return received_ - released_; }
+  // New bytes that trigger a rescan: max(kMinScanStepBytes, kScanStepHoldbacks * hold-back).
+  size_t scan_step_bytes() const { return scan_step_; }
 
  private:
   StreamScanner(std::shared_ptr<const CompiledPolicies> policies, std::vector<std::string> ids,
@@ -67,6 +76,7 @@ class StreamScanner {
   std::vector<std::string> ids_;
   v1::Direction direction_;
   size_t holdback_;  // View bytes.
+  size_t scan_step_;  // See scan_step_bytes().
 
   std::string buffer_;       // Original bytes from base_ on.
   uint64_t base_ = 0;        // Stream offset of buffer_[0].

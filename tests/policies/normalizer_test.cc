@@ -57,6 +57,28 @@ TEST(Normalizer, FoldsLeetspeakOnlyInsideWords) {
   EXPECT_EQ(Norm("card 4111 1111 costs $100"), "card 4111 1111 costs $100");
 }
 
+// Folded words shrink (two-byte look-alikes become one byte), so every later byte moves;
+// its offset must still point at its own original character.
+TEST(Normalizer, KeepsOffsetsOfLaterTextAfterFoldedWordsShrink) {
+  // "pаypаl (4 dogs) h4ck é zz" with Cyrillic а (U+0430) twice.
+  const std::string in = "p\xD0\xB0yp\xD0\xB0l (4 dogs) h4ck \xC3\xA9 zz";
+  absl::StatusOr<NormalizedText> n = Normalize(in, {.remove_diacritics = true});
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(n->text, "paypal (4 dogs) hack e zz");
+  ASSERT_EQ(n->to_original.size(), n->text.size() + 1);
+  const auto original_of = [&](std::string_view piece) {
+    const size_t at = n->text.find(piece);
+    const Span span = n->ToOriginal(at, at + piece.size());
+    return in.substr(span.begin, span.end - span.begin);
+  };
+  EXPECT_EQ(original_of("paypal"), "p\xD0\xB0yp\xD0\xB0l");
+  EXPECT_EQ(original_of("(4 dogs)"), "(4 dogs)");
+  EXPECT_EQ(original_of("hack"), "h4ck");
+  EXPECT_EQ(original_of("e"), "\xC3\xA9");
+  EXPECT_EQ(original_of("zz"), "zz");
+  EXPECT_EQ(n->to_original.back(), in.size());
+}
+
 TEST(Normalizer, LeavesLeetWhenDisabled) {
   EXPECT_EQ(Norm("h3llo", {.fold_leetspeak = false}), "h3llo");
 }

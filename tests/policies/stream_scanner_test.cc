@@ -154,7 +154,7 @@ TEST(StreamScanner, HoldsBackOnlyTheTailOfALongStream) {
     released += update->released;
   }
   EXPECT_GT(released.size(), 0u);
-  EXPECT_LE((*scanner)->held_bytes(), *holdback + StreamScanner::kMinScanStepBytes + 64);
+  EXPECT_LE((*scanner)->held_bytes(), *holdback + (*scanner)->scan_step_bytes() + 64);
   EXPECT_EQ(sent.substr(0, released.size()), released);
   absl::StatusOr<StreamUpdate> last = (*scanner)->Finish();
   ASSERT_TRUE(last.ok());
@@ -172,9 +172,9 @@ TEST(StreamScanner, ReportsBlockBeforeTheStreamEnds) {
   EXPECT_NE(first->action, v1::BLOCK);
   absl::StatusOr<size_t> holdback = policies->HoldBackBytes({"all"}, v1::OUTPUT);
   ASSERT_TRUE(holdback.ok());
-  // Enough text after the term that it is settled without waiting for the end.
-  absl::StatusOr<StreamUpdate> second =
-      (*scanner)->Push("rn it. " + std::string(*holdback + 16, 'x') + " ");
+  // Enough text after the term that a scan runs and settles it without waiting for the end.
+  absl::StatusOr<StreamUpdate> second = (*scanner)->Push(
+      "rn it. " + std::string(*holdback + (*scanner)->scan_step_bytes() + 16, 'x') + " ");
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->action, v1::BLOCK);
   EXPECT_EQ(second->released, "");
