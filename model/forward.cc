@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "base/status_macros.h"
+#include "model/kernels/attention.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/ops.h"
@@ -112,11 +113,15 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
     for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_width + head * d], cos, sin, d);
   }
   std::vector<float> attn(batch.rows * q_width);
-  ctx_.pool().ParallelFor(batch.rows * config_.num_heads, [&](int64_t begin, int64_t end) {
+  // Work items are (row, kv head) pairs; rows are taken alternately from both ends of the
+  // batch so that each thread's contiguous share holds as many long (late) rows as short ones.
+  const int kv_heads = config_.num_kv_heads;
+  ctx_.pool().ParallelFor(batch.rows * kv_heads, [&](int64_t begin, int64_t end) {
+    AttendScratch scratch;
     for (int64_t i = begin; i < end; ++i) {
-      const int64_t row = i / config_.num_heads;
-      const int head = static_cast<int>(i % config_.num_heads);
-      Attend(layer, batch, row, head, &attn[row * q_width + head * d]);
+      const int64_t order = i / kv_heads;
+      const int64_t row = order % 2 == 0 ? order / 2 : batch.rows - 1 - order / 2;
+      AttendGroup(layer, batch, row, static_cast<int>(i % kv_heads), &scratch, &attn[row * q_width]);
     }
   });
   // The chunk's keys and values enter the caches only now: within a chunk, attention read
@@ -131,12 +136,14 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   return absl::OkStatus();
 }
 
-// Attention of one query head of one row over its sequence's visible keys, with the
-// head's sink logit as an extra softmax column that contributes no value.
-void Transformer::Attend(int layer, const Batch& batch, int64_t row, int head, float* out) const {
+// Attention of the query heads that share kv head `kv_head`, for one row, over its
+// sequence's visible keys; each head's sink logit is an extra softmax column that
+// contributes no value. Writes those heads' outputs into `out` (the row's NH*D floats).
+void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv_head, AttendScratch* scratch,
+                              float* out) const {
   const int d = config_.head_dim;
   const int kv_width = config_.num_kv_heads * d;
-  const int kv_head = head / (config_.num_heads / config_.num_kv_heads);
+  const int group = config_.num_heads / config_.num_kv_heads;
   const int chunk = batch.row_chunk[row];
   const SequenceKvCache& cache = *batch.chunks[chunk].cache;
   const int64_t chunk_start = batch.chunk_start_position[chunk];
@@ -144,35 +151,27 @@ void Transformer::Attend(int layer, const Batch& batch, int64_t row, int head, f
   const int64_t position = batch.row_position[row];
   const bool sliding = config_.layer_types[layer] == AttentionType::kSliding;
   const int64_t first = sliding ? std::max<int64_t>(0, position - config_.sliding_window + 1) : 0;
-  const float* q = &batch.q[row * config_.num_heads * d + head * d];
-  auto key = [&](int64_t p) {
-    return p >= chunk_start ? &batch.k[(chunk_row0 + p - chunk_start) * kv_width + kv_head * d]
-                            : cache.Key(layer, p) + kv_head * d;
-  };
-  auto value = [&](int64_t p) {
-    return p >= chunk_start ? &batch.v[(chunk_row0 + p - chunk_start) * kv_width + kv_head * d]
-                            : cache.Value(layer, p) + kv_head * d;
-  };
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  std::vector<float> scores(position - first + 1);
-  float max = weights_.layers()[layer].sinks[head];
+  const int n = static_cast<int>(position - first + 1);
+  scratch->keys.resize(n);
+  scratch->values.resize(n);
+  scratch->scores.resize(n);
+  // Positions of this chunk are read from the batch (the cache gets them after the layer).
   for (int64_t p = first; p <= position; ++p) {
-    const float* k = key(p);
-    float dot = 0.0f;
-    for (int i = 0; i < d; ++i) dot += q[i] * k[i];
-    scores[p - first] = dot * scale;
-    max = std::max(max, scores[p - first]);
+    const bool in_chunk = p >= chunk_start;
+    const int64_t offset = (chunk_row0 + p - chunk_start) * kv_width + kv_head * d;
+    scratch->keys[p - first] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv_head * d;
+    scratch->values[p - first] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv_head * d;
   }
-  float denominator = std::exp(weights_.layers()[layer].sinks[head] - max);
-  for (float& s : scores) {
-    s = std::exp(s - max);
-    denominator += s;
-  }
-  std::fill(out, out + d, 0.0f);
-  for (int64_t p = first; p <= position; ++p) {
-    const float weight = scores[p - first] / denominator;
-    const float* v = value(p);
-    for (int i = 0; i < d; ++i) out[i] += weight * v[i];
+  AttentionHeadInput in;
+  in.keys = scratch->keys.data();
+  in.values = scratch->values.data();
+  in.n = n;
+  in.head_dim = d;
+  in.scale = 1.0f / std::sqrt(static_cast<float>(d));
+  for (int head = kv_head * group; head < (kv_head + 1) * group; ++head) {
+    in.query = &batch.q[row * config_.num_heads * d + head * d];
+    in.sink = weights_.layers()[layer].sinks[head];
+    AttendHead(in, scratch->scores.data(), out + head * d);
   }
 }
 

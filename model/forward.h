@@ -65,7 +65,12 @@ class Transformer {
   struct Batch;  // the rows of one Forward call
   absl::Status AttentionBlock(int layer, Batch& batch);
   absl::Status MlpBlock(int layer, Batch& batch);
-  void Attend(int layer, const Batch& batch, int64_t row, int head, float* out) const;
+  struct AttendScratch {  // per-thread buffers of AttendGroup
+    std::vector<const float*> keys, values;
+    std::vector<float> scores;
+  };
+  void AttendGroup(int layer, const Batch& batch, int64_t row, int kv_head, AttendScratch* scratch,
+                   float* out) const;
   absl::StatusOr<std::vector<std::vector<float>>> Logits(Batch& batch);
   // DenseMatmul, or the int8 copy `fast` when set and the batch is decode-sized.
   absl::Status Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int rows, const float* bias,

@@ -136,26 +136,27 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
 }
 
 absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
-                          const float* bias, float* y) {
-  const SplitActivations split = SplitForBf16(x, m, w.cols);
+                          const float* bias, float* y, Bf16Activations precision) {
+  const SplitActivations split = SplitForBf16(x, m, w.cols, precision);
   std::vector<float> scratch;
   return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows, &scratch);
 }
 
 }  // namespace
 
-SplitActivations SplitForBf16(const float* x, int m, int k) {
+SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision) {
   SplitActivations split;
   split.m = m;
   split.k = k;
   split.padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
-  split.rows.assign(static_cast<size_t>(2 * split.padded * k), 0);
+  split.parts = precision == Bf16Activations::kSplit ? 2 : 1;
+  split.rows.assign(static_cast<size_t>(split.parts * split.padded * k), 0);
   for (int64_t t = 0; t < m; ++t) {
     for (int64_t c = 0; c < k; ++c) {
       const float value = x[t * k + c];
       const uint16_t hi = FloatToBf16(value);
       split.rows[t * k + c] = hi;
-      split.rows[(split.padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
+      if (split.parts == 2) split.rows[(split.padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
     }
   }
   return split;
@@ -163,13 +164,14 @@ SplitActivations SplitForBf16(const float* x, int m, int k) {
 
 absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
                          const float* bias, float* y, int64_t ldy, std::vector<float>* scratch) {
-  scratch->resize(static_cast<size_t>(2 * x.padded * n));
-  const absl::Status status = RunBf16Matmul(dnnl, 2 * x.padded, x.k, n, x.rows.data(), w, scratch->data());
+  scratch->resize(static_cast<size_t>(x.parts * x.padded * n));
+  const absl::Status status = RunBf16Matmul(dnnl, x.parts * x.padded, x.k, n, x.rows.data(), w, scratch->data());
   if (!status.ok()) return status;
   const float* dst = scratch->data();
   for (int64_t t = 0; t < x.m; ++t) {
+    const float* lo = x.parts == 2 ? dst + (x.padded + t) * n : nullptr;
     for (int64_t r = 0; r < n; ++r) {
-      y[t * ldy + r] = dst[t * n + r] + dst[(x.padded + t) * n + r] + (bias ? bias[r] : 0.0f);
+      y[t * ldy + r] = dst[t * n + r] + (lo ? lo[r] : 0.0f) + (bias ? bias[r] : 0.0f);
     }
   }
   return absl::OkStatus();
@@ -178,8 +180,11 @@ absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint1
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return absl::OkStatus();
+  if (path == DensePath::kOneDnnRounded || (path == DensePath::kAuto && m >= kRoundedActivationMinRows)) {
+    return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded);
+  }
   if (path == DensePath::kOneDnn || (path == DensePath::kAuto && m > kDirectMaxRows)) {
-    return OneDnnMatmul(ctx, w, x, m, bias, y);
+    return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kSplit);
   }
   DirectMatmul(ctx, w, x, m, bias, y, isa);
   return absl::OkStatus();

@@ -111,7 +111,10 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
   }
   // W is expanded a tile of rows at a time, so the bf16 copy stays in cache between the
   // expansion and oneDNN's read of it.
-  const SplitActivations split = SplitForBf16(x, m, w.cols);
+  const bool rounded = path == ExpertPath::kDequantizeOneDnnRounded ||
+                       (path == ExpertPath::kAuto && m >= kRoundedActivationMinRows);
+  const SplitActivations split =
+      SplitForBf16(x, m, w.cols, rounded ? Bf16Activations::kRounded : Bf16Activations::kSplit);
   std::vector<uint16_t>& tile = ctx.dnnl().dequantized;
   tile.resize(static_cast<size_t>(kTileRows) * w.cols);
   std::vector<float> scratch;

@@ -1,6 +1,10 @@
 // Internal to model/kernels: float32 activations times bf16 weights on oneDNN's bf16
-// matmul at float32 accuracy. Each activation x is split into hi = bf16(x) and
-// lo = bf16(x - hi); both halves go through one matmul as extra rows and are summed.
+// matmul, in one of two precisions:
+//  - kSplit: float32 accuracy. Each activation x is split into hi = bf16(x) and
+//    lo = bf16(x - hi); both halves go through one matmul as extra rows and are summed.
+//  - kRounded: x is rounded to bf16 once (relative error <= 2^-9 per element), half the
+//    work. The gpt-oss reference itself runs with bf16 activations; the fixture README
+//    bounds what that may change in the logits (tests/model/engine_reference_test.cc).
 // Not thread-safe (uses the context's oneDNN stream).
 #ifndef WARDEN_MODEL_KERNELS_SPLIT_MATMUL_H_
 #define WARDEN_MODEL_KERNELS_SPLIT_MATMUL_H_
@@ -13,17 +17,25 @@
 
 namespace warden::model {
 
+enum class Bf16Activations { kSplit, kRounded };
+
+// From this many rows on, the kAuto paths of DenseMatmul and ExpertMatmul round
+// activations to bf16 (kRounded): such products are prefill, where the halved work pays;
+// decode and small steps (fewer rows) keep float32 accuracy.
+inline constexpr int kRoundedActivationMinRows = 32;
+
 struct SplitActivations {
   int64_t m = 0;       // real rows
   int64_t k = 0;       // columns
   int64_t padded = 0;  // m rounded up, so few primitive shapes exist
-  std::vector<uint16_t> rows;  // [2 * padded, k]: hi rows, then lo rows
+  int parts = 2;       // 2: hi rows then lo rows (kSplit); 1: rounded rows (kRounded)
+  std::vector<uint16_t> rows;  // [parts * padded, k]
 };
 
-SplitActivations SplitForBf16(const float* x, int m, int k);
+SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision);
 
 // For r < n: y[t * ldy + r] = W[r] . x[t] + bias[r] (bias may be null), where W is bf16
-// [n, k] row-major. `scratch` is reused between calls.
+// [n, k] row-major and the sum runs over x's parts. `scratch` is reused between calls.
 absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
                          const float* bias, float* y, int64_t ldy, std::vector<float>* scratch);
 

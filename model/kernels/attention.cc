@@ -1,0 +1,129 @@
+#include "model/kernels/attention.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/kernels/cpu_features.h"
+#include "model/kernels/row_kernels.h"
+
+namespace warden::model {
+namespace {
+
+using row_kernels::kAllLanes;
+using row_kernels::SumLanes;
+
+void AttendPortable(const AttentionHeadInput& in, float* scores, float* out) {
+  const int d = in.head_dim;
+  float max = in.sink;
+  for (int p = 0; p < in.n; ++p) {
+    float dot = 0.0f;
+    for (int i = 0; i < d; ++i) dot += in.query[i] * in.keys[p][i];
+    scores[p] = dot * in.scale;
+    max = std::max(max, scores[p]);
+  }
+  float denominator = std::exp(in.sink - max);
+  for (int p = 0; p < in.n; ++p) {
+    scores[p] = std::exp(scores[p] - max);
+    denominator += scores[p];
+  }
+  std::fill(out, out + d, 0.0f);
+  for (int p = 0; p < in.n; ++p) {
+    const float weight = scores[p] / denominator;
+    for (int i = 0; i < d; ++i) out[i] += weight * in.values[p][i];
+  }
+}
+
+// exp(x) for x <= 0 (softmax arguments after subtracting the max): 2^k * e^r with
+// |r| <= ln2/2 and a degree-7 Taylor polynomial for e^r (relative error < 1e-7 before
+// float rounding). Arguments below -100 give (nearly) zero.
+__attribute__((target("avx512f"))) inline __m512 ExpNonPositive(__m512 x) {
+  x = _mm512_maskz_max_ps(kAllLanes, x, _mm512_set1_ps(-100.0f));
+  const __m512 k = _mm512_maskz_roundscale_ps(kAllLanes, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);  // ln2 high part
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);     // ln2 low part
+  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_maskz_scalef_ps(kAllLanes, p, k);
+}
+
+// Dot products and the weighted sum of values for head_dim = 16 * kVecs, with the output
+// accumulators held in registers across all positions.
+template <int kVecs>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void ScoresAvx512(
+    const AttentionHeadInput& in, float* scores) {
+  __m512 q[kVecs];
+  for (int j = 0; j < kVecs; ++j) q[j] = _mm512_loadu_ps(in.query + 16 * j);
+  for (int p = 0; p < in.n; ++p) {
+    __m512 acc[kVecs];
+    for (int j = 0; j < kVecs; ++j) acc[j] = _mm512_mul_ps(q[j], _mm512_loadu_ps(in.keys[p] + 16 * j));
+    for (int j = 1; j < kVecs; ++j) acc[0] = _mm512_add_ps(acc[0], acc[j]);
+    scores[p] = SumLanes(acc[0]) * in.scale;
+  }
+}
+
+template <int kVecs>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void WeightedValuesAvx512(
+    const AttentionHeadInput& in, const float* weights, float* out) {
+  __m512 acc[kVecs];
+  for (int j = 0; j < kVecs; ++j) acc[j] = _mm512_setzero_ps();
+  for (int p = 0; p < in.n; ++p) {
+    const __m512 w = _mm512_set1_ps(weights[p]);
+    for (int j = 0; j < kVecs; ++j) acc[j] = _mm512_fmadd_ps(w, _mm512_loadu_ps(in.values[p] + 16 * j), acc[j]);
+  }
+  for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + 16 * j, acc[j]);
+}
+
+// scores[p] = exp(scores[p] - max); returns their sum.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) float ExpInPlaceAvx512(float* scores, int n,
+                                                                                     float max) {
+  const __m512 max_v = _mm512_set1_ps(max);
+  __m512 sum = _mm512_setzero_ps();
+  for (int p = 0; p < n; p += 16) {
+    const __mmask16 lanes = n - p >= 16 ? kAllLanes : static_cast<__mmask16>((1u << (n - p)) - 1);
+    const __m512 e = _mm512_maskz_mov_ps(
+        lanes, ExpNonPositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, scores + p), max_v)));
+    _mm512_mask_storeu_ps(scores + p, lanes, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  return SumLanes(sum);
+}
+
+template <int kVecs>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendAvx512(const AttentionHeadInput& in,
+                                                                                float* scores, float* out) {
+  ScoresAvx512<kVecs>(in, scores);
+  float max = in.sink;
+  for (int p = 0; p < in.n; ++p) max = std::max(max, scores[p]);
+  const float inverse = 1.0f / (ExpInPlaceAvx512(scores, in.n, max) + std::exp(in.sink - max));
+  for (int p = 0; p < in.n; ++p) scores[p] *= inverse;
+  WeightedValuesAvx512<kVecs>(in, scores, out);
+}
+
+}  // namespace
+
+void AttendHead(const AttentionHeadInput& in, float* scores, float* out, KernelIsa isa) {
+  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  // The vector kernel covers head widths of 16, 32, ..., 128 (gpt-oss: 64); others run portably.
+  switch (avx512 && in.head_dim % 16 == 0 ? in.head_dim / 16 : 0) {
+    case 1: AttendAvx512<1>(in, scores, out); break;
+    case 2: AttendAvx512<2>(in, scores, out); break;
+    case 3: AttendAvx512<3>(in, scores, out); break;
+    case 4: AttendAvx512<4>(in, scores, out); break;
+    case 5: AttendAvx512<5>(in, scores, out); break;
+    case 6: AttendAvx512<6>(in, scores, out); break;
+    case 7: AttendAvx512<7>(in, scores, out); break;
+    case 8: AttendAvx512<8>(in, scores, out); break;
+    default: AttendPortable(in, scores, out); break;
+  }
+}
+
+}  // namespace warden::model
