@@ -63,15 +63,19 @@ void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_beg
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRowsAvx512(
     const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
+  // Hoisted: a call to Scales() inside the loop (its guard) made GCC spill the vectors.
+  const float* scales = Scales().value;
   const __m512 lut = _mm512_loadu_ps(kFp4Values);
   const __m512i low_mask = _mm512_set1_epi32(0xF);
   const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
   for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* row_blocks = w.blocks + r * nblocks * kBlockBytes;
+    const uint8_t* row_scales = w.scales + r * nblocks;
+    uint16_t* row_out = out + r * w.cols;
     for (int b = 0; b < nblocks; ++b) {
-      const __m128i bytes =
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.blocks + (r * nblocks + b) * kBlockBytes));
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row_blocks + b * kBlockBytes));
       const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, bytes);
-      const __m512 scale = _mm512_set1_ps(Scales().value[w.scales[r * nblocks + b]]);
+      const __m512 scale = _mm512_set1_ps(scales[row_scales[b]]);
       const __m512 even = _mm512_mul_ps(
           _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), scale);
       const __m512 odd = _mm512_mul_ps(
@@ -80,7 +84,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRow
       const __m512i packed =
           _mm512_or_si512(_mm512_maskz_srli_epi32(kAllLanes, _mm512_castps_si512(even), 16),
                           _mm512_and_si512(_mm512_castps_si512(odd), high_half));
-      _mm512_storeu_si512(out + r * w.cols + b * kBlock, packed);
+      _mm512_storeu_si512(row_out + b * kBlock, packed);
     }
   }
 }

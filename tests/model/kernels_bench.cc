@@ -36,7 +36,9 @@ BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}})->UseRealTim
 
 void BM_ExpertMatmul(benchmark::State& state) {
   const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
-  const ExpertPath path = state.range(1) ? ExpertPath::kDequantizeOneDnn : ExpertPath::kPacked;
+  constexpr ExpertPath kPaths[] = {ExpertPath::kPacked, ExpertPath::kDequantizeOneDnn,
+                                   ExpertPath::kDequantizeOneDnnRounded};
+  const ExpertPath path = kPaths[state.range(1)];
   auto ctx = KernelContext::Create({2});
   std::mt19937 rng(1);
   std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
@@ -50,7 +52,7 @@ void BM_ExpertMatmul(benchmark::State& state) {
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{4, 8, 16, 32, 64}, {0, 1}})->UseRealTime();
+BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{4, 8, 16, 32, 64, 128}, {0, 1, 2}})->UseRealTime();
 
 void BM_DenseMatmul(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
@@ -58,14 +60,15 @@ void BM_DenseMatmul(benchmark::State& state) {
   std::vector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
   std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
   const Bf16Matrix matrix{w.data(), rows, cols};
-  const DensePath path = state.range(1) ? DensePath::kOneDnn : DensePath::kDirect;
+  constexpr DensePath kPaths[] = {DensePath::kDirect, DensePath::kOneDnn, DensePath::kOneDnnRounded};
+  const DensePath path = kPaths[state.range(1)];
   for (auto _ : state) {
     if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 64}, {0, 1}})->UseRealTime();
+BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 64, 512}, {0, 1, 2}})->UseRealTime();
 
 }  // namespace
 }  // namespace warden::model
