@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
@@ -96,8 +97,9 @@ void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m
   row_kernels::ForRows(&ctx.pool(), w.rows, static_cast<int64_t>(w.rows) * w.cols * m, rows);
 }
 
-absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n) {
-  const auto key = std::make_tuple(m, k, n);
+// `with_bias`: the primitive adds a float32 bias [n] to every row of dst.
+absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, bool with_bias) {
+  const auto key = std::make_tuple(m, k, n, with_bias);
   auto it = dnnl.matmuls.find(key);
   if (it != dnnl.matmuls.end()) return &it->second;
   using dt = dnnl::memory::data_type;
@@ -106,7 +108,10 @@ absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k
     const dnnl::memory::desc src({m, k}, dt::bf16, tag::ab);
     const dnnl::memory::desc wei({k, n}, dt::bf16, tag::ba);  // W stored [n, k]
     const dnnl::memory::desc dst({m, n}, dt::f32, tag::ab);
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), dnnl.engine);
+    const dnnl::matmul::desc desc = with_bias
+                                        ? dnnl::matmul::desc(src, wei, dnnl::memory::desc({1, n}, dt::f32, tag::ab), dst)
+                                        : dnnl::matmul::desc(src, wei, dst);
+    const dnnl::matmul::primitive_desc pd(desc, dnnl.engine);
     it = dnnl.matmuls.emplace(key, dnnl::matmul(pd)).first;
   } catch (const dnnl::error& e) {
     return absl::InternalError(std::string("oneDNN bf16 matmul creation failed: ") + e.what());
@@ -114,9 +119,10 @@ absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k
   return &it->second;
 }
 
-absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
-                           const uint16_t* src, const uint16_t* weights, float* dst) {
-  auto prim = CachedMatmul(dnnl, m, k, n);
+// dst[m, n] = src[m, k] . weights[n, k]^T (+ bias[n] when not null).
+absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
+                           const uint16_t* weights, const float* bias, float* dst) {
+  auto prim = CachedMatmul(dnnl, m, k, n, bias != nullptr);
   if (!prim.ok()) return prim.status();
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
@@ -125,9 +131,12 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
     dnnl::memory wei_mem({{k, n}, dt::bf16, tag::ba}, dnnl.engine,
                          const_cast<uint16_t*>(weights));
     dnnl::memory dst_mem({{m, n}, dt::f32, tag::ab}, dnnl.engine, dst);
-    (*prim)->execute(dnnl.stream, {{DNNL_ARG_SRC, src_mem},
-                                   {DNNL_ARG_WEIGHTS, wei_mem},
-                                   {DNNL_ARG_DST, dst_mem}});
+    std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, wei_mem}, {DNNL_ARG_DST, dst_mem}};
+    if (bias != nullptr) {
+      args.emplace(DNNL_ARG_BIAS, dnnl::memory({{1, n}, dt::f32, tag::ab}, dnnl.engine, const_cast<float*>(bias)));
+    }
+    (*prim)->execute(dnnl.stream, args);
     dnnl.stream.wait();
   } catch (const dnnl::error& e) {
     return absl::InternalError(std::string("oneDNN bf16 matmul failed: ") + e.what());
@@ -135,11 +144,28 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
   return absl::OkStatus();
 }
 
+// bf16(x) for n values (round to nearest even; NaN stays NaN), as FloatToBf16.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RoundToBf16Avx512(const float* x, int64_t n,
+                                                                                     uint16_t* out) {
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(0x40);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i bits = _mm512_loadu_si512(x + i);
+    const __m512i odd = _mm512_and_si512(_mm512_maskz_srli_epi32(kAllLanes, bits, 16), one);
+    __m512i rounded = _mm512_maskz_srli_epi32(
+        kAllLanes, _mm512_add_epi32(bits, _mm512_add_epi32(bias, odd)), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, abs_mask), inf);
+    rounded = _mm512_mask_or_epi32(rounded, nan, _mm512_maskz_srli_epi32(kAllLanes, bits, 16), quiet);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_maskz_cvtepi32_epi16(kAllLanes, rounded));
+  }
+  for (; i < n; ++i) out[i] = FloatToBf16(x[i]);
+}
+
 absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                           const float* bias, float* y, Bf16Activations precision) {
   const SplitActivations split = SplitForBf16(x, m, w.cols, precision);
-  std::vector<float> scratch;
-  return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows, &scratch);
+  return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows);
 }
 
 }  // namespace
@@ -151,6 +177,10 @@ SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations prec
   split.padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
   split.parts = precision == Bf16Activations::kSplit ? 2 : 1;
   split.rows.assign(static_cast<size_t>(split.parts * split.padded * k), 0);
+  if (split.parts == 1 && CpuHasAvx512()) {
+    RoundToBf16Avx512(x, static_cast<int64_t>(m) * k, split.rows.data());
+    return split;
+  }
   for (int64_t t = 0; t < m; ++t) {
     for (int64_t c = 0; c < k; ++c) {
       const float value = x[t * k + c];
@@ -163,11 +193,17 @@ SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations prec
 }
 
 absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
-                         const float* bias, float* y, int64_t ldy, std::vector<float>* scratch) {
-  scratch->resize(static_cast<size_t>(x.parts * x.padded * n));
-  const absl::Status status = RunBf16Matmul(dnnl, x.parts * x.padded, x.k, n, x.rows.data(), w, scratch->data());
+                         const float* bias, float* y, int64_t ldy) {
+  if (x.parts == 1 && x.padded == x.m && ldy == n) {
+    // y has exactly the primitive's shape: oneDNN writes it and adds the bias itself.
+    return RunBf16Matmul(dnnl, x.m, x.k, n, x.rows.data(), w, bias, y);
+  }
+  std::vector<float>& scratch = dnnl.matmul_out;
+  const size_t needed = static_cast<size_t>(x.parts * x.padded * n);
+  if (scratch.size() < needed) scratch.resize(needed);
+  const absl::Status status = RunBf16Matmul(dnnl, x.parts * x.padded, x.k, n, x.rows.data(), w, nullptr, scratch.data());
   if (!status.ok()) return status;
-  const float* dst = scratch->data();
+  const float* dst = scratch.data();
   for (int64_t t = 0; t < x.m; ++t) {
     const float* lo = x.parts == 2 ? dst + (x.padded + t) * n : nullptr;
     for (int64_t r = 0; r < n; ++r) {
@@ -197,7 +233,7 @@ absl::StatusOr<double> MeasureBf16MatmulGflops(KernelContext& ctx, int n, int re
   double best = 0.0;
   for (int i = 0; i < reps + 1; ++i) {  // the first run pays for primitive creation
     const auto start = std::chrono::steady_clock::now();
-    const absl::Status status = RunBf16Matmul(ctx.dnnl(), n, n, n, a.data(), b.data(), c.data());
+    const absl::Status status = RunBf16Matmul(ctx.dnnl(), n, n, n, a.data(), b.data(), nullptr, c.data());
     if (!status.ok()) return status;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

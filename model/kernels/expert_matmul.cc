@@ -121,14 +121,13 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
       SplitForBf16(x, m, w.cols, rounded ? Bf16Activations::kRounded : Bf16Activations::kSplit);
   std::vector<uint16_t>& tile = ctx.dnnl().dequantized;
   tile.resize(static_cast<size_t>(kTileRows) * w.cols);
-  std::vector<float> scratch;
   for (int r0 = 0; r0 < w.rows; r0 += kTileRows) {
     const int rows = std::min(kTileRows, w.rows - r0);
     const Mxfp4Matrix part{w.blocks + static_cast<size_t>(r0) * w.cols / 2,
                            w.scales + static_cast<size_t>(r0) * w.cols / kBlock, rows, w.cols};
     DequantizeMxfp4ToBf16(part, tile.data(), &ctx.pool());
-    const absl::Status status = SplitMatmul(ctx.dnnl(), split, tile.data(), rows,
-                                            bias ? bias + r0 : nullptr, y + r0, w.rows, &scratch);
+    const absl::Status status =
+        SplitMatmul(ctx.dnnl(), split, tile.data(), rows, bias ? bias + r0 : nullptr, y + r0, w.rows);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();

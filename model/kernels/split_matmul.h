@@ -35,9 +35,10 @@ struct SplitActivations {
 SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision);
 
 // For r < n: y[t * ldy + r] = W[r] . x[t] + bias[r] (bias may be null), where W is bf16
-// [n, k] row-major and the sum runs over x's parts. `scratch` is reused between calls.
+// [n, k] row-major and the sum runs over x's parts. Rounded rows with no padding and
+// ldy == n go straight into y; otherwise through the context's reused output buffer.
 absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
-                         const float* bias, float* y, int64_t ldy, std::vector<float>* scratch);
+                         const float* bias, float* y, int64_t ldy);
 
 }  // namespace warden::model
 
