@@ -19,8 +19,11 @@ using row_kernels::kAllLanes;
 
 // From this many rows of x on, expanding W once and using oneDNN beats the packed kernel.
 constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 rows (kernels_bench)
-// Rows of W expanded per oneDNN call: 128 x 2880 bf16 = 720 KiB, inside a core's L2.
-constexpr int kTileRows = 128;
+// Rows of W expanded per oneDNN call: 256 x 2880 bf16 = 1.4 MiB, half of it in each of the
+// two cores' 2 MiB L2. Measured (oneDNN alone, m = 64, k = 2880, this machine): 128 rows
+// 490 GFLOP/s, 256 rows 760, 512 rows 525 (no longer in L2); fewer tiles also mean fewer
+// parallel regions (two per tile), each a futex wake-up here.
+constexpr int kTileRows = 256;
 constexpr int kBlock = 32;
 constexpr int kBlockBytes = 16;
 constexpr float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
