@@ -23,7 +23,27 @@ struct Transformer::Batch {
   std::vector<float> x;           // residual stream [rows, H]
   std::vector<float> cos, sin;    // RoPE [rows, D/2]
   std::vector<float> q, k, v;     // this layer's projections [rows, NH*D] / [rows, NKV*D]
+  // Per-layer scratch, sized once per call and reused by every layer (vectors only grow).
+  std::vector<float> normed;      // RMS-normed x [rows, H]
+  std::vector<float> attn;        // attention output [rows, NH*D]
+  std::vector<float> projected;   // o projection [rows, H]
+  std::vector<float> router;      // router logits [rows, experts]
+  std::vector<float> expert_in, expert_hidden, expert_act, expert_out;  // one expert's rows
 };
+
+namespace {
+
+// From this many rows of one expert on, SwiGLU runs on the pool (below, a parallel
+// region's wake-up costs more than it saves).
+constexpr int kParallelSwiGluRows = 16;
+
+// Grows `v` to at least n elements (never shrinks, so later layers reuse the memory).
+float* Room(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+}  // namespace
 
 FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool) {
   FastWeights fast;
@@ -95,7 +115,7 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   const int h = config_.hidden_size, d = config_.head_dim, half = d / 2;
   const int q_width = config_.num_heads * d, kv_width = config_.num_kv_heads * d;
   const int rows = static_cast<int>(batch.rows);
-  std::vector<float> t(batch.rows * h);
+  float* t = Room(batch.normed, batch.rows * h);
   for (int64_t r = 0; r < batch.rows; ++r) {
     RmsNorm(&batch.x[r * h], w.attn_norm.data(), h, config_.rms_norm_eps, &t[r * h]);
   }
@@ -103,16 +123,16 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   batch.k.resize(batch.rows * kv_width);
   batch.v.resize(batch.rows * kv_width);
   const FastWeights::Layer* fast = fast_ ? &fast_->layers[layer] : nullptr;
-  RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t.data(), rows, w.q_bias.data(), batch.q.data()));
-  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t.data(), rows, w.k_bias.data(), batch.k.data()));
-  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t.data(), rows, w.v_bias.data(), batch.v.data()));
+  RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t, rows, w.q_bias.data(), batch.q.data()));
+  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t, rows, w.k_bias.data(), batch.k.data()));
+  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t, rows, w.v_bias.data(), batch.v.data()));
   for (int64_t r = 0; r < batch.rows; ++r) {
     const float* cos = &batch.cos[r * half];
     const float* sin = &batch.sin[r * half];
     for (int head = 0; head < config_.num_heads; ++head) ApplyRope(&batch.q[r * q_width + head * d], cos, sin, d);
     for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_width + head * d], cos, sin, d);
   }
-  std::vector<float> attn(batch.rows * q_width);
+  float* attn = Room(batch.attn, batch.rows * q_width);
   // Work items are (row, kv head) pairs; rows are taken alternately from both ends of the
   // batch so that each thread's contiguous share holds as many long (late) rows as short ones.
   const int kv_heads = config_.num_kv_heads;
@@ -130,9 +150,9 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
     batch.chunks[batch.row_chunk[r]].cache->Store(layer, batch.row_position[r], &batch.k[r * kv_width],
                                                   &batch.v[r * kv_width]);
   }
-  std::vector<float> out(batch.rows * h);
-  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn.data(), rows, w.o_bias.data(), out.data()));
-  for (size_t i = 0; i < out.size(); ++i) batch.x[i] += out[i];
+  float* out = Room(batch.projected, batch.rows * h);
+  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn, rows, w.o_bias.data(), out));
+  for (int64_t i = 0; i < batch.rows * h; ++i) batch.x[i] += out[i];
   return absl::OkStatus();
 }
 
@@ -180,12 +200,12 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
   const int h = config_.hidden_size, inter = config_.intermediate_size;
   const int experts = config_.num_experts, top_k = config_.experts_per_token;
   const int rows = static_cast<int>(batch.rows);
-  std::vector<float> t(batch.rows * h);
+  float* t = Room(batch.normed, batch.rows * h);
   for (int64_t r = 0; r < batch.rows; ++r) {
     RmsNorm(&batch.x[r * h], w.mlp_norm.data(), h, config_.rms_norm_eps, &t[r * h]);
   }
-  std::vector<float> router(batch.rows * experts);
-  RETURN_IF_ERROR(DenseMatmul(ctx_, w.router, t.data(), rows, w.router_bias.data(), router.data()));
+  float* router = Room(batch.router, batch.rows * experts);
+  RETURN_IF_ERROR(DenseMatmul(ctx_, w.router, t, rows, w.router_bias.data(), router));
   // Top-k experts per row; their weights are a softmax over the k selected logits only.
   std::vector<std::vector<std::pair<int64_t, float>>> routed(experts);  // expert -> (row, weight)
   std::vector<int> order(experts);
@@ -204,16 +224,26 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     const auto& assigned = routed[e];
     if (assigned.empty()) continue;
     const int m = static_cast<int>(assigned.size());
-    std::vector<float> in(static_cast<size_t>(m) * h), hidden(static_cast<size_t>(m) * 2 * inter);
-    std::vector<float> act(static_cast<size_t>(m) * inter), out(static_cast<size_t>(m) * h);
+    float* in = Room(batch.expert_in, static_cast<size_t>(m) * h);
+    float* hidden = Room(batch.expert_hidden, static_cast<size_t>(m) * 2 * inter);
+    float* act = Room(batch.expert_act, static_cast<size_t>(m) * inter);
+    float* out = Room(batch.expert_out, static_cast<size_t>(m) * h);
     for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
-    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp1[e], in.data(), m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter],
-                                 hidden.data()));
-    for (int i = 0; i < m; ++i) {
-      SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
-             &act[static_cast<size_t>(i) * inter]);
+    RETURN_IF_ERROR(
+        ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden));
+    // SwiGLU (an exp per element) is worth both threads for a prefill's rows.
+    auto swiglu = [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
+               &act[static_cast<size_t>(i) * inter]);
+      }
+    };
+    if (m >= kParallelSwiGluRows) {
+      ctx_.pool().ParallelFor(m, swiglu);
+    } else {
+      swiglu(0, m);
     }
-    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act.data(), m, &w.mlp2_bias[static_cast<size_t>(e) * h], out.data()));
+    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out));
     for (int i = 0; i < m; ++i) {
       float* x = &batch.x[assigned[i].first * h];
       for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];
