@@ -44,7 +44,9 @@ class EngineReferenceTest : public ::testing::TestWithParam<std::string> {
     const auto cmp = CompareLogits(logits, reference_.sequences[s], reference_.vocab);
     EXPECT_LE(cmp.max_abs_diff, kMaxAbsDiff) << "sequence " << s;
     EXPECT_LE(cmp.mean_abs_diff, kMeanAbsDiff) << "sequence " << s;
-    if (float32_activations) EXPECT_LE(cmp.max_abs_diff, kFloat32MaxAbsDiff) << "sequence " << s;
+    if (float32_activations) {
+      EXPECT_LE(cmp.max_abs_diff, kFloat32MaxAbsDiff) << "sequence " << s;
+    }
     EXPECT_TRUE(cmp.argmax_mismatches.empty()) << "sequence " << s;
     std::printf("layout %s sequence %zu: max abs diff %.6f mean %.7f\n", GetParam().c_str(), s,
                 cmp.max_abs_diff, cmp.mean_abs_diff);
