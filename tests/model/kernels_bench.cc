@@ -54,6 +54,29 @@ void BM_ExpertMatmul(benchmark::State& state) {
 }
 BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{4, 8, 16, 32, 64, 128}, {0, 1, 2}})->UseRealTime();
 
+// Expansion of an mlp1-sized MXFP4 matrix to bf16, 256 rows at a time into one reused
+// buffer, as the expert prefill path does (without the matmul in between).
+void BM_DequantizeMxfp4(benchmark::State& state) {
+  const int rows = 2 * kHidden, cols = kHidden, tile = 256;
+  std::mt19937 rng(1);
+  std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
+  for (auto& b : blocks) b = static_cast<uint8_t>(rng());
+  for (auto& s : scales) s = static_cast<uint8_t>(118 + rng() % 4);
+  std::vector<uint16_t> out(static_cast<size_t>(tile) * cols);
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    for (int r0 = 0; r0 < rows; r0 += tile) {
+      const Mxfp4Matrix part{blocks.data() + static_cast<size_t>(r0) * cols / 2,
+                             scales.data() + static_cast<size_t>(r0) * cols / 32, tile, cols};
+      DequantizeMxfp4ToBf16(part, out.data(), &pool);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["Gelem/s"] =
+      benchmark::Counter(static_cast<double>(rows) * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DequantizeMxfp4)->Arg(1)->Arg(2)->UseRealTime();
+
 void BM_DenseMatmul(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
   auto ctx = KernelContext::Create({2});
