@@ -203,12 +203,17 @@ absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint1
   if (scratch.size() < needed) scratch.resize(needed);
   const absl::Status status = RunBf16Matmul(dnnl, x.parts * x.padded, x.k, n, x.rows.data(), w, nullptr, scratch.data());
   if (!status.ok()) return status;
+  // Branch-free inner loops (the compiler vectorises them): zeros stand in for a missing
+  // bias or lo part.
+  std::vector<float>& zeros = dnnl.zeros;
+  if (zeros.size() < static_cast<size_t>(n)) zeros.assign(n, 0.0f);
+  const float* add = bias ? bias : zeros.data();
   const float* dst = scratch.data();
   for (int64_t t = 0; t < x.m; ++t) {
-    const float* lo = x.parts == 2 ? dst + (x.padded + t) * n : nullptr;
-    for (int64_t r = 0; r < n; ++r) {
-      y[t * ldy + r] = dst[t * n + r] + (lo ? lo[r] : 0.0f) + (bias ? bias[r] : 0.0f);
-    }
+    const float* hi = dst + t * n;
+    const float* lo = x.parts == 2 ? dst + (x.padded + t) * n : zeros.data();
+    float* out = y + t * ldy;
+    for (int64_t r = 0; r < n; ++r) out[r] = hi[r] + lo[r] + add[r];
   }
   return absl::OkStatus();
 }
