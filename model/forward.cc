@@ -33,9 +33,9 @@ struct Transformer::Batch {
 
 namespace {
 
-// From this many rows of one expert on, SwiGLU runs on the pool (below, a parallel
-// region's wake-up costs more than it saves).
-constexpr int kParallelSwiGluRows = 16;
+// From this many rows on, the row-wise loops (norms, RoPE, SwiGLU of one expert's rows)
+// run on the pool; below, a parallel region's wake-up costs more than it saves.
+constexpr int kParallelRowLoopRows = 16;
 
 // Grows `v` to at least n elements (never shrinks, so later layers reuse the memory).
 float* Room(std::vector<float>& v, size_t n) {
@@ -44,6 +44,18 @@ float* Room(std::vector<float>& v, size_t n) {
 }
 
 }  // namespace
+
+template <typename RowFn>
+void Transformer::ForEachRow(int64_t rows, const RowFn& row) {
+  auto range = [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) row(r);
+  };
+  if (rows >= kParallelRowLoopRows) {
+    ctx_.pool().ParallelFor(rows, range);
+  } else {
+    range(0, rows);
+  }
+}
 
 FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool) {
   FastWeights fast;
@@ -116,9 +128,8 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   const int q_width = config_.num_heads * d, kv_width = config_.num_kv_heads * d;
   const int rows = static_cast<int>(batch.rows);
   float* t = Room(batch.normed, batch.rows * h);
-  for (int64_t r = 0; r < batch.rows; ++r) {
-    RmsNorm(&batch.x[r * h], w.attn_norm.data(), h, config_.rms_norm_eps, &t[r * h]);
-  }
+  ForEachRow(batch.rows,
+             [&](int64_t r) { RmsNorm(&batch.x[r * h], w.attn_norm.data(), h, config_.rms_norm_eps, &t[r * h]); });
   batch.q.resize(batch.rows * q_width);
   batch.k.resize(batch.rows * kv_width);
   batch.v.resize(batch.rows * kv_width);
@@ -126,12 +137,12 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t, rows, w.q_bias.data(), batch.q.data()));
   RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t, rows, w.k_bias.data(), batch.k.data()));
   RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t, rows, w.v_bias.data(), batch.v.data()));
-  for (int64_t r = 0; r < batch.rows; ++r) {
+  ForEachRow(batch.rows, [&](int64_t r) {
     const float* cos = &batch.cos[r * half];
     const float* sin = &batch.sin[r * half];
     for (int head = 0; head < config_.num_heads; ++head) ApplyRope(&batch.q[r * q_width + head * d], cos, sin, d);
     for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_width + head * d], cos, sin, d);
-  }
+  });
   float* attn = Room(batch.attn, batch.rows * q_width);
   // Work items are (row, kv head) pairs; rows are taken alternately from both ends of the
   // batch so that each thread's contiguous share holds as many long (late) rows as short ones.
@@ -201,9 +212,8 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
   const int experts = config_.num_experts, top_k = config_.experts_per_token;
   const int rows = static_cast<int>(batch.rows);
   float* t = Room(batch.normed, batch.rows * h);
-  for (int64_t r = 0; r < batch.rows; ++r) {
-    RmsNorm(&batch.x[r * h], w.mlp_norm.data(), h, config_.rms_norm_eps, &t[r * h]);
-  }
+  ForEachRow(batch.rows,
+             [&](int64_t r) { RmsNorm(&batch.x[r * h], w.mlp_norm.data(), h, config_.rms_norm_eps, &t[r * h]); });
   float* router = Room(batch.router, batch.rows * experts);
   RETURN_IF_ERROR(DenseMatmul(ctx_, w.router, t, rows, w.router_bias.data(), router));
   // Top-k experts per row; their weights are a softmax over the k selected logits only.
@@ -231,18 +241,10 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
     RETURN_IF_ERROR(
         ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden));
-    // SwiGLU (an exp per element) is worth both threads for a prefill's rows.
-    auto swiglu = [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
-               &act[static_cast<size_t>(i) * inter]);
-      }
-    };
-    if (m >= kParallelSwiGluRows) {
-      ctx_.pool().ParallelFor(m, swiglu);
-    } else {
-      swiglu(0, m);
-    }
+    ForEachRow(m, [&](int64_t i) {
+      SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
+             &act[static_cast<size_t>(i) * inter]);
+    });
     RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out));
     for (int i = 0; i < m; ++i) {
       float* x = &batch.x[assigned[i].first * h];
