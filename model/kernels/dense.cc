@@ -163,21 +163,22 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RoundToBf16Av
 }
 
 absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
-                          const float* bias, float* y, Bf16Activations precision) {
-  const SplitActivations split = SplitForBf16(x, m, w.cols, precision);
+                          const float* bias, float* y, Bf16Activations precision, KernelIsa isa) {
+  const SplitActivations split = SplitForBf16(x, m, w.cols, precision, isa);
   return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows);
 }
 
 }  // namespace
 
-SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision) {
+SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision, KernelIsa isa) {
   SplitActivations split;
   split.m = m;
   split.k = k;
   split.padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
   split.parts = precision == Bf16Activations::kSplit ? 2 : 1;
   split.rows.assign(static_cast<size_t>(split.parts * split.padded * k), 0);
-  if (split.parts == 1 && CpuHasAvx512()) {
+  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  if (split.parts == 1 && avx512) {
     RoundToBf16Avx512(x, static_cast<int64_t>(m) * k, split.rows.data());
     return split;
   }
@@ -222,10 +223,10 @@ absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x
                          const float* bias, float* y, DensePath path, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return absl::OkStatus();
   if (path == DensePath::kOneDnnRounded || (path == DensePath::kAuto && m >= kRoundedActivationMinRows)) {
-    return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded);
+    return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded, isa);
   }
   if (path == DensePath::kOneDnn || (path == DensePath::kAuto && m > kDirectMaxRows)) {
-    return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kSplit);
+    return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kSplit, isa);
   }
   DirectMatmul(ctx, w, x, m, bias, y, isa);
   return absl::OkStatus();

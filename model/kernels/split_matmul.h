@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "model/kernels/dnnl_state.h"
+#include "model/kernels/mxfp4.h"  // KernelIsa
 
 namespace warden::model {
 
@@ -33,7 +34,9 @@ struct SplitActivations {
   std::vector<uint16_t> rows;  // [parts * padded, k]
 };
 
-SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision);
+// `isa` picks the rounding loop (kRounded has an AVX-512 one); the bits are the same.
+SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision,
+                              KernelIsa isa = KernelIsa::kBest);
 
 // For r < n: y[t * ldy + r] = W[r] . x[t] + bias[r] (bias may be null), where W is bf16
 // [n, k] row-major and the sum runs over x's parts. Rounded rows with no padding and

@@ -147,14 +147,21 @@ TEST(DenseMatmul, RoundedPathMatchesDoubleReferenceOnRoundedActivations) {
   for (int m : {1, 9, 32, 33, 48, 70}) {
     const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
     const bool with_bias = m != 48;
-    std::vector<float> y(static_cast<size_t>(m) * rows, NAN);
-    ASSERT_TRUE(
-        DenseMatmul(**ctx, w, x.data(), m, with_bias ? bias.data() : nullptr, y.data(), DensePath::kOneDnnRounded).ok());
-    for (int t = 0; t < m; ++t) {
-      for (int r = 0; r < rows; ++r) {
-        double expected = with_bias ? bias[r] : 0.0;
-        for (int c = 0; c < cols; ++c) expected += double{Bf16ToFloat(wbits[r * cols + c])} * RoundToBf16(x[t * cols + c]);
-        ASSERT_NEAR(y[t * rows + r], expected, 1e-4) << "m=" << m << " t=" << t << " r=" << r;
+    // The isa picks the activation rounding loop (AVX-512 or portable); both must round alike.
+    for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
+      if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+      std::vector<float> y(static_cast<size_t>(m) * rows, NAN);
+      ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, with_bias ? bias.data() : nullptr, y.data(),
+                              DensePath::kOneDnnRounded, isa)
+                      .ok());
+      for (int t = 0; t < m; ++t) {
+        for (int r = 0; r < rows; ++r) {
+          double expected = with_bias ? bias[r] : 0.0;
+          for (int c = 0; c < cols; ++c) {
+            expected += double{Bf16ToFloat(wbits[r * cols + c])} * RoundToBf16(x[t * cols + c]);
+          }
+          ASSERT_NEAR(y[t * rows + r], expected, 1e-4) << "m=" << m << " t=" << t << " r=" << r;
+        }
       }
     }
   }
