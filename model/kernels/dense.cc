@@ -193,29 +193,37 @@ SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations prec
   return split;
 }
 
+absl::Status SplitProduct(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n) {
+  std::vector<float>& out = dnnl.matmul_out;
+  const size_t needed = static_cast<size_t>(x.parts * x.padded * n);
+  if (out.size() < needed) out.resize(needed);
+  if (dnnl.zeros.size() < static_cast<size_t>(n)) dnnl.zeros.assign(n, 0.0f);
+  return RunBf16Matmul(dnnl, x.parts * x.padded, x.k, n, x.rows.data(), w, nullptr, out.data());
+}
+
+void AddSplitRows(const DnnlState& dnnl, const SplitActivations& x, int64_t n, const float* bias, float* y,
+                  int64_t ldy, int64_t t_begin, int64_t t_end) {
+  // Branch-free inner loop (the compiler vectorises it): zeros stand in for a missing bias
+  // or lo part.
+  const float* add = bias ? bias : dnnl.zeros.data();
+  const float* dst = dnnl.matmul_out.data();
+  for (int64_t t = t_begin; t < t_end; ++t) {
+    const float* hi = dst + t * n;
+    const float* lo = x.parts == 2 ? dst + (x.padded + t) * n : dnnl.zeros.data();
+    float* out = y + t * ldy;
+    for (int64_t r = 0; r < n; ++r) out[r] = hi[r] + lo[r] + add[r];
+  }
+}
+
 absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
                          const float* bias, float* y, int64_t ldy) {
   if (x.parts == 1 && x.padded == x.m && ldy == n) {
     // y has exactly the primitive's shape: oneDNN writes it and adds the bias itself.
     return RunBf16Matmul(dnnl, x.m, x.k, n, x.rows.data(), w, bias, y);
   }
-  std::vector<float>& scratch = dnnl.matmul_out;
-  const size_t needed = static_cast<size_t>(x.parts * x.padded * n);
-  if (scratch.size() < needed) scratch.resize(needed);
-  const absl::Status status = RunBf16Matmul(dnnl, x.parts * x.padded, x.k, n, x.rows.data(), w, nullptr, scratch.data());
+  const absl::Status status = SplitProduct(dnnl, x, w, n);
   if (!status.ok()) return status;
-  // Branch-free inner loops (the compiler vectorises them): zeros stand in for a missing
-  // bias or lo part.
-  std::vector<float>& zeros = dnnl.zeros;
-  if (zeros.size() < static_cast<size_t>(n)) zeros.assign(n, 0.0f);
-  const float* add = bias ? bias : zeros.data();
-  const float* dst = scratch.data();
-  for (int64_t t = 0; t < x.m; ++t) {
-    const float* hi = dst + t * n;
-    const float* lo = x.parts == 2 ? dst + (x.padded + t) * n : zeros.data();
-    float* out = y + t * ldy;
-    for (int64_t r = 0; r < n; ++r) out[r] = hi[r] + lo[r] + add[r];
-  }
+  AddSplitRows(dnnl, x, n, bias, y, ldy, 0, x.m);
   return absl::OkStatus();
 }
 

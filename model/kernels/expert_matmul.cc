@@ -124,15 +124,31 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
       SplitForBf16(x, m, w.cols, rounded ? Bf16Activations::kRounded : Bf16Activations::kSplit);
   std::vector<uint16_t>& tile = ctx.dnnl().dequantized;
   tile.resize(static_cast<size_t>(kTileRows) * w.cols);
+  const bool avx512 = CpuHasAvx512();
+  // Tile i's output is copied into y (parts summed, bias added) by both threads in the same
+  // parallel region that expands tile i + 1, instead of by one thread after the product.
+  int pending = -1;  // first row of the tile whose product waits in the context's buffer
+  auto copy_pending = [&](int64_t t_begin, int64_t t_end) {
+    const int n = std::min(kTileRows, w.rows - pending);
+    AddSplitRows(ctx.dnnl(), split, n, bias ? bias + pending : nullptr, y + pending, w.rows, t_begin, t_end);
+  };
   for (int r0 = 0; r0 < w.rows; r0 += kTileRows) {
     const int rows = std::min(kTileRows, w.rows - r0);
     const Mxfp4Matrix part{w.blocks + static_cast<size_t>(r0) * w.cols / 2,
                            w.scales + static_cast<size_t>(r0) * w.cols / kBlock, rows, w.cols};
-    DequantizeMxfp4ToBf16(part, tile.data(), &ctx.pool());
-    const absl::Status status =
-        SplitMatmul(ctx.dnnl(), split, tile.data(), rows, bias ? bias + r0 : nullptr, y + r0, w.rows);
+    ctx.pool().ParallelFor(rows, [&](int64_t begin, int64_t end) {
+      if (avx512) {
+        DequantizeRowsAvx512(part, tile.data(), begin, end);
+      } else {
+        DequantizeRowsPortable(part, tile.data(), begin, end);
+      }
+      if (pending >= 0) copy_pending(m * begin / rows, m * end / rows);
+    });
+    const absl::Status status = SplitProduct(ctx.dnnl(), split, tile.data(), rows);
     if (!status.ok()) return status;
+    pending = r0;
   }
+  if (pending >= 0) copy_pending(0, m);
   return absl::OkStatus();
 }
 

@@ -44,6 +44,15 @@ SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations prec
 absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
                          const float* bias, float* y, int64_t ldy);
 
+// SplitMatmul in two steps, so that callers can overlap the second with other work:
+// SplitProduct leaves the parts' products in dnnl.matmul_out ([parts * padded, n]);
+// AddSplitRows then writes rows [t_begin, t_end) of y from it (parts summed, bias added).
+// AddSplitRows only reads `dnnl` and writes those rows of y, so threads may run it on
+// disjoint row ranges at once; the next SplitProduct overwrites the buffer.
+absl::Status SplitProduct(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n);
+void AddSplitRows(const DnnlState& dnnl, const SplitActivations& x, int64_t n, const float* bias, float* y,
+                  int64_t ldy, int64_t t_begin, int64_t t_end);
+
 }  // namespace warden::model
 
 #endif  // WARDEN_MODEL_KERNELS_SPLIT_MATMUL_H_
