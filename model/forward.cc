@@ -229,7 +229,9 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     Softmax(selected.data(), top_k);
     for (int i = 0; i < top_k; ++i) routed[order[i]].push_back({r, selected[i]});
   }
-  // Each expert runs once over every row routed to it.
+  // Each expert runs once over every row routed to it. A prefill-sized batch rounds the
+  // activations of every expert product that reaches oneDNN, as its dense products do.
+  const ExpertPath path = rows >= kRoundedActivationMinRows ? ExpertPath::kAutoRounded : ExpertPath::kAuto;
   for (int e = 0; e < experts; ++e) {
     const auto& assigned = routed[e];
     if (assigned.empty()) continue;
@@ -240,12 +242,12 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     float* out = Room(batch.expert_out, static_cast<size_t>(m) * h);
     for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
     RETURN_IF_ERROR(
-        ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden));
+        ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path));
     ForEachRow(m, [&](int64_t i) {
       SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
              &act[static_cast<size_t>(i) * inter]);
     });
-    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out));
+    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path));
     for (int i = 0; i < m; ++i) {
       float* x = &batch.x[assigned[i].first * h];
       for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];

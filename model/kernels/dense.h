@@ -25,6 +25,13 @@ namespace warden::model {
 
 enum class DensePath { kAuto, kDirect, kOneDnn, kOneDnnRounded };
 
+// Products over at least this many rows of x belong to a prefill: there, activations are
+// rounded to bf16 once (DenseMatmul's kAuto for m >= this; the forward pass asks
+// ExpertMatmul for the same, via ExpertPath::kAutoRounded, for a batch of this many rows).
+// Decode and small steps (fewer rows) keep float32 accuracy. The choice is per forward
+// pass, so decode rows that share a step with a large prefill chunk are rounded too.
+inline constexpr int kRoundedActivationMinRows = 32;
+
 // x is [m, w.cols], y is [m, w.rows], bias may be null. Errors only if oneDNN fails.
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path = DensePath::kAuto,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/dense.h"
 #include "model/kernels/row_kernels.h"
 #include "model/kernels/split_matmul.h"
 #include "model/kernels/dnnl_state.h"
@@ -112,13 +113,14 @@ void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool
 
 absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
                           const float* bias, float* y, ExpertPath path) {
-  if (path == ExpertPath::kPacked || (path == ExpertPath::kAuto && m < kDequantizeMinRows)) {
+  const bool automatic = path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded;
+  if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) {
     Mxfp4Matmul(w, x, m, bias, y, &ctx.pool());
     return absl::OkStatus();
   }
   // W is expanded a tile of rows at a time, so the bf16 copy stays in cache between the
   // expansion and oneDNN's read of it.
-  const bool rounded = path == ExpertPath::kDequantizeOneDnnRounded ||
+  const bool rounded = path == ExpertPath::kDequantizeOneDnnRounded || path == ExpertPath::kAutoRounded ||
                        (path == ExpertPath::kAuto && m >= kRoundedActivationMinRows);
   const SplitActivations split =
       SplitForBf16(x, m, w.cols, rounded ? Bf16Activations::kRounded : Bf16Activations::kSplit);

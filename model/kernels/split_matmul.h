@@ -20,12 +20,6 @@ namespace warden::model {
 
 enum class Bf16Activations { kSplit, kRounded };
 
-// From this many rows on, the kAuto paths of DenseMatmul and ExpertMatmul round
-// activations to bf16 (kRounded): such products are prefill, where the halved work pays;
-// decode and small steps (fewer rows) keep float32 accuracy. The choice is per product,
-// so decode rows that share a step with a large prefill chunk are rounded too.
-inline constexpr int kRoundedActivationMinRows = 32;
-
 struct SplitActivations {
   int64_t m = 0;       // real rows
   int64_t k = 0;       // columns

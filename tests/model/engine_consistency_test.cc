@@ -73,7 +73,7 @@ TEST(EngineConsistency, PrefillEqualsTokenByToken) {
 }
 
 // A prompt long enough that its products take the prefill precision (activations rounded
-// to bf16 once in products of >= 32 rows) against token by token (float32 throughout):
+// to bf16 once in a forward pass of >= 32 rows) against token by token (float32 throughout):
 // within the documented bf16 bounds (random_checkpoint.h), and the same argmax wherever
 // the float32 top-2 margin is clear (>= 0.25, the fixture README's rule).
 TEST(EngineConsistency, RoundedActivationPrefillStaysNearTokenByToken) {
