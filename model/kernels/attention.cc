@@ -104,16 +104,28 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void Scores
   for (; p < in.n; ++p) scores[p] = SumLanes(DotAvx512<kVecs>(q, in.keys[p])) * in.scale;
 }
 
+// out = scale * sum_p weights[p] * values[p]. Two accumulator sets (even and odd
+// positions) keep two FMA chains per output vector in flight.
 template <int kVecs>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void WeightedValuesAvx512(
-    const AttentionHeadInput& in, const float* weights, float* out) {
-  __m512 acc[kVecs];
-  for (int j = 0; j < kVecs; ++j) acc[j] = _mm512_setzero_ps();
-  for (int p = 0; p < in.n; ++p) {
-    const __m512 w = _mm512_set1_ps(weights[p]);
-    for (int j = 0; j < kVecs; ++j) acc[j] = _mm512_fmadd_ps(w, _mm512_loadu_ps(in.values[p] + 16 * j), acc[j]);
+    const AttentionHeadInput& in, const float* weights, float scale, float* out) {
+  __m512 even[kVecs], odd[kVecs];
+  for (int j = 0; j < kVecs; ++j) even[j] = odd[j] = _mm512_setzero_ps();
+  int p = 0;
+  for (; p + 2 <= in.n; p += 2) {
+    const __m512 w0 = _mm512_set1_ps(weights[p]), w1 = _mm512_set1_ps(weights[p + 1]);
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) {
+      even[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(in.values[p] + 16 * j), even[j]);
+      odd[j] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(in.values[p + 1] + 16 * j), odd[j]);
+    }
   }
-  for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + 16 * j, acc[j]);
+  if (p < in.n) {
+    const __m512 w0 = _mm512_set1_ps(weights[p]);
+    for (int j = 0; j < kVecs; ++j) even[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(in.values[p] + 16 * j), even[j]);
+  }
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + 16 * j, _mm512_mul_ps(_mm512_add_ps(even[j], odd[j]), s));
 }
 
 // scores[p] = exp(scores[p] - max); returns their sum.
@@ -137,9 +149,9 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendAvx512(
   ScoresAvx512<kVecs>(in, scores);
   float max = in.sink;
   for (int p = 0; p < in.n; ++p) max = std::max(max, scores[p]);
+  // The softmax's normalisation is applied once to the output, not to every weight.
   const float inverse = 1.0f / (ExpInPlaceAvx512(scores, in.n, max) + std::exp(in.sink - max));
-  for (int p = 0; p < in.n; ++p) scores[p] *= inverse;
-  WeightedValuesAvx512<kVecs>(in, scores, out);
+  WeightedValuesAvx512<kVecs>(in, scores, inverse, out);
 }
 
 }  // namespace
