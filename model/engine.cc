@@ -61,6 +61,7 @@ absl::StatusOr<std::vector<float>> Engine::Prefill(SequenceId sequence,
 
 absl::StatusOr<std::vector<StepOutput>> Engine::Step(absl::Span<const StepInput> inputs) {
   std::lock_guard<std::mutex> lock(mutex_);
+  steps_run_.fetch_add(1, std::memory_order_relaxed);
   return StepLocked(inputs);
 }
 

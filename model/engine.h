@@ -11,6 +11,7 @@
 #ifndef WARDEN_MODEL_ENGINE_H_
 #define WARDEN_MODEL_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -130,6 +131,8 @@ class Engine {
   void SetLayerObserver(LayerObserver observer);
 
   int64_t kv_bytes_in_use() const { return budget_.used(); }
+  // Forward passes run by Step so far (for tests and metrics: how well batches stay whole).
+  int64_t steps_run() const { return steps_run_.load(std::memory_order_relaxed); }
 
  private:
   Engine(ModelConfig config, GenerationDefaults defaults, std::unique_ptr<ModelWeights> weights,
@@ -148,6 +151,7 @@ class Engine {
   std::map<SequenceId, std::unique_ptr<SequenceKvCache>> sequences_ ABSL_GUARDED_BY(mutex_);
   SequenceId next_id_ ABSL_GUARDED_BY(mutex_) = 1;
   LayerObserver observer_ ABSL_GUARDED_BY(mutex_);
+  std::atomic<int64_t> steps_run_{0};
 };
 
 }  // namespace warden::model

@@ -1,12 +1,21 @@
 #include "model/scheduler.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "model/prefix_cache.h"
 
 namespace warden::model {
+namespace {
+
+// How long a step waits for the previous step's token callbacks (see Scheduler::Loop).
+// Callbacks that only queue the token take microseconds; a step of a real model takes
+// tens of milliseconds.
+constexpr std::chrono::milliseconds kDeliveryGrace{2};
+
+}  // namespace
 
 struct GenerationHandle::Signal {
   std::mutex mutex;
@@ -206,6 +215,10 @@ bool Scheduler::HasWorkLocked() const {
   return false;
 }
 
+bool Scheduler::AnyDeliveringLocked() const {
+  return std::any_of(running_.begin(), running_.end(), [](const auto& request) { return request->delivering; });
+}
+
 void Scheduler::AdmitLocked(std::vector<std::shared_ptr<Request>>* finished) {
   for (auto it = queue_.begin(); it != queue_.end();) {
     if ((*it)->handle->cancel_requested()) {
@@ -263,6 +276,11 @@ void Scheduler::Loop() {
     {
       std::unique_lock<std::mutex> lock(signal_->mutex);
       signal_->cv.wait(lock, [&] { return stopping_ || HasWorkLocked(); });
+      // The last step's tokens may still be in their callbacks (on the delivery pool): wait
+      // a moment for them so the running batch stays whole — a step reads the same weights
+      // for one sequence as for eight, and a batch split once stays split. A callback that
+      // takes longer (a slow client) pauses only its own sequence.
+      signal_->cv.wait_for(lock, kDeliveryGrace, [&] { return stopping_ || !AnyDeliveringLocked(); });
       if (stopping_) return;
       AdmitLocked(&finished);
       BuildBatchLocked(&candidates, &finished);

@@ -94,6 +94,7 @@ class Scheduler {
   Scheduler(Engine* engine, const SchedulerOptions& options);
   void Loop();
   bool HasWorkLocked() const;
+  bool AnyDeliveringLocked() const;
   void AdmitLocked(std::vector<std::shared_ptr<Request>>* finished);
   void BuildBatchLocked(Batch* batch, std::vector<std::shared_ptr<Request>>* finished);
   void StartSequence(Request& request);

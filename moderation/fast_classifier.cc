@@ -10,38 +10,99 @@
 
 namespace warden::moderation {
 
+namespace {
+
+absl::Status CheckFoldVersion(uint32_t version, const std::string& id) {
+  if (version == kTextFoldVersion) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("model ", id,
+                                                 " was trained with text folding version ",
+                                                 version, ", this build has ", kTextFoldVersion));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::Load(const std::string& path) {
-  ASSIGN_OR_RETURN(const FastModel model, ReadFastModelFile(path));
-  return FromModel(model);
+  ASSIGN_OR_RETURN(const ModelFileContents contents, ReadModelFile(path));
+  return FromContents(contents);
+}
+
+absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromContents(
+    const ModelFileContents& contents) {
+  if (contents.kind == ModelKind::kLinear) return FromModel(contents.linear);
+  if (contents.kind == ModelKind::kEmbeddingBag) return FromBagModel(contents.bag);
+  ASSIGN_OR_RETURN(std::unique_ptr<FastClassifier> out, FromBagModel(contents.bag));
+  RETURN_IF_ERROR(ValidateFastModel(contents.linear));
+  RETURN_IF_ERROR(CheckFoldVersion(contents.linear.text_fold_version, contents.linear.id));
+  out->InitLinear(contents.linear);
+  out->id_ = contents.ensemble_id;
+  out->threshold_ = contents.ensemble_threshold;
+  out->ensemble_hierarchy_ = contents.ensemble_hierarchy;
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromBagModel(
+    const BagModel& model) {
+  RETURN_IF_ERROR(CheckFoldVersion(model.text_fold_version, model.id));
+  ASSIGN_OR_RETURN(BagScorer scorer, BagScorer::Create(model));
+  std::unique_ptr<FastClassifier> out(new FastClassifier());
+  out->features_ = model.features;
+  out->id_ = model.id;
+  out->threshold_ = model.threshold;
+  out->bag_ = std::make_unique<const BagScorer>(std::move(scorer));
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromModel(
     const FastModel& model) {
   RETURN_IF_ERROR(ValidateFastModel(model));
-  if (model.text_fold_version != kTextFoldVersion) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model ", model.id, " was trained with text folding version ",
-                     model.text_fold_version, ", this build has ", kTextFoldVersion));
-  }
+  RETURN_IF_ERROR(CheckFoldVersion(model.text_fold_version, model.id));
   std::unique_ptr<FastClassifier> out(new FastClassifier());
-  out->features_ = model.features;
+  out->InitLinear(model);
   out->id_ = model.id;
-  out->bias_ = model.bias;
-  out->scale_ = model.scale;
   out->threshold_ = model.threshold;
+  return out;
+}
+
+void FastClassifier::InitLinear(const FastModel& model) {
+  linear_ = true;
+  features_ = model.features;
+  bias_ = model.bias;
+  scale_ = model.scale;
   const size_t buckets = size_t{1} << model.features.buckets_log2;
-  out->weights_.assign(buckets * kStride, 0);
+  weights_.assign(buckets * kStride, 0);
   for (size_t b = 0; b < buckets; ++b) {
     for (int c = 0; c < kNumCategories; ++c) {
-      out->weights_[b * kStride + c] = model.weights[b * kNumCategories + c];
+      weights_[b * kStride + c] = model.weights[b * kNumCategories + c];
     }
   }
-  return out;
 }
 
 CategoryScores FastClassifier::Score(std::string_view text) const {
   thread_local std::vector<uint32_t> features;
-  ExtractFeatures(FoldText(text), features_, &features);
+  const std::string folded = FoldText(text);
+  ExtractFeatures(folded, features_, &features);
+  if (!linear_) {
+    CategoryScores out;
+    out.scores = bag_->Scores(features);
+    return out;
+  }
+  CategoryScores out = ScoreLinear(features);
+  if (bag_ == nullptr) return out;
+  // Ensemble: the bag may hash into another number of buckets.
+  const FeatureConfig& bag_features = bag_->model().features;
+  const bool same = bag_features.buckets_log2 == features_.buckets_log2 &&
+                    bag_features.char_min == features_.char_min &&
+                    bag_features.char_max == features_.char_max &&
+                    bag_features.word_bigrams == features_.word_bigrams;
+  thread_local std::vector<uint32_t> bag_buckets;
+  if (!same) ExtractFeatures(folded, bag_features, &bag_buckets);
+  const std::array<float, kNumCategories> bag = bag_->Scores(same ? features : bag_buckets);
+  for (int c = 0; c < kNumCategories; ++c) out.scores[c] = 0.5f * (out.scores[c] + bag[c]);
+  ApplyHierarchy(ensemble_hierarchy_, out.scores);
+  return out;
+}
+
+CategoryScores FastClassifier::ScoreLinear(const std::vector<uint32_t>& features) const {
   int32_t acc[kStride] = {};
   const int8_t* weights = weights_.data();
   for (const uint32_t f : features) {

@@ -1,6 +1,7 @@
-// The fast classifier: hashed n-gram features of folded text scored by a quantised
-// one-vs-rest logistic regression (see fast_model.h). About 10-50 microseconds per
-// kilobyte of text on one core.
+// The fast classifier: hashed n-gram features of folded text scored either by a quantised
+// one-vs-rest logistic regression (fast_model.h) or by an embedding bag with a shared
+// representation (bag_model.h), whichever kind the model file holds. About 10-50
+// microseconds per kilobyte of text on one core.
 #ifndef WARDEN_MODERATION_FAST_CLASSIFIER_H_
 #define WARDEN_MODERATION_FAST_CLASSIFIER_H_
 
@@ -11,8 +12,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "moderation/bag_scorer.h"
 #include "moderation/classifier.h"
 #include "moderation/fast_model.h"
+#include "moderation/model_file.h"
 
 namespace warden::moderation {
 
@@ -25,6 +28,12 @@ class FastClassifier : public Classifier {
   // Takes a model in memory; InvalidArgument when it fails ValidateFastModel or was trained
   // with another text folding version.
   static absl::StatusOr<std::unique_ptr<FastClassifier>> FromModel(const FastModel& model);
+  // The same for an embedding-bag model.
+  static absl::StatusOr<std::unique_ptr<FastClassifier>> FromBagModel(const BagModel& model);
+  // Any kind of model file contents; an ensemble scores with both members and averages
+  // their probabilities (both must use the same text folding version).
+  static absl::StatusOr<std::unique_ptr<FastClassifier>> FromContents(
+      const ModelFileContents& contents);
 
   // Scores one text of any length (empty text gives the bias-only scores).
   CategoryScores Score(std::string_view text) const;
@@ -41,7 +50,13 @@ class FastClassifier : public Classifier {
   static constexpr int kStride = 16;
   FastClassifier() = default;
 
-  FeatureConfig features_;
+  CategoryScores ScoreLinear(const std::vector<uint32_t>& features) const;
+  void InitLinear(const FastModel& model);
+
+  bool linear_ = false;                   // the linear weights below are in use
+  std::unique_ptr<const BagScorer> bag_;  // set for embedding-bag and ensemble models
+  FeatureConfig features_;                // of the linear model, else of the bag
+  Hierarchy ensemble_hierarchy_ = Hierarchy::kNone;  // applied to averaged scores
   std::string id_;
   std::array<float, kNumCategories> bias_{};
   std::array<float, kNumCategories> scale_{};

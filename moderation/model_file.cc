@@ -7,81 +7,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "moderation/wmod_codec.h"
 
 namespace warden::moderation {
 namespace {
 
-constexpr char kMagic[4] = {'W', 'M', 'O', 'D'};
-constexpr size_t kMaxHeaderBytes = 1 << 16;
+using wmod::GetFloats;
+using wmod::kMagic;
+using wmod::kMaxHeaderBytes;
+using wmod::Reader;
+using wmod::Writer;
 
-// Appends little-endian encodings (x86 and ARM hosts are little-endian; a big-endian host
-// would need byte swaps here and in Reader).
-class Writer {
- public:
-  template <typename T>
-  void Put(T value) {
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    out_.append(bytes, sizeof(T));
-  }
-  void PutString(std::string_view s) {
-    Put<uint16_t>(static_cast<uint16_t>(s.size()));
-    out_.append(s.data(), s.size());
-  }
-  void PutBytes(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
-  std::string& out() { return out_; }
-
- private:
-  std::string out_;
-};
-
-// Bounds-checked reader; every failure names the field being read.
-class Reader {
- public:
-  Reader(std::string_view bytes, std::string_view origin) : bytes_(bytes), origin_(origin) {}
-
-  template <typename T>
-  absl::StatusOr<T> Get(std::string_view field) {
-    if (bytes_.size() - pos_ < sizeof(T)) return Truncated(field);
-    T value;
-    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return value;
-  }
-  absl::StatusOr<std::string_view> GetBytes(size_t n, std::string_view field) {
-    if (bytes_.size() - pos_ < n) return Truncated(field);
-    std::string_view out = bytes_.substr(pos_, n);
-    pos_ += n;
-    return out;
-  }
-  absl::StatusOr<std::string_view> GetString(std::string_view field) {
-    ASSIGN_OR_RETURN(const uint16_t n, Get<uint16_t>(field));
-    return GetBytes(n, field);
-  }
-  absl::Status Error(std::string_view message) const {
-    return absl::DataLossError(absl::StrCat(std::string(origin_), ": ", std::string(message)));
-  }
-  size_t pos() const { return pos_; }
-  size_t remaining() const { return bytes_.size() - pos_; }
-
- private:
-  absl::Status Truncated(std::string_view field) const {
-    return absl::DataLossError(
-        absl::StrCat(std::string(origin_), ": truncated model file while reading ",
-                     std::string(field), " at byte ", pos_));
-  }
-  std::string_view bytes_;
-  std::string_view origin_;
-  size_t pos_ = 0;
-};
-
-template <size_t N>
-absl::Status GetFloats(Reader& r, std::array<float, N>& out, std::string_view field) {
-  for (float& v : out) {
-    ASSIGN_OR_RETURN(v, r.Get<float>(field));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status ParseHeader(Reader& r, FastModel& model) {
   ASSIGN_OR_RETURN(model.text_fold_version, r.Get<uint32_t>("text_fold_version"));
@@ -180,15 +116,18 @@ absl::StatusOr<std::string> SerializeFastModel(const FastModel& model) {
   return std::move(file.out());
 }
 
-absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_view origin) {
-  Reader r(bytes, origin);
+namespace {
+
+// Checks magic and checksum; returns the format version and leaves `r` after it.
+absl::StatusOr<uint32_t> ParseEnvelope(Reader& r, std::string_view bytes) {
   ASSIGN_OR_RETURN(const std::string_view magic, r.GetBytes(sizeof(kMagic), "magic"));
   if (magic != std::string_view(kMagic, sizeof(kMagic))) {
     return r.Error("not a Warden model file (bad magic)");
   }
   ASSIGN_OR_RETURN(const uint32_t version, r.Get<uint32_t>("version"));
-  if (version != kModelFormatVersion) {
-    return r.Error(absl::StrCat("unsupported model format version ", version));
+  if (version != kModelFormatVersion && version != kModelFormatVersionWithKind) {
+    return r.Error(absl::StrCat("unsupported model format version ", version, " (this build reads ",
+                                kModelFormatVersion, " and ", kModelFormatVersionWithKind, ")"));
   }
   if (bytes.size() < 4 + 4 + 4) return r.Error("truncated model file (no checksum)");
   uint32_t stored_crc;
@@ -196,11 +135,15 @@ absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_vie
   if (Crc32(bytes.substr(0, bytes.size() - 4)) != stored_crc) {
     return r.Error("checksum mismatch (file corrupt or truncated)");
   }
+  return version;
+}
+
+absl::StatusOr<FastModel> ParseLinearBody(Reader& r, size_t total) {
   ASSIGN_OR_RETURN(const uint32_t header_len, r.Get<uint32_t>("header length"));
   if (header_len > kMaxHeaderBytes) return r.Error("header length too large");
   ASSIGN_OR_RETURN(const std::string_view header, r.GetBytes(header_len, "header"));
   FastModel model;
-  Reader hr(header, origin);
+  Reader hr(header, r.origin());
   RETURN_IF_ERROR(ParseHeader(hr, model));
   if (hr.pos() != header.size()) return r.Error("header has trailing bytes");
   RETURN_IF_ERROR(ValidateFeatureConfig(model.features));
@@ -212,14 +155,77 @@ absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_vie
   ASSIGN_OR_RETURN(const std::string_view weights, r.GetBytes(weight_bytes, "weights"));
   model.weights.resize(weights.size());
   std::memcpy(model.weights.data(), weights.data(), weights.size());
-  if (r.pos() + 4 != bytes.size()) return r.Error("unexpected bytes after the weights");
+  if (r.pos() + 4 != total) return r.Error("unexpected bytes after the weights");
   absl::Status valid = ValidateFastModel(model);
   if (!valid.ok()) return r.Error(std::string(valid.message()));
   return model;
 }
 
-absl::Status WriteFastModelFile(const FastModel& model, const std::string& path) {
-  ASSIGN_OR_RETURN(const std::string bytes, SerializeFastModel(model));
+}  // namespace
+
+namespace wmod {
+
+absl::StatusOr<ModelFileContents> ParseAnyKind(std::string_view bytes, std::string_view origin,
+                                               bool allow_ensemble) {
+  Reader r(bytes, origin);
+  ASSIGN_OR_RETURN(const uint32_t version, ParseEnvelope(r, bytes));
+  ModelFileContents out;
+  if (version == kModelFormatVersion) {
+    out.kind = ModelKind::kLinear;
+    ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, bytes.size()));
+    return out;
+  }
+  ASSIGN_OR_RETURN(const uint32_t kind, r.Get<uint32_t>("model kind"));
+  if (kind == static_cast<uint32_t>(ModelKind::kLinear)) {
+    out.kind = ModelKind::kLinear;
+    ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, bytes.size()));
+    return out;
+  }
+  if (kind == static_cast<uint32_t>(ModelKind::kEmbeddingBag)) {
+    out.kind = ModelKind::kEmbeddingBag;
+    ASSIGN_OR_RETURN(out.bag, ParseBagBody(r, bytes.size()));
+    return out;
+  }
+  if (kind == static_cast<uint32_t>(ModelKind::kEnsemble)) {
+    if (!allow_ensemble) return r.Error("an ensemble cannot be a member of an ensemble");
+    return ParseEnsembleBody(r, bytes.size(), origin);
+  }
+  return r.Error(absl::StrCat("unsupported model kind ", kind,
+                              " (this build reads 1 = linear, 2 = embedding bag, 3 = ensemble)"));
+}
+
+}  // namespace wmod
+
+absl::StatusOr<ModelFileContents> ParseModelFile(std::string_view bytes, std::string_view origin) {
+  return wmod::ParseAnyKind(bytes, origin, /*allow_ensemble=*/true);
+}
+
+absl::StatusOr<std::string> SerializeModelFile(const ModelFileContents& contents) {
+  if (contents.kind == ModelKind::kLinear) return SerializeFastModel(contents.linear);
+  if (contents.kind == ModelKind::kEmbeddingBag) return SerializeBagModel(contents.bag);
+  if (contents.kind != ModelKind::kEnsemble) {
+    return absl::InvalidArgumentError("unknown model kind");
+  }
+  if (contents.ensemble_hierarchy != Hierarchy::kNone &&
+      contents.ensemble_hierarchy != Hierarchy::kChildAtMostParent) {
+    return absl::InvalidArgumentError("unknown ensemble hierarchy mode");
+  }
+  return wmod::SerializeEnsemble(contents);
+}
+
+absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_view origin) {
+  ASSIGN_OR_RETURN(ModelFileContents contents, ParseModelFile(bytes, origin));
+  if (contents.kind != ModelKind::kLinear) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(origin), ": an embedding-bag or ensemble model, not a linear model"));
+  }
+  return std::move(contents.linear);
+}
+
+
+namespace {
+
+absl::Status WriteBytes(const std::string& bytes, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
@@ -227,13 +233,40 @@ absl::Status WriteFastModelFile(const FastModel& model, const std::string& path)
   return absl::OkStatus();
 }
 
-absl::StatusOr<FastModel> ReadFastModelFile(const std::string& path) {
+absl::StatusOr<std::string> ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open model file ", path));
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read model file ", path));
-  return ParseFastModel(buffer.str(), path);
+  return buffer.str();
+}
+
+}  // namespace
+
+absl::Status WriteFastModelFile(const FastModel& model, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, SerializeFastModel(model));
+  return WriteBytes(bytes, path);
+}
+
+absl::Status WriteModelFile(const ModelFileContents& contents, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, SerializeModelFile(contents));
+  return WriteBytes(bytes, path);
+}
+
+absl::Status WriteBagModelFile(const BagModel& model, const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, SerializeBagModel(model));
+  return WriteBytes(bytes, path);
+}
+
+absl::StatusOr<FastModel> ReadFastModelFile(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, ReadBytes(path));
+  return ParseFastModel(bytes, path);
+}
+
+absl::StatusOr<ModelFileContents> ReadModelFile(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string bytes, ReadBytes(path));
+  return ParseModelFile(bytes, path);
 }
 
 }  // namespace warden::moderation

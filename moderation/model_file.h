@@ -1,6 +1,14 @@
 // Reading and writing fast classifier models (".wmod" files).
 //
-// Layout, all integers and floats little-endian:
+// Two format versions, both read by this build:
+//   version 1: a linear model (the layout below), written for linear models so that
+//              older readers still load them;
+//   version 2: magic, u32 version (2), u32 model kind (ModelKind), the kind's body, CRC.
+//              Kind 1 has the linear body below; kind 2 (embedding bag) is described at
+//              ParseBagBody in model_file_bag.cc. An unknown kind or version is refused with
+//              a message naming it.
+//
+// Version 1 layout, all integers and floats little-endian:
 //   bytes 0..3   magic "WMOD"
 //   u32          format version (1)
 //   u32          header length H in bytes, then H bytes of header:
@@ -25,20 +33,54 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "moderation/bag_model.h"
 #include "moderation/fast_model.h"
 
 namespace warden::moderation {
 
-inline constexpr uint32_t kModelFormatVersion = 1;
+inline constexpr uint32_t kModelFormatVersion = 1;           // linear only, no kind field
+inline constexpr uint32_t kModelFormatVersionWithKind = 2;   // kind field follows the version
+
+// kEnsemble scores a text with a linear and an embedding-bag model and averages their
+// probabilities; it has thresholds of its own.
+enum class ModelKind : uint32_t { kLinear = 1, kEmbeddingBag = 2, kEnsemble = 3 };
+
+// What a model file holds; plain value type.
+struct ModelFileContents {
+  ModelKind kind = ModelKind::kLinear;
+  FastModel linear;  // kLinear and kEnsemble
+  BagModel bag;      // kEmbeddingBag and kEnsemble
+  // kEnsemble only: identifier, thresholds (in (0, 1]) of the averaged scores, and the
+  // hierarchy rule applied to the averaged scores.
+  std::string ensemble_id;
+  std::array<float, kNumCategories> ensemble_threshold{};
+  Hierarchy ensemble_hierarchy = Hierarchy::kNone;
+};
 
 // Serialises `model` (which must pass ValidateFastModel).
 absl::StatusOr<std::string> SerializeFastModel(const FastModel& model);
 
-// Parses bytes produced by SerializeFastModel. `origin` (e.g. a path) prefixes messages.
+// Serialises `model` (which must pass ValidateBagModel) as version 2, kind 2.
+absl::StatusOr<std::string> SerializeBagModel(const BagModel& model);
+
+// Serialises any kind: kLinear as version 1 (readable by older builds), the others as
+// version 2. Kind 3 (ensemble) body: u32 header length, header {id, C x f32 threshold,
+// u32 hierarchy},
+// then u64 length + the complete linear file, u64 length + the complete bag file.
+absl::StatusOr<std::string> SerializeModelFile(const ModelFileContents& contents);
+absl::Status WriteModelFile(const ModelFileContents& contents, const std::string& path);
+
+// Parses a model file of either version and any known kind. `origin` (e.g. a path)
+// prefixes messages; corrupt, truncated or unknown content is DataLoss.
+absl::StatusOr<ModelFileContents> ParseModelFile(std::string_view bytes, std::string_view origin);
+
+// Parses a linear model; InvalidArgument for a file of another kind.
 absl::StatusOr<FastModel> ParseFastModel(std::string_view bytes, std::string_view origin);
 
 absl::Status WriteFastModelFile(const FastModel& model, const std::string& path);
 absl::StatusOr<FastModel> ReadFastModelFile(const std::string& path);
+absl::Status WriteBagModelFile(const BagModel& model, const std::string& path);
+absl::StatusOr<ModelFileContents> ReadModelFile(const std::string& path);
 
 // CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of `bytes`.
 uint32_t Crc32(std::string_view bytes);

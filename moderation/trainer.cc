@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -10,6 +9,7 @@
 #include "moderation/features.h"
 #include "moderation/metrics.h"
 #include "moderation/model_file.h"
+#include "moderation/train_common.h"
 #include "moderation/text_fold.h"
 
 namespace warden::moderation {
@@ -17,81 +17,15 @@ namespace {
 
 constexpr int C = kNumCategories;
 
-// SplitMix64: small, fast and identical on every platform (std distributions are not).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t state_;
-};
-
-bool IsDevRow(const std::string& text, int dev_percent) {
-  return dev_percent > 0 && Crc32(text) % 100 < static_cast<uint32_t>(dev_percent);
-}
-
 struct Parameters {
   std::vector<float> w, g;  // [bucket][C] weights and AdaGrad accumulators
   std::array<float, C> bias{}, bias_g{};
 };
 
-std::array<float, C> PositiveWeights(const std::vector<const Example*>& rows, float cap) {
-  std::array<double, C> pos{}, neg{};
-  for (const Example* e : rows) {
-    for (int c = 0; c < C; ++c) {
-      if (e->labels[c] == Label::kPositive) pos[c]++;
-      if (e->labels[c] == Label::kNegative) neg[c]++;
-    }
-  }
-  std::array<float, C> out{};
-  for (int c = 0; c < C; ++c) {
-    out[c] = pos[c] > 0 ? std::clamp(static_cast<float>(std::sqrt(neg[c] / pos[c])), 1.0f, cap)
-                        : 1.0f;
-  }
-  return out;
-}
-
-std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows) {
-  std::map<std::string, int> sizes;
-  for (const Example* e : rows) sizes[e->source]++;
-  std::vector<float> out(rows.size(), 1.0f);
-  if (balance_rows <= 0) return out;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const double ratio = static_cast<double>(balance_rows) / sizes[rows[i]->source];
-    out[i] = static_cast<float>(std::clamp(std::sqrt(ratio), 0.25, 4.0));
-  }
-  return out;
-}
-
 void Accumulate(const Parameters& p, Parameters& sum, int& count) {
   for (size_t i = 0; i < p.w.size(); ++i) sum.w[i] += p.w[i];
   for (int c = 0; c < C; ++c) sum.bias[c] += p.bias[c];
   ++count;
-}
-
-// Log-odds of the weighted base rate of each category: the bias a model without features
-// would learn. Starting there keeps common n-grams from having to absorb the prior, which
-// otherwise makes texts with few features score high on rare categories.
-std::array<float, C> PriorLogOdds(const std::vector<const Example*>& rows,
-                                  const std::array<float, C>& pos_weight) {
-  std::array<double, C> pos{}, neg{};
-  for (const Example* e : rows) {
-    for (int c = 0; c < C; ++c) {
-      if (e->labels[c] == Label::kPositive) pos[c] += pos_weight[c];
-      if (e->labels[c] == Label::kNegative) neg[c] += 1;
-    }
-  }
-  std::array<float, C> out{};
-  for (int c = 0; c < C; ++c) {
-    out[c] = static_cast<float>(std::log((pos[c] + 0.5) / (neg[c] + 0.5)));
-  }
-  return out;
 }
 
 // One AdaGrad step on one example; returns its summed log loss over known labels.
@@ -150,45 +84,13 @@ FastModel Quantise(const Parameters& p, const TrainOptions& options) {
   return model;
 }
 
-// Index of the category whose name is the part of `c`'s name before '/', or -1.
-int ParentIndex(int c) {
-  const std::string_view name = CategoryName(kCategories[c]);
-  const size_t slash = name.find('/');
-  if (slash == std::string_view::npos) return -1;
-  const absl::StatusOr<warden::v1::Category> parent = CategoryFromName(name.substr(0, slash));
-  return parent.ok() ? CategoryIndex(*parent) : -1;
-}
-
-absl::Status ChooseThresholds(const std::vector<const Example*>& dev, const TrainOptions& options,
-                              FastModel& model) {
-  ASSIGN_OR_RETURN(auto classifier, FastClassifier::FromModel(model));
-  std::array<std::vector<ScoredLabel>, C> scored;
-  for (const Example* e : dev) {
-    const CategoryScores s = classifier->Score(e->text);
-    for (int c = 0; c < C; ++c) {
-      if (e->labels[c] != Label::kUnknown) {
-        scored[c].push_back({s.scores[c], e->labels[c] == Label::kPositive});
-      }
-    }
-  }
-  std::array<bool, C> chosen{};
-  for (int c = 0; c < C; ++c) {
-    int positives = 0;
-    for (const ScoredLabel& s : scored[c]) positives += s.positive;
-    if (positives < options.min_dev_positives) continue;
-    model.threshold[c] = std::max(
-        options.min_threshold,
-        BestThreshold(scored[c], options.threshold_beta, options.fallback_threshold));
-    chosen[c] = true;
-  }
-  // A subcategory without enough development positives ("self-harm/intent") borrows the
-  // threshold of its parent ("self-harm") when that one was chosen on data.
-  for (int c = 0; c < C; ++c) {
-    if (chosen[c]) continue;
-    const int parent = ParentIndex(c);
-    if (parent >= 0 && chosen[parent]) model.threshold[c] = model.threshold[parent];
-  }
-  return absl::OkStatus();
+ThresholdOptions ThresholdChoice(const TrainOptions& options) {
+  ThresholdOptions out;
+  out.beta = options.threshold_beta;
+  out.min_dev_positives = options.min_dev_positives;
+  out.fallback = options.fallback_threshold;
+  out.min_threshold = options.min_threshold;
+  return out;
 }
 
 }  // namespace
@@ -242,7 +144,10 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
     for (int c = 0; c < C; ++c) p.bias[c] = sum.bias[c] / averaged;
   }
   FastModel model = Quantise(p, options);
-  RETURN_IF_ERROR(ChooseThresholds(dev, options, model));
+  ASSIGN_OR_RETURN(const auto classifier, FastClassifier::FromModel(model));
+  model.threshold = ChooseThresholds(
+      dev, [&](const std::string& text) { return classifier->Score(text).scores; },
+      ThresholdChoice(options));
   local.train_rows = static_cast<int>(train.size());
   local.dev_rows = static_cast<int>(dev.size());
   if (report != nullptr) *report = local;

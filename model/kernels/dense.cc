@@ -21,7 +21,7 @@ using row_kernels::SumLanes;
 
 // Up to this many rows of x go through the direct kernel under DensePath::kAuto.
 constexpr int kDirectMaxRows = 8;
-constexpr int kTokenTile = 4;
+constexpr int kTokenTile = 8;
 // oneDNN primitives are cached per padded row count; padding bounds the cache size.
 constexpr int64_t kRowPadding = 16;
 
@@ -38,47 +38,85 @@ void DirectRowsPortable(const Bf16Matrix& w, const float* x, int m, const float*
   }
 }
 
-// One weight row against kTokens rows of x; a compile-time count keeps the accumulators
-// in registers.
-template <int kTokens>
+// Widens 16 bf16 weights to float32.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512 Widen(const uint16_t* w) {
+  const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+  return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_maskz_cvtepu16_epi32(kAllLanes, raw), 16));
+}
+
+// kRows consecutive weight rows against kTokens rows of x: each x load serves kRows rows
+// (x of 8 tokens does not fit L1, so its loads are what limit a batch), and kRows * kTokens
+// independent accumulators hide FMA latency for one token. Compile-time counts keep the
+// accumulators in registers. sums[row * kTokens + token].
+template <int kRows, int kTokens>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void DirectTileAvx512(
-    const uint16_t* row, int cols, const float* x, float* sums) {
+    const uint16_t* rows, int cols, const float* x, float* sums) {
   const int vec_cols = cols / 16 * 16;
-  __m512 acc[kTokens];
-  for (int i = 0; i < kTokens; ++i) acc[i] = _mm512_setzero_ps();
+  // The unroll pragmas are what keep acc in registers: GCC -O2 otherwise loops over the
+  // tokens with the accumulators in memory.
+  __m512 acc[kRows][kTokens];
+#pragma GCC unroll 2
+  for (int r = 0; r < kRows; ++r) {
+#pragma GCC unroll 8
+    for (int i = 0; i < kTokens; ++i) acc[r][i] = _mm512_setzero_ps();
+  }
   for (int c = 0; c < vec_cols; c += 16) {
-    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c));
-    const __m512 wv = _mm512_castsi512_ps(
-        _mm512_maskz_slli_epi32(kAllLanes, _mm512_maskz_cvtepu16_epi32(kAllLanes, raw), 16));
+    __m512 wv[kRows];
+#pragma GCC unroll 2
+    for (int r = 0; r < kRows; ++r) wv[r] = Widen(rows + static_cast<size_t>(r) * cols + c);
+#pragma GCC unroll 8
     for (int i = 0; i < kTokens; ++i) {
-      acc[i] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + static_cast<size_t>(i) * cols + c), acc[i]);
+      const __m512 xv = _mm512_loadu_ps(x + static_cast<size_t>(i) * cols + c);
+#pragma GCC unroll 2
+      for (int r = 0; r < kRows; ++r) acc[r][i] = _mm512_fmadd_ps(wv[r], xv, acc[r][i]);
     }
   }
-  for (int i = 0; i < kTokens; ++i) {
-    const float* xt = x + static_cast<size_t>(i) * cols;
-    float sum = SumLanes(acc[i]);
-    for (int c = vec_cols; c < cols; ++c) sum += Bf16ToFloat(row[c]) * xt[c];
-    sums[i] = sum;
+  for (int r = 0; r < kRows; ++r) {
+    const uint16_t* row = rows + static_cast<size_t>(r) * cols;
+    for (int i = 0; i < kTokens; ++i) {
+      const float* xt = x + static_cast<size_t>(i) * cols;
+      float sum = SumLanes(acc[r][i]);
+      for (int c = vec_cols; c < cols; ++c) sum += Bf16ToFloat(row[c]) * xt[c];
+      sums[r * kTokens + i] = sum;
+    }
+  }
+}
+
+template <int kRows>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DirectTileAnyTokens(const uint16_t* rows,
+                                                                                      int cols, const float* x,
+                                                                                      int tokens, float* sums) {
+  switch (tokens) {
+    case 1: DirectTileAvx512<kRows, 1>(rows, cols, x, sums); break;
+    case 2: DirectTileAvx512<kRows, 2>(rows, cols, x, sums); break;
+    case 3: DirectTileAvx512<kRows, 3>(rows, cols, x, sums); break;
+    case 4: DirectTileAvx512<kRows, 4>(rows, cols, x, sums); break;
+    case 5: DirectTileAvx512<kRows, 5>(rows, cols, x, sums); break;
+    case 6: DirectTileAvx512<kRows, 6>(rows, cols, x, sums); break;
+    case 7: DirectTileAvx512<kRows, 7>(rows, cols, x, sums); break;
+    default: DirectTileAvx512<kRows, 8>(rows, cols, x, sums); break;
   }
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DirectRowsAvx512(
     const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
     int64_t row_end) {
-  float sums[kTokenTile];
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint16_t* row = w.data + r * w.cols;
+  float sums[2 * kTokenTile];
+  for (int64_t r = row_begin; r < row_end; r += 2) {
+    const int pair = row_end - r >= 2 ? 2 : 1;
+    const uint16_t* rows = w.data + r * w.cols;
     for (int t0 = 0; t0 < m; t0 += kTokenTile) {
       const int tiles = std::min(kTokenTile, m - t0);
       const float* xt = x + static_cast<size_t>(t0) * w.cols;
-      switch (tiles) {
-        case 1: DirectTileAvx512<1>(row, w.cols, xt, sums); break;
-        case 2: DirectTileAvx512<2>(row, w.cols, xt, sums); break;
-        case 3: DirectTileAvx512<3>(row, w.cols, xt, sums); break;
-        default: DirectTileAvx512<4>(row, w.cols, xt, sums); break;
+      if (pair == 2) {
+        DirectTileAnyTokens<2>(rows, w.cols, xt, tiles, sums);
+      } else {
+        DirectTileAnyTokens<1>(rows, w.cols, xt, tiles, sums);
       }
-      for (int i = 0; i < tiles; ++i) {
-        y[static_cast<size_t>(t0 + i) * w.rows + r] = sums[i] + (bias ? bias[r] : 0.0f);
+      for (int p = 0; p < pair; ++p) {
+        for (int i = 0; i < tiles; ++i) {
+          y[static_cast<size_t>(t0 + i) * w.rows + r + p] = sums[p * tiles + i] + (bias ? bias[r + p] : 0.0f);
+        }
       }
     }
   }
@@ -86,7 +124,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DirectRowsAvx
 
 void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                   const float* bias, float* y, KernelIsa isa) {
-  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  const bool avx512 = UsesAvx512(isa);
   auto rows = [&](int64_t begin, int64_t end) {
     if (avx512) {
       DirectRowsAvx512(w, x, m, bias, y, begin, end);

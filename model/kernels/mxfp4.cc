@@ -33,11 +33,12 @@ const ScaleTable& Scales() {
 
 // Rewrites each 32-value block of x as [16 even elements][16 odd elements] so the low and
 // high nibbles of a block's bytes meet contiguous inputs.
-std::vector<float> SplitEvenOdd(const float* x, int m, int cols) {
-  std::vector<float> out(static_cast<size_t>(m) * cols);
+// Reuses `out`'s capacity, so a steady decode loop does not allocate.
+void SplitEvenOdd(const float* x, int m, int cols, std::vector<float>* out) {
+  out->resize(static_cast<size_t>(m) * cols);
   for (int t = 0; t < m; ++t) {
     const float* src = x + static_cast<size_t>(t) * cols;
-    float* dst = out.data() + static_cast<size_t>(t) * cols;
+    float* dst = out->data() + static_cast<size_t>(t) * cols;
     for (int b = 0; b < cols; b += kBlock) {
       for (int j = 0; j < kBlockBytes; ++j) {
         dst[b + j] = src[b + 2 * j];
@@ -45,7 +46,6 @@ std::vector<float> SplitEvenOdd(const float* x, int m, int cols) {
       }
     }
   }
-  return out;
 }
 
 void RowsPortable(const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y,
@@ -72,31 +72,65 @@ void RowsPortable(const Mxfp4Matrix& w, const float* xs, int m, const float* bia
   }
 }
 
+// The 32 values of one block, unscaled, as float32: elements 2j (low nibbles) and 2j+1.
+struct BlockValues {
+  __m512 even, odd;
+};
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline BlockValues DecodeBlock(const uint8_t* bytes,
+                                                                                            __m512 lut) {
+  const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes)));
+  // vpermps reads only the low 4 bits of each index: no mask needed for the low nibble.
+  return {_mm512_maskz_permutexvar_ps(kAllLanes, v, lut),
+          _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut)};
+}
+
+// acc[i] += scale(b) * (block b of W) . (block b of token i's x). For one or two tokens the
+// unscaled dot is scaled by one FMA (fewer dependent operations per token); for more, the
+// weights are scaled once and shared by all tokens.
+template <int kTokens>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void AddBlock(
+    const uint8_t* blk, const uint8_t* sc, const float* scale, int b, const float* xs, int cols, __m512 lut,
+    __m512* acc) {
+  BlockValues w = DecodeBlock(blk + b * kBlockBytes, lut);
+  const __m512 s = _mm512_set1_ps(scale[sc[b]]);
+  if constexpr (kTokens > 2) {
+    w.even = _mm512_mul_ps(w.even, s);
+    w.odd = _mm512_mul_ps(w.odd, s);
+  }
+#pragma GCC unroll 8  // keeps acc in registers (GCC -O2 would loop with acc in memory)
+  for (int i = 0; i < kTokens; ++i) {
+    const float* xt = xs + static_cast<size_t>(i) * cols + b * kBlock;
+    if constexpr (kTokens > 2) {
+      acc[i] = _mm512_fmadd_ps(w.odd, _mm512_loadu_ps(xt + kBlockBytes),
+                               _mm512_fmadd_ps(w.even, _mm512_loadu_ps(xt), acc[i]));
+    } else {
+      const __m512 dot =
+          _mm512_fmadd_ps(w.odd, _mm512_loadu_ps(xt + kBlockBytes), _mm512_mul_ps(w.even, _mm512_loadu_ps(xt)));
+      acc[i] = _mm512_fmadd_ps(dot, s, acc[i]);
+    }
+  }
+}
+
 // One row of W against kTokens rows of x. The token count is a template parameter so the
-// accumulators live in registers (a run-time count made GCC keep them in memory).
+// accumulators live in registers (a run-time count made GCC keep them in memory). Two
+// blocks per step, each block's dot product formed unscaled and then scaled by one FMA, into
+// two accumulators per token: short dependency chains, so one token (decode) is not bound
+// by FMA latency.
 template <int kTokens>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTileAvx512(
     const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols, __m512 lut,
     float* sums) {
   const float* scale = Scales().value;
-  const __m512i low_mask = _mm512_set1_epi32(0xF);
-  __m512 acc[kTokens];
-  for (int i = 0; i < kTokens; ++i) acc[i] = _mm512_setzero_ps();
-  for (int b = 0; b < nblocks; ++b) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + b * kBlockBytes));
-    const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, bytes);
-    const __m512 s = _mm512_set1_ps(scale[sc[b]]);
-    const __m512 even = _mm512_mul_ps(
-        _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), s);
-    const __m512 odd = _mm512_mul_ps(
-        _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut), s);
-    for (int i = 0; i < kTokens; ++i) {
-      const float* xt = xs + static_cast<size_t>(i) * cols + b * kBlock;
-      acc[i] = _mm512_fmadd_ps(even, _mm512_loadu_ps(xt), acc[i]);
-      acc[i] = _mm512_fmadd_ps(odd, _mm512_loadu_ps(xt + kBlockBytes), acc[i]);
-    }
+  __m512 acc[2][kTokens];
+  for (int i = 0; i < kTokens; ++i) acc[0][i] = acc[1][i] = _mm512_setzero_ps();
+  int b = 0;
+  for (; b + 1 < nblocks; b += 2) {
+    AddBlock<kTokens>(blk, sc, scale, b, xs, cols, lut, acc[0]);
+    AddBlock<kTokens>(blk, sc, scale, b + 1, xs, cols, lut, acc[1]);
   }
-  for (int i = 0; i < kTokens; ++i) sums[i] = SumLanes(acc[i]);
+  if (b < nblocks) AddBlock<kTokens>(blk, sc, scale, b, xs, cols, lut, acc[0]);
+  for (int i = 0; i < kTokens; ++i) sums[i] = SumLanes(_mm512_add_ps(acc[0][i], acc[1][i]));
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowsAvx512(
@@ -130,19 +164,28 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowsAvx512(
 
 }  // namespace
 
+bool UsesAvx512(KernelIsa isa) {
+  return isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+}
+
 void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
                  ThreadPool* pool, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return;
-  const std::vector<float> xs = SplitEvenOdd(x, m, w.cols);
-  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
-  auto rows = [&](int64_t begin, int64_t end) {
+  const int64_t multiply_adds = static_cast<int64_t>(w.rows) * w.cols * m;
+  // The calling thread's scratch; the workers get its address (a thread_local named inside
+  // the lambda would be each worker's own instance).
+  thread_local std::vector<float> split;
+  SplitEvenOdd(x, m, w.cols, &split);
+  const float* xs = split.data();
+  const bool avx512 = UsesAvx512(isa);
+  auto rows = [&w, xs, m, bias, y, avx512](int64_t begin, int64_t end) {
     if (avx512) {
-      RowsAvx512(w, xs.data(), m, bias, y, begin, end);
+      RowsAvx512(w, xs, m, bias, y, begin, end);
     } else {
-      RowsPortable(w, xs.data(), m, bias, y, begin, end);
+      RowsPortable(w, xs, m, bias, y, begin, end);
     }
   };
-  row_kernels::ForRows(pool, w.rows, static_cast<int64_t>(w.rows) * w.cols * m, rows);
+  row_kernels::ForRows(pool, w.rows, multiply_adds, rows);
 }
 
 float Mxfp4Element(const Mxfp4Matrix& w, int row, int col) {

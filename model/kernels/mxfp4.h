@@ -1,7 +1,8 @@
 // MXFP4 matrix products: y[t, r] = sum_c W[r, c] * x[t, c] + bias[r] for t < m, with W
 // kept packed (never dequantised as a whole). Two implementations compute the same sums:
-// a portable one and an AVX-512 one; Mxfp4Matmul picks at run time. Thread-safe: the
-// functions only read their inputs and write y.
+// a portable one and an AVX-512 one; Mxfp4Matmul picks at run time. (An AVX512_BF16
+// vdpbf16ps variant was measured no faster on this CPU's decode shapes and was dropped.)
+// Thread-safe: the functions only read their inputs and write y.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
 #define WARDEN_MODEL_KERNELS_MXFP4_H_
 
@@ -10,7 +11,12 @@
 
 namespace warden::model {
 
+// Which implementation a kernel runs; kBest is the fastest the CPU supports.
 enum class KernelIsa { kPortable, kAvx512, kBest };
+
+// Whether a kernel should run its AVX-512 code for `isa`: an explicit request is obeyed
+// (callers check the CPU first, as the tests do); kBest follows the CPU.
+bool UsesAvx512(KernelIsa isa);
 
 // x is [m, w.cols] row-major, y is [m, w.rows]; bias may be null. w.cols % 32 == 0.
 // `pool` (may be null) splits the rows of W across threads.

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "model/engine.h"
+#include "model/kernels/bandwidth.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/kernel_context.h"
 #include "model/model_stats.h"
@@ -25,32 +26,6 @@ namespace {
 
 double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Best of three passes summing a 1 GiB buffer (bigger than any cache), in GB/s.
-double ReadBandwidthGbPerS(ThreadPool& pool) {
-  const size_t n = (size_t{1} << 30) / sizeof(uint64_t);
-  std::vector<uint64_t> buffer(n, 1);
-  double best = 0.0;
-  for (int pass = 0; pass < 3; ++pass) {
-    std::vector<uint64_t> sums(pool.size() + 1, 0);
-    const auto start = std::chrono::steady_clock::now();
-    pool.ParallelFor(n, [&](int64_t begin, int64_t end) {
-      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      int64_t i = begin;
-      for (; i + 4 <= end; i += 4) {
-        s0 += buffer[i]; s1 += buffer[i + 1]; s2 += buffer[i + 2]; s3 += buffer[i + 3];
-      }
-      for (; i < end; ++i) s0 += buffer[i];
-      sums[begin * pool.size() / n] = s0 + s1 + s2 + s3;
-    });
-    const double seconds = Seconds(start);
-    uint64_t total = 0;
-    for (uint64_t s : sums) total += s;
-    if (total != n) return 0.0;  // keeps the loads live
-    best = std::max(best, n * sizeof(uint64_t) / seconds / 1e9);
-  }
-  return best;
 }
 
 absl::StatusOr<std::vector<int>> ParseBatches(const std::string& text) {
@@ -191,7 +166,7 @@ absl::Status RunBench(const Args& args) {
   // The machine may be shared: probe bandwidth before and after decoding and keep the
   // best, so the fraction below is against what the memory system can deliver.
   ASSIGN_OR_RETURN(std::unique_ptr<KernelContext> ctx, KernelContext::Create({static_cast<int>(threads)}));
-  const double bandwidth_before = ReadBandwidthGbPerS(ctx->pool());
+  const double bandwidth_before = MeasureReadBandwidthGbPerS(ctx->pool());
   SchedulerOptions scheduler_options;
   scheduler_options.max_running = *std::max_element(batches.begin(), batches.end());
   ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> scheduler, Scheduler::Create(engine.get(), scheduler_options));
@@ -208,7 +183,7 @@ absl::Status RunBench(const Args& args) {
 
   ASSIGN_OR_RETURN(const double matmul_peak, MeasureBf16MatmulGflops(*ctx, 2048, 3));
   const double resident_mb = ResidentMb();
-  const double bandwidth = std::max(bandwidth_before, ReadBandwidthGbPerS(ctx->pool()));
+  const double bandwidth = std::max(bandwidth_before, MeasureReadBandwidthGbPerS(ctx->pool()));
 
   const int64_t bytes_per_token = WeightBytesPerDecodeToken(config, load.weight_mode == WeightMode::kFast);
   const double prefill_tps = prompt_tokens / prefill_seconds;

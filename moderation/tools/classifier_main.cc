@@ -9,7 +9,20 @@
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--average_from_epoch E]
 //       [--length_norm 0|1] [--l2 F] [--id ID]
-//   classifier eval --model MODEL --data FILE.jsonl [--min_positives N]
+//       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1] [--feature_dropout P]
+//       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
+//       --hierarchy (1 = a subcategory's score is capped at its parent's) and
+//       --feature_dropout (share of feature occurrences dropped per training step).
+//   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
+//       [--threshold_beta F] [--hierarchy 0|1]
+//       Combines a linear and an embedding-bag model (same text folding) into one ensemble
+//       model file that averages their probabilities; its thresholds are chosen on the
+//       development rows of FILE (the same 10 % by text hash the trainers keep back).
+//       --hierarchy 1 caps each averaged subcategory score at its parent's.
+//   classifier eval --model MODEL --data FILE.jsonl [--min_positives N] [--hierarchy 0|1]
+//       [--ensemble_with MODEL2]
+//       --hierarchy 1 caps subcategory scores at their parent's before evaluating;
+//       --ensemble_with averages the two models' scores and thresholds (for comparisons).
 //
 // Relative paths are resolved against the directory `bazel run` was started from
 // ($BUILD_WORKING_DIRECTORY) when set.
@@ -24,11 +37,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "moderation/bag_model.h"
+#include "moderation/bag_trainer.h"
 #include "moderation/dataset.h"
 #include "moderation/default_model.h"
 #include "moderation/evaluation.h"
 #include "moderation/fast_classifier.h"
 #include "moderation/model_file.h"
+#include "moderation/train_common.h"
 #include "moderation/trainer.h"
 
 namespace warden::moderation {
@@ -115,9 +131,63 @@ absl::Status Score(const Flags& flags) {
   return all_ok ? absl::OkStatus() : absl::InvalidArgumentError("some input lines were malformed");
 }
 
+void PrintTrainSummary(int train_rows, int dev_rows, const std::vector<double>& epoch_loss,
+                       const std::array<float, kNumCategories>& threshold, const std::string& out) {
+  std::cerr << "trained on " << train_rows << " rows, thresholds from " << dev_rows
+            << " dev rows; loss per epoch:";
+  for (const double loss : epoch_loss) std::cerr << " " << loss;
+  std::cerr << "\nthresholds:";
+  for (int c = 0; c < kNumCategories; ++c) {
+    std::cerr << " " << CategoryName(kCategories[c]) << "=" << threshold[c];
+  }
+  std::cerr << "\nwrote " << out << "\n";
+}
+
+absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& examples,
+                             const std::string& out) {
+  BagTrainOptions options;
+  int seed = 1, buckets_log2 = static_cast<int>(options.features.buckets_log2);
+  int length_norm = 0, dim = static_cast<int>(options.dim), hidden = 0, hierarchy = 0;
+  RETURN_IF_ERROR(Optional(flags, "seed", &seed));
+  RETURN_IF_ERROR(Optional(flags, "epochs", &options.epochs));
+  RETURN_IF_ERROR(Optional(flags, "learning_rate", &options.learning_rate));
+  RETURN_IF_ERROR(Optional(flags, "buckets_log2", &buckets_log2));
+  RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.thresholds.beta));
+  RETURN_IF_ERROR(Optional(flags, "max_positive_weight", &options.max_positive_weight));
+  RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &options.source_balance_rows));
+  RETURN_IF_ERROR(Optional(flags, "l2", &options.l2));
+  RETURN_IF_ERROR(Optional(flags, "length_norm", &length_norm));
+  RETURN_IF_ERROR(Optional(flags, "dim", &dim));
+  RETURN_IF_ERROR(Optional(flags, "hidden", &hidden));
+  RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
+  RETURN_IF_ERROR(Optional(flags, "feature_dropout", &options.feature_dropout));
+  if (seed < 0 || buckets_log2 < 0 || length_norm < 0 || dim < 0 || hidden < 0 || hierarchy < 0) {
+    return absl::InvalidArgumentError("numeric flags of train must not be negative");
+  }
+  options.seed = static_cast<uint64_t>(seed);
+  options.features.buckets_log2 = static_cast<uint32_t>(buckets_log2);
+  options.features.length_norm = static_cast<uint32_t>(length_norm);
+  options.dim = static_cast<uint32_t>(dim);
+  options.hidden = static_cast<uint32_t>(hidden);
+  options.hierarchy = static_cast<Hierarchy>(hierarchy);
+  if (const auto it = flags.find("id"); it != flags.end()) options.id = it->second;
+  BagTrainReport report;
+  ASSIGN_OR_RETURN(const BagModel model, TrainBag(examples, options, &report));
+  RETURN_IF_ERROR(WriteBagModelFile(model, ResolvePath(out)));
+  PrintTrainSummary(report.train_rows, report.dev_rows, report.epoch_loss, model.threshold, out);
+  return absl::OkStatus();
+}
+
 absl::Status TrainCommand(const Flags& flags) {
   ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
   ASSIGN_OR_RETURN(const std::string out, Required(flags, "out"));
+  std::string kind = "linear";
+  if (const auto it = flags.find("kind"); it != flags.end()) kind = it->second;
+  if (kind != "linear" && kind != "bag") {
+    return absl::InvalidArgumentError("--kind must be linear or bag, got " + kind);
+  }
+  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
+  if (kind == "bag") return TrainBagCommand(flags, examples, out);
   TrainOptions options;
   int seed = 1;
   int buckets_log2 = static_cast<int>(options.features.buckets_log2);
@@ -136,16 +206,47 @@ absl::Status TrainCommand(const Flags& flags) {
   options.seed = static_cast<uint64_t>(seed);
   options.features.buckets_log2 = static_cast<uint32_t>(buckets_log2);
   if (const auto it = flags.find("id"); it != flags.end()) options.id = it->second;
-  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
   TrainReport report;
   ASSIGN_OR_RETURN(const FastModel model, Train(examples, options, &report));
   RETURN_IF_ERROR(WriteFastModelFile(model, ResolvePath(out)));
-  std::cerr << "trained on " << report.train_rows << " rows, thresholds from " << report.dev_rows
-            << " dev rows; loss per epoch:";
-  for (const double loss : report.epoch_loss) std::cerr << " " << loss;
-  std::cerr << "\nthresholds:";
+  PrintTrainSummary(report.train_rows, report.dev_rows, report.epoch_loss, model.threshold, out);
+  return absl::OkStatus();
+}
+
+absl::Status EnsembleCommand(const Flags& flags) {
+  ASSIGN_OR_RETURN(const std::string linear_path, Required(flags, "linear"));
+  ASSIGN_OR_RETURN(const std::string bag_path, Required(flags, "bag"));
+  ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
+  ASSIGN_OR_RETURN(const std::string out, Required(flags, "out"));
+  ModelFileContents contents;
+  contents.kind = ModelKind::kEnsemble;
+  ASSIGN_OR_RETURN(contents.linear, ReadFastModelFile(ResolvePath(linear_path)));
+  ASSIGN_OR_RETURN(const ModelFileContents bag, ReadModelFile(ResolvePath(bag_path)));
+  if (bag.kind != ModelKind::kEmbeddingBag) {
+    return absl::InvalidArgumentError(bag_path + " is not an embedding-bag model");
+  }
+  contents.bag = bag.bag;
+  contents.ensemble_id = absl::StrCat(contents.linear.id, "+", contents.bag.id);
+  if (const auto it = flags.find("id"); it != flags.end()) contents.ensemble_id = it->second;
+  contents.ensemble_threshold.fill(0.5f);
+  ThresholdOptions options;
+  RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.beta));
+  int hierarchy = 0;
+  RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
+  if (hierarchy != 0 && hierarchy != 1) return absl::InvalidArgumentError("--hierarchy must be 0 or 1");
+  contents.ensemble_hierarchy = static_cast<Hierarchy>(hierarchy);
+  ASSIGN_OR_RETURN(const auto classifier, FastClassifier::FromContents(contents));
+  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
+  std::vector<const Example*> dev;
+  for (const Example& e : examples) {
+    if (IsDevRow(e.text, 10)) dev.push_back(&e);
+  }
+  contents.ensemble_threshold = ChooseThresholds(
+      dev, [&](const std::string& text) { return classifier->Score(text).scores; }, options);
+  RETURN_IF_ERROR(WriteModelFile(contents, ResolvePath(out)));
+  std::cerr << "ensemble thresholds from " << dev.size() << " dev rows:";
   for (int c = 0; c < kNumCategories; ++c) {
-    std::cerr << " " << CategoryName(kCategories[c]) << "=" << model.threshold[c];
+    std::cerr << " " << CategoryName(kCategories[c]) << "=" << contents.ensemble_threshold[c];
   }
   std::cerr << "\nwrote " << out << "\n";
   return absl::OkStatus();
@@ -156,14 +257,33 @@ absl::Status EvalCommand(const Flags& flags) {
   if (flags.find("model") == flags.end()) return absl::InvalidArgumentError("missing --model");
   int min_positives = 10;
   RETURN_IF_ERROR(Optional(flags, "min_positives", &min_positives));
+  int hierarchy = 0;
+  RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
   ASSIGN_OR_RETURN(const auto classifier, LoadModel(flags));
+  std::unique_ptr<FastClassifier> second;
+  std::string name = classifier->name();
+  std::array<float, kNumCategories> thresholds = classifier->default_thresholds();
+  if (const auto it = flags.find("ensemble_with"); it != flags.end()) {
+    ASSIGN_OR_RETURN(second, FastClassifier::Load(ResolvePath(it->second)));
+    name = absl::StrCat("mean(", name, ", ", second->name(), ")");
+    for (int c = 0; c < kNumCategories; ++c) {
+      thresholds[c] = 0.5f * (thresholds[c] + second->default_thresholds()[c]);
+    }
+  }
   ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
   std::vector<CategoryScores> scores;
   scores.reserve(examples.size());
-  for (const Example& e : examples) scores.push_back(classifier->Score(e.text));
-  const EvaluationReport report =
-      Evaluate(examples, scores, classifier->default_thresholds(), min_positives);
-  std::cout << "model " << classifier->name() << ", " << examples.size() << " rows\n"
+  for (const Example& e : examples) {
+    CategoryScores s = classifier->Score(e.text);
+    if (second != nullptr) {
+      const CategoryScores t = second->Score(e.text);
+      for (int c = 0; c < kNumCategories; ++c) s.scores[c] = 0.5f * (s.scores[c] + t.scores[c]);
+    }
+    if (hierarchy == 1) ApplyHierarchy(Hierarchy::kChildAtMostParent, s.scores);
+    scores.push_back(std::move(s));
+  }
+  const EvaluationReport report = Evaluate(examples, scores, thresholds, min_positives);
+  std::cout << "model " << name << ", " << examples.size() << " rows\n"
             << FormatReport(report, min_positives);
   return absl::OkStatus();
 }
@@ -171,7 +291,8 @@ absl::Status EvalCommand(const Flags& flags) {
 int Main(int argc, char** argv) {
   const std::string usage =
       "usage: classifier score [--model FILE] | train --data F --out M [--seed S] "
-      "[--epochs N] | eval --model M --data F\n";
+      "[--epochs N] [--kind linear|bag] | ensemble --linear M --bag M --data F --out M | "
+      "eval --model M --data F\n";
   if (argc < 2) {
     std::cerr << usage;
     return 2;
@@ -184,6 +305,8 @@ int Main(int argc, char** argv) {
       status = Score(*flags);
     } else if (command == "train") {
       status = TrainCommand(*flags);
+    } else if (command == "ensemble") {
+      status = EnsembleCommand(*flags);
     } else if (command == "eval") {
       status = EvalCommand(*flags);
     } else {

@@ -93,12 +93,25 @@ OVERRIDE_WORDS = re.compile(
     r"guidelines|prompt|programming)\b", re.I)
 
 
+# "attack" in a computer context (DDoS, SQL injection, phishing) is not violence.
+CYBER_WORDS = re.compile(r"(ddos|botnet|phishing|sql|injection|malware|cyber|hack|password|"
+                         r"network|website|server|flood attack|rainbow table|social engineering)",
+                         re.I)
+
+
+def violent_request(text):
+    words = {m.lower() for m in VIOLENT_WORDS.findall(text)}
+    if words == {"attack"} and CYBER_WORDS.search(text):
+        return False
+    return bool(words)
+
+
 def harmful_request(text, default="illicit"):
     """Categories of a harmful request (AdvBench / HarmBench style) by keyword."""
     cats = {default}
     if SELF_HARM_WORDS.search(text):
         cats = {"self-harm", "self-harm/instructions"}
-    elif VIOLENT_WORDS.search(text):
+    elif violent_request(text):
         cats = {"illicit", "illicit/violent"}
     if HATE_WORDS.search(text):
         cats.add("hate")
@@ -130,7 +143,7 @@ def src_toxigen(d):
         for line in f:
             r = json.loads(line)
             if r["label"] == "hate":
-                yield row(r["text"], ["hate"], ["harassment"])
+                yield row(r["text"], ["hate"], ["harassment", "hate/threatening"])
             else:
                 yield row(r["text"])
 
@@ -334,7 +347,7 @@ def src_donotanswer(d):
                     for key, mapped in DNA_MAP.items():
                         if intent.startswith(key) and (key != "S006" or intent == key):
                             cats |= set(mapped)
-                if "S006instructions" in r["intents"] and VIOLENT_WORDS.search(r["prompt"]):
+                if "S006instructions" in r["intents"] and violent_request(r["prompt"]):
                     cats.add("illicit/violent")
                 if "S006instructions" in r["intents"] and SELF_HARM_WORDS.search(r["prompt"]):
                     cats = {"self-harm", "self-harm/instructions"}
@@ -484,6 +497,34 @@ MULTI_SOURCES = [src_harmful_requests, src_negatives, src_xstest]  # yield (row,
 EVAL_ONLY = {"xstest-safe", "xstest-unsafe"}
 
 
+# Subcategory -> parent. OpenAI's taxonomy nests each subcategory in its parent.
+PARENT = {"harassment/threatening": "harassment", "hate/threatening": "hate",
+          "illicit/violent": "illicit", "self-harm/intent": "self-harm",
+          "self-harm/instructions": "self-harm", "sexual/minors": "sexual",
+          "violence/graphic": "violence"}
+
+
+def consistent(r):
+    """Makes a row's labels agree with the taxonomy's nesting:
+    - a positive subcategory makes its parent positive (a threat is harassment);
+    - a parent judged negative makes its unjudged subcategories negative (a text without
+      self-harm has no self-harm intent), which gives thin subcategories the negatives of
+      every source that judges the parent;
+    - hate and a threat in the same row is hate/threatening (Jigsaw identity_hate + threat,
+      Civil Comments Identity attack + Threat spans)."""
+    cats, unk = set(r["categories"]), set(r["unknown"])
+    if {"hate", "harassment/threatening"} <= cats:
+        cats.add("hate/threatening")
+    for child, parent in PARENT.items():
+        if child in cats:
+            cats.add(parent)
+    for child, parent in PARENT.items():
+        if parent not in cats and parent not in unk and child in unk:
+            unk.discard(child)
+    r["categories"], r["unknown"] = sorted(cats), sorted(unk - cats)
+    return r
+
+
 def dedup_key(text):
     return re.sub(r"\s+", " ", text.lower()).strip()
 
@@ -515,6 +556,7 @@ def main():
         if key in seen:
             continue
         seen.add(key)
+        r = consistent(r)
         split = "heldout" if source in EVAL_ONLY else split_of(r["split_key"] or key)
         r = {"text": r["text"], "categories": r["categories"], "unknown": r["unknown"],
              "source": source}

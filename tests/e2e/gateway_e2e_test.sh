@@ -86,7 +86,7 @@ WARDEN_API_KEY=limited-key expect_fail "RESOURCE_EXHAUSTED: limit requests_per_m
 
 # --- Python and Node clients ---------------------------------------------------------
 /usr/bin/python3 tests/clients/python_client.py tests/clients/python_stubs.tar "$TARGET" \
-    health reflection auth moderate generate
+    health reflection auth moderate generate invalid_utf8
 NODE_PATH=$(bash tests/clients/node_modules.sh) node tests/clients/node_client.js "$ROOT" "$TARGET" \
     auth moderate stream
 

@@ -44,20 +44,24 @@ std::vector<double> Exact(const Case& c) {
 TEST(Int8Dense, QuantizedProductIsWithinOnePercentOfTheBf16Product) {
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok());
-  const Case c = MakeCase(37, 200, 5);  // columns not a multiple of 16: the tail path runs
-  const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
-  const std::vector<double> exact = Exact(c);
-  double scale = 0;
-  for (double v : exact) scale = std::max(scale, std::fabs(v));
-  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
-  if (CpuHasAvx512()) isas.push_back(KernelIsa::kAvx512);
-  for (KernelIsa isa : isas) {
-    std::vector<float> y(exact.size());
-    Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), y.data(), isa);
-    double max_diff = 0;
-    for (size_t i = 0; i < y.size(); ++i) max_diff = std::max(max_diff, std::fabs(y[i] - exact[i]));
-    EXPECT_LT(max_diff, 0.01 * scale) << "isa " << static_cast<int>(isa);
-    EXPECT_GT(max_diff, 0.0);  // it is an approximation, not the bf16 path
+  // Columns not a multiple of 16 (the tail path), an odd row count (the kernel pairs rows),
+  // and token counts below, at and above the 8-token tile.
+  for (int m : {1, 5, 8, 11}) {
+    const Case c = MakeCase(37, 200, m);
+    const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
+    const std::vector<double> exact = Exact(c);
+    double scale = 0;
+    for (double v : exact) scale = std::max(scale, std::fabs(v));
+    std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+    if (CpuHasAvx512()) isas.push_back(KernelIsa::kAvx512);
+    for (KernelIsa isa : isas) {
+      std::vector<float> y(exact.size());
+      Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), y.data(), isa);
+      double max_diff = 0;
+      for (size_t i = 0; i < y.size(); ++i) max_diff = std::max(max_diff, std::fabs(y[i] - exact[i]));
+      EXPECT_LT(max_diff, 0.01 * scale) << "isa " << static_cast<int>(isa) << " m " << m;
+      EXPECT_GT(max_diff, 0.0);  // it is an approximation, not the bf16 path
+    }
   }
 }
 

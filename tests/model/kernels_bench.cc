@@ -15,8 +15,10 @@ namespace {
 
 constexpr int kHidden = 2880;
 
+// range(3): rows of W — 2*2880 (8.8 MB, beyond L2: the memory-bound case) or 256 (390 KB, in
+// L2: the kernel's compute ceiling).
 void BM_Mxfp4Matmul(benchmark::State& state) {
-  const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
+  const int rows = static_cast<int>(state.range(3)), cols = kHidden, m = static_cast<int>(state.range(0));
   const KernelIsa isa = state.range(1) ? KernelIsa::kAvx512 : KernelIsa::kPortable;
   std::mt19937 rng(1);
   std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
@@ -32,7 +34,7 @@ void BM_Mxfp4Matmul(benchmark::State& state) {
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
   state.counters["GB/s_weights"] = benchmark::Counter((blocks.size() + scales.size()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}})->UseRealTime();
+BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}, {2 * kHidden, 256}})->UseRealTime();
 
 void BM_ExpertMatmul(benchmark::State& state) {
   const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
@@ -77,9 +79,10 @@ void BM_DequantizeMxfp4(benchmark::State& state) {
 }
 BENCHMARK(BM_DequantizeMxfp4)->Arg(1)->Arg(2)->UseRealTime();
 
+// range(2): threads.
 void BM_DenseMatmul(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
-  auto ctx = KernelContext::Create({2});
+  auto ctx = KernelContext::Create({static_cast<int>(state.range(2))});
   std::vector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
   std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
   const Bf16Matrix matrix{w.data(), rows, cols};
@@ -90,8 +93,9 @@ void BM_DenseMatmul(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s_weights"] = benchmark::Counter(2.0 * rows * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 64, 512}, {0, 1, 2}})->UseRealTime();
+BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 8, 64, 512}, {0, 1, 2}, {1, 2}})->UseRealTime();
 
 }  // namespace
 }  // namespace warden::model

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "model/kernels/bandwidth.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
@@ -48,27 +49,36 @@ TEST(Mxfp4, DecodesLowNibbleAsEvenElementWithScale) {
   EXPECT_EQ(Mxfp4Element(m, 0, 4), 0.0f);
 }
 
-TEST(Mxfp4, PortableAndAvx512MatchDoubleReferenceOnRandomInputs) {
+// The kernels this CPU can run, portable first.
+std::vector<KernelIsa> RunnableIsas() {
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (CpuHasAvx512()) isas.push_back(KernelIsa::kAvx512);
+  return isas;
+}
+
+TEST(Mxfp4, EveryIsaMatchesDoubleReferenceOnRandomInputs) {
   std::mt19937 rng(7);
   ThreadPool pool(2);
-  for (int m : {1, 3, 8, 11}) {
-    const int rows = 37, cols = 96;
-    RandomMxfp4 w(rows, cols, rng);
-    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
-    const std::vector<float> bias = RandomFloats(rows, rng);
-    std::vector<float> portable(static_cast<size_t>(m) * rows), avx(portable.size());
-    Mxfp4Matmul(w.matrix, x.data(), m, bias.data(), portable.data(), &pool, KernelIsa::kPortable);
-    if (CpuHasAvx512()) {
-      Mxfp4Matmul(w.matrix, x.data(), m, bias.data(), avx.data(), &pool, KernelIsa::kAvx512);
-    }
-    for (int t = 0; t < m; ++t) {
-      for (int r = 0; r < rows; ++r) {
-        double expected = bias[r];
-        for (int c = 0; c < cols; ++c) expected += double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
-        const double tolerance = 1e-5 * (1 + std::fabs(expected));
-        EXPECT_NEAR(portable[t * rows + r], expected, tolerance) << "m=" << m << " t=" << t << " r=" << r;
-        if (CpuHasAvx512()) {
-          EXPECT_NEAR(avx[t * rows + r], expected, tolerance) << "m=" << m;
+  // 3 and 37 blocks per row: odd counts (the AVX-512 kernel takes blocks in pairs).
+  for (auto [rows, cols] : {std::pair{37, 96}, std::pair{5, 32 * 37}}) {
+    for (int m : {1, 3, 8, 11}) {
+      RandomMxfp4 w(rows, cols, rng);
+      const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+      const std::vector<float> bias = RandomFloats(rows, rng);
+      for (KernelIsa isa : RunnableIsas()) {
+        std::vector<float> y(static_cast<size_t>(m) * rows);
+        Mxfp4Matmul(w.matrix, x.data(), m, bias.data(), y.data(), &pool, isa);
+        for (int t = 0; t < m; ++t) {
+          for (int r = 0; r < rows; ++r) {
+            double expected = bias[r], magnitude = std::fabs(bias[r]);
+            for (int c = 0; c < cols; ++c) {
+              const double product = double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
+              expected += product;
+              magnitude += std::fabs(product);
+            }
+            EXPECT_NEAR(y[t * rows + r], expected, 2e-5 * magnitude)
+                << "isa=" << static_cast<int>(isa) << " cols=" << cols << " m=" << m << " t=" << t << " r=" << r;
+          }
         }
       }
     }
@@ -121,7 +131,7 @@ TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
   const std::vector<float> wf = RandomFloats(wbits.size(), rng);
   for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
   const Bf16Matrix w{wbits.data(), rows, cols};
-  for (int m : {1, 5, 20}) {
+  for (int m : {1, 5, 8, 9, 20}) {
     const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
     const std::vector<float> bias = RandomFloats(rows, rng);
     std::vector<std::vector<float>> results;
@@ -161,6 +171,13 @@ TEST(Ops, RopeRotatesHalfSplitPairs) {
   EXPECT_FLOAT_EQ(v[2], 1.0f);   // 3*0 + 1*1
   EXPECT_FLOAT_EQ(v[1], 2.0f);
   EXPECT_FLOAT_EQ(v[3], 4.0f);
+}
+
+TEST(ReadBandwidth, ReportsAPositiveRateForAnyBufferSize) {
+  ThreadPool pool(2);
+  // 1 MiB (cache-resident: fast), and a size that is not a multiple of the 256-byte step.
+  EXPECT_GT(MeasureReadBandwidthGbPerS(pool, size_t{1} << 20, 1), 0.0);
+  EXPECT_GT(MeasureReadBandwidthGbPerS(pool, 1000, 1), 0.0);
 }
 
 }  // namespace

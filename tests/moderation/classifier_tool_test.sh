@@ -37,6 +37,21 @@ printf '%s\n' "$report" | grep -q "AUPRC"
 printf '%s\n' "$report" | grep -q "calibration"
 printf '%s\n' '{"text": "x"}' | "$bin" score --model "$tmp/tiny.wmod" | grep -q '"jailbreak"'
 
+# The embedding-bag kind and an ensemble of both kinds: deterministic, scored, evaluated.
+"$bin" train --kind bag --data "$data" --out "$tmp/bag.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dim 16 2>/dev/null
+"$bin" train --kind bag --data "$data" --out "$tmp/bag2.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dim 16 2>/dev/null
+cmp "$tmp/bag.wmod" "$tmp/bag2.wmod" || { echo "bag training is not deterministic"; exit 1; }
+"$bin" ensemble --linear "$tmp/tiny.wmod" --bag "$tmp/bag.wmod" --data "$data" --out "$tmp/ens.wmod" 2>/dev/null
+"$bin" eval --model "$tmp/ens.wmod" --data "$data" | grep -q "AUPRC"
+for m in bag ens; do
+  printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/$m.wmod" | grep -q '"violence"'
+done
+set +e
+"$bin" ensemble --linear "$tmp/bag.wmod" --bag "$tmp/bag.wmod" --data "$data" --out "$tmp/x.wmod" 2>/dev/null
+status=$?
+set -e
+[ "$status" -eq 1 ] || { echo "a bag model is not a linear member"; exit 1; }
+
 # A corrupt model is a clear error, not a crash.
 head -c 100 "$tmp/tiny.wmod" > "$tmp/cut.wmod"
 set +e

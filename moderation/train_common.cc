@@ -1,0 +1,93 @@
+#include "moderation/train_common.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "moderation/bag_model.h"
+#include "moderation/metrics.h"
+#include "moderation/model_file.h"
+
+namespace warden::moderation {
+
+constexpr int C = kNumCategories;
+
+bool IsDevRow(const std::string& text, int dev_percent) {
+  return dev_percent > 0 && Crc32(text) % 100 < static_cast<uint32_t>(dev_percent);
+}
+
+CategoryArray PositiveWeights(const std::vector<const Example*>& rows, float cap) {
+  std::array<double, C> pos{}, neg{};
+  for (const Example* e : rows) {
+    for (int c = 0; c < C; ++c) {
+      if (e->labels[c] == Label::kPositive) pos[c]++;
+      if (e->labels[c] == Label::kNegative) neg[c]++;
+    }
+  }
+  CategoryArray out{};
+  for (int c = 0; c < C; ++c) {
+    out[c] = pos[c] > 0 ? std::clamp(static_cast<float>(std::sqrt(neg[c] / pos[c])), 1.0f, cap)
+                        : 1.0f;
+  }
+  return out;
+}
+
+std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows) {
+  std::map<std::string, int> sizes;
+  for (const Example* e : rows) sizes[e->source]++;
+  std::vector<float> out(rows.size(), 1.0f);
+  if (balance_rows <= 0) return out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double ratio = static_cast<double>(balance_rows) / sizes[rows[i]->source];
+    out[i] = static_cast<float>(std::clamp(std::sqrt(ratio), 0.25, 4.0));
+  }
+  return out;
+}
+
+CategoryArray PriorLogOdds(const std::vector<const Example*>& rows, const CategoryArray& pos_weight) {
+  std::array<double, C> pos{}, neg{};
+  for (const Example* e : rows) {
+    for (int c = 0; c < C; ++c) {
+      if (e->labels[c] == Label::kPositive) pos[c] += pos_weight[c];
+      if (e->labels[c] == Label::kNegative) neg[c] += 1;
+    }
+  }
+  CategoryArray out{};
+  for (int c = 0; c < C; ++c) {
+    out[c] = static_cast<float>(std::log((pos[c] + 0.5) / (neg[c] + 0.5)));
+  }
+  return out;
+}
+
+CategoryArray ChooseThresholds(const std::vector<const Example*>& dev,
+                               const std::function<CategoryArray(const std::string&)>& score,
+                               const ThresholdOptions& options) {
+  std::array<std::vector<ScoredLabel>, C> scored;
+  for (const Example* e : dev) {
+    const CategoryArray s = score(e->text);
+    for (int c = 0; c < C; ++c) {
+      if (e->labels[c] != Label::kUnknown) {
+        scored[c].push_back({s[c], e->labels[c] == Label::kPositive});
+      }
+    }
+  }
+  CategoryArray threshold;
+  threshold.fill(options.fallback);
+  std::array<bool, C> chosen{};
+  for (int c = 0; c < C; ++c) {
+    int positives = 0;
+    for (const ScoredLabel& s : scored[c]) positives += s.positive;
+    if (positives < options.min_dev_positives) continue;
+    threshold[c] = std::max(options.min_threshold,
+                            BestThreshold(scored[c], options.beta, options.fallback));
+    chosen[c] = true;
+  }
+  for (int c = 0; c < C; ++c) {
+    if (chosen[c]) continue;
+    const int parent = ParentCategoryIndex(c);
+    if (parent >= 0 && chosen[parent]) threshold[c] = threshold[parent];
+  }
+  return threshold;
+}
+
+}  // namespace warden::moderation

@@ -1,0 +1,70 @@
+// Pieces shared by the linear trainer (trainer.h) and the embedding-bag trainer
+// (bag_trainer.h): the deterministic random generator, the development split, example
+// weights, prior log-odds and the per-category threshold choice.
+//
+// Thread safety: pure functions; Rng is a value owned by its user (not thread-safe).
+#ifndef WARDEN_MODERATION_TRAIN_COMMON_H_
+#define WARDEN_MODERATION_TRAIN_COMMON_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "moderation/dataset.h"
+#include "moderation/taxonomy.h"
+
+namespace warden::moderation {
+
+// SplitMix64: small, fast and identical on every platform (std distributions are not).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [-1, 1).
+  float Symmetric() { return static_cast<float>((Next() >> 40) * (1.0 / (1ull << 23))) - 1.0f; }
+
+ private:
+  uint64_t state_;
+};
+
+using CategoryArray = std::array<float, kNumCategories>;
+
+// True for about `dev_percent` % of texts (by CRC-32 of the text).
+bool IsDevRow(const std::string& text, int dev_percent);
+
+// Positives of a category weighted by sqrt(negatives / positives), clamped to [1, cap].
+CategoryArray PositiveWeights(const std::vector<const Example*>& rows, float cap);
+
+// Rows of a source with n rows weighted (balance_rows / n)^0.5 clamped to [0.25, 4];
+// all 1 when balance_rows <= 0.
+std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows);
+
+// Log-odds of the weighted base rate of each category: the bias a model without features
+// would learn. Starting there keeps common n-grams from having to absorb the prior, which
+// otherwise makes texts with few features score high on rare categories.
+CategoryArray PriorLogOdds(const std::vector<const Example*>& rows, const CategoryArray& pos_weight);
+
+struct ThresholdOptions {
+  double beta = 0.5;           // F-beta maximised
+  int min_dev_positives = 8;   // fewer: parent's threshold, else `fallback`
+  float fallback = 0.5f;
+  float min_threshold = 0.2f;  // chosen thresholds are never below this
+};
+
+// Per-category thresholds chosen on `dev` scored by `score`. A subcategory without enough
+// development positives ("self-harm/intent") borrows its parent's threshold ("self-harm")
+// when that one was chosen on data.
+CategoryArray ChooseThresholds(const std::vector<const Example*>& dev,
+                               const std::function<CategoryArray(const std::string&)>& score,
+                               const ThresholdOptions& options);
+
+}  // namespace warden::moderation
+
+#endif  // WARDEN_MODERATION_TRAIN_COMMON_H_
