@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "base/status_macros.h"
+#include "model/kernels/attention.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/ops.h"
@@ -22,7 +23,39 @@ struct Transformer::Batch {
   std::vector<float> x;           // residual stream [rows, H]
   std::vector<float> cos, sin;    // RoPE [rows, D/2]
   std::vector<float> q, k, v;     // this layer's projections [rows, NH*D] / [rows, NKV*D]
+  // Per-layer scratch, sized once per call and reused by every layer (vectors only grow).
+  std::vector<float> normed;      // RMS-normed x [rows, H]
+  std::vector<float> attn;        // attention output [rows, NH*D]
+  std::vector<float> projected;   // o projection [rows, H]
+  std::vector<float> router;      // router logits [rows, experts]
+  std::vector<float> expert_in, expert_hidden, expert_act, expert_out;  // one expert's rows
 };
+
+namespace {
+
+// From this many rows on, the row-wise loops (norms, RoPE, SwiGLU of one expert's rows)
+// run on the pool; below, a parallel region's wake-up costs more than it saves.
+constexpr int kParallelRowLoopRows = 16;
+
+// Grows `v` to at least n elements (never shrinks, so later layers reuse the memory).
+float* Room(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+}  // namespace
+
+template <typename RowFn>
+void Transformer::ForEachRow(int64_t rows, const RowFn& row) {
+  auto range = [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) row(r);
+  };
+  if (rows >= kParallelRowLoopRows) {
+    ctx_.pool().ParallelFor(rows, range);
+  } else {
+    range(0, rows);
+  }
+}
 
 FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool) {
   FastWeights fast;
@@ -94,29 +127,32 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   const int h = config_.hidden_size, d = config_.head_dim, half = d / 2;
   const int q_width = config_.num_heads * d, kv_width = config_.num_kv_heads * d;
   const int rows = static_cast<int>(batch.rows);
-  std::vector<float> t(batch.rows * h);
-  for (int64_t r = 0; r < batch.rows; ++r) {
-    RmsNorm(&batch.x[r * h], w.attn_norm.data(), h, config_.rms_norm_eps, &t[r * h]);
-  }
+  float* t = Room(batch.normed, batch.rows * h);
+  ForEachRow(batch.rows,
+             [&](int64_t r) { RmsNorm(&batch.x[r * h], w.attn_norm.data(), h, config_.rms_norm_eps, &t[r * h]); });
   batch.q.resize(batch.rows * q_width);
   batch.k.resize(batch.rows * kv_width);
   batch.v.resize(batch.rows * kv_width);
   const FastWeights::Layer* fast = fast_ ? &fast_->layers[layer] : nullptr;
-  RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t.data(), rows, w.q_bias.data(), batch.q.data()));
-  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t.data(), rows, w.k_bias.data(), batch.k.data()));
-  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t.data(), rows, w.v_bias.data(), batch.v.data()));
-  for (int64_t r = 0; r < batch.rows; ++r) {
+  RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t, rows, w.q_bias.data(), batch.q.data()));
+  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t, rows, w.k_bias.data(), batch.k.data()));
+  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t, rows, w.v_bias.data(), batch.v.data()));
+  ForEachRow(batch.rows, [&](int64_t r) {
     const float* cos = &batch.cos[r * half];
     const float* sin = &batch.sin[r * half];
     for (int head = 0; head < config_.num_heads; ++head) ApplyRope(&batch.q[r * q_width + head * d], cos, sin, d);
     for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_width + head * d], cos, sin, d);
-  }
-  std::vector<float> attn(batch.rows * q_width);
-  ctx_.pool().ParallelFor(batch.rows * config_.num_heads, [&](int64_t begin, int64_t end) {
+  });
+  float* attn = Room(batch.attn, batch.rows * q_width);
+  // Work items are (row, kv head) pairs; rows are taken alternately from both ends of the
+  // batch so that each thread's contiguous share holds as many long (late) rows as short ones.
+  const int kv_heads = config_.num_kv_heads;
+  ctx_.pool().ParallelFor(batch.rows * kv_heads, [&](int64_t begin, int64_t end) {
+    AttendScratch scratch;
     for (int64_t i = begin; i < end; ++i) {
-      const int64_t row = i / config_.num_heads;
-      const int head = static_cast<int>(i % config_.num_heads);
-      Attend(layer, batch, row, head, &attn[row * q_width + head * d]);
+      const int64_t order = i / kv_heads;
+      const int64_t row = order % 2 == 0 ? order / 2 : batch.rows - 1 - order / 2;
+      AttendGroup(layer, batch, row, static_cast<int>(i % kv_heads), &scratch, &attn[row * q_width]);
     }
   });
   // The chunk's keys and values enter the caches only now: within a chunk, attention read
@@ -125,18 +161,20 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
     batch.chunks[batch.row_chunk[r]].cache->Store(layer, batch.row_position[r], &batch.k[r * kv_width],
                                                   &batch.v[r * kv_width]);
   }
-  std::vector<float> out(batch.rows * h);
-  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn.data(), rows, w.o_bias.data(), out.data()));
-  for (size_t i = 0; i < out.size(); ++i) batch.x[i] += out[i];
+  float* out = Room(batch.projected, batch.rows * h);
+  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn, rows, w.o_bias.data(), out));
+  for (int64_t i = 0; i < batch.rows * h; ++i) batch.x[i] += out[i];
   return absl::OkStatus();
 }
 
-// Attention of one query head of one row over its sequence's visible keys, with the
-// head's sink logit as an extra softmax column that contributes no value.
-void Transformer::Attend(int layer, const Batch& batch, int64_t row, int head, float* out) const {
+// Attention of the query heads that share kv head `kv_head`, for one row, over its
+// sequence's visible keys; each head's sink logit is an extra softmax column that
+// contributes no value. Writes those heads' outputs into `out` (the row's NH*D floats).
+void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv_head, AttendScratch* scratch,
+                              float* out) const {
   const int d = config_.head_dim;
   const int kv_width = config_.num_kv_heads * d;
-  const int kv_head = head / (config_.num_heads / config_.num_kv_heads);
+  const int group = config_.num_heads / config_.num_kv_heads;
   const int chunk = batch.row_chunk[row];
   const SequenceKvCache& cache = *batch.chunks[chunk].cache;
   const int64_t chunk_start = batch.chunk_start_position[chunk];
@@ -144,35 +182,27 @@ void Transformer::Attend(int layer, const Batch& batch, int64_t row, int head, f
   const int64_t position = batch.row_position[row];
   const bool sliding = config_.layer_types[layer] == AttentionType::kSliding;
   const int64_t first = sliding ? std::max<int64_t>(0, position - config_.sliding_window + 1) : 0;
-  const float* q = &batch.q[row * config_.num_heads * d + head * d];
-  auto key = [&](int64_t p) {
-    return p >= chunk_start ? &batch.k[(chunk_row0 + p - chunk_start) * kv_width + kv_head * d]
-                            : cache.Key(layer, p) + kv_head * d;
-  };
-  auto value = [&](int64_t p) {
-    return p >= chunk_start ? &batch.v[(chunk_row0 + p - chunk_start) * kv_width + kv_head * d]
-                            : cache.Value(layer, p) + kv_head * d;
-  };
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  std::vector<float> scores(position - first + 1);
-  float max = weights_.layers()[layer].sinks[head];
+  const int n = static_cast<int>(position - first + 1);
+  scratch->keys.resize(n);
+  scratch->values.resize(n);
+  scratch->scores.resize(n);
+  // Positions of this chunk are read from the batch (the cache gets them after the layer).
   for (int64_t p = first; p <= position; ++p) {
-    const float* k = key(p);
-    float dot = 0.0f;
-    for (int i = 0; i < d; ++i) dot += q[i] * k[i];
-    scores[p - first] = dot * scale;
-    max = std::max(max, scores[p - first]);
+    const bool in_chunk = p >= chunk_start;
+    const int64_t offset = (chunk_row0 + p - chunk_start) * kv_width + kv_head * d;
+    scratch->keys[p - first] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv_head * d;
+    scratch->values[p - first] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv_head * d;
   }
-  float denominator = std::exp(weights_.layers()[layer].sinks[head] - max);
-  for (float& s : scores) {
-    s = std::exp(s - max);
-    denominator += s;
-  }
-  std::fill(out, out + d, 0.0f);
-  for (int64_t p = first; p <= position; ++p) {
-    const float weight = scores[p - first] / denominator;
-    const float* v = value(p);
-    for (int i = 0; i < d; ++i) out[i] += weight * v[i];
+  AttentionHeadInput in;
+  in.keys = scratch->keys.data();
+  in.values = scratch->values.data();
+  in.n = n;
+  in.head_dim = d;
+  in.scale = 1.0f / std::sqrt(static_cast<float>(d));
+  for (int head = kv_head * group; head < (kv_head + 1) * group; ++head) {
+    in.query = &batch.q[row * config_.num_heads * d + head * d];
+    in.sink = weights_.layers()[layer].sinks[head];
+    AttendHead(in, scratch->scores.data(), out + head * d);
   }
 }
 
@@ -181,12 +211,11 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
   const int h = config_.hidden_size, inter = config_.intermediate_size;
   const int experts = config_.num_experts, top_k = config_.experts_per_token;
   const int rows = static_cast<int>(batch.rows);
-  std::vector<float> t(batch.rows * h);
-  for (int64_t r = 0; r < batch.rows; ++r) {
-    RmsNorm(&batch.x[r * h], w.mlp_norm.data(), h, config_.rms_norm_eps, &t[r * h]);
-  }
-  std::vector<float> router(batch.rows * experts);
-  RETURN_IF_ERROR(DenseMatmul(ctx_, w.router, t.data(), rows, w.router_bias.data(), router.data()));
+  float* t = Room(batch.normed, batch.rows * h);
+  ForEachRow(batch.rows,
+             [&](int64_t r) { RmsNorm(&batch.x[r * h], w.mlp_norm.data(), h, config_.rms_norm_eps, &t[r * h]); });
+  float* router = Room(batch.router, batch.rows * experts);
+  RETURN_IF_ERROR(DenseMatmul(ctx_, w.router, t, rows, w.router_bias.data(), router));
   // Top-k experts per row; their weights are a softmax over the k selected logits only.
   std::vector<std::vector<std::pair<int64_t, float>>> routed(experts);  // expert -> (row, weight)
   std::vector<int> order(experts);
@@ -200,21 +229,25 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     Softmax(selected.data(), top_k);
     for (int i = 0; i < top_k; ++i) routed[order[i]].push_back({r, selected[i]});
   }
-  // Each expert runs once over every row routed to it.
+  // Each expert runs once over every row routed to it. A prefill-sized batch rounds the
+  // activations of every expert product that reaches oneDNN, as its dense products do.
+  const ExpertPath path = rows >= kRoundedActivationMinRows ? ExpertPath::kAutoRounded : ExpertPath::kAuto;
   for (int e = 0; e < experts; ++e) {
     const auto& assigned = routed[e];
     if (assigned.empty()) continue;
     const int m = static_cast<int>(assigned.size());
-    std::vector<float> in(static_cast<size_t>(m) * h), hidden(static_cast<size_t>(m) * 2 * inter);
-    std::vector<float> act(static_cast<size_t>(m) * inter), out(static_cast<size_t>(m) * h);
+    float* in = Room(batch.expert_in, static_cast<size_t>(m) * h);
+    float* hidden = Room(batch.expert_hidden, static_cast<size_t>(m) * 2 * inter);
+    float* act = Room(batch.expert_act, static_cast<size_t>(m) * inter);
+    float* out = Room(batch.expert_out, static_cast<size_t>(m) * h);
     for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
-    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp1[e], in.data(), m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter],
-                                 hidden.data()));
-    for (int i = 0; i < m; ++i) {
+    RETURN_IF_ERROR(
+        ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path));
+    ForEachRow(m, [&](int64_t i) {
       SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
              &act[static_cast<size_t>(i) * inter]);
-    }
-    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act.data(), m, &w.mlp2_bias[static_cast<size_t>(e) * h], out.data()));
+    });
+    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path));
     for (int i = 0; i < m; ++i) {
       float* x = &batch.x[assigned[i].first * h];
       for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];

@@ -65,8 +65,16 @@ class Transformer {
   struct Batch;  // the rows of one Forward call
   absl::Status AttentionBlock(int layer, Batch& batch);
   absl::Status MlpBlock(int layer, Batch& batch);
-  void Attend(int layer, const Batch& batch, int64_t row, int head, float* out) const;
+  struct AttendScratch {  // per-thread buffers of AttendGroup
+    std::vector<const float*> keys, values;
+    std::vector<float> scores;
+  };
+  void AttendGroup(int layer, const Batch& batch, int64_t row, int kv_head, AttendScratch* scratch,
+                   float* out) const;
   absl::StatusOr<std::vector<std::vector<float>>> Logits(Batch& batch);
+  // row(r) for r in [0, rows), on the pool when there are enough rows to pay for it.
+  template <typename RowFn>
+  void ForEachRow(int64_t rows, const RowFn& row);
   // DenseMatmul, or the int8 copy `fast` when set and the batch is decode-sized.
   absl::Status Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int rows, const float* bias,
                        float* y);

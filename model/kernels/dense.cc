@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
@@ -134,8 +135,9 @@ void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m
   row_kernels::ForRows(&ctx.pool(), w.rows, static_cast<int64_t>(w.rows) * w.cols * m, rows);
 }
 
-absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n) {
-  const auto key = std::make_tuple(m, k, n);
+// `with_bias`: the primitive adds a float32 bias [n] to every row of dst.
+absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, bool with_bias) {
+  const auto key = std::make_tuple(m, k, n, with_bias);
   auto it = dnnl.matmuls.find(key);
   if (it != dnnl.matmuls.end()) return &it->second;
   using dt = dnnl::memory::data_type;
@@ -144,7 +146,10 @@ absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k
     const dnnl::memory::desc src({m, k}, dt::bf16, tag::ab);
     const dnnl::memory::desc wei({k, n}, dt::bf16, tag::ba);  // W stored [n, k]
     const dnnl::memory::desc dst({m, n}, dt::f32, tag::ab);
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), dnnl.engine);
+    const dnnl::matmul::desc desc = with_bias
+                                        ? dnnl::matmul::desc(src, wei, dnnl::memory::desc({1, n}, dt::f32, tag::ab), dst)
+                                        : dnnl::matmul::desc(src, wei, dst);
+    const dnnl::matmul::primitive_desc pd(desc, dnnl.engine);
     it = dnnl.matmuls.emplace(key, dnnl::matmul(pd)).first;
   } catch (const dnnl::error& e) {
     return absl::InternalError(std::string("oneDNN bf16 matmul creation failed: ") + e.what());
@@ -152,9 +157,10 @@ absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k
   return &it->second;
 }
 
-absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
-                           const uint16_t* src, const uint16_t* weights, float* dst) {
-  auto prim = CachedMatmul(dnnl, m, k, n);
+// dst[m, n] = src[m, k] . weights[n, k]^T (+ bias[n] when not null).
+absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
+                           const uint16_t* weights, const float* bias, float* dst) {
+  auto prim = CachedMatmul(dnnl, m, k, n, bias != nullptr);
   if (!prim.ok()) return prim.status();
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
@@ -163,9 +169,12 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
     dnnl::memory wei_mem({{k, n}, dt::bf16, tag::ba}, dnnl.engine,
                          const_cast<uint16_t*>(weights));
     dnnl::memory dst_mem({{m, n}, dt::f32, tag::ab}, dnnl.engine, dst);
-    (*prim)->execute(dnnl.stream, {{DNNL_ARG_SRC, src_mem},
-                                   {DNNL_ARG_WEIGHTS, wei_mem},
-                                   {DNNL_ARG_DST, dst_mem}});
+    std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, wei_mem}, {DNNL_ARG_DST, dst_mem}};
+    if (bias != nullptr) {
+      args.emplace(DNNL_ARG_BIAS, dnnl::memory({{1, n}, dt::f32, tag::ab}, dnnl.engine, const_cast<float*>(bias)));
+    }
+    (*prim)->execute(dnnl.stream, args);
     dnnl.stream.wait();
   } catch (const dnnl::error& e) {
     return absl::InternalError(std::string("oneDNN bf16 matmul failed: ") + e.what());
@@ -173,51 +182,97 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n,
   return absl::OkStatus();
 }
 
+// bf16(x) for n values (round to nearest even; NaN stays NaN), as FloatToBf16.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RoundToBf16Avx512(const float* x, int64_t n,
+                                                                                     uint16_t* out) {
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(0x40);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i bits = _mm512_loadu_si512(x + i);
+    const __m512i odd = _mm512_and_si512(_mm512_maskz_srli_epi32(kAllLanes, bits, 16), one);
+    __m512i rounded = _mm512_maskz_srli_epi32(
+        kAllLanes, _mm512_add_epi32(bits, _mm512_add_epi32(bias, odd)), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, abs_mask), inf);
+    rounded = _mm512_mask_or_epi32(rounded, nan, _mm512_maskz_srli_epi32(kAllLanes, bits, 16), quiet);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_maskz_cvtepi32_epi16(kAllLanes, rounded));
+  }
+  for (; i < n; ++i) out[i] = FloatToBf16(x[i]);
+}
+
 absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
-                          const float* bias, float* y) {
-  const SplitActivations split = SplitForBf16(x, m, w.cols);
-  std::vector<float> scratch;
-  return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows, &scratch);
+                          const float* bias, float* y, Bf16Activations precision, KernelIsa isa) {
+  const SplitActivations split = SplitForBf16(x, m, w.cols, precision, isa);
+  return SplitMatmul(ctx.dnnl(), split, w.data, w.rows, bias, y, w.rows);
 }
 
 }  // namespace
 
-SplitActivations SplitForBf16(const float* x, int m, int k) {
+SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision, KernelIsa isa) {
   SplitActivations split;
   split.m = m;
   split.k = k;
   split.padded = (m + kRowPadding - 1) / kRowPadding * kRowPadding;
-  split.rows.assign(static_cast<size_t>(2 * split.padded * k), 0);
+  split.parts = precision == Bf16Activations::kSplit ? 2 : 1;
+  split.rows.assign(static_cast<size_t>(split.parts * split.padded * k), 0);
+  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  if (split.parts == 1 && avx512) {
+    RoundToBf16Avx512(x, static_cast<int64_t>(m) * k, split.rows.data());
+    return split;
+  }
   for (int64_t t = 0; t < m; ++t) {
     for (int64_t c = 0; c < k; ++c) {
       const float value = x[t * k + c];
       const uint16_t hi = FloatToBf16(value);
       split.rows[t * k + c] = hi;
-      split.rows[(split.padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
+      if (split.parts == 2) split.rows[(split.padded + t) * k + c] = FloatToBf16(value - Bf16ToFloat(hi));
     }
   }
   return split;
 }
 
-absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
-                         const float* bias, float* y, int64_t ldy, std::vector<float>* scratch) {
-  scratch->resize(static_cast<size_t>(2 * x.padded * n));
-  const absl::Status status = RunBf16Matmul(dnnl, 2 * x.padded, x.k, n, x.rows.data(), w, scratch->data());
-  if (!status.ok()) return status;
-  const float* dst = scratch->data();
-  for (int64_t t = 0; t < x.m; ++t) {
-    for (int64_t r = 0; r < n; ++r) {
-      y[t * ldy + r] = dst[t * n + r] + dst[(x.padded + t) * n + r] + (bias ? bias[r] : 0.0f);
-    }
+absl::Status SplitProduct(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n) {
+  std::vector<float>& out = dnnl.matmul_out;
+  const size_t needed = static_cast<size_t>(x.parts * x.padded * n);
+  if (out.size() < needed) out.resize(needed);
+  if (dnnl.zeros.size() < static_cast<size_t>(n)) dnnl.zeros.assign(n, 0.0f);
+  return RunBf16Matmul(dnnl, x.parts * x.padded, x.k, n, x.rows.data(), w, nullptr, out.data());
+}
+
+void AddSplitRows(const DnnlState& dnnl, const SplitActivations& x, int64_t n, const float* bias, float* y,
+                  int64_t ldy, int64_t t_begin, int64_t t_end) {
+  // Branch-free inner loop (the compiler vectorises it): zeros stand in for a missing bias
+  // or lo part.
+  const float* add = bias ? bias : dnnl.zeros.data();
+  const float* dst = dnnl.matmul_out.data();
+  for (int64_t t = t_begin; t < t_end; ++t) {
+    const float* hi = dst + t * n;
+    const float* lo = x.parts == 2 ? dst + (x.padded + t) * n : dnnl.zeros.data();
+    float* out = y + t * ldy;
+    for (int64_t r = 0; r < n; ++r) out[r] = hi[r] + lo[r] + add[r];
   }
+}
+
+absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
+                         const float* bias, float* y, int64_t ldy) {
+  if (x.parts == 1 && x.padded == x.m && ldy == n) {
+    // y has exactly the primitive's shape: oneDNN writes it and adds the bias itself.
+    return RunBf16Matmul(dnnl, x.m, x.k, n, x.rows.data(), w, bias, y);
+  }
+  const absl::Status status = SplitProduct(dnnl, x, w, n);
+  if (!status.ok()) return status;
+  AddSplitRows(dnnl, x, n, bias, y, ldy, 0, x.m);
   return absl::OkStatus();
 }
 
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return absl::OkStatus();
+  if (path == DensePath::kOneDnnRounded || (path == DensePath::kAuto && m >= kRoundedActivationMinRows)) {
+    return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded, isa);
+  }
   if (path == DensePath::kOneDnn || (path == DensePath::kAuto && m > kDirectMaxRows)) {
-    return OneDnnMatmul(ctx, w, x, m, bias, y);
+    return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kSplit, isa);
   }
   DirectMatmul(ctx, w, x, m, bias, y, isa);
   return absl::OkStatus();
@@ -230,7 +285,7 @@ absl::StatusOr<double> MeasureBf16MatmulGflops(KernelContext& ctx, int n, int re
   double best = 0.0;
   for (int i = 0; i < reps + 1; ++i) {  // the first run pays for primitive creation
     const auto start = std::chrono::steady_clock::now();
-    const absl::Status status = RunBf16Matmul(ctx.dnnl(), n, n, n, a.data(), b.data(), c.data());
+    const absl::Status status = RunBf16Matmul(ctx.dnnl(), n, n, n, a.data(), b.data(), nullptr, c.data());
     if (!status.ok()) return status;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -7,6 +7,9 @@
 //  - oneDNN: a bf16 x bf16 -> f32 matmul. To keep f32 accuracy each activation is split
 //    into hi = bf16(x) and lo = bf16(x - hi); W·x = W·hi + W·lo, both products exact in
 //    f32, so the error is that of x's 16 leading mantissa bits (~1e-5 relative).
+//  - oneDNN rounded: the same matmul with x rounded to bf16 once (~4e-3 relative per
+//    element, like the reference's own bf16 mode), half the work; kAuto uses it for
+//    prefill-sized products (>= 32 rows), never for decode.
 // Thread safety: as KernelContext (one caller at a time per context).
 #ifndef WARDEN_MODEL_KERNELS_DENSE_H_
 #define WARDEN_MODEL_KERNELS_DENSE_H_
@@ -20,7 +23,14 @@
 
 namespace warden::model {
 
-enum class DensePath { kAuto, kDirect, kOneDnn };
+enum class DensePath { kAuto, kDirect, kOneDnn, kOneDnnRounded };
+
+// Products over at least this many rows of x belong to a prefill: there, activations are
+// rounded to bf16 once (DenseMatmul's kAuto for m >= this; the forward pass asks
+// ExpertMatmul for the same, via ExpertPath::kAutoRounded, for a batch of this many rows).
+// Decode and small steps (fewer rows) keep float32 accuracy. The choice is per forward
+// pass, so decode rows that share a step with a large prefill chunk are rounded too.
+inline constexpr int kRoundedActivationMinRows = 32;
 
 // x is [m, w.cols], y is [m, w.rows], bias may be null. Errors only if oneDNN fails.
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,

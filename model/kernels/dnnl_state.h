@@ -15,8 +15,13 @@ namespace warden::model {
 struct DnnlState {
   dnnl::engine engine;
   dnnl::stream stream;
-  // bf16 [m, k] x bf16 [k, n] (stored [n, k]) -> f32 [m, n], keyed by (m, k, n).
-  std::map<std::tuple<int64_t, int64_t, int64_t>, dnnl::matmul> matmuls;
+  // bf16 [m, k] x bf16 [k, n] (stored [n, k]) -> f32 [m, n] (+ f32 bias [n]), keyed by
+  // (m, k, n, with bias).
+  std::map<std::tuple<int64_t, int64_t, int64_t, bool>, dnnl::matmul> matmuls;
+  // Reused buffer for matmul outputs that are summed or strided into the caller's y.
+  std::vector<float> matmul_out;
+  // At least as many zeros as the widest output row seen (a stand-in for a null bias).
+  std::vector<float> zeros;
   // Reused buffer for an expert matrix expanded to bf16 (see expert_matmul.h).
   std::vector<uint16_t> dequantized;
 };

@@ -3,7 +3,8 @@
 //  - dequantise-then-oneDNN: many rows of x, e.g. prefill: W is expanded to bf16 into a
 //    scratch buffer the context owns (exact: every MXFP4 value is a bf16 value) and
 //    multiplied by oneDNN's bf16 matmul with x split into hi + lo bf16 parts, which keeps
-//    float32 accuracy (see dense.h).
+//    float32 accuracy (see dense.h), or with x rounded to bf16 once: half the work,
+//    bf16-activation accuracy (prefill; see kRoundedActivationMinRows in dense.h).
 // Thread safety: as KernelContext.
 #ifndef WARDEN_MODEL_KERNELS_EXPERT_MATMUL_H_
 #define WARDEN_MODEL_KERNELS_EXPERT_MATMUL_H_
@@ -17,7 +18,10 @@
 
 namespace warden::model {
 
-enum class ExpertPath { kAuto, kPacked, kDequantizeOneDnn };
+// kAuto: packed below 12 rows, else dequantise-then-oneDNN, rounding x from
+// kRoundedActivationMinRows rows on. kAutoRounded: the same, but rounding x whenever oneDNN
+// runs (for an expert's share of a prefill-sized batch, whatever its own row count).
+enum class ExpertPath { kAuto, kAutoRounded, kPacked, kDequantizeOneDnn, kDequantizeOneDnnRounded };
 
 // y[t, r] = sum_c W[r, c] * x[t, c] + bias[r]; x is [m, w.cols], y is [m, w.rows].
 absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,

@@ -1,6 +1,10 @@
 // Internal to model/kernels: float32 activations times bf16 weights on oneDNN's bf16
-// matmul at float32 accuracy. Each activation x is split into hi = bf16(x) and
-// lo = bf16(x - hi); both halves go through one matmul as extra rows and are summed.
+// matmul, in one of two precisions:
+//  - kSplit: float32 accuracy. Each activation x is split into hi = bf16(x) and
+//    lo = bf16(x - hi); both halves go through one matmul as extra rows and are summed.
+//  - kRounded: x is rounded to bf16 once (relative error <= 2^-9 per element), half the
+//    work. The gpt-oss reference itself runs with bf16 activations; the fixture README
+//    bounds what that may change in the logits (tests/model/engine_reference_test.cc).
 // Not thread-safe (uses the context's oneDNN stream).
 #ifndef WARDEN_MODEL_KERNELS_SPLIT_MATMUL_H_
 #define WARDEN_MODEL_KERNELS_SPLIT_MATMUL_H_
@@ -10,22 +14,38 @@
 
 #include "absl/status/status.h"
 #include "model/kernels/dnnl_state.h"
+#include "model/kernels/mxfp4.h"  // KernelIsa
 
 namespace warden::model {
+
+enum class Bf16Activations { kSplit, kRounded };
 
 struct SplitActivations {
   int64_t m = 0;       // real rows
   int64_t k = 0;       // columns
   int64_t padded = 0;  // m rounded up, so few primitive shapes exist
-  std::vector<uint16_t> rows;  // [2 * padded, k]: hi rows, then lo rows
+  int parts = 2;       // 2: hi rows then lo rows (kSplit); 1: rounded rows (kRounded)
+  std::vector<uint16_t> rows;  // [parts * padded, k]
 };
 
-SplitActivations SplitForBf16(const float* x, int m, int k);
+// `isa` picks the rounding loop (kRounded has an AVX-512 one); the bits are the same.
+SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision,
+                              KernelIsa isa = KernelIsa::kBest);
 
 // For r < n: y[t * ldy + r] = W[r] . x[t] + bias[r] (bias may be null), where W is bf16
-// [n, k] row-major. `scratch` is reused between calls.
+// [n, k] row-major and the sum runs over x's parts. Rounded rows with no padding and
+// ldy == n go straight into y; otherwise through the context's reused output buffer.
 absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n,
-                         const float* bias, float* y, int64_t ldy, std::vector<float>* scratch);
+                         const float* bias, float* y, int64_t ldy);
+
+// SplitMatmul in two steps, so that callers can overlap the second with other work:
+// SplitProduct leaves the parts' products in dnnl.matmul_out ([parts * padded, n]);
+// AddSplitRows then writes rows [t_begin, t_end) of y from it (parts summed, bias added).
+// AddSplitRows only reads `dnnl` and writes those rows of y, so threads may run it on
+// disjoint row ranges at once; the next SplitProduct overwrites the buffer.
+absl::Status SplitProduct(DnnlState& dnnl, const SplitActivations& x, const uint16_t* w, int64_t n);
+void AddSplitRows(const DnnlState& dnnl, const SplitActivations& x, int64_t n, const float* bias, float* y,
+                  int64_t ldy, int64_t t_begin, int64_t t_end);
 
 }  // namespace warden::model
 

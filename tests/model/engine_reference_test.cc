@@ -15,11 +15,17 @@ using testing::CompareLogits;
 using testing::LoadReference;
 using testing::Reference;
 
-// README tolerances for an engine compared with the fp32 reference; a float32 engine
-// should be far inside them, so this test also holds it to a tighter bound.
+// README tolerances for an engine compared with the fp32 reference (the reference's own
+// bf16-activation mode drifts 0.10-0.17 max, 0.017 mean). Token by token, every product
+// keeps float32 activations, so that path is also held to a float32 bound. A whole-prompt
+// prefill of >= 32 tokens rounds activations to bf16 in its oneDNN products
+// (kRoundedActivationMinRows, kernels/dense.h; here the 41-token sequence): it gets the
+// README bounds only (measured: max 0.040, mean 0.006), while its shorter sequences still
+// meet the float32 bound.
 constexpr double kMaxAbsDiff = 0.30;
 constexpr double kMeanAbsDiff = 0.03;
 constexpr double kFloat32MaxAbsDiff = 2e-3;
+constexpr size_t kRoundedActivationMinTokens = 32;
 
 class EngineReferenceTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -35,11 +41,13 @@ class EngineReferenceTest : public ::testing::TestWithParam<std::string> {
     engine_ = *std::move(engine);
   }
 
-  void ExpectMatches(const std::vector<float>& logits, size_t s) {
+  void ExpectMatches(const std::vector<float>& logits, size_t s, bool float32_activations) {
     const auto cmp = CompareLogits(logits, reference_.sequences[s], reference_.vocab);
     EXPECT_LE(cmp.max_abs_diff, kMaxAbsDiff) << "sequence " << s;
     EXPECT_LE(cmp.mean_abs_diff, kMeanAbsDiff) << "sequence " << s;
-    EXPECT_LE(cmp.max_abs_diff, kFloat32MaxAbsDiff) << "sequence " << s;
+    if (float32_activations) {
+      EXPECT_LE(cmp.max_abs_diff, kFloat32MaxAbsDiff) << "sequence " << s;
+    }
     EXPECT_TRUE(cmp.argmax_mismatches.empty()) << "sequence " << s;
     std::printf("layout %s sequence %zu: max abs diff %.6f mean %.7f\n", GetParam().c_str(), s,
                 cmp.max_abs_diff, cmp.mean_abs_diff);
@@ -54,7 +62,7 @@ TEST_P(EngineReferenceTest, PrefillMatchesReferenceLogitsAtEveryPosition) {
     const SequenceId seq = engine_->CreateSequence();
     auto logits = engine_->Prefill(seq, reference_.sequences[s].tokens, /*all_positions=*/true);
     ASSERT_TRUE(logits.ok()) << logits.status();
-    ExpectMatches(*logits, s);
+    ExpectMatches(*logits, s, reference_.sequences[s].tokens.size() < kRoundedActivationMinTokens);
     ASSERT_TRUE(engine_->ReleaseSequence(seq).ok());
   }
 }
@@ -68,7 +76,7 @@ TEST_P(EngineReferenceTest, TokenByTokenMatchesReferenceLogits) {
       ASSERT_TRUE(logits.ok()) << logits.status();
       all.insert(all.end(), logits->begin(), logits->end());
     }
-    ExpectMatches(all, s);
+    ExpectMatches(all, s, /*float32_activations=*/true);
     ASSERT_TRUE(engine_->ReleaseSequence(seq).ok());
   }
 }

@@ -38,7 +38,9 @@ BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}, {2 * kHidden
 
 void BM_ExpertMatmul(benchmark::State& state) {
   const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
-  const ExpertPath path = state.range(1) ? ExpertPath::kDequantizeOneDnn : ExpertPath::kPacked;
+  constexpr ExpertPath kPaths[] = {ExpertPath::kPacked, ExpertPath::kDequantizeOneDnn,
+                                   ExpertPath::kDequantizeOneDnnRounded};
+  const ExpertPath path = kPaths[state.range(1)];
   auto ctx = KernelContext::Create({2});
   std::mt19937 rng(1);
   std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
@@ -52,7 +54,30 @@ void BM_ExpertMatmul(benchmark::State& state) {
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{4, 8, 16, 32, 64}, {0, 1}})->UseRealTime();
+BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{4, 8, 16, 32, 64, 128}, {0, 1, 2}})->UseRealTime();
+
+// Expansion of an mlp1-sized MXFP4 matrix to bf16, 256 rows at a time into one reused
+// buffer, as the expert prefill path does (without the matmul in between).
+void BM_DequantizeMxfp4(benchmark::State& state) {
+  const int rows = 2 * kHidden, cols = kHidden, tile = 256;
+  std::mt19937 rng(1);
+  std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
+  for (auto& b : blocks) b = static_cast<uint8_t>(rng());
+  for (auto& s : scales) s = static_cast<uint8_t>(118 + rng() % 4);
+  std::vector<uint16_t> out(static_cast<size_t>(tile) * cols);
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    for (int r0 = 0; r0 < rows; r0 += tile) {
+      const Mxfp4Matrix part{blocks.data() + static_cast<size_t>(r0) * cols / 2,
+                             scales.data() + static_cast<size_t>(r0) * cols / 32, tile, cols};
+      DequantizeMxfp4ToBf16(part, out.data(), &pool);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["Gelem/s"] =
+      benchmark::Counter(static_cast<double>(rows) * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DequantizeMxfp4)->Arg(1)->Arg(2)->UseRealTime();
 
 // range(2): threads.
 void BM_DenseMatmul(benchmark::State& state) {
@@ -61,7 +86,8 @@ void BM_DenseMatmul(benchmark::State& state) {
   std::vector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
   std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
   const Bf16Matrix matrix{w.data(), rows, cols};
-  const DensePath path = state.range(1) ? DensePath::kOneDnn : DensePath::kDirect;
+  constexpr DensePath kPaths[] = {DensePath::kDirect, DensePath::kOneDnn, DensePath::kOneDnnRounded};
+  const DensePath path = kPaths[state.range(1)];
   for (auto _ : state) {
     if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
     benchmark::DoNotOptimize(y.data());
@@ -69,7 +95,7 @@ void BM_DenseMatmul(benchmark::State& state) {
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
   state.counters["GB/s_weights"] = benchmark::Counter(2.0 * rows * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 8, 64}, {0, 1}, {1, 2}})->UseRealTime();
+BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 8, 64, 512}, {0, 1, 2}, {1, 2}})->UseRealTime();
 
 }  // namespace
 }  // namespace warden::model

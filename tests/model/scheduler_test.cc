@@ -311,11 +311,16 @@ TEST(PrefixCache, ForkedPrefixGivesTheLogitsOfAFullPrefill) {
   ASSERT_TRUE(cached.ok() && whole.ok());
   const size_t vocab = 300;
   ASSERT_EQ(cached->size(), rest.size() * vocab);
-  double max_diff = 0;
+  double max_diff = 0, mean_diff = 0;
   for (size_t i = 0; i < cached->size(); ++i) {
-    max_diff = std::max(max_diff, std::fabs(double{(*cached)[i]} - (*whole)[prefix.size() * vocab + i]));
+    const double diff = std::fabs(double{(*cached)[i]} - (*whole)[prefix.size() * vocab + i]);
+    max_diff = std::max(max_diff, diff);
+    mean_diff += diff / cached->size();
   }
-  EXPECT_LT(max_diff, 1e-4);  // chunked vs one-shot summation order only
+  // The 309-row whole prefill rounds activations to bf16 (>= 32 rows); the 9 rows after the
+  // cached prefix keep float32: the documented bf16 bounds (measured: max 0.019).
+  EXPECT_LT(max_diff, testing::kRoundedPrefillMaxAbsDiff);
+  EXPECT_LT(mean_diff, testing::kRoundedPrefillMeanAbsDiff);
   EXPECT_EQ(cache.Lookup(prefix).status().code(), absl::StatusCode::kNotFound);  // not a proper prefix
 }
 

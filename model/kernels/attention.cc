@@ -1,0 +1,175 @@
+#include "model/kernels/attention.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/kernels/cpu_features.h"
+#include "model/kernels/row_kernels.h"
+
+namespace warden::model {
+namespace {
+
+using row_kernels::kAllLanes;
+using row_kernels::SumLanes;
+
+void AttendPortable(const AttentionHeadInput& in, float* scores, float* out) {
+  const int d = in.head_dim;
+  float max = in.sink;
+  for (int p = 0; p < in.n; ++p) {
+    float dot = 0.0f;
+    for (int i = 0; i < d; ++i) dot += in.query[i] * in.keys[p][i];
+    scores[p] = dot * in.scale;
+    max = std::max(max, scores[p]);
+  }
+  float denominator = std::exp(in.sink - max);
+  for (int p = 0; p < in.n; ++p) {
+    scores[p] = std::exp(scores[p] - max);
+    denominator += scores[p];
+  }
+  std::fill(out, out + d, 0.0f);
+  for (int p = 0; p < in.n; ++p) {
+    const float weight = scores[p] / denominator;
+    for (int i = 0; i < d; ++i) out[i] += weight * in.values[p][i];
+  }
+}
+
+// exp(x) for x <= 0 (softmax arguments after subtracting the max): 2^k * e^r with
+// |r| <= ln2/2 and a degree-7 Taylor polynomial for e^r (relative error < 1e-7 before
+// float rounding). Arguments below -100 give (nearly) zero.
+__attribute__((target("avx512f"))) inline __m512 ExpNonPositive(__m512 x) {
+  x = _mm512_maskz_max_ps(kAllLanes, x, _mm512_set1_ps(-100.0f));
+  const __m512 k = _mm512_maskz_roundscale_ps(kAllLanes, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);  // ln2 high part
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);     // ln2 low part
+  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_maskz_scalef_ps(kAllLanes, p, k);
+}
+
+// The lane sums of 16 vectors as one vector: result lane j = sum of v[j]'s lanes. A
+// shuffle-and-add tree (45 instructions) instead of 16 separate horizontal sums.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512 SumLanes16(const __m512* v) {
+  __m512 pairs[8];  // per 128-bit lane: two partial sums of v[2i] and of v[2i+1]
+  for (int i = 0; i < 8; ++i) {
+    pairs[i] = _mm512_add_ps(_mm512_maskz_unpacklo_ps(kAllLanes, v[2 * i], v[2 * i + 1]),
+                             _mm512_maskz_unpackhi_ps(kAllLanes, v[2 * i], v[2 * i + 1]));
+  }
+  __m512 quads[4];  // per 128-bit lane: one partial sum of each of v[4i..4i+3]
+  for (int i = 0; i < 4; ++i) {
+    quads[i] = _mm512_add_ps(_mm512_maskz_shuffle_ps(kAllLanes, pairs[2 * i], pairs[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_maskz_shuffle_ps(kAllLanes, pairs[2 * i], pairs[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // Sum the four 128-bit lanes of each quad, placing quad i in lane i.
+  const __m512 s01 = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(kAllLanes, quads[0], quads[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                   _mm512_maskz_shuffle_f32x4(kAllLanes, quads[0], quads[1], _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m512 s23 = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(kAllLanes, quads[2], quads[3], _MM_SHUFFLE(1, 0, 1, 0)),
+                                   _mm512_maskz_shuffle_f32x4(kAllLanes, quads[2], quads[3], _MM_SHUFFLE(3, 2, 3, 2)));
+  return _mm512_add_ps(_mm512_maskz_shuffle_f32x4(kAllLanes, s01, s23, _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_maskz_shuffle_f32x4(kAllLanes, s01, s23, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Dot products and the weighted sum of values for head_dim = 16 * kVecs, with the output
+// accumulators held in registers across all positions.
+template <int kVecs>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512 DotAvx512(const __m512* q,
+                                                                                      const float* key) {
+  __m512 acc = _mm512_mul_ps(q[0], _mm512_loadu_ps(key));
+#pragma GCC unroll 8
+  for (int j = 1; j < kVecs; ++j) acc = _mm512_fmadd_ps(q[j], _mm512_loadu_ps(key + 16 * j), acc);
+  return acc;
+}
+
+template <int kVecs>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void ScoresAvx512(
+    const AttentionHeadInput& in, float* scores) {
+  __m512 q[kVecs];
+  for (int j = 0; j < kVecs; ++j) q[j] = _mm512_loadu_ps(in.query + 16 * j);
+  const __m512 scale = _mm512_set1_ps(in.scale);
+  int p = 0;
+  for (; p + 16 <= in.n; p += 16) {  // 16 positions at a time, summed by one tree
+    __m512 dots[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) dots[i] = DotAvx512<kVecs>(q, in.keys[p + i]);
+    _mm512_storeu_ps(scores + p, _mm512_mul_ps(SumLanes16(dots), scale));
+  }
+  for (; p < in.n; ++p) scores[p] = SumLanes(DotAvx512<kVecs>(q, in.keys[p])) * in.scale;
+}
+
+// out = scale * sum_p weights[p] * values[p]. Two accumulator sets (even and odd
+// positions) keep two FMA chains per output vector in flight.
+template <int kVecs>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void WeightedValuesAvx512(
+    const AttentionHeadInput& in, const float* weights, float scale, float* out) {
+  __m512 even[kVecs], odd[kVecs];
+  for (int j = 0; j < kVecs; ++j) even[j] = odd[j] = _mm512_setzero_ps();
+  int p = 0;
+  for (; p + 2 <= in.n; p += 2) {
+    const __m512 w0 = _mm512_set1_ps(weights[p]), w1 = _mm512_set1_ps(weights[p + 1]);
+#pragma GCC unroll 8
+    for (int j = 0; j < kVecs; ++j) {
+      even[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(in.values[p] + 16 * j), even[j]);
+      odd[j] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(in.values[p + 1] + 16 * j), odd[j]);
+    }
+  }
+  if (p < in.n) {
+    const __m512 w0 = _mm512_set1_ps(weights[p]);
+    for (int j = 0; j < kVecs; ++j) even[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(in.values[p] + 16 * j), even[j]);
+  }
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + 16 * j, _mm512_mul_ps(_mm512_add_ps(even[j], odd[j]), s));
+}
+
+// scores[p] = exp(scores[p] - max); returns their sum.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) float ExpInPlaceAvx512(float* scores, int n,
+                                                                                     float max) {
+  const __m512 max_v = _mm512_set1_ps(max);
+  __m512 sum = _mm512_setzero_ps();
+  for (int p = 0; p < n; p += 16) {
+    const __mmask16 lanes = n - p >= 16 ? kAllLanes : static_cast<__mmask16>((1u << (n - p)) - 1);
+    const __m512 e = _mm512_maskz_mov_ps(
+        lanes, ExpNonPositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, scores + p), max_v)));
+    _mm512_mask_storeu_ps(scores + p, lanes, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  return SumLanes(sum);
+}
+
+template <int kVecs>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendAvx512(const AttentionHeadInput& in,
+                                                                                float* scores, float* out) {
+  ScoresAvx512<kVecs>(in, scores);
+  float max = in.sink;
+  for (int p = 0; p < in.n; ++p) max = std::max(max, scores[p]);
+  // The softmax's normalisation is applied once to the output, not to every weight.
+  const float inverse = 1.0f / (ExpInPlaceAvx512(scores, in.n, max) + std::exp(in.sink - max));
+  WeightedValuesAvx512<kVecs>(in, scores, inverse, out);
+}
+
+}  // namespace
+
+void AttendHead(const AttentionHeadInput& in, float* scores, float* out, KernelIsa isa) {
+  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  // The vector kernel covers head widths of 16, 32, ..., 128 (gpt-oss: 64); others run portably.
+  switch (avx512 && in.head_dim % 16 == 0 ? in.head_dim / 16 : 0) {
+    case 1: AttendAvx512<1>(in, scores, out); break;
+    case 2: AttendAvx512<2>(in, scores, out); break;
+    case 3: AttendAvx512<3>(in, scores, out); break;
+    case 4: AttendAvx512<4>(in, scores, out); break;
+    case 5: AttendAvx512<5>(in, scores, out); break;
+    case 6: AttendAvx512<6>(in, scores, out); break;
+    case 7: AttendAvx512<7>(in, scores, out); break;
+    case 8: AttendAvx512<8>(in, scores, out); break;
+    default: AttendPortable(in, scores, out); break;
+  }
+}
+
+}  // namespace warden::model

@@ -1,0 +1,198 @@
+// Prefill kernels: the AVX-512 attention kernel against the portable one and a double
+// reference; the bf16-rounded-activation (prefill) products against a double reference on
+// activations rounded the same way, on odd shapes (rows and columns not multiples of the
+// tiles, m = 1..70).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "model/kernels/attention.h"
+#include "model/kernels/cpu_features.h"
+#include "model/kernels/dense.h"
+#include "model/kernels/expert_matmul.h"
+#include "model/kernels/kernel_context.h"
+#include "model/kernels/mxfp4.h"
+
+namespace warden::model {
+namespace {
+
+std::vector<float> RandomFloats(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+float RoundToBf16(float x) { return Bf16ToFloat(FloatToBf16(x)); }
+
+// Double-precision attention of one head with a sink.
+std::vector<double> ReferenceAttention(const std::vector<float>& q, const std::vector<float>& k,
+                                       const std::vector<float>& v, int n, int d, double scale, double sink) {
+  std::vector<double> logits(n);
+  double max = sink;
+  for (int p = 0; p < n; ++p) {
+    double dot = 0;
+    for (int i = 0; i < d; ++i) dot += double{q[i]} * k[p * d + i];
+    logits[p] = dot * scale;
+    max = std::max(max, logits[p]);
+  }
+  double denominator = std::exp(sink - max);
+  for (double& l : logits) {
+    l = std::exp(l - max);
+    denominator += l;
+  }
+  std::vector<double> out(d, 0.0);
+  for (int p = 0; p < n; ++p) {
+    for (int i = 0; i < d; ++i) out[i] += logits[p] / denominator * v[p * d + i];
+  }
+  return out;
+}
+
+TEST(AttendHead, PortableAndAvx512MatchDoubleReferenceOnOddShapes) {
+  std::mt19937 rng(5);
+  for (int d : {16, 24, 64, 128}) {  // 24: not a multiple of 16, the portable fallback
+    for (int n : {1, 2, 15, 17, 33, 70}) {
+      // Scale 3 gives logits of up to ~±70 after the 1/sqrt(d) scale: exp over a wide range.
+      const std::vector<float> q = RandomFloats(d, rng, 3.0f), k = RandomFloats(static_cast<size_t>(n) * d, rng, 3.0f);
+      const std::vector<float> v = RandomFloats(static_cast<size_t>(n) * d, rng);
+      const float sink = (n % 2 == 0) ? 2.5f : -1.0f;
+      std::vector<const float*> keys(n), values(n);
+      for (int p = 0; p < n; ++p) {
+        keys[p] = &k[p * d];
+        values[p] = &v[p * d];
+      }
+      const AttentionHeadInput in{q.data(), keys.data(), values.data(), n, d, 1.0f / std::sqrt(float(d)), sink};
+      const std::vector<double> expected = ReferenceAttention(q, k, v, n, d, in.scale, sink);
+      for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
+        if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+        std::vector<float> scores(n), out(d, -7.0f);
+        AttendHead(in, scores.data(), out.data(), isa);
+        for (int i = 0; i < d; ++i) {
+          EXPECT_NEAR(out[i], expected[i], 2e-6 + 2e-5 * std::fabs(expected[i]))
+              << "d=" << d << " n=" << n << " i=" << i << " avx512=" << (isa == KernelIsa::kAvx512);
+        }
+      }
+    }
+  }
+  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable kernel was checked";
+}
+
+TEST(AttendHead, SinkTakesMassWithoutValue) {
+  // One key with logit 0 and a sink of 0: the key gets half the probability.
+  const int d = 16;
+  std::vector<float> q(d, 0.0f), k(d, 1.0f), v(d, 4.0f);
+  const float* keys[] = {k.data()};
+  const float* values[] = {v.data()};
+  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
+    if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+    std::vector<float> scores(1), out(d);
+    AttendHead({q.data(), keys, values, 1, d, 1.0f, 0.0f}, scores.data(), out.data(), isa);
+    for (float o : out) EXPECT_NEAR(o, 2.0f, 1e-6);
+  }
+}
+
+struct RandomMxfp4 {
+  std::vector<uint8_t> blocks, scales;
+  Mxfp4Matrix matrix;
+  RandomMxfp4(int rows, int cols, std::mt19937& rng) {
+    blocks.resize(static_cast<size_t>(rows) * cols / 2);
+    scales.resize(static_cast<size_t>(rows) * cols / 32);
+    for (uint8_t& b : blocks) b = static_cast<uint8_t>(rng());
+    for (uint8_t& s : scales) s = static_cast<uint8_t>(120 + rng() % 8);
+    matrix = Mxfp4Matrix{blocks.data(), scales.data(), rows, cols};
+  }
+};
+
+// Rounded-activation products are exact products of bf16(x) with W, summed in float32:
+// compare with a double sum over the rounded x, to float32 summation accuracy.
+TEST(ExpertMatmul, RoundedPathMatchesDoubleReferenceOnRoundedActivations) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(17);
+  const int rows = 300, cols = 160;  // rows: two full 128-row tiles and a partial one
+  RandomMxfp4 w(rows, cols, rng);
+  const std::vector<float> bias = RandomFloats(rows, rng);
+  for (int m : {1, 7, 31, 32, 45, 70}) {
+    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+    std::vector<float> y(static_cast<size_t>(m) * rows);
+    ASSERT_TRUE(ExpertMatmul(**ctx, w.matrix, x.data(), m, bias.data(), y.data(), ExpertPath::kDequantizeOneDnnRounded)
+                    .ok());
+    for (int t = 0; t < m; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = bias[r], magnitude = std::fabs(bias[r]);
+        for (int c = 0; c < cols; ++c) {
+          const double term = double{Mxfp4Element(w.matrix, r, c)} * RoundToBf16(x[t * cols + c]);
+          expected += term;
+          magnitude += std::fabs(term);
+        }
+        ASSERT_NEAR(y[t * rows + r], expected, 1e-5 * (1 + magnitude)) << "m=" << m << " t=" << t << " r=" << r;
+      }
+    }
+  }
+}
+
+// kAutoRounded (an expert's share of a prefill): rows that reach oneDNN (>= 12) are
+// rounded to bf16 even below 32 rows; fewer rows stay on the packed float32 kernel.
+TEST(ExpertMatmul, AutoRoundedRoundsOneDnnProductsAndKeepsPackedOnesFloat32) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(29);
+  const int rows = 70, cols = 128;
+  RandomMxfp4 w(rows, cols, rng);
+  for (int m : {7, 20}) {
+    const bool rounded = m >= 12;
+    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+    std::vector<float> y(static_cast<size_t>(m) * rows);
+    ASSERT_TRUE(ExpertMatmul(**ctx, w.matrix, x.data(), m, nullptr, y.data(), ExpertPath::kAutoRounded).ok());
+    for (int t = 0; t < m; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = 0, magnitude = 0;
+        for (int c = 0; c < cols; ++c) {
+          const float xv = rounded ? RoundToBf16(x[t * cols + c]) : x[t * cols + c];
+          expected += double{Mxfp4Element(w.matrix, r, c)} * xv;
+          magnitude += std::fabs(double{Mxfp4Element(w.matrix, r, c)} * xv);
+        }
+        ASSERT_NEAR(y[t * rows + r], expected, 1e-5 * (1 + magnitude)) << "m=" << m << " t=" << t << " r=" << r;
+      }
+    }
+  }
+}
+
+TEST(DenseMatmul, RoundedPathMatchesDoubleReferenceOnRoundedActivations) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(19);
+  const int rows = 45, cols = 70;
+  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
+  const std::vector<float> wf = RandomFloats(wbits.size(), rng);
+  for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+  const Bf16Matrix w{wbits.data(), rows, cols};
+  const std::vector<float> bias = RandomFloats(rows, rng);
+  // m = 32, 48: multiples of 16, where oneDNN writes y and adds the bias itself (48: no bias).
+  for (int m : {1, 9, 32, 33, 48, 70}) {
+    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+    const bool with_bias = m != 48;
+    // The isa picks the activation rounding loop (AVX-512 or portable); both must round alike.
+    for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
+      if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+      std::vector<float> y(static_cast<size_t>(m) * rows, NAN);
+      ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, with_bias ? bias.data() : nullptr, y.data(),
+                              DensePath::kOneDnnRounded, isa)
+                      .ok());
+      for (int t = 0; t < m; ++t) {
+        for (int r = 0; r < rows; ++r) {
+          double expected = with_bias ? bias[r] : 0.0;
+          for (int c = 0; c < cols; ++c) {
+            expected += double{Bf16ToFloat(wbits[r * cols + c])} * RoundToBf16(x[t * cols + c]);
+          }
+          ASSERT_NEAR(y[t * rows + r], expected, 1e-4) << "m=" << m << " t=" << t << " r=" << r;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace warden::model
