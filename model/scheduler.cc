@@ -128,8 +128,8 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Engine* engine, con
     return absl::InvalidArgumentError("SchedulerOptions.max_running must be in [1, 1024]");
   }
   if (options.max_queued < 0) return absl::InvalidArgumentError("SchedulerOptions.max_queued must be >= 0");
-  if (options.prefill_chunk_tokens < 1) {
-    return absl::InvalidArgumentError("SchedulerOptions.prefill_chunk_tokens must be >= 1");
+  if (options.prefill_chunk_tokens < 1 || options.prefill_only_chunk_tokens < 1) {
+    return absl::InvalidArgumentError("SchedulerOptions.prefill_chunk_tokens and prefill_only_chunk_tokens must be >= 1");
   }
   if (options.prefix_cache_bytes < 0) {
     return absl::InvalidArgumentError("SchedulerOptions.prefix_cache_bytes must be >= 0");
@@ -293,7 +293,9 @@ void Scheduler::Loop() {
     // Decode tokens for all; prompt chunks within the per-step budget, cut at the cacheable
     // prefix's end so that its KV state can be stored exactly there.
     Batch batch;
-    int64_t prefill_budget = options_.prefill_chunk_tokens;
+    const bool anyone_decoding = std::any_of(candidates.requests.begin(), candidates.requests.end(),
+                                             [](const auto& request) { return request->started && !request->prefilling(); });
+    int64_t prefill_budget = anyone_decoding ? options_.prefill_chunk_tokens : options_.prefill_only_chunk_tokens;
     for (auto& request : candidates.requests) {
       if (!request->started) StartSequence(*request);
       StepInput input;

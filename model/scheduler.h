@@ -44,7 +44,12 @@ class PrefixCache;
 struct SchedulerOptions {
   int max_running = 8;              // sequences in the batch at once (and delivery threads)
   int max_queued = 256;             // admitted-later requests; Submit beyond fails
-  int prefill_chunk_tokens = 256;   // prompt tokens per step, over all prefilling requests
+  // Prompt tokens per step, over all prefilling requests, while some sequence is decoding
+  // (bounds the pause a prefill puts into running streams) ...
+  int prefill_chunk_tokens = 256;
+  // ... and when every sequence in the step is prefilling (nobody waits; bigger products
+  // keep the matrix units busy and expand each expert's weights fewer times).
+  int prefill_only_chunk_tokens = 1024;
   int64_t prefix_cache_bytes = 256ll << 20;  // 0 disables the prefix cache
 };
 

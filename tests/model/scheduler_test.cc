@@ -60,6 +60,7 @@ TEST(Scheduler, ConcurrentGreedyRequestsGiveTheTokensOfSingleRuns) {
   SchedulerOptions options;
   options.max_running = 3;          // the other two wait in the queue and join later
   options.prefill_chunk_tokens = 40;  // prompts longer than a chunk mix with decodes
+  options.prefill_only_chunk_tokens = 40;
   auto scheduler = MakeScheduler(engine.get(), options);
   ASSERT_NE(scheduler, nullptr);
   const std::vector<int> lengths = {3, 90, 17, 5, 130};
@@ -99,6 +100,19 @@ TEST(Scheduler, ConcurrentRequestsStayInOneBatch) {
   // leaves room for a loaded machine.
   EXPECT_LE(steps, kTokens + kTokens / 2) << "batches split";
   EXPECT_GE(steps, kTokens);
+}
+
+TEST(Scheduler, PromptAloneIsPrefilledInTheLargerChunks) {
+  std::unique_ptr<Engine> engine = LoadEngine();
+  SchedulerOptions options;
+  options.prefill_chunk_tokens = 10;        // with someone decoding
+  options.prefill_only_chunk_tokens = 100;  // when all are prefilling
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(engine.get(), options);
+  const int64_t steps_before = engine->steps_run();
+  auto result = scheduler->Submit(Tokens(95, 3), Greedy(4), nullptr)->Wait();
+  ASSERT_TRUE(result.ok()) << result.status();
+  // One prefill step (95 <= 100 tokens, not 10 steps of 10), then a step per further token.
+  EXPECT_EQ(engine->steps_run() - steps_before, 1 + 3);
 }
 
 TEST(Scheduler, RequestJoiningMidGenerationMatchesSingleRuns) {
