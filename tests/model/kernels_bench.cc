@@ -97,6 +97,48 @@ void BM_DenseMatmul(benchmark::State& state) {
 }
 BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 8, 64, 512}, {0, 1, 2}, {1, 2}})->UseRealTime();
 
+// Decode as it meets memory: one token against many distinct matrices (more bytes than any
+// cache), cycling, on `range(0)` threads. GB/s_weights is what the kernel streams from DRAM;
+// compare with `oss bench`'s read_bandwidth_gb_per_s.
+void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
+  const int rows = 2 * kHidden, cols = kHidden, count = 64;  // 64 x 8.8 MB
+  std::mt19937 rng(1);
+  const size_t block_bytes = static_cast<size_t>(rows) * cols / 2, scale_bytes = static_cast<size_t>(rows) * cols / 32;
+  std::vector<uint8_t> blocks(block_bytes * count), scales(scale_bytes * count);
+  for (auto& b : blocks) b = static_cast<uint8_t>(rng());
+  for (auto& s : scales) s = static_cast<uint8_t>(118 + rng() % 4);
+  std::vector<float> x(cols, 0.5f), y(rows);
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  int i = 0;
+  for (auto _ : state) {
+    const Mxfp4Matrix w{blocks.data() + block_bytes * i, scales.data() + scale_bytes * i, rows, cols};
+    Mxfp4Matmul(w, x.data(), 1, nullptr, y.data(), &pool);
+    benchmark::DoNotOptimize(y.data());
+    i = (i + 1) % count;
+  }
+  state.counters["GB/s_weights"] =
+      benchmark::Counter(static_cast<double>(block_bytes + scale_bytes) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Mxfp4DecodeFromMemory)->Arg(1)->Arg(2)->UseRealTime();
+
+void BM_DenseDecodeFromMemory(benchmark::State& state) {
+  const int rows = 4096, cols = kHidden, count = 48;  // 48 x 23.6 MB
+  const size_t elements = static_cast<size_t>(rows) * cols;
+  std::vector<uint16_t> w(elements * count, 0x3f00);
+  std::vector<float> x(cols, 0.5f), y(rows);
+  auto ctx = KernelContext::Create({static_cast<int>(state.range(0))});
+  int i = 0;
+  for (auto _ : state) {
+    const Bf16Matrix matrix{w.data() + elements * i, rows, cols};
+    if (!DenseMatmul(**ctx, matrix, x.data(), 1, nullptr, y.data()).ok()) state.SkipWithError("failed");
+    benchmark::DoNotOptimize(y.data());
+    i = (i + 1) % count;
+  }
+  state.counters["GB/s_weights"] =
+      benchmark::Counter(2.0 * elements * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DenseDecodeFromMemory)->Arg(1)->Arg(2)->UseRealTime();
+
 }  // namespace
 }  // namespace warden::model
 
