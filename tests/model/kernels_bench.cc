@@ -7,6 +7,7 @@
 
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
+#include "model/kernels/int8_dense.h"
 #include "model/kernels/kernel_context.h"
 #include "model/kernels/mxfp4.h"
 
@@ -138,6 +139,24 @@ void BM_DenseDecodeFromMemory(benchmark::State& state) {
       benchmark::Counter(2.0 * elements * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DenseDecodeFromMemory)->Arg(1)->Arg(2)->UseRealTime();
+
+void BM_Int8DecodeFromMemory(benchmark::State& state) {
+  const int rows = 4096, cols = kHidden, count = 48;  // 48 x 11.8 MB
+  auto ctx = KernelContext::Create({static_cast<int>(state.range(0))});
+  std::vector<uint16_t> bf16(static_cast<size_t>(rows) * cols, 0x3f00);
+  std::vector<Int8Matrix> matrices;
+  for (int i = 0; i < count; ++i) matrices.push_back(QuantizeRows(Bf16Matrix{bf16.data(), rows, cols}, (*ctx)->pool()));
+  std::vector<float> x(cols, 0.5f), y(rows);
+  int i = 0;
+  for (auto _ : state) {
+    Int8DenseMatmul(**ctx, matrices[i], x.data(), 1, nullptr, y.data());
+    benchmark::DoNotOptimize(y.data());
+    i = (i + 1) % count;
+  }
+  state.counters["GB/s_weights"] =
+      benchmark::Counter(static_cast<double>(rows) * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Int8DecodeFromMemory)->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace
 }  // namespace warden::model
