@@ -60,8 +60,9 @@ bool UsesDemoKeys(const warden::v1::ServerConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The engine's OpenMP workers must not spin between matmuls on cores gRPC also needs.
-  warden::model::ReexecWithPassiveOpenMpWaitsIfUnset(argv);
+  // The engine's OpenMP workers spin only briefly between matmuls (bounded), so gRPC
+  // threads get the cores back quickly; see model/kernels/openmp_env.h.
+  warden::model::ReexecWithShortOpenMpSpinIfUnset(argv);
   absl::SetProgramUsageMessage("warden --config FILE [--listen HOST:PORT] [--port_file PATH]");
   absl::ParseCommandLine(argc, argv);
   const std::string config_path = FromInvocationDir(absl::GetFlag(FLAGS_config));

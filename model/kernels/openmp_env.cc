@@ -6,9 +6,9 @@
 
 namespace warden::model {
 
-void ReexecWithPassiveOpenMpWaitsIfUnset(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  if (::setenv("OMP_WAIT_POLICY", "passive", /*overwrite=*/0) != 0) return;
+void ReexecWithShortOpenMpSpinIfUnset(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
+  if (::setenv("GOMP_SPINCOUNT", "20000", /*overwrite=*/0) != 0) return;
   ::execv("/proc/self/exe", argv);
   // exec failed: run on with the default policy (the variable stays set for children).
 }

@@ -38,7 +38,7 @@ void PrintUsage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  warden::model::ReexecWithPassiveOpenMpWaitsIfUnset(argv);
+  warden::model::ReexecWithShortOpenMpSpinIfUnset(argv);
   if (argc < 2) {
     PrintUsage();
     return 2;

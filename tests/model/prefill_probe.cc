@@ -3,7 +3,7 @@
 // time (all threads), which other load on the machine disturbs far less than wall time.
 // Prints numbers, asserts nothing. Usage:
 //   bazel run -c opt //tests/model:prefill_probe -- MODEL_DIR [PROMPT_TOKENS] [REPS]
-// Run with OMP_WAIT_POLICY=passive, as the oss binary does.
+// Run with GOMP_SPINCOUNT=20000, as the oss binary does (model/kernels/openmp_env.h).
 #include <time.h>
 
 #include <chrono>
