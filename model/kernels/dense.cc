@@ -11,17 +11,16 @@
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/row_kernels.h"
 #include "model/kernels/dnnl_state.h"
+#include "model/kernels/paired_rows.h"
 #include "model/kernels/split_matmul.h"
 
 namespace warden::model {
 namespace {
 
 using row_kernels::kAllLanes;
-using row_kernels::SumLanes;
 
 // Up to this many rows of x go through the direct kernel under DensePath::kAuto.
 constexpr int kDirectMaxRows = 8;
-constexpr int kTokenTile = 8;
 // oneDNN primitives are cached per padded row count; padding bounds the cache size.
 constexpr int64_t kRowPadding = 16;
 
@@ -38,96 +37,22 @@ void DirectRowsPortable(const Bf16Matrix& w, const float* x, int m, const float*
   }
 }
 
-// Widens 16 bf16 weights to float32.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512 Widen(const uint16_t* w) {
-  const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-  return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_maskz_cvtepu16_epi32(kAllLanes, raw), 16));
-}
-
-// kRows consecutive weight rows against kTokens rows of x: each x load serves kRows rows
-// (x of 8 tokens does not fit L1, so its loads are what limit a batch), and kRows * kTokens
-// independent accumulators hide FMA latency for one token. Compile-time counts keep the
-// accumulators in registers. sums[row * kTokens + token].
-template <int kRows, int kTokens>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void DirectTileAvx512(
-    const uint16_t* rows, int cols, const float* x, float* sums) {
-  const int vec_cols = cols / 16 * 16;
-  // The unroll pragmas are what keep acc in registers: GCC -O2 otherwise loops over the
-  // tokens with the accumulators in memory.
-  __m512 acc[kRows][kTokens];
-#pragma GCC unroll 2
-  for (int r = 0; r < kRows; ++r) {
-#pragma GCC unroll 8
-    for (int i = 0; i < kTokens; ++i) acc[r][i] = _mm512_setzero_ps();
+// bf16 weights for paired_rows: widening is a shift into the upper half of a float32.
+struct Bf16Lanes {
+  using Weight = uint16_t;
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) static inline __m512 Widen(const uint16_t* w) {
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_maskz_cvtepu16_epi32(kAllLanes, raw), 16));
   }
-  for (int c = 0; c < vec_cols; c += 16) {
-    __m512 wv[kRows];
-#pragma GCC unroll 2
-    for (int r = 0; r < kRows; ++r) wv[r] = Widen(rows + static_cast<size_t>(r) * cols + c);
-#pragma GCC unroll 8
-    for (int i = 0; i < kTokens; ++i) {
-      const __m512 xv = _mm512_loadu_ps(x + static_cast<size_t>(i) * cols + c);
-#pragma GCC unroll 2
-      for (int r = 0; r < kRows; ++r) acc[r][i] = _mm512_fmadd_ps(wv[r], xv, acc[r][i]);
-    }
-  }
-  for (int r = 0; r < kRows; ++r) {
-    const uint16_t* row = rows + static_cast<size_t>(r) * cols;
-    for (int i = 0; i < kTokens; ++i) {
-      const float* xt = x + static_cast<size_t>(i) * cols;
-      float sum = SumLanes(acc[r][i]);
-      for (int c = vec_cols; c < cols; ++c) sum += Bf16ToFloat(row[c]) * xt[c];
-      sums[r * kTokens + i] = sum;
-    }
-  }
-}
-
-template <int kRows>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DirectTileAnyTokens(const uint16_t* rows,
-                                                                                      int cols, const float* x,
-                                                                                      int tokens, float* sums) {
-  switch (tokens) {
-    case 1: DirectTileAvx512<kRows, 1>(rows, cols, x, sums); break;
-    case 2: DirectTileAvx512<kRows, 2>(rows, cols, x, sums); break;
-    case 3: DirectTileAvx512<kRows, 3>(rows, cols, x, sums); break;
-    case 4: DirectTileAvx512<kRows, 4>(rows, cols, x, sums); break;
-    case 5: DirectTileAvx512<kRows, 5>(rows, cols, x, sums); break;
-    case 6: DirectTileAvx512<kRows, 6>(rows, cols, x, sums); break;
-    case 7: DirectTileAvx512<kRows, 7>(rows, cols, x, sums); break;
-    default: DirectTileAvx512<kRows, 8>(rows, cols, x, sums); break;
-  }
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DirectRowsAvx512(
-    const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
-    int64_t row_end) {
-  float sums[2 * kTokenTile];
-  for (int64_t r = row_begin; r < row_end; r += 2) {
-    const int pair = row_end - r >= 2 ? 2 : 1;
-    const uint16_t* rows = w.data + r * w.cols;
-    for (int t0 = 0; t0 < m; t0 += kTokenTile) {
-      const int tiles = std::min(kTokenTile, m - t0);
-      const float* xt = x + static_cast<size_t>(t0) * w.cols;
-      if (pair == 2) {
-        DirectTileAnyTokens<2>(rows, w.cols, xt, tiles, sums);
-      } else {
-        DirectTileAnyTokens<1>(rows, w.cols, xt, tiles, sums);
-      }
-      for (int p = 0; p < pair; ++p) {
-        for (int i = 0; i < tiles; ++i) {
-          y[static_cast<size_t>(t0 + i) * w.rows + r + p] = sums[p * tiles + i] + (bias ? bias[r + p] : 0.0f);
-        }
-      }
-    }
-  }
-}
+  static float Scalar(uint16_t w) { return Bf16ToFloat(w); }
+};
 
 void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                   const float* bias, float* y, KernelIsa isa) {
   const bool avx512 = UsesAvx512(isa);
   auto rows = [&](int64_t begin, int64_t end) {
     if (avx512) {
-      DirectRowsAvx512(w, x, m, bias, y, begin, end);
+      paired_rows::Rows<Bf16Lanes>(w.data, w.rows, w.cols, x, m, nullptr, bias, y, begin, end);
     } else {
       DirectRowsPortable(w, x, m, bias, y, begin, end);
     }
