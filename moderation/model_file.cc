@@ -26,19 +26,7 @@ absl::Status ParseHeader(Reader& r, FastModel& model) {
   ASSIGN_OR_RETURN(model.features.char_max, r.Get<uint32_t>("char_max"));
   ASSIGN_OR_RETURN(const uint32_t bigrams, r.Get<uint32_t>("word_bigrams"));
   model.features.word_bigrams = bigrams != 0;
-  ASSIGN_OR_RETURN(const uint32_t num_categories, r.Get<uint32_t>("num_categories"));
-  if (num_categories != kNumCategories) {
-    return r.Error(absl::StrCat("num_categories is ", num_categories, ", expected ",
-                                kNumCategories));
-  }
-  for (int i = 0; i < kNumCategories; ++i) {
-    ASSIGN_OR_RETURN(const std::string_view name, r.GetString("category name"));
-    if (name != CategoryName(kCategories[i])) {
-      return r.Error(absl::StrCat("category ", i, " is \"", std::string(name),
-                                  "\", expected \"", std::string(CategoryName(kCategories[i])),
-                                  "\""));
-    }
-  }
+  RETURN_IF_ERROR(wmod::GetCategoryNames(r));
   ASSIGN_OR_RETURN(const std::string_view id, r.GetString("id"));
   model.id = std::string(id);
   RETURN_IF_ERROR(GetFloats(r, model.bias, "bias"));

@@ -13,28 +13,13 @@
 #include "model/kernels/kernel_context.h"
 #include "model/kernels/mxfp4.h"
 #include "model/kernels/ops.h"
+#include "tests/model/random_inputs.h"
 
 namespace warden::model {
 namespace {
 
-struct RandomMxfp4 {
-  std::vector<uint8_t> blocks, scales;
-  Mxfp4Matrix matrix;
-  RandomMxfp4(int rows, int cols, std::mt19937& rng) {
-    blocks.resize(static_cast<size_t>(rows) * cols / 2);
-    scales.resize(static_cast<size_t>(rows) * cols / 32);
-    for (uint8_t& b : blocks) b = static_cast<uint8_t>(rng());
-    for (uint8_t& s : scales) s = static_cast<uint8_t>(120 + rng() % 8);
-    matrix = Mxfp4Matrix{blocks.data(), scales.data(), rows, cols};
-  }
-};
-
-std::vector<float> RandomFloats(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
+using testing::RandomFloats;
+using testing::RandomMxfp4;
 
 TEST(Mxfp4, DecodesLowNibbleAsEvenElementWithScale) {
   // Byte 0x1F: low nibble 0xF (-6) is element 0, high nibble 0x1 (+0.5) is element 1.

@@ -14,16 +14,13 @@
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/kernel_context.h"
 #include "model/kernels/mxfp4.h"
+#include "tests/model/random_inputs.h"
 
 namespace warden::model {
 namespace {
 
-std::vector<float> RandomFloats(size_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
+using testing::RandomFloats;
+using testing::RandomMxfp4;
 
 float RoundToBf16(float x) { return Bf16ToFloat(FloatToBf16(x)); }
 
@@ -92,18 +89,6 @@ TEST(AttendHead, SinkTakesMassWithoutValue) {
     for (float o : out) EXPECT_NEAR(o, 2.0f, 1e-6);
   }
 }
-
-struct RandomMxfp4 {
-  std::vector<uint8_t> blocks, scales;
-  Mxfp4Matrix matrix;
-  RandomMxfp4(int rows, int cols, std::mt19937& rng) {
-    blocks.resize(static_cast<size_t>(rows) * cols / 2);
-    scales.resize(static_cast<size_t>(rows) * cols / 32);
-    for (uint8_t& b : blocks) b = static_cast<uint8_t>(rng());
-    for (uint8_t& s : scales) s = static_cast<uint8_t>(120 + rng() % 8);
-    matrix = Mxfp4Matrix{blocks.data(), scales.data(), rows, cols};
-  }
-};
 
 // Rounded-activation products are exact products of bf16(x) with W, summed in float32:
 // compare with a double sum over the rounded x, to float32 summation accuracy.
