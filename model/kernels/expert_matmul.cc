@@ -9,12 +9,17 @@
 
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/dense.h"
+#include "model/kernels/mxfp4_format.h"
 #include "model/kernels/row_kernels.h"
 #include "model/kernels/split_matmul.h"
 #include "model/kernels/dnnl_state.h"
 
 namespace warden::model {
 namespace {
+
+using mxfp4::kBlock;
+using mxfp4::kBlockBytes;
+using mxfp4::kFp4Values;
 
 using row_kernels::kAllLanes;
 
@@ -25,22 +30,6 @@ constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 
 // 490 GFLOP/s, 256 rows 760, 512 rows 525 (no longer in L2); fewer tiles also mean fewer
 // parallel regions (two per tile), each a futex wake-up here.
 constexpr int kTileRows = 256;
-constexpr int kBlock = 32;
-constexpr int kBlockBytes = 16;
-constexpr float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
-                                  -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
-
-// 2^(s - 127) for every exponent byte s.
-struct ScaleTable {
-  float value[256];
-  ScaleTable() {
-    for (int s = 0; s < 256; ++s) value[s] = std::ldexp(1.0f, s - 127);
-  }
-};
-const ScaleTable& Scales() {
-  static const ScaleTable table;
-  return table;
-}
 
 // The products are exact in float32, so the bf16 pattern is its upper half.
 uint16_t UpperHalf(float value) {
@@ -54,7 +43,7 @@ void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_beg
   for (int64_t r = row_begin; r < row_end; ++r) {
     for (int b = 0; b < nblocks; ++b) {
       const uint8_t* bytes = w.blocks + (r * nblocks + b) * kBlockBytes;
-      const float scale = Scales().value[w.scales[r * nblocks + b]];
+      const float scale = mxfp4::ScaleTable()[w.scales[r * nblocks + b]];
       uint16_t* dst = out + r * w.cols + b * kBlock;
       for (int j = 0; j < kBlockBytes; ++j) {
         dst[2 * j] = UpperHalf(kFp4Values[bytes[j] & 0xF] * scale);
@@ -67,8 +56,8 @@ void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_beg
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRowsAvx512(
     const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  // Hoisted: a call to Scales() inside the loop (its guard) made GCC spill the vectors.
-  const float* scales = Scales().value;
+  // Hoisted (see mxfp4::ScaleTable).
+  const float* scales = mxfp4::ScaleTable();
   const __m512 lut = _mm512_loadu_ps(kFp4Values);
   const __m512i low_mask = _mm512_set1_epi32(0xF);
   const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));

@@ -6,31 +6,21 @@
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/mxfp4_format.h"
 #include "model/kernels/row_kernels.h"
 
 namespace warden::model {
 namespace {
 
+using mxfp4::kBlock;
+using mxfp4::kBlockBytes;
+using mxfp4::kFp4Values;
+
 using row_kernels::kAllLanes;
 using row_kernels::SumLanes;
 
-constexpr float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
-                                  -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
-constexpr int kBlock = 32;
-constexpr int kBlockBytes = 16;
 constexpr int kTokenTile = 8;
 constexpr int kPrefetchBytes = 2048;
-
-struct ScaleTable {
-  float value[256];
-  ScaleTable() {
-    for (int s = 0; s < 256; ++s) value[s] = std::ldexp(1.0f, s - 127);
-  }
-};
-const ScaleTable& Scales() {
-  static const ScaleTable table;
-  return table;
-}
 
 // Rewrites each 32-value block of x as [16 even elements][16 odd elements] so the low and
 // high nibbles of a block's bytes meet contiguous inputs.
@@ -52,7 +42,7 @@ void SplitEvenOdd(const float* x, int m, int cols, std::vector<float>* out) {
 void RowsPortable(const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y,
                   int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  const float* scale = Scales().value;
+  const float* scale = mxfp4::ScaleTable();
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* blk = w.blocks + r * nblocks * kBlockBytes;
     const uint8_t* sc = w.scales + r * nblocks;
@@ -123,7 +113,7 @@ template <int kRows, int kTokens>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTileAvx512(
     const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols, __m512 lut,
     float* sums) {
-  const float* scale = Scales().value;
+  const float* scale = mxfp4::ScaleTable();
   const size_t row_bytes = static_cast<size_t>(nblocks) * kBlockBytes;
   __m512 acc[kRows][2][kTokens];
 #pragma GCC unroll 2
@@ -231,7 +221,7 @@ float Mxfp4Element(const Mxfp4Matrix& w, int row, int col) {
   const int b = col / kBlock, j = col % kBlock;
   const uint8_t byte = w.blocks[(static_cast<size_t>(row) * nblocks + b) * kBlockBytes + j / 2];
   const int nibble = (j % 2 == 0) ? (byte & 0xF) : (byte >> 4);
-  return kFp4Values[nibble] * Scales().value[w.scales[static_cast<size_t>(row) * nblocks + b]];
+  return kFp4Values[nibble] * mxfp4::ScaleTable()[w.scales[static_cast<size_t>(row) * nblocks + b]];
 }
 
 }  // namespace warden::model
