@@ -39,6 +39,18 @@ double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
   return max;
 }
 
+// Logits of `tokens` fed one at a time to a fresh sequence ([tokens, vocab]).
+absl::StatusOr<std::vector<float>> TokenByTokenLogits(Engine& engine, const std::vector<int32_t>& tokens) {
+  const SequenceId seq = engine.CreateSequence();
+  std::vector<float> stepped;
+  for (int32_t token : tokens) {
+    absl::StatusOr<std::vector<float>> logits = engine.Prefill(seq, {token});
+    if (!logits.ok()) return logits.status();
+    stepped.insert(stepped.end(), logits->begin(), logits->end());
+  }
+  return stepped;
+}
+
 std::vector<int32_t> Tokens(int n, int salt) {
   std::vector<int32_t> t(n);
   for (int i = 0; i < n; ++i) t[i] = (i * 37 + salt * 101 + 5) % 300;
@@ -62,13 +74,9 @@ TEST(EngineConsistency, PrefillEqualsTokenByToken) {
   const std::vector<int32_t> tokens = Tokens(13, 1);
   auto whole = engine->Prefill(engine->CreateSequence(), tokens, /*all_positions=*/true);
   ASSERT_TRUE(whole.ok()) << whole.status();
-  const SequenceId seq = engine->CreateSequence();
-  std::vector<float> stepped;
-  for (int32_t token : tokens) {
-    auto logits = engine->Prefill(seq, {token});
-    ASSERT_TRUE(logits.ok()) << logits.status();
-    stepped.insert(stepped.end(), logits->begin(), logits->end());
-  }
+  auto token_by_token = TokenByTokenLogits(*engine, tokens);
+  ASSERT_TRUE(token_by_token.ok()) << token_by_token.status();
+  const std::vector<float>& stepped = *token_by_token;
   EXPECT_LT(MaxAbsDiff(*whole, stepped), 1e-3);
 }
 
@@ -83,13 +91,9 @@ TEST(EngineConsistency, RoundedActivationPrefillStaysNearTokenByToken) {
   const std::vector<int32_t> tokens = Tokens(80, 8);
   auto whole = engine->Prefill(engine->CreateSequence(), tokens, /*all_positions=*/true);
   ASSERT_TRUE(whole.ok()) << whole.status();
-  const SequenceId seq = engine->CreateSequence();
-  std::vector<float> stepped;
-  for (int32_t token : tokens) {
-    auto logits = engine->Prefill(seq, {token});
-    ASSERT_TRUE(logits.ok()) << logits.status();
-    stepped.insert(stepped.end(), logits->begin(), logits->end());
-  }
+  auto token_by_token = TokenByTokenLogits(*engine, tokens);
+  ASSERT_TRUE(token_by_token.ok()) << token_by_token.status();
+  const std::vector<float>& stepped = *token_by_token;
   ASSERT_EQ(whole->size(), stepped.size());
   double mean = 0;
   for (size_t i = 0; i < stepped.size(); ++i) mean += std::fabs(double{(*whole)[i]} - stepped[i]) / stepped.size();
