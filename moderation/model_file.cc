@@ -3,9 +3,9 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "base/file.h"
 #include "base/status_macros.h"
 #include "moderation/wmod_codec.h"
 
@@ -221,13 +221,13 @@ absl::Status WriteBytes(const std::string& bytes, const std::string& path) {
   return absl::OkStatus();
 }
 
+// base's ReadFile, with the error saying what the file was meant to be.
 absl::StatusOr<std::string> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open model file ", path));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read model file ", path));
-  return buffer.str();
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(), absl::StrCat("model file: ", bytes.status().message()));
+  }
+  return bytes;
 }
 
 }  // namespace
