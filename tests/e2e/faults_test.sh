@@ -10,8 +10,6 @@ WARDEN=gateway/warden
 WARDENCTL=gateway/wardenctl
 source tests/e2e/lib.sh
 ROOT=$PWD
-APP_HASH=e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4
-ADMIN_HASH=167091912e7c82a2ddf6ba5ebf764ed299ace364741f07c9c63602ecf4fd24f6
 write_config() {  # model_dir audit_path policy_file
   cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
 model { model_dir: "$1" create_demo_if_missing: true }

@@ -7,8 +7,6 @@ WARDEN=gateway/warden
 WARDENCTL=gateway/wardenctl
 source tests/e2e/lib.sh
 ROOT=$PWD
-APP_HASH=e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4
-ADMIN_HASH=167091912e7c82a2ddf6ba5ebf764ed299ace364741f07c9c63602ecf4fd24f6
 LIMITED_HASH=$(printf %s limited-key | sha256sum | cut -d' ' -f1)
 ALL_SETS='["default-pii", "default-secrets", "default-injection", "default-blocklist"]'
 OUT_SETS='["default-pii", "default-secrets", "default-blocklist"]'

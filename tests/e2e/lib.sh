@@ -1,6 +1,10 @@
 # Helpers for end-to-end tests that start the real warden binary on a loopback port.
 # Source after setting WARDEN, CONFIG and TEST_TMPDIR.
 
+# SHA-256 of the demo keys (warden-demo-key, warden-demo-admin), as configs store them.
+APP_HASH=e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4
+ADMIN_HASH=167091912e7c82a2ddf6ba5ebf764ed299ace364741f07c9c63602ecf4fd24f6
+
 fail() {
   echo "FAIL: $*" >&2
   # The server's own last words usually say why (sanitizer reports included).

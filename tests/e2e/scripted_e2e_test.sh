@@ -8,8 +8,6 @@ WARDEN=gateway/warden
 WARDENCTL=gateway/wardenctl
 source tests/e2e/lib.sh
 ROOT=$PWD
-ADMIN_HASH=167091912e7c82a2ddf6ba5ebf764ed299ace364741f07c9c63602ecf4fd24f6
-APP_HASH=e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4
 OPEN_HASH=$(printf %s open-key | sha256sum | cut -d' ' -f1)
 
 ANALYSIS="Checking the contact details first."
