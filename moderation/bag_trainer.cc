@@ -94,8 +94,10 @@ CategoryArray Forward(const Net& n, const FeatureConfig& config, const std::vect
 
 // One AdaGrad step on one example; returns its summed log loss over known labels.
 double Step(const BagTrainOptions& o, const std::vector<uint32_t>& f, const Example& e,
-            const CategoryArray& pos_weight, float row_weight, Net& n, Scratch& s) {
-  const CategoryArray logit = Forward(n, o.features, f, s);
+            const CategoryArray& pos_weight, float row_weight, Net& n, Scratch& s,
+            SourceOffsets& offsets, size_t row) {
+  CategoryArray logit = Forward(n, o.features, f, s);
+  offsets.AddTo(row, logit);
   CategoryArray grad{};
   double loss = 0;
   for (int c = 0; c < C; ++c) {
@@ -106,6 +108,7 @@ double Step(const BagTrainOptions& o, const std::vector<uint32_t>& f, const Exam
     loss -= std::log(std::max(y ? prob : 1.0f - prob, 1e-7f));
   }
   const float lr = o.learning_rate;
+  offsets.Update(row, grad, lr);
   // Head (gradient into x computed with the weights before the update).
   s.dx.assign(n.inputs, 0.0f);
   for (int c = 0; c < C; ++c) {
@@ -213,6 +216,7 @@ absl::StatusOr<BagModel> TrainBag(const std::vector<Example>& examples,
   Net net;
   InitNet(options, PriorLogOdds(train, pos_weight), net);
   const std::vector<float> row_weight = SourceWeights(train, options.source_balance_rows);
+  SourceOffsets offsets(train, options.source_offsets);
   std::vector<size_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(options.seed);
@@ -233,7 +237,7 @@ absl::StatusOr<BagModel> TrainBag(const std::vector<Example>& examples,
         }
         f = &kept;
       }
-      loss += Step(options, *f, *train[i], pos_weight, row_weight[i], net, scratch);
+      loss += Step(options, *f, *train[i], pos_weight, row_weight[i], net, scratch, offsets, i);
     }
     local.epoch_loss.push_back(loss / train.size());
   }

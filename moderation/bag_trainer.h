@@ -34,6 +34,7 @@ struct BagTrainOptions {
   float feature_dropout = 0.0f;
   float max_positive_weight = 3.0f;  // as TrainOptions
   int source_balance_rows = 2000;    // as TrainOptions
+  bool source_offsets = false;       // as TrainOptions
   int dev_percent = 10;
   ThresholdOptions thresholds;
   std::string id = "warden-bag";

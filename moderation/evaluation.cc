@@ -1,5 +1,7 @@
 #include "moderation/evaluation.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -54,7 +56,87 @@ void AppendCategoryTable(const std::array<BinaryMetrics, C>& metrics, int min_po
   }
 }
 
+bool IsBenign(const std::string& source) {
+  const std::vector<std::string>& benign = BenignSources();
+  return std::find(benign.begin(), benign.end(), source) != benign.end();
+}
+
+// Adds a benign row's known-negative labels to `stats` (sums; means are taken at the end).
+void AddBenign(const Example& e, const CategoryScores& s, const std::array<float, C>& thresholds,
+               std::array<BenignCategoryStats, C>& stats) {
+  for (int c = 0; c < C; ++c) {
+    if (e.labels[c] != Label::kNegative) continue;
+    BenignCategoryStats& b = stats[c];
+    b.rows++;
+    b.flagged += s.scores[c] >= thresholds[c] ? 1 : 0;
+    b.above_half += s.scores[c] >= 0.5f ? 1 : 0;
+    b.mean_score += s.scores[c];
+    b.max_score = std::max(b.max_score, s.scores[c]);
+  }
+}
+
+void FinishMeans(std::array<BenignCategoryStats, C>& stats) {
+  for (BenignCategoryStats& b : stats) {
+    if (b.rows > 0) b.mean_score /= b.rows;
+  }
+}
+
+BenignReport BenignCheck(const std::vector<Example>& examples,
+                         const std::vector<CategoryScores>& scores,
+                         const std::array<float, C>& thresholds) {
+  BenignReport report;
+  for (size_t i = 0; i < examples.size(); ++i) {
+    if (!IsBenign(examples[i].source)) continue;
+    AddBenign(examples[i], scores[i], thresholds, report.pooled);
+    AddBenign(examples[i], scores[i], thresholds, report.sources[examples[i].source]);
+  }
+  FinishMeans(report.pooled);
+  for (auto& [name, stats] : report.sources) FinishMeans(stats);
+  return report;
+}
+
+double Percent(int part, int whole) { return 100.0 * part / std::max(whole, 1); }
+
+// One line per category: pooled rows, false-positive rate at the model's thresholds and at
+// 0.5, mean and max score, then the false-positive rate of every benign source.
+void AppendBenignTable(const BenignReport& benign, std::string& out) {
+  absl::StrAppend(&out, "\n== benign-text check (rows of benign sources, negative labels only)\n");
+  int column = 0;
+  for (const auto& [name, stats] : benign.sources) {
+    absl::StrAppend(&out, absl::StrFormat("  S%d = %s\n", ++column, name));
+  }
+  absl::StrAppend(&out, absl::StrFormat("%-24s %6s %6s %6s %6s %6s", "category", "rows", "FP%",
+                                        ">=0.5%", "mean", "max"));
+  for (int i = 1; i <= column; ++i) absl::StrAppend(&out, absl::StrFormat("  S%d FP%%", i));
+  absl::StrAppend(&out, "\n");
+  for (int c = 0; c < C; ++c) {
+    const BenignCategoryStats& b = benign.pooled[c];
+    if (b.rows == 0) continue;
+    absl::StrAppend(&out, absl::StrFormat("%-24s %6d %6.2f %6.2f %6.3f %6.3f",
+                                          CategoryName(kCategories[c]), b.rows,
+                                          Percent(b.flagged, b.rows),
+                                          Percent(b.above_half, b.rows), b.mean_score,
+                                          b.max_score));
+    for (const auto& [name, stats] : benign.sources) {
+      if (stats[c].rows == 0) {
+        absl::StrAppend(&out, absl::StrFormat(" %7s", "-"));
+      } else {
+        absl::StrAppend(&out,
+                        absl::StrFormat(" %7.2f", Percent(stats[c].flagged, stats[c].rows)));
+      }
+    }
+    absl::StrAppend(&out, "\n");
+  }
+}
+
 }  // namespace
+
+const std::vector<std::string>& BenignSources() {
+  static const auto* const kSources = new std::vector<std::string>{
+      "normal-instructions", "awesome-chatgpt-prompts", "awesome-chatgpt-sentences",
+      "goemotions", "diasafety-safe", "xstest-safe"};
+  return *kSources;
+}
 
 EvaluationReport Evaluate(const std::vector<Example>& examples,
                           const std::vector<CategoryScores>& scores,
@@ -76,6 +158,7 @@ EvaluationReport Evaluate(const std::vector<Example>& examples,
     }
   }
   report.categories = Metrics(all, thresholds);
+  report.benign = BenignCheck(examples, scores, thresholds);
   for (auto& [name, scored] : by_source) report.sources[name].categories = Metrics(scored, thresholds);
   std::vector<ScoredLabel> pooled;
   for (const auto& v : all) pooled.insert(pooled.end(), v.begin(), v.end());
@@ -104,6 +187,7 @@ std::string FormatReport(const EvaluationReport& report, int min_positives) {
                                           name.empty() ? "(none)" : name, source.rows,
                                           100.0 * source.flagged_rows / std::max(source.rows, 1)));
   }
+  AppendBenignTable(report.benign, out);
   for (const auto& [name, source] : report.sources) {
     bool any_positive = false;
     for (const BinaryMetrics& m : source.categories) any_positive |= m.positives > 0;

@@ -23,8 +23,30 @@ struct SourceReport {
   std::array<BinaryMetrics, kNumCategories> categories;
 };
 
+// Scores of one category on benign rows (rows of a benign source, negative in that
+// category): how often and how strongly ordinary text is scored as harmful.
+struct BenignCategoryStats {
+  int rows = 0;
+  int flagged = 0;  // score >= the category's threshold
+  int above_half = 0;  // score >= 0.5 (the threshold an outside user may assume)
+  double mean_score = 0;
+  float max_score = 0;
+};
+
+// The benign-text check over the rows of BenignSources().
+struct BenignReport {
+  std::array<BenignCategoryStats, kNumCategories> pooled;
+  std::map<std::string, std::array<BenignCategoryStats, kNumCategories>> sources;
+};
+
+// Sources whose rows are ordinary, harmless text (benign chat prompts, everyday comments
+// and replies, XSTest's safe prompts): the false-positive check of an outside benchmark
+// on ordinary prompts and chat.
+const std::vector<std::string>& BenignSources();
+
 struct EvaluationReport {
   std::array<BinaryMetrics, kNumCategories> categories;
+  BenignReport benign;
   std::map<std::string, SourceReport> sources;
   std::vector<CalibrationBin> calibration;  // pooled over every known label
   // Mean AUPRC over categories with at least `min_positives` positives.

@@ -44,6 +44,46 @@ std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int ba
   return out;
 }
 
+SourceOffsets::SourceOffsets(const std::vector<const Example*>& rows, bool enabled)
+    : source_of_row_(rows.size(), -1) {
+  if (!enabled) return;
+  std::map<std::string, int> index;  // sorted by name: deterministic
+  for (const Example* e : rows) index.emplace(e->source, 0);
+  int next = 0;
+  for (auto& [name, i] : index) i = next++;
+  std::vector<std::array<bool, C>> has_pos(index.size()), has_neg(index.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const int s = index[rows[r]->source];
+    source_of_row_[r] = s;
+    for (int c = 0; c < C; ++c) {
+      has_pos[s][c] = has_pos[s][c] || rows[r]->labels[c] == Label::kPositive;
+      has_neg[s][c] = has_neg[s][c] || rows[r]->labels[c] == Label::kNegative;
+    }
+  }
+  offset_.assign(index.size(), CategoryArray{});
+  sum_sq_.assign(index.size(), CategoryArray{});
+  mixed_.assign(index.size(), std::array<bool, C>{});
+  for (size_t s = 0; s < index.size(); ++s) {
+    for (int c = 0; c < C; ++c) mixed_[s][c] = has_pos[s][c] && has_neg[s][c];
+  }
+}
+
+void SourceOffsets::AddTo(size_t row, CategoryArray& logit) const {
+  const int s = source_of_row_[row];
+  if (s < 0) return;
+  for (int c = 0; c < C; ++c) logit[c] += offset_[s][c];
+}
+
+void SourceOffsets::Update(size_t row, const CategoryArray& grad, float learning_rate) {
+  const int s = source_of_row_[row];
+  if (s < 0) return;
+  for (int c = 0; c < C; ++c) {
+    if (!mixed_[s][c] || grad[c] == 0.0f) continue;
+    sum_sq_[s][c] += grad[c] * grad[c];
+    offset_[s][c] -= learning_rate * grad[c] / std::sqrt(sum_sq_[s][c] + 1e-6f);
+  }
+}
+
 CategoryArray PriorLogOdds(const std::vector<const Example*>& rows, const CategoryArray& pos_weight) {
   std::array<double, C> pos{}, neg{};
   for (const Example* e : rows) {

@@ -31,9 +31,10 @@ void Accumulate(const Parameters& p, Parameters& sum, int& count) {
 // One AdaGrad step on one example; returns its summed log loss over known labels.
 double Step(const FeatureConfig& config, const std::vector<uint32_t>& features, const Example& e,
             const std::array<float, C>& pos_weight, float row_weight, float lr, float l2,
-            Parameters& p) {
+            Parameters& p, SourceOffsets& offsets, size_t row) {
   const float norm = LengthNorm(config, features.size());
   std::array<float, C> logit = p.bias;
+  offsets.AddTo(row, logit);
   for (const uint32_t f : features) {
     const float* w = &p.w[size_t{f} * C];
     for (int c = 0; c < C; ++c) logit[c] += norm * w[c];
@@ -48,6 +49,7 @@ double Step(const FeatureConfig& config, const std::vector<uint32_t>& features, 
     grad[c] = weight * (prob - (y ? 1.0f : 0.0f));
     loss -= std::log(std::max(y ? prob : 1.0f - prob, 1e-7f));
   }
+  offsets.Update(row, grad, lr);
   for (int c = 0; c < C; ++c) {
     p.bias_g[c] += grad[c] * grad[c];
     p.bias[c] -= lr * grad[c] / std::sqrt(p.bias_g[c] + 1e-6f);
@@ -120,6 +122,7 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
   const std::array<float, C> pos_weight = PositiveWeights(train, options.max_positive_weight);
   p.bias = PriorLogOdds(train, pos_weight);
   const std::vector<float> row_weight = SourceWeights(train, options.source_balance_rows);
+  SourceOffsets offsets(train, options.source_offsets);
   std::vector<size_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(options.seed);
@@ -132,7 +135,7 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
     double loss = 0;
     for (const size_t i : order) {
       loss += Step(options.features, features[i], *train[i], pos_weight, row_weight[i], options.learning_rate,
-                   options.l2, p);
+                   options.l2, p, offsets, i);
     }
     local.epoch_loss.push_back(loss / train.size());
     if (options.average_from_epoch > 0 && epoch + 1 >= options.average_from_epoch) {

@@ -32,6 +32,9 @@ struct TrainOptions {
   // Rows of a source with n rows are weighted (source_balance_rows / n)^0.5, clamped to
   // [0.25, 4], so that no single large source dominates; 0 disables balancing.
   int source_balance_rows = 2000;
+  // Learn per-source bias offsets during training (SourceOffsets in train_common.h) so that
+  // a source's label rate is not learnt by the n-grams of its register.
+  bool source_offsets = false;
   // Percent of rows (by text hash) used only to choose thresholds.
   int dev_percent = 10;
   // F-beta maximised by the threshold choice; beta < 1 favours precision (fewer

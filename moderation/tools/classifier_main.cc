@@ -8,11 +8,13 @@
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--average_from_epoch E]
-//       [--length_norm 0|1] [--l2 F] [--id ID]
+//       [--length_norm 0|1] [--l2 F] [--source_offsets 0|1] [--id ID]
 //       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1] [--feature_dropout P]
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
 //       --hierarchy (1 = a subcategory's score is capped at its parent's) and
 //       --feature_dropout (share of feature occurrences dropped per training step).
+//       --source_offsets 1 learns per-source bias offsets during training only (both
+//       kinds; see SourceOffsets in moderation/train_common.h).
 //   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
 //       [--threshold_beta F] [--hierarchy 0|1]
 //       Combines a linear and an embedding-bag model (same text folding) into one ensemble
@@ -23,6 +25,8 @@
 //       [--ensemble_with MODEL2]
 //       --hierarchy 1 caps subcategory scores at their parent's before evaluating;
 //       --ensemble_with averages the two models' scores and thresholds (for comparisons).
+//       The report ends its summary with the benign-text check (evaluation.h): false
+//       positives and mean/max scores on the rows of benign sources, per category.
 //
 // Relative paths are resolved against the directory `bazel run` was started from
 // ($BUILD_WORKING_DIRECTORY) when set.
@@ -161,6 +165,9 @@ absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& exa
   RETURN_IF_ERROR(Optional(flags, "hidden", &hidden));
   RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
   RETURN_IF_ERROR(Optional(flags, "feature_dropout", &options.feature_dropout));
+  int source_offsets = 0;
+  RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));
+  options.source_offsets = source_offsets == 1;
   if (seed < 0 || buckets_log2 < 0 || length_norm < 0 || dim < 0 || hidden < 0 || hierarchy < 0) {
     return absl::InvalidArgumentError("numeric flags of train must not be negative");
   }
@@ -199,6 +206,9 @@ absl::Status TrainCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "max_positive_weight", &options.max_positive_weight));
   RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &options.source_balance_rows));
   RETURN_IF_ERROR(Optional(flags, "average_from_epoch", &options.average_from_epoch));
+  int source_offsets = 0;
+  RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));
+  options.source_offsets = source_offsets == 1;
   RETURN_IF_ERROR(Optional(flags, "l2", &options.l2));
   int length_norm = static_cast<int>(options.features.length_norm);
   RETURN_IF_ERROR(Optional(flags, "length_norm", &length_norm));

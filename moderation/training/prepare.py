@@ -431,6 +431,33 @@ def src_aegis(d):
         yield row(text, cats, unk)
 
 
+# GoEmotions label ids (labels.txt) of anger, annoyance, disapproval and disgust: such a
+# comment may insult someone, so harassment stays unknown for it; every other comment is a
+# harassment negative (ordinary forum talk, incl. sadness, fear, jokes and questions).
+GOEMOTIONS_HOSTILE = {"2", "3", "10", "11"}
+JAILBREAK_THEMED = re.compile(r"jailbreak|\bDAN\b|nsfw|uncensored|unfiltered", re.I)
+# Sentence ends inside a prompt: ., ! or ? followed by white space, or a line break.
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+PROSE = re.compile(r"^[A-Za-z][A-Za-z0-9 ,;:'()?!.-]*$")
+SENTENCES_PER_PROMPT = 8
+
+
+def prompt_sentences(prompt):
+    """The first sentences of a role prompt that read as prose on their own (>= 4 words,
+    letters and punctuation only, no markup or template): short instructions and questions,
+    the register of ordinary chat requests. Sentences with sexual words are left out (some
+    image prompts describe poses)."""
+    kept = 0
+    for s in SENTENCE_END.split(prompt):
+        s = s.strip(" -*#\t\"'")
+        if (kept < SENTENCES_PER_PROMPT and len(s.split()) >= 4 and len(s) <= 300
+                and PROSE.match(s) and not SEXUAL_WORDS.search(s)):
+            kept += 1
+            yield s
+
+
 def src_negatives(d):
     # Benign chat prompts and everyday text (negatives for every category), with rows that
     # mention jailbreaks removed from the prompt collection.
@@ -438,22 +465,35 @@ def src_negatives(d):
     with open_text(os.path.join(g, "payloads/normal_instructions.json")) as f:
         for text in json.load(f)["payloads"]:
             yield row(text), "normal-instructions"
-    for r in read_csv(os.path.join(d, "awesome-chatgpt-prompts/prompts.csv.gz")):
-        if re.search(r"jailbreak|\bDAN\b|nsfw|uncensored|unfiltered", r["prompt"], re.I):
-            continue
+    prompts = [r for r in read_csv(os.path.join(d, "awesome-chatgpt-prompts/prompts.csv.gz"))
+               if not JAILBREAK_THEMED.search(r["prompt"])]
+    for r in prompts:
         yield row(r["prompt"]), "awesome-chatgpt-prompts"
+    # The sentences of the prose prompts (not the structured or image ones), each in its
+    # prompt's split (no sentence of a held-out prompt is trained on): short benign requests,
+    # which the long prompts alone do not teach.
+    for r in prompts:
+        if r["type"] != "TEXT":
+            continue
+        prompt = r["prompt"]
+        for sentence in prompt_sentences(prompt):
+            yield row(sentence, split_key=dedup_key(prompt)), "awesome-chatgpt-sentences"
     for name in ["train", "dev", "test"]:
         with open_text(os.path.join(d, f"goemotions/{name}.tsv.gz")) as f:
             for line in f:
-                text = line.split("\t")[0]
-                # A fixed quarter of the comments is enough and keeps training fast.
-                if int(hashlib.sha256(text.encode()).hexdigest()[:4], 16) % 4 == 0:
-                    yield row(text, [], ["harassment"]), "goemotions"
+                fields = line.rstrip("\n").split("\t")
+                ids = set(fields[1].split(",")) if len(fields) > 1 else set()
+                unk = ["harassment"] if ids & GOEMOTIONS_HOSTILE else []
+                yield row(fields[0], [], unk), "goemotions"
+    # DiaSafety judges the response in context; a response judged Safe for "Offending User"
+    # does not insult the user (a harassment negative), other Safe responses leave
+    # harassment unknown.
     for name in ["train", "val", "test"]:
         with open_text(os.path.join(d, f"diasafety/{name}.json.gz")) as f:
             for r in json.load(f):
                 if r["label"] == "Safe":
-                    yield row(r["response"], [], ["harassment"]), "diasafety-safe"
+                    unk = [] if r["category"] == "Offending User" else ["harassment"]
+                    yield row(r["response"], [], unk), "diasafety-safe"
 
 
 def src_xstest(d):

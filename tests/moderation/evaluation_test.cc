@@ -1,0 +1,75 @@
+#include "moderation/evaluation.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace warden::moderation {
+namespace {
+
+const int kHarassment = CategoryIndex(warden::v1::HARASSMENT);
+const int kViolence = CategoryIndex(warden::v1::VIOLENCE);
+
+Example Row(const std::string& source, Label harassment) {
+  Example e;
+  e.text = "text";
+  e.source = source;
+  e.labels.fill(Label::kNegative);
+  e.labels[kHarassment] = harassment;
+  return e;
+}
+
+CategoryScores Scores(float harassment, float violence) {
+  CategoryScores s;
+  s.scores[kHarassment] = harassment;
+  s.scores[kViolence] = violence;
+  return s;
+}
+
+TEST(BenignCheck, CountsFalsePositivesMeanAndMaxOnBenignSourcesOnly) {
+  const std::vector<Example> rows = {Row("goemotions", Label::kNegative),
+                                     Row("goemotions", Label::kNegative),
+                                     Row("xstest-safe", Label::kNegative),
+                                     Row("davidson", Label::kNegative)};
+  const std::vector<CategoryScores> scores = {Scores(0.9f, 0.1f), Scores(0.3f, 0.2f),
+                                              Scores(0.6f, 0.0f), Scores(1.0f, 1.0f)};
+  std::array<float, kNumCategories> thresholds;
+  thresholds.fill(0.7f);
+  const EvaluationReport report = Evaluate(rows, scores, thresholds);
+
+  const BenignCategoryStats& h = report.benign.pooled[kHarassment];
+  EXPECT_EQ(h.rows, 3);  // davidson is not a benign source
+  EXPECT_EQ(h.flagged, 1);
+  EXPECT_EQ(h.above_half, 2);
+  EXPECT_NEAR(h.mean_score, (0.9 + 0.3 + 0.6) / 3, 1e-6);
+  EXPECT_FLOAT_EQ(h.max_score, 0.9f);
+  EXPECT_FLOAT_EQ(report.benign.pooled[kViolence].max_score, 0.2f);
+  ASSERT_EQ(report.benign.sources.count("goemotions"), 1u);
+  EXPECT_EQ(report.benign.sources.at("goemotions")[kHarassment].rows, 2);
+  EXPECT_EQ(report.benign.sources.count("davidson"), 0u);
+}
+
+TEST(BenignCheck, SkipsUnknownAndPositiveLabelsOfBenignRows) {
+  const std::vector<Example> rows = {Row("goemotions", Label::kUnknown),
+                                     Row("goemotions", Label::kPositive)};
+  const std::vector<CategoryScores> scores = {Scores(0.9f, 0.1f), Scores(0.9f, 0.1f)};
+  std::array<float, kNumCategories> thresholds;
+  thresholds.fill(0.5f);
+  const EvaluationReport report = Evaluate(rows, scores, thresholds);
+  EXPECT_EQ(report.benign.pooled[kHarassment].rows, 0);
+  EXPECT_EQ(report.benign.pooled[kViolence].rows, 2);
+}
+
+TEST(BenignCheck, FormattedReportHasTheBenignTable) {
+  const std::vector<Example> rows = {Row("goemotions", Label::kNegative)};
+  const std::vector<CategoryScores> scores = {Scores(0.9f, 0.1f)};
+  std::array<float, kNumCategories> thresholds;
+  thresholds.fill(0.5f);
+  const std::string text = FormatReport(Evaluate(rows, scores, thresholds));
+  EXPECT_NE(text.find("benign-text check"), std::string::npos);
+  EXPECT_NE(text.find("S1 = goemotions"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace warden::moderation

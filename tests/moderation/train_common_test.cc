@@ -1,0 +1,62 @@
+#include "moderation/train_common.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace warden::moderation {
+namespace {
+
+const int kHarassment = CategoryIndex(warden::v1::HARASSMENT);
+const int kHate = CategoryIndex(warden::v1::HATE);
+
+Example Row(const std::string& source, Label harassment) {
+  Example e;
+  e.text = "text";
+  e.source = source;
+  e.labels.fill(Label::kNegative);
+  e.labels[kHarassment] = harassment;
+  return e;
+}
+
+TEST(SourceOffsets, LearnsOnlyCategoriesWhereTheSourceHasBothLabels) {
+  // "tweets" has positives and negatives for harassment, negatives only for hate;
+  // "chat" has negatives only.
+  const std::vector<Example> data = {Row("tweets", Label::kPositive),
+                                     Row("tweets", Label::kNegative),
+                                     Row("chat", Label::kNegative)};
+  std::vector<const Example*> rows;
+  for (const Example& e : data) rows.push_back(&e);
+  SourceOffsets offsets(rows, /*enabled=*/true);
+  EXPECT_EQ(offsets.sources(), 2);
+  CategoryArray grad{};
+  grad[kHarassment] = -1.0f;  // the loss wants a higher harassment logit
+  grad[kHate] = -1.0f;
+  offsets.Update(0, grad, 0.5f);
+  offsets.Update(2, grad, 0.5f);
+
+  CategoryArray tweet{}, chat{};
+  offsets.AddTo(1, tweet);  // row 1 shares row 0's source
+  offsets.AddTo(2, chat);
+  EXPECT_GT(tweet[kHarassment], 0.4f);
+  EXPECT_EQ(tweet[kHate], 0.0f);       // hate: tweets are all negative
+  EXPECT_EQ(chat[kHarassment], 0.0f);  // chat: all negative
+}
+
+TEST(SourceOffsets, DisabledOffsetsNeverChangeALogit) {
+  const std::vector<Example> data = {Row("tweets", Label::kPositive),
+                                     Row("tweets", Label::kNegative)};
+  std::vector<const Example*> rows = {&data[0], &data[1]};
+  SourceOffsets offsets(rows, /*enabled=*/false);
+  CategoryArray grad{};
+  grad[kHarassment] = -1.0f;
+  offsets.Update(0, grad, 0.5f);
+  CategoryArray logit{};
+  offsets.AddTo(0, logit);
+  EXPECT_EQ(logit[kHarassment], 0.0f);
+  EXPECT_EQ(offsets.sources(), 0);
+}
+
+}  // namespace
+}  // namespace warden::moderation
