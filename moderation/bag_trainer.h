@@ -35,6 +35,7 @@ struct BagTrainOptions {
   float max_positive_weight = 3.0f;  // as TrainOptions
   int source_balance_rows = 2000;    // as TrainOptions
   bool source_offsets = false;       // as TrainOptions
+  float max_source_weight = 4.0f;    // as TrainOptions
   int dev_percent = 10;
   ThresholdOptions thresholds;
   std::string id = "warden-bag";

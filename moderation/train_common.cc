@@ -32,14 +32,15 @@ CategoryArray PositiveWeights(const std::vector<const Example*>& rows, float cap
   return out;
 }
 
-std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows) {
+std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows,
+                                 float max_weight) {
   std::map<std::string, int> sizes;
   for (const Example* e : rows) sizes[e->source]++;
   std::vector<float> out(rows.size(), 1.0f);
   if (balance_rows <= 0) return out;
   for (size_t i = 0; i < rows.size(); ++i) {
     const double ratio = static_cast<double>(balance_rows) / sizes[rows[i]->source];
-    out[i] = static_cast<float>(std::clamp(std::sqrt(ratio), 0.25, 4.0));
+    out[i] = static_cast<float>(std::clamp(std::sqrt(ratio), 0.25, std::max(0.25, static_cast<double>(max_weight))));
   }
   return out;
 }

@@ -42,9 +42,13 @@ bool IsDevRow(const std::string& text, int dev_percent);
 // Positives of a category weighted by sqrt(negatives / positives), clamped to [1, cap].
 CategoryArray PositiveWeights(const std::vector<const Example*>& rows, float cap);
 
-// Rows of a source with n rows weighted (balance_rows / n)^0.5 clamped to [0.25, 4];
-// all 1 when balance_rows <= 0.
-std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows);
+// Rows of a source with n rows weighted (balance_rows / n)^0.5 clamped to
+// [0.25, max_weight]; all 1 when balance_rows <= 0. A small source's rows count up to
+// max_weight times, on top of the positive weight: with 4, two HarmBench rows that mention
+// a grandmother outweighed ninety everyday comments that do, and the word alone scored
+// 0.96 on illicit.
+std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows,
+                                 float max_weight = 4.0f);
 
 // Log-odds of the weighted base rate of each category: the bias a model without features
 // would learn. Starting there keeps common n-grams from having to absorb the prior, which

@@ -30,8 +30,11 @@ struct TrainOptions {
   // Positives of a category are weighted by sqrt(negatives / positives), capped here.
   float max_positive_weight = 3.0f;
   // Rows of a source with n rows are weighted (source_balance_rows / n)^0.5, clamped to
-  // [0.25, 4], so that no single large source dominates; 0 disables balancing.
+  // [0.25, max_source_weight], so that no single large source dominates; 0 disables balancing.
   int source_balance_rows = 2000;
+  // The largest source weight (the clamp above): how much more a row of a small source
+  // counts than a row of a source with source_balance_rows rows.
+  float max_source_weight = 4.0f;
   // Learn per-source bias offsets during training (SourceOffsets in train_common.h) so that
   // a source's label rate is not learnt by the n-grams of its register.
   bool source_offsets = false;

@@ -7,7 +7,8 @@
 //       {"error": "..."} on that line and exit status 1 at the end.
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
-//       [--max_positive_weight F] [--source_balance_rows N] [--average_from_epoch E]
+//       [--max_positive_weight F] [--source_balance_rows N] [--max_source_weight F]
+//       [--average_from_epoch E]
 //       [--length_norm 0|1] [--l2 F] [--source_offsets 0|1] [--id ID]
 //       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1] [--feature_dropout P]
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
@@ -159,6 +160,7 @@ absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& exa
   RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.thresholds.beta));
   RETURN_IF_ERROR(Optional(flags, "max_positive_weight", &options.max_positive_weight));
   RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &options.source_balance_rows));
+  RETURN_IF_ERROR(Optional(flags, "max_source_weight", &options.max_source_weight));
   RETURN_IF_ERROR(Optional(flags, "l2", &options.l2));
   RETURN_IF_ERROR(Optional(flags, "length_norm", &length_norm));
   RETURN_IF_ERROR(Optional(flags, "dim", &dim));
@@ -205,6 +207,7 @@ absl::Status TrainCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.threshold_beta));
   RETURN_IF_ERROR(Optional(flags, "max_positive_weight", &options.max_positive_weight));
   RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &options.source_balance_rows));
+  RETURN_IF_ERROR(Optional(flags, "max_source_weight", &options.max_source_weight));
   RETURN_IF_ERROR(Optional(flags, "average_from_epoch", &options.average_from_epoch));
   int source_offsets = 0;
   RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));

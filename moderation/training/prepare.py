@@ -458,6 +458,10 @@ def prompt_sentences(prompt):
             yield s
 
 
+EXPERTISE_UNKNOWN = ["illicit", "illicit/violent", "self-harm", "self-harm/intent",
+                     "self-harm/instructions"]
+
+
 def src_negatives(d):
     # Benign chat prompts and everyday text (negatives for every category), with rows that
     # mention jailbreaks removed from the prompt collection.
@@ -494,6 +498,16 @@ def src_negatives(d):
                 if r["label"] == "Safe":
                     unk = [] if r["category"] == "Offending User" else ["harassment"]
                     yield row(r["response"], [], unk), "diasafety-safe"
+    # The user questions of DiaSafety's "Unauthorized Expertise" pairs are medical and legal
+    # questions as people type them ("can paracetamol be taken with pneumonia?"): short,
+    # ordinary requests. They are not harassment, hate, threats, sexual content or
+    # jailbreaks; drugs and overdoses come up, so illicit and self-harm stay unknown.
+    for name in ["train", "val", "test"]:
+        with open_text(os.path.join(d, f"diasafety/{name}.json.gz")) as f:
+            for r in json.load(f):
+                if r["category"] == "Unauthorized Expertise":
+                    yield (row(r["context"], [], EXPERTISE_UNKNOWN),
+                           "diasafety-expertise-questions")
 
 
 def src_xstest(d):

@@ -58,5 +58,20 @@ TEST(SourceOffsets, DisabledOffsetsNeverChangeALogit) {
   EXPECT_EQ(offsets.sources(), 0);
 }
 
+TEST(SourceWeights, SmallSourcesAreCappedAtTheMaximumWeight) {
+  std::vector<Example> data;
+  for (int i = 0; i < 400; ++i) data.push_back(Row("big", Label::kNegative));
+  data.push_back(Row("tiny", Label::kPositive));
+  std::vector<const Example*> rows;
+  for (const Example& e : data) rows.push_back(&e);
+  const std::vector<float> default_cap = SourceWeights(rows, 100);
+  EXPECT_FLOAT_EQ(default_cap.front(), 0.5f);  // (100 / 400)^0.5
+  EXPECT_FLOAT_EQ(default_cap.back(), 4.0f);   // (100 / 1)^0.5 = 10, capped
+  const std::vector<float> capped = SourceWeights(rows, 100, 1.5f);
+  EXPECT_FLOAT_EQ(capped.front(), 0.5f);
+  EXPECT_FLOAT_EQ(capped.back(), 1.5f);
+  EXPECT_FLOAT_EQ(SourceWeights(rows, 0, 1.5f).back(), 1.0f);  // balancing off
+}
+
 }  // namespace
 }  // namespace warden::moderation

@@ -95,6 +95,48 @@ TEST(Train, SubcategoryWithoutDevPositivesBorrowsParentThreshold) {
   EXPECT_EQ(model->threshold[CategoryIndex(warden::v1::JAILBREAK)], 0.123f);
 }
 
+// Two sources: "tweets" (every row ends in "lol", 80 % threats) and "chat" (no "lol", 20 %
+// threats). Without source offsets "lol" carries the tweets' label rate; with them, the
+// tweets' offset does, and "lol" alone scores lower.
+std::vector<Example> TwoRegisterData() {
+  std::vector<Example> out;
+  const char* threats[] = {"i will stab you", "we will shoot them", "burn their house"};
+  const char* benign[] = {"nice cake", "see you at the park", "the dog is asleep"};
+  for (int copy = 0; copy < 30; ++copy) {
+    for (int i = 0; i < 10; ++i) {
+      for (const bool tweet : {true, false}) {
+        const bool threat = tweet ? i < 8 : i < 2;
+        Example e;
+        e.text = std::string(threat ? threats[i % 3] : benign[i % 3]) + (tweet ? " lol " : " ") +
+                 std::to_string(copy * 10 + i);
+        e.source = tweet ? "tweets" : "chat";
+        e.labels.fill(Label::kNegative);
+        if (threat) e.labels[kViolence] = Label::kPositive;
+        out.push_back(e);
+      }
+    }
+  }
+  return out;
+}
+
+TEST(Train, SourceOffsetsKeepARegisterWordFromLearningItsSourcesLabelRate) {
+  TrainOptions options = SmallOptions();
+  options.source_balance_rows = 0;
+  const auto plain = Train(TwoRegisterData(), options);
+  options.source_offsets = true;
+  const auto offset = Train(TwoRegisterData(), options);
+  ASSERT_TRUE(plain.ok() && offset.ok());
+  const auto plain_classifier = FastClassifier::FromModel(*plain);
+  const auto offset_classifier = FastClassifier::FromModel(*offset);
+  ASSERT_TRUE(plain_classifier.ok() && offset_classifier.ok());
+  const float lol_plain = (*plain_classifier)->Score("lol").scores[kViolence];
+  const float lol_offset = (*offset_classifier)->Score("lol").scores[kViolence];
+  EXPECT_LT(lol_offset, lol_plain - 0.1f);
+  // The threats are still learnt.
+  EXPECT_GT((*offset_classifier)->Score("i will stab you").scores[kViolence],
+            (*offset_classifier)->Score("nice cake").scores[kViolence] + 0.3f);
+}
+
 TEST(Train, RejectsEmptyDataAndBadOptions) {
   EXPECT_EQ(Train({}, SmallOptions()).status().code(), absl::StatusCode::kInvalidArgument);
   TrainOptions options = SmallOptions();
