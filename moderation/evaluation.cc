@@ -134,7 +134,8 @@ void AppendBenignTable(const BenignReport& benign, std::string& out) {
 const std::vector<std::string>& BenignSources() {
   static const auto* const kSources = new std::vector<std::string>{
       "normal-instructions", "awesome-chatgpt-prompts", "awesome-chatgpt-sentences",
-      "goemotions", "diasafety-safe", "diasafety-expertise-questions", "xstest-safe"};
+      "goemotions", "diasafety-safe", "diasafety-expertise-questions", "xstest-safe",
+      "authored/ordinary_requests"};
   return *kSources;
 }
 

@@ -61,11 +61,14 @@ def split_of(key):
     return "heldout" if int.from_bytes(digest[:4], "little") % 100 < HELDOUT_PERCENT else "train"
 
 
-def row(text, categories=(), unknown=(), split_key=None):
+def row(text, categories=(), unknown=(), split_key=None, keep_unknown=()):
+    """`keep_unknown`: categories that stay unknown although the taxonomy rules of
+    consistent() would make them positive (see src_threatgram)."""
     text = (text or "").strip()
     cats = sorted(set(categories))
     unk = sorted(set(unknown) - set(cats))
-    return {"text": text, "categories": cats, "unknown": unk, "split_key": split_key}
+    return {"text": text, "categories": cats, "unknown": unk, "split_key": split_key,
+            "keep_unknown": sorted(keep_unknown)}
 
 
 # Keyword rules for request-style sources whose rows carry no per-category label.
@@ -266,12 +269,17 @@ def src_hatecheck(d):
 def src_threatgram(d):
     # Label 2 (violent threat / call for violence) -> harassment/threatening + violence;
     # labels 0/1 -> negatives for those two; harassment and hate unknown throughout.
+    # Harassment stays unknown even for the threats (the taxonomy rule would make them
+    # harassment positives): the source judges harassment for none of its other replies, so
+    # every ThreatGram reply judged for harassment would be positive, and the model learnt
+    # the register of US political Telegram ("capitol", "the face of the earth") as
+    # harassment and gave "What is the capital of France?" 0.46 (see MODEL_CARD.md).
     with open_text(os.path.join(d, "threatgram101/Labeled_15076.json.gz")) as f:
         data = json.load(f)
     unk = ["harassment", "hate", "hate/threatening", "sexual"]
     for r in data:
         cats = ["harassment/threatening", "violence"] if r["Label"] == 2 else []
-        yield row(r["reply"], cats, unk)
+        yield row(r["reply"], cats, unk, keep_unknown=["harassment"])
 
 
 def src_i2p(d):
@@ -570,7 +578,7 @@ def consistent(r):
     if {"hate", "harassment/threatening"} <= cats:
         cats.add("hate/threatening")
     for child, parent in PARENT.items():
-        if child in cats:
+        if child in cats and parent not in r["keep_unknown"]:
             cats.add(parent)
     for child, parent in PARENT.items():
         if parent not in cats and parent not in unk and child in unk:

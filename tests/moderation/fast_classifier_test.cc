@@ -26,13 +26,20 @@ class ShippedModel : public testing::Test {
 };
 FastClassifier* ShippedModel::classifier_ = nullptr;
 
+// default-v3 is trained without extra weight on positives, so its scores are lower overall
+// than v2's (and so are its thresholds): the margins on violence and threats are 0.15
+// (v2: 0.3; this threat scores 0.18 on violence in v3, 0.41 in v2 — below both models'
+// violence thresholds; direct second-person threats are a known weakness, MODEL_CARD.md).
 TEST_F(ShippedModel, ThreatScoresHigherThanBenignOnViolenceAndThreatening) {
   const std::string threat = "I am going to find you and kill you, you worthless piece of trash";
   const std::string benign = "Could you recommend a good recipe for banana bread?";
-  EXPECT_GT(Score(threat, warden::v1::VIOLENCE), Score(benign, warden::v1::VIOLENCE) + 0.3f);
+  EXPECT_GT(Score(threat, warden::v1::VIOLENCE), Score(benign, warden::v1::VIOLENCE) + 0.15f);
   EXPECT_GT(Score(threat, warden::v1::HARASSMENT_THREATENING),
-            Score(benign, warden::v1::HARASSMENT_THREATENING) + 0.3f);
-  EXPECT_GT(Score(threat, warden::v1::HARASSMENT), Score(benign, warden::v1::HARASSMENT));
+            Score(benign, warden::v1::HARASSMENT_THREATENING) + 0.15f);
+  EXPECT_GT(Score(threat, warden::v1::HARASSMENT), Score(benign, warden::v1::HARASSMENT) + 0.5f);
+  // The threat is flagged (as harassment) at the shipped thresholds.
+  EXPECT_GE(Score(threat, warden::v1::HARASSMENT),
+            classifier_->default_thresholds()[CategoryIndex(warden::v1::HARASSMENT)]);
 }
 
 TEST_F(ShippedModel, BenignSentenceIsBelowEveryShippedThreshold) {
