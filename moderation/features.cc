@@ -57,7 +57,7 @@ void AddCharNgrams(std::string_view word, const FeatureConfig& config, uint32_t 
 
 absl::Status ValidateFeatureConfig(const FeatureConfig& config) {
   if (config.buckets_log2 < 10 || config.buckets_log2 > 24 || config.char_min < 1 ||
-      config.char_min > config.char_max || config.char_max > 8 || config.length_norm > 1) {
+      config.char_min > config.char_max || config.char_max > 8 || config.length_norm > 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid feature config: buckets_log2=", config.buckets_log2,
                      " char_min=", config.char_min, " char_max=", config.char_max,
@@ -69,7 +69,9 @@ absl::Status ValidateFeatureConfig(const FeatureConfig& config) {
 float LengthNorm(const FeatureConfig& config, size_t n) {
   if (n == 0) return 0.0f;
   const float count = static_cast<float>(n);
-  return config.length_norm == 1 ? 1.0f / count : 1.0f / std::sqrt(count);
+  if (config.length_norm == 1) return 1.0f / count;
+  if (config.length_norm == 2) return 1.0f / std::sqrt(count + kShortTextPseudoCount);
+  return 1.0f / std::sqrt(count);
 }
 
 void ExtractFeatures(std::string_view folded, const FeatureConfig& config,

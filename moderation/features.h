@@ -25,15 +25,21 @@ struct FeatureConfig {
   uint32_t char_max = 5;
   bool word_bigrams = true;
   // How a weight sum is scaled by the number n of feature occurrences: 0 = 1/sqrt(n),
-  // 1 = 1/n (the mean, as fastText does).
+  // 1 = 1/n (the mean, as fastText does), 2 = 1/sqrt(n + kShortTextPseudoCount): a short
+  // text is scaled down as if it had that many more, neutral, features, so that one
+  // ambiguous word cannot carry it far from the bias.
   uint32_t length_norm = 0;
 };
+
+// Pseudo-count of length_norm 2 (a one-word text has about 20 occurrences, a sentence
+// about 70, 1 KB of text about 1,500).
+inline constexpr float kShortTextPseudoCount = 64.0f;
 
 // The scale applied to the summed weights of `n` feature occurrences (0 for n = 0).
 float LengthNorm(const FeatureConfig& config, size_t n);
 
 // InvalidArgument unless 10 <= buckets_log2 <= 24, 1 <= char_min <= char_max <= 8 and
-// length_norm is 0 or 1.
+// length_norm is 0, 1 or 2.
 absl::Status ValidateFeatureConfig(const FeatureConfig& config);
 
 // Replaces `out` with the bucket of every feature occurrence of `folded` (the output of

@@ -17,7 +17,8 @@
 //                  C x (u16 name length, name bytes)   -- category names, taxonomy order
 //                  u16 id length, id bytes
 //                  C x f32 bias, C x f32 scale, C x f32 threshold
-//                  [u32 length_norm]  -- optional, absent = 0 (1/sqrt(n))
+//                  [u32 length_norm]  -- optional, absent = 0 (1/sqrt(n)); 1 = 1/n,
+//                                        2 = 1/sqrt(n + 64) (features.h)
 //   u64          weight byte count W = 2^buckets_log2 * C, then W int8 weights
 //   u32          CRC-32 (IEEE) of every preceding byte
 // A reader rejects a wrong magic, an unknown version, a size that does not add up, a

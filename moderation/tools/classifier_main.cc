@@ -9,7 +9,7 @@
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--max_source_weight F]
 //       [--average_from_epoch E]
-//       [--length_norm 0|1] [--l2 F] [--source_offsets 0|1] [--id ID]
+//       [--length_norm 0|1|2] [--l2 F] [--source_offsets 0|1] [--id ID]
 //       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1] [--feature_dropout P]
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
 //       --hierarchy (1 = a subcategory's score is capped at its parent's) and

@@ -19,10 +19,10 @@ cd "$repo"
 bazel build -c opt --jobs=2 //moderation:classifier
 bin="$repo/bazel-bin/moderation/classifier"
 "$bin" train --data "$work/train.jsonl" --out "$work/linear.wmod" \
-  --seed 1 --epochs 6 --learning_rate 0.3 --l2 0.001 --max_positive_weight 1 \
+  --seed 1 --epochs 6 --learning_rate 0.3 --l2 0.001 --max_positive_weight 1 --length_norm 2 \
   --source_balance_rows 2000 --threshold_beta 0.5 --buckets_log2 17 --id "linear-v3"
 "$bin" train --kind bag --data "$work/train.jsonl" --out "$work/bag.wmod" \
-  --seed 1 --epochs 6 --learning_rate 0.1 --l2 0.0001 --max_positive_weight 1 \
+  --seed 1 --epochs 6 --learning_rate 0.1 --l2 0.0001 --max_positive_weight 1 --length_norm 2 \
   --source_balance_rows 2000 --threshold_beta 0.5 --buckets_log2 17 --dim 32 --hidden 0 \
   --hierarchy 0 --id "bag-v2"
 "$bin" ensemble --linear "$work/linear.wmod" --bag "$work/bag.wmod" --data "$work/train.jsonl" \

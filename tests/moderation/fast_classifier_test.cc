@@ -26,10 +26,12 @@ class ShippedModel : public testing::Test {
 };
 FastClassifier* ShippedModel::classifier_ = nullptr;
 
-// default-v3 is trained without extra weight on positives, so its scores are lower overall
-// than v2's (and so are its thresholds): the margins on violence and threats are 0.15
-// (v2: 0.3; this threat scores 0.18 on violence in v3, 0.41 in v2 — below both models'
-// violence thresholds; direct second-person threats are a known weakness, MODEL_CARD.md).
+// default-v3 is trained without extra weight on positives and shrinks short texts toward
+// the bias, so its scores are lower overall than v2's (and so are its thresholds): the
+// margins on violence and threats are 0.15 (v2's test: 0.3). This threat scores 0.36 on
+// violence and 0.31 on harassment/threatening in v3 (v2: 0.41 and 0.38), below both
+// models' thresholds for those two: direct second-person threats are a known weakness
+// (MODEL_CARD.md); it is flagged as harassment.
 TEST_F(ShippedModel, ThreatScoresHigherThanBenignOnViolenceAndThreatening) {
   const std::string threat = "I am going to find you and kill you, you worthless piece of trash";
   const std::string benign = "Could you recommend a good recipe for banana bread?";

@@ -60,6 +60,18 @@ TEST(LengthNorm, ScalesBySquareRootOrMean) {
   EXPECT_FLOAT_EQ(LengthNorm(config, 4), 0.25f);
 }
 
+TEST(LengthNorm, ShortTextNormShrinksShortTextsMoreThanLongOnes) {
+  FeatureConfig config;
+  config.length_norm = 2;
+  EXPECT_FLOAT_EQ(LengthNorm(config, 36), 0.1f);  // 1 / sqrt(36 + 64)
+  EXPECT_FLOAT_EQ(LengthNorm(config, 0), 0.0f);
+  FeatureConfig plain;
+  // A one-word text (about 20 occurrences) keeps less than half of its plain scale, a 1 KB
+  // text (about 1,500) nearly all of it.
+  EXPECT_LT(LengthNorm(config, 20) / LengthNorm(plain, 20), 0.5f);
+  EXPECT_GT(LengthNorm(config, 1500) / LengthNorm(plain, 1500), 0.97f);
+}
+
 TEST(ValidateFeatureConfig, RejectsOutOfRangeValues) {
   FeatureConfig config;
   EXPECT_TRUE(ValidateFeatureConfig(config).ok());
@@ -71,6 +83,8 @@ TEST(ValidateFeatureConfig, RejectsOutOfRangeValues) {
   EXPECT_FALSE(ValidateFeatureConfig(config).ok());
   config = FeatureConfig();
   config.length_norm = 2;
+  EXPECT_TRUE(ValidateFeatureConfig(config).ok());
+  config.length_norm = 3;
   EXPECT_FALSE(ValidateFeatureConfig(config).ok());
 }
 
