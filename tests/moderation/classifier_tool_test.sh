@@ -35,6 +35,7 @@ cmp "$tmp/tiny.wmod" "$tmp/tiny2.wmod" || { echo "training is not deterministic"
 report="$("$bin" eval --model "$tmp/tiny.wmod" --data "$data")"
 printf '%s\n' "$report" | grep -q "AUPRC"
 printf '%s\n' "$report" | grep -q "calibration"
+printf '%s\n' "$report" | grep -q "benign-text check"
 printf '%s\n' '{"text": "x"}' | "$bin" score --model "$tmp/tiny.wmod" | grep -q '"jailbreak"'
 
 # The embedding-bag kind and an ensemble of both kinds: deterministic, scored, evaluated.
