@@ -193,8 +193,22 @@ class EntryScan {
   }
 
   bool Match(size_t from, size_t to) {
-    return entry_.regex->Match(text_, from, to, RE2::UNANCHORED, groups_.data(),
-                               static_cast<int>(groups_.size()));
+    if (!entry_.bounded.has_value()) {
+      return entry_.regex->Match(text_, from, to, RE2::UNANCHORED, groups_.data(),
+                                 static_cast<int>(groups_.size()));
+    }
+    // Class-bounded: the DFA finds the whole match, the body follows from its ends.
+    if (!entry_.regex->Match(text_, from, to, RE2::UNANCHORED, groups_.data(), 1)) return false;
+    const size_t begin = groups_[0].data() - text_.data();
+    size_t body_begin = 0, body_end = 0;
+    if (groups_.size() < 2 ||
+        !entry_.bounded->Body(text_, begin, begin + groups_[0].size(), &body_begin, &body_end)) {
+      return entry_.regex->Match(text_, begin, begin + groups_[0].size(), RE2::ANCHOR_BOTH,
+                                 groups_.data(), static_cast<int>(groups_.size()));
+    }
+    groups_[1] = re2::StringPiece(text_.data() + body_begin, body_end - body_begin);
+    for (size_t g = 2; g < groups_.size(); ++g) groups_[g] = re2::StringPiece();
+    return true;
   }
 
   // Handles the current match; returns where the next search starts.

@@ -5,6 +5,8 @@
 #define WARDEN_POLICIES_DETECTORS_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "policies/candidate_runs.h"
@@ -35,10 +37,20 @@ struct DetectorSpec {
   std::string_view anchor = {};
   size_t anchor_lookbehind = 0;
   CandidateRuns runs = {};
+  // Optional: `pattern` is `(?:^|[^B])(BODY)(?:[^B]|$)` with B this RE2 class body and
+  // every BODY match begins and ends inside B (see BoundedContext): the scanner then
+  // finds the body without RE2's submatch engine.
+  std::string_view bounded_by = {};
 };
 
 // nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.
 const DetectorSpec* FindDetector(v1::DetectorType type);
+
+// The candidate regex of base64 blobs of at least `min_chars` characters (the injection
+// heuristics' encoded payloads); group 1 is the blob. Class-bounded by
+// kEncodedPayloadBounds.
+std::string EncodedPayloadPattern(uint32_t min_chars);
+inline constexpr std::string_view kEncodedPayloadBounds = "A-Za-z0-9+/=_\\-";
 
 }  // namespace warden::policies
 
