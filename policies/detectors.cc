@@ -20,9 +20,10 @@ constexpr size_t kMinPhoneDigits = 7;
 // look-around, so the trailing boundary is consumed and the scanner resumes after group 1.
 #define WORD_BOUNDED(body) "(?:^|[^A-Za-z0-9_])(" body ")(?:[^A-Za-z0-9_]|$)"
 #define DIGIT_BOUNDED(body) "(?:^|[^0-9A-Za-z])(" body ")(?:[^0-9A-Za-z]|$)"
-constexpr std::string_view kWordBounds = "A-Za-z0-9_";
-constexpr std::string_view kDigitBounds = "0-9A-Za-z";
-constexpr std::string_view kKeyBounds = "A-Za-z0-9_\\-";
+constexpr ContextBounds kWordBounds = {"A-Za-z0-9_", "A-Za-z0-9_"};
+constexpr ContextBounds kDigitBounds = {"0-9A-Za-z", "0-9A-Za-z"};
+constexpr ContextBounds kKeyBounds = {"A-Za-z0-9_\\-", "A-Za-z0-9_\\-"};
+constexpr ContextBounds kEmailBounds = {"A-Za-z0-9._%+\\-:/", "A-Za-z0-9\\-", "mailto:"};
 
 size_t Whole(std::string_view s, bool ok) { return ok ? s.size() : 0; }
 
@@ -115,7 +116,7 @@ constexpr DetectorSpec kDetectors[] = {
     {v1::EMAIL, "EMAIL",
      "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]+@(?:[A-Za-z0-9\\-]+\\.)+"
      "[A-Za-z]{2,24})(?:[^A-Za-z0-9\\-]|$)",
-     ValidateEmail, 254, "@", 72},
+     ValidateEmail, 254, "@", 72, {}, kEmailBounds},
     // A phone number does not continue a run of digit groups (a card, an IBAN): before a
     // separator there must be no digit.
     // Candidate runs: the finding's characters are all in the run's byte set, so it lies

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "policies/bounded_context.h"
 #include "policies/candidate_runs.h"
 #include "proto/policy.pb.h"
 
@@ -37,10 +38,9 @@ struct DetectorSpec {
   std::string_view anchor = {};
   size_t anchor_lookbehind = 0;
   CandidateRuns runs = {};
-  // Optional: `pattern` is `(?:^|[^B])(BODY)(?:[^B]|$)` with B this RE2 class body and
-  // every BODY match begins and ends inside B (see BoundedContext): the scanner then
-  // finds the body without RE2's submatch engine.
-  std::string_view bounded_by = {};
+  // Optional: `pattern` is class-bounded by these (see BoundedContext): the scanner then
+  // finds the finding without RE2's submatch engine.
+  ContextBounds bounds = {};
 };
 
 // nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.
@@ -50,7 +50,7 @@ const DetectorSpec* FindDetector(v1::DetectorType type);
 // heuristics' encoded payloads); group 1 is the blob. Class-bounded by
 // kEncodedPayloadBounds.
 std::string EncodedPayloadPattern(uint32_t min_chars);
-inline constexpr std::string_view kEncodedPayloadBounds = "A-Za-z0-9+/=_\\-";
+inline constexpr ContextBounds kEncodedPayloadBounds = {"A-Za-z0-9+/=_\\-", "A-Za-z0-9+/=_\\-"};
 
 }  // namespace warden::policies
 

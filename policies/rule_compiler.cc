@@ -358,7 +358,7 @@ class SetCompiler {
         KnownBound(rule, spec->max_bytes), false, spec->max_bytes);
     PatternEntry& added = pending_.back().second.entry;
     SetCandidateRuns(spec->runs, added);
-    SetBounded(i, spec->pattern, spec->bounded_by, added);
+    SetBounded(i, spec->pattern, spec->bounds, added);
     added.anchor = std::string(spec->anchor);
     added.anchor_lookbehind = spec->anchor_lookbehind;
     added.anchor_lookahead = spec->max_bytes + kBoundaryContextBytes;
@@ -432,7 +432,7 @@ class SetCompiler {
   }
 
   // A wrong built-in table is reported at load like any other configuration error.
-  void SetBounded(int i, std::string_view pattern, std::string_view bounds, PatternEntry& entry) {
+  void SetBounded(int i, std::string_view pattern, const ContextBounds& bounds, PatternEntry& entry) {
     if (bounds.empty()) return;
     absl::StatusOr<BoundedContext> context = BoundedContext::ForPattern(pattern, bounds);
     if (!context.ok()) {

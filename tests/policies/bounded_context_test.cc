@@ -17,7 +17,7 @@ namespace {
 struct BoundedPattern {
   std::string name;
   std::string pattern;
-  std::string bounds;
+  ContextBounds bounds;
 };
 
 std::vector<BoundedPattern> AllBoundedPatterns() {
@@ -25,13 +25,12 @@ std::vector<BoundedPattern> AllBoundedPatterns() {
   for (int t = v1::DetectorType_MIN; t <= v1::DetectorType_MAX; ++t) {
     if (!v1::DetectorType_IsValid(t)) continue;
     const DetectorSpec* spec = FindDetector(static_cast<v1::DetectorType>(t));
-    if (spec == nullptr || spec->bounded_by.empty()) continue;
-    patterns.push_back({std::string(spec->entity_type), std::string(spec->pattern),
-                        std::string(spec->bounded_by)});
+    if (spec == nullptr || spec->bounds.empty()) continue;
+    patterns.push_back({std::string(spec->entity_type), std::string(spec->pattern), spec->bounds});
   }
   for (uint32_t min_chars : {16u, 24u}) {
     patterns.push_back({"ENCODED_" + std::to_string(min_chars), EncodedPayloadPattern(min_chars),
-                        std::string(kEncodedPayloadBounds)});
+                        kEncodedPayloadBounds});
   }
   return patterns;
 }
@@ -43,7 +42,7 @@ std::string RandomText(std::mt19937& rng) {
       "4111", "1111 ", "5500-0000", "0000", "123", "-45-", "6789", " ", "  ", "-", "_", "+", "/",
       "=", "==", ".", ",", ":", "\n", "ghp_", "github_pat_", "AKIA", "ASIA", "A3TX", "sk_live_",
       "pk_test_", "AIza", "sk-", "sk-proj-", "DE89", "3704", "GB82WEST", "abcdefghij",
-      "ABCDEFGHIJKLMNOP", "Zz9_", "078-05-1120", "123 45 6789", "SyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", "x", "Q", "é", "—", "日本", "😀", "\xc2\xa0"};
+      "ABCDEFGHIJKLMNOP", "Zz9_", "@", "@example.com", "mailto:", "mailto:a", "a.b", "%", ".org", "078-05-1120", "123 45 6789", "SyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", "x", "Q", "é", "—", "日本", "😀", "\xc2\xa0"};
   std::uniform_int_distribution<size_t> piece(0, sizeof(kPieces) / sizeof(*kPieces) - 1);
   std::uniform_int_distribution<int> count(1, 40);
   std::string text;
@@ -53,7 +52,7 @@ std::string RandomText(std::mt19937& rng) {
 
 TEST(BoundedContext, GivesRe2sGroupForEveryBoundedPattern) {
   const std::vector<BoundedPattern> patterns = AllBoundedPatterns();
-  ASSERT_GE(patterns.size(), 8u);  // Cards, IBAN, SSN, AWS, GitHub, Stripe, Google, OpenAI.
+  ASSERT_GE(patterns.size(), 9u);  // E-mail, cards, IBAN, SSN, AWS, GitHub, Stripe, Google, OpenAI.
   std::mt19937 rng(7);
   for (const BoundedPattern& p : patterns) {
     SCOPED_TRACE(p.name);
@@ -82,15 +81,17 @@ TEST(BoundedContext, GivesRe2sGroupForEveryBoundedPattern) {
 }
 
 TEST(BoundedContext, RefusesPatternsOfAnotherShape) {
-  EXPECT_FALSE(BoundedContext::ForPattern("(?:^|[^0-9])(\\d+)(?:[^0-9]|$)", "A-Z").ok());
-  EXPECT_FALSE(BoundedContext::ForPattern("\\d+", "0-9").ok());
-  EXPECT_FALSE(BoundedContext::ForPattern("(?:^|[^0-9])()(?:[^0-9]|$)", "0-9").ok());
-  EXPECT_TRUE(BoundedContext::ForPattern("(?:^|[^0-9])(\\d+)(?:[^0-9]|$)", "0-9").ok());
+  EXPECT_FALSE(BoundedContext::ForPattern("(?:^|[^0-9])(\\d+)(?:[^0-9]|$)", {"A-Z", "A-Z"}).ok());
+  EXPECT_FALSE(BoundedContext::ForPattern("\\d+", {"0-9", "0-9"}).ok());
+  EXPECT_FALSE(BoundedContext::ForPattern("(?:^|[^0-9])()(?:[^0-9]|$)", {"0-9", "0-9"}).ok());
+  EXPECT_TRUE(BoundedContext::ForPattern("(?:^|[^0-9])(\\d+)(?:[^0-9]|$)", {"0-9", "0-9"}).ok());
+  EXPECT_TRUE(BoundedContext::ForPattern("(?:^|[^0-9]|id:)(\\d+)(?:[^0-9]|$)", {"0-9", "0-9", "id:"}).ok());
+  EXPECT_FALSE(BoundedContext::ForPattern("(?:^|[^0-9]|i.)(\\d+)(?:[^0-9]|$)", {"0-9", "0-9", "i."}).ok());
 }
 
 TEST(BoundedContext, StripsMultiByteContextCharacters) {
   absl::StatusOr<BoundedContext> context =
-      BoundedContext::ForPattern("(?:^|[^0-9])(\\d+)(?:[^0-9]|$)", "0-9");
+      BoundedContext::ForPattern("(?:^|[^0-9])(\\d+)(?:[^0-9]|$)", {"0-9", "0-9"});
   ASSERT_TRUE(context.ok());
   const std::string text = "日123€";
   size_t b = 0, e = 0;
