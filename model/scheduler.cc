@@ -72,11 +72,13 @@ struct Scheduler::Request {
   bool prefilling() const { return processed < static_cast<int64_t>(prompt.size()); }
 };
 
-// Runs callbacks; one thread per running slot, so a waiting callback never waits for a
-// thread. Thread-safe. Its destructor runs the queued tasks and joins.
+// Runs token callbacks; one thread per running slot, so a waiting callback never waits
+// for a thread. A running request has at most one token in delivery (it sits out the
+// steps until its callback returns), so a ring of max_running tasks never fills and
+// posting allocates nothing. Thread-safe. Its destructor runs the queued tasks and joins.
 class Scheduler::DeliveryPool {
  public:
-  explicit DeliveryPool(int threads) {
+  DeliveryPool(Scheduler* scheduler, int threads) : scheduler_(scheduler), ring_(threads) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
   }
   ~DeliveryPool() {
@@ -87,31 +89,47 @@ class Scheduler::DeliveryPool {
     cv_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
-  void Post(std::function<void()> task) {
+  void Post(std::shared_ptr<Request> request, int32_t token) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      tasks_.push_back(std::move(task));
+      if (count_ == ring_.size()) Grow();  // Not expected (see above); stays correct.
+      ring_[(head_ + count_) % ring_.size()] = Task{std::move(request), token};
+      ++count_;
     }
     cv_.notify_one();
   }
 
  private:
+  struct Task {
+    std::shared_ptr<Request> request;
+    int32_t token = 0;
+  };
+  void Grow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    std::vector<Task> bigger(ring_.size() * 2 + 1);
+    for (size_t i = 0; i < count_; ++i) bigger[i] = std::move(ring_[(head_ + i) % ring_.size()]);
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
   void Work() {
     for (;;) {
-      std::function<void()> task;
+      Task task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-        if (tasks_.empty()) return;
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
+        cv_.wait(lock, [&] { return stopping_ || count_ > 0; });
+        if (count_ == 0) return;
+        task = std::move(ring_[head_]);
+        head_ = (head_ + 1) % ring_.size();
+        --count_;
       }
-      task();
+      scheduler_->Deliver(task.request, task.token);
     }
   }
+  Scheduler* const scheduler_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mutex_);
+  std::vector<Task> ring_ ABSL_GUARDED_BY(mutex_);
+  size_t head_ ABSL_GUARDED_BY(mutex_) = 0;
+  size_t count_ ABSL_GUARDED_BY(mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> threads_;
 };
@@ -154,7 +172,7 @@ Scheduler::Scheduler(Engine* engine, const SchedulerOptions& options)
       signal_(std::make_shared<GenerationHandle::Signal>()),
       prefix_cache_(std::make_unique<PrefixCache>(engine, options.prefix_cache_bytes)),
       step_batch_(std::make_unique<Batch>()),
-      delivery_(std::make_unique<DeliveryPool>(options.max_running)) {
+      delivery_(std::make_unique<DeliveryPool>(this, options.max_running)) {
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -202,6 +220,9 @@ std::shared_ptr<GenerationHandle> Scheduler::Submit(std::vector<int32_t> prompt,
   request->callback = std::move(callback);
   request->handle = handle;
   request->sampler.emplace(sampling);
+  // The tokens are appended step by step; their room is made once (bounded: a huge
+  // max_tokens still grows the vector as usual past this).
+  request->result.tokens.reserve(static_cast<size_t>(std::min(options.max_tokens, 1 << 16)));
   {
     std::lock_guard<std::mutex> lock(signal_->mutex);
     if (queue_.size() + running_.size() >=
@@ -282,9 +303,12 @@ void Scheduler::StartSequence(Request& request) {
 }
 
 void Scheduler::Loop() {
+  // Kept across iterations (cleared, not reallocated): the loop allocates nothing per step.
+  Batch candidates;
+  std::vector<std::shared_ptr<Request>> finished;
   for (;;) {
-    Batch candidates;
-    std::vector<std::shared_ptr<Request>> finished;
+    candidates.Clear();
+    finished.clear();
     {
       std::unique_lock<std::mutex> lock(signal_->mutex);
       signal_->cv.wait(lock, [&] { return stopping_ || HasWorkLocked(); });
@@ -377,7 +401,7 @@ void Scheduler::AfterToken(const std::shared_ptr<Request>& request, int32_t toke
     request->delivering = true;
   }
   if (request->callback) {
-    delivery_->Post([this, request, token] { Deliver(request, token); });
+    delivery_->Post(request, token);
   } else {
     Deliver(request, token);
   }

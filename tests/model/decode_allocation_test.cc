@@ -1,5 +1,6 @@
 // The decode loop allocates nothing once warm: Engine::Step with reused outputs and the
-// sampler, counted by replacing the global operator new in this test binary.
+// sampler, and the scheduler's loop around them, counted by replacing the global operator
+// new in this test binary.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 
 #include "model/engine.h"
 #include "model/sampler.h"
+#include "model/scheduler.h"
 #include "tests/model/random_checkpoint.h"
 
 namespace {
@@ -67,6 +69,33 @@ TEST(DecodeAllocation, WarmDecodeStepsAllocateNothingInFastMode) {
   auto engine = LoadEngine(WeightMode::kFast);
   ASSERT_NE(engine, nullptr);
   EXPECT_EQ(AllocationsWhileDecoding(*engine, 12, 4), 0);
+}
+
+// Two concurrent streamed requests through the scheduler; allocations are counted while
+// the first one decodes its tokens 8 to 20 (both are running then).
+TEST(DecodeAllocation, WarmSchedulerStepsAllocateNothing) {
+  auto engine = LoadEngine(WeightMode::kExact);
+  ASSERT_NE(engine, nullptr);
+  SchedulerOptions options;
+  options.max_running = 2;
+  auto scheduler = Scheduler::Create(engine.get(), options);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  GenerateOptions generate;
+  generate.max_tokens = 24;
+  generate.temperature = 0.0f;
+  int counted_tokens = 0;
+  auto first = (*scheduler)->Submit({1, 2, 3, 4}, generate, [&](int32_t) {
+    ++counted_tokens;
+    if (counted_tokens == 8) counting = true;
+    if (counted_tokens == 20) counting = false;
+    return true;
+  });
+  auto second = (*scheduler)->Submit({5, 6, 7}, generate, [](int32_t) { return true; });
+  ASSERT_TRUE(first->Wait().ok());
+  ASSERT_TRUE(second->Wait().ok());
+  counting = false;
+  EXPECT_EQ(counted_tokens, 24);
+  EXPECT_EQ(allocations.exchange(0), 0);
 }
 
 }  // namespace
