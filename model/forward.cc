@@ -55,6 +55,9 @@ constexpr int kParallelRowLoopRows = 16;
 // Attention scratch grows in steps of this many positions.
 constexpr size_t kScratchGrowth = 4096;
 
+// The unembedding output buffer is kept between calls for at most this many rows.
+constexpr size_t kKeptLogitRows = 64;
+
 // Grows `v` to at least n elements (never shrinks, so later layers reuse the memory).
 float* Room(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
@@ -314,6 +317,12 @@ absl::Status Transformer::Logits(Batch& batch, std::vector<std::vector<float>>* 
   for (std::vector<float>& chunk_logits : *logits) {
     std::copy_n(all + offset, chunk_logits.size(), chunk_logits.data());
     offset += chunk_logits.size();
+  }
+  // Kept for the next step up to a decode batch's worth; the logits of every position of
+  // a long prompt (800 KB per row) are not held after the call.
+  if (wanted.size() > kKeptLogitRows) {
+    batch.logit_all.clear();
+    batch.logit_all.shrink_to_fit();
   }
   return absl::OkStatus();
 }

@@ -4,7 +4,8 @@
 // mixture-of-experts layer runs each selected expert once over all rows routed to it.
 //
 // Thread safety: not thread-safe (uses the KernelContext and writes the caches); the
-// Engine serialises calls. Ownership: borrows config, weights and context, which must
+// Engine serialises calls. Memory: the activation buffers of the largest batch seen are
+// kept between calls (decode steps then allocate nothing). Ownership: borrows config, weights and context, which must
 // outlive it.
 #ifndef WARDEN_MODEL_FORWARD_H_
 #define WARDEN_MODEL_FORWARD_H_
