@@ -247,7 +247,7 @@ class EntryScan {
 // Runs a merged bank over a view: the prefilter picks the entries that match at all.
 void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view,
               bool term_lists_only, std::vector<Finding>* out) {
-  std::vector<int> hits;
+  std::vector<int> hits;  // RE2::Set takes a std::vector; one allocation per bank.
   hits.reserve(bank.entries.size());
   RE2::Set::ErrorInfo error;
   if (bank.prefilter == nullptr ||
@@ -280,6 +280,7 @@ bool SameFinding(const Finding& a, const Finding& b) {
 
 std::vector<RedactionRegion> MergeRedactions(const std::vector<Finding>& findings) {
   std::vector<RedactionRegion> regions;
+  regions.reserve(findings.size());
   for (const Finding& f : findings) {
     if (f.rule->shadow || f.rule->action != v1::REDACT || f.end <= f.begin) continue;
     if (!regions.empty() && f.begin < regions.back().end) {
@@ -297,8 +298,7 @@ void AppendRedacted(std::string_view text, uint32_t from, uint32_t to,
   for (const RedactionRegion& region : regions) {
     if (region.end <= from || region.begin >= to) continue;
     out->append(text.substr(pos, region.begin - pos));
-    out->append(region.first->rule->redactor.Replace(
-        text.substr(region.begin, region.end - region.begin)));
+    region.first->rule->redactor.AppendReplacement(text.substr(region.begin, region.end - region.begin), out);
     pos = region.end;
   }
   if (pos < to) out->append(text.substr(pos, to - pos));
@@ -322,6 +322,7 @@ std::shared_ptr<const CompiledPolicies> CompiledPolicies::Create(
 absl::StatusOr<std::vector<const CompiledSet*>> CompiledPolicies::Resolve(
     absl::Span<const std::string> ids) const {
   std::vector<const CompiledSet*> sets;
+  sets.reserve(ids.size());
   for (const std::string& id : ids) {
     auto it = std::lower_bound(sets_.begin(), sets_.end(), id,
                                [](const auto& set, const std::string& key) { return set->id < key; });
