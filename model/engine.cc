@@ -1,7 +1,6 @@
 #include "model/engine.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -55,26 +54,35 @@ absl::StatusOr<std::vector<float>> Engine::Prefill(SequenceId sequence,
   input.tokens.assign(tokens.begin(), tokens.end());
   input.all_logits = all_positions;
   std::lock_guard<std::mutex> lock(mutex_);
-  ASSIGN_OR_RETURN(std::vector<StepOutput> outputs, StepLocked(absl::MakeConstSpan(&input, 1)));
+  std::vector<StepOutput> outputs;
+  RETURN_IF_ERROR(StepLocked(absl::MakeConstSpan(&input, 1), &outputs));
   return std::move(outputs[0].logits);
 }
 
 absl::StatusOr<std::vector<StepOutput>> Engine::Step(absl::Span<const StepInput> inputs) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  steps_run_.fetch_add(1, std::memory_order_relaxed);
-  return StepLocked(inputs);
+  std::vector<StepOutput> outputs;
+  RETURN_IF_ERROR(Step(inputs, &outputs));
+  return outputs;
 }
 
-absl::StatusOr<std::vector<StepOutput>> Engine::StepLocked(absl::Span<const StepInput> inputs) {
-  std::vector<ForwardChunk> chunks;
-  std::set<SequenceId> seen;
-  for (const StepInput& input : inputs) {
+absl::Status Engine::Step(absl::Span<const StepInput> inputs, std::vector<StepOutput>* outputs) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  steps_run_.fetch_add(1, std::memory_order_relaxed);
+  return StepLocked(inputs, outputs);
+}
+
+absl::Status Engine::CheckStepInputs(absl::Span<const StepInput> inputs) const {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const StepInput& input = inputs[i];
     auto it = sequences_.find(input.sequence);
     if (it == sequences_.end()) {
       return absl::NotFoundError(absl::StrCat("no sequence ", input.sequence));
     }
-    if (!seen.insert(input.sequence).second) {
-      return absl::InvalidArgumentError(absl::StrCat("sequence ", input.sequence, " appears twice in one step"));
+    // A batch is a few dozen sequences at most: a quadratic check allocates nothing.
+    for (size_t j = 0; j < i; ++j) {
+      if (inputs[j].sequence == input.sequence) {
+        return absl::InvalidArgumentError(absl::StrCat("sequence ", input.sequence, " appears twice in one step"));
+      }
     }
     if (input.tokens.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("step for sequence ", input.sequence, " has no tokens"));
@@ -91,16 +99,24 @@ absl::StatusOr<std::vector<StepOutput>> Engine::StepLocked(absl::Span<const Step
                                                 " positions; the model allows ",
                                                 config_.max_position_embeddings));
     }
-    chunks.push_back(ForwardChunk{it->second.get(), input.tokens, input.all_logits});
   }
-  ASSIGN_OR_RETURN(std::vector<std::vector<float>> logits,
-                   transformer_.Forward(chunks, observer_ ? &observer_ : nullptr));
-  std::vector<StepOutput> outputs(inputs.size());
+  return absl::OkStatus();
+}
+
+absl::Status Engine::StepLocked(absl::Span<const StepInput> inputs, std::vector<StepOutput>* outputs) {
+  RETURN_IF_ERROR(CheckStepInputs(inputs));
+  chunks_.clear();
+  for (const StepInput& input : inputs) {
+    chunks_.push_back(ForwardChunk{sequences_.find(input.sequence)->second.get(), input.tokens, input.all_logits});
+  }
+  RETURN_IF_ERROR(transformer_.Forward(chunks_, &logits_, observer_ ? &observer_ : nullptr));
+  outputs->resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    outputs[i].sequence = inputs[i].sequence;
-    outputs[i].logits = std::move(logits[i]);
+    (*outputs)[i].sequence = inputs[i].sequence;
+    // Swapped, not moved: the caller's previous buffer becomes the next step's.
+    (*outputs)[i].logits.swap(logits_[i]);
   }
-  return outputs;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SequenceId> Engine::ForkSequence(SequenceId sequence) {
@@ -164,9 +180,14 @@ absl::StatusOr<GenerateResult> Engine::Generate(absl::Span<const int32_t> prompt
 
   GenerateResult result;
   if (options.max_tokens == 0) return result;
-  ASSIGN_OR_RETURN(std::vector<float> logits, Prefill(sequence, prompt));
+  // The step's input and outputs live across the loop: decoding allocates nothing.
+  StepInput input;
+  input.sequence = sequence;
+  input.tokens.assign(prompt.begin(), prompt.end());
+  std::vector<StepOutput> outputs;
+  RETURN_IF_ERROR(Step(absl::MakeConstSpan(&input, 1), &outputs));
   for (;;) {
-    const int32_t token = sampler.Sample(logits);
+    const int32_t token = sampler.Sample(outputs[0].logits);
     result.tokens.push_back(token);
     const bool keep_going = callback ? callback(token) : true;
     if (std::find(options.stop_token_ids.begin(), options.stop_token_ids.end(), token) !=
@@ -182,7 +203,8 @@ absl::StatusOr<GenerateResult> Engine::Generate(absl::Span<const int32_t> prompt
       result.finish_reason = FinishReason::kMaxTokens;
       return result;
     }
-    ASSIGN_OR_RETURN(logits, Prefill(sequence, absl::MakeConstSpan(&token, 1)));
+    input.tokens.assign(1, token);
+    RETURN_IF_ERROR(Step(absl::MakeConstSpan(&input, 1), &outputs));
   }
 }
 

@@ -108,6 +108,9 @@ class Engine {
                                              bool all_positions = false);
   // Advances many sequences in one batched forward pass (each sequence at most once).
   absl::StatusOr<std::vector<StepOutput>> Step(absl::Span<const StepInput> inputs);
+  // The same into `outputs` (resized to inputs.size()), reusing its logits vectors: a
+  // decode loop that passes the same outputs every step allocates nothing once warm.
+  absl::Status Step(absl::Span<const StepInput> inputs, std::vector<StepOutput>* outputs);
   // A new sequence with a copy of `sequence`'s KV state (a reusable prefix).
   absl::StatusOr<SequenceId> ForkSequence(SequenceId sequence);
   absl::Status ReleaseSequence(SequenceId sequence);
@@ -137,8 +140,9 @@ class Engine {
  private:
   Engine(ModelConfig config, GenerationDefaults defaults, std::unique_ptr<ModelWeights> weights,
          std::unique_ptr<KernelContext> ctx, std::unique_ptr<FastWeights> fast, int64_t kv_budget_bytes);
-  absl::StatusOr<std::vector<StepOutput>> StepLocked(absl::Span<const StepInput> inputs)
+  absl::Status StepLocked(absl::Span<const StepInput> inputs, std::vector<StepOutput>* outputs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status CheckStepInputs(absl::Span<const StepInput> inputs) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const ModelConfig config_;
   const GenerationDefaults generation_defaults_;
@@ -148,6 +152,9 @@ class Engine {
   KvBudget budget_;
   mutable std::mutex mutex_;
   Transformer transformer_ ABSL_GUARDED_BY(mutex_);
+  // Step's per-call buffers, kept so that decode steps do not allocate.
+  std::vector<ForwardChunk> chunks_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::vector<float>> logits_ ABSL_GUARDED_BY(mutex_);
   std::map<SequenceId, std::unique_ptr<SequenceKvCache>> sequences_ ABSL_GUARDED_BY(mutex_);
   SequenceId next_id_ ABSL_GUARDED_BY(mutex_) = 1;
   LayerObserver observer_ ABSL_GUARDED_BY(mutex_);

@@ -15,6 +15,16 @@ namespace warden::model {
 // All rows of one Forward call, chunk after chunk. Row r belongs to chunk row_chunk[r] at
 // sequence position row_position[r].
 struct Transformer::Batch {
+  // Empties the per-call bookkeeping; every buffer keeps its memory for the next call.
+  void Reset(absl::Span<const ForwardChunk> new_chunks) {
+    chunks = new_chunks;
+    chunk_first_row.clear();
+    chunk_start_position.clear();
+    row_chunk.clear();
+    row_position.clear();
+    rows = 0;
+  }
+
   absl::Span<const ForwardChunk> chunks;
   std::vector<int64_t> chunk_first_row, chunk_start_position;
   std::vector<int> row_chunk;
@@ -29,6 +39,11 @@ struct Transformer::Batch {
   std::vector<float> projected;   // o projection [rows, H]
   std::vector<float> router;      // router logits [rows, experts]
   std::vector<float> expert_in, expert_hidden, expert_act, expert_out;  // one expert's rows
+  std::vector<std::vector<std::pair<int64_t, float>>> routed;  // expert -> (row, weight)
+  std::vector<int> expert_order;                               // experts by router logit
+  std::vector<float> selected;                                 // a row's top-k logits
+  std::vector<int64_t> logit_rows;                             // rows that need logits
+  std::vector<float> logit_normed, logit_all;                  // their normed x and logits
 };
 
 namespace {
@@ -36,6 +51,12 @@ namespace {
 // From this many rows on, the row-wise loops (norms, RoPE, SwiGLU of one expert's rows)
 // run on the pool; below, a parallel region's wake-up costs more than it saves.
 constexpr int kParallelRowLoopRows = 16;
+
+// Attention scratch grows in steps of this many positions.
+constexpr size_t kScratchGrowth = 4096;
+
+// The unembedding output buffer is kept between calls for at most this many rows.
+constexpr size_t kKeptLogitRows = 64;
 
 // Grows `v` to at least n elements (never shrinks, so later layers reuse the memory).
 float* Room(std::vector<float>& v, size_t n) {
@@ -69,7 +90,9 @@ FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool) {
 
 Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx,
                          const FastWeights* fast)
-    : config_(config), weights_(weights), ctx_(ctx), fast_(fast), rope_(config) {}
+    : config_(config), weights_(weights), ctx_(ctx), fast_(fast), rope_(config), batch_(std::make_unique<Batch>()) {}
+
+Transformer::~Transformer() = default;
 
 absl::Status Transformer::Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int rows,
                                   const float* bias, float* y) {
@@ -80,10 +103,10 @@ absl::Status Transformer::Project(const Bf16Matrix& w, const Int8Matrix* fast, c
   return DenseMatmul(ctx_, w, x, rows, bias, y);
 }
 
-absl::StatusOr<std::vector<std::vector<float>>> Transformer::Forward(
-    absl::Span<const ForwardChunk> chunks, const LayerObserver* observer) {
-  Batch batch;
-  batch.chunks = chunks;
+absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::vector<std::vector<float>>* logits,
+                                  const LayerObserver* observer) {
+  Batch& batch = *batch_;
+  batch.Reset(chunks);
   for (size_t c = 0; c < chunks.size(); ++c) {
     const int64_t start = chunks[c].cache->length();
     RETURN_IF_ERROR(chunks[c].cache->Reserve(start + chunks[c].tokens.size()));
@@ -119,7 +142,7 @@ absl::StatusOr<std::vector<std::vector<float>>> Transformer::Forward(
     chunk.cache->set_length(chunk.cache->length() + static_cast<int64_t>(chunk.tokens.size()));
   }
   // 3. Final norm and unembedding.
-  return Logits(batch);
+  return Logits(batch, logits);
 }
 
 absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
@@ -148,7 +171,9 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   // batch so that each thread's contiguous share holds as many long (late) rows as short ones.
   const int kv_heads = config_.num_kv_heads;
   ctx_.pool().ParallelFor(batch.rows * kv_heads, [&](int64_t begin, int64_t end) {
-    AttendScratch scratch;
+    // One scratch per pool thread, kept for the thread's life: it grows to the longest
+    // attention span seen (3 pointers or floats per position) and is not reallocated.
+    static thread_local AttendScratch scratch;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t order = i / kv_heads;
       const int64_t row = order % 2 == 0 ? order / 2 : batch.rows - 1 - order / 2;
@@ -183,6 +208,14 @@ void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv
   const bool sliding = config_.layer_types[layer] == AttentionType::kSliding;
   const int64_t first = sliding ? std::max<int64_t>(0, position - config_.sliding_window + 1) : 0;
   const int n = static_cast<int>(position - first + 1);
+  // Grown in steps of kScratchGrowth positions, so that decoding a long sequence does not
+  // reallocate the scratch every time the span passes a power of two.
+  if (scratch->keys.capacity() < static_cast<size_t>(n)) {
+    const size_t room = (static_cast<size_t>(n) + kScratchGrowth - 1) / kScratchGrowth * kScratchGrowth;
+    scratch->keys.reserve(room);
+    scratch->values.reserve(room);
+    scratch->scores.reserve(room);
+  }
   scratch->keys.resize(n);
   scratch->values.resize(n);
   scratch->scores.resize(n);
@@ -217,14 +250,18 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
   float* router = Room(batch.router, batch.rows * experts);
   RETURN_IF_ERROR(DenseMatmul(ctx_, w.router, t, rows, w.router_bias.data(), router));
   // Top-k experts per row; their weights are a softmax over the k selected logits only.
-  std::vector<std::vector<std::pair<int64_t, float>>> routed(experts);  // expert -> (row, weight)
-  std::vector<int> order(experts);
+  auto& routed = batch.routed;
+  routed.resize(experts);
+  for (auto& rows_of_expert : routed) rows_of_expert.clear();
+  std::vector<int>& order = batch.expert_order;
+  order.resize(experts);
+  std::vector<float>& selected = batch.selected;
+  selected.resize(top_k);
   for (int64_t r = 0; r < batch.rows; ++r) {
     const float* logits = &router[r * experts];
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + top_k, order.end(),
                       [&](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
-    std::vector<float> selected(top_k);
     for (int i = 0; i < top_k; ++i) selected[i] = logits[order[i]];
     Softmax(selected.data(), top_k);
     for (int i = 0; i < top_k; ++i) routed[order[i]].push_back({r, selected[i]});
@@ -256,28 +293,38 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::vector<float>>> Transformer::Logits(Batch& batch) {
+absl::Status Transformer::Logits(Batch& batch, std::vector<std::vector<float>>* logits) {
   const int h = config_.hidden_size, vocab = config_.vocab_size;
-  std::vector<std::vector<float>> logits(batch.chunks.size());
   // Gather the rows that need logits from all chunks, so lm_head runs once.
-  std::vector<int64_t> wanted;
+  std::vector<int64_t>& wanted = batch.logit_rows;
+  wanted.clear();
+  logits->resize(batch.chunks.size());
   for (size_t c = 0; c < batch.chunks.size(); ++c) {
     const int64_t n = static_cast<int64_t>(batch.chunks[c].tokens.size());
-    if (n == 0) continue;
-    const int64_t first = batch.chunks[c].all_logits ? 0 : n - 1;
+    const int64_t first = batch.chunks[c].all_logits ? 0 : std::max<int64_t>(n - 1, 0);
+    (*logits)[c].resize(static_cast<size_t>(n - first) * vocab);
     for (int64_t i = first; i < n; ++i) wanted.push_back(batch.chunk_first_row[c] + i);
   }
-  std::vector<float> normed(wanted.size() * h), all(wanted.size() * static_cast<size_t>(vocab));
+  float* normed = Room(batch.logit_normed, wanted.size() * h);
+  float* all = Room(batch.logit_all, wanted.size() * static_cast<size_t>(vocab));
   for (size_t i = 0; i < wanted.size(); ++i) {
     RmsNorm(&batch.x[wanted[i] * h], weights_.final_norm().data(), h, config_.rms_norm_eps, &normed[i * h]);
   }
-  RETURN_IF_ERROR(Project(weights_.unembedding(), fast_ ? &fast_->unembedding : nullptr, normed.data(),
-                          static_cast<int>(wanted.size()), nullptr, all.data()));
-  for (size_t i = 0; i < wanted.size(); ++i) {
-    const int c = batch.row_chunk[wanted[i]];
-    logits[c].insert(logits[c].end(), all.begin() + i * vocab, all.begin() + (i + 1) * vocab);
+  RETURN_IF_ERROR(Project(weights_.unembedding(), fast_ ? &fast_->unembedding : nullptr, normed,
+                          static_cast<int>(wanted.size()), nullptr, all));
+  // Rows are gathered chunk by chunk, so each chunk's rows are consecutive in `all`.
+  size_t offset = 0;
+  for (std::vector<float>& chunk_logits : *logits) {
+    std::copy_n(all + offset, chunk_logits.size(), chunk_logits.data());
+    offset += chunk_logits.size();
   }
-  return logits;
+  // Kept for the next step up to a decode batch's worth; the logits of every position of
+  // a long prompt (800 KB per row) are not held after the call.
+  if (wanted.size() > kKeptLogitRows) {
+    batch.logit_all.clear();
+    batch.logit_all.shrink_to_fit();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace warden::model

@@ -4,13 +4,15 @@
 // mixture-of-experts layer runs each selected expert once over all rows routed to it.
 //
 // Thread safety: not thread-safe (uses the KernelContext and writes the caches); the
-// Engine serialises calls. Ownership: borrows config, weights and context, which must
+// Engine serialises calls. Memory: the activation buffers of the largest batch seen are
+// kept between calls (decode steps then allocate nothing). Ownership: borrows config, weights and context, which must
 // outlive it.
 #ifndef WARDEN_MODEL_FORWARD_H_
 #define WARDEN_MODEL_FORWARD_H_
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -55,14 +57,17 @@ class Transformer {
   Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx,
               const FastWeights* fast = nullptr);
 
-  // Runs the chunks; returns per chunk its logits ([rows, vocab] row-major; rows = 1 or
-  // tokens.size()). Reserves cache space first, so RESOURCE_EXHAUSTED leaves caches
-  // unchanged in length.
-  absl::StatusOr<std::vector<std::vector<float>>> Forward(absl::Span<const ForwardChunk> chunks,
-                                                          const LayerObserver* observer = nullptr);
+  ~Transformer();
+
+  // Runs the chunks; sets (*logits)[c] to chunk c's logits ([rows, vocab] row-major; rows
+  // = 1 or tokens.size()), reusing the vectors' memory: a caller that passes the same
+  // vectors step after step makes decode allocation-free once they have grown. Reserves
+  // cache space first, so RESOURCE_EXHAUSTED leaves caches unchanged in length.
+  absl::Status Forward(absl::Span<const ForwardChunk> chunks, std::vector<std::vector<float>>* logits,
+                       const LayerObserver* observer = nullptr);
 
  private:
-  struct Batch;  // the rows of one Forward call
+  struct Batch;  // the rows of one Forward call; kept between calls (buffers only grow)
   absl::Status AttentionBlock(int layer, Batch& batch);
   absl::Status MlpBlock(int layer, Batch& batch);
   struct AttendScratch {  // per-thread buffers of AttendGroup
@@ -71,7 +76,7 @@ class Transformer {
   };
   void AttendGroup(int layer, const Batch& batch, int64_t row, int kv_head, AttendScratch* scratch,
                    float* out) const;
-  absl::StatusOr<std::vector<std::vector<float>>> Logits(Batch& batch);
+  absl::Status Logits(Batch& batch, std::vector<std::vector<float>>* logits);
   // row(r) for r in [0, rows), on the pool when there are enough rows to pay for it.
   template <typename RowFn>
   void ForEachRow(int64_t rows, const RowFn& row);
@@ -84,6 +89,7 @@ class Transformer {
   KernelContext& ctx_;
   const FastWeights* fast_;
   RopeTable rope_;
+  std::unique_ptr<Batch> batch_;  // the workspace every Forward call reuses
 };
 
 }  // namespace warden::model

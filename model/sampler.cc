@@ -25,37 +25,48 @@ int32_t Sampler::Sample(absl::Span<const float> logits) {
   }
   const float max_logit = *std::max_element(logits.begin(), logits.end());
   const bool full_distribution = options_.top_k <= 0 && options_.top_p >= 1.0f;
-  std::vector<int32_t> ids;
+  std::vector<int32_t>& ids = ids_;
   if (full_distribution) {
     // No cut: every token in id order, no sorting (the vocabulary has 201,088 entries).
     ids.resize(logits.size());
     std::iota(ids.begin(), ids.end(), 0);
   } else {
-    ids = Candidates(logits, max_logit);
+    Candidates(logits, max_logit);
   }
-  std::vector<double> probs(ids.size());
+  std::vector<double>& probs = probs_;
+  probs.resize(ids.size());
   double total = 0.0;
   for (size_t i = 0; i < ids.size(); ++i) {
     probs[i] = std::exp((logits[ids[i]] - max_logit) / options_.temperature);
     total += probs[i];
   }
   size_t nucleus = ids.size();
+  double nucleus_mass = total;
   if (!full_distribution) {
     // Nucleus: the smallest prefix (in probability order) whose mass reaches top_p.
     double mass = 0.0;
+    nucleus_mass = 0.0;
     for (size_t i = 0; i < ids.size(); ++i) {
       mass += probs[i] / total_mass_;
+      nucleus_mass += probs[i];
       if (mass >= options_.top_p) {
         nucleus = i + 1;
         break;
       }
     }
   }
-  std::discrete_distribution<size_t> pick(probs.begin(), probs.begin() + nucleus);
-  return ids[pick(rng_)];
+  // Inverse of the cumulative distribution over the nucleus (std::discrete_distribution
+  // would allocate its table on every call).
+  const double target = std::uniform_real_distribution<double>(0.0, nucleus_mass)(rng_);
+  double cumulative = 0.0;
+  for (size_t i = 0; i < nucleus; ++i) {
+    cumulative += probs[i];
+    if (target < cumulative) return ids[i];
+  }
+  return ids[nucleus - 1];  // Rounding: the target fell at the very end.
 }
 
-std::vector<int32_t> Sampler::Candidates(absl::Span<const float> logits, float max_logit) {
+void Sampler::Candidates(absl::Span<const float> logits, float max_logit) {
   // Mass of the whole distribution (relative to the max), for the nucleus.
   total_mass_ = 0.0;
   for (float logit : logits) total_mass_ += std::exp((logit - max_logit) / options_.temperature);
@@ -63,7 +74,8 @@ std::vector<int32_t> Sampler::Candidates(absl::Span<const float> logits, float m
   // Tokens a billion times less likely than the best cannot be in a top-k or nucleus cut
   // unless the cut needs nearly all the mass; sort only the rest when that is provably so.
   const double floor = 1e-9;
-  std::vector<int32_t> ids;
+  std::vector<int32_t>& ids = ids_;
+  ids.clear();
   double dropped = 0.0;
   for (size_t i = 0; i < logits.size(); ++i) {
     const double p = std::exp((logits[i] - max_logit) / options_.temperature);
@@ -87,7 +99,6 @@ std::vector<int32_t> Sampler::Candidates(absl::Span<const float> logits, float m
     total_mass_ = 0.0;
     for (int32_t id : ids) total_mass_ += std::exp((logits[id] - max_logit) / options_.temperature);
   }
-  return ids;
 }
 
 }  // namespace warden::model

@@ -30,13 +30,16 @@ class Sampler {
   int32_t Sample(absl::Span<const float> logits);
 
  private:
-  // The top-k / nucleus candidates, most likely first; sets total_mass_ to the mass the
-  // nucleus is measured against. Sorts only tokens that can matter.
-  std::vector<int32_t> Candidates(absl::Span<const float> logits, float max_logit);
+  // The top-k / nucleus candidates into ids_, most likely first; sets total_mass_ to the
+  // mass the nucleus is measured against. Sorts only tokens that can matter.
+  void Candidates(absl::Span<const float> logits, float max_logit);
 
   SamplingOptions options_;
   double total_mass_ = 0.0;
   std::mt19937_64 rng_;
+  // Scratch kept between calls (a decode loop samples every step without allocating).
+  std::vector<int32_t> ids_;
+  std::vector<double> probs_;
 };
 
 }  // namespace warden::model

@@ -72,11 +72,13 @@ struct Scheduler::Request {
   bool prefilling() const { return processed < static_cast<int64_t>(prompt.size()); }
 };
 
-// Runs callbacks; one thread per running slot, so a waiting callback never waits for a
-// thread. Thread-safe. Its destructor runs the queued tasks and joins.
+// Runs token callbacks; one thread per running slot, so a waiting callback never waits
+// for a thread. A running request has at most one token in delivery (it sits out the
+// steps until its callback returns), so a ring of max_running tasks never fills and
+// posting allocates nothing. Thread-safe. Its destructor runs the queued tasks and joins.
 class Scheduler::DeliveryPool {
  public:
-  explicit DeliveryPool(int threads) {
+  DeliveryPool(Scheduler* scheduler, int threads) : scheduler_(scheduler), ring_(threads) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
   }
   ~DeliveryPool() {
@@ -87,31 +89,47 @@ class Scheduler::DeliveryPool {
     cv_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
-  void Post(std::function<void()> task) {
+  void Post(std::shared_ptr<Request> request, int32_t token) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      tasks_.push_back(std::move(task));
+      if (count_ == ring_.size()) Grow();  // Not expected (see above); stays correct.
+      ring_[(head_ + count_) % ring_.size()] = Task{std::move(request), token};
+      ++count_;
     }
     cv_.notify_one();
   }
 
  private:
+  struct Task {
+    std::shared_ptr<Request> request;
+    int32_t token = 0;
+  };
+  void Grow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    std::vector<Task> bigger(ring_.size() * 2 + 1);
+    for (size_t i = 0; i < count_; ++i) bigger[i] = std::move(ring_[(head_ + i) % ring_.size()]);
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
   void Work() {
     for (;;) {
-      std::function<void()> task;
+      Task task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-        if (tasks_.empty()) return;
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
+        cv_.wait(lock, [&] { return stopping_ || count_ > 0; });
+        if (count_ == 0) return;
+        task = std::move(ring_[head_]);
+        head_ = (head_ + 1) % ring_.size();
+        --count_;
       }
-      task();
+      scheduler_->Deliver(task.request, task.token);
     }
   }
+  Scheduler* const scheduler_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mutex_);
+  std::vector<Task> ring_ ABSL_GUARDED_BY(mutex_);
+  size_t head_ ABSL_GUARDED_BY(mutex_) = 0;
+  size_t count_ ABSL_GUARDED_BY(mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> threads_;
 };
@@ -119,7 +137,18 @@ class Scheduler::DeliveryPool {
 // One step's work: request i contributes inputs[i].
 struct Scheduler::Batch {
   std::vector<std::shared_ptr<Request>> requests;
+  // inputs[0, requests.size()) are this step's; later entries are spare, kept with their
+  // token vectors so that the next steps reuse them.
   std::vector<StepInput> inputs;
+
+  void Clear() { requests.clear(); }
+  // The input of the next request, reusing a spare entry's memory.
+  StepInput& Add(std::shared_ptr<Request> request) {
+    if (inputs.size() <= requests.size()) inputs.emplace_back();
+    requests.push_back(std::move(request));
+    return inputs[requests.size() - 1];
+  }
+  absl::Span<const StepInput> Inputs() const { return absl::MakeConstSpan(inputs.data(), requests.size()); }
 };
 
 absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Engine* engine, const SchedulerOptions& options) {
@@ -142,7 +171,8 @@ Scheduler::Scheduler(Engine* engine, const SchedulerOptions& options)
       options_(options),
       signal_(std::make_shared<GenerationHandle::Signal>()),
       prefix_cache_(std::make_unique<PrefixCache>(engine, options.prefix_cache_bytes)),
-      delivery_(std::make_unique<DeliveryPool>(options.max_running)) {
+      step_batch_(std::make_unique<Batch>()),
+      delivery_(std::make_unique<DeliveryPool>(this, options.max_running)) {
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -190,6 +220,9 @@ std::shared_ptr<GenerationHandle> Scheduler::Submit(std::vector<int32_t> prompt,
   request->callback = std::move(callback);
   request->handle = handle;
   request->sampler.emplace(sampling);
+  // The tokens are appended step by step; their room is made once (bounded: a huge
+  // max_tokens still grows the vector as usual past this).
+  request->result.tokens.reserve(static_cast<size_t>(std::min(options.max_tokens, 1 << 16)));
   {
     std::lock_guard<std::mutex> lock(signal_->mutex);
     if (queue_.size() + running_.size() >=
@@ -270,9 +303,12 @@ void Scheduler::StartSequence(Request& request) {
 }
 
 void Scheduler::Loop() {
+  // Kept across iterations (cleared, not reallocated): the loop allocates nothing per step.
+  Batch candidates;
+  std::vector<std::shared_ptr<Request>> finished;
   for (;;) {
-    Batch candidates;
-    std::vector<std::shared_ptr<Request>> finished;
+    candidates.Clear();
+    finished.clear();
     {
       std::unique_lock<std::mutex> lock(signal_->mutex);
       signal_->cv.wait(lock, [&] { return stopping_ || HasWorkLocked(); });
@@ -292,59 +328,60 @@ void Scheduler::Loop() {
     }
     // Decode tokens for all; prompt chunks within the per-step budget, cut at the cacheable
     // prefix's end so that its KV state can be stored exactly there.
-    Batch batch;
+    Batch& batch = *step_batch_;
+    batch.Clear();
     const bool anyone_decoding = std::any_of(candidates.requests.begin(), candidates.requests.end(),
                                              [](const auto& request) { return request->started && !request->prefilling(); });
     int64_t prefill_budget = anyone_decoding ? options_.prefill_chunk_tokens : options_.prefill_only_chunk_tokens;
     for (auto& request : candidates.requests) {
       if (!request->started) StartSequence(*request);
-      StepInput input;
-      input.sequence = request->sequence;
       if (request->prefilling()) {
         int64_t end = std::min<int64_t>(request->prompt.size(), request->processed + prefill_budget);
         const int64_t prefix = request->options.cache_prefix_tokens;
         if (request->processed < prefix && prefix < end) end = prefix;
         if (end <= request->processed) continue;  // no budget left this step
         prefill_budget -= end - request->processed;
+        StepInput& input = batch.Add(request);
+        input.sequence = request->sequence;
         input.tokens.assign(request->prompt.begin() + request->processed, request->prompt.begin() + end);
       } else {
-        input.tokens = {request->result.tokens.back()};
+        StepInput& input = batch.Add(request);
+        input.sequence = request->sequence;
+        input.tokens.assign(1, request->result.tokens.back());
       }
-      batch.requests.push_back(request);
-      batch.inputs.push_back(std::move(input));
     }
-    if (!batch.inputs.empty()) RunBatch(batch);
+    if (!batch.requests.empty()) RunBatch(batch);
   }
 }
 
 void Scheduler::RunBatch(Batch& batch) {
-  std::vector<absl::StatusOr<std::vector<float>>> logits;
-  absl::StatusOr<std::vector<StepOutput>> outputs = engine_->Step(batch.inputs);
-  if (outputs.ok()) {
-    for (StepOutput& output : *outputs) logits.push_back(std::move(output.logits));
-  } else {
+  const absl::Span<const StepInput> inputs = batch.Inputs();
+  step_status_.assign(inputs.size(), absl::OkStatus());
+  if (!engine_->Step(inputs, &step_outputs_).ok()) {
     // One sequence's failure (say, its KV budget) must not fail the others: step alone.
-    for (const StepInput& input : batch.inputs) {
-      absl::StatusOr<std::vector<StepOutput>> single = engine_->Step(absl::MakeConstSpan(&input, 1));
-      if (single.ok()) {
-        logits.push_back(std::move((*single)[0].logits));
+    step_outputs_.resize(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      std::vector<StepOutput> single;
+      absl::Status status = engine_->Step(inputs.subspan(i, 1), &single);
+      if (status.ok()) {
+        step_outputs_[i].logits.swap(single[0].logits);
       } else {
-        logits.push_back(single.status());
+        step_status_[i] = std::move(status);
       }
     }
   }
   for (size_t i = 0; i < batch.requests.size(); ++i) {
     const std::shared_ptr<Request>& request = batch.requests[i];
-    if (!logits[i].ok()) {
+    if (!step_status_[i].ok()) {
       {
         std::lock_guard<std::mutex> lock(signal_->mutex);
         running_.erase(std::find(running_.begin(), running_.end(), request));
       }
-      FinishRequest(*request, logits[i].status());
+      FinishRequest(*request, step_status_[i]);
       continue;
     }
     if (request->prefilling()) {
-      request->processed += static_cast<int64_t>(batch.inputs[i].tokens.size());
+      request->processed += static_cast<int64_t>(inputs[i].tokens.size());
       const int64_t prefix = request->options.cache_prefix_tokens;
       if (request->processed == prefix && options_.prefix_cache_bytes > 0) {
         // Best effort: a prefix that does not fit the KV budget is simply not cached.
@@ -353,7 +390,7 @@ void Scheduler::RunBatch(Batch& batch) {
       }
       if (request->prefilling()) continue;
     }
-    AfterToken(request, request->sampler->Sample(*logits[i]));
+    AfterToken(request, request->sampler->Sample(step_outputs_[i].logits));
   }
 }
 
@@ -364,7 +401,7 @@ void Scheduler::AfterToken(const std::shared_ptr<Request>& request, int32_t toke
     request->delivering = true;
   }
   if (request->callback) {
-    delivery_->Post([this, request, token] { Deliver(request, token); });
+    delivery_->Post(request, token);
   } else {
     Deliver(request, token);
   }

@@ -115,6 +115,10 @@ class Scheduler {
   std::vector<std::shared_ptr<Request>> running_;
   bool stopping_ = false;
   std::unique_ptr<PrefixCache> prefix_cache_;  // engine loop only
+  // The engine loop's per-step buffers, kept so that decode steps do not allocate.
+  std::unique_ptr<Batch> step_batch_;
+  std::vector<StepOutput> step_outputs_;
+  std::vector<absl::Status> step_status_;
   std::unique_ptr<DeliveryPool> delivery_;
   std::thread loop_;
 };

@@ -193,8 +193,22 @@ class EntryScan {
   }
 
   bool Match(size_t from, size_t to) {
-    return entry_.regex->Match(text_, from, to, RE2::UNANCHORED, groups_.data(),
-                               static_cast<int>(groups_.size()));
+    if (!entry_.bounded.has_value()) {
+      return entry_.regex->Match(text_, from, to, RE2::UNANCHORED, groups_.data(),
+                                 static_cast<int>(groups_.size()));
+    }
+    // Class-bounded: the DFA finds the whole match, the body follows from its ends.
+    if (!entry_.regex->Match(text_, from, to, RE2::UNANCHORED, groups_.data(), 1)) return false;
+    const size_t begin = groups_[0].data() - text_.data();
+    size_t body_begin = 0, body_end = 0;
+    if (groups_.size() < 2 ||
+        !entry_.bounded->Body(text_, begin, begin + groups_[0].size(), &body_begin, &body_end)) {
+      return entry_.regex->Match(text_, begin, begin + groups_[0].size(), RE2::ANCHOR_BOTH,
+                                 groups_.data(), static_cast<int>(groups_.size()));
+    }
+    groups_[1] = re2::StringPiece(text_.data() + body_begin, body_end - body_begin);
+    for (size_t g = 2; g < groups_.size(); ++g) groups_[g] = re2::StringPiece();
+    return true;
   }
 
   // Handles the current match; returns where the next search starts.
@@ -233,7 +247,7 @@ class EntryScan {
 // Runs a merged bank over a view: the prefilter picks the entries that match at all.
 void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view,
               bool term_lists_only, std::vector<Finding>* out) {
-  std::vector<int> hits;
+  std::vector<int> hits;  // RE2::Set takes a std::vector; one allocation per bank.
   hits.reserve(bank.entries.size());
   RE2::Set::ErrorInfo error;
   if (bank.prefilter == nullptr ||
@@ -266,6 +280,7 @@ bool SameFinding(const Finding& a, const Finding& b) {
 
 std::vector<RedactionRegion> MergeRedactions(const std::vector<Finding>& findings) {
   std::vector<RedactionRegion> regions;
+  regions.reserve(findings.size());
   for (const Finding& f : findings) {
     if (f.rule->shadow || f.rule->action != v1::REDACT || f.end <= f.begin) continue;
     if (!regions.empty() && f.begin < regions.back().end) {
@@ -283,8 +298,7 @@ void AppendRedacted(std::string_view text, uint32_t from, uint32_t to,
   for (const RedactionRegion& region : regions) {
     if (region.end <= from || region.begin >= to) continue;
     out->append(text.substr(pos, region.begin - pos));
-    out->append(region.first->rule->redactor.Replace(
-        text.substr(region.begin, region.end - region.begin)));
+    region.first->rule->redactor.AppendReplacement(text.substr(region.begin, region.end - region.begin), out);
     pos = region.end;
   }
   if (pos < to) out->append(text.substr(pos, to - pos));
@@ -308,6 +322,7 @@ std::shared_ptr<const CompiledPolicies> CompiledPolicies::Create(
 absl::StatusOr<std::vector<const CompiledSet*>> CompiledPolicies::Resolve(
     absl::Span<const std::string> ids) const {
   std::vector<const CompiledSet*> sets;
+  sets.reserve(ids.size());
   for (const std::string& id : ids) {
     auto it = std::lower_bound(sets_.begin(), sets_.end(), id,
                                [](const auto& set, const std::string& key) { return set->id < key; });

@@ -7,9 +7,11 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "policies/bounded_context.h"
 #include "policies/candidate_runs.h"
 #include "policies/redaction.h"
 #include "proto/common.pb.h"
@@ -62,6 +64,8 @@ struct PatternEntry {
   size_t anchor_lookahead = 0;
   // When set, the scanner searches only the windows around candidate runs.
   std::shared_ptr<const RunClasses> runs;
+  // When set, the pattern is class-bounded: its group comes from the whole match.
+  std::optional<BoundedContext> bounded;
 };
 
 // The patterns of one direction on one view, with their prefilter.

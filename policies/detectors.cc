@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "policies/validators.h"
 
 namespace warden::policies {
@@ -19,6 +20,10 @@ constexpr size_t kMinPhoneDigits = 7;
 // look-around, so the trailing boundary is consumed and the scanner resumes after group 1.
 #define WORD_BOUNDED(body) "(?:^|[^A-Za-z0-9_])(" body ")(?:[^A-Za-z0-9_]|$)"
 #define DIGIT_BOUNDED(body) "(?:^|[^0-9A-Za-z])(" body ")(?:[^0-9A-Za-z]|$)"
+constexpr ContextBounds kWordBounds = {"A-Za-z0-9_", "A-Za-z0-9_"};
+constexpr ContextBounds kDigitBounds = {"0-9A-Za-z", "0-9A-Za-z"};
+constexpr ContextBounds kKeyBounds = {"A-Za-z0-9_\\-", "A-Za-z0-9_\\-"};
+constexpr ContextBounds kEmailBounds = {"A-Za-z0-9._%+\\-:/", "A-Za-z0-9\\-", "mailto:"};
 
 size_t Whole(std::string_view s, bool ok) { return ok ? s.size() : 0; }
 
@@ -111,7 +116,7 @@ constexpr DetectorSpec kDetectors[] = {
     {v1::EMAIL, "EMAIL",
      "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]+@(?:[A-Za-z0-9\\-]+\\.)+"
      "[A-Za-z]{2,24})(?:[^A-Za-z0-9\\-]|$)",
-     ValidateEmail, 254, "@", 72},
+     ValidateEmail, 254, "@", 72, {}, kEmailBounds},
     // A phone number does not continue a run of digit groups (a card, an IBAN): before a
     // separator there must be no digit.
     // Candidate runs: the finding's characters are all in the run's byte set, so it lies
@@ -124,11 +129,11 @@ constexpr DetectorSpec kDetectors[] = {
      "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})(?:[^0-9A-Za-z]|$)",
      ValidatePhone, 40, {}, 0, {"0123456789 .-()+", kDigits, 5, 4, 4, kMinPhoneDigits}},
     {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40,
-     {}, 0, {"0123456789 -", kDigits, 12, 4, 4, 12}},
+     {}, 0, {"0123456789 -", kDigits, 12, 4, 4, 12}, kDigitBounds},
     {v1::IBAN, "IBAN", DIGIT_BOUNDED("[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"),
-     ValidateIban, 45, {}, 0, {"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", kDigits, 12, 4, 4}},
+     ValidateIban, 45, {}, 0, {"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", kDigits, 12, 4, 4}, kDigitBounds},
     {v1::US_SSN, "US_SSN", DIGIT_BOUNDED("\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}"), ValidateSsn,
-     11, {}, 0, {"0123456789 -", kDigits, 11, 4, 4, 9}},
+     11, {}, 0, {"0123456789 -", kDigits, 11, 4, 4, 9}, kDigitBounds},
     // IPv4 has digits and dots, IPv6 at least two colons. The context before is not in the
     // run; after it may be ".x" or ":x" with x a character outside it.
     {v1::IP_ADDRESS, "IP_ADDRESS",
@@ -143,14 +148,14 @@ constexpr DetectorSpec kDetectors[] = {
      "|aug|sep|oct|nov|dec)[a-z]{0,6},? \\d{4})(?:[^0-9]|$)",
      ValidateDate, 48},
     {v1::AWS_ACCESS_KEY_ID, "AWS_ACCESS_KEY_ID",
-     WORD_BOUNDED("(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"), nullptr, 20},
+     WORD_BOUNDED("(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"), nullptr, 20, {}, 0, {}, kWordBounds},
     {v1::AWS_SECRET_KEY, "AWS_SECRET_KEY",
      "(?i:aws[_\\- ]?)?(?i:secret)[_\\- ]?(?i:access[_\\- ]?)?(?i:key)[\"']?\\s{0,3}[:=]\\s{0,3}"
      "[\"']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
      ValidateMixedKey, 80},
     {v1::GITHUB_TOKEN, "GITHUB_TOKEN",
      WORD_BOUNDED("gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{22}[A-Za-z0-9_]*"),
-     nullptr, 255, "_", 8},
+     nullptr, 255, "_", 8, {}, kWordBounds},
     {v1::GITLAB_TOKEN, "GITLAB_TOKEN", WORD_BOUNDED("glpat-[A-Za-z0-9_\\-]{20}[A-Za-z0-9_\\-]*"),
      nullptr, 80, "glpat-", 1},
     {v1::SLACK_TOKEN, "SLACK_TOKEN",
@@ -158,13 +163,14 @@ constexpr DetectorSpec kDetectors[] = {
                   "|https://hooks\\.slack\\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
      nullptr, 255},
     {v1::STRIPE_KEY, "STRIPE_KEY",
-     WORD_BOUNDED("(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10}[A-Za-z0-9]*"), nullptr, 128},
+     WORD_BOUNDED("(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10}[A-Za-z0-9]*"), nullptr, 128, {}, 0, {},
+     kWordBounds},
     {v1::GOOGLE_API_KEY, "GOOGLE_API_KEY", "(?:^|[^A-Za-z0-9_\\-])(AIza[0-9A-Za-z_\\-]{35})"
-     "(?:[^A-Za-z0-9_\\-]|$)", nullptr, 39, "AIza", 1},
+     "(?:[^A-Za-z0-9_\\-]|$)", nullptr, 39, "AIza", 1, {}, kKeyBounds},
     {v1::OPENAI_API_KEY, "OPENAI_API_KEY",
      "(?:^|[^A-Za-z0-9_\\-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\\-]{32}[A-Za-z0-9_\\-]*)"
      "(?:[^A-Za-z0-9_\\-]|$)",
-     ValidateMixedKey, 256, "sk-", 1},
+     ValidateMixedKey, 256, "sk-", 1, {}, kKeyBounds},
     {v1::JWT, "JWT",
      "(?:^|[^A-Za-z0-9_\\-])(eyJ[A-Za-z0-9_\\-]+\\.eyJ[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]*)"
      "(?:[^A-Za-z0-9_\\-]|$)",
@@ -185,6 +191,11 @@ constexpr DetectorSpec kDetectors[] = {
 #undef DIGIT_BOUNDED
 
 }  // namespace
+
+std::string EncodedPayloadPattern(uint32_t min_chars) {
+  return absl::StrCat("(?:^|[^A-Za-z0-9+/=_\\-])([A-Za-z0-9+/_\\-]{", min_chars,
+                      "}[A-Za-z0-9+/_\\-]*={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
+}
 
 const DetectorSpec* FindDetector(v1::DetectorType type) {
   for (const DetectorSpec& spec : kDetectors) {

@@ -5,8 +5,11 @@
 #define WARDEN_POLICIES_DETECTORS_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
+#include "policies/bounded_context.h"
 #include "policies/candidate_runs.h"
 #include "proto/policy.pb.h"
 
@@ -35,10 +38,19 @@ struct DetectorSpec {
   std::string_view anchor = {};
   size_t anchor_lookbehind = 0;
   CandidateRuns runs = {};
+  // Optional: `pattern` is class-bounded by these (see BoundedContext): the scanner then
+  // finds the finding without RE2's submatch engine.
+  ContextBounds bounds = {};
 };
 
 // nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.
 const DetectorSpec* FindDetector(v1::DetectorType type);
+
+// The candidate regex of base64 blobs of at least `min_chars` characters (the injection
+// heuristics' encoded payloads); group 1 is the blob. Class-bounded by
+// kEncodedPayloadBounds.
+std::string EncodedPayloadPattern(uint32_t min_chars);
+inline constexpr ContextBounds kEncodedPayloadBounds = {"A-Za-z0-9+/=_\\-", "A-Za-z0-9+/=_\\-"};
 
 }  // namespace warden::policies
 

@@ -18,24 +18,38 @@ Redactor::Redactor(const v1::Redaction& config, std::string_view entity_type, st
       key_(std::move(key)) {}
 
 std::string Redactor::Replace(std::string_view original) const {
+  std::string out;
+  AppendReplacement(original, &out);
+  return out;
+}
+
+void Redactor::AppendReplacement(std::string_view original, std::string* out) const {
   switch (style_) {
     case v1::Redaction::MASK: {
       // Keep the last `keep_last_` characters (code points), star out the rest; a value no
       // longer than that is starred out completely rather than shown.
-      std::vector<size_t> starts;
+      size_t characters = 0;
+      for (char c : original) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      const size_t masked = characters > keep_last_ ? characters - keep_last_ : characters;
+      out->append(masked, '*');
+      if (masked == characters) return;
+      // The byte where character number `masked` starts.
+      size_t seen = 0;
       for (size_t i = 0; i < original.size(); ++i) {
-        if ((static_cast<unsigned char>(original[i]) & 0xC0) != 0x80) starts.push_back(i);
+        if ((static_cast<unsigned char>(original[i]) & 0xC0) == 0x80) continue;
+        if (seen++ == masked) {
+          out->append(original.substr(i));
+          return;
+        }
       }
-      const size_t masked = starts.size() > keep_last_ ? starts.size() - keep_last_ : starts.size();
-      std::string out(masked, '*');
-      if (masked < starts.size()) out.append(original.substr(starts[masked]));
-      return out;
+      return;
     }
     case v1::Redaction::KEYED_HASH:
-      return absl::StrCat("[", entity_type_, ":", ToHex(HmacSha256(key_, original)).substr(0, 16),
-                          "]");
+      absl::StrAppend(out, "[", entity_type_, ":", ToHex(HmacSha256(key_, original)).substr(0, 16), "]");
+      return;
     default:
-      return placeholder_;
+      out->append(placeholder_);
+      return;
   }
 }
 

