@@ -22,9 +22,9 @@ namespace warden::policies {
 
 // The classes and prefix of a class-bounded pattern (see below); all empty = not bounded.
 struct ContextBounds {
-  std::string_view before;  // RE2 class body, e.g. "A-Za-z0-9_".
-  std::string_view after;
-  std::string_view prefix;  // Optional literal context before the body, e.g. "mailto:".
+  std::string_view before = {};  // RE2 class body, e.g. "A-Za-z0-9_".
+  std::string_view after = {};
+  std::string_view prefix = {};  // Optional literal context before the body, e.g. "mailto:".
   bool empty() const { return before.empty(); }
 };
 
