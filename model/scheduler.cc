@@ -304,11 +304,11 @@ void Scheduler::StartSequence(Request& request) {
 
 void Scheduler::Loop() {
   // Kept across iterations (cleared, not reallocated): the loop allocates nothing per step.
+  // They are emptied at the end of every iteration, so that a finished request (and what
+  // its callback holds) is not kept alive while the loop waits for work.
   Batch candidates;
   std::vector<std::shared_ptr<Request>> finished;
   for (;;) {
-    candidates.Clear();
-    finished.clear();
     {
       std::unique_lock<std::mutex> lock(signal_->mutex);
       signal_->cv.wait(lock, [&] { return stopping_ || HasWorkLocked(); });
@@ -329,7 +329,6 @@ void Scheduler::Loop() {
     // Decode tokens for all; prompt chunks within the per-step budget, cut at the cacheable
     // prefix's end so that its KV state can be stored exactly there.
     Batch& batch = *step_batch_;
-    batch.Clear();
     const bool anyone_decoding = std::any_of(candidates.requests.begin(), candidates.requests.end(),
                                              [](const auto& request) { return request->started && !request->prefilling(); });
     int64_t prefill_budget = anyone_decoding ? options_.prefill_chunk_tokens : options_.prefill_only_chunk_tokens;
@@ -351,6 +350,9 @@ void Scheduler::Loop() {
       }
     }
     if (!batch.requests.empty()) RunBatch(batch);
+    batch.Clear();
+    candidates.Clear();
+    finished.clear();
   }
 }
 
