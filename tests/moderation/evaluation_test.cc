@@ -4,21 +4,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/moderation/harassment_rows.h"
 
 namespace warden::moderation {
 namespace {
 
+using testing::HarassmentRow;
+
 const int kHarassment = CategoryIndex(warden::v1::HARASSMENT);
 const int kViolence = CategoryIndex(warden::v1::VIOLENCE);
-
-Example Row(const std::string& source, Label harassment) {
-  Example e;
-  e.text = "text";
-  e.source = source;
-  e.labels.fill(Label::kNegative);
-  e.labels[kHarassment] = harassment;
-  return e;
-}
 
 CategoryScores Scores(float harassment, float violence) {
   CategoryScores s;
@@ -28,10 +22,10 @@ CategoryScores Scores(float harassment, float violence) {
 }
 
 TEST(BenignCheck, CountsFalsePositivesMeanAndMaxOnBenignSourcesOnly) {
-  const std::vector<Example> rows = {Row("goemotions", Label::kNegative),
-                                     Row("goemotions", Label::kNegative),
-                                     Row("xstest-safe", Label::kNegative),
-                                     Row("davidson", Label::kNegative)};
+  const std::vector<Example> rows = {HarassmentRow("goemotions", Label::kNegative),
+                                     HarassmentRow("goemotions", Label::kNegative),
+                                     HarassmentRow("xstest-safe", Label::kNegative),
+                                     HarassmentRow("davidson", Label::kNegative)};
   const std::vector<CategoryScores> scores = {Scores(0.9f, 0.1f), Scores(0.3f, 0.2f),
                                               Scores(0.6f, 0.0f), Scores(1.0f, 1.0f)};
   std::array<float, kNumCategories> thresholds;
@@ -51,8 +45,8 @@ TEST(BenignCheck, CountsFalsePositivesMeanAndMaxOnBenignSourcesOnly) {
 }
 
 TEST(BenignCheck, SkipsUnknownAndPositiveLabelsOfBenignRows) {
-  const std::vector<Example> rows = {Row("goemotions", Label::kUnknown),
-                                     Row("goemotions", Label::kPositive)};
+  const std::vector<Example> rows = {HarassmentRow("goemotions", Label::kUnknown),
+                                     HarassmentRow("goemotions", Label::kPositive)};
   const std::vector<CategoryScores> scores = {Scores(0.9f, 0.1f), Scores(0.9f, 0.1f)};
   std::array<float, kNumCategories> thresholds;
   thresholds.fill(0.5f);
@@ -62,7 +56,7 @@ TEST(BenignCheck, SkipsUnknownAndPositiveLabelsOfBenignRows) {
 }
 
 TEST(BenignCheck, FormattedReportHasTheBenignTable) {
-  const std::vector<Example> rows = {Row("goemotions", Label::kNegative)};
+  const std::vector<Example> rows = {HarassmentRow("goemotions", Label::kNegative)};
   const std::vector<CategoryScores> scores = {Scores(0.9f, 0.1f)};
   std::array<float, kNumCategories> thresholds;
   thresholds.fill(0.5f);

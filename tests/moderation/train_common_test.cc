@@ -4,28 +4,22 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/moderation/harassment_rows.h"
 
 namespace warden::moderation {
 namespace {
 
+using testing::HarassmentRow;
+
 const int kHarassment = CategoryIndex(warden::v1::HARASSMENT);
 const int kHate = CategoryIndex(warden::v1::HATE);
-
-Example Row(const std::string& source, Label harassment) {
-  Example e;
-  e.text = "text";
-  e.source = source;
-  e.labels.fill(Label::kNegative);
-  e.labels[kHarassment] = harassment;
-  return e;
-}
 
 TEST(SourceOffsets, LearnsOnlyCategoriesWhereTheSourceHasBothLabels) {
   // "tweets" has positives and negatives for harassment, negatives only for hate;
   // "chat" has negatives only.
-  const std::vector<Example> data = {Row("tweets", Label::kPositive),
-                                     Row("tweets", Label::kNegative),
-                                     Row("chat", Label::kNegative)};
+  const std::vector<Example> data = {HarassmentRow("tweets", Label::kPositive),
+                                     HarassmentRow("tweets", Label::kNegative),
+                                     HarassmentRow("chat", Label::kNegative)};
   std::vector<const Example*> rows;
   for (const Example& e : data) rows.push_back(&e);
   SourceOffsets offsets(rows, /*enabled=*/true);
@@ -45,8 +39,8 @@ TEST(SourceOffsets, LearnsOnlyCategoriesWhereTheSourceHasBothLabels) {
 }
 
 TEST(SourceOffsets, DisabledOffsetsNeverChangeALogit) {
-  const std::vector<Example> data = {Row("tweets", Label::kPositive),
-                                     Row("tweets", Label::kNegative)};
+  const std::vector<Example> data = {HarassmentRow("tweets", Label::kPositive),
+                                     HarassmentRow("tweets", Label::kNegative)};
   std::vector<const Example*> rows = {&data[0], &data[1]};
   SourceOffsets offsets(rows, /*enabled=*/false);
   CategoryArray grad{};
@@ -60,8 +54,8 @@ TEST(SourceOffsets, DisabledOffsetsNeverChangeALogit) {
 
 TEST(SourceWeights, SmallSourcesAreCappedAtTheMaximumWeight) {
   std::vector<Example> data;
-  for (int i = 0; i < 400; ++i) data.push_back(Row("big", Label::kNegative));
-  data.push_back(Row("tiny", Label::kPositive));
+  for (int i = 0; i < 400; ++i) data.push_back(HarassmentRow("big", Label::kNegative));
+  data.push_back(HarassmentRow("tiny", Label::kPositive));
   std::vector<const Example*> rows;
   for (const Example& e : data) rows.push_back(&e);
   const std::vector<float> default_cap = SourceWeights(rows, 100);
