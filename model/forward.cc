@@ -239,6 +239,10 @@ void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv
   }
 }
 
+Mxfp4Activations Transformer::PackedExpertActivations(int batch_rows) const {
+  return fast_ != nullptr && batch_rows <= kFastMaxRows ? Mxfp4Activations::kInt8 : Mxfp4Activations::kFloat32;
+}
+
 absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
   const LayerWeights& w = weights_.layers()[layer];
   const int h = config_.hidden_size, inter = config_.intermediate_size;
@@ -269,6 +273,7 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
   // Each expert runs once over every row routed to it. A prefill-sized batch rounds the
   // activations of every expert product that reaches oneDNN, as its dense products do.
   const ExpertPath path = rows >= kRoundedActivationMinRows ? ExpertPath::kAutoRounded : ExpertPath::kAuto;
+  const Mxfp4Activations packed = PackedExpertActivations(rows);
   for (int e = 0; e < experts; ++e) {
     const auto& assigned = routed[e];
     if (assigned.empty()) continue;
@@ -279,12 +284,13 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     float* out = Room(batch.expert_out, static_cast<size_t>(m) * h);
     for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
     RETURN_IF_ERROR(
-        ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path));
+        ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path, packed));
     ForEachRow(m, [&](int64_t i) {
       SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
              &act[static_cast<size_t>(i) * inter]);
     });
-    RETURN_IF_ERROR(ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path));
+    RETURN_IF_ERROR(
+        ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path, packed));
     for (int i = 0; i < m; ++i) {
       float* x = &batch.x[assigned[i].first * h];
       for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];

@@ -70,6 +70,9 @@ class Transformer {
   struct Batch;  // the rows of one Forward call; kept between calls (buffers only grow)
   absl::Status AttentionBlock(int layer, Batch& batch);
   absl::Status MlpBlock(int layer, Batch& batch);
+  // How the packed expert kernel takes its activations in this weight mode, for a batch
+  // of `batch_rows` rows (as the dense products, fast mode applies to decode-sized batches).
+  Mxfp4Activations PackedExpertActivations(int batch_rows) const;
   struct AttendScratch {  // per-thread buffers of AttendGroup
     std::vector<const float*> keys, values;
     std::vector<float> scores;

@@ -101,10 +101,10 @@ void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool
 }
 
 absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
-                          const float* bias, float* y, ExpertPath path) {
+                          const float* bias, float* y, ExpertPath path, Mxfp4Activations packed) {
   const bool automatic = path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded;
   if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) {
-    Mxfp4Matmul(w, x, m, bias, y, &ctx.pool());
+    Mxfp4Matmul(w, x, m, bias, y, &ctx.pool(), KernelIsa::kBest, packed);
     return absl::OkStatus();
   }
   // W is expanded a tile of rows at a time, so the bf16 copy stays in cache between the

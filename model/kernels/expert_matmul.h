@@ -24,8 +24,10 @@ namespace warden::model {
 enum class ExpertPath { kAuto, kAutoRounded, kPacked, kDequantizeOneDnn, kDequantizeOneDnnRounded };
 
 // y[t, r] = sum_c W[r, c] * x[t, c] + bias[r]; x is [m, w.cols], y is [m, w.rows].
+// `packed`: how the packed kernel takes x when it runs (mxfp4.h).
 absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
-                          const float* bias, float* y, ExpertPath path = ExpertPath::kAuto);
+                          const float* bias, float* y, ExpertPath path = ExpertPath::kAuto,
+                          Mxfp4Activations packed = Mxfp4Activations::kFloat32);
 
 // Writes W as bf16 bit patterns, row-major [w.rows, w.cols].
 void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool,

@@ -7,6 +7,7 @@
 
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/mxfp4_format.h"
+#include "model/kernels/mxfp4_int8.h"
 #include "model/kernels/row_kernels.h"
 
 namespace warden::model {
@@ -198,9 +199,24 @@ bool UsesAvx512(KernelIsa isa) {
 }
 
 void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
-                 ThreadPool* pool, KernelIsa isa) {
+                 ThreadPool* pool, KernelIsa isa, Mxfp4Activations activations) {
   if (m <= 0 || w.rows <= 0) return;
   const int64_t multiply_adds = static_cast<int64_t>(w.rows) * w.cols * m;
+  if (activations != Mxfp4Activations::kFloat32) {
+    thread_local mxfp4_int8::QuantizedActivations quantized;
+    mxfp4_int8::Quantize(x, m, w.cols, activations == Mxfp4Activations::kInt16 ? 2 : 1, &quantized);
+    const mxfp4_int8::QuantizedActivations* q = &quantized;
+    const bool vnni = (isa == KernelIsa::kAvx512 || isa == KernelIsa::kBest) && mxfp4_int8::CpuHasVnni();
+    auto rows = [&w, q, bias, y, vnni](int64_t begin, int64_t end) {
+      if (vnni) {
+        mxfp4_int8::RowsVnni(w, *q, bias, y, begin, end);
+      } else {
+        mxfp4_int8::RowsPortable(w, *q, bias, y, begin, end);
+      }
+    };
+    row_kernels::ForRows(pool, w.rows, multiply_adds, rows);
+    return;
+  }
   // The calling thread's scratch; the workers get its address (a thread_local named inside
   // the lambda would be each worker's own instance).
   thread_local std::vector<float> split;

@@ -1,6 +1,7 @@
 // MXFP4 matrix products: y[t, r] = sum_c W[r, c] * x[t, c] + bias[r] for t < m, with W
 // kept packed (never dequantised as a whole). Two implementations compute the same sums:
-// a portable one and an AVX-512 one; Mxfp4Matmul picks at run time. (An AVX512_BF16
+// a portable one and an AVX-512 one; Mxfp4Matmul picks at run time. x is taken as float32
+// or quantised to integers (Mxfp4Activations). (An AVX512_BF16
 // vdpbf16ps variant was measured no faster on this CPU's decode shapes and was dropped.)
 // Thread-safe: the functions only read their inputs and write y.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
@@ -18,10 +19,20 @@ enum class KernelIsa { kPortable, kAvx512, kBest };
 // (callers check the CPU first, as the tests do); kBest follows the CPU.
 bool UsesAvx512(KernelIsa isa);
 
+// How the packed kernel takes x (see mxfp4_int8.h for the integer forms):
+//  - kFloat32: as given, float32 products;
+//  - kInt16: quantised per 32-value block in two int8 levels, error <= 2^-15 of the block's
+//    largest |x| (finer than bf16 rounding); VNNI integer products, about twice as fast;
+//  - kInt8: one int8 level, error <= 2^-8 of the block's largest |x| (the fast mode).
+// The integer forms need AVX-512 VNNI for speed; without it (or under kPortable) a portable
+// version computes the same quantised sums.
+enum class Mxfp4Activations { kFloat32, kInt16, kInt8 };
+
 // x is [m, w.cols] row-major, y is [m, w.rows]; bias may be null. w.cols % 32 == 0.
 // `pool` (may be null) splits the rows of W across threads.
 void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
-                 ThreadPool* pool, KernelIsa isa = KernelIsa::kBest);
+                 ThreadPool* pool, KernelIsa isa = KernelIsa::kBest,
+                 Mxfp4Activations activations = Mxfp4Activations::kFloat32);
 
 // The value of element `col` of row `row`, decoded (for tests and debugging).
 float Mxfp4Element(const Mxfp4Matrix& w, int row, int col);

@@ -28,14 +28,16 @@ void BM_Mxfp4Matmul(benchmark::State& state) {
   std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
   ThreadPool pool(static_cast<int>(state.range(2)));
   const Mxfp4Matrix w{blocks.data(), scales.data(), rows, cols};
+  const auto activations = static_cast<Mxfp4Activations>(state.range(4));
   for (auto _ : state) {
-    Mxfp4Matmul(w, x.data(), m, nullptr, y.data(), &pool, isa);
+    Mxfp4Matmul(w, x.data(), m, nullptr, y.data(), &pool, isa, activations);
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
   state.counters["GB/s_weights"] = benchmark::Counter((blocks.size() + scales.size()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}, {2 * kHidden, 256}})->UseRealTime();
+// range(4): activations as in BM_Mxfp4DecodeFromMemory.
+BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}, {2 * kHidden, 256}, {0, 1, 2}})->UseRealTime();
 
 void BM_ExpertMatmul(benchmark::State& state) {
   const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
@@ -103,6 +105,7 @@ BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 8, 64, 512}, {0, 1, 2}, {1, 2}})-
 // compare with `oss bench`'s read_bandwidth_gb_per_s.
 void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
   const int rows = 2 * kHidden, cols = kHidden, count = 64;  // 64 x 8.8 MB
+  const auto activations = static_cast<Mxfp4Activations>(state.range(1));
   std::mt19937 rng(1);
   const size_t block_bytes = static_cast<size_t>(rows) * cols / 2, scale_bytes = static_cast<size_t>(rows) * cols / 32;
   std::vector<uint8_t> blocks(block_bytes * count), scales(scale_bytes * count);
@@ -113,14 +116,15 @@ void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
   int i = 0;
   for (auto _ : state) {
     const Mxfp4Matrix w{blocks.data() + block_bytes * i, scales.data() + scale_bytes * i, rows, cols};
-    Mxfp4Matmul(w, x.data(), 1, nullptr, y.data(), &pool);
+    Mxfp4Matmul(w, x.data(), 1, nullptr, y.data(), &pool, KernelIsa::kBest, activations);
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % count;
   }
   state.counters["GB/s_weights"] =
       benchmark::Counter(static_cast<double>(block_bytes + scale_bytes) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Mxfp4DecodeFromMemory)->Arg(1)->Arg(2)->UseRealTime();
+// range(1): activations 0 float32, 1 int16 (two int8 levels), 2 int8.
+BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1, 2}})->UseRealTime();
 
 void BM_DenseDecodeFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 48;  // 48 x 23.6 MB

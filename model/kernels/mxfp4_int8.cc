@@ -1,0 +1,309 @@
+#include "model/kernels/mxfp4_int8.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "model/kernels/cpu_features.h"
+#include "model/kernels/mxfp4_format.h"
+#include "model/kernels/row_kernels.h"
+
+namespace warden::model::mxfp4_int8 {
+namespace {
+
+using mxfp4::kBlock;
+using mxfp4::kBlockBytes;
+
+constexpr int kHalf = kBlockBytes;  // even (or odd) values per block
+constexpr int kLanes = 16;
+constexpr int kTokenTile = 8;
+constexpr int kPrefetchBytes = 12288;  // as the float32 kernel (mxfp4.cc), measured there
+// Twice each e2m1 value, by nibble: integers in [-12, 12].
+constexpr int8_t kTwiceFp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+constexpr int kWeightBias = 12;  // vpdpbusd takes the weights unsigned: 2w + 12 in [0, 24]
+
+// Record offsets (see QuantizedActivations).
+size_t EvenOffset(int level) { return static_cast<size_t>(level) * 2 * kChunkBlocks * kHalf; }
+size_t OddOffset(int level) { return EvenOffset(level) + kChunkBlocks * kHalf; }
+size_t CorrectionOffset(int levels, int level) {
+  return EvenOffset(levels) + static_cast<size_t>(level) * kLanes * sizeof(int32_t);
+}
+size_t LaneScaleOffset(int levels) { return CorrectionOffset(levels, levels); }
+
+float WeightScale(uint8_t exponent) { return exponent == 0 ? 0.0f : mxfp4::ScaleTable()[exponent]; }
+
+// Round to nearest, ties to even, for |v| < 2^22 (the quantised values are within +-128):
+// adding and removing 1.5 * 2^23 leaves no fraction bits. Inline, unlike std::nearbyint
+// (a library call without SSE4.1), which made quantising a third of a small product.
+inline float RoundToInteger(float v) {
+  constexpr float kMagic = 12582912.0f;
+  volatile float shifted = v + kMagic;  // volatile: the sum must be rounded to float
+  return shifted - kMagic;
+}
+
+// One 32-value block of one token: its levels' values in `even`/`odd` (16 each per level,
+// `level_stride` bytes apart) and its lane scale.
+void QuantizeBlock(const float* x, int levels, int8_t* even, int8_t* odd, size_t level_stride, float* lane_scale) {
+  float max = 0.0f;
+  bool finite = true;
+  for (int j = 0; j < kBlock; ++j) {
+    if (!std::isfinite(x[j])) finite = false;
+    max = std::max(max, std::fabs(x[j]));
+  }
+  if (!finite || max == 0.0f) {
+    *lane_scale = finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+    return;  // the values stay 0
+  }
+  const float step = max / 127.0f, inverse = 127.0f / max;
+  for (int j = 0; j < kBlock; ++j) {
+    int8_t* dst = (j % 2 == 0 ? even : odd) + j / 2;
+    const float q1 = std::clamp(RoundToInteger(x[j] * inverse), -127.0f, 127.0f);
+    dst[0] = static_cast<int8_t>(q1);
+    if (levels == 2) {
+      // The residual in double: q1 * step is exact there, so it is rounded once.
+      const float residual = static_cast<float>(static_cast<double>(x[j]) - static_cast<double>(q1) * step);
+      dst[level_stride] = static_cast<int8_t>(std::clamp(RoundToInteger(residual * 128.0f * inverse), -127.0f, 127.0f));
+    }
+  }
+  *lane_scale = levels == 2 ? step / 256.0f : step / 2.0f;
+}
+
+void QuantizeChunk(const float* x, int blocks, int levels, uint8_t* record) {
+  const size_t level_stride = EvenOffset(1);
+  float scales[kChunkBlocks] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (int b = 0; b < blocks; ++b) {
+    QuantizeBlock(x + b * kBlock, levels, reinterpret_cast<int8_t*>(record + EvenOffset(0) + b * kHalf),
+                  reinterpret_cast<int8_t*>(record + OddOffset(0) + b * kHalf), level_stride, &scales[b]);
+  }
+  for (int level = 0; level < levels; ++level) {
+    const int8_t* even = reinterpret_cast<const int8_t*>(record + EvenOffset(level));
+    const int8_t* odd = reinterpret_cast<const int8_t*>(record + OddOffset(level));
+    int32_t correction[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) {
+      int32_t sum = 0;
+      for (int j = 0; j < 4; ++j) sum += even[lane * 4 + j] + odd[lane * 4 + j];
+      correction[lane] = -kWeightBias * sum;
+    }
+    std::memcpy(record + CorrectionOffset(levels, level), correction, sizeof(correction));
+  }
+  float lane_scales[kLanes];
+  for (int lane = 0; lane < kLanes; ++lane) lane_scales[lane] = scales[lane / 4];
+  std::memcpy(record + LaneScaleOffset(levels), lane_scales, sizeof(lane_scales));
+}
+
+// ---- VNNI kernel -------------------------------------------------------------------
+
+#define WARDEN_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+// The weights of one chunk of one row, as vpdpbusd's unsigned operands, and their scales.
+struct ChunkWeights {
+  __m512i low, high;  // 2w + 12 of the even / odd values of 4 blocks
+  __m512 scale;       // 2^(e - 127) per lane (lane / 4 = block)
+};
+
+WARDEN_VNNI_TARGET inline ChunkWeights LoadChunk(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
+                                                 __m512i table) {
+  const __m512i nibble = _mm512_set1_epi8(0x0F);
+  __m512i packed;
+  uint32_t exps = 0;
+  if (nblocks == kChunkBlocks) {
+    packed = _mm512_loadu_si512(blocks);
+    std::memcpy(&exps, exponents, sizeof(exps));
+  } else {
+    packed = _mm512_maskz_loadu_epi8((__mmask64{1} << (nblocks * kBlockBytes)) - 1, blocks);
+    std::memcpy(&exps, exponents, static_cast<size_t>(nblocks));
+  }
+  ChunkWeights w;
+  w.low = _mm512_shuffle_epi8(table, _mm512_and_si512(packed, nibble));
+  w.high = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(packed, 4), nibble));
+  // Byte b of the exponents to the top byte of every lane of 128-bit lane b, then >> 1:
+  // e << 23 is the float 2^(e - 127) (e = 0 gives 0, e = 255 infinity).
+  const __m512i spread = _mm512_set_epi32(0x03808080, 0x03808080, 0x03808080, 0x03808080, 0x02808080, 0x02808080,
+                                          0x02808080, 0x02808080, 0x01808080, 0x01808080, 0x01808080, 0x01808080,
+                                          0x00808080, 0x00808080, 0x00808080, 0x00808080);
+  w.scale = _mm512_castsi512_ps(
+      _mm512_maskz_srli_epi32(row_kernels::kAllLanes,
+                              _mm512_shuffle_epi8(_mm512_set1_epi32(static_cast<int>(exps)), spread), 1));
+  return w;
+}
+
+// The chunk's integer dot products with one level of one token, including the correction.
+template <int kLevels>
+WARDEN_VNNI_TARGET inline __m512i LevelSum(const ChunkWeights& w, const uint8_t* record, int level) {
+  const __m512i correction = _mm512_loadu_si512(record + CorrectionOffset(kLevels, level));
+  const __m512i even = _mm512_dpbusd_epi32(correction, w.low, _mm512_loadu_si512(record + EvenOffset(level)));
+  return _mm512_dpbusd_epi32(even, w.high, _mm512_loadu_si512(record + OddOffset(level)));
+}
+
+// The chunk's dot products with one token, times the token's lane scales (the weights'
+// scales are the caller's: they are shared by all tokens).
+template <int kLevels>
+WARDEN_VNNI_TARGET inline __m512 ChunkProduct(const ChunkWeights& w, const uint8_t* record) {
+  __m512i sum = LevelSum<kLevels>(w, record, 0);
+  if constexpr (kLevels == 2) sum = _mm512_add_epi32(_mm512_maskz_slli_epi32(row_kernels::kAllLanes, sum, 7), LevelSum<kLevels>(w, record, 1));
+  const __m512 lane_scale = _mm512_loadu_ps(record + LaneScaleOffset(kLevels));
+  return _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(row_kernels::kAllLanes, sum), lane_scale);
+}
+
+// One chunk of kRows rows against kTokens tokens, added to acc. `records` is the first
+// token's record of this chunk; tokens are `token_stride` bytes apart.
+template <int kLevels, int kRows, int kTokens>
+WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, size_t row_bytes, const uint8_t* exponents,
+                                        int nblocks, int chunk_blocks, const uint8_t* records, size_t token_stride,
+                                        __m512i table, __m512 (&acc)[kRows][kTokens]) {
+#pragma GCC unroll 2
+  for (int r = 0; r < kRows; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(blocks + r * row_bytes + kPrefetchBytes), _MM_HINT_T0);
+    const ChunkWeights w = LoadChunk(blocks + r * row_bytes, exponents + r * nblocks, chunk_blocks, table);
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) {
+      acc[r][t] = _mm512_fmadd_ps(ChunkProduct<kLevels>(w, records + t * token_stride), w.scale, acc[r][t]);
+    }
+  }
+}
+
+// kRows consecutive rows against kTokens tokens; sums[row * kTokens + token]. Counts are
+// template parameters, and the full chunks are a loop of their own (the partial last one
+// apart), so that the accumulators stay in registers.
+template <int kLevels, int kRows, int kTokens>
+WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
+                                const QuantizedActivations& x, int token0, float* sums) {
+  alignas(16) int8_t table_bytes[16];
+  for (int i = 0; i < 16; ++i) table_bytes[i] = static_cast<int8_t>(kTwiceFp4[i] + kWeightBias);
+  const __m512i table = _mm512_maskz_broadcast_i32x4(row_kernels::kAllLanes,
+                                                     _mm_load_si128(reinterpret_cast<const __m128i*>(table_bytes)));
+  const size_t row_bytes = static_cast<size_t>(nblocks) * kBlockBytes;
+  const size_t record_bytes = x.record_bytes;
+  const size_t token_stride = static_cast<size_t>(x.chunks) * record_bytes;
+  const uint8_t* records = x.Record(token0, 0);
+  __m512 acc[kRows][kTokens];
+  for (int r = 0; r < kRows; ++r) {
+    for (int t = 0; t < kTokens; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  const int full_chunks = nblocks / kChunkBlocks;
+  constexpr size_t kChunkBytes = kChunkBlocks * kBlockBytes;
+  for (int c = 0; c < full_chunks; ++c) {
+    AddChunk<kLevels, kRows, kTokens>(blocks + c * kChunkBytes, row_bytes, exponents + c * kChunkBlocks, nblocks,
+                                      kChunkBlocks, records + c * record_bytes, token_stride, table, acc);
+  }
+  if (full_chunks < x.chunks) {
+    AddChunk<kLevels, kRows, kTokens>(blocks + full_chunks * kChunkBytes, row_bytes,
+                                      exponents + full_chunks * kChunkBlocks, nblocks,
+                                      nblocks - full_chunks * kChunkBlocks, records + full_chunks * record_bytes,
+                                      token_stride, table, acc);
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int t = 0; t < kTokens; ++t) sums[r * kTokens + t] = row_kernels::SumLanes(acc[r][t]);
+  }
+}
+
+template <int kLevels, int kRows>
+WARDEN_VNNI_TARGET void RowTileAnyTokens(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
+                                         const QuantizedActivations& x, int token0, int tokens, float* sums) {
+  switch (tokens) {
+    case 1: RowTile<kLevels, kRows, 1>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 2: RowTile<kLevels, kRows, 2>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 3: RowTile<kLevels, kRows, 3>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 4: RowTile<kLevels, kRows, 4>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 5: RowTile<kLevels, kRows, 5>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 6: RowTile<kLevels, kRows, 6>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 7: RowTile<kLevels, kRows, 7>(blocks, exponents, nblocks, x, token0, sums); break;
+    default: RowTile<kLevels, kRows, 8>(blocks, exponents, nblocks, x, token0, sums); break;
+  }
+}
+
+// Rows are taken in pairs (two memory streams per thread) for up to two tokens, as in the
+// float32 kernel; a trailing odd row goes alone.
+constexpr int kPairedMaxTokens = 2;
+
+template <int kLevels>
+WARDEN_VNNI_TARGET void RowsVnniLevels(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
+                                       float* y, int64_t row_begin, int64_t row_end) {
+  const int nblocks = w.cols / kBlock;
+  float sums[2 * kTokenTile];
+  for (int64_t r = row_begin; r < row_end;) {
+    const int pair = x.tokens <= kPairedMaxTokens && row_end - r >= 2 ? 2 : 1;
+    const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
+    const uint8_t* exponents = w.scales + r * nblocks;
+    for (int t0 = 0; t0 < x.tokens; t0 += kTokenTile) {
+      const int tokens = std::min(kTokenTile, x.tokens - t0);
+      if (pair == 2) {
+        RowTileAnyTokens<kLevels, 2>(blocks, exponents, nblocks, x, t0, tokens, sums);
+      } else {
+        RowTileAnyTokens<kLevels, 1>(blocks, exponents, nblocks, x, t0, tokens, sums);
+      }
+      for (int p = 0; p < pair; ++p) {
+        for (int t = 0; t < tokens; ++t) {
+          y[static_cast<size_t>(t0 + t) * w.rows + r + p] = sums[p * tokens + t] + (bias ? bias[r + p] : 0.0f);
+        }
+      }
+    }
+    r += pair;
+  }
+}
+
+}  // namespace
+
+void Quantize(const float* x, int m, int cols, int levels, QuantizedActivations* out) {
+  out->tokens = m;
+  out->cols = cols;
+  out->levels = levels;
+  out->chunks = (cols + kChunkValues - 1) / kChunkValues;
+  out->record_bytes = 192 * static_cast<size_t>(levels) + 64;
+  out->bytes.assign(static_cast<size_t>(m) * out->chunks * out->record_bytes, 0);
+  const int nblocks = cols / kBlock;
+  for (int t = 0; t < m; ++t) {
+    for (int c = 0; c < out->chunks; ++c) {
+      const int blocks = std::min(kChunkBlocks, nblocks - c * kChunkBlocks);
+      QuantizeChunk(x + static_cast<size_t>(t) * cols + c * kChunkValues, blocks, levels,
+                    out->bytes.data() + (static_cast<size_t>(t) * out->chunks + c) * out->record_bytes);
+    }
+  }
+}
+
+void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
+                  int64_t row_begin, int64_t row_end) {
+  const int nblocks = w.cols / kBlock;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    for (int t = 0; t < x.tokens; ++t) {
+      float acc = 0.0f;
+      for (int b = 0; b < nblocks; ++b) {
+        const uint8_t* bytes = w.blocks + (r * nblocks + b) * kBlockBytes;
+        const uint8_t* record = x.Record(t, b / kChunkBlocks);
+        const int slot = (b % kChunkBlocks) * kHalf;
+        int32_t sum = 0;
+        for (int level = 0; level < x.levels; ++level) {
+          const int8_t* even = reinterpret_cast<const int8_t*>(record + EvenOffset(level)) + slot;
+          const int8_t* odd = reinterpret_cast<const int8_t*>(record + OddOffset(level)) + slot;
+          int32_t dot = 0;
+          for (int j = 0; j < kHalf; ++j) dot += kTwiceFp4[bytes[j] & 0xF] * even[j] + kTwiceFp4[bytes[j] >> 4] * odd[j];
+          sum = level == 0 ? dot : sum * 128 + dot;
+        }
+        float lane_scale;
+        std::memcpy(&lane_scale, record + LaneScaleOffset(x.levels) + (b % kChunkBlocks) * 4 * sizeof(float),
+                    sizeof(float));
+        acc += static_cast<float>(sum) * (WeightScale(w.scales[r * nblocks + b]) * lane_scale);
+      }
+      y[static_cast<size_t>(t) * w.rows + r] = acc + (bias ? bias[r] : 0.0f);
+    }
+  }
+}
+
+void RowsVnni(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y, int64_t row_begin,
+              int64_t row_end) {
+  if (x.levels == 2) {
+    RowsVnniLevels<2>(w, x, bias, y, row_begin, row_end);
+  } else {
+    RowsVnniLevels<1>(w, x, bias, y, row_begin, row_end);
+  }
+}
+
+bool CpuHasVnni() {
+  static const bool has = CpuHasAvx512() && __builtin_cpu_supports("avx512vnni");
+  return has;
+}
+
+}  // namespace warden::model::mxfp4_int8

@@ -1,0 +1,73 @@
+// MXFP4 products against integer-quantised activations (internal to model/kernels).
+//
+// Why: the float32 MXFP4 kernel spends about seven vector operations per 32 weights
+// (widen, two table permutes, shift, three multiply-adds), which on two cores is just
+// below the memory's pace, so decode of the experts ran at ~15 GB/s in the model where
+// dense bf16 rows run at ~24. Twice every e2m1 value is an integer in [-12, 12], so with
+// x quantised to int8 per 32-value block the products are exact integer dot products:
+// VNNI's vpdpbusd does 64 of them per instruction, and one shuffle turns 64 nibbles into
+// weights. About three operations per 32 weights remain.
+//
+// Activations are quantised per token and per 32-value block b with s_b = max|x_b| / 127:
+//   - one level (kInt8, the fast mode): q = round(x / s_b), error <= s_b / 2;
+//   - two levels (kInt16): q1 = round(x / s_b) and q2 = round((x - q1 s_b) * 128 / s_b),
+//     x ~ s_b (q1 + q2 / 128), error <= s_b / 256 = max|x_b| / 32512: about 2^-15 of the
+//     block's largest value, 128 times finer than the bf16 rounding the reference model
+//     applies to its own activations.
+// The integer sums are exact; they become float32 once per 4 lanes of a block. A block
+// whose values are not all finite gets a NaN scale, so its products are NaN as in float32.
+// A scale byte of 0 (2^-127) counts as 0.
+//
+// Thread safety: Quantize writes only `out`; the row functions only read their inputs and
+// write y, so several threads may run them on disjoint row ranges.
+#ifndef WARDEN_MODEL_KERNELS_MXFP4_INT8_H_
+#define WARDEN_MODEL_KERNELS_MXFP4_INT8_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "model/kernels/tensor_types.h"
+
+namespace warden::model::mxfp4_int8 {
+
+// x of m tokens, quantised and laid out for the kernels: per token, per chunk of 4 blocks
+// (128 values), one record of
+//   for each level: even values [4 blocks x 16] int8, odd values [4 x 16] int8;
+//   for each level: 16 int32 corrections, -12 * (sum of the 8 values a lane multiplies);
+//   16 float32 lane scales, s_b / 2 (one level) or s_b / 256 (two levels), for lane / 4 = b.
+// The weights enter vpdpbusd as unsigned 2w + 12; the correction removes the + 12.
+// A chunk past the last block is zero-filled.
+struct QuantizedActivations {
+  int tokens = 0;
+  int cols = 0;
+  int levels = 1;
+  int chunks = 0;          // ceil(cols / 128)
+  size_t record_bytes = 0;  // 192 * levels + 64
+  std::vector<uint8_t> bytes;
+
+  const uint8_t* Record(int token, int chunk) const {
+    return bytes.data() + (static_cast<size_t>(token) * chunks + chunk) * record_bytes;
+  }
+};
+
+inline constexpr int kChunkBlocks = 4;
+inline constexpr int kChunkValues = 128;
+
+// Quantises x [m, cols] (cols % 32 == 0) with `levels` 1 or 2 into `out`, reusing its
+// capacity (a steady decode loop does not allocate).
+void Quantize(const float* x, int m, int cols, int levels, QuantizedActivations* out);
+
+// y[t, r] = sum_c W[r, c] * x~[t, c] + bias[r] for rows [row_begin, row_end); x~ is the
+// quantised x. The portable and the VNNI versions compute the same integer sums.
+void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
+                  int64_t row_begin, int64_t row_end);
+void RowsVnni(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
+              int64_t row_begin, int64_t row_end);
+
+// True when the CPU runs RowsVnni (AVX-512 F/BW/VL/DQ and VNNI).
+bool CpuHasVnni();
+
+}  // namespace warden::model::mxfp4_int8
+
+#endif  // WARDEN_MODEL_KERNELS_MXFP4_INT8_H_

@@ -1,0 +1,154 @@
+// The MXFP4 products with integer-quantised activations (Mxfp4Activations::kInt8 and
+// kInt16): the VNNI and the portable kernels agree; the result is within the error the
+// quantisation allows of the double-precision product with the float x; non-finite input
+// stays visible.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "model/kernels/cpu_features.h"
+#include "model/kernels/mxfp4.h"
+#include "tests/model/random_inputs.h"
+
+namespace warden::model {
+namespace {
+
+using testing::RandomFloats;
+using testing::RandomMxfp4;
+
+struct Shape {
+  int rows, cols;
+};
+// Column counts with no full chunk of 4 blocks (96), 9 chunks and 1 block (1184), and the
+// gpt-oss hidden size (22 chunks and 2 blocks); odd row counts leave a row out of the pairs.
+constexpr Shape kShapes[] = {{37, 96}, {5, 32 * 37}, {9, 2880}};
+constexpr int kTokenCounts[] = {1, 2, 3, 8, 11};
+
+std::vector<float> Product(const Mxfp4Matrix& w, const std::vector<float>& x, int m, const float* bias,
+                           KernelIsa isa, Mxfp4Activations activations) {
+  ThreadPool pool(2);
+  std::vector<float> y(static_cast<size_t>(m) * w.rows);
+  Mxfp4Matmul(w, x.data(), m, bias, y.data(), &pool, isa, activations);
+  return y;
+}
+
+// |x~ - x| <= the block's largest |x| / 254 (one level) or / 32512 (two levels).
+double QuantisationStep(const std::vector<float>& x, size_t first_of_block, Mxfp4Activations activations) {
+  float max = 0.0f;
+  for (int j = 0; j < 32; ++j) max = std::max(max, std::fabs(x[first_of_block + j]));
+  return activations == Mxfp4Activations::kInt8 ? max / 254.0 : max / 32512.0;
+}
+
+// For every row and token: |y - exact| <= sum |W| * step + float32 rounding; returns the
+// largest error seen relative to the bound.
+double WorstErrorOverBound(const Mxfp4Matrix& w, const std::vector<float>& x, int m, const std::vector<float>& bias,
+                           const std::vector<float>& y, Mxfp4Activations activations) {
+  double worst = 0.0;
+  for (int t = 0; t < m; ++t) {
+    for (int r = 0; r < w.rows; ++r) {
+      double exact = bias[r], magnitude = std::fabs(bias[r]), bound = 0.0;
+      for (int c = 0; c < w.cols; ++c) {
+        const double weight = Mxfp4Element(w, r, c);
+        const size_t at = static_cast<size_t>(t) * w.cols + c;
+        exact += weight * x[at];
+        magnitude += std::fabs(weight * x[at]);
+        bound += std::fabs(weight) * QuantisationStep(x, at - c % 32, activations);
+      }
+      const double error = std::fabs(y[static_cast<size_t>(t) * w.rows + r] - exact);
+      worst = std::max(worst, error / (bound + 1e-5 * magnitude));
+    }
+  }
+  return worst;
+}
+
+TEST(Mxfp4Int8, ErrorStaysWithinTheQuantisationBoundInEveryIsa) {
+  std::mt19937 rng(11);
+  for (const Shape& shape : kShapes) {
+    for (int m : kTokenCounts) {
+      RandomMxfp4 w(shape.rows, shape.cols, rng);
+      const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * shape.cols, rng, 3.0f);
+      const std::vector<float> bias = RandomFloats(shape.rows, rng);
+      for (Mxfp4Activations activations : {Mxfp4Activations::kInt8, Mxfp4Activations::kInt16}) {
+        for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kBest}) {
+          const std::vector<float> y = Product(w.matrix, x, m, bias.data(), isa, activations);
+          EXPECT_LE(WorstErrorOverBound(w.matrix, x, m, bias, y, activations), 1.0)
+              << "cols=" << shape.cols << " m=" << m << " isa=" << static_cast<int>(isa)
+              << " activations=" << static_cast<int>(activations);
+        }
+      }
+    }
+  }
+}
+
+TEST(Mxfp4Int8, TwoLevelsAreMuchCloserToFloat32ThanOne) {
+  std::mt19937 rng(5);
+  RandomMxfp4 w(64, 2880, rng);
+  const std::vector<float> x = RandomFloats(2880, rng);
+  const std::vector<float> exact = Product(w.matrix, x, 1, nullptr, KernelIsa::kPortable, Mxfp4Activations::kFloat32);
+  double error_int8 = 0.0, error_int16 = 0.0;
+  const std::vector<float> int8 = Product(w.matrix, x, 1, nullptr, KernelIsa::kBest, Mxfp4Activations::kInt8);
+  const std::vector<float> int16 = Product(w.matrix, x, 1, nullptr, KernelIsa::kBest, Mxfp4Activations::kInt16);
+  for (int r = 0; r < 64; ++r) {
+    error_int8 = std::max(error_int8, std::fabs(double{int8[r]} - exact[r]));
+    error_int16 = std::max(error_int16, std::fabs(double{int16[r]} - exact[r]));
+  }
+  EXPECT_GT(error_int8, 0.0);  // one level does lose precision ...
+  EXPECT_LT(error_int16, error_int8 / 30.0);  // ... about 128 times more than two
+}
+
+TEST(Mxfp4Int8, VnniAndPortableKernelsAgree) {
+  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU: only the portable kernel runs";
+  std::mt19937 rng(23);
+  for (const Shape& shape : kShapes) {
+    for (int m : kTokenCounts) {
+      RandomMxfp4 w(shape.rows, shape.cols, rng);
+      const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * shape.cols, rng);
+      for (Mxfp4Activations activations : {Mxfp4Activations::kInt8, Mxfp4Activations::kInt16}) {
+        const std::vector<float> portable = Product(w.matrix, x, m, nullptr, KernelIsa::kPortable, activations);
+        const std::vector<float> best = Product(w.matrix, x, m, nullptr, KernelIsa::kBest, activations);
+        for (size_t i = 0; i < portable.size(); ++i) {
+          // The same integer sums; only the float32 order of the block sums differs.
+          EXPECT_NEAR(best[i], portable[i], 1e-5 * (1.0 + std::fabs(portable[i]))) << "i=" << i << " m=" << m;
+        }
+      }
+    }
+  }
+}
+
+TEST(Mxfp4Int8, NonFiniteActivationMakesEveryOutputNaN) {
+  std::mt19937 rng(2);
+  RandomMxfp4 w(6, 160, rng);
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    std::vector<float> x = RandomFloats(2 * 160, rng);
+    x[160 + 70] = bad;  // token 1, block 2
+    for (Mxfp4Activations activations : {Mxfp4Activations::kInt8, Mxfp4Activations::kInt16}) {
+      for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kBest}) {
+        const std::vector<float> y = Product(w.matrix, x, 2, nullptr, isa, activations);
+        for (int r = 0; r < 6; ++r) {
+          EXPECT_TRUE(std::isfinite(y[r])) << "token 0 is unaffected";
+          EXPECT_TRUE(std::isnan(y[6 + r])) << "token 1 row " << r;
+        }
+      }
+    }
+  }
+}
+
+TEST(Mxfp4Int8, ValuesOnTheQuantisationGridAreExact) {
+  // x = k * max / 127 with integer k is represented exactly by one level: the product then
+  // equals the float32 one up to float rounding.
+  std::mt19937 rng(9);
+  RandomMxfp4 w(10, 256, rng);
+  std::vector<float> x(256);
+  for (int c = 0; c < 256; ++c) x[c] = static_cast<float>(static_cast<int>(rng() % 255) - 127) / 127.0f;
+  for (int b = 0; b < 8; ++b) x[b * 32] = 1.0f;  // every block's largest |x| is 1
+  const std::vector<float> exact = Product(w.matrix, x, 1, nullptr, KernelIsa::kPortable, Mxfp4Activations::kFloat32);
+  const std::vector<float> int8 = Product(w.matrix, x, 1, nullptr, KernelIsa::kBest, Mxfp4Activations::kInt8);
+  for (int r = 0; r < 10; ++r) EXPECT_NEAR(int8[r], exact[r], 1e-5 * (1.0 + std::fabs(exact[r]))) << r;
+}
+
+}  // namespace
+}  // namespace warden::model
