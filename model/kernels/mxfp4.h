@@ -19,14 +19,12 @@ enum class KernelIsa { kPortable, kAvx512, kBest };
 // (callers check the CPU first, as the tests do); kBest follows the CPU.
 bool UsesAvx512(KernelIsa isa);
 
-// How the packed kernel takes x (see mxfp4_int8.h for the integer forms):
-//  - kFloat32: as given, float32 products;
-//  - kInt16: quantised per 32-value block in two int8 levels, error <= 2^-15 of the block's
-//    largest |x| (finer than bf16 rounding); VNNI integer products, about twice as fast;
-//  - kInt8: one int8 level, error <= 2^-8 of the block's largest |x| (the fast mode).
-// The integer forms need AVX-512 VNNI for speed; without it (or under kPortable) a portable
-// version computes the same quantised sums.
-enum class Mxfp4Activations { kFloat32, kInt16, kInt8 };
+// How the packed kernel takes x:
+//  - kFloat32: as given, float32 products (the exact mode);
+//  - kInt8: quantised to int8 per 32-value block, error <= 1/254 of the block's largest
+//    |x| (the fast mode); VNNI integer products, fewer operations per weight (mxfp4_int8.h).
+//    Without AVX-512 VNNI (or under kPortable) a portable version computes the same sums.
+enum class Mxfp4Activations { kFloat32, kInt8 };
 
 // x is [m, w.cols] row-major, y is [m, w.rows]; bias may be null. w.cols % 32 == 0.
 // `pool` (may be null) splits the rows of W across threads.

@@ -26,27 +26,25 @@ constexpr int8_t kTwiceFp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6
 constexpr int kWeightBias = 12;  // vpdpbusd takes the weights unsigned: 2w + 12 in [0, 24]
 
 // Record offsets (see QuantizedActivations).
-size_t EvenOffset(int level) { return static_cast<size_t>(level) * 2 * kChunkBlocks * kHalf; }
-size_t OddOffset(int level) { return EvenOffset(level) + kChunkBlocks * kHalf; }
-size_t CorrectionOffset(int levels, int level) {
-  return EvenOffset(levels) + static_cast<size_t>(level) * kLanes * sizeof(int32_t);
-}
-size_t LaneScaleOffset(int levels) { return CorrectionOffset(levels, levels); }
+constexpr size_t kEvenOffset = 0;
+constexpr size_t kOddOffset = kChunkBlocks * kHalf;
+constexpr size_t kCorrectionOffset = 2 * kChunkBlocks * kHalf;
+constexpr size_t kLaneScaleOffset = kCorrectionOffset + kLanes * sizeof(int32_t);
+static_assert(kLaneScaleOffset + kLanes * sizeof(float) == kRecordBytes, "record layout");
 
 float WeightScale(uint8_t exponent) { return exponent == 0 ? 0.0f : mxfp4::ScaleTable()[exponent]; }
 
 // Round to nearest, ties to even, for |v| < 2^22 (the quantised values are within +-128):
-// adding and removing 1.5 * 2^23 leaves no fraction bits. Inline, unlike std::nearbyint
-// (a library call without SSE4.1), which made quantising a third of a small product.
+// adding and removing 1.5 * 2^23 leaves no fraction bits (IEEE float arithmetic, which
+// GCC keeps without -ffast-math). Inline, unlike std::nearbyint (a library call without
+// SSE4.1), which made quantising a third of a small product.
 inline float RoundToInteger(float v) {
   constexpr float kMagic = 12582912.0f;
-  volatile float shifted = v + kMagic;  // volatile: the sum must be rounded to float
-  return shifted - kMagic;
+  return (v + kMagic) - kMagic;
 }
 
-// One 32-value block of one token: its levels' values in `even`/`odd` (16 each per level,
-// `level_stride` bytes apart) and its lane scale.
-void QuantizeBlock(const float* x, int levels, int8_t* even, int8_t* odd, size_t level_stride, float* lane_scale) {
+// One 32-value block of one token: its values into `even`/`odd` (16 each), its lane scale.
+void QuantizeBlock(const float* x, int8_t* even, int8_t* odd, float* lane_scale) {
   float max = 0.0f;
   bool finite = true;
   for (int j = 0; j < kBlock; ++j) {
@@ -57,41 +55,32 @@ void QuantizeBlock(const float* x, int levels, int8_t* even, int8_t* odd, size_t
     *lane_scale = finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
     return;  // the values stay 0
   }
-  const float step = max / 127.0f, inverse = 127.0f / max;
+  const float inverse = 127.0f / max;
   for (int j = 0; j < kBlock; ++j) {
-    int8_t* dst = (j % 2 == 0 ? even : odd) + j / 2;
-    const float q1 = std::clamp(RoundToInteger(x[j] * inverse), -127.0f, 127.0f);
-    dst[0] = static_cast<int8_t>(q1);
-    if (levels == 2) {
-      // The residual in double: q1 * step is exact there, so it is rounded once.
-      const float residual = static_cast<float>(static_cast<double>(x[j]) - static_cast<double>(q1) * step);
-      dst[level_stride] = static_cast<int8_t>(std::clamp(RoundToInteger(residual * 128.0f * inverse), -127.0f, 127.0f));
-    }
+    const float q = std::clamp(RoundToInteger(x[j] * inverse), -127.0f, 127.0f);
+    (j % 2 == 0 ? even : odd)[j / 2] = static_cast<int8_t>(q);
   }
-  *lane_scale = levels == 2 ? step / 256.0f : step / 2.0f;
+  *lane_scale = max / 127.0f / 2.0f;  // the step, halved for the doubled weights
 }
 
-void QuantizeChunk(const float* x, int blocks, int levels, uint8_t* record) {
-  const size_t level_stride = EvenOffset(1);
+void QuantizeChunk(const float* x, int blocks, uint8_t* record) {
   float scales[kChunkBlocks] = {0.0f, 0.0f, 0.0f, 0.0f};
   for (int b = 0; b < blocks; ++b) {
-    QuantizeBlock(x + b * kBlock, levels, reinterpret_cast<int8_t*>(record + EvenOffset(0) + b * kHalf),
-                  reinterpret_cast<int8_t*>(record + OddOffset(0) + b * kHalf), level_stride, &scales[b]);
+    QuantizeBlock(x + b * kBlock, reinterpret_cast<int8_t*>(record + kEvenOffset + b * kHalf),
+                  reinterpret_cast<int8_t*>(record + kOddOffset + b * kHalf), &scales[b]);
   }
-  for (int level = 0; level < levels; ++level) {
-    const int8_t* even = reinterpret_cast<const int8_t*>(record + EvenOffset(level));
-    const int8_t* odd = reinterpret_cast<const int8_t*>(record + OddOffset(level));
-    int32_t correction[kLanes];
-    for (int lane = 0; lane < kLanes; ++lane) {
-      int32_t sum = 0;
-      for (int j = 0; j < 4; ++j) sum += even[lane * 4 + j] + odd[lane * 4 + j];
-      correction[lane] = -kWeightBias * sum;
-    }
-    std::memcpy(record + CorrectionOffset(levels, level), correction, sizeof(correction));
+  const int8_t* even = reinterpret_cast<const int8_t*>(record + kEvenOffset);
+  const int8_t* odd = reinterpret_cast<const int8_t*>(record + kOddOffset);
+  int32_t correction[kLanes];
+  for (int lane = 0; lane < kLanes; ++lane) {
+    int32_t sum = 0;
+    for (int j = 0; j < 4; ++j) sum += even[lane * 4 + j] + odd[lane * 4 + j];
+    correction[lane] = -kWeightBias * sum;
   }
+  std::memcpy(record + kCorrectionOffset, correction, sizeof(correction));
   float lane_scales[kLanes];
   for (int lane = 0; lane < kLanes; ++lane) lane_scales[lane] = scales[lane / 4];
-  std::memcpy(record + LaneScaleOffset(levels), lane_scales, sizeof(lane_scales));
+  std::memcpy(record + kLaneScaleOffset, lane_scales, sizeof(lane_scales));
 }
 
 // ---- VNNI kernel -------------------------------------------------------------------
@@ -130,27 +119,19 @@ WARDEN_VNNI_TARGET inline ChunkWeights LoadChunk(const uint8_t* blocks, const ui
   return w;
 }
 
-// The chunk's integer dot products with one level of one token, including the correction.
-template <int kLevels>
-WARDEN_VNNI_TARGET inline __m512i LevelSum(const ChunkWeights& w, const uint8_t* record, int level) {
-  const __m512i correction = _mm512_loadu_si512(record + CorrectionOffset(kLevels, level));
-  const __m512i even = _mm512_dpbusd_epi32(correction, w.low, _mm512_loadu_si512(record + EvenOffset(level)));
-  return _mm512_dpbusd_epi32(even, w.high, _mm512_loadu_si512(record + OddOffset(level)));
-}
-
-// The chunk's dot products with one token, times the token's lane scales (the weights'
-// scales are the caller's: they are shared by all tokens).
-template <int kLevels>
+// The chunk's integer dot products with one token (with the correction), times the
+// token's lane scales; the weights' scales are the caller's (shared by all tokens).
 WARDEN_VNNI_TARGET inline __m512 ChunkProduct(const ChunkWeights& w, const uint8_t* record) {
-  __m512i sum = LevelSum<kLevels>(w, record, 0);
-  if constexpr (kLevels == 2) sum = _mm512_add_epi32(_mm512_maskz_slli_epi32(row_kernels::kAllLanes, sum, 7), LevelSum<kLevels>(w, record, 1));
-  const __m512 lane_scale = _mm512_loadu_ps(record + LaneScaleOffset(kLevels));
+  const __m512i correction = _mm512_loadu_si512(record + kCorrectionOffset);
+  const __m512i even = _mm512_dpbusd_epi32(correction, w.low, _mm512_loadu_si512(record + kEvenOffset));
+  const __m512i sum = _mm512_dpbusd_epi32(even, w.high, _mm512_loadu_si512(record + kOddOffset));
+  const __m512 lane_scale = _mm512_loadu_ps(record + kLaneScaleOffset);
   return _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(row_kernels::kAllLanes, sum), lane_scale);
 }
 
 // One chunk of kRows rows against kTokens tokens, added to acc. `records` is the first
 // token's record of this chunk; tokens are `token_stride` bytes apart.
-template <int kLevels, int kRows, int kTokens>
+template <int kRows, int kTokens>
 WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, size_t row_bytes, const uint8_t* exponents,
                                         int nblocks, int chunk_blocks, const uint8_t* records, size_t token_stride,
                                         __m512i table, __m512 (&acc)[kRows][kTokens]) {
@@ -160,7 +141,7 @@ WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, size_t row_bytes,
     const ChunkWeights w = LoadChunk(blocks + r * row_bytes, exponents + r * nblocks, chunk_blocks, table);
 #pragma GCC unroll 8
     for (int t = 0; t < kTokens; ++t) {
-      acc[r][t] = _mm512_fmadd_ps(ChunkProduct<kLevels>(w, records + t * token_stride), w.scale, acc[r][t]);
+      acc[r][t] = _mm512_fmadd_ps(ChunkProduct(w, records + t * token_stride), w.scale, acc[r][t]);
     }
   }
 }
@@ -168,7 +149,7 @@ WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, size_t row_bytes,
 // kRows consecutive rows against kTokens tokens; sums[row * kTokens + token]. Counts are
 // template parameters, and the full chunks are a loop of their own (the partial last one
 // apart), so that the accumulators stay in registers.
-template <int kLevels, int kRows, int kTokens>
+template <int kRows, int kTokens>
 WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
                                 const QuantizedActivations& x, int token0, float* sums) {
   alignas(16) int8_t table_bytes[16];
@@ -176,7 +157,7 @@ WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents,
   const __m512i table = _mm512_maskz_broadcast_i32x4(row_kernels::kAllLanes,
                                                      _mm_load_si128(reinterpret_cast<const __m128i*>(table_bytes)));
   const size_t row_bytes = static_cast<size_t>(nblocks) * kBlockBytes;
-  const size_t record_bytes = x.record_bytes;
+  constexpr size_t record_bytes = kRecordBytes;
   const size_t token_stride = static_cast<size_t>(x.chunks) * record_bytes;
   const uint8_t* records = x.Record(token0, 0);
   __m512 acc[kRows][kTokens];
@@ -186,11 +167,11 @@ WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents,
   const int full_chunks = nblocks / kChunkBlocks;
   constexpr size_t kChunkBytes = kChunkBlocks * kBlockBytes;
   for (int c = 0; c < full_chunks; ++c) {
-    AddChunk<kLevels, kRows, kTokens>(blocks + c * kChunkBytes, row_bytes, exponents + c * kChunkBlocks, nblocks,
+    AddChunk<kRows, kTokens>(blocks + c * kChunkBytes, row_bytes, exponents + c * kChunkBlocks, nblocks,
                                       kChunkBlocks, records + c * record_bytes, token_stride, table, acc);
   }
   if (full_chunks < x.chunks) {
-    AddChunk<kLevels, kRows, kTokens>(blocks + full_chunks * kChunkBytes, row_bytes,
+    AddChunk<kRows, kTokens>(blocks + full_chunks * kChunkBytes, row_bytes,
                                       exponents + full_chunks * kChunkBlocks, nblocks,
                                       nblocks - full_chunks * kChunkBlocks, records + full_chunks * record_bytes,
                                       token_stride, table, acc);
@@ -200,18 +181,18 @@ WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents,
   }
 }
 
-template <int kLevels, int kRows>
+template <int kRows>
 WARDEN_VNNI_TARGET void RowTileAnyTokens(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
                                          const QuantizedActivations& x, int token0, int tokens, float* sums) {
   switch (tokens) {
-    case 1: RowTile<kLevels, kRows, 1>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 2: RowTile<kLevels, kRows, 2>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 3: RowTile<kLevels, kRows, 3>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 4: RowTile<kLevels, kRows, 4>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 5: RowTile<kLevels, kRows, 5>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 6: RowTile<kLevels, kRows, 6>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 7: RowTile<kLevels, kRows, 7>(blocks, exponents, nblocks, x, token0, sums); break;
-    default: RowTile<kLevels, kRows, 8>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 1: RowTile<kRows, 1>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 2: RowTile<kRows, 2>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 3: RowTile<kRows, 3>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 4: RowTile<kRows, 4>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 5: RowTile<kRows, 5>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 6: RowTile<kRows, 6>(blocks, exponents, nblocks, x, token0, sums); break;
+    case 7: RowTile<kRows, 7>(blocks, exponents, nblocks, x, token0, sums); break;
+    default: RowTile<kRows, 8>(blocks, exponents, nblocks, x, token0, sums); break;
   }
 }
 
@@ -219,8 +200,7 @@ WARDEN_VNNI_TARGET void RowTileAnyTokens(const uint8_t* blocks, const uint8_t* e
 // float32 kernel; a trailing odd row goes alone.
 constexpr int kPairedMaxTokens = 2;
 
-template <int kLevels>
-WARDEN_VNNI_TARGET void RowsVnniLevels(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
+WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
                                        float* y, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
   float sums[2 * kTokenTile];
@@ -231,9 +211,9 @@ WARDEN_VNNI_TARGET void RowsVnniLevels(const Mxfp4Matrix& w, const QuantizedActi
     for (int t0 = 0; t0 < x.tokens; t0 += kTokenTile) {
       const int tokens = std::min(kTokenTile, x.tokens - t0);
       if (pair == 2) {
-        RowTileAnyTokens<kLevels, 2>(blocks, exponents, nblocks, x, t0, tokens, sums);
+        RowTileAnyTokens<2>(blocks, exponents, nblocks, x, t0, tokens, sums);
       } else {
-        RowTileAnyTokens<kLevels, 1>(blocks, exponents, nblocks, x, t0, tokens, sums);
+        RowTileAnyTokens<1>(blocks, exponents, nblocks, x, t0, tokens, sums);
       }
       for (int p = 0; p < pair; ++p) {
         for (int t = 0; t < tokens; ++t) {
@@ -247,19 +227,17 @@ WARDEN_VNNI_TARGET void RowsVnniLevels(const Mxfp4Matrix& w, const QuantizedActi
 
 }  // namespace
 
-void Quantize(const float* x, int m, int cols, int levels, QuantizedActivations* out) {
+void Quantize(const float* x, int m, int cols, QuantizedActivations* out) {
   out->tokens = m;
   out->cols = cols;
-  out->levels = levels;
   out->chunks = (cols + kChunkValues - 1) / kChunkValues;
-  out->record_bytes = 192 * static_cast<size_t>(levels) + 64;
-  out->bytes.assign(static_cast<size_t>(m) * out->chunks * out->record_bytes, 0);
+  out->bytes.assign(static_cast<size_t>(m) * out->chunks * kRecordBytes, 0);
   const int nblocks = cols / kBlock;
   for (int t = 0; t < m; ++t) {
     for (int c = 0; c < out->chunks; ++c) {
       const int blocks = std::min(kChunkBlocks, nblocks - c * kChunkBlocks);
-      QuantizeChunk(x + static_cast<size_t>(t) * cols + c * kChunkValues, blocks, levels,
-                    out->bytes.data() + (static_cast<size_t>(t) * out->chunks + c) * out->record_bytes);
+      QuantizeChunk(x + static_cast<size_t>(t) * cols + c * kChunkValues, blocks,
+                    out->bytes.data() + (static_cast<size_t>(t) * out->chunks + c) * kRecordBytes);
     }
   }
 }
@@ -274,16 +252,12 @@ void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const flo
         const uint8_t* bytes = w.blocks + (r * nblocks + b) * kBlockBytes;
         const uint8_t* record = x.Record(t, b / kChunkBlocks);
         const int slot = (b % kChunkBlocks) * kHalf;
+        const int8_t* even = reinterpret_cast<const int8_t*>(record + kEvenOffset) + slot;
+        const int8_t* odd = reinterpret_cast<const int8_t*>(record + kOddOffset) + slot;
         int32_t sum = 0;
-        for (int level = 0; level < x.levels; ++level) {
-          const int8_t* even = reinterpret_cast<const int8_t*>(record + EvenOffset(level)) + slot;
-          const int8_t* odd = reinterpret_cast<const int8_t*>(record + OddOffset(level)) + slot;
-          int32_t dot = 0;
-          for (int j = 0; j < kHalf; ++j) dot += kTwiceFp4[bytes[j] & 0xF] * even[j] + kTwiceFp4[bytes[j] >> 4] * odd[j];
-          sum = level == 0 ? dot : sum * 128 + dot;
-        }
+        for (int j = 0; j < kHalf; ++j) sum += kTwiceFp4[bytes[j] & 0xF] * even[j] + kTwiceFp4[bytes[j] >> 4] * odd[j];
         float lane_scale;
-        std::memcpy(&lane_scale, record + LaneScaleOffset(x.levels) + (b % kChunkBlocks) * 4 * sizeof(float),
+        std::memcpy(&lane_scale, record + kLaneScaleOffset + (b % kChunkBlocks) * 4 * sizeof(float),
                     sizeof(float));
         acc += static_cast<float>(sum) * (WeightScale(w.scales[r * nblocks + b]) * lane_scale);
       }
@@ -294,11 +268,7 @@ void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const flo
 
 void RowsVnni(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y, int64_t row_begin,
               int64_t row_end) {
-  if (x.levels == 2) {
-    RowsVnniLevels<2>(w, x, bias, y, row_begin, row_end);
-  } else {
-    RowsVnniLevels<1>(w, x, bias, y, row_begin, row_end);
-  }
+  RowsVnniImpl(w, x, bias, y, row_begin, row_end);
 }
 
 bool CpuHasVnni() {

@@ -8,12 +8,11 @@
 // VNNI's vpdpbusd does 64 of them per instruction, and one shuffle turns 64 nibbles into
 // weights. About three operations per 32 weights remain.
 //
-// Activations are quantised per token and per 32-value block b with s_b = max|x_b| / 127:
-//   - one level (kInt8, the fast mode): q = round(x / s_b), error <= s_b / 2;
-//   - two levels (kInt16): q1 = round(x / s_b) and q2 = round((x - q1 s_b) * 128 / s_b),
-//     x ~ s_b (q1 + q2 / 128), error <= s_b / 256 = max|x_b| / 32512: about 2^-15 of the
-//     block's largest value, 128 times finer than the bf16 rounding the reference model
-//     applies to its own activations.
+// Activations are quantised per token and per 32-value block b, with the step
+// s_b = max|x_b| / 127 and q = round(x / s_b): the error is at most s_b / 2, i.e. 1/254 of
+// the block's largest |x| (as llama.cpp's q8_0). This is the fast weight mode's accuracy;
+// the exact mode keeps float32 activations (a two-level int16 form, 2^-15 of the largest
+// value, was measured: no faster in the model, so it was dropped).
 // The integer sums are exact; they become float32 once per 4 lanes of a block. A block
 // whose values are not all finite gets a NaN scale, so its products are NaN as in float32.
 // A scale byte of 0 (2^-127) counts as 0.
@@ -31,32 +30,31 @@
 
 namespace warden::model::mxfp4_int8 {
 
+inline constexpr int kChunkBlocks = 4;
+inline constexpr int kChunkValues = 128;
+inline constexpr size_t kRecordBytes = 256;
+
 // x of m tokens, quantised and laid out for the kernels: per token, per chunk of 4 blocks
-// (128 values), one record of
-//   for each level: even values [4 blocks x 16] int8, odd values [4 x 16] int8;
-//   for each level: 16 int32 corrections, -12 * (sum of the 8 values a lane multiplies);
-//   16 float32 lane scales, s_b / 2 (one level) or s_b / 256 (two levels), for lane / 4 = b.
+// (128 values), one record of kRecordBytes:
+//   even values [4 blocks x 16] int8, odd values [4 x 16] int8;
+//   16 int32 corrections, -12 * (sum of the 8 values a lane multiplies);
+//   16 float32 lane scales, s_b / 2, for lane / 4 = b.
 // The weights enter vpdpbusd as unsigned 2w + 12; the correction removes the + 12.
 // A chunk past the last block is zero-filled.
 struct QuantizedActivations {
   int tokens = 0;
   int cols = 0;
-  int levels = 1;
-  int chunks = 0;          // ceil(cols / 128)
-  size_t record_bytes = 0;  // 192 * levels + 64
+  int chunks = 0;  // ceil(cols / 128)
   std::vector<uint8_t> bytes;
 
   const uint8_t* Record(int token, int chunk) const {
-    return bytes.data() + (static_cast<size_t>(token) * chunks + chunk) * record_bytes;
+    return bytes.data() + (static_cast<size_t>(token) * chunks + chunk) * kRecordBytes;
   }
 };
 
-inline constexpr int kChunkBlocks = 4;
-inline constexpr int kChunkValues = 128;
-
-// Quantises x [m, cols] (cols % 32 == 0) with `levels` 1 or 2 into `out`, reusing its
-// capacity (a steady decode loop does not allocate).
-void Quantize(const float* x, int m, int cols, int levels, QuantizedActivations* out);
+// Quantises x [m, cols] (cols % 32 == 0) into `out`, reusing its capacity (a steady decode
+// loop does not allocate).
+void Quantize(const float* x, int m, int cols, QuantizedActivations* out);
 
 // y[t, r] = sum_c W[r, c] * x~[t, c] + bias[r] for rows [row_begin, row_end); x~ is the
 // quantised x. The portable and the VNNI versions compute the same integer sums.
