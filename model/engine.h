@@ -41,8 +41,9 @@ inline constexpr int32_t kCallToken = 200012;
 
 enum class WeightMode {
   kExact,  // weights as stored (bf16 dense, MXFP4 experts): matches the reference
-  kFast,   // plus int8 per-channel attention/unembedding copies for decode (FastWeights):
-           // ~half the bytes per decode token, logits within ~1e-2 relative of exact
+  kFast,   // for decode-sized batches: int8 per-channel attention/unembedding copies
+           // (FastWeights; ~half the bytes per decode token) and expert products against
+           // int8-quantised activations (VNNI); logits within ~1e-2 relative of exact
 };
 
 struct LoadOptions {

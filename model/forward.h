@@ -40,7 +40,8 @@ using LayerObserver = std::function<void(int layer, int chunk, int64_t position,
 // The `fast` weight mode: int8 per-channel copies of the attention and unembedding
 // matrices, made at load and used for decode-sized batches (at most kFastMaxRows rows; a
 // larger prefill keeps the exact bf16 path, which reads the weights once per many rows
-// anyway). Immutable after MakeFastWeights; owns its bytes.
+// anyway). In the same batches the expert products take int8-quantised activations
+// (Mxfp4Activations::kInt8). Immutable after MakeFastWeights; owns its bytes.
 struct FastWeights {
   struct Layer {
     Int8Matrix q, k, v, o;
