@@ -51,7 +51,8 @@ void QuantizeBlock(const float* x, int8_t* even, int8_t* odd, float* lane_scale)
     if (!std::isfinite(x[j])) finite = false;
     max = std::max(max, std::fabs(x[j]));
   }
-  if (!finite || max == 0.0f) {
+  // A block of zeros or subnormals (whose 127 / max would overflow) counts as zero.
+  if (!finite || max < std::numeric_limits<float>::min()) {
     *lane_scale = finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
     return;  // the values stay 0
   }

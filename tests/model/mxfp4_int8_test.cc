@@ -130,6 +130,18 @@ TEST(Mxfp4Int8, NonFiniteActivationMakesEveryOutputNaN) {
   }
 }
 
+TEST(Mxfp4Int8, SubnormalBlockCountsAsZero) {
+  // 127 / max overflows for a subnormal max; such a block must count as zero, not as +-127.
+  std::mt19937 rng(4);
+  RandomMxfp4 w(6, 96, rng);
+  std::vector<float> x(96, 0.0f);
+  for (int c = 32; c < 64; ++c) x[c] = (c % 3 == 0 ? 0.0f : 1e-40f) * (c % 2 == 0 ? 1.0f : -1.0f);
+  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kBest}) {
+    const std::vector<float> y = Product(w.matrix, x, 1, nullptr, isa, Mxfp4Activations::kInt8);
+    for (int r = 0; r < 6; ++r) EXPECT_EQ(y[r], 0.0f) << r;
+  }
+}
+
 TEST(Mxfp4Int8, ValuesOnTheQuantisationGridAreExact) {
   // x = k * max / 127 with integer k is represented exactly: the product then equals the
   // float32 one up to float rounding.
