@@ -57,11 +57,12 @@ void AddCharNgrams(std::string_view word, const FeatureConfig& config, uint32_t 
 
 absl::Status ValidateFeatureConfig(const FeatureConfig& config) {
   if (config.buckets_log2 < 10 || config.buckets_log2 > 24 || config.char_min < 1 ||
-      config.char_min > config.char_max || config.char_max > 8 || config.length_norm > 2) {
+      config.char_min > config.char_max || config.char_max > 8 || config.length_norm > 2 ||
+      config.repeats > kCountOnce) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid feature config: buckets_log2=", config.buckets_log2,
                      " char_min=", config.char_min, " char_max=", config.char_max,
-                     " length_norm=", config.length_norm));
+                     " length_norm=", config.length_norm, " repeats=", config.repeats));
   }
   return absl::OkStatus();
 }
@@ -99,6 +100,33 @@ void ExtractFeatures(std::string_view folded, const FeatureConfig& config,
     have_previous = true;
     i = end;
   }
+  if (config.repeats == kCountOnce) KeepFirstOccurrences(out);
+}
+
+void KeepFirstOccurrences(std::vector<uint32_t>* buckets) {
+  // Open addressing over a power-of-two table at most half full; the low bits of a bucket
+  // are already mixed (Bucket). kEmpty marks a free slot, so that value is tracked apart.
+  constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+  thread_local std::vector<uint32_t> table;
+  bool have_empty_value = false;
+  size_t size = 64;
+  while (size < 2 * buckets->size()) size *= 2;
+  table.assign(size, kEmpty);
+  const size_t mask = size - 1;
+  size_t kept = 0;
+  for (const uint32_t b : *buckets) {
+    if (b == kEmpty) {
+      if (!have_empty_value) (*buckets)[kept++] = b;
+      have_empty_value = true;
+      continue;
+    }
+    size_t slot = b & mask;
+    while (table[slot] != kEmpty && table[slot] != b) slot = (slot + 1) & mask;
+    if (table[slot] == b) continue;
+    table[slot] = b;
+    (*buckets)[kept++] = b;
+  }
+  buckets->resize(kept);
 }
 
 }  // namespace warden::moderation
