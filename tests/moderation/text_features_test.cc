@@ -52,6 +52,53 @@ TEST(ExtractFeatures, VeryLongWordIsBounded) {
   EXPECT_LT(out.size(), 200u);
 }
 
+TEST(KeepFirstOccurrences, RemovesRepeatsAndKeepsFirstOccurrenceOrder) {
+  std::vector<uint32_t> buckets = {7, 3, 7, 0xFFFFFFFFu, 3, 9, 0xFFFFFFFFu, 7, 1u << 23};
+  KeepFirstOccurrences(&buckets);
+  EXPECT_EQ(buckets, (std::vector<uint32_t>{7, 3, 0xFFFFFFFFu, 9, 1u << 23}));
+  std::vector<uint32_t> empty;
+  KeepFirstOccurrences(&empty);
+  EXPECT_TRUE(empty.empty());
+}
+
+TEST(KeepFirstOccurrences, HandlesManyDistinctBuckets) {
+  std::vector<uint32_t> buckets;
+  for (uint32_t i = 0; i < 5000; ++i) buckets.push_back(i * 4096);  // equal low bits
+  for (uint32_t i = 0; i < 5000; ++i) buckets.push_back(i * 4096);
+  KeepFirstOccurrences(&buckets);
+  ASSERT_EQ(buckets.size(), 5000u);
+  for (uint32_t i = 0; i < 5000; ++i) EXPECT_EQ(buckets[i], i * 4096) << i;
+}
+
+TEST(ExtractFeatures, CountOnceMakesARepeatedSentenceLookLikeTwoCopies) {
+  FeatureConfig config;
+  config.buckets_log2 = 16;
+  config.repeats = kCountOnce;
+  std::string twice, fifty;
+  for (int i = 0; i < 50; ++i) fifty += "the cat sat on the mat. ";
+  twice = "the cat sat on the mat. the cat sat on the mat.";
+  std::vector<uint32_t> a, b, every;
+  ExtractFeatures(twice, config, &a);
+  ExtractFeatures(fifty, config, &b);
+  EXPECT_EQ(a, b);  // the only feature two copies add to one is the bigram "mat the"
+  config.repeats = kCountEvery;
+  ExtractFeatures(fifty, config, &every);
+  EXPECT_GT(every.size(), 40 * b.size());
+}
+
+TEST(ExtractFeatures, CountOnceKeepsEveryDistinctBucketOfCountEvery) {
+  FeatureConfig every;
+  every.buckets_log2 = 14;
+  FeatureConfig once = every;
+  once.repeats = kCountOnce;
+  const std::string text = "kill kill the process, then kill it again and again";
+  std::vector<uint32_t> all, distinct;
+  ExtractFeatures(text, every, &all);
+  ExtractFeatures(text, once, &distinct);
+  KeepFirstOccurrences(&all);
+  EXPECT_EQ(all, distinct);
+}
+
 TEST(LengthNorm, ScalesBySquareRootOrMean) {
   FeatureConfig config;
   EXPECT_FLOAT_EQ(LengthNorm(config, 4), 0.5f);
@@ -85,6 +132,11 @@ TEST(ValidateFeatureConfig, RejectsOutOfRangeValues) {
   config.length_norm = 2;
   EXPECT_TRUE(ValidateFeatureConfig(config).ok());
   config.length_norm = 3;
+  EXPECT_FALSE(ValidateFeatureConfig(config).ok());
+  config = FeatureConfig();
+  config.repeats = kCountOnce;
+  EXPECT_TRUE(ValidateFeatureConfig(config).ok());
+  config.repeats = 2;
   EXPECT_FALSE(ValidateFeatureConfig(config).ok());
 }
 
