@@ -56,7 +56,8 @@ void AddCharNgrams(std::string_view word, const FeatureConfig& config, uint32_t 
 }  // namespace
 
 absl::Status ValidateFeatureConfig(const FeatureConfig& config) {
-  if (config.buckets_log2 < 10 || config.buckets_log2 > 24 || config.char_min < 1 ||
+  if (config.buckets_log2 < 10 || config.buckets_log2 > kMaxBucketsLog2 ||
+      config.char_min < 1 ||
       config.char_min > config.char_max || config.char_max > 8 || config.length_norm > 2 ||
       config.repeats > kCountOnce) {
     return absl::InvalidArgumentError(
@@ -100,33 +101,27 @@ void ExtractFeatures(std::string_view folded, const FeatureConfig& config,
     have_previous = true;
     i = end;
   }
-  if (config.repeats == kCountOnce) KeepFirstOccurrences(out);
+  if (config.repeats == kCountOnce) KeepFirstOccurrences(config.buckets_log2, out);
 }
 
-void KeepFirstOccurrences(std::vector<uint32_t>* buckets) {
-  // Open addressing over a power-of-two table at most half full; the low bits of a bucket
-  // are already mixed (Bucket). kEmpty marks a free slot, so that value is tracked apart.
-  constexpr uint32_t kEmpty = 0xFFFFFFFFu;
-  thread_local std::vector<uint32_t> table;
-  bool have_empty_value = false;
-  size_t size = 64;
-  while (size < 2 * buckets->size()) size *= 2;
-  table.assign(size, kEmpty);
-  const size_t mask = size - 1;
+void KeepFirstOccurrences(uint32_t buckets_log2, std::vector<uint32_t>* buckets) {
+  // One bit per bucket (16 KB for 2^17 buckets), all zero between calls: testing and
+  // setting a bit is cheaper than probing a hash table, and clearing only the kept buckets'
+  // bits afterwards costs no more than the pass itself.
+  thread_local std::vector<uint64_t> seen;
+  const uint64_t num_buckets = uint64_t{1} << std::min(buckets_log2, kMaxBucketsLog2);
+  if (seen.size() < num_buckets / 64 + 1) seen.resize(num_buckets / 64 + 1, 0);
   size_t kept = 0;
   for (const uint32_t b : *buckets) {
-    if (b == kEmpty) {
-      if (!have_empty_value) (*buckets)[kept++] = b;
-      have_empty_value = true;
-      continue;
-    }
-    size_t slot = b & mask;
-    while (table[slot] != kEmpty && table[slot] != b) slot = (slot + 1) & mask;
-    if (table[slot] == b) continue;
-    table[slot] = b;
+    if (b >= num_buckets) continue;
+    uint64_t& word = seen[b >> 6];
+    const uint64_t bit = uint64_t{1} << (b & 63);
+    if (word & bit) continue;
+    word |= bit;
     (*buckets)[kept++] = b;
   }
   buckets->resize(kept);
+  for (const uint32_t b : *buckets) seen[b >> 6] = 0;
 }
 
 }  // namespace warden::moderation

@@ -9,8 +9,7 @@
 // once, so that repeating a word or a sentence cannot push a score further than one
 // occurrence does. The sum is scaled by LengthNorm(n) of the number n of buckets returned.
 //
-// Thread safety: pure functions (the de-duplication uses a thread-local scratch table),
-// thread-safe.
+// Thread safety: pure functions (the de-duplication uses a thread-local bitmap), thread-safe.
 #ifndef WARDEN_MODERATION_FEATURES_H_
 #define WARDEN_MODERATION_FEATURES_H_
 
@@ -59,9 +58,13 @@ absl::Status ValidateFeatureConfig(const FeatureConfig& config);
 void ExtractFeatures(std::string_view folded, const FeatureConfig& config,
                      std::vector<uint32_t>* out);
 
+// Largest buckets_log2 a FeatureConfig may have.
+inline constexpr uint32_t kMaxBucketsLog2 = 24;
+
 // Removes repeated buckets from `buckets` in place, keeping the first occurrence of each
-// (linear time; the order of the kept buckets is unchanged).
-void KeepFirstOccurrences(std::vector<uint32_t>* buckets);
+// (linear time; the order of the kept buckets is unchanged). Buckets must be below
+// 2^buckets_log2 (buckets_log2 is capped at kMaxBucketsLog2); others are dropped.
+void KeepFirstOccurrences(uint32_t buckets_log2, std::vector<uint32_t>* buckets);
 
 }  // namespace warden::moderation
 

@@ -53,21 +53,35 @@ TEST(ExtractFeatures, VeryLongWordIsBounded) {
 }
 
 TEST(KeepFirstOccurrences, RemovesRepeatsAndKeepsFirstOccurrenceOrder) {
-  std::vector<uint32_t> buckets = {7, 3, 7, 0xFFFFFFFFu, 3, 9, 0xFFFFFFFFu, 7, 1u << 23};
-  KeepFirstOccurrences(&buckets);
-  EXPECT_EQ(buckets, (std::vector<uint32_t>{7, 3, 0xFFFFFFFFu, 9, 1u << 23}));
+  std::vector<uint32_t> buckets = {7, 3, 7, 63, 64, 3, 9, 64, 7, (1u << 20) - 1};
+  KeepFirstOccurrences(20, &buckets);
+  EXPECT_EQ(buckets, (std::vector<uint32_t>{7, 3, 63, 64, 9, (1u << 20) - 1}));
   std::vector<uint32_t> empty;
-  KeepFirstOccurrences(&empty);
+  KeepFirstOccurrences(20, &empty);
   EXPECT_TRUE(empty.empty());
+}
+
+TEST(KeepFirstOccurrences, DropsOutOfRangeBucketsAndForgetsBetweenCalls) {
+  std::vector<uint32_t> buckets = {5, 1u << 12, 0xFFFFFFFFu, 5, (1u << 12) - 1};
+  KeepFirstOccurrences(12, &buckets);
+  EXPECT_EQ(buckets, (std::vector<uint32_t>{5, (1u << 12) - 1}));
+  // A second call starts from nothing: the buckets of the first are not "seen" any more.
+  std::vector<uint32_t> again = {5, 5, (1u << 12) - 1};
+  KeepFirstOccurrences(12, &again);
+  EXPECT_EQ(again, (std::vector<uint32_t>{5, (1u << 12) - 1}));
+  // buckets_log2 above the largest allowed is capped rather than allocating more.
+  std::vector<uint32_t> large = {1u << 23, 1u << 23, 1u << 24, 1u << 30};
+  KeepFirstOccurrences(40, &large);
+  EXPECT_EQ(large, (std::vector<uint32_t>{1u << 23}));
 }
 
 TEST(KeepFirstOccurrences, HandlesManyDistinctBuckets) {
   std::vector<uint32_t> buckets;
-  for (uint32_t i = 0; i < 5000; ++i) buckets.push_back(i * 4096);  // equal low bits
-  for (uint32_t i = 0; i < 5000; ++i) buckets.push_back(i * 4096);
-  KeepFirstOccurrences(&buckets);
+  for (uint32_t i = 0; i < 5000; ++i) buckets.push_back(i * 64);  // one per bitmap word
+  for (uint32_t i = 0; i < 5000; ++i) buckets.push_back(i * 64);
+  KeepFirstOccurrences(20, &buckets);
   ASSERT_EQ(buckets.size(), 5000u);
-  for (uint32_t i = 0; i < 5000; ++i) EXPECT_EQ(buckets[i], i * 4096) << i;
+  for (uint32_t i = 0; i < 5000; ++i) EXPECT_EQ(buckets[i], i * 64) << i;
 }
 
 TEST(ExtractFeatures, CountOnceMakesARepeatedSentenceLookLikeTwoCopies) {
@@ -95,7 +109,7 @@ TEST(ExtractFeatures, CountOnceKeepsEveryDistinctBucketOfCountEvery) {
   std::vector<uint32_t> all, distinct;
   ExtractFeatures(text, every, &all);
   ExtractFeatures(text, once, &distinct);
-  KeepFirstOccurrences(&all);
+  KeepFirstOccurrences(every.buckets_log2, &all);
   EXPECT_EQ(all, distinct);
 }
 
