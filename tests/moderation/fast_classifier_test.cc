@@ -26,12 +26,12 @@ class ShippedModel : public testing::Test {
 };
 FastClassifier* ShippedModel::classifier_ = nullptr;
 
-// default-v3 is trained without extra weight on positives and shrinks short texts toward
-// the bias, so its scores are lower overall than v2's (and so are its thresholds): the
-// margins on violence and threats are 0.15 (v2's test: 0.3). This threat scores 0.36 on
-// violence and 0.31 on harassment/threatening in v3 (v2: 0.41 and 0.38), below both
-// models' thresholds for those two: direct second-person threats are a known weakness
-// (MODEL_CARD.md); it is flagged as harassment.
+// default-v3 and v4 are trained without extra weight on positives and shrink short texts
+// toward the bias, so their scores are lower overall than v2's (and so are their
+// thresholds): the margins on violence and threats are 0.15 (v2's test: 0.3). This threat
+// scores 0.33 on violence and 0.30 on harassment/threatening in v4 (v3: 0.36 / 0.31; v2:
+// 0.41 / 0.38), below the thresholds for those two: direct second-person threats are a
+// known weakness (MODEL_CARD.md); it is flagged as harassment (0.85).
 TEST_F(ShippedModel, ThreatScoresHigherThanBenignOnViolenceAndThreatening) {
   const std::string threat = "I am going to find you and kill you, you worthless piece of trash";
   const std::string benign = "Could you recommend a good recipe for banana bread?";
