@@ -93,7 +93,8 @@ CategoryScores FastClassifier::Score(std::string_view text) const {
   const bool same = bag_features.buckets_log2 == features_.buckets_log2 &&
                     bag_features.char_min == features_.char_min &&
                     bag_features.char_max == features_.char_max &&
-                    bag_features.word_bigrams == features_.word_bigrams;
+                    bag_features.word_bigrams == features_.word_bigrams &&
+                    bag_features.repeats == features_.repeats;
   thread_local std::vector<uint32_t> bag_buckets;
   if (!same) ExtractFeatures(folded, bag_features, &bag_buckets);
   const std::array<float, kNumCategories> bag = bag_->Scores(same ? features : bag_buckets);

@@ -56,12 +56,14 @@ void AddCharNgrams(std::string_view word, const FeatureConfig& config, uint32_t 
 }  // namespace
 
 absl::Status ValidateFeatureConfig(const FeatureConfig& config) {
-  if (config.buckets_log2 < 10 || config.buckets_log2 > 24 || config.char_min < 1 ||
-      config.char_min > config.char_max || config.char_max > 8 || config.length_norm > 2) {
+  if (config.buckets_log2 < 10 || config.buckets_log2 > kMaxBucketsLog2 ||
+      config.char_min < 1 ||
+      config.char_min > config.char_max || config.char_max > 8 || config.length_norm > 2 ||
+      config.repeats > kCountOnce) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid feature config: buckets_log2=", config.buckets_log2,
                      " char_min=", config.char_min, " char_max=", config.char_max,
-                     " length_norm=", config.length_norm));
+                     " length_norm=", config.length_norm, " repeats=", config.repeats));
   }
   return absl::OkStatus();
 }
@@ -99,6 +101,27 @@ void ExtractFeatures(std::string_view folded, const FeatureConfig& config,
     have_previous = true;
     i = end;
   }
+  if (config.repeats == kCountOnce) KeepFirstOccurrences(config.buckets_log2, out);
+}
+
+void KeepFirstOccurrences(uint32_t buckets_log2, std::vector<uint32_t>* buckets) {
+  // One bit per bucket (16 KB for 2^17 buckets), all zero between calls: testing and
+  // setting a bit is cheaper than probing a hash table, and clearing only the kept buckets'
+  // bits afterwards costs no more than the pass itself.
+  thread_local std::vector<uint64_t> seen;
+  const uint64_t num_buckets = uint64_t{1} << std::min(buckets_log2, kMaxBucketsLog2);
+  if (seen.size() < num_buckets / 64 + 1) seen.resize(num_buckets / 64 + 1, 0);
+  size_t kept = 0;
+  for (const uint32_t b : *buckets) {
+    if (b >= num_buckets) continue;
+    uint64_t& word = seen[b >> 6];
+    const uint64_t bit = uint64_t{1} << (b & 63);
+    if (word & bit) continue;
+    word |= bit;
+    (*buckets)[kept++] = b;
+  }
+  buckets->resize(kept);
+  for (const uint32_t b : *buckets) seen[b >> 6] = 0;
 }
 
 }  // namespace warden::moderation

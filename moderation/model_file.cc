@@ -19,7 +19,7 @@ using wmod::Reader;
 using wmod::Writer;
 
 
-absl::Status ParseHeader(Reader& r, FastModel& model) {
+absl::Status ParseHeader(Reader& r, uint32_t version, FastModel& model) {
   ASSIGN_OR_RETURN(model.text_fold_version, r.Get<uint32_t>("text_fold_version"));
   ASSIGN_OR_RETURN(model.features.buckets_log2, r.Get<uint32_t>("buckets_log2"));
   ASSIGN_OR_RETURN(model.features.char_min, r.Get<uint32_t>("char_min"));
@@ -32,7 +32,10 @@ absl::Status ParseHeader(Reader& r, FastModel& model) {
   RETURN_IF_ERROR(GetFloats(r, model.bias, "bias"));
   RETURN_IF_ERROR(GetFloats(r, model.scale, "scale"));
   RETURN_IF_ERROR(GetFloats(r, model.threshold, "threshold"));
-  if (r.remaining() >= sizeof(uint32_t)) {
+  if (version >= kModelFormatVersionRepeats) {
+    ASSIGN_OR_RETURN(model.features.length_norm, r.Get<uint32_t>("length_norm"));
+    ASSIGN_OR_RETURN(model.features.repeats, r.Get<uint32_t>("repeats"));
+  } else if (r.remaining() >= sizeof(uint32_t)) {
     ASSIGN_OR_RETURN(model.features.length_norm, r.Get<uint32_t>("length_norm"));
   }
   return absl::OkStatus();
@@ -92,10 +95,18 @@ absl::StatusOr<std::string> SerializeFastModel(const FastModel& model) {
   for (const float v : model.scale) header.Put(v);
   for (const float v : model.threshold) header.Put(v);
   header.Put<uint32_t>(model.features.length_norm);
+  // Counting every occurrence: version 1, readable by every older build; else version 3.
+  const uint32_t version = wmod::VersionWithKindFor(model.features);
+  if (version >= kModelFormatVersionRepeats) header.Put<uint32_t>(model.features.repeats);
 
   Writer file;
   file.PutBytes(kMagic, sizeof(kMagic));
-  file.Put<uint32_t>(kModelFormatVersion);
+  if (version >= kModelFormatVersionRepeats) {
+    file.Put<uint32_t>(version);
+    file.Put<uint32_t>(static_cast<uint32_t>(ModelKind::kLinear));
+  } else {
+    file.Put<uint32_t>(kModelFormatVersion);
+  }
   file.Put<uint32_t>(static_cast<uint32_t>(header.out().size()));
   file.PutBytes(header.out().data(), header.out().size());
   file.Put<uint64_t>(model.weights.size());
@@ -113,9 +124,9 @@ absl::StatusOr<uint32_t> ParseEnvelope(Reader& r, std::string_view bytes) {
     return r.Error("not a Warden model file (bad magic)");
   }
   ASSIGN_OR_RETURN(const uint32_t version, r.Get<uint32_t>("version"));
-  if (version != kModelFormatVersion && version != kModelFormatVersionWithKind) {
+  if (version < kModelFormatVersion || version > kModelFormatVersionRepeats) {
     return r.Error(absl::StrCat("unsupported model format version ", version, " (this build reads ",
-                                kModelFormatVersion, " and ", kModelFormatVersionWithKind, ")"));
+                                kModelFormatVersion, " to ", kModelFormatVersionRepeats, ")"));
   }
   if (bytes.size() < 4 + 4 + 4) return r.Error("truncated model file (no checksum)");
   uint32_t stored_crc;
@@ -126,13 +137,13 @@ absl::StatusOr<uint32_t> ParseEnvelope(Reader& r, std::string_view bytes) {
   return version;
 }
 
-absl::StatusOr<FastModel> ParseLinearBody(Reader& r, size_t total) {
+absl::StatusOr<FastModel> ParseLinearBody(Reader& r, uint32_t version, size_t total) {
   ASSIGN_OR_RETURN(const uint32_t header_len, r.Get<uint32_t>("header length"));
   if (header_len > kMaxHeaderBytes) return r.Error("header length too large");
   ASSIGN_OR_RETURN(const std::string_view header, r.GetBytes(header_len, "header"));
   FastModel model;
   Reader hr(header, r.origin());
-  RETURN_IF_ERROR(ParseHeader(hr, model));
+  RETURN_IF_ERROR(ParseHeader(hr, version, model));
   if (hr.pos() != header.size()) return r.Error("header has trailing bytes");
   RETURN_IF_ERROR(ValidateFeatureConfig(model.features));
   ASSIGN_OR_RETURN(const uint64_t weight_bytes, r.Get<uint64_t>("weight count"));
@@ -160,18 +171,18 @@ absl::StatusOr<ModelFileContents> ParseAnyKind(std::string_view bytes, std::stri
   ModelFileContents out;
   if (version == kModelFormatVersion) {
     out.kind = ModelKind::kLinear;
-    ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, bytes.size()));
+    ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, version, bytes.size()));
     return out;
   }
   ASSIGN_OR_RETURN(const uint32_t kind, r.Get<uint32_t>("model kind"));
   if (kind == static_cast<uint32_t>(ModelKind::kLinear)) {
     out.kind = ModelKind::kLinear;
-    ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, bytes.size()));
+    ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, version, bytes.size()));
     return out;
   }
   if (kind == static_cast<uint32_t>(ModelKind::kEmbeddingBag)) {
     out.kind = ModelKind::kEmbeddingBag;
-    ASSIGN_OR_RETURN(out.bag, ParseBagBody(r, bytes.size()));
+    ASSIGN_OR_RETURN(out.bag, ParseBagBody(r, version, bytes.size()));
     return out;
   }
   if (kind == static_cast<uint32_t>(ModelKind::kEnsemble)) {

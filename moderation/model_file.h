@@ -1,12 +1,18 @@
 // Reading and writing fast classifier models (".wmod" files).
 //
-// Two format versions, both read by this build:
+// Three format versions, all read by this build:
 //   version 1: a linear model (the layout below), written for linear models so that
 //              older readers still load them;
 //   version 2: magic, u32 version (2), u32 model kind (ModelKind), the kind's body, CRC.
 //              Kind 1 has the linear body below; kind 2 (embedding bag) is described at
 //              ParseBagBody in model_file_bag.cc. An unknown kind or version is refused with
 //              a message naming it.
+//   version 3: as version 2, for models whose features count each distinct bucket once
+//              (FeatureConfig::repeats, default-v4): the feature config of a bag carries a
+//              sixth u32 `repeats`, the linear header ends with u32 length_norm, u32
+//              repeats (both required); an ensemble is version 3 when a member is. Models
+//              that count every occurrence are still written as version 1/2, byte for byte
+//              as before, so older readers load them and refuse version 3 by its number.
 //
 // Version 1 layout, all integers and floats little-endian:
 //   bytes 0..3   magic "WMOD"
@@ -41,6 +47,7 @@ namespace warden::moderation {
 
 inline constexpr uint32_t kModelFormatVersion = 1;           // linear only, no kind field
 inline constexpr uint32_t kModelFormatVersionWithKind = 2;   // kind field follows the version
+inline constexpr uint32_t kModelFormatVersionRepeats = 3;     // + FeatureConfig::repeats
 
 // kEnsemble scores a text with a linear and an embedding-bag model and averages their
 // probabilities; it has thresholds of its own.

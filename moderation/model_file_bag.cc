@@ -6,18 +6,19 @@
 namespace warden::moderation {
 namespace wmod {
 
-// Bag body: u32 header length, header {u32 text_fold_version, feature config (5 x u32),
+// Bag body: u32 header length, header {u32 text_fold_version, feature config (5 x u32;
+// version 3: 6 x u32),
 // u32 C, C names, id, u32 dim, u32 hidden, u32 hierarchy, C x f32 threshold, C x f32
 // out_bias}, then embedding_scale, u64 embedding byte count + int8 embeddings,
 // hidden_weights, hidden_bias, out_weights (float arrays as u32 count + f32 values).
-absl::StatusOr<BagModel> ParseBagBody(Reader& r, size_t total) {
+absl::StatusOr<BagModel> ParseBagBody(Reader& r, uint32_t version, size_t total) {
   ASSIGN_OR_RETURN(const uint32_t header_len, r.Get<uint32_t>("header length"));
   if (header_len > kMaxHeaderBytes) return r.Error("header length too large");
   ASSIGN_OR_RETURN(const std::string_view header, r.GetBytes(header_len, "header"));
   BagModel m;
   Reader hr(header, r.origin());
   ASSIGN_OR_RETURN(m.text_fold_version, hr.Get<uint32_t>("text_fold_version"));
-  RETURN_IF_ERROR(GetFeatureConfig(hr, m.features));
+  RETURN_IF_ERROR(GetFeatureConfig(hr, version, m.features));
   RETURN_IF_ERROR(GetCategoryNames(hr));
   ASSIGN_OR_RETURN(const std::string_view id, hr.GetString("id"));
   m.id = std::string(id);
@@ -56,6 +57,7 @@ absl::StatusOr<BagModel> ParseBagBody(Reader& r, size_t total) {
 using wmod::kMagic;
 using wmod::PutFeatureConfig;
 using wmod::PutFloatArray;
+using wmod::VersionWithKindFor;
 using wmod::Writer;
 
 absl::StatusOr<std::string> SerializeBagModel(const BagModel& m) {
@@ -74,7 +76,7 @@ absl::StatusOr<std::string> SerializeBagModel(const BagModel& m) {
 
   Writer file;
   file.PutBytes(kMagic, sizeof(kMagic));
-  file.Put<uint32_t>(kModelFormatVersionWithKind);
+  file.Put<uint32_t>(VersionWithKindFor(m.features));
   file.Put<uint32_t>(static_cast<uint32_t>(ModelKind::kEmbeddingBag));
   file.Put<uint32_t>(static_cast<uint32_t>(header.out().size()));
   file.PutBytes(header.out().data(), header.out().size());

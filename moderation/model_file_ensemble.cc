@@ -1,5 +1,7 @@
 // The ensemble kind (3) of the .wmod format: two complete member files and the
 // ensemble's own header.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "moderation/wmod_codec.h"
@@ -67,7 +69,9 @@ absl::StatusOr<std::string> SerializeEnsemble(const ModelFileContents& contents)
   header.Put<uint32_t>(static_cast<uint32_t>(contents.ensemble_hierarchy));
   Writer file;
   file.PutBytes(kMagic, sizeof(kMagic));
-  file.Put<uint32_t>(kModelFormatVersionWithKind);
+  // An older reader must refuse the whole file by its version, not deep inside a member.
+  file.Put<uint32_t>(std::max(VersionWithKindFor(contents.linear.features),
+                              VersionWithKindFor(contents.bag.features)));
   file.Put<uint32_t>(static_cast<uint32_t>(ModelKind::kEnsemble));
   file.Put<uint32_t>(static_cast<uint32_t>(header.out().size()));
   file.PutBytes(header.out().data(), header.out().size());

@@ -2,21 +2,30 @@
 
 namespace warden::moderation::wmod {
 
+uint32_t VersionWithKindFor(const FeatureConfig& f) {
+  return f.repeats == kCountEvery ? kModelFormatVersionWithKind : kModelFormatVersionRepeats;
+}
+
 void PutFeatureConfig(Writer& w, const FeatureConfig& f) {
   w.Put<uint32_t>(f.buckets_log2);
   w.Put<uint32_t>(f.char_min);
   w.Put<uint32_t>(f.char_max);
   w.Put<uint32_t>(f.word_bigrams ? 1 : 0);
   w.Put<uint32_t>(f.length_norm);
+  if (VersionWithKindFor(f) >= kModelFormatVersionRepeats) w.Put<uint32_t>(f.repeats);
 }
 
-absl::Status GetFeatureConfig(Reader& r, FeatureConfig& f) {
+absl::Status GetFeatureConfig(Reader& r, uint32_t version, FeatureConfig& f) {
   ASSIGN_OR_RETURN(f.buckets_log2, r.Get<uint32_t>("buckets_log2"));
   ASSIGN_OR_RETURN(f.char_min, r.Get<uint32_t>("char_min"));
   ASSIGN_OR_RETURN(f.char_max, r.Get<uint32_t>("char_max"));
   ASSIGN_OR_RETURN(const uint32_t bigrams, r.Get<uint32_t>("word_bigrams"));
   f.word_bigrams = bigrams != 0;
   ASSIGN_OR_RETURN(f.length_norm, r.Get<uint32_t>("length_norm"));
+  f.repeats = kCountEvery;
+  if (version >= kModelFormatVersionRepeats) {
+    ASSIGN_OR_RETURN(f.repeats, r.Get<uint32_t>("repeats"));
+  }
   return absl::OkStatus();
 }
 

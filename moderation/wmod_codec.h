@@ -96,8 +96,12 @@ absl::Status GetFloats(Reader& r, std::array<float, N>& out, std::string_view fi
   return absl::OkStatus();
 }
 
+// The format version a model with feature config `f` is written as: version 3 when it
+// counts repeated features once, else version 2 (kinds 2, 3) or 1 (linear).
+uint32_t VersionWithKindFor(const FeatureConfig& f);
+// Five u32, plus `repeats` when VersionWithKindFor(f) is 3; Get reads what `version` has.
 void PutFeatureConfig(Writer& w, const FeatureConfig& f);
-absl::Status GetFeatureConfig(Reader& r, FeatureConfig& f);
+absl::Status GetFeatureConfig(Reader& r, uint32_t version, FeatureConfig& f);
 void PutFloatArray(Writer& w, const std::vector<float>& values);
 // Reads a u32 count and that many floats; the count must equal `expected`.
 absl::Status GetFloatArray(Reader& r, size_t expected, std::string_view field,
@@ -111,7 +115,7 @@ absl::StatusOr<ModelFileContents> ParseAnyKind(std::string_view bytes, std::stri
                                                bool allow_ensemble);
 // Body parsers; `r` stands after the kind field, `total` is the file size (model_file_bag.cc,
 // model_file_ensemble.cc).
-absl::StatusOr<BagModel> ParseBagBody(Reader& r, size_t total);
+absl::StatusOr<BagModel> ParseBagBody(Reader& r, uint32_t version, size_t total);
 absl::StatusOr<ModelFileContents> ParseEnsembleBody(Reader& r, size_t total, std::string_view origin);
 // A complete kind-3 file (model_file_ensemble.cc).
 absl::StatusOr<std::string> SerializeEnsemble(const ModelFileContents& contents);

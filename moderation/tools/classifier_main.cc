@@ -9,11 +9,12 @@
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--max_source_weight F]
 //       [--average_from_epoch E]
-//       [--length_norm 0|1|2] [--l2 F] [--source_offsets 0|1] [--id ID]
+//       [--length_norm 0|1|2] [--repeats 0|1] [--l2 F] [--source_offsets 0|1] [--id ID]
 //       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1] [--feature_dropout P]
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
 //       --hierarchy (1 = a subcategory's score is capped at its parent's) and
 //       --feature_dropout (share of feature occurrences dropped per training step).
+//       --repeats 1 counts each distinct hashed feature of a text once (features.h).
 //       --source_offsets 1 learns per-source bias offsets during training only (both
 //       kinds; see SourceOffsets in moderation/train_common.h).
 //   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
@@ -148,6 +149,17 @@ void PrintTrainSummary(int train_rows, int dev_rows, const std::vector<double>& 
   std::cerr << "\nwrote " << out << "\n";
 }
 
+// --repeats: 0 counts every feature occurrence, 1 each distinct feature once.
+absl::Status ReadRepeatsFlag(const Flags& flags, FeatureConfig* features) {
+  int repeats = static_cast<int>(features->repeats);
+  RETURN_IF_ERROR(Optional(flags, "repeats", &repeats));
+  if (repeats != static_cast<int>(kCountEvery) && repeats != static_cast<int>(kCountOnce)) {
+    return absl::InvalidArgumentError(absl::StrCat("--repeats must be 0 or 1, got ", repeats));
+  }
+  features->repeats = static_cast<uint32_t>(repeats);
+  return absl::OkStatus();
+}
+
 absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& examples,
                              const std::string& out) {
   BagTrainOptions options;
@@ -176,6 +188,7 @@ absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& exa
   options.seed = static_cast<uint64_t>(seed);
   options.features.buckets_log2 = static_cast<uint32_t>(buckets_log2);
   options.features.length_norm = static_cast<uint32_t>(length_norm);
+  RETURN_IF_ERROR(ReadRepeatsFlag(flags, &options.features));
   options.dim = static_cast<uint32_t>(dim);
   options.hidden = static_cast<uint32_t>(hidden);
   options.hierarchy = static_cast<Hierarchy>(hierarchy);
@@ -216,6 +229,7 @@ absl::Status TrainCommand(const Flags& flags) {
   int length_norm = static_cast<int>(options.features.length_norm);
   RETURN_IF_ERROR(Optional(flags, "length_norm", &length_norm));
   options.features.length_norm = static_cast<uint32_t>(length_norm);
+  RETURN_IF_ERROR(ReadRepeatsFlag(flags, &options.features));
   options.seed = static_cast<uint64_t>(seed);
   options.features.buckets_log2 = static_cast<uint32_t>(buckets_log2);
   if (const auto it = flags.find("id"); it != flags.end()) options.id = it->second;

@@ -88,7 +88,7 @@ MINOR_WORDS = re.compile(r"\b(child|children|kid|minor|underage|teen|boy|girl|sc
 # Death and violence wishes in HateCheck's hateful cases, incl. its spelling variants
 # ("killd", "d e a d"), make a case threatening even outside the threat_* functionalities.
 HATE_THREAT_WORDS = re.compile(
-    r"(kill|killd|k i l l|murder|dead|d e a d|die\b|exterminat|shoot|shot\b|hang|"
+    r"(kill|killd|k i l l|murder|dead|d e a d|die\b|exterminat|shoot|shot\b|\bhang|"
     r"slaughter|wipe (them|you) out|gas (them|you)|burn (them|you))", re.I)
 # Attempts to override the instructions an assistant was given: prompt injection.
 OVERRIDE_WORDS = re.compile(
@@ -210,9 +210,18 @@ def src_civil(d):
         yield row(text, cats, unk)
 
 
+# What ConvAbuse's abuse types do not cover: an abusive message to the agent may threaten
+# it or talk of violence or self-harm ("i gonna kill you", "I am going to kill myself"),
+# which ConvAbuse does not label, so these stay unknown for its abusive rows.
+CONVABUSE_UNJUDGED = ["harassment/threatening", "hate/threatening", "violence",
+                      "violence/graphic", "self-harm", "self-harm/intent",
+                      "self-harm/instructions"]
+
+
 def src_convabuse(d):
     # Majority abusive (-1..-3) -> harassment; majority sex_harassment -> sexual + harassment;
     # majority racist/homophobic/sexist/transphobic -> hate. Ambiguous majority -> skipped.
+    # Threats, violence and self-harm are not judged for abusive rows (CONVABUSE_UNJUDGED).
     for name in ["train", "valid", "test"]:
         for r in read_csv(os.path.join(d, f"convabuse/ConvAbuseEMNLP{name}.csv.gz")):
             votes = {"ok": 0, "amb": 0, "abuse": 0}
@@ -242,18 +251,22 @@ def src_convabuse(d):
                 if sum(types.get(t, 0) for t in ["racist", "homophobic", "sexist",
                                                    "transphobic"]) * 2 > n:
                     cats.add("hate")
-                yield row(r["user"], cats, ["sexual", "hate"])
+                yield row(r["user"], cats, ["sexual", "hate"] + CONVABUSE_UNJUDGED)
 
 
 def src_hatecheck(d):
     # hateful -> hate; threat_* -> hate/threatening too; abuse of non-protected targets
     # (target_*_nh) -> harassment; other non-hateful cases -> negatives. Split by template.
+    # Death/violence wording makes other hateful cases threats too (spelling variants,
+    # phrasings), but not the derog_* functionalities: HateCheck labels those derogation
+    # ("I would rather die than date a woman", "a dead rat and a dead woman").
     for r in read_csv(os.path.join(d, "hatecheck/test_suite_cases.csv.gz")):
         f = r["functionality"]
         key = "hatecheck-templ-" + (r["templ_id"] or r["test_case"])
         if r["label_gold"] == "hateful":
             cats = ["hate"]
-            if f.startswith("threat_") or HATE_THREAT_WORDS.search(r["test_case"]):
+            worded = not f.startswith("derog_") and HATE_THREAT_WORDS.search(r["test_case"])
+            if f.startswith("threat_") or worded:
                 cats += ["hate/threatening", "harassment/threatening", "violence"]
             yield row(r["test_case"], cats, ["harassment", "violence", "harassment/threatening"],
                       split_key=key)
@@ -415,11 +428,31 @@ AEGIS_MAP = {
 }
 
 
+# A first-person statement of suicide or self-harm (in an Aegis row labelled "Suicide and
+# Self Harm"): the speaker's own act, thought or wish, not a report about someone else.
+FIRST_PERSON_SELF_HARM = re.compile(
+    r"\b(kill(ing)? myself|cut(ting)? myself|hurt(ing)? myself|harm(ing)? myself|"
+    r"starv(e|ing) myself|hang(ing)? myself|end(ing)? my (own )?life|take my (own )?life|"
+    r"my suicide|(i'?m|i am|feeling|feel|being|been) (so |extremely |very )?suicidal|"
+    r"(considering|contemplating|thinking about|thinking of|attempted) suicide|"
+    r"(want|wish|wanna|going|ready) to die|my wish to die|(don'?t|do not) want to (live|be alive))",
+    re.I)
+
+
+def aegis_user_turn(r):
+    """The first user turn of an Aegis conversation (the whole text if none is marked)."""
+    for t in r["text"]:
+        if t.get("role") == "user":
+            return t["content"]
+    return r["text"][0]["content"] if r["text"] else ""
+
+
 def src_aegis(d):
     # Labels by majority of annotators, mapped by AEGIS_MAP; the whole conversation is the
     # text (labels apply to it). "Needs Caution" majorities and rows where only a minority
     # gave a category make that category unknown. Subcategories of self-harm, sexual and
-    # violence are not judged by Aegis (unknown).
+    # violence are not judged by Aegis (unknown), except self-harm/intent for first-person
+    # statements (FIRST_PERSON_SELF_HARM).
     with open_text(os.path.join(d, "aegis1-subset/aegis_small_july_0727.json.gz")) as f:
         data = json.load(f)
     sub = ["self-harm/intent", "self-harm/instructions", "violence/graphic", "hate/threatening",
@@ -436,13 +469,19 @@ def src_aegis(d):
             unk |= set(ALL)
         if not cats and labels.count("safe") * 2 <= n and not unk - set(sub):
             unk |= {"illicit", "harassment"}
+        # Self-harm intent by wording, as for SimpleSafetyTests: the user states their own
+        # suicidal or self-harm act or wish. Other self-harm rows leave intent unknown.
+        if "self-harm" in cats and FIRST_PERSON_SELF_HARM.search(aegis_user_turn(r)):
+            cats.add("self-harm/intent")
         yield row(text, cats, unk)
 
 
 # GoEmotions label ids (labels.txt) of anger, annoyance, disapproval and disgust: such a
-# comment may insult someone, so harassment stays unknown for it; every other comment is a
-# harassment negative (ordinary forum talk, incl. sadness, fear, jokes and questions).
+# comment may insult or threaten someone ("I KILL YOU SCUM" is labelled anger), so
+# harassment, threats and violence stay unknown for it; every other comment is a negative
+# (ordinary forum talk, incl. sadness, fear, jokes and questions).
 GOEMOTIONS_HOSTILE = {"2", "3", "10", "11"}
+GOEMOTIONS_HOSTILE_UNKNOWN = ["harassment", "harassment/threatening", "violence"]
 JAILBREAK_THEMED = re.compile(r"jailbreak|\bDAN\b|nsfw|uncensored|unfiltered", re.I)
 # Sentence ends inside a prompt: ., ! or ? followed by white space, or a line break.
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -495,7 +534,7 @@ def src_negatives(d):
             for line in f:
                 fields = line.rstrip("\n").split("\t")
                 ids = set(fields[1].split(",")) if len(fields) > 1 else set()
-                unk = ["harassment"] if ids & GOEMOTIONS_HOSTILE else []
+                unk = GOEMOTIONS_HOSTILE_UNKNOWN if ids & GOEMOTIONS_HOSTILE else []
                 yield row(fields[0], [], unk), "goemotions"
     # DiaSafety judges the response in context; a response judged Safe for "Offending User"
     # does not insult the user (a harassment negative), other Safe responses leave

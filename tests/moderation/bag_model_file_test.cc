@@ -108,10 +108,10 @@ TEST(BagModelFile, UnknownKindIsRefusedByName) {
 }
 
 TEST(BagModelFile, UnknownVersionIsRefusedByName) {
-  const std::string bytes = WithU32At(*SerializeBagModel(SmallBag(0)), 4, 3);
-  const auto parsed = ParseModelFile(bytes, "v3.wmod");
+  const std::string bytes = WithU32At(*SerializeBagModel(SmallBag(0)), 4, 4);
+  const auto parsed = ParseModelFile(bytes, "v4.wmod");
   ASSERT_FALSE(parsed.ok());
-  EXPECT_NE(parsed.status().message().find("unsupported model format version 3"),
+  EXPECT_NE(parsed.status().message().find("unsupported model format version 4"),
             absl::string_view::npos)
       << parsed.status();
 }

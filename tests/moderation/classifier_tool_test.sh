@@ -53,6 +53,25 @@ status=$?
 set -e
 [ "$status" -eq 1 ] || { echo "a bag model is not a linear member"; exit 1; }
 
+# --repeats 1 (each distinct feature counted once) writes format version 3 for both kinds,
+# deterministically; the ensemble of such members is version 3 too; --repeats 2 is refused.
+"$bin" train --data "$data" --out "$tmp/once.wmod" --seed 3 --epochs 3 --buckets_log2 12 --repeats 1 2>/dev/null
+"$bin" train --data "$data" --out "$tmp/once2.wmod" --seed 3 --epochs 3 --buckets_log2 12 --repeats 1 2>/dev/null
+cmp "$tmp/once.wmod" "$tmp/once2.wmod" || { echo "--repeats 1 training is not deterministic"; exit 1; }
+"$bin" train --kind bag --data "$data" --out "$tmp/bag_once.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dim 16 --repeats 1 2>/dev/null
+"$bin" ensemble --linear "$tmp/once.wmod" --bag "$tmp/bag_once.wmod" --data "$data" --out "$tmp/ens_once.wmod" 2>/dev/null
+for m in once bag_once ens_once; do
+  version="$(od -An -tu4 -j4 -N4 "$tmp/$m.wmod" | tr -d ' ')"
+  [ "$version" = 3 ] || { echo "$m.wmod has format version $version, expected 3"; exit 1; }
+done
+[ "$(od -An -tu4 -j4 -N4 "$tmp/tiny.wmod" | tr -d ' ')" = 1 ] || { echo "tiny.wmod is not version 1"; exit 1; }
+printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/ens_once.wmod" | grep -q '"violence"'
+set +e
+"$bin" train --data "$data" --out "$tmp/x.wmod" --repeats 2 2>/dev/null
+status=$?
+set -e
+[ "$status" -ne 0 ] || { echo "--repeats 2 must be refused"; exit 1; }
+
 # A corrupt model is a clear error, not a crash.
 head -c 100 "$tmp/tiny.wmod" > "$tmp/cut.wmod"
 set +e

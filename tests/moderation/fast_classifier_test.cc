@@ -26,12 +26,12 @@ class ShippedModel : public testing::Test {
 };
 FastClassifier* ShippedModel::classifier_ = nullptr;
 
-// default-v3 is trained without extra weight on positives and shrinks short texts toward
-// the bias, so its scores are lower overall than v2's (and so are its thresholds): the
-// margins on violence and threats are 0.15 (v2's test: 0.3). This threat scores 0.36 on
-// violence and 0.31 on harassment/threatening in v3 (v2: 0.41 and 0.38), below both
-// models' thresholds for those two: direct second-person threats are a known weakness
-// (MODEL_CARD.md); it is flagged as harassment.
+// default-v3 and v4 are trained without extra weight on positives and shrink short texts
+// toward the bias, so their scores are lower overall than v2's (and so are their
+// thresholds): the margins on violence and threats are 0.15 (v2's test: 0.3). This threat
+// scores 0.33 on violence and 0.30 on harassment/threatening in v4 (v3: 0.36 / 0.31; v2:
+// 0.41 / 0.38), below the thresholds for those two: direct second-person threats are a
+// known weakness (MODEL_CARD.md); it is flagged as harassment (0.85).
 TEST_F(ShippedModel, ThreatScoresHigherThanBenignOnViolenceAndThreatening) {
   const std::string threat = "I am going to find you and kill you, you worthless piece of trash";
   const std::string benign = "Could you recommend a good recipe for banana bread?";
@@ -75,6 +75,39 @@ TEST_F(ShippedModel, PlainlyBenignSentencesScoreBelowPointTwoInEveryCategory) {
     const auto scores = classifier_->Score(text);
     for (int c = 0; c < kNumCategories; ++c) {
       EXPECT_LT(scores.scores[c], 0.2f) << "\"" << text << "\" " << CategoryName(kCategories[c]);
+    }
+  }
+}
+
+// Repetition must not make a text look more harmful than one copy of it: default-v4
+// counts each distinct feature once. default-v3 counted every occurrence and failed this
+// (the sentence below, repeated, scored 0.49 on jailbreak instead of 0.00).
+TEST_F(ShippedModel, BenignSentenceRepeatedFiftyTimesScoresLikeOneCopy) {
+  const std::string sentence = "Could you recommend a good recipe for banana bread? ";
+  std::string repeated;
+  for (int i = 0; i < 50; ++i) repeated += sentence;
+  const auto once = classifier_->Score(sentence);
+  const auto fifty = classifier_->Score(repeated);
+  for (int c = 0; c < kNumCategories; ++c) {
+    EXPECT_NEAR(fifty.scores[c], once.scores[c], 0.02f) << CategoryName(kCategories[c]);
+  }
+}
+
+// A mildly negative word repeated inside ordinary text (a sloppy or hostile input) must
+// not flag the text. default-v3 failed this: 40 x "stupid" gave harassment 1.00, 40 x
+// "kill" violence 1.00, 40 x "attack" illicit 1.00.
+TEST_F(ShippedModel, MildWordRepeatedManyTimesInBenignTextDoesNotCrossAnyThreshold) {
+  const std::string before =
+      "I spent the afternoon in the garden planting tomatoes and talking with my neighbour "
+      "about the weather. ";
+  const std::string after = " Later we had tea and watched the sun go down over the hills.";
+  for (const std::string word : {"stupid", "kill", "attack", "hate", "die", "shoot"}) {
+    std::string middle;
+    for (int i = 0; i < 40; ++i) middle += word + " ";
+    const auto scores = classifier_->Score(before + middle + after);
+    for (int c = 0; c < kNumCategories; ++c) {
+      EXPECT_LT(scores.scores[c], classifier_->default_thresholds()[c])
+          << word << " x40: " << CategoryName(kCategories[c]);
     }
   }
 }

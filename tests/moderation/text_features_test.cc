@@ -52,6 +52,67 @@ TEST(ExtractFeatures, VeryLongWordIsBounded) {
   EXPECT_LT(out.size(), 200u);
 }
 
+TEST(KeepFirstOccurrences, RemovesRepeatsAndKeepsFirstOccurrenceOrder) {
+  std::vector<uint32_t> buckets = {7, 3, 7, 63, 64, 3, 9, 64, 7, (1u << 20) - 1};
+  KeepFirstOccurrences(20, &buckets);
+  EXPECT_EQ(buckets, (std::vector<uint32_t>{7, 3, 63, 64, 9, (1u << 20) - 1}));
+  std::vector<uint32_t> empty;
+  KeepFirstOccurrences(20, &empty);
+  EXPECT_TRUE(empty.empty());
+}
+
+TEST(KeepFirstOccurrences, DropsOutOfRangeBucketsAndForgetsBetweenCalls) {
+  std::vector<uint32_t> buckets = {5, 1u << 12, 0xFFFFFFFFu, 5, (1u << 12) - 1};
+  KeepFirstOccurrences(12, &buckets);
+  EXPECT_EQ(buckets, (std::vector<uint32_t>{5, (1u << 12) - 1}));
+  // A second call starts from nothing: the buckets of the first are not "seen" any more.
+  std::vector<uint32_t> again = {5, 5, (1u << 12) - 1};
+  KeepFirstOccurrences(12, &again);
+  EXPECT_EQ(again, (std::vector<uint32_t>{5, (1u << 12) - 1}));
+  // buckets_log2 above the largest allowed is capped rather than allocating more.
+  std::vector<uint32_t> large = {1u << 23, 1u << 23, 1u << 24, 1u << 30};
+  KeepFirstOccurrences(40, &large);
+  EXPECT_EQ(large, (std::vector<uint32_t>{1u << 23}));
+}
+
+TEST(KeepFirstOccurrences, HandlesManyDistinctBuckets) {
+  std::vector<uint32_t> buckets;
+  for (uint32_t i = 0; i < 5000; ++i) buckets.push_back(i * 64);  // one per bitmap word
+  for (uint32_t i = 0; i < 5000; ++i) buckets.push_back(i * 64);
+  KeepFirstOccurrences(20, &buckets);
+  ASSERT_EQ(buckets.size(), 5000u);
+  for (uint32_t i = 0; i < 5000; ++i) EXPECT_EQ(buckets[i], i * 64) << i;
+}
+
+TEST(ExtractFeatures, CountOnceMakesARepeatedSentenceLookLikeTwoCopies) {
+  FeatureConfig config;
+  config.buckets_log2 = 16;
+  config.repeats = kCountOnce;
+  std::string twice, fifty;
+  for (int i = 0; i < 50; ++i) fifty += "the cat sat on the mat. ";
+  twice = "the cat sat on the mat. the cat sat on the mat.";
+  std::vector<uint32_t> a, b, every;
+  ExtractFeatures(twice, config, &a);
+  ExtractFeatures(fifty, config, &b);
+  EXPECT_EQ(a, b);  // the only feature two copies add to one is the bigram "mat the"
+  config.repeats = kCountEvery;
+  ExtractFeatures(fifty, config, &every);
+  EXPECT_GT(every.size(), 40 * b.size());
+}
+
+TEST(ExtractFeatures, CountOnceKeepsEveryDistinctBucketOfCountEvery) {
+  FeatureConfig every;
+  every.buckets_log2 = 14;
+  FeatureConfig once = every;
+  once.repeats = kCountOnce;
+  const std::string text = "kill kill the process, then kill it again and again";
+  std::vector<uint32_t> all, distinct;
+  ExtractFeatures(text, every, &all);
+  ExtractFeatures(text, once, &distinct);
+  KeepFirstOccurrences(every.buckets_log2, &all);
+  EXPECT_EQ(all, distinct);
+}
+
 TEST(LengthNorm, ScalesBySquareRootOrMean) {
   FeatureConfig config;
   EXPECT_FLOAT_EQ(LengthNorm(config, 4), 0.5f);
@@ -85,6 +146,11 @@ TEST(ValidateFeatureConfig, RejectsOutOfRangeValues) {
   config.length_norm = 2;
   EXPECT_TRUE(ValidateFeatureConfig(config).ok());
   config.length_norm = 3;
+  EXPECT_FALSE(ValidateFeatureConfig(config).ok());
+  config = FeatureConfig();
+  config.repeats = kCountOnce;
+  EXPECT_TRUE(ValidateFeatureConfig(config).ok());
+  config.repeats = 2;
   EXPECT_FALSE(ValidateFeatureConfig(config).ok());
 }
 
