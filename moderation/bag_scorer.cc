@@ -12,6 +12,7 @@ namespace {
 
 constexpr uint32_t kMaxDim = 256;
 constexpr uint32_t kMaxHidden = 512;
+constexpr size_t kPrefetchAhead = 16;
 
 void AccumulatePortable(const int8_t* table, size_t rows, uint32_t dim,
                         absl::Span<const uint32_t> features, int32_t* acc) {
@@ -30,7 +31,13 @@ __attribute__((target("avx2"))) void AccumulateAvx2(const int8_t* table, size_t 
   const uint32_t groups = dim / 8;
   __m256i sums[kMaxDim / 8];
   for (uint32_t g = 0; g < groups; ++g) sums[g] = _mm256_setzero_si256();
-  for (const uint32_t f : features) {
+  for (size_t i = 0; i < features.size(); ++i) {
+    // Rows are scattered over a table larger than L2; asking for a row a few features
+    // ahead overlaps the misses.
+    if (i + kPrefetchAhead < features.size() && features[i + kPrefetchAhead] < rows) {
+      __builtin_prefetch(table + size_t{features[i + kPrefetchAhead]} * dim);
+    }
+    const uint32_t f = features[i];
     if (f >= rows) continue;
     const int8_t* row = table + size_t{f} * dim;
     for (uint32_t g = 0; g < groups; ++g) {

@@ -106,8 +106,12 @@ CategoryScores FastClassifier::Score(std::string_view text) const {
 CategoryScores FastClassifier::ScoreLinear(const std::vector<uint32_t>& features) const {
   int32_t acc[kStride] = {};
   const int8_t* weights = weights_.data();
-  for (const uint32_t f : features) {
-    const int8_t* row = weights + static_cast<size_t>(f) * kStride;
+  constexpr size_t kPrefetchAhead = 16;  // rows are scattered over a table larger than L2
+  for (size_t i = 0; i < features.size(); ++i) {
+    if (i + kPrefetchAhead < features.size()) {
+      __builtin_prefetch(weights + static_cast<size_t>(features[i + kPrefetchAhead]) * kStride);
+    }
+    const int8_t* row = weights + static_cast<size_t>(features[i]) * kStride;
     for (int c = 0; c < kStride; ++c) acc[c] += row[c];
   }
   const float norm = LengthNorm(features_, features.size());
