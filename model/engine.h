@@ -43,7 +43,7 @@ enum class WeightMode {
   kExact,  // weights as stored (bf16 dense, MXFP4 experts): matches the reference
   kFast,   // for decode-sized batches: int8 per-channel attention/unembedding copies
            // (FastWeights; ~half the bytes per decode token) and expert products against
-           // int8-quantised activations (VNNI); logits within ~1e-2 relative of exact
+           // int8-quantised activations (VNNI); looser logits (README "Engine speed")
 };
 
 struct LoadOptions {
