@@ -57,9 +57,12 @@ void QuantizeBlock(const float* x, int8_t* even, int8_t* odd, float* lane_scale)
     return;  // the values stay 0
   }
   const float inverse = 127.0f / max;
-  for (int j = 0; j < kBlock; ++j) {
-    const float q = std::clamp(RoundToInteger(x[j] * inverse), -127.0f, 127.0f);
-    (j % 2 == 0 ? even : odd)[j / 2] = static_cast<int8_t>(q);
+  auto quantise = [inverse](float v) {
+    return static_cast<int8_t>(std::clamp(RoundToInteger(v * inverse), -127.0f, 127.0f));
+  };
+  for (int j = 0; j < kHalf; ++j) {
+    even[j] = quantise(x[2 * j]);
+    odd[j] = quantise(x[2 * j + 1]);
   }
   *lane_scale = max / 127.0f / 2.0f;  // the step, halved for the doubled weights
 }
