@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "model/engine.h"
 #include "tests/model/reference_fixture.h"
 
@@ -27,19 +31,56 @@ constexpr double kMeanAbsDiff = 0.03;
 constexpr double kFloat32MaxAbsDiff = 2e-3;
 constexpr size_t kRoundedActivationMinTokens = 32;
 
-class EngineReferenceTest : public ::testing::TestWithParam<std::string> {
+// Loads the fixture's reference and an engine on it; runs the fixture's sequences the two
+// ways the tests compare: one token at a time, and greedy generation.
+class ReferenceEngineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void Load(const std::string& model_dir, WeightMode mode) {
     auto reference = LoadReference();
     ASSERT_TRUE(reference.ok()) << reference.status();
     reference_ = *std::move(reference);
     LoadOptions options;
-    options.model_dir = GetParam();
+    options.model_dir = model_dir;
     options.threads = 2;
+    options.weight_mode = mode;
     auto engine = Engine::Load(options);
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = *std::move(engine);
   }
+
+  // Logits of every position of sequence s, fed one token per step (decode-sized steps);
+  // empty after a failure (which the comparison then reports as a size mismatch).
+  std::vector<float> TokenByTokenLogits(size_t s) {
+    const SequenceId seq = engine_->CreateSequence();
+    std::vector<float> all;
+    for (int32_t token : reference_.sequences[s].tokens) {
+      auto logits = engine_->Prefill(seq, {token});
+      EXPECT_TRUE(logits.ok()) << logits.status();
+      if (!logits.ok()) return {};
+      all.insert(all.end(), logits->begin(), logits->end());
+    }
+    EXPECT_TRUE(engine_->ReleaseSequence(seq).ok());
+    return all;
+  }
+
+  // The greedy continuation of sequence s, as long as the reference's.
+  absl::StatusOr<std::vector<int32_t>> GreedyContinuation(size_t s) {
+    GenerateOptions options;
+    options.max_tokens = static_cast<int>(reference_.sequences[s].greedy.continuation.size());
+    options.temperature = 0.0f;
+    options.stop_token_ids.clear();
+    auto result = engine_->Generate(reference_.sequences[s].tokens, options, nullptr);
+    if (!result.ok()) return result.status();
+    return std::move(result->tokens);
+  }
+
+  Reference reference_;
+  std::unique_ptr<Engine> engine_;
+};
+
+class EngineReferenceTest : public ReferenceEngineTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override { Load(GetParam(), WeightMode::kExact); }
 
   void ExpectMatches(const std::vector<float>& logits, size_t s, bool float32_activations) {
     const auto cmp = CompareLogits(logits, reference_.sequences[s], reference_.vocab);
@@ -52,9 +93,6 @@ class EngineReferenceTest : public ::testing::TestWithParam<std::string> {
     std::printf("layout %s sequence %zu: max abs diff %.6f mean %.7f\n", GetParam().c_str(), s,
                 cmp.max_abs_diff, cmp.mean_abs_diff);
   }
-
-  Reference reference_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_P(EngineReferenceTest, PrefillMatchesReferenceLogitsAtEveryPosition) {
@@ -69,15 +107,7 @@ TEST_P(EngineReferenceTest, PrefillMatchesReferenceLogitsAtEveryPosition) {
 
 TEST_P(EngineReferenceTest, TokenByTokenMatchesReferenceLogits) {
   for (size_t s = 0; s < reference_.sequences.size(); ++s) {
-    const SequenceId seq = engine_->CreateSequence();
-    std::vector<float> all;
-    for (int32_t token : reference_.sequences[s].tokens) {
-      auto logits = engine_->Prefill(seq, {token});
-      ASSERT_TRUE(logits.ok()) << logits.status();
-      all.insert(all.end(), logits->begin(), logits->end());
-    }
-    ExpectMatches(all, s, /*float32_activations=*/true);
-    ASSERT_TRUE(engine_->ReleaseSequence(seq).ok());
+    ExpectMatches(TokenByTokenLogits(s), s, /*float32_activations=*/true);
   }
 }
 
@@ -85,16 +115,12 @@ TEST_P(EngineReferenceTest, GreedyContinuationMatchesReferenceUntilFirstNearTie)
   for (size_t s = 0; s < reference_.sequences.size(); ++s) {
     const auto& greedy = reference_.sequences[s].greedy;
     ASSERT_FALSE(greedy.continuation.empty());
-    GenerateOptions options;
-    options.max_tokens = static_cast<int>(greedy.continuation.size());
-    options.temperature = 0.0f;
-    options.stop_token_ids.clear();
-    auto result = engine_->Generate(reference_.sequences[s].tokens, options, nullptr);
-    ASSERT_TRUE(result.ok()) << result.status();
-    ASSERT_EQ(result->tokens.size(), greedy.continuation.size());
+    const auto tokens = GreedyContinuation(s);
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    ASSERT_EQ(tokens->size(), greedy.continuation.size());
     size_t checked = 0;
     for (size_t i = 0; i < greedy.continuation.size(); ++i) {
-      EXPECT_EQ(result->tokens[i], greedy.continuation[i]) << "sequence " << s << " step " << i;
+      EXPECT_EQ((*tokens)[i], greedy.continuation[i]) << "sequence " << s << " step " << i;
       ++checked;
       if (greedy.margins[i] < 0.25f) break;  // later steps may legitimately diverge
     }
@@ -111,38 +137,20 @@ TEST_P(EngineReferenceTest, GreedyContinuationMatchesReferenceUntilFirstNearTie)
 constexpr float kFastGreedyMargin = 0.5f;
 constexpr double kFastMaxAbsDiff = 0.6;
 
-class EngineReferenceFastTest : public ::testing::Test {
+class EngineReferenceFastTest : public ReferenceEngineTest {
  protected:
-  void SetUp() override {
-    auto reference = LoadReference();
-    ASSERT_TRUE(reference.ok()) << reference.status();
-    reference_ = *std::move(reference);
-    LoadOptions options;
-    options.model_dir = testing::kTinyDir;
-    options.threads = 2;
-    options.weight_mode = WeightMode::kFast;
-    auto engine = Engine::Load(options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = *std::move(engine);
-  }
-
-  Reference reference_;
-  std::unique_ptr<Engine> engine_;
+  void SetUp() override { Load(testing::kTinyDir, WeightMode::kFast); }
 };
 
 TEST_F(EngineReferenceFastTest, GreedyContinuationMatchesReferenceWhileTheMarginIsClear) {
   size_t checked = 0, expected_checks = 0;
   for (size_t s = 0; s < reference_.sequences.size(); ++s) {
     const auto& greedy = reference_.sequences[s].greedy;
-    GenerateOptions options;
-    options.max_tokens = static_cast<int>(greedy.continuation.size());
-    options.temperature = 0.0f;
-    options.stop_token_ids.clear();
-    auto result = engine_->Generate(reference_.sequences[s].tokens, options, nullptr);
-    ASSERT_TRUE(result.ok()) << result.status();
-    ASSERT_EQ(result->tokens.size(), greedy.continuation.size());
+    const auto tokens = GreedyContinuation(s);
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    ASSERT_EQ(tokens->size(), greedy.continuation.size());
     for (size_t i = 0; i < greedy.continuation.size() && greedy.margins[i] >= kFastGreedyMargin; ++i) {
-      EXPECT_EQ(result->tokens[i], greedy.continuation[i]) << "sequence " << s << " step " << i;
+      EXPECT_EQ((*tokens)[i], greedy.continuation[i]) << "sequence " << s << " step " << i;
       ++checked;
     }
     if (!greedy.margins.empty() && greedy.margins[0] >= kFastGreedyMargin) ++expected_checks;
@@ -153,20 +161,12 @@ TEST_F(EngineReferenceFastTest, GreedyContinuationMatchesReferenceWhileTheMargin
 
 TEST_F(EngineReferenceFastTest, TokenByTokenLogitsStayWithinTheFastBounds) {
   for (size_t s = 0; s < reference_.sequences.size(); ++s) {
-    const SequenceId seq = engine_->CreateSequence();
-    std::vector<float> all;
-    for (int32_t token : reference_.sequences[s].tokens) {
-      auto logits = engine_->Prefill(seq, {token});
-      ASSERT_TRUE(logits.ok()) << logits.status();
-      all.insert(all.end(), logits->begin(), logits->end());
-    }
-    const auto cmp = CompareLogits(all, reference_.sequences[s], reference_.vocab);
+    const auto cmp = CompareLogits(TokenByTokenLogits(s), reference_.sequences[s], reference_.vocab);
     EXPECT_LE(cmp.max_abs_diff, kFastMaxAbsDiff) << "sequence " << s;
     EXPECT_LE(cmp.mean_abs_diff, kMeanAbsDiff) << "sequence " << s;
     EXPECT_TRUE(cmp.argmax_mismatches.empty()) << "sequence " << s;
     std::printf("fast mode sequence %zu: max abs diff %.6f mean %.7f, %zu argmax mismatches\n", s, cmp.max_abs_diff,
                 cmp.mean_abs_diff, cmp.argmax_mismatches.size());
-    ASSERT_TRUE(engine_->ReleaseSequence(seq).ok());
   }
 }
 
