@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "moderation/bag_model.h"
 #include "moderation/model_file.h"
+#include "tests/moderation/small_models.h"
 
 namespace warden::moderation {
 namespace {
@@ -31,17 +32,6 @@ BagModel SmallBag(uint32_t hidden) {
   m.hidden_bias.assign(hidden, 0.05f);
   m.out_weights.resize(size_t{HeadInputs(m)} * kNumCategories);
   for (size_t i = 0; i < m.out_weights.size(); ++i) m.out_weights[i] = 0.02f * (i % 7) - 0.06f;
-  return m;
-}
-
-FastModel SmallLinear() {
-  FastModel m;
-  m.features.buckets_log2 = 10;
-  m.text_fold_version = 2;
-  m.id = "linear-test";
-  m.scale.fill(0.01f);
-  m.threshold.fill(0.5f);
-  m.weights.assign((1u << 10) * kNumCategories, 3);
   return m;
 }
 
@@ -84,7 +74,7 @@ TEST(BagModelFile, BagFileIsVersion2WithKind2) {
 }
 
 TEST(BagModelFile, Version1LinearFilesStillLoadAsLinear) {
-  const std::string bytes = *SerializeFastModel(SmallLinear());
+  const std::string bytes = *SerializeFastModel(testing::SmallLinearModel());
   uint32_t version;
   std::memcpy(&version, bytes.data() + 4, 4);
   EXPECT_EQ(version, kModelFormatVersion);
@@ -156,7 +146,7 @@ TEST(BagModelFile, InconsistentModelIsNotSerialised) {
 }
 
 TEST(BagModelFile, WriteThenReadFileRoundTrips) {
-  const std::string path = testing::TempDir() + "/bag.wmod";
+  const std::string path = ::testing::TempDir() + "/bag.wmod";
   ASSERT_TRUE(WriteBagModelFile(SmallBag(8), path).ok());
   const auto parsed = ReadModelFile(path);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -166,7 +156,7 @@ TEST(BagModelFile, WriteThenReadFileRoundTrips) {
 ModelFileContents SmallEnsemble() {
   ModelFileContents e;
   e.kind = ModelKind::kEnsemble;
-  e.linear = SmallLinear();
+  e.linear = testing::SmallLinearModel();
   e.bag = SmallBag(8);
   e.ensemble_id = "ens";
   e.ensemble_hierarchy = Hierarchy::kChildAtMostParent;
@@ -183,7 +173,7 @@ TEST(EnsembleModelFile, RoundTripKeepsBothMembersAndOwnThresholds) {
   EXPECT_EQ(parsed->ensemble_id, "ens");
   EXPECT_EQ(parsed->ensemble_threshold, SmallEnsemble().ensemble_threshold);
   EXPECT_EQ(parsed->ensemble_hierarchy, Hierarchy::kChildAtMostParent);
-  EXPECT_EQ(parsed->linear.weights, SmallLinear().weights);
+  EXPECT_EQ(parsed->linear.weights, testing::SmallLinearModel().weights);
   EXPECT_EQ(parsed->bag.embeddings, SmallBag(8).embeddings);
   EXPECT_EQ(parsed->bag.hidden_weights, SmallBag(8).hidden_weights);
 }
@@ -228,7 +218,7 @@ std::string HandMadeEnsemble(const std::string& linear_member, const std::string
 }
 
 TEST(EnsembleModelFile, HandMadeEnsembleParsesAndNestedEnsembleIsRefused) {
-  const std::string linear = *SerializeFastModel(SmallLinear());
+  const std::string linear = *SerializeFastModel(testing::SmallLinearModel());
   const std::string bag = *SerializeBagModel(SmallBag(0));
   ASSERT_TRUE(ParseModelFile(HandMadeEnsemble(linear, bag), "hand").ok());
   // An ensemble in the place of a member is refused without parsing it as an ensemble, so

@@ -11,6 +11,7 @@
 #include "moderation/bag_model.h"
 #include "moderation/fast_classifier.h"
 #include "moderation/model_file.h"
+#include "tests/moderation/small_models.h"
 
 namespace warden::moderation {
 namespace {
@@ -35,15 +36,9 @@ BagModel SmallBag(uint32_t repeats) {
 }
 
 FastModel SmallLinear(uint32_t repeats) {
-  FastModel m;
-  m.features.buckets_log2 = 10;
+  FastModel m = testing::SmallLinearModel();
   m.features.length_norm = 2;
   m.features.repeats = repeats;
-  m.text_fold_version = 2;
-  m.id = "linear-test";
-  m.scale.fill(0.01f);
-  m.threshold.fill(0.5f);
-  m.weights.assign((1u << 10) * kNumCategories, 3);
   return m;
 }
 
