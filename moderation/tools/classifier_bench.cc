@@ -7,6 +7,7 @@
 // once has removed repeats, i.e. the slowest case for default-v4).
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -22,6 +23,27 @@ namespace {
 const FastClassifier* g_classifier = nullptr;
 
 // Deterministic ~1 KB texts built from a fixed vocabulary (no data set needed).
+// One step of a 64-bit linear congruential generator: reproducible texts without <random>.
+uint64_t NextState(uint64_t* state) {
+  *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+  return *state;
+}
+
+// `count` texts of exactly 1 KB, each filled by calling append(&state, &text) until it
+// reaches 1,024 bytes; `seed` starts the generator the words are drawn from.
+template <typename AppendWord>
+std::vector<std::string> MakeKilobyteTexts(int count, uint64_t seed, AppendWord append) {
+  std::vector<std::string> out;
+  uint64_t state = seed;
+  for (int i = 0; i < count; ++i) {
+    std::string text;
+    while (text.size() < 1024) append(&state, &text);
+    text.resize(1024);
+    out.push_back(text);
+  }
+  return out;
+}
+
 std::vector<std::string> MakeTexts(int count) {
   static const char* kWords[] = {
       "the", "report", "said", "people", "would", "never", "agree", "with", "this", "kill",
@@ -29,40 +51,20 @@ std::vector<std::string> MakeTexts(int count) {
       "investigate", "community", "school", "friends", "terrible", "wonderful", "dinner",
       "ignore", "instructions", "previous", "story", "about", "violence", "graphic", "novel",
       "Überraschung", "naïve", "café", "I'm", "don't", "really", "think", "so", "please", "help"};
-  std::vector<std::string> out;
-  uint64_t state = 12345;
-  for (int i = 0; i < count; ++i) {
-    std::string text;
-    while (text.size() < 1024) {
-      state = state * 6364136223846793005ull + 1442695040888963407ull;
-      text += kWords[(state >> 33) % (sizeof(kWords) / sizeof(kWords[0]))];
-      text += (state >> 20) % 11 == 0 ? ". " : " ";
-    }
-    text.resize(1024);
-    out.push_back(text);
-  }
-  return out;
+  return MakeKilobyteTexts(count, 12345, [](uint64_t* state, std::string* text) {
+    const uint64_t r = NextState(state);
+    *text += kWords[(r >> 33) % (sizeof(kWords) / sizeof(kWords[0]))];
+    *text += (r >> 20) % 11 == 0 ? ". " : " ";
+  });
 }
 
 // ~1 KB of pseudo-words of 3-9 random letters: almost every n-gram is distinct.
 std::vector<std::string> MakeDistinctTexts(int count) {
-  std::vector<std::string> out;
-  uint64_t state = 777;
-  for (int i = 0; i < count; ++i) {
-    std::string text;
-    while (text.size() < 1024) {
-      state = state * 6364136223846793005ull + 1442695040888963407ull;
-      const int length = 3 + static_cast<int>((state >> 40) % 7);
-      for (int k = 0; k < length; ++k) {
-        state = state * 6364136223846793005ull + 1442695040888963407ull;
-        text += static_cast<char>('a' + (state >> 33) % 26);
-      }
-      text += ' ';
-    }
-    text.resize(1024);
-    out.push_back(text);
-  }
-  return out;
+  return MakeKilobyteTexts(count, 777, [](uint64_t* state, std::string* text) {
+    const int length = 3 + static_cast<int>((NextState(state) >> 40) % 7);
+    for (int k = 0; k < length; ++k) *text += static_cast<char>('a' + (NextState(state) >> 33) % 26);
+    *text += ' ';
+  });
 }
 
 void RunScoreBenchmark(benchmark::State& state, const std::vector<std::string>& texts) {
