@@ -20,7 +20,7 @@ using mxfp4::kFp4Values;
 using row_kernels::kAllLanes;
 using row_kernels::SumLanes;
 
-constexpr int kTokenTile = 8;
+constexpr int kTokenTile = row_kernels::kMaxTileTokens;
 constexpr int kPrefetchBytes = 12288;
 
 // Rewrites each 32-value block of x as [16 even elements][16 odd elements] so the low and
@@ -112,8 +112,9 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void AddBlo
 // + token].
 template <int kRows, int kTokens>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTileAvx512(
-    const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols, __m512 lut,
+    const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols,
     float* sums) {
+  const __m512 lut = _mm512_loadu_ps(kFp4Values);
   const float* scale = mxfp4::ScaleTable();
   const size_t row_bytes = static_cast<size_t>(nblocks) * kBlockBytes;
   __m512 acc[kRows][2][kTokens];
@@ -145,19 +146,10 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTil
 }
 
 template <int kRows>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowTileAnyTokens(
-    const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols, __m512 lut, int tokens,
-    float* sums) {
-  switch (tokens) {
-    case 1: RowTileAvx512<kRows, 1>(blk, sc, nblocks, xs, cols, lut, sums); break;
-    case 2: RowTileAvx512<kRows, 2>(blk, sc, nblocks, xs, cols, lut, sums); break;
-    case 3: RowTileAvx512<kRows, 3>(blk, sc, nblocks, xs, cols, lut, sums); break;
-    case 4: RowTileAvx512<kRows, 4>(blk, sc, nblocks, xs, cols, lut, sums); break;
-    case 5: RowTileAvx512<kRows, 5>(blk, sc, nblocks, xs, cols, lut, sums); break;
-    case 6: RowTileAvx512<kRows, 6>(blk, sc, nblocks, xs, cols, lut, sums); break;
-    case 7: RowTileAvx512<kRows, 7>(blk, sc, nblocks, xs, cols, lut, sums); break;
-    default: RowTileAvx512<kRows, 8>(blk, sc, nblocks, xs, cols, lut, sums); break;
-  }
+void RowTileAnyTokens(const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols, int tokens,
+                      float* sums) {
+  row_kernels::WithTokenCount(
+      tokens, [&](auto n) { RowTileAvx512<kRows, decltype(n)::value>(blk, sc, nblocks, xs, cols, sums); });
 }
 
 // Rows are taken in pairs when at most kPairedMaxTokens tokens share them (decode: the
@@ -168,7 +160,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowsAvx512(
     const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y, int64_t row_begin,
     int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  const __m512 lut = _mm512_loadu_ps(kFp4Values);
   float sums[2 * kTokenTile];
   for (int64_t r = row_begin; r < row_end;) {
     const int pair = m <= kPairedMaxTokens && row_end - r >= 2 ? 2 : 1;
@@ -178,9 +169,9 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowsAvx512(
       const int tiles = m - t0 < kTokenTile ? m - t0 : kTokenTile;
       const float* xt = xs + static_cast<size_t>(t0) * w.cols;
       if (pair == 2) {
-        RowTileAnyTokens<2>(blk, sc, nblocks, xt, w.cols, lut, tiles, sums);
+        RowTileAnyTokens<2>(blk, sc, nblocks, xt, w.cols, tiles, sums);
       } else {
-        RowTileAnyTokens<1>(blk, sc, nblocks, xt, w.cols, lut, tiles, sums);
+        RowTileAnyTokens<1>(blk, sc, nblocks, xt, w.cols, tiles, sums);
       }
       for (int p = 0; p < pair; ++p) {
         for (int i = 0; i < tiles; ++i) {

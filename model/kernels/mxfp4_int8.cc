@@ -19,7 +19,7 @@ using mxfp4::kBlockBytes;
 
 constexpr int kHalf = kBlockBytes;  // even (or odd) values per block
 constexpr int kLanes = 16;
-constexpr int kTokenTile = 8;
+constexpr int kTokenTile = row_kernels::kMaxTileTokens;
 constexpr int kPrefetchBytes = 12288;  // as the float32 kernel (mxfp4.cc), measured there
 // Twice each e2m1 value, by nibble: integers in [-12, 12].
 constexpr int8_t kTwiceFp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
@@ -186,18 +186,10 @@ WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents,
 }
 
 template <int kRows>
-WARDEN_VNNI_TARGET void RowTileAnyTokens(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
-                                         const QuantizedActivations& x, int token0, int tokens, float* sums) {
-  switch (tokens) {
-    case 1: RowTile<kRows, 1>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 2: RowTile<kRows, 2>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 3: RowTile<kRows, 3>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 4: RowTile<kRows, 4>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 5: RowTile<kRows, 5>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 6: RowTile<kRows, 6>(blocks, exponents, nblocks, x, token0, sums); break;
-    case 7: RowTile<kRows, 7>(blocks, exponents, nblocks, x, token0, sums); break;
-    default: RowTile<kRows, 8>(blocks, exponents, nblocks, x, token0, sums); break;
-  }
+void RowTileAnyTokens(const uint8_t* blocks, const uint8_t* exponents, int nblocks, const QuantizedActivations& x,
+                      int token0, int tokens, float* sums) {
+  row_kernels::WithTokenCount(
+      tokens, [&](auto n) { RowTile<kRows, decltype(n)::value>(blocks, exponents, nblocks, x, token0, sums); });
 }
 
 // Rows are taken in pairs (two memory streams per thread) for up to two tokens, as in the

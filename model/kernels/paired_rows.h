@@ -21,7 +21,7 @@
 
 namespace warden::model::paired_rows {
 
-constexpr int kTokenTile = 8;
+constexpr int kTokenTile = row_kernels::kMaxTileTokens;
 constexpr int kPrefetchBytes = 8192;
 
 #define WARDEN_PAIRED_ROWS_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
@@ -73,18 +73,8 @@ WARDEN_PAIRED_ROWS_TARGET inline void Tile(const typename Lanes::Weight* rows, i
 }
 
 template <class Lanes, int kRows>
-WARDEN_PAIRED_ROWS_TARGET void TileAnyTokens(const typename Lanes::Weight* rows, int cols, const float* x, int tokens,
-                                             float* sums) {
-  switch (tokens) {
-    case 1: Tile<Lanes, kRows, 1>(rows, cols, x, sums); break;
-    case 2: Tile<Lanes, kRows, 2>(rows, cols, x, sums); break;
-    case 3: Tile<Lanes, kRows, 3>(rows, cols, x, sums); break;
-    case 4: Tile<Lanes, kRows, 4>(rows, cols, x, sums); break;
-    case 5: Tile<Lanes, kRows, 5>(rows, cols, x, sums); break;
-    case 6: Tile<Lanes, kRows, 6>(rows, cols, x, sums); break;
-    case 7: Tile<Lanes, kRows, 7>(rows, cols, x, sums); break;
-    default: Tile<Lanes, kRows, 8>(rows, cols, x, sums); break;
-  }
+void TileAnyTokens(const typename Lanes::Weight* rows, int cols, const float* x, int tokens, float* sums) {
+  row_kernels::WithTokenCount(tokens, [&](auto n) { Tile<Lanes, kRows, decltype(n)::value>(rows, cols, x, sums); });
 }
 
 // Rows [begin, end) of W (`data`, [rows, cols]) against x [m, cols]; y is [m, rows].

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "model/kernels/thread_pool.h"
 
@@ -27,6 +28,25 @@ __attribute__((target("avx512f"))) inline float SumLanes(__m512 v) {
   four = _mm_add_ps(four, _mm_movehl_ps(four, four));
   four = _mm_add_ss(four, _mm_movehdup_ps(four));
   return _mm_cvtss_f32(four);
+}
+
+// The row kernels keep their accumulators in registers only when the token count is a
+// template parameter: this turns a run-time count (clamped to [1, kMaxTileTokens]) into
+// tile(std::integral_constant<int, n>{}). `tile` should pass no vector by value (it is a
+// plain lambda, compiled without the kernels' AVX-512 target).
+inline constexpr int kMaxTileTokens = 8;
+template <typename Tile>
+inline void WithTokenCount(int tokens, Tile&& tile) {
+  switch (tokens) {
+    case 1: tile(std::integral_constant<int, 1>{}); break;
+    case 2: tile(std::integral_constant<int, 2>{}); break;
+    case 3: tile(std::integral_constant<int, 3>{}); break;
+    case 4: tile(std::integral_constant<int, 4>{}); break;
+    case 5: tile(std::integral_constant<int, 5>{}); break;
+    case 6: tile(std::integral_constant<int, 6>{}); break;
+    case 7: tile(std::integral_constant<int, 7>{}); break;
+    default: tile(std::integral_constant<int, kMaxTileTokens>{}); break;
+  }
 }
 
 // Runs rows(begin, end) over [0, num_rows): split over `pool` when the product has at least
