@@ -20,7 +20,6 @@ using mxfp4::kFp4Values;
 using row_kernels::kAllLanes;
 using row_kernels::SumLanes;
 
-constexpr int kTokenTile = row_kernels::kMaxTileTokens;
 constexpr int kPrefetchBytes = 12288;
 
 // Rewrites each 32-value block of x as [16 even elements][16 odd elements] so the low and
@@ -160,27 +159,17 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowsAvx512(
     const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y, int64_t row_begin,
     int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  float sums[2 * kTokenTile];
-  for (int64_t r = row_begin; r < row_end;) {
-    const int pair = m <= kPairedMaxTokens && row_end - r >= 2 ? 2 : 1;
-    const uint8_t* blk = w.blocks + r * nblocks * kBlockBytes;
-    const uint8_t* sc = w.scales + r * nblocks;
-    for (int t0 = 0; t0 < m; t0 += kTokenTile) {
-      const int tiles = m - t0 < kTokenTile ? m - t0 : kTokenTile;
-      const float* xt = xs + static_cast<size_t>(t0) * w.cols;
-      if (pair == 2) {
-        RowTileAnyTokens<2>(blk, sc, nblocks, xt, w.cols, tiles, sums);
-      } else {
-        RowTileAnyTokens<1>(blk, sc, nblocks, xt, w.cols, tiles, sums);
-      }
-      for (int p = 0; p < pair; ++p) {
-        for (int i = 0; i < tiles; ++i) {
-          y[static_cast<size_t>(t0 + i) * w.rows + r + p] = sums[p * tiles + i] + (bias ? bias[r + p] : 0.0f);
-        }
-      }
-    }
-    r += pair;
-  }
+  row_kernels::ForRowTiles(row_begin, row_end, w.rows, m, m <= kPairedMaxTokens, nullptr, bias, y,
+                           [&](int64_t r, int row_count, int t0, int tokens, float* sums) {
+                             const uint8_t* blk = w.blocks + r * nblocks * kBlockBytes;
+                             const uint8_t* sc = w.scales + r * nblocks;
+                             const float* xt = xs + static_cast<size_t>(t0) * w.cols;
+                             if (row_count == 2) {
+                               RowTileAnyTokens<2>(blk, sc, nblocks, xt, w.cols, tokens, sums);
+                             } else {
+                               RowTileAnyTokens<1>(blk, sc, nblocks, xt, w.cols, tokens, sums);
+                             }
+                           });
 }
 
 }  // namespace

@@ -19,7 +19,6 @@ using mxfp4::kBlockBytes;
 
 constexpr int kHalf = kBlockBytes;  // even (or odd) values per block
 constexpr int kLanes = 16;
-constexpr int kTokenTile = row_kernels::kMaxTileTokens;
 constexpr int kPrefetchBytes = 12288;  // as the float32 kernel (mxfp4.cc), measured there
 // Twice each e2m1 value, by nibble: integers in [-12, 12].
 constexpr int8_t kTwiceFp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
@@ -199,26 +198,16 @@ constexpr int kPairedMaxTokens = 2;
 WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
                                        float* y, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  float sums[2 * kTokenTile];
-  for (int64_t r = row_begin; r < row_end;) {
-    const int pair = x.tokens <= kPairedMaxTokens && row_end - r >= 2 ? 2 : 1;
-    const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
-    const uint8_t* exponents = w.scales + r * nblocks;
-    for (int t0 = 0; t0 < x.tokens; t0 += kTokenTile) {
-      const int tokens = std::min(kTokenTile, x.tokens - t0);
-      if (pair == 2) {
-        RowTileAnyTokens<2>(blocks, exponents, nblocks, x, t0, tokens, sums);
-      } else {
-        RowTileAnyTokens<1>(blocks, exponents, nblocks, x, t0, tokens, sums);
-      }
-      for (int p = 0; p < pair; ++p) {
-        for (int t = 0; t < tokens; ++t) {
-          y[static_cast<size_t>(t0 + t) * w.rows + r + p] = sums[p * tokens + t] + (bias ? bias[r + p] : 0.0f);
-        }
-      }
-    }
-    r += pair;
-  }
+  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, x.tokens <= kPairedMaxTokens, nullptr, bias, y,
+                           [&](int64_t r, int row_count, int t0, int tokens, float* sums) {
+                             const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
+                             const uint8_t* exponents = w.scales + r * nblocks;
+                             if (row_count == 2) {
+                               RowTileAnyTokens<2>(blocks, exponents, nblocks, x, t0, tokens, sums);
+                             } else {
+                               RowTileAnyTokens<1>(blocks, exponents, nblocks, x, t0, tokens, sums);
+                             }
+                           });
 }
 
 }  // namespace

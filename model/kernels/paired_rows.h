@@ -21,7 +21,6 @@
 
 namespace warden::model::paired_rows {
 
-constexpr int kTokenTile = row_kernels::kMaxTileTokens;
 constexpr int kPrefetchBytes = 8192;
 
 #define WARDEN_PAIRED_ROWS_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
@@ -83,26 +82,16 @@ template <class Lanes>
 WARDEN_PAIRED_ROWS_TARGET void Rows(const typename Lanes::Weight* data, int rows, int cols, const float* x, int m,
                                     const float* row_scales, const float* bias, float* y, int64_t begin,
                                     int64_t end) {
-  float sums[2 * kTokenTile];
-  for (int64_t r = begin; r < end; r += 2) {
-    const int pair = end - r >= 2 ? 2 : 1;
-    const typename Lanes::Weight* w = data + r * cols;
-    for (int t0 = 0; t0 < m; t0 += kTokenTile) {
-      const int tiles = std::min(kTokenTile, m - t0);
-      const float* xt = x + static_cast<size_t>(t0) * cols;
-      if (pair == 2) {
-        TileAnyTokens<Lanes, 2>(w, cols, xt, tiles, sums);
-      } else {
-        TileAnyTokens<Lanes, 1>(w, cols, xt, tiles, sums);
-      }
-      for (int p = 0; p < pair; ++p) {
-        const float scale = row_scales ? row_scales[r + p] : 1.0f;
-        for (int i = 0; i < tiles; ++i) {
-          y[static_cast<size_t>(t0 + i) * rows + r + p] = sums[p * tiles + i] * scale + (bias ? bias[r + p] : 0.0f);
-        }
-      }
-    }
-  }
+  row_kernels::ForRowTiles(begin, end, rows, m, /*pair_rows=*/true, row_scales, bias, y,
+                           [&](int64_t r, int row_count, int t0, int tokens, float* sums) {
+                             const typename Lanes::Weight* w = data + r * cols;
+                             const float* xt = x + static_cast<size_t>(t0) * cols;
+                             if (row_count == 2) {
+                               TileAnyTokens<Lanes, 2>(w, cols, xt, tokens, sums);
+                             } else {
+                               TileAnyTokens<Lanes, 1>(w, cols, xt, tokens, sums);
+                             }
+                           });
 }
 
 #undef WARDEN_PAIRED_ROWS_TARGET

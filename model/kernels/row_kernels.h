@@ -49,6 +49,32 @@ inline void WithTokenCount(int tokens, Tile&& tile) {
   }
 }
 
+// Rows [begin, end) of a product y[t, r] (`rows` rows, `tokens` tokens) in register tiles
+// of up to two rows and kMaxTileTokens tokens: two rows at a time when `pair_rows` (a
+// trailing odd row goes alone), one otherwise. tile(row, row_count, token, token_count,
+// sums) fills sums[i * token_count + t] for rows row + i and tokens token + t; then
+// y[t, r] = sums * row_scales[r] + bias[r] (either may be null: 1 and 0).
+template <typename Tile>
+inline void ForRowTiles(int64_t begin, int64_t end, int rows, int tokens, bool pair_rows, const float* row_scales,
+                        const float* bias, float* y, Tile&& tile) {
+  float sums[2 * kMaxTileTokens];
+  for (int64_t r = begin; r < end;) {
+    const int row_count = pair_rows && end - r >= 2 ? 2 : 1;
+    for (int t0 = 0; t0 < tokens; t0 += kMaxTileTokens) {
+      const int token_count = tokens - t0 < kMaxTileTokens ? tokens - t0 : kMaxTileTokens;
+      tile(r, row_count, t0, token_count, sums);
+      for (int p = 0; p < row_count; ++p) {
+        const float scale = row_scales ? row_scales[r + p] : 1.0f;
+        const float offset = bias ? bias[r + p] : 0.0f;
+        for (int i = 0; i < token_count; ++i) {
+          y[static_cast<size_t>(t0 + i) * rows + r + p] = sums[p * token_count + i] * scale + offset;
+        }
+      }
+    }
+    r += row_count;
+  }
+}
+
 // Runs rows(begin, end) over [0, num_rows): split over `pool` when the product has at least
 // 64K multiply-adds (below that the threads cost more than they save), else inline.
 // `pool` may be null (always inline).
