@@ -102,6 +102,7 @@ absl::Status LoadModel(ServerState* state) {
   if (!settings.knowledge_cutoff().empty()) options.knowledge_cutoff = settings.knowledge_cutoff();
   options.tokenizer_file = settings.tokenizer_file();
   options.weight_mode = settings.weight_mode();
+  options.weight_memory = settings.weight_memory();
   ASSIGN_OR_RETURN(auto runner, EngineRunner::Create(options));
   state->runner = std::move(runner);
   return absl::OkStatus();

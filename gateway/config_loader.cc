@@ -135,6 +135,11 @@ void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextForm
     v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_mode", -1,
             "must be \"exact\" or \"fast\"");
   }
+  const std::string& memory = config.model().weight_memory();
+  if (!memory.empty() && memory != "resident" && memory != "mapped") {
+    v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_memory", -1,
+            "must be \"resident\" or \"mapped\"");
+  }
   if (config.model().model_dir().empty()) {
     v.Error(config, tree, "", "model", -1, "model.model_dir must be set");
   }

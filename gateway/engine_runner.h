@@ -25,6 +25,7 @@ struct EngineRunnerOptions {
   int64_t kv_cache_bytes = 1ll << 30;
   int generation_workers = 8;      // Sequences decoded together in one batch (the rest queue).
   std::string weight_mode;         // "exact" (default) or "fast" (8-bit attention/unembedding).
+  std::string weight_memory;       // "resident" (default) or "mapped" (model::Residency).
   std::string knowledge_cutoff = "2024-06";
   std::string tokenizer_file;      // Empty: the checkpoint's, else the shipped o200k vocabulary.
 };

@@ -14,7 +14,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const LoadOptions& options)
   }
   ASSIGN_OR_RETURN(ModelConfig config, LoadConfig(options.model_dir));
   ASSIGN_OR_RETURN(GenerationDefaults defaults, LoadGenerationDefaults(options.model_dir));
-  ASSIGN_OR_RETURN(std::unique_ptr<ModelWeights> weights, ModelWeights::Load(options.model_dir, config));
+  ASSIGN_OR_RETURN(std::unique_ptr<ModelWeights> weights, ModelWeights::Load(options.model_dir, config, options.weight_memory));
   ASSIGN_OR_RETURN(std::unique_ptr<KernelContext> ctx, KernelContext::Create({options.threads}));
   std::unique_ptr<FastWeights> fast;
   if (options.weight_mode == WeightMode::kFast) {

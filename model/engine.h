@@ -51,6 +51,9 @@ struct LoadOptions {
   int threads = 0;                      // kernel threads; <= 0: one per core
   int64_t kv_budget_bytes = 4ll << 30;  // shared by all sequences
   WeightMode weight_mode = WeightMode::kExact;
+  // Resident by default: decode streams the weights faster from huge pages (README
+  // "Engine speed"); kMapped when memory is short or several processes share a checkpoint.
+  Residency weight_memory = Residency::kResident;
 };
 
 using SequenceId = int64_t;

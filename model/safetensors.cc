@@ -142,6 +142,33 @@ absl::Status CheckNoOverlap(const std::string& file, const std::map<std::string,
   return absl::OkStatus();
 }
 
+
+struct FileCloser {
+  int fd;
+  ~FileCloser() { ::close(fd); }
+};
+
+// Reads the whole file (size bytes, from fstat) into huge-page memory. A file that shrinks
+// or fails to read meanwhile is an error, never a partly filled buffer.
+absl::StatusOr<HugePageBuffer> ReadWholeFile(const std::string& path, int fd, size_t size) {
+  HugePageBuffer buffer(size);
+  if (buffer.data() == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(path, ": no memory to hold the file's ", size, " bytes"));
+  }
+  char* out = static_cast<char*>(buffer.data());
+  constexpr size_t kChunk = size_t{64} << 20;
+  for (size_t done = 0; done < size;) {
+    const ssize_t got = ::pread(fd, out + done, std::min(size - done, kChunk), static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return absl::DataLossError(absl::StrCat(path, ": read failed: ", std::strerror(errno)));
+    if (got == 0) {
+      return absl::DataLossError(absl::StrCat(path, ": file shrank to ", done, " bytes while being read"));
+    }
+    done += static_cast<size_t>(got);
+  }
+  return buffer;
+}
+
 }  // namespace
 
 int DTypeSize(DType dtype) {
@@ -164,28 +191,33 @@ int64_t TensorView::NumElements() const {
   return n;
 }
 
-absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path,
+                                                                         Residency residency) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
     const std::string message = absl::StrCat(path, ": cannot open: ", std::strerror(err));
     return err == ENOENT ? absl::NotFoundError(message) : absl::PermissionDeniedError(message);
   }
+  const FileCloser closer{fd};
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size < 8) {
-    ::close(fd);
     return absl::DataLossError(absl::StrCat(path, ": file too short for a safetensors header (",
                                             size, " bytes)"));
   }
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) return absl::InternalError(absl::StrCat(path, ": mmap failed"));
-  std::unique_ptr<SafetensorsFile> file(new SafetensorsFile(path, map, size));
+  std::unique_ptr<SafetensorsFile> file;
+  if (residency == Residency::kResident) {
+    ASSIGN_OR_RETURN(HugePageBuffer buffer, ReadWholeFile(path, fd, size));
+    file.reset(new SafetensorsFile(path, nullptr, std::move(buffer), size));
+  } else {
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) return absl::InternalError(absl::StrCat(path, ": mmap failed"));
+    file.reset(new SafetensorsFile(path, map, HugePageBuffer(), size));
+  }
   RETURN_IF_ERROR(file->ParseHeader());
   return file;
 }
@@ -194,8 +226,12 @@ SafetensorsFile::~SafetensorsFile() {
   if (map_ != nullptr) ::munmap(map_, size_);
 }
 
+const uint8_t* SafetensorsFile::bytes() const {
+  return static_cast<const uint8_t*>(map_ != nullptr ? map_ : buffer_.data());
+}
+
 absl::Status SafetensorsFile::ParseHeader() {
-  const uint8_t* bytes = static_cast<const uint8_t*>(map_);
+  const uint8_t* bytes = this->bytes();
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
   if (header_len > kMaxHeaderBytes || header_len > size_ - 8) {
@@ -218,7 +254,7 @@ absl::Status SafetensorsFile::ParseHeader() {
 }
 
 absl::Status SafetensorsArchive::AddFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsFile> file, SafetensorsFile::Open(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsFile> file, SafetensorsFile::Open(path, residency_));
   for (const auto& [name, view] : file->tensors()) {
     if (!index_.emplace(name, &view).second) {
       return TensorError(path, name, "also appears in another shard");
@@ -229,8 +265,8 @@ absl::Status SafetensorsArchive::AddFile(const std::string& path) {
 }
 
 absl::StatusOr<std::unique_ptr<SafetensorsArchive>> SafetensorsArchive::OpenDirectory(
-    const std::string& dir) {
-  std::unique_ptr<SafetensorsArchive> archive(new SafetensorsArchive(dir));
+    const std::string& dir, Residency residency) {
+  std::unique_ptr<SafetensorsArchive> archive(new SafetensorsArchive(dir, residency));
   const std::string index_path = dir + "/model.safetensors.index.json";
   absl::StatusOr<std::string> index_text = ReadSmallFile(index_path);
   if (absl::IsNotFound(index_text.status())) {

@@ -182,10 +182,11 @@ absl::Status LoadMlp(const SafetensorsArchive& archive, const ModelConfig& c,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& model_dir,
-                                                                  const ModelConfig& config) {
+                                                                  const ModelConfig& config,
+                                                                  Residency residency) {
   RETURN_IF_ERROR(config.Validate());
   std::unique_ptr<ModelWeights> weights(new ModelWeights());
-  ASSIGN_OR_RETURN(weights->archive_, SafetensorsArchive::OpenDirectory(model_dir));
+  ASSIGN_OR_RETURN(weights->archive_, SafetensorsArchive::OpenDirectory(model_dir, residency));
   const SafetensorsArchive& archive = *weights->archive_;
   const bool original = archive.Contains("block.0.attn.qkv.weight") || archive.Contains("embedding.weight");
   weights->layout_ = original ? CheckpointLayout::kOriginal : CheckpointLayout::kHuggingFace;

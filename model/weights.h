@@ -40,9 +40,11 @@ enum class CheckpointLayout { kHuggingFace, kOriginal };
 
 class ModelWeights {
  public:
-  // Opens the safetensors files of `model_dir` and maps every tensor of `config`.
+  // Opens the safetensors files of `model_dir` (mapped or read into memory, see Residency)
+  // and views every tensor of `config`.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& model_dir,
-                                                            const ModelConfig& config);
+                                                            const ModelConfig& config,
+                                                            Residency residency = Residency::kMapped);
 
   CheckpointLayout layout() const { return layout_; }
   const Bf16Matrix& embedding() const { return embedding_; }      // [V, H]

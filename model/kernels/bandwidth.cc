@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/huge_pages.h"
 
 namespace warden::model {
 namespace {
@@ -43,7 +44,8 @@ __attribute__((target("avx512f"))) float SumAvx512(const float* p, size_t n) {
 double MeasureReadBandwidthGbPerS(ThreadPool& pool, size_t bytes, int passes) {
   const size_t granule = 4 * kFloatsPerLine;
   const size_t n = std::max<size_t>(granule, bytes / sizeof(float) / granule * granule);
-  std::vector<float> buffer(n, 1.0f);  // written once, so every page is resident
+  // Huge pages, as the weights use: the limit the engine can reach, not a 4 KB-page one.
+  std::vector<float, HugePageAllocator<float>> buffer(n, 1.0f);  // written once: resident
   const bool avx512 = CpuHasAvx512();
   const int64_t granules = static_cast<int64_t>(n / granule);
   double best = 0.0;

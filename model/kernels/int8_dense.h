@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/kernels/huge_pages.h"
 #include "model/kernels/thread_pool.h"
 #include "model/kernels/kernel_context.h"
 #include "model/kernels/mxfp4.h"
@@ -20,7 +21,7 @@ namespace warden::model {
 
 // Owns the quantised weights of one [rows, cols] matrix. Movable, immutable once built.
 struct Int8Matrix {
-  std::vector<int8_t> data;   // [rows, cols]
+  std::vector<int8_t, HugePageAllocator<int8_t>> data;  // [rows, cols], streamed per token
   std::vector<float> scales;  // [rows]
   int rows = 0;
   int cols = 0;

@@ -123,7 +123,8 @@ absl::StatusOr<PrefixTtft> MeasurePrefixCache(Scheduler& scheduler, std::mt19937
 
 absl::Status RunBench(const Args& args) {
   ASSIGN_OR_RETURN(const Flags flags,
-                   Flags::Parse(args, {"model_dir", "prompt_tokens", "gen_tokens", "batch", "threads", "seed", "weights"}));
+                   Flags::Parse(args, {"model_dir", "prompt_tokens", "gen_tokens", "batch", "threads", "seed", "weights",
+                                          "weight_memory"}));
   LoadOptions load;
   ASSIGN_OR_RETURN(load.model_dir, flags.Required("model_dir"));
   ASSIGN_OR_RETURN(const int64_t prompt_tokens, flags.GetInt("prompt_tokens", 128));
@@ -140,6 +141,11 @@ absl::Status RunBench(const Args& args) {
     return absl::InvalidArgumentError("flag --weights must be exact or fast");
   }
   load.weight_mode = weights == "fast" ? WeightMode::kFast : WeightMode::kExact;
+  const std::string weight_memory = flags.Get("weight_memory", "resident");
+  if (weight_memory != "resident" && weight_memory != "mapped") {
+    return absl::InvalidArgumentError("flag --weight_memory must be resident or mapped");
+  }
+  load.weight_memory = weight_memory == "mapped" ? Residency::kMapped : Residency::kResident;
   const auto load_start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Load(load));
   const double load_seconds = Seconds(load_start);
@@ -191,6 +197,7 @@ absl::Status RunBench(const Args& args) {
   out["model_dir"] = load.model_dir;
   out["threads"] = ctx->pool().size();
   out["weights"] = weights;
+  out["weight_memory"] = weight_memory;
   out["prompt_tokens"] = prompt_tokens;
   out["gen_tokens"] = gen_tokens;
   out["load_seconds"] = load_seconds;

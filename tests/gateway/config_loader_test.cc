@@ -59,6 +59,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "apps[0].input_moderation.categories[0].threshold"},
         BadCase{"BadWeightMode", "model { model_dir: \"m\" weight_mode: \"turbo\" }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
                 "model.weight_mode"},
+        BadCase{"BadWeightMemory",
+                "model { model_dir: \"m\" weight_memory: \"swap\" }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
+                "model.weight_memory"},
         BadCase{"NoApps", kHeader, "apps"}),
     [](const testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 

@@ -73,12 +73,19 @@ class CheckpointDir {
   std::string data_;
 };
 
-absl::Status OpenFile(const std::string& path) { return SafetensorsFile::Open(path).status(); }
+// Every damaged file must fail the same way whether it is mapped or read into memory.
+absl::Status OpenFile(const std::string& path) {
+  const absl::Status mapped = SafetensorsFile::Open(path, Residency::kMapped).status();
+  EXPECT_EQ(mapped, SafetensorsFile::Open(path, Residency::kResident).status()) << path;
+  return mapped;
+}
 
 absl::Status LoadWeights(const std::string& dir) {
   auto config = LoadConfig(dir);
   if (!config.ok()) return config.status();
-  return ModelWeights::Load(dir, *config).status();
+  const absl::Status mapped = ModelWeights::Load(dir, *config, Residency::kMapped).status();
+  EXPECT_EQ(mapped, ModelWeights::Load(dir, *config, Residency::kResident).status()) << dir;
+  return mapped;
 }
 
 void ExpectErrorMentions(const absl::Status& status, absl::StatusCode code,
@@ -97,6 +104,41 @@ TEST(Safetensors, OpensFixtureAndReportsShapesAndDtypes) {
   EXPECT_EQ(blocks.dtype, DType::kU8);
   EXPECT_EQ(blocks.shape, (std::vector<int64_t>{8, 64, 2, 16}));
   EXPECT_EQ(blocks.size_bytes, 16384u);
+}
+
+std::string TensorBytes(const TensorView& view) {
+  return std::string(reinterpret_cast<const char*>(view.data), view.size_bytes);
+}
+
+// Both residencies expose the same tensors with the same bytes; the resident copy of a
+// file past the huge-page threshold starts on a 2 MB boundary (huge pages can back it).
+TEST(Safetensors, ResidentAndMappedFilesHoldTheSameTensors) {
+  CheckpointDir dir("resident");
+  const std::string big(3u << 20, '\x5a');
+  const std::string header =
+      R"({"big": {"dtype": "U8", "shape": [3145728], "data_offsets": [0, 3145728]},)"
+      R"( "small": {"dtype": "BF16", "shape": [2], "data_offsets": [3145728, 3145732]}})";
+  WriteAll(dir.file(), SafetensorsBytes(header, big + "wxyz"));
+  for (const std::string& path : {dir.file(), std::string(kTinyDir) + "/model.safetensors"}) {
+    auto mapped = SafetensorsFile::Open(path, Residency::kMapped);
+    auto resident = SafetensorsFile::Open(path, Residency::kResident);
+    ASSERT_TRUE(mapped.ok()) << mapped.status();
+    ASSERT_TRUE(resident.ok()) << resident.status();
+    ASSERT_EQ((*mapped)->tensors().size(), (*resident)->tensors().size());
+    for (const auto& [name, view] : (*mapped)->tensors()) {
+      const TensorView& copy = (*resident)->tensors().at(name);
+      EXPECT_NE(copy.data, view.data) << name;
+      EXPECT_EQ(copy.shape, view.shape) << name;
+      EXPECT_EQ(TensorBytes(copy), TensorBytes(view)) << name;
+    }
+  }
+  auto resident = SafetensorsFile::Open(dir.file(), Residency::kResident);
+  ASSERT_TRUE(resident.ok());
+  const TensorView& big_view = (*resident)->tensors().at("big");
+  EXPECT_EQ(TensorBytes(big_view), big);
+  EXPECT_EQ(TensorBytes((*resident)->tensors().at("small")), "wxyz");
+  const uintptr_t file_start = reinterpret_cast<uintptr_t>(big_view.data) - 8 - header.size();
+  EXPECT_EQ(file_start % (uintptr_t{2} << 20), 0u);
 }
 
 TEST(Safetensors, TruncatedFileFailsNamingTensorPastEnd) {
