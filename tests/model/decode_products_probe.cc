@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "model/config.h"
@@ -32,10 +33,10 @@ void PrintRate(const char* what, double bytes, double seconds) {
   std::printf("%-28s %8.1f ms %6.2f GB/s\n", what, seconds * 1e3, bytes / seconds / 1e9);
 }
 
-int Run(const char* dir, int threads, int passes) {
+int Run(const char* dir, int threads, int passes, Residency residency) {
   auto config = LoadConfig(dir);
   if (!config.ok()) return std::fprintf(stderr, "%s\n", config.status().ToString().c_str()), 1;
-  auto weights = ModelWeights::Load(dir, *config);
+  auto weights = ModelWeights::Load(dir, *config, residency);
   if (!weights.ok()) return std::fprintf(stderr, "%s\n", weights.status().ToString().c_str()), 1;
   auto ctx = KernelContext::Create({threads});
   if (!ctx.ok()) return std::fprintf(stderr, "%s\n", ctx.status().ToString().c_str()), 1;
@@ -92,10 +93,13 @@ int Run(const char* dir, int threads, int passes) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: decode_products_probe MODEL_DIR [THREADS] [PASSES]\n");
+    std::fprintf(stderr, "usage: decode_products_probe MODEL_DIR [THREADS] [PASSES] [resident|mapped]\n");
     return 2;
   }
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const int passes = argc > 3 ? std::atoi(argv[3]) : 4;
-  return warden::model::Run(argv[1], threads, passes);
+  // The engine's default (LoadOptions::weight_memory) unless told otherwise.
+  const bool mapped = argc > 4 && std::string(argv[4]) == "mapped";
+  return warden::model::Run(argv[1], threads, passes,
+                            mapped ? warden::model::Residency::kMapped : warden::model::Residency::kResident);
 }
