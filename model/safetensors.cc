@@ -173,7 +173,7 @@ absl::StatusOr<HugePageBuffer> ReadWholeFile(const std::string& path, int fd, si
     return absl::ResourceExhaustedError(absl::StrCat(path, ": no memory to hold the file's ", size, " bytes"));
   }
   char* out = static_cast<char*>(buffer.data());
-  constexpr size_t kSplitAbove = size_t{256} << 20;
+  constexpr size_t kSplitAbove = size_t{8} << 20;  // below, a thread costs more than it saves
   if (size < kSplitAbove) {
     RETURN_IF_ERROR(ReadRange(path, fd, out, 0, size));
     return buffer;
