@@ -106,7 +106,8 @@ BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 8, 64, 512}, {0, 1, 2}, {1, 2}})-
 // memory as the engine's resident weights. GB/s_weights is what the kernel streams from DRAM;
 // compare with `oss bench`'s read_bandwidth_gb_per_s.
 void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
-  const int rows = 2 * kHidden, cols = kHidden, count = 128;  // 128 x 8.8 MB
+  const int rows = static_cast<int>(state.range(2)), cols = kHidden;
+  const int count = static_cast<int>(int64_t{1100} * 1000 * 1000 / (static_cast<int64_t>(rows) * cols * 17 / 32));  // > 1 GB
   const auto activations = static_cast<Mxfp4Activations>(state.range(1));
   std::mt19937 rng(1);
   const size_t block_bytes = static_cast<size_t>(rows) * cols / 2, scale_bytes = static_cast<size_t>(rows) * cols / 32;
@@ -125,8 +126,9 @@ void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
   state.counters["GB/s_weights"] =
       benchmark::Counter(static_cast<double>(block_bytes + scale_bytes) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-// range(1): activations 0 float32, 1 int8.
-BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1}})->UseRealTime();
+// range(1): activations 0 float32, 1 int8; range(2): rows (an expert's gate/up and down
+// products of gpt-oss-20b, and a small one: per-call costs show as a lower rate).
+BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1}, {2 * kHidden, kHidden, 720}})->UseRealTime();
 
 void BM_DenseDecodeFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 48;  // 48 x 23.6 MB
