@@ -107,6 +107,11 @@ absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::ve
                                   const LayerObserver* observer) {
   Batch& batch = *batch_;
   batch.Reset(chunks);
+  // Decode-sized steps: the pool's spinning workers (short back-to-back loops); prefill:
+  // OpenMP, shared with oneDNN's matmuls (thread_pool.h).
+  int64_t step_rows = 0;
+  for (const ForwardChunk& chunk : chunks) step_rows += static_cast<int64_t>(chunk.tokens.size());
+  ctx_.pool().SetWaiting(step_rows <= kFastMaxRows ? ThreadPool::Waiting::kSpinning : ThreadPool::Waiting::kOpenMp);
   for (size_t c = 0; c < chunks.size(); ++c) {
     const int64_t start = chunks[c].cache->length();
     RETURN_IF_ERROR(chunks[c].cache->Reserve(start + chunks[c].tokens.size()));

@@ -99,6 +99,7 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, con
     if (bias != nullptr) {
       args.emplace(DNNL_ARG_BIAS, dnnl::memory({{1, n}, dt::f32, tag::ab}, dnnl.engine, const_cast<float*>(bias)));
     }
+    if (dnnl.pool != nullptr) dnnl.pool->Park();
     (*prim)->execute(dnnl.stream, args);
     dnnl.stream.wait();
   } catch (const dnnl::error& e) {

@@ -10,6 +10,8 @@
 #include <tuple>
 #include <vector>
 
+#include "model/kernels/thread_pool.h"
+
 namespace warden::model {
 
 struct DnnlState {
@@ -24,6 +26,9 @@ struct DnnlState {
   std::vector<float> zeros;
   // Reused buffer for an expert matrix expanded to bf16 (see expert_matmul.h).
   std::vector<uint16_t> dequantized;
+  // The context's pool, parked before each primitive runs (oneDNN brings its own OpenMP
+  // threads; spinning pool workers would take their cores). Not owned.
+  ThreadPool* pool = nullptr;
 };
 
 }  // namespace warden::model

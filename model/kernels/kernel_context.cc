@@ -20,7 +20,9 @@ absl::StatusOr<std::unique_ptr<KernelContext>> KernelContext::Create(
 }
 
 KernelContext::KernelContext(int threads, std::unique_ptr<DnnlState> dnnl)
-    : pool_(threads), dnnl_(std::move(dnnl)) {}
+    : pool_(threads), dnnl_(std::move(dnnl)) {
+  dnnl_->pool = &pool_;
+}
 
 KernelContext::~KernelContext() = default;
 
