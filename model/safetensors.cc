@@ -144,7 +144,6 @@ absl::Status CheckNoOverlap(const std::string& file, const std::map<std::string,
   return absl::OkStatus();
 }
 
-
 struct FileCloser {
   int fd;
   ~FileCloser() { ::close(fd); }

@@ -13,8 +13,10 @@
 //    pool's workers and oneDNN's team wake each other), hence the two modes.
 // The constructor sets the constructing thread's OpenMP thread count.
 //
-// Thread safety: ParallelFor may be called from several threads; calls are serialised (one
-// loop at a time). A ParallelFor called from inside a body runs inline on that thread.
+// Thread safety: ParallelFor may be called from several threads: under kSpinning the calls
+// are serialised (one loop at a time), under kOpenMp each runs its own parallel region.
+// SetWaiting and Park may be called from any thread. A ParallelFor called from inside a
+// body runs inline on that thread.
 // Ownership: the pool owns its size() - 1 worker threads and joins them on destruction.
 #ifndef WARDEN_MODEL_KERNELS_THREAD_POOL_H_
 #define WARDEN_MODEL_KERNELS_THREAD_POOL_H_

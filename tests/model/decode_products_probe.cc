@@ -45,6 +45,7 @@ int Run(const char* dir, int threads, int passes, Residency residency) {
   std::vector<float> x(static_cast<size_t>(config->hidden_size) * 4 + config->intermediate_size * 4, 0.01f);
   std::vector<float> y(static_cast<size_t>(unembedding.rows) + 4 * config->intermediate_size * 2);
   ThreadPool* pool = &(*ctx)->pool();
+  pool->SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
   // Touch every matrix once, so that page faults (and a cold page cache) are not counted.
   for (const LayerWeights& layer : layers) {
     for (const Bf16Matrix* m : {&layer.q, &layer.k, &layer.v, &layer.o}) {

@@ -116,6 +116,7 @@ void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
   for (auto& s : scales) s = static_cast<uint8_t>(118 + rng() % 4);
   std::vector<float> x(cols, 0.5f), y(rows);
   ThreadPool pool(static_cast<int>(state.range(0)));
+  pool.SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
   int i = 0;
   for (auto _ : state) {
     const Mxfp4Matrix w{blocks.data() + block_bytes * i, scales.data() + scale_bytes * i, rows, cols};
@@ -136,6 +137,7 @@ void BM_DenseDecodeFromMemory(benchmark::State& state) {
   std::vector<uint16_t, HugePageAllocator<uint16_t>> w(elements * count, 0x3f00);
   std::vector<float> x(cols, 0.5f), y(rows);
   auto ctx = KernelContext::Create({static_cast<int>(state.range(0))});
+  (*ctx)->pool().SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
   int i = 0;
   for (auto _ : state) {
     const Bf16Matrix matrix{w.data() + elements * i, rows, cols};
@@ -151,6 +153,7 @@ BENCHMARK(BM_DenseDecodeFromMemory)->Arg(1)->Arg(2)->UseRealTime();
 void BM_Int8DecodeFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 96;  // 96 x 11.8 MB
   auto ctx = KernelContext::Create({static_cast<int>(state.range(0))});
+  (*ctx)->pool().SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
   std::vector<uint16_t> bf16(static_cast<size_t>(rows) * cols, 0x3f00);
   std::vector<Int8Matrix> matrices;
   for (int i = 0; i < count; ++i) matrices.push_back(QuantizeRows(Bf16Matrix{bf16.data(), rows, cols}, (*ctx)->pool()));
