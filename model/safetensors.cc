@@ -169,7 +169,8 @@ absl::Status ReadRange(const std::string& path, int fd, char* out, size_t begin,
 absl::StatusOr<HugePageBuffer> ReadWholeFile(const std::string& path, int fd, size_t size) {
   HugePageBuffer buffer(size);
   if (buffer.data() == nullptr) {
-    return absl::ResourceExhaustedError(absl::StrCat(path, ": no memory to hold the file's ", size, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat(path, ": no memory to hold the file's ", size,
+                                                     " bytes (mapped weights need less: weight_memory mapped)"));
   }
   char* out = static_cast<char*>(buffer.data());
   constexpr size_t kSplitAbove = size_t{8} << 20;  // below, a thread costs more than it saves

@@ -80,6 +80,24 @@ TEST(EngineConsistency, PrefillEqualsTokenByToken) {
   EXPECT_LT(MaxAbsDiff(*whole, stepped), 1e-3);
 }
 
+// Where the weights live (read into huge pages, or mapped) changes nothing the model computes.
+TEST(EngineConsistency, MappedAndResidentWeightsGiveIdenticalLogits) {
+  std::vector<std::vector<float>> runs;
+  for (Residency residency : {Residency::kResident, Residency::kMapped}) {
+    LoadOptions options;
+    options.model_dir = CheckpointDir();
+    options.threads = 2;
+    options.kv_budget_bytes = 64 << 20;
+    options.weight_memory = residency;
+    auto engine = Engine::Load(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    auto logits = (*engine)->Prefill((*engine)->CreateSequence(), Tokens(9, 2), /*all_positions=*/true);
+    ASSERT_TRUE(logits.ok()) << logits.status();
+    runs.push_back(*std::move(logits));
+  }
+  EXPECT_EQ(runs[0], runs[1]);
+}
+
 // A prompt long enough that its products take the prefill precision (activations rounded
 // to bf16 once in a forward pass of >= 32 rows) against token by token (float32 throughout):
 // within the documented bf16 bounds (random_checkpoint.h), and the same argmax wherever
