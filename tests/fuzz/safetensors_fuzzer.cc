@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -56,15 +57,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int fd = InputFd();
   WriteInput(fd, data, size);
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  // Both residencies parse the same bytes: same verdict, same tensors.
   absl::StatusOr<std::unique_ptr<warden::model::SafetensorsFile>> file =
-      warden::model::SafetensorsFile::Open(path);
+      warden::model::SafetensorsFile::Open(path, warden::model::Residency::kMapped);
+  absl::StatusOr<std::unique_ptr<warden::model::SafetensorsFile>> resident =
+      warden::model::SafetensorsFile::Open(path, warden::model::Residency::kResident);
+  FUZZ_CHECK(file.status() == resident.status(), "mapped and resident files disagree");
   if (!file.ok()) {
     FUZZ_CHECK(!file.status().message().empty(), "error without a message");
     return 0;
   }
+  FUZZ_CHECK((*file)->tensors().size() == (*resident)->tensors().size(), "tensor counts differ");
   for (const auto& [name, view] : (*file)->tensors()) {
     FUZZ_CHECK(name == view.name, "tensor map key != view name");
     CheckTensor(view);
+    const warden::model::TensorView& copy = (*resident)->tensors().at(name);
+    CheckTensor(copy);
+    FUZZ_CHECK(copy.size_bytes == view.size_bytes &&
+                   (view.size_bytes == 0 || std::memcmp(copy.data, view.data, view.size_bytes) == 0),
+               "resident bytes differ from the mapped file's");
   }
   return 0;
 }
