@@ -1,8 +1,9 @@
 // Safetensors fuzzer: the input is a whole file. It is written to an in-memory file
 // (memfd) and opened through its /proc/self/fd path, so SafetensorsFile::Open runs its
-// real open/fstat/mmap path without touching the disk. When Open succeeds, every tensor
-// must lie inside the mapping with a byte size equal to elements x dtype size; its bytes
-// are read so AddressSanitizer would catch a view that points outside the file.
+// real open/fstat/mmap path (and the resident path's reads) without touching the disk. Both
+// residencies must agree. When Open succeeds, every tensor must lie inside the file with a
+// byte size equal to elements x dtype size; its bytes are read so AddressSanitizer would
+// catch a view that points outside the file.
 #include <sys/mman.h>
 #include <unistd.h>
 
