@@ -63,14 +63,9 @@ void ThreadPool::ParallelFor(int64_t n, absl::FunctionRef<void(int64_t, int64_t)
     SpinningParallelFor(n, chunks, fn);
     return;
   }
+  const Job job{&fn, n, chunks};
 #pragma omp parallel num_threads(chunks)
-  {
-    const int index = omp_get_thread_num();
-    const int64_t per = n / chunks, extra = n % chunks;
-    const int64_t begin = index * per + std::min<int64_t>(index, extra);
-    const int64_t end = begin + per + (index < extra ? 1 : 0);
-    if (begin < end) fn(begin, end);
-  }
+  RunChunk(job, omp_get_thread_num());
 }
 
 void ThreadPool::SpinningParallelFor(int64_t n, int chunks, absl::FunctionRef<void(int64_t, int64_t)> fn) {

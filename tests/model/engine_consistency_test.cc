@@ -84,14 +84,9 @@ TEST(EngineConsistency, PrefillEqualsTokenByToken) {
 TEST(EngineConsistency, MappedAndResidentWeightsGiveIdenticalLogits) {
   std::vector<std::vector<float>> runs;
   for (Residency residency : {Residency::kResident, Residency::kMapped}) {
-    LoadOptions options;
-    options.model_dir = CheckpointDir();
-    options.threads = 2;
-    options.kv_budget_bytes = 64 << 20;
-    options.weight_memory = residency;
-    auto engine = Engine::Load(options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    auto logits = (*engine)->Prefill((*engine)->CreateSequence(), Tokens(9, 2), /*all_positions=*/true);
+    auto engine = testing::LoadTestEngine(CheckpointDir(), 64 << 20, WeightMode::kExact, residency);
+    ASSERT_NE(engine, nullptr);
+    auto logits = engine->Prefill(engine->CreateSequence(), Tokens(9, 2), /*all_positions=*/true);
     ASSERT_TRUE(logits.ok()) << logits.status();
     runs.push_back(*std::move(logits));
   }

@@ -34,12 +34,14 @@ std::string RandomCheckpointOnce(const std::string& name, const CheckpointSpec& 
   return (*written)[name] = dir;
 }
 
-std::unique_ptr<Engine> LoadTestEngine(const std::string& dir, int64_t kv_budget_bytes, WeightMode weight_mode) {
+std::unique_ptr<Engine> LoadTestEngine(const std::string& dir, int64_t kv_budget_bytes, WeightMode weight_mode,
+                                       Residency weight_memory) {
   LoadOptions options;
   options.model_dir = dir;
   options.threads = 2;
   options.kv_budget_bytes = kv_budget_bytes;
   options.weight_mode = weight_mode;
+  options.weight_memory = weight_memory;
   auto engine = Engine::Load(options);
   EXPECT_TRUE(engine.ok()) << engine.status();
   return engine.ok() ? *std::move(engine) : nullptr;

@@ -36,7 +36,8 @@ std::string RandomCheckpointOnce(const std::string& name, const CheckpointSpec& 
 
 // Loads `dir` with 2 kernel threads; null (and a test failure) on error.
 std::unique_ptr<Engine> LoadTestEngine(const std::string& dir, int64_t kv_budget_bytes,
-                                       WeightMode weight_mode = WeightMode::kExact);
+                                       WeightMode weight_mode = WeightMode::kExact,
+                                       Residency weight_memory = Residency::kResident);
 
 }  // namespace warden::model::testing
 
