@@ -11,6 +11,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "model/weight_options.h"
 
 namespace warden::gateway {
 namespace {
@@ -130,15 +131,13 @@ void ValidateApp(Validator& v, const v1::App& app, const TextFormat::ParseInfoTr
 }
 
 void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextFormat::ParseInfoTree* tree) {
-  const std::string& mode = config.model().weight_mode();
-  if (!mode.empty() && mode != "exact" && mode != "fast") {
+  if (auto mode = model::ParseWeightMode(config.model().weight_mode()); !mode.ok()) {
     v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_mode", -1,
-            "must be \"exact\" or \"fast\"");
+            std::string(mode.status().message()));
   }
-  const std::string& memory = config.model().weight_memory();
-  if (!memory.empty() && memory != "resident" && memory != "mapped") {
+  if (auto memory = model::ParseResidency(config.model().weight_memory()); !memory.ok()) {
     v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_memory", -1,
-            "must be \"resident\" or \"mapped\"");
+            std::string(memory.status().message()));
   }
   if (config.model().model_dir().empty()) {
     v.Error(config, tree, "", "model", -1, "model.model_dir must be set");

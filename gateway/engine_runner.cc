@@ -308,8 +308,8 @@ absl::StatusOr<std::unique_ptr<EngineRunner>> EngineRunner::Create(const EngineR
   load.model_dir = options.model_dir;
   load.threads = options.threads;
   load.kv_budget_bytes = options.kv_cache_bytes;
-  load.weight_mode = options.weight_mode == "fast" ? model::WeightMode::kFast : model::WeightMode::kExact;
-  load.weight_memory = options.weight_memory == "mapped" ? model::Residency::kMapped : model::Residency::kResident;
+  ASSIGN_OR_RETURN(load.weight_mode, model::ParseWeightMode(options.weight_mode));
+  ASSIGN_OR_RETURN(load.weight_memory, model::ParseResidency(options.weight_memory));
   ASSIGN_OR_RETURN(runner->engine_, model::Engine::Load(load));
   if (runner->engine_->config().vocab_size < static_cast<int>(runner->tokenizer_->vocab_size())) {
     return absl::FailedPreconditionError(absl::StrCat("the checkpoint in ", options.model_dir, " has a vocabulary of ",

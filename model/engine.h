@@ -30,6 +30,7 @@
 #include "model/kernels/kernel_context.h"
 #include "model/kv_cache.h"
 #include "model/sampler.h"
+#include "model/weight_options.h"
 #include "model/weights.h"
 
 namespace warden::model {
@@ -38,13 +39,6 @@ namespace warden::model {
 // which the model emits between its own messages.
 inline constexpr int32_t kReturnToken = 200002;
 inline constexpr int32_t kCallToken = 200012;
-
-enum class WeightMode {
-  kExact,  // weights as stored (bf16 dense, MXFP4 experts): matches the reference
-  kFast,   // for decode-sized batches: int8 per-channel attention/unembedding copies
-           // (FastWeights; ~half the bytes per decode token) and expert products against
-           // int8-quantised activations (VNNI); looser logits (README "Engine speed")
-};
 
 struct LoadOptions {
   std::string model_dir;                // HF root or original/ layout

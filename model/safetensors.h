@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "model/kernels/huge_pages.h"
+#include "model/weight_options.h"
 
 namespace warden::model {
 
@@ -36,18 +37,6 @@ struct TensorView {
   size_t size_bytes = 0;
 
   int64_t NumElements() const;
-};
-
-// Where a file's bytes live once opened.
-enum class Residency {
-  // mmap: pages load on first touch and are the page cache's, shared with other processes
-  // reading the same checkpoint; least memory. Streaming them is slower (4 KB pages), and
-  // a file truncated underneath the process faults on access.
-  kMapped,
-  // read into huge-page anonymous memory at open: the whole file is resident (RSS = file
-  // size; the page cache may keep a second, reclaimable copy), streams ~15-20 % faster,
-  // and later changes to the file cannot affect the process.
-  kResident,
 };
 
 class SafetensorsFile {

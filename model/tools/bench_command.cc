@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "model/engine.h"
@@ -119,6 +120,13 @@ absl::StatusOr<PrefixTtft> MeasurePrefixCache(Scheduler& scheduler, std::mt19937
   return ttft;
 }
 
+// A flag's parsed value, or its parse error prefixed with the flag's name.
+template <typename T>
+absl::StatusOr<T> FlagValue(const char* flag, absl::StatusOr<T> parsed) {
+  if (parsed.ok()) return parsed;
+  return absl::InvalidArgumentError(absl::StrCat("flag --", flag, ": ", parsed.status().message()));
+}
+
 }  // namespace
 
 absl::Status RunBench(const Args& args) {
@@ -136,16 +144,8 @@ absl::Status RunBench(const Args& args) {
     return absl::InvalidArgumentError("flags --prompt_tokens must be > 1 and --gen_tokens > 0");
   }
   load.threads = static_cast<int>(threads);
-  const std::string weights = flags.Get("weights", "exact");
-  if (weights != "exact" && weights != "fast") {
-    return absl::InvalidArgumentError("flag --weights must be exact or fast");
-  }
-  load.weight_mode = weights == "fast" ? WeightMode::kFast : WeightMode::kExact;
-  const std::string weight_memory = flags.Get("weight_memory", "resident");
-  if (weight_memory != "resident" && weight_memory != "mapped") {
-    return absl::InvalidArgumentError("flag --weight_memory must be resident or mapped");
-  }
-  load.weight_memory = weight_memory == "mapped" ? Residency::kMapped : Residency::kResident;
+  ASSIGN_OR_RETURN(load.weight_mode, FlagValue("weights", ParseWeightMode(flags.Get("weights", ""))));
+  ASSIGN_OR_RETURN(load.weight_memory, FlagValue("weight_memory", ParseResidency(flags.Get("weight_memory", ""))));
   const auto load_start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Load(load));
   const double load_seconds = Seconds(load_start);
@@ -196,8 +196,8 @@ absl::Status RunBench(const Args& args) {
   nlohmann::json out;
   out["model_dir"] = load.model_dir;
   out["threads"] = ctx->pool().size();
-  out["weights"] = weights;
-  out["weight_memory"] = weight_memory;
+  out["weights"] = WeightModeName(load.weight_mode);
+  out["weight_memory"] = ResidencyName(load.weight_memory);
   out["prompt_tokens"] = prompt_tokens;
   out["gen_tokens"] = gen_tokens;
   out["load_seconds"] = load_seconds;
