@@ -51,15 +51,16 @@ class SafetensorsFile {
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
 
  private:
-  SafetensorsFile(std::string path, void* map, HugePageBuffer buffer, size_t size)
-      : path_(std::move(path)), map_(map), buffer_(std::move(buffer)), size_(size) {}
+  SafetensorsFile(std::string path, void* map, HugePageBuffer buffer, size_t lead, size_t size)
+      : path_(std::move(path)), map_(map), buffer_(std::move(buffer)), lead_(lead), size_(size) {}
   const uint8_t* bytes() const;
   absl::Status ParseHeader();
 
   std::string path_;
   void* map_ = nullptr;    // kMapped: the mapping
-  HugePageBuffer buffer_;  // kResident: the file's bytes
-  size_t size_ = 0;
+  HugePageBuffer buffer_;  // kResident: the file's bytes, from lead_ bytes in
+  size_t lead_ = 0;        // kResident: puts the tensor data on a cache line
+  size_t size_ = 0;        // the file's
   std::map<std::string, TensorView> tensors_;
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "model/kernels/aligned_vector.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/mxfp4_format.h"
 #include "model/kernels/mxfp4_int8.h"
@@ -25,7 +26,7 @@ constexpr int kPrefetchBytes = 12288;
 // Rewrites each 32-value block of x as [16 even elements][16 odd elements] so the low and
 // high nibbles of a block's bytes meet contiguous inputs.
 // Reuses `out`'s capacity, so a steady decode loop does not allocate.
-void SplitEvenOdd(const float* x, int m, int cols, std::vector<float>* out) {
+void SplitEvenOdd(const float* x, int m, int cols, AlignedVector<float>* out) {
   out->resize(static_cast<size_t>(m) * cols);
   for (int t = 0; t < m; ++t) {
     const float* src = x + static_cast<size_t>(t) * cols;
@@ -159,7 +160,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RowsAvx512(
     const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y, int64_t row_begin,
     int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  row_kernels::ForRowTiles(row_begin, row_end, w.rows, m, m <= kPairedMaxTokens, nullptr, bias, y,
+  row_kernels::ForRowTiles(row_begin, row_end, w.rows, m, m <= kPairedMaxTokens ? 2 : 1, nullptr, bias, y,
                            [&](int64_t r, int row_count, int t0, int tokens, float* sums) {
                              const uint8_t* blk = w.blocks + r * nblocks * kBlockBytes;
                              const uint8_t* sc = w.scales + r * nblocks;
@@ -199,7 +200,7 @@ void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias,
   }
   // The calling thread's scratch; the workers get its address (a thread_local named inside
   // the lambda would be each worker's own instance).
-  thread_local std::vector<float> split;
+  thread_local AlignedVector<float> split;
   SplitEvenOdd(x, m, w.cols, &split);
   const float* xs = split.data();
   const bool avx512 = UsesAvx512(isa);

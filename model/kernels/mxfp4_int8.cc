@@ -198,7 +198,7 @@ constexpr int kPairedMaxTokens = 2;
 WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
                                        float* y, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, x.tokens <= kPairedMaxTokens, nullptr, bias, y,
+  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, x.tokens <= kPairedMaxTokens ? 2 : 1, nullptr, bias, y,
                            [&](int64_t r, int row_count, int t0, int tokens, float* sums) {
                              const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
                              const uint8_t* exponents = w.scales + r * nblocks;

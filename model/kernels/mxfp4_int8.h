@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/kernels/aligned_vector.h"
 #include "model/kernels/tensor_types.h"
 
 namespace warden::model::mxfp4_int8 {
@@ -48,7 +49,7 @@ struct QuantizedActivations {
   int tokens = 0;
   int cols = 0;
   int chunks = 0;  // ceil(cols / 128)
-  std::vector<uint8_t> bytes;
+  AlignedVector<uint8_t> bytes;  // records start on cache lines
 
   const uint8_t* Record(int token, int chunk) const {
     return bytes.data() + (static_cast<size_t>(token) * chunks + chunk) * kRecordBytes;

@@ -49,17 +49,19 @@ inline void WithTokenCount(int tokens, Tile&& tile) {
   }
 }
 
-// Rows [begin, end) of a product y[t, r] (`rows` rows, `tokens` tokens) in register tiles
-// of up to two rows and kMaxTileTokens tokens: two rows at a time when `pair_rows` (a
-// trailing odd row goes alone), one otherwise. tile(row, row_count, token, token_count,
-// sums) fills sums[i * token_count + t] for rows row + i and tokens token + t; then
+// Rows [begin, end) of a product y[t, r] (`rows` rows, `tokens` tokens) in tiles of up to
+// `tile_rows` rows (at most kMaxTileRows; the last tile of the range may have fewer) and
+// kMaxTileTokens tokens. tile(row, row_count, token, token_count, sums) fills
+// sums[i * token_count + t] for rows row + i and tokens token + t; then
 // y[t, r] = sums * row_scales[r] + bias[r] (either may be null: 1 and 0).
+inline constexpr int kMaxTileRows = 16;
 template <typename Tile>
-inline void ForRowTiles(int64_t begin, int64_t end, int rows, int tokens, bool pair_rows, const float* row_scales,
+inline void ForRowTiles(int64_t begin, int64_t end, int rows, int tokens, int tile_rows, const float* row_scales,
                         const float* bias, float* y, Tile&& tile) {
-  float sums[2 * kMaxTileTokens];
+  float sums[kMaxTileRows * kMaxTileTokens];
+  tile_rows = tile_rows < 1 ? 1 : (tile_rows > kMaxTileRows ? kMaxTileRows : tile_rows);
   for (int64_t r = begin; r < end;) {
-    const int row_count = pair_rows && end - r >= 2 ? 2 : 1;
+    const int row_count = end - r >= tile_rows ? tile_rows : static_cast<int>(end - r);
     for (int t0 = 0; t0 < tokens; t0 += kMaxTileTokens) {
       const int token_count = tokens - t0 < kMaxTileTokens ? tokens - t0 : kMaxTileTokens;
       tile(r, row_count, t0, token_count, sums);

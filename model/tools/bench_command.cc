@@ -51,17 +51,25 @@ GenerateOptions GreedyOptions(int max_tokens, int cache_prefix_tokens) {
   return options;
 }
 
-// Aggregate decode tokens/s of `batch` concurrent scheduler requests sharing `prompt`
-// (its prefix is cached, so they reach decode together): tokens produced after the last
-// request's first token, over the time from then to the last token.
+// Aggregate decode tokens/s of `batch` concurrent scheduler requests on `prompt` (its
+// prefix is cached, so they reach decode together): tokens produced after the last
+// request's first token, over the time from then to the last token. Request b replaces the
+// prompt's last token with its own and samples (temperature 1) with its own seed, so the
+// sequences differ from their first step as distinct users' do, and so do the experts
+// their tokens are routed to. (Identical greedy copies route every token of a step to the
+// same experts, which overstates what batching gains.)
 absl::StatusOr<double> DecodeTokensPerSecond(Scheduler& scheduler, const std::vector<int32_t>& prompt, int batch,
-                                             int gen_tokens) {
+                                             int gen_tokens, int vocab) {
   using Clock = std::chrono::steady_clock;
   std::vector<std::vector<Clock::time_point>> stamps(batch);
   std::vector<std::shared_ptr<GenerationHandle>> handles;
-  const GenerateOptions options = GreedyOptions(gen_tokens + 1, static_cast<int>(prompt.size()) - 1);
   for (int b = 0; b < batch; ++b) {
-    handles.push_back(scheduler.Submit(prompt, options, [&stamps, b](int32_t) {
+    std::vector<int32_t> own = prompt;
+    own.back() = static_cast<int32_t>((static_cast<int64_t>(own.back()) + b) % vocab);
+    GenerateOptions options = GreedyOptions(gen_tokens + 1, static_cast<int>(prompt.size()) - 1);
+    options.temperature = 1.0f;
+    options.seed = static_cast<uint64_t>(b) + 1;
+    handles.push_back(scheduler.Submit(own, options, [&stamps, b](int32_t) {
       stamps[b].push_back(Clock::now());  // one callback at a time per request
       return true;
     }));
@@ -181,7 +189,8 @@ absl::Status RunBench(const Args& args) {
       scheduler->Submit(prompt, GreedyOptions(1, static_cast<int>(prompt_tokens) - 1), nullptr)->Wait().status());
   nlohmann::json decode = nlohmann::json::object();
   for (int batch : batches) {
-    ASSIGN_OR_RETURN(const double tps, DecodeTokensPerSecond(*scheduler, prompt, batch, static_cast<int>(gen_tokens)));
+    ASSIGN_OR_RETURN(const double tps, DecodeTokensPerSecond(*scheduler, prompt, batch, static_cast<int>(gen_tokens),
+                                                                          config.vocab_size));
     decode[std::to_string(batch)] = tps;
   }
   ASSIGN_OR_RETURN(const PrefixTtft prefix_ttft, MeasurePrefixCache(*scheduler, rng, prompt_tokens, config.vocab_size));

@@ -65,6 +65,25 @@ TEST(Int8Dense, QuantizedProductIsWithinOnePercentOfTheBf16Product) {
   }
 }
 
+// 1100 columns span two full column blocks and a partial one of the blocked few-token tile
+// (paired_rows.h, 3 tokens and more), 37 rows a partial row block: the AVX-512 kernel sums
+// the same quantised products as the portable one.
+TEST(Int8Dense, BlockedTilesMatchThePortableKernel) {
+  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512";
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok());
+  for (int m : {3, 8, 9}) {
+    const Case c = MakeCase(37, 1100, m);
+    const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
+    std::vector<float> portable(static_cast<size_t>(m) * c.rows), avx512(portable.size());
+    Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), portable.data(), KernelIsa::kPortable);
+    Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), avx512.data(), KernelIsa::kAvx512);
+    for (size_t i = 0; i < portable.size(); ++i) {
+      EXPECT_NEAR(avx512[i], portable[i], 1e-4 * (1.0 + std::fabs(portable[i]))) << "m " << m << " at " << i;
+    }
+  }
+}
+
 TEST(Int8Dense, ZeroRowQuantisesToZeroWithoutDividingByZero) {
   auto ctx = KernelContext::Create({1});
   ASSERT_TRUE(ctx.ok());

@@ -88,12 +88,14 @@ void BM_DenseMatmul(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
   auto ctx = KernelContext::Create({static_cast<int>(state.range(2))});
   std::vector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
-  std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
+  std::vector<float, HugePageAllocator<float>> x(static_cast<size_t>(m) * cols + 4, 0.5f);
+  std::vector<float> y(static_cast<size_t>(m) * rows);
   const Bf16Matrix matrix{w.data(), rows, cols};
+  const int offset = static_cast<int>(getenv("XOFF") ? atoi(getenv("XOFF")) : 0);
   constexpr DensePath kPaths[] = {DensePath::kDirect, DensePath::kOneDnn, DensePath::kOneDnnRounded};
   const DensePath path = kPaths[state.range(1)];
   for (auto _ : state) {
-    if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
+    if (!DenseMatmul(**ctx, matrix, x.data() + offset, m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);

@@ -111,28 +111,35 @@ TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::mt19937 rng(11);
-  const int rows = 45, cols = 70;  // cols not a multiple of 16: exercises the tail loop
-  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
-  const std::vector<float> wf = RandomFloats(wbits.size(), rng);
-  for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
-  const Bf16Matrix w{wbits.data(), rows, cols};
-  for (int m : {1, 5, 8, 9, 20}) {
-    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
-    const std::vector<float> bias = RandomFloats(rows, rng);
-    std::vector<std::vector<float>> results;
-    for (auto [path, isa] : {std::pair{DensePath::kDirect, KernelIsa::kPortable},
-                             std::pair{DensePath::kDirect, KernelIsa::kAvx512},
-                             std::pair{DensePath::kOneDnn, KernelIsa::kBest}}) {
-      if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
-      std::vector<float> y(static_cast<size_t>(m) * rows);
-      ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, bias.data(), y.data(), path, isa).ok());
-      results.push_back(std::move(y));
-    }
-    for (int t = 0; t < m; ++t) {
-      for (int r = 0; r < rows; ++r) {
-        double expected = bias[r];
-        for (int c = 0; c < cols; ++c) expected += double{Bf16ToFloat(wbits[r * cols + c])} * x[t * cols + c];
-        for (const auto& y : results) EXPECT_NEAR(y[t * rows + r], expected, 1e-4) << "m=" << m;
+  // Columns not a multiple of 16 (the tail loop); 1100 columns also span two full column
+  // blocks and a partial one of the blocked few-token tile (paired_rows.h), and 45 rows
+  // leave a partial row block and an odd row.
+  for (const int cols : {70, 1100}) {
+    const int rows = 45;
+    std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
+    const std::vector<float> wf = RandomFloats(wbits.size(), rng);
+    for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+    const Bf16Matrix w{wbits.data(), rows, cols};
+    for (int m : {1, 2, 3, 5, 8, 9, 20}) {
+      const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+      const std::vector<float> bias = RandomFloats(rows, rng);
+      std::vector<std::vector<float>> results;
+      for (auto [path, isa] : {std::pair{DensePath::kDirect, KernelIsa::kPortable},
+                               std::pair{DensePath::kDirect, KernelIsa::kAvx512},
+                               std::pair{DensePath::kOneDnn, KernelIsa::kBest}}) {
+        if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+        std::vector<float> y(static_cast<size_t>(m) * rows);
+        ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, bias.data(), y.data(), path, isa).ok());
+        results.push_back(std::move(y));
+      }
+      for (int t = 0; t < m; ++t) {
+        for (int r = 0; r < rows; ++r) {
+          double expected = bias[r];
+          for (int c = 0; c < cols; ++c) expected += double{Bf16ToFloat(wbits[r * cols + c])} * x[t * cols + c];
+          for (const auto& y : results) {
+            EXPECT_NEAR(y[t * rows + r], expected, 1e-5 * cols) << "m=" << m << " cols=" << cols;
+          }
+        }
       }
     }
   }
