@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "model/kernels/aligned_vector.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/huge_pages.h"
@@ -87,15 +88,15 @@ BENCHMARK(BM_DequantizeMxfp4)->Arg(1)->Arg(2)->UseRealTime();
 void BM_DenseMatmul(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
   auto ctx = KernelContext::Create({static_cast<int>(state.range(2))});
-  std::vector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
-  std::vector<float, HugePageAllocator<float>> x(static_cast<size_t>(m) * cols + 4, 0.5f);
+  AlignedVector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
+  // W and x on cache lines, as the engine's resident weights and activations.
+  AlignedVector<float> x(static_cast<size_t>(m) * cols, 0.5f);
   std::vector<float> y(static_cast<size_t>(m) * rows);
   const Bf16Matrix matrix{w.data(), rows, cols};
-  const int offset = static_cast<int>(getenv("XOFF") ? atoi(getenv("XOFF")) : 0);
   constexpr DensePath kPaths[] = {DensePath::kDirect, DensePath::kOneDnn, DensePath::kOneDnnRounded};
   const DensePath path = kPaths[state.range(1)];
   for (auto _ : state) {
-    if (!DenseMatmul(**ctx, matrix, x.data() + offset, m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
+    if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
