@@ -88,8 +88,8 @@ BENCHMARK(BM_DequantizeMxfp4)->Arg(1)->Arg(2)->UseRealTime();
 void BM_DenseMatmul(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, m = static_cast<int>(state.range(0));
   auto ctx = KernelContext::Create({static_cast<int>(state.range(2))});
-  AlignedVector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
   // W and x on cache lines, as the engine's resident weights and activations.
+  AlignedVector<uint16_t> w(static_cast<size_t>(rows) * cols, 0x3f00);
   AlignedVector<float> x(static_cast<size_t>(m) * cols, 0.5f);
   std::vector<float> y(static_cast<size_t>(m) * rows);
   const Bf16Matrix matrix{w.data(), rows, cols};
