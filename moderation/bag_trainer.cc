@@ -215,7 +215,8 @@ absl::StatusOr<BagModel> TrainBag(const std::vector<Example>& examples,
   const CategoryArray pos_weight = PositiveWeights(train, options.max_positive_weight);
   Net net;
   InitNet(options, PriorLogOdds(train, pos_weight), net);
-  const std::vector<float> row_weight = SourceWeights(train, options.source_balance_rows, options.max_source_weight);
+  const std::vector<float> row_weight = SourceWeights(train, options.source_balance_rows,
+                                                      options.max_source_weight, options.group_sources);
   SourceOffsets offsets(train, options.source_offsets);
   std::vector<size_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -36,6 +36,7 @@ struct BagTrainOptions {
   int source_balance_rows = 2000;    // as TrainOptions
   bool source_offsets = false;       // as TrainOptions
   float max_source_weight = 4.0f;    // as TrainOptions
+  bool group_sources = false;        // as TrainOptions
   int dev_percent = 10;
   ThresholdOptions thresholds;
   std::string id = "warden-bag";

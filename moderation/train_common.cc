@@ -32,14 +32,21 @@ CategoryArray PositiveWeights(const std::vector<const Example*>& rows, float cap
   return out;
 }
 
+std::string SourceWeightGroup(const std::string& source) {
+  return source.substr(0, source.find('/'));
+}
+
 std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows,
-                                 float max_weight) {
+                                 float max_weight, bool group_sources) {
+  const auto key = [group_sources](const Example* e) {
+    return group_sources ? SourceWeightGroup(e->source) : e->source;
+  };
   std::map<std::string, int> sizes;
-  for (const Example* e : rows) sizes[e->source]++;
+  for (const Example* e : rows) sizes[key(e)]++;
   std::vector<float> out(rows.size(), 1.0f);
   if (balance_rows <= 0) return out;
   for (size_t i = 0; i < rows.size(); ++i) {
-    const double ratio = static_cast<double>(balance_rows) / sizes[rows[i]->source];
+    const double ratio = static_cast<double>(balance_rows) / sizes[key(rows[i])];
     out[i] = static_cast<float>(std::clamp(std::sqrt(ratio), 0.25, std::max(0.25, static_cast<double>(max_weight))));
   }
   return out;

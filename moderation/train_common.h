@@ -47,8 +47,15 @@ CategoryArray PositiveWeights(const std::vector<const Example*>& rows, float cap
 // max_weight times, on top of the positive weight: with 4, two HarmBench rows that mention
 // a grandmother outweighed ninety everyday comments that do, and the word alone scored
 // 0.96 on illicit.
+// With `group_sources`, n counts every row of the source's group (SourceWeightGroup).
 std::vector<float> SourceWeights(const std::vector<const Example*>& rows, int balance_rows,
-                                 float max_weight = 4.0f);
+                                 float max_weight = 4.0f, bool group_sources = false);
+
+// The group a source is counted in when sources are grouped: the part of its name before
+// the first '/' ("authored/self_harm" -> "authored"), else the whole name. The files written
+// for Warden are one origin split by topic; as separate sources every small file got the
+// maximum weight, so a 100-row file counted as much as 1,600 GoEmotions comments.
+std::string SourceWeightGroup(const std::string& source);
 
 // Log-odds of the weighted base rate of each category: the bias a model without features
 // would learn. Starting there keeps common n-grams from having to absorb the prior, which

@@ -121,7 +121,8 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
   p.g.assign(buckets * C, 0.0f);
   const std::array<float, C> pos_weight = PositiveWeights(train, options.max_positive_weight);
   p.bias = PriorLogOdds(train, pos_weight);
-  const std::vector<float> row_weight = SourceWeights(train, options.source_balance_rows, options.max_source_weight);
+  const std::vector<float> row_weight = SourceWeights(train, options.source_balance_rows,
+                                                      options.max_source_weight, options.group_sources);
   SourceOffsets offsets(train, options.source_offsets);
   std::vector<size_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

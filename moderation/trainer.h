@@ -35,6 +35,9 @@ struct TrainOptions {
   // The largest source weight (the clamp above): how much more a row of a small source
   // counts than a row of a source with source_balance_rows rows.
   float max_source_weight = 4.0f;
+  // Sources named "<group>/<name>" count as the one source <group> for that weight
+  // (SourceWeightGroup in train_common.h): all authored files share one weight.
+  bool group_sources = false;
   // Learn per-source bias offsets during training (SourceOffsets in train_common.h) so that
   // a source's label rate is not learnt by the n-grams of its register.
   bool source_offsets = false;

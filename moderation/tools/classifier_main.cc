@@ -8,13 +8,15 @@
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--max_source_weight F]
-//       [--average_from_epoch E]
+//       [--group_sources 0|1] [--average_from_epoch E]
 //       [--length_norm 0|1|2] [--repeats 0|1] [--l2 F] [--source_offsets 0|1] [--id ID]
 //       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1] [--feature_dropout P]
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
 //       --hierarchy (1 = a subcategory's score is capped at its parent's) and
 //       --feature_dropout (share of feature occurrences dropped per training step).
 //       --repeats 1 counts each distinct hashed feature of a text once (features.h).
+//       --group_sources 1 counts sources named "<group>/<name>" as one source <group>
+//       for the source weight (all authored files share one weight).
 //       --source_offsets 1 learns per-source bias offsets during training only (both
 //       kinds; see SourceOffsets in moderation/train_common.h).
 //   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
@@ -160,6 +162,18 @@ absl::Status ReadRepeatsFlag(const Flags& flags, FeatureConfig* features) {
   return absl::OkStatus();
 }
 
+// --group_sources: 0 weights every source by its own size, 1 by its group's
+// (SourceWeightGroup in train_common.h).
+absl::Status ReadGroupSourcesFlag(const Flags& flags, bool* group_sources) {
+  int value = 0;
+  RETURN_IF_ERROR(Optional(flags, "group_sources", &value));
+  if (value != 0 && value != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--group_sources must be 0 or 1, got ", value));
+  }
+  *group_sources = value == 1;
+  return absl::OkStatus();
+}
+
 absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& examples,
                              const std::string& out) {
   BagTrainOptions options;
@@ -182,6 +196,7 @@ absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& exa
   int source_offsets = 0;
   RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));
   options.source_offsets = source_offsets == 1;
+  RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &options.group_sources));
   if (seed < 0 || buckets_log2 < 0 || length_norm < 0 || dim < 0 || hidden < 0 || hierarchy < 0) {
     return absl::InvalidArgumentError("numeric flags of train must not be negative");
   }
@@ -225,6 +240,7 @@ absl::Status TrainCommand(const Flags& flags) {
   int source_offsets = 0;
   RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));
   options.source_offsets = source_offsets == 1;
+  RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &options.group_sources));
   RETURN_IF_ERROR(Optional(flags, "l2", &options.l2));
   int length_norm = static_cast<int>(options.features.length_norm);
   RETURN_IF_ERROR(Optional(flags, "length_norm", &length_norm));

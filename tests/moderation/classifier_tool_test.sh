@@ -72,6 +72,18 @@ status=$?
 set -e
 [ "$status" -ne 0 ] || { echo "--repeats 2 must be refused"; exit 1; }
 
+# --group_sources 1 trains both kinds (one source here, so the same weights as 0) and
+# any other value than 0 or 1 is refused.
+"$bin" train --data "$data" --out "$tmp/grouped.wmod" --seed 3 --epochs 3 --buckets_log2 12 --group_sources 1 2>/dev/null
+"$bin" train --kind bag --data "$data" --out "$tmp/bag_grouped.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dim 16 --group_sources 1 2>/dev/null
+"$bin" train --data "$data" --out "$tmp/ungrouped.wmod" --seed 3 --epochs 3 --buckets_log2 12 --group_sources 0 2>/dev/null
+cmp "$tmp/grouped.wmod" "$tmp/ungrouped.wmod" || { echo "--group_sources 1 changed a one-source model"; exit 1; }
+set +e
+"$bin" train --data "$data" --out "$tmp/x.wmod" --group_sources 2 2>/dev/null
+status=$?
+set -e
+[ "$status" -ne 0 ] || { echo "--group_sources 2 must be refused"; exit 1; }
+
 # A corrupt model is a clear error, not a crash.
 head -c 100 "$tmp/tiny.wmod" > "$tmp/cut.wmod"
 set +e

@@ -1,5 +1,6 @@
 #include "moderation/train_common.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,31 @@ TEST(SourceWeights, SmallSourcesAreCappedAtTheMaximumWeight) {
   EXPECT_FLOAT_EQ(capped.front(), 0.5f);
   EXPECT_FLOAT_EQ(capped.back(), 1.5f);
   EXPECT_FLOAT_EQ(SourceWeights(rows, 0, 1.5f).back(), 1.0f);  // balancing off
+}
+
+TEST(SourceWeights, GroupedSourcesShareOneWeightBySizeOfTheGroup) {
+  // Two authored files of 25 rows each and a 100-row public source: apart, each file is
+  // a source of 25 rows; grouped, the files are one source "authored" of 50 rows.
+  std::vector<Example> data;
+  for (int i = 0; i < 25; ++i) data.push_back(HarassmentRow("authored/a", Label::kPositive));
+  for (int i = 0; i < 25; ++i) data.push_back(HarassmentRow("authored/b", Label::kNegative));
+  for (int i = 0; i < 100; ++i) data.push_back(HarassmentRow("public", Label::kNegative));
+  std::vector<const Example*> rows;
+  for (const Example& e : data) rows.push_back(&e);
+  const std::vector<float> apart = SourceWeights(rows, 100, 4.0f, /*group_sources=*/false);
+  EXPECT_FLOAT_EQ(apart[0], 2.0f);      // (100 / 25)^0.5
+  EXPECT_FLOAT_EQ(apart[25], 2.0f);
+  const std::vector<float> grouped = SourceWeights(rows, 100, 4.0f, /*group_sources=*/true);
+  EXPECT_FLOAT_EQ(grouped[0], std::sqrt(2.0f));  // (100 / 50)^0.5
+  EXPECT_FLOAT_EQ(grouped[25], std::sqrt(2.0f));
+  EXPECT_FLOAT_EQ(grouped[50], 1.0f);   // a name without '/' is its own group
+}
+
+TEST(SourceWeightGroup, IsTheNameBeforeTheFirstSlash) {
+  EXPECT_EQ(SourceWeightGroup("authored/self_harm"), "authored");
+  EXPECT_EQ(SourceWeightGroup("goemotions"), "goemotions");
+  EXPECT_EQ(SourceWeightGroup("a/b/c"), "a");
+  EXPECT_EQ(SourceWeightGroup(""), "");
 }
 
 }  // namespace
