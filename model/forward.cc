@@ -27,25 +27,25 @@ struct Transformer::Batch {
   }
 
   absl::Span<const ForwardChunk> chunks;
-  // The buffers the kernels read start on cache lines (kernels/aligned_vector.h).
   std::vector<int64_t> chunk_first_row, chunk_start_position;
   std::vector<int> row_chunk;
   std::vector<int64_t> row_position;
   int64_t rows = 0;
-  AlignedVector<float> x;           // residual stream [rows, H]
-  std::vector<float> cos, sin;    // RoPE [rows, D/2]
-  AlignedVector<float> q, k, v;     // this layer's projections [rows, NH*D] / [rows, NKV*D]
+  // The buffers the kernels read start on cache lines (kernels/aligned_vector.h).
+  AlignedVector<float> x;        // residual stream [rows, H]
+  std::vector<float> cos, sin;   // RoPE [rows, D/2]
+  AlignedVector<float> q, k, v;  // this layer's projections [rows, NH*D] / [rows, NKV*D]
   // Per-layer scratch, sized once per call and reused by every layer (vectors only grow).
-  AlignedVector<float> normed;      // RMS-normed x [rows, H]
-  AlignedVector<float> attn;        // attention output [rows, NH*D]
-  AlignedVector<float> projected;   // o projection [rows, H]
-  AlignedVector<float> router;      // router logits [rows, experts]
+  AlignedVector<float> normed;     // RMS-normed x [rows, H]
+  AlignedVector<float> attn;       // attention output [rows, NH*D]
+  AlignedVector<float> projected;  // o projection [rows, H]
+  AlignedVector<float> router;     // router logits [rows, experts]
   AlignedVector<float> expert_in, expert_hidden, expert_act, expert_out;  // one expert's rows
   std::vector<std::vector<std::pair<int64_t, float>>> routed;  // expert -> (row, weight)
   std::vector<int> expert_order;                               // experts by router logit
   std::vector<float> selected;                                 // a row's top-k logits
   std::vector<int64_t> logit_rows;                             // rows that need logits
-  AlignedVector<float> logit_normed, logit_all;                  // their normed x and logits
+  AlignedVector<float> logit_normed, logit_all;                // their normed x and logits
 };
 
 namespace {

@@ -89,11 +89,12 @@ WARDEN_PAIRED_ROWS_TARGET inline void Tile(const typename Lanes::Weight* rows, i
 }
 
 // Why blocks: x of 3-8 tokens (35-92 KB for gpt-oss) does not fit L1, and a row pair that
-// walks all columns reloads it from L2 for every pair; with 8 tokens those loads, not the
-// multiply-adds, bound the product (about 0.7 FMA per cycle). So a tile of up to
-// kBlockRows rows walks the columns in blocks of kBlockCols: each block of x (16 KB for 8
-// tokens) is loaded into L1 once and serves all the tile's row pairs, whose vector sums
-// wait in `partial` (8 KB) between blocks. Every weight is still read once.
+// walks all columns reloads it from L2 for every pair. So a tile of up to kBlockRows rows
+// walks the columns in blocks of kBlockCols: each block of x (16 KB for 8 tokens) is
+// loaded into L1 once and serves all the tile's row pairs, whose vector sums wait in
+// `partial` (8 KB) between blocks. Every weight is still read once. Measured (kernels_bench,
+// 4096 x 2880 bf16, 8 tokens, W and x on cache lines): one pass per pair 53-65 GFLOP/s on
+// one thread and 105-119 on two; blocks 69-80 and 137-151.
 constexpr int kBlockRows = row_kernels::kMaxTileRows;
 constexpr int kBlockCols = 512;
 
