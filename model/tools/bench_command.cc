@@ -222,6 +222,19 @@ absl::Status RunBench(const Args& args) {
   out["bytes_per_decode_token"] = bytes_per_token;
   const double batch1 = decode.contains("1") ? decode["1"].get<double>() : decode.begin()->get<double>();
   out["fraction_of_bandwidth_limit"] = bandwidth > 0 ? batch1 * bytes_per_token / (bandwidth * 1e9) : 0.0;
+  // Per batch size: the measured aggregate speedup over batch 1, and the most that the
+  // weight bytes allow when the batch's tokens are routed independently (model_stats.h).
+  if (decode.contains("1")) {
+    nlohmann::json speedup = nlohmann::json::object(), ceiling = nlohmann::json::object();
+    const bool int8_dense = load.weight_mode == WeightMode::kFast;
+    const double one = ExpectedWeightBytesPerDecodeStep(config, 1, int8_dense);
+    for (int batch : batches) {
+      speedup[std::to_string(batch)] = decode[std::to_string(batch)].get<double>() / batch1;
+      ceiling[std::to_string(batch)] = batch * one / ExpectedWeightBytesPerDecodeStep(config, batch, int8_dense);
+    }
+    out["batch_decode_speedup"] = speedup;
+    out["batch_decode_speedup_bandwidth_ceiling"] = ceiling;
+  }
   out["prefill_gflops"] = 2.0 * ActiveMatmulParamsPerToken(config) * prefill_tps / 1e9;
   out["matmul_peak_gflops"] = matmul_peak;
   std::printf("%s\n", out.dump(2).c_str());
