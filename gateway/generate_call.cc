@@ -273,6 +273,7 @@ void FillRecord(Call& call) {
   record.set_rpc(call.writer == nullptr ? v1::GENERATE : v1::STREAM_GENERATE);
   record.set_model(response.model());
   record.set_policy_version(response.policy_version());
+  record.set_classifier(call.deps.checks->classifier_name());
   *record.mutable_input_decision() = response.input_decision();
   *record.mutable_output_decision() = response.output_decision();
   record.set_action(std::max(response.input_decision().action(), response.output_decision().action()));

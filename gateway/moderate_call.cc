@@ -73,6 +73,7 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1:
   record.set_rpc(v1::MODERATE);
   record.set_model(response.model());
   record.set_policy_version(response.policy_version());
+  record.set_classifier(deps.checks->classifier_name());
   *(direction == v1::OUTPUT ? record.mutable_output_decision() : record.mutable_input_decision()) = total;
   record.set_action(total.action());
   record.set_status("OK");

@@ -68,6 +68,7 @@ const CHECKS = {
     assert(summary.requestId && summary.usage.promptTokens > 0, 'summary has id and usage');
     const record = await unary(admin, 'GetAuditRecord', { requestId: summary.requestId }, adminKey);
     assert(record.requestId === summary.requestId, 'audit record found');
+    assert(record.classifier.startsWith('fast:'), 'audit record names the classifier');
   },
 };
 

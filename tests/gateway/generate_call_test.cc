@@ -64,6 +64,7 @@ TEST_F(GenerateCallTest, AllowedRequestReturnsTextAndWritesOneAuditRecord) {
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->output_content(), "Hello there.");
   EXPECT_EQ(record->rpc(), v1::GENERATE);
+  EXPECT_EQ(record->classifier(), "fake");  // which classifier version scored the texts
   EXPECT_EQ(*audit_->Count(), 1);
 }
 
@@ -172,6 +173,7 @@ TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->action(), v1::BLOCK);
   EXPECT_EQ(record->input_decision().rules(0).text_index(), 1);
+  EXPECT_EQ(record->classifier(), "fake");
 }
 
 }  // namespace
