@@ -156,6 +156,33 @@ TEST(EngineConsistency, BatchOfSequencesEqualsSingleRunsWithMixedPrefillAndDecod
   EXPECT_LT(MaxAbsDiff((*out2)[1].logits, single_decode[2]), 1e-4);
 }
 
+// In `fast` mode a decode step of up to 8 rows uses per-row int8 quantisation and sums
+// every row in the same order whatever the step's other rows are (the blocked batch tile
+// and the one-token tile, the int8 expert tiles): a request's logits do not depend on
+// who it shares the step with. Five rows: the dense products take the blocked tile.
+TEST(EngineConsistency, FastDecodeStepGivesEachSequenceItsLogitsAlone) {
+  auto engine = testing::LoadTestEngine(CheckpointDir(), 64 << 20, WeightMode::kFast);
+  ASSERT_NE(engine, nullptr);
+  constexpr int kSequences = 5;
+  std::vector<SequenceId> alone, together;
+  std::vector<StepInput> step;
+  for (int s = 0; s < kSequences; ++s) {
+    alone.push_back(engine->CreateSequence());
+    together.push_back(engine->CreateSequence());
+    ASSERT_TRUE(engine->Prefill(alone.back(), Tokens(5 + s, s)).ok());
+    ASSERT_TRUE(engine->Prefill(together.back(), Tokens(5 + s, s)).ok());
+    step.push_back({together.back(), {static_cast<int32_t>(20 + s)}, false});
+  }
+  auto batched = engine->Step(step);
+  ASSERT_TRUE(batched.ok()) << batched.status();
+  for (int s = 0; s < kSequences; ++s) {
+    auto single = engine->Prefill(alone[s], {static_cast<int32_t>(20 + s)});
+    ASSERT_TRUE(single.ok()) << single.status();
+    EXPECT_EQ((*batched)[s].logits, *single) << "sequence " << s << ", max diff "
+                                             << MaxAbsDiff((*batched)[s].logits, *single);
+  }
+}
+
 // Layer 0 is a sliding layer: its output at position p depends only on tokens p-W+1..p.
 // (Only to rounding: routing decides per expert between the packed and the oneDNN kernel,
 // which sum in different orders, so "unchanged" means within 1e-4.)
