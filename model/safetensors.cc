@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "model/config.h"
+#include "model/kernels/aligned_vector.h"
 
 namespace warden::model {
 namespace {
@@ -144,8 +145,6 @@ absl::Status CheckNoOverlap(const std::string& file, const std::map<std::string,
   return absl::OkStatus();
 }
 
-constexpr uint64_t kCacheLine = 64;
-
 struct FileCloser {
   int fd;
   ~FileCloser() { ::close(fd); }
@@ -176,7 +175,8 @@ size_t AlignmentLead(int fd) {
   if (::pread(fd, length, sizeof(length), 0) != static_cast<ssize_t>(sizeof(length))) return 0;
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | length[i];
-  return (kCacheLine - (8 + header_len) % kCacheLine) % kCacheLine;
+  constexpr uint64_t kLine = kCacheLineBytes;
+  return (kLine - (8 + header_len) % kLine) % kLine;
 }
 
 // Reads the whole file (size bytes, from fstat) into huge-page memory, starting `lead`

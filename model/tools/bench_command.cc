@@ -228,11 +228,10 @@ absl::Status RunBench(const Args& args) {
     nlohmann::json speedup = nlohmann::json::object(), ceiling = nlohmann::json::object();
     // `fast` reads its int8 dense copies only in steps of up to kFastMaxRows rows.
     const auto int8_dense = [&load](int rows) { return load.weight_mode == WeightMode::kFast && rows <= kFastMaxRows; };
-    const double one = ExpectedWeightBytesPerDecodeStep(config, 1, int8_dense(1));
     for (int batch : batches) {
       speedup[std::to_string(batch)] = decode[std::to_string(batch)].get<double>() / batch1;
-      ceiling[std::to_string(batch)] =
-          batch * one / ExpectedWeightBytesPerDecodeStep(config, batch, int8_dense(batch));
+      ceiling[std::to_string(batch)] = static_cast<double>(batch) * static_cast<double>(bytes_per_token) /
+                                       ExpectedWeightBytesPerDecodeStep(config, batch, int8_dense(batch));
     }
     out["batch_decode_speedup"] = speedup;
     out["batch_decode_speedup_bandwidth_ceiling"] = ceiling;
