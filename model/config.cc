@@ -77,14 +77,20 @@ absl::Status ParseRope(const Json& j, const std::string& source, RopeConfig* rop
   }
   if (!it->is_object()) return FieldError(source, key, "must be an object");
   const std::string where = absl::StrCat(source, " ", key);
-  if (it->contains("rope_type") && (*it)["rope_type"].is_string()) {
-    const std::string type = (*it)["rope_type"].get<std::string>();
-    if (type != "yarn" && type != "default") {
-      return FieldError(source, absl::StrCat(key, ".rope_type"), "must be 'yarn' or 'default'");
-    }
+  bool plain_rope = false;
+  if (auto type = it->find("rope_type"); type != it->end() && !type->is_null()) {
+    const bool known = type->is_string() && (type->get<std::string>() == "yarn" || type->get<std::string>() == "default");
+    if (!known) return FieldError(source, absl::StrCat(key, ".rope_type"), "must be 'yarn' or 'default'");
+    plain_rope = type->get<std::string>() == "default";
   }
   if (it->contains("rope_theta")) RETURN_IF_ERROR(GetFloat(*it, "rope_theta", false, where, &rope->theta));
   RETURN_IF_ERROR(GetFloat(*it, "factor", false, where, &rope->factor));
+  // "default" is plain RoPE: Hugging Face ignores a factor given with it.
+  if (plain_rope) rope->factor = 1.0f;
+  if (auto truncate = it->find("truncate"); truncate != it->end() && !truncate->is_null()) {
+    if (!truncate->is_boolean()) return FieldError(source, absl::StrCat(key, ".truncate"), "must be true or false");
+    rope->truncate = truncate->get<bool>();
+  }
   RETURN_IF_ERROR(GetInt(*it, "original_max_position_embeddings", false, where,
                          &rope->original_context));
   RETURN_IF_ERROR(GetFloat(*it, "beta_fast", false, where, &rope->beta_fast));
@@ -284,7 +290,7 @@ std::string ToHfConfigJson(const ModelConfig& c) {
                        {"original_max_position_embeddings", c.rope.original_context},
                        {"beta_fast", c.rope.beta_fast},
                        {"beta_slow", c.rope.beta_slow},
-                       {"truncate", false}};
+                       {"truncate", c.rope.truncate}};
   Json types = Json::array();
   for (AttentionType type : c.layer_types) {
     types.push_back(type == AttentionType::kSliding ? "sliding_attention" : "full_attention");

@@ -23,6 +23,9 @@ struct RopeConfig {
   int64_t original_context = 4096;      // original_max_position_embeddings
   float beta_fast = 32.0f;
   float beta_slow = 1.0f;
+  // Hugging Face's YaRN option: round the ramp's ends outward (floor/ceil) as classic YaRN
+  // does. gpt-oss writes false and the spec's formula is unrounded, so absent means false.
+  bool truncate = false;
 };
 
 struct ModelConfig {

@@ -13,8 +13,17 @@ RopeTable::RopeTable(const ModelConfig& config) {
   const double theta_log = std::log(static_cast<double>(rope.theta));
   // YaRN: dimensions below `low` keep their frequency (extrapolation), above `high` are
   // divided by `factor` (interpolation), with a linear ramp in between.
-  const double low = half * std::log(rope.original_context / (rope.beta_fast * 2 * kPi)) / theta_log;
-  const double high = half * std::log(rope.original_context / (rope.beta_slow * 2 * kPi)) / theta_log;
+  double low = half * std::log(rope.original_context / (rope.beta_fast * 2 * kPi)) / theta_log;
+  double high = half * std::log(rope.original_context / (rope.beta_slow * 2 * kPi)) / theta_log;
+  if (rope.truncate) {
+    low = std::floor(low);
+    high = std::ceil(high);
+  }
+  // As Hugging Face: the ends stay within the head's dimensions (a no-op for gpt-oss, whose
+  // ramp runs from about 8.1 to 17.4 of 32), and a ramp of zero width gets a small one.
+  low = std::max(low, 0.0);
+  high = std::min(high, static_cast<double>(d - 1));
+  if (high == low) high += 0.001;
   for (int i = 0; i < half; ++i) {
     const float freq = std::pow(rope.theta, static_cast<float>(2 * i) / static_cast<float>(d));
     float inv = 1.0f / freq;

@@ -50,6 +50,34 @@ TEST(Config, DerivesLayerTypesAndAcceptsRopeParameters) {
   EXPECT_FLOAT_EQ(c->rope.beta_fast, 16.0f);
 }
 
+TEST(Config, ReadsTruncateAndTreatsDefaultRopeAsPlain) {
+  auto truncated = ParseHfConfig(MinimalHf(R"(, "rope_scaling": {"rope_type": "yarn", "factor": 8.0,
+      "beta_fast": 16, "beta_slow": 2, "truncate": true})"),
+                                 "config.json");
+  ASSERT_TRUE(truncated.ok()) << truncated.status();
+  EXPECT_TRUE(truncated->rope.truncate);
+  auto again = ParseHfConfig(ToHfConfigJson(*truncated), "round-trip");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->rope.truncate);
+
+  auto absent = ParseHfConfig(MinimalHf(R"(, "rope_scaling": {"rope_type": "yarn", "factor": 8.0})"), "config.json");
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_FALSE(absent->rope.truncate);
+
+  auto plain = ParseHfConfig(MinimalHf(R"(, "rope_scaling": {"rope_type": "default", "factor": 8.0})"), "config.json");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FLOAT_EQ(plain->rope.factor, 1.0f);
+}
+
+TEST(Config, RefusesRopeFieldsOfTheWrongType) {
+  for (const char* rope : {R"({"rope_type": 3})", R"({"rope_type": "linear"})", R"({"truncate": "no"})",
+                           R"({"truncate": 0})"}) {
+    auto c = ParseHfConfig(MinimalHf(std::string(R"(, "rope_scaling": )") + rope), "config.json");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << rope;
+    EXPECT_NE(c.status().message().find("rope_scaling."), absl::string_view::npos) << c.status();
+  }
+}
+
 TEST(Config, ErrorsNameTheFileAndField) {
   auto bad_json = ParseHfConfig("{not json", "x/config.json");
   EXPECT_EQ(bad_json.status().code(), absl::StatusCode::kInvalidArgument);
