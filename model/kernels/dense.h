@@ -3,7 +3,8 @@
 //
 // Two paths compute the same result to float32 accuracy:
 //  - direct: a row-by-row kernel (portable or AVX-512) that widens bf16 weights to f32;
-//    used for a few rows of x (decode), where reading W once dominates.
+//    used for a few rows of x (decode), where reading W once dominates. With kBest, 3 to 16
+//    rows run on AMX tiles where the CPU has them (amx_dense.h), with x split as below.
 //  - oneDNN: a bf16 x bf16 -> f32 matmul. To keep f32 accuracy each activation is split
 //    into hi = bf16(x) and lo = bf16(x - hi); W·x = W·hi + W·lo, both products exact in
 //    f32, so the error is that of x's 16 leading mantissa bits (~1e-5 relative).

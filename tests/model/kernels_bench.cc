@@ -134,24 +134,31 @@ void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
 // products of gpt-oss-20b, and a small one: per-call costs show as a lower rate).
 BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1}, {2 * kHidden, kHidden, 720}})->UseRealTime();
 
+// range(0): threads; range(1): rows of x (1 = decode, 8 = a batch of 8); range(2): 0 kBest
+// (AMX from 3 rows where the CPU has it), 1 the AVX-512 kernel.
 void BM_DenseDecodeFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 48;  // 48 x 23.6 MB
+  const int m = static_cast<int>(state.range(1));
+  const KernelIsa isa = state.range(2) == 0 ? KernelIsa::kBest : KernelIsa::kAvx512;
   const size_t elements = static_cast<size_t>(rows) * cols;
   std::vector<uint16_t, HugePageAllocator<uint16_t>> w(elements * count, 0x3f00);
-  std::vector<float> x(cols, 0.5f), y(rows);
+  AlignedVector<float> x(static_cast<size_t>(m) * cols, 0.5f);
+  std::vector<float> y(static_cast<size_t>(m) * rows);
   auto ctx = KernelContext::Create({static_cast<int>(state.range(0))});
   (*ctx)->pool().SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
   int i = 0;
   for (auto _ : state) {
     const Bf16Matrix matrix{w.data() + elements * i, rows, cols};
-    if (!DenseMatmul(**ctx, matrix, x.data(), 1, nullptr, y.data()).ok()) state.SkipWithError("failed");
+    if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), DensePath::kDirect, isa).ok()) {
+      state.SkipWithError("failed");
+    }
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % count;
   }
   state.counters["GB/s_weights"] =
       benchmark::Counter(2.0 * elements * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DenseDecodeFromMemory)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{1, 2}, {1, 8, 16}, {0, 1}})->UseRealTime();
 
 void BM_Int8DecodeFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 96;  // 96 x 11.8 MB

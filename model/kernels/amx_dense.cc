@@ -1,0 +1,163 @@
+#include "model/kernels/amx_dense.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+
+namespace warden::model::amx_dense {
+namespace {
+
+#define WARDEN_AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f")))
+
+// Linux keeps the 8 KB tile state out of a process until it asks (arch/x86/include/uapi/asm/prctl.h).
+constexpr int kArchReqXcompPerm = 0x1023;
+constexpr int kXfeatureXtileData = 18;
+
+bool CpuHasAmxBf16() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool amx_bf16 = (edx >> 22) & 1;
+  const bool amx_tile = (edx >> 24) & 1;
+  return amx_bf16 && amx_tile;
+}
+
+// ldtilecfg's 64-byte operand (palette 1).
+struct alignas(64) TileConfig {
+  uint8_t palette_id = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// Every tile is 16 rows of 64 bytes: tmm0-3 accumulate [16 W rows x 16 columns of x] in
+// float32 (block b, group g in tmm b + 2g), tmm4-5 hold two blocks of W (16 rows x 32 bf16)
+// and tmm6-7 the two groups of x (16 column pairs x 16 columns).
+TileConfig MakeConfig() {
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) {
+    config.colsb[t] = 64;
+    config.rows[t] = 16;
+  }
+  return config;
+}
+
+// One prefetch per row and step, this far ahead in the row: a tile load touches 16 rows
+// 64 bytes each, more streams than the hardware prefetcher follows well.
+constexpr int kPrefetchBytes = 256;
+
+// c[(block * kGroups + g) * 256 + row * 16 + column] = (kBlocks x 16 rows of W from w) .
+// (x group g), over all cols.
+template <int kBlocks, int kGroups>
+WARDEN_AMX_TARGET void MultiplyTiles(const uint16_t* w, int cols, const uint16_t* x0, const uint16_t* x1,
+                                     float* c) {
+  const long stride = static_cast<long>(cols) * sizeof(uint16_t);
+  const uint16_t* w1 = w + static_cast<size_t>(kTileRows) * cols;
+  _tile_zero(0);
+  if constexpr (kBlocks == 2) _tile_zero(1);
+  if constexpr (kGroups == 2) _tile_zero(2);
+  if constexpr (kBlocks == 2 && kGroups == 2) _tile_zero(3);
+  for (int k = 0; k < cols; k += kTileDepth) {
+    const char* ahead = reinterpret_cast<const char*>(w + k) + kPrefetchBytes;
+    for (int r = 0; r < kBlocks * kTileRows; ++r) _mm_prefetch(ahead + r * stride, _MM_HINT_T0);
+    _tile_loadd(4, w + k, stride);
+    if constexpr (kBlocks == 2) _tile_loadd(5, w1 + k, stride);
+    _tile_loadd(6, x0 + static_cast<size_t>(k) * 16, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    if constexpr (kBlocks == 2) _tile_dpbf16ps(1, 5, 6);
+    if constexpr (kGroups == 2) {
+      _tile_loadd(7, x1 + static_cast<size_t>(k) * 16, 64);
+      _tile_dpbf16ps(2, 4, 7);
+      if constexpr (kBlocks == 2) _tile_dpbf16ps(3, 5, 7);
+    }
+  }
+  _tile_stored(0, c, 64);
+  if constexpr (kBlocks == 2) _tile_stored(1, c + kGroups * 256, 64);
+  if constexpr (kGroups == 2) _tile_stored(2, c + 256, 64);
+  if constexpr (kBlocks == 2 && kGroups == 2) _tile_stored(3, c + 3 * 256, 64);
+}
+
+template <int kBlocks>
+WARDEN_AMX_TARGET void MultiplyBlocks(const uint16_t* w, const PackedActivations& x, float* c) {
+  if (x.groups == 1) {
+    MultiplyTiles<kBlocks, 1>(w, x.cols, x.Group(0), nullptr, c);
+  } else {
+    MultiplyTiles<kBlocks, 2>(w, x.cols, x.Group(0), x.Group(1), c);
+  }
+}
+
+// y[t, row0 + i] = hi + lo parts of token t for the blocks' rows, plus bias.
+void AddParts(const PackedActivations& x, int blocks, const float* c, int64_t row0, int64_t y_stride,
+              const float* bias, float* y) {
+  for (int b = 0; b < blocks; ++b) {
+    for (int i = 0; i < kTileRows; ++i) {
+      const int64_t r = row0 + b * kTileRows + i;
+      const float add = bias != nullptr ? bias[r] : 0.0f;
+      for (int t = 0; t < x.tokens; ++t) {
+        const int hi = t, lo = x.tokens + t;
+        const float* hi_tile = c + (b * x.groups + hi / 16) * 256;
+        const float* lo_tile = c + (b * x.groups + lo / 16) * 256;
+        y[t * y_stride + r] = hi_tile[i * 16 + hi % 16] + lo_tile[i * 16 + lo % 16] + add;
+      }
+    }
+  }
+}
+
+WARDEN_AMX_TARGET int64_t RowsAmx(const Bf16Matrix& w, const PackedActivations& x, const float* bias, float* y,
+                                  int64_t row_begin, int64_t row_end) {
+  static const TileConfig config = MakeConfig();
+  _tile_loadconfig(&config);
+  alignas(64) float c[2 * 2 * 256];
+  int64_t r = row_begin;
+  for (; r + 2 * kTileRows <= row_end; r += 2 * kTileRows) {
+    MultiplyBlocks<2>(w.data + r * w.cols, x, c);
+    AddParts(x, 2, c, r, w.rows, bias, y);
+  }
+  if (r + kTileRows <= row_end) {
+    MultiplyBlocks<1>(w.data + r * w.cols, x, c);
+    AddParts(x, 1, c, r, w.rows, bias, y);
+    r += kTileRows;
+  }
+  _tile_release();
+  return r;
+}
+
+}  // namespace
+
+bool Available() {
+  static const bool available =
+      CpuHasAmxBf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtileData) == 0;
+  return available;
+}
+
+bool Handles(int m, int cols) { return m >= 1 && m <= kMaxTokens && cols > 0 && cols % kTileDepth == 0; }
+
+void Pack(const float* x, int m, int cols, PackedActivations* out) {
+  out->tokens = m;
+  out->cols = cols;
+  out->groups = (2 * m + 15) / 16;
+  out->data.assign(static_cast<size_t>(out->groups) * cols * 16, 0);
+  auto put = [&](int column, int c, uint16_t value) {
+    const size_t group = static_cast<size_t>(column / 16);
+    out->data[group * cols * 16 + static_cast<size_t>(c / 2) * 32 + (column % 16) * 2 + (c & 1)] = value;
+  };
+  for (int t = 0; t < m; ++t) {
+    const float* xt = x + static_cast<size_t>(t) * cols;
+    for (int c = 0; c < cols; ++c) {
+      const uint16_t hi = FloatToBf16(xt[c]);
+      put(t, c, hi);
+      put(m + t, c, FloatToBf16(xt[c] - Bf16ToFloat(hi)));
+    }
+  }
+}
+
+int64_t Rows(const Bf16Matrix& w, const PackedActivations& x, const float* bias, float* y, int64_t row_begin,
+             int64_t row_end) {
+  return RowsAmx(w, x, bias, y, row_begin, row_end);
+}
+
+}  // namespace warden::model::amx_dense

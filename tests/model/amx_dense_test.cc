@@ -1,0 +1,101 @@
+// The AMX bf16 kernel (amx_dense.h) against a double-precision reference, through
+// DenseMatmul's kBest direct path, for every row count it takes and shapes with partial
+// tiles; and the packing of x it relies on.
+#include "model/kernels/amx_dense.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "model/kernels/dense.h"
+#include "model/kernels/kernel_context.h"
+#include "tests/model/random_inputs.h"
+
+namespace warden::model {
+namespace {
+
+using testing::RandomFloats;
+
+TEST(AmxDense, PackSplitsEachValueIntoHiAndLoColumnsInPairOrder) {
+  const int m = 9, cols = 64;  // 18 columns: two groups
+  std::mt19937 rng(3);
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+  amx_dense::PackedActivations packed;
+  amx_dense::Pack(x.data(), m, cols, &packed);
+  ASSERT_EQ(packed.groups, 2);
+  for (int t = 0; t < m; ++t) {
+    for (int c = 0; c < cols; ++c) {
+      auto at = [&](int column) {
+        return Bf16ToFloat(packed.Group(column / 16)[(c / 2) * 32 + (column % 16) * 2 + (c & 1)]);
+      };
+      const float hi = at(t), lo = at(m + t);
+      EXPECT_EQ(hi, Bf16ToFloat(FloatToBf16(x[t * cols + c])));
+      EXPECT_NEAR(hi + lo, x[t * cols + c], std::fabs(x[t * cols + c]) * 1e-5);
+    }
+  }
+  // Columns past 2m are zero.
+  for (int p = 0; p < cols / 2; ++p) {
+    for (int column = 2 * m - 16; column < 16; ++column) {
+      EXPECT_EQ(packed.Group(1)[p * 32 + column * 2], 0);
+      EXPECT_EQ(packed.Group(1)[p * 32 + column * 2 + 1], 0);
+    }
+  }
+}
+
+TEST(AmxDense, DirectPathMatchesDoubleReferenceForEveryRowCount) {
+  if (!amx_dense::Available()) GTEST_SKIP() << "no AMX-BF16 on this CPU (or not granted by the kernel)";
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(17);
+  // 16 rows: one tile; 45: a tile pair and a 13-row tail; 100 rows split over two threads
+  // at a tile boundary with a 4-row tail. 2880 columns as gpt-oss's hidden size.
+  for (const auto [rows, cols] : {std::pair{16, 32}, std::pair{45, 96}, std::pair{100, 2880}}) {
+    std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
+    const std::vector<float> wf = RandomFloats(wbits.size(), rng);
+    for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+    const Bf16Matrix w{wbits.data(), rows, cols};
+    const std::vector<float> bias = RandomFloats(rows, rng);
+    for (int m = 1; m <= amx_dense::kMaxTokens; ++m) {
+      const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng, 4.0f);
+      std::vector<float> y(static_cast<size_t>(m) * rows, NAN);
+      ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, bias.data(), y.data(), DensePath::kDirect).ok());
+      for (int t = 0; t < m; ++t) {
+        for (int r = 0; r < rows; ++r) {
+          double expected = bias[r], magnitude = std::fabs(bias[r]);
+          for (int c = 0; c < cols; ++c) {
+            const double product = double{Bf16ToFloat(wbits[r * cols + c])} * x[t * cols + c];
+            expected += product;
+            magnitude += std::fabs(product);
+          }
+          // hi + lo keep 16 mantissa bits of x: ~2^-17 of each product (a lost lo part would be 2^-9).
+          ASSERT_NEAR(y[t * rows + r], expected, 1e-5 * magnitude)
+              << "rows=" << rows << " cols=" << cols << " m=" << m << " t=" << t << " r=" << r;
+        }
+      }
+    }
+  }
+}
+
+TEST(AmxDense, RowsStopsAtTheLastWholeTile) {
+  if (!amx_dense::Available()) GTEST_SKIP() << "no AMX-BF16 on this CPU (or not granted by the kernel)";
+  const int rows = 40, cols = 32, m = 3;
+  std::mt19937 rng(5);
+  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
+  for (uint16_t& b : wbits) b = FloatToBf16(RandomFloats(1, rng)[0]);
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+  amx_dense::PackedActivations packed;
+  amx_dense::Pack(x.data(), m, cols, &packed);
+  std::vector<float> y(static_cast<size_t>(m) * rows, -7.0f);
+  EXPECT_EQ(amx_dense::Rows(Bf16Matrix{wbits.data(), rows, cols}, packed, nullptr, y.data(), 3, rows), 35);
+  for (int t = 0; t < m; ++t) {
+    for (int r = 0; r < rows; ++r) {
+      const bool written = r >= 3 && r < 35;
+      EXPECT_EQ(y[t * rows + r] != -7.0f, written) << "t=" << t << " r=" << r;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace warden::model
