@@ -42,9 +42,12 @@ absl::StatusOr<std::vector<int>> ParseBatches(const std::string& text) {
   return batches;
 }
 
-GenerateOptions GreedyOptions(int max_tokens, int cache_prefix_tokens) {
+// A bench request: runs to max_tokens (greedy unless a temperature is given).
+GenerateOptions BenchRequestOptions(int max_tokens, int cache_prefix_tokens, float temperature = 0.0f,
+                                    uint64_t seed = 0) {
   GenerateOptions options;
-  options.temperature = 0.0f;
+  options.temperature = temperature;
+  options.seed = seed;
   options.max_tokens = max_tokens;
   options.stop_token_ids.clear();  // random weights: run to max_tokens
   options.cache_prefix_tokens = cache_prefix_tokens;
@@ -66,9 +69,8 @@ absl::StatusOr<double> DecodeTokensPerSecond(Scheduler& scheduler, const std::ve
   for (int b = 0; b < batch; ++b) {
     std::vector<int32_t> own = prompt;
     own.back() = static_cast<int32_t>((static_cast<int64_t>(own.back()) + b) % vocab);
-    GenerateOptions options = GreedyOptions(gen_tokens + 1, static_cast<int>(prompt.size()) - 1);
-    options.temperature = 1.0f;
-    options.seed = static_cast<uint64_t>(b) + 1;
+    const GenerateOptions options = BenchRequestOptions(gen_tokens + 1, static_cast<int>(prompt.size()) - 1,
+                                                        /*temperature=*/1.0f, /*seed=*/static_cast<uint64_t>(b) + 1);
     handles.push_back(scheduler.Submit(own, options, [&stamps, b](int32_t) {
       stamps[b].push_back(Clock::now());  // one callback at a time per request
       return true;
@@ -93,7 +95,7 @@ absl::StatusOr<double> TimeToFirstTokenMs(Scheduler& scheduler, const std::vecto
                                           int cache_prefix_tokens) {
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(const GenerateResult result,
-                   scheduler.Submit(prompt, GreedyOptions(1, cache_prefix_tokens), nullptr)->Wait());
+                   scheduler.Submit(prompt, BenchRequestOptions(1, cache_prefix_tokens), nullptr)->Wait());
   (void)result;
   return Seconds(start) * 1e3;
 }
@@ -186,7 +188,7 @@ absl::Status RunBench(const Args& args) {
   ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> scheduler, Scheduler::Create(engine.get(), scheduler_options));
   // Caches the prompt's prefix, so the batches below start decoding at once.
   RETURN_IF_ERROR(
-      scheduler->Submit(prompt, GreedyOptions(1, static_cast<int>(prompt_tokens) - 1), nullptr)->Wait().status());
+      scheduler->Submit(prompt, BenchRequestOptions(1, static_cast<int>(prompt_tokens) - 1), nullptr)->Wait().status());
   nlohmann::json decode = nlohmann::json::object();
   for (int batch : batches) {
     ASSIGN_OR_RETURN(const double tps, DecodeTokensPerSecond(*scheduler, prompt, batch, static_cast<int>(gen_tokens),
