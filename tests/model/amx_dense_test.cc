@@ -51,7 +51,7 @@ TEST(AmxDense, DirectPathMatchesDoubleReferenceForEveryRowCount) {
   std::mt19937 rng(17);
   // 16 rows: one tile; 45: a tile pair and a 13-row tail; 100 rows split over two threads
   // at a tile boundary with a 4-row tail. 2880 columns as gpt-oss's hidden size.
-  for (const auto [rows, cols] : {std::pair{16, 32}, std::pair{45, 96}, std::pair{100, 2880}}) {
+  for (const auto& [rows, cols] : {std::pair{16, 32}, std::pair{45, 96}, std::pair{100, 2880}}) {
     std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
     const std::vector<float> wf = RandomFloats(wbits.size(), rng);
     for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
