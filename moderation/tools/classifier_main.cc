@@ -25,6 +25,17 @@
 //       model file that averages their probabilities; its thresholds are chosen on the
 //       development rows of FILE (the same 10 % by text hash the trainers keep back).
 //       --hierarchy 1 caps each averaged subcategory score at its parent's.
+//       [--stacking 0|1] [--stacking_l2 F] [--stacking_rows all|half]
+//       [--stacking_inputs all|partners]
+//       [--source_balance_rows N] [--max_source_weight F] [--group_sources 0|1]
+//       --stacking 1 fits a stacking layer (moderation/stacking.h) on the ensemble's scores
+//       of the development rows, each weighted by its source as the trainers weight it
+//       (the source flags), then chooses the thresholds on the stacked scores. With
+//       --stacking_rows half the layer is fitted on one half of the development rows
+//       (by text hash) and the thresholds chosen on the other, and the tool prints the
+//       other half's AUPRC per category before and after stacking. --stacking_inputs
+//       partners stacks only the subcategories, each from its parent and partners
+//       (StackingPartners in moderation/stacking_trainer.h).
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N] [--hierarchy 0|1]
 //       [--ensemble_with MODEL2]
 //       --hierarchy 1 caps subcategory scores at their parent's before evaluating;
@@ -34,6 +45,7 @@
 //
 // Relative paths are resolved against the directory `bazel run` was started from
 // ($BUILD_WORKING_DIRECTORY) when set.
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -51,7 +63,9 @@
 #include "moderation/default_model.h"
 #include "moderation/evaluation.h"
 #include "moderation/fast_classifier.h"
+#include "moderation/metrics.h"
 #include "moderation/model_file.h"
+#include "moderation/stacking_trainer.h"
 #include "moderation/train_common.h"
 #include "moderation/trainer.h"
 
@@ -256,11 +270,90 @@ absl::Status TrainCommand(const Flags& flags) {
   return absl::OkStatus();
 }
 
+// How the ensemble command fits its optional stacking layer.
+struct StackingFlags {
+  bool enabled = false;
+  bool half = false;  // fit on one half of the development rows, thresholds on the other
+  StackingTrainOptions train;
+  int source_balance_rows = 2000;
+  float max_source_weight = 4.0f;
+  bool group_sources = false;
+};
+
+absl::StatusOr<StackingFlags> ReadStackingFlags(const Flags& flags) {
+  StackingFlags out;
+  int enabled = 0;
+  RETURN_IF_ERROR(Optional(flags, "stacking", &enabled));
+  if (enabled != 0 && enabled != 1) return absl::InvalidArgumentError("--stacking must be 0 or 1");
+  out.enabled = enabled == 1;
+  RETURN_IF_ERROR(Optional(flags, "stacking_l2", &out.train.l2));
+  if (const auto it = flags.find("stacking_inputs"); it != flags.end()) {
+    if (it->second != "all" && it->second != "partners") {
+      return absl::InvalidArgumentError("--stacking_inputs must be all or partners, got " + it->second);
+    }
+    out.train.inputs = it->second == "all" ? StackingInputs::kAll : StackingInputs::kPartners;
+  }
+  if (!(out.train.l2 > 0)) return absl::InvalidArgumentError("--stacking_l2 must be > 0");
+  if (const auto it = flags.find("stacking_rows"); it != flags.end()) {
+    if (it->second != "all" && it->second != "half") {
+      return absl::InvalidArgumentError("--stacking_rows must be all or half, got " + it->second);
+    }
+    out.half = it->second == "half";
+  }
+  RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &out.source_balance_rows));
+  RETURN_IF_ERROR(Optional(flags, "max_source_weight", &out.max_source_weight));
+  RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &out.group_sources));
+  return out;
+}
+
+// Per-category AUPRC of `score` on `rows`, printed on one line (a development-rows check).
+void PrintDevAuprc(const std::string& label, const std::vector<const Example*>& rows,
+                   const std::function<CategoryArray(const std::string&)>& score) {
+  std::array<std::vector<ScoredLabel>, kNumCategories> scored;
+  for (const Example* e : rows) {
+    const CategoryArray s = score(e->text);
+    for (int c = 0; c < kNumCategories; ++c) {
+      if (e->labels[c] != Label::kUnknown) scored[c].push_back({s[c], e->labels[c] == Label::kPositive});
+    }
+  }
+  std::cerr << label << " AUPRC on " << rows.size() << " rows:";
+  for (int c = 0; c < kNumCategories; ++c) {
+    const BinaryMetrics m = ComputeBinaryMetrics(scored[c], 0.5f);
+    std::cerr << " " << CategoryName(kCategories[c]) << "=" << m.auprc << "(" << m.positives << ")";
+  }
+  std::cerr << "\n";
+}
+
+// Fits contents->ensemble_stacking on `fit` (rows the members never trained on) and
+// returns the classifier with the layer.
+absl::StatusOr<std::unique_ptr<FastClassifier>> FitEnsembleStacking(
+    const StackingFlags& flags, const std::vector<Example>& examples,
+    const std::vector<const Example*>& fit, const FastClassifier& first_stage,
+    ModelFileContents* contents) {
+  // Source sizes as the trainers count them (all rows of the file), weights of the fit rows.
+  std::vector<const Example*> all;
+  all.reserve(examples.size());
+  for (const Example& e : examples) all.push_back(&e);
+  const std::vector<float> all_weight = SourceWeights(all, flags.source_balance_rows,
+                                                      flags.max_source_weight, flags.group_sources);
+  std::vector<float> weight;
+  weight.reserve(fit.size());
+  for (const Example* e : fit) weight.push_back(all_weight[static_cast<size_t>(e - examples.data())]);
+  std::vector<CategoryArray> scores;
+  scores.reserve(fit.size());
+  for (const Example* e : fit) scores.push_back(first_stage.Score(e->text).scores);
+  ASSIGN_OR_RETURN(contents->ensemble_stacking, FitStacking(fit, scores, weight, flags.train));
+  std::cerr << "stacking layer fitted on " << fit.size() << " development rows (l2 "
+            << flags.train.l2 << ")\n";
+  return FastClassifier::FromContents(*contents);
+}
+
 absl::Status EnsembleCommand(const Flags& flags) {
   ASSIGN_OR_RETURN(const std::string linear_path, Required(flags, "linear"));
   ASSIGN_OR_RETURN(const std::string bag_path, Required(flags, "bag"));
   ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
   ASSIGN_OR_RETURN(const std::string out, Required(flags, "out"));
+  ASSIGN_OR_RETURN(const StackingFlags stacking, ReadStackingFlags(flags));
   ModelFileContents contents;
   contents.kind = ModelKind::kEnsemble;
   ASSIGN_OR_RETURN(contents.linear, ReadFastModelFile(ResolvePath(linear_path)));
@@ -278,16 +371,28 @@ absl::Status EnsembleCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
   if (hierarchy != 0 && hierarchy != 1) return absl::InvalidArgumentError("--hierarchy must be 0 or 1");
   contents.ensemble_hierarchy = static_cast<Hierarchy>(hierarchy);
-  ASSIGN_OR_RETURN(const auto classifier, FastClassifier::FromContents(contents));
+  ASSIGN_OR_RETURN(std::unique_ptr<FastClassifier> classifier, FastClassifier::FromContents(contents));
   ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
-  std::vector<const Example*> dev;
+  std::vector<const Example*> dev, fit_rows, threshold_rows;
   for (const Example& e : examples) {
-    if (IsDevRow(e.text, 10)) dev.push_back(&e);
+    if (!IsDevRow(e.text, 10)) continue;
+    dev.push_back(&e);
+    // Half split of the development rows (IsDevRow keeps CRC % 100 < 10).
+    (!stacking.half || Crc32(e.text) % 100 < 5 ? fit_rows : threshold_rows).push_back(&e);
+  }
+  if (!stacking.half) threshold_rows = dev;
+  if (stacking.enabled) {
+    const auto score = [&](const std::string& text) { return classifier->Score(text).scores; };
+    if (stacking.half) PrintDevAuprc("unstacked", threshold_rows, score);
+    ASSIGN_OR_RETURN(classifier, FitEnsembleStacking(stacking, examples, fit_rows, *classifier, &contents));
+    if (stacking.half) PrintDevAuprc("stacked", threshold_rows, score);
+  } else {
+    threshold_rows = dev;
   }
   contents.ensemble_threshold = ChooseThresholds(
-      dev, [&](const std::string& text) { return classifier->Score(text).scores; }, options);
+      threshold_rows, [&](const std::string& text) { return classifier->Score(text).scores; }, options);
   RETURN_IF_ERROR(WriteModelFile(contents, ResolvePath(out)));
-  std::cerr << "ensemble thresholds from " << dev.size() << " dev rows:";
+  std::cerr << "ensemble thresholds from " << threshold_rows.size() << " dev rows:";
   for (int c = 0; c < kNumCategories; ++c) {
     std::cerr << " " << CategoryName(kCategories[c]) << "=" << contents.ensemble_threshold[c];
   }
