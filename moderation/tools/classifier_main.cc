@@ -26,7 +26,7 @@
 //       development rows of FILE (the same 10 % by text hash the trainers keep back).
 //       --hierarchy 1 caps each averaged subcategory score at its parent's.
 //       [--stacking 0|1] [--stacking_l2 F] [--stacking_rows all|half]
-//       [--stacking_inputs all|partners]
+//       [--stacking_inputs all|partners] [--stacking_data OOF.jsonl]
 //       [--source_balance_rows N] [--max_source_weight F] [--group_sources 0|1]
 //       --stacking 1 fits a stacking layer (moderation/stacking.h) on the ensemble's scores
 //       of the development rows, each weighted by its source as the trainers weight it
@@ -35,7 +35,10 @@
 //       (by text hash) and the thresholds chosen on the other, and the tool prints the
 //       other half's AUPRC per category before and after stacking. --stacking_inputs
 //       partners stacks only the subcategories, each from its parent and partners
-//       (StackingPartners in moderation/stacking_trainer.h).
+//       (StackingPartners in moderation/stacking_trainer.h). --stacking_data fits the layer
+//       on the rows of OOF.jsonl instead, training rows with one more field "first_stage":
+//       {category: p}, scores of a first stage that never trained on that row (out-of-fold,
+//       moderation/training/out_of_fold.py); the thresholds stay on the development rows.
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N] [--hierarchy 0|1]
 //       [--ensemble_with MODEL2]
 //       --hierarchy 1 caps subcategory scores at their parent's before evaluating;
@@ -45,6 +48,7 @@
 //
 // Relative paths are resolved against the directory `bazel run` was started from
 // ($BUILD_WORKING_DIRECTORY) when set.
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -273,6 +277,7 @@ absl::Status TrainCommand(const Flags& flags) {
 // How the ensemble command fits its optional stacking layer.
 struct StackingFlags {
   bool enabled = false;
+  std::string data;   // --stacking_data: out-of-fold scored rows, else the development rows
   bool half = false;  // fit on one half of the development rows, thresholds on the other
   StackingTrainOptions train;
   int source_balance_rows = 2000;
@@ -300,6 +305,10 @@ absl::StatusOr<StackingFlags> ReadStackingFlags(const Flags& flags) {
     }
     out.half = it->second == "half";
   }
+  if (const auto it = flags.find("stacking_data"); it != flags.end()) out.data = ResolvePath(it->second);
+  if (!out.data.empty() && out.half) {
+    return absl::InvalidArgumentError("--stacking_data and --stacking_rows half exclude each other");
+  }
   RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &out.source_balance_rows));
   RETURN_IF_ERROR(Optional(flags, "max_source_weight", &out.max_source_weight));
   RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &out.group_sources));
@@ -322,6 +331,52 @@ void PrintDevAuprc(const std::string& label, const std::vector<const Example*>& 
     std::cerr << " " << CategoryName(kCategories[c]) << "=" << m.auprc << "(" << m.positives << ")";
   }
   std::cerr << "\n";
+}
+
+// Rows of a --stacking_data file and their "first_stage" scores (all fifteen categories).
+absl::Status ReadScoredExamples(const std::string& path, std::vector<Example>* rows,
+                                std::vector<CategoryArray>* scores) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot open stacking data file " + path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string origin = absl::StrCat(path, ":", n);
+    ASSIGN_OR_RETURN(Example example, ParseExample(line, origin));
+    const nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
+    const auto first = row.find("first_stage");
+    if (first == row.end() || !first->is_object()) {
+      return absl::InvalidArgumentError(origin + ": missing object \"first_stage\"");
+    }
+    CategoryArray s{};
+    for (int c = 0; c < kNumCategories; ++c) {
+      const auto v = first->find(std::string(CategoryName(kCategories[c])));
+      if (v == first->end() || !v->is_number()) {
+        return absl::InvalidArgumentError(absl::StrCat(origin, ": \"first_stage\" lacks a number for ",
+                                                       std::string(CategoryName(kCategories[c]))));
+      }
+      s[c] = v->get<float>();
+    }
+    rows->push_back(std::move(example));
+    scores->push_back(s);
+  }
+  return absl::OkStatus();
+}
+
+// Fits the layer on the out-of-fold rows of flags.data, each weighted by its source as the
+// trainers weight it.
+absl::Status FitStackingOnScoredRows(const StackingFlags& flags, ModelFileContents* contents) {
+  std::vector<Example> rows;
+  std::vector<CategoryArray> scores;
+  RETURN_IF_ERROR(ReadScoredExamples(flags.data, &rows, &scores));
+  std::vector<const Example*> fit;
+  for (const Example& e : rows) fit.push_back(&e);
+  const std::vector<float> weight =
+      SourceWeights(fit, flags.source_balance_rows, flags.max_source_weight, flags.group_sources);
+  ASSIGN_OR_RETURN(contents->ensemble_stacking, FitStacking(fit, scores, weight, flags.train));
+  std::cerr << "stacking layer fitted on " << fit.size() << " out-of-fold rows (l2 "
+            << flags.train.l2 << ")\n";
+  return absl::OkStatus();
 }
 
 // Fits contents->ensemble_stacking on `fit` (rows the members never trained on) and
@@ -384,7 +439,14 @@ absl::Status EnsembleCommand(const Flags& flags) {
   if (stacking.enabled) {
     const auto score = [&](const std::string& text) { return classifier->Score(text).scores; };
     if (stacking.half) PrintDevAuprc("unstacked", threshold_rows, score);
-    ASSIGN_OR_RETURN(classifier, FitEnsembleStacking(stacking, examples, fit_rows, *classifier, &contents));
+    if (!stacking.data.empty()) {
+      PrintDevAuprc("unstacked", dev, score);
+      RETURN_IF_ERROR(FitStackingOnScoredRows(stacking, &contents));
+      ASSIGN_OR_RETURN(classifier, FastClassifier::FromContents(contents));
+      PrintDevAuprc("stacked", dev, score);
+    } else {
+      ASSIGN_OR_RETURN(classifier, FitEnsembleStacking(stacking, examples, fit_rows, *classifier, &contents));
+    }
     if (stacking.half) PrintDevAuprc("stacked", threshold_rows, score);
   } else {
     threshold_rows = dev;
