@@ -84,7 +84,7 @@ status=$?
 set -e
 [ "$status" -ne 0 ] || { echo "--group_sources 2 must be refused"; exit 1; }
 
-# --stacking 1 (default-v7's stacking layer): format version 4, deterministic; fitted on
+# --stacking 1 (the v7 candidates' stacking layer, moderation/stacking.h): format version 4, deterministic; fitted on
 # out-of-fold scored rows with --stacking_data; bad values are refused.
 for n in 1 2; do
   "$bin" ensemble --linear "$tmp/once.wmod" --bag "$tmp/bag_once.wmod" --data "$data" \
