@@ -48,8 +48,6 @@
 //
 // Relative paths are resolved against the directory `bazel run` was started from
 // ($BUILD_WORKING_DIRECTORY) when set.
-#include <fstream>
-#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -58,7 +56,6 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "moderation/bag_model.h"
@@ -67,60 +64,22 @@
 #include "moderation/default_model.h"
 #include "moderation/evaluation.h"
 #include "moderation/fast_classifier.h"
-#include "moderation/metrics.h"
 #include "moderation/model_file.h"
-#include "moderation/stacking_trainer.h"
 #include "moderation/train_common.h"
+#include "moderation/tools/ensemble_command.h"
+#include "moderation/tools/tool_flags.h"
 #include "moderation/trainer.h"
 
 namespace warden::moderation {
 namespace {
 
-using Flags = std::map<std::string, std::string>;
-
-absl::StatusOr<Flags> ParseFlags(int argc, char** argv, int first) {
-  Flags flags;
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return absl::InvalidArgumentError("unexpected argument " + arg);
-    arg = arg.substr(2);
-    if (const size_t eq = arg.find('='); eq != std::string::npos) {
-      flags[arg.substr(0, eq)] = arg.substr(eq + 1);
-    } else if (i + 1 < argc) {
-      flags[arg] = argv[++i];
-    } else {
-      return absl::InvalidArgumentError("flag --" + arg + " needs a value");
-    }
-  }
-  return flags;
-}
-
-std::string ResolvePath(const std::string& path) {
-  const char* base = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || path[0] == '/' || base == nullptr || *base == '\0') return path;
-  return absl::StrCat(base, "/", path);
-}
-
-absl::StatusOr<std::string> Required(const Flags& flags, const std::string& name) {
-  const auto it = flags.find(name);
-  if (it == flags.end()) return absl::InvalidArgumentError("missing --" + name);
-  return it->second;
-}
-
-template <typename T>
-absl::Status Optional(const Flags& flags, const std::string& name, T* out) {
-  const auto it = flags.find(name);
-  if (it == flags.end()) return absl::OkStatus();
-  bool ok;
-  if constexpr (std::is_same_v<T, float>) {
-    ok = absl::SimpleAtof(it->second, out);
-  } else if constexpr (std::is_same_v<T, double>) {
-    ok = absl::SimpleAtod(it->second, out);
-  } else {
-    ok = absl::SimpleAtoi(it->second, out);
-  }
-  return ok ? absl::OkStatus() : absl::InvalidArgumentError("bad value for --" + name);
-}
+using tools::EnsembleCommand;
+using tools::Flags;
+using tools::Optional;
+using tools::ParseFlags;
+using tools::ReadGroupSourcesFlag;
+using tools::Required;
+using tools::ResolvePath;
 
 absl::StatusOr<std::unique_ptr<FastClassifier>> LoadModel(const Flags& flags) {
   const auto it = flags.find("model");
@@ -177,18 +136,6 @@ absl::Status ReadRepeatsFlag(const Flags& flags, FeatureConfig* features) {
     return absl::InvalidArgumentError(absl::StrCat("--repeats must be 0 or 1, got ", repeats));
   }
   features->repeats = static_cast<uint32_t>(repeats);
-  return absl::OkStatus();
-}
-
-// --group_sources: 0 weights every source by its own size, 1 by its group's
-// (SourceWeightGroup in train_common.h).
-absl::Status ReadGroupSourcesFlag(const Flags& flags, bool* group_sources) {
-  int value = 0;
-  RETURN_IF_ERROR(Optional(flags, "group_sources", &value));
-  if (value != 0 && value != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--group_sources must be 0 or 1, got ", value));
-  }
-  *group_sources = value == 1;
   return absl::OkStatus();
 }
 
@@ -271,194 +218,6 @@ absl::Status TrainCommand(const Flags& flags) {
   ASSIGN_OR_RETURN(const FastModel model, Train(examples, options, &report));
   RETURN_IF_ERROR(WriteFastModelFile(model, ResolvePath(out)));
   PrintTrainSummary(report.train_rows, report.dev_rows, report.epoch_loss, model.threshold, out);
-  return absl::OkStatus();
-}
-
-// How the ensemble command fits its optional stacking layer.
-struct StackingFlags {
-  bool enabled = false;
-  std::string data;   // --stacking_data: out-of-fold scored rows, else the development rows
-  bool half = false;  // fit on one half of the development rows, thresholds on the other
-  StackingTrainOptions train;
-  int source_balance_rows = 2000;
-  float max_source_weight = 4.0f;
-  bool group_sources = false;
-};
-
-absl::StatusOr<StackingFlags> ReadStackingFlags(const Flags& flags) {
-  StackingFlags out;
-  int enabled = 0;
-  RETURN_IF_ERROR(Optional(flags, "stacking", &enabled));
-  if (enabled != 0 && enabled != 1) return absl::InvalidArgumentError("--stacking must be 0 or 1");
-  out.enabled = enabled == 1;
-  RETURN_IF_ERROR(Optional(flags, "stacking_l2", &out.train.l2));
-  if (const auto it = flags.find("stacking_inputs"); it != flags.end()) {
-    if (it->second != "all" && it->second != "partners") {
-      return absl::InvalidArgumentError("--stacking_inputs must be all or partners, got " + it->second);
-    }
-    out.train.inputs = it->second == "all" ? StackingInputs::kAll : StackingInputs::kPartners;
-  }
-  if (!(out.train.l2 > 0)) return absl::InvalidArgumentError("--stacking_l2 must be > 0");
-  if (const auto it = flags.find("stacking_rows"); it != flags.end()) {
-    if (it->second != "all" && it->second != "half") {
-      return absl::InvalidArgumentError("--stacking_rows must be all or half, got " + it->second);
-    }
-    out.half = it->second == "half";
-  }
-  if (const auto it = flags.find("stacking_data"); it != flags.end()) out.data = ResolvePath(it->second);
-  if (!out.data.empty() && out.half) {
-    return absl::InvalidArgumentError("--stacking_data and --stacking_rows half exclude each other");
-  }
-  RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &out.source_balance_rows));
-  RETURN_IF_ERROR(Optional(flags, "max_source_weight", &out.max_source_weight));
-  RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &out.group_sources));
-  return out;
-}
-
-// Per-category AUPRC of `score` on `rows`, printed on one line (a development-rows check).
-void PrintDevAuprc(const std::string& label, const std::vector<const Example*>& rows,
-                   const std::function<CategoryArray(const std::string&)>& score) {
-  std::array<std::vector<ScoredLabel>, kNumCategories> scored;
-  for (const Example* e : rows) {
-    const CategoryArray s = score(e->text);
-    for (int c = 0; c < kNumCategories; ++c) {
-      if (e->labels[c] != Label::kUnknown) scored[c].push_back({s[c], e->labels[c] == Label::kPositive});
-    }
-  }
-  std::cerr << label << " AUPRC on " << rows.size() << " rows:";
-  for (int c = 0; c < kNumCategories; ++c) {
-    const BinaryMetrics m = ComputeBinaryMetrics(scored[c], 0.5f);
-    std::cerr << " " << CategoryName(kCategories[c]) << "=" << m.auprc << "(" << m.positives << ")";
-  }
-  std::cerr << "\n";
-}
-
-// Rows of a --stacking_data file and their "first_stage" scores (all fifteen categories).
-absl::Status ReadScoredExamples(const std::string& path, std::vector<Example>* rows,
-                                std::vector<CategoryArray>* scores) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("cannot open stacking data file " + path);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string origin = absl::StrCat(path, ":", n);
-    ASSIGN_OR_RETURN(Example example, ParseExample(line, origin));
-    const nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
-    const auto first = row.find("first_stage");
-    if (first == row.end() || !first->is_object()) {
-      return absl::InvalidArgumentError(origin + ": missing object \"first_stage\"");
-    }
-    CategoryArray s{};
-    for (int c = 0; c < kNumCategories; ++c) {
-      const auto v = first->find(std::string(CategoryName(kCategories[c])));
-      if (v == first->end() || !v->is_number()) {
-        return absl::InvalidArgumentError(absl::StrCat(origin, ": \"first_stage\" lacks a number for ",
-                                                       std::string(CategoryName(kCategories[c]))));
-      }
-      s[c] = v->get<float>();
-    }
-    rows->push_back(std::move(example));
-    scores->push_back(s);
-  }
-  return absl::OkStatus();
-}
-
-// Fits the layer on the out-of-fold rows of flags.data, each weighted by its source as the
-// trainers weight it.
-absl::Status FitStackingOnScoredRows(const StackingFlags& flags, ModelFileContents* contents) {
-  std::vector<Example> rows;
-  std::vector<CategoryArray> scores;
-  RETURN_IF_ERROR(ReadScoredExamples(flags.data, &rows, &scores));
-  std::vector<const Example*> fit;
-  for (const Example& e : rows) fit.push_back(&e);
-  const std::vector<float> weight =
-      SourceWeights(fit, flags.source_balance_rows, flags.max_source_weight, flags.group_sources);
-  ASSIGN_OR_RETURN(contents->ensemble_stacking, FitStacking(fit, scores, weight, flags.train));
-  std::cerr << "stacking layer fitted on " << fit.size() << " out-of-fold rows (l2 "
-            << flags.train.l2 << ")\n";
-  return absl::OkStatus();
-}
-
-// Fits contents->ensemble_stacking on `fit` (rows the members never trained on) and
-// returns the classifier with the layer.
-absl::StatusOr<std::unique_ptr<FastClassifier>> FitEnsembleStacking(
-    const StackingFlags& flags, const std::vector<Example>& examples,
-    const std::vector<const Example*>& fit, const FastClassifier& first_stage,
-    ModelFileContents* contents) {
-  // Source sizes as the trainers count them (all rows of the file), weights of the fit rows.
-  std::vector<const Example*> all;
-  all.reserve(examples.size());
-  for (const Example& e : examples) all.push_back(&e);
-  const std::vector<float> all_weight = SourceWeights(all, flags.source_balance_rows,
-                                                      flags.max_source_weight, flags.group_sources);
-  std::vector<float> weight;
-  weight.reserve(fit.size());
-  for (const Example* e : fit) weight.push_back(all_weight[static_cast<size_t>(e - examples.data())]);
-  std::vector<CategoryArray> scores;
-  scores.reserve(fit.size());
-  for (const Example* e : fit) scores.push_back(first_stage.Score(e->text).scores);
-  ASSIGN_OR_RETURN(contents->ensemble_stacking, FitStacking(fit, scores, weight, flags.train));
-  std::cerr << "stacking layer fitted on " << fit.size() << " development rows (l2 "
-            << flags.train.l2 << ")\n";
-  return FastClassifier::FromContents(*contents);
-}
-
-absl::Status EnsembleCommand(const Flags& flags) {
-  ASSIGN_OR_RETURN(const std::string linear_path, Required(flags, "linear"));
-  ASSIGN_OR_RETURN(const std::string bag_path, Required(flags, "bag"));
-  ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
-  ASSIGN_OR_RETURN(const std::string out, Required(flags, "out"));
-  ASSIGN_OR_RETURN(const StackingFlags stacking, ReadStackingFlags(flags));
-  ModelFileContents contents;
-  contents.kind = ModelKind::kEnsemble;
-  ASSIGN_OR_RETURN(contents.linear, ReadFastModelFile(ResolvePath(linear_path)));
-  ASSIGN_OR_RETURN(const ModelFileContents bag, ReadModelFile(ResolvePath(bag_path)));
-  if (bag.kind != ModelKind::kEmbeddingBag) {
-    return absl::InvalidArgumentError(bag_path + " is not an embedding-bag model");
-  }
-  contents.bag = bag.bag;
-  contents.ensemble_id = absl::StrCat(contents.linear.id, "+", contents.bag.id);
-  if (const auto it = flags.find("id"); it != flags.end()) contents.ensemble_id = it->second;
-  contents.ensemble_threshold.fill(0.5f);
-  ThresholdOptions options;
-  RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.beta));
-  int hierarchy = 0;
-  RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
-  if (hierarchy != 0 && hierarchy != 1) return absl::InvalidArgumentError("--hierarchy must be 0 or 1");
-  contents.ensemble_hierarchy = static_cast<Hierarchy>(hierarchy);
-  ASSIGN_OR_RETURN(std::unique_ptr<FastClassifier> classifier, FastClassifier::FromContents(contents));
-  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
-  std::vector<const Example*> dev, fit_rows, threshold_rows;
-  for (const Example& e : examples) {
-    if (!IsDevRow(e.text, 10)) continue;
-    dev.push_back(&e);
-    // Half split of the development rows (IsDevRow keeps CRC % 100 < 10).
-    (!stacking.half || Crc32(e.text) % 100 < 5 ? fit_rows : threshold_rows).push_back(&e);
-  }
-  if (!stacking.half) threshold_rows = dev;
-  if (stacking.enabled) {
-    const auto score = [&](const std::string& text) { return classifier->Score(text).scores; };
-    if (stacking.half) PrintDevAuprc("unstacked", threshold_rows, score);
-    if (!stacking.data.empty()) {
-      PrintDevAuprc("unstacked", dev, score);
-      RETURN_IF_ERROR(FitStackingOnScoredRows(stacking, &contents));
-      ASSIGN_OR_RETURN(classifier, FastClassifier::FromContents(contents));
-      PrintDevAuprc("stacked", dev, score);
-    } else {
-      ASSIGN_OR_RETURN(classifier, FitEnsembleStacking(stacking, examples, fit_rows, *classifier, &contents));
-    }
-    if (stacking.half) PrintDevAuprc("stacked", threshold_rows, score);
-  } else {
-    threshold_rows = dev;
-  }
-  contents.ensemble_threshold = ChooseThresholds(
-      threshold_rows, [&](const std::string& text) { return classifier->Score(text).scores; }, options);
-  RETURN_IF_ERROR(WriteModelFile(contents, ResolvePath(out)));
-  std::cerr << "ensemble thresholds from " << threshold_rows.size() << " dev rows:";
-  for (int c = 0; c < kNumCategories; ++c) {
-    std::cerr << " " << CategoryName(kCategories[c]) << "=" << contents.ensemble_threshold[c];
-  }
-  std::cerr << "\nwrote " << out << "\n";
   return absl::OkStatus();
 }
 
