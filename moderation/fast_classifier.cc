@@ -37,6 +37,10 @@ absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromContents(
   out->id_ = contents.ensemble_id;
   out->threshold_ = contents.ensemble_threshold;
   out->ensemble_hierarchy_ = contents.ensemble_hierarchy;
+  if (contents.ensemble_stacking.has_value()) {
+    RETURN_IF_ERROR(ValidateStackingLayer(*contents.ensemble_stacking));
+    out->stacking_ = contents.ensemble_stacking;
+  }
   return out;
 }
 
@@ -99,6 +103,7 @@ CategoryScores FastClassifier::Score(std::string_view text) const {
   if (!same) ExtractFeatures(folded, bag_features, &bag_buckets);
   const std::array<float, kNumCategories> bag = bag_->Scores(same ? features : bag_buckets);
   for (int c = 0; c < kNumCategories; ++c) out.scores[c] = 0.5f * (out.scores[c] + bag[c]);
+  if (stacking_.has_value()) ApplyStacking(*stacking_, out.scores);
   ApplyHierarchy(ensemble_hierarchy_, out.scores);
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "moderation/classifier.h"
 #include "moderation/fast_model.h"
 #include "moderation/model_file.h"
+#include "moderation/stacking.h"
 
 namespace warden::moderation {
 
@@ -31,7 +33,8 @@ class FastClassifier : public Classifier {
   // The same for an embedding-bag model.
   static absl::StatusOr<std::unique_ptr<FastClassifier>> FromBagModel(const BagModel& model);
   // Any kind of model file contents; an ensemble scores with both members and averages
-  // their probabilities (both must use the same text folding version).
+  // their probabilities (both must use the same text folding version), then applies its
+  // stacking layer when it has one (stacking.h) and its hierarchy rule.
   static absl::StatusOr<std::unique_ptr<FastClassifier>> FromContents(
       const ModelFileContents& contents);
 
@@ -57,6 +60,7 @@ class FastClassifier : public Classifier {
   std::unique_ptr<const BagScorer> bag_;  // set for embedding-bag and ensemble models
   FeatureConfig features_;                // of the linear model, else of the bag
   Hierarchy ensemble_hierarchy_ = Hierarchy::kNone;  // applied to averaged scores
+  std::optional<StackingLayer> stacking_;            // ensembles only, before the hierarchy
   std::string id_;
   std::array<float, kNumCategories> bias_{};
   std::array<float, kNumCategories> scale_{};

@@ -124,9 +124,9 @@ absl::StatusOr<uint32_t> ParseEnvelope(Reader& r, std::string_view bytes) {
     return r.Error("not a Warden model file (bad magic)");
   }
   ASSIGN_OR_RETURN(const uint32_t version, r.Get<uint32_t>("version"));
-  if (version < kModelFormatVersion || version > kModelFormatVersionRepeats) {
+  if (version < kModelFormatVersion || version > kModelFormatVersionStacking) {
     return r.Error(absl::StrCat("unsupported model format version ", version, " (this build reads ",
-                                kModelFormatVersion, " to ", kModelFormatVersionRepeats, ")"));
+                                kModelFormatVersion, " to ", kModelFormatVersionStacking, ")"));
   }
   if (bytes.size() < 4 + 4 + 4) return r.Error("truncated model file (no checksum)");
   uint32_t stored_crc;
@@ -175,6 +175,9 @@ absl::StatusOr<ModelFileContents> ParseAnyKind(std::string_view bytes, std::stri
     return out;
   }
   ASSIGN_OR_RETURN(const uint32_t kind, r.Get<uint32_t>("model kind"));
+  if (version == kModelFormatVersionStacking && kind != static_cast<uint32_t>(ModelKind::kEnsemble)) {
+    return r.Error(absl::StrCat("model format version 4 is only for ensembles, not kind ", kind));
+  }
   if (kind == static_cast<uint32_t>(ModelKind::kLinear)) {
     out.kind = ModelKind::kLinear;
     ASSIGN_OR_RETURN(out.linear, ParseLinearBody(r, version, bytes.size()));
@@ -187,7 +190,7 @@ absl::StatusOr<ModelFileContents> ParseAnyKind(std::string_view bytes, std::stri
   }
   if (kind == static_cast<uint32_t>(ModelKind::kEnsemble)) {
     if (!allow_ensemble) return r.Error("an ensemble cannot be a member of an ensemble");
-    return ParseEnsembleBody(r, bytes.size(), origin);
+    return ParseEnsembleBody(r, version, bytes.size(), origin);
   }
   return r.Error(absl::StrCat("unsupported model kind ", kind,
                               " (this build reads 1 = linear, 2 = embedding bag, 3 = ensemble)"));

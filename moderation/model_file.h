@@ -13,6 +13,11 @@
 //              repeats (both required); an ensemble is version 3 when a member is. Models
 //              that count every occurrence are still written as version 1/2, byte for byte
 //              as before, so older readers load them and refuse version 3 by its number.
+//   version 4: an ensemble (kind 3 only) that carries a stacking layer (stacking.h,
+//              default-v7): the version 3 ensemble layout with one more block after the
+//              bag member, before the CRC: u64 block length (964), u32 category count (15),
+//              C x f32 bias, C x C f32 weight (row = the category adjusted). Ensembles
+//              without a stacking layer are still written as version 2/3 byte for byte.
 //
 // Version 1 layout, all integers and floats little-endian:
 //   bytes 0..3   magic "WMOD"
@@ -35,6 +40,7 @@
 #ifndef WARDEN_MODERATION_MODEL_FILE_H_
 #define WARDEN_MODERATION_MODEL_FILE_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,12 +48,14 @@
 #include "absl/status/statusor.h"
 #include "moderation/bag_model.h"
 #include "moderation/fast_model.h"
+#include "moderation/stacking.h"
 
 namespace warden::moderation {
 
 inline constexpr uint32_t kModelFormatVersion = 1;           // linear only, no kind field
 inline constexpr uint32_t kModelFormatVersionWithKind = 2;   // kind field follows the version
 inline constexpr uint32_t kModelFormatVersionRepeats = 3;     // + FeatureConfig::repeats
+inline constexpr uint32_t kModelFormatVersionStacking = 4;    // + an ensemble's stacking layer
 
 // kEnsemble scores a text with a linear and an embedding-bag model and averages their
 // probabilities; it has thresholds of its own.
@@ -63,6 +71,8 @@ struct ModelFileContents {
   std::string ensemble_id;
   std::array<float, kNumCategories> ensemble_threshold{};
   Hierarchy ensemble_hierarchy = Hierarchy::kNone;
+  // kEnsemble only, optional: applied to the averaged scores before the hierarchy rule.
+  std::optional<StackingLayer> ensemble_stacking;
 };
 
 // Serialises `model` (which must pass ValidateFastModel).
@@ -72,9 +82,11 @@ absl::StatusOr<std::string> SerializeFastModel(const FastModel& model);
 absl::StatusOr<std::string> SerializeBagModel(const BagModel& model);
 
 // Serialises any kind: kLinear as version 1 (readable by older builds), the others as
-// version 2. Kind 3 (ensemble) body: u32 header length, header {id, C x f32 threshold,
+// version 2 (3 when a feature config needs it, 4 for an ensemble with a stacking layer).
+// Kind 3 (ensemble) body: u32 header length, header {id, C x f32 threshold,
 // u32 hierarchy},
-// then u64 length + the complete linear file, u64 length + the complete bag file.
+// then u64 length + the complete linear file, u64 length + the complete bag file, and in
+// version 4 the stacking block.
 absl::StatusOr<std::string> SerializeModelFile(const ModelFileContents& contents);
 absl::Status WriteModelFile(const ModelFileContents& contents, const std::string& path);
 

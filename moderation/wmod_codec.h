@@ -116,7 +116,8 @@ absl::StatusOr<ModelFileContents> ParseAnyKind(std::string_view bytes, std::stri
 // Body parsers; `r` stands after the kind field, `total` is the file size (model_file_bag.cc,
 // model_file_ensemble.cc).
 absl::StatusOr<BagModel> ParseBagBody(Reader& r, uint32_t version, size_t total);
-absl::StatusOr<ModelFileContents> ParseEnsembleBody(Reader& r, size_t total, std::string_view origin);
+absl::StatusOr<ModelFileContents> ParseEnsembleBody(Reader& r, uint32_t version, size_t total,
+                                                   std::string_view origin);
 // A complete kind-3 file (model_file_ensemble.cc).
 absl::StatusOr<std::string> SerializeEnsemble(const ModelFileContents& contents);
 

@@ -25,6 +25,20 @@
 //       model file that averages their probabilities; its thresholds are chosen on the
 //       development rows of FILE (the same 10 % by text hash the trainers keep back).
 //       --hierarchy 1 caps each averaged subcategory score at its parent's.
+//       [--stacking 0|1] [--stacking_l2 F] [--stacking_rows all|half]
+//       [--stacking_inputs all|partners] [--stacking_data OOF.jsonl]
+//       [--source_balance_rows N] [--max_source_weight F] [--group_sources 0|1]
+//       --stacking 1 fits a stacking layer (moderation/stacking.h) on the ensemble's scores
+//       of the development rows, each weighted by its source as the trainers weight it
+//       (the source flags), then chooses the thresholds on the stacked scores. With
+//       --stacking_rows half the layer is fitted on one half of the development rows
+//       (by text hash) and the thresholds chosen on the other, and the tool prints the
+//       other half's AUPRC per category before and after stacking. --stacking_inputs
+//       partners stacks only the subcategories, each from its parent and partners
+//       (StackingPartners in moderation/stacking_trainer.h). --stacking_data fits the layer
+//       on the rows of OOF.jsonl instead, training rows with one more field "first_stage":
+//       {category: p}, scores of a first stage that never trained on that row (out-of-fold,
+//       moderation/training/out_of_fold.py); the thresholds stay on the development rows.
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N] [--hierarchy 0|1]
 //       [--ensemble_with MODEL2]
 //       --hierarchy 1 caps subcategory scores at their parent's before evaluating;
@@ -42,7 +56,6 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "moderation/bag_model.h"
@@ -53,56 +66,20 @@
 #include "moderation/fast_classifier.h"
 #include "moderation/model_file.h"
 #include "moderation/train_common.h"
+#include "moderation/tools/ensemble_command.h"
+#include "moderation/tools/tool_flags.h"
 #include "moderation/trainer.h"
 
 namespace warden::moderation {
 namespace {
 
-using Flags = std::map<std::string, std::string>;
-
-absl::StatusOr<Flags> ParseFlags(int argc, char** argv, int first) {
-  Flags flags;
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return absl::InvalidArgumentError("unexpected argument " + arg);
-    arg = arg.substr(2);
-    if (const size_t eq = arg.find('='); eq != std::string::npos) {
-      flags[arg.substr(0, eq)] = arg.substr(eq + 1);
-    } else if (i + 1 < argc) {
-      flags[arg] = argv[++i];
-    } else {
-      return absl::InvalidArgumentError("flag --" + arg + " needs a value");
-    }
-  }
-  return flags;
-}
-
-std::string ResolvePath(const std::string& path) {
-  const char* base = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || path[0] == '/' || base == nullptr || *base == '\0') return path;
-  return absl::StrCat(base, "/", path);
-}
-
-absl::StatusOr<std::string> Required(const Flags& flags, const std::string& name) {
-  const auto it = flags.find(name);
-  if (it == flags.end()) return absl::InvalidArgumentError("missing --" + name);
-  return it->second;
-}
-
-template <typename T>
-absl::Status Optional(const Flags& flags, const std::string& name, T* out) {
-  const auto it = flags.find(name);
-  if (it == flags.end()) return absl::OkStatus();
-  bool ok;
-  if constexpr (std::is_same_v<T, float>) {
-    ok = absl::SimpleAtof(it->second, out);
-  } else if constexpr (std::is_same_v<T, double>) {
-    ok = absl::SimpleAtod(it->second, out);
-  } else {
-    ok = absl::SimpleAtoi(it->second, out);
-  }
-  return ok ? absl::OkStatus() : absl::InvalidArgumentError("bad value for --" + name);
-}
+using tools::EnsembleCommand;
+using tools::Flags;
+using tools::Optional;
+using tools::ParseFlags;
+using tools::ReadGroupSourcesFlag;
+using tools::Required;
+using tools::ResolvePath;
 
 absl::StatusOr<std::unique_ptr<FastClassifier>> LoadModel(const Flags& flags) {
   const auto it = flags.find("model");
@@ -159,18 +136,6 @@ absl::Status ReadRepeatsFlag(const Flags& flags, FeatureConfig* features) {
     return absl::InvalidArgumentError(absl::StrCat("--repeats must be 0 or 1, got ", repeats));
   }
   features->repeats = static_cast<uint32_t>(repeats);
-  return absl::OkStatus();
-}
-
-// --group_sources: 0 weights every source by its own size, 1 by its group's
-// (SourceWeightGroup in train_common.h).
-absl::Status ReadGroupSourcesFlag(const Flags& flags, bool* group_sources) {
-  int value = 0;
-  RETURN_IF_ERROR(Optional(flags, "group_sources", &value));
-  if (value != 0 && value != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--group_sources must be 0 or 1, got ", value));
-  }
-  *group_sources = value == 1;
   return absl::OkStatus();
 }
 
@@ -253,45 +218,6 @@ absl::Status TrainCommand(const Flags& flags) {
   ASSIGN_OR_RETURN(const FastModel model, Train(examples, options, &report));
   RETURN_IF_ERROR(WriteFastModelFile(model, ResolvePath(out)));
   PrintTrainSummary(report.train_rows, report.dev_rows, report.epoch_loss, model.threshold, out);
-  return absl::OkStatus();
-}
-
-absl::Status EnsembleCommand(const Flags& flags) {
-  ASSIGN_OR_RETURN(const std::string linear_path, Required(flags, "linear"));
-  ASSIGN_OR_RETURN(const std::string bag_path, Required(flags, "bag"));
-  ASSIGN_OR_RETURN(const std::string data, Required(flags, "data"));
-  ASSIGN_OR_RETURN(const std::string out, Required(flags, "out"));
-  ModelFileContents contents;
-  contents.kind = ModelKind::kEnsemble;
-  ASSIGN_OR_RETURN(contents.linear, ReadFastModelFile(ResolvePath(linear_path)));
-  ASSIGN_OR_RETURN(const ModelFileContents bag, ReadModelFile(ResolvePath(bag_path)));
-  if (bag.kind != ModelKind::kEmbeddingBag) {
-    return absl::InvalidArgumentError(bag_path + " is not an embedding-bag model");
-  }
-  contents.bag = bag.bag;
-  contents.ensemble_id = absl::StrCat(contents.linear.id, "+", contents.bag.id);
-  if (const auto it = flags.find("id"); it != flags.end()) contents.ensemble_id = it->second;
-  contents.ensemble_threshold.fill(0.5f);
-  ThresholdOptions options;
-  RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.beta));
-  int hierarchy = 0;
-  RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
-  if (hierarchy != 0 && hierarchy != 1) return absl::InvalidArgumentError("--hierarchy must be 0 or 1");
-  contents.ensemble_hierarchy = static_cast<Hierarchy>(hierarchy);
-  ASSIGN_OR_RETURN(const auto classifier, FastClassifier::FromContents(contents));
-  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
-  std::vector<const Example*> dev;
-  for (const Example& e : examples) {
-    if (IsDevRow(e.text, 10)) dev.push_back(&e);
-  }
-  contents.ensemble_threshold = ChooseThresholds(
-      dev, [&](const std::string& text) { return classifier->Score(text).scores; }, options);
-  RETURN_IF_ERROR(WriteModelFile(contents, ResolvePath(out)));
-  std::cerr << "ensemble thresholds from " << dev.size() << " dev rows:";
-  for (int c = 0; c < kNumCategories; ++c) {
-    std::cerr << " " << CategoryName(kCategories[c]) << "=" << contents.ensemble_threshold[c];
-  }
-  std::cerr << "\nwrote " << out << "\n";
   return absl::OkStatus();
 }
 

@@ -84,6 +84,39 @@ status=$?
 set -e
 [ "$status" -ne 0 ] || { echo "--group_sources 2 must be refused"; exit 1; }
 
+# --stacking 1 (the v7 candidates' stacking layer, moderation/stacking.h): format version 4, deterministic; fitted on
+# out-of-fold scored rows with --stacking_data; bad values are refused.
+for n in 1 2; do
+  "$bin" ensemble --linear "$tmp/once.wmod" --bag "$tmp/bag_once.wmod" --data "$data" \
+    --stacking 1 --out "$tmp/stacked$n.wmod" 2>/dev/null
+done
+cmp "$tmp/stacked1.wmod" "$tmp/stacked2.wmod" || { echo "stacking is not deterministic"; exit 1; }
+[ "$(od -An -tu4 -j4 -N4 "$tmp/stacked1.wmod" | tr -d ' ')" = 4 ] || { echo "stacked file is not version 4"; exit 1; }
+"$bin" score --model "$tmp/ens_once.wmod" < "$data" > "$tmp/first_stage.txt"
+/usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+scores = [json.loads(l)["scores"] for l in open(sys.argv[2])]
+assert len(rows) == len(scores)
+for row, s in zip(rows * 3, scores * 3):
+    row = dict(row); row["first_stage"] = s; print(json.dumps(row))
+' "$data" "$tmp/first_stage.txt" > "$tmp/oof.jsonl"
+for n in 1 2; do
+  "$bin" ensemble --linear "$tmp/once.wmod" --bag "$tmp/bag_once.wmod" --data "$data" --stacking 1 \
+    --stacking_data "$tmp/oof.jsonl" --stacking_inputs partners --out "$tmp/oof$n.wmod" 2>/dev/null
+done
+cmp "$tmp/oof1.wmod" "$tmp/oof2.wmod" || { echo "out-of-fold stacking is not deterministic"; exit 1; }
+printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/oof1.wmod" | grep -q '"violence"'
+for bad in "--stacking 2" "--stacking_inputs some" "--stacking_rows third" "--stacking_l2 0" \
+           "--stacking_data $data"; do
+  set +e
+  "$bin" ensemble --linear "$tmp/once.wmod" --bag "$tmp/bag_once.wmod" --data "$data" \
+    --stacking 1 $bad --out "$tmp/x.wmod" 2>/dev/null
+  status=$?
+  set -e
+  [ "$status" -eq 1 ] || { echo "ensemble $bad must be refused"; exit 1; }
+done
+
 # A corrupt model is a clear error, not a crash.
 head -c 100 "$tmp/tiny.wmod" > "$tmp/cut.wmod"
 set +e

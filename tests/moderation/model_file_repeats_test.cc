@@ -16,24 +16,7 @@
 namespace warden::moderation {
 namespace {
 
-BagModel SmallBag(uint32_t repeats) {
-  BagModel m;
-  m.features.buckets_log2 = 10;
-  m.features.length_norm = 2;
-  m.features.repeats = repeats;
-  m.text_fold_version = 2;
-  m.id = "bag-test";
-  m.dim = 8;
-  for (int c = 0; c < kNumCategories; ++c) {
-    m.threshold[c] = 0.4f;
-    m.out_bias[c] = -1.0f;
-  }
-  m.embedding_scale.assign(m.dim, 0.01f);
-  m.embeddings.resize((size_t{1} << 10) * m.dim);
-  for (size_t i = 0; i < m.embeddings.size(); ++i) m.embeddings[i] = static_cast<int8_t>(i % 50);
-  m.out_weights.assign(size_t{HeadInputs(m)} * kNumCategories, 0.05f);
-  return m;
-}
+BagModel SmallBag(uint32_t repeats) { return testing::SmallBagModel(repeats); }
 
 FastModel SmallLinear(uint32_t repeats) {
   FastModel m = testing::SmallLinearModel();

@@ -1,0 +1,49 @@
+#include "moderation/tools/tool_flags.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+
+namespace warden::moderation::tools {
+
+absl::StatusOr<Flags> ParseFlags(int argc, char** argv, int first) {
+  Flags flags;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) return absl::InvalidArgumentError("unexpected argument " + arg);
+    arg = arg.substr(2);
+    if (const size_t eq = arg.find('='); eq != std::string::npos) {
+      flags[arg.substr(0, eq)] = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      flags[arg] = argv[++i];
+    } else {
+      return absl::InvalidArgumentError("flag --" + arg + " needs a value");
+    }
+  }
+  return flags;
+}
+
+std::string ResolvePath(const std::string& path) {
+  const char* base = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || base == nullptr || *base == '\0') return path;
+  return absl::StrCat(base, "/", path);
+}
+
+absl::StatusOr<std::string> Required(const Flags& flags, const std::string& name) {
+  const auto it = flags.find(name);
+  if (it == flags.end()) return absl::InvalidArgumentError("missing --" + name);
+  return it->second;
+}
+
+absl::Status ReadGroupSourcesFlag(const Flags& flags, bool* group_sources) {
+  int value = 0;
+  RETURN_IF_ERROR(Optional(flags, "group_sources", &value));
+  if (value != 0 && value != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--group_sources must be 0 or 1, got ", value));
+  }
+  *group_sources = value == 1;
+  return absl::OkStatus();
+}
+
+}  // namespace warden::moderation::tools

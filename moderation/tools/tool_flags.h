@@ -1,0 +1,52 @@
+// Flag parsing shared by the `classifier` tool's commands (moderation/tools/).
+//
+// Thread safety: pure functions.
+#ifndef WARDEN_MODERATION_TOOLS_TOOL_FLAGS_H_
+#define WARDEN_MODERATION_TOOLS_TOOL_FLAGS_H_
+
+#include <map>
+#include <string>
+#include <type_traits>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+
+namespace warden::moderation::tools {
+
+// --name value or --name=value pairs, by name.
+using Flags = std::map<std::string, std::string>;
+
+// Parses argv[first..argc); InvalidArgument for a non-flag argument or a missing value.
+absl::StatusOr<Flags> ParseFlags(int argc, char** argv, int first);
+
+// A relative path against the directory `bazel run` was started from, when known.
+std::string ResolvePath(const std::string& path);
+
+// The value of --name; InvalidArgument when absent.
+absl::StatusOr<std::string> Required(const Flags& flags, const std::string& name);
+
+// Sets *out from --name when present (int, float or double); InvalidArgument when the value
+// does not parse.
+template <typename T>
+absl::Status Optional(const Flags& flags, const std::string& name, T* out) {
+  const auto it = flags.find(name);
+  if (it == flags.end()) return absl::OkStatus();
+  bool ok;
+  if constexpr (std::is_same_v<T, float>) {
+    ok = absl::SimpleAtof(it->second, out);
+  } else if constexpr (std::is_same_v<T, double>) {
+    ok = absl::SimpleAtod(it->second, out);
+  } else {
+    ok = absl::SimpleAtoi(it->second, out);
+  }
+  return ok ? absl::OkStatus() : absl::InvalidArgumentError("bad value for --" + name);
+}
+
+// --group_sources: 0 weights every source by its own size, 1 by its group's
+// (SourceWeightGroup in moderation/train_common.h); other values are InvalidArgument.
+absl::Status ReadGroupSourcesFlag(const Flags& flags, bool* group_sources);
+
+}  // namespace warden::moderation::tools
+
+#endif  // WARDEN_MODERATION_TOOLS_TOOL_FLAGS_H_
