@@ -11,6 +11,16 @@
 // Also dropped (session 7): running all of a step's experts as one grouped parallel loop
 // per matrix (2 barriers per layer instead of 2 per expert): --layers 4 decode +2 %, the
 // full 20b shape unchanged within noise in alternating runs (exact and fast).
+// Also dropped (session 8): AMX-INT8 for float32 activations (x written exactly as three
+// signed-byte digits of a 22-bit integer per block, 128 int8 weights per 64 bytes by two
+// vpshufb, TDPBSSD into per-block int32 sums scaled per step). One token from L2, one
+// thread: 34-38 us for 256 rows where this kernel takes 33; from memory, 2 threads: 12-13.7
+// GB/s against 17. Each step moves ~5 KB through L1 for 1 KB of weights (decoded A tiles,
+// mostly-zero x tiles, the stored sums); leaving each part out in turn, decoding (~43 ns
+// per 16-row step), scaling
+// (~27 ns) and the tile traffic (~33 ns) each cost as much as this kernel's whole step;
+// splitting the sums over independent tiles and software-pipelining the decode did not
+// change it. 8 tokens: 171 vs 186 us (8 %). Not kept.
 // Thread-safe: the functions only read their inputs and write y.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
 #define WARDEN_MODEL_KERNELS_MXFP4_H_
