@@ -15,12 +15,12 @@
 // signed-byte digits of a 22-bit integer per block, 128 int8 weights per 64 bytes by two
 // vpshufb, TDPBSSD into per-block int32 sums scaled per step). One token from L2, one
 // thread: 34-38 us for 256 rows where this kernel takes 33; from memory, 2 threads: 12-13.7
-// GB/s against 17. Each step moves ~5 KB through L1 for 1 KB of weights (decoded A tiles,
-// mostly-zero x tiles, the stored sums); leaving each part out in turn, decoding (~43 ns
-// per 16-row step), scaling
-// (~27 ns) and the tile traffic (~33 ns) each cost as much as this kernel's whole step;
-// splitting the sums over independent tiles and software-pipelining the decode did not
-// change it. 8 tokens: 171 vs 186 us (8 %). Not kept.
+// GB/s against 17. Each step (16 rows x 128 values) moves ~5 KB through L1 for 1 KB of
+// weights (decoded A tiles, mostly-zero x tiles, the stored sums); leaving each part out in
+// turn, decoding took ~43 ns, scaling the sums ~27 and the tile work ~33, where this
+// kernel's whole step takes ~89. Splitting the sums over independent tiles and
+// software-pipelining the decode did not help; the patch is kept outside the repository.
+// 8 tokens: 171 vs 186 us (8 %). Not kept.
 // Thread-safe: the functions only read their inputs and write y.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
 #define WARDEN_MODEL_KERNELS_MXFP4_H_
