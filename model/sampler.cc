@@ -67,9 +67,6 @@ int32_t Sampler::Sample(absl::Span<const float> logits) {
 }
 
 void Sampler::Candidates(absl::Span<const float> logits, float max_logit) {
-  // Mass of the whole distribution (relative to the max), for the nucleus.
-  total_mass_ = 0.0;
-  for (float logit : logits) total_mass_ += std::exp((logit - max_logit) / options_.temperature);
   auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
   // Tokens a billion times less likely than the best cannot be in a top-k or nucleus cut
   // unless the cut needs nearly all the mass; sort only the rest when that is provably so.
@@ -77,8 +74,12 @@ void Sampler::Candidates(absl::Span<const float> logits, float max_logit) {
   std::vector<int32_t>& ids = ids_;
   ids.clear();
   double dropped = 0.0;
+  // One pass: the mass of the whole distribution (relative to the max), for the nucleus,
+  // and the tokens above the floor (an exp per token of a 201,088-token vocabulary).
+  total_mass_ = 0.0;
   for (size_t i = 0; i < logits.size(); ++i) {
     const double p = std::exp((logits[i] - max_logit) / options_.temperature);
+    total_mass_ += p;
     if (p >= floor) {
       ids.push_back(static_cast<int32_t>(i));
     } else {
