@@ -117,6 +117,31 @@ for bad in "--stacking 2" "--stacking_inputs some" "--stacking_rows third" "--st
   [ "$status" -eq 1 ] || { echo "ensemble $bad must be refused"; exit 1; }
 done
 
+# --dev_split group: rows without a "group" fall back to the text hash, so on this file
+# (no groups) both kinds and the ensemble give the bytes of --dev_split text; grouped rows
+# train too; any other value is refused.
+for split in text group; do
+  "$bin" train --data "$data" --out "$tmp/split_$split.wmod" --seed 3 --epochs 3 --buckets_log2 12 --repeats 1 --dev_split $split 2>/dev/null
+  "$bin" train --kind bag --data "$data" --out "$tmp/bag_split_$split.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dim 16 --repeats 1 --dev_split $split 2>/dev/null
+  "$bin" ensemble --linear "$tmp/split_$split.wmod" --bag "$tmp/bag_split_$split.wmod" --data "$data" --dev_split $split --out "$tmp/ens_split_$split.wmod" 2>/dev/null
+done
+for m in split bag_split ens_split; do
+  cmp "$tmp/${m}_text.wmod" "$tmp/${m}_group.wmod" || { echo "--dev_split group changed $m without groups"; exit 1; }
+done
+/usr/bin/python3 -c '
+import json, sys
+for i, line in enumerate(open(sys.argv[1])):
+    row = json.loads(line); row["group"] = "g%d" % (i % 3); print(json.dumps(row))
+' "$data" > "$tmp/grouped.jsonl"
+"$bin" train --data "$tmp/grouped.jsonl" --out "$tmp/by_group.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dev_split group 2>/dev/null
+for cmd in "train --data $data" "ensemble --linear $tmp/once.wmod --bag $tmp/bag_once.wmod --data $data"; do
+  set +e
+  "$bin" $cmd --dev_split template --out "$tmp/x.wmod" 2>/dev/null
+  status=$?
+  set -e
+  [ "$status" -eq 1 ] || { echo "$cmd --dev_split template must be refused"; exit 1; }
+done
+
 # A corrupt model is a clear error, not a crash.
 head -c 100 "$tmp/tiny.wmod" > "$tmp/cut.wmod"
 set +e
