@@ -142,6 +142,46 @@ for cmd in "train --data $data" "ensemble --linear $tmp/once.wmod --bag $tmp/bag
   [ "$status" -eq 1 ] || { echo "$cmd --dev_split template must be refused"; exit 1; }
 done
 
+# out_of_fold.py folds by "group" when a row has one, else by text: each fold gets whole
+# groups, every row lands in exactly one fold, and the same input gives the same folds.
+/usr/bin/python3 -c '
+import json
+for g in range(40):
+    for i in range(5):
+        print(json.dumps({"text": "case %d.%d" % (g, i), "categories": [], "group": "templ-%d" % g}))
+for i in range(100):
+    print(json.dumps({"text": "comment %d" % i, "categories": []}))
+' > "$tmp/fold_rows.jsonl"
+oof="moderation/training/out_of_fold.py"
+for k in 0 1 2; do
+  /usr/bin/python3 "$oof" split --data "$tmp/fold_rows.jsonl" --folds 3 --fold $k --rest "$tmp/rest_$k.jsonl" --held "$tmp/held_$k.jsonl"
+  /usr/bin/python3 "$oof" split --data "$tmp/fold_rows.jsonl" --folds 3 --fold $k --rest "$tmp/rest_again.jsonl" --held "$tmp/held_again.jsonl"
+  cmp "$tmp/held_$k.jsonl" "$tmp/held_again.jsonl" || { echo "fold $k is not deterministic"; exit 1; }
+done
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, sys, zlib
+tmp = sys.argv[1]
+rows = [json.loads(l) for l in open(tmp + "/fold_rows.jsonl")]
+fold_of = {}
+for k in range(3):
+    held = [json.loads(l) for l in open("%s/held_%d.jsonl" % (tmp, k))]
+    rest = [json.loads(l) for l in open("%s/rest_%d.jsonl" % (tmp, k))]
+    assert len(held) + len(rest) == len(rows), k
+    assert {r["text"] for r in held}.isdisjoint(r["text"] for r in rest), k
+    for r in held:
+        assert r["text"] not in fold_of, r
+        fold_of[r["text"]] = k
+assert len(fold_of) == len(rows)
+groups = {}
+for r in rows:
+    if "group" in r:
+        groups.setdefault(r["group"], set()).add(fold_of[r["text"]])
+    else:  # no group: the fold of the text hash
+        assert fold_of[r["text"]] == (zlib.crc32(r["text"].encode()) // 100) % 3, r
+assert all(len(f) == 1 for f in groups.values()), groups
+assert len(set.union(*groups.values())) == 3, "every fold gets some groups"
+PY
+
 # A corrupt model is a clear error, not a crash.
 head -c 100 "$tmp/tiny.wmod" > "$tmp/cut.wmod"
 set +e
