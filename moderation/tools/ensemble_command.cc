@@ -21,7 +21,8 @@
 namespace warden::moderation::tools {
 namespace {
 
-// How the ensemble command fits its optional stacking layer.
+// Which rows the ensemble command chooses its thresholds on (dev_split) and how it fits its
+// optional stacking layer (the rest).
 struct StackingFlags {
   bool enabled = false;
   std::string data;   // --stacking_data: out-of-fold scored rows, else the development rows
