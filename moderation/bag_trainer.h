@@ -37,7 +37,8 @@ struct BagTrainOptions {
   bool source_offsets = false;       // as TrainOptions
   float max_source_weight = 4.0f;    // as TrainOptions
   bool group_sources = false;        // as TrainOptions
-  int dev_percent = 10;
+  int dev_percent = 10;              // as TrainOptions
+  DevSplit dev_split = DevSplit::kText;  // as TrainOptions
   ThresholdOptions thresholds;
   std::string id = "warden-bag";
 };

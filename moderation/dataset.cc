@@ -49,6 +49,12 @@ absl::StatusOr<Example> ParseExample(std::string_view line, std::string_view ori
   RETURN_IF_ERROR(ApplyCategoryList(row, "categories", Label::kPositive, origin, example));
   const auto source = row.find("source");
   if (source != row.end() && source->is_string()) example.source = source->get<std::string>();
+  if (const auto group = row.find("group"); group != row.end()) {
+    if (!group->is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(std::string(origin), ": \"group\" is not a string"));
+    }
+    example.group = group->get<std::string>();
+  }
   return example;
 }
 

@@ -12,8 +12,12 @@ namespace warden::moderation {
 
 constexpr int C = kNumCategories;
 
-bool IsDevRow(const std::string& text, int dev_percent) {
-  return dev_percent > 0 && Crc32(text) % 100 < static_cast<uint32_t>(dev_percent);
+const std::string& DevSplitKey(const Example& row, DevSplit split) {
+  return split == DevSplit::kGroup && !row.group.empty() ? row.group : row.text;
+}
+
+bool IsDevRow(const Example& row, int dev_percent, DevSplit split) {
+  return dev_percent > 0 && Crc32(DevSplitKey(row, split)) % 100 < static_cast<uint32_t>(dev_percent);
 }
 
 CategoryArray PositiveWeights(const std::vector<const Example*>& rows, float cap) {

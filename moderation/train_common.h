@@ -36,8 +36,19 @@ class Rng {
 
 using CategoryArray = std::array<float, kNumCategories>;
 
-// True for about `dev_percent` % of texts (by CRC-32 of the text).
-bool IsDevRow(const std::string& text, int dev_percent);
+// What the development split hashes. kText: the row's text (every row on its own; all
+// models up to default-v6). kGroup: the row's group when it has one (dataset.h), else its
+// text, so that all rows of one HateCheck template or one prompt land on the same side,
+// as in the held-out split; without it the development rows share templates with the
+// training rows and the first stage is over-confident on them.
+enum class DevSplit { kText, kGroup };
+
+// The string the development split hashes for `row` (see DevSplit).
+const std::string& DevSplitKey(const Example& row, DevSplit split);
+
+// True for about `dev_percent` % of rows: CRC-32 of DevSplitKey % 100 < dev_percent. The
+// split depends on the key only (not on a seed), so every seed uses the same rows.
+bool IsDevRow(const Example& row, int dev_percent, DevSplit split);
 
 // Positives of a category weighted by sqrt(negatives / positives), clamped to [1, cap].
 CategoryArray PositiveWeights(const std::vector<const Example*>& rows, float cap);

@@ -106,7 +106,7 @@ absl::StatusOr<FastModel> Train(const std::vector<Example>& examples, const Trai
   }
   std::vector<const Example*> train, dev;
   for (const Example& e : examples) {
-    (IsDevRow(e.text, options.dev_percent) ? dev : train).push_back(&e);
+    (IsDevRow(e, options.dev_percent, options.dev_split) ? dev : train).push_back(&e);
   }
   if (train.empty()) return absl::InvalidArgumentError("every example fell into the dev split");
 

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "moderation/dataset.h"
 #include "moderation/fast_model.h"
+#include "moderation/train_common.h"
 
 namespace warden::moderation {
 
@@ -41,8 +42,9 @@ struct TrainOptions {
   // Learn per-source bias offsets during training (SourceOffsets in train_common.h) so that
   // a source's label rate is not learnt by the n-grams of its register.
   bool source_offsets = false;
-  // Percent of rows (by text hash) used only to choose thresholds.
+  // Percent of rows (by hash of the text or group, DevSplit) used only to choose thresholds.
   int dev_percent = 10;
+  DevSplit dev_split = DevSplit::kText;
   // F-beta maximised by the threshold choice; beta < 1 favours precision (fewer
   // over-blocks).
   double threshold_beta = 0.5;

@@ -8,7 +8,7 @@
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--max_source_weight F]
-//       [--group_sources 0|1] [--average_from_epoch E]
+//       [--group_sources 0|1] [--dev_split text|group] [--average_from_epoch E]
 //       [--length_norm 0|1|2] [--repeats 0|1] [--l2 F] [--source_offsets 0|1] [--id ID]
 //       [--kind linear|bag] [--dim D] [--hidden H] [--hierarchy 0|1] [--feature_dropout P]
 //       --kind bag trains the embedding-bag model (bag_trainer.h) with --dim, --hidden and
@@ -19,11 +19,15 @@
 //       for the source weight (all authored files share one weight).
 //       --source_offsets 1 learns per-source bias offsets during training only (both
 //       kinds; see SourceOffsets in moderation/train_common.h).
+//       --dev_split group keeps back the development rows (10 %) by a hash of each row's
+//       "group" when it has one (one HateCheck template, one prompt's sentences), else of
+//       its text; text (the default) hashes every row's text (DevSplit in train_common.h).
 //   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
-//       [--threshold_beta F] [--hierarchy 0|1]
+//       [--threshold_beta F] [--hierarchy 0|1] [--dev_split text|group]
 //       Combines a linear and an embedding-bag model (same text folding) into one ensemble
 //       model file that averages their probabilities; its thresholds are chosen on the
-//       development rows of FILE (the same 10 % by text hash the trainers keep back).
+//       development rows of FILE (the same 10 % the trainers keep back with the same
+//       --dev_split; the halves of --stacking_rows half follow it too).
 //       --hierarchy 1 caps each averaged subcategory score at its parent's.
 //       [--stacking 0|1] [--stacking_l2 F] [--stacking_rows all|half]
 //       [--stacking_inputs all|partners] [--stacking_data OOF.jsonl]
@@ -77,6 +81,7 @@ using tools::EnsembleCommand;
 using tools::Flags;
 using tools::Optional;
 using tools::ParseFlags;
+using tools::ReadDevSplitFlag;
 using tools::ReadGroupSourcesFlag;
 using tools::Required;
 using tools::ResolvePath;
@@ -162,6 +167,7 @@ absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& exa
   RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));
   options.source_offsets = source_offsets == 1;
   RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &options.group_sources));
+  RETURN_IF_ERROR(ReadDevSplitFlag(flags, &options.dev_split));
   if (seed < 0 || buckets_log2 < 0 || length_norm < 0 || dim < 0 || hidden < 0 || hierarchy < 0) {
     return absl::InvalidArgumentError("numeric flags of train must not be negative");
   }
@@ -206,6 +212,7 @@ absl::Status TrainCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));
   options.source_offsets = source_offsets == 1;
   RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &options.group_sources));
+  RETURN_IF_ERROR(ReadDevSplitFlag(flags, &options.dev_split));
   RETURN_IF_ERROR(Optional(flags, "l2", &options.l2));
   int length_norm = static_cast<int>(options.features.length_norm);
   RETURN_IF_ERROR(Optional(flags, "length_norm", &length_norm));

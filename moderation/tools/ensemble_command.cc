@@ -21,11 +21,13 @@
 namespace warden::moderation::tools {
 namespace {
 
-// How the ensemble command fits its optional stacking layer.
+// Which rows the ensemble command chooses its thresholds on (dev_split) and how it fits its
+// optional stacking layer (the rest).
 struct StackingFlags {
   bool enabled = false;
   std::string data;   // --stacking_data: out-of-fold scored rows, else the development rows
   bool half = false;  // fit on one half of the development rows, thresholds on the other
+  DevSplit dev_split = DevSplit::kText;  // what the development rows and halves hash
   StackingTrainOptions train;
   int source_balance_rows = 2000;
   float max_source_weight = 4.0f;
@@ -59,6 +61,7 @@ absl::StatusOr<StackingFlags> ReadStackingFlags(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &out.source_balance_rows));
   RETURN_IF_ERROR(Optional(flags, "max_source_weight", &out.max_source_weight));
   RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &out.group_sources));
+  RETURN_IF_ERROR(ReadDevSplitFlag(flags, &out.dev_split));
   return out;
 }
 
@@ -166,8 +169,9 @@ absl::StatusOr<std::vector<const Example*>> AddStacking(const StackingFlags& fla
     RETURN_IF_ERROR(FitStackingOnScoredRows(flags, contents));
     held = dev;
   } else {
-    // IsDevRow keeps CRC % 100 < 10; the half split takes CRC % 100 < 5 for fitting.
-    for (const Example* e : dev) (!flags.half || Crc32(e->text) % 100 < 5 ? fit : held).push_back(e);
+    // IsDevRow keeps CRC % 100 < 10 of the split key; the fitting half is CRC % 100 < 5 of
+    // the same key, so a group never straddles the halves either.
+    for (const Example* e : dev) (!flags.half || IsDevRow(*e, 5, flags.dev_split) ? fit : held).push_back(e);
     RETURN_IF_ERROR(FitStackingOnDevRows(flags, examples, fit, *first_stage, contents));
     if (!flags.half) return dev;
   }
@@ -212,7 +216,7 @@ absl::Status EnsembleCommand(const Flags& flags) {
   ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
   std::vector<const Example*> threshold_rows;
   for (const Example& e : examples) {
-    if (IsDevRow(e.text, 10)) threshold_rows.push_back(&e);
+    if (IsDevRow(e, 10, stacking.dev_split)) threshold_rows.push_back(&e);
   }
   if (stacking.enabled) {
     ASSIGN_OR_RETURN(threshold_rows, AddStacking(stacking, examples, threshold_rows, &contents));

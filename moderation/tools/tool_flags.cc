@@ -46,4 +46,14 @@ absl::Status ReadGroupSourcesFlag(const Flags& flags, bool* group_sources) {
   return absl::OkStatus();
 }
 
+absl::Status ReadDevSplitFlag(const Flags& flags, DevSplit* split) {
+  const auto it = flags.find("dev_split");
+  if (it == flags.end()) return absl::OkStatus();
+  if (it->second != "text" && it->second != "group") {
+    return absl::InvalidArgumentError("--dev_split must be text or group, got " + it->second);
+  }
+  *split = it->second == "group" ? DevSplit::kGroup : DevSplit::kText;
+  return absl::OkStatus();
+}
+
 }  // namespace warden::moderation::tools

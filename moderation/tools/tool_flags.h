@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
+#include "moderation/train_common.h"
 
 namespace warden::moderation::tools {
 
@@ -46,6 +47,12 @@ absl::Status Optional(const Flags& flags, const std::string& name, T* out) {
 // --group_sources: 0 weights every source by its own size, 1 by its group's
 // (SourceWeightGroup in moderation/train_common.h); other values are InvalidArgument.
 absl::Status ReadGroupSourcesFlag(const Flags& flags, bool* group_sources);
+
+// --dev_split: "text" (the default, every model up to default-v6) hashes each row's text for
+// the development split, "group" its group when it has one (DevSplit in
+// moderation/train_common.h); other values are InvalidArgument. *split is left as it is when
+// the flag is absent.
+absl::Status ReadDevSplitFlag(const Flags& flags, DevSplit* split);
 
 }  // namespace warden::moderation::tools
 

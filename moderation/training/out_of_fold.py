@@ -3,8 +3,11 @@
 
   out_of_fold.py split --data train.jsonl --folds K --fold k --rest OUT1 --held OUT2
       Writes the rows outside fold k (the fold model trains on them) and the rows of fold k
-      (it scores them). A row's fold is (CRC-32 of its text // 100) % K: independent of the
-      trainers' development split (CRC-32 % 100 < 10), deterministic, standard library only.
+      (it scores them). A row's fold is (CRC-32 of its key // 100) % K, where the key is the
+      row's "group" when it has one (prepare.py: one HateCheck template, one prompt's
+      sentences), else its text: a group never straddles the folds, so a fold model has not
+      seen the templates of the rows it scores. Independent of the trainers' development
+      split (CRC-32 % 100 < 10 of the same key), deterministic, standard library only.
   out_of_fold.py merge --folds K --held_pattern 'fold_{k}.jsonl' --scores_pattern
       'fold_{k}.scores' --out oof.jsonl
       Joins each fold's rows with the scores `classifier score` printed for them, line by
@@ -16,8 +19,14 @@ import sys
 import zlib
 
 
-def fold_of(text, folds):
-    return (zlib.crc32(text.encode("utf-8")) // 100) % folds
+def split_key(row):
+    """What the folds hash: the row's group, else its text (as DevSplitKey in C++)."""
+    group = row.get("group")
+    return group if isinstance(group, str) and group else row["text"]
+
+
+def fold_of(row, folds):
+    return (zlib.crc32(split_key(row).encode("utf-8")) // 100) % folds
 
 
 def split(args):
@@ -27,8 +36,8 @@ def split(args):
         for line in src:
             if not line.strip():
                 continue
-            text = json.loads(line)["text"]
-            (held if fold_of(text, args.folds) == args.fold else rest).write(line)
+            row = json.loads(line)
+            (held if fold_of(row, args.folds) == args.fold else rest).write(line)
 
 
 def merge(args):

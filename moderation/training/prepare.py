@@ -12,6 +12,13 @@ Each row: {"text": ..., "categories": [positives], "unknown": [categories this s
 not judge for this row], "source": "name"}. Categories that are neither listed as positive
 nor unknown are negatives. The trainer and the evaluator skip unknown labels.
 
+A training row whose held-out split was decided by a grouping key rather than by its own
+text (HateCheck: the template; a role prompt's sentences: the prompt) also carries
+"group": a 16-hex-digit digest of that key, the same for every row of the group. The
+trainers' development split can carve by it (`classifier train --dev_split group`), so that
+no template or prompt is on both sides, as the held-out split already does. A row without
+"group" is its own group. Held-out rows are written as before (no "group").
+
 Usage: prepare.py [--datasets DIR] [--authored DIR] [--out DIR]
   --datasets defaults to ../shared/datasets relative to the repository root.
   --out defaults to ~/.cache/warden/moderation-data.
@@ -53,6 +60,11 @@ def open_text(path):
 def read_csv(path):
     with open_text(path) as f:
         return list(csv.DictReader(f))
+
+
+def group_id(key):
+    """The "group" written into a training row: a short, stable digest of its split key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def split_of(key):
@@ -659,8 +671,11 @@ def main():
         seen.add(key)
         r = consistent(r)
         split = "heldout" if source in EVAL_ONLY else split_of(r["split_key"] or key)
+        group = r["split_key"]
         r = {"text": r["text"], "categories": r["categories"], "unknown": r["unknown"],
              "source": source}
+        if split == "train" and group:
+            r["group"] = group_id(group)
         out[split].append(r)
         c = counts.setdefault(source, [0, 0])
         c[split == "heldout"] += 1

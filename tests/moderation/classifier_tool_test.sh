@@ -117,6 +117,71 @@ for bad in "--stacking 2" "--stacking_inputs some" "--stacking_rows third" "--st
   [ "$status" -eq 1 ] || { echo "ensemble $bad must be refused"; exit 1; }
 done
 
+# --dev_split group: rows without a "group" fall back to the text hash, so on this file
+# (no groups) both kinds and the ensemble give the bytes of --dev_split text; grouped rows
+# train too; any other value is refused.
+for split in text group; do
+  "$bin" train --data "$data" --out "$tmp/split_$split.wmod" --seed 3 --epochs 3 --buckets_log2 12 --repeats 1 --dev_split $split 2>/dev/null
+  "$bin" train --kind bag --data "$data" --out "$tmp/bag_split_$split.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dim 16 --repeats 1 --dev_split $split 2>/dev/null
+  "$bin" ensemble --linear "$tmp/split_$split.wmod" --bag "$tmp/bag_split_$split.wmod" --data "$data" --dev_split $split --out "$tmp/ens_split_$split.wmod" 2>/dev/null
+done
+for m in split bag_split ens_split; do
+  cmp "$tmp/${m}_text.wmod" "$tmp/${m}_group.wmod" || { echo "--dev_split group changed $m without groups"; exit 1; }
+done
+/usr/bin/python3 -c '
+import json, sys
+for i, line in enumerate(open(sys.argv[1])):
+    row = json.loads(line); row["group"] = "g%d" % (i % 3); print(json.dumps(row))
+' "$data" > "$tmp/grouped.jsonl"
+"$bin" train --data "$tmp/grouped.jsonl" --out "$tmp/by_group.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dev_split group 2>/dev/null
+for cmd in "train --data $data" "ensemble --linear $tmp/once.wmod --bag $tmp/bag_once.wmod --data $data"; do
+  set +e
+  "$bin" $cmd --dev_split template --out "$tmp/x.wmod" 2>/dev/null
+  status=$?
+  set -e
+  [ "$status" -eq 1 ] || { echo "$cmd --dev_split template must be refused"; exit 1; }
+done
+
+# out_of_fold.py folds by "group" when a row has one, else by text: each fold gets whole
+# groups, every row lands in exactly one fold, and the same input gives the same folds.
+/usr/bin/python3 -c '
+import json
+for g in range(40):
+    for i in range(5):
+        print(json.dumps({"text": "case %d.%d" % (g, i), "categories": [], "group": "templ-%d" % g}))
+for i in range(100):
+    print(json.dumps({"text": "comment %d" % i, "categories": []}))
+' > "$tmp/fold_rows.jsonl"
+oof="moderation/training/out_of_fold.py"
+for k in 0 1 2; do
+  /usr/bin/python3 "$oof" split --data "$tmp/fold_rows.jsonl" --folds 3 --fold $k --rest "$tmp/rest_$k.jsonl" --held "$tmp/held_$k.jsonl"
+  /usr/bin/python3 "$oof" split --data "$tmp/fold_rows.jsonl" --folds 3 --fold $k --rest "$tmp/rest_again.jsonl" --held "$tmp/held_again.jsonl"
+  cmp "$tmp/held_$k.jsonl" "$tmp/held_again.jsonl" || { echo "fold $k is not deterministic"; exit 1; }
+done
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, sys, zlib
+tmp = sys.argv[1]
+rows = [json.loads(l) for l in open(tmp + "/fold_rows.jsonl")]
+fold_of = {}
+for k in range(3):
+    held = [json.loads(l) for l in open("%s/held_%d.jsonl" % (tmp, k))]
+    rest = [json.loads(l) for l in open("%s/rest_%d.jsonl" % (tmp, k))]
+    assert len(held) + len(rest) == len(rows), k
+    assert {r["text"] for r in held}.isdisjoint(r["text"] for r in rest), k
+    for r in held:
+        assert r["text"] not in fold_of, r
+        fold_of[r["text"]] = k
+assert len(fold_of) == len(rows)
+groups = {}
+for r in rows:
+    if "group" in r:
+        groups.setdefault(r["group"], set()).add(fold_of[r["text"]])
+    else:  # no group: the fold of the text hash
+        assert fold_of[r["text"]] == (zlib.crc32(r["text"].encode()) // 100) % 3, r
+assert all(len(f) == 1 for f in groups.values()), groups
+assert len(set.union(*groups.values())) == 3, "every fold gets some groups"
+PY
+
 # A corrupt model is a clear error, not a crash.
 head -c 100 "$tmp/tiny.wmod" > "$tmp/cut.wmod"
 set +e

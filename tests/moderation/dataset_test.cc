@@ -28,5 +28,27 @@ TEST(ParseExample, RejectsMalformedRowsNamingTheOrigin) {
   }
 }
 
+TEST(ParseExample, ReadsTheGroupAndIgnoresOtherFields) {
+  const auto grouped = ParseExample(
+      R"({"text": "x", "categories": [], "source": "hatecheck", "group": "0123abcd", "first_stage": {}})",
+      "f:1");
+  ASSERT_TRUE(grouped.ok()) << grouped.status();
+  EXPECT_EQ(grouped->group, "0123abcd");
+  const auto ungrouped = ParseExample(R"({"text": "x", "categories": []})", "f:2");
+  ASSERT_TRUE(ungrouped.ok()) << ungrouped.status();
+  EXPECT_EQ(ungrouped->group, "");
+}
+
+TEST(ParseExample, RejectsAGroupThatIsNotAString) {
+  for (const char* line : {R"({"text": "x", "group": 7})", R"({"text": "x", "group": null})",
+                           R"({"text": "x", "group": ["a"]})"}) {
+    const auto e = ParseExample(line, "data.jsonl:9");
+    ASSERT_FALSE(e.ok()) << line;
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(e.status().message().find("data.jsonl:9"), absl::string_view::npos);
+    EXPECT_NE(e.status().message().find("group"), absl::string_view::npos);
+  }
+}
+
 }  // namespace
 }  // namespace warden::moderation

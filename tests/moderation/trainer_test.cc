@@ -78,6 +78,24 @@ TEST(Train, UnknownLabelsAreIgnored) {
   }
 }
 
+TEST(Train, GroupDevSplitKeepsBackWholeGroups) {
+  // Twelve groups of twenty rows (a text and its numbered copies are one group): by group,
+  // the development rows are the rows of the groups whose own hash falls in the split.
+  std::vector<Example> data = ToyData();
+  for (Example& e : data) e.group = e.text.substr(0, e.text.rfind(' '));
+  int expected_dev = 0;
+  for (const Example& e : data) expected_dev += Crc32(e.group) % 100 < 50;
+  ASSERT_GT(expected_dev, 0);
+  ASSERT_LT(expected_dev, static_cast<int>(data.size()));
+  TrainOptions options = SmallOptions();
+  options.dev_percent = 50;
+  options.dev_split = DevSplit::kGroup;
+  TrainReport report;
+  ASSERT_TRUE(Train(data, options, &report).ok());
+  EXPECT_EQ(report.dev_rows, expected_dev);
+  EXPECT_EQ(report.train_rows + report.dev_rows, static_cast<int>(data.size()));
+}
+
 TEST(Train, SubcategoryWithoutDevPositivesBorrowsParentThreshold) {
   std::vector<Example> data = ToyData();
   const int graphic = CategoryIndex(warden::v1::VIOLENCE_GRAPHIC);
