@@ -73,5 +73,15 @@ TEST(Limiter, GlobalQueueBoundAndTokenBudget) {
   EXPECT_EQ(limiter.Admit("unknown", false, 1).status().code(), absl::StatusCode::kPermissionDenied);
 }
 
+TEST(Limiter, RequestLargerThanAMinutesTokenBudgetIsRefusedAsSuchWithoutUsingTheBudget) {
+  Limiter limiter(Config(0, 0, 100));  // tokens_per_minute 1000
+  const auto huge = limiter.Admit("a", false, 1001);
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(huge.status().message().find("exceeded by this request alone"), absl::string_view::npos)
+      << huge.status();
+  EXPECT_EQ(limiter.in_flight(), 0);
+  EXPECT_TRUE(limiter.Admit("a", false, 1000).ok());  // The whole budget is still there.
+}
+
 }  // namespace
 }  // namespace warden::gateway
