@@ -40,6 +40,14 @@ v1::Limits WithDefaults(const v1::Limits& limits) {
   return out;
 }
 
+int MaxReceiveBytes(const v1::ServerConfig& config) {
+  uint64_t largest = WithDefaults(v1::Limits()).max_request_bytes();
+  for (const auto& app : config.apps()) {
+    largest = std::max<uint64_t>(largest, WithDefaults(app.limits()).max_request_bytes());
+  }
+  return static_cast<int>(std::min<uint64_t>(largest + (1 << 20), 64 << 20));
+}
+
 Admission& Admission::operator=(Admission&& other) noexcept {
   if (this != &other) {
     if (limiter_ != nullptr) limiter_->Release(app_id_, stream_);

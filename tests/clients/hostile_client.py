@@ -143,8 +143,11 @@ def missing_and_out_of_range():
 def oversize_and_context():
     limit = "max_request_bytes"
     expect("1 MB + 100 bytes", generate(ask("a" * ((1 << 20) + 100))), C.RESOURCE_EXHAUSTED, limit)
-    expect("10 MB Moderate text", moderate(w.ModerateRequest(texts=["b" * (10 << 20)])), C.RESOURCE_EXHAUSTED, limit)
-    expect("70 MB message (over gRPC's receive limit)", generate(ask("c" * (70 << 20))), C.RESOURCE_EXHAUSTED)
+    expect("1.5 MB Moderate text", moderate(w.ModerateRequest(texts=["b" * (3 << 19)])), C.RESOURCE_EXHAUSTED, limit)
+    # Far over every app's limit: refused by gRPC while it is read, not buffered first.
+    expect("10 MB Moderate text", moderate(w.ModerateRequest(texts=["b" * (10 << 20)])), C.RESOURCE_EXHAUSTED,
+           "larger than max")
+    expect("70 MB message", generate(ask("c" * (70 << 20))), C.RESOURCE_EXHAUSTED, "larger than max")
     expect("Moderate batch of 33", moderate(w.ModerateRequest(texts=["t"] * 33)), C.RESOURCE_EXHAUSTED,
            "max_moderate_batch")
     # 300k tokens in 600 KB: refused before any prefill, naming the context.

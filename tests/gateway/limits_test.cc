@@ -83,5 +83,15 @@ TEST(Limiter, RequestLargerThanAMinutesTokenBudgetIsRefusedAsSuchWithoutUsingThe
   EXPECT_TRUE(limiter.Admit("a", false, 1000).ok());  // The whole budget is still there.
 }
 
+TEST(MaxReceiveBytes, IsTheLargestAppLimitPlusSlackAndNeverOver64MiB) {
+  v1::ServerConfig config;
+  EXPECT_EQ(MaxReceiveBytes(config), (1 << 20) + (1 << 20));  // The default limit, 1 MiB.
+  config.add_apps()->mutable_limits()->set_max_request_bytes(4096);
+  config.add_apps()->mutable_limits()->set_max_request_bytes(3 << 20);
+  EXPECT_EQ(MaxReceiveBytes(config), (3 << 20) + (1 << 20));
+  config.add_apps()->mutable_limits()->set_max_request_bytes(4000000000u);
+  EXPECT_EQ(MaxReceiveBytes(config), 64 << 20);
+}
+
 }  // namespace
 }  // namespace warden::gateway
