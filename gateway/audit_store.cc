@@ -119,6 +119,13 @@ absl::Status AuditStore::Append(const v1::AuditRecord& record) {
 }
 
 absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditRequest& request) {
+  // Proto3 enums keep unknown numbers: a filter no record can match is a malformed query.
+  if (!v1::Action_IsValid(request.action())) {
+    return absl::InvalidArgumentError(absl::StrCat("action ", request.action(), " is not a known Action"));
+  }
+  if (!v1::Category_IsValid(request.category())) {
+    return absl::InvalidArgumentError(absl::StrCat("category ", request.category(), " is not a known Category"));
+  }
   const int64_t page_size = request.page_size() == 0 ? 50 : std::min<uint32_t>(request.page_size(), 1000);
   // Page token: "<time_us>:<request_id>" of the last record of the previous page.
   int64_t after_time = 0;

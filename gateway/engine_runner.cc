@@ -5,6 +5,7 @@
 #include <mutex>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 
 #include "absl/random/random.h"
@@ -206,6 +207,10 @@ class EngineJob : public GenerationJob {
     return true;
   }
 
+  void Cancel() override {
+    if (handle_ != nullptr) handle_->Cancel();
+  }
+
   absl::StatusOr<GenerationSummary> Wait() override {
     if (handle_ != nullptr) (void)handle_->Wait();
     std::lock_guard<std::mutex> lock(mu_);
@@ -382,11 +387,26 @@ std::unique_ptr<GenerationJob> EngineRunner::Start(GenerationInput input, EventS
     job->FailEarly(init);
     return job;
   }
+  // A prompt that fills the model's context cannot be answered: refuse it before its
+  // prefill occupies the engine, instead of failing after it.
+  const int64_t context = engine_->config().max_position_embeddings;
+  const int64_t prompt_tokens = static_cast<int64_t>(prompt->ids.size());
+  if (prompt_tokens >= context) {
+    job->FailEarly(absl::InvalidArgumentError(absl::StrCat("the prompt has ", prompt_tokens,
+                                                           " tokens; the model's context holds ", context,
+                                                           " (shorten messages, instructions or tools)")));
+    return job;
+  }
   model::GenerateOptions options;
-  options.max_tokens = static_cast<int>(input.sampling.max_output_tokens());
+  // Generation ends (LENGTH) where the context ends.
+  options.max_tokens = static_cast<int>(
+      std::min<int64_t>(input.sampling.max_output_tokens(), context - prompt_tokens));
   if (input.sampling.has_temperature()) options.temperature = input.sampling.temperature();
   if (input.sampling.has_top_p()) options.top_p = input.sampling.top_p();
-  if (input.sampling.top_k() > 0) options.top_k = static_cast<int>(input.sampling.top_k());
+  // top_k is a uint32 on the wire; any k of at least the vocabulary means no cut.
+  if (input.sampling.top_k() > 0) {
+    options.top_k = static_cast<int>(std::min<uint32_t>(input.sampling.top_k(), std::numeric_limits<int32_t>::max()));
+  }
   options.seed = input.sampling.has_seed() ? input.sampling.seed() : absl::Uniform<uint64_t>(absl::BitGen());
   // The system and developer messages are shared by many requests: keep their KV state.
   if (prompt->prefix_tokens > 0 && prompt->prefix_tokens < prompt->ids.size()) {

@@ -205,6 +205,7 @@ absl::Status RunModel(Call& call, GenerationInput input) {
     if (!stopped && call.control.cancelled()) {
       stopped = true;
       queue.Cancel();
+      job->Cancel();  // Also stops a prefill, which has no event to refuse.
     }
     auto event = queue.Pop(absl::Milliseconds(20));
     if (event.has_value()) {
@@ -215,6 +216,7 @@ absl::Status RunModel(Call& call, GenerationInput input) {
       if (!stopped && !handler.Handle(*event)) {
         stopped = true;
         queue.Cancel();
+        job->Cancel();
       }
       continue;
     }

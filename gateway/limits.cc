@@ -40,6 +40,14 @@ v1::Limits WithDefaults(const v1::Limits& limits) {
   return out;
 }
 
+int MaxReceiveBytes(const v1::ServerConfig& config) {
+  uint64_t largest = WithDefaults(v1::Limits()).max_request_bytes();
+  for (const auto& app : config.apps()) {
+    largest = std::max<uint64_t>(largest, WithDefaults(app.limits()).max_request_bytes());
+  }
+  return static_cast<int>(std::min<uint64_t>(largest + (1 << 20), 64 << 20));
+}
+
 Admission& Admission::operator=(Admission&& other) noexcept {
   if (this != &other) {
     if (limiter_ != nullptr) limiter_->Release(app_id_, stream_);
@@ -81,6 +89,13 @@ absl::StatusOr<Admission> Limiter::Admit(const std::string& app_id, bool stream,
   const auto it = apps_.find(app_id);
   if (it == apps_.end()) return absl::PermissionDeniedError(absl::StrCat("unknown app ", app_id));
   AppState& app = *it->second;
+  // A request bigger than a whole minute's budget can never be admitted: say so, rather
+  // than "reached", which invites retries that cannot succeed.
+  if (app.limits.tokens_per_minute() != 0 && estimated_tokens > app.limits.tokens_per_minute()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "limit tokens_per_minute (", app.limits.tokens_per_minute(), ") exceeded by this request alone: about ",
+        estimated_tokens, " tokens (request bytes / 4 + max output tokens); send less text or ask for fewer tokens"));
+  }
   const absl::Time now = absl::Now();
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -89,6 +89,13 @@ class Limiter {
 // The app's limits with Warden's defaults for fields left at zero.
 v1::Limits WithDefaults(const v1::Limits& limits);
 
+// The gRPC receive limit for `config`: the largest max_request_bytes of any app (at least
+// the default 1 MiB) plus 1 MiB, so a request somewhat over its app's limit still gets
+// Warden's own answer naming max_request_bytes; at most 64 MiB. Larger requests are
+// refused by gRPC while they are read (RESOURCE_EXHAUSTED "Received message larger than
+// max"), instead of being buffered whole, on every concurrent stream, only to be refused.
+int MaxReceiveBytes(const v1::ServerConfig& config);
+
 }  // namespace warden::gateway
 
 #endif  // WARDEN_GATEWAY_LIMITS_H_

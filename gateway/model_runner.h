@@ -56,6 +56,10 @@ class GenerationJob {
   virtual bool Done() const = 0;
   // Blocks until Done(); then the usage, or why the generation failed.
   virtual absl::StatusOr<GenerationSummary> Wait() = 0;
+  // Asks the generation to stop even before its first event: a long prompt's prefill
+  // produces no event whose sink could refuse it, so a client that is gone must be able
+  // to stop it here. Returns at once; Done() follows within one engine step.
+  virtual void Cancel() = 0;
 };
 
 // Thread-safe.

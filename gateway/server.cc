@@ -15,6 +15,7 @@
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "gateway/components.h"
+#include "gateway/limits.h"
 #include "gateway/parse_error_interceptor.h"
 
 namespace warden::gateway {
@@ -67,7 +68,7 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   builder.AddListeningPort(server->address_, credentials, &server->port_);
   builder.RegisterService(server->warden_service_.get());
   builder.RegisterService(server->admin_service_.get());
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(MaxReceiveBytes(loaded));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<ParseErrorInterceptorFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

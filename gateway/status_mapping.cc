@@ -13,6 +13,15 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   // message as gRPC's own failure to parse the request.
   std::string message(status.message());
   if (message.empty()) message = "(no detail)";
+  // Messages may quote request fields (an id, a file name). The message travels in a
+  // trailer, and a trailer over the client's metadata limit (8 KB by default) turns the
+  // answer into a bare RESOURCE_EXHAUSTED on the client: keep it short.
+  if (message.size() > kMaxStatusMessageBytes) {
+    size_t cut = kMaxStatusMessageBytes;
+    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+    message.resize(cut);
+    message += "... (message truncated)";
+  }
   return grpc::Status(grpc_code, message);
 }
 

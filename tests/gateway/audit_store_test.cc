@@ -86,6 +86,21 @@ TEST(AuditStore, PagesCoverEveryRecordExactlyOnce) {
   EXPECT_EQ((*store)->Query(request).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(AuditStore, QueryWithUnknownEnumNumbersIsInvalidArgumentNamingTheField) {
+  auto store = AuditStore::Open(TempPath("enums/audit.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  v1::QueryAuditRequest by_action;
+  by_action.set_action(static_cast<v1::Action>(99));
+  auto response = (*store)->Query(by_action);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(response.status().message().find("action 99"), std::string::npos) << response.status();
+  v1::QueryAuditRequest by_category;
+  by_category.set_category(static_cast<v1::Category>(-1));
+  response = (*store)->Query(by_category);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(response.status().message().find("category -1"), std::string::npos) << response.status();
+}
+
 TEST(AuditStore, RecordsSurviveReopenAndRetentionDeletesOldOnes) {
   const std::string path = TempPath("reopen.db");
   {

@@ -95,11 +95,17 @@ class FakeRunner : public ModelRunner {
   struct Job : GenerationJob {
     std::thread thread;
     std::atomic<bool> done{false};
+    std::atomic<bool> cancelled{false};
+    std::atomic<int>* cancels = nullptr;
     absl::StatusOr<GenerationSummary> result;
     ~Job() override {
       if (thread.joinable()) thread.join();
     }
     bool Done() const override { return done; }
+    void Cancel() override {
+      cancelled = true;
+      ++*cancels;
+    }
     absl::StatusOr<GenerationSummary> Wait() override {
       if (thread.joinable()) thread.join();
       return result;
@@ -111,10 +117,17 @@ class FakeRunner : public ModelRunner {
     last_input = input;
     auto job = std::make_unique<Job>();
     Job* raw = job.get();
+    raw->cancels = &cancels;
     raw->thread = std::thread([this, raw, sink] {
       GenerationSummary summary;
       summary.prompt_tokens = 10;
+      // Prefill: steps without events, stopped only by Cancel().
+      for (int i = 0; i < prefill_steps && !raw->cancelled; ++i) {
+        ++steps;
+        std::this_thread::sleep_for(step_delay);
+      }
       for (const GenerationEvent& event : events) {
+        if (raw->cancelled) break;
         ++summary.completion_tokens;
         ++steps;
         std::this_thread::sleep_for(step_delay);  // One engine step.
@@ -138,7 +151,9 @@ class FakeRunner : public ModelRunner {
 
   std::vector<GenerationEvent> events;
   std::chrono::milliseconds step_delay{2};
+  int prefill_steps = 0;  // Engine steps before the first event (a long prompt).
   std::atomic<int> starts{0};
+  std::atomic<int> cancels{0};  // Cancel() calls on its jobs.
   std::atomic<int> steps{0};
   std::atomic<int> delivered{0};  // Events the sink accepted.
   GenerationInput last_input;

@@ -141,6 +141,21 @@ TEST_F(GenerateCallTest, CancelledClientStopsGeneration) {
   EXPECT_LT(runner_.delivered, 1000);
 }
 
+TEST_F(GenerateCallTest, CancelledClientStopsALongPrefill) {
+  // A prompt whose prefill would take 10000 steps (20 s) and never produce an event: the
+  // client going away must stop it, not leave the engine busy for nobody.
+  runner_.prefill_steps = 10000;
+  runner_.events = {FakeRunner::Text("late")};
+  CallControl control;
+  control.cancelled = [] { return true; };
+  auto response = RunGenerate(Deps(), App(), Ask("go"), control, nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->finish_reason(), v1::CANCELLED);
+  EXPECT_GE(runner_.cancels, 1);
+  EXPECT_LT(runner_.steps, 10000);
+  EXPECT_EQ(runner_.delivered, 0);
+}
+
 TEST_F(GenerateCallTest, CheckFailureFailsClosedByDefault) {
   checks_.fail = true;
   auto response = RunGenerate(Deps(), App(), Ask("hello"), CallControl(), nullptr);

@@ -73,5 +73,25 @@ TEST(Limiter, GlobalQueueBoundAndTokenBudget) {
   EXPECT_EQ(limiter.Admit("unknown", false, 1).status().code(), absl::StatusCode::kPermissionDenied);
 }
 
+TEST(Limiter, RequestLargerThanAMinutesTokenBudgetIsRefusedAsSuchWithoutUsingTheBudget) {
+  Limiter limiter(Config(0, 0, 100));  // tokens_per_minute 1000
+  const auto huge = limiter.Admit("a", false, 1001);
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(huge.status().message().find("exceeded by this request alone"), absl::string_view::npos)
+      << huge.status();
+  EXPECT_EQ(limiter.in_flight(), 0);
+  EXPECT_TRUE(limiter.Admit("a", false, 1000).ok());  // The whole budget is still there.
+}
+
+TEST(MaxReceiveBytes, IsTheLargestAppLimitPlusSlackAndNeverOver64MiB) {
+  v1::ServerConfig config;
+  EXPECT_EQ(MaxReceiveBytes(config), (1 << 20) + (1 << 20));  // The default limit, 1 MiB.
+  config.add_apps()->mutable_limits()->set_max_request_bytes(4096);
+  config.add_apps()->mutable_limits()->set_max_request_bytes(3 << 20);
+  EXPECT_EQ(MaxReceiveBytes(config), (3 << 20) + (1 << 20));
+  config.add_apps()->mutable_limits()->set_max_request_bytes(4000000000u);
+  EXPECT_EQ(MaxReceiveBytes(config), 64 << 20);
+}
+
 }  // namespace
 }  // namespace warden::gateway
