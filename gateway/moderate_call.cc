@@ -33,7 +33,7 @@ v1::ModerationResult ToResult(const TextVerdict& verdict) {
 }  // namespace
 
 absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1::App& app,
-                                                 const v1::ModerateRequest& request) {
+                                                 const v1::ModerateRequest& request, absl::Time deadline) {
   const absl::Time start = absl::Now();
   RETURN_IF_ERROR(ValidateModerateRequest(request, deps.limiter->LimitsOf(app.id())));
   ASSIGN_OR_RETURN(Admission admission, deps.limiter->Admit(app.id(), false, request.ByteSizeLong() / 4));
@@ -48,7 +48,7 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1:
   for (int i = 0; i < request.texts_size(); ++i) {
     const std::string& text = request.texts(i);
     const absl::Time check_start = absl::Now();
-    auto verdict = deps.checks->Check(app, direction, text, request.policy());
+    auto verdict = deps.checks->Check(app, direction, text, request.policy(), deadline);
     deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "moderate_checks"}},
                           absl::ToDoubleSeconds(absl::Now() - check_start));
     if (!verdict.ok()) {

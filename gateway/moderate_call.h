@@ -4,12 +4,15 @@
 #define WARDEN_GATEWAY_MODERATE_CALL_H_
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "gateway/call_context.h"
 
 namespace warden::gateway {
 
+// `deadline` is the call's: the LLM policy classifier (a request's `policy`) stops there.
 absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1::App& app,
-                                                 const v1::ModerateRequest& request);
+                                                 const v1::ModerateRequest& request,
+                                                 absl::Time deadline = absl::InfiniteFuture());
 
 }  // namespace warden::gateway
 

@@ -1,5 +1,6 @@
 #include "gateway/pipeline_checks.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "base/status_macros.h"
@@ -95,13 +96,15 @@ class PipelineStreamChecks : public StreamChecks {
 }  // namespace
 
 absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direction direction, std::string_view text,
-                                                  std::string_view policy_text) const {
+                                                  std::string_view policy_text, absl::Time deadline) const {
   const std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
   ASSIGN_OR_RETURN(policies::ScanResult scan, policies->Scan(SetsFor(app, direction), direction, text));
   TextVerdict verdict;
   ASSIGN_OR_RETURN(verdict.decision, Classify(*pipeline_, app, direction, text, std::move(scan.matches),
                                               scan.block_message, policy_text));
-  if (!policy_text.empty()) RETURN_IF_ERROR(JudgeAgainstPolicy(app, direction, text, policy_text, &verdict));
+  if (!policy_text.empty()) {
+    RETURN_IF_ERROR(JudgeAgainstPolicy(app, direction, text, policy_text, deadline, &verdict));
+  }
   switch (verdict.decision.action()) {
     case v1::BLOCK:
       break;  // Nothing passes on.
@@ -115,14 +118,17 @@ absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direct
 }
 
 absl::Status PipelineChecks::JudgeAgainstPolicy(const v1::App& app, v1::Direction direction, std::string_view text,
-                                                std::string_view policy_text, TextVerdict* verdict) const {
+                                                std::string_view policy_text, absl::Time call_deadline,
+                                                TextVerdict* verdict) const {
   if (judge_ == nullptr) {
     return absl::UnimplementedError("no model is loaded, so there is no LLM policy classifier for the policy");
   }
   const v1::ModerationSettings& settings = SettingsFor(app, direction);
-  const absl::Time deadline = settings.llm_classifier_budget_ms() == 0
-                                  ? absl::InfiniteFuture()
-                                  : absl::Now() + absl::Milliseconds(settings.llm_classifier_budget_ms());
+  const absl::Time budget = settings.llm_classifier_budget_ms() == 0
+                                ? absl::InfiniteFuture()
+                                : absl::Now() + absl::Milliseconds(settings.llm_classifier_budget_ms());
+  // A client that stops waiting must not leave a long policy prefilling.
+  const absl::Time deadline = std::min(budget, call_deadline);
   const absl::StatusOr<float> probability = judge_->ViolationProbability(policy_text, text, deadline);
   v1::Decision& decision = verdict->decision;
   if (!probability.ok()) {

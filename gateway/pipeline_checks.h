@@ -23,7 +23,8 @@ class PipelineChecks : public TextChecks {
       : store_(store), pipeline_(pipeline), judge_(judge), classifier_name_(std::move(classifier_name)) {}
 
   absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
-                                    std::string_view policy_text = {}) const override;
+                                    std::string_view policy_text = {},
+                                    absl::Time deadline = absl::InfiniteFuture()) const override;
   absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app) const override;
   std::string policy_version() const override { return store_->Current()->version(); }
   std::string classifier_name() const override { return classifier_name_; }
@@ -33,7 +34,7 @@ class PipelineChecks : public TextChecks {
   // Judges `text` against a written policy given with the request; a violation applies
   // the direction's default action (decided_by LLM_CLASSIFIER).
   absl::Status JudgeAgainstPolicy(const v1::App& app, v1::Direction direction, std::string_view text,
-                                  std::string_view policy_text, TextVerdict* verdict) const;
+                                  std::string_view policy_text, absl::Time deadline, TextVerdict* verdict) const;
 
   const moderation::Pipeline* pipeline_;
   const moderation::PolicyJudge* judge_;

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "proto/config.pb.h"
 #include "proto/warden.pb.h"
 
@@ -48,9 +49,11 @@ class TextChecks {
  public:
   virtual ~TextChecks() = default;
   // Runs the app's checks for `direction` on `text`. `policy_text` (optional) asks the LLM
-  // policy classifier to judge the text against a written policy.
+  // policy classifier to judge the text against a written policy; that judgement stops at
+  // the earlier of `deadline` (the call's) and the app's LLM budget, and fails closed.
   virtual absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
-                                            std::string_view policy_text = {}) const = 0;
+                                            std::string_view policy_text = {},
+                                            absl::Time deadline = absl::InfiniteFuture()) const = 0;
   virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app) const = 0;
   // The version (content hash) of the policy configuration in force.
   virtual std::string policy_version() const = 0;

@@ -1,5 +1,7 @@
 #include "gateway/warden_service.h"
 
+#include <chrono>
+
 #include "gateway/call_auth.h"
 #include "gateway/generate_call.h"
 #include "gateway/moderate_call.h"
@@ -25,6 +27,13 @@ CallControl ControlOf(grpc::ServerContext* context) {
   CallControl control;
   control.cancelled = [context] { return context->IsCancelled(); };
   return control;
+}
+
+// The client's deadline (none: the infinite future).
+absl::Time CallDeadline(const grpc::ServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
 }
 
 }  // namespace
@@ -70,7 +79,7 @@ grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::Mod
   absl::Status status;
   const v1::App* app = CallerApp(*state_, *context, &status);
   if (app != nullptr) {
-    auto result = RunModerate(state_->deps(), *app, *request);
+    auto result = RunModerate(state_->deps(), *app, *request, CallDeadline(*context));
     status = result.status();
     if (result.ok()) *response = *std::move(result);
   }

@@ -24,7 +24,34 @@ class EnginePrefix : public PrefixHandle {
   size_t tokens_;
 };
 
-std::vector<int32_t> ToEngineIds(absl::Span<const uint32_t> ids) { return std::vector<int32_t>(ids.begin(), ids.end()); }
+// Refuses a prompt of `tokens` (already `held` in the sequence) that leaves no position for
+// the label the classifier reads.
+absl::Status CheckContext(const model::Engine& engine, size_t held, size_t tokens, const char* what) {
+  const int64_t context = engine.config().max_position_embeddings;
+  if (static_cast<int64_t>(held + tokens) >= context) {
+    return absl::InvalidArgumentError(absl::StrCat("LLM policy classifier: the ", what, " has ", held + tokens,
+                                                   " tokens; the model's context holds ", context));
+  }
+  return absl::OkStatus();
+}
+
+// Prefills `ids` into `sequence` chunk by chunk, checking `deadline` before each chunk (the
+// engine serves other calls between chunks); returns the last position's logits.
+absl::StatusOr<std::vector<float>> PrefillInChunks(model::Engine& engine, model::SequenceId sequence,
+                                                   absl::Span<const uint32_t> ids, size_t chunk_tokens,
+                                                   absl::Time deadline, const char* what) {
+  std::vector<float> logits;
+  for (size_t begin = 0; begin < ids.size(); begin += chunk_tokens) {
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("LLM policy classifier exceeded its budget after ", begin,
+                                                      " of the ", what, "'s ", ids.size(), " tokens"));
+    }
+    const absl::Span<const uint32_t> chunk = ids.subspan(begin, chunk_tokens);
+    const std::vector<int32_t> engine_ids(chunk.begin(), chunk.end());
+    ASSIGN_OR_RETURN(logits, engine.Prefill(sequence, engine_ids));
+  }
+  return logits;
+}
 
 }  // namespace
 
@@ -33,12 +60,12 @@ absl::StatusOr<std::vector<uint32_t>> EngineLlmBackend::Tokenize(std::string_vie
 }
 
 absl::StatusOr<std::shared_ptr<const PrefixHandle>> EngineLlmBackend::PrefillPrefix(
-    absl::Span<const uint32_t> ids) const {
+    absl::Span<const uint32_t> ids, absl::Time deadline) const {
   if (ids.empty()) return absl::InvalidArgumentError("empty prefix");
+  RETURN_IF_ERROR(CheckContext(*engine_, 0, ids.size(), "policy prompt"));
   const model::SequenceId sequence = engine_->CreateSequence();
-  auto prefix = std::make_shared<EnginePrefix>(engine_, sequence, ids.size());
-  const std::vector<int32_t> engine_ids = ToEngineIds(ids);
-  RETURN_IF_ERROR(engine_->Prefill(sequence, engine_ids).status());
+  auto prefix = std::make_shared<EnginePrefix>(engine_, sequence, ids.size());  // releases on error
+  RETURN_IF_ERROR(PrefillInChunks(*engine_, sequence, ids, chunk_tokens_, deadline, "policy prompt").status());
   return std::shared_ptr<const PrefixHandle>(std::move(prefix));
 }
 
@@ -49,10 +76,10 @@ absl::StatusOr<std::vector<float>> EngineLlmBackend::ScoreLabels(const PrefixHan
   const auto* engine_prefix = dynamic_cast<const EnginePrefix*>(&prefix);
   if (engine_prefix == nullptr) return absl::InvalidArgumentError("prefix from another backend");
   if (content_ids.empty()) return absl::InvalidArgumentError("empty content");
+  RETURN_IF_ERROR(CheckContext(*engine_, prefix.num_tokens(), content_ids.size(), "policy prompt with the text"));
   if (absl::Now() > deadline) return absl::DeadlineExceededError("LLM policy classifier budget spent before start");
   ASSIGN_OR_RETURN(const model::SequenceId fork, engine_->ForkSequence(engine_prefix->sequence()));
-  const std::vector<int32_t> engine_ids = ToEngineIds(content_ids);
-  auto logits = engine_->Prefill(fork, engine_ids);
+  auto logits = PrefillInChunks(*engine_, fork, content_ids, chunk_tokens_, deadline, "text");
   (void)engine_->ReleaseSequence(fork);
   if (!logits.ok()) return logits.status();
   if (absl::Now() > deadline) return absl::DeadlineExceededError("LLM policy classifier exceeded its budget");

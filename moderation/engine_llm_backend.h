@@ -3,6 +3,9 @@
 #ifndef WARDEN_MODERATION_ENGINE_LLM_BACKEND_H_
 #define WARDEN_MODERATION_ENGINE_LLM_BACKEND_H_
 
+#include <algorithm>
+#include <cstddef>
+
 #include "model/engine.h"
 #include "model/tokenizer/tokenizer.h"
 #include "moderation/llm_backend.h"
@@ -13,12 +16,21 @@ namespace warden::moderation {
 // tokenizer; both must outlive the backend and every PrefixHandle it returned.
 class EngineLlmBackend : public LlmBackend {
  public:
-  EngineLlmBackend(model::Engine* engine, const model::Tokenizer* tokenizer)
-      : engine_(engine), tokenizer_(tokenizer) {}
+  static constexpr size_t kPrefillChunkTokens = 512;
+
+  // `prefill_chunk_tokens` (at least 1) is a parameter for tests.
+  EngineLlmBackend(model::Engine* engine, const model::Tokenizer* tokenizer,
+                   size_t prefill_chunk_tokens = kPrefillChunkTokens)
+      : engine_(engine), tokenizer_(tokenizer), chunk_tokens_(std::max<size_t>(prefill_chunk_tokens, 1)) {}
 
   absl::StatusOr<std::vector<uint32_t>> Tokenize(std::string_view text) const override;
   // Keeps the prefix as an engine sequence, released when the handle is destroyed.
-  absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefillPrefix(absl::Span<const uint32_t> ids) const override;
+  // Prompts are prefilled in chunks of kPrefillChunkTokens (the constructor's
+  // prefill_chunk_tokens) with the deadline checked
+  // between chunks, so a long policy or text cannot hold the engine past its budget; a
+  // prompt that fills the model's context is refused before any work (InvalidArgument).
+  absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefillPrefix(absl::Span<const uint32_t> ids,
+                                                                     absl::Time deadline) const override;
   // Forks the prefix's sequence (a copy of its KV cache), prefills only `content_ids` and
   // returns the softmax probabilities of the labels at the next position.
   absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle& prefix, absl::Span<const uint32_t> content_ids,
@@ -28,6 +40,7 @@ class EngineLlmBackend : public LlmBackend {
  private:
   model::Engine* engine_;
   const model::Tokenizer* tokenizer_;
+  size_t chunk_tokens_;
 };
 
 }  // namespace warden::moderation

@@ -32,9 +32,10 @@ class LlmBackend {
   // encoded as plain text, never as special tokens.
   virtual absl::StatusOr<std::vector<uint32_t>> Tokenize(std::string_view text) const = 0;
 
-  // Runs the model over `ids` once and keeps the resulting KV cache.
+  // Runs the model over `ids` once and keeps the resulting KV cache. DeadlineExceeded
+  // past `deadline` (the prefix is then not kept).
   virtual absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefillPrefix(
-      absl::Span<const uint32_t> ids) const = 0;
+      absl::Span<const uint32_t> ids, absl::Time deadline) const = 0;
 
   // Continues from `prefix` with `content_ids` (only these are prefilled) and returns the
   // model's probability of each of `label_token_ids` at the position after the content,

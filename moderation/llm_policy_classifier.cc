@@ -58,7 +58,7 @@ LlmPolicyClassifier::LlmPolicyClassifier(std::shared_ptr<const LlmBackend> backe
       safe_id_(safe_id) {}
 
 absl::StatusOr<std::shared_ptr<const PrefixHandle>> LlmPolicyClassifier::PrefixFor(
-    std::string_view policy) const {
+    std::string_view policy, absl::Time deadline) const {
   const std::string key(policy);
   {
     absl::MutexLock lock(&mu_);
@@ -68,7 +68,7 @@ absl::StatusOr<std::shared_ptr<const PrefixHandle>> LlmPolicyClassifier::PrefixF
   // first to finish is kept.
   ASSIGN_OR_RETURN(const std::vector<uint32_t> ids,
                    RenderPolicyPrefix(*backend_, policy, options_.prompt));
-  ASSIGN_OR_RETURN(std::shared_ptr<const PrefixHandle> handle, backend_->PrefillPrefix(ids));
+  ASSIGN_OR_RETURN(std::shared_ptr<const PrefixHandle> handle, backend_->PrefillPrefix(ids, deadline));
   if (handle == nullptr) return absl::InternalError("backend returned a null prefix");
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = prefixes_.emplace(key, handle);
@@ -85,7 +85,7 @@ absl::StatusOr<std::shared_ptr<const PrefixHandle>> LlmPolicyClassifier::PrefixF
 absl::StatusOr<float> LlmPolicyClassifier::ViolationProbability(std::string_view policy,
                                                                 std::string_view text,
                                                                 absl::Time deadline) const {
-  ASSIGN_OR_RETURN(const std::shared_ptr<const PrefixHandle> prefix, PrefixFor(policy));
+  ASSIGN_OR_RETURN(const std::shared_ptr<const PrefixHandle> prefix, PrefixFor(policy, deadline));
   ASSIGN_OR_RETURN(const std::vector<uint32_t> content, RenderContent(*backend_, text));
   const uint32_t labels[] = {violation_id_, safe_id_};
   ASSIGN_OR_RETURN(const std::vector<float> probs,

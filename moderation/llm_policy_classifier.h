@@ -58,7 +58,8 @@ class LlmPolicyClassifier : public PolicyJudge {
   LlmPolicyClassifier(std::shared_ptr<const LlmBackend> backend,
                       LlmPolicyClassifierOptions options, uint32_t violation_id,
                       uint32_t safe_id);
-  absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefixFor(std::string_view policy) const;
+  // The policy's cached prefix, prefilled first (within `deadline`) when absent.
+  absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefixFor(std::string_view policy, absl::Time deadline) const;
 
   const std::shared_ptr<const LlmBackend> backend_;
   const LlmPolicyClassifierOptions options_;

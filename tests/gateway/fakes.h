@@ -18,8 +18,8 @@ namespace warden::gateway::testing {
 // last 5 bytes (the longest pattern minus one) so split matches are caught.
 class FakeChecks : public TextChecks {
  public:
-  absl::StatusOr<TextVerdict> Check(const v1::App&, v1::Direction, std::string_view text,
-                                    std::string_view = {}) const override {
+  absl::StatusOr<TextVerdict> Check(const v1::App&, v1::Direction, std::string_view text, std::string_view = {},
+                                    absl::Time = absl::InfiniteFuture()) const override {
     ++calls;
     if (fail) return absl::InternalError("checker down");
     return Verdict(std::string(text));

@@ -33,7 +33,7 @@ class FakeBackend : public LlmBackend {
     return FakeTokens(text);
   }
   absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefillPrefix(
-      absl::Span<const uint32_t> ids) const override {
+      absl::Span<const uint32_t> ids, absl::Time) const override {
     prefix_calls++;
     prefilled_tokens += ids.size();
     return std::make_shared<FakePrefix>(std::vector<uint32_t>(ids.begin(), ids.end()));

@@ -1,0 +1,117 @@
+// The LLM policy classifier's engine adapter on a real (random, small) checkpoint: prompts
+// are prefilled in chunks with the deadline checked between them, a spent budget is
+// DeadlineExceeded, and a prompt that fills the model's context is refused before any work.
+#include "moderation/engine_llm_backend.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "model/engine.h"
+#include "tests/model/random_checkpoint.h"
+
+namespace warden::moderation {
+namespace {
+
+std::unique_ptr<model::Engine> LoadEngine(int64_t context) {
+  model::CheckpointSpec spec;
+  spec.config = model::testing::OddShape();
+  spec.config.max_position_embeddings = context;
+  spec.seed = 7;
+  return model::testing::LoadTestEngine(
+      model::testing::RandomCheckpointOnce("llm_backend_ctx" + std::to_string(context), spec), 64 << 20);
+}
+
+std::vector<uint32_t> Tokens(int n, int salt) {
+  std::vector<uint32_t> t(n);
+  for (int i = 0; i < n; ++i) t[i] = static_cast<uint32_t>((i * 31 + salt * 17 + 3) % model::testing::kOddShapeVocab);
+  return t;
+}
+
+std::vector<int32_t> EngineIds(const std::vector<uint32_t>& ids, size_t begin, size_t end) {
+  return std::vector<int32_t>(ids.begin() + begin, ids.begin() + end);
+}
+
+// Probabilities of `labels` after `prefix_ids` and then `content` prefilled in pieces of
+// `chunk` tokens on a fresh sequence, computed by hand.
+std::vector<float> ByHand(model::Engine& engine, const std::vector<uint32_t>& prefix_ids,
+                          const std::vector<uint32_t>& content, size_t chunk, absl::Span<const uint32_t> labels) {
+  const model::SequenceId seq = engine.CreateSequence();
+  std::vector<float> logits;
+  for (const std::vector<uint32_t>* ids : {&prefix_ids, &content}) {
+    for (size_t begin = 0; begin < ids->size(); begin += chunk) {
+      auto out = engine.Prefill(seq, EngineIds(*ids, begin, std::min(ids->size(), begin + chunk)));
+      EXPECT_TRUE(out.ok()) << out.status();
+      if (!out.ok()) return {};
+      logits = *out;
+    }
+  }
+  (void)engine.ReleaseSequence(seq);
+  const float max = *std::max_element(logits.begin(), logits.end());
+  double total = 0;
+  for (float l : logits) total += std::exp(double{l} - max);
+  std::vector<float> probs;
+  for (uint32_t label : labels) probs.push_back(static_cast<float>(std::exp(double{logits[label]} - max) / total));
+  return probs;
+}
+
+// 16-token chunks run the float32 path (fewer than 32 rows); one 40-token piece rounds
+// activations to bf16, so the two differ and show which one the backend ran.
+TEST(EngineLlmBackend, PromptsArePrefilledInChunks) {
+  auto engine = LoadEngine(4096);
+  ASSERT_NE(engine, nullptr);
+  constexpr size_t kChunk = 16;
+  const EngineLlmBackend backend(engine.get(), nullptr, kChunk);
+  const std::vector<uint32_t> prefix_ids = Tokens(40, 1), content = Tokens(40, 2);
+  const uint32_t labels[] = {3, 7};
+  auto prefix = backend.PrefillPrefix(prefix_ids, absl::InfiniteFuture());
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  auto probs = backend.ScoreLabels(**prefix, content, labels, absl::InfiniteFuture());
+  ASSERT_TRUE(probs.ok()) << probs.status();
+  const std::vector<float> chunked = ByHand(*engine, prefix_ids, content, kChunk, labels);
+  const std::vector<float> whole = ByHand(*engine, prefix_ids, content, 40, labels);
+  ASSERT_EQ(probs->size(), 2u);
+  ASSERT_EQ(chunked.size(), 2u);
+  ASSERT_EQ(whole.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FLOAT_EQ((*probs)[i], chunked[i]) << i;
+    // The premise of this test: whole-piece prefill is distinguishable.
+    EXPECT_NE(chunked[i], whole[i]) << i;
+  }
+}
+
+TEST(EngineLlmBackend, SpentBudgetIsDeadlineExceededAndTheNextCallWorks) {
+  auto engine = LoadEngine(4096);
+  ASSERT_NE(engine, nullptr);
+  const EngineLlmBackend backend(engine.get(), nullptr);
+  const std::vector<uint32_t> prefix_ids = Tokens(30, 3);
+  EXPECT_EQ(backend.PrefillPrefix(prefix_ids, absl::InfinitePast()).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  auto prefix = backend.PrefillPrefix(prefix_ids, absl::InfiniteFuture());
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  const uint32_t labels[] = {1, 2};
+  EXPECT_EQ(backend.ScoreLabels(**prefix, Tokens(10, 4), labels, absl::InfinitePast()).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(backend.ScoreLabels(**prefix, Tokens(10, 4), labels, absl::InfiniteFuture()).ok());
+}
+
+TEST(EngineLlmBackend, PromptFillingTheContextIsRefused) {
+  auto engine = LoadEngine(40);
+  ASSERT_NE(engine, nullptr);
+  const EngineLlmBackend backend(engine.get(), nullptr);
+  const auto too_long = backend.PrefillPrefix(Tokens(40, 5), absl::InfiniteFuture());
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_long.status().message().find("context holds 40"), std::string::npos) << too_long.status();
+  auto prefix = backend.PrefillPrefix(Tokens(20, 5), absl::InfiniteFuture());
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  const uint32_t labels[] = {1, 2};
+  EXPECT_EQ(backend.ScoreLabels(**prefix, Tokens(20, 6), labels, absl::InfiniteFuture()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(backend.ScoreLabels(**prefix, Tokens(19, 6), labels, absl::InfiniteFuture()).ok());
+}
+
+}  // namespace
+}  // namespace warden::moderation
