@@ -32,6 +32,7 @@ struct Call {
   const v1::GenerateRequest& request;
   const CallControl& control;
   const ChunkWriter* writer;
+  uint32_t estimated_tokens = 0;  // taken from the app's tokens-per-minute at admission
   absl::Time start = absl::Now();
   v1::GenerateResponse response;
   v1::AuditRecord record;
@@ -262,7 +263,8 @@ absl::Status RunModel(Call& call, GenerationInput input) {
   // the model wrote, blocked text included, so trust & safety can audit it.
   call.output_redacted = handler.released();
   call.output_original = handler.raw_final();
-  call.deps.limiter->ChargeTokens(call.app.id(), response.usage().completion_tokens());
+  call.deps.limiter->SettleTokens(call.app.id(), call.estimated_tokens,
+                                  uint64_t{response.usage().prompt_tokens()} + response.usage().completion_tokens());
   return absl::OkStatus();
 }
 
@@ -293,7 +295,7 @@ void FillRecord(Call& call) {
 absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1::App& app,
                                                  const v1::GenerateRequest& request, const CallControl& control,
                                                  const ChunkWriter* writer) {
-  Call call{deps, app, request, control, writer, absl::Now(), {}, {}, {}, {}, {}, {}};
+  Call call{deps, app, request, control, writer, 0, absl::Now(), {}, {}, {}, {}, {}, {}};
   const v1::Limits& limits = deps.limiter->LimitsOf(app.id());
   RETURN_IF_ERROR(ValidateGenerateRequest(request, limits));
   if (deps.runner == nullptr) return absl::UnavailableError("no model is loaded");
@@ -308,8 +310,10 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1:
                                   : std::min(request.sampling().max_output_tokens(), limits.max_output_tokens());
   input.sampling.set_max_output_tokens(max_tokens);
 
-  ASSIGN_OR_RETURN(Admission admission,
-                   deps.limiter->Admit(app.id(), writer != nullptr, max_tokens + request.ByteSizeLong() / 4));
+  // Estimated (bytes / 4 for the prompt, the whole output allowance); settled against the
+  // real token counts when the model has finished.
+  call.estimated_tokens = max_tokens + static_cast<uint32_t>(request.ByteSizeLong() / 4);
+  ASSIGN_OR_RETURN(Admission admission, deps.limiter->Admit(app.id(), writer != nullptr, call.estimated_tokens));
   call.response.set_request_id(NewRequestId());
   call.response.set_policy_version(deps.checks->policy_version());
   call.response.set_model(deps.runner->model_name());

@@ -29,7 +29,7 @@ void TokenBucket::Charge(double amount, absl::Time now) {
   if (per_minute_ <= 0) return;
   std::lock_guard<std::mutex> lock(mu_);
   Refill(now);
-  tokens_ -= amount;
+  tokens_ = std::min(per_minute_, tokens_ - amount);
 }
 
 v1::Limits WithDefaults(const v1::Limits& limits) {
@@ -129,9 +129,11 @@ absl::StatusOr<Admission> Limiter::Admit(const std::string& app_id, bool stream,
   return admission;
 }
 
-void Limiter::ChargeTokens(const std::string& app_id, uint32_t tokens) {
+void Limiter::SettleTokens(const std::string& app_id, uint32_t estimated_tokens, uint64_t used_tokens) {
   const auto it = apps_.find(app_id);
-  if (it != apps_.end()) it->second->tokens->Charge(tokens, absl::Now());
+  if (it != apps_.end()) {
+    it->second->tokens->Charge(static_cast<double>(used_tokens) - static_cast<double>(estimated_tokens), absl::Now());
+  }
 }
 
 void Limiter::Release(const std::string& app_id, bool stream) {

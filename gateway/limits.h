@@ -24,7 +24,8 @@ class TokenBucket {
   // Takes `amount` tokens at time `now` if available.
   bool TryTake(double amount, absl::Time now);
   // Takes `amount` even when that goes negative (usage known only afterwards), so later
-  // requests wait for the debt to be repaid.
+  // requests wait for the debt to be repaid. A negative amount gives tokens back (an
+  // estimate above the use), up to one minute's worth.
   void Charge(double amount, absl::Time now);
 
  private:
@@ -60,8 +61,10 @@ class Limiter {
   // Admits one request of `app_id` estimated at `estimated_tokens`, or explains which
   // limit it hit. `stream` requests also take one of the app's stream slots.
   absl::StatusOr<Admission> Admit(const std::string& app_id, bool stream, uint32_t estimated_tokens);
-  // Adds tokens used beyond the estimate to the app's tokens-per-minute bucket.
-  void ChargeTokens(const std::string& app_id, uint32_t tokens);
+  // Settles a request admitted at `estimated_tokens` that used `used_tokens` (prompt +
+  // completion): the difference is charged to the app's tokens-per-minute bucket, or given
+  // back when the estimate was higher.
+  void SettleTokens(const std::string& app_id, uint32_t estimated_tokens, uint64_t used_tokens);
 
   // Limits of an app (defaults filled in).
   const v1::Limits& LimitsOf(const std::string& app_id) const;

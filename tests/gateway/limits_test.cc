@@ -23,6 +23,18 @@ TEST(TokenBucket, ChargeCreatesDebtThatBlocksLaterTakes) {
   EXPECT_TRUE(bucket.TryTake(1, start + absl::Seconds(31.5)));
 }
 
+TEST(TokenBucket, NegativeChargeGivesBackAtMostAMinutesWorth) {
+  TokenBucket bucket(60);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(bucket.TryTake(50, start));
+  bucket.Charge(-30, start);  // the request used 30 fewer than it was admitted at
+  EXPECT_TRUE(bucket.TryTake(40, start));
+  EXPECT_FALSE(bucket.TryTake(1, start));
+  bucket.Charge(-1000, start);
+  EXPECT_FALSE(bucket.TryTake(61, start));  // capped at one minute's worth
+  EXPECT_TRUE(bucket.TryTake(60, start));
+}
+
 TEST(TokenBucket, ZeroRateIsUnlimited) {
   TokenBucket bucket(0);
   EXPECT_TRUE(bucket.TryTake(1e9, absl::Now()));
@@ -37,6 +49,23 @@ v1::ServerConfig Config(uint32_t rpm, uint32_t streams, uint32_t queue) {
   app->mutable_limits()->set_max_concurrent_streams(streams);
   app->mutable_limits()->set_tokens_per_minute(1000);
   return config;
+}
+
+// tokens_per_minute 1000: a request admitted at 600 that used 900 leaves 100; one that
+// used 200 leaves 800.
+TEST(Limiter, SettleTokensChargesTheUseNotTheEstimate) {
+  {
+    Limiter limiter(Config(0, 0, 100));
+    ASSERT_TRUE(limiter.Admit("a", false, 600).ok());
+    limiter.SettleTokens("a", 600, 900);
+    EXPECT_EQ(limiter.Admit("a", false, 150).status().code(), absl::StatusCode::kResourceExhausted);
+  }
+  {
+    Limiter limiter(Config(0, 0, 100));
+    ASSERT_TRUE(limiter.Admit("a", false, 600).ok());
+    limiter.SettleTokens("a", 600, 200);
+    EXPECT_TRUE(limiter.Admit("a", false, 750).ok());
+  }
 }
 
 TEST(Limiter, NamesTheRequestsPerMinuteLimit) {
