@@ -28,9 +28,11 @@ struct CallDeps {
   Metrics* metrics = nullptr;
 };
 
-// Per-call control from the transport: cancellation (client gone or deadline passed).
+// Per-call control from the transport: cancellation (client gone or deadline passed) and
+// the client's deadline (for work that must stop by then, e.g. the LLM classifier).
 struct CallControl {
   std::function<bool()> cancelled = [] { return false; };
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 // A fresh random request id (32 hex characters).

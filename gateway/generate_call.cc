@@ -48,7 +48,7 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
   total.set_action(v1::ALLOW);
   auto check = [&](const std::string& text, int index, std::string* forwarded) -> absl::Status {
     if (text.empty()) return absl::OkStatus();
-    const auto verdict = call.deps.checks->Check(call.app, v1::INPUT, text);
+    const auto verdict = call.deps.checks->Check(call.app, v1::INPUT, text, {}, call.control.deadline);
     v1::Decision decision;
     if (verdict.ok()) {
       decision = verdict->decision;
@@ -146,7 +146,7 @@ class OutputHandler {
     v1::ToolCall call;
     call.set_recipient(event.recipient);
     call.set_content_type(event.content_type);
-    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, tool_text_);
+    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, tool_text_, {}, call_.control.deadline);
     v1::Decision decision = verdict.ok() ? verdict->decision
                                          : CheckFailureDecision(call_.app.check_failure() == v1::FAIL_OPEN,
                                                                 std::string(verdict.status().message()));
@@ -167,7 +167,7 @@ class OutputHandler {
   }
 
   void CheckAnalysis() {
-    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, analysis_);
+    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, analysis_, {}, call_.control.deadline);
     if (!verdict.ok()) return;  // Hidden text: a failed check cannot leak anything.
     v1::Decision decision = verdict->decision;
     if (!return_analysis_ && decision.action() != v1::ALLOW) {

@@ -27,10 +27,11 @@ const v1::ModerationSettings& SettingsFor(const v1::App& app, v1::Direction dire
 absl::StatusOr<v1::Decision> Classify(const moderation::Pipeline& pipeline, const v1::App& app,
                                       v1::Direction direction, std::string_view text,
                                       std::vector<v1::RuleMatch> findings, const std::string& block_message,
-                                      std::string_view policy_text) {
+                                      std::string_view policy_text, absl::Time deadline) {
   moderation::PipelineOptions options;
   options.policy_findings = std::move(findings);
   options.fail_open = app.check_failure() == v1::FAIL_OPEN;
+  options.deadline = deadline;
   v1::ModerationSettings settings = SettingsFor(app, direction);
   if (!policy_text.empty()) settings.set_llm_policy(std::string(policy_text));
   ASSIGN_OR_RETURN(v1::Decision decision, pipeline.Moderate(text, settings, options));
@@ -71,7 +72,7 @@ class PipelineStreamChecks : public StreamChecks {
     if (!blocked_by_rule && !final && !classifiers_off && pending_.size() < kClassifyEveryBytes) return step;
     // Classify everything so far (released + pending) together with the rule findings.
     ASSIGN_OR_RETURN(decision_, Classify(*pipeline_, app_, v1::OUTPUT, released_ + pending_, findings_,
-                                         block_message_, {}));
+                                         block_message_, {}, absl::InfiniteFuture()));
     if (blocked_by_rule || decision_.action() == v1::BLOCK) {
       step.blocked = true;
       pending_.clear();
@@ -101,7 +102,7 @@ absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direct
   ASSIGN_OR_RETURN(policies::ScanResult scan, policies->Scan(SetsFor(app, direction), direction, text));
   TextVerdict verdict;
   ASSIGN_OR_RETURN(verdict.decision, Classify(*pipeline_, app, direction, text, std::move(scan.matches),
-                                              scan.block_message, policy_text));
+                                              scan.block_message, policy_text, deadline));
   if (!policy_text.empty()) {
     RETURN_IF_ERROR(JudgeAgainstPolicy(app, direction, text, policy_text, deadline, &verdict));
   }

@@ -23,17 +23,18 @@ const v1::App* CallerApp(const ServerState& state, const grpc::ServerContext& co
   return app;
 }
 
-CallControl ControlOf(grpc::ServerContext* context) {
-  CallControl control;
-  control.cancelled = [context] { return context->IsCancelled(); };
-  return control;
-}
-
 // The client's deadline (none: the infinite future).
 absl::Time CallDeadline(const grpc::ServerContext& context) {
   const auto deadline = context.deadline();
   if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
   return absl::FromChrono(deadline);
+}
+
+CallControl ControlOf(grpc::ServerContext* context) {
+  CallControl control;
+  control.cancelled = [context] { return context->IsCancelled(); };
+  control.deadline = CallDeadline(*context);
+  return control;
 }
 
 }  // namespace

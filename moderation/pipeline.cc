@@ -210,9 +210,10 @@ absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
 
   // LLM policy classifier (rule 4).
   const absl::Time llm_start = clock_();
-  const absl::Time deadline = settings.llm_classifier_budget_ms() > 0
-                                  ? llm_start + absl::Milliseconds(settings.llm_classifier_budget_ms())
-                                  : absl::InfiniteFuture();
+  const absl::Time deadline =
+      std::min(options.deadline, settings.llm_classifier_budget_ms() > 0
+                                     ? llm_start + absl::Milliseconds(settings.llm_classifier_budget_ms())
+                                     : absl::InfiniteFuture());
   absl::StatusOr<float> violation = judge_->ViolationProbability(settings.llm_policy(), text, deadline);
   if (violation.ok() && OverBudget(clock_() - llm_start, settings.llm_classifier_budget_ms())) {
     violation = absl::DeadlineExceededError("LLM classifier over budget");

@@ -51,6 +51,9 @@ struct PipelineOptions {
   std::vector<warden::v1::RuleMatch> policy_findings;
   // Let a text pass when a check fails or times out (the default blocks it).
   bool fail_open = false;
+  // The caller's deadline (e.g. the RPC's): the LLM stage stops at the earlier of it and
+  // its own budget.
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 class Pipeline {

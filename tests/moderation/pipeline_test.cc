@@ -291,6 +291,22 @@ TEST_F(PipelineTest, LlmOverBudgetFailsClosedAndGetsTheDeadline) {
   EXPECT_EQ(judge->last_deadline, start + absl::Milliseconds(1) + absl::Milliseconds(200));
 }
 
+TEST_F(PipelineTest, LlmStageStopsAtTheCallersDeadlineWhenItComesFirst) {
+  auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
+  ModerationSettings settings;
+  settings.set_llm_policy("p");
+  settings.set_llm_classifier_budget_ms(200);
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  PipelineOptions options;
+  options.deadline = clock_.now + absl::Milliseconds(50);
+  ASSERT_TRUE(Make(Fast(kHate, 0.1f), judge).Moderate("t", settings, options).ok());
+  EXPECT_EQ(judge->last_deadline, options.deadline);
+  options.deadline = clock_.now + absl::Hours(1);  // later than the budget: the budget wins
+  const absl::Time start = clock_.now;
+  ASSERT_TRUE(Make(Fast(kHate, 0.1f), judge).Moderate("t", settings, options).ok());
+  EXPECT_EQ(judge->last_deadline, start + absl::Milliseconds(1) + absl::Milliseconds(200));
+}
+
 TEST_F(PipelineTest, LlmErrorWithFailOpenKeepsFastVerdicts) {
   auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
   judge->error = absl::UnavailableError("engine down");
