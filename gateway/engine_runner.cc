@@ -397,6 +397,15 @@ std::unique_ptr<GenerationJob> EngineRunner::Start(GenerationInput input, EventS
                                                            " (shorten messages, instructions or tools)")));
     return job;
   }
+  // Nor one whose KV cache can never fit the budget, even with the engine otherwise idle
+  // (found only deep into its prefill otherwise).
+  const int64_t kv_needed = engine_->KvBytesForLength(prompt_tokens + 1);
+  if (kv_needed > engine_->kv_budget_bytes()) {
+    job->FailEarly(absl::ResourceExhaustedError(absl::StrCat(
+        "the prompt has ", prompt_tokens, " tokens, whose KV cache needs ", kv_needed,
+        " bytes; the server's kv_cache_bytes is ", engine_->kv_budget_bytes(), " (shorten the prompt)")));
+    return job;
+  }
   model::GenerateOptions options;
   // Generation ends (LENGTH) where the context ends.
   options.max_tokens = static_cast<int>(

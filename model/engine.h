@@ -132,6 +132,9 @@ class Engine {
   void SetLayerObserver(LayerObserver observer);
 
   int64_t kv_bytes_in_use() const { return budget_.used(); }
+  int64_t kv_budget_bytes() const { return budget_.limit(); }
+  // KV-cache bytes a sequence of `length` positions needs (kv_cache.h).
+  int64_t KvBytesForLength(int64_t length) const { return model::KvBytesForLength(config_, length); }
   // Forward passes run by Step so far (for tests and metrics: how well batches stay whole).
   int64_t steps_run() const { return steps_run_.load(std::memory_order_relaxed); }
 

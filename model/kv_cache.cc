@@ -39,9 +39,27 @@ SequenceKvCache::SequenceKvCache(const ModelConfig& config, KvBudget* budget)
 
 SequenceKvCache::~SequenceKvCache() { budget_->Release(reserved_bytes_); }
 
-int64_t SequenceKvCache::CapacityFor(const Layer& layer, int64_t length) const {
+namespace {
+
+// Positions a layer holds for a sequence of `length`: grown in steps of kGrowPositions,
+// at most the window for a sliding layer.
+int64_t Capacity(bool sliding, int window, int64_t length) {
   const int64_t grown = (length + kGrowPositions - 1) / kGrowPositions * kGrowPositions;
-  return layer.sliding ? std::min<int64_t>(grown, window_) : grown;
+  return sliding ? std::min<int64_t>(grown, window) : grown;
+}
+
+}  // namespace
+
+int64_t KvBytesForLength(const ModelConfig& config, int64_t length) {
+  int64_t positions = 0;
+  for (AttentionType type : config.layer_types) {
+    positions += Capacity(type == AttentionType::kSliding, config.sliding_window, length);
+  }
+  return positions * 2 * config.num_kv_heads * config.head_dim * static_cast<int64_t>(sizeof(float));
+}
+
+int64_t SequenceKvCache::CapacityFor(const Layer& layer, int64_t length) const {
+  return Capacity(layer.sliding, window_, length);
 }
 
 absl::Status SequenceKvCache::Reserve(int64_t new_length) {

@@ -35,6 +35,10 @@ class KvBudget {
   int64_t used_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
+// Bytes a sequence of `length` positions holds in the budget (what Reserve(length) takes
+// from an empty cache): the engine refuses a prompt whose cache could never fit.
+int64_t KvBytesForLength(const ModelConfig& config, int64_t length);
+
 // The key/value cache of one sequence. Not thread-safe: one thread at a time (the engine
 // serialises access). Owns its storage; holds a pointer to the budget, which must outlive it.
 class SequenceKvCache {

@@ -11,18 +11,19 @@
 #include <vector>
 
 #include "model/engine.h"
+#include "model/kv_cache.h"
 #include "tests/model/random_checkpoint.h"
 
 namespace warden::moderation {
 namespace {
 
-std::unique_ptr<model::Engine> LoadEngine(int64_t context) {
+std::unique_ptr<model::Engine> LoadEngine(int64_t context, int64_t kv_budget = 64 << 20) {
   model::CheckpointSpec spec;
   spec.config = model::testing::OddShape();
   spec.config.max_position_embeddings = context;
   spec.seed = 7;
   return model::testing::LoadTestEngine(
-      model::testing::RandomCheckpointOnce("llm_backend_ctx" + std::to_string(context), spec), 64 << 20);
+      model::testing::RandomCheckpointOnce("llm_backend_ctx" + std::to_string(context), spec), kv_budget);
 }
 
 std::vector<uint32_t> Tokens(int n, int salt) {
@@ -111,6 +112,26 @@ TEST(EngineLlmBackend, PromptFillingTheContextIsRefused) {
   EXPECT_EQ(backend.ScoreLabels(**prefix, Tokens(20, 6), labels, absl::InfiniteFuture()).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(backend.ScoreLabels(**prefix, Tokens(19, 6), labels, absl::InfiniteFuture()).ok());
+}
+
+TEST(EngineLlmBackend, PromptWhoseCacheCannotFitIsRefusedBeforeAnyWork) {
+  const model::ModelConfig shape = model::testing::OddShape();
+  const int64_t budget = model::KvBytesForLength(shape, 600);
+  auto engine = LoadEngine(4096, budget);
+  ASSERT_NE(engine, nullptr);
+  const EngineLlmBackend backend(engine.get(), nullptr);
+  const auto too_big = backend.PrefillPrefix(Tokens(1200, 8), absl::InfiniteFuture());
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kResourceExhausted) << too_big.status();
+  // The backend's own check, not the KV cache failing part-way through the prefill.
+  EXPECT_NE(too_big.status().message().find("LLM policy classifier"), std::string::npos) << too_big.status();
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+  // A prefix that fits, and a text whose fork (a copy of the prefix plus the text) does not.
+  auto prefix = backend.PrefillPrefix(Tokens(200, 8), absl::InfiniteFuture());
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  const uint32_t labels[] = {1, 2};
+  EXPECT_EQ(backend.ScoreLabels(**prefix, Tokens(400, 9), labels, absl::InfiniteFuture()).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(backend.ScoreLabels(**prefix, Tokens(20, 9), labels, absl::InfiniteFuture()).ok());
 }
 
 }  // namespace
