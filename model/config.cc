@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -56,7 +57,12 @@ absl::Status GetFloat(const Json& j, const char* key, bool required, const std::
     return required ? FieldError(source, key, "is missing") : absl::OkStatus();
   }
   if (!it->is_number()) return FieldError(source, key, "must be a number");
-  *out = it->get<float>();
+  // JSON numbers beyond float's range would become infinities (1e207 -> inf).
+  const double value = it->get<double>();
+  if (!std::isfinite(value) || std::fabs(value) > std::numeric_limits<float>::max()) {
+    return FieldError(source, key, "must be a finite number within float range");
+  }
+  *out = static_cast<float>(value);
   return absl::OkStatus();
 }
 
@@ -158,8 +164,13 @@ absl::Status ModelConfig::Validate() const {
   if (static_cast<int>(layer_types.size()) != num_layers) {
     return invalid("config field 'layer_types' must have one entry per layer");
   }
-  if (!(rms_norm_eps > 0.0f) || !(swiglu_limit > 0.0f)) {
-    return invalid("config fields 'rms_norm_eps' and 'swiglu_limit' must be > 0");
+  if (!(rms_norm_eps > 0.0f) || !(swiglu_limit > 0.0f) || !std::isfinite(rms_norm_eps) ||
+      !std::isfinite(swiglu_limit)) {
+    return invalid("config fields 'rms_norm_eps' and 'swiglu_limit' must be finite and > 0");
+  }
+  if (!std::isfinite(rope.theta) || !std::isfinite(rope.factor) || !std::isfinite(rope.beta_fast) ||
+      !std::isfinite(rope.beta_slow)) {
+    return invalid("config rope parameters must be finite");
   }
   if (!(rope.theta > 1.0f) || !(rope.factor >= 1.0f) || rope.original_context <= 0 ||
       !(rope.beta_fast > 0.0f) || !(rope.beta_slow > 0.0f) || rope.beta_fast == rope.beta_slow) {

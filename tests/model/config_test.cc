@@ -1,6 +1,7 @@
 // Config parsing for both checkpoint layouts, derived fields and error messages.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "model/config.h"
@@ -76,6 +77,20 @@ TEST(Config, RefusesRopeFieldsOfTheWrongType) {
     EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << rope;
     EXPECT_NE(c.status().message().find("rope_scaling."), absl::string_view::npos) << c.status();
   }
+}
+
+// Found by the model_config fuzzer: 1e207 became an infinite rms_norm_eps, accepted, and
+// written back as null.
+TEST(Config, RefusesNumbersBeyondFloatRange) {
+  for (const char* field : {R"(, "rms_norm_eps": 1e207)", R"(, "swiglu_limit": -1e39)", R"(, "rope_theta": 1e300)",
+                            R"(, "rope_scaling": {"factor": 1e40})"}) {
+    auto c = ParseHfConfig(MinimalHf(field), "config.json");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_NE(c.status().message().find("finite"), absl::string_view::npos) << c.status();
+  }
+  ModelConfig config = *ParseHfConfig(MinimalHf(""), "config.json");
+  config.rms_norm_eps = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(config.Validate().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Config, ErrorsNameTheFileAndField) {
