@@ -387,23 +387,13 @@ std::unique_ptr<GenerationJob> EngineRunner::Start(GenerationInput input, EventS
     job->FailEarly(init);
     return job;
   }
-  // A prompt that fills the model's context cannot be answered: refuse it before its
-  // prefill occupies the engine, instead of failing after it.
+  // A prompt that fills the model's context, or whose KV cache could never fit the budget,
+  // cannot be answered: refuse it before its prefill occupies the engine, instead of
+  // failing deep into it.
   const int64_t context = engine_->config().max_position_embeddings;
   const int64_t prompt_tokens = static_cast<int64_t>(prompt->ids.size());
-  if (prompt_tokens >= context) {
-    job->FailEarly(absl::InvalidArgumentError(absl::StrCat("the prompt has ", prompt_tokens,
-                                                           " tokens; the model's context holds ", context,
-                                                           " (shorten messages, instructions or tools)")));
-    return job;
-  }
-  // Nor one whose KV cache can never fit the budget, even with the engine otherwise idle
-  // (found only deep into its prefill otherwise).
-  const int64_t kv_needed = engine_->KvBytesForLength(prompt_tokens + 1);
-  if (kv_needed > engine_->kv_budget_bytes()) {
-    job->FailEarly(absl::ResourceExhaustedError(absl::StrCat(
-        "the prompt has ", prompt_tokens, " tokens, whose KV cache needs ", kv_needed,
-        " bytes; the server's kv_cache_bytes is ", engine_->kv_budget_bytes(), " (shorten the prompt)")));
+  if (const absl::Status fits = engine_->CheckPromptFits(prompt_tokens); !fits.ok()) {
+    job->FailEarly(absl::Status(fits.code(), absl::StrCat(fits.message(), " (shorten messages, instructions or tools)")));
     return job;
   }
   model::GenerateOptions options;

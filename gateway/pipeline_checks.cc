@@ -1,6 +1,5 @@
 #include "gateway/pipeline_checks.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "base/status_macros.h"
@@ -125,11 +124,8 @@ absl::Status PipelineChecks::JudgeAgainstPolicy(const v1::App& app, v1::Directio
     return absl::UnimplementedError("no model is loaded, so there is no LLM policy classifier for the policy");
   }
   const v1::ModerationSettings& settings = SettingsFor(app, direction);
-  const absl::Time budget = settings.llm_classifier_budget_ms() == 0
-                                ? absl::InfiniteFuture()
-                                : absl::Now() + absl::Milliseconds(settings.llm_classifier_budget_ms());
   // A client that stops waiting must not leave a long policy prefilling.
-  const absl::Time deadline = std::min(budget, call_deadline);
+  const absl::Time deadline = moderation::LlmStageDeadline(settings, absl::Now(), call_deadline);
   const absl::StatusOr<float> probability = judge_->ViolationProbability(policy_text, text, deadline);
   v1::Decision& decision = verdict->decision;
   if (!probability.ok()) {

@@ -129,6 +129,21 @@ absl::StatusOr<SequenceId> Engine::ForkSequence(SequenceId sequence) {
   return id;
 }
 
+absl::Status Engine::CheckPromptFits(int64_t positions, int64_t other_kv_bytes) const {
+  const int64_t context = config_.max_position_embeddings;
+  if (positions >= context) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the prompt has ", positions, " tokens; the model's context holds ", context));
+  }
+  const int64_t kv_needed = KvBytesForLength(positions + 1) + other_kv_bytes;
+  if (kv_needed > kv_budget_bytes()) {
+    return absl::ResourceExhaustedError(absl::StrCat("the prompt has ", positions, " tokens, whose KV cache needs ",
+                                                     kv_needed, " bytes; the KV budget (kv_cache_bytes) is ",
+                                                     kv_budget_bytes()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Engine::ReleaseSequence(SequenceId sequence) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (sequences_.erase(sequence) == 0) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));

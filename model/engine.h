@@ -135,6 +135,11 @@ class Engine {
   int64_t kv_budget_bytes() const { return budget_.limit(); }
   // KV-cache bytes a sequence of `length` positions needs (kv_cache.h).
   int64_t KvBytesForLength(int64_t length) const { return model::KvBytesForLength(config_, length); }
+  // Whether a prompt of `positions` tokens could ever be processed, checked before any
+  // work: InvalidArgument when it fills the model's context (no position left for the next
+  // token), ResourceExhausted when its KV cache plus `other_kv_bytes` (e.g. the prefix a
+  // fork copies) exceeds the whole budget. Messages give the counts; callers add context.
+  absl::Status CheckPromptFits(int64_t positions, int64_t other_kv_bytes = 0) const;
   // Forward passes run by Step so far (for tests and metrics: how well batches stay whole).
   int64_t steps_run() const { return steps_run_.load(std::memory_order_relaxed); }
 

@@ -26,22 +26,12 @@ class EnginePrefix : public PrefixHandle {
 
 // Refuses a prompt of `tokens` (after `held` tokens of a prefix, whose cache the fork for
 // the text copies) that leaves no position for the label the classifier reads, or whose KV
-// cache could never fit the engine's budget.
+// cache could never fit the engine's budget (Engine::CheckPromptFits).
 absl::Status CheckContext(const model::Engine& engine, size_t held, size_t tokens, const char* what) {
-  const int64_t total = static_cast<int64_t>(held + tokens);
-  const int64_t context = engine.config().max_position_embeddings;
-  if (total >= context) {
-    return absl::InvalidArgumentError(absl::StrCat("LLM policy classifier: the ", what, " has ", total,
-                                                   " tokens; the model's context holds ", context));
-  }
-  const int64_t kv_needed =
-      engine.KvBytesForLength(total + 1) + (held > 0 ? engine.KvBytesForLength(static_cast<int64_t>(held)) : 0);
-  if (kv_needed > engine.kv_budget_bytes()) {
-    return absl::ResourceExhaustedError(absl::StrCat("LLM policy classifier: the ", what, " has ", total,
-                                                     " tokens, whose KV cache needs ", kv_needed,
-                                                     " bytes; the budget is ", engine.kv_budget_bytes()));
-  }
-  return absl::OkStatus();
+  const absl::Status fits = engine.CheckPromptFits(static_cast<int64_t>(held + tokens),
+                                                   engine.KvBytesForLength(static_cast<int64_t>(held)));
+  if (fits.ok()) return fits;
+  return absl::Status(fits.code(), absl::StrCat("LLM policy classifier (", what, "): ", fits.message()));
 }
 
 // Prefills `ids` into `sequence` chunk by chunk, checking `deadline` before each chunk (the

@@ -168,6 +168,14 @@ Pipeline::Pipeline(std::shared_ptr<const Classifier> fast,
       judge_(std::move(judge)),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })) {}
 
+absl::Time LlmStageDeadline(const warden::v1::ModerationSettings& settings, absl::Time start,
+                            absl::Time caller_deadline) {
+  const absl::Time budget = settings.llm_classifier_budget_ms() > 0
+                                ? start + absl::Milliseconds(settings.llm_classifier_budget_ms())
+                                : absl::InfiniteFuture();
+  return std::min(budget, caller_deadline);
+}
+
 absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
                                             const ModerationSettings& settings,
                                             const PipelineOptions& options) const {
@@ -210,10 +218,7 @@ absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
 
   // LLM policy classifier (rule 4).
   const absl::Time llm_start = clock_();
-  const absl::Time deadline =
-      std::min(options.deadline, settings.llm_classifier_budget_ms() > 0
-                                     ? llm_start + absl::Milliseconds(settings.llm_classifier_budget_ms())
-                                     : absl::InfiniteFuture());
+  const absl::Time deadline = LlmStageDeadline(settings, llm_start, options.deadline);
   absl::StatusOr<float> violation = judge_->ViolationProbability(settings.llm_policy(), text, deadline);
   if (violation.ok() && OverBudget(clock_() - llm_start, settings.llm_classifier_budget_ms())) {
     violation = absl::DeadlineExceededError("LLM classifier over budget");

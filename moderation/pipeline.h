@@ -56,6 +56,11 @@ struct PipelineOptions {
   absl::Time deadline = absl::InfiniteFuture();
 };
 
+// When an LLM classifier call started at `start` must stop: after the settings'
+// llm_classifier_budget_ms (no limit when 0), or at `caller_deadline` if that is earlier.
+absl::Time LlmStageDeadline(const warden::v1::ModerationSettings& settings, absl::Time start,
+                            absl::Time caller_deadline);
+
 class Pipeline {
  public:
   using Clock = std::function<absl::Time()>;
