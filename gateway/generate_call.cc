@@ -195,7 +195,7 @@ class OutputHandler {
 
 absl::Status RunModel(Call& call, GenerationInput input) {
   const bool return_analysis = call.request.return_analysis() && call.app.allow_analysis();
-  ASSIGN_OR_RETURN(auto final_checks, call.deps.checks->StartOutputStream(call.app));
+  ASSIGN_OR_RETURN(auto final_checks, call.deps.checks->StartOutputStream(call.app, call.control.deadline));
   OutputHandler handler(call, std::move(final_checks), return_analysis);
   EventQueue queue(kHighWatermark, kLowWatermark);
   std::unique_ptr<GenerationJob> job =

@@ -45,8 +45,8 @@ absl::StatusOr<v1::Decision> Classify(const moderation::Pipeline& pipeline, cons
 class PipelineStreamChecks : public StreamChecks {
  public:
   PipelineStreamChecks(std::unique_ptr<policies::StreamScanner> scanner, const moderation::Pipeline* pipeline,
-                       const v1::App& app)
-      : scanner_(std::move(scanner)), pipeline_(pipeline), app_(app) {
+                       const v1::App& app, absl::Time deadline)
+      : scanner_(std::move(scanner)), pipeline_(pipeline), app_(app), deadline_(deadline) {
     decision_.set_action(v1::ALLOW);
   }
 
@@ -71,7 +71,7 @@ class PipelineStreamChecks : public StreamChecks {
     if (!blocked_by_rule && !final && !classifiers_off && pending_.size() < kClassifyEveryBytes) return step;
     // Classify everything so far (released + pending) together with the rule findings.
     ASSIGN_OR_RETURN(decision_, Classify(*pipeline_, app_, v1::OUTPUT, released_ + pending_, findings_,
-                                         block_message_, {}, absl::InfiniteFuture()));
+                                         block_message_, {}, deadline_));
     if (blocked_by_rule || decision_.action() == v1::BLOCK) {
       step.blocked = true;
       pending_.clear();
@@ -86,6 +86,7 @@ class PipelineStreamChecks : public StreamChecks {
   std::unique_ptr<policies::StreamScanner> scanner_;
   const moderation::Pipeline* pipeline_;
   const v1::App& app_;
+  const absl::Time deadline_;  // The call's; bounds the LLM stage of every classification.
   std::vector<v1::RuleMatch> findings_;
   std::string block_message_;
   std::string pending_;   // Cleared by the policy filters, waiting for the classifiers.
@@ -154,10 +155,11 @@ absl::Status PipelineChecks::JudgeAgainstPolicy(const v1::App& app, v1::Directio
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app) const {
+absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app,
+                                                                                absl::Time deadline) const {
   ASSIGN_OR_RETURN(auto scanner,
                    policies::StreamScanner::Create(store_->Current(), SetsFor(app, v1::OUTPUT), v1::OUTPUT));
-  return std::unique_ptr<StreamChecks>(new PipelineStreamChecks(std::move(scanner), pipeline_, app));
+  return std::unique_ptr<StreamChecks>(new PipelineStreamChecks(std::move(scanner), pipeline_, app, deadline));
 }
 
 }  // namespace warden::gateway

@@ -25,7 +25,8 @@ class PipelineChecks : public TextChecks {
   absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                     std::string_view policy_text = {},
                                     absl::Time deadline = absl::InfiniteFuture()) const override;
-  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app) const override;
+  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(
+      const v1::App& app, absl::Time deadline = absl::InfiniteFuture()) const override;
   std::string policy_version() const override { return store_->Current()->version(); }
   std::string classifier_name() const override { return classifier_name_; }
 

@@ -54,7 +54,10 @@ class TextChecks {
   virtual absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                             std::string_view policy_text = {},
                                             absl::Time deadline = absl::InfiniteFuture()) const = 0;
-  virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app) const = 0;
+  // Checks of one output stream. Its LLM stage (escalated categories) stops at the earlier
+  // of `deadline` (the call's) and the app's LLM budget, like Check's.
+  virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(
+      const v1::App& app, absl::Time deadline = absl::InfiniteFuture()) const = 0;
   // The version (content hash) of the policy configuration in force.
   virtual std::string policy_version() const = 0;
   // Name and version of the classifier model, for Moderate responses.

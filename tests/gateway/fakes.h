@@ -19,12 +19,13 @@ namespace warden::gateway::testing {
 class FakeChecks : public TextChecks {
  public:
   absl::StatusOr<TextVerdict> Check(const v1::App&, v1::Direction, std::string_view text, std::string_view = {},
-                                    absl::Time = absl::InfiniteFuture()) const override {
+                                    absl::Time deadline = absl::InfiniteFuture()) const override {
     ++calls;
+    last_check_deadline = deadline;
     if (fail) return absl::InternalError("checker down");
     return Verdict(std::string(text));
   }
-  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&) const override;
+  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&, absl::Time) const override;
   std::string policy_version() const override { return "v-test"; }
   std::string classifier_name() const override { return "fake"; }
 
@@ -50,6 +51,9 @@ class FakeChecks : public TextChecks {
   }
 
   mutable std::atomic<int> calls{0};
+  // The deadlines the call path passed (written by the call's thread; read after it).
+  mutable absl::Time last_check_deadline;
+  mutable absl::Time stream_deadline;
   bool fail = false;
 };
 
@@ -85,7 +89,9 @@ class FakeStreamChecks : public StreamChecks {
   v1::Decision decision_;
 };
 
-inline absl::StatusOr<std::unique_ptr<StreamChecks>> FakeChecks::StartOutputStream(const v1::App&) const {
+inline absl::StatusOr<std::unique_ptr<StreamChecks>> FakeChecks::StartOutputStream(const v1::App&,
+                                                                                     absl::Time deadline) const {
+  stream_deadline = deadline;
   return std::unique_ptr<StreamChecks>(new FakeStreamChecks());
 }
 

@@ -156,6 +156,16 @@ TEST_F(GenerateCallTest, CancelledClientStopsALongPrefill) {
   EXPECT_EQ(runner_.delivered, 0);
 }
 
+TEST_F(GenerateCallTest, CallDeadlineReachesTheInputAndTheOutputChecks) {
+  runner_.events = {FakeRunner::Text("ok")};
+  CallControl control;
+  control.deadline = absl::Now() + absl::Seconds(42);
+  auto response = RunGenerate(Deps(), App(), Ask("hi"), control, nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(checks_.last_check_deadline, control.deadline);
+  EXPECT_EQ(checks_.stream_deadline, control.deadline);
+}
+
 TEST_F(GenerateCallTest, CheckFailureFailsClosedByDefault) {
   checks_.fail = true;
   auto response = RunGenerate(Deps(), App(), Ask("hello"), CallControl(), nullptr);

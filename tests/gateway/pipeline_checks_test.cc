@@ -89,5 +89,52 @@ TEST_F(PipelineChecksTest, PassedCallDeadlineFailsClosed) {
   EXPECT_EQ(verdict->decision.decided_by(), v1::FAILURE);
 }
 
+// An output stream whose app escalates a category to the LLM stage: every classification
+// of the stream gives that stage the call's deadline, and a passed one fails closed.
+class StreamDeadlineTest : public PipelineChecksTest {
+ protected:
+  void SetUp() override {
+    PipelineChecksTest::SetUp();
+    std::array<float, moderation::kNumCategories> thresholds;
+    thresholds.fill(0.5f);
+    stream_judge_ = std::make_shared<RecordingJudge>();
+    escalating_ = std::make_unique<moderation::Pipeline>(std::make_shared<ZeroClassifier>(), thresholds, stream_judge_);
+    stream_checks_ = std::make_unique<PipelineChecks>(store_.get(), escalating_.get(), nullptr, "zero");
+    auto* output = app_.mutable_output_moderation();
+    output->set_llm_policy("violent content violates");
+    output->set_default_action(v1::BLOCK);
+    auto* category = output->add_categories();
+    category->set_category(v1::VIOLENCE);
+    category->set_escalate_to_llm(true);
+  }
+
+  std::shared_ptr<RecordingJudge> stream_judge_;
+  std::unique_ptr<moderation::Pipeline> escalating_;
+  std::unique_ptr<PipelineChecks> stream_checks_;
+};
+
+TEST_F(StreamDeadlineTest, EscalatedCategoryGetsTheCallDeadline) {
+  const absl::Time call_deadline = absl::Now() + absl::Seconds(30);
+  auto stream = stream_checks_->StartOutputStream(app_, call_deadline);
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  ASSERT_TRUE((*stream)->Push("some model text").ok());
+  auto step = (*stream)->Finish();
+  ASSERT_TRUE(step.ok()) << step.status();
+  EXPECT_EQ(stream_judge_->seen, call_deadline);
+  EXPECT_TRUE(step->blocked);  // 0.9 from the judge is over the 0.5 fallback threshold
+  EXPECT_EQ((*stream)->decision().decided_by(), v1::LLM_CLASSIFIER);
+}
+
+TEST_F(StreamDeadlineTest, PassedCallDeadlineFailsTheStreamClosed) {
+  auto stream = stream_checks_->StartOutputStream(app_, absl::Now() - absl::Seconds(1));
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  ASSERT_TRUE((*stream)->Push("some model text").ok());
+  auto step = (*stream)->Finish();
+  ASSERT_TRUE(step.ok()) << step.status();
+  EXPECT_TRUE(step->blocked);
+  EXPECT_EQ(step->released, "");
+  EXPECT_EQ((*stream)->decision().decided_by(), v1::FAILURE);
+}
+
 }  // namespace
 }  // namespace warden::gateway
