@@ -20,6 +20,10 @@ std::vector<std::unique_ptr<CompiledSet>> CompileAll(
   std::vector<std::unique_ptr<CompiledSet>> sets;
   absl::flat_hash_map<std::string, std::string> owner;  // Set id -> file.
   for (const auto& [name, text] : texts) {
+    if (name.empty()) {  // Errors are located by the name, and term lists read next to it.
+      errors->push_back({"", 0, 0, "", "a policy file has an empty name"});
+      continue;
+    }
     std::unique_ptr<ParsedPolicyFile> parsed = ParsePolicyFile(name, text, errors);
     if (parsed == nullptr) continue;
     const std::string& id = parsed->set().id();

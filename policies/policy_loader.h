@@ -25,7 +25,7 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyFiles(
 absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyTexts(
     const std::map<std::string, std::string>& texts);
 
-// Every error of the texts; empty when they would load.
+// Every error of the texts; empty when they would load. An empty file name is an error.
 std::vector<ConfigError> ValidatePolicyTexts(const std::map<std::string, std::string>& texts);
 
 }  // namespace warden::policies

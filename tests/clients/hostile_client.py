@@ -247,6 +247,11 @@ def admin_calls():
     found = {(e.file, e.line) for e in result.errors}
     if result.valid or ("a.textproto", 2) not in found or ("b.textproto", 2) not in found:
         fail(f"ValidatePolicies did not locate both errors: {result}")
+    result = expect("ValidatePolicies with an unnamed file",
+                    lambda: admin.ValidatePolicies(w.ValidatePoliciesRequest(files={"": 'id: "z"\n'}), metadata=ADMIN,
+                                                   timeout=10), None)
+    if result.valid or not any("empty name" in e.message for e in result.errors):
+        fail(f"ValidatePolicies accepted a file without a name: {result}")
     still_serving("admin calls")
 
 

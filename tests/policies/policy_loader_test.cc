@@ -61,6 +61,15 @@ TEST(PolicyLoader, ReportsDuplicateSetIdsAcrossFiles) {
   EXPECT_TRUE(Contains(errors[0].message, "also in a.textproto")) << errors[0].message;
 }
 
+TEST(PolicyLoader, RefusesAFileWithAnEmptyName) {
+  const std::string set = "id: \"s\"\nrules { id: \"r\" category: PII action: FLAG detector { type: EMAIL } }\n";
+  std::vector<ConfigError> errors = ValidatePolicyTexts({{"", set}, {"ok.textproto", "id: \"t\"\n"}});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].file, "");
+  EXPECT_TRUE(Contains(errors[0].message, "empty name")) << errors[0].message;
+  EXPECT_FALSE(LoadPolicyTexts({{"", set}}).ok());
+}
+
 TEST(PolicyLoader, ReportsUnknownCategoryNameAsParseError) {
   ConfigError e = Single("id: \"s\"\nrules {\n  id: \"r\"\n  category: NOT_A_CATEGORY action: FLAG\n}\n");
   EXPECT_EQ(e.line, 4);
