@@ -1,10 +1,13 @@
 #include "gateway/request_validation.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/utf8.h"
+#include "nlohmann/json.hpp"
 
 namespace warden::gateway {
 namespace {
@@ -19,6 +22,37 @@ absl::Status CheckSize(size_t bytes, const v1::Limits& limits) {
   if (bytes > limits.max_request_bytes()) {
     return absl::ResourceExhaustedError(
         absl::StrCat("limit max_request_bytes (", limits.max_request_bytes(), ") exceeded: request has ", bytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+// The model calls a tool by the recipient "functions.<name>", which ends at the first
+// character outside this set; other names could not be called (the OpenAI API's rule).
+absl::Status CheckToolName(const std::string& name, const std::string& field) {
+  constexpr size_t kMaxToolName = 64;
+  if (name.empty()) return absl::InvalidArgumentError(field + " must be set");
+  const bool allowed = name.size() <= kMaxToolName && std::all_of(name.begin(), name.end(), [](char c) {
+                         return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+                       });
+  if (!allowed) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be 1 to ", kMaxToolName, " characters of a-z, A-Z, 0-9, '_' or '-'"));
+  }
+  return absl::OkStatus();
+}
+
+// A tool's parameters are one JSON Schema for an object (its properties are the
+// arguments); anything else cannot be rendered as a parameter list. Nesting depth is the
+// renderer's check.
+absl::Status CheckToolSchema(const std::string& schema, const std::string& field) {
+  if (schema.empty()) return absl::OkStatus();  // No parameters.
+  RETURN_IF_ERROR(CheckUtf8(schema, field));
+  const nlohmann::json parsed = nlohmann::json::parse(schema, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return absl::InvalidArgumentError(field + " is not valid JSON");
+  if (!parsed.is_object()) return absl::InvalidArgumentError(field + " must be a JSON Schema object ({...})");
+  const auto type = parsed.find("type");
+  if (type != parsed.end() && *type != "object") {
+    return absl::InvalidArgumentError(field + " must describe an object (\"type\": \"object\")");
   }
   return absl::OkStatus();
 }
@@ -48,10 +82,9 @@ absl::Status ValidateGenerateRequest(const v1::GenerateRequest& request, const v
   for (int i = 0; i < request.tools_size(); ++i) {
     const auto& tool = request.tools(i);
     const std::string field = absl::StrCat("tools[", i, "]");
-    if (tool.name().empty()) return absl::InvalidArgumentError(field + ".name must be set");
-    RETURN_IF_ERROR(CheckUtf8(tool.name(), field + ".name"));
+    RETURN_IF_ERROR(CheckToolName(tool.name(), field + ".name"));
     RETURN_IF_ERROR(CheckUtf8(tool.description(), field + ".description"));
-    RETURN_IF_ERROR(CheckUtf8(tool.parameters_json_schema(), field + ".parameters_json_schema"));
+    RETURN_IF_ERROR(CheckToolSchema(tool.parameters_json_schema(), field + ".parameters_json_schema"));
   }
   const auto& sampling = request.sampling();
   if (sampling.has_temperature() && !(sampling.temperature() >= 0.0f && sampling.temperature() <= 10.0f)) {

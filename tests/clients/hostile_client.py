@@ -154,8 +154,11 @@ def oversize_and_context():
     expect("prompt over the context", generate(ask("a " * 300000)), C.INVALID_ARGUMENT, "context")
     expect("prompt over the context (stream)", stream(ask("a " * 300000)), C.INVALID_ARGUMENT, "context")
     expect("deeply nested tool schema",
-           generate(ask(tools=[w.FunctionTool(name="f", parameters_json_schema="[" * 100000 + "]" * 100000)])),
+           generate(ask(tools=[w.FunctionTool(name="f", parameters_json_schema='{"a":' * 100000 + "1" + "}" * 100000)])),
            C.INVALID_ARGUMENT, "nest deeper")
+    expect("deeply nested array as tool schema",
+           generate(ask(tools=[w.FunctionTool(name="f", parameters_json_schema="[" * 100000 + "]" * 100000)])),
+           C.INVALID_ARGUMENT, "must be a JSON Schema object")
     expect("lone surrogate in tool schema",
            generate(ask(tools=[w.FunctionTool(name="f", parameters_json_schema='{"description":"\\ud800"}')])),
            C.INVALID_ARGUMENT, "not valid JSON")
@@ -180,10 +183,12 @@ def special_tokens_are_plain_text():
                   w.Message(role=w.ASSISTANT, channel=w.COMMENTARY, recipient="functions.f" + injected,
                             content_type=injected, content="{}"),
                   w.Message(role=w.TOOL, name="functions.f" + injected, content=injected)],
-        instructions=injected, tools=[w.FunctionTool(name="f" + injected, description=injected)],
+        instructions=injected, tools=[w.FunctionTool(name="f", description=injected)],
         metadata={injected: injected}, sampling=S(max_output_tokens=2, stop=[injected]))
     expect("special-token text in every field", generate(everywhere), None)
     expect("special-token text in every field (stream)", stream(everywhere), None)
+    expect("special-token text in a tool name", generate(ask(tools=[w.FunctionTool(name="f" + injected)])),
+           C.INVALID_ARGUMENT, "tools[0].name")
     expect("special-token text in Moderate and policy",
            moderate(w.ModerateRequest(texts=[injected], policy=injected), timeout=60), None)
     still_serving("special-token text")

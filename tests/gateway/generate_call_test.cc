@@ -166,6 +166,45 @@ TEST_F(GenerateCallTest, CallDeadlineReachesTheInputAndTheOutputChecks) {
   EXPECT_EQ(checks_.stream_deadline, control.deadline);
 }
 
+// Tool names the model could not call, and parameters that are not an object schema, are
+// refused naming the field; a valid tool reaches the model.
+TEST_F(GenerateCallTest, ToolNamesAndParameterSchemasAreValidated) {
+  const auto with_tool = [](const std::string& name, const std::string& schema) {
+    v1::GenerateRequest request = Ask("hi");
+    auto* tool = request.add_tools();
+    tool->set_name(name);
+    tool->set_parameters_json_schema(schema);
+    return request;
+  };
+  const struct {
+    std::string name, schema, message;
+  } refused[] = {
+      {"", "", "tools[0].name must be set"},
+      {"get weather", "", "tools[0].name must be 1 to 64"},
+      {"functions.f", "", "tools[0].name must be 1 to 64"},
+      {std::string(65, 'a'), "", "tools[0].name must be 1 to 64"},
+      {"f<|end|>", "", "tools[0].name must be 1 to 64"},
+      {"f", "[1, 2]", "parameters_json_schema must be a JSON Schema object"},
+      {"f", "\"string\"", "parameters_json_schema must be a JSON Schema object"},
+      {"f", "null", "parameters_json_schema must be a JSON Schema object"},
+      {"f", R"({"type": "array", "items": {"type": "string"}})", "must describe an object"},
+      {"f", R"({"type": ["object", "null"]})", "must describe an object"},
+      {"f", "{\"type\": ", "parameters_json_schema is not valid JSON"},
+  };
+  for (const auto& c : refused) {
+    auto response = RunGenerate(Deps(), App(), with_tool(c.name, c.schema), CallControl(), nullptr);
+    EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument) << c.name << " " << c.schema;
+    EXPECT_TRUE(absl::StrContains(response.status().message(), c.message)) << response.status();
+  }
+  EXPECT_EQ(runner_.starts, 0);
+  runner_.events = {FakeRunner::Text("ok")};
+  for (const std::string schema : {"", "{}", R"({"type": "object", "properties": {"city": {"type": "string"}}})"}) {
+    auto response = RunGenerate(Deps(), App(), with_tool("get_weather-2", schema), CallControl(), nullptr);
+    ASSERT_TRUE(response.ok()) << schema << ": " << response.status();
+  }
+  EXPECT_EQ(runner_.starts, 3);
+}
+
 TEST_F(GenerateCallTest, CheckFailureFailsClosedByDefault) {
   checks_.fail = true;
   auto response = RunGenerate(Deps(), App(), Ask("hello"), CallControl(), nullptr);
