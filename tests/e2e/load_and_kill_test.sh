@@ -21,14 +21,14 @@ policy_files: ["$ROOT/policies/default/pii.textproto", "$ROOT/policies/default/b
 max_queued_requests: 64
 apps {
   id: "demo"
-  api_keys { sha256: "e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4" role: APP }
+  api_keys { sha256: "$APP_HASH" role: APP }
   input_policy_sets: ["default-pii", "default-blocklist"]
   output_policy_sets: ["default-pii", "default-blocklist"]
   limits { max_output_tokens: 16 max_concurrent_streams: 64 }
 }
 apps {
   id: "admin"
-  api_keys { sha256: "167091912e7c82a2ddf6ba5ebf764ed299ace364741f07c9c63602ecf4fd24f6" role: ADMIN }
+  api_keys { sha256: "$ADMIN_HASH" role: ADMIN }
 }
 CONFIG
 load() {

@@ -12,11 +12,11 @@ model { model_dir: "$TEST_TMPDIR/model" create_demo_if_missing: true }
 audit { path: "$TEST_TMPDIR/audit.db" }
 apps {
   id: "demo"
-  api_keys { sha256: "e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4" role: APP }
+  api_keys { sha256: "$APP_HASH" role: APP }
 }
 apps {
   id: "admin"
-  api_keys { sha256: "167091912e7c82a2ddf6ba5ebf764ed299ace364741f07c9c63602ecf4fd24f6" role: ADMIN }
+  api_keys { sha256: "$ADMIN_HASH" role: ADMIN }
 }
 CONFIG
 

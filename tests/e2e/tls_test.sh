@@ -18,7 +18,7 @@ write_config() {
 model { model_dir: "$TEST_TMPDIR/model" create_demo_if_missing: true }
 audit { path: "$TEST_TMPDIR/audit.db" }
 tls { cert_file: "$TEST_TMPDIR/server.pem" key_file: "$TEST_TMPDIR/server.key" $1 }
-apps { id: "demo" api_keys { sha256: "e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4" role: APP } }
+apps { id: "demo" api_keys { sha256: "$APP_HASH" role: APP } }
 CONFIG
 }
 ctl() { "$WARDENCTL" --target "localhost:$PORT" --api_key warden-demo-key "$@"; }
