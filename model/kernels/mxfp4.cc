@@ -184,9 +184,9 @@ void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias,
   if (m <= 0 || w.rows <= 0) return;
   const int64_t multiply_adds = static_cast<int64_t>(w.rows) * w.cols * m;
   if (activations != Mxfp4Activations::kFloat32) {
-    thread_local mxfp4_int8::QuantizedActivations quantized;
-    mxfp4_int8::Quantize(x, m, w.cols, &quantized);
-    const mxfp4_int8::QuantizedActivations* q = &quantized;
+    thread_local QuantizedActivations quantized;
+    QuantizeActivations(x, m, w.cols, mxfp4_int8::kWeightBias, &quantized);
+    const QuantizedActivations* q = &quantized;
     const bool vnni = (isa == KernelIsa::kAvx512 || isa == KernelIsa::kBest) && mxfp4_int8::CpuHasVnni();
     auto rows = [&w, q, bias, y, vnni](int64_t begin, int64_t end) {
       if (vnni) {

@@ -11,17 +11,15 @@
 // GB/s; fast-mode decode of the full 20b shape +5 to +14 % (alternating runs, 5.48 -> 5.88
 // tok/s median).
 //
-// Activations are quantised per token and per 32-value block b, with the step
-// s_b = max|x_b| / 127 and q = round(x / s_b): the error is at most s_b / 2, i.e. 1/254 of
-// the block's largest |x| (as llama.cpp's q8_0). This is the fast weight mode's accuracy;
-// the exact mode keeps float32 activations (a two-level int16 form, 2^-15 of the largest
-// value, was measured: no faster in the model, so it was dropped).
-// The integer sums are exact; they become float32 once per 4 lanes of a block. A block
-// whose values are not all finite gets a NaN scale, so its products are NaN as in float32.
-// A scale byte of 0 (2^-127) counts as 0.
+// Activations are quantised per token and per 32-value block (quantized_activations.h):
+// the error is at most 1/254 of the block's largest |x|. This is the fast weight mode's
+// accuracy; the exact mode keeps float32 activations (a two-level int16 form, 2^-15 of the
+// largest value, was measured: no faster in the model, so it was dropped).
+// The integer sums are exact; they become float32 once per 4 lanes of a block. A scale byte
+// of 0 (2^-127) counts as 0.
 //
-// Thread safety: Quantize writes only `out`; the row functions only read their inputs and
-// write y, so several threads may run them on disjoint row ranges.
+// Thread safety: the row functions only read their inputs and write y, so several threads
+// may run them on disjoint row ranges.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_INT8_H_
 #define WARDEN_MODEL_KERNELS_MXFP4_INT8_H_
 
@@ -29,36 +27,13 @@
 #include <cstdint>
 #include <vector>
 
-#include "model/kernels/aligned_vector.h"
+#include "model/kernels/quantized_activations.h"
 #include "model/kernels/tensor_types.h"
 
 namespace warden::model::mxfp4_int8 {
 
-inline constexpr int kChunkBlocks = 4;
-inline constexpr int kChunkValues = 128;
-inline constexpr size_t kRecordBytes = 256;
-
-// x of m tokens, quantised and laid out for the kernels: per token, per chunk of 4 blocks
-// (128 values), one record of kRecordBytes:
-//   even values [4 blocks x 16] int8, odd values [4 x 16] int8;
-//   16 int32 corrections, -12 * (sum of the 8 values a lane multiplies);
-//   16 float32 lane scales, s_b / 2, for lane / 4 = b.
-// The weights enter vpdpbusd as unsigned 2w + 12; the correction removes the + 12.
-// A chunk past the last block is zero-filled.
-struct QuantizedActivations {
-  int tokens = 0;
-  int cols = 0;
-  int chunks = 0;  // ceil(cols / 128)
-  AlignedVector<uint8_t> bytes;  // records start on cache lines
-
-  const uint8_t* Record(int token, int chunk) const {
-    return bytes.data() + (static_cast<size_t>(token) * chunks + chunk) * kRecordBytes;
-  }
-};
-
-// Quantises x [m, cols] (cols % 32 == 0) into `out`, reusing its capacity (a steady decode
-// loop does not allocate).
-void Quantize(const float* x, int m, int cols, QuantizedActivations* out);
+// The weights enter vpdpbusd as unsigned 2w + 12 in [0, 24]: quantise x with this bias.
+inline constexpr int kWeightBias = 12;
 
 // y[t, r] = sum_c W[r, c] * x~[t, c] + bias[r] for rows [row_begin, row_end); x~ is the
 // quantised x. The portable and the VNNI versions compute the same integer sums.

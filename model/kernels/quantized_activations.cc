@@ -1,0 +1,84 @@
+#include "model/kernels/quantized_activations.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace warden::model {
+namespace {
+
+using namespace activation_record;  // NOLINT: the record's own constants
+
+// Round to nearest, ties to even, for |v| < 2^22 (the quantised values are within +-128):
+// adding and removing 1.5 * 2^23 leaves no fraction bits (IEEE float arithmetic, which
+// GCC keeps without -ffast-math). Inline, unlike std::nearbyint (a library call without
+// SSE4.1), which made quantising a third of a small product.
+inline float RoundToInteger(float v) {
+  constexpr float kMagic = 12582912.0f;
+  return (v + kMagic) - kMagic;
+}
+
+// One 32-value block of one token: its values into `even`/`odd` (16 each), its lane scale.
+void QuantizeBlock(const float* x, int8_t* even, int8_t* odd, float* lane_scale) {
+  float max = 0.0f;
+  bool finite = true;
+  for (int j = 0; j < kBlockValues; ++j) {
+    if (!std::isfinite(x[j])) finite = false;
+    max = std::max(max, std::fabs(x[j]));
+  }
+  // A block of zeros or subnormals (whose 127 / max would overflow) counts as zero.
+  if (!finite || max < std::numeric_limits<float>::min()) {
+    *lane_scale = finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+    return;  // the values stay 0
+  }
+  const float inverse = 127.0f / max;
+  auto quantise = [inverse](float v) {
+    return static_cast<int8_t>(std::clamp(RoundToInteger(v * inverse), -127.0f, 127.0f));
+  };
+  for (int j = 0; j < kHalfBlock; ++j) {
+    even[j] = quantise(x[2 * j]);
+    odd[j] = quantise(x[2 * j + 1]);
+  }
+  *lane_scale = max / 127.0f / 2.0f;  // the step, halved for the doubled weights
+}
+
+void QuantizeChunk(const float* x, int blocks, int weight_bias, uint8_t* record) {
+  float scales[kChunkBlocks] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (int b = 0; b < blocks; ++b) {
+    QuantizeBlock(x + b * kBlockValues, reinterpret_cast<int8_t*>(record + kEvenOffset + b * kHalfBlock),
+                  reinterpret_cast<int8_t*>(record + kOddOffset + b * kHalfBlock), &scales[b]);
+  }
+  const int8_t* even = reinterpret_cast<const int8_t*>(record + kEvenOffset);
+  const int8_t* odd = reinterpret_cast<const int8_t*>(record + kOddOffset);
+  int32_t correction[kLanes];
+  for (int lane = 0; lane < kLanes; ++lane) {
+    int32_t sum = 0;
+    for (int j = 0; j < 4; ++j) sum += even[lane * 4 + j] + odd[lane * 4 + j];
+    correction[lane] = -weight_bias * sum;
+  }
+  std::memcpy(record + kCorrectionOffset, correction, sizeof(correction));
+  float lane_scales[kLanes];
+  for (int lane = 0; lane < kLanes; ++lane) lane_scales[lane] = scales[lane / 4];
+  std::memcpy(record + kLaneScaleOffset, lane_scales, sizeof(lane_scales));
+}
+
+}  // namespace
+
+void QuantizeActivations(const float* x, int m, int cols, int weight_bias, QuantizedActivations* out) {
+  out->tokens = m;
+  out->cols = cols;
+  out->chunks = (cols + kChunkValues - 1) / kChunkValues;
+  out->weight_bias = weight_bias;
+  out->bytes.assign(static_cast<size_t>(m) * out->chunks * kRecordBytes, 0);
+  const int nblocks = cols / kBlockValues;
+  for (int t = 0; t < m; ++t) {
+    for (int c = 0; c < out->chunks; ++c) {
+      const int blocks = std::min(kChunkBlocks, nblocks - c * kChunkBlocks);
+      QuantizeChunk(x + static_cast<size_t>(t) * cols + c * kChunkValues, blocks, weight_bias,
+                    out->bytes.data() + (static_cast<size_t>(t) * out->chunks + c) * kRecordBytes);
+    }
+  }
+}
+
+}  // namespace warden::model
