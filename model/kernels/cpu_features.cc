@@ -8,4 +8,9 @@ bool CpuHasAvx512() {
   return has;
 }
 
+bool CpuHasAvx512Vnni() {
+  static const bool has = CpuHasAvx512() && __builtin_cpu_supports("avx512vnni");
+  return has;
+}
+
 }  // namespace warden::model

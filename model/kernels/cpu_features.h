@@ -8,6 +8,9 @@ namespace warden::model {
 // True when the CPU runs AVX-512 F/BW/VL/DQ code (the set our AVX-512 kernels use).
 bool CpuHasAvx512();
 
+// True when the CPU also runs AVX-512 VNNI (vpdpbusd), for the int8 kernels.
+bool CpuHasAvx512Vnni();
+
 }  // namespace warden::model
 
 #endif  // WARDEN_MODEL_KERNELS_CPU_FEATURES_H_

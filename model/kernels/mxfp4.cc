@@ -187,7 +187,7 @@ void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias,
     thread_local QuantizedActivations quantized;
     QuantizeActivations(x, m, w.cols, mxfp4_int8::kWeightBias, &quantized);
     const QuantizedActivations* q = &quantized;
-    const bool vnni = (isa == KernelIsa::kAvx512 || isa == KernelIsa::kBest) && mxfp4_int8::CpuHasVnni();
+    const bool vnni = (isa == KernelIsa::kAvx512 || isa == KernelIsa::kBest) && CpuHasAvx512Vnni();
     auto rows = [&w, q, bias, y, vnni](int64_t begin, int64_t end) {
       if (vnni) {
         mxfp4_int8::RowsVnni(w, *q, bias, y, begin, end);

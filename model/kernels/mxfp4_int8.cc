@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "model/kernels/cpu_features.h"
 #include "model/kernels/mxfp4_format.h"
 #include "model/kernels/row_kernels.h"
 
@@ -177,11 +176,6 @@ void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const flo
 void RowsVnni(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y, int64_t row_begin,
               int64_t row_end) {
   RowsVnniImpl(w, x, bias, y, row_begin, row_end);
-}
-
-bool CpuHasVnni() {
-  static const bool has = CpuHasAvx512() && __builtin_cpu_supports("avx512vnni");
-  return has;
 }
 
 }  // namespace warden::model::mxfp4_int8

@@ -42,9 +42,6 @@ void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const flo
 void RowsVnni(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
               int64_t row_begin, int64_t row_end);
 
-// True when the CPU runs RowsVnni (AVX-512 F/BW/VL/DQ and VNNI).
-bool CpuHasVnni();
-
 }  // namespace warden::model::mxfp4_int8
 
 #endif  // WARDEN_MODEL_KERNELS_MXFP4_INT8_H_
