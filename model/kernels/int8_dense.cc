@@ -1,44 +1,12 @@
 #include "model/kernels/int8_dense.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cmath>
 
-#include "model/kernels/cpu_features.h"
-#include "model/kernels/paired_rows.h"
+#include "model/kernels/int8_dense_tiles.h"
 #include "model/kernels/row_kernels.h"
 
 namespace warden::model {
-namespace {
-
-using row_kernels::kAllLanes;
-
-
-void RowsPortable(const Int8Matrix& w, const float* x, int m, const float* bias, float* y, int64_t begin,
-                  int64_t end) {
-  for (int64_t r = begin; r < end; ++r) {
-    const int8_t* row = w.data.data() + r * w.cols;
-    for (int t = 0; t < m; ++t) {
-      const float* xt = x + static_cast<size_t>(t) * w.cols;
-      float acc = 0.0f;
-      for (int c = 0; c < w.cols; ++c) acc += static_cast<float>(row[c]) * xt[c];
-      y[static_cast<size_t>(t) * w.rows + r] = acc * w.scales[r] + (bias ? bias[r] : 0.0f);
-    }
-  }
-}
-
-// int8 weights for paired_rows (the row scales are applied to the sums).
-struct Int8Lanes {
-  using Weight = int8_t;
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) static inline __m512 Widen(const int8_t* w) {
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
-    return _mm512_maskz_cvtepi32_ps(kAllLanes, _mm512_maskz_cvtepi8_epi32(kAllLanes, raw));
-  }
-  static float Scalar(int8_t w) { return static_cast<float>(w); }
-};
-
-}  // namespace
 
 Int8Matrix QuantizeRows(const Bf16Matrix& w, ThreadPool& pool) {
   Int8Matrix q;
@@ -65,12 +33,17 @@ Int8Matrix QuantizeRows(const Bf16Matrix& w, ThreadPool& pool) {
 
 void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, int m, const float* bias, float* y,
                      KernelIsa isa) {
+  // The calling thread's scratch; the workers get its address (a thread_local named inside
+  // the lambda would be each worker's own instance).
+  thread_local int8_dense_tiles::Int16Activations quantized;
+  int8_dense_tiles::QuantizeInt16(x, m, w.cols, &quantized);
+  const int8_dense_tiles::Int16Activations* q = &quantized;
   const bool avx512 = UsesAvx512(isa);
-  auto rows = [&](int64_t begin, int64_t end) {
+  auto rows = [&w, q, bias, y, avx512](int64_t begin, int64_t end) {
     if (avx512) {
-      paired_rows::Rows<Int8Lanes>(w.data.data(), w.rows, w.cols, x, m, w.scales.data(), bias, y, begin, end);
+      int8_dense_tiles::RowsAvx512(w, *q, bias, y, begin, end);
     } else {
-      RowsPortable(w, x, m, bias, y, begin, end);
+      int8_dense_tiles::RowsPortable(w, *q, bias, y, begin, end);
     }
   };
   row_kernels::ForRows(&ctx.pool(), w.rows, static_cast<int64_t>(w.rows) * w.cols * m, rows);

@@ -1,6 +1,8 @@
 // The `fast` weight mode's dense product: 8-bit weights with one float scale per output
-// row (per channel), made at load from bf16 weights; float32 activations and accumulation.
-// y[t, r] = scale[r] * sum_c q[r, c] * x[t, c] + bias[r]. Rounding each weight to 1/254 of
+// row (per channel), made at load from bf16 weights, against activations quantised to
+// int16 per 128 values (int8_dense_tiles.h says why; their rounding is ~250 times finer
+// than the weights').
+// y[t, r] = scale[r] * sum_c q[r, c] * x~[t, c] + bias[r]. Rounding each weight to 1/254 of
 // its row's largest magnitude costs ~0.4% relative error per product, for half the bytes
 // read per decode token.
 // Thread safety: QuantizeRows and Int8Matrix are plain data; Int8DenseMatmul is as
@@ -31,7 +33,8 @@ struct Int8Matrix {
 Int8Matrix QuantizeRows(const Bf16Matrix& w, ThreadPool& pool);
 
 // x is [m, w.cols], y is [m, w.rows], bias may be null. Reads w once for all m rows (meant
-// for decode-sized m).
+// for decode-sized m). A token's outputs do not depend on the other tokens of the call.
+// kPortable computes the same integer sums in plain C++.
 void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, int m, const float* bias,
                      float* y, KernelIsa isa = KernelIsa::kBest);
 

@@ -1,6 +1,6 @@
-// The few-token product shared by the bf16 (exact) and int8 (fast) dense kernels:
-// y[t, r] = row_scale[r] * (W[r] . x[t]) + bias[r], W row-major with 16-bit or 8-bit
-// weights that a Lanes type widens to float32 16 at a time. Up to two tokens (decode): two
+// The few-token product of the bf16 dense kernel (and of any weight type a Lanes type
+// widens to float32; the int8 kernel once did, see int8_dense_tiles.h for why no longer):
+// y[t, r] = row_scale[r] * (W[r] . x[t]) + bias[r], W row-major, widened 16 at a time. Up to two tokens (decode): two
 // weight rows per register tile, each x load serves both rows, 2 x tokens independent
 // accumulators hide FMA latency for one token. Three to eight tokens (a batch): tiles of
 // up to 16 rows walk the columns in blocks so x stays in L1 (BlockedTile). Every weight is

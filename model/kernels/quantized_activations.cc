@@ -5,19 +5,12 @@
 #include <cstring>
 #include <limits>
 
+#include "model/kernels/row_kernels.h"
+
 namespace warden::model {
 namespace {
 
 using namespace activation_record;  // NOLINT: the record's own constants
-
-// Round to nearest, ties to even, for |v| < 2^22 (the quantised values are within +-128):
-// adding and removing 1.5 * 2^23 leaves no fraction bits (IEEE float arithmetic, which
-// GCC keeps without -ffast-math). Inline, unlike std::nearbyint (a library call without
-// SSE4.1), which made quantising a third of a small product.
-inline float RoundToInteger(float v) {
-  constexpr float kMagic = 12582912.0f;
-  return (v + kMagic) - kMagic;
-}
 
 // One 32-value block of one token: its values into `even`/`odd` (16 each), its lane scale.
 void QuantizeBlock(const float* x, int8_t* even, int8_t* odd, float* lane_scale) {
@@ -34,7 +27,7 @@ void QuantizeBlock(const float* x, int8_t* even, int8_t* odd, float* lane_scale)
   }
   const float inverse = 127.0f / max;
   auto quantise = [inverse](float v) {
-    return static_cast<int8_t>(std::clamp(RoundToInteger(v * inverse), -127.0f, 127.0f));
+    return static_cast<int8_t>(std::clamp(row_kernels::RoundToInteger(v * inverse), -127.0f, 127.0f));
   };
   for (int j = 0; j < kHalfBlock; ++j) {
     even[j] = quantise(x[2 * j]);

@@ -17,6 +17,15 @@ namespace warden::model::row_kernels {
 // -Wmaybe-uninitialized through _mm512_undefined_*.
 constexpr __mmask16 kAllLanes = 0xFFFF;
 
+// Round to nearest, ties to even, for |v| < 2^22 (activation quantisers: values within
+// +-32768): adding and removing 1.5 * 2^23 leaves no fraction bits (IEEE float arithmetic,
+// which GCC keeps without -ffast-math). Inline, unlike std::nearbyint (a library call
+// without SSE4.1), which made quantising a third of a small product.
+inline float RoundToInteger(float v) {
+  constexpr float kMagic = 12582912.0f;
+  return (v + kMagic) - kMagic;
+}
+
 // Horizontal sum as a tree of halvings (a chain of 16 scalar adds cost ~64 cycles of
 // latency per row and token); written with masked/cast forms because GCC 12's
 // _mm512_reduce_add_ps and unmasked extracts trip -Wmaybe-uninitialized.

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -80,6 +82,71 @@ TEST(Int8Dense, BlockedTilesMatchThePortableKernel) {
     Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), avx512.data(), KernelIsa::kAvx512);
     for (size_t i = 0; i < portable.size(); ++i) {
       EXPECT_NEAR(avx512[i], portable[i], 1e-4 * (1.0 + std::fabs(portable[i]))) << "m " << m << " at " << i;
+    }
+  }
+}
+
+// y of the int8 weights (q * row scale) in double precision: what remains when only the
+// activations' rounding differs.
+std::vector<double> OfQuantisedWeights(const Case& c, const Int8Matrix& q) {
+  std::vector<double> y(static_cast<size_t>(c.m) * c.rows);
+  for (int t = 0; t < c.m; ++t) {
+    for (int r = 0; r < c.rows; ++r) {
+      double acc = 0;
+      for (int k = 0; k < c.cols; ++k) acc += double{q.data[r * c.cols + k]} * c.x[t * c.cols + k];
+      y[t * c.rows + r] = acc * q.scales[r] + c.bias[r];
+    }
+  }
+  return y;
+}
+
+// One and two tokens (decode) take int16 activations: the AVX-512 kernel sums the same
+// integers as the portable one, and both stay within 1e-4 of the output range of the
+// product with float activations (int16 rounds x to 1/65534 of its chunk's largest value;
+// int8 activations would be ~250 times coarser). Column counts with a partial 32-value
+// group (200), a partial 128-value chunk (2880) and neither (4096); an odd row count.
+TEST(Int8Dense, DecodeTokensUseInt16ActivationsOnEveryPath) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok());
+  for (int cols : {200, 2880, 4096}) {
+    for (int m : {1, 2}) {
+      const Case c = MakeCase(37, cols, m);
+      const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
+      const std::vector<double> reference = OfQuantisedWeights(c, q);
+      double scale = 0;
+      for (double v : reference) scale = std::max(scale, std::fabs(v));
+      std::vector<float> portable(reference.size()), avx512(reference.size());
+      Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), portable.data(), KernelIsa::kPortable);
+      double max_diff = 0;
+      for (size_t i = 0; i < reference.size(); ++i) {
+        max_diff = std::max(max_diff, std::fabs(portable[i] - reference[i]));
+      }
+      EXPECT_LT(max_diff, 1e-4 * scale) << "cols " << cols << " m " << m;
+      if (!CpuHasAvx512()) continue;
+      Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), avx512.data(), KernelIsa::kAvx512);
+      for (size_t i = 0; i < reference.size(); ++i) {
+        EXPECT_NEAR(avx512[i], portable[i], 1e-5 * (1.0 + std::fabs(portable[i]))) << cols << " m " << m << " at " << i;
+      }
+    }
+  }
+}
+
+// A non-finite activation makes its token's outputs NaN, as float32 products would, and
+// leaves the other token alone.
+TEST(Int8Dense, DecodeTokensPropagateNonFiniteActivations) {
+  auto ctx = KernelContext::Create({1});
+  ASSERT_TRUE(ctx.ok());
+  Case c = MakeCase(4, 256, 2);
+  c.x[256 + 40] = std::numeric_limits<float>::infinity();
+  const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (CpuHasAvx512()) isas.push_back(KernelIsa::kAvx512);
+  for (KernelIsa isa : isas) {
+    std::vector<float> y(2 * 4);
+    Int8DenseMatmul(**ctx, q, c.x.data(), 2, nullptr, y.data(), isa);
+    for (int r = 0; r < 4; ++r) {
+      EXPECT_TRUE(std::isfinite(y[r])) << r;
+      EXPECT_TRUE(std::isnan(y[4 + r])) << r;
     }
   }
 }

@@ -1,0 +1,60 @@
+// The fast mode's int8 dense product (int8_dense.h) against int16 activations: the
+// quantiser and the row kernels, internal to model/kernels.
+//
+// Why int16 activations: widening every weight to float32 (three operations per 16
+// weights) made the earlier kernel compute-bound at ~11.7 GB/s per core, below the
+// memory's pace on two cores. With x quantised to int16 per 128-value chunk (step
+// max|x_chunk| / 32767: the error is at most 1/65534 of the chunk's largest |x|, ~250 times
+// smaller than the weights' own int8 rounding) the products are integer: pmaddwd
+// multiplies 32 widened weights by 32 int16 values into 16 int32 pair sums, which become
+// float once per chunk. Three operations per 32 weights and token remain. Measured
+// (kernels_bench, 4096 x 2880 from memory, one token, 2 threads): 23.1 -> 25.9 GB/s, bf16
+// 26.8 in the same run; full 20b shape, fast, batch 1: +2 to +7 % in alternating runs.
+// Also measured: VNNI's vpdpwssd in place of pmaddwd + paddd, +3 % at batch 8 and nothing
+// at batch 1; not kept, as it needs a second compiled copy for AVX-512 CPUs without VNNI.
+//
+// Every (row, token) sum is formed in the same order whatever the tile: exact int32 sums
+// per chunk, then per lane, chunk after chunk, acc = cvt(sum) * step + acc, then the lanes
+// summed. So a token's outputs do not depend on the other tokens of the product (the
+// engine's fast decode steps rely on this).
+//
+// Thread safety: QuantizeInt16 writes only `out`; the row functions only read their
+// inputs and write y, so threads may run them on disjoint row ranges.
+#ifndef WARDEN_MODEL_KERNELS_INT8_DENSE_TILES_H_
+#define WARDEN_MODEL_KERNELS_INT8_DENSE_TILES_H_
+
+#include <cstdint>
+
+#include "model/kernels/aligned_vector.h"
+#include "model/kernels/int8_dense.h"
+
+namespace warden::model::int8_dense_tiles {
+
+inline constexpr int kGroupValues = 32;   // one pmaddwd
+inline constexpr int kChunkValues = 128;  // one int16 step, one float conversion
+
+// x of `tokens` rows: values[t * padded_cols + c] (zero past cols; rows start on cache
+// lines), steps[t * chunks + k] (NaN for a chunk with a non-finite value, 0 for zeros).
+struct Int16Activations {
+  int tokens = 0;
+  int cols = 0;
+  int padded_cols = 0;  // cols rounded up to a multiple of kGroupValues
+  int chunks = 0;       // ceil(cols / kChunkValues)
+  AlignedVector<int16_t> values;
+  AlignedVector<float> steps;
+};
+
+// Quantises x [m, cols] into `out`, reusing its capacity (a steady decode loop does not
+// allocate).
+void QuantizeInt16(const float* x, int m, int cols, Int16Activations* out);
+
+// y[t, r] = scale[r] * sum_k step[t, k] * (int32 sum over chunk k of q[r, c] * x16[t, c])
+// + bias[r], for rows [begin, end). Both compute the same integer sums.
+void RowsPortable(const Int8Matrix& w, const Int16Activations& x, const float* bias, float* y, int64_t begin,
+                  int64_t end);
+void RowsAvx512(const Int8Matrix& w, const Int16Activations& x, const float* bias, float* y, int64_t begin,
+                int64_t end);
+
+}  // namespace warden::model::int8_dense_tiles
+
+#endif  // WARDEN_MODEL_KERNELS_INT8_DENSE_TILES_H_
