@@ -1,6 +1,7 @@
 // Activations quantised to int8 per 32 values, laid out for VNNI's vpdpbusd (internal to
-// model/kernels; used by the MXFP4 expert kernel of mxfp4_int8.h and the fast mode's int8
-// dense kernel of int8_dense.h).
+// model/kernels; used by the fast mode's MXFP4 expert kernel, mxfp4_int8.h). The dense
+// int8 kernel was measured with them too and takes int16 activations instead
+// (int8_dense_tiles.h).
 //
 // Per token and 32-value block b, the step s_b = max|x_b| / 127 and q = round(x / s_b):
 // the error is at most s_b / 2, i.e. 1/254 of the block's largest |x| (as llama.cpp's
