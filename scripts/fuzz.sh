@@ -17,7 +17,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(tokenizer harmony safetensors model_config classifier_model policy_loader normalizer stream_scanner)
+  targets=(tokenizer harmony tools_schema safetensors model_config classifier_model policy_loader normalizer stream_scanner)
 fi
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2
