@@ -6,7 +6,8 @@
 //   moderate [TEXT...]                       check texts; with --json, reads JSON lines
 //                                            {"text": ...} on stdin, writes one response per line
 //   policies list|get ID|validate FILE...|reload
-//   audit query [--app ID] [--action A] [--limit N] | audit show REQUEST_ID
+//   audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] [--limit N]
+//   audit show REQUEST_ID
 // The key may come from WARDEN_API_KEY instead of --api_key. Exit status: 0 on success,
 // 1 on an RPC error (printed as "CODE: message"), 2 on usage errors.
 #include <fstream>
@@ -22,7 +23,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/warden.grpc.pb.h"
@@ -43,6 +47,12 @@ ABSL_FLAG(std::string, app, "", "audit query: only this app.");
 ABSL_FLAG(std::string, action, "", "audit query: only this action (ALLOW, FLAG, REDACT, BLOCK).");
 ABSL_FLAG(int, limit, 20, "audit query: records per page.");
 ABSL_FLAG(std::string, page_token, "", "audit query: continue from this page token.");
+ABSL_FLAG(std::string, category, "",
+          "audit query: only records with this category flagged or a rule of it fired "
+          "(e.g. hate/threatening, self-harm, pii).");
+ABSL_FLAG(absl::Duration, since, absl::ZeroDuration(), "audit query: only records of the last DURATION (e.g. 24h).");
+ABSL_FLAG(absl::Time, from, absl::InfinitePast(), "audit query: only records at or after this RFC 3339 time.");
+ABSL_FLAG(absl::Time, to, absl::InfiniteFuture(), "audit query: only records before this RFC 3339 time.");
 ABSL_FLAG(int, timeout_ms, 60000, "Deadline of each call.");
 ABSL_FLAG(std::string, ca_file, "", "Use TLS, trusting this CA certificate file.");
 ABSL_FLAG(std::string, cert_file, "", "TLS client certificate (mutual TLS); needs --ca_file and --key_file.");
@@ -305,6 +315,38 @@ int Policies(const Client& client, const std::vector<std::string>& args) {
   return status.ok() ? 0 : Fail(status);
 }
 
+// A category by its text name ("hate/threatening", "prompt-injection") or enum name.
+bool ParseCategory(const std::string& name, warden::v1::Category* category) {
+  const std::string enum_name = absl::AsciiStrToUpper(absl::StrReplaceAll(name, {{"/", "_"}, {"-", "_"}}));
+  return warden::v1::Category_Parse(enum_name, category) && *category != warden::v1::CATEGORY_UNSPECIFIED;
+}
+
+// The query's time range from --since or --from/--to; false (with a message) when they
+// contradict each other.
+bool ReadTimeRange(warden::v1::QueryAuditRequest* request) {
+  const absl::Duration since = absl::GetFlag(FLAGS_since);
+  absl::Time from = absl::GetFlag(FLAGS_from);
+  const absl::Time to = absl::GetFlag(FLAGS_to);
+  if (since < absl::ZeroDuration()) {
+    std::cerr << "wardenctl: --since must not be negative\n";
+    return false;
+  }
+  if (since > absl::ZeroDuration()) {
+    if (from != absl::InfinitePast()) {
+      std::cerr << "wardenctl: give --since or --from, not both\n";
+      return false;
+    }
+    from = absl::Now() - since;
+  }
+  if (from != absl::InfinitePast()) request->set_from_unix_micros(absl::ToUnixMicros(from));
+  if (to != absl::InfiniteFuture()) request->set_to_unix_micros(absl::ToUnixMicros(to));
+  if (from != absl::InfinitePast() && to != absl::InfiniteFuture() && from >= to) {
+    std::cerr << "wardenctl: the time range is empty (--from is not before --to)\n";
+    return false;
+  }
+  return true;
+}
+
 int Audit(const Client& client, const std::vector<std::string>& args) {
   const std::string sub = args.size() > 2 ? args[2] : "query";
   auto context = client.Context();
@@ -319,6 +361,13 @@ int Audit(const Client& client, const std::vector<std::string>& args) {
       return 2;
     }
     request.set_action(action);
+    warden::v1::Category category = warden::v1::CATEGORY_UNSPECIFIED;
+    if (!absl::GetFlag(FLAGS_category).empty() && !ParseCategory(absl::GetFlag(FLAGS_category), &category)) {
+      std::cerr << "wardenctl: unknown category " << absl::GetFlag(FLAGS_category) << "\n";
+      return 2;
+    }
+    request.set_category(category);
+    if (!ReadTimeRange(&request)) return 2;
     request.set_page_size(absl::GetFlag(FLAGS_limit));
     request.set_page_token(absl::GetFlag(FLAGS_page_token));
     warden::v1::QueryAuditResponse response;
@@ -331,7 +380,8 @@ int Audit(const Client& client, const std::vector<std::string>& args) {
     status = stub.GetAuditRecord(context.get(), request, &response);
     if (status.ok()) Print(response);
   } else {
-    std::cerr << "wardenctl audit query [--app ID] [--action A] [--limit N] | audit show REQUEST_ID\n";
+    std::cerr << "wardenctl audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] "
+                 "[--limit N] [--page_token P] | audit show REQUEST_ID\n";
     return 2;
   }
   return status.ok() ? 0 : Fail(status);

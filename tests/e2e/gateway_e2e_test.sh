@@ -92,6 +92,17 @@ NODE_PATH=$(bash tests/clients/node_modules.sh) node tests/clients/node_client.j
 WARDEN_API_KEY=warden-demo-admin ctl --json --limit 1000 audit query --app demo >"$TEST_TMPDIR/audit.json"
 records=$(grep -o '"requestId"' "$TEST_TMPDIR/audit.json" | wc -l)
 [ "$records" -ge 8 ] || fail "expected at least 8 audit records for app demo, found $records"
+# By category and time: the redacted e-mail (pii) and the block-list hit are told apart.
+admin_ctl() { WARDEN_API_KEY=warden-demo-admin ctl "$@"; }
+admin_ctl --json --limit 1000 --category pii --since 1h audit query --app demo >"$TEST_TMPDIR/audit_pii.json"
+grep -q "$redacted_id" "$TEST_TMPDIR/audit_pii.json" || fail "--category pii --since 1h misses the redacted request"
+if grep -q "$blocked_id" "$TEST_TMPDIR/audit_pii.json"; then fail "--category pii returned the block-list hit"; fi
+admin_ctl --json --limit 1000 --category blocklist audit query >"$TEST_TMPDIR/audit_blocklist.json"
+grep -q "$blocked_id" "$TEST_TMPDIR/audit_blocklist.json" || fail "--category blocklist misses the block-list hit"
+admin_ctl --json --from 2100-01-01T00:00:00Z audit query >"$TEST_TMPDIR/audit_future.json"
+if grep -q '"requestId"' "$TEST_TMPDIR/audit_future.json"; then fail "--from in the future returned records"; fi
+expect_fail "unknown category" admin_ctl --category no-such-category audit query
+expect_fail "not both" admin_ctl --since 1h --from 2020-01-01T00:00:00Z audit query
 
 # --- Metrics -----------------------------------------------------------------------------
 metrics_port=$(sed -n "s|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics|\1|p" "$TEST_TMPDIR/warden.out" | head -1)
