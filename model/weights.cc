@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
@@ -125,6 +126,16 @@ absl::Status LoadExperts(const SafetensorsArchive& archive, const std::string& b
                          const std::string& scales_name, int experts, int rows, int cols,
                          std::vector<Mxfp4Matrix>* out) {
   const int nblocks = cols / 32;
+  // Dequantised copies of gpt-oss (e.g. "-BF16" uploads) keep the experts' weights under the
+  // name without the suffix: say so instead of "no tensor".
+  const std::string suffix = absl::EndsWith(blocks_name, "_blocks") ? "_blocks" : ".blocks";
+  const std::string unquantised = blocks_name.substr(0, blocks_name.size() - suffix.size());
+  if (!archive.Contains(blocks_name) && archive.Contains(unquantised)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        archive.dir(), ": the experts are stored unquantised ('", unquantised,
+        "'); Warden runs gpt-oss with MXFP4 experts as released (tensors '", blocks_name,
+        "' and its scales): use the original checkpoint"));
+  }
   ASSIGN_OR_RETURN(TensorView blocks,
                    GetChecked(archive, blocks_name, {experts, rows, nblocks, 16}, {DType::kU8}));
   ASSIGN_OR_RETURN(TensorView scales,
