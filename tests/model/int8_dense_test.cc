@@ -93,7 +93,7 @@ std::vector<double> OfQuantisedWeights(const Case& c, const Int8Matrix& q) {
   for (int t = 0; t < c.m; ++t) {
     for (int r = 0; r < c.rows; ++r) {
       double acc = 0;
-      for (int k = 0; k < c.cols; ++k) acc += double{q.data[r * c.cols + k]} * c.x[t * c.cols + k];
+      for (int k = 0; k < c.cols; ++k) acc += static_cast<double>(q.data[r * c.cols + k]) * c.x[t * c.cols + k];
       y[t * c.rows + r] = acc * q.scales[r] + c.bias[r];
     }
   }
