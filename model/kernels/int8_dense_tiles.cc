@@ -16,16 +16,9 @@ constexpr int kPrefetchBytes = 8192;  // as the bf16 kernel (paired_rows.h), mea
 
 // One chunk of one token: its int16 values into `out`; returns its step.
 float QuantizeChunk(const float* x, int n, int16_t* out) {
-  float max = 0.0f;
-  bool finite = true;
-  for (int j = 0; j < n; ++j) {
-    if (!std::isfinite(x[j])) finite = false;
-    max = std::max(max, std::fabs(x[j]));
-  }
+  const float max = row_kernels::MaxAbsOrNan(x, n);
   // A chunk of zeros or subnormals (whose 32767 / max would overflow) counts as zero.
-  if (!finite || max < std::numeric_limits<float>::min()) {
-    return finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();  // the values stay 0
-  }
+  if (!(max >= std::numeric_limits<float>::min())) return std::isnan(max) ? max : 0.0f;  // the values stay 0
   const float inverse = 32767.0f / max;
   for (int j = 0; j < n; ++j) {
     out[j] = static_cast<int16_t>(std::clamp(row_kernels::RoundToInteger(x[j] * inverse), -32767.0f, 32767.0f));

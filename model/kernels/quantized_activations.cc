@@ -14,15 +14,10 @@ using namespace activation_record;  // NOLINT: the record's own constants
 
 // One 32-value block of one token: its values into `even`/`odd` (16 each), its lane scale.
 void QuantizeBlock(const float* x, int8_t* even, int8_t* odd, float* lane_scale) {
-  float max = 0.0f;
-  bool finite = true;
-  for (int j = 0; j < kBlockValues; ++j) {
-    if (!std::isfinite(x[j])) finite = false;
-    max = std::max(max, std::fabs(x[j]));
-  }
+  const float max = row_kernels::MaxAbsOrNan(x, kBlockValues);
   // A block of zeros or subnormals (whose 127 / max would overflow) counts as zero.
-  if (!finite || max < std::numeric_limits<float>::min()) {
-    *lane_scale = finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+  if (!(max >= std::numeric_limits<float>::min())) {
+    *lane_scale = std::isnan(max) ? max : 0.0f;
     return;  // the values stay 0
   }
   const float inverse = 127.0f / max;

@@ -6,7 +6,10 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "model/kernels/thread_pool.h"
@@ -24,6 +27,17 @@ constexpr __mmask16 kAllLanes = 0xFFFF;
 inline float RoundToInteger(float v) {
   constexpr float kMagic = 12582912.0f;
   return (v + kMagic) - kMagic;
+}
+
+// The largest |x[j]| for j < n, or NaN when a value is not finite (activation quantisers
+// then give the block a NaN step, so its products are NaN as in float32).
+inline float MaxAbsOrNan(const float* x, int n) {
+  float max = 0.0f;
+  for (int j = 0; j < n; ++j) {
+    if (!std::isfinite(x[j])) return std::numeric_limits<float>::quiet_NaN();
+    max = std::max(max, std::fabs(x[j]));
+  }
+  return max;
 }
 
 // Horizontal sum as a tree of halvings (a chain of 16 scalar adds cost ~64 cycles of
