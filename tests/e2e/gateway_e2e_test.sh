@@ -88,6 +88,19 @@ WARDEN_API_KEY=limited-key expect_fail "RESOURCE_EXHAUSTED: limit requests_per_m
 NODE_PATH=$(bash tests/clients/node_modules.sh) node tests/clients/node_client.js "$ROOT" "$TARGET" \
     auth moderate stream
 
+# --- The README's app examples (Python, Node): redaction seen, a stream with its summary ---
+/usr/bin/python3 tests/clients/example_app.py tests/clients/python_stubs.tar "$TARGET" >"$TEST_TMPDIR/example_py.out" ||
+  fail "example_app.py: $(cat "$TEST_TMPDIR/example_py.out")"
+NODE_PATH=$(bash tests/clients/node_modules.sh) node tests/clients/example_app.js "$ROOT" "$TARGET" \
+  >"$TEST_TMPDIR/example_js.out" || fail "example_app.js: $(cat "$TEST_TMPDIR/example_js.out")"
+for out in example_py example_js; do
+  grep -q "^moderate: REDACT \"mail \[EMAIL\]\"\|^moderate: REDACT 'mail \[EMAIL\]'" "$TEST_TMPDIR/$out.out" ||
+    fail "$out: no redacted e-mail: $(cat "$TEST_TMPDIR/$out.out")"
+  grep -q "^moderate: ALLOW" "$TEST_TMPDIR/$out.out" || fail "$out: the benign text was not allowed"
+  grep -q "^generate: \(STOP\|LENGTH\) output=ALLOW request_id=[0-9a-f]\{32\}" "$TEST_TMPDIR/$out.out" ||
+    fail "$out: no stream summary: $(cat "$TEST_TMPDIR/$out.out")"
+done
+
 # --- Audit trail: every call above that got an answer is recorded and queryable --------
 WARDEN_API_KEY=warden-demo-admin ctl --json --limit 1000 audit query --app demo >"$TEST_TMPDIR/audit.json"
 records=$(grep -o '"requestId"' "$TEST_TMPDIR/audit.json" | wc -l)
