@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/kernels/cpu_features.h"
 #include "model/kernels/int8_dense_tiles.h"
 #include "model/kernels/row_kernels.h"
 
@@ -39,8 +40,13 @@ void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, in
   int8_dense_tiles::QuantizeInt16(x, m, w.cols, &quantized);
   const int8_dense_tiles::Int16Activations* q = &quantized;
   const bool avx512 = UsesAvx512(isa);
-  auto rows = [&w, q, bias, y, avx512](int64_t begin, int64_t end) {
-    if (avx512) {
+  // Like the dense bf16 kernel's AMX: the VNNI form only for kBest, so kAvx512 still tests
+  // the plain AVX-512 one.
+  const bool vnni = isa == KernelIsa::kBest && CpuHasAvx512Vnni();
+  auto rows = [&w, q, bias, y, avx512, vnni](int64_t begin, int64_t end) {
+    if (vnni) {
+      int8_dense_tiles::RowsVnni(w, *q, bias, y, begin, end);
+    } else if (avx512) {
       int8_dense_tiles::RowsAvx512(w, *q, bias, y, begin, end);
     } else {
       int8_dense_tiles::RowsPortable(w, *q, bias, y, begin, end);

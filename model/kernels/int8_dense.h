@@ -34,7 +34,8 @@ Int8Matrix QuantizeRows(const Bf16Matrix& w, ThreadPool& pool);
 
 // x is [m, w.cols], y is [m, w.rows], bias may be null. Reads w once for all m rows (meant
 // for decode-sized m). A token's outputs do not depend on the other tokens of the call.
-// kPortable computes the same integer sums in plain C++.
+// kPortable computes the same integer sums in plain C++; kAvx512 with AVX-512 BW; kBest
+// with VNNI where the CPU has it.
 void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, int m, const float* bias,
                      float* y, KernelIsa isa = KernelIsa::kBest);
 

@@ -10,8 +10,6 @@
 // float once per chunk. Three operations per 32 weights and token remain. Measured
 // (kernels_bench, 4096 x 2880 from memory, one token, 2 threads): 23.1 -> 25.9 GB/s, bf16
 // 26.8 in the same run; full 20b shape, fast, batch 1: +2 to +7 % in alternating runs.
-// Also measured: VNNI's vpdpwssd in place of pmaddwd + paddd, +3 % at batch 8 and nothing
-// at batch 1; not kept, as it needs a second compiled copy for AVX-512 CPUs without VNNI.
 //
 // Every (row, token) sum is formed in the same order whatever the tile: exact int32 sums
 // per chunk, then per lane, chunk after chunk, acc = cvt(sum) * step + acc, then the lanes
@@ -49,11 +47,15 @@ struct Int16Activations {
 void QuantizeInt16(const float* x, int m, int cols, Int16Activations* out);
 
 // y[t, r] = scale[r] * sum_k step[t, k] * (int32 sum over chunk k of q[r, c] * x16[t, c])
-// + bias[r], for rows [begin, end). Both compute the same integer sums.
+// + bias[r], for rows [begin, end). All three compute the same integer sums and the same
+// floats from them: RowsAvx512 needs AVX-512 BW, RowsVnni also VNNI (one vpdpwssd for
+// pmaddwd + paddd: +3 % at batch 8 of the full 20b shape, nothing at batch 1).
 void RowsPortable(const Int8Matrix& w, const Int16Activations& x, const float* bias, float* y, int64_t begin,
                   int64_t end);
 void RowsAvx512(const Int8Matrix& w, const Int16Activations& x, const float* bias, float* y, int64_t begin,
                 int64_t end);
+void RowsVnni(const Int8Matrix& w, const Int16Activations& x, const float* bias, float* y, int64_t begin,
+              int64_t end);
 
 }  // namespace warden::model::int8_dense_tiles
 

@@ -67,9 +67,10 @@ TEST(Int8Dense, QuantizedProductIsWithinOnePercentOfTheBf16Product) {
   }
 }
 
-// 1100 columns span two full column blocks and a partial one of the blocked few-token tile
-// (paired_rows.h, 3 tokens and more), 37 rows a partial row block: the AVX-512 kernel sums
-// the same quantised products as the portable one.
+// 1100 columns are 8 full chunks of 128 and a partial one (with a partial 32-value group):
+// two full column blocks and a partial one of the blocked tile (3 tokens and more), 37 rows
+// a partial row block. The AVX-512 kernel sums the same quantised products as the portable
+// one, and the VNNI form gives bit-identical results.
 TEST(Int8Dense, BlockedTilesMatchThePortableKernel) {
   if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512";
   auto ctx = KernelContext::Create({2});
@@ -83,6 +84,10 @@ TEST(Int8Dense, BlockedTilesMatchThePortableKernel) {
     for (size_t i = 0; i < portable.size(); ++i) {
       EXPECT_NEAR(avx512[i], portable[i], 1e-4 * (1.0 + std::fabs(portable[i]))) << "m " << m << " at " << i;
     }
+    if (!CpuHasAvx512Vnni()) continue;
+    std::vector<float> vnni(portable.size());
+    Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), vnni.data(), KernelIsa::kBest);
+    EXPECT_EQ(vnni, avx512) << "m " << m;
   }
 }
 
@@ -127,6 +132,10 @@ TEST(Int8Dense, DecodeTokensUseInt16ActivationsOnEveryPath) {
       for (size_t i = 0; i < reference.size(); ++i) {
         EXPECT_NEAR(avx512[i], portable[i], 1e-5 * (1.0 + std::fabs(portable[i]))) << cols << " m " << m << " at " << i;
       }
+      if (!CpuHasAvx512Vnni()) continue;
+      std::vector<float> vnni(reference.size());
+      Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), vnni.data(), KernelIsa::kBest);
+      EXPECT_EQ(vnni, avx512) << "cols " << cols << " m " << m;
     }
   }
 }
@@ -139,7 +148,7 @@ TEST(Int8Dense, DecodeTokensPropagateNonFiniteActivations) {
   Case c = MakeCase(4, 256, 2);
   c.x[256 + 40] = std::numeric_limits<float>::infinity();
   const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
-  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable, KernelIsa::kBest};
   if (CpuHasAvx512()) isas.push_back(KernelIsa::kAvx512);
   for (KernelIsa isa : isas) {
     std::vector<float> y(2 * 4);
