@@ -49,7 +49,7 @@ void QuantizeInt16(const float* x, int m, int cols, Int16Activations* out);
 // y[t, r] = scale[r] * sum_k step[t, k] * (int32 sum over chunk k of q[r, c] * x16[t, c])
 // + bias[r], for rows [begin, end). All three compute the same integer sums and the same
 // floats from them: RowsAvx512 needs AVX-512 BW, RowsVnni also VNNI (one vpdpwssd for
-// pmaddwd + paddd: +3 % at batch 8 of the full 20b shape, nothing at batch 1).
+// pmaddwd + paddd: +4 % at batch 8 of the full 20b shape in alternating runs).
 void RowsPortable(const Int8Matrix& w, const Int16Activations& x, const float* bias, float* y, int64_t begin,
                   int64_t end);
 void RowsAvx512(const Int8Matrix& w, const Int16Activations& x, const float* bias, float* y, int64_t begin,

@@ -97,7 +97,8 @@ for out in example_py example_js; do
   grep -q "^moderate: REDACT \"mail \[EMAIL\]\"\|^moderate: REDACT 'mail \[EMAIL\]'" "$TEST_TMPDIR/$out.out" ||
     fail "$out: no redacted e-mail: $(cat "$TEST_TMPDIR/$out.out")"
   grep -q "^moderate: ALLOW" "$TEST_TMPDIR/$out.out" || fail "$out: the benign text was not allowed"
-  grep -q "^generate: \(STOP\|LENGTH\) output=ALLOW request_id=[0-9a-f]\{32\}" "$TEST_TMPDIR/$out.out" ||
+  # The demo model's unseeded gibberish decides how the stream ends; any ending has a summary.
+  grep -q "^generate: [A-Z_]* output=[A-Z_]* request_id=[0-9a-f]\{32\}" "$TEST_TMPDIR/$out.out" ||
     fail "$out: no stream summary: $(cat "$TEST_TMPDIR/$out.out")"
 done
 
