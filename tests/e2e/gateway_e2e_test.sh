@@ -8,36 +8,18 @@ WARDENCTL=gateway/wardenctl
 source tests/e2e/lib.sh
 ROOT=$PWD
 LIMITED_HASH=$(printf %s limited-key | sha256sum | cut -d' ' -f1)
-ALL_SETS='["default-pii", "default-secrets", "default-injection", "default-blocklist"]'
-OUT_SETS='["default-pii", "default-secrets", "default-blocklist"]'
 
-cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
-model { model_dir: "$TEST_TMPDIR/model" create_demo_if_missing: true }
-audit { path: "$TEST_TMPDIR/audit/audit.db" }
+{
+  default_policies_config "max_output_tokens: 16"
+  cat <<CONFIG
 metrics_listen: "127.0.0.1:0"
-policy_files: ["$ROOT/policies/default/pii.textproto", "$ROOT/policies/default/secrets.textproto",
-               "$ROOT/policies/default/injection.textproto", "$ROOT/policies/default/blocklist.textproto"]
-apps {
-  id: "demo"
-  api_keys { sha256: "$APP_HASH" role: APP }
-  input_policy_sets: $ALL_SETS
-  output_policy_sets: $OUT_SETS
-  input_moderation { default_action: BLOCK }
-  output_moderation { default_action: BLOCK }
-  limits { max_output_tokens: 16 }
-}
-apps {
-  id: "admin"
-  api_keys { sha256: "$ADMIN_HASH" role: ADMIN }
-  input_policy_sets: $ALL_SETS
-  output_policy_sets: $OUT_SETS
-}
 apps {
   id: "limited"
   api_keys { sha256: "$LIMITED_HASH" role: APP }
   limits { requests_per_minute: 2 max_output_tokens: 4 }
 }
 CONFIG
+} >"$TEST_TMPDIR/config.textproto"
 
 start_warden "$TEST_TMPDIR/config.textproto"
 ctl() { "$WARDENCTL" --target "$TARGET" "$@"; }

@@ -9,30 +9,8 @@ set -euo pipefail
 WARDEN=gateway/warden
 source tests/e2e/lib.sh
 ROOT=$PWD
-ALL_SETS='["default-pii", "default-secrets", "default-injection", "default-blocklist"]'
-OUT_SETS='["default-pii", "default-secrets", "default-blocklist"]'
-
-cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
-model { model_dir: "$TEST_TMPDIR/model" create_demo_if_missing: true }
-audit { path: "$TEST_TMPDIR/audit/audit.db" }
-policy_files: ["$ROOT/policies/default/pii.textproto", "$ROOT/policies/default/secrets.textproto",
-               "$ROOT/policies/default/injection.textproto", "$ROOT/policies/default/blocklist.textproto"]
-apps {
-  id: "demo"
-  api_keys { sha256: "$APP_HASH" role: APP }
-  input_policy_sets: $ALL_SETS
-  output_policy_sets: $OUT_SETS
-  input_moderation { default_action: BLOCK }
-  output_moderation { default_action: BLOCK }
-  limits { max_output_tokens: 8 tokens_per_minute: 1000000 max_concurrent_streams: 2 }
-}
-apps {
-  id: "admin"
-  api_keys { sha256: "$ADMIN_HASH" role: ADMIN }
-  input_policy_sets: $ALL_SETS
-  output_policy_sets: $OUT_SETS
-}
-CONFIG
+default_policies_config "max_output_tokens: 8 tokens_per_minute: 1000000 max_concurrent_streams: 2" \
+    >"$TEST_TMPDIR/config.textproto"
 
 start_warden "$TEST_TMPDIR/config.textproto"
 /usr/bin/python3 tests/clients/hostile_client.py tests/clients/python_stubs.tar "$TARGET" || fail "hostile client"

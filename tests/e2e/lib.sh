@@ -5,6 +5,35 @@
 APP_HASH=e8868135c5eb574ea37ee82b81bb0dcbde9ac25838f869a7f13b93054c59f3d4
 ADMIN_HASH=167091912e7c82a2ddf6ba5ebf764ed299ace364741f07c9c63602ecf4fd24f6
 
+# default_policies_config DEMO_LIMITS: a config serving the demo model with the four default
+# policy files, app "demo" (every default set on input, all but injection on output, the
+# classifiers blocking, `limits { DEMO_LIMITS }`) and app "admin" (same sets). Needs ROOT.
+default_policies_config() {
+  local all_sets='["default-pii", "default-secrets", "default-injection", "default-blocklist"]'
+  local out_sets='["default-pii", "default-secrets", "default-blocklist"]'
+  cat <<CONFIG
+model { model_dir: "$TEST_TMPDIR/model" create_demo_if_missing: true }
+audit { path: "$TEST_TMPDIR/audit/audit.db" }
+policy_files: ["$ROOT/policies/default/pii.textproto", "$ROOT/policies/default/secrets.textproto",
+               "$ROOT/policies/default/injection.textproto", "$ROOT/policies/default/blocklist.textproto"]
+apps {
+  id: "demo"
+  api_keys { sha256: "$APP_HASH" role: APP }
+  input_policy_sets: $all_sets
+  output_policy_sets: $out_sets
+  input_moderation { default_action: BLOCK }
+  output_moderation { default_action: BLOCK }
+  limits { $1 }
+}
+apps {
+  id: "admin"
+  api_keys { sha256: "$ADMIN_HASH" role: ADMIN }
+  input_policy_sets: $all_sets
+  output_policy_sets: $out_sets
+}
+CONFIG
+}
+
 fail() {
   echo "FAIL: $*" >&2
   # The server's own last words usually say why (sanitizer reports included).
