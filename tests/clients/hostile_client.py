@@ -279,8 +279,11 @@ def streaming_abuse():
     call = warden.StreamGenerate(ask(sampling=S(max_output_tokens=8, seed=3)), metadata=APP, timeout=30)
     time.sleep(0.2)
     call.cancel()
+    # The Moderate request must take longer than 1 ms to answer: a one-word text was sometimes
+    # answered within the deadline on a quiet machine (16 texts of 20 KB take several ms).
+    slow_texts = ["a calm sentence about the weather. " * 570] * 16
     for name, fn in [("Generate", generate(ask(), timeout=0.001)), ("StreamGenerate", stream(ask(), timeout=0.001)),
-                     ("Moderate", moderate(w.ModerateRequest(texts=["hi"]), timeout=0.001))]:
+                     ("Moderate", moderate(w.ModerateRequest(texts=slow_texts), timeout=0.001))]:
         expect(f"1 ms deadline on {name}", fn, C.DEADLINE_EXCEEDED)
     # The cancelled and timed-out streams give their slots back when their handlers have
     # wound down, which under a loaded machine (sanitizers, parallel tests) takes a moment.
