@@ -57,7 +57,6 @@ void QuantizeActivations(const float* x, int m, int cols, int weight_bias, Quant
   out->tokens = m;
   out->cols = cols;
   out->chunks = (cols + kChunkValues - 1) / kChunkValues;
-  out->weight_bias = weight_bias;
   out->bytes.assign(static_cast<size_t>(m) * out->chunks * kRecordBytes, 0);
   const int nblocks = cols / kBlockValues;
   for (int t = 0; t < m; ++t) {

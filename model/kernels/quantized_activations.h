@@ -47,7 +47,6 @@ struct QuantizedActivations {
   int tokens = 0;
   int cols = 0;
   int chunks = 0;  // ceil(cols / 128)
-  int weight_bias = 0;
   AlignedVector<uint8_t> bytes;  // records start on cache lines
 
   const uint8_t* Record(int token, int chunk) const {
