@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
+#include "base/file.h"
 #include "model/checkpoint_writer.h"
 #include "model/engine.h"
 #include "nlohmann/json.hpp"
@@ -16,17 +16,12 @@
 namespace warden::model {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // Renames tensor `from` to `to` in a safetensors file's header (the data offsets are
 // relative to the end of the header, so only the header changes).
 void RenameTensor(const std::string& path, const std::string& from, const std::string& to) {
-  const std::string bytes = ReadAll(path);
+  const absl::StatusOr<std::string> read = ReadFile(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  const std::string& bytes = *read;
   ASSERT_GE(bytes.size(), 8u);
   uint64_t header_size = 0;
   std::memcpy(&header_size, bytes.data(), 8);  // little-endian, as this machine
