@@ -53,6 +53,11 @@ void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_beg
   }
 }
 
+// Measured and dropped (session 10): a VBMI expansion (one byte permute spreads a block to
+// 32 words, one vpermw looks them up in a bf16 table whose exponents were shifted by the
+// block's scale; about half the operations) ran at the same 11 Gelem/s per thread in
+// kernels_bench: the expansion is bound by writing 64 bytes per block into L2, not by its
+// arithmetic. Only a product that never writes the bf16 weights out would be faster.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRowsAvx512(
     const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
