@@ -179,7 +179,8 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   const int kv_heads = config_.num_kv_heads;
   ctx_.pool().ParallelFor(batch.rows * kv_heads, [&](int64_t begin, int64_t end) {
     // One scratch per pool thread, kept for the thread's life: it grows to the longest
-    // attention span seen (3 pointers or floats per position) and is not reallocated.
+    // attention span seen (per position 2 pointers and a score per query head of the group)
+    // and is not reallocated.
     static thread_local AttendScratch scratch;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t order = i / kv_heads;
@@ -217,15 +218,16 @@ void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv
   const int n = static_cast<int>(position - first + 1);
   // Grown in steps of kScratchGrowth positions, so that decoding a long sequence does not
   // reallocate the scratch every time the span passes a power of two.
-  if (scratch->keys.capacity() < static_cast<size_t>(n)) {
+  if (scratch->keys.capacity() < static_cast<size_t>(n) ||
+      scratch->scores.capacity() < static_cast<size_t>(n) * group) {
     const size_t room = (static_cast<size_t>(n) + kScratchGrowth - 1) / kScratchGrowth * kScratchGrowth;
     scratch->keys.reserve(room);
     scratch->values.reserve(room);
-    scratch->scores.reserve(room);
+    scratch->scores.reserve(room * group);
   }
   scratch->keys.resize(n);
   scratch->values.resize(n);
-  scratch->scores.resize(n);
+  scratch->scores.resize(static_cast<size_t>(n) * group);
   // Positions of this chunk are read from the batch (the cache gets them after the layer).
   for (int64_t p = first; p <= position; ++p) {
     const bool in_chunk = p >= chunk_start;
@@ -233,17 +235,16 @@ void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv
     scratch->keys[p - first] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv_head * d;
     scratch->values[p - first] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv_head * d;
   }
-  AttentionHeadInput in;
+  AttentionGroupInput in;
+  in.queries = &batch.q[row * config_.num_heads * d + static_cast<int64_t>(kv_head) * group * d];
+  in.sinks = &weights_.layers()[layer].sinks[static_cast<size_t>(kv_head) * group];
+  in.heads = group;
   in.keys = scratch->keys.data();
   in.values = scratch->values.data();
   in.n = n;
   in.head_dim = d;
   in.scale = 1.0f / std::sqrt(static_cast<float>(d));
-  for (int head = kv_head * group; head < (kv_head + 1) * group; ++head) {
-    in.query = &batch.q[row * config_.num_heads * d + head * d];
-    in.sink = weights_.layers()[layer].sinks[head];
-    AttendHead(in, scratch->scores.data(), out + head * d);
-  }
+  AttendHeads(in, scratch->scores.data(), out + static_cast<int64_t>(kv_head) * group * d);
 }
 
 Mxfp4Activations Transformer::PackedExpertActivations(int batch_rows) const {

@@ -154,7 +154,112 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendAvx512(
   WeightedValuesAvx512<kVecs>(in, scores, inverse, out);
 }
 
+// Positions per block of AttendGroupAvx512: 64 key or value rows of 64 floats are 16 KB,
+// which stay in L1 while every head of the group reads them.
+constexpr int kGroupBlock = 64;
+
+// AttendAvx512 for every head of a group, with the same operations in the same order per
+// head (so the same bits): scores in blocks of positions with all heads per block; the
+// softmax per head; the weighted values in blocks, each head's two accumulator sets kept
+// in `state` between blocks (float32 stores and loads change no value).
+template <int kVecs>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendGroupAvx512(const AttentionGroupInput& in,
+                                                                                     float* scores, float* out) {
+  const int d = in.head_dim, n = in.n;
+  AttentionHeadInput head_in;
+  head_in.n = n;
+  head_in.head_dim = d;
+  head_in.scale = in.scale;
+  for (int b = 0; b < n; b += kGroupBlock) {
+    const int count = std::min(kGroupBlock, n - b);
+    head_in.keys = in.keys + b;
+    head_in.n = count;
+    for (int h = 0; h < in.heads; ++h) {
+      head_in.query = in.queries + h * d;
+      ScoresAvx512<kVecs>(head_in, scores + static_cast<size_t>(h) * n + b);
+    }
+  }
+  float inverse[64];
+  for (int h = 0; h < in.heads; ++h) {
+    float* head_scores = scores + static_cast<size_t>(h) * n;
+    float max = in.sinks[h];
+    for (int p = 0; p < n; ++p) max = std::max(max, head_scores[p]);
+    inverse[h] = 1.0f / (ExpInPlaceAvx512(head_scores, n, max) + std::exp(in.sinks[h] - max));
+  }
+  // Accumulators per head: even[kVecs], odd[kVecs], as WeightedValuesAvx512 keeps them.
+  alignas(64) float state[64][2][kVecs][16];
+  for (int h = 0; h < in.heads; ++h) {
+    for (int j = 0; j < kVecs; ++j) {
+      _mm512_store_ps(state[h][0][j], _mm512_setzero_ps());
+      _mm512_store_ps(state[h][1][j], _mm512_setzero_ps());
+    }
+  }
+  for (int b = 0; b < n; b += kGroupBlock) {  // kGroupBlock is even: pairs stay pairs
+    const int end = std::min(n, b + kGroupBlock);
+    for (int h = 0; h < in.heads; ++h) {
+      const float* weights = scores + static_cast<size_t>(h) * n;
+      __m512 even[kVecs], odd[kVecs];
+      for (int j = 0; j < kVecs; ++j) {
+        even[j] = _mm512_load_ps(state[h][0][j]);
+        odd[j] = _mm512_load_ps(state[h][1][j]);
+      }
+      int p = b;
+      for (; p + 2 <= end; p += 2) {
+        const __m512 w0 = _mm512_set1_ps(weights[p]), w1 = _mm512_set1_ps(weights[p + 1]);
+#pragma GCC unroll 8
+        for (int j = 0; j < kVecs; ++j) {
+          even[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(in.values[p] + 16 * j), even[j]);
+          odd[j] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(in.values[p + 1] + 16 * j), odd[j]);
+        }
+      }
+      if (p < end) {
+        const __m512 w0 = _mm512_set1_ps(weights[p]);
+        for (int j = 0; j < kVecs; ++j) even[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(in.values[p] + 16 * j), even[j]);
+      }
+      for (int j = 0; j < kVecs; ++j) {
+        _mm512_store_ps(state[h][0][j], even[j]);
+        _mm512_store_ps(state[h][1][j], odd[j]);
+      }
+    }
+  }
+  for (int h = 0; h < in.heads; ++h) {
+    const __m512 s = _mm512_set1_ps(inverse[h]);
+    for (int j = 0; j < kVecs; ++j) {
+      _mm512_storeu_ps(out + h * d + 16 * j,
+                       _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(state[h][0][j]), _mm512_load_ps(state[h][1][j])), s));
+    }
+  }
+}
+
 }  // namespace
+
+void AttendHeads(const AttentionGroupInput& in, float* scores, float* out, KernelIsa isa) {
+  const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  // The grouped kernel keeps per-head state for up to 64 heads on its stack.
+  const int vecs = avx512 && in.head_dim % 16 == 0 && in.heads <= 64 ? in.head_dim / 16 : 0;
+  switch (vecs) {
+    case 1: return AttendGroupAvx512<1>(in, scores, out);
+    case 2: return AttendGroupAvx512<2>(in, scores, out);
+    case 3: return AttendGroupAvx512<3>(in, scores, out);
+    case 4: return AttendGroupAvx512<4>(in, scores, out);
+    case 5: return AttendGroupAvx512<5>(in, scores, out);
+    case 6: return AttendGroupAvx512<6>(in, scores, out);
+    case 7: return AttendGroupAvx512<7>(in, scores, out);
+    case 8: return AttendGroupAvx512<8>(in, scores, out);
+    default: break;
+  }
+  AttentionHeadInput head_in;
+  head_in.keys = in.keys;
+  head_in.values = in.values;
+  head_in.n = in.n;
+  head_in.head_dim = in.head_dim;
+  head_in.scale = in.scale;
+  for (int h = 0; h < in.heads; ++h) {
+    head_in.query = in.queries + h * in.head_dim;
+    head_in.sink = in.sinks[h];
+    AttendHead(head_in, scores, out + h * in.head_dim, isa);
+  }
+}
 
 void AttendHead(const AttentionHeadInput& in, float* scores, float* out, KernelIsa isa) {
   const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());

@@ -25,6 +25,26 @@ struct AttentionHeadInput {
 // `scores` is caller scratch of at least n floats.
 void AttendHead(const AttentionHeadInput& in, float* scores, float* out, KernelIsa isa = KernelIsa::kBest);
 
+// Several query heads over the same key/value rows (grouped-query attention: the heads
+// that share one key/value head).
+struct AttentionGroupInput {
+  const float* queries = nullptr;        // heads * head_dim floats, head after head
+  const float* sinks = nullptr;          // heads sink logits
+  int heads = 0;
+  const float* const* keys = nullptr;    // n rows of head_dim floats
+  const float* const* values = nullptr;  // n rows of head_dim floats
+  int n = 0;
+  int head_dim = 0;
+  float scale = 1.0f;
+};
+
+// AttendHead for each head, into out[head * head_dim ...]; the results are bit for bit
+// AttendHead's. The AVX-512 code takes the positions in blocks and all heads per block, so
+// each key and value row is read from memory once per group rather than once per head
+// (the rows of a long context do not fit L1). `scores` is caller scratch of at least
+// heads * n floats.
+void AttendHeads(const AttentionGroupInput& in, float* scores, float* out, KernelIsa isa = KernelIsa::kBest);
+
 }  // namespace warden::model
 
 #endif  // WARDEN_MODEL_KERNELS_ATTENTION_H_

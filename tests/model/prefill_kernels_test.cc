@@ -76,6 +76,48 @@ TEST(AttendHead, PortableAndAvx512MatchDoubleReferenceOnOddShapes) {
   if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable kernel was checked";
 }
 
+// The grouped kernel gives each head exactly AttendHead's bits, for spans that end inside
+// and on the edge of its 64-position blocks, odd spans (a lone last position), 1-8 heads
+// and head widths on and off the vector path; and it matches the double reference.
+TEST(AttendHeads, EachHeadGetsAttendHeadsBitsOnOddShapes) {
+  std::mt19937 rng(11);
+  for (int d : {16, 24, 64}) {
+    for (int heads : {1, 3, 8}) {
+      for (int n : {1, 15, 63, 64, 65, 128, 131, 200}) {
+        const std::vector<float> q = RandomFloats(static_cast<size_t>(heads) * d, rng, 3.0f);
+        const std::vector<float> k = RandomFloats(static_cast<size_t>(n) * d, rng, 3.0f);
+        const std::vector<float> v = RandomFloats(static_cast<size_t>(n) * d, rng);
+        const std::vector<float> sinks = RandomFloats(heads, rng, 2.0f);
+        std::vector<const float*> keys(n), values(n);
+        for (int p = 0; p < n; ++p) {
+          keys[p] = &k[static_cast<size_t>(p) * d];
+          values[p] = &v[static_cast<size_t>(p) * d];
+        }
+        AttentionGroupInput group{q.data(), sinks.data(), heads, keys.data(), values.data(), n, d,
+                                  1.0f / std::sqrt(float(d))};
+        for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
+          if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+          std::vector<float> scores(static_cast<size_t>(heads) * n), out(static_cast<size_t>(heads) * d, -7.0f);
+          AttendHeads(group, scores.data(), out.data(), isa);
+          for (int h = 0; h < heads; ++h) {
+            const std::vector<float> head_q(q.begin() + h * d, q.begin() + (h + 1) * d);
+            const AttentionHeadInput one{head_q.data(), keys.data(), values.data(), n, d, group.scale, sinks[h]};
+            std::vector<float> one_scores(n), one_out(d);
+            AttendHead(one, one_scores.data(), one_out.data(), isa);
+            const std::vector<double> expected = ReferenceAttention(head_q, k, v, n, d, group.scale, sinks[h]);
+            for (int i = 0; i < d; ++i) {
+              ASSERT_EQ(out[h * d + i], one_out[i]) << "d=" << d << " heads=" << heads << " n=" << n << " h=" << h
+                                                    << " i=" << i << " avx512=" << (isa == KernelIsa::kAvx512);
+              ASSERT_NEAR(out[h * d + i], expected[i], 2e-6 + 2e-5 * std::fabs(expected[i]));
+            }
+          }
+        }
+      }
+    }
+  }
+  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable kernel was checked";
+}
+
 TEST(AttendHead, SinkTakesMassWithoutValue) {
   // One key with logit 0 and a sink of 0: the key gets half the probability.
   const int d = 16;
