@@ -1,6 +1,8 @@
 #include "gateway/moderate_call.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -45,12 +47,16 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1:
   response.set_policy_version(deps.checks->policy_version());
   v1::Decision total;
   std::string original, redacted;
+  // All texts in one call: with a request policy, the LLM judges them together.
+  const absl::Time check_start = absl::Now();
+  const std::vector<std::string> texts(request.texts().begin(), request.texts().end());
+  std::vector<absl::StatusOr<TextVerdict>> verdicts =
+      deps.checks->CheckMany(app, direction, texts, request.policy(), deadline);
+  deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "moderate_checks"}},
+                        absl::ToDoubleSeconds(absl::Now() - check_start));
   for (int i = 0; i < request.texts_size(); ++i) {
-    const std::string& text = request.texts(i);
-    const absl::Time check_start = absl::Now();
-    auto verdict = deps.checks->Check(app, direction, text, request.policy(), deadline);
-    deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "moderate_checks"}},
-                          absl::ToDoubleSeconds(absl::Now() - check_start));
+    const std::string& text = texts[i];
+    absl::StatusOr<TextVerdict>& verdict = verdicts[i];
     if (!verdict.ok()) {
       const bool fail_open = app.check_failure() == v1::FAIL_OPEN;
       deps.metrics->Increment("warden_check_failures_total",

@@ -1,5 +1,7 @@
 #include "gateway/pipeline_checks.h"
 
+#include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "base/status_macros.h"
@@ -22,15 +24,18 @@ const v1::ModerationSettings& SettingsFor(const v1::App& app, v1::Direction dire
 }
 
 // Runs the moderation pipeline on `text` given the policy findings, and keeps a rule's
-// own block message when a rule decided.
+// own block message when a rule decided. `judged`: the judge's verdict on the text against
+// `policy_text` when the caller already has it (the pipeline's LLM stage reuses it).
 absl::StatusOr<v1::Decision> Classify(const moderation::Pipeline& pipeline, const v1::App& app,
                                       v1::Direction direction, std::string_view text,
                                       std::vector<v1::RuleMatch> findings, const std::string& block_message,
-                                      std::string_view policy_text, absl::Time deadline) {
+                                      std::string_view policy_text, absl::Time deadline,
+                                      const std::optional<absl::StatusOr<float>>& judged = std::nullopt) {
   moderation::PipelineOptions options;
   options.policy_findings = std::move(findings);
   options.fail_open = app.check_failure() == v1::FAIL_OPEN;
   options.deadline = deadline;
+  options.known_violation = judged;
   v1::ModerationSettings settings = SettingsFor(app, direction);
   if (!policy_text.empty()) settings.set_llm_policy(std::string(policy_text));
   ASSIGN_OR_RETURN(v1::Decision decision, pipeline.Moderate(text, settings, options));
@@ -38,6 +43,38 @@ absl::StatusOr<v1::Decision> Classify(const moderation::Pipeline& pipeline, cons
     decision.set_message(block_message);
   }
   return decision;
+}
+
+// Applies the judge's verdict on a text against a policy given with the request: a
+// violation applies the direction's default action (decided_by LLM_CLASSIFIER); no verdict
+// blocks (decided_by FAILURE) unless the app fails open.
+void ApplyJudgement(const v1::App& app, v1::Direction direction, const absl::StatusOr<float>& probability,
+                    TextVerdict* verdict) {
+  v1::Decision& decision = verdict->decision;
+  if (!probability.ok()) {
+    // The policy could not be applied: fail closed unless the app opted out.
+    if (app.check_failure() == v1::FAIL_OPEN) {
+      decision.set_fail_open(true);
+    } else {
+      decision.set_action(v1::BLOCK);
+      decision.set_decided_by(v1::FAILURE);
+      decision.set_message(std::string("the LLM policy classifier could not run: ") +
+                           std::string(probability.status().message()));
+    }
+    return;
+  }
+  v1::PolicyVerdict policy_verdict;
+  policy_verdict.set_score(*probability);
+  policy_verdict.set_violation(*probability >= 0.5f);
+  verdict->policy_verdict = policy_verdict;
+  const v1::ModerationSettings& settings = SettingsFor(app, direction);
+  const v1::Action action =
+      settings.default_action() == v1::ACTION_UNSPECIFIED ? v1::FLAG : settings.default_action();
+  if (policy_verdict.violation() && action > decision.action()) {
+    decision.set_action(action == v1::REDACT ? v1::BLOCK : action);
+    decision.set_decided_by(v1::LLM_CLASSIFIER);
+    decision.set_message("the text violates the given policy");
+  }
 }
 
 // Output stream: the policy StreamScanner holds back what a pattern could still match;
@@ -98,14 +135,55 @@ class PipelineStreamChecks : public StreamChecks {
 
 absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                                   std::string_view policy_text, absl::Time deadline) const {
+  const std::string texts[] = {std::string(text)};
+  return std::move(CheckMany(app, direction, texts, policy_text, deadline).front());
+}
+
+std::vector<absl::StatusOr<TextVerdict>> PipelineChecks::CheckMany(const v1::App& app, v1::Direction direction,
+                                                                   absl::Span<const std::string> texts,
+                                                                   std::string_view policy_text,
+                                                                   absl::Time deadline) const {
+  std::vector<absl::StatusOr<float>> judged;
+  if (!policy_text.empty()) judged = JudgeAll(app, direction, texts, policy_text, deadline);
+  std::vector<absl::StatusOr<TextVerdict>> verdicts;
+  verdicts.reserve(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::optional<absl::StatusOr<float>> judge_verdict;
+    if (!policy_text.empty()) judge_verdict = judged[i];
+    verdicts.push_back(CheckOne(app, direction, texts[i], policy_text, deadline, judge_verdict));
+  }
+  return verdicts;
+}
+
+std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, v1::Direction direction,
+                                                            absl::Span<const std::string> texts,
+                                                            std::string_view policy_text,
+                                                            absl::Time call_deadline) const {
+  if (judge_ == nullptr) {
+    return std::vector<absl::StatusOr<float>>(
+        texts.size(),
+        absl::UnimplementedError("no model is loaded, so there is no LLM policy classifier for the policy"));
+  }
+  // A client that stops waiting must not leave a long policy prefilling.
+  const absl::Time now = absl::Now();
+  const absl::Time per_text = moderation::LlmStageDeadline(SettingsFor(app, direction), now, call_deadline);
+  const int64_t count = static_cast<int64_t>(std::max<size_t>(texts.size(), 1));
+  const absl::Time deadline = std::min(call_deadline, now + (per_text - now) * count);
+  return judge_->ViolationProbabilities(policy_text, texts, deadline);
+}
+
+absl::StatusOr<TextVerdict> PipelineChecks::CheckOne(const v1::App& app, v1::Direction direction,
+                                                     std::string_view text, std::string_view policy_text,
+                                                     absl::Time deadline,
+                                                     const std::optional<absl::StatusOr<float>>& judged) const {
+  // Without a model there is no judge: a request's policy cannot be applied at all.
+  if (judged.has_value() && judged->status().code() == absl::StatusCode::kUnimplemented) return judged->status();
   const std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
   ASSIGN_OR_RETURN(policies::ScanResult scan, policies->Scan(SetsFor(app, direction), direction, text));
   TextVerdict verdict;
   ASSIGN_OR_RETURN(verdict.decision, Classify(*pipeline_, app, direction, text, std::move(scan.matches),
-                                              scan.block_message, policy_text, deadline));
-  if (!policy_text.empty()) {
-    RETURN_IF_ERROR(JudgeAgainstPolicy(app, direction, text, policy_text, deadline, &verdict));
-  }
+                                              scan.block_message, policy_text, deadline, judged));
+  if (judged.has_value()) ApplyJudgement(app, direction, *judged, &verdict);
   switch (verdict.decision.action()) {
     case v1::BLOCK:
       break;  // Nothing passes on.
@@ -116,43 +194,6 @@ absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direct
       verdict.text = std::string(text);
   }
   return verdict;
-}
-
-absl::Status PipelineChecks::JudgeAgainstPolicy(const v1::App& app, v1::Direction direction, std::string_view text,
-                                                std::string_view policy_text, absl::Time call_deadline,
-                                                TextVerdict* verdict) const {
-  if (judge_ == nullptr) {
-    return absl::UnimplementedError("no model is loaded, so there is no LLM policy classifier for the policy");
-  }
-  const v1::ModerationSettings& settings = SettingsFor(app, direction);
-  // A client that stops waiting must not leave a long policy prefilling.
-  const absl::Time deadline = moderation::LlmStageDeadline(settings, absl::Now(), call_deadline);
-  const absl::StatusOr<float> probability = judge_->ViolationProbability(policy_text, text, deadline);
-  v1::Decision& decision = verdict->decision;
-  if (!probability.ok()) {
-    // The policy could not be applied: fail closed unless the app opted out.
-    if (app.check_failure() == v1::FAIL_OPEN) {
-      decision.set_fail_open(true);
-    } else {
-      decision.set_action(v1::BLOCK);
-      decision.set_decided_by(v1::FAILURE);
-      decision.set_message(std::string("the LLM policy classifier could not run: ") +
-                           std::string(probability.status().message()));
-    }
-    return absl::OkStatus();
-  }
-  v1::PolicyVerdict policy_verdict;
-  policy_verdict.set_score(*probability);
-  policy_verdict.set_violation(*probability >= 0.5f);
-  verdict->policy_verdict = policy_verdict;
-  const v1::Action action =
-      settings.default_action() == v1::ACTION_UNSPECIFIED ? v1::FLAG : settings.default_action();
-  if (policy_verdict.violation() && action > decision.action()) {
-    decision.set_action(action == v1::REDACT ? v1::BLOCK : action);
-    decision.set_decided_by(v1::LLM_CLASSIFIER);
-    decision.set_message("the text violates the given policy");
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app,

@@ -25,6 +25,13 @@ class PipelineChecks : public TextChecks {
   absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                     std::string_view policy_text = {},
                                     absl::Time deadline = absl::InfiniteFuture()) const override;
+  // The texts' policy filters and classifiers one by one; with a `policy_text`, one
+  // batched judgement of all texts first (PolicyJudge::ViolationProbabilities), which the
+  // pipeline's LLM stage then reuses instead of asking the judge again.
+  std::vector<absl::StatusOr<TextVerdict>> CheckMany(const v1::App& app, v1::Direction direction,
+                                                     absl::Span<const std::string> texts,
+                                                     std::string_view policy_text = {},
+                                                     absl::Time deadline = absl::InfiniteFuture()) const override;
   absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(
       const v1::App& app, absl::Time deadline = absl::InfiniteFuture()) const override;
   std::string policy_version() const override { return store_->Current()->version(); }
@@ -32,10 +39,15 @@ class PipelineChecks : public TextChecks {
 
  private:
   const policies::PolicyStore* store_;
-  // Judges `text` against a written policy given with the request; a violation applies
-  // the direction's default action (decided_by LLM_CLASSIFIER).
-  absl::Status JudgeAgainstPolicy(const v1::App& app, v1::Direction direction, std::string_view text,
-                                  std::string_view policy_text, absl::Time deadline, TextVerdict* verdict) const;
+  // The judge's verdicts on `texts` against `policy_text`, asked together, within the app's
+  // LLM budget per text times the number of texts (never past `call_deadline`).
+  std::vector<absl::StatusOr<float>> JudgeAll(const v1::App& app, v1::Direction direction,
+                                              absl::Span<const std::string> texts, std::string_view policy_text,
+                                              absl::Time call_deadline) const;
+  // One text's checks, given the judge's verdict on it when a policy was given.
+  absl::StatusOr<TextVerdict> CheckOne(const v1::App& app, v1::Direction direction, std::string_view text,
+                                       std::string_view policy_text, absl::Time deadline,
+                                       const std::optional<absl::StatusOr<float>>& judged) const;
 
   const moderation::Pipeline* pipeline_;
   const moderation::PolicyJudge* judge_;

@@ -9,9 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "proto/config.pb.h"
 #include "proto/warden.pb.h"
 
@@ -54,6 +56,19 @@ class TextChecks {
   virtual absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                             std::string_view policy_text = {},
                                             absl::Time deadline = absl::InfiniteFuture()) const = 0;
+  // Check for each of `texts` (a Moderate request's batch), in order; an error is that
+  // text's only. With a `policy_text`, an implementation may judge all texts against it
+  // together, within the LLM budget of all of them (the app's budget times the number of
+  // texts, never past `deadline`); the default checks them one by one.
+  virtual std::vector<absl::StatusOr<TextVerdict>> CheckMany(const v1::App& app, v1::Direction direction,
+                                                             absl::Span<const std::string> texts,
+                                                             std::string_view policy_text = {},
+                                                             absl::Time deadline = absl::InfiniteFuture()) const {
+    std::vector<absl::StatusOr<TextVerdict>> verdicts;
+    verdicts.reserve(texts.size());
+    for (const std::string& text : texts) verdicts.push_back(Check(app, direction, text, policy_text, deadline));
+    return verdicts;
+  }
   // Checks of one output stream. Its LLM stage (escalated categories) stops at the earlier
   // of `deadline` (the call's) and the app's LLM budget, like Check's.
   virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(

@@ -52,6 +52,21 @@ absl::StatusOr<std::vector<float>> PrefillInChunks(model::Engine& engine, model:
   return logits;
 }
 
+// The softmax probabilities of `labels` under one position's logits.
+absl::StatusOr<std::vector<float>> LabelProbabilities(const std::vector<float>& row,
+                                                      absl::Span<const uint32_t> labels) {
+  if (row.empty()) return absl::InternalError("the model returned no logits");
+  const float max_logit = *std::max_element(row.begin(), row.end());
+  double total = 0.0;
+  for (float logit : row) total += std::exp(static_cast<double>(logit) - max_logit);
+  std::vector<float> probabilities;
+  for (uint32_t label : labels) {
+    if (label >= row.size()) return absl::InvalidArgumentError(absl::StrCat("label token ", label, " out of range"));
+    probabilities.push_back(static_cast<float>(std::exp(static_cast<double>(row[label]) - max_logit) / total));
+  }
+  return probabilities;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<uint32_t>> EngineLlmBackend::Tokenize(std::string_view text) const {
@@ -82,16 +97,96 @@ absl::StatusOr<std::vector<float>> EngineLlmBackend::ScoreLabels(const PrefixHan
   (void)engine_->ReleaseSequence(fork);
   if (!logits.ok()) return logits.status();
   if (absl::Now() > deadline) return absl::DeadlineExceededError("LLM policy classifier exceeded its budget");
-  const std::vector<float>& row = *logits;
-  const float max_logit = *std::max_element(row.begin(), row.end());
-  double total = 0.0;
-  for (float logit : row) total += std::exp(static_cast<double>(logit) - max_logit);
-  std::vector<float> probabilities;
-  for (uint32_t label : label_token_ids) {
-    if (label >= row.size()) return absl::InvalidArgumentError(absl::StrCat("label token ", label, " out of range"));
-    probabilities.push_back(static_cast<float>(std::exp(static_cast<double>(row[label]) - max_logit) / total));
+  return LabelProbabilities(*logits, label_token_ids);
+}
+
+std::vector<absl::StatusOr<std::vector<float>>> EngineLlmBackend::ScoreLabelsBatch(
+    const PrefixHandle& prefix, absl::Span<const std::vector<uint32_t>> contents,
+    absl::Span<const uint32_t> label_token_ids, absl::Time deadline) const {
+  std::vector<absl::StatusOr<std::vector<float>>> results(contents.size(),
+                                                          absl::InternalError("LLM policy classifier: not run"));
+  const auto* engine_prefix = dynamic_cast<const EnginePrefix*>(&prefix);
+  std::vector<size_t> runnable;
+  for (size_t i = 0; i < contents.size(); ++i) {
+    if (engine_prefix == nullptr) {
+      results[i] = absl::InvalidArgumentError("prefix from another backend");
+    } else if (contents[i].empty()) {
+      results[i] = absl::InvalidArgumentError("empty content");
+    } else if (absl::Status fits = CheckContext(*engine_, prefix.num_tokens(), contents[i].size(),
+                                                "policy prompt with the text");
+               !fits.ok()) {
+      results[i] = fits;
+    } else {
+      runnable.push_back(i);
+    }
   }
-  return probabilities;
+  for (size_t begin = 0; begin < runnable.size(); begin += kMaxBatchSequences) {
+    const size_t end = std::min(runnable.size(), begin + kMaxBatchSequences);
+    ScoreGroup(engine_prefix->sequence(), contents, absl::MakeConstSpan(runnable).subspan(begin, end - begin),
+               label_token_ids, deadline, &results);
+  }
+  return results;
+}
+
+void EngineLlmBackend::ScoreGroup(model::SequenceId prefix_sequence, absl::Span<const std::vector<uint32_t>> contents,
+                                  absl::Span<const size_t> members, absl::Span<const uint32_t> label_token_ids,
+                                  absl::Time deadline,
+                                  std::vector<absl::StatusOr<std::vector<float>>>* results) const {
+  struct Member {
+    size_t index;                 // into contents and results
+    model::SequenceId fork = 0;
+    size_t done = 0;              // content tokens prefilled so far
+  };
+  std::vector<Member> active;
+  for (size_t index : members) {
+    absl::StatusOr<model::SequenceId> fork = engine_->ForkSequence(prefix_sequence);
+    if (!fork.ok()) {
+      (*results)[index] = fork.status();
+      continue;
+    }
+    active.push_back({index, *fork, 0});
+  }
+  std::vector<model::StepInput> inputs;
+  std::vector<model::StepOutput> outputs;
+  while (!active.empty()) {
+    if (absl::Now() > deadline) {
+      for (const Member& m : active) {
+        (*results)[m.index] = absl::DeadlineExceededError(absl::StrCat(
+            "LLM policy classifier exceeded its budget after ", m.done, " of the text's ",
+            contents[m.index].size(), " tokens"));
+      }
+      break;
+    }
+    // Every member advances by an equal share of one chunk's rows, so a step stays about
+    // as large as one chunk of a single text and the deadline is checked as often.
+    const size_t share = std::max<size_t>(1, chunk_tokens_ / active.size());
+    inputs.resize(active.size());
+    for (size_t i = 0; i < active.size(); ++i) {
+      const std::vector<uint32_t>& content = contents[active[i].index];
+      const size_t take = std::min(share, content.size() - active[i].done);
+      inputs[i].sequence = active[i].fork;
+      inputs[i].tokens.assign(content.begin() + active[i].done, content.begin() + active[i].done + take);
+      inputs[i].all_logits = false;
+      active[i].done += take;
+    }
+    if (const absl::Status status = engine_->Step(inputs, &outputs); !status.ok()) {
+      for (const Member& m : active) (*results)[m.index] = status;
+      break;
+    }
+    std::vector<Member> still_active;
+    for (size_t i = 0; i < active.size(); ++i) {
+      if (active[i].done < contents[active[i].index].size()) {
+        still_active.push_back(active[i]);
+        continue;
+      }
+      (*results)[active[i].index] =
+          absl::Now() > deadline ? absl::DeadlineExceededError("LLM policy classifier exceeded its budget")
+                                 : LabelProbabilities(outputs[i].logits, label_token_ids);
+      (void)engine_->ReleaseSequence(active[i].fork);
+    }
+    active.swap(still_active);
+  }
+  for (const Member& m : active) (void)engine_->ReleaseSequence(m.fork);
 }
 
 }  // namespace warden::moderation

@@ -36,8 +36,23 @@ class EngineLlmBackend : public LlmBackend {
   absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle& prefix, absl::Span<const uint32_t> content_ids,
                                                  absl::Span<const uint32_t> label_token_ids,
                                                  absl::Time deadline) const override;
+  // Runs up to kMaxBatchSequences contents together: each gets its own fork of the prefix
+  // (a copy of its KV cache), and every engine step advances all of them by an equal share
+  // of one chunk, so the weights are read once per step for the whole group. The deadline
+  // is checked between steps.
+  std::vector<absl::StatusOr<std::vector<float>>> ScoreLabelsBatch(
+      const PrefixHandle& prefix, absl::Span<const std::vector<uint32_t>> contents,
+      absl::Span<const uint32_t> label_token_ids, absl::Time deadline) const override;
+
+  // Contents run together at most (each holds a copy of the prefix's KV cache meanwhile).
+  static constexpr size_t kMaxBatchSequences = 8;
 
  private:
+  // ScoreLabelsBatch for the contents `members` (indices into contents and *results).
+  void ScoreGroup(model::SequenceId prefix_sequence, absl::Span<const std::vector<uint32_t>> contents,
+                  absl::Span<const size_t> members, absl::Span<const uint32_t> label_token_ids, absl::Time deadline,
+                  std::vector<absl::StatusOr<std::vector<float>>>* results) const;
+
   model::Engine* engine_;
   const model::Tokenizer* tokenizer_;
   size_t chunk_tokens_;

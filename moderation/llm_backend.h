@@ -44,6 +44,22 @@ class LlmBackend {
                                                          absl::Span<const uint32_t> content_ids,
                                                          absl::Span<const uint32_t> label_token_ids,
                                                          absl::Time deadline) const = 0;
+
+  // ScoreLabels for several contents after the same prefix, one result per content in the
+  // same order (an error of one content, e.g. one that does not fit the context, is that
+  // content's result only). A backend may run them together, so that the model's weights
+  // are read once per step for all of them instead of once per content; the default runs
+  // them one after the other.
+  virtual std::vector<absl::StatusOr<std::vector<float>>> ScoreLabelsBatch(
+      const PrefixHandle& prefix, absl::Span<const std::vector<uint32_t>> contents,
+      absl::Span<const uint32_t> label_token_ids, absl::Time deadline) const {
+    std::vector<absl::StatusOr<std::vector<float>>> results;
+    results.reserve(contents.size());
+    for (const std::vector<uint32_t>& content : contents) {
+      results.push_back(ScoreLabels(prefix, content, label_token_ids, deadline));
+    }
+    return results;
+  }
 };
 
 }  // namespace warden::moderation

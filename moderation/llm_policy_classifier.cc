@@ -1,5 +1,6 @@
 #include "moderation/llm_policy_classifier.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -88,13 +89,47 @@ absl::StatusOr<float> LlmPolicyClassifier::ViolationProbability(std::string_view
   ASSIGN_OR_RETURN(const std::shared_ptr<const PrefixHandle> prefix, PrefixFor(policy, deadline));
   ASSIGN_OR_RETURN(const std::vector<uint32_t> content, RenderContent(*backend_, text));
   const uint32_t labels[] = {violation_id_, safe_id_};
-  ASSIGN_OR_RETURN(const std::vector<float> probs,
-                   backend_->ScoreLabels(*prefix, content, labels, deadline));
-  if (probs.size() != 2) {
-    return absl::InternalError(absl::StrCat("backend returned ", probs.size(),
+  return VerdictFrom(backend_->ScoreLabels(*prefix, content, labels, deadline));
+}
+
+std::vector<absl::StatusOr<float>> LlmPolicyClassifier::ViolationProbabilities(std::string_view policy,
+                                                                               absl::Span<const std::string> texts,
+                                                                               absl::Time deadline) const {
+  std::vector<absl::StatusOr<float>> results(texts.size(), absl::InternalError("not judged"));
+  const absl::StatusOr<std::shared_ptr<const PrefixHandle>> prefix = PrefixFor(policy, deadline);
+  if (!prefix.ok()) {
+    std::fill(results.begin(), results.end(), prefix.status());
+    return results;
+  }
+  // Texts that cannot be rendered get their error; the others are scored together.
+  std::vector<std::vector<uint32_t>> contents;
+  std::vector<size_t> rendered;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    absl::StatusOr<std::vector<uint32_t>> content = RenderContent(*backend_, texts[i]);
+    if (!content.ok()) {
+      results[i] = content.status();
+      continue;
+    }
+    contents.push_back(*std::move(content));
+    rendered.push_back(i);
+  }
+  const uint32_t labels[] = {violation_id_, safe_id_};
+  const std::vector<absl::StatusOr<std::vector<float>>> probs =
+      backend_->ScoreLabelsBatch(**prefix, contents, labels, deadline);
+  for (size_t j = 0; j < rendered.size(); ++j) {
+    results[rendered[j]] = j < probs.size() ? VerdictFrom(probs[j])
+                                            : absl::InternalError("backend returned too few results");
+  }
+  return results;
+}
+
+absl::StatusOr<float> LlmPolicyClassifier::VerdictFrom(const absl::StatusOr<std::vector<float>>& probs) const {
+  if (!probs.ok()) return probs.status();
+  if (probs->size() != 2) {
+    return absl::InternalError(absl::StrCat("backend returned ", probs->size(),
                                             " label probabilities, expected 2"));
   }
-  const float violation = probs[0], safe = probs[1];
+  const float violation = (*probs)[0], safe = (*probs)[1];
   if (!std::isfinite(violation) || !std::isfinite(safe) || violation < 0 || safe < 0) {
     return absl::InternalError("backend returned invalid label probabilities");
   }

@@ -53,8 +53,16 @@ class LlmPolicyClassifier : public PolicyJudge {
   // P(violation label) / (P(violation) + P(safe)) at the first answer position.
   absl::StatusOr<float> ViolationProbability(std::string_view policy, std::string_view text,
                                              absl::Time deadline) const override;
+  // The same for several texts, run together by the backend (LlmBackend::ScoreLabelsBatch).
+  std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view policy,
+                                                            absl::Span<const std::string> texts,
+                                                            absl::Time deadline) const override;
 
  private:
+  // P(violation) / (P(violation) + P(safe)) from the backend's label probabilities, with
+  // the checks of the output's validity and label mass.
+  absl::StatusOr<float> VerdictFrom(const absl::StatusOr<std::vector<float>>& probs) const;
+
   LlmPolicyClassifier(std::shared_ptr<const LlmBackend> backend,
                       LlmPolicyClassifierOptions options, uint32_t violation_id,
                       uint32_t safe_id);

@@ -217,11 +217,16 @@ absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
   if (run.ApplyFlags(not_escalated)) return run.Finish();
 
   // LLM policy classifier (rule 4).
-  const absl::Time llm_start = clock_();
-  const absl::Time deadline = LlmStageDeadline(settings, llm_start, options.deadline);
-  absl::StatusOr<float> violation = judge_->ViolationProbability(settings.llm_policy(), text, deadline);
-  if (violation.ok() && OverBudget(clock_() - llm_start, settings.llm_classifier_budget_ms())) {
-    violation = absl::DeadlineExceededError("LLM classifier over budget");
+  absl::StatusOr<float> violation = absl::InternalError("LLM stage not run");
+  if (options.known_violation.has_value()) {
+    violation = *options.known_violation;
+  } else {
+    const absl::Time llm_start = clock_();
+    const absl::Time deadline = LlmStageDeadline(settings, llm_start, options.deadline);
+    violation = judge_->ViolationProbability(settings.llm_policy(), text, deadline);
+    if (violation.ok() && OverBudget(clock_() - llm_start, settings.llm_classifier_budget_ms())) {
+      violation = absl::DeadlineExceededError("LLM classifier over budget");
+    }
   }
   if (!violation.ok()) {
     run.ApplyFlags(escalate);  // fail open keeps the fast verdicts of escalated categories

@@ -34,6 +34,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct PipelineOptions {
   // The caller's deadline (e.g. the RPC's): the LLM stage stops at the earlier of it and
   // its own budget.
   absl::Time deadline = absl::InfiniteFuture();
+  // The judge's answer for this text against settings.llm_policy when the caller already
+  // asked for it (e.g. for a policy given with the request, judged for a batch of texts at
+  // once): the LLM stage uses it instead of asking again. Its time was the caller's.
+  std::optional<absl::StatusOr<float>> known_violation;
 };
 
 // When an LLM classifier call started at `start` must stop: after the settings'

@@ -3,10 +3,13 @@
 #ifndef WARDEN_MODERATION_POLICY_JUDGE_H_
 #define WARDEN_MODERATION_POLICY_JUDGE_H_
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace warden::moderation {
 
@@ -21,6 +24,17 @@ class PolicyJudge {
   virtual absl::StatusOr<float> ViolationProbability(std::string_view policy,
                                                      std::string_view text,
                                                      absl::Time deadline) const = 0;
+
+  // ViolationProbability for each of `texts`, in order; an error is that text's only. An
+  // implementation may judge them together (faster than one by one); the default does not.
+  virtual std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view policy,
+                                                                    absl::Span<const std::string> texts,
+                                                                    absl::Time deadline) const {
+    std::vector<absl::StatusOr<float>> results;
+    results.reserve(texts.size());
+    for (const std::string& text : texts) results.push_back(ViolationProbability(policy, text, deadline));
+    return results;
+  }
 };
 
 }  // namespace warden::moderation

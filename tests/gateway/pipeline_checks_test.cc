@@ -1,5 +1,6 @@
 // PipelineChecks' LLM policy judgement: the deadline the judge gets is the earlier of the
-// call's and the app's LLM budget, and a judge that runs out of time fails closed.
+// call's and the app's LLM budget, a judge that runs out of time fails closed, and a batch
+// of texts is judged in one call.
 #include "gateway/pipeline_checks.h"
 
 #include <gtest/gtest.h>
@@ -87,6 +88,90 @@ TEST_F(PipelineChecksTest, PassedCallDeadlineFailsClosed) {
   ASSERT_TRUE(verdict.ok()) << verdict.status();
   EXPECT_EQ(verdict->decision.action(), v1::BLOCK);
   EXPECT_EQ(verdict->decision.decided_by(), v1::FAILURE);
+}
+
+// Judges a text 0.9 when it contains "bad", else 0.1, and fails one containing "broken";
+// counts single and batched calls and records the batch's deadline.
+class CountingJudge : public moderation::PolicyJudge {
+ public:
+  absl::StatusOr<float> ViolationProbability(std::string_view, std::string_view text, absl::Time) const override {
+    ++single_calls;
+    return Judge(text);
+  }
+  std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view, absl::Span<const std::string> texts,
+                                                            absl::Time deadline) const override {
+    ++batch_calls;
+    batch_deadline = deadline;
+    std::vector<absl::StatusOr<float>> out;
+    for (const std::string& text : texts) out.push_back(Judge(text));
+    return out;
+  }
+  mutable int single_calls = 0, batch_calls = 0;
+  mutable absl::Time batch_deadline;
+
+ private:
+  static absl::StatusOr<float> Judge(std::string_view text) {
+    if (text.find("broken") != std::string_view::npos) return absl::InternalError("judge failed");
+    return text.find("bad") != std::string_view::npos ? 0.9f : 0.1f;
+  }
+};
+
+// A Moderate batch with a policy: one batched judgement, within the app's budget per text
+// times the texts; each text gets its own verdict, and a failed judgement fails only its
+// own text closed. The pipeline's LLM stage (an escalated category) reuses the batch's
+// verdicts instead of asking the judge again.
+TEST_F(PipelineChecksTest, TextsWithAPolicyAreJudgedTogetherEachByItsOwnVerdict) {
+  std::array<float, moderation::kNumCategories> thresholds;
+  thresholds.fill(0.5f);
+  auto judge = std::make_shared<CountingJudge>();
+  moderation::Pipeline escalating(std::make_shared<ZeroClassifier>(), thresholds, judge);
+  PipelineChecks checks(store_.get(), &escalating, judge.get(), "zero");
+  auto* input = app_.mutable_input_moderation();
+  input->set_llm_classifier_budget_ms(1000);
+  auto* category = input->add_categories();
+  category->set_category(v1::VIOLENCE);
+  category->set_escalate_to_llm(true);
+  const std::vector<std::string> texts = {"a bad text", "a fine text", "a broken text"};
+  const absl::Time before = absl::Now();
+  const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, "a policy", before + absl::Hours(1));
+  EXPECT_EQ(judge->batch_calls, 1);
+  EXPECT_EQ(judge->single_calls, 0);
+  EXPECT_GE(judge->batch_deadline, before + absl::Milliseconds(3000));
+  EXPECT_LE(judge->batch_deadline, absl::Now() + absl::Milliseconds(3000));
+  ASSERT_EQ(verdicts.size(), 3u);
+  for (const auto& verdict : verdicts) ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_EQ(verdicts[0]->decision.action(), v1::BLOCK);
+  EXPECT_EQ(verdicts[0]->decision.decided_by(), v1::LLM_CLASSIFIER);
+  ASSERT_TRUE(verdicts[0]->policy_verdict.has_value());
+  EXPECT_FLOAT_EQ(verdicts[0]->policy_verdict->score(), 0.9f);
+  EXPECT_EQ(verdicts[1]->decision.action(), v1::ALLOW);
+  EXPECT_FLOAT_EQ(verdicts[1]->policy_verdict->score(), 0.1f);
+  EXPECT_EQ(verdicts[1]->text, "a fine text");
+  EXPECT_EQ(verdicts[2]->decision.action(), v1::BLOCK);
+  EXPECT_EQ(verdicts[2]->decision.decided_by(), v1::FAILURE);
+  // The escalated category's score is the batch's verdict for that text.
+  for (int i = 0; i < 2; ++i) {
+    bool found = false;
+    for (const auto& score : verdicts[i]->decision.scores()) {
+      if (score.category() != v1::VIOLENCE) continue;
+      found = true;
+      EXPECT_FLOAT_EQ(score.score(), i == 0 ? 0.9f : 0.1f) << i;
+    }
+    EXPECT_TRUE(found) << i;
+  }
+  // One text through Check: the same single batched judgement, never a second call.
+  ASSERT_TRUE(checks.Check(app_, v1::INPUT, "bad", "a policy", absl::InfiniteFuture()).ok());
+  EXPECT_EQ(judge->batch_calls, 2);
+  EXPECT_EQ(judge->single_calls, 0);
+}
+
+TEST_F(PipelineChecksTest, PolicyWithoutAModelIsAnErrorForEveryText) {
+  PipelineChecks no_model(store_.get(), pipeline_.get(), nullptr, "zero");
+  const std::vector<std::string> texts = {"one", "two"};
+  const auto verdicts = no_model.CheckMany(app_, v1::INPUT, texts, "a policy", absl::InfiniteFuture());
+  ASSERT_EQ(verdicts.size(), 2u);
+  for (const auto& verdict : verdicts) EXPECT_EQ(verdict.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(no_model.CheckMany(app_, v1::INPUT, texts, "", absl::InfiniteFuture())[1].ok());
 }
 
 // An output stream whose app escalates a category to the LLM stage: every classification

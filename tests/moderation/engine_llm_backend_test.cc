@@ -134,5 +134,65 @@ TEST(EngineLlmBackend, PromptWhoseCacheCannotFitIsRefusedBeforeAnyWork) {
   EXPECT_TRUE(backend.ScoreLabels(**prefix, Tokens(20, 9), labels, absl::InfiniteFuture()).ok());
 }
 
+// Contents run together give each content the probabilities it gets alone: few enough rows
+// that both ways run the float32 path; a chunk of 4 makes the shorter contents finish
+// steps before the longer ones. The forks are released afterwards.
+TEST(EngineLlmBackend, BatchGivesEachContentItsOwnProbabilities) {
+  auto engine = LoadEngine(4096);
+  ASSERT_NE(engine, nullptr);
+  for (size_t chunk : {size_t{512}, size_t{4}}) {
+    const EngineLlmBackend backend(engine.get(), nullptr, chunk);
+    auto prefix = backend.PrefillPrefix(Tokens(30, 11), absl::InfiniteFuture());
+    ASSERT_TRUE(prefix.ok()) << prefix.status();
+    const int64_t kv_before = engine->kv_bytes_in_use();
+    const std::vector<std::vector<uint32_t>> contents = {Tokens(5, 12), Tokens(9, 13), Tokens(12, 14)};
+    const uint32_t labels[] = {3, 7, 11};
+    const auto batch = backend.ScoreLabelsBatch(**prefix, contents, labels, absl::InfiniteFuture());
+    ASSERT_EQ(batch.size(), contents.size());
+    EXPECT_EQ(engine->kv_bytes_in_use(), kv_before);
+    for (size_t i = 0; i < contents.size(); ++i) {
+      ASSERT_TRUE(batch[i].ok()) << batch[i].status();
+      const auto alone = backend.ScoreLabels(**prefix, contents[i], labels, absl::InfiniteFuture());
+      ASSERT_TRUE(alone.ok()) << alone.status();
+      ASSERT_EQ(batch[i]->size(), 3u);
+      for (int l = 0; l < 3; ++l) {
+        EXPECT_NEAR((*batch[i])[l], (*alone)[l], 1e-4 * (*alone)[l]) << "chunk " << chunk << " content " << i;
+      }
+    }
+  }
+}
+
+// More contents than run together at once, one of them empty: the empty one gets its own
+// error, every other one its result; a spent budget fails them all and keeps no fork.
+TEST(EngineLlmBackend, BatchErrorsAreEachContentsOwn) {
+  auto engine = LoadEngine(4096);
+  ASSERT_NE(engine, nullptr);
+  const EngineLlmBackend backend(engine.get(), nullptr);
+  auto prefix = backend.PrefillPrefix(Tokens(20, 15), absl::InfiniteFuture());
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  std::vector<std::vector<uint32_t>> contents;
+  for (int i = 0; i < static_cast<int>(EngineLlmBackend::kMaxBatchSequences) + 3; ++i) {
+    contents.push_back(Tokens(2 + i % 3, 16 + i));
+  }
+  contents[4].clear();
+  const uint32_t labels[] = {1, 2};
+  const auto batch = backend.ScoreLabelsBatch(**prefix, contents, labels, absl::InfiniteFuture());
+  ASSERT_EQ(batch.size(), contents.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (i == 4) {
+      EXPECT_EQ(batch[i].status().code(), absl::StatusCode::kInvalidArgument);
+    } else {
+      EXPECT_TRUE(batch[i].ok()) << i << ": " << batch[i].status();
+    }
+  }
+  const int64_t kv_before = engine->kv_bytes_in_use();
+  const auto late = backend.ScoreLabelsBatch(**prefix, contents, labels, absl::InfinitePast());
+  for (size_t i = 0; i < late.size(); ++i) {
+    EXPECT_EQ(late[i].status().code(), i == 4 ? absl::StatusCode::kInvalidArgument : absl::StatusCode::kDeadlineExceeded)
+        << i;
+  }
+  EXPECT_EQ(engine->kv_bytes_in_use(), kv_before);
+}
+
 }  // namespace
 }  // namespace warden::moderation

@@ -57,6 +57,32 @@ class FakeBackend : public LlmBackend {
   mutable std::vector<uint32_t> last_content, last_labels;
 };
 
+// Scores a batch in one call: a content with more tokens gets a higher violation
+// probability, and one with more than 70 tokens gets too little label mass.
+class BatchingBackend : public FakeBackend {
+ public:
+  std::vector<absl::StatusOr<std::vector<float>>> ScoreLabelsBatch(const PrefixHandle&,
+                                                                   absl::Span<const std::vector<uint32_t>> contents,
+                                                                   absl::Span<const uint32_t>,
+                                                                   absl::Time) const override {
+    ++batch_calls;
+    batch_contents.assign(contents.begin(), contents.end());
+    std::vector<absl::StatusOr<std::vector<float>>> out;
+    for (const auto& content : contents) out.push_back(ProbsFor(content));
+    return out;
+  }
+  absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle&, absl::Span<const uint32_t> content_ids,
+                                                 absl::Span<const uint32_t>, absl::Time) const override {
+    return ProbsFor(std::vector<uint32_t>(content_ids.begin(), content_ids.end()));
+  }
+  static std::vector<float> ProbsFor(const std::vector<uint32_t>& content) {
+    if (content.size() > 70) return {0.001f, 0.001f};
+    return {0.01f * static_cast<float>(content.size()), 0.5f};
+  }
+  mutable int batch_calls = 0;
+  mutable std::vector<std::vector<uint32_t>> batch_contents;
+};
+
 std::unique_ptr<LlmPolicyClassifier> Make(std::shared_ptr<FakeBackend> backend) {
   auto classifier = LlmPolicyClassifier::Create(backend);
   EXPECT_TRUE(classifier.ok()) << classifier.status();
@@ -166,6 +192,28 @@ TEST(ParseVerdict, AcceptsLabelsAndJsonRejectsEverythingElse) {
     EXPECT_EQ(ParseVerdict(bad, options).status().code(), absl::StatusCode::kInvalidArgument)
         << bad;
   }
+}
+
+TEST(LlmPolicyClassifier, TextsJudgedTogetherGetTheirOwnVerdictsFromOneBackendCall) {
+  auto backend = std::make_shared<BatchingBackend>();
+  auto classifier = LlmPolicyClassifier::Create(backend);
+  ASSERT_TRUE(classifier.ok()) << classifier.status();
+  const std::vector<std::string> texts = {"short", "a somewhat longer text", std::string(100, 'x')};
+  const auto verdicts = (*classifier)->ViolationProbabilities("policy", texts, absl::InfiniteFuture());
+  EXPECT_EQ(backend->batch_calls, 1);
+  EXPECT_EQ(backend->prefix_calls, 1);
+  ASSERT_EQ(verdicts.size(), 3u);
+  ASSERT_EQ(backend->batch_contents.size(), 3u);
+  for (int i = 0; i < 2; ++i) {
+    const auto content = RenderContent(*backend, texts[i]);
+    ASSERT_TRUE(content.ok());
+    EXPECT_EQ(backend->batch_contents[i], *content) << i;
+    const auto alone = (*classifier)->ViolationProbability("policy", texts[i], absl::InfiniteFuture());
+    ASSERT_TRUE(alone.ok() && verdicts[i].ok()) << i;
+    EXPECT_FLOAT_EQ(*verdicts[i], *alone) << i;
+  }
+  EXPECT_LT(*verdicts[0], *verdicts[1]);
+  EXPECT_EQ(verdicts[2].status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
