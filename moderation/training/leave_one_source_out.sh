@@ -19,7 +19,7 @@
 # byte-identical rows with the same recipe and binary is not trained again (stamp file).
 # LOSO_VERIFY_RECIPE=1 first trains on the full train.jsonl and requires a model
 # byte-identical to the shipped one (proves the flags below are train_default.sh's).
-# Run it with `nice -n 19`: each training is 1.5-3 minutes on one core.
+# Run it with `nice -n 19`: each training takes 1-4 minutes on one core.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 datasets="${1:-$repo/../shared/datasets}"
@@ -52,7 +52,8 @@ train_recipe() {  # TRAIN_FILE OUT_DIR ENSEMBLE_ID
 
 if [[ "${LOSO_VERIFY_RECIPE:-0}" == 1 ]]; then
   mkdir -p "$work/loso/_all"
-  train_recipe "$work/train.jsonl" "$work/loso/_all" "default-v6" > "$work/loso/_all/train.log" 2>&1
+  train_recipe "$work/train.jsonl" "$work/loso/_all" "default-v6" > "$work/loso/_all/train.log" 2>&1 ||
+    { echo "recipe check: training failed; see $work/loso/_all/train.log" >&2; exit 1; }
   if ! cmp -s "$work/loso/_all/default.wmod" "$shipped"; then
     echo "recipe check FAILED: the full-data model differs from $shipped" >&2
     exit 1
@@ -69,6 +70,10 @@ fi
 echo "sources: ${sources[*]}"
 
 for source in "${sources[@]}"; do
+  if [[ "$source" == authored/* || "$source" == */* || -z "$source" ]]; then
+    echo "$source: not a public source name (authored/* rows are ours and stay in)" >&2
+    exit 2
+  fi
   dir="$work/loso/$source"
   start=$SECONDS
   $helper split "$work/train.jsonl" "$work/heldout.jsonl" "$source" "$dir"
@@ -77,7 +82,11 @@ for source in "${sources[@]}"; do
     echo "$source: model already trained on these rows with this recipe; not retrained"
   else
     rm -f "$dir/stamp"
-    train_recipe "$dir/train.jsonl" "$dir" "default-v6-without-$source" > "$dir/train.log" 2>&1
+    if ! train_recipe "$dir/train.jsonl" "$dir" "default-v6-without-$source" > "$dir/train.log" 2>&1
+    then
+      echo "$source: training failed; see $dir/train.log" >&2
+      exit 1
+    fi
     echo "$stamp" > "$dir/stamp"
     echo "$source: trained in $(( SECONDS - start )) s"
   fi
@@ -87,6 +96,6 @@ for source in "${sources[@]}"; do
 done
 
 echo
-echo "AUPRC and F1 (at each model's own thresholds) on each source's held-out rows:"
+echo "AUPRC, and F1 and recall at each model's own thresholds, on each source's held-out rows:"
 echo "seen = shipped default.wmod (trained with the source), unseen = same recipe without it."
-$helper table "$work/loso" "${sources[@]}"
+$helper table "$work/train.jsonl" "$work/loso" "${sources[@]}"

@@ -9,11 +9,14 @@
       Writes OUT_DIR/train.jsonl (every training row whose `source` is not SOURCE, in the
       original order) and OUT_DIR/heldout.jsonl (the held-out rows of SOURCE), and prints
       how many rows of SOURCE each file holds (the training file must hold 0).
-  loso_table.py table LOSO_DIR SOURCE...
+  loso_table.py table TRAIN LOSO_DIR SOURCE...
       Reads LOSO_DIR/SOURCE/eval_seen.txt (`classifier eval` of the shipped model) and
       eval_unseen.txt (the model trained without SOURCE) and prints one Markdown table:
-      per source and per category with >= 10 held-out positives, AUPRC and F1 at the
-      model's own thresholds, seen -> unseen, and a per-source macro over those categories.
+      per source and per category with >= 10 held-out positives, the training positives
+      of SOURCE and of all other sources (from the full TRAIN file), AUPRC, and F1 and
+      recall at the model's own thresholds, seen -> unseen, and a per-source macro over
+      those categories. AUPRC and F1 are n/a where the source's held-out rows have no
+      negative for the category (sources of harmful prompts only): only recall is defined.
 
 Standard library only. Rows are matched on the parsed `source` field, not by text search.
 """
@@ -86,8 +89,16 @@ def split(train, heldout, source, out_dir):
         sys.exit(f"{source}: bad split (left {left}, removed {removed}, held-out {held})")
 
 
+def number(field):
+    """A float, or None for '-' (undefined: the rows have no negatives for the category)."""
+    return None if field == "-" else float(field)
+
+
 def parse_eval(path):
-    """Returns {category: (positives, f1, auprc)} from the '== all sources' table."""
+    """Returns {category: (positives, f1, auprc, recall)} from the '== all sources' table.
+
+    F1 and AUPRC are None when the source's rows hold no negative for the category (a
+    source of harmful prompts only): then only recall at the threshold is defined."""
     result = {}
     in_table = False
     with open(path, encoding="utf-8") as f:
@@ -104,19 +115,50 @@ def parse_eval(path):
                 continue
             try:
                 positives = int(fields[1])
-                f1, auprc = float(fields[5]), float(fields[6])
+                recall, f1, auprc = number(fields[4]), number(fields[5]), number(fields[6])
             except ValueError:
                 continue
-            result[fields[0]] = (positives, f1, auprc)
+            result[fields[0]] = (positives, f1, auprc, recall)
     if not result:
         sys.exit(f"{path}: no '== all sources' table")
     return result
 
 
-def table(loso_dir, sources):
-    print("| source | category | held-out pos | AUPRC seen → unseen | F1 seen → unseen |")
-    print("|---|---|---|---|---|")
-    totals = []
+def mean(values):
+    """Mean of the defined values, None if there is none."""
+    defined = [v for v in values if v is not None]
+    return sum(defined) / len(defined) if defined else None
+
+
+def change(seen, unseen, signed=False):
+    if seen is None or unseen is None:
+        return "n/a (no negatives)"
+    text = f"{seen:.3f} → {unseen:.3f}"
+    return text + f" ({unseen - seen:+.3f})" if signed else text
+
+
+def bold(text):
+    return f"**{text}**" if text else ""
+
+
+def training_positives(train):
+    """{source: {category: training positives}} of the full training file."""
+    counts = {}
+    for _, row in read_rows(train):
+        unknown = set(row.get("unknown", []))
+        per_source = counts.setdefault(row.get("source", ""), {})
+        for category in row.get("categories", []):
+            if category not in unknown:
+                per_source[category] = per_source.get(category, 0) + 1
+    return counts
+
+
+def table(train, loso_dir, sources):
+    positives = training_positives(train)
+    print("| source S | category | held-out pos | training pos: S / other sources "
+          "| AUPRC seen → unseen | F1 seen → unseen | recall seen → unseen |")
+    print("|---|---|---|---|---|---|---|")
+    macros = []
     for source in sources:
         seen = parse_eval(os.path.join(loso_dir, source, "eval_seen.txt"))
         unseen = parse_eval(os.path.join(loso_dir, source, "eval_unseen.txt"))
@@ -124,19 +166,25 @@ def table(loso_dir, sources):
                 if seen[c][0] >= MIN_POSITIVES and c in unseen]
         if not rows:
             continue
-        for category, (pos, f1_s, ap_s), (_, f1_u, ap_u) in rows:
-            print(f"| {source} | {category} | {pos} | {ap_s:.3f} → {ap_u:.3f} "
-                  f"({ap_u - ap_s:+.3f}) | {f1_s:.3f} → {f1_u:.3f} |")
-        n = len(rows)
-        macro = [sum(r[i][j] for r in rows) / n for i in (1, 2) for j in (2, 1)]
-        totals.append(macro)
-        print(f"| **{source}** | **macro ({n})** | | **{macro[0]:.3f} → {macro[2]:.3f}** "
-              f"({macro[2] - macro[0]:+.3f}) | **{macro[1]:.3f} → {macro[3]:.3f}** |")
-    if totals:
-        n = len(totals)
-        mean = [sum(t[i] for t in totals) / n for i in range(4)]
-        print(f"| **mean of the {n} source macros** | | | **{mean[0]:.3f} → {mean[2]:.3f}** "
-              f"({mean[2] - mean[0]:+.3f}) | **{mean[1]:.3f} → {mean[3]:.3f}** |")
+        for category, (pos, f1_s, ap_s, rec_s), (_, f1_u, ap_u, rec_u) in rows:
+            own = positives.get(source, {}).get(category, 0)
+            other = sum(p.get(category, 0) for s, p in positives.items() if s != source)
+            print(f"| {source} | {category} | {pos} | {own} / {other} "
+                  f"| {change(ap_s, ap_u, True)} "
+                  f"| {change(f1_s, f1_u)} | {change(rec_s, rec_u)} |")
+        # (AUPRC, F1, recall) x (seen, unseen), each over the categories where defined.
+        macro = [mean(r[side][index] for r in rows) for index in (2, 1, 3) for side in (1, 2)]
+        macros.append(macro)
+        print(f"| {bold(source)} | {bold(f'macro ({len(rows)})')} | | "
+              f"| {bold(change(macro[0], macro[1], True))} | {bold(change(macro[2], macro[3]))} "
+              f"| {bold(change(macro[4], macro[5]))} |")
+    if macros:
+        overall = [mean(m[i] for m in macros) for i in range(6)]
+        with_auprc = sum(1 for m in macros if m[0] is not None)
+        print(f"| **mean of the source macros** | ({with_auprc} sources with AUPRC, "
+              f"{len(macros)} with recall) | | | {bold(change(overall[0], overall[1], True))} "
+              f"| {bold(change(overall[2], overall[3]))} "
+              f"| {bold(change(overall[4], overall[5]))} |")
 
 
 def main(argv):
@@ -144,8 +192,8 @@ def main(argv):
         list_sources(argv[2])
     elif len(argv) == 6 and argv[1] == "split":
         split(*argv[2:])
-    elif len(argv) >= 3 and argv[1] == "table":
-        table(argv[2], argv[3:])
+    elif len(argv) >= 4 and argv[1] == "table":
+        table(argv[2], argv[3], argv[4:])
     else:
         sys.exit(__doc__)
 
