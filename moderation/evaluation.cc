@@ -166,7 +166,8 @@ EvaluationReport Evaluate(const std::vector<Example>& examples,
   report.calibration = Calibration(pooled, 10);
   double sum = 0;
   for (const BinaryMetrics& m : report.categories) {
-    if (m.positives >= min_positives) {
+    // Without negatives every ranking has precision 1: such a category says nothing.
+    if (m.positives >= min_positives && m.negatives > 0) {
       sum += m.auprc;
       report.macro_categories++;
     }
@@ -178,10 +179,16 @@ EvaluationReport Evaluate(const std::vector<Example>& examples,
 std::string FormatReport(const EvaluationReport& report, int min_positives) {
   std::string out = "== all sources (thresholds of the model)\n";
   AppendCategoryTable(report.categories, min_positives, "", out);
-  absl::StrAppend(&out, absl::StrFormat("macro AUPRC over %d categories with >= %d positives: "
-                                        "%.3f\n\n",
-                                        report.macro_categories, min_positives,
-                                        report.macro_auprc));
+  if (report.macro_categories > 0) {
+    absl::StrAppend(&out, absl::StrFormat("macro AUPRC over %d categories with >= %d positives: "
+                                          "%.3f\n\n",
+                                          report.macro_categories, min_positives,
+                                          report.macro_auprc));
+  } else {
+    absl::StrAppend(&out, absl::StrFormat("macro AUPRC: n/a (no category has >= %d positives and "
+                                          "any negatives)\n\n",
+                                          min_positives));
+  }
   absl::StrAppend(&out, "== rows flagged in any category, per source\n");
   for (const auto& [name, source] : report.sources) {
     absl::StrAppend(&out, absl::StrFormat("%-26s %6d rows  %6.1f%% flagged\n",

@@ -49,7 +49,8 @@ struct EvaluationReport {
   BenignReport benign;
   std::map<std::string, SourceReport> sources;
   std::vector<CalibrationBin> calibration;  // pooled over every known label
-  // Mean AUPRC over categories with at least `min_positives` positives.
+  // Mean AUPRC over categories with at least `min_positives` positives and at least one
+  // negative (without negatives AUPRC is 1 whatever the scores).
   double macro_auprc = 0;
   int macro_categories = 0;
 };

@@ -65,5 +65,30 @@ TEST(BenignCheck, FormattedReportHasTheBenignTable) {
   EXPECT_NE(text.find("S1 = goemotions"), std::string::npos);
 }
 
+// A category whose rows are all positive has AUPRC 1 whatever the scores: it stays out of
+// the macro, and a report with no other category says the macro is not defined.
+TEST(Evaluate, MacroSkipsCategoriesWithoutNegatives) {
+  std::vector<Example> rows;
+  std::vector<CategoryScores> scores;
+  for (int i = 0; i < 12; ++i) {
+    rows.push_back(HarassmentRow("advbench", Label::kPositive));
+    scores.push_back(Scores(0.01f * i, 0.0f));
+  }
+  std::array<float, kNumCategories> thresholds;
+  thresholds.fill(0.5f);
+  EvaluationReport report = Evaluate(rows, scores, thresholds);
+  EXPECT_EQ(report.macro_categories, 0);
+  EXPECT_NE(FormatReport(report).find("macro AUPRC: n/a"), std::string::npos);
+  // With negatives the category counts, and a ranking that puts every negative first is poor.
+  for (int i = 0; i < 12; ++i) {
+    rows.push_back(HarassmentRow("davidson", Label::kNegative));
+    scores.push_back(Scores(0.9f, 0.0f));
+  }
+  report = Evaluate(rows, scores, thresholds);
+  EXPECT_EQ(report.macro_categories, 1);
+  EXPECT_LT(report.macro_auprc, 0.6);
+  EXPECT_NE(FormatReport(report).find("macro AUPRC over 1 categories"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace warden::moderation
