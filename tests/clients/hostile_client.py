@@ -23,7 +23,7 @@ sys.path.insert(0, stubs_dir)
 
 import grpc  # noqa: E402
 from health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
-from proto import warden_pb2 as w, warden_pb2_grpc as wg  # noqa: E402
+from proto import common_pb2, warden_pb2 as w, warden_pb2_grpc as wg  # noqa: E402
 
 APP_KEY = "warden-demo-key"
 ADMIN_KEY = "warden-demo-admin"
@@ -191,6 +191,18 @@ def special_tokens_are_plain_text():
            C.INVALID_ARGUMENT, "tools[0].name")
     expect("special-token text in Moderate and policy",
            moderate(w.ModerateRequest(texts=[injected], policy=injected), timeout=60), None)
+    # A batch judged against one policy: every text gets its own result. The demo model is
+    # random, so it never answers with a policy label and each text fails closed on its own.
+    batch = expect("Moderate batch with a policy",
+                   moderate(w.ModerateRequest(texts=["first text", injected, "third " * 50],
+                                              policy="Answer 1 if the text is rude, else 0."), timeout=120), None)
+    if batch is not None:
+        if len(batch.results) != 3:
+            fail(f"Moderate batch with a policy: {len(batch.results)} results for 3 texts")
+        for i, result in enumerate(batch.results):
+            if result.action != common_pb2.BLOCK or result.decided_by != common_pb2.FAILURE:
+                fail(f"Moderate batch with a policy: text {i} got {result.action}/{result.decided_by}, "
+                     "expected BLOCK/FAILURE (no policy label from a random model)")
     still_serving("special-token text")
 
 
