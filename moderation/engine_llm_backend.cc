@@ -120,10 +120,23 @@ std::vector<absl::StatusOr<std::vector<float>>> EngineLlmBackend::ScoreLabelsBat
       runnable.push_back(i);
     }
   }
-  for (size_t begin = 0; begin < runnable.size(); begin += kMaxBatchSequences) {
-    const size_t end = std::min(runnable.size(), begin + kMaxBatchSequences);
+  // Groups of at most kMaxBatchSequences whose forks fit the KV memory free now: each fork
+  // ends holding the prefix and its text. A group always takes at least one text, which
+  // needs no more than a single ScoreLabels call would.
+  for (size_t begin = 0; begin < runnable.size();) {
+    const int64_t free_bytes = engine_->kv_budget_bytes() - engine_->kv_bytes_in_use();
+    int64_t planned = 0;
+    size_t end = begin;
+    while (end < runnable.size() && end - begin < kMaxBatchSequences) {
+      const int64_t bytes = engine_->KvBytesForLength(
+          static_cast<int64_t>(prefix.num_tokens() + contents[runnable[end]].size()));
+      if (end > begin && planned + bytes > free_bytes) break;
+      planned += bytes;
+      ++end;
+    }
     ScoreGroup(engine_prefix->sequence(), contents, absl::MakeConstSpan(runnable).subspan(begin, end - begin),
                label_token_ids, deadline, &results);
+    begin = end;
   }
   return results;
 }

@@ -36,10 +36,11 @@ class EngineLlmBackend : public LlmBackend {
   absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle& prefix, absl::Span<const uint32_t> content_ids,
                                                  absl::Span<const uint32_t> label_token_ids,
                                                  absl::Time deadline) const override;
-  // Runs up to kMaxBatchSequences contents together: each gets its own fork of the prefix
-  // (a copy of its KV cache), and every engine step advances all of them by an equal share
-  // of one chunk, so the weights are read once per step for the whole group. The deadline
-  // is checked between steps.
+  // Runs up to kMaxBatchSequences contents together, as many as the KV memory free at the
+  // start of the group holds: each gets its own fork of the prefix (a copy of its KV cache),
+  // and every engine step advances all of them by an equal share of one chunk, so the
+  // weights are read once per step for the whole group. The deadline is checked between
+  // steps.
   std::vector<absl::StatusOr<std::vector<float>>> ScoreLabelsBatch(
       const PrefixHandle& prefix, absl::Span<const std::vector<uint32_t>> contents,
       absl::Span<const uint32_t> label_token_ids, absl::Time deadline) const override;

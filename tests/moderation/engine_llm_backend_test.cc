@@ -194,5 +194,24 @@ TEST(EngineLlmBackend, BatchErrorsAreEachContentsOwn) {
   EXPECT_EQ(engine->kv_bytes_in_use(), kv_before);
 }
 
+// A KV budget that holds the prefix and two forks, not eight: the batch runs in groups that
+// fit, and every text gets its result, as one call per text would give.
+TEST(EngineLlmBackend, BatchRunsInGroupsThatFitTheKvBudget) {
+  const model::ModelConfig shape = model::testing::OddShape();
+  const int64_t budget = model::KvBytesForLength(shape, 200) + 5 * model::KvBytesForLength(shape, 220) / 2;
+  auto engine = LoadEngine(4096, budget);
+  ASSERT_NE(engine, nullptr);
+  const EngineLlmBackend backend(engine.get(), nullptr);
+  auto prefix = backend.PrefillPrefix(Tokens(200, 21), absl::InfiniteFuture());
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  std::vector<std::vector<uint32_t>> contents;
+  for (int i = 0; i < 5; ++i) contents.push_back(Tokens(20, 22 + i));
+  const uint32_t labels[] = {1, 2};
+  const auto batch = backend.ScoreLabelsBatch(**prefix, contents, labels, absl::InfiniteFuture());
+  ASSERT_EQ(batch.size(), contents.size());
+  for (size_t i = 0; i < batch.size(); ++i) EXPECT_TRUE(batch[i].ok()) << i << ": " << batch[i].status();
+  EXPECT_EQ(engine->kv_bytes_in_use(), model::KvBytesForLength(shape, 200));
+}
+
 }  // namespace
 }  // namespace warden::moderation
