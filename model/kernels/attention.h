@@ -2,7 +2,9 @@
 // sink: an extra softmax logit that takes probability mass but contributes no value
 // (gpt-oss). Two implementations compute the same result (to float rounding): a portable
 // one and an AVX-512 one (vectorised dot products and exp, for head widths 16, 32, ..., 128;
-// other widths run portably); AttendHead picks at run time.
+// other widths run portably); AttendHead picks at run time. AttendHeads runs the query heads
+// that share a key/value head together (measured: a 4,096-token prompt on the full 20b shape
+// prefilled 30.5 -> 49.4 tokens/s, decode at that context 2.53 -> 3.14 tokens/s).
 // Thread-safe: only reads its inputs and writes `out` and `scores`.
 #ifndef WARDEN_MODEL_KERNELS_ATTENTION_H_
 #define WARDEN_MODEL_KERNELS_ATTENTION_H_
