@@ -47,7 +47,8 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1:
   response.set_policy_version(deps.checks->policy_version());
   v1::Decision total;
   std::string original, redacted;
-  // All texts in one call: with a request policy, the LLM judges them together.
+  // All texts in one call: with a request policy, the LLM judges them together. So the
+  // stage's duration is observed once per request, for all its texts.
   const absl::Time check_start = absl::Now();
   const std::vector<std::string> texts(request.texts().begin(), request.texts().end());
   std::vector<absl::StatusOr<TextVerdict>> verdicts =

@@ -157,6 +157,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendAvx512(
 // Positions per block of AttendGroupAvx512: 64 key or value rows of 64 floats are 16 KB,
 // which stay in L1 while every head of the group reads them.
 constexpr int kGroupBlock = 64;
+// Heads per group the grouped kernel keeps state for (gpt-oss: 8); more run head by head.
+constexpr int kMaxGroupHeads = 64;
 
 // AttendAvx512 for every head of a group, with the same operations in the same order per
 // head (so the same bits): scores in blocks of positions with all heads per block; the
@@ -179,7 +181,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendGroupAv
       ScoresAvx512<kVecs>(head_in, scores + static_cast<size_t>(h) * n + b);
     }
   }
-  float inverse[64];
+  float inverse[kMaxGroupHeads];
   for (int h = 0; h < in.heads; ++h) {
     float* head_scores = scores + static_cast<size_t>(h) * n;
     float max = in.sinks[h];
@@ -187,7 +189,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendGroupAv
     inverse[h] = 1.0f / (ExpInPlaceAvx512(head_scores, n, max) + std::exp(in.sinks[h] - max));
   }
   // Accumulators per head: even[kVecs], odd[kVecs], as WeightedValuesAvx512 keeps them.
-  alignas(64) float state[64][2][kVecs][16];
+  alignas(64) float state[kMaxGroupHeads][2][kVecs][16];
   for (int h = 0; h < in.heads; ++h) {
     for (int j = 0; j < kVecs; ++j) {
       _mm512_store_ps(state[h][0][j], _mm512_setzero_ps());
@@ -235,8 +237,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendGroupAv
 
 void AttendHeads(const AttentionGroupInput& in, float* scores, float* out, KernelIsa isa) {
   const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
-  // The grouped kernel keeps per-head state for up to 64 heads on its stack.
-  const int vecs = avx512 && in.head_dim % 16 == 0 && in.heads <= 64 ? in.head_dim / 16 : 0;
+  const int vecs = avx512 && in.head_dim % 16 == 0 && in.heads <= kMaxGroupHeads ? in.head_dim / 16 : 0;
   switch (vecs) {
     case 1: return AttendGroupAvx512<1>(in, scores, out);
     case 2: return AttendGroupAvx512<2>(in, scores, out);
