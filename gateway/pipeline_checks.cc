@@ -23,25 +23,41 @@ const v1::ModerationSettings& SettingsFor(const v1::App& app, v1::Direction dire
   return direction == v1::OUTPUT ? app.output_moderation() : app.input_moderation();
 }
 
-// Runs the moderation pipeline on `text` given the policy findings, and keeps a rule's
-// own block message when a rule decided. `judged`: the judge's verdict on the text against
-// `policy_text` when the caller already has it (the pipeline's LLM stage reuses it).
-absl::StatusOr<v1::Decision> Classify(const moderation::Pipeline& pipeline, const v1::App& app,
-                                      v1::Direction direction, std::string_view text,
-                                      std::vector<v1::RuleMatch> findings, const std::string& block_message,
-                                      std::string_view policy_text, absl::Time deadline,
-                                      const std::optional<absl::StatusOr<float>>& judged = std::nullopt) {
+// The pipeline's options for one text of `app`'s call, given the policy findings.
+// `judged`: the judge's verdict on the text against a policy given with the request, when
+// the caller already has it (the pipeline's LLM stage reuses it).
+moderation::PipelineOptions OptionsFor(const v1::App& app, std::vector<v1::RuleMatch> findings, absl::Time deadline,
+                                       const std::optional<absl::StatusOr<float>>& judged = std::nullopt) {
   moderation::PipelineOptions options;
   options.policy_findings = std::move(findings);
   options.fail_open = app.check_failure() == v1::FAIL_OPEN;
   options.deadline = deadline;
   options.known_violation = judged;
+  return options;
+}
+
+// The direction's moderation settings, judging against a policy given with the request
+// instead of the app's own when there is one.
+v1::ModerationSettings EffectiveSettings(const v1::App& app, v1::Direction direction, std::string_view policy_text) {
   v1::ModerationSettings settings = SettingsFor(app, direction);
   if (!policy_text.empty()) settings.set_llm_policy(std::string(policy_text));
-  ASSIGN_OR_RETURN(v1::Decision decision, pipeline.Moderate(text, settings, options));
-  if (decision.action() == v1::BLOCK && decision.decided_by() == v1::POLICY_FILTER && !block_message.empty()) {
-    decision.set_message(block_message);
+  return settings;
+}
+
+// A rule's own block message replaces the pipeline's when a rule decided.
+void KeepRuleMessage(const std::string& block_message, v1::Decision* decision) {
+  if (decision->action() == v1::BLOCK && decision->decided_by() == v1::POLICY_FILTER && !block_message.empty()) {
+    decision->set_message(block_message);
   }
+}
+
+// Runs the moderation pipeline on one text of an output stream given its policy findings.
+absl::StatusOr<v1::Decision> Classify(const moderation::Pipeline& pipeline, const v1::App& app, std::string_view text,
+                                      std::vector<v1::RuleMatch> findings, const std::string& block_message,
+                                      absl::Time deadline) {
+  ASSIGN_OR_RETURN(v1::Decision decision,
+                   pipeline.Moderate(text, SettingsFor(app, v1::OUTPUT), OptionsFor(app, std::move(findings), deadline)));
+  KeepRuleMessage(block_message, &decision);
   return decision;
 }
 
@@ -107,8 +123,8 @@ class PipelineStreamChecks : public StreamChecks {
     const bool classifiers_off = app_.output_moderation().disabled();
     if (!blocked_by_rule && !final && !classifiers_off && pending_.size() < kClassifyEveryBytes) return step;
     // Classify everything so far (released + pending) together with the rule findings.
-    ASSIGN_OR_RETURN(decision_, Classify(*pipeline_, app_, v1::OUTPUT, released_ + pending_, findings_,
-                                         block_message_, {}, deadline_));
+    ASSIGN_OR_RETURN(decision_,
+                     Classify(*pipeline_, app_, released_ + pending_, findings_, block_message_, deadline_));
     if (blocked_by_rule || decision_.action() == v1::BLOCK) {
       step.blocked = true;
       pending_.clear();
@@ -145,12 +161,55 @@ std::vector<absl::StatusOr<TextVerdict>> PipelineChecks::CheckMany(const v1::App
                                                                    absl::Time deadline) const {
   std::vector<absl::StatusOr<float>> judged;
   if (!policy_text.empty()) judged = JudgeAll(app, direction, texts, policy_text, deadline);
-  std::vector<absl::StatusOr<TextVerdict>> verdicts;
-  verdicts.reserve(texts.size());
+  const std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
+  const std::vector<std::string> sets = SetsFor(app, direction);
+  std::vector<absl::StatusOr<TextVerdict>> verdicts(texts.size(), absl::InternalError("text not checked"));
+  // The texts whose policy filters ran go through the pipeline together (its LLM stage
+  // judges them in one call).
+  std::vector<size_t> scanned;
+  std::vector<policies::ScanResult> scans;
+  std::vector<std::string_view> views;
+  std::vector<moderation::PipelineOptions> options;
   for (size_t i = 0; i < texts.size(); ++i) {
+    // Without a model there is no judge: a request's policy cannot be applied at all.
+    if (!judged.empty() && judged[i].status().code() == absl::StatusCode::kUnimplemented) {
+      verdicts[i] = judged[i].status();
+      continue;
+    }
+    absl::StatusOr<policies::ScanResult> scan = policies->Scan(sets, direction, texts[i]);
+    if (!scan.ok()) {
+      verdicts[i] = scan.status();
+      continue;
+    }
     std::optional<absl::StatusOr<float>> judge_verdict;
-    if (!policy_text.empty()) judge_verdict = judged[i];
-    verdicts.push_back(CheckOne(app, direction, texts[i], policy_text, deadline, judge_verdict));
+    if (!judged.empty()) judge_verdict = judged[i];
+    options.push_back(OptionsFor(app, std::move(scan->matches), deadline, judge_verdict));
+    scans.push_back(*std::move(scan));
+    views.push_back(texts[i]);
+    scanned.push_back(i);
+  }
+  std::vector<absl::StatusOr<v1::Decision>> decisions =
+      pipeline_->ModerateMany(views, EffectiveSettings(app, direction, policy_text), options);
+  for (size_t k = 0; k < scanned.size(); ++k) {
+    const size_t i = scanned[k];
+    if (!decisions[k].ok()) {
+      verdicts[i] = decisions[k].status();
+      continue;
+    }
+    TextVerdict verdict;
+    verdict.decision = *std::move(decisions[k]);
+    KeepRuleMessage(scans[k].block_message, &verdict.decision);
+    if (!judged.empty()) ApplyJudgement(app, direction, judged[i], &verdict);
+    switch (verdict.decision.action()) {
+      case v1::BLOCK:
+        break;  // Nothing passes on.
+      case v1::REDACT:
+        verdict.text = std::move(scans[k].redacted_text);
+        break;
+      default:
+        verdict.text = texts[i];
+    }
+    verdicts[i] = std::move(verdict);
   }
   return verdicts;
 }
@@ -170,30 +229,6 @@ std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, 
   const int64_t count = static_cast<int64_t>(std::max<size_t>(texts.size(), 1));
   const absl::Time deadline = std::min(call_deadline, now + (per_text - now) * count);
   return judge_->ViolationProbabilities(policy_text, texts, deadline);
-}
-
-absl::StatusOr<TextVerdict> PipelineChecks::CheckOne(const v1::App& app, v1::Direction direction,
-                                                     std::string_view text, std::string_view policy_text,
-                                                     absl::Time deadline,
-                                                     const std::optional<absl::StatusOr<float>>& judged) const {
-  // Without a model there is no judge: a request's policy cannot be applied at all.
-  if (judged.has_value() && judged->status().code() == absl::StatusCode::kUnimplemented) return judged->status();
-  const std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
-  ASSIGN_OR_RETURN(policies::ScanResult scan, policies->Scan(SetsFor(app, direction), direction, text));
-  TextVerdict verdict;
-  ASSIGN_OR_RETURN(verdict.decision, Classify(*pipeline_, app, direction, text, std::move(scan.matches),
-                                              scan.block_message, policy_text, deadline, judged));
-  if (judged.has_value()) ApplyJudgement(app, direction, *judged, &verdict);
-  switch (verdict.decision.action()) {
-    case v1::BLOCK:
-      break;  // Nothing passes on.
-    case v1::REDACT:
-      verdict.text = std::move(scan.redacted_text);
-      break;
-    default:
-      verdict.text = std::string(text);
-  }
-  return verdict;
 }
 
 absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app,

@@ -25,9 +25,11 @@ class PipelineChecks : public TextChecks {
   absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                     std::string_view policy_text = {},
                                     absl::Time deadline = absl::InfiniteFuture()) const override;
-  // The texts' policy filters and classifiers one by one; with a `policy_text`, one
-  // batched judgement of all texts first (PolicyJudge::ViolationProbabilities), which the
-  // pipeline's LLM stage then reuses instead of asking the judge again.
+  // The texts' policy filters one by one, then the moderation pipeline on all of them
+  // (Pipeline::ModerateMany: the texts its LLM stage escalates are judged in one call).
+  // With a `policy_text`, one batched judgement of all texts comes first
+  // (PolicyJudge::ViolationProbabilities), which the pipeline's LLM stage then reuses
+  // instead of asking the judge again.
   std::vector<absl::StatusOr<TextVerdict>> CheckMany(const v1::App& app, v1::Direction direction,
                                                      absl::Span<const std::string> texts,
                                                      std::string_view policy_text = {},
@@ -44,11 +46,6 @@ class PipelineChecks : public TextChecks {
   std::vector<absl::StatusOr<float>> JudgeAll(const v1::App& app, v1::Direction direction,
                                               absl::Span<const std::string> texts, std::string_view policy_text,
                                               absl::Time call_deadline) const;
-  // One text's checks, given the judge's verdict on it when a policy was given.
-  absl::StatusOr<TextVerdict> CheckOne(const v1::App& app, v1::Direction direction, std::string_view text,
-                                       std::string_view policy_text, absl::Time deadline,
-                                       const std::optional<absl::StatusOr<float>>& judged) const;
-
   const moderation::Pipeline* pipeline_;
   const moderation::PolicyJudge* judge_;
   std::string classifier_name_;

@@ -8,7 +8,7 @@
 #include "base/status_macros.h"
 
 namespace warden::moderation {
-namespace {
+namespace pipeline_internal {
 
 using warden::v1::Action;
 using warden::v1::Decision;
@@ -154,6 +154,17 @@ class Run {
   bool failed_closed_ = false;
 };
 
+}  // namespace pipeline_internal
+
+namespace {
+
+using pipeline_internal::kLlmFallbackThreshold;
+using pipeline_internal::Resolve;
+using pipeline_internal::Resolved;
+using pipeline_internal::Run;
+using warden::v1::Decision;
+using warden::v1::ModerationSettings;
+
 bool OverBudget(absl::Duration elapsed, uint32_t budget_ms) {
   return budget_ms > 0 && elapsed > absl::Milliseconds(budget_ms);
 }
@@ -179,9 +190,13 @@ absl::Time LlmStageDeadline(const warden::v1::ModerationSettings& settings, absl
 absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
                                             const ModerationSettings& settings,
                                             const PipelineOptions& options) const {
-  ASSIGN_OR_RETURN(const Resolved resolved, Resolve(settings));
-  Run run(resolved, options);
-  if (run.ApplyPolicyFindings() || settings.disabled() || fast_ == nullptr) return run.Finish();
+  const std::string_view texts[] = {text};
+  return std::move(ModerateMany(texts, settings, absl::MakeConstSpan(&options, 1)).front());
+}
+
+bool Pipeline::RunFastStage(std::string_view text, const ModerationSettings& settings,
+                            const Resolved& resolved, Run& run, Categories* escalate) const {
+  if (run.ApplyPolicyFindings() || settings.disabled() || fast_ == nullptr) return false;
 
   // Fast classifier (rule 3).
   const absl::Time fast_start = clock_();
@@ -193,54 +208,113 @@ absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
   }
   if (!fast.ok()) {
     run.Fail(fast.status());
-    return run.Finish();
+    return false;
   }
   const bool band = settings.uncertain_high() > settings.uncertain_low();
-  std::array<bool, kNumCategories> escalate{}, not_escalated{};
+  Categories not_escalated{};
   for (int c = 0; c < kNumCategories; ++c) {
     const float score = std::clamp((*fast)[0].scores[c], 0.0f, 1.0f);
     const float threshold = resolved.explicit_threshold[c] > 0 ? resolved.explicit_threshold[c]
                                                                : fast_thresholds_[c];
     run.SetScore(c, score, threshold, warden::v1::FAST_CLASSIFIER);
-    escalate[c] = resolved.escalate[c] ||
-                  (band && score >= settings.uncertain_low() && score < settings.uncertain_high());
-    not_escalated[c] = !escalate[c];
+    (*escalate)[c] = resolved.escalate[c] ||
+                     (band && score >= settings.uncertain_low() && score < settings.uncertain_high());
+    not_escalated[c] = !(*escalate)[c];
   }
-  const bool any_escalated = std::find(escalate.begin(), escalate.end(), true) != escalate.end();
+  const bool any_escalated = std::find(escalate->begin(), escalate->end(), true) != escalate->end();
   const bool llm_available = judge_ != nullptr && !settings.llm_policy().empty();
   if (!llm_available || !any_escalated) {
-    std::array<bool, kNumCategories> all;
+    Categories all;
     all.fill(true);
     run.ApplyFlags(all);
-    return run.Finish();
+    return false;
   }
-  if (run.ApplyFlags(not_escalated)) return run.Finish();
+  return !run.ApplyFlags(not_escalated);
+}
 
-  // LLM policy classifier (rule 4).
-  absl::StatusOr<float> violation = absl::InternalError("LLM stage not run");
-  if (options.known_violation.has_value()) {
-    violation = *options.known_violation;
-  } else {
-    const absl::Time llm_start = clock_();
-    const absl::Time deadline = LlmStageDeadline(settings, llm_start, options.deadline);
-    violation = judge_->ViolationProbability(settings.llm_policy(), text, deadline);
-    if (violation.ok() && OverBudget(clock_() - llm_start, settings.llm_classifier_budget_ms())) {
-      violation = absl::DeadlineExceededError("LLM classifier over budget");
+std::vector<absl::StatusOr<float>> Pipeline::JudgeTogether(const ModerationSettings& settings,
+                                                           absl::Span<const std::string> texts,
+                                                           absl::Time caller_deadline) const {
+  if (texts.empty()) return {};
+  const absl::Time llm_start = clock_();
+  const int64_t count = static_cast<int64_t>(texts.size());
+  const absl::Time per_text = LlmStageDeadline(settings, llm_start, absl::InfiniteFuture());
+  const absl::Time deadline =
+      per_text == absl::InfiniteFuture() ? caller_deadline
+                                         : std::min(caller_deadline, llm_start + (per_text - llm_start) * count);
+  std::vector<absl::StatusOr<float>> violations = judge_->ViolationProbabilities(settings.llm_policy(), texts, deadline);
+  if (violations.size() != texts.size()) {
+    return std::vector<absl::StatusOr<float>>(
+        texts.size(), absl::InternalError("the LLM policy classifier returned a wrong number of verdicts"));
+  }
+  const uint32_t budget_ms = settings.llm_classifier_budget_ms();
+  if (budget_ms > 0 && clock_() - llm_start > absl::Milliseconds(budget_ms) * count) {
+    for (auto& violation : violations) {
+      if (violation.ok()) violation = absl::DeadlineExceededError("LLM classifier over budget");
     }
   }
+  return violations;
+}
+
+void Pipeline::ApplyLlmStage(const Resolved& resolved, const Categories& escalate,
+                             const absl::StatusOr<float>& violation, Run& run) const {
   if (!violation.ok()) {
     run.ApplyFlags(escalate);  // fail open keeps the fast verdicts of escalated categories
     run.Fail(violation.status());
-    return run.Finish();
+    return;
   }
   for (int c = 0; c < kNumCategories; ++c) {
     if (!escalate[c]) continue;
     const float threshold = resolved.explicit_threshold[c] > 0 ? resolved.explicit_threshold[c]
                                                                : kLlmFallbackThreshold;
-    run.SetScore(c, std::clamp(*violation, 0.0f, 1.0f), threshold, warden::v1::LLM_CLASSIFIER);
+    run.SetScore(c, std::clamp(violation.value(), 0.0f, 1.0f), threshold, warden::v1::LLM_CLASSIFIER);
   }
   run.ApplyFlags(escalate);
-  return run.Finish();
+}
+
+std::vector<absl::StatusOr<Decision>> Pipeline::ModerateMany(absl::Span<const std::string_view> texts,
+                                                             const ModerationSettings& settings,
+                                                             absl::Span<const PipelineOptions> options) const {
+  if (options.size() != texts.size()) {
+    return std::vector<absl::StatusOr<Decision>>(
+        texts.size(), absl::InvalidArgumentError("ModerateMany: one PipelineOptions per text is required"));
+  }
+  const absl::StatusOr<Resolved> resolved = Resolve(settings);
+  if (!resolved.ok()) return std::vector<absl::StatusOr<Decision>>(texts.size(), resolved.status());
+
+  // Every text through the policy findings and the fast classifier; those whose LLM stage
+  // runs and whose verdict the caller did not bring are judged together afterwards.
+  std::vector<Run> runs;
+  runs.reserve(texts.size());
+  std::vector<Categories> escalate(texts.size());
+  std::vector<bool> needs_llm(texts.size());
+  std::vector<size_t> to_judge;
+  std::vector<std::string> judged_texts;
+  absl::Time caller_deadline = absl::InfiniteFuture();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    runs.emplace_back(*resolved, options[i]);
+    needs_llm[i] = RunFastStage(texts[i], settings, *resolved, runs[i], &escalate[i]);
+    if (needs_llm[i] && !options[i].known_violation.has_value()) {
+      to_judge.push_back(i);
+      judged_texts.emplace_back(texts[i]);
+      caller_deadline = std::min(caller_deadline, options[i].deadline);
+    }
+  }
+
+  // LLM policy classifier (rule 4).
+  const std::vector<absl::StatusOr<float>> verdicts = JudgeTogether(settings, judged_texts, caller_deadline);
+  std::vector<const absl::StatusOr<float>*> violation(texts.size(), nullptr);
+  for (size_t k = 0; k < to_judge.size(); ++k) violation[to_judge[k]] = &verdicts[k];
+  std::vector<absl::StatusOr<Decision>> decisions;
+  decisions.reserve(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (needs_llm[i]) {
+      const absl::StatusOr<float>& v = violation[i] != nullptr ? *violation[i] : *options[i].known_violation;
+      ApplyLlmStage(*resolved, escalate[i], v, runs[i]);
+    }
+    decisions.push_back(runs[i].Finish());
+  }
+  return decisions;
 }
 
 }  // namespace warden::moderation

@@ -40,12 +40,18 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "moderation/classifier.h"
 #include "moderation/policy_judge.h"
 #include "proto/common.pb.h"
 #include "proto/moderation_config.pb.h"
 
 namespace warden::moderation {
+
+namespace pipeline_internal {
+struct Resolved;  // the settings resolved per category (pipeline.cc)
+class Run;        // one text's way through the stages (pipeline.cc)
+}  // namespace pipeline_internal
 
 struct PipelineOptions {
   // Findings of the policy filters for this text (shadow ones are recorded only).
@@ -83,7 +89,34 @@ class Pipeline {
                                                 const warden::v1::ModerationSettings& settings,
                                                 const PipelineOptions& options) const;
 
+  // Moderate for each of `texts` with options[i] for texts[i], in order: the same
+  // decisions, except that the texts whose LLM stage runs (and whose options bring no
+  // known_violation) are judged in one PolicyJudge::ViolationProbabilities call, which an
+  // engine that batches answers faster than one call per text. That call's budget is
+  // llm_classifier_budget_ms times the number of texts it judges, and it stops at the
+  // earliest of their deadlines. The settings' errors are every text's error, as is a
+  // size mismatch between `texts` and `options`.
+  std::vector<absl::StatusOr<warden::v1::Decision>> ModerateMany(
+      absl::Span<const std::string_view> texts, const warden::v1::ModerationSettings& settings,
+      absl::Span<const PipelineOptions> options) const;
+
  private:
+  using Categories = std::array<bool, kNumCategories>;
+
+  // Rules 1-3 for one text; true when its LLM stage must run (`escalate` then says for
+  // which categories).
+  bool RunFastStage(std::string_view text, const warden::v1::ModerationSettings& settings,
+                    const pipeline_internal::Resolved& resolved, pipeline_internal::Run& run,
+                    Categories* escalate) const;
+  // The judge's verdicts on `texts` against settings.llm_policy, asked in one call (rule 5's
+  // budget: per text, times their number).
+  std::vector<absl::StatusOr<float>> JudgeTogether(const warden::v1::ModerationSettings& settings,
+                                                   absl::Span<const std::string> texts,
+                                                   absl::Time caller_deadline) const;
+  // Rule 4 (and 5 when `violation` is an error) for one text.
+  void ApplyLlmStage(const pipeline_internal::Resolved& resolved, const Categories& escalate,
+                     const absl::StatusOr<float>& violation, pipeline_internal::Run& run) const;
+
   std::shared_ptr<const Classifier> fast_;
   std::array<float, kNumCategories> fast_thresholds_;
   std::shared_ptr<const PolicyJudge> judge_;

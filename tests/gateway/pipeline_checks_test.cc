@@ -165,6 +165,45 @@ TEST_F(PipelineChecksTest, TextsWithAPolicyAreJudgedTogetherEachByItsOwnVerdict)
   EXPECT_EQ(judge->single_calls, 0);
 }
 
+// The app's own LLM policy (no policy in the request): the texts the pipeline escalates
+// are judged in one batched call, except one a policy rule blocks first; each keeps its own
+// verdict and a rule's own block message.
+TEST_F(PipelineChecksTest, AppPolicyEscalationsOfABatchAreJudgedTogether) {
+  auto policies = policies::LoadPolicyTexts({{"p.textproto", R"(id: "s" rules { id: "r" category: PII action: BLOCK
+                                                                  block_message: "no zzz here" regex { pattern: "zzz" } })"}});
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  policies::PolicyStore store(*policies, std::vector<std::string>{});
+  std::array<float, moderation::kNumCategories> thresholds;
+  thresholds.fill(0.5f);
+  auto judge = std::make_shared<CountingJudge>();
+  moderation::Pipeline escalating(std::make_shared<ZeroClassifier>(), thresholds, judge);
+  PipelineChecks checks(&store, &escalating, judge.get(), "zero");
+  auto* input = app_.mutable_input_moderation();
+  input->set_llm_policy("the app's policy");
+  input->set_llm_classifier_budget_ms(1000);
+  auto* category = input->add_categories();
+  category->set_category(v1::VIOLENCE);
+  category->set_escalate_to_llm(true);
+  const std::vector<std::string> texts = {"a bad text", "zzz bad", "a fine text", "a broken text"};
+  const absl::Time before = absl::Now();
+  const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, "", before + absl::Hours(1));
+  EXPECT_EQ(judge->batch_calls, 1);
+  EXPECT_EQ(judge->single_calls, 0);
+  EXPECT_GE(judge->batch_deadline, before + absl::Milliseconds(3000));  // three texts judged
+  EXPECT_LE(judge->batch_deadline, absl::Now() + absl::Milliseconds(3000));
+  ASSERT_EQ(verdicts.size(), 4u);
+  for (const auto& verdict : verdicts) ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_EQ(verdicts[0]->decision.action(), v1::BLOCK);
+  EXPECT_EQ(verdicts[0]->decision.decided_by(), v1::LLM_CLASSIFIER);
+  EXPECT_FALSE(verdicts[0]->policy_verdict.has_value());  // no policy came with the request
+  EXPECT_EQ(verdicts[1]->decision.decided_by(), v1::POLICY_FILTER);
+  EXPECT_EQ(verdicts[1]->decision.message(), "no zzz here");
+  EXPECT_EQ(verdicts[2]->decision.action(), v1::ALLOW);
+  EXPECT_EQ(verdicts[2]->text, "a fine text");
+  EXPECT_EQ(verdicts[3]->decision.action(), v1::BLOCK);
+  EXPECT_EQ(verdicts[3]->decision.decided_by(), v1::FAILURE);
+}
+
 TEST_F(PipelineChecksTest, PolicyWithoutAModelIsAnErrorForEveryText) {
   PipelineChecks no_model(store_.get(), pipeline_.get(), nullptr, "zero");
   const std::vector<std::string> texts = {"one", "two"};

@@ -1,8 +1,10 @@
 #include "moderation/pipeline.h"
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -43,18 +45,31 @@ class FakeClassifier : public Classifier {
   FakeClock* clock_;
 };
 
+// Returns `probability` (or by_text's value for a text listed there, or an error); advances
+// the clock by `cost` per text. Counts single calls and records the batched ones.
 class FakeJudge : public PolicyJudge {
  public:
   FakeJudge(float probability, FakeClock* clock) : probability_(probability), clock_(clock) {}
-  absl::StatusOr<float> ViolationProbability(std::string_view policy, std::string_view,
+  absl::StatusOr<float> ViolationProbability(std::string_view policy, std::string_view text,
                                              absl::Time deadline) const override {
     calls_++;
     last_policy = std::string(policy);
     last_deadline = deadline;
     clock_->now += cost;
     if (!error.ok()) return error;
-    return probability_;
+    const auto it = by_text.find(std::string(text));
+    return it == by_text.end() ? probability_ : it->second;
   }
+  std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view policy,
+                                                            absl::Span<const std::string> texts,
+                                                            absl::Time deadline) const override {
+    batch_sizes.push_back(static_cast<int>(texts.size()));
+    std::vector<absl::StatusOr<float>> out;
+    for (const std::string& text : texts) out.push_back(ViolationProbability(policy, text, deadline));
+    return out;
+  }
+  std::map<std::string, float> by_text;
+  mutable std::vector<int> batch_sizes;
   absl::Status error = absl::OkStatus();
   absl::Duration cost = absl::Milliseconds(10);
   mutable std::atomic<int> calls_{0};
@@ -329,6 +344,80 @@ TEST_F(PipelineTest, RejectsSettingsForNonClassifierCategoryOrBadThreshold) {
   SetCategory(bad_threshold, warden::v1::HATE, 1.5f, warden::v1::BLOCK);
   EXPECT_EQ(Make(Fast(kHate, 0.1f)).Moderate("t", bad_threshold, {}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// ModerateMany decides each text as Moderate would, but the texts whose LLM stage runs are
+// judged in one batched call: not the one a policy rule blocked, nor the one whose verdict
+// the caller brought.
+TEST_F(PipelineTest, ModerateManyJudgesTheEscalatedTextsInOneCall) {
+  auto judge = std::make_shared<FakeJudge>(0.1f, &clock_);
+  judge->by_text["bad"] = 0.9f;
+  ModerationSettings settings;
+  settings.set_llm_policy("p");
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  const std::string_view texts[] = {"bad", "blocked by a rule", "known", "fine"};
+  std::vector<PipelineOptions> options(4);
+  options[1].policy_findings.emplace_back().set_action(warden::v1::BLOCK);
+  options[2].known_violation = absl::StatusOr<float>(0.8f);
+  const auto decisions = Make(Fast(kHate, 0.2f), judge).ModerateMany(texts, settings, options);
+  ASSERT_EQ(decisions.size(), 4u);
+  for (const auto& d : decisions) ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(judge->batch_sizes, std::vector<int>({2}));
+  EXPECT_EQ(judge->calls_, 2);
+  EXPECT_EQ(decisions[0]->action(), warden::v1::BLOCK);
+  EXPECT_EQ(decisions[0]->decided_by(), warden::v1::LLM_CLASSIFIER);
+  EXPECT_FLOAT_EQ(ScoreOf(*decisions[0], warden::v1::HATE).score(), 0.9f);
+  EXPECT_EQ(decisions[1]->decided_by(), warden::v1::POLICY_FILTER);
+  EXPECT_EQ(decisions[1]->scores_size(), 0);
+  EXPECT_EQ(decisions[2]->action(), warden::v1::BLOCK);
+  EXPECT_FLOAT_EQ(ScoreOf(*decisions[2], warden::v1::HATE).score(), 0.8f);
+  EXPECT_EQ(decisions[3]->action(), warden::v1::ALLOW);
+  EXPECT_FLOAT_EQ(ScoreOf(*decisions[3], warden::v1::HATE).score(), 0.1f);
+  // Each decision is the one Moderate gives the text alone.
+  for (size_t i = 0; i < 4; ++i) {
+    const auto alone = Make(Fast(kHate, 0.2f), judge).Moderate(texts[i], settings, options[i]);
+    ASSERT_TRUE(alone.ok());
+    EXPECT_EQ(alone->SerializeAsString(), decisions[i]->SerializeAsString()) << i;
+  }
+}
+
+// The batched call's budget is the per-text budget times the texts it judges; spending
+// more fails every judged text (closed here), and the earliest caller deadline bounds it.
+TEST_F(PipelineTest, ModerateManyBudgetIsPerTextTimesTheTextsJudged) {
+  auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
+  judge->cost = absl::Milliseconds(150);
+  ModerationSettings settings;
+  settings.set_llm_policy("p");
+  settings.set_llm_classifier_budget_ms(200);
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  const std::string_view texts[] = {"a", "b", "c"};
+  std::vector<PipelineOptions> options(3);
+  absl::Time start = clock_.now;
+  auto decisions = Make(Fast(kHate, 0.1f), judge).ModerateMany(texts, settings, options);
+  // Three fast stages of 1 ms each, then 3 x 200 ms for the batch (450 ms spent: within).
+  EXPECT_EQ(judge->last_deadline, start + absl::Milliseconds(3) + absl::Milliseconds(600));
+  for (const auto& d : decisions) EXPECT_EQ(d->action(), warden::v1::ALLOW);
+
+  judge->cost = absl::Milliseconds(250);  // 750 ms for three texts: over 600
+  decisions = Make(Fast(kHate, 0.1f), judge).ModerateMany(texts, settings, options);
+  for (const auto& d : decisions) {
+    EXPECT_EQ(d->action(), warden::v1::BLOCK);
+    EXPECT_EQ(d->decided_by(), warden::v1::FAILURE);
+  }
+
+  options[1].deadline = clock_.now + absl::Milliseconds(100);
+  options[2].deadline = clock_.now + absl::Milliseconds(300);
+  decisions = Make(Fast(kHate, 0.1f), judge).ModerateMany(texts, settings, options);
+  EXPECT_EQ(judge->last_deadline, options[1].deadline);
+}
+
+TEST_F(PipelineTest, ModerateManyNeedsOneOptionsPerText) {
+  const std::string_view texts[] = {"a", "b"};
+  const std::vector<PipelineOptions> options(1);
+  const auto decisions = Make(Fast(kHate, 0.1f)).ModerateMany(texts, ModerationSettings(), options);
+  ASSERT_EQ(decisions.size(), 2u);
+  for (const auto& d : decisions) EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Make(Fast(kHate, 0.1f)).ModerateMany({}, ModerationSettings(), {}).empty());
 }
 
 }  // namespace
