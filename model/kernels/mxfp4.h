@@ -8,6 +8,12 @@
 // dependency chains) or into int16 weights for VNNI vpdpwssd with int16 activations
 // (19.4); both slower than the float32 kernel when the matrix sits in L2 (41 vs 31 us for
 // 256 rows), so vpermw costs more than its count suggests here.
+// Also dropped (session 11, a standalone one-token test, 2 threads, 5760-wide rows): vpermb
+// (one uop, where vpermw is two) decoding 64 nibbles into bf16 bytes for vdpbf16ps, about 5
+// operations per 32 weights against this kernel's 7: 16.1-17.3 GB/s against 16.7-17.7, and
+// 14.8-15.6 with x split into two bf16 halves (needed for float32-level error: 1.3e-4 of
+// sum |w||x| with x rounded to bf16, 2e-7 split, 1.4e-8 here). The same from a 29 MB matrix
+// in L3 as from DRAM: the float32 kernel is compute-bound at ~17 GB/s on this CPU.
 // Also dropped (session 7): running all of a step's experts as one grouped parallel loop
 // per matrix (2 barriers per layer instead of 2 per expert): --layers 4 decode +2 %, the
 // full 20b shape unchanged within noise in alternating runs (exact and fast).
