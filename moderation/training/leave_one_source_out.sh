@@ -18,7 +18,7 @@
 # authored/* rows are ours and never left out. A source whose model was already trained on
 # byte-identical rows with the same recipe and binary is not trained again (stamp file).
 # LOSO_VERIFY_RECIPE=1 first trains on the full train.jsonl and requires a model
-# byte-identical to the shipped one (proves the flags below are train_default.sh's).
+# byte-identical to the shipped one (proves the recipe is still the shipped model's).
 # Run it with `nice -n 19`: each training takes 1-4 minutes on one core.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -33,26 +33,21 @@ if [[ ! -s "$work/train.jsonl" || ! -s "$work/heldout.jsonl" ]]; then
   /usr/bin/python3 moderation/training/prepare.py --datasets "$datasets" --out "$work"
 fi
 bazel build -c opt --jobs=2 //moderation:classifier
-bin="$repo/bazel-bin/moderation/classifier"
+# A copy: bazel-bin follows the last build's configuration, so a build started meanwhile
+# (another configuration) would take the binary away mid-run.
+bin="$work/classifier"
+cp -f "$repo/bazel-bin/moderation/classifier" "$bin"
 
-# train_default.sh's recipe, word for word except the output paths and the ensemble's id.
-train_recipe() {  # TRAIN_FILE OUT_DIR ENSEMBLE_ID
-  local data="$1" out="$2" id="$3"
-  "$bin" train --data "$data" --out "$out/linear.wmod" \
-    --seed 1 --epochs 6 --learning_rate 0.3 --l2 0.001 --max_positive_weight 1 --length_norm 2 \
-    --repeats 1 --source_balance_rows 2000 --group_sources 1 --threshold_beta 0.5 --buckets_log2 17 \
-    --id "linear-v6"
-  "$bin" train --kind bag --data "$data" --out "$out/bag.wmod" \
-    --seed 1 --epochs 6 --learning_rate 0.1 --l2 0.001 --max_positive_weight 1 --length_norm 2 \
-    --repeats 1 --source_balance_rows 2000 --group_sources 1 --threshold_beta 0.5 --buckets_log2 17 \
-    --dim 32 --hidden 0 --hierarchy 0 --id "bag-v6"
-  "$bin" ensemble --linear "$out/linear.wmod" --bag "$out/bag.wmod" --data "$data" \
-    --threshold_beta 0.5 --hierarchy 0 --id "$id" --out "$out/default.wmod"
+# train_default.sh's recipe (recipe.sh), with this script's output paths and ensemble id.
+# shellcheck source=moderation/training/recipe.sh
+source "$repo/moderation/training/recipe.sh"
+train_variant() {  # TRAIN_FILE OUT_DIR ENSEMBLE_ID
+  train_recipe "$bin" "$1" "$2" "$2/default.wmod" "$3"
 }
 
 if [[ "${LOSO_VERIFY_RECIPE:-0}" == 1 ]]; then
   mkdir -p "$work/loso/_all"
-  train_recipe "$work/train.jsonl" "$work/loso/_all" "default-v6" > "$work/loso/_all/train.log" 2>&1 ||
+  train_variant "$work/train.jsonl" "$work/loso/_all" "default-v6" > "$work/loso/_all/train.log" 2>&1 ||
     { echo "recipe check: training failed; see $work/loso/_all/train.log" >&2; exit 1; }
   if ! cmp -s "$work/loso/_all/default.wmod" "$shipped"; then
     echo "recipe check FAILED: the full-data model differs from $shipped" >&2
@@ -77,12 +72,12 @@ for source in "${sources[@]}"; do
   dir="$work/loso/$source"
   start=$SECONDS
   $helper split "$work/train.jsonl" "$work/heldout.jsonl" "$source" "$dir"
-  stamp="$( (cat "$dir/train.jsonl" "$bin"; declare -f train_recipe) | sha256sum | cut -c1-64)"
+  stamp="$( (cat "$dir/train.jsonl" "$bin"; declare -f train_recipe train_variant) | sha256sum | cut -c1-64)"
   if [[ -s "$dir/default.wmod" && "$(cat "$dir/stamp" 2>/dev/null)" == "$stamp" ]]; then
     echo "$source: model already trained on these rows with this recipe; not retrained"
   else
     rm -f "$dir/stamp"
-    if ! train_recipe "$dir/train.jsonl" "$dir" "default-v6-without-$source" > "$dir/train.log" 2>&1
+    if ! train_variant "$dir/train.jsonl" "$dir" "default-v6-without-$source" > "$dir/train.log" 2>&1
     then
       echo "$source: training failed; see $dir/train.log" >&2
       exit 1

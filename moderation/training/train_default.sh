@@ -13,6 +13,7 @@
 # texts now that repeats no longer dilute them (MODEL_CARD.md, "Choices"). All authored files
 # count as one source for the source weight (--group_sources 1, default-v6): as separate
 # small sources each got the maximum weight 4 and the model learnt their phrasing.
+# The flags are in recipe.sh (shared with leave_one_source_out.sh).
 # Training is deterministic (seed 1): the same data and code give a byte-identical model.
 # Prints the held-out evaluation at the end.
 set -euo pipefail
@@ -22,15 +23,11 @@ work="${2:-$HOME/.cache/warden/moderation-data}"
 cd "$repo"
 /usr/bin/python3 moderation/training/prepare.py --datasets "$datasets" --out "$work"
 bazel build -c opt --jobs=2 //moderation:classifier
-bin="$repo/bazel-bin/moderation/classifier"
-"$bin" train --data "$work/train.jsonl" --out "$work/linear.wmod" \
-  --seed 1 --epochs 6 --learning_rate 0.3 --l2 0.001 --max_positive_weight 1 --length_norm 2 \
-  --repeats 1 --source_balance_rows 2000 --group_sources 1 --threshold_beta 0.5 --buckets_log2 17 \
-  --id "linear-v6"
-"$bin" train --kind bag --data "$work/train.jsonl" --out "$work/bag.wmod" \
-  --seed 1 --epochs 6 --learning_rate 0.1 --l2 0.001 --max_positive_weight 1 --length_norm 2 \
-  --repeats 1 --source_balance_rows 2000 --group_sources 1 --threshold_beta 0.5 --buckets_log2 17 \
-  --dim 32 --hidden 0 --hierarchy 0 --id "bag-v6"
-"$bin" ensemble --linear "$work/linear.wmod" --bag "$work/bag.wmod" --data "$work/train.jsonl" \
-  --threshold_beta 0.5 --hierarchy 0 --id "default-v6" --out "$repo/moderation/models/default.wmod"
+# A copy: bazel-bin follows the last build's configuration, so a build started meanwhile
+# (another configuration) would take the binary away mid-run.
+bin="$work/classifier"
+cp -f "$repo/bazel-bin/moderation/classifier" "$bin"
+# shellcheck source=moderation/training/recipe.sh
+source "$repo/moderation/training/recipe.sh"
+train_recipe "$bin" "$work/train.jsonl" "$work" "$repo/moderation/models/default.wmod" "default-v6"
 "$bin" eval --model "$repo/moderation/models/default.wmod" --data "$work/heldout.jsonl"
