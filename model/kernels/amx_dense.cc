@@ -107,19 +107,21 @@ void AddParts(const PackedActivations& x, int blocks, const float* c, int64_t ro
   }
 }
 
-WARDEN_AMX_TARGET int64_t RowsAmx(const Bf16Matrix& w, const PackedActivations& x, const float* bias, float* y,
-                                  int64_t row_begin, int64_t row_end) {
+// Rows [row_begin, row_end) of a W whose row row_begin + i is w_rows + i * cols; y and
+// bias are indexed by W's own rows (y_stride of them).
+WARDEN_AMX_TARGET int64_t RowsAmx(const uint16_t* w_rows, int cols, int64_t y_stride, const PackedActivations& x,
+                                  const float* bias, float* y, int64_t row_begin, int64_t row_end) {
   static const TileConfig config = MakeConfig();
   _tile_loadconfig(&config);
   alignas(64) float c[2 * 2 * 256];
   int64_t r = row_begin;
   for (; r + 2 * kTileRows <= row_end; r += 2 * kTileRows) {
-    MultiplyBlocks<2>(w.data + r * w.cols, x, c);
-    AddParts(x, 2, c, r, w.rows, bias, y);
+    MultiplyBlocks<2>(w_rows + (r - row_begin) * cols, x, c);
+    AddParts(x, 2, c, r, y_stride, bias, y);
   }
   if (r + kTileRows <= row_end) {
-    MultiplyBlocks<1>(w.data + r * w.cols, x, c);
-    AddParts(x, 1, c, r, w.rows, bias, y);
+    MultiplyBlocks<1>(w_rows + (r - row_begin) * cols, x, c);
+    AddParts(x, 1, c, r, y_stride, bias, y);
     r += kTileRows;
   }
   _tile_release();
@@ -157,7 +159,12 @@ void Pack(const float* x, int m, int cols, PackedActivations* out) {
 
 int64_t Rows(const Bf16Matrix& w, const PackedActivations& x, const float* bias, float* y, int64_t row_begin,
              int64_t row_end) {
-  return RowsAmx(w, x, bias, y, row_begin, row_end);
+  return RowsAmx(w.data + row_begin * w.cols, w.cols, w.rows, x, bias, y, row_begin, row_end);
+}
+
+int64_t RowsFromBuffer(const uint16_t* w_rows, int64_t total_rows, int cols, const PackedActivations& x,
+                       const float* bias, float* y, int64_t row_begin, int64_t row_end) {
+  return RowsAmx(w_rows, cols, total_rows, x, bias, y, row_begin, row_end);
 }
 
 }  // namespace warden::model::amx_dense

@@ -59,6 +59,12 @@ void Pack(const float* x, int m, int cols, PackedActivations* out);
 int64_t Rows(const Bf16Matrix& w, const PackedActivations& x, const float* bias, float* y, int64_t row_begin,
              int64_t row_end);
 
+// As Rows, for rows [row_begin, row_end) of a W with `total_rows` rows of `cols` columns
+// that are held elsewhere: row row_begin + i at w_rows + i * cols (e.g. a buffer the caller
+// expanded them into). y and bias are indexed by W's rows, as in Rows.
+int64_t RowsFromBuffer(const uint16_t* w_rows, int64_t total_rows, int cols, const PackedActivations& x,
+                       const float* bias, float* y, int64_t row_begin, int64_t row_end);
+
 }  // namespace warden::model::amx_dense
 
 #endif  // WARDEN_MODEL_KERNELS_AMX_DENSE_H_

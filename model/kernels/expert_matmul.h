@@ -1,5 +1,8 @@
 // Expert (MXFP4) products for the forward pass, choosing per call between
 //  - the packed kernel (Mxfp4Matmul): few rows of x, e.g. decode, reads W once, 4 bits/weight;
+//  - the fused AMX path: a few to 64 rows of x (a batch's or a short prefill's share of an
+//    expert) on CPUs with AMX: W expanded chunk by chunk into each core's L2 and multiplied
+//    there on AMX tiles, float32 accuracy;
 //  - dequantise-then-oneDNN: many rows of x, e.g. prefill: W is expanded to bf16 into a
 //    scratch buffer the context owns (exact: every MXFP4 value is a bf16 value) and
 //    multiplied by oneDNN's bf16 matmul with x split into hi + lo bf16 parts, which keeps
@@ -18,10 +21,14 @@
 
 namespace warden::model {
 
-// kAuto: packed below 12 rows, else dequantise-then-oneDNN, rounding x from
+// kAuto: the fused AMX path (below) for 5 to 64 rows of x where it can run; otherwise
+// packed below 12 rows, else dequantise-then-oneDNN, rounding x from
 // kRoundedActivationMinRows rows on. kAutoRounded: the same, but rounding x whenever oneDNN
 // runs (for an expert's share of a prefill-sized batch, whatever its own row count).
-enum class ExpertPath { kAuto, kAutoRounded, kPacked, kDequantizeOneDnn, kDequantizeOneDnnRounded };
+// kFusedAmx: W expanded to bf16 in L2-sized chunks per thread and multiplied there on AMX
+// tiles, x split into hi + lo (float32 accuracy); FailedPrecondition where it cannot run
+// (no AMX, W's rows not a multiple of 16 or its columns of 32).
+enum class ExpertPath { kAuto, kAutoRounded, kPacked, kDequantizeOneDnn, kDequantizeOneDnnRounded, kFusedAmx };
 
 // y[t, r] = sum_c W[r, c] * x[t, c] + bias[r]; x is [m, w.cols], y is [m, w.rows].
 // `packed`: how the packed kernel takes x when it runs (mxfp4.h).

@@ -124,6 +124,43 @@ TEST(ExpertMatmul, PackedAndDequantizedPathsMatchDoubleReference) {
   }
 }
 
+// The fused AMX path keeps float32 accuracy (x split into hi + lo) for any row count: one
+// pass of up to 16 rows of x, several passes, and rows of W spanning several of its
+// chunks and both threads. Skipped without AMX.
+TEST(ExpertMatmul, FusedAmxPathMatchesDoubleReference) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(17);
+  for (const auto [rows, cols] : {std::pair{176, 96}, std::pair{96, 64}}) {
+  RandomMxfp4 w(rows, cols, rng);
+  const std::vector<float> bias = RandomFloats(rows, rng);
+  for (int m : {1, 5, 16, 17, 32, 40}) {
+    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+    std::vector<float> y(static_cast<size_t>(m) * rows, -1.0f);
+    const absl::Status status = ExpertMatmul(**ctx, w.matrix, x.data(), m, bias.data(), y.data(), ExpertPath::kFusedAmx);
+    if (status.code() == absl::StatusCode::kFailedPrecondition) GTEST_SKIP() << "no AMX here: " << status;
+    ASSERT_TRUE(status.ok()) << status;
+    for (int t = 0; t < m; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = bias[r], magnitude = std::fabs(bias[r]);
+        for (int c = 0; c < cols; ++c) {
+          const double product = double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
+          expected += product;
+          magnitude += std::fabs(product);
+        }
+        ASSERT_NEAR(y[t * rows + r], expected, 2e-5 * magnitude) << "m=" << m << " t=" << t << " r=" << r;
+      }
+    }
+  }
+  }
+  // A W whose rows are not whole tiles is refused, not half done.
+  const int cols = 96;
+  RandomMxfp4 odd(40, cols, rng);
+  std::vector<float> x(static_cast<size_t>(8) * cols, 1.0f), y(static_cast<size_t>(8) * 40);
+  EXPECT_EQ(ExpertMatmul(**ctx, odd.matrix, x.data(), 8, nullptr, y.data(), ExpertPath::kFusedAmx).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();
