@@ -128,6 +128,60 @@ WARDEN_AMX_TARGET int64_t RowsAmx(const uint16_t* w_rows, int cols, int64_t y_st
   return r;
 }
 
+// c as in MultiplyTiles, for 2 blocks of 16 rows of W that `fill` writes kChunkCols
+// columns at a time into `chunk` ([32][kChunkCols] bf16, L1-sized), accumulated in the
+// tiles across the chunks.
+template <int kGroups>
+WARDEN_AMX_TARGET void MultiplyFilledTiles(int64_t row, int cols, const uint16_t* x0, const uint16_t* x1,
+                                           const ChunkFill& fill, uint16_t* chunk, float* c) {
+  constexpr long kStride = kChunkCols * sizeof(uint16_t);
+  _tile_zero(0);
+  _tile_zero(1);
+  if constexpr (kGroups == 2) {
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  for (int k0 = 0; k0 < cols; k0 += kChunkCols) {
+    const int width = std::min(kChunkCols, cols - k0);
+    fill(row, k0, width, chunk);
+    for (int k = 0; k < width; k += kTileDepth) {
+      _tile_loadd(4, chunk + k, kStride);
+      _tile_loadd(5, chunk + kTileRows * kChunkCols + k, kStride);
+      _tile_loadd(6, x0 + static_cast<size_t>(k0 + k) * 16, 64);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 5, 6);
+      if constexpr (kGroups == 2) {
+        _tile_loadd(7, x1 + static_cast<size_t>(k0 + k) * 16, 64);
+        _tile_dpbf16ps(2, 4, 7);
+        _tile_dpbf16ps(3, 5, 7);
+      }
+    }
+  }
+  _tile_stored(0, c, 64);
+  _tile_stored(1, c + kGroups * 256, 64);
+  if constexpr (kGroups == 2) {
+    _tile_stored(2, c + 256, 64);
+    _tile_stored(3, c + 3 * 256, 64);
+  }
+}
+
+WARDEN_AMX_TARGET void RowsFilledAmx(int64_t total_rows, int cols, const PackedActivations& x, const float* bias,
+                                     float* y, int64_t row_begin, int64_t row_end, const ChunkFill& fill) {
+  static const TileConfig config = MakeConfig();
+  alignas(64) uint16_t chunk[2 * kTileRows * kChunkCols];
+  alignas(64) float c[2 * 2 * 256];
+  _tile_loadconfig(&config);
+  for (int64_t r = row_begin; r < row_end; r += 2 * kTileRows) {
+    if (x.groups == 1) {
+      MultiplyFilledTiles<1>(r, cols, x.Group(0), nullptr, fill, chunk, c);
+    } else {
+      MultiplyFilledTiles<2>(r, cols, x.Group(0), x.Group(1), fill, chunk, c);
+    }
+    AddParts(x, 2, c, r, total_rows, bias, y);
+  }
+  _tile_release();
+}
+
 }  // namespace
 
 bool Available() {
@@ -160,6 +214,11 @@ void Pack(const float* x, int m, int cols, PackedActivations* out) {
 int64_t Rows(const Bf16Matrix& w, const PackedActivations& x, const float* bias, float* y, int64_t row_begin,
              int64_t row_end) {
   return RowsAmx(w.data + row_begin * w.cols, w.cols, w.rows, x, bias, y, row_begin, row_end);
+}
+
+void RowsFilled(int64_t total_rows, int cols, const PackedActivations& x, const float* bias, float* y,
+                int64_t row_begin, int64_t row_end, const ChunkFill& fill) {
+  RowsFilledAmx(total_rows, cols, x, bias, y, row_begin, row_end, fill);
 }
 
 int64_t RowsFromBuffer(const uint16_t* w_rows, int64_t total_rows, int cols, const PackedActivations& x,

@@ -21,6 +21,8 @@
 
 #include <cstdint>
 
+#include "absl/functional/function_ref.h"
+
 #include "model/kernels/aligned_vector.h"
 #include "model/kernels/tensor_types.h"
 
@@ -64,6 +66,21 @@ int64_t Rows(const Bf16Matrix& w, const PackedActivations& x, const float* bias,
 // expanded them into). y and bias are indexed by W's rows, as in Rows.
 int64_t RowsFromBuffer(const uint16_t* w_rows, int64_t total_rows, int cols, const PackedActivations& x,
                        const float* bias, float* y, int64_t row_begin, int64_t row_end);
+
+// Columns of W per call of a ChunkFill: 2 x 16 rows x 256 bf16 = 16 KiB, in L1 from the
+// fill to the tile loads.
+inline constexpr int kChunkCols = 256;
+// fill(row, col, width, out) writes W[row .. row + 32) x [col .. col + width) as bf16 into
+// out, row-major with kChunkCols values per row (width <= kChunkCols, a multiple of
+// kTileDepth).
+using ChunkFill = absl::FunctionRef<void(int64_t row, int col, int width, uint16_t* out)>;
+
+// As Rows, for rows [row_begin, row_end) of a W that is never stored whole: `fill` expands
+// it 32 rows x kChunkCols columns at a time into a buffer on this thread's stack, where
+// the tiles read it (W with `total_rows` rows of `cols` columns; y and bias as in Rows).
+// Requires row_begin and row_end multiples of 32, x packed from `cols` columns.
+void RowsFilled(int64_t total_rows, int cols, const PackedActivations& x, const float* bias, float* y,
+                int64_t row_begin, int64_t row_end, const ChunkFill& fill);
 
 }  // namespace warden::model::amx_dense
 

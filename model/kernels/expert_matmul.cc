@@ -29,11 +29,12 @@ using row_kernels::kAllLanes;
 constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 rows (kernels_bench)
 // Where AMX runs, the fused path takes rows of x from kFusedMinRows to kFusedMaxRows.
 // kernels_bench, mlp1 shape (5760 x 2880), 2 threads, ms per product, fused vs packed /
-// oneDNN split / oneDNN with x rounded to bf16: 4 rows 0.77 vs 0.75-0.78 / - / 1.53;
-// 5: 0.74 vs -; 8: 0.84 vs 1.72 / 2.0 / 1.5; 16: 1.03 vs 3.5 / 2.1 / 1.56; 32: 1.38 vs
-// - / - / 1.74-1.83; 64: 2.33 vs 2.42-2.53 (rounded); 128: 4.5 vs 3.5-3.8 (rounded).
-// It keeps float32 accuracy where oneDNN would round x.
-constexpr int kFusedMinRows = 5;
+// oneDNN split / oneDNN with x rounded to bf16: 1 row 0.60 vs 0.31; 3: - vs 0.65;
+// 4: 0.65 vs 0.75-0.78 / - / 1.53; 8: 0.66 vs 1.72 / 2.0 / 1.5; 16: 0.85 vs 3.5 / 2.1 /
+// 1.56; 24: 1.28 vs - / - / 1.84; 32: 1.38 vs - / - / 1.74-1.83; 64: 2.33 vs 2.42-2.53
+// (rounded); 128: 4.5 vs 3.5-3.8 (rounded). It keeps float32 accuracy where oneDNN would
+// round x.
+constexpr int kFusedMinRows = 4;
 constexpr int kFusedMaxRows = 64;
 // Rows of W expanded per oneDNN call: 256 x 2880 bf16 = 1.4 MiB, half of it in each of the
 // two cores' 2 MiB L2. Measured (oneDNN alone, m = 64, k = 2880, this machine): 128 rows
@@ -68,37 +69,58 @@ void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_beg
 // block's scale; about half the operations) ran at the same 11 Gelem/s per thread in
 // kernels_bench: the expansion is bound by writing 64 bytes per block into L2, not by its
 // arithmetic. Only a product that never writes the bf16 weights out would be faster.
+// Lane j of the result is the 32-bit word (odd_j << 16) | even_j: a block's elements 2j
+// and 2j + 1 in order, as exact bf16 values.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i ExpandBlockAvx512(
+    const uint8_t* bytes, float scale_value, __m512 lut) {
+  const __m512i low_mask = _mm512_set1_epi32(0xF);
+  const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes)));
+  const __m512 scale = _mm512_set1_ps(scale_value);
+  const __m512 even = _mm512_mul_ps(_mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), scale);
+  const __m512 odd =
+      _mm512_mul_ps(_mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut), scale);
+  return _mm512_or_si512(_mm512_maskz_srli_epi32(kAllLanes, _mm512_castps_si512(even), 16),
+                         _mm512_and_si512(_mm512_castps_si512(odd), high_half));
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRowsAvx512(
     const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
   // Hoisted (see mxfp4::ScaleTable).
   const float* scales = mxfp4::ScaleTable();
   const __m512 lut = _mm512_loadu_ps(kFp4Values);
-  const __m512i low_mask = _mm512_set1_epi32(0xF);
-  const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* row_blocks = w.blocks + r * nblocks * kBlockBytes;
     const uint8_t* row_scales = w.scales + r * nblocks;
     uint16_t* row_out = out + r * w.cols;
     for (int b = 0; b < nblocks; ++b) {
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row_blocks + b * kBlockBytes));
-      const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, bytes);
-      const __m512 scale = _mm512_set1_ps(scales[row_scales[b]]);
-      const __m512 even = _mm512_mul_ps(
-          _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), scale);
-      const __m512 odd = _mm512_mul_ps(
-          _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut), scale);
-      // Lane j becomes the 32-bit word (odd_j << 16) | even_j: elements 2j, 2j+1 in order.
-      const __m512i packed =
-          _mm512_or_si512(_mm512_maskz_srli_epi32(kAllLanes, _mm512_castps_si512(even), 16),
-                          _mm512_and_si512(_mm512_castps_si512(odd), high_half));
-      _mm512_storeu_si512(row_out + b * kBlock, packed);
+      _mm512_storeu_si512(row_out + b * kBlock, ExpandBlockAvx512(row_blocks + b * kBlockBytes, scales[row_scales[b]], lut));
     }
   }
 }
 
-// Rows of W expanded per step of the fused AMX path: 64 x 2880 bf16 = 360 KiB, in the
-// core's own L2 from its expansion to the tiles' reads.
+// W[row .. row + rows) x [col .. col + width) as bf16 into out, out_stride values per row
+// (col and width multiples of kBlock).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeTileAvx512(
+    const Mxfp4Matrix& w, int64_t row, int rows, int col, int width, uint16_t* out, int out_stride) {
+  const int nblocks = w.cols / kBlock;
+  const float* scales = mxfp4::ScaleTable();
+  const __m512 lut = _mm512_loadu_ps(kFp4Values);
+  const int first = col / kBlock, count = width / kBlock;
+  for (int i = 0; i < rows; ++i) {
+    const uint8_t* row_blocks = w.blocks + ((row + i) * nblocks + first) * kBlockBytes;
+    const uint8_t* row_scales = w.scales + (row + i) * nblocks + first;
+    uint16_t* row_out = out + static_cast<size_t>(i) * out_stride;
+    for (int b = 0; b < count; ++b) {
+      _mm512_storeu_si512(row_out + b * kBlock, ExpandBlockAvx512(row_blocks + b * kBlockBytes, scales[row_scales[b]], lut));
+    }
+  }
+}
+
+// Rows of W expanded per step of the fused AMX path when x has more than 16 rows (several
+// passes over each chunk): 64 x 2880 bf16 = 360 KiB, in the core's own L2 from its
+// expansion to the tiles' reads.
 constexpr int kFusedChunkRows = 64;
 
 bool FusedAmxHandles(const Mxfp4Matrix& w) {
@@ -109,7 +131,9 @@ bool FusedAmxHandles(const Mxfp4Matrix& w) {
 // The fused path: each thread expands its own rows of W a chunk at a time into its own
 // buffer and multiplies them there on AMX tiles with x split into hi + lo (amx_dense.h),
 // up to 16 rows of x per pass over the chunk: float32 accuracy, W never written out whole,
-// no oneDNN repacking of it, one parallel region. Requires FusedAmxHandles(w).
+// no oneDNN repacking of it, one parallel region. Up to 16 rows of x (one pass), the
+// chunks are 32 rows x 256 columns in L1 (amx_dense::RowsFilled: 8 rows of x 0.84 -> 0.66
+// ms against 64-row chunks in L2). Requires FusedAmxHandles(w).
 void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y) {
   constexpr int kGroup = amx_dense::kMaxTokens;
   const int groups = (m + kGroup - 1) / kGroup;
@@ -121,6 +145,18 @@ void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int
     amx_dense::Pack(x + static_cast<size_t>(t0) * w.cols, std::min(kGroup, m - t0), w.cols, &packed[g]);
   }
   const amx_dense::PackedActivations* xs = packed.data();
+  if (groups == 1 && w.rows % (2 * amx_dense::kTileRows) == 0) {
+    // One pass over W: each 32 rows x 256 columns are expanded into L1 and read there.
+    constexpr int64_t kPair = 2 * amx_dense::kTileRows;
+    pool.ParallelFor(w.rows / kPair, [&w, xs, bias, y](int64_t pair_begin, int64_t pair_end) {
+      amx_dense::RowsFilled(w.rows, w.cols, *xs, bias, y, pair_begin * kPair, pair_end * kPair,
+                            [&w](int64_t row, int col, int width, uint16_t* out) {
+                              DequantizeTileAvx512(w, row, 2 * amx_dense::kTileRows, col, width, out,
+                                                   amx_dense::kChunkCols);
+                            });
+    });
+    return;
+  }
   constexpr int64_t kUnit = amx_dense::kTileRows;
   pool.ParallelFor(w.rows / kUnit, [&w, xs, groups, bias, y](int64_t unit_begin, int64_t unit_end) {
     thread_local AlignedVector<uint16_t> buffer;
@@ -159,7 +195,10 @@ void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool
 absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
                           const float* bias, float* y, ExpertPath path, Mxfp4Activations packed) {
   const bool automatic = path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded;
-  const bool fused_fits = automatic && m >= kFusedMinRows && m <= kFusedMaxRows;
+  // Int8 packed activations (the fast mode's decode steps) stay on the packed kernel, so a
+  // row's result does not depend on how many rows share its expert.
+  const bool fused_fits =
+      automatic && packed == Mxfp4Activations::kFloat32 && m >= kFusedMinRows && m <= kFusedMaxRows;
   if (path == ExpertPath::kFusedAmx || (fused_fits && FusedAmxHandles(w))) {
     if (!FusedAmxHandles(w)) return absl::FailedPreconditionError("the fused AMX expert path cannot run here");
     FusedAmxProduct(ctx.pool(), w, x, m, bias, y);

@@ -21,12 +21,13 @@
 
 namespace warden::model {
 
-// kAuto: the fused AMX path (below) for 5 to 64 rows of x where it can run; otherwise
+// kAuto: the fused AMX path (below) for 4 to 64 rows of x where it can run (and `packed`
+// is kFloat32: int8 decode steps stay packed); otherwise
 // packed below 12 rows, else dequantise-then-oneDNN, rounding x from
 // kRoundedActivationMinRows rows on. kAutoRounded: the same, but rounding x whenever oneDNN
 // runs (for an expert's share of a prefill-sized batch, whatever its own row count).
-// kFusedAmx: W expanded to bf16 in L2-sized chunks per thread and multiplied there on AMX
-// tiles, x split into hi + lo (float32 accuracy); FailedPrecondition where it cannot run
+// kFusedAmx: W expanded to bf16 a chunk at a time per thread (into L1 or L2) and multiplied
+// there on AMX tiles, x split into hi + lo (float32 accuracy); FailedPrecondition where it cannot run
 // (no AMX, W's rows not a multiple of 16 or its columns of 32).
 enum class ExpertPath { kAuto, kAutoRounded, kPacked, kDequantizeOneDnn, kDequantizeOneDnnRounded, kFusedAmx };
 

@@ -126,12 +126,14 @@ TEST(ExpertMatmul, PackedAndDequantizedPathsMatchDoubleReference) {
 
 // The fused AMX path keeps float32 accuracy (x split into hi + lo) for any row count: one
 // pass of up to 16 rows of x, several passes, and rows of W spanning several of its
-// chunks and both threads. Skipped without AMX.
+// chunks and both threads, in both of its chunk layouts. Skipped without AMX.
 TEST(ExpertMatmul, FusedAmxPathMatchesDoubleReference) {
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::mt19937 rng(17);
-  for (const auto [rows, cols] : {std::pair{176, 96}, std::pair{96, 64}}) {
+  // 176 rows: 16-row tiles in 64-row L2 chunks; 96 and 64 rows: 32-row blocks expanded into
+  // L1 256 columns at a time (320 columns: a full and a partial chunk) up to 16 rows of x.
+  for (const auto [rows, cols] : {std::pair{176, 96}, std::pair{96, 64}, std::pair{64, 320}}) {
   RandomMxfp4 w(rows, cols, rng);
   const std::vector<float> bias = RandomFloats(rows, rng);
   for (int m : {1, 5, 16, 17, 32, 40}) {
