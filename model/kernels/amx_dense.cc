@@ -100,8 +100,12 @@ void AddParts(const PackedActivations& x, int blocks, const float* c, int64_t ro
       for (int t = 0; t < x.tokens; ++t) {
         const int hi = t, lo = x.tokens + t;
         const float* hi_tile = c + (b * x.groups + hi / 16) * 256;
-        const float* lo_tile = c + (b * x.groups + lo / 16) * 256;
-        y[t * y_stride + r] = hi_tile[i * 16 + hi % 16] + lo_tile[i * 16 + lo % 16] + add;
+        float sum = hi_tile[i * 16 + hi % 16] + add;
+        if (x.has_lo) {
+          const float* lo_tile = c + (b * x.groups + lo / 16) * 256;
+          sum = hi_tile[i * 16 + hi % 16] + lo_tile[i * 16 + lo % 16] + add;
+        }
+        y[t * y_stride + r] = sum;
       }
     }
   }
@@ -192,10 +196,11 @@ bool Available() {
 
 bool Handles(int m, int cols) { return m >= 1 && m <= kMaxTokens && cols > 0 && cols % kTileDepth == 0; }
 
-void Pack(const float* x, int m, int cols, PackedActivations* out) {
+void Pack(const float* x, int m, int cols, PackedActivations* out, Bf16Parts parts) {
   out->tokens = m;
   out->cols = cols;
-  out->groups = (2 * m + 15) / 16;
+  out->has_lo = parts == Bf16Parts::kHiAndLo;
+  out->groups = ((out->has_lo ? 2 * m : m) + 15) / 16;
   out->data.assign(static_cast<size_t>(out->groups) * cols * 16, 0);
   auto put = [&](int column, int c, uint16_t value) {
     const size_t group = static_cast<size_t>(column / 16);
@@ -206,7 +211,7 @@ void Pack(const float* x, int m, int cols, PackedActivations* out) {
     for (int c = 0; c < cols; ++c) {
       const uint16_t hi = FloatToBf16(xt[c]);
       put(t, c, hi);
-      put(m + t, c, FloatToBf16(xt[c] - Bf16ToFloat(hi)));
+      if (out->has_lo) put(m + t, c, FloatToBf16(xt[c] - Bf16ToFloat(hi)));
     }
   }
 }

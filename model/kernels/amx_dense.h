@@ -41,18 +41,25 @@ bool Handles(int m, int cols);
 
 // x [m, cols] as AMX B tiles: per group of 16 columns (hi rows of the tokens, then their lo
 // rows), [cols / 2][16][2] bf16 (consecutive column pairs interleaved, VNNI order); unused
-// columns are zero.
+// columns are zero. Packed with Bf16Parts::kHiOnly, the columns are the hi rows only
+// (x rounded to bf16 once: half the tile work, bf16-activation accuracy, up to 32 tokens).
+enum class Bf16Parts { kHiAndLo, kHiOnly };
 struct PackedActivations {
   int tokens = 0;
   int cols = 0;
-  int groups = 0;  // ceil(2 * tokens / 16)
+  int groups = 0;  // ceil(columns / 16), columns = 2 * tokens (kHiAndLo) or tokens
+  bool has_lo = true;
   AlignedVector<uint16_t> data;
 
   const uint16_t* Group(int g) const { return data.data() + static_cast<size_t>(g) * cols * 16; }
 };
 
+// The most tokens one PackedActivations holds (two groups of 16 columns).
+inline int MaxPackedTokens(Bf16Parts parts) { return parts == Bf16Parts::kHiAndLo ? kMaxTokens : 2 * kMaxTokens; }
+
 // Requires Handles(m, cols). Reuses out's capacity (no allocation in a steady decode loop).
-void Pack(const float* x, int m, int cols, PackedActivations* out);
+// With kHiOnly, 1 <= m <= MaxPackedTokens(kHiOnly).
+void Pack(const float* x, int m, int cols, PackedActivations* out, Bf16Parts parts = Bf16Parts::kHiAndLo);
 
 // y[t, r] = sum_c W[r, c] * x[t, c] + bias[r] (bias may be null) for the rows of
 // [row_begin, row_end) in whole tiles of kTileRows; returns the first row it did not do

@@ -27,15 +27,13 @@ using row_kernels::kAllLanes;
 
 // From this many rows of x on, expanding W once and using oneDNN beats the packed kernel.
 constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 rows (kernels_bench)
-// Where AMX runs, the fused path takes rows of x from kFusedMinRows to kFusedMaxRows.
-// kernels_bench, mlp1 shape (5760 x 2880), 2 threads, ms per product, fused vs packed /
-// oneDNN split / oneDNN with x rounded to bf16: 1 row 0.60 vs 0.31; 3: - vs 0.65;
-// 4: 0.65 vs 0.75-0.78 / - / 1.53; 8: 0.66 vs 1.72 / 2.0 / 1.5; 16: 0.85 vs 3.5 / 2.1 /
-// 1.56; 24: 1.28 vs - / - / 1.84; 32: 1.38 vs - / - / 1.74-1.83; 64: 2.33 vs 2.42-2.53
-// (rounded); 128: 4.5 vs 3.5-3.8 (rounded). It keeps float32 accuracy where oneDNN would
-// round x.
+// Where AMX runs, the fused path takes every product of at least kFusedMinRows rows of x.
+// kernels_bench, mlp1 shape (5760 x 2880), 2 threads, ms per product. x kept float32 (hi +
+// lo), fused vs packed / oneDNN: 1 row 0.60 vs 0.31 / -; 3: - vs 0.65 / -; 4: 0.65 vs
+// 0.75-0.78 / 1.77; 8: 0.66 vs 1.72 / 2.0; 16: 0.85 vs 3.5 / 2.1. x rounded to bf16,
+// fused vs oneDNN: 24 rows 0.88 vs 1.94; 32: 1.01 vs 2.1; 64: 1.77 vs 2.77; 128: 2.97 vs
+// 4.2-4.6; 256: 5.85 vs 7.6 (1.45 TFLOP/s, the AMX peak oneDNN's own matmul reaches here).
 constexpr int kFusedMinRows = 4;
-constexpr int kFusedMaxRows = 64;
 // Rows of W expanded per oneDNN call: 256 x 2880 bf16 = 1.4 MiB, half of it in each of the
 // two cores' 2 MiB L2. Measured (oneDNN alone, m = 64, k = 2880, this machine): 128 rows
 // 490 GFLOP/s, 256 rows 760, 512 rows 525 (no longer in L2); fewer tiles also mean fewer
@@ -130,19 +128,21 @@ bool FusedAmxHandles(const Mxfp4Matrix& w) {
 
 // The fused path: each thread expands its own rows of W a chunk at a time into its own
 // buffer and multiplies them there on AMX tiles with x split into hi + lo (amx_dense.h),
-// up to 16 rows of x per pass over the chunk: float32 accuracy, W never written out whole,
-// no oneDNN repacking of it, one parallel region. Up to 16 rows of x (one pass), the
+// up to 16 rows of x per pass over the chunk (32 with x rounded to bf16: `parts` kHiOnly):
+// float32 accuracy, W never written out whole, no oneDNN repacking of it, one parallel
+// region. Up to 16 (32) rows of x (one pass), the
 // chunks are 32 rows x 256 columns in L1 (amx_dense::RowsFilled: 8 rows of x 0.84 -> 0.66
 // ms against 64-row chunks in L2). Requires FusedAmxHandles(w).
-void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y) {
-  constexpr int kGroup = amx_dense::kMaxTokens;
+void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
+                     amx_dense::Bf16Parts parts) {
+  const int kGroup = amx_dense::MaxPackedTokens(parts);
   const int groups = (m + kGroup - 1) / kGroup;
   // The calling thread's; the workers get its address. Reused: no allocation per step.
   thread_local std::vector<amx_dense::PackedActivations> packed;
   if (static_cast<int>(packed.size()) < groups) packed.resize(groups);
   for (int g = 0; g < groups; ++g) {
     const int t0 = g * kGroup;
-    amx_dense::Pack(x + static_cast<size_t>(t0) * w.cols, std::min(kGroup, m - t0), w.cols, &packed[g]);
+    amx_dense::Pack(x + static_cast<size_t>(t0) * w.cols, std::min(kGroup, m - t0), w.cols, &packed[g], parts);
   }
   const amx_dense::PackedActivations* xs = packed.data();
   if (groups == 1 && w.rows % (2 * amx_dense::kTileRows) == 0) {
@@ -158,7 +158,7 @@ void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int
     return;
   }
   constexpr int64_t kUnit = amx_dense::kTileRows;
-  pool.ParallelFor(w.rows / kUnit, [&w, xs, groups, bias, y](int64_t unit_begin, int64_t unit_end) {
+  pool.ParallelFor(w.rows / kUnit, [&w, xs, groups, kGroup, bias, y](int64_t unit_begin, int64_t unit_end) {
     thread_local AlignedVector<uint16_t> buffer;
     buffer.resize(static_cast<size_t>(kFusedChunkRows) * w.cols);
     for (int64_t r = unit_begin * kUnit; r < unit_end * kUnit; r += kFusedChunkRows) {
@@ -197,11 +197,17 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
   const bool automatic = path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded;
   // Int8 packed activations (the fast mode's decode steps) stay on the packed kernel, so a
   // row's result does not depend on how many rows share its expert.
-  const bool fused_fits =
-      automatic && packed == Mxfp4Activations::kFloat32 && m >= kFusedMinRows && m <= kFusedMaxRows;
-  if (path == ExpertPath::kFusedAmx || (fused_fits && FusedAmxHandles(w))) {
+  const bool fused_fits = automatic && packed == Mxfp4Activations::kFloat32 && m >= kFusedMinRows;
+  const bool fused_asked = path == ExpertPath::kFusedAmx || path == ExpertPath::kFusedAmxRounded;
+  if (fused_asked || (fused_fits && FusedAmxHandles(w))) {
     if (!FusedAmxHandles(w)) return absl::FailedPreconditionError("the fused AMX expert path cannot run here");
-    FusedAmxProduct(ctx.pool(), w, x, m, bias, y);
+    // x is rounded where the oneDNN path would round it (kAutoRounded from
+    // kDequantizeMinRows rows, kAuto from kRoundedActivationMinRows).
+    const bool rounded = path == ExpertPath::kFusedAmxRounded ||
+                         (path == ExpertPath::kAutoRounded && m >= kDequantizeMinRows) ||
+                         (path == ExpertPath::kAuto && m >= kRoundedActivationMinRows);
+    FusedAmxProduct(ctx.pool(), w, x, m, bias, y,
+                    rounded ? amx_dense::Bf16Parts::kHiOnly : amx_dense::Bf16Parts::kHiAndLo);
     return absl::OkStatus();
   }
   if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) {

@@ -1,8 +1,8 @@
 // Expert (MXFP4) products for the forward pass, choosing per call between
 //  - the packed kernel (Mxfp4Matmul): few rows of x, e.g. decode, reads W once, 4 bits/weight;
-//  - the fused AMX path: a few to 64 rows of x (a batch's or a short prefill's share of an
-//    expert) on CPUs with AMX: W expanded chunk by chunk into each core's L2 and multiplied
-//    there on AMX tiles, float32 accuracy;
+//  - the fused AMX path: from 4 rows of x on, on CPUs with AMX: W expanded chunk by chunk
+//    into each core's L1 or L2 and multiplied there on AMX tiles, with x as accurate as the
+//    oneDNN path below would take it (hi + lo, or rounded to bf16);
 //  - dequantise-then-oneDNN: many rows of x, e.g. prefill: W is expanded to bf16 into a
 //    scratch buffer the context owns (exact: every MXFP4 value is a bf16 value) and
 //    multiplied by oneDNN's bf16 matmul with x split into hi + lo bf16 parts, which keeps
@@ -21,7 +21,7 @@
 
 namespace warden::model {
 
-// kAuto: the fused AMX path (below) for 4 to 64 rows of x where it can run (and `packed`
+// kAuto: the fused AMX path (below) from 4 rows of x on where it can run (and `packed`
 // is kFloat32: int8 decode steps stay packed); otherwise
 // packed below 12 rows, else dequantise-then-oneDNN, rounding x from
 // kRoundedActivationMinRows rows on. kAutoRounded: the same, but rounding x whenever oneDNN
@@ -29,7 +29,17 @@ namespace warden::model {
 // kFusedAmx: W expanded to bf16 a chunk at a time per thread (into L1 or L2) and multiplied
 // there on AMX tiles, x split into hi + lo (float32 accuracy); FailedPrecondition where it cannot run
 // (no AMX, W's rows not a multiple of 16 or its columns of 32).
-enum class ExpertPath { kAuto, kAutoRounded, kPacked, kDequantizeOneDnn, kDequantizeOneDnnRounded, kFusedAmx };
+// kFusedAmxRounded: the same with x rounded to bf16 once (bf16-activation accuracy; where
+// kAuto/kAutoRounded take the fused path, they round as the oneDNN path would).
+enum class ExpertPath {
+  kAuto,
+  kAutoRounded,
+  kPacked,
+  kDequantizeOneDnn,
+  kDequantizeOneDnnRounded,
+  kFusedAmx,
+  kFusedAmxRounded
+};
 
 // y[t, r] = sum_c W[r, c] * x[t, c] + bias[r]; x is [m, w.cols], y is [m, w.rows].
 // `packed`: how the packed kernel takes x when it runs (mxfp4.h).

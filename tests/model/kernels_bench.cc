@@ -44,7 +44,8 @@ BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}, {2 * kHidden
 void BM_ExpertMatmul(benchmark::State& state) {
   const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
   constexpr ExpertPath kPaths[] = {ExpertPath::kPacked, ExpertPath::kDequantizeOneDnn,
-                                   ExpertPath::kDequantizeOneDnnRounded, ExpertPath::kFusedAmx};
+                                   ExpertPath::kDequantizeOneDnnRounded, ExpertPath::kFusedAmx,
+                                   ExpertPath::kFusedAmxRounded};
   const ExpertPath path = kPaths[state.range(1)];
   auto ctx = KernelContext::Create({2});
   std::mt19937 rng(1);
@@ -61,7 +62,7 @@ void BM_ExpertMatmul(benchmark::State& state) {
 }
 BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{4, 8, 16, 32, 64, 128}, {0, 1, 2}})->UseRealTime();
 BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{1, 2, 3, 4, 5, 6, 8, 12, 16}, {0, 3}})->UseRealTime();
-BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{24, 32, 64, 128, 256}, {2, 3}})->UseRealTime();
+BENCHMARK(BM_ExpertMatmul)->ArgsProduct({{24, 32, 64, 128, 256}, {2, 3, 4}})->UseRealTime();
 
 // Expansion of an mlp1-sized MXFP4 matrix to bf16, 256 rows at a time into one reused
 // buffer, as the expert prefill path does (without the matmul in between).

@@ -126,7 +126,8 @@ TEST(ExpertMatmul, PackedAndDequantizedPathsMatchDoubleReference) {
 
 // The fused AMX path keeps float32 accuracy (x split into hi + lo) for any row count: one
 // pass of up to 16 rows of x, several passes, and rows of W spanning several of its
-// chunks and both threads, in both of its chunk layouts. Skipped without AMX.
+// chunks and both threads, in both of its chunk layouts; rounded, the exact products of
+// bf16(x) (up to 32 rows of x per pass). Skipped without AMX.
 TEST(ExpertMatmul, FusedAmxPathMatchesDoubleReference) {
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();
@@ -136,21 +137,27 @@ TEST(ExpertMatmul, FusedAmxPathMatchesDoubleReference) {
   for (const auto [rows, cols] : {std::pair{176, 96}, std::pair{96, 64}, std::pair{64, 320}}) {
   RandomMxfp4 w(rows, cols, rng);
   const std::vector<float> bias = RandomFloats(rows, rng);
-  for (int m : {1, 5, 16, 17, 32, 40}) {
+  for (int m : {1, 5, 16, 17, 32, 33, 40}) {
     const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
     std::vector<float> y(static_cast<size_t>(m) * rows, -1.0f);
-    const absl::Status status = ExpertMatmul(**ctx, w.matrix, x.data(), m, bias.data(), y.data(), ExpertPath::kFusedAmx);
-    if (status.code() == absl::StatusCode::kFailedPrecondition) GTEST_SKIP() << "no AMX here: " << status;
-    ASSERT_TRUE(status.ok()) << status;
-    for (int t = 0; t < m; ++t) {
-      for (int r = 0; r < rows; ++r) {
-        double expected = bias[r], magnitude = std::fabs(bias[r]);
-        for (int c = 0; c < cols; ++c) {
-          const double product = double{Mxfp4Element(w.matrix, r, c)} * x[t * cols + c];
-          expected += product;
-          magnitude += std::fabs(product);
+    for (const bool rounded : {false, true}) {
+      const ExpertPath path = rounded ? ExpertPath::kFusedAmxRounded : ExpertPath::kFusedAmx;
+      const absl::Status status = ExpertMatmul(**ctx, w.matrix, x.data(), m, bias.data(), y.data(), path);
+      if (status.code() == absl::StatusCode::kFailedPrecondition) GTEST_SKIP() << "no AMX here: " << status;
+      ASSERT_TRUE(status.ok()) << status;
+      for (int t = 0; t < m; ++t) {
+        for (int r = 0; r < rows; ++r) {
+          // Rounded: the exact products of bf16(x), summed in float32.
+          double expected = bias[r], magnitude = std::fabs(bias[r]);
+          for (int c = 0; c < cols; ++c) {
+            const float xc = rounded ? Bf16ToFloat(FloatToBf16(x[t * cols + c])) : x[t * cols + c];
+            const double product = double{Mxfp4Element(w.matrix, r, c)} * xc;
+            expected += product;
+            magnitude += std::fabs(product);
+          }
+          ASSERT_NEAR(y[t * rows + r], expected, 2e-5 * magnitude)
+              << "rounded=" << rounded << " m=" << m << " t=" << t << " r=" << r;
         }
-        ASSERT_NEAR(y[t * rows + r], expected, 2e-5 * magnitude) << "m=" << m << " t=" << t << " r=" << r;
       }
     }
   }
