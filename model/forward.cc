@@ -279,7 +279,8 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     for (int i = 0; i < top_k; ++i) routed[order[i]].push_back({r, selected[i]});
   }
   // Each expert runs once over every row routed to it. A prefill-sized batch rounds the
-  // activations of every expert product that reaches oneDNN, as its dense products do.
+  // activations of every expert product of 12 or more rows (on oneDNN or the fused AMX
+  // path, expert_matmul.h), as its dense products do.
   const ExpertPath path = rows >= kRoundedActivationMinRows ? ExpertPath::kAutoRounded : ExpertPath::kAuto;
   const Mxfp4Activations packed = PackedExpertActivations(rows);
   for (int e = 0; e < experts; ++e) {
