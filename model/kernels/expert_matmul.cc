@@ -62,11 +62,6 @@ void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_beg
   }
 }
 
-// Measured and dropped (session 10): a VBMI expansion (one byte permute spreads a block to
-// 32 words, one vpermw looks them up in a bf16 table whose exponents were shifted by the
-// block's scale; about half the operations) ran at the same 11 Gelem/s per thread in
-// kernels_bench: the expansion is bound by writing 64 bytes per block into L2, not by its
-// arithmetic. Only a product that never writes the bf16 weights out would be faster.
 // Lane j of the result is the 32-bit word (odd_j << 16) | even_j: a block's elements 2j
 // and 2j + 1 in order, as exact bf16 values.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i ExpandBlockAvx512(
@@ -82,6 +77,13 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i Exp
                          _mm512_and_si512(_mm512_castps_si512(odd), high_half));
 }
 
+// Measured and dropped (session 10): a VBMI expansion (one byte permute spreads a block to
+// 32 words, one vpermw looks them up in a bf16 table whose exponents were shifted by the
+// block's scale; about half the operations) ran at the same 11 Gelem/s per thread in
+// kernels_bench: the expansion is bound by writing 64 bytes per block into L2, not by its
+// arithmetic. Only a product that never writes the bf16 weights out would be faster (the
+// fused AMX path below expands into L1 for up to 16 rows of x; its expansion there is now
+// most of a short text's prefill, ~20 % of a 256-byte LLM judgement against ~9 % on AMX).
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRowsAvx512(
     const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
@@ -127,22 +129,22 @@ bool FusedAmxHandles(const Mxfp4Matrix& w) {
 }
 
 // The fused path: each thread expands its own rows of W a chunk at a time into its own
-// buffer and multiplies them there on AMX tiles with x split into hi + lo (amx_dense.h),
-// up to 16 rows of x per pass over the chunk (32 with x rounded to bf16: `parts` kHiOnly):
-// float32 accuracy, W never written out whole, no oneDNN repacking of it, one parallel
-// region. Up to 16 (32) rows of x (one pass), the
-// chunks are 32 rows x 256 columns in L1 (amx_dense::RowsFilled: 8 rows of x 0.84 -> 0.66
-// ms against 64-row chunks in L2). Requires FusedAmxHandles(w).
+// buffer and multiplies them there on AMX tiles (amx_dense.h), with x split into hi + lo
+// (float32 accuracy; 16 rows of x per pass over a chunk) or, `parts` kHiOnly, rounded to
+// bf16 (32 rows per pass). W is never written out whole nor repacked by oneDNN, and the
+// threads meet once. When one pass takes all of x, the chunks are 32 rows x 256 columns in
+// L1 (amx_dense::RowsFilled; 8 rows of x: 0.84 -> 0.66 ms against 64-row chunks in L2).
+// Requires FusedAmxHandles(w).
 void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
                      amx_dense::Bf16Parts parts) {
-  const int kGroup = amx_dense::MaxPackedTokens(parts);
-  const int groups = (m + kGroup - 1) / kGroup;
+  const int group_size = amx_dense::MaxPackedTokens(parts);
+  const int groups = (m + group_size - 1) / group_size;
   // The calling thread's; the workers get its address. Reused: no allocation per step.
   thread_local std::vector<amx_dense::PackedActivations> packed;
   if (static_cast<int>(packed.size()) < groups) packed.resize(groups);
   for (int g = 0; g < groups; ++g) {
-    const int t0 = g * kGroup;
-    amx_dense::Pack(x + static_cast<size_t>(t0) * w.cols, std::min(kGroup, m - t0), w.cols, &packed[g], parts);
+    const int t0 = g * group_size;
+    amx_dense::Pack(x + static_cast<size_t>(t0) * w.cols, std::min(group_size, m - t0), w.cols, &packed[g], parts);
   }
   const amx_dense::PackedActivations* xs = packed.data();
   if (groups == 1 && w.rows % (2 * amx_dense::kTileRows) == 0) {
@@ -158,7 +160,7 @@ void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int
     return;
   }
   constexpr int64_t kUnit = amx_dense::kTileRows;
-  pool.ParallelFor(w.rows / kUnit, [&w, xs, groups, kGroup, bias, y](int64_t unit_begin, int64_t unit_end) {
+  pool.ParallelFor(w.rows / kUnit, [&w, xs, groups, group_size, bias, y](int64_t unit_begin, int64_t unit_end) {
     thread_local AlignedVector<uint16_t> buffer;
     buffer.resize(static_cast<size_t>(kFusedChunkRows) * w.cols);
     for (int64_t r = unit_begin * kUnit; r < unit_end * kUnit; r += kFusedChunkRows) {
@@ -167,7 +169,7 @@ void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int
                              static_cast<int>(end - r), w.cols};
       DequantizeRowsAvx512(part, buffer.data(), 0, end - r);
       for (int g = 0; g < groups; ++g) {
-        float* y_group = y + static_cast<size_t>(g) * kGroup * w.rows;
+        float* y_group = y + static_cast<size_t>(g) * group_size * w.rows;
         amx_dense::RowsFromBuffer(buffer.data(), w.rows, w.cols, xs[g], bias, y_group, r, end);
       }
     }
