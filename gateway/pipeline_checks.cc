@@ -228,7 +228,14 @@ std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, 
   const absl::Time per_text = moderation::LlmStageDeadline(SettingsFor(app, direction), now, call_deadline);
   const int64_t count = static_cast<int64_t>(std::max<size_t>(texts.size(), 1));
   const absl::Time deadline = std::min(call_deadline, now + (per_text - now) * count);
-  return judge_->ViolationProbabilities(policy_text, texts, deadline);
+  std::vector<absl::StatusOr<float>> verdicts = judge_->ViolationProbabilities(policy_text, texts, deadline);
+  if (verdicts.size() != texts.size()) {
+    // A judge that loses count gives no verdict at all (fail closed), never an index past
+    // its answers.
+    return std::vector<absl::StatusOr<float>>(
+        texts.size(), absl::InternalError("the LLM policy classifier returned a wrong number of verdicts"));
+  }
+  return verdicts;
 }
 
 absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app,

@@ -204,6 +204,43 @@ TEST_F(PipelineChecksTest, AppPolicyEscalationsOfABatchAreJudgedTogether) {
   EXPECT_EQ(verdicts[3]->decision.decided_by(), v1::FAILURE);
 }
 
+// Answers a batch with one verdict too few.
+class MiscountingJudge : public moderation::PolicyJudge {
+ public:
+  absl::StatusOr<float> ViolationProbability(std::string_view, std::string_view, absl::Time) const override {
+    return 0.1f;
+  }
+  std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view, absl::Span<const std::string> texts,
+                                                            absl::Time) const override {
+    return std::vector<absl::StatusOr<float>>(texts.size() - 1, 0.1f);
+  }
+};
+
+// A judge that loses count gives no verdict: every text of the batch fails closed, both
+// with a policy in the request and with the app's own policy.
+TEST_F(PipelineChecksTest, JudgeWithTheWrongNumberOfVerdictsFailsEveryTextClosed) {
+  std::array<float, moderation::kNumCategories> thresholds;
+  thresholds.fill(0.5f);
+  auto judge = std::make_shared<MiscountingJudge>();
+  moderation::Pipeline escalating(std::make_shared<ZeroClassifier>(), thresholds, judge);
+  PipelineChecks checks(store_.get(), &escalating, judge.get(), "zero");
+  auto* input = app_.mutable_input_moderation();
+  input->set_llm_policy("the app's policy");
+  auto* category = input->add_categories();
+  category->set_category(v1::VIOLENCE);
+  category->set_escalate_to_llm(true);
+  const std::vector<std::string> texts = {"one", "two", "three"};
+  for (const std::string policy : {"a policy", ""}) {
+    const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, policy, absl::InfiniteFuture());
+    ASSERT_EQ(verdicts.size(), 3u);
+    for (const auto& verdict : verdicts) {
+      ASSERT_TRUE(verdict.ok()) << verdict.status();
+      EXPECT_EQ(verdict->decision.action(), v1::BLOCK) << "policy '" << policy << "'";
+      EXPECT_EQ(verdict->decision.decided_by(), v1::FAILURE);
+    }
+  }
+}
+
 TEST_F(PipelineChecksTest, PolicyWithoutAModelIsAnErrorForEveryText) {
   PipelineChecks no_model(store_.get(), pipeline_.get(), nullptr, "zero");
   const std::vector<std::string> texts = {"one", "two"};
