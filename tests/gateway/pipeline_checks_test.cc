@@ -42,6 +42,19 @@ class RecordingJudge : public moderation::PolicyJudge {
 
 class PipelineChecksTest : public ::testing::Test {
  protected:
+  // Scores every text 0, so only an escalated category's LLM verdict can flag it
+  // (thresholds 0.5); `judge` is its LLM stage.
+  static moderation::Pipeline ZeroScoresPipeline(std::shared_ptr<moderation::PolicyJudge> judge) {
+    std::array<float, moderation::kNumCategories> thresholds;
+    thresholds.fill(0.5f);
+    return moderation::Pipeline(std::make_shared<ZeroClassifier>(), thresholds, std::move(judge));
+  }
+  static void EscalateViolence(v1::ModerationSettings* settings) {
+    auto* category = settings->add_categories();
+    category->set_category(v1::VIOLENCE);
+    category->set_escalate_to_llm(true);
+  }
+
   void SetUp() override {
     auto policies = policies::LoadPolicyTexts({{"p.textproto", R"(id: "s" rules { id: "r" category: PII action: FLAG
                                                                     regex { pattern: "zzz" } })"}});
@@ -121,16 +134,12 @@ class CountingJudge : public moderation::PolicyJudge {
 // own text closed. The pipeline's LLM stage (an escalated category) reuses the batch's
 // verdicts instead of asking the judge again.
 TEST_F(PipelineChecksTest, TextsWithAPolicyAreJudgedTogetherEachByItsOwnVerdict) {
-  std::array<float, moderation::kNumCategories> thresholds;
-  thresholds.fill(0.5f);
   auto judge = std::make_shared<CountingJudge>();
-  moderation::Pipeline escalating(std::make_shared<ZeroClassifier>(), thresholds, judge);
+  moderation::Pipeline escalating = ZeroScoresPipeline(judge);
   PipelineChecks checks(store_.get(), &escalating, judge.get(), "zero");
   auto* input = app_.mutable_input_moderation();
   input->set_llm_classifier_budget_ms(1000);
-  auto* category = input->add_categories();
-  category->set_category(v1::VIOLENCE);
-  category->set_escalate_to_llm(true);
+  EscalateViolence(input);
   const std::vector<std::string> texts = {"a bad text", "a fine text", "a broken text"};
   const absl::Time before = absl::Now();
   const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, "a policy", before + absl::Hours(1));
@@ -173,17 +182,13 @@ TEST_F(PipelineChecksTest, AppPolicyEscalationsOfABatchAreJudgedTogether) {
                                                                   block_message: "no zzz here" regex { pattern: "zzz" } })"}});
   ASSERT_TRUE(policies.ok()) << policies.status();
   policies::PolicyStore store(*policies, std::vector<std::string>{});
-  std::array<float, moderation::kNumCategories> thresholds;
-  thresholds.fill(0.5f);
   auto judge = std::make_shared<CountingJudge>();
-  moderation::Pipeline escalating(std::make_shared<ZeroClassifier>(), thresholds, judge);
+  moderation::Pipeline escalating = ZeroScoresPipeline(judge);
   PipelineChecks checks(&store, &escalating, judge.get(), "zero");
   auto* input = app_.mutable_input_moderation();
   input->set_llm_policy("the app's policy");
   input->set_llm_classifier_budget_ms(1000);
-  auto* category = input->add_categories();
-  category->set_category(v1::VIOLENCE);
-  category->set_escalate_to_llm(true);
+  EscalateViolence(input);
   const std::vector<std::string> texts = {"a bad text", "zzz bad", "a fine text", "a broken text"};
   const absl::Time before = absl::Now();
   const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, "", before + absl::Hours(1));
@@ -219,16 +224,12 @@ class MiscountingJudge : public moderation::PolicyJudge {
 // A judge that loses count gives no verdict: every text of the batch fails closed, both
 // with a policy in the request and with the app's own policy.
 TEST_F(PipelineChecksTest, JudgeWithTheWrongNumberOfVerdictsFailsEveryTextClosed) {
-  std::array<float, moderation::kNumCategories> thresholds;
-  thresholds.fill(0.5f);
   auto judge = std::make_shared<MiscountingJudge>();
-  moderation::Pipeline escalating(std::make_shared<ZeroClassifier>(), thresholds, judge);
+  moderation::Pipeline escalating = ZeroScoresPipeline(judge);
   PipelineChecks checks(store_.get(), &escalating, judge.get(), "zero");
   auto* input = app_.mutable_input_moderation();
   input->set_llm_policy("the app's policy");
-  auto* category = input->add_categories();
-  category->set_category(v1::VIOLENCE);
-  category->set_escalate_to_llm(true);
+  EscalateViolence(input);
   const std::vector<std::string> texts = {"one", "two", "three"};
   for (const std::string policy : {"a policy", ""}) {
     const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, policy, absl::InfiniteFuture());

@@ -103,6 +103,16 @@ void SetCategory(ModerationSettings& settings, Category category, float threshol
   c->set_escalate_to_llm(escalate);
 }
 
+// Settings that escalate HATE (threshold 0.5, BLOCK) to the LLM policy "p" within
+// `budget_ms` per text (0: no budget).
+ModerationSettings HateEscalatedToP(uint32_t budget_ms = 0) {
+  ModerationSettings settings;
+  settings.set_llm_policy("p");
+  settings.set_llm_classifier_budget_ms(budget_ms);
+  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  return settings;
+}
+
 const warden::v1::CategoryScore& ScoreOf(const Decision& d, Category category) {
   for (const auto& s : d.scores()) {
     if (s.category() == category) return s;
@@ -222,9 +232,7 @@ TEST_F(PipelineTest, EscalatedCategoryTakesTheLlmVerdict) {
 
 TEST_F(PipelineTest, LlmCanClearAFastFlagOfAnEscalatedCategory) {
   auto judge = std::make_shared<FakeJudge>(0.05f, &clock_);
-  ModerationSettings settings;
-  settings.set_llm_policy("p");
-  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  ModerationSettings settings = HateEscalatedToP();
   const auto d = Make(Fast(kHate, 0.9f), judge).Moderate("t", settings, {});
   EXPECT_EQ(d->action(), warden::v1::ALLOW);
   EXPECT_EQ(d->decided_by(), warden::v1::LLM_CLASSIFIER);
@@ -294,10 +302,7 @@ TEST_F(PipelineTest, FastOverBudgetFailsClosed) {
 TEST_F(PipelineTest, LlmOverBudgetFailsClosedAndGetsTheDeadline) {
   auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
   judge->cost = absl::Milliseconds(300);
-  ModerationSettings settings;
-  settings.set_llm_policy("p");
-  settings.set_llm_classifier_budget_ms(200);
-  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  ModerationSettings settings = HateEscalatedToP(/*budget_ms=*/200);
   const absl::Time start = clock_.now;
   const auto d = Make(Fast(kHate, 0.1f), judge).Moderate("t", settings, {});
   EXPECT_EQ(d->action(), warden::v1::BLOCK);
@@ -308,10 +313,7 @@ TEST_F(PipelineTest, LlmOverBudgetFailsClosedAndGetsTheDeadline) {
 
 TEST_F(PipelineTest, LlmStageStopsAtTheCallersDeadlineWhenItComesFirst) {
   auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
-  ModerationSettings settings;
-  settings.set_llm_policy("p");
-  settings.set_llm_classifier_budget_ms(200);
-  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  ModerationSettings settings = HateEscalatedToP(/*budget_ms=*/200);
   PipelineOptions options;
   options.deadline = clock_.now + absl::Milliseconds(50);
   ASSERT_TRUE(Make(Fast(kHate, 0.1f), judge).Moderate("t", settings, options).ok());
@@ -352,9 +354,7 @@ TEST_F(PipelineTest, RejectsSettingsForNonClassifierCategoryOrBadThreshold) {
 TEST_F(PipelineTest, ModerateManyJudgesTheEscalatedTextsInOneCall) {
   auto judge = std::make_shared<FakeJudge>(0.1f, &clock_);
   judge->by_text["bad"] = 0.9f;
-  ModerationSettings settings;
-  settings.set_llm_policy("p");
-  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  ModerationSettings settings = HateEscalatedToP();
   const std::string_view texts[] = {"bad", "blocked by a rule", "known", "fine"};
   std::vector<PipelineOptions> options(4);
   options[1].policy_findings.emplace_back().set_action(warden::v1::BLOCK);
@@ -386,10 +386,7 @@ TEST_F(PipelineTest, ModerateManyJudgesTheEscalatedTextsInOneCall) {
 TEST_F(PipelineTest, ModerateManyBudgetIsPerTextTimesTheTextsJudged) {
   auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
   judge->cost = absl::Milliseconds(150);
-  ModerationSettings settings;
-  settings.set_llm_policy("p");
-  settings.set_llm_classifier_budget_ms(200);
-  SetCategory(settings, warden::v1::HATE, 0.5f, warden::v1::BLOCK, /*escalate=*/true);
+  ModerationSettings settings = HateEscalatedToP(/*budget_ms=*/200);
   const std::string_view texts[] = {"a", "b", "c"};
   std::vector<PipelineOptions> options(3);
   absl::Time start = clock_.now;
