@@ -12,9 +12,13 @@
 // lo rows of all tokens are the columns of the x tiles: 2m of them, in one tile for up to
 // 8 tokens and two for up to 16. AMX flushes bf16 denormals (|x| < 1.2e-38) to zero.
 //
+// Also used by the fused expert path (expert_matmul.h), which expands MXFP4 weights into
+// a buffer for RowsFromBuffer or chunk by chunk for RowsFilled.
+//
 // Thread safety: Available() is thread-safe (asks Linux once). Pack writes only `out`;
-// Rows reads its inputs and writes y rows [begin, end), so threads may run it on disjoint
-// ranges. Rows loads its own tile configuration on the calling thread and releases the
+// Rows, RowsFromBuffer and RowsFilled read their inputs (RowsFilled calls `fill` on the
+// calling thread) and write y rows [begin, end), so threads may run them on disjoint
+// ranges. Each loads its own tile configuration on the calling thread and releases the
 // tiles before returning (oneDNN's AMX kernels load theirs on the same threads).
 #ifndef WARDEN_MODEL_KERNELS_AMX_DENSE_H_
 #define WARDEN_MODEL_KERNELS_AMX_DENSE_H_
