@@ -90,23 +90,27 @@ WARDEN_AMX_TARGET void MultiplyBlocks(const uint16_t* w, const PackedActivations
   }
 }
 
-// y[t, row0 + i] = hi + lo parts of token t for the blocks' rows, plus bias.
-void AddParts(const PackedActivations& x, int blocks, const float* c, int64_t row0, int64_t y_stride,
-              const float* bias, float* y) {
+// y[t, row0 + i] = hi + lo parts of token t for the blocks' rows, plus bias: a tile's
+// column (one token, 16 rows of W) is gathered into a vector and stored as 16 consecutive
+// values of y (the sums as the scalar loop formed them: (hi + lo) + bias, bias 0 if null).
+// Measured: the scalar version was ~5 % of a 4-KB LLM judgement's compute.
+__attribute__((target("avx512f"))) void AddParts(const PackedActivations& x, int blocks, const float* c,
+                                                 int64_t row0, int64_t y_stride, const float* bias, float* y) {
+  const __m512i column = _mm512_set_epi32(240, 224, 208, 192, 176, 160, 144, 128, 112, 96, 80, 64, 48, 32, 16, 0);
   for (int b = 0; b < blocks; ++b) {
-    for (int i = 0; i < kTileRows; ++i) {
-      const int64_t r = row0 + b * kTileRows + i;
-      const float add = bias != nullptr ? bias[r] : 0.0f;
-      for (int t = 0; t < x.tokens; ++t) {
-        const int hi = t, lo = x.tokens + t;
-        const float* hi_tile = c + (b * x.groups + hi / 16) * 256;
-        float sum = hi_tile[i * 16 + hi % 16] + add;
-        if (x.has_lo) {
-          const float* lo_tile = c + (b * x.groups + lo / 16) * 256;
-          sum = hi_tile[i * 16 + hi % 16] + lo_tile[i * 16 + lo % 16] + add;
-        }
-        y[t * y_stride + r] = sum;
+    const int64_t r = row0 + b * kTileRows;
+    const __m512 add = bias != nullptr ? _mm512_loadu_ps(bias + r) : _mm512_setzero_ps();
+    for (int t = 0; t < x.tokens; ++t) {
+      const int hi = t, lo = x.tokens + t;
+      const float* hi_tile = c + (b * x.groups + hi / 16) * 256;
+      // Masked forms with every lane set: GCC 12's unmasked gather trips -Wmaybe-uninitialized.
+      __m512 sum = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, column, hi_tile + hi % 16, sizeof(float));
+      if (x.has_lo) {
+        const float* lo_tile = c + (b * x.groups + lo / 16) * 256;
+        sum = _mm512_add_ps(
+            sum, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, column, lo_tile + lo % 16, sizeof(float)));
       }
+      _mm512_storeu_ps(y + t * y_stride + r, _mm512_add_ps(sum, add));
     }
   }
 }
