@@ -84,21 +84,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i Exp
 // arithmetic. Only a product that never writes the bf16 weights out would be faster (the
 // fused AMX path below expands into L1 for up to 16 rows of x; its expansion there is now
 // most of a short text's prefill, ~20 % of a 256-byte LLM judgement against ~9 % on AMX).
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeRowsAvx512(
-    const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
-  const int nblocks = w.cols / kBlock;
-  // Hoisted (see mxfp4::ScaleTable).
-  const float* scales = mxfp4::ScaleTable();
-  const __m512 lut = _mm512_loadu_ps(kFp4Values);
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row_blocks = w.blocks + r * nblocks * kBlockBytes;
-    const uint8_t* row_scales = w.scales + r * nblocks;
-    uint16_t* row_out = out + r * w.cols;
-    for (int b = 0; b < nblocks; ++b) {
-      _mm512_storeu_si512(row_out + b * kBlock, ExpandBlockAvx512(row_blocks + b * kBlockBytes, scales[row_scales[b]], lut));
-    }
-  }
-}
 
 // W[row .. row + rows) x [col .. col + width) as bf16 into out, out_stride values per row
 // (col and width multiples of kBlock).
@@ -118,10 +103,33 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeTil
   }
 }
 
+// Rows [row_begin, row_end) of W as bf16, row-major with w.cols values per row.
+void DequantizeRowsAvx512(const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin, int64_t row_end) {
+  DequantizeTileAvx512(w, row_begin, static_cast<int>(row_end - row_begin), 0, w.cols, out + row_begin * w.cols,
+                       w.cols);
+}
+
 // Rows of W expanded per step of the fused AMX path when x has more than 16 rows (several
 // passes over each chunk): 64 x 2880 bf16 = 360 KiB, in the core's own L2 from its
 // expansion to the tiles' reads.
 constexpr int kFusedChunkRows = 64;
+
+// Whether a product of m rows of x on `path` takes x rounded to bf16 (on oneDNN or the fused
+// path alike): the rounded paths always; kAutoRounded once W is expanded (from
+// kDequantizeMinRows rows); kAuto from kRoundedActivationMinRows rows.
+bool RoundsActivations(ExpertPath path, int m) {
+  switch (path) {
+    case ExpertPath::kDequantizeOneDnnRounded:
+    case ExpertPath::kFusedAmxRounded:
+      return true;
+    case ExpertPath::kAutoRounded:
+      return m >= kDequantizeMinRows;
+    case ExpertPath::kAuto:
+      return m >= kRoundedActivationMinRows;
+    default:
+      return false;
+  }
+}
 
 bool FusedAmxHandles(const Mxfp4Matrix& w) {
   return amx_dense::Available() && CpuHasAvx512() && w.cols % amx_dense::kTileDepth == 0 &&
@@ -203,13 +211,8 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
   const bool fused_asked = path == ExpertPath::kFusedAmx || path == ExpertPath::kFusedAmxRounded;
   if (fused_asked || (fused_fits && FusedAmxHandles(w))) {
     if (!FusedAmxHandles(w)) return absl::FailedPreconditionError("the fused AMX expert path cannot run here");
-    // x is rounded where the oneDNN path would round it (kAutoRounded from
-    // kDequantizeMinRows rows, kAuto from kRoundedActivationMinRows).
-    const bool rounded = path == ExpertPath::kFusedAmxRounded ||
-                         (path == ExpertPath::kAutoRounded && m >= kDequantizeMinRows) ||
-                         (path == ExpertPath::kAuto && m >= kRoundedActivationMinRows);
     FusedAmxProduct(ctx.pool(), w, x, m, bias, y,
-                    rounded ? amx_dense::Bf16Parts::kHiOnly : amx_dense::Bf16Parts::kHiAndLo);
+                    RoundsActivations(path, m) ? amx_dense::Bf16Parts::kHiOnly : amx_dense::Bf16Parts::kHiAndLo);
     return absl::OkStatus();
   }
   if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) {
@@ -218,10 +221,8 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
   }
   // W is expanded a tile of rows at a time, so the bf16 copy stays in cache between the
   // expansion and oneDNN's read of it.
-  const bool rounded = path == ExpertPath::kDequantizeOneDnnRounded || path == ExpertPath::kAutoRounded ||
-                       (path == ExpertPath::kAuto && m >= kRoundedActivationMinRows);
   const SplitActivations split =
-      SplitForBf16(x, m, w.cols, rounded ? Bf16Activations::kRounded : Bf16Activations::kSplit);
+      SplitForBf16(x, m, w.cols, RoundsActivations(path, m) ? Bf16Activations::kRounded : Bf16Activations::kSplit);
   std::vector<uint16_t>& tile = ctx.dnnl().dequantized;
   tile.resize(static_cast<size_t>(kTileRows) * w.cols);
   const bool avx512 = CpuHasAvx512();
