@@ -224,10 +224,9 @@ std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, 
         absl::UnimplementedError("no model is loaded, so there is no LLM policy classifier for the policy"));
   }
   // A client that stops waiting must not leave a long policy prefilling.
-  const absl::Time now = absl::Now();
-  const absl::Time per_text = moderation::LlmStageDeadline(SettingsFor(app, direction), now, call_deadline);
   const int64_t count = static_cast<int64_t>(std::max<size_t>(texts.size(), 1));
-  const absl::Time deadline = std::min(call_deadline, now + (per_text - now) * count);
+  const absl::Time deadline =
+      moderation::LlmBatchDeadline(SettingsFor(app, direction), absl::Now(), count, call_deadline);
   std::vector<absl::StatusOr<float>> verdicts = judge_->ViolationProbabilities(policy_text, texts, deadline);
   if (verdicts.size() != texts.size()) {
     // A judge that loses count gives no verdict at all (fail closed), never an index past

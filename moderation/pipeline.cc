@@ -179,12 +179,10 @@ Pipeline::Pipeline(std::shared_ptr<const Classifier> fast,
       judge_(std::move(judge)),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })) {}
 
-absl::Time LlmStageDeadline(const warden::v1::ModerationSettings& settings, absl::Time start,
+absl::Time LlmBatchDeadline(const warden::v1::ModerationSettings& settings, absl::Time start, int64_t texts,
                             absl::Time caller_deadline) {
-  const absl::Time budget = settings.llm_classifier_budget_ms() > 0
-                                ? start + absl::Milliseconds(settings.llm_classifier_budget_ms())
-                                : absl::InfiniteFuture();
-  return std::min(budget, caller_deadline);
+  if (settings.llm_classifier_budget_ms() == 0) return caller_deadline;
+  return std::min(caller_deadline, start + absl::Milliseconds(settings.llm_classifier_budget_ms()) * texts);
 }
 
 absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
@@ -238,10 +236,7 @@ std::vector<absl::StatusOr<float>> Pipeline::JudgeTogether(const ModerationSetti
   if (texts.empty()) return {};
   const absl::Time llm_start = clock_();
   const int64_t count = static_cast<int64_t>(texts.size());
-  const absl::Time per_text = LlmStageDeadline(settings, llm_start, absl::InfiniteFuture());
-  const absl::Time deadline =
-      per_text == absl::InfiniteFuture() ? caller_deadline
-                                         : std::min(caller_deadline, llm_start + (per_text - llm_start) * count);
+  const absl::Time deadline = LlmBatchDeadline(settings, llm_start, count, caller_deadline);
   std::vector<absl::StatusOr<float>> violations = judge_->ViolationProbabilities(settings.llm_policy(), texts, deadline);
   if (violations.size() != texts.size()) {
     return std::vector<absl::StatusOr<float>>(

@@ -67,9 +67,10 @@ struct PipelineOptions {
   std::optional<absl::StatusOr<float>> known_violation;
 };
 
-// When an LLM classifier call started at `start` must stop: after the settings'
-// llm_classifier_budget_ms (no limit when 0), or at `caller_deadline` if that is earlier.
-absl::Time LlmStageDeadline(const warden::v1::ModerationSettings& settings, absl::Time start,
+// When one LLM classifier call judging `texts` texts together, started at `start`, must
+// stop: after llm_classifier_budget_ms times `texts` (no limit when 0), or at
+// `caller_deadline` if that is earlier.
+absl::Time LlmBatchDeadline(const warden::v1::ModerationSettings& settings, absl::Time start, int64_t texts,
                             absl::Time caller_deadline);
 
 class Pipeline {
