@@ -227,14 +227,7 @@ std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, 
   const int64_t count = static_cast<int64_t>(std::max<size_t>(texts.size(), 1));
   const absl::Time deadline =
       moderation::LlmBatchDeadline(SettingsFor(app, direction), absl::Now(), count, call_deadline);
-  std::vector<absl::StatusOr<float>> verdicts = judge_->ViolationProbabilities(policy_text, texts, deadline);
-  if (verdicts.size() != texts.size()) {
-    // A judge that loses count gives no verdict at all (fail closed), never an index past
-    // its answers.
-    return std::vector<absl::StatusOr<float>>(
-        texts.size(), absl::InternalError("the LLM policy classifier returned a wrong number of verdicts"));
-  }
-  return verdicts;
+  return moderation::JudgeEach(*judge_, policy_text, texts, deadline);
 }
 
 absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app,

@@ -237,11 +237,7 @@ std::vector<absl::StatusOr<float>> Pipeline::JudgeTogether(const ModerationSetti
   const absl::Time llm_start = clock_();
   const int64_t count = static_cast<int64_t>(texts.size());
   const absl::Time deadline = LlmBatchDeadline(settings, llm_start, count, caller_deadline);
-  std::vector<absl::StatusOr<float>> violations = judge_->ViolationProbabilities(settings.llm_policy(), texts, deadline);
-  if (violations.size() != texts.size()) {
-    return std::vector<absl::StatusOr<float>>(
-        texts.size(), absl::InternalError("the LLM policy classifier returned a wrong number of verdicts"));
-  }
+  std::vector<absl::StatusOr<float>> violations = JudgeEach(*judge_, settings.llm_policy(), texts, deadline);
   const uint32_t budget_ms = settings.llm_classifier_budget_ms();
   if (budget_ms > 0 && clock_() - llm_start > absl::Milliseconds(budget_ms) * count) {
     for (auto& violation : violations) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -36,6 +37,19 @@ class PolicyJudge {
     return results;
   }
 };
+
+// judge.ViolationProbabilities(policy, texts, deadline), except that a judge that answers
+// with the wrong number of verdicts gives no verdict at all: an error for every text (the
+// pipeline then fails closed), never an index past its answers.
+inline std::vector<absl::StatusOr<float>> JudgeEach(const PolicyJudge& judge, std::string_view policy,
+                                                    absl::Span<const std::string> texts, absl::Time deadline) {
+  std::vector<absl::StatusOr<float>> verdicts = judge.ViolationProbabilities(policy, texts, deadline);
+  if (verdicts.size() != texts.size()) {
+    return std::vector<absl::StatusOr<float>>(
+        texts.size(), absl::InternalError("the LLM policy classifier returned a wrong number of verdicts"));
+  }
+  return verdicts;
+}
 
 }  // namespace warden::moderation
 
