@@ -64,7 +64,8 @@ void RowsPortable(const Mxfp4Matrix& w, const float* xs, int m, const float* bia
   }
 }
 
-// The 32 values of one block, unscaled, as float32: elements 2j (low nibbles) and 2j+1.
+// The 32 values of one block as float32, looked up in `lut` (the 16 values by nibble, scaled
+// or not): elements 2j (low nibbles) and 2j+1.
 struct BlockValues {
   __m512 even, odd;
 };
@@ -77,45 +78,31 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline BlockValues
           _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut)};
 }
 
-// acc[i] += scale(b) * (block b of W) . (block b of token i's x). For one or two tokens the
-// unscaled dot is scaled by one FMA (fewer dependent operations per token); for more, the
-// weights are scaled once and shared by all tokens.
+// acc[i] += (block b of W, scaled) . (block b of token i's x). The block's scale costs no
+// arithmetic: the decode looks the nibbles up in the line of ScaledValueTables() for the
+// block's exponent (an L1-resident 16 KB table), so a block takes one conversion, one shift,
+// two permutes and two FMAs per token.
 template <int kTokens>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void AddBlock(
-    const uint8_t* blk, const uint8_t* sc, const float* scale, int b, const float* xs, int cols, __m512 lut,
-    __m512* acc) {
-  BlockValues w = DecodeBlock(blk + b * kBlockBytes, lut);
-  const __m512 s = _mm512_set1_ps(scale[sc[b]]);
-  if constexpr (kTokens > 2) {
-    w.even = _mm512_mul_ps(w.even, s);
-    w.odd = _mm512_mul_ps(w.odd, s);
-  }
+    const uint8_t* blk, const uint8_t* sc, const float* tables, int b, const float* xs, int cols, __m512* acc) {
+  const BlockValues w = DecodeBlock(blk + b * kBlockBytes, _mm512_load_ps(tables + 16 * sc[b]));
 #pragma GCC unroll 8  // keeps acc in registers (GCC -O2 would loop with acc in memory)
   for (int i = 0; i < kTokens; ++i) {
     const float* xt = xs + static_cast<size_t>(i) * cols + b * kBlock;
-    if constexpr (kTokens > 2) {
-      acc[i] = _mm512_fmadd_ps(w.odd, _mm512_loadu_ps(xt + kBlockBytes),
-                               _mm512_fmadd_ps(w.even, _mm512_loadu_ps(xt), acc[i]));
-    } else {
-      const __m512 dot =
-          _mm512_fmadd_ps(w.odd, _mm512_loadu_ps(xt + kBlockBytes), _mm512_mul_ps(w.even, _mm512_loadu_ps(xt)));
-      acc[i] = _mm512_fmadd_ps(dot, s, acc[i]);
-    }
+    acc[i] = _mm512_fmadd_ps(w.odd, _mm512_loadu_ps(xt + kBlockBytes), _mm512_fmadd_ps(w.even, _mm512_loadu_ps(xt), acc[i]));
   }
 }
 
 // kRows consecutive rows of W against kTokens rows of x. The counts are template parameters
 // so the accumulators live in registers (a run-time count made GCC keep them in memory).
-// Two blocks per step, each block's dot product formed unscaled and then scaled by one FMA,
-// into two accumulators per row and token: short dependency chains, so one token (decode) is
-// not bound by FMA latency; two rows give each thread two memory streams. sums[row * kTokens
-// + token].
+// Two blocks per step into two accumulators per row and token: short dependency chains, so
+// one token (decode) is not bound by FMA latency; two rows give each thread two memory
+// streams. sums[row * kTokens + token].
 template <int kRows, int kTokens>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTileAvx512(
     const uint8_t* blk, const uint8_t* sc, int nblocks, const float* xs, int cols,
     float* sums) {
-  const __m512 lut = _mm512_loadu_ps(kFp4Values);
-  const float* scale = mxfp4::ScaleTable();
+  const float* tables = mxfp4::ScaledValueTables();
   const size_t row_bytes = static_cast<size_t>(nblocks) * kBlockBytes;
   __m512 acc[kRows][2][kTokens];
 #pragma GCC unroll 2
@@ -135,12 +122,12 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTil
       if (b % 4 == 0) {
         _mm_prefetch(reinterpret_cast<const char*>(row_blk + b * kBlockBytes + kPrefetchBytes), _MM_HINT_T0);
       }
-      AddBlock<kTokens>(row_blk, row_sc, scale, b, xs, cols, lut, acc[r][0]);
-      AddBlock<kTokens>(row_blk, row_sc, scale, b + 1, xs, cols, lut, acc[r][1]);
+      AddBlock<kTokens>(row_blk, row_sc, tables, b, xs, cols, acc[r][0]);
+      AddBlock<kTokens>(row_blk, row_sc, tables, b + 1, xs, cols, acc[r][1]);
     }
   }
   for (int r = 0; r < kRows; ++r) {
-    if (b < nblocks) AddBlock<kTokens>(blk + r * row_bytes, sc + r * nblocks, scale, b, xs, cols, lut, acc[r][0]);
+    if (b < nblocks) AddBlock<kTokens>(blk + r * row_bytes, sc + r * nblocks, tables, b, xs, cols, acc[r][0]);
     for (int i = 0; i < kTokens; ++i) sums[r * kTokens + i] = SumLanes(_mm512_add_ps(acc[r][0][i], acc[r][1][i]));
   }
 }

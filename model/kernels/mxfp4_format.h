@@ -27,6 +27,24 @@ inline const float* ScaleTable() {
   return table.value;
 }
 
+// For every exponent byte s, the 16 e2m1 values times 2^(s - 127), 16 floats (one cache
+// line) per s at ScaledValueTables() + 16 * s, 64-byte aligned. A kernel loads its block's
+// line instead of multiplying by the scale (no arithmetic for the scale). A zero weight
+// stays zero at every s; values beyond float's range are +-inf, as scale * value would be.
+// Same caveat as ScaleTable about taking the pointer outside hot loops.
+inline const float* ScaledValueTables() {
+  struct Tables {
+    alignas(64) float value[256 * 16];
+    Tables() {
+      for (int s = 0; s < 256; ++s) {
+        for (int n = 0; n < 16; ++n) value[s * 16 + n] = std::ldexp(kFp4Values[n], s - 127);
+      }
+    }
+  };
+  static const Tables tables;
+  return tables.value;
+}
+
 }  // namespace warden::model::mxfp4
 
 #endif  // WARDEN_MODEL_KERNELS_MXFP4_FORMAT_H_
