@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -40,6 +42,35 @@ TEST(AmxDense, PackSplitsEachValueIntoHiAndLoColumnsInPairOrder) {
     for (int column = 2 * m - 16; column < 16; ++column) {
       EXPECT_EQ(packed.Group(1)[p * 32 + column * 2], 0);
       EXPECT_EQ(packed.Group(1)[p * 32 + column * 2 + 1], 0);
+    }
+  }
+}
+
+// Pack's values are FloatToBf16's bit for bit (the AVX-512 packing included): rounding
+// ties both ways, zeros, subnormals, infinities, NaN; hi and lo columns, both part modes,
+// every token count, with 3 tile depths of columns.
+TEST(AmxDense, PackWritesFloatToBf16BitsForEveryValueAndColumn) {
+  const int cols = 96;
+  std::mt19937 rng(11);
+  std::vector<float> x = RandomFloats(static_cast<size_t>(amx_dense::kMaxTokens * 2) * cols, rng);
+  const uint32_t specials[] = {0x3f808000u, 0x3f818000u, 0x3f80ffffu, 0x80000000u, 0x00000001u, 0x807fffffu,
+                               0x7f800000u, 0xff800000u, 0x7fc00000u, 0x7f800001u, 0xffffffffu, 0x7f7fffffu};
+  for (size_t i = 0; i < std::size(specials); ++i) std::memcpy(&x[i * 7 + 3], &specials[i], sizeof(float));
+  for (auto parts : {amx_dense::Bf16Parts::kHiAndLo, amx_dense::Bf16Parts::kHiOnly}) {
+    for (int m = 1; m <= amx_dense::MaxPackedTokens(parts); ++m) {
+      amx_dense::PackedActivations packed;
+      amx_dense::Pack(x.data(), m, cols, &packed, parts);
+      for (int t = 0; t < m; ++t) {
+        for (int c = 0; c < cols; ++c) {
+          auto at = [&](int column) { return packed.Group(column / 16)[(c / 2) * 32 + (column % 16) * 2 + (c & 1)]; };
+          const float value = x[t * cols + c];
+          const uint16_t hi = FloatToBf16(value);
+          ASSERT_EQ(at(t), hi) << "m=" << m << " t=" << t << " c=" << c;
+          if (parts == amx_dense::Bf16Parts::kHiAndLo) {
+            ASSERT_EQ(at(m + t), FloatToBf16(value - Bf16ToFloat(hi))) << "m=" << m << " t=" << t << " c=" << c;
+          }
+        }
+      }
     }
   }
 }

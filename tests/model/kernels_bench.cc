@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/kernels/aligned_vector.h"
+#include "model/kernels/amx_dense.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/huge_pages.h"
@@ -86,6 +87,24 @@ void BM_DequantizeMxfp4(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(rows) * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DequantizeMxfp4)->Arg(1)->Arg(2)->UseRealTime();
+
+// Packing x for the AMX kernels (amx_dense::Pack), one thread. range(0): tokens,
+// range(1): 0 = hi and lo columns, 1 = hi only.
+void BM_AmxPack(benchmark::State& state) {
+  const int m = static_cast<int>(state.range(0));
+  const auto parts = state.range(1) == 0 ? amx_dense::Bf16Parts::kHiAndLo : amx_dense::Bf16Parts::kHiOnly;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+  std::vector<float> x(static_cast<size_t>(m) * kHidden);
+  for (float& v : x) v = dist(rng);
+  amx_dense::PackedActivations packed;
+  for (auto _ : state) {
+    amx_dense::Pack(x.data(), m, kHidden, &packed, parts);
+    benchmark::DoNotOptimize(packed.data.data());
+  }
+  state.counters["Gvalues/s"] = benchmark::Counter(1.0 * m * kHidden * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_AmxPack)->Args({8, 0})->Args({16, 0})->Args({32, 1})->UseRealTime();
 
 // range(2): threads.
 void BM_DenseMatmul(benchmark::State& state) {
