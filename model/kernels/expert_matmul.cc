@@ -63,16 +63,16 @@ void DequantizeRowsPortable(const Mxfp4Matrix& w, uint16_t* out, int64_t row_beg
 }
 
 // Lane j of the result is the 32-bit word (odd_j << 16) | even_j: a block's elements 2j
-// and 2j + 1 in order, as exact bf16 values.
+// and 2j + 1 in order, as exact bf16 values. `scaled_values` is the block's line of
+// mxfp4::ScaledValueTables (no multiply by the scale here).
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i ExpandBlockAvx512(
-    const uint8_t* bytes, float scale_value, __m512 lut) {
-  const __m512i low_mask = _mm512_set1_epi32(0xF);
+    const uint8_t* bytes, const float* scaled_values) {
   const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
   const __m512i v = _mm512_maskz_cvtepu8_epi32(kAllLanes, _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes)));
-  const __m512 scale = _mm512_set1_ps(scale_value);
-  const __m512 even = _mm512_mul_ps(_mm512_maskz_permutexvar_ps(kAllLanes, _mm512_and_si512(v, low_mask), lut), scale);
-  const __m512 odd =
-      _mm512_mul_ps(_mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut), scale);
+  const __m512 lut = _mm512_load_ps(scaled_values);
+  // vpermps reads only the low 4 bits of each index: no mask needed for the low nibble.
+  const __m512 even = _mm512_maskz_permutexvar_ps(kAllLanes, v, lut);
+  const __m512 odd = _mm512_maskz_permutexvar_ps(kAllLanes, _mm512_maskz_srli_epi32(kAllLanes, v, 4), lut);
   return _mm512_or_si512(_mm512_maskz_srli_epi32(kAllLanes, _mm512_castps_si512(even), 16),
                          _mm512_and_si512(_mm512_castps_si512(odd), high_half));
 }
@@ -80,25 +80,25 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i Exp
 // Measured and dropped (session 10): a VBMI expansion (one byte permute spreads a block to
 // 32 words, one vpermw looks them up in a bf16 table whose exponents were shifted by the
 // block's scale; about half the operations) ran at the same 11 Gelem/s per thread in
-// kernels_bench: the expansion is bound by writing 64 bytes per block into L2, not by its
-// arithmetic. Only a product that never writes the bf16 weights out would be faster (the
-// fused AMX path below expands into L1 for up to 16 rows of x; its expansion there is now
-// most of a short text's prefill, ~20 % of a 256-byte LLM judgement against ~9 % on AMX).
+// kernels_bench. Session 12: looking the values up already scaled (ScaledValueTables, two
+// multiplies and a mask fewer per block) took BM_DequantizeMxfp4 from 12.2-12.7 to 18.2
+// Gelem/s on one thread and 19.2 to 39.2-39.8 on two, and the fused path's 8-row product
+// (the expansion into L1 is most of it) from 0.60-0.63 to 0.55 ms; so the arithmetic, not
+// the stores, bounded it on this CPU.
 
 // W[row .. row + rows) x [col .. col + width) as bf16 into out, out_stride values per row
 // (col and width multiples of kBlock).
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeTileAvx512(
     const Mxfp4Matrix& w, int64_t row, int rows, int col, int width, uint16_t* out, int out_stride) {
   const int nblocks = w.cols / kBlock;
-  const float* scales = mxfp4::ScaleTable();
-  const __m512 lut = _mm512_loadu_ps(kFp4Values);
+  const float* tables = mxfp4::ScaledValueTables();
   const int first = col / kBlock, count = width / kBlock;
   for (int i = 0; i < rows; ++i) {
     const uint8_t* row_blocks = w.blocks + ((row + i) * nblocks + first) * kBlockBytes;
     const uint8_t* row_scales = w.scales + (row + i) * nblocks + first;
     uint16_t* row_out = out + static_cast<size_t>(i) * out_stride;
     for (int b = 0; b < count; ++b) {
-      _mm512_storeu_si512(row_out + b * kBlock, ExpandBlockAvx512(row_blocks + b * kBlockBytes, scales[row_scales[b]], lut));
+      _mm512_storeu_si512(row_out + b * kBlock, ExpandBlockAvx512(row_blocks + b * kBlockBytes, tables + 16 * row_scales[b]));
     }
   }
 }

@@ -27,17 +27,19 @@ inline const float* ScaleTable() {
   return table.value;
 }
 
-// For every exponent byte s, the 16 e2m1 values times 2^(s - 127), 16 floats (one cache
-// line) per s at ScaledValueTables() + 16 * s, 64-byte aligned. A kernel loads its block's
-// line instead of multiplying by the scale (no arithmetic for the scale). A zero weight
-// stays zero at every s; values beyond float's range are +-inf, as scale * value would be.
-// Same caveat as ScaleTable about taking the pointer outside hot loops.
+// For every exponent byte s, the 16 e2m1 values times ScaleTable()[s] (the same float
+// products as a kernel multiplying by the scale: exact, +-inf past float's range, and NaN
+// for a zero at s = 255, where the scale is inf), 16 floats (one cache line) per s at
+// ScaledValueTables() + 16 * s, 64-byte aligned. A kernel loads its block's line instead of
+// multiplying by the scale. Same caveat as ScaleTable about taking the pointer outside hot
+// loops.
 inline const float* ScaledValueTables() {
   struct Tables {
     alignas(64) float value[256 * 16];
     Tables() {
+      const float* scale = ScaleTable();
       for (int s = 0; s < 256; ++s) {
-        for (int n = 0; n < 16; ++n) value[s * 16 + n] = std::ldexp(kFp4Values[n], s - 127);
+        for (int n = 0; n < 16; ++n) value[s * 16 + n] = kFp4Values[n] * scale[s];
       }
     }
   };
