@@ -13,4 +13,9 @@ bool CpuHasAvx512Vnni() {
   return has;
 }
 
+bool CpuHasAvx512Vbmi() {
+  static const bool has = CpuHasAvx512() && __builtin_cpu_supports("avx512vbmi");
+  return has;
+}
+
 }  // namespace warden::model

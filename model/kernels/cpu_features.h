@@ -11,6 +11,9 @@ bool CpuHasAvx512();
 // True when the CPU also runs AVX-512 VNNI (vpdpbusd), for the int8 kernels.
 bool CpuHasAvx512Vnni();
 
+// True when the CPU also runs AVX-512 VBMI (vpermb), for the MXFP4 -> bf16 expansion.
+bool CpuHasAvx512Vbmi();
+
 }  // namespace warden::model
 
 #endif  // WARDEN_MODEL_KERNELS_CPU_FEATURES_H_

@@ -47,7 +47,10 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
                           const float* bias, float* y, ExpertPath path = ExpertPath::kAuto,
                           Mxfp4Activations packed = Mxfp4Activations::kFloat32);
 
-// Writes W as bf16 bit patterns, row-major [w.rows, w.cols].
+// Writes W as bf16 bit patterns, row-major [w.rows, w.cols]; every implementation writes
+// the same bits. kAvx512 runs the AVX-512 F/BW expansion; kBest the one the fused path
+// uses for chunks in L1 (VBMI where the CPU has it; for a whole matrix, as here, the
+// AVX-512 one is faster, and the engine's oneDNN path uses that).
 void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool,
                            KernelIsa isa = KernelIsa::kBest);
 
