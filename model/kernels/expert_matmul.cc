@@ -33,7 +33,9 @@ constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 
 // 0.75-0.78 / 1.77; 8: 0.66 vs 1.72 / 2.0; 16: 0.85 vs 3.5 / 2.1. x rounded to bf16,
 // fused vs oneDNN: 24 rows 0.88 vs 1.94; 32: 1.01 vs 2.1; 64: 1.77 vs 2.77; 128: 2.97 vs
 // 4.2-4.6; 256: 5.85 vs 7.6 (1.45 TFLOP/s, the AMX peak oneDNN's own matmul reaches here).
-constexpr int kFusedMinRows = 4;
+// Session 12, with the VBMI expansion into L1: 2 rows 0.41-0.42 vs 0.35-0.38 (packed
+// still faster), 3 rows 0.41-0.42 vs 0.49-0.52, so the fused path now starts at 3.
+constexpr int kFusedMinRows = 3;
 // Rows of W expanded per oneDNN call: 256 x 2880 bf16 = 1.4 MiB, half of it in each of the
 // two cores' 2 MiB L2. Measured (oneDNN alone, m = 64, k = 2880, this machine): 128 rows
 // 490 GFLOP/s, 256 rows 760, 512 rows 525 (no longer in L2); fewer tiles also mean fewer
