@@ -7,6 +7,7 @@
 #include "base/status_macros.h"
 #include "model/kernels/aligned_vector.h"
 #include "model/kernels/attention.h"
+#include "model/kernels/attention_amx.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/ops.h"
@@ -46,6 +47,7 @@ struct Transformer::Batch {
   std::vector<float> selected;                                 // a row's top-k logits
   std::vector<int64_t> logit_rows;                             // rows that need logits
   AlignedVector<float> logit_normed, logit_all;                // their normed x and logits
+  std::vector<AmxAttentionKv> amx_kv;                          // per kv head (AttendAmx)
 };
 
 namespace {
@@ -174,6 +176,31 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
     for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_width + head * d], cos, sin, d);
   });
   float* attn = Room(batch.attn, batch.rows * q_width);
+  if (UsesAmxAttention(layer, batch)) {
+    AttendAmx(layer, batch, attn);
+  } else {
+    AttendRows(layer, batch, attn);
+  }
+  // The chunk's keys and values enter the caches only now: within a chunk, attention read
+  // them from batch.k/v, so a sliding ring may overwrite positions older queries needed.
+  for (int64_t r = 0; r < batch.rows; ++r) {
+    batch.chunks[batch.row_chunk[r]].cache->Store(layer, batch.row_position[r], &batch.k[r * kv_width],
+                                                  &batch.v[r * kv_width]);
+  }
+  float* out = Room(batch.projected, batch.rows * h);
+  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn, rows, w.o_bias.data(), out));
+  for (int64_t i = 0; i < batch.rows * h; ++i) batch.x[i] += out[i];
+  return absl::OkStatus();
+}
+
+bool Transformer::UsesAmxAttention(int layer, const Batch& batch) const {
+  const int group = config_.num_heads / config_.num_kv_heads;
+  return config_.layer_types[layer] != AttentionType::kSliding && batch.rows >= kRoundedActivationMinRows &&
+         group <= kAmxAttentionMaxQueries && AmxAttentionAvailable(config_.head_dim);
+}
+
+void Transformer::AttendRows(int layer, const Batch& batch, float* attn) const {
+  const int q_width = config_.num_heads * config_.head_dim;
   // Work items are (row, kv head) pairs; rows are taken alternately from both ends of the
   // batch so that each thread's contiguous share holds as many long (late) rows as short ones.
   const int kv_heads = config_.num_kv_heads;
@@ -188,16 +215,62 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
       AttendGroup(layer, batch, row, static_cast<int>(i % kv_heads), &scratch, &attn[row * q_width]);
     }
   });
-  // The chunk's keys and values enter the caches only now: within a chunk, attention read
-  // them from batch.k/v, so a sliding ring may overwrite positions older queries needed.
-  for (int64_t r = 0; r < batch.rows; ++r) {
-    batch.chunks[batch.row_chunk[r]].cache->Store(layer, batch.row_position[r], &batch.k[r * kv_width],
-                                                  &batch.v[r * kv_width]);
+}
+
+// Per chunk: each kv head's keys and values up to the chunk's last position are loaded once
+// (bf16 tile layouts), then blocks of consecutive rows attend to them, rows x group query
+// heads per tile product (attention_amx.h). Work items: kv heads, then (kv head, block).
+void Transformer::AttendAmx(int layer, Batch& batch, float* attn) const {
+  const int d = config_.head_dim, kv_heads = config_.num_kv_heads;
+  const int group = config_.num_heads / kv_heads;
+  const int q_width = config_.num_heads * d, kv_width = kv_heads * d;
+  const int block_rows = kAmxAttentionMaxQueries / group;
+  if (batch.amx_kv.size() < static_cast<size_t>(kv_heads)) batch.amx_kv.resize(kv_heads);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  for (size_t c = 0; c < batch.chunks.size(); ++c) {
+    const int64_t first_row = batch.chunk_first_row[c];
+    const int64_t end_row = c + 1 < batch.chunks.size() ? batch.chunk_first_row[c + 1] : batch.rows;
+    if (end_row <= first_row) continue;
+    const SequenceKvCache& cache = *batch.chunks[c].cache;
+    const int64_t chunk_start = batch.chunk_start_position[c];
+    const int n = static_cast<int>(batch.row_position[end_row - 1] + 1);  // keys the last row sees
+    ctx_.pool().ParallelFor(kv_heads, [&](int64_t begin, int64_t end) {
+      thread_local std::vector<const float*> keys, values;
+      keys.resize(n);
+      values.resize(n);
+      for (int64_t kv = begin; kv < end; ++kv) {
+        for (int64_t p = 0; p < n; ++p) {
+          const bool in_chunk = p >= chunk_start;
+          const int64_t offset = (first_row + p - chunk_start) * kv_width + kv * d;
+          keys[p] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv * d;
+          values[p] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv * d;
+        }
+        batch.amx_kv[kv].Load(keys.data(), values.data(), n, d);
+      }
+    });
+    const int64_t blocks = (end_row - first_row + block_rows - 1) / block_rows;
+    ctx_.pool().ParallelFor(kv_heads * blocks, [&](int64_t begin, int64_t end) {
+      thread_local AmxAttentionScratch scratch;
+      int visible[kAmxAttentionMaxQueries];
+      for (int64_t i = begin; i < end; ++i) {
+        const int kv = static_cast<int>(i / blocks);
+        const int64_t row0 = first_row + (i % blocks) * block_rows;
+        const int rows = static_cast<int>(std::min<int64_t>(block_rows, end_row - row0));
+        for (int r = 0; r < rows; ++r) visible[r] = static_cast<int>(batch.row_position[row0 + r] + 1);
+        AmxAttentionRows in;
+        in.queries = &batch.q[row0 * q_width + static_cast<int64_t>(kv) * group * d];
+        in.query_stride = q_width;
+        in.sinks = &weights_.layers()[layer].sinks[static_cast<size_t>(kv) * group];
+        in.heads = group;
+        in.rows = rows;
+        in.visible = visible;
+        in.scale = scale;
+        in.out = &attn[row0 * q_width + static_cast<int64_t>(kv) * group * d];
+        in.out_stride = q_width;
+        AttendRowsAmx(batch.amx_kv[kv], in, &scratch);
+      }
+    });
   }
-  float* out = Room(batch.projected, batch.rows * h);
-  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn, rows, w.o_bias.data(), out));
-  for (int64_t i = 0; i < batch.rows * h; ++i) batch.x[i] += out[i];
-  return absl::OkStatus();
 }
 
 // Attention of the query heads that share kv head `kv_head`, for one row, over its

@@ -80,6 +80,12 @@ class Transformer {
   };
   void AttendGroup(int layer, const Batch& batch, int64_t row, int kv_head, AttendScratch* scratch,
                    float* out) const;
+  // Attention of every row of the batch into attn [rows, NH*D]: row by row on float32
+  // (AttendRows), or for prefill-sized batches in full-attention layers on AMX tiles with
+  // bf16 inputs (AttendAmx; the accuracy of the batch's rounded products, dense.h).
+  bool UsesAmxAttention(int layer, const Batch& batch) const;
+  void AttendRows(int layer, const Batch& batch, float* attn) const;
+  void AttendAmx(int layer, Batch& batch, float* attn) const;
   absl::Status Logits(Batch& batch, std::vector<std::vector<float>>* logits);
   // row(r) for r in [0, rows), on the pool when there are enough rows to pay for it.
   template <typename RowFn>

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/softmax_avx512.h"
 #include "model/kernels/row_kernels.h"
 
 namespace warden::model {
@@ -13,6 +14,8 @@ namespace {
 
 using row_kernels::kAllLanes;
 using row_kernels::SumLanes;
+using softmax_avx512::ExpInPlaceAvx512;
+using softmax_avx512::ExpNonPositive;
 
 void AttendPortable(const AttentionHeadInput& in, float* scores, float* out) {
   const int d = in.head_dim;
@@ -33,26 +36,6 @@ void AttendPortable(const AttentionHeadInput& in, float* scores, float* out) {
     const float weight = scores[p] / denominator;
     for (int i = 0; i < d; ++i) out[i] += weight * in.values[p][i];
   }
-}
-
-// exp(x) for x <= 0 (softmax arguments after subtracting the max): 2^k * e^r with
-// |r| <= ln2/2 and a degree-7 Taylor polynomial for e^r (relative error < 1e-7 before
-// float rounding). Arguments below -100 give (nearly) zero.
-__attribute__((target("avx512f"))) inline __m512 ExpNonPositive(__m512 x) {
-  x = _mm512_maskz_max_ps(kAllLanes, x, _mm512_set1_ps(-100.0f));
-  const __m512 k = _mm512_maskz_roundscale_ps(kAllLanes, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);  // ln2 high part
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);     // ln2 low part
-  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_maskz_scalef_ps(kAllLanes, p, k);
 }
 
 // The lane sums of 16 vectors as one vector: result lane j = sum of v[j]'s lanes. A
@@ -126,21 +109,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void Weight
   }
   const __m512 s = _mm512_set1_ps(scale);
   for (int j = 0; j < kVecs; ++j) _mm512_storeu_ps(out + 16 * j, _mm512_mul_ps(_mm512_add_ps(even[j], odd[j]), s));
-}
-
-// scores[p] = exp(scores[p] - max); returns their sum.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) float ExpInPlaceAvx512(float* scores, int n,
-                                                                                     float max) {
-  const __m512 max_v = _mm512_set1_ps(max);
-  __m512 sum = _mm512_setzero_ps();
-  for (int p = 0; p < n; p += 16) {
-    const __mmask16 lanes = n - p >= 16 ? kAllLanes : static_cast<__mmask16>((1u << (n - p)) - 1);
-    const __m512 e = _mm512_maskz_mov_ps(
-        lanes, ExpNonPositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, scores + p), max_v)));
-    _mm512_mask_storeu_ps(scores + p, lanes, e);
-    sum = _mm512_add_ps(sum, e);
-  }
-  return SumLanes(sum);
 }
 
 template <int kVecs>
