@@ -210,16 +210,24 @@ void PackStepPortable(const float* x, uint16_t* hi, uint16_t* lo) {
 
 #define WARDEN_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
+// Every lane (the masked forms: GCC 12's unmasked shifts trip -Wmaybe-uninitialized at -O1).
+constexpr __mmask16 kAllLanes = 0xFFFF;
+
 // FloatToBf16 on 16 lanes, bit for bit (round to nearest even, NaN kept NaN), in the low
 // 16 bits of each lane.
 WARDEN_AVX512_TARGET inline __m512i Bf16Lanes(__m512 x) {
   const __m512i bits = _mm512_castps_si512(x);
-  const __m512i upper = _mm512_srli_epi32(bits, 16);
+  const __m512i upper = _mm512_maskz_srli_epi32(kAllLanes, bits, 16);
   const __m512i rounding = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(upper, _mm512_set1_epi32(1)));
-  const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, rounding), 16);
+  const __m512i rounded = _mm512_maskz_srli_epi32(kAllLanes, _mm512_add_epi32(bits, rounding), 16);
   const __mmask16 nan =
       _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
   return _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(upper, _mm512_set1_epi32(0x40)));
+}
+
+// The float whose top half is lane's low 16 bits (a bf16 value, exactly).
+WARDEN_AVX512_TARGET inline __m512 Bf16LanesToFloat(__m512i bf16) {
+  return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, bf16, 16));
 }
 
 // 32 values of a column, bf16 in the low halves of a (x columns c..c+15) and b (c+16..c+31),
@@ -243,8 +251,8 @@ WARDEN_AVX512_TARGET void PackStepAvx512(const float* x, uint16_t* hi, uint16_t*
   const __m512i a_hi = Bf16Lanes(a), b_hi = Bf16Lanes(b);
   ScatterPairs(a_hi, b_hi, hi);
   if (lo == nullptr) return;
-  const __m512 a_lo = _mm512_sub_ps(a, _mm512_castsi512_ps(_mm512_slli_epi32(a_hi, 16)));
-  const __m512 b_lo = _mm512_sub_ps(b, _mm512_castsi512_ps(_mm512_slli_epi32(b_hi, 16)));
+  const __m512 a_lo = _mm512_sub_ps(a, Bf16LanesToFloat(a_hi));
+  const __m512 b_lo = _mm512_sub_ps(b, Bf16LanesToFloat(b_hi));
   ScatterPairs(Bf16Lanes(a_lo), Bf16Lanes(b_lo), lo);
 }
 
