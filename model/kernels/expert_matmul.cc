@@ -105,9 +105,10 @@ const uint16_t* ScaledBf16Tables() {
 enum class Expansion { kAvx512, kVbmi };
 
 // For chunks expanded into L1 and read there at once (the fused path's RowsFilled): VBMI
-// where the CPU has it (fused 8-row product 0.52-0.54 -> 0.465 ms, rounded 32 rows 0.75 ->
-// 0.66-0.68). Expanding into L2 or memory, the AVX-512 expansion is faster (whole matrix, 2
-// threads: 39.5 against 34.5 Gelem/s), so those callers use it.
+// where the CPU has it (alternating runs: fused 8-row product 0.52-0.60 -> 0.45-0.47 ms,
+// rounded 32 rows 0.75-0.82 -> 0.65-0.68). Expanding into L2 or memory, the AVX-512
+// expansion is faster (whole matrix, 2 threads: 39.5 against 34.5 Gelem/s), so those
+// callers use it.
 Expansion L1Expansion() { return CpuHasAvx512Vbmi() ? Expansion::kVbmi : Expansion::kAvx512; }
 
 #define WARDEN_VBMI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")))
