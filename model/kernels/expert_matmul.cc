@@ -139,18 +139,27 @@ WARDEN_VBMI_TARGET inline __m512i ExpandBlockVbmi(const uint8_t* bytes, const ui
 // (the expansion into L1 is most of it) from 0.60-0.63 to 0.55 ms; so the arithmetic, not
 // the stores, bounded it on this CPU.
 
+// Where row i of a tile (W[row .. row + rows) x [col .. col + width)) starts: its first
+// block's bytes and exponent, and its output. Shared by the two expansion loops below, which
+// differ only in their instruction sets.
+struct TileRow {
+  const uint8_t* blocks;
+  const uint8_t* exponents;
+  uint16_t* out;
+};
+inline TileRow RowOfTile(const Mxfp4Matrix& w, int64_t row, int col, uint16_t* out, int out_stride, int i) {
+  const int64_t first_block = (row + i) * (w.cols / kBlock) + col / kBlock;
+  return {w.blocks + first_block * kBlockBytes, w.scales + first_block, out + static_cast<size_t>(i) * out_stride};
+}
+
 // DequantizeTileAvx512 with ExpandBlockVbmi.
 WARDEN_VBMI_TARGET void DequantizeTileVbmi(const Mxfp4Matrix& w, int64_t row, int rows, int col, int width,
                                            uint16_t* out, int out_stride) {
-  const int nblocks = w.cols / kBlock;
   const uint16_t* tables = ScaledBf16Tables();
-  const int first = col / kBlock, count = width / kBlock;
   for (int i = 0; i < rows; ++i) {
-    const uint8_t* row_blocks = w.blocks + ((row + i) * nblocks + first) * kBlockBytes;
-    const uint8_t* row_scales = w.scales + (row + i) * nblocks + first;
-    uint16_t* row_out = out + static_cast<size_t>(i) * out_stride;
-    for (int b = 0; b < count; ++b) {
-      _mm512_storeu_si512(row_out + b * kBlock, ExpandBlockVbmi(row_blocks + b * kBlockBytes, tables + 32 * row_scales[b]));
+    const TileRow t = RowOfTile(w, row, col, out, out_stride, i);
+    for (int b = 0; b < width / kBlock; ++b) {
+      _mm512_storeu_si512(t.out + b * kBlock, ExpandBlockVbmi(t.blocks + b * kBlockBytes, tables + 32 * t.exponents[b]));
     }
   }
 }
@@ -161,15 +170,11 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void DequantizeTil
     const Mxfp4Matrix& w, int64_t row, int rows, int col, int width, uint16_t* out, int out_stride,
     Expansion expansion) {
   if (expansion == Expansion::kVbmi) return DequantizeTileVbmi(w, row, rows, col, width, out, out_stride);
-  const int nblocks = w.cols / kBlock;
   const float* tables = mxfp4::ScaledValueTables();
-  const int first = col / kBlock, count = width / kBlock;
   for (int i = 0; i < rows; ++i) {
-    const uint8_t* row_blocks = w.blocks + ((row + i) * nblocks + first) * kBlockBytes;
-    const uint8_t* row_scales = w.scales + (row + i) * nblocks + first;
-    uint16_t* row_out = out + static_cast<size_t>(i) * out_stride;
-    for (int b = 0; b < count; ++b) {
-      _mm512_storeu_si512(row_out + b * kBlock, ExpandBlockAvx512(row_blocks + b * kBlockBytes, tables + 16 * row_scales[b]));
+    const TileRow t = RowOfTile(w, row, col, out, out_stride, i);
+    for (int b = 0; b < width / kBlock; ++b) {
+      _mm512_storeu_si512(t.out + b * kBlock, ExpandBlockAvx512(t.blocks + b * kBlockBytes, tables + 16 * t.exponents[b]));
     }
   }
 }
