@@ -223,7 +223,7 @@ void Transformer::AttendRows(int layer, const Batch& batch, float* attn) const {
 void Transformer::AttendAmx(int layer, Batch& batch, float* attn) const {
   const int d = config_.head_dim, kv_heads = config_.num_kv_heads;
   const int group = config_.num_heads / kv_heads;
-  const int q_width = config_.num_heads * d, kv_width = kv_heads * d;
+  const int q_width = config_.num_heads * d;
   const int block_rows = kAmxAttentionMaxQueries / group;
   if (batch.amx_kv.size() < static_cast<size_t>(kv_heads)) batch.amx_kv.resize(kv_heads);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
@@ -231,20 +231,13 @@ void Transformer::AttendAmx(int layer, Batch& batch, float* attn) const {
     const int64_t first_row = batch.chunk_first_row[c];
     const int64_t end_row = c + 1 < batch.chunks.size() ? batch.chunk_first_row[c + 1] : batch.rows;
     if (end_row <= first_row) continue;
-    const SequenceKvCache& cache = *batch.chunks[c].cache;
-    const int64_t chunk_start = batch.chunk_start_position[c];
     const int n = static_cast<int>(batch.row_position[end_row - 1] + 1);  // keys the last row sees
     ctx_.pool().ParallelFor(kv_heads, [&](int64_t begin, int64_t end) {
       thread_local std::vector<const float*> keys, values;
       keys.resize(n);
       values.resize(n);
       for (int64_t kv = begin; kv < end; ++kv) {
-        for (int64_t p = 0; p < n; ++p) {
-          const bool in_chunk = p >= chunk_start;
-          const int64_t offset = (first_row + p - chunk_start) * kv_width + kv * d;
-          keys[p] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv * d;
-          values[p] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv * d;
-        }
+        KeyValueRows(layer, batch, static_cast<int>(c), 0, n, static_cast<int>(kv), keys.data(), values.data());
         batch.amx_kv[kv].Load(keys.data(), values.data(), n, d);
       }
     });
@@ -279,12 +272,8 @@ void Transformer::AttendAmx(int layer, Batch& batch, float* attn) const {
 void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv_head, AttendScratch* scratch,
                               float* out) const {
   const int d = config_.head_dim;
-  const int kv_width = config_.num_kv_heads * d;
   const int group = config_.num_heads / config_.num_kv_heads;
   const int chunk = batch.row_chunk[row];
-  const SequenceKvCache& cache = *batch.chunks[chunk].cache;
-  const int64_t chunk_start = batch.chunk_start_position[chunk];
-  const int64_t chunk_row0 = batch.chunk_first_row[chunk];
   const int64_t position = batch.row_position[row];
   const bool sliding = config_.layer_types[layer] == AttentionType::kSliding;
   const int64_t first = sliding ? std::max<int64_t>(0, position - config_.sliding_window + 1) : 0;
@@ -301,13 +290,7 @@ void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv
   scratch->keys.resize(n);
   scratch->values.resize(n);
   scratch->scores.resize(static_cast<size_t>(n) * group);
-  // Positions of this chunk are read from the batch (the cache gets them after the layer).
-  for (int64_t p = first; p <= position; ++p) {
-    const bool in_chunk = p >= chunk_start;
-    const int64_t offset = (chunk_row0 + p - chunk_start) * kv_width + kv_head * d;
-    scratch->keys[p - first] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv_head * d;
-    scratch->values[p - first] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv_head * d;
-  }
+  KeyValueRows(layer, batch, chunk, first, position + 1, kv_head, scratch->keys.data(), scratch->values.data());
   AttentionGroupInput in;
   in.queries = &batch.q[row * config_.num_heads * d + static_cast<int64_t>(kv_head) * group * d];
   in.sinks = &weights_.layers()[layer].sinks[static_cast<size_t>(kv_head) * group];
@@ -318,6 +301,21 @@ void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv
   in.head_dim = d;
   in.scale = 1.0f / std::sqrt(static_cast<float>(d));
   AttendHeads(in, scratch->scores.data(), out + static_cast<int64_t>(kv_head) * group * d);
+}
+
+void Transformer::KeyValueRows(int layer, const Batch& batch, int chunk, int64_t first, int64_t end, int kv_head,
+                               const float** keys, const float** values) const {
+  const int d = config_.head_dim;
+  const int64_t kv_width = static_cast<int64_t>(config_.num_kv_heads) * d;
+  const SequenceKvCache& cache = *batch.chunks[chunk].cache;
+  const int64_t chunk_start = batch.chunk_start_position[chunk];
+  const int64_t chunk_row0 = batch.chunk_first_row[chunk];
+  for (int64_t p = first; p < end; ++p) {
+    const int64_t offset = (chunk_row0 + p - chunk_start) * kv_width + static_cast<int64_t>(kv_head) * d;
+    const bool in_chunk = p >= chunk_start;
+    keys[p - first] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv_head * d;
+    values[p - first] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv_head * d;
+  }
 }
 
 Mxfp4Activations Transformer::PackedExpertActivations(int batch_rows) const {

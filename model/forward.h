@@ -80,6 +80,11 @@ class Transformer {
   };
   void AttendGroup(int layer, const Batch& batch, int64_t row, int kv_head, AttendScratch* scratch,
                    float* out) const;
+  // keys[i], values[i] = kv head `kv_head`'s rows at position first + i, i < end - first, of
+  // chunk `chunk`'s sequence: from the batch for the chunk's own positions (the cache gets
+  // them after the layer), else from the cache.
+  void KeyValueRows(int layer, const Batch& batch, int chunk, int64_t first, int64_t end, int kv_head,
+                    const float** keys, const float** values) const;
   // Attention of every row of the batch into attn [rows, NH*D]: row by row on float32
   // (AttendRows), or for prefill-sized batches in full-attention layers on AMX tiles with
   // bf16 inputs (AttendAmx; the accuracy of the batch's rounded products, dense.h).

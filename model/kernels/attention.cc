@@ -15,7 +15,6 @@ namespace {
 using row_kernels::kAllLanes;
 using row_kernels::SumLanes;
 using softmax_avx512::ExpInPlaceAvx512;
-using softmax_avx512::ExpNonPositive;
 
 void AttendPortable(const AttentionHeadInput& in, float* scores, float* out) {
   const int d = in.head_dim;
