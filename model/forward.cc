@@ -111,11 +111,13 @@ absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::ve
                                   const LayerObserver* observer) {
   Batch& batch = *batch_;
   batch.Reset(chunks);
-  // Decode-sized steps: the pool's spinning workers (short back-to-back loops); prefill:
-  // OpenMP, shared with oneDNN's matmuls (thread_pool.h).
+  // Steps on our own kernels only (decode, and on AMX machines every step below prefill
+  // size): the pool's spinning workers, for their many short back-to-back loops; steps that
+  // call oneDNN: OpenMP, shared with oneDNN's matmuls (thread_pool.h). A 16-row step on the
+  // 20b shape took ~700 ms under OpenMP and ~530 ms spinning (2 cores).
   int64_t step_rows = 0;
   for (const ForwardChunk& chunk : chunks) step_rows += static_cast<int64_t>(chunk.tokens.size());
-  ctx_.pool().SetWaiting(step_rows <= kFastMaxRows ? ThreadPool::Waiting::kSpinning : ThreadPool::Waiting::kOpenMp);
+  ctx_.pool().SetWaiting(StepRunsOnOneDnn(step_rows) ? ThreadPool::Waiting::kOpenMp : ThreadPool::Waiting::kSpinning);
   for (size_t c = 0; c < chunks.size(); ++c) {
     const int64_t start = chunks[c].cache->length();
     RETURN_IF_ERROR(chunks[c].cache->Reserve(start + chunks[c].tokens.size()));
@@ -316,6 +318,23 @@ void Transformer::KeyValueRows(int layer, const Batch& batch, int chunk, int64_t
     keys[p - first] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv_head * d;
     values[p - first] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv_head * d;
   }
+}
+
+bool Transformer::StepRunsOnOneDnn(int64_t rows) const {
+  if (rows >= kRoundedActivationMinRows) return true;  // rounded prefill products: oneDNN
+  const LayerWeights& layer = weights_.layers()[0];   // every layer has the same shapes
+  const int q_width = config_.num_heads * config_.head_dim;
+  const bool int8_dense = fast_ != nullptr && rows <= kFastMaxRows;
+  for (int m = 1; m <= rows; ++m) {
+    const bool dense = !int8_dense && (DenseMatmulRunsOnOneDnn(m, config_.hidden_size) ||
+                                       DenseMatmulRunsOnOneDnn(m, q_width));
+    const Mxfp4Activations packed = PackedExpertActivations(static_cast<int>(rows));
+    if (dense || ExpertMatmulRunsOnOneDnn(layer.mlp1[0], m, ExpertPath::kAuto, packed) ||
+        ExpertMatmulRunsOnOneDnn(layer.mlp2[0], m, ExpertPath::kAuto, packed)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Mxfp4Activations Transformer::PackedExpertActivations(int batch_rows) const {

@@ -92,6 +92,9 @@ class Transformer {
   void AttendRows(int layer, const Batch& batch, float* attn) const;
   void AttendAmx(int layer, Batch& batch, float* attn) const;
   absl::Status Logits(Batch& batch, std::vector<std::vector<float>>* logits);
+  // Whether any product of a step of `rows` rows may run on oneDNN (its dense products, the
+  // logits of up to `rows` rows, expert products of up to `rows` rows).
+  bool StepRunsOnOneDnn(int64_t rows) const;
   // row(r) for r in [0, rows), on the pool when there are enough rows to pay for it.
   template <typename RowFn>
   void ForEachRow(int64_t rows, const RowFn& row);

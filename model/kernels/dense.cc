@@ -222,13 +222,20 @@ absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint1
   return absl::OkStatus();
 }
 
+// kAuto's choice between oneDNN (split or rounded x) and the direct kernels.
+bool AutoRunsOnOneDnn(int m, int cols, KernelIsa isa) {
+  return m >= kRoundedActivationMinRows || (m > kDirectMaxRows && !UsesAmx(isa, m, cols));
+}
+
+bool DenseMatmulRunsOnOneDnn(int m, int cols) { return m > 0 && AutoRunsOnOneDnn(m, cols, KernelIsa::kBest); }
+
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return absl::OkStatus();
   if (path == DensePath::kOneDnnRounded || (path == DensePath::kAuto && m >= kRoundedActivationMinRows)) {
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded, isa);
   }
-  if (path == DensePath::kOneDnn || (path == DensePath::kAuto && m > kDirectMaxRows && !UsesAmx(isa, m, w.cols))) {
+  if (path == DensePath::kOneDnn || (path == DensePath::kAuto && AutoRunsOnOneDnn(m, w.cols, isa))) {
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kSplit, isa);
   }
   DirectMatmul(ctx, w, x, m, bias, y, isa);

@@ -38,6 +38,10 @@ absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x
                          const float* bias, float* y, DensePath path = DensePath::kAuto,
                          KernelIsa isa = KernelIsa::kBest);
 
+// Whether DenseMatmul (kAuto, kBest) over m rows of x with `cols` columns runs on oneDNN,
+// whose own OpenMP team the caller's pool should not spin against (thread_pool.h).
+bool DenseMatmulRunsOnOneDnn(int m, int cols);
+
 // Throughput of oneDNN's bf16 matmul on an n x n x n product, in GFLOP/s (best of reps).
 absl::StatusOr<double> MeasureBf16MatmulGflops(KernelContext& ctx, int n, int reps);
 

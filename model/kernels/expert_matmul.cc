@@ -34,8 +34,11 @@ constexpr int kDequantizeMinRows = 12;  // measured crossover: between 8 and 16 
 // fused vs oneDNN: 24 rows 0.88 vs 1.94; 32: 1.01 vs 2.1; 64: 1.77 vs 2.77; 128: 2.97 vs
 // 4.2-4.6; 256: 5.85 vs 7.6 (1.45 TFLOP/s, the AMX peak oneDNN's own matmul reaches here).
 // Session 12, with the VBMI expansion into L1: 2 rows 0.41-0.42 vs 0.35-0.38 (packed
-// still faster), 3 rows 0.41-0.42 vs 0.49-0.52, so the fused path now starts at 3.
-constexpr int kFusedMinRows = 3;
+// still faster), 3 rows 0.41-0.42 vs 0.49-0.52. Session 13, in the engine (a 16-row step
+// after a 1,000-token prefix, full 20b shape, experts streamed from memory rather than the
+// benchmark's cache-warm matrix), mlp1 fused vs packed: 3 rows 0.67 vs 0.59 ms, 4 rows 0.68
+// vs 0.76; so the fused path starts at 4.
+constexpr int kFusedMinRows = 4;
 // Rows of W expanded per oneDNN call: 256 x 2880 bf16 = 1.4 MiB, half of it in each of the
 // two cores' 2 MiB L2. Measured (oneDNN alone, m = 64, k = 2880, this machine): 128 rows
 // 490 GFLOP/s, 256 rows 760, 512 rows 525 (no longer in L2); fewer tiles also mean fewer
@@ -280,20 +283,39 @@ void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool
   }
 }
 
-absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
-                          const float* bias, float* y, ExpertPath path, Mxfp4Activations packed) {
+namespace {
+
+enum class ExpertRoute { kFused, kPacked, kDequantizeOneDnn };
+
+// Where ExpertMatmul sends a product; kFused also when asked for where it cannot run (the
+// caller reports that).
+ExpertRoute Route(const Mxfp4Matrix& w, int m, ExpertPath path, Mxfp4Activations packed) {
   const bool automatic = path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded;
   // Int8 packed activations (the fast mode's decode steps) stay on the packed kernel, so a
   // row's result does not depend on how many rows share its expert.
   const bool fused_fits = automatic && packed == Mxfp4Activations::kFloat32 && m >= kFusedMinRows;
   const bool fused_asked = path == ExpertPath::kFusedAmx || path == ExpertPath::kFusedAmxRounded;
-  if (fused_asked || (fused_fits && FusedAmxHandles(w))) {
+  if (fused_asked || (fused_fits && FusedAmxHandles(w))) return ExpertRoute::kFused;
+  if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) return ExpertRoute::kPacked;
+  return ExpertRoute::kDequantizeOneDnn;
+}
+
+}  // namespace
+
+bool ExpertMatmulRunsOnOneDnn(const Mxfp4Matrix& w, int m, ExpertPath path, Mxfp4Activations packed) {
+  return m > 0 && Route(w, m, path, packed) == ExpertRoute::kDequantizeOneDnn;
+}
+
+absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
+                          const float* bias, float* y, ExpertPath path, Mxfp4Activations packed) {
+  const ExpertRoute route = Route(w, m, path, packed);
+  if (route == ExpertRoute::kFused) {
     if (!FusedAmxHandles(w)) return absl::FailedPreconditionError("the fused AMX expert path cannot run here");
     FusedAmxProduct(ctx.pool(), w, x, m, bias, y,
                     RoundsActivations(path, m) ? amx_dense::Bf16Parts::kHiOnly : amx_dense::Bf16Parts::kHiAndLo);
     return absl::OkStatus();
   }
-  if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) {
+  if (route == ExpertRoute::kPacked) {
     Mxfp4Matmul(w, x, m, bias, y, &ctx.pool(), KernelIsa::kBest, packed);
     return absl::OkStatus();
   }

@@ -1,6 +1,6 @@
 // Expert (MXFP4) products for the forward pass, choosing per call between
 //  - the packed kernel (Mxfp4Matmul): few rows of x, e.g. decode, reads W once, 4 bits/weight;
-//  - the fused AMX path: from 3 rows of x on, on CPUs with AMX: W expanded chunk by chunk
+//  - the fused AMX path: from 4 rows of x on, on CPUs with AMX: W expanded chunk by chunk
 //    into each core's L1 or L2 and multiplied there on AMX tiles, with x as accurate as the
 //    oneDNN path below would take it (hi + lo, or rounded to bf16);
 //  - dequantise-then-oneDNN: many rows of x, e.g. prefill: W is expanded to bf16 into a
@@ -21,7 +21,7 @@
 
 namespace warden::model {
 
-// kAuto: the fused AMX path (below) from 3 rows of x on where it can run (and `packed`
+// kAuto: the fused AMX path (below) from 4 rows of x on where it can run (and `packed`
 // is kFloat32: int8 decode steps stay packed); otherwise
 // packed below 12 rows, else dequantise-then-oneDNN, rounding x from
 // kRoundedActivationMinRows rows on. kAutoRounded: the same, but rounding x whenever oneDNN
@@ -46,6 +46,11 @@ enum class ExpertPath {
 absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float* x, int m,
                           const float* bias, float* y, ExpertPath path = ExpertPath::kAuto,
                           Mxfp4Activations packed = Mxfp4Activations::kFloat32);
+
+// Whether ExpertMatmul with these arguments runs on oneDNN (dequantise-then-oneDNN), whose
+// own OpenMP team the caller's pool should not spin against (thread_pool.h).
+bool ExpertMatmulRunsOnOneDnn(const Mxfp4Matrix& w, int m, ExpertPath path = ExpertPath::kAuto,
+                              Mxfp4Activations packed = Mxfp4Activations::kFloat32);
 
 // Writes W as bf16 bit patterns, row-major [w.rows, w.cols]; every implementation writes
 // the same bits. kAvx512 runs the AVX-512 F/BW expansion; kBest the one the fused path

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "model/kernels/amx_dense.h"
 #include "model/kernels/bandwidth.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/dense.h"
@@ -179,6 +180,36 @@ TEST(ExpertMatmul, FusedAmxPathMatchesDoubleReference) {
   std::vector<float> x(static_cast<size_t>(8) * cols, 1.0f), y(static_cast<size_t>(8) * 40);
   EXPECT_EQ(ExpertMatmul(**ctx, odd.matrix, x.data(), 8, nullptr, y.data(), ExpertPath::kFusedAmx).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// The engine keeps its spinning workers for steps whose products all run on our own
+// kernels, so these answers must match where DenseMatmul and ExpertMatmul send a product.
+TEST(KernelRouting, ReportsWhichProductsRunOnOneDnn) {
+  const bool amx = amx_dense::Available() && CpuHasAvx512();
+  for (const int cols : {64, 2880, 70}) {
+    EXPECT_FALSE(DenseMatmulRunsOnOneDnn(0, cols));
+    for (int m = 1; m <= 8; ++m) EXPECT_FALSE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
+    for (int m = 9; m <= 16; ++m) {
+      EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols), !(amx && amx_dense::Handles(m, cols))) << m << " x " << cols;
+    }
+    for (const int m : {17, 31, 32, 33, 512}) EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
+  }
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(5);
+  RandomMxfp4 w(64, 64, rng);
+  std::vector<float> x(static_cast<size_t>(4) * 64, 1.0f), y(static_cast<size_t>(4) * 64);
+  const bool fused = ExpertMatmul(**ctx, w.matrix, x.data(), 4, nullptr, y.data(), ExpertPath::kFusedAmx).ok();
+  EXPECT_FALSE(ExpertMatmulRunsOnOneDnn(w.matrix, 0));
+  for (int m = 1; m <= 64; ++m) {
+    // Below 12 rows the packed kernel or the fused path; from there oneDNN unless fused runs.
+    EXPECT_EQ(ExpertMatmulRunsOnOneDnn(w.matrix, m), !fused && m >= 12) << m;
+    EXPECT_EQ(ExpertMatmulRunsOnOneDnn(w.matrix, m, ExpertPath::kAutoRounded), !fused && m >= 12) << m;
+    EXPECT_FALSE(ExpertMatmulRunsOnOneDnn(w.matrix, m, ExpertPath::kPacked)) << m;
+    EXPECT_TRUE(ExpertMatmulRunsOnOneDnn(w.matrix, m, ExpertPath::kDequantizeOneDnn)) << m;
+    // Int8 activations never take the fused path.
+    EXPECT_EQ(ExpertMatmulRunsOnOneDnn(w.matrix, m, ExpertPath::kAuto, Mxfp4Activations::kInt8), m >= 12) << m;
+  }
 }
 
 TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
