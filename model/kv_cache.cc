@@ -29,7 +29,10 @@ int64_t KvBudget::used() const {
 }
 
 SequenceKvCache::SequenceKvCache(const ModelConfig& config, KvBudget* budget)
-    : window_(config.sliding_window), row_(config.num_kv_heads * config.head_dim), budget_(budget) {
+    : window_(config.sliding_window),
+      row_(config.num_kv_heads * config.head_dim),
+      stride_(KvRowStride(config)),
+      budget_(budget) {
   for (AttentionType type : config.layer_types) {
     Layer layer;
     layer.sliding = type == AttentionType::kSliding;
@@ -50,12 +53,18 @@ int64_t Capacity(bool sliding, int window, int64_t length) {
 
 }  // namespace
 
+int KvRowStride(const ModelConfig& config) {
+  constexpr int kLineFloats = 16;
+  const int row = config.num_kv_heads * config.head_dim;
+  return row % (8 * kLineFloats) == 0 ? row + kLineFloats : row;
+}
+
 int64_t KvBytesForLength(const ModelConfig& config, int64_t length) {
   int64_t positions = 0;
   for (AttentionType type : config.layer_types) {
     positions += Capacity(type == AttentionType::kSliding, config.sliding_window, length);
   }
-  return positions * 2 * config.num_kv_heads * config.head_dim * static_cast<int64_t>(sizeof(float));
+  return positions * 2 * KvRowStride(config) * static_cast<int64_t>(sizeof(float));
 }
 
 int64_t SequenceKvCache::CapacityFor(const Layer& layer, int64_t length) const {
@@ -67,7 +76,7 @@ absl::Status SequenceKvCache::Reserve(int64_t new_length) {
   for (const Layer& layer : layers_) {
     extra_positions += std::max<int64_t>(0, CapacityFor(layer, new_length) - layer.capacity);
   }
-  const int64_t extra_bytes = extra_positions * 2 * row_ * static_cast<int64_t>(sizeof(float));
+  const int64_t extra_bytes = extra_positions * 2 * stride_ * static_cast<int64_t>(sizeof(float));
   if (extra_bytes == 0) return absl::OkStatus();
   if (!budget_->TryReserve(extra_bytes)) {
     return absl::ResourceExhaustedError(
@@ -81,17 +90,17 @@ absl::Status SequenceKvCache::Reserve(int64_t new_length) {
     if (capacity <= layer.capacity) continue;
     if (layer.sliding) {
       // Ring slots are position % capacity; re-place the held positions for the new capacity.
-      std::vector<float> keys(capacity * row_), values(capacity * row_);
+      std::vector<float> keys(capacity * stride_), values(capacity * stride_);
       const int64_t first = std::max<int64_t>(0, length_ - layer.capacity);
       for (int64_t p = first; p < length_; ++p) {
-        std::memcpy(&keys[(p % capacity) * row_], &layer.keys[Slot(layer, p) * row_], row_ * sizeof(float));
-        std::memcpy(&values[(p % capacity) * row_], &layer.values[Slot(layer, p) * row_], row_ * sizeof(float));
+        std::memcpy(&keys[(p % capacity) * stride_], &layer.keys[Slot(layer, p) * stride_], row_ * sizeof(float));
+        std::memcpy(&values[(p % capacity) * stride_], &layer.values[Slot(layer, p) * stride_], row_ * sizeof(float));
       }
       layer.keys.swap(keys);
       layer.values.swap(values);
     } else {
-      layer.keys.resize(capacity * row_);
-      layer.values.resize(capacity * row_);
+      layer.keys.resize(capacity * stride_);
+      layer.values.resize(capacity * stride_);
     }
     layer.capacity = capacity;
   }
@@ -105,18 +114,18 @@ int64_t SequenceKvCache::Slot(const Layer& layer, int64_t position) const {
 void SequenceKvCache::Store(int layer_index, int64_t position, const float* key, const float* value) {
   Layer& layer = layers_[layer_index];
   const int64_t slot = Slot(layer, position);
-  std::memcpy(&layer.keys[slot * row_], key, row_ * sizeof(float));
-  std::memcpy(&layer.values[slot * row_], value, row_ * sizeof(float));
+  std::memcpy(&layer.keys[slot * stride_], key, row_ * sizeof(float));
+  std::memcpy(&layer.values[slot * stride_], value, row_ * sizeof(float));
 }
 
 const float* SequenceKvCache::Key(int layer_index, int64_t position) const {
   const Layer& layer = layers_[layer_index];
-  return &layer.keys[Slot(layer, position) * row_];
+  return &layer.keys[Slot(layer, position) * stride_];
 }
 
 const float* SequenceKvCache::Value(int layer_index, int64_t position) const {
   const Layer& layer = layers_[layer_index];
-  return &layer.values[Slot(layer, position) * row_];
+  return &layer.values[Slot(layer, position) * stride_];
 }
 
 absl::StatusOr<std::unique_ptr<SequenceKvCache>> SequenceKvCache::Clone() const {
@@ -128,6 +137,7 @@ absl::StatusOr<std::unique_ptr<SequenceKvCache>> SequenceKvCache::Clone() const 
   std::unique_ptr<SequenceKvCache> copy(new SequenceKvCache(budget_));
   copy->window_ = window_;
   copy->row_ = row_;
+  copy->stride_ = stride_;
   copy->layers_ = layers_;
   copy->length_ = length_;
   copy->reserved_bytes_ = reserved_bytes_;

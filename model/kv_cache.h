@@ -39,6 +39,15 @@ class KvBudget {
 // from an empty cache): the engine refuses a prompt whose cache could never fit.
 int64_t KvBytesForLength(const ModelConfig& config, int64_t length);
 
+// Floats between consecutive positions' rows in a layer: the row (num_kv_heads * head_dim
+// floats), plus one cache line when the row is a multiple of 8 lines (at most 1/8 more).
+// Attention reads one kv head's slice of many positions; unpadded, gpt-oss rows are 32
+// lines (2 KiB) apart, so those slices map to 2 of L1's 64 sets (and few of L2's) and a
+// block of positions evicted itself. An odd number of lines between rows spreads them over
+// all sets (kernels_bench BM_AttendHeads, 1,016 positions, 16 rows, one thread: 24 -> 49
+// GFLOP/s). Shorter rows already start on many different sets.
+int KvRowStride(const ModelConfig& config);
+
 // The key/value cache of one sequence. Not thread-safe: one thread at a time (the engine
 // serialises access). Owns its storage; holds a pointer to the budget, which must outlive it.
 class SequenceKvCache {
@@ -75,7 +84,8 @@ class SequenceKvCache {
   int64_t CapacityFor(const Layer& layer, int64_t length) const;
 
   int window_ = 0;
-  int row_ = 0;  // floats per position
+  int row_ = 0;     // floats per position
+  int stride_ = 0;  // floats between positions: KvRowStride
   KvBudget* budget_;
   std::vector<Layer> layers_;
   int64_t length_ = 0;

@@ -7,6 +7,7 @@
 
 #include "model/kernels/aligned_vector.h"
 #include "model/kernels/amx_dense.h"
+#include "model/kernels/attention.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/huge_pages.h"
@@ -105,6 +106,50 @@ void BM_AmxPack(benchmark::State& state) {
   state.counters["Gvalues/s"] = benchmark::Counter(1.0 * m * kHidden * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_AmxPack)->Args({8, 0})->Args({16, 0})->Args({32, 1})->UseRealTime();
+
+// Grouped-query attention of `rows` query rows over n cached positions, gpt-oss-20b's
+// layout (8 kv heads of 64, 8 query heads each; a position's keys of all kv heads in one
+// row, as the KV cache holds them), one thread, every (row, kv head) pair kv head major as
+// the engine's float32 path runs them. range(0): n; range(1): rows.
+void BM_AttendHeads(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0)), rows = static_cast<int>(state.range(1));
+  constexpr int kKvHeads = 8, kGroup = 8, kDim = 64;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> keys(static_cast<size_t>(n) * kKvHeads * kDim), values(keys.size());
+  std::vector<float> queries(static_cast<size_t>(rows) * kKvHeads * kGroup * kDim), sinks(kKvHeads * kGroup);
+  for (std::vector<float>* v : {&keys, &values, &queries, &sinks}) {
+    for (float& x : *v) x = dist(rng);
+  }
+  std::vector<const float*> key_rows(n), value_rows(n);
+  std::vector<float> scores(static_cast<size_t>(n) * kGroup), out(queries.size());
+  for (auto _ : state) {
+    for (int head = 0; head < kKvHeads; ++head) {
+      for (int p = 0; p < n; ++p) {
+        key_rows[p] = &keys[(static_cast<size_t>(p) * kKvHeads + head) * kDim];
+        value_rows[p] = &values[(static_cast<size_t>(p) * kKvHeads + head) * kDim];
+      }
+      for (int r = 0; r < rows; ++r) {
+        AttentionGroupInput in;
+        const size_t offset = (static_cast<size_t>(r) * kKvHeads + head) * kGroup * kDim;
+        in.queries = &queries[offset];
+        in.sinks = &sinks[head * kGroup];
+        in.heads = kGroup;
+        in.keys = key_rows.data();
+        in.values = value_rows.data();
+        in.n = n;
+        in.head_dim = kDim;
+        in.scale = 0.125f;
+        AttendHeads(in, scores.data(), &out[offset]);
+      }
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  // Multiply-adds of q.k and of the weighted values: 2 per dimension, key and query head.
+  state.counters["GFLOP/s"] = benchmark::Counter(4.0 * kDim * n * rows * kKvHeads * kGroup * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_AttendHeads)->ArgsProduct({{128, 1016, 4096}, {1, 16}})->UseRealTime();
 
 // range(2): threads.
 void BM_DenseMatmul(benchmark::State& state) {
