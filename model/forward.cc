@@ -111,8 +111,8 @@ absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::ve
                                   const LayerObserver* observer) {
   Batch& batch = *batch_;
   batch.Reset(chunks);
-  // Steps on our own kernels only (decode, and on AMX machines every step below prefill
-  // size): the pool's spinning workers, for their many short back-to-back loops; steps that
+  // Steps on our own kernels only (decode, and on AMX machines steps of up to 16 rows):
+  // the pool's spinning workers, for their many short back-to-back loops; steps that
   // call oneDNN: OpenMP, shared with oneDNN's matmuls (thread_pool.h). A 16-row step on the
   // 20b shape took ~700 ms under OpenMP and ~530 ms spinning (2 cores).
   int64_t step_rows = 0;
@@ -329,10 +329,10 @@ bool Transformer::StepRunsOnOneDnn(int64_t rows) const {
   const LayerWeights& layer = weights_.layers()[0];   // every layer has the same shapes
   const int q_width = config_.num_heads * config_.head_dim;
   const bool int8_dense = fast_ != nullptr && rows <= kFastMaxRows;
+  const Mxfp4Activations packed = PackedExpertActivations(static_cast<int>(rows));
   for (int m = 1; m <= rows; ++m) {
     const bool dense = !int8_dense && (DenseMatmulRunsOnOneDnn(m, config_.hidden_size) ||
                                        DenseMatmulRunsOnOneDnn(m, q_width));
-    const Mxfp4Activations packed = PackedExpertActivations(static_cast<int>(rows));
     if (dense || ExpertMatmulRunsOnOneDnn(layer.mlp1[0], m, ExpertPath::kAuto, packed) ||
         ExpertMatmulRunsOnOneDnn(layer.mlp2[0], m, ExpertPath::kAuto, packed)) {
       return true;
