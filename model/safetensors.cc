@@ -159,13 +159,6 @@ absl::Status ReadRange(const std::string& path, int fd, char* out, size_t begin,
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return absl::DataLossError(absl::StrCat(path, ": read failed: ", std::strerror(errno)));
     if (got == 0) return absl::DataLossError(absl::StrCat(path, ": file shrank while being read"));
-    // The bytes now live in our huge-page buffer; their page-cache copy would only crowd it.
-    // Dropped as we go, the load leaves memory free for the next huge pages: read from a
-    // warm page cache, the full 20b checkpoint otherwise loaded in 9-14 s and left up to
-    // 1.1 GB of weights (the whole unembedding once) on 4 KB pages (its product per decoded
-    // token: 53 instead of 41-47 ms); dropped, it loads in 2.3 s, all on huge pages. A later
-    // load reads the file from disk (8.9 s here).
-    ::posix_fadvise(fd, static_cast<off_t>(done), got, POSIX_FADV_DONTNEED);
     done += static_cast<size_t>(got);
   }
   return absl::OkStatus();
