@@ -45,7 +45,6 @@ TEST(KvBytesForLength, APromptOverTheBudgetCannotReserve) {
   EXPECT_EQ(cache.Reserve(513).code(), absl::StatusCode::kResourceExhausted);
 }
 
-}  // namespace
 TEST(KvRowStride, AddsOneCacheLineToRowsOfAMultipleOfEightLines) {
   ModelConfig config;
   config.num_kv_heads = 8;
@@ -99,4 +98,5 @@ TEST(SequenceKvCache, PaddedRowsKeepTheirValuesAsLayersGrow) {
   }
 }
 
+}  // namespace
 }  // namespace warden::model
