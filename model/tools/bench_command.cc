@@ -220,6 +220,7 @@ absl::Status RunBench(const Args& args) {
   out["prefix_cache_ttft_speedup"] = prefix_ttft.cached_ms > 0 ? prefix_ttft.cold_ms / prefix_ttft.cached_ms : 0.0;
   out["resident_mb"] = resident_mb;
   out["peak_resident_mb"] = PeakResidentMb();
+  out["huge_page_mb"] = HugePageMb();
   out["read_bandwidth_gb_per_s"] = bandwidth;
   out["bytes_per_decode_token"] = bytes_per_token;
   const double batch1 = decode.contains("1") ? decode["1"].get<double>() : decode.begin()->get<double>();

@@ -10,8 +10,9 @@
 namespace warden::model::tools {
 namespace {
 
-double StatusFieldMb(const std::string& field) {
-  std::ifstream in("/proc/self/status");
+// A "Field:   N kB" line of a /proc file, in MB; 0 when the file or field is missing.
+double ProcFieldMb(const char* path, const std::string& field) {
+  std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(field + ":", 0) != 0) continue;
@@ -26,7 +27,8 @@ double StatusFieldMb(const std::string& field) {
 
 }  // namespace
 
-double PeakResidentMb() { return StatusFieldMb("VmHWM"); }
-double ResidentMb() { return StatusFieldMb("VmRSS"); }
+double PeakResidentMb() { return ProcFieldMb("/proc/self/status", "VmHWM"); }
+double ResidentMb() { return ProcFieldMb("/proc/self/status", "VmRSS"); }
+double HugePageMb() { return ProcFieldMb("/proc/self/smaps_rollup", "AnonHugePages"); }
 
 }  // namespace warden::model::tools
