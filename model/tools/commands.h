@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadToolTokenizer(const std::string& 
 // Peak and current resident memory of this process in MiB (from /proc/self/status).
 double PeakResidentMb();
 double ResidentMb();
-// Anonymous memory on transparent huge pages (/proc/self/smaps_rollup), MB; 0 if unknown.
+// Anonymous memory on transparent huge pages (/proc/self/smaps_rollup), MiB; 0 if unknown.
 // With resident weights, RSS far above this means weights left on 4 KB pages (slower decode).
 double HugePageMb();
 

@@ -10,7 +10,7 @@
 namespace warden::model::tools {
 namespace {
 
-// A "Field:   N kB" line of a /proc file, in MB; 0 when the file or field is missing.
+// A "Field:   N kB" line of a /proc file, in MiB; 0 when the file or field is missing.
 double ProcFieldMb(const char* path, const std::string& field) {
   std::ifstream in(path);
   std::string line;
