@@ -35,7 +35,11 @@ struct Transformer::Batch {
   // The buffers the kernels read start on cache lines (kernels/aligned_vector.h).
   AlignedVector<float> x;        // residual stream [rows, H]
   std::vector<float> cos, sin;   // RoPE [rows, D/2]
-  AlignedVector<float> q, k, v;  // this layer's projections [rows, NH*D] / [rows, NKV*D]
+  AlignedVector<float> q;        // this layer's query projection [rows, NH*D]
+  // Its keys (after RoPE) and values, rows KvRowStride apart as in the cache, so attention
+  // over a chunk's own positions reads them without the cache-set conflicts of 2 KiB rows.
+  AlignedVector<float> k, v;
+  AlignedVector<float> kv_projected;  // a key or value projection before it is spread [rows, NKV*D]
   // Per-layer scratch, sized once per call and reused by every layer (vectors only grow).
   AlignedVector<float> normed;     // RMS-normed x [rows, H]
   AlignedVector<float> attn;       // attention output [rows, NH*D]
@@ -94,7 +98,13 @@ FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool) {
 
 Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights, KernelContext& ctx,
                          const FastWeights* fast)
-    : config_(config), weights_(weights), ctx_(ctx), fast_(fast), rope_(config), batch_(std::make_unique<Batch>()) {}
+    : config_(config),
+      weights_(weights),
+      ctx_(ctx),
+      fast_(fast),
+      rope_(config),
+      kv_stride_(KvRowStride(config)),
+      batch_(std::make_unique<Batch>()) {}
 
 Transformer::~Transformer() = default;
 
@@ -165,17 +175,23 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   ForEachRow(batch.rows,
              [&](int64_t r) { RmsNorm(&batch.x[r * h], w.attn_norm.data(), h, config_.rms_norm_eps, &t[r * h]); });
   batch.q.resize(batch.rows * q_width);
-  batch.k.resize(batch.rows * kv_width);
-  batch.v.resize(batch.rows * kv_width);
+  batch.k.resize(batch.rows * kv_stride_);
+  batch.v.resize(batch.rows * kv_stride_);
   const FastWeights::Layer* fast = fast_ ? &fast_->layers[layer] : nullptr;
   RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t, rows, w.q_bias.data(), batch.q.data()));
-  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t, rows, w.k_bias.data(), batch.k.data()));
-  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t, rows, w.v_bias.data(), batch.v.data()));
+  float* projected = Room(batch.kv_projected, batch.rows * kv_width);
+  const auto spread = [&](AlignedVector<float>& rows_out) {
+    for (int64_t r = 0; r < batch.rows; ++r) std::copy_n(&projected[r * kv_width], kv_width, &rows_out[r * kv_stride_]);
+  };
+  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t, rows, w.k_bias.data(), projected));
+  spread(batch.k);
+  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t, rows, w.v_bias.data(), projected));
+  spread(batch.v);
   ForEachRow(batch.rows, [&](int64_t r) {
     const float* cos = &batch.cos[r * half];
     const float* sin = &batch.sin[r * half];
     for (int head = 0; head < config_.num_heads; ++head) ApplyRope(&batch.q[r * q_width + head * d], cos, sin, d);
-    for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_width + head * d], cos, sin, d);
+    for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_stride_ + head * d], cos, sin, d);
   });
   float* attn = Room(batch.attn, batch.rows * q_width);
   if (UsesAmxAttention(layer, batch)) {
@@ -186,8 +202,8 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   // The chunk's keys and values enter the caches only now: within a chunk, attention read
   // them from batch.k/v, so a sliding ring may overwrite positions older queries needed.
   for (int64_t r = 0; r < batch.rows; ++r) {
-    batch.chunks[batch.row_chunk[r]].cache->Store(layer, batch.row_position[r], &batch.k[r * kv_width],
-                                                  &batch.v[r * kv_width]);
+    batch.chunks[batch.row_chunk[r]].cache->Store(layer, batch.row_position[r], &batch.k[r * kv_stride_],
+                                                  &batch.v[r * kv_stride_]);
   }
   float* out = Room(batch.projected, batch.rows * h);
   RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn, rows, w.o_bias.data(), out));
@@ -312,12 +328,11 @@ void Transformer::AttendGroup(int layer, const Batch& batch, int64_t row, int kv
 void Transformer::KeyValueRows(int layer, const Batch& batch, int chunk, int64_t first, int64_t end, int kv_head,
                                const float** keys, const float** values) const {
   const int d = config_.head_dim;
-  const int64_t kv_width = static_cast<int64_t>(config_.num_kv_heads) * d;
   const SequenceKvCache& cache = *batch.chunks[chunk].cache;
   const int64_t chunk_start = batch.chunk_start_position[chunk];
   const int64_t chunk_row0 = batch.chunk_first_row[chunk];
   for (int64_t p = first; p < end; ++p) {
-    const int64_t offset = (chunk_row0 + p - chunk_start) * kv_width + static_cast<int64_t>(kv_head) * d;
+    const int64_t offset = (chunk_row0 + p - chunk_start) * kv_stride_ + static_cast<int64_t>(kv_head) * d;
     const bool in_chunk = p >= chunk_start;
     keys[p - first] = in_chunk ? &batch.k[offset] : cache.Key(layer, p) + kv_head * d;
     values[p - first] = in_chunk ? &batch.v[offset] : cache.Value(layer, p) + kv_head * d;

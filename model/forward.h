@@ -107,6 +107,7 @@ class Transformer {
   KernelContext& ctx_;
   const FastWeights* fast_;
   RopeTable rope_;
+  int kv_stride_;  // floats between the key (value) rows of the batch, as in the cache: KvRowStride
   std::unique_ptr<Batch> batch_;  // the workspace every Forward call reuses
 };
 
