@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/row_kernels.h"
 
 namespace warden::model::amx_dense {
 namespace {
@@ -210,20 +211,8 @@ void PackStepPortable(const float* x, uint16_t* hi, uint16_t* lo) {
 
 #define WARDEN_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
-// Every lane (the masked forms: GCC 12's unmasked shifts trip -Wmaybe-uninitialized at -O1).
-constexpr __mmask16 kAllLanes = 0xFFFF;
-
-// FloatToBf16 on 16 lanes, bit for bit (round to nearest even, NaN kept NaN), in the low
-// 16 bits of each lane.
-WARDEN_AVX512_TARGET inline __m512i Bf16Lanes(__m512 x) {
-  const __m512i bits = _mm512_castps_si512(x);
-  const __m512i upper = _mm512_maskz_srli_epi32(kAllLanes, bits, 16);
-  const __m512i rounding = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(upper, _mm512_set1_epi32(1)));
-  const __m512i rounded = _mm512_maskz_srli_epi32(kAllLanes, _mm512_add_epi32(bits, rounding), 16);
-  const __mmask16 nan =
-      _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
-  return _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(upper, _mm512_set1_epi32(0x40)));
-}
+using row_kernels::Bf16Lanes;
+using row_kernels::kAllLanes;
 
 // The float whose top half is lane's low 16 bits (a bf16 value, exactly).
 WARDEN_AVX512_TARGET inline __m512 Bf16LanesToFloat(__m512i bf16) {

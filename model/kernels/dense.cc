@@ -142,16 +142,9 @@ absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, con
 // bf16(x) for n values (round to nearest even; NaN stays NaN), as FloatToBf16.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void RoundToBf16Avx512(const float* x, int64_t n,
                                                                                      uint16_t* out) {
-  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
-  const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(0x40);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m512i bits = _mm512_loadu_si512(x + i);
-    const __m512i odd = _mm512_and_si512(_mm512_maskz_srli_epi32(kAllLanes, bits, 16), one);
-    __m512i rounded = _mm512_maskz_srli_epi32(
-        kAllLanes, _mm512_add_epi32(bits, _mm512_add_epi32(bias, odd)), 16);
-    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, abs_mask), inf);
-    rounded = _mm512_mask_or_epi32(rounded, nan, _mm512_maskz_srli_epi32(kAllLanes, bits, 16), quiet);
+    const __m512i rounded = row_kernels::Bf16Lanes(_mm512_loadu_ps(x + i));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_maskz_cvtepi32_epi16(kAllLanes, rounded));
   }
   for (; i < n; ++i) out[i] = FloatToBf16(x[i]);

@@ -40,6 +40,18 @@ inline float MaxAbsOrNan(const float* x, int n) {
   return max;
 }
 
+// FloatToBf16 (tensor_types.h) on 16 lanes, bit for bit: round to nearest even, a NaN kept
+// NaN (quiet bit set); the bf16 in the low 16 bits of each lane, the high 16 bits zero.
+__attribute__((target("avx512f"))) inline __m512i Bf16Lanes(__m512 x) {
+  const __m512i bits = _mm512_castps_si512(x);
+  const __m512i upper = _mm512_maskz_srli_epi32(kAllLanes, bits, 16);
+  const __m512i rounding = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(upper, _mm512_set1_epi32(1)));
+  const __m512i rounded = _mm512_maskz_srli_epi32(kAllLanes, _mm512_add_epi32(bits, rounding), 16);
+  const __mmask16 nan =
+      _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(upper, _mm512_set1_epi32(0x40)));
+}
+
 // Horizontal sum as a tree of halvings (a chain of 16 scalar adds cost ~64 cycles of
 // latency per row and token); written with masked/cast forms because GCC 12's
 // _mm512_reduce_add_ps and unmasked extracts trip -Wmaybe-uninitialized.
