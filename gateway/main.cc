@@ -13,11 +13,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "base/process_memory.h"
 #include "base/sha256.h"
 #include "gateway/config_loader.h"
 #include "gateway/engine_runner.h"
+#include "gateway/memory_report.h"
 #include "gateway/server.h"
 #include "model/kernels/openmp_env.h"
+#include "model/weight_options.h"
 
 ABSL_FLAG(std::string, config, "", "Server configuration file (text-format proto or .json).");
 ABSL_FLAG(std::string, listen, "", "Address to bind, e.g. 127.0.0.1:0; overrides the config.");
@@ -101,6 +104,12 @@ int main(int argc, char** argv) {
   }
   std::cout << "warden: SERVING on " << (*server)->address() << " (port " << (*server)->port() << ")\n";
   std::cout << "warden: model " << model_settings.model_dir() << "\n";
+  // The config loader validated the name; an unparsable one cannot reach here.
+  const auto residency = warden::model::ParseResidency(model_settings.weight_memory());
+  const bool weights_resident = residency.ok() && *residency == warden::model::Residency::kResident;
+  for (const std::string& line : warden::gateway::MemoryReportLines(warden::ReadProcessMemory(), weights_resident)) {
+    std::cout << "warden: " << line << "\n";
+  }
   if (warden::gateway::IsDemoCheckpoint(model_settings.model_dir())) {
     std::cout << "warden: this is the tiny RANDOM demo checkpoint (it answers gibberish); for real answers start with\n"
                  "        --model_dir /path/to/gpt-oss-20b  (or a gpt-oss-safeguard checkpoint for policy classification)\n";

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/process_memory.h"
 #include "base/status_macros.h"
 #include "model/engine.h"
 #include "model/kernels/bandwidth.h"
@@ -199,7 +200,7 @@ absl::Status RunBench(const Args& args) {
   scheduler.reset();
 
   ASSIGN_OR_RETURN(const double matmul_peak, MeasureBf16MatmulGflops(*ctx, 2048, 3));
-  const double resident_mb = ResidentMb();
+  const ProcessMemory memory = ReadProcessMemory();
   const double bandwidth = std::max(bandwidth_before, MeasureReadBandwidthGbPerS(ctx->pool()));
 
   const int64_t bytes_per_token = WeightBytesPerDecodeToken(config, load.weight_mode == WeightMode::kFast);
@@ -218,9 +219,10 @@ absl::Status RunBench(const Args& args) {
   out["time_to_first_token_prefix_cold_ms"] = prefix_ttft.cold_ms;
   out["time_to_first_token_prefix_cached_ms"] = prefix_ttft.cached_ms;
   out["prefix_cache_ttft_speedup"] = prefix_ttft.cached_ms > 0 ? prefix_ttft.cold_ms / prefix_ttft.cached_ms : 0.0;
-  out["resident_mb"] = resident_mb;
-  out["peak_resident_mb"] = PeakResidentMb();
-  out["huge_page_mb"] = HugePageMb();
+  out["resident_mb"] = memory.resident_mb;
+  out["peak_resident_mb"] = memory.peak_resident_mb;
+  // With resident weights, resident_mb far above this means weights left on 4 KB pages.
+  out["huge_page_mb"] = memory.huge_page_mb;
   out["read_bandwidth_gb_per_s"] = bandwidth;
   out["bytes_per_decode_token"] = bytes_per_token;
   const double batch1 = decode.contains("1") ? decode["1"].get<double>() : decode.begin()->get<double>();

@@ -25,13 +25,6 @@ absl::Status RunTokenize(const Args& args);        // tokenize_command.cc
 // The tokenizer at `path` (file or checkpoint dir), or the shipped o200k_harmony one.
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadToolTokenizer(const std::string& path);
 
-// Peak and current resident memory of this process in MiB (from /proc/self/status).
-double PeakResidentMb();
-double ResidentMb();
-// Anonymous memory on transparent huge pages (/proc/self/smaps_rollup), MiB; 0 if unknown.
-// With resident weights, RSS far above this means weights left on 4 KB pages (slower decode).
-double HugePageMb();
-
 }  // namespace warden::model::tools
 
 #endif  // WARDEN_MODEL_TOOLS_COMMANDS_H_

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/process_memory.h"
 #include "base/status_macros.h"
 #include "model/engine.h"
 #include "model/harmony/renderer.h"
@@ -97,7 +98,8 @@ absl::Status RunGenerate(const Args& args) {
   }
   std::printf("\n");
   std::fflush(stdout);
-  std::fprintf(stderr, "generated %zu tokens; peak_rss_mb %.1f\n", result.tokens.size(), PeakResidentMb());
+  std::fprintf(stderr, "generated %zu tokens; peak_rss_mb %.1f\n", result.tokens.size(),
+               ReadProcessMemory().peak_resident_mb);
   return absl::OkStatus();
 }
 
