@@ -32,6 +32,15 @@
 // kernels_bench: one token from L2 27.0 -> 24.7 us (256 rows), from L3 606 -> 564 us (5760
 // rows), 8 tokens 1.5-3 %; decode of the full 20b shape unchanged within noise (6.3-6.7
 // tokens/s both, alternating runs): from DRAM the kernel waits on memory, not arithmetic.
+// Also dropped (session 14): exact-mode decode through the int8 kernel (mxfp4_int8.h) with
+// x written as two int8 digits per block (the first digit's residual quantised again and
+// run as a second token, so one weight decode serves both; error <= 1/64,516 of the
+// block's largest |x|; the fixture's token-by-token logits moved from 8e-6 to 1.7e-4 of
+// the reference). kernels_bench from DRAM, 2 threads, 5760 rows: 20.5 GB/s against this
+// kernel's 20.6; the full 20b shape's decode: experts 71-73 against 68-69 ms per token
+// (alternating runs). In the model this kernel streams the experts at 19-20 GB/s, the
+// one-digit int8 kernel at 20-24 and dense bf16 rows at 26-28, so halving the operations
+// per weight buys little: the gap to dense is not arithmetic alone, and stays open.
 // Thread-safe: the functions only read their inputs and write y.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
 #define WARDEN_MODEL_KERNELS_MXFP4_H_
