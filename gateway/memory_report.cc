@@ -21,4 +21,10 @@ std::vector<std::string> MemoryReportLines(const ProcessMemory& memory, bool wei
   return lines;
 }
 
+void RecordProcessMemory(const ProcessMemory& memory, Metrics& metrics) {
+  constexpr double kBytesPerMb = 1024.0 * 1024.0;
+  metrics.SetGauge("warden_process_resident_bytes", {}, memory.resident_mb * kBytesPerMb);
+  metrics.SetGauge("warden_process_huge_page_bytes", {}, memory.huge_page_mb * kBytesPerMb);
+}
+
 }  // namespace warden::gateway

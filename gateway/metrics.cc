@@ -1,11 +1,27 @@
 #include "gateway/metrics.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
 namespace warden::gateway {
+namespace {
+
+// A sample value as Prometheus reads it: the shortest text that round-trips the double
+// (absl's six significant digits turned a counter of 1,234,567 into 1.23457e+06, so rates
+// over large counters moved in steps); NaN and infinities in Prometheus' spelling.
+std::string FormatValue(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+}  // namespace
 
 std::string Metrics::Key(const Labels& labels) {
   std::string key;
@@ -60,13 +76,15 @@ std::string Metrics::RenderPrometheus() const {
                           cumulative, "\n");
         }
         absl::StrAppend(&out, name, "_bucket", with(key, "le=\"+Inf\""), " ", histogram.count, "\n");
-        absl::StrAppend(&out, name, "_sum", with(key, ""), " ", histogram.sum, "\n");
+        absl::StrAppend(&out, name, "_sum", with(key, ""), " ", FormatValue(histogram.sum), "\n");
         absl::StrAppend(&out, name, "_count", with(key, ""), " ", histogram.count, "\n");
       }
       continue;
     }
     absl::StrAppend(&out, "# TYPE ", name, kind == Kind::kCounter ? " counter\n" : " gauge\n");
-    for (const auto& [key, value] : values_.at(name)) absl::StrAppend(&out, name, with(key, ""), " ", value, "\n");
+    for (const auto& [key, value] : values_.at(name)) {
+      absl::StrAppend(&out, name, with(key, ""), " ", FormatValue(value), "\n");
+    }
   }
   return out;
 }

@@ -15,7 +15,7 @@
 namespace warden::gateway {
 
 // Every metric the gateway exports (sorted). Labels are given in the comments.
-inline constexpr std::array<const char*, 14> kGatewayMetricNames = {
+inline constexpr std::array<const char*, 16> kGatewayMetricNames = {
     "warden_audit_failures_total",          // (none)
     "warden_check_failures_total",          // stage, outcome = fail_closed | fail_open
     "warden_decisions_total",               // direction, action
@@ -23,6 +23,8 @@ inline constexpr std::array<const char*, 14> kGatewayMetricNames = {
     "warden_flagged_categories_total",      // direction, category
     "warden_holdback_wait_seconds",         // histogram
     "warden_model_format_errors_total",     // (none): model output that broke harmony
+    "warden_process_huge_page_bytes",       // gauge: anonymous memory on 2 MB pages, at each scrape
+    "warden_process_resident_bytes",        // gauge: resident memory, at each scrape
     "warden_queue_depth",                   // gauge
     "warden_request_duration_seconds",      // histogram; rpc
     "warden_requests_total",                // rpc, app, code

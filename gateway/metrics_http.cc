@@ -5,11 +5,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/process_memory.h"
+#include "gateway/memory_report.h"
 
 namespace warden::gateway {
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(const std::string& address,
-                                                                            const Metrics* metrics) {
+                                                                            Metrics* metrics) {
   const size_t colon = address.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
@@ -19,6 +21,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer());
   server->server_ = std::make_unique<httplib::Server>();
   server->server_->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
+    RecordProcessMemory(ReadProcessMemory(), *metrics);
     response.set_content(metrics->RenderPrometheus(), "text/plain; version=0.0.4");
   });
   if (port == 0) {

@@ -15,11 +15,12 @@ class Server;
 
 namespace warden::gateway {
 
-// Owns the HTTP server thread; stops it on destruction. `metrics` must outlive it.
+// Owns the HTTP server thread; stops it on destruction. `metrics` must outlive it. Each
+// scrape first records the process's memory gauges (memory_report.h), then renders.
 class MetricsHttpServer {
  public:
   // `address` is HOST:PORT (port 0 picks a free one).
-  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(const std::string& address, const Metrics* metrics);
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(const std::string& address, Metrics* metrics);
   ~MetricsHttpServer();
   int port() const { return port_; }
 

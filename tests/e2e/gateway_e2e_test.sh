@@ -103,7 +103,9 @@ expect_fail "not both" admin_ctl --since 1h --from 2020-01-01T00:00:00Z audit qu
 # --- Metrics -----------------------------------------------------------------------------
 metrics_port=$(sed -n "s|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics|\1|p" "$TEST_TMPDIR/warden.out" | head -1)
 if [ -n "$metrics_port" ]; then
-  curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep -q warden_requests_total || fail "metrics"
+  curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$TEST_TMPDIR/metrics.txt" || fail "metrics"
+  grep -q warden_requests_total "$TEST_TMPDIR/metrics.txt" || fail "metrics"
+  grep -qE '^warden_process_resident_bytes [1-9]' "$TEST_TMPDIR/metrics.txt" || fail "metrics: process memory"
 fi
 
 stop_warden

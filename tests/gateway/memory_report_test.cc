@@ -46,5 +46,15 @@ TEST(MemoryReport, NoWarningForMappedWeightsOrASmallProcess) {
   EXPECT_EQ(MemoryReportLines(Memory(2000, 1000), true).size(), 1u);
 }
 
+TEST(MemoryReport, RecordsTheMemoryGaugesInBytes) {
+  Metrics metrics;
+  RecordProcessMemory(Memory(2.5, 2), metrics);
+  const std::string text = metrics.RenderPrometheus();
+  EXPECT_NE(text.find("warden_process_resident_bytes 2621440\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("warden_process_huge_page_bytes 2097152\n"), std::string::npos) << text;
+  RecordProcessMemory(Memory(3, 0), metrics);  // a later scrape replaces the values
+  EXPECT_NE(metrics.RenderPrometheus().find("warden_process_resident_bytes 3145728\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace warden::gateway

@@ -34,6 +34,17 @@ TEST(Metrics, RendersCountersGaugesAndCumulativeHistograms) {
   EXPECT_NE(text.find("warden_request_duration_seconds_count{rpc=\"Moderate\"} 2\n"), std::string::npos);
 }
 
+TEST(Metrics, LargeAndFractionalValuesKeepEveryDigit) {
+  Metrics metrics;
+  metrics.Increment("warden_tokens_total", {{"app", "a"}, {"kind", "prompt"}}, 1234567);
+  metrics.SetGauge("warden_process_resident_bytes", {}, 13885218816.0);
+  metrics.Observe("warden_request_duration_seconds", {}, 0.003);
+  const std::string text = metrics.RenderPrometheus();
+  EXPECT_NE(text.find("warden_tokens_total{app=\"a\",kind=\"prompt\"} 1234567\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("warden_process_resident_bytes 13885218816\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("warden_request_duration_seconds_sum 0.003\n"), std::string::npos) << text;
+}
+
 TEST(Metrics, ConcurrentIncrementsAreAllCounted) {
   Metrics metrics;
   std::vector<std::thread> threads;
