@@ -264,6 +264,21 @@ void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int
   });
 }
 
+enum class ExpertRoute { kFused, kPacked, kDequantizeOneDnn };
+
+// Where ExpertMatmul sends a product; kFused also when asked for where it cannot run (the
+// caller reports that).
+ExpertRoute Route(const Mxfp4Matrix& w, int m, ExpertPath path, Mxfp4Activations packed) {
+  const bool automatic = path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded;
+  // Int8 packed activations (the fast mode's decode steps) stay on the packed kernel, so a
+  // row's result does not depend on how many rows share its expert.
+  const bool fused_fits = automatic && packed == Mxfp4Activations::kFloat32 && m >= kFusedMinRows;
+  const bool fused_asked = path == ExpertPath::kFusedAmx || path == ExpertPath::kFusedAmxRounded;
+  if (fused_asked || (fused_fits && FusedAmxHandles(w))) return ExpertRoute::kFused;
+  if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) return ExpertRoute::kPacked;
+  return ExpertRoute::kDequantizeOneDnn;
+}
+
 }  // namespace
 
 void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool, KernelIsa isa) {
@@ -282,25 +297,6 @@ void DequantizeMxfp4ToBf16(const Mxfp4Matrix& w, uint16_t* out, ThreadPool* pool
     rows(0, w.rows);
   }
 }
-
-namespace {
-
-enum class ExpertRoute { kFused, kPacked, kDequantizeOneDnn };
-
-// Where ExpertMatmul sends a product; kFused also when asked for where it cannot run (the
-// caller reports that).
-ExpertRoute Route(const Mxfp4Matrix& w, int m, ExpertPath path, Mxfp4Activations packed) {
-  const bool automatic = path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded;
-  // Int8 packed activations (the fast mode's decode steps) stay on the packed kernel, so a
-  // row's result does not depend on how many rows share its expert.
-  const bool fused_fits = automatic && packed == Mxfp4Activations::kFloat32 && m >= kFusedMinRows;
-  const bool fused_asked = path == ExpertPath::kFusedAmx || path == ExpertPath::kFusedAmxRounded;
-  if (fused_asked || (fused_fits && FusedAmxHandles(w))) return ExpertRoute::kFused;
-  if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) return ExpertRoute::kPacked;
-  return ExpertRoute::kDequantizeOneDnn;
-}
-
-}  // namespace
 
 bool ExpertMatmulRunsOnOneDnn(const Mxfp4Matrix& w, int m, ExpertPath path, Mxfp4Activations packed) {
   return m > 0 && Route(w, m, path, packed) == ExpertRoute::kDequantizeOneDnn;

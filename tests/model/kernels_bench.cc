@@ -2,6 +2,7 @@
 // numbers, asserts nothing). bazel run -c opt //tests/model:kernels_bench
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "model/kernels/int8_dense.h"
 #include "model/kernels/kernel_context.h"
 #include "model/kernels/mxfp4.h"
+#include "model/kernels/thread_pool.h"
 
 namespace warden::model {
 namespace {
@@ -200,6 +202,46 @@ void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
 // range(1): activations 0 float32, 1 int8; range(2): rows (an expert's gate/up and down
 // products of gpt-oss-20b, and a small one: per-call costs show as a lower rate).
 BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1}, {2 * kHidden, kHidden, 720}})->UseRealTime();
+
+// The floor under BM_Mxfp4DecodeFromMemory: the same matrices (one per call, cycling over
+// > 1 GB, rows split across the pool as the kernel's are), only read (64-bit sums of the
+// blocks and the scales, one prefetch per line 12 KB ahead as the kernels do), no arithmetic
+// on the values. The gap between the two is what the kernels' arithmetic costs from DRAM.
+void BM_StreamMxfp4LayoutFromMemory(benchmark::State& state) {
+  const int rows = static_cast<int>(state.range(1)), cols = kHidden;
+  const int count = static_cast<int>(int64_t{1100} * 1000 * 1000 / (static_cast<int64_t>(rows) * cols * 17 / 32));
+  const size_t row_bytes = cols / 2, row_scales = cols / 32;
+  const size_t block_bytes = rows * row_bytes, scale_bytes = rows * row_scales;
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> blocks(block_bytes * count / 8, 1), scales(scale_bytes * count / 8 + 1, 1);
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  pool.SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
+  std::vector<uint64_t> sums(rows);
+  int i = 0;
+  for (auto _ : state) {
+    const char* b = reinterpret_cast<const char*>(blocks.data()) + block_bytes * i;
+    const char* s = reinterpret_cast<const char*>(scales.data()) + scale_bytes * i;
+    pool.ParallelFor(rows, [&](int64_t begin, int64_t end) {
+      uint64_t sum = 0;
+      for (const char* p = b + begin * row_bytes; p < b + end * row_bytes; p += 64) {
+        __builtin_prefetch(p + 12288);
+        uint64_t line[8];
+        std::memcpy(line, p, sizeof(line));
+        for (uint64_t word : line) sum += word;
+      }
+      for (const char* p = s + begin * row_scales; p + 8 <= s + end * row_scales; p += 8) {
+        uint64_t word;
+        std::memcpy(&word, p, sizeof(word));
+        sum += word;
+      }
+      sums[begin] = sum;
+    });
+    benchmark::DoNotOptimize(sums.data());
+    i = (i + 1) % count;
+  }
+  state.counters["GB/s_weights"] =
+      benchmark::Counter(static_cast<double>(block_bytes + scale_bytes) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_StreamMxfp4LayoutFromMemory)->ArgsProduct({{1, 2}, {2 * kHidden, kHidden}})->UseRealTime();
 
 // range(0): threads; range(1): rows of x (1 = decode, 8 = a batch of 8); range(2): 0 kBest
 // (AMX from 3 rows where the CPU has it), 1 the AVX-512 kernel.
