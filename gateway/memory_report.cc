@@ -12,7 +12,7 @@ std::vector<std::string> MemoryReportLines(const ProcessMemory& memory, bool wei
   const double small_pages_mb = memory.resident_mb - memory.huge_page_mb;
   if (weights_resident && small_pages_mb > kSmallPageWarningMb && small_pages_mb > 0.1 * memory.resident_mb) {
     lines.push_back(absl::StrFormat(
-        "warning: %.0f MB of resident memory is on 4 KB pages, so decode will be slower. Transparent huge pages "
+        "warning: %.0f MB of resident memory is on 4 KB pages; weights there make decode slower. Transparent huge pages "
         "must be \"madvise\" or \"always\" in /sys/kernel/mm/transparent_hugepage/enabled, and stale page cache "
         "can use up the free huge pages: `echo 1 > /proc/sys/vm/drop_caches` before starting (README \"Engine "
         "speed\")",

@@ -1,6 +1,5 @@
 #include "base/process_memory.h"
 
-#include <cstdio>
 #include <fstream>
 #include <string>
 
