@@ -39,8 +39,10 @@
 // the reference). kernels_bench from DRAM, 2 threads, 5760 rows: 20.5 GB/s against this
 // kernel's 20.6; the full 20b shape's decode: experts 71-73 against 68-69 ms per token
 // (alternating runs). In the model this kernel streams the experts at 19-20 GB/s, the
-// one-digit int8 kernel at 20-24 and dense bf16 rows at 26-28, so halving the operations
-// per weight buys little: the gap to dense is not arithmetic alone, and stays open.
+// one-digit int8 kernel at 20-24 and dense bf16 rows at 26-28, while the bare stream of the
+// same matrices reaches 32 (kernels_bench BM_StreamMxfp4LayoutFromMemory): the layout is not
+// the limit, the arithmetic interleaved with the stream is, and halving the operations per
+// weight recovers only part of it. Open.
 // Thread-safe: the functions only read their inputs and write y.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
 #define WARDEN_MODEL_KERNELS_MXFP4_H_
