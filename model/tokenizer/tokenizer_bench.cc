@@ -24,6 +24,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "base/process_memory.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/tokenizer/vocab_loader.h"
 #include "nlohmann/json.hpp"
@@ -85,24 +86,6 @@ std::string BuildCorpus(const std::string& shared, int* num_docs) {
   return corpus;
 }
 
-long PeakRssKb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return -1;
-}
-
-long CurrentRssKb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return -1;
-}
-
 // Resets VmHWM to the current RSS (Linux >= 4.0); false if not permitted.
 bool ResetPeakRss() {
   std::ofstream clear("/proc/self/clear_refs");
@@ -150,7 +133,7 @@ ThroughputResult Throughput(const Tokenizer& tok, const std::string& text, int t
 }
 
 nlohmann::ordered_json Adversarial(const Tokenizer& tok, const std::string& text) {
-  const long rss_before = CurrentRssKb();
+  const double rss_before_mb = ReadProcessMemory().resident_mb;
   const bool reset = ResetPeakRss();
   const auto start = Clock::now();
   const double cpu_start = ThreadCpuSeconds();
@@ -163,8 +146,8 @@ nlohmann::ordered_json Adversarial(const Tokenizer& tok, const std::string& text
   j["seconds"] = seconds;
   j["cpu_seconds"] = cpu_seconds;
   j["mb_per_s"] = text.size() / seconds / 1e6;
-  j["rss_before_mb"] = rss_before / 1024.0;
-  j["peak_rss_mb"] = PeakRssKb() / 1024.0;
+  j["rss_before_mb"] = rss_before_mb;
+  j["peak_rss_mb"] = ReadProcessMemory().peak_resident_mb;
   j["peak_rss_reset_ok"] = reset;
   return j;
 }
