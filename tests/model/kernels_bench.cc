@@ -173,54 +173,70 @@ void BM_DenseMatmul(benchmark::State& state) {
 }
 BENCHMARK(BM_DenseMatmul)->ArgsProduct({{1, 4, 8, 64, 512}, {0, 1, 2}, {1, 2}})->UseRealTime();
 
-// Decode as it meets memory: one token against many distinct matrices (more bytes than any
-// cache: this host's L3 is 480 MB, so >= 1 GB), cycling, on `range(0)` threads, in huge-page
-// memory as the engine's resident weights. GB/s_weights is what the kernel streams from DRAM;
-// compare with `oss bench`'s read_bandwidth_gb_per_s.
+// Many distinct MXFP4 matrices of `rows` x 2880 (more bytes than any cache: this host's L3
+// is 480 MB, so >= 1 GB) in huge-page memory as the engine's resident weights, random
+// nibbles and scales near 1; the decode benchmarks take them one per call, cycling.
+struct MatricesInMemory {
+  explicit MatricesInMemory(int rows)
+      : rows(rows),
+        count(static_cast<int>(int64_t{1100} * 1000 * 1000 / (static_cast<int64_t>(rows) * kHidden * 17 / 32))),
+        block_bytes(static_cast<size_t>(rows) * kHidden / 2),
+        scale_bytes(static_cast<size_t>(rows) * kHidden / 32),
+        blocks(block_bytes * count),
+        scales(scale_bytes * count) {
+    std::mt19937 rng(1);
+    for (auto& b : blocks) b = static_cast<uint8_t>(rng());
+    for (auto& s : scales) s = static_cast<uint8_t>(118 + rng() % 4);
+  }
+  Mxfp4Matrix Matrix(int i) const { return {blocks.data() + block_bytes * i, scales.data() + scale_bytes * i, rows, kHidden}; }
+  // The rate counter of `iterations` calls (one matrix each).
+  benchmark::Counter GbPerS(int64_t iterations) const {
+    return benchmark::Counter(static_cast<double>(block_bytes + scale_bytes) * iterations / 1e9,
+                              benchmark::Counter::kIsRate);
+  }
+
+  const int rows, count;
+  const size_t block_bytes, scale_bytes;
+  std::vector<uint8_t, HugePageAllocator<uint8_t>> blocks, scales;
+};
+
+// Decode as it meets memory: one token against MatricesInMemory on `range(0)` threads.
+// GB/s_weights is what the kernel streams from DRAM; compare with `oss bench`'s
+// read_bandwidth_gb_per_s.
 void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
-  const int rows = static_cast<int>(state.range(2)), cols = kHidden;
-  const int count = static_cast<int>(int64_t{1100} * 1000 * 1000 / (static_cast<int64_t>(rows) * cols * 17 / 32));  // > 1 GB
+  const MatricesInMemory matrices(static_cast<int>(state.range(2)));
   const auto activations = static_cast<Mxfp4Activations>(state.range(1));
-  std::mt19937 rng(1);
-  const size_t block_bytes = static_cast<size_t>(rows) * cols / 2, scale_bytes = static_cast<size_t>(rows) * cols / 32;
-  std::vector<uint8_t, HugePageAllocator<uint8_t>> blocks(block_bytes * count), scales(scale_bytes * count);
-  for (auto& b : blocks) b = static_cast<uint8_t>(rng());
-  for (auto& s : scales) s = static_cast<uint8_t>(118 + rng() % 4);
-  std::vector<float> x(cols, 0.5f), y(rows);
+  std::vector<float> x(kHidden, 0.5f), y(matrices.rows);
   ThreadPool pool(static_cast<int>(state.range(0)));
   pool.SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
   int i = 0;
   for (auto _ : state) {
-    const Mxfp4Matrix w{blocks.data() + block_bytes * i, scales.data() + scale_bytes * i, rows, cols};
-    Mxfp4Matmul(w, x.data(), 1, nullptr, y.data(), &pool, KernelIsa::kBest, activations);
+    Mxfp4Matmul(matrices.Matrix(i), x.data(), 1, nullptr, y.data(), &pool, KernelIsa::kBest, activations);
     benchmark::DoNotOptimize(y.data());
-    i = (i + 1) % count;
+    i = (i + 1) % matrices.count;
   }
-  state.counters["GB/s_weights"] =
-      benchmark::Counter(static_cast<double>(block_bytes + scale_bytes) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s_weights"] = matrices.GbPerS(state.iterations());
 }
 // range(1): activations 0 float32, 1 int8; range(2): rows (an expert's gate/up and down
 // products of gpt-oss-20b, and a small one: per-call costs show as a lower rate).
 BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1}, {2 * kHidden, kHidden, 720}})->UseRealTime();
 
-// The floor under BM_Mxfp4DecodeFromMemory: the same matrices (one per call, cycling over
-// > 1 GB, rows split across the pool as the kernel's are), only read (64-bit sums of the
-// blocks and the scales, one prefetch per line 12 KB ahead as the kernels do), no arithmetic
-// on the values. The gap between the two is what the kernels' arithmetic costs from DRAM.
+// The floor under BM_Mxfp4DecodeFromMemory: the same matrices, rows split across the pool
+// as the kernel's are, only read (64-bit sums of the blocks and the scales, one prefetch
+// per line 12 KB ahead as the kernels do), no arithmetic on the values. The gap between the
+// two is what the kernels' arithmetic costs from DRAM.
 void BM_StreamMxfp4LayoutFromMemory(benchmark::State& state) {
-  const int rows = static_cast<int>(state.range(1)), cols = kHidden;
-  const int count = static_cast<int>(int64_t{1100} * 1000 * 1000 / (static_cast<int64_t>(rows) * cols * 17 / 32));
-  const size_t row_bytes = cols / 2, row_scales = cols / 32;
-  const size_t block_bytes = rows * row_bytes, scale_bytes = rows * row_scales;
-  std::vector<uint64_t, HugePageAllocator<uint64_t>> blocks(block_bytes * count / 8, 1), scales(scale_bytes * count / 8 + 1, 1);
+  const MatricesInMemory matrices(static_cast<int>(state.range(1)));
+  const size_t row_bytes = kHidden / 2, row_scales = kHidden / 32;
   ThreadPool pool(static_cast<int>(state.range(0)));
   pool.SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
-  std::vector<uint64_t> sums(rows);
+  std::vector<uint64_t> sums(matrices.rows);
   int i = 0;
   for (auto _ : state) {
-    const char* b = reinterpret_cast<const char*>(blocks.data()) + block_bytes * i;
-    const char* s = reinterpret_cast<const char*>(scales.data()) + scale_bytes * i;
-    pool.ParallelFor(rows, [&](int64_t begin, int64_t end) {
+    const Mxfp4Matrix w = matrices.Matrix(i);
+    const char* b = reinterpret_cast<const char*>(w.blocks);
+    const char* s = reinterpret_cast<const char*>(w.scales);
+    pool.ParallelFor(w.rows, [&](int64_t begin, int64_t end) {
       uint64_t sum = 0;
       for (const char* p = b + begin * row_bytes; p < b + end * row_bytes; p += 64) {
         __builtin_prefetch(p + 12288);
@@ -236,10 +252,9 @@ void BM_StreamMxfp4LayoutFromMemory(benchmark::State& state) {
       sums[begin] = sum;
     });
     benchmark::DoNotOptimize(sums.data());
-    i = (i + 1) % count;
+    i = (i + 1) % matrices.count;
   }
-  state.counters["GB/s_weights"] =
-      benchmark::Counter(static_cast<double>(block_bytes + scale_bytes) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s_weights"] = matrices.GbPerS(state.iterations());
 }
 BENCHMARK(BM_StreamMxfp4LayoutFromMemory)->ArgsProduct({{1, 2}, {2 * kHidden, kHidden}})->UseRealTime();
 
