@@ -69,81 +69,64 @@ WARDEN_VNNI_TARGET inline __m512 ChunkProduct(const ChunkWeights& w, const uint8
   return _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(row_kernels::kAllLanes, sum), lane_scale);
 }
 
-// One chunk of kRows rows against kTokens tokens, added to acc. `records` is the first
+// One chunk of one row against kTokens tokens, added to acc. `records` is the first
 // token's record of this chunk; tokens are `token_stride` bytes apart.
-template <int kRows, int kTokens>
-WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, size_t row_bytes, const uint8_t* exponents,
-                                        int nblocks, int chunk_blocks, const uint8_t* records, size_t token_stride,
-                                        __m512i table, __m512 (&acc)[kRows][kTokens]) {
-#pragma GCC unroll 2
-  for (int r = 0; r < kRows; ++r) {
-    _mm_prefetch(reinterpret_cast<const char*>(blocks + r * row_bytes + kPrefetchBytes), _MM_HINT_T0);
-    const ChunkWeights w = LoadChunk(blocks + r * row_bytes, exponents + r * nblocks, chunk_blocks, table);
+template <int kTokens>
+WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, const uint8_t* exponents, int chunk_blocks,
+                                        const uint8_t* records, size_t token_stride, __m512i table,
+                                        __m512 (&acc)[kTokens]) {
+  _mm_prefetch(reinterpret_cast<const char*>(blocks + kPrefetchBytes), _MM_HINT_T0);
+  const ChunkWeights w = LoadChunk(blocks, exponents, chunk_blocks, table);
 #pragma GCC unroll 8
-    for (int t = 0; t < kTokens; ++t) {
-      acc[r][t] = _mm512_fmadd_ps(ChunkProduct(w, records + t * token_stride), w.scale, acc[r][t]);
-    }
+  for (int t = 0; t < kTokens; ++t) {
+    acc[t] = _mm512_fmadd_ps(ChunkProduct(w, records + t * token_stride), w.scale, acc[t]);
   }
 }
 
-// kRows consecutive rows against kTokens tokens; sums[row * kTokens + token]. Counts are
-// template parameters, and the full chunks are a loop of their own (the partial last one
-// apart), so that the accumulators stay in registers.
-template <int kRows, int kTokens>
+// One row against kTokens tokens; sums[token]. The count is a template parameter, and the
+// full chunks are a loop of their own (the partial last one apart), so that the
+// accumulators stay in registers.
+// One row at a time, not two as the float32 kernel and the dense kernels take them: from
+// DRAM (kernels_bench BM_Mxfp4DecodeFromMemory, 2 threads, 5760 x 2880, alternating runs)
+// one token streams 28.4-29.4 GB/s against 25.3-26.6 with row pairs, two tokens 23.4-24.1
+// against 20.8-21.1; the full 20b shape's `fast` decode went 8.99 / 9.18 -> 9.55 / 9.78
+// tokens/s. (The bf16 and int8 dense kernels measured the other way: pairs are faster.)
+template <int kTokens>
 WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
                                 const QuantizedActivations& x, int token0, float* sums) {
   alignas(16) int8_t table_bytes[16];
   for (int i = 0; i < 16; ++i) table_bytes[i] = static_cast<int8_t>(kTwiceFp4[i] + kWeightBias);
   const __m512i table = _mm512_maskz_broadcast_i32x4(row_kernels::kAllLanes,
                                                      _mm_load_si128(reinterpret_cast<const __m128i*>(table_bytes)));
-  const size_t row_bytes = static_cast<size_t>(nblocks) * kBlockBytes;
   constexpr size_t record_bytes = kRecordBytes;
   const size_t token_stride = static_cast<size_t>(x.chunks) * record_bytes;
   const uint8_t* records = x.Record(token0, 0);
-  __m512 acc[kRows][kTokens];
-  for (int r = 0; r < kRows; ++r) {
-    for (int t = 0; t < kTokens; ++t) acc[r][t] = _mm512_setzero_ps();
-  }
+  __m512 acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
   const int full_chunks = nblocks / kChunkBlocks;
   constexpr size_t kChunkBytes = kChunkBlocks * kBlockBytes;
   for (int c = 0; c < full_chunks; ++c) {
-    AddChunk<kRows, kTokens>(blocks + c * kChunkBytes, row_bytes, exponents + c * kChunkBlocks, nblocks,
-                                      kChunkBlocks, records + c * record_bytes, token_stride, table, acc);
+    AddChunk<kTokens>(blocks + c * kChunkBytes, exponents + c * kChunkBlocks, kChunkBlocks, records + c * record_bytes,
+                      token_stride, table, acc);
   }
   if (full_chunks < x.chunks) {
-    AddChunk<kRows, kTokens>(blocks + full_chunks * kChunkBytes, row_bytes,
-                                      exponents + full_chunks * kChunkBlocks, nblocks,
-                                      nblocks - full_chunks * kChunkBlocks, records + full_chunks * record_bytes,
-                                      token_stride, table, acc);
+    AddChunk<kTokens>(blocks + full_chunks * kChunkBytes, exponents + full_chunks * kChunkBlocks,
+                      nblocks - full_chunks * kChunkBlocks, records + full_chunks * record_bytes, token_stride, table,
+                      acc);
   }
-  for (int r = 0; r < kRows; ++r) {
-    for (int t = 0; t < kTokens; ++t) sums[r * kTokens + t] = row_kernels::SumLanes(acc[r][t]);
-  }
+  for (int t = 0; t < kTokens; ++t) sums[t] = row_kernels::SumLanes(acc[t]);
 }
-
-template <int kRows>
-void RowTileAnyTokens(const uint8_t* blocks, const uint8_t* exponents, int nblocks, const QuantizedActivations& x,
-                      int token0, int tokens, float* sums) {
-  row_kernels::WithTokenCount(
-      tokens, [&](auto n) { RowTile<kRows, decltype(n)::value>(blocks, exponents, nblocks, x, token0, sums); });
-}
-
-// Rows are taken in pairs (two memory streams per thread) for up to two tokens, as in the
-// float32 kernel; a trailing odd row goes alone.
-constexpr int kPairedMaxTokens = 2;
 
 WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
                                        float* y, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, x.tokens <= kPairedMaxTokens ? 2 : 1, nullptr, bias, y,
-                           [&](int64_t r, int row_count, int t0, int tokens, float* sums) {
+  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, 1, nullptr, bias, y,
+                           [&](int64_t r, int /*row_count: 1*/, int t0, int tokens, float* sums) {
                              const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
                              const uint8_t* exponents = w.scales + r * nblocks;
-                             if (row_count == 2) {
-                               RowTileAnyTokens<2>(blocks, exponents, nblocks, x, t0, tokens, sums);
-                             } else {
-                               RowTileAnyTokens<1>(blocks, exponents, nblocks, x, t0, tokens, sums);
-                             }
+                             row_kernels::WithTokenCount(tokens, [&](auto n) {
+                               RowTile<decltype(n)::value>(blocks, exponents, nblocks, x, t0, sums);
+                             });
                            });
 }
 

@@ -200,26 +200,28 @@ struct MatricesInMemory {
   std::vector<uint8_t, HugePageAllocator<uint8_t>> blocks, scales;
 };
 
-// Decode as it meets memory: one token against MatricesInMemory on `range(0)` threads.
-// GB/s_weights is what the kernel streams from DRAM; compare with `oss bench`'s
+// Decode as it meets memory: one to three tokens against MatricesInMemory on `range(0)`
+// threads. GB/s_weights is what the kernel streams from DRAM; compare with `oss bench`'s
 // read_bandwidth_gb_per_s.
 void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
   const MatricesInMemory matrices(static_cast<int>(state.range(2)));
   const auto activations = static_cast<Mxfp4Activations>(state.range(1));
-  std::vector<float> x(kHidden, 0.5f), y(matrices.rows);
+  const int m = static_cast<int>(state.range(3));
+  std::vector<float> x(static_cast<size_t>(kHidden) * m, 0.5f), y(static_cast<size_t>(matrices.rows) * m);
   ThreadPool pool(static_cast<int>(state.range(0)));
   pool.SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
   int i = 0;
   for (auto _ : state) {
-    Mxfp4Matmul(matrices.Matrix(i), x.data(), 1, nullptr, y.data(), &pool, KernelIsa::kBest, activations);
+    Mxfp4Matmul(matrices.Matrix(i), x.data(), m, nullptr, y.data(), &pool, KernelIsa::kBest, activations);
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % matrices.count;
   }
   state.counters["GB/s_weights"] = matrices.GbPerS(state.iterations());
 }
 // range(1): activations 0 float32, 1 int8; range(2): rows (an expert's gate/up and down
-// products of gpt-oss-20b, and a small one: per-call costs show as a lower rate).
-BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1}, {2 * kHidden, kHidden, 720}})->UseRealTime();
+// products of gpt-oss-20b, and a small one: per-call costs show as a lower rate); range(3):
+// tokens (2 and 3: an expert shared by a batch's tokens).
+BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1}, {2 * kHidden, kHidden, 720}, {1, 2, 3}})->UseRealTime();
 
 // The floor under BM_Mxfp4DecodeFromMemory: the same matrices, rows split across the pool
 // as the kernel's are, only read (64-bit sums of the blocks and the scales, one prefetch
