@@ -15,7 +15,7 @@ using mxfp4::kBlockBytes;
 
 constexpr int kHalf = kBlockBytes;  // even (or odd) values per block
 static_assert(kHalf == activation_record::kHalfBlock, "one MXFP4 byte holds an even and an odd value");
-constexpr int kPrefetchBytes = 12288;  // as the float32 kernel (mxfp4.cc), measured there
+constexpr int kPrefetchBytes = 6144;  // see RowTile
 // Twice each e2m1 value, by nibble: integers in [-12, 12].
 constexpr int8_t kTwiceFp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
@@ -91,6 +91,11 @@ WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, const uint8_t* ex
 // one token streams 28.4-29.4 GB/s against 25.3-26.6 with row pairs, two tokens 23.4-24.1
 // against 20.8-21.1; the full 20b shape's `fast` decode went 8.99 / 9.18 -> 9.55 / 9.78
 // tokens/s. (The bf16 and int8 dense kernels measured the other way: pairs are faster.)
+// With one row, prefetching 6 KB ahead rather than 12 gained another ~1 GB/s (29.1-30.2
+// against 28.2-29.0, one token) and, in three-way alternating runs of the full shape's
+// `fast` decode, row pairs at 12 KB 7.58 / 7.80, one row 7.73 / 8.43, one row at 6 KB
+// 8.16 / 8.63 tokens/s (a slower hour of this host: probe 27.8-28.7 GB/s). The float32
+// kernel measured no difference in the model between 6 and 12 KB, so it keeps 12.
 template <int kTokens>
 WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
                                 const QuantizedActivations& x, int token0, float* sums) {
