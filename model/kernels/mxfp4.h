@@ -43,6 +43,11 @@
 // same matrices reaches 32 (kernels_bench BM_StreamMxfp4LayoutFromMemory): the layout is not
 // the limit, the arithmetic interleaved with the stream is, and halving the operations per
 // weight recovers only part of it. Open.
+// Also measured (session 15): one row at a time (which made the int8 kernel 10 % faster,
+// mxfp4_int8.cc) and a 6 KB prefetch distance: kernels_bench from DRAM 21.5-23.5 against
+// 19.4-21.4 GB/s for 6 KB, but the full 20b shape's exact decode did not move (four
+// alternating runs each: 5.92-6.11 against 5.63-6.18 tokens/s), so this kernel keeps pairs
+// and 12 KB.
 // Thread-safe: the functions only read their inputs and write y.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
 #define WARDEN_MODEL_KERNELS_MXFP4_H_
