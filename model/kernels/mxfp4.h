@@ -44,7 +44,7 @@
 // the limit, the arithmetic interleaved with the stream is, and halving the operations per
 // weight recovers only part of it. Open.
 // Also measured (session 15): one row at a time (which made the int8 kernel 10 % faster,
-// mxfp4_int8.cc) and a 6 KB prefetch distance: kernels_bench from DRAM 21.5-23.5 against
+// mxfp4_int8.cc) and a 6 KB prefetch distance: kernels_bench from DRAM 20.4-23.5 against
 // 19.4-21.4 GB/s for 6 KB, but the full 20b shape's exact decode did not move (four
 // alternating runs each: 5.92-6.11 against 5.63-6.18 tokens/s), so this kernel keeps pairs
 // and 12 KB.
