@@ -96,13 +96,10 @@ WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, const uint8_t* ex
 // `fast` decode, row pairs at 12 KB 7.58 / 7.80, one row 7.73 / 8.43, one row at 6 KB
 // 8.16 / 8.63 tokens/s (a slower hour of this host: probe 27.8-28.7 GB/s). The float32
 // kernel measured no difference in the model between 6 and 12 KB, so it keeps 12.
+// `table` is WeightTable().
 template <int kTokens>
 WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
-                                const QuantizedActivations& x, int token0, float* sums) {
-  alignas(16) int8_t table_bytes[16];
-  for (int i = 0; i < 16; ++i) table_bytes[i] = static_cast<int8_t>(kTwiceFp4[i] + kWeightBias);
-  const __m512i table = _mm512_maskz_broadcast_i32x4(row_kernels::kAllLanes,
-                                                     _mm_load_si128(reinterpret_cast<const __m128i*>(table_bytes)));
+                                const QuantizedActivations& x, int token0, __m512i table, float* sums) {
   constexpr size_t record_bytes = kRecordBytes;
   const size_t token_stride = static_cast<size_t>(x.chunks) * record_bytes;
   const uint8_t* records = x.Record(token0, 0);
@@ -122,15 +119,25 @@ WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents,
   for (int t = 0; t < kTokens; ++t) sums[t] = row_kernels::SumLanes(acc[t]);
 }
 
+// vpshufb's lookup table, in every 128-bit lane: 2w + kWeightBias by nibble (vpdpbusd's
+// unsigned weights).
+WARDEN_VNNI_TARGET inline __m512i WeightTable() {
+  alignas(16) int8_t table_bytes[16];
+  for (int i = 0; i < 16; ++i) table_bytes[i] = static_cast<int8_t>(kTwiceFp4[i] + kWeightBias);
+  return _mm512_maskz_broadcast_i32x4(row_kernels::kAllLanes,
+                                      _mm_load_si128(reinterpret_cast<const __m128i*>(table_bytes)));
+}
+
 WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
                                        float* y, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
+  const __m512i table = WeightTable();  // once per call, not per row
   row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, 1, nullptr, bias, y,
                            [&](int64_t r, int /*row_count: 1*/, int t0, int tokens, float* sums) {
                              const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
                              const uint8_t* exponents = w.scales + r * nblocks;
                              row_kernels::WithTokenCount(tokens, [&](auto n) {
-                               RowTile<decltype(n)::value>(blocks, exponents, nblocks, x, t0, sums);
+                               RowTile<decltype(n)::value>(blocks, exponents, nblocks, x, t0, table, sums);
                              });
                            });
 }
