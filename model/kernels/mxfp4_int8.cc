@@ -140,6 +140,12 @@ WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActiva
                                RowTile<decltype(n)::value>(blocks, exponents, nblocks, x, t0, table, sums);
                              });
                            });
+  // GCC 12 leaves out its own vzeroupper here (`table` stays live across the calls above).
+  // Returning with the upper halves of the vector registers in use made the SSE code the
+  // caller ran next ~20-40x slower (SwiGlu's scalar loop after each expert product): the
+  // full 20b shape's `fast` decode fell from ~9.6 to ~6.2 tokens/s between sessions 15
+  // and 16. tests/model/upper_state_test.cc checks every kernel entry point for this.
+  _mm256_zeroupper();
 }
 
 }  // namespace
