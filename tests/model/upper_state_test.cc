@@ -20,6 +20,7 @@
 
 #include "model/kernels/amx_dense.h"
 #include "model/kernels/attention.h"
+#include "model/kernels/attention_amx.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
@@ -155,6 +156,24 @@ TEST_F(UpperStateTest, AttentionAndElementwiseOps) {
   ExpectCleanAfter("AttendHeads", [&] { AttendHeads(group, scores.data(), out.data()); });
   AttentionHeadInput head{queries.data(), keys.data(), values.data(), kPositions, kDim, 0.125f, 0.5f};
   ExpectCleanAfter("AttendHead", [&] { AttendHead(head, scores.data(), out.data()); });
+  if (AmxAttentionAvailable(kDim)) {
+    AmxAttentionKv amx_kv;
+    ExpectCleanAfter("AmxAttentionKv::Load",
+                     [&] { amx_kv.Load(keys.data(), values.data(), kPositions, kDim); });
+    const int visible[1] = {kPositions};
+    AmxAttentionRows rows;
+    rows.queries = queries.data();
+    rows.query_stride = kHeads * kDim;
+    rows.sinks = sinks.data();
+    rows.heads = kHeads;
+    rows.rows = 1;
+    rows.visible = visible;
+    rows.scale = 0.125f;
+    rows.out = out.data();
+    rows.out_stride = kHeads * kDim;
+    AmxAttentionScratch scratch;
+    ExpectCleanAfter("AttendRowsAmx", [&] { AttendRowsAmx(amx_kv, rows, &scratch); });
+  }
 
   constexpr int kWidth = 2880;
   std::vector<float> h = RandomFloats(2 * kWidth, rng_), result(2 * kWidth);
