@@ -286,25 +286,29 @@ void BM_DenseDecodeFromMemory(benchmark::State& state) {
       benchmark::Counter(2.0 * elements * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{1, 2}, {1, 8, 16}, {0, 1}})->UseRealTime();
+BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{2}, {2, 3, 4, 6}, {0}})->UseRealTime();
 
+// range(0): threads; range(1): rows of x (tokens).
 void BM_Int8DecodeFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 96;  // 96 x 11.8 MB
+  const int m = static_cast<int>(state.range(1));
   auto ctx = KernelContext::Create({static_cast<int>(state.range(0))});
   (*ctx)->pool().SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's decode steps
   std::vector<uint16_t> bf16(static_cast<size_t>(rows) * cols, 0x3f00);
   std::vector<Int8Matrix> matrices;
   for (int i = 0; i < count; ++i) matrices.push_back(QuantizeRows(Bf16Matrix{bf16.data(), rows, cols}, (*ctx)->pool()));
-  std::vector<float> x(cols, 0.5f), y(rows);
+  std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
   int i = 0;
   for (auto _ : state) {
-    Int8DenseMatmul(**ctx, matrices[i], x.data(), 1, nullptr, y.data());
+    Int8DenseMatmul(**ctx, matrices[i], x.data(), m, nullptr, y.data());
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % count;
   }
   state.counters["GB/s_weights"] =
       benchmark::Counter(static_cast<double>(rows) * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Int8DecodeFromMemory)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_Int8DecodeFromMemory)->ArgsProduct({{1, 2}, {1}})->UseRealTime();
+BENCHMARK(BM_Int8DecodeFromMemory)->ArgsProduct({{2}, {2, 3, 4, 6, 8}})->UseRealTime();
 
 }  // namespace
 }  // namespace warden::model
