@@ -21,7 +21,8 @@
 // Measured and dropped (session 16): balancing the matrix-row loops (each thread's share cut
 // into 8 pieces, a thread done early taking pieces from the back of the other's share),
 // against the threads waiting ~5-8 % of a decode step at loop ends (perf): the full 20b
-// exact decode 6.13 / 6.10 against 6.23 / 6.14 tokens/s, kernels_bench 2-5 % slower.
+// exact decode 6.13 / 6.10 against 6.23 / 6.14 tokens/s; kernels_bench from DRAM 0.5-7 %
+// slower (float32 and int8 MXFP4, bf16 rows).
 #ifndef WARDEN_MODEL_KERNELS_THREAD_POOL_H_
 #define WARDEN_MODEL_KERNELS_THREAD_POOL_H_
 
