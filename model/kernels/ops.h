@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "model/kernels/mxfp4.h"  // KernelIsa
+
 namespace warden::model {
 
 // out = x * rsqrt(mean(x^2) + eps) * weight, over n values. out may alias x.
@@ -19,7 +21,9 @@ void Softmax(float* v, int n);
 
 // gpt-oss SwiGLU on interleaved h (2n values, even = gate, odd = linear):
 // out[i] = g * sigmoid(alpha * g) * (l + 1), g = min(h[2i], limit), l = clamp(h[2i+1], ±limit).
-void SwiGlu(const float* h, int n, float limit, float alpha, float* out);
+// The AVX-512 code (vectorised exp, softmax_avx512.h) agrees with the portable one to a few
+// float32 roundings; a NaN in h gives NaN in both.
+void SwiGlu(const float* h, int n, float limit, float alpha, float* out, KernelIsa isa = KernelIsa::kBest);
 
 // Writes n bf16 values widened to float32.
 void Bf16RowToFloat(const uint16_t* in, int n, float* out);

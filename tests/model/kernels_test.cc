@@ -260,6 +260,30 @@ TEST(Ops, SwiGluClampsGateAboveAndLinearBothSidesAndAddsOne) {
   EXPECT_NEAR(out[2], glu(-2.0f) * 8.0f, 1e-6);
 }
 
+TEST(Ops, SwiGluAvx512MatchesPortableOnRandomInputsAndKeepsNaN) {
+  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; the portable SwiGlu is checked above";
+  std::mt19937 rng(5);
+  for (int n : {1, 15, 16, 17, 2880}) {
+    // Gates and linears far past the limit both ways, so both clamps and both sigmoid
+    // branches (and exp arguments the portable code overflows to inf) are taken.
+    std::vector<float> h = testing::RandomFloats(2 * static_cast<size_t>(n), rng, 150.0f);
+    for (size_t i = 0; i < h.size(); i += 7) h[i] *= 0.01f;  // and many near zero
+    if (n > 1) h[2] = std::nanf("");                          // a NaN gate
+    std::vector<float> fast(n), portable(n);
+    SwiGlu(h.data(), n, 7.0f, 1.702f, fast.data(), KernelIsa::kAvx512);
+    SwiGlu(h.data(), n, 7.0f, 1.702f, portable.data(), KernelIsa::kPortable);
+    for (int i = 0; i < n; ++i) {
+      if (std::isnan(portable[i])) {
+        EXPECT_TRUE(std::isnan(fast[i])) << "n " << n << " i " << i;
+        continue;
+      }
+      EXPECT_NEAR(fast[i], portable[i], 1e-6f * std::max(1.0f, std::fabs(portable[i])))
+          << "n " << n << " i " << i << " gate " << h[2 * i] << " linear " << h[2 * i + 1];
+    }
+    if (n > 1) EXPECT_TRUE(std::isnan(fast[1]));
+  }
+}
+
 TEST(Ops, RopeRotatesHalfSplitPairs) {
   float v[4] = {1.0f, 2.0f, 3.0f, 4.0f};  // pairs (1,3) and (2,4)
   const float cos[2] = {0.0f, 1.0f}, sin[2] = {1.0f, 0.0f};
