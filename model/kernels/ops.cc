@@ -48,6 +48,8 @@ void SwiGluPortable(const float* h, int n, float limit, float alpha, float* out)
 // Sixteen outputs per step. sigmoid(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) below, with
 // e = exp(-|z|) <= 1, so the exp never overflows (the portable code's exp(-z) may, to inf).
 // min/max take h as their second operand, so a NaN in h stays NaN (as std::min/clamp keep it).
+using row_kernels::kAllLanes;
+
 __attribute__((target("avx512f"))) void SwiGluAvx512(const float* h, int n, float limit, float alpha, float* out) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
@@ -56,8 +58,10 @@ __attribute__((target("avx512f"))) void SwiGluAvx512(const float* h, int n, floa
   int i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m512 first = _mm512_loadu_ps(h + 2 * i), second = _mm512_loadu_ps(h + 2 * i + 16);
-    const __m512 gate = _mm512_min_ps(high, _mm512_permutex2var_ps(first, even, second));
-    const __m512 lin = _mm512_min_ps(high, _mm512_max_ps(low, _mm512_permutex2var_ps(first, odd, second)));
+    // The maskz forms over all lanes: GCC 12's plain _mm512_min_ps/max_ps warn (-Wmaybe-uninitialized).
+    const __m512 gate = _mm512_maskz_min_ps(kAllLanes, high, _mm512_permutex2var_ps(first, even, second));
+    const __m512 lin = _mm512_maskz_min_ps(
+        kAllLanes, high, _mm512_maskz_max_ps(kAllLanes, low, _mm512_permutex2var_ps(first, odd, second)));
     const __m512 z = _mm512_mul_ps(a, gate);
     const __m512 e = softmax_avx512::ExpNonPositive(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(z)));
     const __mmask16 non_negative = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GE_OQ);

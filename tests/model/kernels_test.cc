@@ -280,7 +280,9 @@ TEST(Ops, SwiGluAvx512MatchesPortableOnRandomInputsAndKeepsNaN) {
       EXPECT_NEAR(fast[i], portable[i], 1e-6f * std::max(1.0f, std::fabs(portable[i])))
           << "n " << n << " i " << i << " gate " << h[2 * i] << " linear " << h[2 * i + 1];
     }
-    if (n > 1) EXPECT_TRUE(std::isnan(fast[1]));
+    if (n > 1) {
+      EXPECT_TRUE(std::isnan(fast[1]));
+    }
   }
 }
 
