@@ -13,7 +13,6 @@ namespace {
 
 constexpr int kGroupsPerChunk = kChunkValues / kGroupValues;
 constexpr int kPrefetchBytes = 8192;  // as the bf16 kernel (paired_rows.h), measured there
-constexpr int kFarPrefetchBytes = 65536;  // as the MXFP4 kernels (mxfp4.cc)
 
 // One chunk of one token: its int16 values into `out`; returns its step.
 float QuantizeChunk(const float* x, int n, int16_t* out) {

@@ -22,12 +22,6 @@ using row_kernels::kAllLanes;
 using row_kernels::SumLanes;
 
 constexpr int kPrefetchBytes = 12288;
-// A second prefetch per line, 64 KB ahead into L2 (prefetcht2), on top of the near one:
-// session 16, full 20b shape, alternating runs of binaries differing only in these
-// prefetches: exact decode 6.11 / 6.21 -> 6.42 / 6.28 tokens/s, `fast` 9.76 / 10.06 -> 9.93 /
-// 10.26 (probe 29.5-30.5 GB/s); the float32 MXFP4 kernel's alone 5.05-5.57 -> 5.63-6.01 in
-// four pairs. 32, 128 and 256 KB measured no better than 64.
-constexpr int kFarPrefetchBytes = 65536;
 
 // Rewrites each 32-value block of x as [16 even elements][16 odd elements] so the low and
 // high nibbles of a block's bytes meet contiguous inputs.
@@ -127,7 +121,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void RowTil
       // 16.2-16.5 at 12 KB). Prefetches past the matrix are harmless.
       if (b % 4 == 0) {
         _mm_prefetch(reinterpret_cast<const char*>(row_blk + b * kBlockBytes + kPrefetchBytes), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(row_blk + b * kBlockBytes + kFarPrefetchBytes), _MM_HINT_T2);
+        _mm_prefetch(reinterpret_cast<const char*>(row_blk + b * kBlockBytes + row_kernels::kFarPrefetchBytes),
+                     _MM_HINT_T2);
       }
       AddBlock<kTokens>(row_blk, row_sc, tables, b, xs, cols, acc[r][0]);
       AddBlock<kTokens>(row_blk, row_sc, tables, b + 1, xs, cols, acc[r][1]);

@@ -51,7 +51,7 @@
 // Session 16: the near prefetch as prefetcht1 instead of t0: kernels_bench from DRAM
 // 21.2 / 22.1 against 19.9 / 20.5 GB/s, the full 20b shape's exact decode 5.95 / 5.88
 // against 6.02 / 6.00 tokens/s (dropped). Kept: a second prefetch 64 KB ahead into L2
-// (mxfp4.cc, kFarPrefetchBytes). perf (cpu-clock sampling works in this VM) splits an exact
+// (row_kernels::kFarPrefetchBytes). perf (cpu-clock sampling works in this VM) splits an exact
 // decode token, per thread: bf16 dense rows ~95 ms (~25.6 GB/s), experts ~71 ms
 // (~17.9 GB/s), waiting at loop ends ~6-8 %.
 // Thread-safe: the functions only read their inputs and write y.

@@ -16,9 +16,19 @@ using mxfp4::kBlockBytes;
 constexpr int kHalf = kBlockBytes;  // even (or odd) values per block
 static_assert(kHalf == activation_record::kHalfBlock, "one MXFP4 byte holds an even and an odd value");
 constexpr int kPrefetchBytes = 6144;  // see RowTile
-constexpr int kFarPrefetchBytes = 65536;  // as the float32 kernel (mxfp4.cc), measured there
 // Twice each e2m1 value, by nibble: integers in [-12, 12].
 constexpr int8_t kTwiceFp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+// vpshufb's lookup table (broadcast to every 128-bit lane): 2w + kWeightBias by nibble,
+// vpdpbusd's unsigned weights.
+struct WeightTableBytes {
+  alignas(16) int8_t bytes[16];
+};
+constexpr WeightTableBytes MakeWeightTable() {
+  WeightTableBytes table{};
+  for (int i = 0; i < 16; ++i) table.bytes[i] = static_cast<int8_t>(kTwiceFp4[i] + kWeightBias);
+  return table;
+}
+constexpr WeightTableBytes kWeightTable = MakeWeightTable();
 
 using namespace activation_record;  // NOLINT: the record layout's constants
 
@@ -77,7 +87,7 @@ WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, const uint8_t* ex
                                         const uint8_t* records, size_t token_stride, __m512i table,
                                         __m512 (&acc)[kTokens]) {
   _mm_prefetch(reinterpret_cast<const char*>(blocks + kPrefetchBytes), _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(blocks + kFarPrefetchBytes), _MM_HINT_T2);
+  _mm_prefetch(reinterpret_cast<const char*>(blocks + row_kernels::kFarPrefetchBytes), _MM_HINT_T2);
   const ChunkWeights w = LoadChunk(blocks, exponents, chunk_blocks, table);
 #pragma GCC unroll 8
   for (int t = 0; t < kTokens; ++t) {
@@ -98,10 +108,18 @@ WARDEN_VNNI_TARGET inline void AddChunk(const uint8_t* blocks, const uint8_t* ex
 // `fast` decode, row pairs at 12 KB 7.58 / 7.80, one row 7.73 / 8.43, one row at 6 KB
 // 8.16 / 8.63 tokens/s (a slower hour of this host: probe 27.8-28.7 GB/s). The float32
 // kernel measured no difference in the model between 6 and 12 KB, so it keeps 12.
-// `table` is WeightTable().
+// The vector registers' lookup table is loaded here, per row, from kWeightTable (one
+// broadcast), not made by the caller and passed in: a 512-bit value live across the caller's
+// (non-AVX) row loop made GCC 12 leave out the caller's vzeroupper, and returning with the
+// upper halves of the vector registers in use made the SSE code run next ~20-40x slower
+// (SwiGlu's scalar loop after each expert product: the full 20b shape's `fast` decode fell
+// from ~9.6 to ~6.2 tokens/s between sessions 15 and 16). tests/model/upper_state_test.cc
+// checks every kernel entry point for this.
 template <int kTokens>
 WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
-                                const QuantizedActivations& x, int token0, __m512i table, float* sums) {
+                                const QuantizedActivations& x, int token0, float* sums) {
+  const __m512i table = _mm512_maskz_broadcast_i32x4(
+      row_kernels::kAllLanes, _mm_load_si128(reinterpret_cast<const __m128i*>(kWeightTable.bytes)));
   constexpr size_t record_bytes = kRecordBytes;
   const size_t token_stride = static_cast<size_t>(x.chunks) * record_bytes;
   const uint8_t* records = x.Record(token0, 0);
@@ -121,33 +139,17 @@ WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents,
   for (int t = 0; t < kTokens; ++t) sums[t] = row_kernels::SumLanes(acc[t]);
 }
 
-// vpshufb's lookup table, in every 128-bit lane: 2w + kWeightBias by nibble (vpdpbusd's
-// unsigned weights).
-WARDEN_VNNI_TARGET inline __m512i WeightTable() {
-  alignas(16) int8_t table_bytes[16];
-  for (int i = 0; i < 16; ++i) table_bytes[i] = static_cast<int8_t>(kTwiceFp4[i] + kWeightBias);
-  return _mm512_maskz_broadcast_i32x4(row_kernels::kAllLanes,
-                                      _mm_load_si128(reinterpret_cast<const __m128i*>(table_bytes)));
-}
-
 WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
                                        float* y, int64_t row_begin, int64_t row_end) {
   const int nblocks = w.cols / kBlock;
-  const __m512i table = WeightTable();  // once per call, not per row
   row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, 1, nullptr, bias, y,
                            [&](int64_t r, int /*row_count: 1*/, int t0, int tokens, float* sums) {
                              const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
                              const uint8_t* exponents = w.scales + r * nblocks;
                              row_kernels::WithTokenCount(tokens, [&](auto n) {
-                               RowTile<decltype(n)::value>(blocks, exponents, nblocks, x, t0, table, sums);
+                               RowTile<decltype(n)::value>(blocks, exponents, nblocks, x, t0, sums);
                              });
                            });
-  // GCC 12 leaves out its own vzeroupper here (`table` stays live across the calls above).
-  // Returning with the upper halves of the vector registers in use made the SSE code the
-  // caller ran next ~20-40x slower (SwiGlu's scalar loop after each expert product): the
-  // full 20b shape's `fast` decode fell from ~9.6 to ~6.2 tokens/s between sessions 15
-  // and 16. tests/model/upper_state_test.cc checks every kernel entry point for this.
-  _mm256_zeroupper();
 }
 
 }  // namespace

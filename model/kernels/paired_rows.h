@@ -23,7 +23,6 @@
 namespace warden::model::paired_rows {
 
 constexpr int kPrefetchBytes = 8192;
-constexpr int kFarPrefetchBytes = 65536;  // as the MXFP4 kernels (mxfp4.cc), measured there
 
 #define WARDEN_PAIRED_ROWS_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
@@ -44,7 +43,8 @@ WARDEN_PAIRED_ROWS_TARGET inline void AddColumns(const typename Lanes::Weight* r
       for (int r = 0; r < kRows; ++r) {
         _mm_prefetch(reinterpret_cast<const char*>(rows + static_cast<size_t>(r) * cols + c) + kPrefetchBytes,
                      _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(rows + static_cast<size_t>(r) * cols + c) + kFarPrefetchBytes,
+        _mm_prefetch(reinterpret_cast<const char*>(rows + static_cast<size_t>(r) * cols + c) +
+                         row_kernels::kFarPrefetchBytes,
                      _MM_HINT_T2);
       }
     }

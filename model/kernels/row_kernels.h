@@ -20,6 +20,14 @@ namespace warden::model::row_kernels {
 // -Wmaybe-uninitialized through _mm512_undefined_*.
 constexpr __mmask16 kAllLanes = 0xFFFF;
 
+// The decode kernels' second prefetch per cache line, this far ahead into L2 (prefetcht2),
+// next to each kernel's own near prefetch (float32 and int8 MXFP4, bf16 and int8 dense
+// rows). Session 16, full 20b shape, alternating runs of binaries differing only in these
+// prefetches: exact decode 6.11 / 6.21 -> 6.42 / 6.28 tokens/s, `fast` 9.76 / 10.06 -> 9.93 /
+// 10.26 (probe 29.5-30.5 GB/s); the float32 MXFP4 kernel's alone 5.05-5.57 -> 5.63-6.01 in
+// four pairs. 32, 128 and 256 KB measured no better than 64.
+constexpr int kFarPrefetchBytes = 65536;
+
 // Round to nearest, ties to even, for |v| < 2^22 (activation quantisers: values within
 // +-32768): adding and removing 1.5 * 2^23 leaves no fraction bits (IEEE float arithmetic,
 // which GCC keeps without -ffast-math). Inline, unlike std::nearbyint (a library call
