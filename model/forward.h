@@ -49,13 +49,11 @@ struct FastWeights {
   std::vector<Layer> layers;
   Int8Matrix unembedding;
 };
-// Measured and left (session 16): the int8 dense kernel turns compute-bound at 3 rows
-// (kernels_bench from DRAM, 2 threads, 4096 x 2880: 413 / 481 / 990 / 1,143 us at 1 / 2 /
-// 3 / 4 rows, against 849 / 882 / 871 / 898 us for bf16 on AMX), and sending steps of 3-8
-// rows to the bf16 AMX path instead made the full 20b shape's `fast` decode at batch 8
-// 18.1 / 18.6 -> 21.4 / 22.2 tokens/s. Not kept: a request's logits would then depend on how
-// many others share its step (EngineConsistency.FastDecodeStepGivesEachSequenceItsLogitsAlone).
-// Keeping both wants an int8 AMX path for 3-8 rows that sums the same integers.
+// Session 16 measured the int8 dense kernel turning compute-bound at 3 rows and sent steps
+// of 3-8 rows to the bf16 AMX path (batch-8 `fast` decode 18.1 / 18.6 -> 21.4 / 22.2
+// tokens/s) but did not keep it: a request's logits then depended on how many others shared
+// its step. Session 17: an int8 AMX path that sums the very integers of the VNNI kernel
+// (int8_dense_amx.h) keeps both (EngineConsistency.FastDecodeStep*).
 inline constexpr int kFastMaxRows = 8;
 FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool);
 

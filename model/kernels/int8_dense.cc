@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/int8_dense_amx.h"
 #include "model/kernels/int8_dense_tiles.h"
 #include "model/kernels/row_kernels.h"
 
@@ -43,7 +44,14 @@ void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, in
   // Like the dense bf16 kernel's AMX: the VNNI form only for kBest, so kAvx512 still tests
   // the plain AVX-512 one.
   const bool vnni = isa == KernelIsa::kBest && CpuHasAvx512Vnni();
-  auto rows = [&w, q, bias, y, avx512, vnni](int64_t begin, int64_t end) {
+  // 3-8 tokens on AMX where it can run: the same outputs, bit for bit (int8_dense_amx.h).
+  const bool amx = vnni && int8_dense_amx::Handles(m, w.cols) && int8_dense_amx::Available();
+  thread_local int8_dense_amx::Digits digits;
+  if (amx) int8_dense_amx::Pack(quantized, &digits);
+  const int8_dense_amx::Digits* d = &digits;
+  auto rows = [&w, q, d, bias, y, avx512, vnni, amx](int64_t begin, int64_t end) {
+    if (amx) begin = int8_dense_amx::Rows(w, *d, bias, y, begin, end);
+    if (begin == end) return;
     if (vnni) {
       int8_dense_tiles::RowsVnni(w, *q, bias, y, begin, end);
     } else if (avx512) {

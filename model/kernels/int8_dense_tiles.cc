@@ -28,7 +28,7 @@ float QuantizeChunk(const float* x, int n, int16_t* out) {
 
 }  // namespace
 
-#define WARDEN_INT8_TILES_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+#define WARDEN_INT8_TILES_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 #define WARDEN_INT8_TILES_ADD_PRODUCTS(sum, w, x) _mm512_add_epi32(sum, _mm512_madd_epi16(w, x))
 namespace bw {
 #include "model/kernels/int8_dense_tiles_avx512.inc"
@@ -36,7 +36,7 @@ namespace bw {
 #undef WARDEN_INT8_TILES_TARGET
 #undef WARDEN_INT8_TILES_ADD_PRODUCTS
 
-#define WARDEN_INT8_TILES_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define WARDEN_INT8_TILES_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma")))
 #define WARDEN_INT8_TILES_ADD_PRODUCTS(sum, w, x) _mm512_dpwssd_epi32(sum, w, x)
 namespace vnni {
 #include "model/kernels/int8_dense_tiles_avx512.inc"
@@ -71,9 +71,9 @@ void RowsPortable(const Int8Matrix& w, const Int16Activations& x, const float* b
       for (int k = 0; k < x.chunks; ++k) {
         int32_t sum = 0;
         for (int c = k * kChunkValues; c < std::min((k + 1) * kChunkValues, w.cols); ++c) sum += row[c] * xt[c];
-        acc += static_cast<float>(sum) * x.steps[static_cast<size_t>(t) * x.chunks + k];
+        acc = FoldChunk(acc, sum, x.steps[static_cast<size_t>(t) * x.chunks + k]);
       }
-      y[static_cast<size_t>(t) * w.rows + r] = acc * w.scales[r] + (bias ? bias[r] : 0.0f);
+      y[static_cast<size_t>(t) * w.rows + r] = Finish(acc, w.scales[r], bias ? bias[r] : 0.0f);
     }
   }
 }

@@ -73,6 +73,17 @@ __attribute__((target("avx512f"))) inline float SumLanes(__m512 v) {
   return _mm_cvtss_f32(four);
 }
 
+// The exact sum of the 16 int32 lanes (wrapping, as integer adds do; callers keep sums
+// within int32). Integer addition is associative, so any order gives the same value.
+__attribute__((target("avx512f"))) inline int32_t SumInt32Lanes(__m512i v) {
+  const __m256i eight =
+      _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xF, v, 0), _mm512_maskz_extracti64x4_epi64(0xF, v, 1));
+  __m128i four = _mm_add_epi32(_mm256_castsi256_si128(eight), _mm256_extracti128_si256(eight, 1));
+  four = _mm_add_epi32(four, _mm_shuffle_epi32(four, 0x4E));
+  four = _mm_add_epi32(four, _mm_shuffle_epi32(four, 0xB1));
+  return _mm_cvtsi128_si32(four);
+}
+
 // The row kernels keep their accumulators in registers only when the token count is a
 // template parameter: this turns a run-time count (clamped to [1, kMaxTileTokens]) into
 // tile(std::integral_constant<int, n>{}). `tile` should pass no vector by value (it is a

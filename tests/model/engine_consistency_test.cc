@@ -215,16 +215,15 @@ TEST(EngineConsistency, BatchOfSequencesEqualsSingleRunsWithMixedPrefillAndDecod
 }
 
 // In `fast` mode a decode step of up to 8 rows uses per-row int8 quantisation and sums
-// every row in the same order whatever the step's other rows are (the blocked batch tile
-// and the one-token tile, the int8 expert tiles): a request's logits do not depend on
-// who it shares the step with. Five rows: the dense products take the blocked tile.
-TEST(EngineConsistency, FastDecodeStepGivesEachSequenceItsLogitsAlone) {
-  auto engine = testing::LoadTestEngine(CheckpointDir(), 64 << 20, WeightMode::kFast);
+// every row's integers exactly, in one arithmetic on every kernel (int8_dense_tiles.h; the
+// int8 expert tiles): a request's logits do not depend on who it shares the step with.
+// `sequences` rows share one step; each row's logits are compared with its own step alone.
+void ExpectFastDecodeStepGivesEachSequenceItsLogitsAlone(const std::string& checkpoint, int sequences) {
+  auto engine = testing::LoadTestEngine(checkpoint, 64 << 20, WeightMode::kFast);
   ASSERT_NE(engine, nullptr);
-  constexpr int kSequences = 5;
   std::vector<SequenceId> alone, together;
   std::vector<StepInput> step;
-  for (int s = 0; s < kSequences; ++s) {
+  for (int s = 0; s < sequences; ++s) {
     alone.push_back(engine->CreateSequence());
     together.push_back(engine->CreateSequence());
     ASSERT_TRUE(engine->Prefill(alone.back(), Tokens(5 + s, s)).ok());
@@ -233,12 +232,29 @@ TEST(EngineConsistency, FastDecodeStepGivesEachSequenceItsLogitsAlone) {
   }
   auto batched = engine->Step(step);
   ASSERT_TRUE(batched.ok()) << batched.status();
-  for (int s = 0; s < kSequences; ++s) {
+  for (int s = 0; s < sequences; ++s) {
     auto single = engine->Prefill(alone[s], {static_cast<int32_t>(20 + s)});
     ASSERT_TRUE(single.ok()) << single.status();
-    EXPECT_EQ((*batched)[s].logits, *single) << "sequence " << s << ", max diff "
+    EXPECT_EQ((*batched)[s].logits, *single) << "sequence " << s << " of " << sequences << ", max diff "
                                              << MaxAbsDiff((*batched)[s].logits, *single);
   }
+}
+
+// 96 columns: the dense products of a 5-row step take the VNNI blocked tile.
+TEST(EngineConsistency, FastDecodeStepGivesEachSequenceItsLogitsAlone) {
+  ExpectFastDecodeStepGivesEachSequenceItsLogitsAlone(CheckpointDir(), 5);
+}
+
+// 128 columns (a multiple of the AMX step): steps of 3-8 rows take the AMX int8 tiles where
+// the CPU has them, and a row alone the VNNI one-token tile.
+TEST(EngineConsistency, FastDecodeStepOnAmxShapesGivesEachSequenceItsLogitsAlone) {
+  CheckpointSpec spec;
+  spec.config = OddShape();
+  spec.config.hidden_size = 128;
+  spec.config.num_heads = 8;  // 8 x 16 = 128 columns into the output projection
+  spec.seed = 44;
+  const std::string checkpoint = testing::RandomCheckpointOnce("odd_shape_128", spec);
+  for (int sequences : {3, 8}) ExpectFastDecodeStepGivesEachSequenceItsLogitsAlone(checkpoint, sequences);
 }
 
 // Layer 0 is a sliding layer: its output at position p depends only on tokens p-W+1..p.

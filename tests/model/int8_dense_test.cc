@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/kernels/cpu_features.h"
+#include "model/kernels/int8_dense_amx.h"
 
 namespace warden::model {
 namespace {
@@ -69,8 +70,8 @@ TEST(Int8Dense, QuantizedProductIsWithinOnePercentOfTheBf16Product) {
 
 // 1100 columns are 8 full chunks of 128 and a partial one (with a partial 32-value group):
 // two full column blocks and a partial one of the blocked tile (3 tokens and more), 37 rows
-// a partial row block. The AVX-512 kernel sums the same quantised products as the portable
-// one, and the VNNI form gives bit-identical results.
+// a partial row block. Every kernel gives the portable one's results bit for bit (one
+// arithmetic: int8_dense_tiles.h).
 TEST(Int8Dense, BlockedTilesMatchThePortableKernel) {
   if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512";
   auto ctx = KernelContext::Create({2});
@@ -81,9 +82,7 @@ TEST(Int8Dense, BlockedTilesMatchThePortableKernel) {
     std::vector<float> portable(static_cast<size_t>(m) * c.rows), avx512(portable.size());
     Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), portable.data(), KernelIsa::kPortable);
     Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), avx512.data(), KernelIsa::kAvx512);
-    for (size_t i = 0; i < portable.size(); ++i) {
-      EXPECT_NEAR(avx512[i], portable[i], 1e-4 * (1.0 + std::fabs(portable[i]))) << "m " << m << " at " << i;
-    }
+    EXPECT_EQ(avx512, portable) << "m " << m;
     if (!CpuHasAvx512Vnni()) continue;
     std::vector<float> vnni(portable.size());
     Int8DenseMatmul(**ctx, q, c.x.data(), c.m, c.bias.data(), vnni.data(), KernelIsa::kBest);
@@ -105,8 +104,8 @@ std::vector<double> OfQuantisedWeights(const Case& c, const Int8Matrix& q) {
   return y;
 }
 
-// One and two tokens (decode) take int16 activations: the AVX-512 kernel sums the same
-// integers as the portable one, and both stay within 1e-4 of the output range of the
+// One and two tokens (decode) take int16 activations: every kernel gives the portable
+// one's results bit for bit, and they stay within 1e-4 of the output range of the
 // product with float activations (int16 rounds x to 1/65534 of its chunk's largest value;
 // int8 activations would be ~250 times coarser). Column counts with a partial 32-value
 // group (200), a partial 128-value chunk (2880) and neither (4096); an odd row count.
@@ -129,15 +128,68 @@ TEST(Int8Dense, DecodeTokensUseInt16ActivationsOnEveryPath) {
       EXPECT_LT(max_diff, 1e-4 * scale) << "cols " << cols << " m " << m;
       if (!CpuHasAvx512()) continue;
       Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), avx512.data(), KernelIsa::kAvx512);
-      for (size_t i = 0; i < reference.size(); ++i) {
-        EXPECT_NEAR(avx512[i], portable[i], 1e-5 * (1.0 + std::fabs(portable[i]))) << cols << " m " << m << " at " << i;
-      }
+      EXPECT_EQ(avx512, portable) << "cols " << cols << " m " << m;
       if (!CpuHasAvx512Vnni()) continue;
       std::vector<float> vnni(reference.size());
       Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), vnni.data(), KernelIsa::kBest);
       EXPECT_EQ(vnni, avx512) << "cols " << cols << " m " << m;
     }
   }
+}
+
+// The fast mode's decode steps rely on this: a token's outputs are the same bits whether it
+// is multiplied alone or with up to 10 others, on every kernel, and 3-8 tokens take AMX
+// where the CPU has it. 2880 columns (the 20b shape: 22.5 chunks, tile steps of 64), 4096
+// (whole chunks), 1100 (too ragged for AMX: the VNNI tiles); 37 rows: two 16-row AMX tiles
+// and 5 rows left to the VNNI kernel.
+TEST(Int8Dense, EveryKernelAndTokenCountGivesEachTokenTheSameBits) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok());
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (CpuHasAvx512()) isas.insert(isas.end(), {KernelIsa::kAvx512, KernelIsa::kBest});
+  for (int cols : {2880, 4096, 1100}) {
+    const Case c = MakeCase(37, cols, 11);
+    const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
+    // Each token alone, portable.
+    std::vector<float> alone(static_cast<size_t>(c.m) * c.rows);
+    for (int t = 0; t < c.m; ++t) {
+      Int8DenseMatmul(**ctx, q, c.x.data() + static_cast<size_t>(t) * cols, 1, c.bias.data(),
+                      alone.data() + static_cast<size_t>(t) * c.rows, KernelIsa::kPortable);
+    }
+    for (KernelIsa isa : isas) {
+      for (int m = 1; m <= c.m; ++m) {
+        std::vector<float> y(static_cast<size_t>(m) * c.rows);
+        Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), y.data(), isa);
+        EXPECT_TRUE(std::equal(y.begin(), y.end(), alone.begin()))
+            << "cols " << cols << " m " << m << " isa " << static_cast<int>(isa)
+            << (isa == KernelIsa::kBest && int8_dense_amx::Handles(m, cols) && int8_dense_amx::Available() ? " (AMX)"
+                                                                                                           : "");
+      }
+    }
+  }
+  if (!int8_dense_amx::Available()) GTEST_SKIP() << "no AMX-INT8: the AMX path was not exercised";
+}
+
+// The AMX path is exact for the extreme activations: int16 values of +-32767 (digits -128
+// and 255) in every column, against the largest weights.
+TEST(Int8Dense, AmxDigitsAreExactAtTheInt16Extremes) {
+  if (!int8_dense_amx::Available()) GTEST_SKIP() << "no AMX-INT8";
+  auto ctx = KernelContext::Create({1});
+  ASSERT_TRUE(ctx.ok());
+  constexpr int kRows = 16, kCols = 128, kTokens = 4;
+  std::vector<uint16_t> w(kRows * kCols);
+  for (int i = 0; i < kRows * kCols; ++i) w[i] = FloatToBf16(i % 3 == 0 ? -1.0f : 1.0f);
+  std::vector<float> x(kTokens * kCols);
+  for (int i = 0; i < kTokens * kCols; ++i) x[i] = (i / 7) % 2 == 0 ? 3.0f : -3.0f;  // all at +-max
+  const Int8Matrix q = QuantizeRows(Bf16Matrix{w.data(), kRows, kCols}, (*ctx)->pool());
+  std::vector<float> amx(kTokens * kRows), portable(amx.size());
+  Int8DenseMatmul(**ctx, q, x.data(), kTokens, nullptr, amx.data(), KernelIsa::kBest);
+  Int8DenseMatmul(**ctx, q, x.data(), kTokens, nullptr, portable.data(), KernelIsa::kPortable);
+  EXPECT_EQ(amx, portable);
+  // Row 0, token 0 by hand: weights +-1 exactly (scale 1/127 x 127), x +-3.
+  double expected = 0;
+  for (int k = 0; k < kCols; ++k) expected += (k % 3 == 0 ? -1.0 : 1.0) * ((k / 7) % 2 == 0 ? 3.0 : -3.0);
+  EXPECT_NEAR(portable[0], expected, 1e-4 * kCols * 3);
 }
 
 // A non-finite activation makes its token's outputs NaN, as float32 products would, and
