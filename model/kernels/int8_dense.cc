@@ -38,7 +38,7 @@ void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, in
   // The calling thread's scratch; the workers get its address (a thread_local named inside
   // the lambda would be each worker's own instance).
   thread_local int8_dense_tiles::Int16Activations quantized;
-  int8_dense_tiles::QuantizeInt16(x, m, w.cols, &quantized);
+  int8_dense_tiles::QuantizeInt16(x, m, w.cols, &quantized, isa);
   const int8_dense_tiles::Int16Activations* q = &quantized;
   const bool avx512 = UsesAvx512(isa);
   // Like the dense bf16 kernel's AMX: the VNNI form only for kBest, so kAvx512 still tests

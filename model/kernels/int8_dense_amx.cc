@@ -140,6 +140,34 @@ WARDEN_AMX_INT8_TARGET int64_t RowsAmx(const Int8Matrix& w, const Digits& x, con
   return r;
 }
 
+// The low bytes of the 32 int16 of v (masked form with every lane set: GCC 12's unmasked
+// ones trip -Wmaybe-uninitialized).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m256i LowBytes(__m512i v) {
+  return _mm512_maskz_cvtepi16_epi8(0xFFFFFFFF, v);
+}
+
+// Token t's int16 values (`steps` x 64) as digits: column c of step s is byte c % 4 of the
+// token's 4 bytes in row c / 4 of the step's tile (rows 4 * tokens bytes apart). Each 32
+// columns' low (high) bytes are 8 dwords, one per tile row: one scatter each.
+// Measured: the scalar loop it replaced (per value, index arithmetic) took about a third
+// of the time the 8-token product spent outside the tiles.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void PackToken(const int16_t* values, int steps, int tokens,
+                                                                    int t, int8_t* hi, uint8_t* lo) {
+  const int row_bytes = 4 * tokens;
+  const __m256i rows = _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0), _mm256_set1_epi32(row_bytes));
+  const __m512i low_byte = _mm512_set1_epi16(0xFF);
+  const size_t step_bytes = static_cast<size_t>(16) * row_bytes;
+  for (int s = 0; s < steps; ++s) {
+    for (int half = 0; half < 2; ++half) {  // columns 32 * half .. + 31: tile rows 8 * half .. + 7
+      const __m512i v = _mm512_loadu_si512(values + s * kStepCols + 32 * half);
+      const size_t at = s * step_bytes + static_cast<size_t>(8 * half) * row_bytes + 4 * t;
+      // lo = v & 0xFF, hi = (v - lo) / 256 = v >> 8 (arithmetic): v = 256 * hi + lo exactly.
+      _mm256_i32scatter_epi32(lo + at, rows, LowBytes(_mm512_and_si512(v, low_byte)), 1);
+      _mm256_i32scatter_epi32(hi + at, rows, LowBytes(_mm512_srai_epi16(v, 8)), 1);
+    }
+  }
+}
+
 }  // namespace
 
 bool Available() {
@@ -162,15 +190,8 @@ void Pack(const int8_dense_tiles::Int16Activations& x, Digits* out) {
   out->lo.resize(bytes);
   out->steps.assign(static_cast<size_t>(x.chunks) * 16, 0.0f);
   for (int t = 0; t < tokens; ++t) {
-    const int16_t* values = x.values.data() + static_cast<size_t>(t) * x.padded_cols;
-    for (int c = 0; c < x.cols; ++c) {
-      // Column c is byte c % 4 of token t in row (c % 64) / 4 of step c / 64.
-      const size_t at = (static_cast<size_t>(c / kStepCols) * 16 + (c % kStepCols) / 4) * 4 * tokens + 4 * t + c % 4;
-      const int v = values[c];
-      const int lo = v & 0xFF;
-      out->lo[at] = static_cast<uint8_t>(lo);
-      out->hi[at] = static_cast<int8_t>((v - lo) / 256);  // exact: v - lo is a multiple of 256
-    }
+    PackToken(x.values.data() + static_cast<size_t>(t) * x.padded_cols, steps, tokens, t, out->hi.data(),
+              out->lo.data());
     for (int k = 0; k < x.chunks; ++k) out->steps[static_cast<size_t>(k) * 16 + t] = x.steps[static_cast<size_t>(t) * x.chunks + k];
   }
 }

@@ -55,8 +55,8 @@ inline float FoldChunk(float acc, int32_t sum, float step) { return std::fma(sta
 inline float Finish(float acc, float row_scale, float bias) { return std::fma(acc, row_scale, bias); }
 
 // Quantises x [m, cols] into `out`, reusing its capacity (a steady decode loop does not
-// allocate).
-void QuantizeInt16(const float* x, int m, int cols, Int16Activations* out);
+// allocate). The AVX-512 form (kBest on a CPU with it, or kAvx512) gives the same bits.
+void QuantizeInt16(const float* x, int m, int cols, Int16Activations* out, KernelIsa isa = KernelIsa::kBest);
 
 // y[t, r] = Finish(fold over chunks k of (int32 sum over chunk k of q[r, c] * x16[t, c]),
 // scale[r], bias[r]), for rows [begin, end). All three compute the same integer sums and the

@@ -11,6 +11,7 @@
 
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/int8_dense_amx.h"
+#include "model/kernels/int8_dense_tiles.h"
 
 namespace warden::model {
 namespace {
@@ -190,6 +191,44 @@ TEST(Int8Dense, AmxDigitsAreExactAtTheInt16Extremes) {
   double expected = 0;
   for (int k = 0; k < kCols; ++k) expected += (k % 3 == 0 ? -1.0 : 1.0) * ((k / 7) % 2 == 0 ? 3.0 : -3.0);
   EXPECT_NEAR(portable[0], expected, 1e-4 * kCols * 3);
+}
+
+// The AVX-512 quantiser writes the scalar one's values and steps bit for bit: random rows
+// with a ragged last chunk, a chunk of zeros, one of subnormals (counted as zero), one with
+// an infinity and one with a NaN (their steps NaN), values at the chunk maximum (+-32767).
+TEST(Int8Dense, VectorQuantiserMatchesTheScalarOne) {
+  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512";
+  constexpr int kCols = 1100, kTokens = 3;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> x(kTokens * kCols);
+  for (float& v : x) v = normal(rng);
+  std::fill_n(x.begin() + 128, 128, 0.0f);
+  std::fill_n(x.begin() + 256, 128, std::numeric_limits<float>::denorm_min() * 7);
+  x[kCols + 300] = -std::numeric_limits<float>::infinity();
+  x[kCols + 600] = std::numeric_limits<float>::quiet_NaN();
+  x[2 * kCols + 5] = 1e30f;  // the rest of its chunk rounds to 0
+  x[2 * kCols + 1090] = -50.0f;
+  int8_dense_tiles::Int16Activations scalar, vector;
+  int8_dense_tiles::QuantizeInt16(x.data(), kTokens, kCols, &scalar, KernelIsa::kPortable);
+  int8_dense_tiles::QuantizeInt16(x.data(), kTokens, kCols, &vector, KernelIsa::kAvx512);
+  EXPECT_TRUE(std::equal(scalar.values.begin(), scalar.values.end(), vector.values.begin(), vector.values.end()));
+  ASSERT_EQ(scalar.steps.size(), vector.steps.size());
+  for (size_t i = 0; i < scalar.steps.size(); ++i) {
+    if (std::isnan(scalar.steps[i])) {
+      EXPECT_TRUE(std::isnan(vector.steps[i])) << i;
+    } else {
+      EXPECT_EQ(scalar.steps[i], vector.steps[i]) << i;
+    }
+  }
+  // The cases above happened: a zero step for the zeros and the subnormals, NaN steps for
+  // the non-finite values, the extremes reached.
+  EXPECT_EQ(scalar.steps[1], 0.0f);
+  EXPECT_EQ(scalar.steps[2], 0.0f);
+  EXPECT_TRUE(std::isnan(scalar.steps[scalar.chunks + 2]));
+  EXPECT_TRUE(std::isnan(scalar.steps[scalar.chunks + 4]));
+  EXPECT_EQ(scalar.values[2 * scalar.padded_cols + 5], 32767);
+  EXPECT_EQ(scalar.values[2 * scalar.padded_cols + 1090], -32767);
 }
 
 // A non-finite activation makes its token's outputs NaN, as float32 products would, and
