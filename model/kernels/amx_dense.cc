@@ -1,6 +1,5 @@
 #include "model/kernels/amx_dense.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -8,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "model/kernels/amx_tiles.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/row_kernels.h"
 
@@ -20,22 +20,7 @@ namespace {
 constexpr int kArchReqXcompPerm = 0x1023;
 constexpr int kXfeatureXtileData = 18;
 
-bool CpuHasAmxBf16() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  const bool amx_bf16 = (edx >> 22) & 1;
-  const bool amx_tile = (edx >> 24) & 1;
-  return amx_bf16 && amx_tile;
-}
-
-// ldtilecfg's 64-byte operand (palette 1).
-struct alignas(64) TileConfig {
-  uint8_t palette_id = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
+using amx_tiles::TileConfig;
 
 // Every tile is 16 rows of 64 bytes: tmm0-3 accumulate [16 W rows x 16 columns of x] in
 // float32 (block b, group g in tmm b + 2g), tmm4-5 hold two blocks of W (16 rows x 32 bf16)
@@ -249,7 +234,7 @@ WARDEN_AVX512_TARGET void PackStepAvx512(const float* x, uint16_t* hi, uint16_t*
 
 bool Available() {
   static const bool available =
-      CpuHasAmxBf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtileData) == 0;
+      amx_tiles::CpuHasAmx(amx_tiles::kAmxBf16Bit) && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtileData) == 0;
   return available;
 }
 

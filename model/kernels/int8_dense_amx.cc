@@ -1,12 +1,12 @@
 #include "model/kernels/int8_dense_amx.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstddef>
 
 #include "model/kernels/amx_dense.h"
+#include "model/kernels/amx_tiles.h"
 #include "model/kernels/row_kernels.h"
 
 namespace warden::model::int8_dense_amx {
@@ -19,20 +19,7 @@ constexpr int kStepsPerChunk = kChunkValues / kStepCols;
 static_assert(kChunkValues % kStepCols == 0, "a chunk is whole tile steps");
 static_assert(kMaxTokens <= 16, "a token is a lane of the accumulators");
 
-bool CpuHasAmxInt8() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  return ((edx >> 25) & 1) && ((edx >> 24) & 1);  // AMX-INT8, AMX-TILE
-}
-
-// ldtilecfg's 64-byte operand (palette 1).
-struct alignas(64) TileConfig {
-  uint8_t palette_id = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
+using amx_tiles::TileConfig;
 
 // tmm0 / tmm1 and tmm5 / tmm6: the int32 sums of the hi / lo digits of a chunk [16 rows x
 // tokens], two chunks in flight; tmm2: 16 rows x 64 int8 of W; tmm3 / tmm4: the hi / lo
@@ -171,7 +158,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void PackToken(const int16_
 }  // namespace
 
 bool Available() {
-  static const bool available = CpuHasAmxInt8() && amx_dense::Available();
+  static const bool available = amx_tiles::CpuHasAmx(amx_tiles::kAmxInt8Bit) && amx_dense::Available();
   return available;
 }
 
