@@ -108,9 +108,13 @@ Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights,
 
 Transformer::~Transformer() = default;
 
+bool FastModeUsesInt8Dense(int rows, int cols) {
+  return rows <= kFastMaxRows || (rows <= kFastDenseMaxRows && Int8DenseRunsOnAmx(rows, cols));
+}
+
 absl::Status Transformer::Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int rows,
                                   const float* bias, float* y) {
-  if (fast != nullptr && rows <= kFastMaxRows) {
+  if (fast != nullptr && FastModeUsesInt8Dense(rows, w.cols)) {
     Int8DenseMatmul(ctx_, *fast, x, rows, bias, y);
     return absl::OkStatus();
   }
@@ -343,8 +347,10 @@ bool Transformer::StepRunsOnOneDnn(int64_t rows) const {
   if (rows >= kRoundedActivationMinRows) return true;  // rounded prefill products: oneDNN
   const LayerWeights& layer = weights_.layers()[0];   // every layer has the same shapes
   const int q_width = config_.num_heads * config_.head_dim;
-  const bool int8_dense = fast_ != nullptr && rows <= kFastMaxRows;
-  const Mxfp4Activations packed = PackedExpertActivations(static_cast<int>(rows));
+  const int step = static_cast<int>(rows);
+  const bool int8_dense = fast_ != nullptr && FastModeUsesInt8Dense(step, config_.hidden_size) &&
+                          FastModeUsesInt8Dense(step, q_width);
+  const Mxfp4Activations packed = PackedExpertActivations(step);
   for (int m = 1; m <= rows; ++m) {
     const bool dense = !int8_dense && (DenseMatmulRunsOnOneDnn(m, config_.hidden_size) ||
                                        DenseMatmulRunsOnOneDnn(m, q_width));

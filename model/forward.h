@@ -38,10 +38,10 @@ struct ForwardChunk {
 using LayerObserver = std::function<void(int layer, int chunk, int64_t position, const float* hidden)>;
 
 // The `fast` weight mode: int8 per-channel copies of the attention and unembedding
-// matrices, made at load and used for decode-sized batches (at most kFastMaxRows rows; a
+// matrices, made at load and used for decode-sized batches (FastModeUsesInt8Dense; a
 // larger prefill keeps the exact bf16 path, which reads the weights once per many rows
-// anyway). In the same batches the expert products take int8-quantised activations
-// (Mxfp4Activations::kInt8). Immutable after MakeFastWeights; owns its bytes.
+// anyway). In batches of at most kFastMaxRows rows the expert products take int8-quantised
+// activations (Mxfp4Activations::kInt8). Immutable after MakeFastWeights; owns its bytes.
 struct FastWeights {
   struct Layer {
     Int8Matrix q, k, v, o;
@@ -55,6 +55,14 @@ struct FastWeights {
 // its step. Session 17: an int8 AMX path that sums the very integers of the VNNI kernel
 // (int8_dense_amx.h) keeps both (EngineConsistency.FastDecodeStep*).
 inline constexpr int kFastMaxRows = 8;
+// Steps of kFastMaxRows + 1 .. kFastDenseMaxRows rows keep the int8 dense copies where they
+// run on AMX tiles (half the bf16 path's bytes; their experts take float32 x, on the fused
+// AMX path). Session 17, full 20b shape, `fast` batch 16, alternating runs: 28.3 / 28.7 ->
+// 32.5 / 31.3 tokens/s. Also giving those steps int8 experts was slower (17.5 / 18.5).
+inline constexpr int kFastDenseMaxRows = 16;
+// Whether a `fast` step of `rows` rows multiplies a dense matrix of `cols` columns with its
+// int8 copy.
+bool FastModeUsesInt8Dense(int rows, int cols);
 FastWeights MakeFastWeights(const ModelWeights& weights, ThreadPool& pool);
 
 class Transformer {

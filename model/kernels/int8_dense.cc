@@ -33,6 +33,10 @@ Int8Matrix QuantizeRows(const Bf16Matrix& w, ThreadPool& pool) {
   return q;
 }
 
+bool Int8DenseRunsOnAmx(int m, int cols) {
+  return CpuHasAvx512Vnni() && int8_dense_amx::Handles(m, cols) && int8_dense_amx::Available();
+}
+
 void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, int m, const float* bias, float* y,
                      KernelIsa isa) {
   // The calling thread's scratch; the workers get its address (a thread_local named inside
@@ -44,8 +48,8 @@ void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, in
   // Like the dense bf16 kernel's AMX: the VNNI form only for kBest, so kAvx512 still tests
   // the plain AVX-512 one.
   const bool vnni = isa == KernelIsa::kBest && CpuHasAvx512Vnni();
-  // 3-8 tokens on AMX where it can run: the same outputs, bit for bit (int8_dense_amx.h).
-  const bool amx = vnni && int8_dense_amx::Handles(m, w.cols) && int8_dense_amx::Available();
+  // 3-16 tokens on AMX where it can run: the same outputs, bit for bit (int8_dense_amx.h).
+  const bool amx = vnni && Int8DenseRunsOnAmx(m, w.cols);
   thread_local int8_dense_amx::Digits digits;
   if (amx) int8_dense_amx::Pack(quantized, &digits);
   const int8_dense_amx::Digits* d = &digits;

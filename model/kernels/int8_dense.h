@@ -39,6 +39,10 @@ Int8Matrix QuantizeRows(const Bf16Matrix& w, ThreadPool& pool);
 void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, int m, const float* bias,
                      float* y, KernelIsa isa = KernelIsa::kBest);
 
+// Whether Int8DenseMatmul (kBest) runs m rows of x against `cols` columns on AMX tiles:
+// 3-16 rows, cols a multiple of 64, a CPU with AMX-INT8 (int8_dense_amx.h).
+bool Int8DenseRunsOnAmx(int m, int cols);
+
 }  // namespace warden::model
 
 #endif  // WARDEN_MODEL_KERNELS_INT8_DENSE_H_

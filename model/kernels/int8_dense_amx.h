@@ -1,4 +1,4 @@
-// The fast mode's int8 dense product (int8_dense.h) for 3-8 tokens on AMX tiles (internal
+// The fast mode's int8 dense product (int8_dense.h) for 3-16 tokens on AMX tiles (internal
 // to model/kernels).
 //
 // Why: the VNNI row kernel (int8_dense_tiles.h) turns compute-bound at 3 tokens
@@ -6,7 +6,8 @@
 // 3 / 4 tokens), so a decode step of 3-8 sequences in `fast` mode read its int8 weights at
 // half the memory's pace. Sending those steps to the bf16 AMX path instead was faster but
 // made a sequence's logits depend on how many others shared its step; this path computes
-// the very integers of the VNNI kernel, so it does not.
+// the very integers of the VNNI kernel, so it does not. With it, `fast` steps of 9-16 rows
+// use the int8 copies too (model/forward.h, kFastDenseMaxRows).
 //
 // How: the int16 activations as two byte digits, v = 256 * hi + lo (hi in [-128, 127]
 // signed, lo in [0, 255] unsigned). Per 64 columns, one A tile holds 16 rows of W as they
@@ -42,7 +43,7 @@
 namespace warden::model::int8_dense_amx {
 
 inline constexpr int kMinTokens = 3;  // fewer stay on VNNI, which is bound by memory there
-inline constexpr int kMaxTokens = 8;
+inline constexpr int kMaxTokens = 16;
 inline constexpr int kTileRows = 16;
 inline constexpr int kStepCols = 64;  // columns of W per tile product
 

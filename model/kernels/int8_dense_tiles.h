@@ -17,7 +17,7 @@
 // folded chunk after chunk into acc = fma(float(sum), step, acc) from 0 (FoldChunk), and
 // y = fma(acc, scale, bias) (Finish). So a token's outputs do not depend on the other
 // tokens of the product nor on which kernel ran (the engine's fast decode steps rely on
-// this: a step of 1-2 rows runs on VNNI, one of 3-8 on AMX). Session 17 made the sums exact
+// this: a step of 1-2 rows runs on VNNI, one of 3-16 on AMX). Session 17 made the sums exact
 // per chunk (before, per vector lane, then the lanes summed in floats), which costs one
 // integer lane reduction per chunk and measured no slower (int8_dense_amx.h).
 //

@@ -231,8 +231,10 @@ absl::Status RunBench(const Args& args) {
   // weight bytes allow when the batch's tokens are routed independently (model_stats.h).
   if (decode.contains("1")) {
     nlohmann::json speedup = nlohmann::json::object(), ceiling = nlohmann::json::object();
-    // `fast` reads its int8 dense copies only in steps of up to kFastMaxRows rows.
-    const auto int8_dense = [&load](int rows) { return load.weight_mode == WeightMode::kFast && rows <= kFastMaxRows; };
+    // `fast` reads its int8 dense copies only in decode-sized steps (FastModeUsesInt8Dense).
+    const auto int8_dense = [&load, &config](int rows) {
+      return load.weight_mode == WeightMode::kFast && FastModeUsesInt8Dense(rows, config.hidden_size);
+    };
     for (int batch : batches) {
       speedup[std::to_string(batch)] = decode[std::to_string(batch)].get<double>() / batch1;
       ceiling[std::to_string(batch)] = static_cast<double>(batch) * static_cast<double>(bytes_per_token) /

@@ -139,7 +139,7 @@ TEST(Int8Dense, DecodeTokensUseInt16ActivationsOnEveryPath) {
 }
 
 // The fast mode's decode steps rely on this: a token's outputs are the same bits whether it
-// is multiplied alone or with up to 10 others, on every kernel, and 3-8 tokens take AMX
+// is multiplied alone or with up to 16 others, on every kernel, and 3-16 tokens take AMX
 // where the CPU has it. 2880 columns (the 20b shape: 22.5 chunks, tile steps of 64), 4096
 // (whole chunks), 1100 (too ragged for AMX: the VNNI tiles); 37 rows: two 16-row AMX tiles
 // and 5 rows left to the VNNI kernel.
@@ -149,7 +149,7 @@ TEST(Int8Dense, EveryKernelAndTokenCountGivesEachTokenTheSameBits) {
   std::vector<KernelIsa> isas = {KernelIsa::kPortable};
   if (CpuHasAvx512()) isas.insert(isas.end(), {KernelIsa::kAvx512, KernelIsa::kBest});
   for (int cols : {2880, 4096, 1100}) {
-    const Case c = MakeCase(37, cols, 11);
+    const Case c = MakeCase(37, cols, 17);
     const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
     // Each token alone, portable.
     std::vector<float> alone(static_cast<size_t>(c.m) * c.rows);
@@ -163,8 +163,7 @@ TEST(Int8Dense, EveryKernelAndTokenCountGivesEachTokenTheSameBits) {
         Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), y.data(), isa);
         EXPECT_TRUE(std::equal(y.begin(), y.end(), alone.begin()))
             << "cols " << cols << " m " << m << " isa " << static_cast<int>(isa)
-            << (isa == KernelIsa::kBest && int8_dense_amx::Handles(m, cols) && int8_dense_amx::Available() ? " (AMX)"
-                                                                                                           : "");
+            << (isa == KernelIsa::kBest && Int8DenseRunsOnAmx(m, cols) ? " (AMX)" : "");
       }
     }
   }
