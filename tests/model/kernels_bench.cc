@@ -308,7 +308,7 @@ void BM_Int8DecodeFromMemory(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(rows) * cols * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Int8DecodeFromMemory)->ArgsProduct({{1, 2}, {1}})->UseRealTime();
-BENCHMARK(BM_Int8DecodeFromMemory)->ArgsProduct({{2}, {2, 3, 4, 6, 8}})->UseRealTime();
+BENCHMARK(BM_Int8DecodeFromMemory)->ArgsProduct({{2}, {2, 3, 4, 6, 8, 16}})->UseRealTime();
 
 }  // namespace
 }  // namespace warden::model
