@@ -57,8 +57,9 @@ struct FastWeights {
 inline constexpr int kFastMaxRows = 8;
 // Steps of kFastMaxRows + 1 .. kFastDenseMaxRows rows keep the int8 dense copies where they
 // run on AMX tiles (half the bf16 path's bytes; their experts take float32 x, on the fused
-// AMX path). Session 17, full 20b shape, `fast` batch 16, alternating runs: 28.3 / 28.7 ->
-// 32.5 / 31.3 tokens/s. Also giving those steps int8 experts was slower (17.5 / 18.5).
+// AMX path). Session 17, full 20b shape, `fast` batch 16: 28.3 / 28.7 / 28.8 -> 32.5 / 31.3 /
+// 29.2 tokens/s (alternating runs; mean +8 %, the ceiling the bytes allow 3.5 -> 3.9x batch 1).
+// Also giving those steps int8 experts was slower (17.5 / 18.5).
 inline constexpr int kFastDenseMaxRows = 16;
 // Whether a `fast` step of `rows` rows multiplies a dense matrix of `cols` columns with its
 // int8 copy.
