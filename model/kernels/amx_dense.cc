@@ -1,8 +1,6 @@
 #include "model/kernels/amx_dense.h"
 
 #include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -15,10 +13,6 @@ namespace warden::model::amx_dense {
 namespace {
 
 #define WARDEN_AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f")))
-
-// Linux keeps the 8 KB tile state out of a process until it asks (arch/x86/include/uapi/asm/prctl.h).
-constexpr int kArchReqXcompPerm = 0x1023;
-constexpr int kXfeatureXtileData = 18;
 
 using amx_tiles::TileConfig;
 
@@ -233,8 +227,7 @@ WARDEN_AVX512_TARGET void PackStepAvx512(const float* x, uint16_t* hi, uint16_t*
 }  // namespace
 
 bool Available() {
-  static const bool available =
-      amx_tiles::CpuHasAmx(amx_tiles::kAmxBf16Bit) && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtileData) == 0;
+  static const bool available = amx_tiles::CpuHasAmx(amx_tiles::kAmxBf16Bit) && amx_tiles::TileStateGranted();
   return available;
 }
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "model/kernels/amx_dense.h"
 #include "model/kernels/amx_tiles.h"
 #include "model/kernels/row_kernels.h"
 
@@ -158,7 +157,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void PackToken(const int16_
 }  // namespace
 
 bool Available() {
-  static const bool available = amx_tiles::CpuHasAmx(amx_tiles::kAmxInt8Bit) && amx_dense::Available();
+  static const bool available = amx_tiles::CpuHasAmx(amx_tiles::kAmxInt8Bit) && amx_tiles::TileStateGranted();
   return available;
 }
 

@@ -48,7 +48,7 @@ inline constexpr int kMaxTokens = 16;
 inline constexpr int kTileRows = 16;
 inline constexpr int kStepCols = 64;  // columns of W per tile product
 
-// True when the CPU has AMX-INT8 (and the AMX tile state Linux grants, amx_dense.h).
+// True when the CPU has AMX-INT8 and Linux granted the tile state (amx_tiles.h).
 bool Available();
 
 // The shapes Rows handles: kMinTokens..kMaxTokens tokens, cols a multiple of kStepCols (a
