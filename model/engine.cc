@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "model/kernels/dense.h"
 
 namespace warden::model {
 
@@ -39,6 +40,10 @@ Engine::~Engine() {
   sequences_.clear();  // caches release their budget before the budget goes
 }
 
+ActivationPrecision PrefillPrecision(int64_t tokens) {
+  return tokens >= kRoundedActivationMinRows ? ActivationPrecision::kBf16 : ActivationPrecision::kFloat32;
+}
+
 SequenceId Engine::CreateSequence() {
   std::lock_guard<std::mutex> lock(mutex_);
   const SequenceId id = next_id_++;
@@ -48,12 +53,14 @@ SequenceId Engine::CreateSequence() {
 
 absl::StatusOr<std::vector<float>> Engine::Prefill(SequenceId sequence,
                                                    absl::Span<const int32_t> tokens,
-                                                   bool all_positions) {
+                                                   bool all_positions, ActivationPrecision precision) {
   StepInput input;
   input.sequence = sequence;
   input.tokens.assign(tokens.begin(), tokens.end());
   input.all_logits = all_positions;
+  input.precision = precision;
   std::lock_guard<std::mutex> lock(mutex_);
+  steps_run_.fetch_add(1, std::memory_order_relaxed);
   std::vector<StepOutput> outputs;
   RETURN_IF_ERROR(StepLocked(absl::MakeConstSpan(&input, 1), &outputs));
   return std::move(outputs[0].logits);
@@ -107,7 +114,11 @@ absl::Status Engine::StepLocked(absl::Span<const StepInput> inputs, std::vector<
   RETURN_IF_ERROR(CheckStepInputs(inputs));
   chunks_.clear();
   for (const StepInput& input : inputs) {
-    chunks_.push_back(ForwardChunk{sequences_.find(input.sequence)->second.get(), input.tokens, input.all_logits});
+    const ActivationPrecision precision = input.precision == ActivationPrecision::kBySize
+                                              ? PrefillPrecision(static_cast<int64_t>(input.tokens.size()))
+                                              : input.precision;
+    chunks_.push_back(ForwardChunk{sequences_.find(input.sequence)->second.get(), input.tokens, input.all_logits,
+                                   precision == ActivationPrecision::kBf16});
   }
   RETURN_IF_ERROR(transformer_.Forward(chunks_, &logits_, observer_ ? &observer_ : nullptr));
   outputs->resize(inputs.size());

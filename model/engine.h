@@ -52,10 +52,23 @@ struct LoadOptions {
 
 using SequenceId = int64_t;
 
+// How a step's products take one input's activations. kBf16: rounded to bf16 once (half the
+// work; ~4e-3 relative per element, the reference's own bf16 mode); kFloat32: float32
+// accuracy; kBySize: kBf16 from kRoundedActivationMinRows tokens of this input on. An
+// input's precision never depends on the other inputs of its step, so a sequence's logits
+// do not depend on what shares its steps (to float32 summation order, ~1e-6). A prompt
+// prefilled in several steps should give all of them one precision: PrefillPrecision.
+enum class ActivationPrecision { kBySize, kFloat32, kBf16 };
+
+// The precision for every chunk of a prompt (or text) of `tokens` tokens, however it is cut
+// into steps: what kBySize would give the whole of it in one step.
+ActivationPrecision PrefillPrecision(int64_t tokens);
+
 struct StepInput {
   SequenceId sequence = 0;
   std::vector<int32_t> tokens;  // one for decode, many for prefill; mixed in one Step
   bool all_logits = false;      // logits for every token instead of the last only
+  ActivationPrecision precision = ActivationPrecision::kBySize;
 };
 
 struct StepOutput {
@@ -103,7 +116,8 @@ class Engine {
   // Processes `tokens` for one sequence; returns the last position's logits ([vocab]), or
   // all positions' ([tokens, vocab]) when `all_positions`.
   absl::StatusOr<std::vector<float>> Prefill(SequenceId sequence, absl::Span<const int32_t> tokens,
-                                             bool all_positions = false);
+                                             bool all_positions = false,
+                                             ActivationPrecision precision = ActivationPrecision::kBySize);
   // Advances many sequences in one batched forward pass (each sequence at most once).
   absl::StatusOr<std::vector<StepOutput>> Step(absl::Span<const StepInput> inputs);
   // The same into `outputs` (resized to inputs.size()), reusing its logits vectors: a
@@ -140,7 +154,8 @@ class Engine {
   // token), ResourceExhausted when its KV cache plus `other_kv_bytes` (e.g. the prefix a
   // fork copies) exceeds the whole budget. Messages give the counts; callers add context.
   absl::Status CheckPromptFits(int64_t positions, int64_t other_kv_bytes = 0) const;
-  // Forward passes run by Step so far (for tests and metrics: how well batches stay whole).
+  // Forward passes run by Step and Prefill so far (for tests and metrics: how well batches
+  // stay whole).
   int64_t steps_run() const { return steps_run_.load(std::memory_order_relaxed); }
 
  private:

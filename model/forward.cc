@@ -14,24 +14,28 @@
 
 namespace warden::model {
 
-// All rows of one Forward call, chunk after chunk. Row r belongs to chunk row_chunk[r] at
-// sequence position row_position[r].
+// All rows of one Forward call, chunk after chunk: first the rounded chunks' rows
+// [0, rounded_rows), then the others', each group in the callers' order. Row r belongs to
+// chunk row_chunk[r] at sequence position row_position[r].
 struct Transformer::Batch {
   // Empties the per-call bookkeeping; every buffer keeps its memory for the next call.
   void Reset(absl::Span<const ForwardChunk> new_chunks) {
     chunks = new_chunks;
-    chunk_first_row.clear();
-    chunk_start_position.clear();
+    chunk_first_row.assign(chunks.size(), 0);
+    chunk_start_position.assign(chunks.size(), 0);
     row_chunk.clear();
     row_position.clear();
     rows = 0;
+    rounded_rows = 0;
   }
+  int64_t ChunkEndRow(size_t c) const { return chunk_first_row[c] + static_cast<int64_t>(chunks[c].tokens.size()); }
 
   absl::Span<const ForwardChunk> chunks;
-  std::vector<int64_t> chunk_first_row, chunk_start_position;
+  std::vector<int64_t> chunk_first_row, chunk_start_position;  // per chunk (callers' order)
   std::vector<int> row_chunk;
   std::vector<int64_t> row_position;
   int64_t rows = 0;
+  int64_t rounded_rows = 0;  // rows of rounded chunks, which come first
   // The buffers the kernels read start on cache lines (kernels/aligned_vector.h).
   AlignedVector<float> x;        // residual stream [rows, H]
   std::vector<float> cos, sin;   // RoPE [rows, D/2]
@@ -50,6 +54,7 @@ struct Transformer::Batch {
   std::vector<int> expert_order;                               // experts by router logit
   std::vector<float> selected;                                 // a row's top-k logits
   std::vector<int64_t> logit_rows;                             // rows that need logits
+  std::vector<size_t> logit_offsets;                           // per chunk: its first in logit_all
   AlignedVector<float> logit_normed, logit_all;                // their normed x and logits
   std::vector<AmxAttentionKv> amx_kv;                          // per kv head (AttendAmx)
 };
@@ -70,6 +75,12 @@ constexpr size_t kKeptLogitRows = 64;
 float* Room(AlignedVector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();
+}
+
+// x[i] = bf16(x[i]) (round to nearest even, as every rounded product does), so that any
+// product path, rounding or not, computes with the rounded values.
+void RoundToBf16InPlace(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = Bf16ToFloat(FloatToBf16(x[i]));
 }
 
 }  // namespace
@@ -112,37 +123,48 @@ bool FastModeUsesInt8Dense(int rows, int cols) {
   return rows <= kFastMaxRows || (rows <= kFastDenseMaxRows && Int8DenseRunsOnAmx(rows, cols));
 }
 
-absl::Status Transformer::Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int rows,
-                                  const float* bias, float* y) {
-  if (fast != nullptr && FastModeUsesInt8Dense(rows, w.cols)) {
-    Int8DenseMatmul(ctx_, *fast, x, rows, bias, y);
+absl::Status Transformer::Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int64_t rounded_rows,
+                                  int64_t rows, const float* bias, float* y) {
+  if (rounded_rows > 0) {
+    RETURN_IF_ERROR(DenseMatmul(ctx_, w, x, static_cast<int>(rounded_rows), bias, y, DensePath::kOneDnnRounded));
+  }
+  const int m = static_cast<int>(rows - rounded_rows);
+  if (m == 0) return absl::OkStatus();
+  x += rounded_rows * w.cols;
+  y += rounded_rows * w.rows;
+  if (fast != nullptr && FastModeUsesInt8Dense(m, w.cols)) {
+    Int8DenseMatmul(ctx_, *fast, x, m, bias, y);
     return absl::OkStatus();
   }
-  return DenseMatmul(ctx_, w, x, rows, bias, y);
+  return DenseMatmul(ctx_, w, x, m, bias, y, DensePath::kAutoFloat32);
 }
 
 absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::vector<std::vector<float>>* logits,
                                   const LayerObserver* observer) {
   Batch& batch = *batch_;
   batch.Reset(chunks);
+  for (const bool rounded : {true, false}) {
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      if (chunks[c].rounded != rounded) continue;
+      const int64_t start = chunks[c].cache->length();
+      RETURN_IF_ERROR(chunks[c].cache->Reserve(start + chunks[c].tokens.size()));
+      batch.chunk_first_row[c] = batch.rows;
+      batch.chunk_start_position[c] = start;
+      for (size_t i = 0; i < chunks[c].tokens.size(); ++i) {
+        batch.row_chunk.push_back(static_cast<int>(c));
+        batch.row_position.push_back(start + static_cast<int64_t>(i));
+      }
+      batch.rows += static_cast<int64_t>(chunks[c].tokens.size());
+    }
+    if (rounded) batch.rounded_rows = batch.rows;
+  }
   // Steps on our own kernels only (decode, and on AMX machines steps of up to 16 rows):
   // the pool's spinning workers, for their many short back-to-back loops; steps that
   // call oneDNN: OpenMP, shared with oneDNN's matmuls (thread_pool.h). A 16-row step on the
   // 20b shape took ~700 ms under OpenMP and ~530 ms spinning (2 cores).
-  int64_t step_rows = 0;
-  for (const ForwardChunk& chunk : chunks) step_rows += static_cast<int64_t>(chunk.tokens.size());
-  ctx_.pool().SetWaiting(StepRunsOnOneDnn(step_rows) ? ThreadPool::Waiting::kOpenMp : ThreadPool::Waiting::kSpinning);
-  for (size_t c = 0; c < chunks.size(); ++c) {
-    const int64_t start = chunks[c].cache->length();
-    RETURN_IF_ERROR(chunks[c].cache->Reserve(start + chunks[c].tokens.size()));
-    batch.chunk_first_row.push_back(batch.rows);
-    batch.chunk_start_position.push_back(start);
-    for (size_t i = 0; i < chunks[c].tokens.size(); ++i) {
-      batch.row_chunk.push_back(static_cast<int>(c));
-      batch.row_position.push_back(start + static_cast<int64_t>(i));
-    }
-    batch.rows += static_cast<int64_t>(chunks[c].tokens.size());
-  }
+  ctx_.pool().SetWaiting(StepRunsOnOneDnn(batch.rounded_rows, batch.rows - batch.rounded_rows)
+                             ? ThreadPool::Waiting::kOpenMp
+                             : ThreadPool::Waiting::kSpinning);
   const int h = config_.hidden_size, half = config_.head_dim / 2;
   // 1. Embedding lookup and RoPE angles per row.
   batch.x.resize(batch.rows * h);
@@ -174,7 +196,7 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   const LayerWeights& w = weights_.layers()[layer];
   const int h = config_.hidden_size, d = config_.head_dim, half = d / 2;
   const int q_width = config_.num_heads * d, kv_width = config_.num_kv_heads * d;
-  const int rows = static_cast<int>(batch.rows);
+  const int64_t rows = batch.rows, rounded = batch.rounded_rows;
   float* t = Room(batch.normed, batch.rows * h);
   ForEachRow(batch.rows,
              [&](int64_t r) { RmsNorm(&batch.x[r * h], w.attn_norm.data(), h, config_.rms_norm_eps, &t[r * h]); });
@@ -182,14 +204,14 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
   batch.k.resize(batch.rows * kv_stride_);
   batch.v.resize(batch.rows * kv_stride_);
   const FastWeights::Layer* fast = fast_ ? &fast_->layers[layer] : nullptr;
-  RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t, rows, w.q_bias.data(), batch.q.data()));
+  RETURN_IF_ERROR(Project(w.q, fast ? &fast->q : nullptr, t, rounded, rows, w.q_bias.data(), batch.q.data()));
   float* projected = Room(batch.kv_projected, batch.rows * kv_width);
   const auto spread = [&](AlignedVector<float>& rows_out) {
     for (int64_t r = 0; r < batch.rows; ++r) std::copy_n(&projected[r * kv_width], kv_width, &rows_out[r * kv_stride_]);
   };
-  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t, rows, w.k_bias.data(), projected));
+  RETURN_IF_ERROR(Project(w.k, fast ? &fast->k : nullptr, t, rounded, rows, w.k_bias.data(), projected));
   spread(batch.k);
-  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t, rows, w.v_bias.data(), projected));
+  RETURN_IF_ERROR(Project(w.v, fast ? &fast->v : nullptr, t, rounded, rows, w.v_bias.data(), projected));
   spread(batch.v);
   ForEachRow(batch.rows, [&](int64_t r) {
     const float* cos = &batch.cos[r * half];
@@ -198,11 +220,11 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
     for (int head = 0; head < config_.num_kv_heads; ++head) ApplyRope(&batch.k[r * kv_stride_ + head * d], cos, sin, d);
   });
   float* attn = Room(batch.attn, batch.rows * q_width);
-  if (UsesAmxAttention(layer, batch)) {
-    AttendAmx(layer, batch, attn);
-  } else {
-    AttendRows(layer, batch, attn);
-  }
+  // A rounded chunk's rows attend on AMX tiles in full-attention layers, as bf16 inputs
+  // cost them no accuracy they still had; every other row on float32.
+  const bool amx = rounded > 0 && UsesAmxAttention(layer);
+  if (amx) AttendAmx(layer, batch, attn);
+  AttendRows(layer, batch, amx ? rounded : 0, attn);
   // The chunk's keys and values enter the caches only now: within a chunk, attention read
   // them from batch.k/v, so a sliding ring may overwrite positions older queries needed.
   for (int64_t r = 0; r < batch.rows; ++r) {
@@ -210,18 +232,18 @@ absl::Status Transformer::AttentionBlock(int layer, Batch& batch) {
                                                   &batch.v[r * kv_stride_]);
   }
   float* out = Room(batch.projected, batch.rows * h);
-  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn, rows, w.o_bias.data(), out));
+  RETURN_IF_ERROR(Project(w.o, fast ? &fast->o : nullptr, attn, rounded, rows, w.o_bias.data(), out));
   for (int64_t i = 0; i < batch.rows * h; ++i) batch.x[i] += out[i];
   return absl::OkStatus();
 }
 
-bool Transformer::UsesAmxAttention(int layer, const Batch& batch) const {
+bool Transformer::UsesAmxAttention(int layer) const {
   const int group = config_.num_heads / config_.num_kv_heads;
-  return config_.layer_types[layer] != AttentionType::kSliding && batch.rows >= kRoundedActivationMinRows &&
-         group <= kAmxAttentionMaxQueries && AmxAttentionAvailable(config_.head_dim);
+  return config_.layer_types[layer] != AttentionType::kSliding && group <= kAmxAttentionMaxQueries &&
+         AmxAttentionAvailable(config_.head_dim);
 }
 
-void Transformer::AttendRows(int layer, const Batch& batch, float* attn) const {
+void Transformer::AttendRows(int layer, const Batch& batch, int64_t first_row, float* attn) const {
   const int q_width = config_.num_heads * config_.head_dim;
   // Work items are (kv head, row) pairs, kv head major: a thread attends every row of a
   // chunk to one kv head's keys and values in a row, so they come from its L2 rather than
@@ -230,15 +252,17 @@ void Transformer::AttendRows(int layer, const Batch& batch, float* attn) const {
   // Within a kv head, rows are taken alternately from both ends of the batch so that a
   // thread's contiguous share holds as many long (late) rows as short ones.
   const int kv_heads = config_.num_kv_heads;
-  ctx_.pool().ParallelFor(batch.rows * kv_heads, [&](int64_t begin, int64_t end) {
+  const int64_t n = batch.rows - first_row;
+  if (n <= 0) return;
+  ctx_.pool().ParallelFor(n * kv_heads, [&](int64_t begin, int64_t end) {
     // One scratch per pool thread, kept for the thread's life: it grows to the longest
     // attention span seen (per position 2 pointers and a score per query head of the group)
     // and is not reallocated.
     static thread_local AttendScratch scratch;
     for (int64_t i = begin; i < end; ++i) {
-      const int64_t order = i % batch.rows;
-      const int64_t row = order % 2 == 0 ? order / 2 : batch.rows - 1 - order / 2;
-      AttendGroup(layer, batch, row, static_cast<int>(i / batch.rows), &scratch, &attn[row * q_width]);
+      const int64_t order = i % n;
+      const int64_t row = first_row + (order % 2 == 0 ? order / 2 : n - 1 - order / 2);
+      AttendGroup(layer, batch, row, static_cast<int>(i / n), &scratch, &attn[row * q_width]);
     }
   });
 }
@@ -255,8 +279,8 @@ void Transformer::AttendAmx(int layer, Batch& batch, float* attn) const {
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   for (size_t c = 0; c < batch.chunks.size(); ++c) {
     const int64_t first_row = batch.chunk_first_row[c];
-    const int64_t end_row = c + 1 < batch.chunks.size() ? batch.chunk_first_row[c + 1] : batch.rows;
-    if (end_row <= first_row) continue;
+    const int64_t end_row = batch.ChunkEndRow(c);
+    if (!batch.chunks[c].rounded || end_row <= first_row) continue;
     const int n = static_cast<int>(batch.row_position[end_row - 1] + 1);  // keys the last row sees
     ctx_.pool().ParallelFor(kv_heads, [&](int64_t begin, int64_t end) {
       thread_local std::vector<const float*> keys, values;
@@ -343,8 +367,9 @@ void Transformer::KeyValueRows(int layer, const Batch& batch, int chunk, int64_t
   }
 }
 
-bool Transformer::StepRunsOnOneDnn(int64_t rows) const {
-  if (rows >= kRoundedActivationMinRows) return true;  // rounded prefill products: oneDNN
+bool Transformer::StepRunsOnOneDnn(int64_t rounded_rows, int64_t rows) const {
+  // Rounded products, and float32 ones over this many rows: oneDNN.
+  if (rounded_rows > 0 || rows >= kRoundedActivationMinRows) return true;
   const LayerWeights& layer = weights_.layers()[0];   // every layer has the same shapes
   const int q_width = config_.num_heads * config_.head_dim;
   const int step = static_cast<int>(rows);
@@ -368,14 +393,13 @@ Mxfp4Activations Transformer::PackedExpertActivations(int batch_rows) const {
 
 absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
   const LayerWeights& w = weights_.layers()[layer];
-  const int h = config_.hidden_size, inter = config_.intermediate_size;
+  const int h = config_.hidden_size;
   const int experts = config_.num_experts, top_k = config_.experts_per_token;
-  const int rows = static_cast<int>(batch.rows);
   float* t = Room(batch.normed, batch.rows * h);
   ForEachRow(batch.rows,
              [&](int64_t r) { RmsNorm(&batch.x[r * h], w.mlp_norm.data(), h, config_.rms_norm_eps, &t[r * h]); });
   float* router = Room(batch.router, batch.rows * experts);
-  RETURN_IF_ERROR(DenseMatmul(ctx_, w.router, t, rows, w.router_bias.data(), router));
+  RETURN_IF_ERROR(Project(w.router, nullptr, t, batch.rounded_rows, batch.rows, w.router_bias.data(), router));
   // Top-k experts per row; their weights are a softmax over the k selected logits only.
   auto& routed = batch.routed;
   routed.resize(experts);
@@ -393,60 +417,88 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
     Softmax(selected.data(), top_k);
     for (int i = 0; i < top_k; ++i) routed[order[i]].push_back({r, selected[i]});
   }
-  // Each expert runs once over every row routed to it. A prefill-sized batch rounds the
-  // activations of every expert product of 12 or more rows (on oneDNN or the fused AMX
-  // path, expert_matmul.h), as its dense products do.
-  const ExpertPath path = rows >= kRoundedActivationMinRows ? ExpertPath::kAutoRounded : ExpertPath::kAuto;
-  const Mxfp4Activations packed = PackedExpertActivations(rows);
+  // Each expert runs once over every row of a precision group routed to it (rows were
+  // routed in order, so the rounded group's rows come first).
+  const Mxfp4Activations packed = PackedExpertActivations(static_cast<int>(batch.rows - batch.rounded_rows));
   for (int e = 0; e < experts; ++e) {
-    const auto& assigned = routed[e];
-    if (assigned.empty()) continue;
-    const int m = static_cast<int>(assigned.size());
-    float* in = Room(batch.expert_in, static_cast<size_t>(m) * h);
-    float* hidden = Room(batch.expert_hidden, static_cast<size_t>(m) * 2 * inter);
-    float* act = Room(batch.expert_act, static_cast<size_t>(m) * inter);
-    float* out = Room(batch.expert_out, static_cast<size_t>(m) * h);
-    for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
-    RETURN_IF_ERROR(
-        ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path, packed));
-    ForEachRow(m, [&](int64_t i) {
-      SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
-             &act[static_cast<size_t>(i) * inter]);
-    });
-    RETURN_IF_ERROR(
-        ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path, packed));
-    for (int i = 0; i < m; ++i) {
-      float* x = &batch.x[assigned[i].first * h];
-      for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];
-    }
+    const absl::Span<const std::pair<int64_t, float>> assigned = routed[e];
+    const size_t split = static_cast<size_t>(
+        std::partition_point(assigned.begin(), assigned.end(),
+                             [&](const std::pair<int64_t, float>& row) { return row.first < batch.rounded_rows; }) -
+        assigned.begin());
+    RETURN_IF_ERROR(RunExpert(layer, e, assigned.subspan(0, split), /*rounded=*/true, packed, batch));
+    RETURN_IF_ERROR(RunExpert(layer, e, assigned.subspan(split), /*rounded=*/false, packed, batch));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Transformer::RunExpert(int layer, int e, absl::Span<const std::pair<int64_t, float>> assigned,
+                                    bool rounded, Mxfp4Activations packed, Batch& batch) {
+  if (assigned.empty()) return absl::OkStatus();
+  const LayerWeights& w = weights_.layers()[layer];
+  const int h = config_.hidden_size, inter = config_.intermediate_size;
+  const int m = static_cast<int>(assigned.size());
+  const float* t = batch.normed.data();
+  float* in = Room(batch.expert_in, static_cast<size_t>(m) * h);
+  float* hidden = Room(batch.expert_hidden, static_cast<size_t>(m) * 2 * inter);
+  float* act = Room(batch.expert_act, static_cast<size_t>(m) * inter);
+  float* out = Room(batch.expert_out, static_cast<size_t>(m) * h);
+  for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
+  // Rounded rows are rounded here, before every product: the packed kernel that takes an
+  // expert's few rows (expert_matmul.h) does not round, and how many rows an expert gets
+  // depends on the other chunks of the step.
+  const ExpertPath path = rounded ? ExpertPath::kAutoRounded : ExpertPath::kAutoFloat32;
+  const Mxfp4Activations packed_x = rounded ? Mxfp4Activations::kFloat32 : packed;
+  if (rounded) RoundToBf16InPlace(in, static_cast<int64_t>(m) * h);
+  RETURN_IF_ERROR(
+      ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path, packed_x));
+  ForEachRow(m, [&](int64_t i) {
+    SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
+           &act[static_cast<size_t>(i) * inter]);
+  });
+  if (rounded) RoundToBf16InPlace(act, static_cast<int64_t>(m) * inter);
+  RETURN_IF_ERROR(
+      ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path, packed_x));
+  for (int i = 0; i < m; ++i) {
+    float* x = &batch.x[assigned[i].first * h];
+    for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];
   }
   return absl::OkStatus();
 }
 
 absl::Status Transformer::Logits(Batch& batch, std::vector<std::vector<float>>* logits) {
   const int h = config_.hidden_size, vocab = config_.vocab_size;
-  // Gather the rows that need logits from all chunks, so lm_head runs once.
+  // Gather the rows that need logits from all chunks, so lm_head runs once per precision
+  // group: every position of a rounded chunk that wants them all (a scored prompt) rounded,
+  // as its other products; last positions (what decode samples from) at float32.
   std::vector<int64_t>& wanted = batch.logit_rows;
   wanted.clear();
   logits->resize(batch.chunks.size());
-  for (size_t c = 0; c < batch.chunks.size(); ++c) {
-    const int64_t n = static_cast<int64_t>(batch.chunks[c].tokens.size());
-    const int64_t first = batch.chunks[c].all_logits ? 0 : std::max<int64_t>(n - 1, 0);
-    (*logits)[c].resize(static_cast<size_t>(n - first) * vocab);
-    for (int64_t i = first; i < n; ++i) wanted.push_back(batch.chunk_first_row[c] + i);
+  std::vector<size_t>& offset_of = batch.logit_offsets;
+  offset_of.assign(batch.chunks.size(), 0);
+  int64_t rounded_wanted = 0;
+  for (const bool rounded : {true, false}) {
+    for (size_t c = 0; c < batch.chunks.size(); ++c) {
+      const ForwardChunk& chunk = batch.chunks[c];
+      if ((chunk.rounded && chunk.all_logits) != rounded) continue;
+      const int64_t n = static_cast<int64_t>(chunk.tokens.size());
+      const int64_t first = chunk.all_logits ? 0 : std::max<int64_t>(n - 1, 0);
+      (*logits)[c].resize(static_cast<size_t>(n - first) * vocab);
+      offset_of[c] = wanted.size() * static_cast<size_t>(vocab);
+      for (int64_t i = first; i < n; ++i) wanted.push_back(batch.chunk_first_row[c] + i);
+    }
+    if (rounded) rounded_wanted = static_cast<int64_t>(wanted.size());
   }
   float* normed = Room(batch.logit_normed, wanted.size() * h);
   float* all = Room(batch.logit_all, wanted.size() * static_cast<size_t>(vocab));
   for (size_t i = 0; i < wanted.size(); ++i) {
     RmsNorm(&batch.x[wanted[i] * h], weights_.final_norm().data(), h, config_.rms_norm_eps, &normed[i * h]);
   }
-  RETURN_IF_ERROR(Project(weights_.unembedding(), fast_ ? &fast_->unembedding : nullptr, normed,
-                          static_cast<int>(wanted.size()), nullptr, all));
+  RETURN_IF_ERROR(Project(weights_.unembedding(), fast_ ? &fast_->unembedding : nullptr, normed, rounded_wanted,
+                          static_cast<int64_t>(wanted.size()), nullptr, all));
   // Rows are gathered chunk by chunk, so each chunk's rows are consecutive in `all`.
-  size_t offset = 0;
-  for (std::vector<float>& chunk_logits : *logits) {
-    std::copy_n(all + offset, chunk_logits.size(), chunk_logits.data());
-    offset += chunk_logits.size();
+  for (size_t c = 0; c < batch.chunks.size(); ++c) {
+    std::copy_n(all + offset_of[c], (*logits)[c].size(), (*logits)[c].data());
   }
   // Kept for the next step up to a decode batch's worth; the logits of every position of
   // a long prompt (800 KB per row) are not held after the call.

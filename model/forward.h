@@ -31,6 +31,10 @@ struct ForwardChunk {
   SequenceKvCache* cache = nullptr;     // advanced by tokens.size() positions
   absl::Span<const int32_t> tokens;     // ids already checked to be < vocab_size
   bool all_logits = false;              // logits for every token, else only the last
+  // Every product takes this chunk's activations rounded to bf16 once (a long prompt's
+  // rows; kernels/dense.h), else at float32 accuracy, whatever else shares the step: the
+  // batch runs each product once per precision group.
+  bool rounded = false;
 };
 
 // Called after each layer with the residual stream of every row of a chunk (for tests and
@@ -102,19 +106,25 @@ class Transformer {
   // Attention of every row of the batch into attn [rows, NH*D]: row by row on float32
   // (AttendRows), or for prefill-sized batches in full-attention layers on AMX tiles with
   // bf16 inputs (AttendAmx; the accuracy of the batch's rounded products, dense.h).
-  bool UsesAmxAttention(int layer, const Batch& batch) const;
-  void AttendRows(int layer, const Batch& batch, float* attn) const;
+  bool UsesAmxAttention(int layer) const;
+  // Rows [first_row, rows) on float32; AttendAmx: the rounded chunks' rows.
+  void AttendRows(int layer, const Batch& batch, int64_t first_row, float* attn) const;
   void AttendAmx(int layer, Batch& batch, float* attn) const;
   absl::Status Logits(Batch& batch, std::vector<std::vector<float>>* logits);
-  // Whether any product of a step of `rows` rows may run on oneDNN (its dense products, the
-  // logits of up to `rows` rows, expert products of up to `rows` rows).
-  bool StepRunsOnOneDnn(int64_t rows) const;
+  // Whether any product of a step with these rows (rounded ones, float32 ones) may run on
+  // oneDNN (its dense products, the logits, expert products of up to `rows` rows).
+  bool StepRunsOnOneDnn(int64_t rounded_rows, int64_t rows) const;
   // row(r) for r in [0, rows), on the pool when there are enough rows to pay for it.
   template <typename RowFn>
   void ForEachRow(int64_t rows, const RowFn& row);
-  // DenseMatmul, or the int8 copy `fast` when set and the batch is decode-sized.
-  absl::Status Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int rows, const float* bias,
-                       float* y);
+  // y = x W^T + bias over `rows` rows of x, the first `rounded_rows` with x rounded to bf16,
+  // the others at float32 accuracy, or on the int8 copy `fast` when set and they are few.
+  absl::Status Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int64_t rounded_rows,
+                       int64_t rows, const float* bias, float* y);
+  // Expert `e` of `layer` over the rows `assigned` (row, routing weight), all of one
+  // precision group, added into the residual stream; reads batch.normed.
+  absl::Status RunExpert(int layer, int e, absl::Span<const std::pair<int64_t, float>> assigned, bool rounded,
+                         Mxfp4Activations packed, Batch& batch);
 
   const ModelConfig& config_;
   const ModelWeights& weights_;

@@ -343,10 +343,13 @@ void Scheduler::Loop() {
         StepInput& input = batch.Add(request);
         input.sequence = request->sequence;
         input.tokens.assign(request->prompt.begin() + request->processed, request->prompt.begin() + end);
+        // The whole prompt's precision for each of its chunks, as Engine::Generate's one step.
+        input.precision = PrefillPrecision(static_cast<int64_t>(request->prompt.size()));
       } else {
         StepInput& input = batch.Add(request);
         input.sequence = request->sequence;
         input.tokens.assign(1, request->result.tokens.back());
+        input.precision = ActivationPrecision::kFloat32;
       }
     }
     if (!batch.requests.empty()) RunBatch(batch);

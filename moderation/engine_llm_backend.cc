@@ -47,7 +47,8 @@ absl::StatusOr<std::vector<float>> PrefillInChunks(model::Engine& engine, model:
     }
     const absl::Span<const uint32_t> chunk = ids.subspan(begin, chunk_tokens);
     const std::vector<int32_t> engine_ids(chunk.begin(), chunk.end());
-    ASSIGN_OR_RETURN(logits, engine.Prefill(sequence, engine_ids));
+    ASSIGN_OR_RETURN(logits, engine.Prefill(sequence, engine_ids, /*all_positions=*/false,
+                                            model::PrefillPrecision(static_cast<int64_t>(ids.size()))));
   }
   return logits;
 }
@@ -180,6 +181,9 @@ void EngineLlmBackend::ScoreGroup(model::SequenceId prefix_sequence, absl::Span<
       inputs[i].sequence = active[i].fork;
       inputs[i].tokens.assign(content.begin() + active[i].done, content.begin() + active[i].done + take);
       inputs[i].all_logits = false;
+      // The text's own precision, not its share's: a verdict must not depend on how many
+      // texts are judged together (ScoreLabels prefills it the same way).
+      inputs[i].precision = model::PrefillPrecision(static_cast<int64_t>(content.size()));
       active[i].done += take;
     }
     if (const absl::Status status = engine_->Step(inputs, &outputs); !status.ok()) {

@@ -228,7 +228,8 @@ absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x
   if (path == DensePath::kOneDnnRounded || (path == DensePath::kAuto && m >= kRoundedActivationMinRows)) {
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded, isa);
   }
-  if (path == DensePath::kOneDnn || (path == DensePath::kAuto && AutoRunsOnOneDnn(m, w.cols, isa))) {
+  const bool automatic = path == DensePath::kAuto || path == DensePath::kAutoFloat32;
+  if (path == DensePath::kOneDnn || (automatic && AutoRunsOnOneDnn(m, w.cols, isa))) {
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kSplit, isa);
   }
   DirectMatmul(ctx, w, x, m, bias, y, isa);

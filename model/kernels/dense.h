@@ -10,7 +10,9 @@
 //    f32, so the error is that of x's 16 leading mantissa bits (~1e-5 relative).
 //  - oneDNN rounded: the same matmul with x rounded to bf16 once (~4e-3 relative per
 //    element, like the reference's own bf16 mode), half the work; kAuto uses it for
-//    prefill-sized products (>= 32 rows), never for decode.
+//    prefill-sized products (>= 32 rows), never for decode. kAutoFloat32 chooses as kAuto
+//    but never rounds (the forward pass's rows whose precision their caller fixed at
+//    float32, however many share the product).
 // Thread safety: as KernelContext (one caller at a time per context).
 #ifndef WARDEN_MODEL_KERNELS_DENSE_H_
 #define WARDEN_MODEL_KERNELS_DENSE_H_
@@ -24,13 +26,13 @@
 
 namespace warden::model {
 
-enum class DensePath { kAuto, kDirect, kOneDnn, kOneDnnRounded };
+enum class DensePath { kAuto, kAutoFloat32, kDirect, kOneDnn, kOneDnnRounded };
 
 // Products over at least this many rows of x belong to a prefill: there, activations are
-// rounded to bf16 once (DenseMatmul's kAuto for m >= this; the forward pass asks
-// ExpertMatmul for the same, via ExpertPath::kAutoRounded, for a batch of this many rows).
-// Decode and small steps (fewer rows) keep float32 accuracy. The choice is per forward
-// pass, so decode rows that share a step with a large prefill chunk are rounded too.
+// rounded to bf16 once (DenseMatmul's kAuto for m >= this). The engine makes the same
+// choice per prompt rather than per product (a prompt of this many tokens has all its rows
+// rounded, in however many chunks; decode rows never are: ForwardChunk::rounded), so that a
+// sequence's results do not depend on what shares its steps.
 inline constexpr int kRoundedActivationMinRows = 32;
 
 // x is [m, w.cols], y is [m, w.rows], bias may be null. Errors only if oneDNN fails.

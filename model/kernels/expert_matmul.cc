@@ -269,7 +269,8 @@ enum class ExpertRoute { kFused, kPacked, kDequantizeOneDnn };
 // Where ExpertMatmul sends a product; kFused also when asked for where it cannot run (the
 // caller reports that).
 ExpertRoute Route(const Mxfp4Matrix& w, int m, ExpertPath path, Mxfp4Activations packed) {
-  const bool automatic = path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded;
+  const bool automatic =
+      path == ExpertPath::kAuto || path == ExpertPath::kAutoRounded || path == ExpertPath::kAutoFloat32;
   // Int8 packed activations (the fast mode's decode steps) stay on the packed kernel, so a
   // row's result does not depend on how many rows share its expert.
   const bool fused_fits = automatic && packed == Mxfp4Activations::kFloat32 && m >= kFusedMinRows;

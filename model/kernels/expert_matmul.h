@@ -26,6 +26,8 @@ namespace warden::model {
 // packed below 12 rows, else dequantise-then-oneDNN, rounding x from
 // kRoundedActivationMinRows rows on. kAutoRounded: the same, but rounding x whenever oneDNN
 // runs (for an expert's share of a prefill-sized batch, whatever its own row count).
+// kAutoFloat32: as kAuto, but never rounding x (rows whose precision the caller fixed at
+// float32, however many share the expert).
 // kFusedAmx: W expanded to bf16 a chunk at a time per thread (into L1 or L2) and multiplied
 // there on AMX tiles, x split into hi + lo (float32 accuracy); FailedPrecondition where it cannot run
 // (no AMX, W's rows not a multiple of 16 or its columns of 32).
@@ -34,6 +36,7 @@ namespace warden::model {
 enum class ExpertPath {
   kAuto,
   kAutoRounded,
+  kAutoFloat32,
   kPacked,
   kDequantizeOneDnn,
   kDequantizeOneDnnRounded,

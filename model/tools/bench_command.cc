@@ -131,6 +131,40 @@ absl::StatusOr<PrefixTtft> MeasurePrefixCache(Scheduler& scheduler, std::mt19937
   return ttft;
 }
 
+struct MixedStep {
+  double prompt_alone_ms = 0, with_decodes_ms = 0;
+};
+
+// One engine step of a `chunk_tokens`-token prompt chunk alone, and the same chunk sharing
+// its step with `decodes` decoding sequences (what the scheduler runs when a prompt arrives
+// while others generate). The second of two rounds, so the primitives exist.
+absl::StatusOr<MixedStep> MeasureMixedStep(Engine& engine, std::mt19937& rng, int chunk_tokens, int decodes,
+                                           int vocab) {
+  MixedStep step;
+  for (int round = 0; round < 2; ++round) {
+    std::vector<StepInput> inputs(1);
+    inputs[0].sequence = engine.CreateSequence();
+    inputs[0].tokens = RandomTokens(rng, chunk_tokens, vocab);
+    auto start = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(engine.Step(inputs).status());
+    step.prompt_alone_ms = Seconds(start) * 1e3;
+    RETURN_IF_ERROR(engine.ReleaseSequence(inputs[0].sequence));
+    inputs[0].sequence = engine.CreateSequence();
+    for (int d = 0; d < decodes; ++d) {
+      StepInput decode;
+      decode.sequence = engine.CreateSequence();
+      RETURN_IF_ERROR(engine.Prefill(decode.sequence, RandomTokens(rng, 16, vocab)).status());
+      decode.tokens = RandomTokens(rng, 1, vocab);
+      inputs.push_back(std::move(decode));
+    }
+    start = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(engine.Step(inputs).status());
+    step.with_decodes_ms = Seconds(start) * 1e3;
+    for (const StepInput& input : inputs) RETURN_IF_ERROR(engine.ReleaseSequence(input.sequence));
+  }
+  return step;
+}
+
 // A flag's parsed value, or its parse error prefixed with the flag's name.
 template <typename T>
 absl::StatusOr<T> FlagValue(const char* flag, absl::StatusOr<T> parsed) {
@@ -198,6 +232,9 @@ absl::Status RunBench(const Args& args) {
   }
   ASSIGN_OR_RETURN(const PrefixTtft prefix_ttft, MeasurePrefixCache(*scheduler, rng, prompt_tokens, config.vocab_size));
   scheduler.reset();
+  constexpr int kMixedChunkTokens = 256, kMixedDecodes = 8;  // the scheduler's default chunk
+  ASSIGN_OR_RETURN(const MixedStep mixed,
+                   MeasureMixedStep(*engine, rng, kMixedChunkTokens, kMixedDecodes, config.vocab_size));
 
   ASSIGN_OR_RETURN(const double matmul_peak, MeasureBf16MatmulGflops(*ctx, 2048, 3));
   const ProcessMemory memory = ReadProcessMemory();
@@ -219,6 +256,10 @@ absl::Status RunBench(const Args& args) {
   out["time_to_first_token_prefix_cold_ms"] = prefix_ttft.cold_ms;
   out["time_to_first_token_prefix_cached_ms"] = prefix_ttft.cached_ms;
   out["prefix_cache_ttft_speedup"] = prefix_ttft.cached_ms > 0 ? prefix_ttft.cold_ms / prefix_ttft.cached_ms : 0.0;
+  out["prompt_chunk_step_ms"] = {{"chunk_tokens", kMixedChunkTokens},
+                                 {"alone", mixed.prompt_alone_ms},
+                                 {"with_decodes", kMixedDecodes},
+                                 {"with_decodes_ms", mixed.with_decodes_ms}};
   out["resident_mb"] = memory.resident_mb;
   out["peak_resident_mb"] = memory.peak_resident_mb;
   // With resident weights, resident_mb far above this means weights left on 4 KB pages.

@@ -214,6 +214,50 @@ TEST(EngineConsistency, BatchOfSequencesEqualsSingleRunsWithMixedPrefillAndDecod
   EXPECT_LT(MaxAbsDiff((*out2)[1].logits, single_decode[2]), 1e-4);
 }
 
+// A sequence's precision is its own (StepInput::precision): a decode row sharing a step with
+// long prompts stays float32, a long prompt's rows are rounded in every chunk, short or
+// shared. Each input's logits in one shared step equal its logits alone to float32
+// summation order (1e-4); under the former per-step rule the decode row here was rounded
+// (and the step's 20-row chunk too), which moves logits by more than 1e-3.
+TEST(EngineConsistency, SequencesSharingAStepWithLongPromptsKeepTheirOwnPrecision) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  const std::vector<int32_t> long_prompt = Tokens(40, 5), cut_prompt = Tokens(50, 6);
+  const std::vector<int32_t> head(cut_prompt.begin(), cut_prompt.begin() + 30);
+  const std::vector<int32_t> tail(cut_prompt.begin() + 30, cut_prompt.end());
+  const ActivationPrecision cut_precision = PrefillPrecision(static_cast<int64_t>(cut_prompt.size()));
+  ASSERT_EQ(cut_precision, ActivationPrecision::kBf16);
+  // Alone.
+  const SequenceId decode_alone = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(decode_alone, Tokens(6, 0)).ok());
+  auto decoded = engine->Prefill(decode_alone, {10});
+  auto prompt_alone = engine->Prefill(engine->CreateSequence(), long_prompt);
+  const SequenceId cut_alone = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(cut_alone, head, false, cut_precision).ok());
+  auto tail_alone = engine->Prefill(cut_alone, tail, false, cut_precision);
+  ASSERT_TRUE(decoded.ok() && prompt_alone.ok() && tail_alone.ok());
+  // The same tail at float32: the precision really is the input's.
+  const SequenceId cut_float = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(cut_float, head, false, cut_precision).ok());
+  auto tail_float = engine->Prefill(cut_float, tail, false, ActivationPrecision::kFloat32);
+  ASSERT_TRUE(tail_float.ok());
+  EXPECT_GT(MaxAbsDiff(*tail_float, *tail_alone), 1e-3);
+  // Together, in one step of 61 rows.
+  const SequenceId decoding = engine->CreateSequence(), prompting = engine->CreateSequence(),
+                   cutting = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(decoding, Tokens(6, 0)).ok());
+  ASSERT_TRUE(engine->Prefill(cutting, head, false, cut_precision).ok());
+  std::vector<StepInput> step(3);
+  step[0] = {decoding, {10}, false, ActivationPrecision::kFloat32};
+  step[1] = {prompting, long_prompt, false, ActivationPrecision::kBySize};
+  step[2] = {cutting, tail, false, cut_precision};
+  auto out = engine->Step(step);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_LT(MaxAbsDiff((*out)[0].logits, *decoded), 1e-4);
+  EXPECT_LT(MaxAbsDiff((*out)[1].logits, *prompt_alone), 1e-4);
+  EXPECT_LT(MaxAbsDiff((*out)[2].logits, *tail_alone), 1e-4);
+}
+
 // In `fast` mode a decode step of up to 8 rows uses per-row int8 quantisation and sums
 // every row's integers exactly, in one arithmetic on every kernel (int8_dense_tiles.h; the
 // int8 expert tiles): a request's logits do not depend on who it shares the step with.
