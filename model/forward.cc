@@ -77,12 +77,6 @@ float* Room(AlignedVector<float>& v, size_t n) {
   return v.data();
 }
 
-// x[i] = bf16(x[i]) (round to nearest even, as every rounded product does), so that any
-// product path, rounding or not, computes with the rounded values.
-void RoundToBf16InPlace(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = Bf16ToFloat(FloatToBf16(x[i]));
-}
-
 }  // namespace
 
 template <typename RowFn>
@@ -444,19 +438,16 @@ absl::Status Transformer::RunExpert(int layer, int e, absl::Span<const std::pair
   float* act = Room(batch.expert_act, static_cast<size_t>(m) * inter);
   float* out = Room(batch.expert_out, static_cast<size_t>(m) * h);
   for (int i = 0; i < m; ++i) std::copy_n(&t[assigned[i].first * h], h, &in[i * h]);
-  // Rounded rows are rounded here, before every product: the packed kernel that takes an
-  // expert's few rows (expert_matmul.h) does not round, and how many rows an expert gets
-  // depends on the other chunks of the step.
+  // kAutoRounded rounds x on every route, so a rounded row's result does not depend on how
+  // many rows the other chunks of its step send to this expert.
   const ExpertPath path = rounded ? ExpertPath::kAutoRounded : ExpertPath::kAutoFloat32;
   const Mxfp4Activations packed_x = rounded ? Mxfp4Activations::kFloat32 : packed;
-  if (rounded) RoundToBf16InPlace(in, static_cast<int64_t>(m) * h);
   RETURN_IF_ERROR(
       ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path, packed_x));
   ForEachRow(m, [&](int64_t i) {
     SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
            &act[static_cast<size_t>(i) * inter]);
   });
-  if (rounded) RoundToBf16InPlace(act, static_cast<int64_t>(m) * inter);
   RETURN_IF_ERROR(
       ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path, packed_x));
   for (int i = 0; i < m; ++i) {

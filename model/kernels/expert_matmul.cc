@@ -195,15 +195,15 @@ void DequantizeRowsAvx512(const Mxfp4Matrix& w, uint16_t* out, int64_t row_begin
 constexpr int kFusedChunkRows = 64;
 
 // Whether a product of m rows of x on `path` takes x rounded to bf16 (on oneDNN or the fused
-// path alike): the rounded paths always; kAutoRounded once W is expanded (from
-// kDequantizeMinRows rows); kAuto from kRoundedActivationMinRows rows.
+// path alike, and the packed kernel takes a rounded copy): the rounded paths and
+// kAutoRounded always; kAuto from kRoundedActivationMinRows rows.
 bool RoundsActivations(ExpertPath path, int m) {
   switch (path) {
     case ExpertPath::kDequantizeOneDnnRounded:
     case ExpertPath::kFusedAmxRounded:
       return true;
     case ExpertPath::kAutoRounded:
-      return m >= kDequantizeMinRows;
+      return true;
     case ExpertPath::kAuto:
       return m >= kRoundedActivationMinRows;
     default:
@@ -313,7 +313,15 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
     return absl::OkStatus();
   }
   if (route == ExpertRoute::kPacked) {
-    Mxfp4Matmul(w, x, m, bias, y, &ctx.pool(), KernelIsa::kBest, packed);
+    const float* input = x;
+    if (RoundsActivations(path, m)) {
+      // The calling thread's, reused: an expert's few rows of a prefill, no allocation once grown.
+      thread_local AlignedVector<float> rounded;
+      rounded.resize(static_cast<size_t>(m) * w.cols);
+      for (size_t i = 0; i < rounded.size(); ++i) rounded[i] = Bf16ToFloat(FloatToBf16(x[i]));
+      input = rounded.data();
+    }
+    Mxfp4Matmul(w, input, m, bias, y, &ctx.pool(), KernelIsa::kBest, packed);
     return absl::OkStatus();
   }
   // W is expanded a tile of rows at a time, so the bf16 copy stays in cache between the

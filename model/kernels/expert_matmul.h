@@ -24,8 +24,9 @@ namespace warden::model {
 // kAuto: the fused AMX path (below) from 4 rows of x on where it can run (and `packed`
 // is kFloat32: int8 decode steps stay packed); otherwise
 // packed below 12 rows, else dequantise-then-oneDNN, rounding x from
-// kRoundedActivationMinRows rows on. kAutoRounded: the same, but rounding x whenever oneDNN
-// runs (for an expert's share of a prefill-sized batch, whatever its own row count).
+// kRoundedActivationMinRows rows on. kAutoRounded: the same routes, but x rounded to bf16 on
+// every one (the packed kernel takes a rounded copy): a rounded prompt's rows, whatever
+// number of them an expert gets.
 // kAutoFloat32: as kAuto, but never rounding x (rows whose precision the caller fixed at
 // float32, however many share the expert).
 // kFusedAmx: W expanded to bf16 a chunk at a time per thread (into L1 or L2) and multiplied

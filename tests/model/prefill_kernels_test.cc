@@ -160,16 +160,15 @@ TEST(ExpertMatmul, RoundedPathMatchesDoubleReferenceOnRoundedActivations) {
   }
 }
 
-// kAutoRounded (an expert's share of a prefill): rows that reach oneDNN (>= 12) are
-// rounded to bf16 even below 32 rows; fewer rows stay on the packed float32 kernel.
-TEST(ExpertMatmul, AutoRoundedRoundsOneDnnProductsAndKeepsPackedOnesFloat32) {
+// kAutoRounded (a rounded prompt's rows): x rounded to bf16 on every route, the packed
+// kernel's few rows (m = 2), the fused path's (7, where AMX runs) and oneDNN's (20) alike.
+TEST(ExpertMatmul, AutoRoundedRoundsOnEveryRoute) {
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::mt19937 rng(29);
   const int rows = 70, cols = 128;
   RandomMxfp4 w(rows, cols, rng);
-  for (int m : {7, 20}) {
-    const bool rounded = m >= 12;
+  for (int m : {2, 7, 20}) {
     const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
     std::vector<float> y(static_cast<size_t>(m) * rows);
     ASSERT_TRUE(ExpertMatmul(**ctx, w.matrix, x.data(), m, nullptr, y.data(), ExpertPath::kAutoRounded).ok());
@@ -177,7 +176,7 @@ TEST(ExpertMatmul, AutoRoundedRoundsOneDnnProductsAndKeepsPackedOnesFloat32) {
       for (int r = 0; r < rows; ++r) {
         double expected = 0, magnitude = 0;
         for (int c = 0; c < cols; ++c) {
-          const float xv = rounded ? RoundToBf16(x[t * cols + c]) : x[t * cols + c];
+          const float xv = RoundToBf16(x[t * cols + c]);
           expected += double{Mxfp4Element(w.matrix, r, c)} * xv;
           magnitude += std::fabs(double{Mxfp4Element(w.matrix, r, c)} * xv);
         }
