@@ -1,7 +1,8 @@
 // The gpt-oss forward pass over a batch of sequence chunks: every chunk is a run of new
 // tokens of one sequence (a whole prompt, or one decode token), all chunks go through the
-// dense layers together as one matrix, attention reads each chunk's own KV cache, and the
-// mixture-of-experts layer runs each selected expert once over all rows routed to it.
+// dense layers together, one matrix per precision group (ForwardChunk::rounded), attention
+// reads each chunk's own KV cache, and the mixture-of-experts layer runs each selected
+// expert once over all rows of a group routed to it.
 //
 // Thread safety: not thread-safe (uses the KernelContext and writes the caches); the
 // Engine serialises calls. Memory: the activation buffers of the largest batch seen are
