@@ -73,5 +73,66 @@ TEST(FastMode, LargePrefillUsesTheExactAttentionPath) {
   EXPECT_EQ(max_diff, 0.0);
 }
 
+// Logits of one step decoding `sequences` sequences at once (sequence s: a 3-token prompt,
+// then token 40 + s), and of each sequence's same decode step alone.
+struct StepAndSingles {
+  std::vector<std::vector<float>> together, alone;
+};
+StepAndSingles DecodeTogetherAndAlone(Engine& engine, int sequences) {
+  StepAndSingles out;
+  std::vector<StepInput> step;
+  for (int s = 0; s < sequences; ++s) {
+    const std::vector<int32_t> prompt = {s % 300, (s * 7 + 1) % 300, (s * 13 + 2) % 300};
+    const SequenceId alone = engine.CreateSequence(), together = engine.CreateSequence();
+    EXPECT_TRUE(engine.Prefill(alone, prompt).ok());
+    EXPECT_TRUE(engine.Prefill(together, prompt).ok());
+    auto single = engine.Prefill(alone, {40 + s});
+    EXPECT_TRUE(single.ok()) << single.status();
+    out.alone.push_back(single.ok() ? *single : std::vector<float>{});
+    step.push_back({together, {40 + s}, false, ActivationPrecision::kFloat32});
+  }
+  auto batched = engine.Step(step);
+  EXPECT_TRUE(batched.ok()) << batched.status();
+  if (batched.ok()) {
+    for (StepOutput& o : *batched) out.together.push_back(std::move(o.logits));
+  }
+  return out;
+}
+
+double MaxAbs(const std::vector<float>& v) {
+  double m = 0;
+  for (float x : v) m = std::max(m, std::fabs(double{x}));
+  return m;
+}
+
+double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double{a[i]} - b[i]));
+  return m;
+}
+
+// 33 decode rows in one step: exact mode keeps them float32 (each row's logits as alone, to
+// summation order), `fast` rounds them to bf16 from 32 rows on (within its tolerance).
+TEST(FastMode, ThirtyThreeDecodesInOneStep) {
+  constexpr int kSequences = 33;
+  auto exact = LoadEngine(WeightMode::kExact);
+  auto fast = LoadEngine(WeightMode::kFast);
+  ASSERT_NE(exact, nullptr);
+  ASSERT_NE(fast, nullptr);
+  const StepAndSingles e = DecodeTogetherAndAlone(*exact, kSequences);
+  const StepAndSingles f = DecodeTogetherAndAlone(*fast, kSequences);
+  ASSERT_EQ(e.together.size(), static_cast<size_t>(kSequences));
+  ASSERT_EQ(f.together.size(), static_cast<size_t>(kSequences));
+  double fast_moved = 0;
+  for (int s = 0; s < kSequences; ++s) {
+    EXPECT_LT(MaxAbsDiff(e.together[s], e.alone[s]), 1e-4) << "exact, sequence " << s;
+    const double diff = MaxAbsDiff(f.together[s], e.alone[s]);
+    EXPECT_LT(diff, 0.02 * MaxAbs(e.alone[s])) << "fast, sequence " << s;
+    fast_moved = std::max(fast_moved, MaxAbsDiff(f.together[s], f.alone[s]));
+  }
+  EXPECT_GT(fast_moved, 1e-4);  // fast's 33-row step took other paths than its 1-row steps
+}
+
 }  // namespace
 }  // namespace warden::model
