@@ -96,8 +96,8 @@ TEST(EngineConsistency, MappedAndResidentWeightsGiveIdenticalLogits) {
 }
 
 // A prompt long enough that its products take the prefill precision (activations rounded
-// to bf16 once in a forward pass of >= 32 rows; expert products on the fused AMX path keep
-// float32) against token by token (float32 throughout): within the documented bf16 bounds
+// to bf16 once in every product, a prompt of >= 32 tokens: PrefillPrecision) against token
+// by token (float32 throughout): within the documented bf16 bounds
 // (random_checkpoint.h) but for one routing flip, and the same argmax wherever the float32
 // top-2 margin is clear (>= 0.25, the fixture README's rule).
 TEST(EngineConsistency, RoundedActivationPrefillStaysNearTokenByToken) {

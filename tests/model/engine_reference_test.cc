@@ -22,8 +22,8 @@ using testing::Reference;
 // README tolerances for an engine compared with the fp32 reference (the reference's own
 // bf16-activation mode drifts 0.10-0.17 max, 0.017 mean). Token by token, every product
 // keeps float32 activations, so that path is also held to a float32 bound. A whole-prompt
-// prefill of >= 32 tokens rounds activations to bf16 in its oneDNN products
-// (kRoundedActivationMinRows, kernels/dense.h; here the 41-token sequence): it gets the
+// prefill of >= 32 tokens rounds activations to bf16 in its products
+// (PrefillPrecision, model/engine.h; here the 41-token sequence): it gets the
 // README bounds only (measured: max 0.040, mean 0.006), while its shorter sequences still
 // meet the float32 bound.
 constexpr double kMaxAbsDiff = 0.30;

@@ -16,7 +16,7 @@ namespace warden::model::testing {
 inline constexpr int kOddShapeWindow = 4;
 
 // Bounds for logits of one prompt computed in two ways when one of them rounds activations
-// to bf16 (a forward pass of >= 32 rows, kRoundedActivationMinRows in kernels/dense.h) and
+// to bf16 (a prompt of >= 32 tokens: PrefillPrecision in model/engine.h) and
 // the other keeps float32 (token by token). They are the fixture README's bounds for a
 // bf16-activation engine against float32 logits (max 0.30; the reference's own bf16 mode:
 // 0.10-0.17), with the mean at a third of the README's 0.03: on the odd shape, an 80-token

@@ -331,7 +331,7 @@ TEST(PrefixCache, ForkedPrefixGivesTheLogitsOfAFullPrefill) {
     max_diff = std::max(max_diff, diff);
     mean_diff += diff / cached->size();
   }
-  // The 309-row whole prefill rounds activations to bf16 (>= 32 rows); the 9 rows after the
+  // The 309-row whole prefill rounds activations to bf16 (>= 32 tokens); the 9 rows after the
   // cached prefix keep float32: the documented bf16 bounds (measured: max 0.019).
   EXPECT_LT(max_diff, testing::kRoundedPrefillMaxAbsDiff);
   EXPECT_LT(mean_diff, testing::kRoundedPrefillMeanAbsDiff);
