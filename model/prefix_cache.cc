@@ -17,10 +17,11 @@ PrefixCache::~PrefixCache() {
   while (!entries_.empty()) EvictOldest();
 }
 
-absl::StatusOr<PrefixCache::Hit> PrefixCache::Lookup(absl::Span<const int32_t> prompt) {
+absl::StatusOr<PrefixCache::Hit> PrefixCache::Lookup(absl::Span<const int32_t> prompt,
+                                                     ActivationPrecision precision) {
   auto best = entries_.end();
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->tokens.size() < prompt.size() && StartsWith(prompt, it->tokens) &&
+    if (it->precision == precision && it->tokens.size() < prompt.size() && StartsWith(prompt, it->tokens) &&
         (best == entries_.end() || it->tokens.size() > best->tokens.size())) {
       best = it;
     }
@@ -33,20 +34,22 @@ absl::StatusOr<PrefixCache::Hit> PrefixCache::Lookup(absl::Span<const int32_t> p
   return hit;
 }
 
-bool PrefixCache::Contains(absl::Span<const int32_t> tokens) const {
+bool PrefixCache::Contains(absl::Span<const int32_t> tokens, ActivationPrecision precision) const {
   return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
-    return e.tokens.size() == tokens.size() && StartsWith(tokens, e.tokens);
+    return e.precision == precision && e.tokens.size() == tokens.size() && StartsWith(tokens, e.tokens);
   });
 }
 
-absl::Status PrefixCache::Insert(absl::Span<const int32_t> tokens, SequenceId sequence) {
-  if (tokens.empty() || Contains(tokens)) return absl::OkStatus();
+absl::Status PrefixCache::Insert(absl::Span<const int32_t> tokens, SequenceId sequence,
+                                 ActivationPrecision precision) {
+  if (tokens.empty() || Contains(tokens, precision)) return absl::OkStatus();
   ASSIGN_OR_RETURN(const int64_t bytes, engine_->SequenceKvBytes(sequence));
   if (bytes > max_bytes_) return absl::OkStatus();
   while (!entries_.empty() && bytes_ + bytes > max_bytes_) EvictOldest();
   Entry entry;
   ASSIGN_OR_RETURN(entry.sequence, engine_->ForkSequence(sequence));
   entry.tokens.assign(tokens.begin(), tokens.end());
+  entry.precision = precision;
   entry.bytes = bytes;
   bytes_ += bytes;
   entries_.push_front(std::move(entry));

@@ -291,7 +291,8 @@ void Scheduler::BuildBatchLocked(Batch* batch, std::vector<std::shared_ptr<Reque
 void Scheduler::StartSequence(Request& request) {
   request.started = true;
   if (request.options.cache_prefix_tokens > 0 && options_.prefix_cache_bytes > 0) {
-    absl::StatusOr<PrefixCache::Hit> hit = prefix_cache_->Lookup(request.prompt);
+    absl::StatusOr<PrefixCache::Hit> hit =
+        prefix_cache_->Lookup(request.prompt, PrefillPrecision(static_cast<int64_t>(request.prompt.size())));
     if (hit.ok()) {
       request.sequence = hit->sequence;
       request.processed = hit->tokens;
@@ -390,7 +391,9 @@ void Scheduler::RunBatch(Batch& batch) {
       const int64_t prefix = request->options.cache_prefix_tokens;
       if (request->processed == prefix && options_.prefix_cache_bytes > 0) {
         // Best effort: a prefix that does not fit the KV budget is simply not cached.
-        prefix_cache_->Insert(absl::MakeConstSpan(request->prompt).subspan(0, prefix), request->sequence)
+        prefix_cache_
+            ->Insert(absl::MakeConstSpan(request->prompt).subspan(0, prefix), request->sequence,
+                     PrefillPrecision(static_cast<int64_t>(request->prompt.size())))
             .IgnoreError();
       }
       if (request->prefilling()) continue;

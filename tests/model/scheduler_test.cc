@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <future>
 #include <thread>
 
@@ -306,20 +307,25 @@ TEST(SchedulerPrefixCache, SecondRequestPrefillsOnlyTheRemainderAndGivesTheSameT
   EXPECT_EQ(unrelated->cached_prompt_tokens, 0);
 }
 
+// As the scheduler runs it: the prefix and the rest at the whole prompt's precision (309
+// tokens: bf16-rounded), against the whole prompt in one step.
 TEST(PrefixCache, ForkedPrefixGivesTheLogitsOfAFullPrefill) {
   auto engine = LoadEngine();
   ASSERT_NE(engine, nullptr);
   PrefixCache cache(engine.get(), 16 << 20);
   const std::vector<int32_t> prefix = Tokens(300, 14), rest = Tokens(9, 15);
-  const SequenceId base = engine->CreateSequence();
-  ASSERT_TRUE(engine->Prefill(base, prefix).ok());
-  ASSERT_TRUE(cache.Insert(prefix, base).ok());
-  ASSERT_TRUE(engine->ReleaseSequence(base).ok());
   const std::vector<int32_t> prompt = Concat(prefix, rest);
-  auto hit = cache.Lookup(prompt);
+  const ActivationPrecision precision = PrefillPrecision(static_cast<int64_t>(prompt.size()));
+  const SequenceId base = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(base, prefix, false, precision).ok());
+  ASSERT_TRUE(cache.Insert(prefix, base, precision).ok());
+  ASSERT_TRUE(engine->ReleaseSequence(base).ok());
+  // An entry serves prompts of its own precision only.
+  EXPECT_EQ(cache.Lookup(prompt, ActivationPrecision::kFloat32).status().code(), absl::StatusCode::kNotFound);
+  auto hit = cache.Lookup(prompt, precision);
   ASSERT_TRUE(hit.ok()) << hit.status();
   EXPECT_EQ(hit->tokens, 300);
-  auto cached = engine->Prefill(hit->sequence, rest, true);
+  auto cached = engine->Prefill(hit->sequence, rest, true, precision);
   const SequenceId full = engine->CreateSequence();
   auto whole = engine->Prefill(full, prompt, true);
   ASSERT_TRUE(cached.ok() && whole.ok());
@@ -331,11 +337,12 @@ TEST(PrefixCache, ForkedPrefixGivesTheLogitsOfAFullPrefill) {
     max_diff = std::max(max_diff, diff);
     mean_diff += diff / cached->size();
   }
-  // The 309-row whole prefill rounds activations to bf16 (>= 32 tokens); the 9 rows after the
-  // cached prefix keep float32: the documented bf16 bounds (measured: max 0.019).
-  EXPECT_LT(max_diff, testing::kRoundedPrefillMaxAbsDiff);
-  EXPECT_LT(mean_diff, testing::kRoundedPrefillMeanAbsDiff);
-  EXPECT_EQ(cache.Lookup(prefix).status().code(), absl::StatusCode::kNotFound);  // not a proper prefix
+  // Both rounded alike: at most the summation order of different product routes differs
+  // (measured: identical). Before session 18 the 9 rows kept float32 while the whole prompt
+  // rounded: max 0.019.
+  std::printf("forked prefix vs whole prefill: max abs diff %.7f mean %.8f\n", max_diff, mean_diff);
+  EXPECT_LT(max_diff, 1e-4);
+  EXPECT_EQ(cache.Lookup(prefix, precision).status().code(), absl::StatusCode::kNotFound);  // not a proper prefix
 }
 
 TEST(PrefixCache, EvictsTheLeastRecentlyUsedEntryBeyondItsBytes) {
@@ -350,19 +357,19 @@ TEST(PrefixCache, EvictsTheLeastRecentlyUsedEntryBeyondItsBytes) {
   for (int i = 0; i < 2; ++i) {
     const SequenceId s = engine->CreateSequence();
     ASSERT_TRUE(engine->Prefill(s, prefixes[i]).ok());
-    ASSERT_TRUE(cache.Insert(prefixes[i], s).ok());
+    ASSERT_TRUE(cache.Insert(prefixes[i], s, ActivationPrecision::kFloat32).ok());
     ASSERT_TRUE(engine->ReleaseSequence(s).ok());
   }
-  auto touched = cache.Lookup(Concat(prefixes[0], {1}));  // entry 0 is now the most recent
+  auto touched = cache.Lookup(Concat(prefixes[0], {1}), ActivationPrecision::kFloat32);  // entry 0 is now the most recent
   ASSERT_TRUE(touched.ok());
   ASSERT_TRUE(engine->ReleaseSequence(touched->sequence).ok());
   const SequenceId s = engine->CreateSequence();
   ASSERT_TRUE(engine->Prefill(s, prefixes[2]).ok());
-  ASSERT_TRUE(cache.Insert(prefixes[2], s).ok());
+  ASSERT_TRUE(cache.Insert(prefixes[2], s, ActivationPrecision::kFloat32).ok());
   ASSERT_TRUE(engine->ReleaseSequence(s).ok());
-  EXPECT_TRUE(cache.Contains(prefixes[0]));
-  EXPECT_FALSE(cache.Contains(prefixes[1]));
-  EXPECT_TRUE(cache.Contains(prefixes[2]));
+  EXPECT_TRUE(cache.Contains(prefixes[0], ActivationPrecision::kFloat32));
+  EXPECT_FALSE(cache.Contains(prefixes[1], ActivationPrecision::kFloat32));
+  EXPECT_TRUE(cache.Contains(prefixes[2], ActivationPrecision::kFloat32));
   EXPECT_EQ(cache.size(), 2u);
   EXPECT_EQ(cache.bytes(), 2 * entry_bytes);
   EXPECT_EQ(engine->kv_bytes_in_use(), 2 * entry_bytes);
