@@ -375,8 +375,7 @@ void Transformer::KeyValueRows(int layer, const Batch& batch, int chunk, int64_t
 }
 
 bool Transformer::StepRunsOnOneDnn(int64_t rounded_rows, int64_t rows) const {
-  // Rounded products, and float32 ones over this many rows: oneDNN.
-  if (rounded_rows > 0 || rows >= kRoundedActivationMinRows) return true;
+  if (rounded_rows > 0) return true;  // rounded products: oneDNN
   const LayerWeights& layer = weights_.layers()[0];   // every layer has the same shapes
   const int q_width = config_.num_heads * config_.head_dim;
   const int step = static_cast<int>(rows);
@@ -384,10 +383,10 @@ bool Transformer::StepRunsOnOneDnn(int64_t rounded_rows, int64_t rows) const {
                           FastModeUsesInt8Dense(step, q_width);
   const Mxfp4Activations packed = PackedExpertActivations(step);
   for (int m = 1; m <= rows; ++m) {
-    const bool dense = !int8_dense && (DenseMatmulRunsOnOneDnn(m, config_.hidden_size) ||
-                                       DenseMatmulRunsOnOneDnn(m, q_width));
-    if (dense || ExpertMatmulRunsOnOneDnn(layer.mlp1[0], m, ExpertPath::kAuto, packed) ||
-        ExpertMatmulRunsOnOneDnn(layer.mlp2[0], m, ExpertPath::kAuto, packed)) {
+    const bool dense = !int8_dense && (DenseMatmulRunsOnOneDnn(m, config_.hidden_size, DensePath::kAutoFloat32) ||
+                                       DenseMatmulRunsOnOneDnn(m, q_width, DensePath::kAutoFloat32));
+    if (dense || ExpertMatmulRunsOnOneDnn(layer.mlp1[0], m, ExpertPath::kAutoFloat32, packed) ||
+        ExpertMatmulRunsOnOneDnn(layer.mlp2[0], m, ExpertPath::kAutoFloat32, packed)) {
       return true;
     }
   }

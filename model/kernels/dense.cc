@@ -53,23 +53,47 @@ struct Bf16Lanes {
 // From this many rows of x, kBest runs the AMX kernel where the CPU has one: one or two
 // rows already stream W at memory speed through paired_rows.
 constexpr int kAmxMinRows = 3;
+// Up to this many rows of x at float32 accuracy (DensePath::kAutoFloat32, and kAuto up to
+// kRoundedActivationMinRows): groups of amx_dense::kMaxTokens rows each, every block of W
+// rows read from memory once and again from L2 for the next groups; beyond, oneDNN's split
+// product. (Exact decode of many sequences keeps them float32: forward.h.)
+constexpr int kAmxMaxRows = 64;
+// Rows of W per block that the groups of x take in turn: 64 x 2880 bf16 = 360 KiB, in L2.
+constexpr int64_t kAmxGroupBlockRows = 64;
 
 bool UsesAmx(KernelIsa isa, int m, int cols) {
-  return isa == KernelIsa::kBest && m >= kAmxMinRows && amx_dense::Handles(m, cols) && CpuHasAvx512() &&
-         amx_dense::Available();
+  return isa == KernelIsa::kBest && m >= kAmxMinRows && m <= kAmxMaxRows &&
+         amx_dense::Handles(std::min(m, amx_dense::kMaxTokens), cols) && CpuHasAvx512() && amx_dense::Available();
 }
 
-// AMX for whole tiles of 16 rows; the last rows of W (rows % 16) through paired_rows.
+// AMX for whole tiles of 16 rows; the last rows of W (rows % 16) through paired_rows. x in
+// groups of amx_dense::kMaxTokens rows; with several, each block of kAmxGroupBlockRows rows
+// of W serves every group before the next block. A row of x gets the same bits whichever
+// group and column it lands in (each output column accumulates alone, in one order).
 void AmxMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, const float* bias, float* y) {
-  // The calling thread's scratch; the workers get its address.
-  thread_local amx_dense::PackedActivations packed;
-  amx_dense::Pack(x, m, w.cols, &packed);
-  const amx_dense::PackedActivations* px = &packed;
+  constexpr int kGroupRows = amx_dense::kMaxTokens;
+  const int groups = (m + kGroupRows - 1) / kGroupRows;
+  // The calling thread's scratch; the workers get its address. Reused: no allocation per step.
+  thread_local std::vector<amx_dense::PackedActivations> packed;
+  if (static_cast<int>(packed.size()) < groups) packed.resize(groups);
+  for (int g = 0; g < groups; ++g) {
+    amx_dense::Pack(x + static_cast<size_t>(g) * kGroupRows * w.cols, std::min(kGroupRows, m - g * kGroupRows), w.cols,
+                    &packed[g]);
+  }
+  const amx_dense::PackedActivations* px = packed.data();
   const int64_t tiles = (w.rows + amx_dense::kTileRows - 1) / amx_dense::kTileRows;
-  auto tile_range = [&w, x, m, bias, y, px](int64_t first_tile, int64_t end_tile) {
+  auto tile_range = [&w, x, m, groups, bias, y, px](int64_t first_tile, int64_t end_tile) {
     const int64_t end = std::min<int64_t>(end_tile * amx_dense::kTileRows, w.rows);
-    const int64_t done = amx_dense::Rows(w, *px, bias, y, first_tile * amx_dense::kTileRows, end);
-    if (done < end) paired_rows::Rows<Bf16Lanes>(w.data, w.rows, w.cols, x, m, nullptr, bias, y, done, end);
+    for (int64_t block = first_tile * amx_dense::kTileRows; block < end; block += kAmxGroupBlockRows) {
+      const int64_t block_end = std::min(block + kAmxGroupBlockRows, end);
+      int64_t done = block_end;
+      for (int g = 0; g < groups; ++g) {
+        done = amx_dense::Rows(w, px[g], bias, y + static_cast<size_t>(g) * kGroupRows * w.rows, block, block_end);
+      }
+      if (done < block_end) {
+        paired_rows::Rows<Bf16Lanes>(w.data, w.rows, w.cols, x, m, nullptr, bias, y, done, block_end);
+      }
+    }
   };
   row_kernels::ForRows(&ctx.pool(), tiles, static_cast<int64_t>(w.rows) * w.cols * m, tile_range);
 }
@@ -215,12 +239,15 @@ absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint1
   return absl::OkStatus();
 }
 
-// kAuto's choice between oneDNN (split or rounded x) and the direct kernels.
-bool AutoRunsOnOneDnn(int m, int cols, KernelIsa isa) {
-  return m >= kRoundedActivationMinRows || (m > kDirectMaxRows && !UsesAmx(isa, m, cols));
+// kAuto's and kAutoFloat32's choice between oneDNN (split or rounded x) and the direct
+// kernels.
+bool AutoRunsOnOneDnn(int m, int cols, KernelIsa isa, DensePath path) {
+  return (path == DensePath::kAuto && m >= kRoundedActivationMinRows) || (m > kDirectMaxRows && !UsesAmx(isa, m, cols));
 }
 
-bool DenseMatmulRunsOnOneDnn(int m, int cols) { return m > 0 && AutoRunsOnOneDnn(m, cols, KernelIsa::kBest); }
+bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path) {
+  return m > 0 && AutoRunsOnOneDnn(m, cols, KernelIsa::kBest, path);
+}
 
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {
@@ -229,7 +256,7 @@ absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded, isa);
   }
   const bool automatic = path == DensePath::kAuto || path == DensePath::kAutoFloat32;
-  if (path == DensePath::kOneDnn || (automatic && AutoRunsOnOneDnn(m, w.cols, isa))) {
+  if (path == DensePath::kOneDnn || (automatic && AutoRunsOnOneDnn(m, w.cols, isa, path))) {
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kSplit, isa);
   }
   DirectMatmul(ctx, w, x, m, bias, y, isa);

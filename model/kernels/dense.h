@@ -3,8 +3,9 @@
 //
 // Two paths compute the same result to float32 accuracy:
 //  - direct: a row-by-row kernel (portable or AVX-512) that widens bf16 weights to f32;
-//    used for a few rows of x (decode), where reading W once dominates. With kBest, 3 to 16
-//    rows run on AMX tiles where the CPU has them (amx_dense.h), with x split as below.
+//    used for a few rows of x (decode), where reading W once dominates. With kBest, 3 to 64
+//    rows run on AMX tiles where the CPU has them (amx_dense.h, 16 rows of x per group),
+//    with x split as below.
 //  - oneDNN: a bf16 x bf16 -> f32 matmul. To keep f32 accuracy each activation is split
 //    into hi = bf16(x) and lo = bf16(x - hi); W·x = W·hi + W·lo, both products exact in
 //    f32, so the error is that of x's 16 leading mantissa bits (~1e-5 relative).
@@ -40,9 +41,10 @@ absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x
                          const float* bias, float* y, DensePath path = DensePath::kAuto,
                          KernelIsa isa = KernelIsa::kBest);
 
-// Whether DenseMatmul (kAuto, kBest) over m rows of x with `cols` columns runs on oneDNN,
-// whose own OpenMP team the caller's pool should not spin against (thread_pool.h).
-bool DenseMatmulRunsOnOneDnn(int m, int cols);
+// Whether DenseMatmul (`path` kAuto or kAutoFloat32, kBest) over m rows of x with `cols`
+// columns runs on oneDNN, whose own OpenMP team the caller's pool should not spin against
+// (thread_pool.h).
+bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path = DensePath::kAuto);
 
 // Throughput of oneDNN's bf16 matmul on an n x n x n product, in GFLOP/s (best of reps).
 absl::StatusOr<double> MeasureBf16MatmulGflops(KernelContext& ctx, int n, int reps);

@@ -88,7 +88,11 @@ TEST(AmxDense, DirectPathMatchesDoubleReferenceForEveryRowCount) {
     for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
     const Bf16Matrix w{wbits.data(), rows, cols};
     const std::vector<float> bias = RandomFloats(rows, rng);
-    for (int m = 1; m <= amx_dense::kMaxTokens; ++m) {
+    // 1-16 rows of x: one group; 17-64: several groups of 16 (kAmxMaxRows in dense.cc).
+    std::vector<int> row_counts;
+    for (int m = 1; m <= amx_dense::kMaxTokens; ++m) row_counts.push_back(m);
+    for (int m : {17, 31, 40, 64}) row_counts.push_back(m);
+    for (const int m : row_counts) {
       const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng, 4.0f);
       std::vector<float> y(static_cast<size_t>(m) * rows, NAN);
       ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, bias.data(), y.data(), DensePath::kDirect).ok());
@@ -103,6 +107,37 @@ TEST(AmxDense, DirectPathMatchesDoubleReferenceForEveryRowCount) {
           // hi + lo keep 16 mantissa bits of x: ~2^-17 of each product (a lost lo part would be 2^-9).
           ASSERT_NEAR(y[t * rows + r], expected, 1e-5 * magnitude)
               << "rows=" << rows << " cols=" << cols << " m=" << m << " t=" << t << " r=" << r;
+        }
+      }
+    }
+  }
+}
+
+// A row of x gets the same bits however many rows share the product (3-64: one group or
+// several, any column of a tile), so a decode row's result does not depend on its batch.
+TEST(AmxDense, EachRowOfXGetsTheSameBitsAtEveryRowCount) {
+  if (!amx_dense::Available()) GTEST_SKIP() << "no AMX-BF16 on this CPU (or not granted by the kernel)";
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(23);
+  const int rows = 100, cols = 2880, most = 64;
+  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
+  for (uint16_t& b : wbits) b = FloatToBf16(RandomFloats(1, rng)[0]);
+  const Bf16Matrix w{wbits.data(), rows, cols};
+  const std::vector<float> bias = RandomFloats(rows, rng);
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(most) * cols, rng, 4.0f);
+  std::vector<float> all(static_cast<size_t>(most) * rows);
+  ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), most, bias.data(), all.data(), DensePath::kAutoFloat32).ok());
+  for (const int m : {3, 9, 17, 40}) {
+    for (int first = 0; first + m <= most; first += 21) {
+      std::vector<float> part(static_cast<size_t>(m) * rows);
+      ASSERT_TRUE(DenseMatmul(**ctx, w, x.data() + static_cast<size_t>(first) * cols, m, bias.data(), part.data(),
+                              DensePath::kAutoFloat32)
+                      .ok());
+      for (int t = 0; t < m; ++t) {
+        for (int r = 0; r < rows; ++r) {
+          ASSERT_EQ(part[static_cast<size_t>(t) * rows + r], all[static_cast<size_t>(first + t) * rows + r])
+              << "m=" << m << " first=" << first << " t=" << t << " r=" << r;
         }
       }
     }

@@ -189,10 +189,21 @@ TEST(KernelRouting, ReportsWhichProductsRunOnOneDnn) {
   for (const int cols : {64, 2880, 70}) {
     EXPECT_FALSE(DenseMatmulRunsOnOneDnn(0, cols));
     for (int m = 1; m <= 8; ++m) EXPECT_FALSE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
-    for (int m = 9; m <= 16; ++m) {
-      EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols), !(amx && amx_dense::Handles(m, cols))) << m << " x " << cols;
+    const bool amx_cols = amx && cols % amx_dense::kTileDepth == 0;
+    // kAuto: AMX (float32 accuracy) up to 31 rows, rounded oneDNN from 32; kAutoFloat32:
+    // AMX up to 64 rows, then oneDNN's split product.
+    for (const int m : {9, 16, 17, 31}) {
+      EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols), !amx_cols) << m << " x " << cols;
+      EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoFloat32), !amx_cols) << m << " x " << cols;
     }
-    for (const int m : {17, 31, 32, 33, 512}) EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
+    for (const int m : {32, 33, 64}) {
+      EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
+      EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoFloat32), !amx_cols) << m << " x " << cols;
+    }
+    for (const int m : {65, 512}) {
+      EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
+      EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoFloat32)) << m << " x " << cols;
+    }
   }
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();
