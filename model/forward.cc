@@ -23,8 +23,6 @@ struct Transformer::Batch {
     chunks = new_chunks;
     chunk_first_row.assign(chunks.size(), 0);
     chunk_start_position.assign(chunks.size(), 0);
-    chunk_rounded.assign(chunks.size(), false);
-    round_all = false;
     row_chunk.clear();
     row_position.clear();
     rows = 0;
@@ -34,8 +32,6 @@ struct Transformer::Batch {
 
   absl::Span<const ForwardChunk> chunks;
   std::vector<int64_t> chunk_first_row, chunk_start_position;  // per chunk (callers' order)
-  std::vector<bool> chunk_rounded;  // per chunk: its rows take rounded products
-  bool round_all = false;           // `fast` with many rows: every product rounded, logits too
   std::vector<int> row_chunk;
   std::vector<int64_t> row_position;
   int64_t rows = 0;
@@ -141,18 +137,9 @@ absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::ve
                                   const LayerObserver* observer) {
   Batch& batch = *batch_;
   batch.Reset(chunks);
-  // `fast` mode rounds a step's other rows too once there are kRoundedActivationMinRows of
-  // them (its numerics depend on the step's size anyway: FastModeUsesInt8Dense); exact mode
-  // keeps them float32 however many there are (exact decode, 32 sequences: ~11 % slower).
-  int64_t float_rows = 0;
-  for (const ForwardChunk& chunk : chunks) {
-    if (!chunk.rounded) float_rows += static_cast<int64_t>(chunk.tokens.size());
-  }
-  batch.round_all = fast_ != nullptr && float_rows >= kRoundedActivationMinRows;
-  for (size_t c = 0; c < chunks.size(); ++c) batch.chunk_rounded[c] = chunks[c].rounded || batch.round_all;
   for (const bool rounded : {true, false}) {
     for (size_t c = 0; c < chunks.size(); ++c) {
-      if (batch.chunk_rounded[c] != rounded) continue;
+      if (chunks[c].rounded != rounded) continue;
       const int64_t start = chunks[c].cache->length();
       RETURN_IF_ERROR(chunks[c].cache->Reserve(start + chunks[c].tokens.size()));
       batch.chunk_first_row[c] = batch.rows;
@@ -287,7 +274,7 @@ void Transformer::AttendAmx(int layer, Batch& batch, float* attn) const {
   for (size_t c = 0; c < batch.chunks.size(); ++c) {
     const int64_t first_row = batch.chunk_first_row[c];
     const int64_t end_row = batch.ChunkEndRow(c);
-    if (!batch.chunk_rounded[c] || end_row <= first_row) continue;
+    if (!batch.chunks[c].rounded || end_row <= first_row) continue;
     const int n = static_cast<int>(batch.row_position[end_row - 1] + 1);  // keys the last row sees
     ctx_.pool().ParallelFor(kv_heads, [&](int64_t begin, int64_t end) {
       thread_local std::vector<const float*> keys, values;
@@ -473,8 +460,7 @@ absl::Status Transformer::Logits(Batch& batch, std::vector<std::vector<float>>* 
   const int h = config_.hidden_size, vocab = config_.vocab_size;
   // Gather the rows that need logits from all chunks, so lm_head runs once per precision
   // group: every position of a rounded chunk that wants them all (a scored prompt) rounded,
-  // as its other products; last positions (what decode samples from) at float32, but for
-  // round_all.
+  // as its other products; last positions (what decode samples from) at float32.
   std::vector<int64_t>& wanted = batch.logit_rows;
   wanted.clear();
   logits->resize(batch.chunks.size());
@@ -484,7 +470,7 @@ absl::Status Transformer::Logits(Batch& batch, std::vector<std::vector<float>>* 
   for (const bool rounded : {true, false}) {
     for (size_t c = 0; c < batch.chunks.size(); ++c) {
       const ForwardChunk& chunk = batch.chunks[c];
-      if (((batch.chunk_rounded[c] && chunk.all_logits) || batch.round_all) != rounded) continue;
+      if ((chunk.rounded && chunk.all_logits) != rounded) continue;
       const int64_t n = static_cast<int64_t>(chunk.tokens.size());
       const int64_t first = chunk.all_logits ? 0 : std::max<int64_t>(n - 1, 0);
       (*logits)[c].resize(static_cast<size_t>(n - first) * vocab);

@@ -112,8 +112,9 @@ double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
-// 33 decode rows in one step: exact mode keeps them float32 (each row's logits as alone, to
-// summation order), `fast` rounds them to bf16 from 32 rows on (within its tolerance).
+// 33 decode rows in one step (dense products on AMX in groups of 16 where the CPU has it):
+// exact mode gives each row its logits alone (to summation order); `fast`, whose 1-row steps
+// take the int8 copies and whose 33-row step the float32 paths, stays within its tolerance.
 TEST(FastMode, ThirtyThreeDecodesInOneStep) {
   constexpr int kSequences = 33;
   auto exact = LoadEngine(WeightMode::kExact);
@@ -124,14 +125,10 @@ TEST(FastMode, ThirtyThreeDecodesInOneStep) {
   const StepAndSingles f = DecodeTogetherAndAlone(*fast, kSequences);
   ASSERT_EQ(e.together.size(), static_cast<size_t>(kSequences));
   ASSERT_EQ(f.together.size(), static_cast<size_t>(kSequences));
-  double fast_moved = 0;
   for (int s = 0; s < kSequences; ++s) {
     EXPECT_LT(MaxAbsDiff(e.together[s], e.alone[s]), 1e-4) << "exact, sequence " << s;
-    const double diff = MaxAbsDiff(f.together[s], e.alone[s]);
-    EXPECT_LT(diff, 0.02 * MaxAbs(e.alone[s])) << "fast, sequence " << s;
-    fast_moved = std::max(fast_moved, MaxAbsDiff(f.together[s], f.alone[s]));
+    EXPECT_LT(MaxAbsDiff(f.together[s], e.alone[s]), 0.02 * MaxAbs(e.alone[s])) << "fast, sequence " << s;
   }
-  EXPECT_GT(fast_moved, 1e-4);  // fast's 33-row step took other paths than its 1-row steps
 }
 
 }  // namespace
