@@ -105,8 +105,8 @@ class Transformer {
   void KeyValueRows(int layer, const Batch& batch, int chunk, int64_t first, int64_t end, int kv_head,
                     const float** keys, const float** values) const;
   // Attention of every row of the batch into attn [rows, NH*D]: row by row on float32
-  // (AttendRows), or for prefill-sized batches in full-attention layers on AMX tiles with
-  // bf16 inputs (AttendAmx; the accuracy of the batch's rounded products, dense.h).
+  // (AttendRows), or for rounded chunks' rows in full-attention layers on AMX tiles with
+  // bf16 inputs (AttendAmx; the accuracy of their rounded products, dense.h).
   bool UsesAmxAttention(int layer) const;
   // Rows [first_row, rows) on float32; AttendAmx: the rounded chunks' rows.
   void AttendRows(int layer, const Batch& batch, int64_t first_row, float* attn) const;
