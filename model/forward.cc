@@ -120,7 +120,7 @@ bool FastModeUsesInt8Dense(int rows, int cols) {
 absl::Status Transformer::Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int64_t rounded_rows,
                                   int64_t rows, const float* bias, float* y) {
   if (rounded_rows > 0) {
-    RETURN_IF_ERROR(DenseMatmul(ctx_, w, x, static_cast<int>(rounded_rows), bias, y, DensePath::kOneDnnRounded));
+    RETURN_IF_ERROR(DenseMatmul(ctx_, w, x, static_cast<int>(rounded_rows), bias, y, DensePath::kAutoRounded));
   }
   const int m = static_cast<int>(rows - rounded_rows);
   if (m == 0) return absl::OkStatus();
@@ -362,18 +362,23 @@ void Transformer::KeyValueRows(int layer, const Batch& batch, int chunk, int64_t
 }
 
 bool Transformer::StepRunsOnOneDnn(int64_t rounded_rows, int64_t rows) const {
-  if (rounded_rows > 0) return true;  // rounded products: oneDNN
-  const LayerWeights& layer = weights_.layers()[0];   // every layer has the same shapes
+  return GroupRunsOnOneDnn(rounded_rows, /*rounded=*/true) || GroupRunsOnOneDnn(rows, /*rounded=*/false);
+}
+
+bool Transformer::GroupRunsOnOneDnn(int64_t rows, bool rounded) const {
+  const LayerWeights& layer = weights_.layers()[0];  // every layer has the same shapes
   const int q_width = config_.num_heads * config_.head_dim;
   const int step = static_cast<int>(rows);
-  const bool int8_dense = fast_ != nullptr && FastModeUsesInt8Dense(step, config_.hidden_size) &&
+  const bool int8_dense = !rounded && fast_ != nullptr && FastModeUsesInt8Dense(step, config_.hidden_size) &&
                           FastModeUsesInt8Dense(step, q_width);
-  const Mxfp4Activations packed = PackedExpertActivations(step);
+  const DensePath dense_path = rounded ? DensePath::kAutoRounded : DensePath::kAutoFloat32;
+  const ExpertPath expert_path = rounded ? ExpertPath::kAutoRounded : ExpertPath::kAutoFloat32;
+  const Mxfp4Activations packed = rounded ? Mxfp4Activations::kFloat32 : PackedExpertActivations(step);
   for (int m = 1; m <= rows; ++m) {
-    const bool dense = !int8_dense && (DenseMatmulRunsOnOneDnn(m, config_.hidden_size, DensePath::kAutoFloat32) ||
-                                       DenseMatmulRunsOnOneDnn(m, q_width, DensePath::kAutoFloat32));
-    if (dense || ExpertMatmulRunsOnOneDnn(layer.mlp1[0], m, ExpertPath::kAutoFloat32, packed) ||
-        ExpertMatmulRunsOnOneDnn(layer.mlp2[0], m, ExpertPath::kAutoFloat32, packed)) {
+    const bool dense = !int8_dense && (DenseMatmulRunsOnOneDnn(m, config_.hidden_size, dense_path) ||
+                                       DenseMatmulRunsOnOneDnn(m, q_width, dense_path));
+    if (dense || ExpertMatmulRunsOnOneDnn(layer.mlp1[0], m, expert_path, packed) ||
+        ExpertMatmulRunsOnOneDnn(layer.mlp2[0], m, expert_path, packed)) {
       return true;
     }
   }

@@ -115,6 +115,8 @@ class Transformer {
   // Whether any product of a step with these rows (rounded ones, float32 ones) may run on
   // oneDNN (its dense products, the logits, expert products of up to `rows` rows).
   bool StepRunsOnOneDnn(int64_t rounded_rows, int64_t rows) const;
+  // The same for one precision group of `rows` rows.
+  bool GroupRunsOnOneDnn(int64_t rows, bool rounded) const;
   // row(r) for r in [0, rows), on the pool when there are enough rows to pay for it.
   template <typename RowFn>
   void ForEachRow(int64_t rows, const RowFn& row);

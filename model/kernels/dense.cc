@@ -67,28 +67,38 @@ bool UsesAmx(KernelIsa isa, int m, int cols) {
 }
 
 // AMX for whole tiles of 16 rows; the last rows of W (rows % 16) through paired_rows. x in
-// groups of amx_dense::kMaxTokens rows; with several, each block of kAmxGroupBlockRows rows
-// of W serves every group before the next block. A row of x gets the same bits whichever
-// group and column it lands in (each output column accumulates alone, in one order).
-void AmxMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, const float* bias, float* y) {
-  constexpr int kGroupRows = amx_dense::kMaxTokens;
-  const int groups = (m + kGroupRows - 1) / kGroupRows;
+// groups of amx_dense::MaxPackedTokens(parts) rows (16 split into hi + lo, 32 rounded);
+// with several, each block of kAmxGroupBlockRows rows of W serves every group before the
+// next block. A row of x gets the same bits whichever group and column it lands in (each
+// output column accumulates alone, in one order).
+void AmxMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, const float* bias, float* y,
+               amx_dense::Bf16Parts parts = amx_dense::Bf16Parts::kHiAndLo) {
+  if (parts == amx_dense::Bf16Parts::kHiOnly) {
+    // Rounded once here, so that the last rows of W (paired_rows, float32 x) see the values
+    // the tiles see. The calling thread's buffer, reused.
+    thread_local AlignedVector<float> rounded;
+    rounded.resize(static_cast<size_t>(m) * w.cols);
+    for (size_t i = 0; i < rounded.size(); ++i) rounded[i] = Bf16ToFloat(FloatToBf16(x[i]));
+    x = rounded.data();
+  }
+  const int group_rows = amx_dense::MaxPackedTokens(parts);
+  const int groups = (m + group_rows - 1) / group_rows;
   // The calling thread's scratch; the workers get its address. Reused: no allocation per step.
   thread_local std::vector<amx_dense::PackedActivations> packed;
   if (static_cast<int>(packed.size()) < groups) packed.resize(groups);
   for (int g = 0; g < groups; ++g) {
-    amx_dense::Pack(x + static_cast<size_t>(g) * kGroupRows * w.cols, std::min(kGroupRows, m - g * kGroupRows), w.cols,
-                    &packed[g]);
+    amx_dense::Pack(x + static_cast<size_t>(g) * group_rows * w.cols, std::min(group_rows, m - g * group_rows), w.cols,
+                    &packed[g], parts);
   }
   const amx_dense::PackedActivations* px = packed.data();
   const int64_t tiles = (w.rows + amx_dense::kTileRows - 1) / amx_dense::kTileRows;
-  auto tile_range = [&w, x, m, groups, bias, y, px](int64_t first_tile, int64_t end_tile) {
+  auto tile_range = [&w, x, m, groups, group_rows, bias, y, px](int64_t first_tile, int64_t end_tile) {
     const int64_t end = std::min<int64_t>(end_tile * amx_dense::kTileRows, w.rows);
     for (int64_t block = first_tile * amx_dense::kTileRows; block < end; block += kAmxGroupBlockRows) {
       const int64_t block_end = std::min(block + kAmxGroupBlockRows, end);
       int64_t done = block_end;
       for (int g = 0; g < groups; ++g) {
-        done = amx_dense::Rows(w, px[g], bias, y + static_cast<size_t>(g) * kGroupRows * w.rows, block, block_end);
+        done = amx_dense::Rows(w, px[g], bias, y + static_cast<size_t>(g) * group_rows * w.rows, block, block_end);
       }
       if (done < block_end) {
         paired_rows::Rows<Bf16Lanes>(w.data, w.rows, w.cols, x, m, nullptr, bias, y, done, block_end);
@@ -239,9 +249,9 @@ absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint1
   return absl::OkStatus();
 }
 
-// kAuto's and kAutoFloat32's choice between oneDNN (split or rounded x) and the direct
-// kernels.
+// The automatic paths' choice between oneDNN (split or rounded x) and our own kernels.
 bool AutoRunsOnOneDnn(int m, int cols, KernelIsa isa, DensePath path) {
+  if (path == DensePath::kAutoRounded) return !UsesAmx(isa, m, cols);
   return (path == DensePath::kAuto && m >= kRoundedActivationMinRows) || (m > kDirectMaxRows && !UsesAmx(isa, m, cols));
 }
 
@@ -252,7 +262,12 @@ bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path) {
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return absl::OkStatus();
-  if (path == DensePath::kOneDnnRounded || (path == DensePath::kAuto && m >= kRoundedActivationMinRows)) {
+  if (path == DensePath::kAutoRounded && UsesAmx(isa, m, w.cols)) {
+    AmxMatmul(ctx, w, x, m, bias, y, amx_dense::Bf16Parts::kHiOnly);
+    return absl::OkStatus();
+  }
+  if (path == DensePath::kOneDnnRounded || path == DensePath::kAutoRounded ||
+      (path == DensePath::kAuto && m >= kRoundedActivationMinRows)) {
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded, isa);
   }
   const bool automatic = path == DensePath::kAuto || path == DensePath::kAutoFloat32;

@@ -13,7 +13,8 @@
 //    element, like the reference's own bf16 mode), half the work; kAuto uses it for
 //    prefill-sized products (>= 32 rows), never for decode. kAutoFloat32 chooses as kAuto
 //    but never rounds (the forward pass's rows whose precision their caller fixed at
-//    float32, however many share the product).
+//    float32, however many share the product); kAutoRounded always rounds, on AMX tiles
+//    for 3-64 rows where the CPU has them (32 rows of x per group), else on oneDNN.
 // Thread safety: as KernelContext (one caller at a time per context).
 #ifndef WARDEN_MODEL_KERNELS_DENSE_H_
 #define WARDEN_MODEL_KERNELS_DENSE_H_
@@ -27,7 +28,7 @@
 
 namespace warden::model {
 
-enum class DensePath { kAuto, kAutoFloat32, kDirect, kOneDnn, kOneDnnRounded };
+enum class DensePath { kAuto, kAutoFloat32, kAutoRounded, kDirect, kOneDnn, kOneDnnRounded };
 
 // Products over at least this many rows of x belong to a prefill: there, activations are
 // rounded to bf16 once (DenseMatmul's kAuto for m >= this). The engine makes the same
@@ -41,7 +42,7 @@ absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x
                          const float* bias, float* y, DensePath path = DensePath::kAuto,
                          KernelIsa isa = KernelIsa::kBest);
 
-// Whether DenseMatmul (`path` kAuto or kAutoFloat32, kBest) over m rows of x with `cols`
+// Whether DenseMatmul (`path` kAuto, kAutoFloat32 or kAutoRounded, kBest) over m rows of x with `cols`
 // columns runs on oneDNN, whose own OpenMP team the caller's pool should not spin against
 // (thread_pool.h).
 bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path = DensePath::kAuto);

@@ -204,6 +204,11 @@ TEST(KernelRouting, ReportsWhichProductsRunOnOneDnn) {
       EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
       EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoFloat32)) << m << " x " << cols;
     }
+    // kAutoRounded: AMX for 3-64 rows, oneDNN for the rest.
+    for (const int m : {1, 2, 65, 512}) EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoRounded)) << m;
+    for (const int m : {3, 32, 64}) {
+      EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoRounded), !amx_cols) << m << " x " << cols;
+    }
   }
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();

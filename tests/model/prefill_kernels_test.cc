@@ -220,5 +220,34 @@ TEST(DenseMatmul, RoundedPathMatchesDoubleReferenceOnRoundedActivations) {
   }
 }
 
+// kAutoRounded (a rounded prompt's dense products): AMX tiles for 3-64 rows of x where the
+// CPU has them (32 rows per group; the 13 rows of W past the last whole tile on paired_rows
+// with the same rounded x), oneDNN otherwise: every route multiplies bf16(x).
+TEST(DenseMatmul, AutoRoundedPathMatchesDoubleReferenceOnRoundedActivations) {
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(31);
+  const int rows = 45, cols = 96;
+  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
+  const std::vector<float> wf = RandomFloats(wbits.size(), rng);
+  for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+  const Bf16Matrix w{wbits.data(), rows, cols};
+  const std::vector<float> bias = RandomFloats(rows, rng);
+  for (int m : {1, 3, 17, 40, 64, 65}) {
+    const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+    std::vector<float> y(static_cast<size_t>(m) * rows, NAN);
+    ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, bias.data(), y.data(), DensePath::kAutoRounded).ok());
+    for (int t = 0; t < m; ++t) {
+      for (int r = 0; r < rows; ++r) {
+        double expected = bias[r];
+        for (int c = 0; c < cols; ++c) {
+          expected += double{Bf16ToFloat(wbits[r * cols + c])} * RoundToBf16(x[t * cols + c]);
+        }
+        ASSERT_NEAR(y[t * rows + r], expected, 1e-4) << "m=" << m << " t=" << t << " r=" << r;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace warden::model
