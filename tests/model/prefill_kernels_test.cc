@@ -20,6 +20,14 @@ namespace warden::model {
 namespace {
 
 using testing::RandomFloats;
+
+// n random bf16 bit patterns (values as RandomFloats').
+std::vector<uint16_t> RandomBf16(size_t n, std::mt19937& rng) {
+  const std::vector<float> values = RandomFloats(n, rng);
+  std::vector<uint16_t> bits(n);
+  for (size_t i = 0; i < n; ++i) bits[i] = FloatToBf16(values[i]);
+  return bits;
+}
 using testing::RandomMxfp4;
 
 float RoundToBf16(float x) { return Bf16ToFloat(FloatToBf16(x)); }
@@ -191,9 +199,7 @@ TEST(DenseMatmul, RoundedPathMatchesDoubleReferenceOnRoundedActivations) {
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::mt19937 rng(19);
   const int rows = 45, cols = 70;
-  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
-  const std::vector<float> wf = RandomFloats(wbits.size(), rng);
-  for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+  const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
   const Bf16Matrix w{wbits.data(), rows, cols};
   const std::vector<float> bias = RandomFloats(rows, rng);
   // m = 32, 48: multiples of 16, where oneDNN writes y and adds the bias itself (48: no bias).
@@ -228,9 +234,7 @@ TEST(DenseMatmul, AutoRoundedPathMatchesDoubleReferenceOnRoundedActivations) {
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::mt19937 rng(31);
   const int rows = 45, cols = 96;
-  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
-  const std::vector<float> wf = RandomFloats(wbits.size(), rng);
-  for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+  const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
   const Bf16Matrix w{wbits.data(), rows, cols};
   const std::vector<float> bias = RandomFloats(rows, rng);
   for (int m : {1, 3, 17, 40, 64, 65}) {
