@@ -424,7 +424,9 @@ absl::Status Transformer::MlpBlock(int layer, Batch& batch) {
         std::partition_point(assigned.begin(), assigned.end(),
                              [&](const std::pair<int64_t, float>& row) { return row.first < batch.rounded_rows; }) -
         assigned.begin());
-    RETURN_IF_ERROR(RunExpert(layer, e, assigned.subspan(0, split), /*rounded=*/true, packed, batch));
+    // A rounded row's x is float32 for the packed kernel (rounded by kAutoRounded itself).
+    RETURN_IF_ERROR(
+        RunExpert(layer, e, assigned.subspan(0, split), /*rounded=*/true, Mxfp4Activations::kFloat32, batch));
     RETURN_IF_ERROR(RunExpert(layer, e, assigned.subspan(split), /*rounded=*/false, packed, batch));
   }
   return absl::OkStatus();
@@ -445,15 +447,14 @@ absl::Status Transformer::RunExpert(int layer, int e, absl::Span<const std::pair
   // kAutoRounded rounds x on every route, so a rounded row's result does not depend on how
   // many rows the other chunks of its step send to this expert.
   const ExpertPath path = rounded ? ExpertPath::kAutoRounded : ExpertPath::kAutoFloat32;
-  const Mxfp4Activations packed_x = rounded ? Mxfp4Activations::kFloat32 : packed;
   RETURN_IF_ERROR(
-      ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path, packed_x));
+      ExpertMatmul(ctx_, w.mlp1[e], in, m, &w.mlp1_bias[static_cast<size_t>(e) * 2 * inter], hidden, path, packed));
   ForEachRow(m, [&](int64_t i) {
     SwiGlu(&hidden[static_cast<size_t>(i) * 2 * inter], inter, config_.swiglu_limit, config_.swiglu_alpha,
            &act[static_cast<size_t>(i) * inter]);
   });
   RETURN_IF_ERROR(
-      ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path, packed_x));
+      ExpertMatmul(ctx_, w.mlp2[e], act, m, &w.mlp2_bias[static_cast<size_t>(e) * h], out, path, packed));
   for (int i = 0; i < m; ++i) {
     float* x = &batch.x[assigned[i].first * h];
     for (int j = 0; j < h; ++j) x[j] += assigned[i].second * out[static_cast<size_t>(i) * h + j];

@@ -125,7 +125,8 @@ class Transformer {
   absl::Status Project(const Bf16Matrix& w, const Int8Matrix* fast, const float* x, int64_t rounded_rows,
                        int64_t rows, const float* bias, float* y);
   // Expert `e` of `layer` over the rows `assigned` (row, routing weight), all of one
-  // precision group, added into the residual stream; reads batch.normed.
+  // precision group, added into the residual stream; reads batch.normed. `packed`: how the
+  // packed kernel takes their x (float32 for the rounded group).
   absl::Status RunExpert(int layer, int e, absl::Span<const std::pair<int64_t, float>> assigned, bool rounded,
                          Mxfp4Activations packed, Batch& batch);
 

@@ -77,8 +77,7 @@ void AmxMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, c
     // Rounded once here, so that the last rows of W (paired_rows, float32 x) see the values
     // the tiles see. The calling thread's buffer, reused.
     thread_local AlignedVector<float> rounded;
-    rounded.resize(static_cast<size_t>(m) * w.cols);
-    for (size_t i = 0; i < rounded.size(); ++i) rounded[i] = Bf16ToFloat(FloatToBf16(x[i]));
+    RoundToBf16Floats(x, static_cast<size_t>(m) * w.cols, &rounded);
     x = rounded.data();
   }
   const int group_rows = amx_dense::MaxPackedTokens(parts);
@@ -191,6 +190,11 @@ absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* 
 }
 
 }  // namespace
+
+void RoundToBf16Floats(const float* x, size_t n, AlignedVector<float>* out) {
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) (*out)[i] = Bf16ToFloat(FloatToBf16(x[i]));
+}
 
 SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision, KernelIsa isa) {
   SplitActivations split;

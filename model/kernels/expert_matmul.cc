@@ -317,8 +317,7 @@ absl::Status ExpertMatmul(KernelContext& ctx, const Mxfp4Matrix& w, const float*
     if (RoundsActivations(path, m)) {
       // The calling thread's, reused: an expert's few rows of a prefill, no allocation once grown.
       thread_local AlignedVector<float> rounded;
-      rounded.resize(static_cast<size_t>(m) * w.cols);
-      for (size_t i = 0; i < rounded.size(); ++i) rounded[i] = Bf16ToFloat(FloatToBf16(x[i]));
+      RoundToBf16Floats(x, static_cast<size_t>(m) * w.cols, &rounded);
       input = rounded.data();
     }
     Mxfp4Matmul(w, input, m, bias, y, &ctx.pool(), KernelIsa::kBest, packed);

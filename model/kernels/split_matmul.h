@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "model/kernels/aligned_vector.h"
 #include "model/kernels/dnnl_state.h"
 #include "model/kernels/mxfp4.h"  // KernelIsa
 
@@ -27,6 +28,11 @@ struct SplitActivations {
   int parts = 2;       // 2: hi rows then lo rows (kSplit); 1: rounded rows (kRounded)
   std::vector<uint16_t> rows;  // [parts * padded, k]
 };
+
+// out[i] = bf16(x[i]) as floats, for n values (round to nearest even, as kRounded): for
+// kernels that take float32 x but must see the values a rounded product multiplies.
+// Reuses out's capacity.
+void RoundToBf16Floats(const float* x, size_t n, AlignedVector<float>* out);
 
 // `isa` picks the rounding loop (kRounded has an AVX-512 one); the bits are the same.
 SplitActivations SplitForBf16(const float* x, int m, int k, Bf16Activations precision,
