@@ -18,6 +18,7 @@
 namespace warden::model {
 namespace {
 
+using testing::RandomBf16;
 using testing::RandomFloats;
 
 TEST(AmxDense, PackSplitsEachValueIntoHiAndLoColumnsInPairOrder) {
@@ -83,9 +84,7 @@ TEST(AmxDense, DirectPathMatchesDoubleReferenceForEveryRowCount) {
   // 16 rows: one tile; 45: a tile pair and a 13-row tail; 100 rows split over two threads
   // at a tile boundary with a 4-row tail. 2880 columns as gpt-oss's hidden size.
   for (const auto& [rows, cols] : {std::pair{16, 32}, std::pair{45, 96}, std::pair{100, 2880}}) {
-    std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
-    const std::vector<float> wf = RandomFloats(wbits.size(), rng);
-    for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+    const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
     const Bf16Matrix w{wbits.data(), rows, cols};
     const std::vector<float> bias = RandomFloats(rows, rng);
     // 1-16 rows of x: one group; 17-64: several groups of 16 (kAmxMaxRows in dense.cc).
@@ -121,8 +120,7 @@ TEST(AmxDense, EachRowOfXGetsTheSameBitsAtEveryRowCount) {
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::mt19937 rng(23);
   const int rows = 100, cols = 2880, most = 64;
-  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
-  for (uint16_t& b : wbits) b = FloatToBf16(RandomFloats(1, rng)[0]);
+  const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
   const Bf16Matrix w{wbits.data(), rows, cols};
   const std::vector<float> bias = RandomFloats(rows, rng);
   const std::vector<float> x = RandomFloats(static_cast<size_t>(most) * cols, rng, 4.0f);
@@ -148,8 +146,7 @@ TEST(AmxDense, RowsStopsAtTheLastWholeTile) {
   if (!amx_dense::Available()) GTEST_SKIP() << "no AMX-BF16 on this CPU (or not granted by the kernel)";
   const int rows = 40, cols = 32, m = 3;
   std::mt19937 rng(5);
-  std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
-  for (uint16_t& b : wbits) b = FloatToBf16(RandomFloats(1, rng)[0]);
+  const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
   const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
   amx_dense::PackedActivations packed;
   amx_dense::Pack(x.data(), m, cols, &packed);

@@ -18,6 +18,7 @@ namespace warden::model {
 namespace {
 
 using testing::kOddShapeWindow;
+using testing::MaxAbsDiff;
 using testing::OddShape;
 
 constexpr int kWindow = kOddShapeWindow;
@@ -32,13 +33,6 @@ std::string CheckpointDir() {
 
 std::unique_ptr<Engine> LoadEngine(int64_t kv_budget = 64 << 20) {
   return testing::LoadTestEngine(CheckpointDir(), kv_budget);
-}
-
-double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return INFINITY;
-  double max = 0;
-  for (size_t i = 0; i < a.size(); ++i) max = std::max(max, std::fabs(double{a[i]} - b[i]));
-  return max;
 }
 
 // Logits of `tokens` fed one at a time to a fresh sequence ([tokens, vocab]).

@@ -12,6 +12,9 @@
 namespace warden::model {
 namespace {
 
+using testing::MaxAbs;
+using testing::MaxAbsDiff;
+
 std::string CheckpointDir() {
   CheckpointSpec spec;
   spec.config = testing::OddShape();
@@ -97,19 +100,6 @@ StepAndSingles DecodeTogetherAndAlone(Engine& engine, int sequences) {
     for (StepOutput& o : *batched) out.together.push_back(std::move(o.logits));
   }
   return out;
-}
-
-double MaxAbs(const std::vector<float>& v) {
-  double m = 0;
-  for (float x : v) m = std::max(m, std::fabs(double{x}));
-  return m;
-}
-
-double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return INFINITY;
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double{a[i]} - b[i]));
-  return m;
 }
 
 // 33 decode rows in one step (dense products on AMX in groups of 16 where the CPU has it):

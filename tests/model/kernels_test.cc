@@ -19,6 +19,7 @@
 namespace warden::model {
 namespace {
 
+using testing::RandomBf16;
 using testing::RandomFloats;
 using testing::RandomMxfp4;
 
@@ -237,9 +238,7 @@ TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
   // leave a partial row block and an odd row.
   for (const int cols : {70, 1100}) {
     const int rows = 45;
-    std::vector<uint16_t> wbits(static_cast<size_t>(rows) * cols);
-    const std::vector<float> wf = RandomFloats(wbits.size(), rng);
-    for (size_t i = 0; i < wbits.size(); ++i) wbits[i] = FloatToBf16(wf[i]);
+    const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
     const Bf16Matrix w{wbits.data(), rows, cols};
     for (int m : {1, 2, 3, 5, 8, 9, 20}) {
       const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);

@@ -19,15 +19,8 @@
 namespace warden::model {
 namespace {
 
+using testing::RandomBf16;
 using testing::RandomFloats;
-
-// n random bf16 bit patterns (values as RandomFloats').
-std::vector<uint16_t> RandomBf16(size_t n, std::mt19937& rng) {
-  const std::vector<float> values = RandomFloats(n, rng);
-  std::vector<uint16_t> bits(n);
-  for (size_t i = 0; i < n; ++i) bits[i] = FloatToBf16(values[i]);
-  return bits;
-}
 using testing::RandomMxfp4;
 
 float RoundToBf16(float x) { return Bf16ToFloat(FloatToBf16(x)); }

@@ -1,5 +1,7 @@
 #include "tests/model/random_checkpoint.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <mutex>
 
@@ -45,6 +47,19 @@ std::unique_ptr<Engine> LoadTestEngine(const std::string& dir, int64_t kv_budget
   auto engine = Engine::Load(options);
   EXPECT_TRUE(engine.ok()) << engine.status();
   return engine.ok() ? *std::move(engine) : nullptr;
+}
+
+double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double max = 0;
+  for (size_t i = 0; i < a.size(); ++i) max = std::max(max, std::fabs(double{a[i]} - b[i]));
+  return max;
+}
+
+double MaxAbs(const std::vector<float>& v) {
+  double max = 0;
+  for (float x : v) max = std::max(max, std::fabs(double{x}));
+  return max;
 }
 
 }  // namespace warden::model::testing

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "model/checkpoint_writer.h"
 #include "model/config.h"
@@ -40,6 +41,10 @@ std::string RandomCheckpointOnce(const std::string& name, const CheckpointSpec& 
 std::unique_ptr<Engine> LoadTestEngine(const std::string& dir, int64_t kv_budget_bytes,
                                        WeightMode weight_mode = WeightMode::kExact,
                                        Residency weight_memory = Residency::kResident);
+
+// max |a[i] - b[i]| (infinity when the sizes differ), for comparing logits; and max |v[i]|.
+double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b);
+double MaxAbs(const std::vector<float>& v);
 
 }  // namespace warden::model::testing
 

@@ -32,6 +32,14 @@ inline std::vector<float> RandomFloats(size_t n, std::mt19937& rng, float scale 
   return v;
 }
 
+// n bf16 bit patterns of RandomFloats(n, rng) values.
+inline std::vector<uint16_t> RandomBf16(size_t n, std::mt19937& rng) {
+  const std::vector<float> values = RandomFloats(n, rng);
+  std::vector<uint16_t> bits(n);
+  for (size_t i = 0; i < n; ++i) bits[i] = FloatToBf16(values[i]);
+  return bits;
+}
+
 }  // namespace warden::model::testing
 
 #endif  // WARDEN_TESTS_MODEL_RANDOM_INPUTS_H_

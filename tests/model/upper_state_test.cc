@@ -36,6 +36,7 @@
 namespace warden::model {
 namespace {
 
+using testing::RandomBf16;
 using testing::RandomFloats;
 using testing::RandomMxfp4;
 
@@ -53,12 +54,6 @@ uint64_t StateInUse() {
   uint32_t low = 0, high = 0;
   asm volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(1));
   return low | static_cast<uint64_t>(high) << 32;
-}
-
-std::vector<uint16_t> RandomBf16(size_t n, std::mt19937& rng) {
-  std::vector<uint16_t> v(n);
-  for (uint16_t& x : v) x = static_cast<uint16_t>(0x3C00 + rng() % 0x400) | ((rng() & 1) ? 0x8000 : 0);
-  return v;
 }
 
 class UpperStateTest : public ::testing::Test {
