@@ -53,33 +53,30 @@ struct Bf16Lanes {
 // From this many rows of x, kBest runs the AMX kernel where the CPU has one: one or two
 // rows already stream W at memory speed through paired_rows.
 constexpr int kAmxMinRows = 3;
-// Up to this many rows of x at float32 accuracy (DensePath::kAutoFloat32, and kAuto up to
-// kRoundedActivationMinRows): groups of amx_dense::kMaxTokens rows each, every block of W
-// rows read from memory once and again from L2 for the next groups; beyond, oneDNN's split
-// product. (Exact decode of many sequences keeps them float32: forward.h.)
-constexpr int kAmxMaxRows = 64;
+// Rows of x rounded to bf16 (DensePath::kAutoRounded) take the AMX kernel up to this many;
+// beyond, oneDNN's rounded product, which is faster from 256 rows (kernels_bench
+// BM_DenseFloatRowsFromMemory, 4096 x 2880 from memory, 2 threads: 128 rows 2.6 ms on AMX
+// against 3.2 on oneDNN, 256 rows 4.8 / 4.7, 512 rows 11.6 / 8.8). Float32 rows (hi + lo,
+// twice the tile work) take AMX at any count: 65 / 128 / 256 rows 2.3 / 4.0 / 7.2 ms
+// against 4.6 / 5.5 / 11.6 on oneDNN's split product.
+constexpr int kAmxMaxRoundedRows = 192;
+// Groups of x per pass over W: each block of kAmxGroupBlockRows rows of W is read from
+// memory once and again from L2 for every group of the pass, so the pass's packed x (8
+// groups: 8 x 184 KiB) and a block (360 KiB) share the 2 MiB L2; more rows take more
+// passes. 65 / 96 float32 rows: 2.3 / 2.9 ms in one pass against 3.2 / 3.4 in passes of 4.
+constexpr int kAmxPassGroups = 8;
 // Rows of W per block that the groups of x take in turn: 64 x 2880 bf16 = 360 KiB, in L2.
 constexpr int64_t kAmxGroupBlockRows = 64;
 
-bool UsesAmx(KernelIsa isa, int m, int cols) {
-  return isa == KernelIsa::kBest && m >= kAmxMinRows && m <= kAmxMaxRows &&
+bool UsesAmx(KernelIsa isa, int m, int cols, amx_dense::Bf16Parts parts) {
+  const bool within = parts == amx_dense::Bf16Parts::kHiAndLo || m <= kAmxMaxRoundedRows;
+  return isa == KernelIsa::kBest && m >= kAmxMinRows && within &&
          amx_dense::Handles(std::min(m, amx_dense::kMaxTokens), cols) && CpuHasAvx512() && amx_dense::Available();
 }
 
-// AMX for whole tiles of 16 rows; the last rows of W (rows % 16) through paired_rows. x in
-// groups of amx_dense::MaxPackedTokens(parts) rows (16 split into hi + lo, 32 rounded);
-// with several, each block of kAmxGroupBlockRows rows of W serves every group before the
-// next block. A row of x gets the same bits whichever group and column it lands in (each
-// output column accumulates alone, in one order).
-void AmxMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, const float* bias, float* y,
-               amx_dense::Bf16Parts parts = amx_dense::Bf16Parts::kHiAndLo) {
-  if (parts == amx_dense::Bf16Parts::kHiOnly) {
-    // Rounded once here, so that the last rows of W (paired_rows, float32 x) see the values
-    // the tiles see. The calling thread's buffer, reused.
-    thread_local AlignedVector<float> rounded;
-    RoundToBf16Floats(x, static_cast<size_t>(m) * w.cols, &rounded);
-    x = rounded.data();
-  }
+// One pass of AmxMatmul over W for up to kAmxPassGroups groups of x.
+void AmxPass(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, const float* bias, float* y,
+              amx_dense::Bf16Parts parts) {
   const int group_rows = amx_dense::MaxPackedTokens(parts);
   const int groups = (m + group_rows - 1) / group_rows;
   // The calling thread's scratch; the workers get its address. Reused: no allocation per step.
@@ -107,9 +104,30 @@ void AmxMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, c
   row_kernels::ForRows(&ctx.pool(), tiles, static_cast<int64_t>(w.rows) * w.cols * m, tile_range);
 }
 
+// AMX for whole tiles of 16 rows; the last rows of W (rows % 16) through paired_rows. x in
+// groups of amx_dense::MaxPackedTokens(parts) rows (16 split into hi + lo, 32 rounded);
+// with several, each block of kAmxGroupBlockRows rows of W serves every group of a pass
+// before the next block. A row of x gets the same bits whichever pass, group and column it
+// lands in (each output column accumulates alone, in one order).
+void AmxMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, const float* bias, float* y,
+               amx_dense::Bf16Parts parts = amx_dense::Bf16Parts::kHiAndLo) {
+  if (parts == amx_dense::Bf16Parts::kHiOnly) {
+    // Rounded once here, so that the last rows of W (paired_rows, float32 x) see the values
+    // the tiles see. The calling thread's buffer, reused.
+    thread_local AlignedVector<float> rounded;
+    RoundToBf16Floats(x, static_cast<size_t>(m) * w.cols, &rounded);
+    x = rounded.data();
+  }
+  const int pass_rows = kAmxPassGroups * amx_dense::MaxPackedTokens(parts);
+  for (int first = 0; first < m; first += pass_rows) {
+    AmxPass(ctx, w, x + static_cast<size_t>(first) * w.cols, std::min(pass_rows, m - first), bias,
+            y + static_cast<size_t>(first) * w.rows, parts);
+  }
+}
+
 void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                   const float* bias, float* y, KernelIsa isa) {
-  if (UsesAmx(isa, m, w.cols)) {
+  if (UsesAmx(isa, m, w.cols, amx_dense::Bf16Parts::kHiAndLo)) {
     AmxMatmul(ctx, w, x, m, bias, y);
     return;
   }
@@ -255,8 +273,9 @@ absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint1
 
 // The automatic paths' choice between oneDNN (split or rounded x) and our own kernels.
 bool AutoRunsOnOneDnn(int m, int cols, KernelIsa isa, DensePath path) {
-  if (path == DensePath::kAutoRounded) return !UsesAmx(isa, m, cols);
-  return (path == DensePath::kAuto && m >= kRoundedActivationMinRows) || (m > kDirectMaxRows && !UsesAmx(isa, m, cols));
+  if (path == DensePath::kAutoRounded) return !UsesAmx(isa, m, cols, amx_dense::Bf16Parts::kHiOnly);
+  return (path == DensePath::kAuto && m >= kRoundedActivationMinRows) ||
+         (m > kDirectMaxRows && !UsesAmx(isa, m, cols, amx_dense::Bf16Parts::kHiAndLo));
 }
 
 bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path) {
@@ -266,7 +285,7 @@ bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path) {
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return absl::OkStatus();
-  if (path == DensePath::kAutoRounded && UsesAmx(isa, m, w.cols)) {
+  if (path == DensePath::kAutoRounded && UsesAmx(isa, m, w.cols, amx_dense::Bf16Parts::kHiOnly)) {
     AmxMatmul(ctx, w, x, m, bias, y, amx_dense::Bf16Parts::kHiOnly);
     return absl::OkStatus();
   }

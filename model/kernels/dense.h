@@ -3,7 +3,7 @@
 //
 // Two paths compute the same result to float32 accuracy:
 //  - direct: a row-by-row kernel (portable or AVX-512) that widens bf16 weights to f32;
-//    used for a few rows of x (decode), where reading W once dominates. With kBest, 3 to 64
+//    used for a few rows of x (decode), where reading W once dominates. With kBest, 3 or more
 //    rows run on AMX tiles where the CPU has them (amx_dense.h, 16 rows of x per group),
 //    with x split as below.
 //  - oneDNN: a bf16 x bf16 -> f32 matmul. To keep f32 accuracy each activation is split
@@ -14,7 +14,7 @@
 //    prefill-sized products (>= 32 rows), never for decode. kAutoFloat32 chooses as kAuto
 //    but never rounds (the forward pass's rows whose precision their caller fixed at
 //    float32, however many share the product); kAutoRounded always rounds, on AMX tiles
-//    for 3-64 rows where the CPU has them (32 rows of x per group), else on oneDNN.
+//    for 3-192 rows where the CPU has them (32 rows of x per group), else on oneDNN.
 // Thread safety: as KernelContext (one caller at a time per context).
 #ifndef WARDEN_MODEL_KERNELS_DENSE_H_
 #define WARDEN_MODEL_KERNELS_DENSE_H_

@@ -87,10 +87,11 @@ TEST(AmxDense, DirectPathMatchesDoubleReferenceForEveryRowCount) {
     const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
     const Bf16Matrix w{wbits.data(), rows, cols};
     const std::vector<float> bias = RandomFloats(rows, rng);
-    // 1-16 rows of x: one group; 17-64: several groups of 16 (kAmxMaxRows in dense.cc).
+    // 1-16 rows of x: one group; 17-128: several groups of 16 in one pass over W; 129 and
+    // 200: two passes (kAmxPassGroups in dense.cc), the second of one / five groups.
     std::vector<int> row_counts;
     for (int m = 1; m <= amx_dense::kMaxTokens; ++m) row_counts.push_back(m);
-    for (int m : {17, 31, 40, 64}) row_counts.push_back(m);
+    for (int m : {17, 31, 40, 64, 65, 128, 129, 200}) row_counts.push_back(m);
     for (const int m : row_counts) {
       const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng, 4.0f);
       std::vector<float> y(static_cast<size_t>(m) * rows, NAN);
@@ -119,14 +120,14 @@ TEST(AmxDense, EachRowOfXGetsTheSameBitsAtEveryRowCount) {
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::mt19937 rng(23);
-  const int rows = 100, cols = 2880, most = 64;
+  const int rows = 100, cols = 2880, most = 150;  // 150 rows: two passes over W
   const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
   const Bf16Matrix w{wbits.data(), rows, cols};
   const std::vector<float> bias = RandomFloats(rows, rng);
   const std::vector<float> x = RandomFloats(static_cast<size_t>(most) * cols, rng, 4.0f);
   std::vector<float> all(static_cast<size_t>(most) * rows);
   ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), most, bias.data(), all.data(), DensePath::kAutoFloat32).ok());
-  for (const int m : {3, 9, 17, 40}) {
+  for (const int m : {3, 9, 17, 40, 130}) {
     for (int first = 0; first + m <= most; first += 21) {
       std::vector<float> part(static_cast<size_t>(m) * rows);
       ASSERT_TRUE(DenseMatmul(**ctx, w, x.data() + static_cast<size_t>(first) * cols, m, bias.data(), part.data(),

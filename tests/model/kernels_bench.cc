@@ -288,6 +288,37 @@ void BM_DenseDecodeFromMemory(benchmark::State& state) {
 BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{1, 2}, {1, 8, 16}, {0, 1}})->UseRealTime();
 BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{2}, {2, 3, 4, 6}, {0}})->UseRealTime();
 
+// Float32 rows of x as the engine's exact decode of many sequences runs them
+// (DensePath::kAutoFloat32: AMX groups, or oneDNN's split product beyond them), W from
+// memory; 2 threads. range(0): rows of x; range(1): 1 for rows rounded to bf16 instead
+// (DensePath::kAutoRounded, a prompt chunk's rows).
+void BM_DenseFloatRowsFromMemory(benchmark::State& state) {
+  const int rows = 4096, cols = kHidden, count = 48;  // 48 x 23.6 MB
+  const int m = static_cast<int>(state.range(0));
+  const size_t elements = static_cast<size_t>(rows) * cols;
+  std::vector<uint16_t, HugePageAllocator<uint16_t>> w(elements * count, 0x3f00);
+  AlignedVector<float> x(static_cast<size_t>(m) * cols, 0.5f);
+  std::vector<float> y(static_cast<size_t>(m) * rows);
+  auto ctx = KernelContext::Create({2});
+  const DensePath path = state.range(1) ? DensePath::kAutoRounded : DensePath::kAutoFloat32;
+  if (!DenseMatmulRunsOnOneDnn(m, cols, path)) {
+    (*ctx)->pool().SetWaiting(ThreadPool::Waiting::kSpinning);  // as the engine's steps off oneDNN
+  }
+  int i = 0;
+  for (auto _ : state) {
+    const Bf16Matrix matrix{w.data() + elements * i, rows, cols};
+    if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path).ok()) {
+      state.SkipWithError("failed");
+    }
+    benchmark::DoNotOptimize(y.data());
+    i = (i + 1) % count;
+  }
+  state.counters["GB/s_weights"] =
+      benchmark::Counter(2.0 * elements * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DenseFloatRowsFromMemory)->ArgsProduct({{32, 64, 65, 96, 128, 192, 256}, {0}})->UseRealTime();
+BENCHMARK(BM_DenseFloatRowsFromMemory)->ArgsProduct({{64, 65, 128, 256, 512}, {1}})->UseRealTime();
+
 // range(0): threads; range(1): rows of x (tokens).
 void BM_Int8DecodeFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 96;  // 96 x 11.8 MB

@@ -192,22 +192,18 @@ TEST(KernelRouting, ReportsWhichProductsRunOnOneDnn) {
     for (int m = 1; m <= 8; ++m) EXPECT_FALSE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
     const bool amx_cols = amx && cols % amx_dense::kTileDepth == 0;
     // kAuto: AMX (float32 accuracy) up to 31 rows, rounded oneDNN from 32; kAutoFloat32:
-    // AMX up to 64 rows, then oneDNN's split product.
+    // AMX at any row count from 3 (oneDNN's split product where there is no AMX).
     for (const int m : {9, 16, 17, 31}) {
       EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols), !amx_cols) << m << " x " << cols;
       EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoFloat32), !amx_cols) << m << " x " << cols;
     }
-    for (const int m : {32, 33, 64}) {
+    for (const int m : {32, 33, 64, 65, 512}) {
       EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
       EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoFloat32), !amx_cols) << m << " x " << cols;
     }
-    for (const int m : {65, 512}) {
-      EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
-      EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoFloat32)) << m << " x " << cols;
-    }
-    // kAutoRounded: AMX for 3-64 rows, oneDNN for the rest.
-    for (const int m : {1, 2, 65, 512}) EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoRounded)) << m;
-    for (const int m : {3, 32, 64}) {
+    // kAutoRounded: AMX for 3-192 rows, oneDNN for the rest.
+    for (const int m : {1, 2, 193, 512}) EXPECT_TRUE(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoRounded)) << m;
+    for (const int m : {3, 32, 64, 65, 192}) {
       EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoRounded), !amx_cols) << m << " x " << cols;
     }
   }
