@@ -95,15 +95,7 @@ absl::Status LoadChecks(ServerState* state) {
 absl::Status LoadModel(ServerState* state) {
   const v1::ModelSettings& settings = state->config.config.model();
   if (settings.create_demo_if_missing()) RETURN_IF_ERROR(EnsureDemoCheckpoint(settings.model_dir()));
-  EngineRunnerOptions options;
-  options.model_dir = settings.model_dir();
-  options.threads = static_cast<int>(settings.threads());
-  if (settings.kv_cache_bytes() != 0) options.kv_cache_bytes = static_cast<int64_t>(settings.kv_cache_bytes());
-  if (!settings.knowledge_cutoff().empty()) options.knowledge_cutoff = settings.knowledge_cutoff();
-  options.tokenizer_file = settings.tokenizer_file();
-  options.weight_mode = settings.weight_mode();
-  options.weight_memory = settings.weight_memory();
-  ASSIGN_OR_RETURN(auto runner, EngineRunner::Create(options));
+  ASSIGN_OR_RETURN(auto runner, EngineRunner::Create(EngineRunnerOptionsFrom(settings)));
   state->runner = std::move(runner);
   return absl::OkStatus();
 }

@@ -139,6 +139,10 @@ void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextForm
     v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_memory", -1,
             std::string(memory.status().message()));
   }
+  if (config.model().max_running_sequences() > static_cast<uint32_t>(kMaxRunningSequences)) {
+    v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "max_running_sequences", -1,
+            absl::StrCat("must be at most ", kMaxRunningSequences, " (0 = ", kDefaultRunningSequences, ")"));
+  }
   if (config.model().model_dir().empty()) {
     v.Error(config, tree, "", "model", -1, "model.model_dir must be set");
   }

@@ -14,6 +14,11 @@
 
 namespace warden::gateway {
 
+// Sequences decoded together when the config does not say (ModelSettings.max_running_sequences).
+inline constexpr int kDefaultRunningSequences = 8;
+// The most ModelSettings.max_running_sequences may ask for (each is a delivery thread).
+inline constexpr int kMaxRunningSequences = 256;
+
 // The configuration with every relative path resolved against the config file's folder.
 struct LoadedConfig {
   v1::ServerConfig config;

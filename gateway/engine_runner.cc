@@ -305,6 +305,22 @@ absl::Status EnsureDemoCheckpoint(const std::string& model_dir) {
   return marker ? absl::OkStatus() : absl::UnavailableError(absl::StrCat("cannot write in ", model_dir));
 }
 
+EngineRunnerOptions EngineRunnerOptionsFrom(const v1::ModelSettings& settings) {
+  EngineRunnerOptions options;
+  options.model_dir = settings.model_dir();
+  options.threads = static_cast<int>(settings.threads());
+  if (settings.kv_cache_bytes() != 0) options.kv_cache_bytes = static_cast<int64_t>(settings.kv_cache_bytes());
+  if (!settings.knowledge_cutoff().empty()) options.knowledge_cutoff = settings.knowledge_cutoff();
+  options.tokenizer_file = settings.tokenizer_file();
+  options.weight_mode = settings.weight_mode();
+  options.weight_memory = settings.weight_memory();
+  if (settings.max_running_sequences() != 0) {
+    options.generation_workers = static_cast<int>(
+        std::min<uint32_t>(settings.max_running_sequences(), static_cast<uint32_t>(kMaxRunningSequences)));
+  }
+  return options;
+}
+
 absl::StatusOr<std::unique_ptr<EngineRunner>> EngineRunner::Create(const EngineRunnerOptions& options) {
   std::unique_ptr<EngineRunner> runner(new EngineRunner());
   ASSIGN_OR_RETURN(runner->tokenizer_, LoadTokenizer(options));

@@ -15,6 +15,7 @@
 #include "model/harmony/renderer.h"
 #include "model/scheduler.h"
 #include "model/tokenizer/tokenizer.h"
+#include "gateway/config_loader.h"
 #include "proto/config.pb.h"
 
 namespace warden::gateway {
@@ -23,12 +24,16 @@ struct EngineRunnerOptions {
   std::string model_dir;
   int threads = 0;                 // Kernel threads; 0 = one per core.
   int64_t kv_cache_bytes = 1ll << 30;
-  int generation_workers = 8;      // Sequences decoded together in one batch (the rest queue).
+  int generation_workers = kDefaultRunningSequences;  // Sequences decoded together (the rest queue).
   std::string weight_mode;         // "exact" (default) or "fast" (8-bit attention/unembedding).
   std::string weight_memory;       // "resident" (default) or "mapped" (model::Residency).
   std::string knowledge_cutoff = "2024-06";
   std::string tokenizer_file;      // Empty: the checkpoint's, else the shipped o200k vocabulary.
 };
+
+// The runner's options from the server config's model settings (validated by the config
+// loader: weight_mode, weight_memory and max_running_sequences are known to be valid).
+EngineRunnerOptions EngineRunnerOptionsFrom(const v1::ModelSettings& settings);
 
 // The ids of a rendered prompt and how many of them are the shared system/developer prefix.
 struct RenderedPrompt {

@@ -62,8 +62,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"BadWeightMemory",
                 "model { model_dir: \"m\" weight_memory: \"swap\" }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
                 "model.weight_memory"},
+        BadCase{"TooManyRunningSequences",
+                "model { model_dir: \"m\" max_running_sequences: 257 }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
+                "model.max_running_sequences"},
         BadCase{"NoApps", kHeader, "apps"}),
     [](const testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+TEST(ConfigLoader, RunningSequencesUpToTheLimitAreAccepted) {
+  for (const int n : {0, 1, 64, kMaxRunningSequences}) {
+    const std::string text = "model { model_dir: \"m\" max_running_sequences: " + std::to_string(n) +
+                             " }\naudit { path: \"a\" }\napps { id: \"x\" }\n";
+    auto loaded = ParseServerConfig(text, "c.textproto", ".");
+    ASSERT_TRUE(loaded.ok()) << n << ": " << loaded.status();
+    EXPECT_EQ(loaded->config.model().max_running_sequences(), static_cast<uint32_t>(n));
+  }
+}
 
 TEST(ConfigLoader, MissingFileIsNotFound) {
   EXPECT_EQ(LoadServerConfig("/nonexistent/warden.textproto").status().code(), absl::StatusCode::kNotFound);
