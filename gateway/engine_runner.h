@@ -12,10 +12,10 @@
 #include "absl/status/statusor.h"
 #include "gateway/model_runner.h"
 #include "model/engine.h"
+#include "gateway/config_loader.h"
 #include "model/harmony/renderer.h"
 #include "model/scheduler.h"
 #include "model/tokenizer/tokenizer.h"
-#include "gateway/config_loader.h"
 #include "proto/config.pb.h"
 
 namespace warden::gateway {

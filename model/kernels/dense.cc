@@ -20,9 +20,9 @@ namespace {
 
 using row_kernels::kAllLanes;
 
-// Up to this many rows of x go through the direct kernel under DensePath::kAuto (up to
-// amx_dense::kMaxTokens where the AMX kernel runs: 16 rows from memory on 2 cores stream W
-// at 20-21 GB/s, about twice oneDNN's split product).
+// Up to this many rows of x go through the direct kernel under DensePath::kAuto (any count
+// from kAmxMinRows where the AMX kernel runs: 16 rows from memory on 2 cores stream W at
+// 20-21 GB/s, about twice oneDNN's split product).
 constexpr int kDirectMaxRows = 8;
 // oneDNN primitives are cached per padded row count; padding bounds the cache size.
 constexpr int64_t kRowPadding = 16;

@@ -113,8 +113,9 @@ TEST(AmxDense, DirectPathMatchesDoubleReferenceForEveryRowCount) {
   }
 }
 
-// A row of x gets the same bits however many rows share the product (3-64: one group or
-// several, any column of a tile), so a decode row's result does not depend on its batch.
+// A row of x gets the same bits however many rows share the product (3-150: one group or
+// several, one pass over W or two, any column of a tile), so a decode row's result does not
+// depend on its batch.
 TEST(AmxDense, EachRowOfXGetsTheSameBitsAtEveryRowCount) {
   if (!amx_dense::Available()) GTEST_SKIP() << "no AMX-BF16 on this CPU (or not granted by the kernel)";
   auto ctx = KernelContext::Create({2});

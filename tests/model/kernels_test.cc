@@ -192,7 +192,7 @@ TEST(KernelRouting, ReportsWhichProductsRunOnOneDnn) {
     for (int m = 1; m <= 8; ++m) EXPECT_FALSE(DenseMatmulRunsOnOneDnn(m, cols)) << m << " x " << cols;
     const bool amx_cols = amx && cols % amx_dense::kTileDepth == 0;
     // kAuto: AMX (float32 accuracy) up to 31 rows, rounded oneDNN from 32; kAutoFloat32:
-    // AMX at any row count from 3 (oneDNN's split product where there is no AMX).
+    // AMX at any row count from 3 (without AMX, oneDNN's split product from 9 rows).
     for (const int m : {9, 16, 17, 31}) {
       EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols), !amx_cols) << m << " x " << cols;
       EXPECT_EQ(DenseMatmulRunsOnOneDnn(m, cols, DensePath::kAutoFloat32), !amx_cols) << m << " x " << cols;

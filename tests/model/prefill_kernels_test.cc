@@ -219,7 +219,7 @@ TEST(DenseMatmul, RoundedPathMatchesDoubleReferenceOnRoundedActivations) {
   }
 }
 
-// kAutoRounded (a rounded prompt's dense products): AMX tiles for 3-64 rows of x where the
+// kAutoRounded (a rounded prompt's dense products): AMX tiles for 3-192 rows of x where the
 // CPU has them (32 rows per group; the 13 rows of W past the last whole tile on paired_rows
 // with the same rounded x), oneDNN otherwise: every route multiplies bf16(x).
 TEST(DenseMatmul, AutoRoundedPathMatchesDoubleReferenceOnRoundedActivations) {
