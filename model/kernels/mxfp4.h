@@ -54,6 +54,13 @@
 // (row_kernels::kFarPrefetchBytes). perf (cpu-clock sampling works in this VM) splits an exact
 // decode token, per thread: bf16 dense rows ~95 ms (~25.6 GB/s), experts ~71 ms
 // (~17.9 GB/s), waiting at loop ends ~6-8 %.
+// Session 19: the kernel's compute ceiling, one token from L2 on one thread, is 14.4 GB/s of
+// weights (two threads from DRAM: 19.2-20.8, the bare stream 27.2-31.5), so from memory it
+// keeps ~0.7 of that ceiling. Measured and dropped before writing kernel code: warming the
+// next layer's dense weights into the (480 MiB, shared) L3 while this compute-bound kernel
+// leaves memory bandwidth spare. A buffer re-read whole stays in L3 up to ~128 MiB (54 GB/s
+// against 29-30 from DRAM), but a 24 MiB buffer touched during a 64 MiB stream, by
+// prefetcht0/t1/t2/nta or by plain loads, read back at 23-27 GB/s: not retained.
 // Thread-safe: the functions only read their inputs and write y.
 #ifndef WARDEN_MODEL_KERNELS_MXFP4_H_
 #define WARDEN_MODEL_KERNELS_MXFP4_H_

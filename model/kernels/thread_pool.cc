@@ -38,6 +38,8 @@ ThreadPool::~ThreadPool() {
   for (std::thread& worker : workers_) worker.join();
 }
 
+// Equal shares. Session 19 measured other two-thread splits (first share 48 / 52 / 54 %,
+// kernels_bench decode products from DRAM): no trend beyond the ±5 % run-to-run noise.
 void ThreadPool::RunChunk(const Job& job, int index) {
   if (index >= job.chunks) return;
   const int64_t per = job.n / job.chunks, extra = job.n % job.chunks;
