@@ -289,8 +289,8 @@ BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{1, 2}, {1, 8, 16}, {0, 1}})->
 BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{2}, {2, 3, 4, 6}, {0}})->UseRealTime();
 
 // Float32 rows of x as the engine's exact decode of many sequences runs them
-// (DensePath::kAutoFloat32: AMX groups, or oneDNN's split product beyond them), W from
-// memory; 2 threads. range(0): rows of x; range(1): 1 for rows rounded to bf16 instead
+// (DensePath::kAutoFloat32: AMX groups in passes of 8, or oneDNN's split product on a CPU
+// without AMX), W from memory; 2 threads. range(0): rows of x; range(1): 1 for rows rounded to bf16 instead
 // (DensePath::kAutoRounded, a prompt chunk's rows).
 void BM_DenseFloatRowsFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 48;  // 48 x 23.6 MB
