@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <vector>
 #include <cstddef>
 
 #include "model/kernels/amx_tiles.h"
@@ -232,6 +233,18 @@ bool Available() {
 }
 
 bool Handles(int m, int cols) { return m >= 1 && m <= kMaxTokens && cols > 0 && cols % kTileDepth == 0; }
+
+const PackedActivations* PackGroups(const float* x, int m, int cols, Bf16Parts parts, int* groups) {
+  const int group_rows = MaxPackedTokens(parts);
+  *groups = (m + group_rows - 1) / group_rows;
+  thread_local std::vector<PackedActivations> packed;
+  if (static_cast<int>(packed.size()) < *groups) packed.resize(*groups);
+  for (int g = 0; g < *groups; ++g) {
+    const int t0 = g * group_rows;
+    Pack(x + static_cast<size_t>(t0) * cols, std::min(group_rows, m - t0), cols, &packed[g], parts);
+  }
+  return packed.data();
+}
 
 void Pack(const float* x, int m, int cols, PackedActivations* out, Bf16Parts parts) {
   out->tokens = m;

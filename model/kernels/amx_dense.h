@@ -65,6 +65,12 @@ inline int MaxPackedTokens(Bf16Parts parts) { return parts == Bf16Parts::kHiAndL
 // With kHiOnly, 1 <= m <= MaxPackedTokens(kHiOnly).
 void Pack(const float* x, int m, int cols, PackedActivations* out, Bf16Parts parts = Bf16Parts::kHiAndLo);
 
+// x [m, cols] packed in groups of MaxPackedTokens(parts) rows: group g holds rows
+// [g * MaxPackedTokens(parts), ...); *groups is their count. The result is the calling
+// thread's buffer, reused by its next call (no allocation in a steady decode loop); the
+// caller may hand it to its pool's workers until then. Requires Handles(min(m, kMaxTokens), cols).
+const PackedActivations* PackGroups(const float* x, int m, int cols, Bf16Parts parts, int* groups);
+
 // y[t, r] = sum_c W[r, c] * x[t, c] + bias[r] (bias may be null) for the rows of
 // [row_begin, row_end) in whole tiles of kTileRows; returns the first row it did not do
 // (the caller computes the remaining fewer than kTileRows rows another way). Requires

@@ -78,15 +78,8 @@ bool UsesAmx(KernelIsa isa, int m, int cols, amx_dense::Bf16Parts parts) {
 void AmxPass(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, const float* bias, float* y,
               amx_dense::Bf16Parts parts) {
   const int group_rows = amx_dense::MaxPackedTokens(parts);
-  const int groups = (m + group_rows - 1) / group_rows;
-  // The calling thread's scratch; the workers get its address. Reused: no allocation per step.
-  thread_local std::vector<amx_dense::PackedActivations> packed;
-  if (static_cast<int>(packed.size()) < groups) packed.resize(groups);
-  for (int g = 0; g < groups; ++g) {
-    amx_dense::Pack(x + static_cast<size_t>(g) * group_rows * w.cols, std::min(group_rows, m - g * group_rows), w.cols,
-                    &packed[g], parts);
-  }
-  const amx_dense::PackedActivations* px = packed.data();
+  int groups = 0;
+  const amx_dense::PackedActivations* px = amx_dense::PackGroups(x, m, w.cols, parts, &groups);
   const int64_t tiles = (w.rows + amx_dense::kTileRows - 1) / amx_dense::kTileRows;
   auto tile_range = [&w, x, m, groups, group_rows, bias, y, px](int64_t first_tile, int64_t end_tile) {
     const int64_t end = std::min<int64_t>(end_tile * amx_dense::kTileRows, w.rows);

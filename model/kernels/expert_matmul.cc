@@ -226,15 +226,8 @@ bool FusedAmxHandles(const Mxfp4Matrix& w) {
 void FusedAmxProduct(ThreadPool& pool, const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
                      amx_dense::Bf16Parts parts) {
   const int group_size = amx_dense::MaxPackedTokens(parts);
-  const int groups = (m + group_size - 1) / group_size;
-  // The calling thread's; the workers get its address. Reused: no allocation per step.
-  thread_local std::vector<amx_dense::PackedActivations> packed;
-  if (static_cast<int>(packed.size()) < groups) packed.resize(groups);
-  for (int g = 0; g < groups; ++g) {
-    const int t0 = g * group_size;
-    amx_dense::Pack(x + static_cast<size_t>(t0) * w.cols, std::min(group_size, m - t0), w.cols, &packed[g], parts);
-  }
-  const amx_dense::PackedActivations* xs = packed.data();
+  int groups = 0;
+  const amx_dense::PackedActivations* xs = amx_dense::PackGroups(x, m, w.cols, parts, &groups);
   if (groups == 1 && w.rows % (2 * amx_dense::kTileRows) == 0) {
     // One pass over W: each 32 rows x 256 columns are expanded into L1 and read there.
     constexpr int64_t kPair = 2 * amx_dense::kTileRows;
