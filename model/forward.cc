@@ -113,6 +113,18 @@ Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights,
 
 Transformer::~Transformer() = default;
 
+namespace {
+
+// Logits for every position of a chunk that wants them all, else for its last. Those of a
+// rounded chunk's every position are rounded, as its other products; the rest are float32.
+int64_t LogitRowCount(const ForwardChunk& chunk) {
+  const int64_t n = static_cast<int64_t>(chunk.tokens.size());
+  return chunk.all_logits ? n : std::min<int64_t>(n, 1);
+}
+bool LogitsRounded(const ForwardChunk& chunk) { return chunk.rounded && chunk.all_logits; }
+
+}  // namespace
+
 bool FastModeUsesInt8Dense(int rows, int cols) {
   return rows <= kFastMaxRows || (rows <= kFastDenseMaxRows && Int8DenseRunsOnAmx(rows, cols));
 }
@@ -152,13 +164,11 @@ absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::ve
     }
     if (rounded) batch.rounded_rows = batch.rows;
   }
-  // Steps on our own kernels only (decode, and on AMX machines steps of up to 16 rows):
+  // Steps on our own kernels only (decode; on AMX machines most prompt chunks up to 192 rows):
   // the pool's spinning workers, for their many short back-to-back loops; steps that
   // call oneDNN: OpenMP, shared with oneDNN's matmuls (thread_pool.h). A 16-row step on the
   // 20b shape took ~700 ms under OpenMP and ~530 ms spinning (2 cores).
-  ctx_.pool().SetWaiting(StepRunsOnOneDnn(batch.rounded_rows, batch.rows - batch.rounded_rows)
-                             ? ThreadPool::Waiting::kOpenMp
-                             : ThreadPool::Waiting::kSpinning);
+  ctx_.pool().SetWaiting(StepRunsOnOneDnn(batch) ? ThreadPool::Waiting::kOpenMp : ThreadPool::Waiting::kSpinning);
   const int h = config_.hidden_size, half = config_.head_dim / 2;
   // 1. Embedding lookup and RoPE angles per row.
   batch.x.resize(batch.rows * h);
@@ -361,23 +371,37 @@ void Transformer::KeyValueRows(int layer, const Batch& batch, int chunk, int64_t
   }
 }
 
-bool Transformer::StepRunsOnOneDnn(int64_t rounded_rows, int64_t rows) const {
-  return GroupRunsOnOneDnn(rounded_rows, /*rounded=*/true) || GroupRunsOnOneDnn(rows, /*rounded=*/false);
+bool Transformer::StepRunsOnOneDnn(const Batch& batch) const {
+  int64_t rounded_logits = 0, float_logits = 0;
+  for (const ForwardChunk& chunk : batch.chunks) {
+    (LogitsRounded(chunk) ? rounded_logits : float_logits) += LogitRowCount(chunk);
+  }
+  return GroupRunsOnOneDnn(batch.rounded_rows, rounded_logits, /*rounded=*/true) ||
+         GroupRunsOnOneDnn(batch.rows - batch.rounded_rows, float_logits, /*rounded=*/false);
 }
 
-bool Transformer::GroupRunsOnOneDnn(int64_t rows, bool rounded) const {
+bool Transformer::GroupRunsOnOneDnn(int64_t rows, int64_t logit_rows, bool rounded) const {
   const LayerWeights& layer = weights_.layers()[0];  // every layer has the same shapes
-  const int q_width = config_.num_heads * config_.head_dim;
-  const int step = static_cast<int>(rows);
-  const bool int8_dense = !rounded && fast_ != nullptr && FastModeUsesInt8Dense(step, config_.hidden_size) &&
-                          FastModeUsesInt8Dense(step, q_width);
+  const int h = config_.hidden_size, q_width = config_.num_heads * config_.head_dim;
   const DensePath dense_path = rounded ? DensePath::kAutoRounded : DensePath::kAutoFloat32;
+  // Whether Project's product of m rows by a matrix of `cols` columns runs on oneDNN: the
+  // fast mode's int8 copies (float32 rows only) never do.
+  const auto on_onednn = [&](int m, int cols, bool has_int8_copy) {
+    const bool int8 = has_int8_copy && !rounded && fast_ != nullptr && FastModeUsesInt8Dense(m, cols);
+    return m > 0 && !int8 && DenseMatmulRunsOnOneDnn(m, cols, dense_path);
+  };
+  // The projections take every row of the group: the router (bf16 in both modes; q, k and v
+  // have its shape), the output projection; the unembedding takes the rows that want logits.
+  const int step = static_cast<int>(rows), logits = static_cast<int>(logit_rows);
+  if (on_onednn(step, h, /*has_int8_copy=*/false) || on_onednn(step, q_width, /*has_int8_copy=*/true) ||
+      on_onednn(logits, h, /*has_int8_copy=*/true)) {
+    return true;
+  }
+  // An expert takes any number of the group's rows.
   const ExpertPath expert_path = rounded ? ExpertPath::kAutoRounded : ExpertPath::kAutoFloat32;
   const Mxfp4Activations packed = rounded ? Mxfp4Activations::kFloat32 : PackedExpertActivations(step);
-  for (int m = 1; m <= rows; ++m) {
-    const bool dense = !int8_dense && (DenseMatmulRunsOnOneDnn(m, config_.hidden_size, dense_path) ||
-                                       DenseMatmulRunsOnOneDnn(m, q_width, dense_path));
-    if (dense || ExpertMatmulRunsOnOneDnn(layer.mlp1[0], m, expert_path, packed) ||
+  for (int m = 1; m <= step; ++m) {
+    if (ExpertMatmulRunsOnOneDnn(layer.mlp1[0], m, expert_path, packed) ||
         ExpertMatmulRunsOnOneDnn(layer.mlp2[0], m, expert_path, packed)) {
       return true;
     }
@@ -476,9 +500,9 @@ absl::Status Transformer::Logits(Batch& batch, std::vector<std::vector<float>>* 
   for (const bool rounded : {true, false}) {
     for (size_t c = 0; c < batch.chunks.size(); ++c) {
       const ForwardChunk& chunk = batch.chunks[c];
-      if ((chunk.rounded && chunk.all_logits) != rounded) continue;
+      if (LogitsRounded(chunk) != rounded) continue;
       const int64_t n = static_cast<int64_t>(chunk.tokens.size());
-      const int64_t first = chunk.all_logits ? 0 : std::max<int64_t>(n - 1, 0);
+      const int64_t first = n - LogitRowCount(chunk);
       (*logits)[c].resize(static_cast<size_t>(n - first) * vocab);
       offset_of[c] = wanted.size() * static_cast<size_t>(vocab);
       for (int64_t i = first; i < n; ++i) wanted.push_back(batch.chunk_first_row[c] + i);

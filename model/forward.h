@@ -112,11 +112,11 @@ class Transformer {
   void AttendRows(int layer, const Batch& batch, int64_t first_row, float* attn) const;
   void AttendAmx(int layer, Batch& batch, float* attn) const;
   absl::Status Logits(Batch& batch, std::vector<std::vector<float>>* logits);
-  // Whether any product of a step with these rows (rounded ones, float32 ones) may run on
-  // oneDNN (its dense products, the logits, expert products of up to `rows` rows).
-  bool StepRunsOnOneDnn(int64_t rounded_rows, int64_t rows) const;
-  // The same for one precision group of `rows` rows.
-  bool GroupRunsOnOneDnn(int64_t rows, bool rounded) const;
+  // Whether any product of the step of `batch` (its rows laid out) may run on oneDNN.
+  bool StepRunsOnOneDnn(const Batch& batch) const;
+  // The same for one precision group: dense products of `rows` rows, logits of
+  // `logit_rows`, expert products of up to `rows` rows.
+  bool GroupRunsOnOneDnn(int64_t rows, int64_t logit_rows, bool rounded) const;
   // row(r) for r in [0, rows), on the pool when there are enough rows to pay for it.
   template <typename RowFn>
   void ForEachRow(int64_t rows, const RowFn& row);

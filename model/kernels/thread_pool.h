@@ -55,6 +55,7 @@ class ThreadPool {
   enum class Waiting { kOpenMp, kSpinning };
   // Applies to the following ParallelFor calls. Switching to kOpenMp parks the workers.
   void SetWaiting(Waiting waiting);
+  Waiting waiting() const { return waiting_.load(std::memory_order_relaxed); }
 
   // Idle workers stop spinning and block now instead of after their spin time: called
   // before work that brings its own threads (oneDNN's OpenMP team), which would otherwise
