@@ -1,6 +1,5 @@
 #include "gateway/config_loader.h"
 
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -12,6 +11,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "model/weight_options.h"
+#include "moderation/taxonomy.h"
 
 namespace warden::gateway {
 namespace {
@@ -100,6 +100,12 @@ void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
     const std::string sub_path = absl::StrCat(path, ".categories[", i, "]");
     if (category.category() == v1::CATEGORY_UNSPECIFIED) {
       v.Error(category, sub, sub_path, "category", -1, "must be set");
+    } else if (moderation::CategoryIndex(category.category()) < 0) {
+      // The pipeline would refuse it on every check (failing every text closed, or with
+      // FAIL_OPEN passing every text unclassified).
+      v.Error(category, sub, sub_path, "category", -1,
+              absl::StrCat(v1::Category_Name(category.category()),
+                           " is not a classifier category (policy filters set theirs in policy files)"));
     } else if (!seen.insert(category.category()).second) {
       v.Error(category, sub, sub_path, "category", -1, "duplicate category setting");
     }

@@ -57,6 +57,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"ThresholdOutOfRange",
                 kHeader + "apps { id: \"x\"\n input_moderation { categories { category: HATE threshold: 1.5 } } }\n",
                 "apps[0].input_moderation.categories[0].threshold"},
+        BadCase{"PolicyFilterCategoryInModeration",
+                kHeader + "apps { id: \"x\"\n output_moderation {\n categories { category: PII threshold: 0.5 } } }\n",
+                "c.textproto:5:"},
+        BadCase{"PolicyFilterCategoryNamed",
+                kHeader + "apps { id: \"x\"\n input_moderation { categories { category: SECRETS threshold: 0.5 } } }\n",
+                "SECRETS is not a classifier category"},
         BadCase{"BadWeightMode", "model { model_dir: \"m\" weight_mode: \"turbo\" }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
                 "model.weight_mode"},
         BadCase{"BadWeightMemory",
@@ -75,6 +81,15 @@ TEST(ConfigLoader, RunningSequencesUpToTheLimitAreAccepted) {
     auto loaded = ParseServerConfig(text, "c.textproto", ".");
     ASSERT_TRUE(loaded.ok()) << n << ": " << loaded.status();
     EXPECT_EQ(loaded->config.model().max_running_sequences(), static_cast<uint32_t>(n));
+  }
+}
+
+TEST(ConfigLoader, EveryClassifierCategoryIsAcceptedInModerationSettings) {
+  for (const char* category : {"HATE", "SELF_HARM_INSTRUCTIONS", "SEXUAL_MINORS", "PROMPT_INJECTION", "JAILBREAK"}) {
+    const std::string text = kHeader + "apps { id: \"x\" input_moderation { categories { category: " + category +
+                             " threshold: 0.5 } } }\n";
+    auto loaded = ParseServerConfig(text, "c.textproto", ".");
+    EXPECT_TRUE(loaded.ok()) << category << ": " << loaded.status();
   }
 }
 
