@@ -24,7 +24,9 @@ class EventQueue {
       : high_(high_watermark_bytes), low_(low_watermark_bytes) {}
 
   // Appends `event`; blocks while the queue is at or above the high watermark. Returns false
-  // (dropping the event) once Cancel() was called: the producer must stop.
+  // (dropping the event) once Cancel() was called: the producer must stop. The consumer's
+  // own thread may push too (a generation's final flush), but then only less than the high
+  // watermark in all, or it would wait for itself.
   bool Push(const GenerationEvent& event);
 
   // Takes the oldest event, waiting up to `timeout`; nullopt when none arrived.

@@ -93,8 +93,16 @@ absl::Status ValidateGenerateRequest(const v1::GenerateRequest& request, const v
   if (sampling.has_top_p() && !(sampling.top_p() > 0.0f && sampling.top_p() <= 1.0f)) {
     return absl::InvalidArgumentError("sampling.top_p must be in (0, 1]");
   }
+  if (sampling.stop_size() > kMaxStopSequences) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sampling.stop holds ", sampling.stop_size(), " sequences; at most ", kMaxStopSequences));
+  }
   for (int i = 0; i < sampling.stop_size(); ++i) {
     if (sampling.stop(i).empty()) return absl::InvalidArgumentError(absl::StrCat("sampling.stop[", i, "] is empty"));
+    if (sampling.stop(i).size() > kMaxStopSequenceBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("sampling.stop[", i, "] has ", sampling.stop(i).size(),
+                                                     " bytes; at most ", kMaxStopSequenceBytes));
+    }
     RETURN_IF_ERROR(CheckUtf8(sampling.stop(i), absl::StrCat("sampling.stop[", i, "]")));
   }
   if (!v1::ReasoningEffort_IsValid(request.reasoning_effort())) {

@@ -125,13 +125,20 @@ def missing_and_out_of_range():
                                   ("temperature inf", S(temperature=float("inf")), "temperature"),
                                   ("temperature -1", S(temperature=-1), "temperature"),
                                   ("top_p 0", S(top_p=0), "top_p"), ("top_p 2", S(top_p=2), "top_p"),
-                                  ("empty stop", S(stop=[""]), "stop[0]")]:
+                                  ("empty stop", S(stop=[""]), "stop[0]"),
+                                  ("17 stop sequences", S(stop=["s%d" % i for i in range(17)]), "sampling.stop"),
+                                  ("10k stop sequences", S(stop=["s%d" % i for i in range(10000)]), "sampling.stop"),
+                                  # Longer ones once hung their handler: the text kept back for
+                                  # them was flushed at the end into a full hold-back queue.
+                                  ("a 17 KB stop sequence", S(stop=["q" * (17 << 10)]), "stop[0]"),
+                                  ("a 1025-byte stop sequence", S(stop=["ok", "q" * 1025]), "stop[1]")]:
         expect(name, generate(ask(sampling=sampling)), bad, field)
         expect(name + " (stream)", stream(ask(sampling=sampling)), bad, field)
     # Extremes that are valid: no cut, the app's cap, any seed.
     for name, sampling in [("top_k 2^32-1", S(top_k=2**32 - 1, max_output_tokens=2)),
                            ("seed 2^64-1", S(seed=2**64 - 1, max_output_tokens=2)),
-                           ("10k stop sequences", S(stop=["s%d" % i for i in range(10000)], max_output_tokens=2))]:
+                           ("16 stop sequences of 1 KB",
+                            S(stop=["%04d" % i + "s" * 1020 for i in range(16)], max_output_tokens=2))]:
         expect(name, generate(ask(sampling=sampling)), None)
     capped = expect("max_output_tokens 2^32-1", generate(ask(sampling=S(max_output_tokens=2**32 - 1, seed=1))), None)
     if capped.usage.completion_tokens > 8:
