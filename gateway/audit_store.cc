@@ -93,17 +93,23 @@ absl::Status AuditStore::Exec(const char* sql) {
 }
 
 absl::Status AuditStore::Append(const v1::AuditRecord& record) {
+  return Write(record,
+               "INSERT INTO audit (request_id, time_us, app_id, action, categories, record) VALUES (?, ?, ?, ?, ?, ?)");
+}
+
+absl::Status AuditStore::Replace(const v1::AuditRecord& record) {
+  return Write(record,
+               "INSERT OR REPLACE INTO audit (request_id, time_us, app_id, action, categories, record) "
+               "VALUES (?, ?, ?, ?, ?, ?)");
+}
+
+absl::Status AuditStore::Write(const v1::AuditRecord& record, const char* sql) {
   std::string blob;
   if (!record.SerializeToString(&blob)) return absl::InternalError("audit store: cannot serialize record");
   const std::string categories = CategoryList(record);
   std::lock_guard<std::mutex> lock(mu_);
   Statement s;
-  if (sqlite3_prepare_v2(db_,
-                         "INSERT INTO audit (request_id, time_us, app_id, action, categories, record) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         -1, &s.stmt, nullptr) != SQLITE_OK) {
-    return SqliteError(db_, "prepare insert");
-  }
+  if (sqlite3_prepare_v2(db_, sql, -1, &s.stmt, nullptr) != SQLITE_OK) return SqliteError(db_, "prepare insert");
   sqlite3_bind_text(s.stmt, 1, record.request_id().data(), record.request_id().size(), SQLITE_TRANSIENT);
   sqlite3_bind_int64(s.stmt, 2, record.time_unix_micros());
   sqlite3_bind_text(s.stmt, 3, record.app_id().data(), record.app_id().size(), SQLITE_TRANSIENT);

@@ -31,6 +31,11 @@ class AuditStore {
   // disk is full, read-only or the file is broken (the caller fails closed).
   absl::Status Append(const v1::AuditRecord& record);
 
+  // Commits `record` in place of the one with its request id, or as a new one when there
+  // is none (a stream's final record over the one written before its first output).
+  // UNAVAILABLE as Append.
+  absl::Status Replace(const v1::AuditRecord& record);
+
   // Records matching the filters, newest first, with keyset paging (see QueryAuditRequest).
   absl::StatusOr<v1::QueryAuditResponse> Query(const v1::QueryAuditRequest& request);
 
@@ -46,6 +51,8 @@ class AuditStore {
  private:
   explicit AuditStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `sql`, an INSERT of the six columns in schema order, for `record`.
+  absl::Status Write(const v1::AuditRecord& record, const char* sql);
 
   std::mutex mu_;  // std::mutex: see event_queue.h (ThreadSanitizer).
   sqlite3* db_ ABSL_GUARDED_BY(mu_);

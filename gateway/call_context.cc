@@ -27,10 +27,11 @@ std::string RetainedContent(v1::ContentRetention retention, const std::string& o
   }
 }
 
-absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time start, v1::AuditRecord* record) {
+absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time start, v1::AuditRecord* record,
+                         AuditWrite write) {
   record->set_latency_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(absl::Now() - start)));
   record->set_retention(app.retention() == v1::CONTENT_RETENTION_UNSPECIFIED ? v1::REDACTED : app.retention());
-  const absl::Status status = deps.audit->Append(*record);
+  const absl::Status status = write == AuditWrite::kReplace ? deps.audit->Replace(*record) : deps.audit->Append(*record);
   if (status.ok()) return status;
   deps.metrics->Increment("warden_audit_failures_total", {});
   if (app.audit_failure() == v1::FAIL_OPEN) {

@@ -42,9 +42,14 @@ std::string NewRequestId();
 // with every REDACT/BLOCK finding replaced; `original` is the raw text.
 std::string RetainedContent(v1::ContentRetention retention, const std::string& original, const std::string& redacted);
 
+// How CommitAudit writes: a new record, or in place of the one with the record's request
+// id (or new when there is none).
+enum class AuditWrite { kAppend, kReplace };
+
 // Commits `record` (its latency filled in from `start`). When the store cannot write,
 // returns UNAVAILABLE unless the app's audit_failure is FAIL_OPEN (then counted and OK).
-absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time start, v1::AuditRecord* record);
+absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time start, v1::AuditRecord* record,
+                         AuditWrite write = AuditWrite::kAppend);
 
 // Counts a finished call in the metrics.
 void CountCall(const CallDeps& deps, const std::string& rpc, const std::string& app_id, absl::StatusCode code,

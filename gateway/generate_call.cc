@@ -18,6 +18,13 @@ namespace {
 // Hold-back queue watermarks (bytes of model text waiting for the output checks).
 constexpr size_t kHighWatermark = 16 * 1024;
 constexpr size_t kLowWatermark = 4 * 1024;
+// When generation ends, the handler's thread (the queue's consumer) flushes the text kept
+// back for stop sequences into the queue it is not draining at that moment; a flush at or
+// above the high watermark would wait for itself (EventQueue::Push).
+static_assert(kMaxStopSequenceBytes < kHighWatermark, "the final stop-sequence flush must not fill the queue");
+
+// AuditRecord.status of a stream's record until the stream ends.
+constexpr char kInProgressStatus[] = "IN_PROGRESS";
 
 constexpr int kInstructionsIndex = -1;
 constexpr int kAnalysisIndex = -2;
@@ -290,6 +297,16 @@ void FillRecord(Call& call) {
   record.set_output_content(RetainedContent(retention, call.output_original, call.output_redacted));
 }
 
+// A stream sends checked text before it ends, so its record is written before the first
+// output, with status kInProgressStatus, and replaced when the call ends: an audit store
+// that cannot write refuses the stream before anything is sent (fail closed), and a stream
+// the server never finished (killed mid-way) still leaves its record.
+absl::Status OpenStreamRecord(Call& call) {
+  FillRecord(call);
+  call.record.set_status(kInProgressStatus);
+  return CommitAudit(call.deps, call.app, call.start, &call.record);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1::App& app,
@@ -328,6 +345,7 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1:
       call.response.set_finish_reason(v1::BLOCKED);  // The model never sees the request.
       return absl::OkStatus();
     }
+    if (writer != nullptr) RETURN_IF_ERROR(OpenStreamRecord(call));
     RETURN_IF_ERROR(RunModel(call, std::move(input)));
     CountDecision(deps, v1::OUTPUT, call.response.output_decision());
     return absl::OkStatus();
@@ -337,13 +355,14 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1:
   deps.metrics->Increment("warden_tokens_total", {{"app", app.id()}, {"kind", "completion"}},
                           call.response.usage().completion_tokens());
   FillRecord(call);
+  const AuditWrite write = writer != nullptr ? AuditWrite::kReplace : AuditWrite::kAppend;
   if (!status.ok()) {
     // The failed request is recorded too; the client gets the original error.
     call.record.set_status(absl::StatusCodeToString(status.code()));
-    (void)CommitAudit(deps, app, call.start, &call.record);
+    (void)CommitAudit(deps, app, call.start, &call.record, write);
     return status;
   }
-  RETURN_IF_ERROR(CommitAudit(deps, app, call.start, &call.record));
+  RETURN_IF_ERROR(CommitAudit(deps, app, call.start, &call.record, write));
   return std::move(call.response);
 }
 

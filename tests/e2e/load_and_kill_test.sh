@@ -2,7 +2,8 @@
 # Load, then SIGKILL under load, against the real warden binary:
 #  1. N concurrent clients (streams, cancels, tight deadlines, Moderate, oversize) for a
 #     bounded time: no crash, bounded memory, Moderate p99 under a bound, and every
-#     request whose client received a final message has exactly one audit record.
+#     request whose client received a final message has exactly one audit record, a
+#     final one (not a stream's IN_PROGRESS).
 #  2. The same load, SIGKILL in the middle, restart on the same audit file: it opens
 #     cleanly and still holds a record for every acknowledged request.
 set -euo pipefail
@@ -46,7 +47,7 @@ echo "server RSS after load: ${rss} MB"
 [ "$rss" -lt "$RSS_BOUND_MB" ] || fail "resident memory ${rss} MB over ${RSS_BOUND_MB} MB"
 p99=$(sed -n 's/.*"moderate_p99_ms": \([0-9.]*\).*/\1/p' "$TEST_TMPDIR/phase1.json")
 awk -v p="$p99" -v b="$MODERATE_P99_BOUND_MS" 'BEGIN { exit !(p < b) }' || fail "Moderate p99 ${p99} ms over ${MODERATE_P99_BOUND_MS} ms"
-load --verify || fail "acknowledged requests without exactly one audit record"
+load --verify || fail "acknowledged requests without exactly one final audit record"
 
 # Phase 2: SIGKILL under load, restart.
 load --seed 2 >"$TEST_TMPDIR/phase2.json" 2>&1 &

@@ -1,5 +1,7 @@
 #include "gateway/generate_call.h"
 
+#include <sqlite3.h>
+
 #include <cstdlib>
 
 #include <gtest/gtest.h>
@@ -22,8 +24,9 @@ class GenerateCallTest : public ::testing::Test {
     app->set_retention(v1::REDACTED);
     limiter_ = std::make_unique<Limiter>(config_);
     const char* dir = std::getenv("TEST_TMPDIR");
-    auto store = AuditStore::Open(std::string(dir ? dir : "/tmp") + "/" +
-                                  ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
+    db_path_ = std::string(dir ? dir : "/tmp") + "/" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    auto store = AuditStore::Open(db_path_);
     ASSERT_TRUE(store.ok()) << store.status();
     audit_ = *std::move(store);
   }
@@ -45,6 +48,19 @@ class GenerateCallTest : public ::testing::Test {
     return RunGenerate(Deps(), App(), request, CallControl(), &writer);
   }
 
+  // Makes the audit file refuse inserts (as a full disk would) from now on, or only while
+  // it already holds a record; through a second connection, as another process could.
+  void BreakAuditStore(bool once_it_holds_a_record) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+    const std::string sql = std::string("CREATE TRIGGER refuse BEFORE INSERT ON audit ") +
+                            (once_it_holds_a_record ? "WHEN (SELECT COUNT(*) FROM audit) > 0 " : "") +
+                            "BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END;";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  std::string db_path_;
   v1::ServerConfig config_;
   FakeChecks checks_;
   FakeRunner runner_;
@@ -104,6 +120,63 @@ TEST_F(GenerateCallTest, OutputBlockedMidStreamSendsNoUncheckedByte) {
   EXPECT_EQ(streamed.find("never"), std::string::npos);
   EXPECT_TRUE(absl::StartsWith("Fine text. More fine. ", streamed)) << streamed;
   EXPECT_LT(runner_.delivered, 5);  // Generation stopped at the block.
+}
+
+// A stream's text leaves before the call ends, so its record is written before the first
+// output (IN_PROGRESS) and replaced by the final one: still one record per request.
+TEST_F(GenerateCallTest, StreamRecordIsWrittenBeforeTheFirstOutputAndReplacedAtTheEnd) {
+  runner_.events = {FakeRunner::Text("Hello "), FakeRunner::Text("there.")};
+  std::vector<std::string> status_at_first_chunk;
+  const ChunkWriter writer = [&](const v1::GenerateChunk&) {
+    if (!status_at_first_chunk.empty()) return true;
+    auto records = audit_->Query(v1::QueryAuditRequest());
+    EXPECT_TRUE(records.ok()) << records.status();
+    if (!records.ok()) return false;
+    for (const auto& record : records->records()) status_at_first_chunk.push_back(record.status());
+    return true;
+  };
+  auto summary = RunGenerate(Deps(), App(), Ask("hi"), CallControl(), &writer);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(status_at_first_chunk, std::vector<std::string>{"IN_PROGRESS"});
+  EXPECT_EQ(*audit_->Count(), 1);
+  auto record = audit_->Get(summary->request_id());
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->status(), "OK");
+  EXPECT_EQ(record->rpc(), v1::STREAM_GENERATE);
+  EXPECT_EQ(record->output_content(), "Hello there.");
+  EXPECT_EQ(record->usage().completion_tokens(), 2u);
+}
+
+TEST_F(GenerateCallTest, StreamIsRefusedBeforeAnyOutputWhenTheAuditStoreCannotWrite) {
+  BreakAuditStore(/*once_it_holds_a_record=*/false);
+  runner_.events = {FakeRunner::Text("Hello")};
+  std::vector<v1::GenerateChunk> sent;
+  auto summary = Stream(Ask("hi"), &sent);
+  EXPECT_EQ(summary.status().code(), absl::StatusCode::kUnavailable) << summary.status();
+  EXPECT_TRUE(sent.empty());
+  EXPECT_EQ(runner_.starts, 0);
+  // An app that opted into fail-open gets its stream.
+  config_.mutable_apps(0)->set_audit_failure(v1::FAIL_OPEN);
+  summary = Stream(Ask("hi"), &sent);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent[0].delta().text(), "Hello");
+}
+
+// Text already streamed cannot be recalled: the client gets UNAVAILABLE instead of the
+// summary, and the record written before the first output stays (IN_PROGRESS).
+TEST_F(GenerateCallTest, StreamWhoseFinalRecordCannotBeWrittenKeepsItsFirstRecord) {
+  BreakAuditStore(/*once_it_holds_a_record=*/true);
+  runner_.events = {FakeRunner::Text("Hello")};
+  std::vector<v1::GenerateChunk> sent;
+  auto summary = Stream(Ask("hi"), &sent);
+  EXPECT_EQ(summary.status().code(), absl::StatusCode::kUnavailable) << summary.status();
+  auto records = audit_->Query(v1::QueryAuditRequest());
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->records_size(), 1);
+  EXPECT_EQ(records->records(0).status(), "IN_PROGRESS");
+  EXPECT_EQ(records->records(0).rpc(), v1::STREAM_GENERATE);
+  EXPECT_EQ(records->records(0).input_content(), "hi");
 }
 
 TEST_F(GenerateCallTest, MatchSplitAcrossChunksIsRedactedInTheStream) {
