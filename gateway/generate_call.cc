@@ -30,8 +30,6 @@ constexpr int kInstructionsIndex = -1;
 constexpr int kAnalysisIndex = -2;
 constexpr int kToolCallIndex = -3;
 
-bool ChecksInput(v1::Role role) { return role == v1::USER || role == v1::TOOL || role == v1::DEVELOPER; }
-
 // The state of one call, threaded through the steps below.
 struct Call {
   const CallDeps& deps;
@@ -74,9 +72,11 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
   };
   input->instructions = call.request.instructions();
   RETURN_IF_ERROR(check(call.request.instructions(), kInstructionsIndex, &input->instructions));
+  // Every message, the assistant's too: the app sends the history, so an earlier "assistant"
+  // turn is text the app wrote (a forged one can steer the model), not checked output.
   for (int i = 0; i < call.request.messages_size(); ++i) {
     v1::Message message = call.request.messages(i);
-    if (ChecksInput(message.role())) RETURN_IF_ERROR(check(call.request.messages(i).content(), i, message.mutable_content()));
+    RETURN_IF_ERROR(check(call.request.messages(i).content(), i, message.mutable_content()));
     input->messages.push_back(std::move(message));
   }
   if (total.fail_open()) call.deps.metrics->Increment("warden_fail_open_passes_total", {{"app", call.app.id()}});
