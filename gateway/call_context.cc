@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/sha256.h"
+#include "gateway/decisions.h"
 
 namespace warden::gateway {
 
@@ -40,6 +41,14 @@ absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time st
   }
   return absl::UnavailableError(
       absl::StrCat("the audit trail cannot record this request (", status.message(), "); refused (fail closed)"));
+}
+
+v1::Decision FailedCheckDecision(const CallDeps& deps, const v1::App& app, const char* stage,
+                                 const absl::Status& status) {
+  const bool fail_open = app.check_failure() == v1::FAIL_OPEN;
+  deps.metrics->Increment("warden_check_failures_total",
+                          {{"stage", stage}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
+  return CheckFailureDecision(fail_open, std::string(status.message()));
 }
 
 void CountCall(const CallDeps& deps, const std::string& rpc, const std::string& app_id, absl::StatusCode code,

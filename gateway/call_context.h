@@ -51,6 +51,11 @@ enum class AuditWrite { kAppend, kReplace };
 absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time start, v1::AuditRecord* record,
                          AuditWrite write = AuditWrite::kAppend);
 
+// The decision for a check that could not run, counted in warden_check_failures_total
+// under `stage`: BLOCK (fail closed), or ALLOW with fail_open when the app fails open.
+v1::Decision FailedCheckDecision(const CallDeps& deps, const v1::App& app, const char* stage,
+                                 const absl::Status& status);
+
 // Counts a finished call in the metrics.
 void CountCall(const CallDeps& deps, const std::string& rpc, const std::string& app_id, absl::StatusCode code,
                absl::Time start);

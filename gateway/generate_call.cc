@@ -59,10 +59,7 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
       decision = verdict->decision;
       *forwarded = verdict->text;
     } else {
-      const bool fail_open = call.app.check_failure() == v1::FAIL_OPEN;
-      call.deps.metrics->Increment("warden_check_failures_total",
-                                   {{"stage", "input"}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
-      decision = CheckFailureDecision(fail_open, std::string(verdict.status().message()));
+      decision = FailedCheckDecision(call.deps, call.app, "input", verdict.status());
       *forwarded = text;
     }
     MergeDecision(decision, index, &total);
@@ -114,6 +111,10 @@ class OutputHandler {
     if (!analysis_.empty()) CheckAnalysis();
   }
 
+  // The model failed mid-way: nothing more is released; the decision keeps what the
+  // checks found in the output so far (for the audit record).
+  void Abandon() { MergeDecision(final_checks_->decision(), 0, &decision_); }
+
   bool blocked() const { return blocked_; }
   bool client_gone() const { return client_gone_; }
   const v1::Decision& decision() const { return decision_; }
@@ -124,14 +125,16 @@ class OutputHandler {
   std::vector<v1::ToolCall>& tool_calls() { return tool_calls_; }
 
  private:
+  v1::Decision CheckFailed(const absl::Status& status) {
+    return FailedCheckDecision(call_.deps, call_.app, "output", status);
+  }
+
   bool Release(const absl::StatusOr<StreamStep>& step) {
     if (!step.ok()) {
       // The output checks failed: nothing more is released unless the app fails open.
-      const bool fail_open = call_.app.check_failure() == v1::FAIL_OPEN;
-      call_.deps.metrics->Increment("warden_check_failures_total",
-                                    {{"stage", "output"}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
-      MergeDecision(CheckFailureDecision(fail_open, std::string(step.status().message())), 0, &decision_);
-      blocked_ = !fail_open;
+      const v1::Decision decision = CheckFailed(step.status());
+      MergeDecision(decision, 0, &decision_);
+      blocked_ = decision.action() == v1::BLOCK;
       return !blocked_;
     }
     if (!step->released.empty()) {
@@ -154,9 +157,7 @@ class OutputHandler {
     call.set_recipient(event.recipient);
     call.set_content_type(event.content_type);
     const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, tool_text_, {}, call_.control.deadline);
-    v1::Decision decision = verdict.ok() ? verdict->decision
-                                         : CheckFailureDecision(call_.app.check_failure() == v1::FAIL_OPEN,
-                                                                std::string(verdict.status().message()));
+    const v1::Decision decision = verdict.ok() ? verdict->decision : CheckFailed(verdict.status());
     call.set_arguments(verdict.ok() ? verdict->text : tool_text_);
     tool_text_.clear();
     MergeDecision(decision, kToolCallIndex, &decision_);
@@ -175,7 +176,19 @@ class OutputHandler {
 
   void CheckAnalysis() {
     const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, analysis_, {}, call_.control.deadline);
-    if (!verdict.ok()) return;  // Hidden text: a failed check cannot leak anything.
+    if (!verdict.ok()) {
+      // Recorded; the analysis is returned unchecked only when the app fails open, and its
+      // failed check never blocks the final answer (FLAG: hidden text cannot leak).
+      v1::Decision decision = CheckFailed(verdict.status());
+      if (return_analysis_ && decision.fail_open()) analysis_released_ = analysis_;
+      if (decision.action() == v1::BLOCK) {
+        decision.set_action(v1::FLAG);
+        decision.set_message("the analysis could not be checked (" + std::string(verdict.status().message()) +
+                             "); it was withheld");
+      }
+      MergeDecision(decision, kAnalysisIndex, &decision_);
+      return;
+    }
     v1::Decision decision = verdict->decision;
     if (!return_analysis_ && decision.action() != v1::ALLOW) {
       // Not shown to the app: findings are recorded, nothing is enforced.
@@ -237,8 +250,18 @@ absl::Status RunModel(Call& call, GenerationInput input) {
   }
   call.deps.metrics->Observe("warden_holdback_wait_seconds", {}, absl::ToDoubleSeconds(queue.paused()));
   const absl::StatusOr<GenerationSummary> summary = job->Wait();
-  if (!summary.ok() && !stopped) return summary.status();
+  if (!summary.ok() && !stopped) {
+    // The record keeps the output checked, and what was released, before the failure.
+    handler.Abandon();
+    *call.response.mutable_output_decision() = handler.decision();
+    call.output_redacted = handler.released();
+    call.output_original = handler.raw_final();
+    return summary.status();
+  }
   handler.Finish();
+  if (handler.decision().fail_open()) {
+    call.deps.metrics->Increment("warden_fail_open_passes_total", {{"app", call.app.id()}});
+  }
 
   v1::GenerateResponse& response = call.response;
   *response.mutable_output_decision() = handler.decision();

@@ -59,12 +59,8 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1:
     const std::string& text = texts[i];
     absl::StatusOr<TextVerdict>& verdict = verdicts[i];
     if (!verdict.ok()) {
-      const bool fail_open = app.check_failure() == v1::FAIL_OPEN;
-      deps.metrics->Increment("warden_check_failures_total",
-                              {{"stage", "moderate"}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
-      if (fail_open) deps.metrics->Increment("warden_fail_open_passes_total", {{"app", app.id()}});
-      verdict = TextVerdict{CheckFailureDecision(fail_open, std::string(verdict.status().message())),
-                            fail_open ? text : std::string(), std::nullopt};
+      const v1::Decision decision = FailedCheckDecision(deps, app, "moderate", verdict.status());
+      verdict = TextVerdict{decision, decision.fail_open() ? text : std::string(), std::nullopt};
     }
     *response.add_results() = ToResult(*verdict);
     MergeDecision(verdict->decision, i, &total);
@@ -72,6 +68,9 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1:
     absl::StrAppend(&redacted, i == 0 ? "" : "\n", verdict->text);
   }
   CountDecision(deps, direction, total);
+  // Once per request, as for Generate's input and output; also when a stage of the
+  // pipeline failed open inside an otherwise successful check.
+  if (total.fail_open()) deps.metrics->Increment("warden_fail_open_passes_total", {{"app", app.id()}});
 
   v1::AuditRecord record;
   record.set_request_id(response.request_id());

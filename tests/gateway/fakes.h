@@ -22,7 +22,9 @@ class FakeChecks : public TextChecks {
                                     absl::Time deadline = absl::InfiniteFuture()) const override {
     ++calls;
     last_check_deadline = deadline;
-    if (fail) return absl::InternalError("checker down");
+    if (fail || (!fail_on.empty() && text.find(fail_on) != std::string_view::npos)) {
+      return absl::InternalError("checker down");
+    }
     return Verdict(std::string(text));
   }
   absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&, absl::Time) const override;
@@ -55,6 +57,7 @@ class FakeChecks : public TextChecks {
   mutable absl::Time last_check_deadline;
   mutable absl::Time stream_deadline;
   bool fail = false;
+  std::string fail_on;  // Non-empty: Check fails on texts containing it.
 };
 
 class FakeStreamChecks : public StreamChecks {
@@ -140,7 +143,7 @@ class FakeRunner : public ModelRunner {
         if (!sink(event)) break;
         ++delivered;
       }
-      raw->result = summary;
+      raw->result = fail_at_end.ok() ? absl::StatusOr<GenerationSummary>(summary) : fail_at_end;
       raw->done = true;
     });
     return job;
@@ -158,6 +161,7 @@ class FakeRunner : public ModelRunner {
   std::vector<GenerationEvent> events;
   std::chrono::milliseconds step_delay{2};
   int prefill_steps = 0;  // Engine steps before the first event (a long prompt).
+  absl::Status fail_at_end;  // Not OK: the job ends with this error after its events.
   std::atomic<int> starts{0};
   std::atomic<int> cancels{0};  // Cancel() calls on its jobs.
   std::atomic<int> steps{0};

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@ class GenerateCallTest : public ::testing::Test {
     const char* dir = std::getenv("TEST_TMPDIR");
     db_path_ = std::string(dir ? dir : "/tmp") + "/" +
                ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db_path_ + suffix).c_str());  // an earlier run's
     auto store = AuditStore::Open(db_path_);
     ASSERT_TRUE(store.ok()) << store.status();
     audit_ = *std::move(store);
@@ -226,6 +228,56 @@ TEST_F(GenerateCallTest, AnalysisIsHiddenUnlessTheAppAllowsIt) {
   response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->analysis(), "thinking");
+}
+
+// A failed analysis check is recorded and never blocks the answer; the analysis is
+// returned unchecked only when the app fails open, and that pass is counted.
+TEST_F(GenerateCallTest, AnalysisWhoseCheckFailsIsWithheldUnlessTheAppFailsOpen) {
+  runner_.events = {FakeRunner::Text("thinking", v1::ANALYSIS), FakeRunner::Text("answer")};
+  checks_.fail_on = "thinking";
+  config_.mutable_apps(0)->set_allow_analysis(true);
+  v1::GenerateRequest request = Ask("go");
+  request.set_return_analysis(true);
+  auto response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->text(), "answer");
+  EXPECT_EQ(response->analysis(), "");
+  EXPECT_NE(response->finish_reason(), v1::BLOCKED);
+  EXPECT_EQ(response->output_decision().action(), v1::FLAG);
+  EXPECT_EQ(response->output_decision().decided_by(), v1::FAILURE);
+  EXPECT_EQ(audit_->Get(response->request_id())->output_decision().decided_by(), v1::FAILURE);
+  std::string metrics = metrics_.RenderPrometheus();
+  EXPECT_NE(metrics.find("warden_check_failures_total{stage=\"output\",outcome=\"fail_closed\"} 1\n"),
+            std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("warden_fail_open_passes_total"), std::string::npos) << metrics;
+
+  config_.mutable_apps(0)->set_check_failure(v1::FAIL_OPEN);
+  response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->analysis(), "thinking");
+  EXPECT_TRUE(response->output_decision().fail_open());
+  metrics = metrics_.RenderPrometheus();
+  EXPECT_NE(metrics.find("warden_fail_open_passes_total{app=\"shop\"} 1\n"), std::string::npos) << metrics;
+}
+
+// The model failing mid-stream: the client gets the error, and the record keeps the output
+// checked and sent before it.
+TEST_F(GenerateCallTest, ModelFailureMidStreamRecordsTheOutputSentBeforeIt) {
+  runner_.events = {FakeRunner::Text("Hello there, "), FakeRunner::Text("a secret and more")};
+  runner_.fail_at_end = absl::InternalError("engine broke");
+  std::vector<v1::GenerateChunk> sent;
+  auto summary = Stream(Ask("go"), &sent);
+  EXPECT_EQ(summary.status().code(), absl::StatusCode::kInternal) << summary.status();
+  std::string streamed;
+  for (const auto& chunk : sent) streamed += chunk.delta().text();
+  EXPECT_FALSE(streamed.empty());
+  auto records = audit_->Query(v1::QueryAuditRequest());
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->records_size(), 1);
+  const v1::AuditRecord& record = records->records(0);
+  EXPECT_EQ(record.status(), "INTERNAL");
+  EXPECT_EQ(record.output_content(), streamed);
+  EXPECT_EQ(record.output_decision().action(), v1::REDACT);  // "secret" was found before the failure
 }
 
 TEST_F(GenerateCallTest, CancelledClientStopsGeneration) {
