@@ -115,6 +115,16 @@ void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
   }
 }
 
+void ValidateLimits(Validator& v, const v1::Limits& limits, const TextFormat::ParseInfoTree* tree,
+                    const std::string& path) {
+  const auto at_most = [&](const char* field, uint32_t value, uint32_t bound) {
+    if (value > bound) v.Error(limits, tree, path, field, -1, absl::StrCat("must be at most ", bound, " (0 = default)"));
+  };
+  at_most("max_request_bytes", limits.max_request_bytes(), kMaxRequestBytesLimit);
+  at_most("max_output_tokens", limits.max_output_tokens(), kMaxOutputTokensLimit);
+  at_most("max_moderate_batch", limits.max_moderate_batch(), kMaxModerateBatchLimit);
+}
+
 void ValidateApp(Validator& v, const v1::App& app, const TextFormat::ParseInfoTree* tree,
                  const std::string& path, absl::flat_hash_set<std::string>* key_hashes) {
   if (app.id().empty()) v.Error(app, tree, path, "id", -1, "must be set");
@@ -130,6 +140,7 @@ void ValidateApp(Validator& v, const v1::App& app, const TextFormat::ParseInfoTr
     }
     if (key.role() == v1::KEY_ROLE_UNSPECIFIED) v.Error(key, sub, sub_path, "role", -1, "must be APP or ADMIN");
   }
+  ValidateLimits(v, app.limits(), Validator::Nested(app, tree, "limits", -1), path + ".limits");
   ValidateModeration(v, app.input_moderation(), Validator::Nested(app, tree, "input_moderation", -1),
                      path + ".input_moderation");
   ValidateModeration(v, app.output_moderation(), Validator::Nested(app, tree, "output_moderation", -1),

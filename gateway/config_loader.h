@@ -6,6 +6,7 @@
 #ifndef WARDEN_GATEWAY_CONFIG_LOADER_H_
 #define WARDEN_GATEWAY_CONFIG_LOADER_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ namespace warden::gateway {
 inline constexpr int kDefaultRunningSequences = 8;
 // The most ModelSettings.max_running_sequences may ask for (each is a delivery thread).
 inline constexpr int kMaxRunningSequences = 256;
+// Upper bounds of an app's limits (proto/config.proto's Limits): a request's bytes (gRPC
+// reads at most 64 MiB, this plus 1 MiB) and its output tokens (above any gpt-oss context,
+// and small enough that the token estimates cannot overflow).
+inline constexpr uint32_t kMaxRequestBytesLimit = 63u << 20;
+inline constexpr uint32_t kMaxOutputTokensLimit = 1u << 20;
+inline constexpr uint32_t kMaxModerateBatchLimit = 4096;
 
 // The configuration with every relative path resolved against the config file's folder.
 struct LoadedConfig {

@@ -366,6 +366,7 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1:
     CountDecision(deps, v1::INPUT, call.response.input_decision());
     if (call.response.input_decision().action() == v1::BLOCK) {
       call.response.set_finish_reason(v1::BLOCKED);  // The model never sees the request.
+      deps.limiter->SettleTokens(app.id(), call.estimated_tokens, call.estimated_tokens - max_tokens);  // No output.
       return absl::OkStatus();
     }
     if (writer != nullptr) RETURN_IF_ERROR(OpenStreamRecord(call));

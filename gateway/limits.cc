@@ -123,6 +123,7 @@ absl::StatusOr<Admission> Limiter::Admit(const std::string& app_id, bool stream,
         absl::StrCat("limit requests_per_minute (", app.limits.requests_per_minute(), ") reached for app ", app_id));
   }
   if (!app.tokens->TryTake(estimated_tokens, now)) {
+    app.requests->Charge(-1, now);  // A refused request does not count against requests_per_minute.
     return absl::ResourceExhaustedError(
         absl::StrCat("limit tokens_per_minute (", app.limits.tokens_per_minute(), ") reached for app ", app_id));
   }

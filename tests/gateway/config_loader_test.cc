@@ -63,6 +63,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"PolicyFilterCategoryNamed",
                 kHeader + "apps { id: \"x\"\n input_moderation { categories { category: SECRETS threshold: 0.5 } } }\n",
                 "SECRETS is not a classifier category"},
+        BadCase{"RequestBytesOverTheReceiveLimit",
+                kHeader + "apps { id: \"x\"\n limits {\n max_request_bytes: 100000000 } }\n",
+                "c.textproto:5:"},
+        BadCase{"OutputTokensThatWouldOverflowTheEstimate",
+                kHeader + "apps { id: \"x\" limits { max_output_tokens: 4294967295 } }\n",
+                "apps[0].limits.max_output_tokens: must be at most 1048576"},
+        BadCase{"HugeModerateBatch", kHeader + "apps { id: \"x\" limits { max_moderate_batch: 100000 } }\n",
+                "apps[0].limits.max_moderate_batch"},
         BadCase{"BadWeightMode", "model { model_dir: \"m\" weight_mode: \"turbo\" }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
                 "model.weight_mode"},
         BadCase{"BadWeightMemory",
@@ -91,6 +99,15 @@ TEST(ConfigLoader, EveryClassifierCategoryIsAcceptedInModerationSettings) {
     auto loaded = ParseServerConfig(text, "c.textproto", ".");
     EXPECT_TRUE(loaded.ok()) << category << ": " << loaded.status();
   }
+}
+
+TEST(ConfigLoader, LimitsUpToTheirBoundsAreAccepted) {
+  const std::string text = kHeader + "apps { id: \"x\" limits { max_request_bytes: " +
+                           std::to_string(kMaxRequestBytesLimit) + " max_output_tokens: " +
+                           std::to_string(kMaxOutputTokensLimit) + " max_moderate_batch: " +
+                           std::to_string(kMaxModerateBatchLimit) + " } }\n";
+  auto loaded = ParseServerConfig(text, "c.textproto", ".");
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
 }
 
 TEST(ConfigLoader, MissingFileIsNotFound) {

@@ -98,6 +98,19 @@ TEST_F(GenerateCallTest, BlockedInputNeverReachesTheModel) {
   EXPECT_EQ(record->input_content(), "");  // Redacted retention keeps no blocked text.
 }
 
+// A request blocked at input never produces output, so its output allowance (1024 tokens
+// by default) goes back to the app's tokens_per_minute.
+TEST_F(GenerateCallTest, BlockedInputIsChargedNoOutputTokens) {
+  config_.mutable_apps(0)->mutable_limits()->set_tokens_per_minute(2000);
+  limiter_ = std::make_unique<Limiter>(config_);
+  auto blocked = RunGenerate(Deps(), App(), Ask("this is BAD"), CallControl(), nullptr);
+  ASSERT_TRUE(blocked.ok()) << blocked.status();
+  EXPECT_EQ(blocked->finish_reason(), v1::BLOCKED);
+  runner_.events = {FakeRunner::Text("ok")};
+  auto next = RunGenerate(Deps(), App(), Ask("hello"), CallControl(), nullptr);
+  EXPECT_TRUE(next.ok()) << next.status();  // ~1030 tokens estimated: fits only if the first gave back 1024
+}
+
 TEST_F(GenerateCallTest, RedactedInputReachesTheModelWithThePlaceholder) {
   runner_.events = {FakeRunner::Text("ok")};
   auto response = RunGenerate(Deps(), App(), Ask("my secret is here"), CallControl(), nullptr);

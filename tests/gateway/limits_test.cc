@@ -77,6 +77,19 @@ TEST(Limiter, NamesTheRequestsPerMinuteLimit) {
   EXPECT_NE(third.status().message().find("requests_per_minute"), absl::string_view::npos);
 }
 
+// requests_per_minute 2, tokens_per_minute 1000: requests refused for their tokens use no
+// request of the minute.
+TEST(Limiter, RequestRefusedForTokensDoesNotUseARequestOfTheMinute) {
+  Limiter limiter(Config(2, 0, 100));
+  ASSERT_TRUE(limiter.Admit("a", false, 900).ok());
+  for (int i = 0; i < 5; ++i) {
+    const auto refused = limiter.Admit("a", false, 500);
+    EXPECT_NE(refused.status().message().find("tokens_per_minute"), absl::string_view::npos) << refused.status();
+  }
+  EXPECT_TRUE(limiter.Admit("a", false, 50).ok());  // The minute's second request.
+  EXPECT_NE(limiter.Admit("a", false, 1).status().message().find("requests_per_minute"), absl::string_view::npos);
+}
+
 TEST(Limiter, StreamSlotsAreReturnedWhenAdmissionEnds) {
   Limiter limiter(Config(0, 1, 100));
   {
