@@ -45,6 +45,10 @@ struct Call {
   std::string input_redacted;
   std::string output_original;
   std::string output_redacted;
+  std::string analysis_original;
+  std::string analysis_redacted;  // As checked; empty when its check failed closed.
+  std::vector<v1::ToolCall> tool_calls_original;  // Arguments as the model wrote them.
+  std::vector<std::string> tool_calls_released;   // Their arguments as checked; empty when blocked.
 };
 
 // Input checks on every text the app sent; fills the input decision and the model input.
@@ -115,12 +119,20 @@ class OutputHandler {
   // checks found in the output so far (for the audit record).
   void Abandon() { MergeDecision(final_checks_->decision(), 0, &decision_); }
 
+  // Copies what the audit record keeps of the output into `call` (per retention there).
+  void KeepForAudit(Call& call) const {
+    call.output_redacted = released_;
+    call.output_original = raw_final_;
+    call.analysis_original = analysis_;
+    call.analysis_redacted = analysis_checked_;
+    call.tool_calls_original = audited_calls_;
+    call.tool_calls_released = audited_arguments_;
+  }
+
   bool blocked() const { return blocked_; }
   bool client_gone() const { return client_gone_; }
   const v1::Decision& decision() const { return decision_; }
   const std::string& released() const { return released_; }
-  // Everything the model wrote on the final channel, checked or not (FULL retention only).
-  const std::string& raw_final() const { return raw_final_; }
   const std::string& analysis_released() const { return analysis_released_; }
   std::vector<v1::ToolCall>& tool_calls() { return tool_calls_; }
 
@@ -158,7 +170,10 @@ class OutputHandler {
     call.set_content_type(event.content_type);
     const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, tool_text_, {}, call_.control.deadline);
     const v1::Decision decision = verdict.ok() ? verdict->decision : CheckFailed(verdict.status());
+    call.set_arguments(tool_text_);
+    audited_calls_.push_back(call);
     call.set_arguments(verdict.ok() ? verdict->text : tool_text_);
+    audited_arguments_.push_back(decision.action() == v1::BLOCK ? std::string() : call.arguments());
     tool_text_.clear();
     MergeDecision(decision, kToolCallIndex, &decision_);
     if (decision.action() == v1::BLOCK) {
@@ -180,6 +195,7 @@ class OutputHandler {
       // Recorded; the analysis is returned unchecked only when the app fails open, and its
       // failed check never blocks the final answer (FLAG: hidden text cannot leak).
       v1::Decision decision = CheckFailed(verdict.status());
+      if (decision.fail_open()) analysis_checked_ = analysis_;  // Passed unchecked.
       if (return_analysis_ && decision.fail_open()) analysis_released_ = analysis_;
       if (decision.action() == v1::BLOCK) {
         decision.set_action(v1::FLAG);
@@ -189,6 +205,7 @@ class OutputHandler {
       MergeDecision(decision, kAnalysisIndex, &decision_);
       return;
     }
+    analysis_checked_ = verdict->text;
     v1::Decision decision = verdict->decision;
     if (!return_analysis_ && decision.action() != v1::ALLOW) {
       // Not shown to the app: findings are recorded, nothing is enforced.
@@ -207,8 +224,11 @@ class OutputHandler {
   std::string raw_final_;
   std::string analysis_;
   std::string analysis_released_;
+  std::string analysis_checked_;  // For the audit record: the analysis as its check left it.
   std::string tool_text_;
   std::vector<v1::ToolCall> tool_calls_;
+  std::vector<v1::ToolCall> audited_calls_;     // Every tool call, arguments as written.
+  std::vector<std::string> audited_arguments_;  // Their arguments as checked ("" if blocked).
   bool blocked_ = false;
   bool client_gone_ = false;
 };
@@ -254,8 +274,7 @@ absl::Status RunModel(Call& call, GenerationInput input) {
     // The record keeps the output checked, and what was released, before the failure.
     handler.Abandon();
     *call.response.mutable_output_decision() = handler.decision();
-    call.output_redacted = handler.released();
-    call.output_original = handler.raw_final();
+    handler.KeepForAudit(call);
     return summary.status();
   }
   handler.Finish();
@@ -291,8 +310,7 @@ absl::Status RunModel(Call& call, GenerationInput input) {
   }
   // REDACTED retention keeps only what was released (already redacted); FULL keeps what
   // the model wrote, blocked text included, so trust & safety can audit it.
-  call.output_redacted = handler.released();
-  call.output_original = handler.raw_final();
+  handler.KeepForAudit(call);
   call.deps.limiter->SettleTokens(call.app.id(), call.estimated_tokens,
                                   uint64_t{response.usage().prompt_tokens()} + response.usage().completion_tokens());
   return absl::OkStatus();
@@ -318,6 +336,13 @@ void FillRecord(Call& call) {
   const auto retention = call.app.retention();
   record.set_input_content(RetainedContent(retention, call.input_original, call.input_redacted));
   record.set_output_content(RetainedContent(retention, call.output_original, call.output_redacted));
+  record.set_analysis_content(RetainedContent(retention, call.analysis_original, call.analysis_redacted));
+  if (retention == v1::NONE) return;
+  for (size_t i = 0; i < call.tool_calls_original.size(); ++i) {
+    v1::ToolCall* kept = record.add_tool_calls();
+    *kept = call.tool_calls_original[i];
+    kept->set_arguments(RetainedContent(retention, kept->arguments(), call.tool_calls_released[i]));
+  }
 }
 
 // A stream sends checked text before it ends, so its record is written before the first

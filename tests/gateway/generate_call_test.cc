@@ -243,6 +243,58 @@ TEST_F(GenerateCallTest, AnalysisIsHiddenUnlessTheAppAllowsIt) {
   EXPECT_EQ(response->analysis(), "thinking");
 }
 
+// The record keeps the analysis and the tool calls per retention, also when the app is not
+// shown the analysis; a blocked call keeps its recipient but no arguments under REDACTED.
+TEST_F(GenerateCallTest, AuditKeepsAnalysisAndToolCallsPerRetention) {
+  const auto tool_event = [](const std::string& text, GenerationEvent::Kind kind) {
+    GenerationEvent event = FakeRunner::Text(text, v1::COMMENTARY);
+    event.recipient = "functions.lookup";
+    event.content_type = "json";
+    event.kind = kind;
+    return event;
+  };
+  const auto run = [&](v1::ContentRetention retention, const std::string& arguments) {
+    config_.mutable_apps(0)->set_retention(retention);
+    runner_.events = {FakeRunner::Text("I think secret", v1::ANALYSIS),
+                      tool_event(arguments, GenerationEvent::Kind::kText),
+                      tool_event("", GenerationEvent::Kind::kMessageEnd)};
+    auto response = RunGenerate(Deps(), App(), Ask("go"), CallControl(), nullptr);
+    EXPECT_TRUE(response.ok()) << response.status();
+    auto record = audit_->Get(response.ok() ? response->request_id() : "");
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.ok() ? *record : v1::AuditRecord();
+  };
+  v1::AuditRecord record = run(v1::REDACTED, R"({"q": "secret"})");
+  EXPECT_EQ(record.analysis_content(), "I think [SECRET]");
+  ASSERT_EQ(record.tool_calls_size(), 1);
+  EXPECT_EQ(record.tool_calls(0).recipient(), "functions.lookup");
+  EXPECT_EQ(record.tool_calls(0).content_type(), "json");
+  EXPECT_EQ(record.tool_calls(0).arguments(), R"({"q": "[SECRET]"})");
+
+  record = run(v1::FULL, R"({"q": "secret"})");
+  EXPECT_EQ(record.analysis_content(), "I think secret");
+  ASSERT_EQ(record.tool_calls_size(), 1);
+  EXPECT_EQ(record.tool_calls(0).arguments(), R"({"q": "secret"})");
+
+  record = run(v1::HASH_ONLY, R"({"q": "secret"})");
+  EXPECT_TRUE(absl::StartsWith(record.analysis_content(), "sha256:")) << record.analysis_content();
+  ASSERT_EQ(record.tool_calls_size(), 1);
+  EXPECT_TRUE(absl::StartsWith(record.tool_calls(0).arguments(), "sha256:"));
+
+  record = run(v1::NONE, R"({"q": "secret"})");
+  EXPECT_EQ(record.analysis_content(), "");
+  EXPECT_EQ(record.tool_calls_size(), 0);
+
+  record = run(v1::REDACTED, R"({"q": "BAD"})");
+  EXPECT_EQ(record.action(), v1::BLOCK);
+  ASSERT_EQ(record.tool_calls_size(), 1);
+  EXPECT_EQ(record.tool_calls(0).recipient(), "functions.lookup");
+  EXPECT_EQ(record.tool_calls(0).arguments(), "");
+  record = run(v1::FULL, R"({"q": "BAD"})");
+  ASSERT_EQ(record.tool_calls_size(), 1);
+  EXPECT_EQ(record.tool_calls(0).arguments(), R"({"q": "BAD"})");
+}
+
 // A failed analysis check is recorded and never blocks the answer; the analysis is
 // returned unchecked only when the app fails open, and that pass is counted.
 TEST_F(GenerateCallTest, AnalysisWhoseCheckFailsIsWithheldUnlessTheAppFailsOpen) {
