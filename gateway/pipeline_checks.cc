@@ -1,7 +1,6 @@
 #include "gateway/pipeline_checks.h"
 
 #include <algorithm>
-#include <optional>
 #include <vector>
 
 #include "base/status_macros.h"
@@ -24,24 +23,12 @@ const v1::ModerationSettings& SettingsFor(const v1::App& app, v1::Direction dire
 }
 
 // The pipeline's options for one text of `app`'s call, given the policy findings.
-// `judged`: the judge's verdict on the text against a policy given with the request, when
-// the caller already has it (the pipeline's LLM stage reuses it).
-moderation::PipelineOptions OptionsFor(const v1::App& app, std::vector<v1::RuleMatch> findings, absl::Time deadline,
-                                       const std::optional<absl::StatusOr<float>>& judged = std::nullopt) {
+moderation::PipelineOptions OptionsFor(const v1::App& app, std::vector<v1::RuleMatch> findings, absl::Time deadline) {
   moderation::PipelineOptions options;
   options.policy_findings = std::move(findings);
   options.fail_open = app.check_failure() == v1::FAIL_OPEN;
   options.deadline = deadline;
-  options.known_violation = judged;
   return options;
-}
-
-// The direction's moderation settings, judging against a policy given with the request
-// instead of the app's own when there is one.
-v1::ModerationSettings EffectiveSettings(const v1::App& app, v1::Direction direction, std::string_view policy_text) {
-  v1::ModerationSettings settings = SettingsFor(app, direction);
-  if (!policy_text.empty()) settings.set_llm_policy(std::string(policy_text));
-  return settings;
 }
 
 // A rule's own block message replaces the pipeline's when a rule decided.
@@ -181,15 +168,15 @@ std::vector<absl::StatusOr<TextVerdict>> PipelineChecks::CheckMany(const v1::App
       verdicts[i] = scan.status();
       continue;
     }
-    std::optional<absl::StatusOr<float>> judge_verdict;
-    if (!judged.empty()) judge_verdict = judged[i];
-    options.push_back(OptionsFor(app, std::move(scan->matches), deadline, judge_verdict));
+    options.push_back(OptionsFor(app, std::move(scan->matches), deadline));
     scans.push_back(*std::move(scan));
     views.push_back(texts[i]);
     scanned.push_back(i);
   }
-  std::vector<absl::StatusOr<v1::Decision>> decisions =
-      pipeline_->ModerateMany(views, EffectiveSettings(app, direction, policy_text), options);
+  // The app's own settings, its LLM policy included: a policy given with the request is
+  // judged in addition (ApplyJudgement can only make a decision stricter), never instead,
+  // so a caller cannot replace the verdicts its operators configured.
+  std::vector<absl::StatusOr<v1::Decision>> decisions = pipeline_->ModerateMany(views, SettingsFor(app, direction), options);
   for (size_t k = 0; k < scanned.size(); ++k) {
     const size_t i = scanned[k];
     if (!decisions[k].ok()) {

@@ -274,7 +274,7 @@ std::vector<absl::StatusOr<Decision>> Pipeline::ModerateMany(absl::Span<const st
   if (!resolved.ok()) return std::vector<absl::StatusOr<Decision>>(texts.size(), resolved.status());
 
   // Every text through the policy findings and the fast classifier; those whose LLM stage
-  // runs and whose verdict the caller did not bring are judged together afterwards.
+  // runs are judged together afterwards.
   std::vector<Run> runs;
   runs.reserve(texts.size());
   std::vector<Categories> escalate(texts.size());
@@ -285,7 +285,7 @@ std::vector<absl::StatusOr<Decision>> Pipeline::ModerateMany(absl::Span<const st
   for (size_t i = 0; i < texts.size(); ++i) {
     runs.emplace_back(*resolved, options[i]);
     needs_llm[i] = RunFastStage(texts[i], settings, *resolved, runs[i], &escalate[i]);
-    if (needs_llm[i] && !options[i].known_violation.has_value()) {
+    if (needs_llm[i]) {
       to_judge.push_back(i);
       judged_texts.emplace_back(texts[i]);
       caller_deadline = std::min(caller_deadline, options[i].deadline);
@@ -299,10 +299,7 @@ std::vector<absl::StatusOr<Decision>> Pipeline::ModerateMany(absl::Span<const st
   std::vector<absl::StatusOr<Decision>> decisions;
   decisions.reserve(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
-    if (needs_llm[i]) {
-      const absl::StatusOr<float>& v = violation[i] != nullptr ? *violation[i] : *options[i].known_violation;
-      ApplyLlmStage(*resolved, escalate[i], v, runs[i]);
-    }
+    if (needs_llm[i]) ApplyLlmStage(*resolved, escalate[i], *violation[i], runs[i]);
     decisions.push_back(runs[i].Finish());
   }
   return decisions;

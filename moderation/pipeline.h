@@ -61,10 +61,6 @@ struct PipelineOptions {
   // The caller's deadline (e.g. the RPC's): the LLM stage stops at the earlier of it and
   // its own budget.
   absl::Time deadline = absl::InfiniteFuture();
-  // The judge's answer for this text against settings.llm_policy when the caller already
-  // asked for it (e.g. for a policy given with the request, judged for a batch of texts at
-  // once): the LLM stage uses it instead of asking again. Its time was the caller's.
-  std::optional<absl::StatusOr<float>> known_violation;
 };
 
 // When one LLM classifier call judging `texts` texts together, started at `start`, must
@@ -91,8 +87,8 @@ class Pipeline {
                                                 const PipelineOptions& options) const;
 
   // Moderate for each of `texts` with options[i] for texts[i], in order: the same
-  // decisions, except that the texts whose LLM stage runs (and whose options bring no
-  // known_violation) are judged in one PolicyJudge::ViolationProbabilities call, which an
+  // decisions, except that the texts whose LLM stage runs are judged in one
+  // PolicyJudge::ViolationProbabilities call, which an
   // engine that batches answers faster than one call per text. That call's budget is
   // llm_classifier_budget_ms times the number of texts it judges, and it stops at the
   // earliest of their deadlines. The settings' errors are every text's error, as is a

@@ -103,36 +103,43 @@ TEST_F(PipelineChecksTest, PassedCallDeadlineFailsClosed) {
   EXPECT_EQ(verdict->decision.decided_by(), v1::FAILURE);
 }
 
-// Judges a text 0.9 when it contains "bad", else 0.1, and fails one containing "broken";
-// counts single and batched calls and records the batch's deadline.
+// Judges a text 0.9 when it contains "bad", else 0.1 (0 for every text under a policy
+// containing "lenient"), and fails one containing "broken"; counts single and batched
+// calls, records the batch's deadline and the policies it was asked about.
 class CountingJudge : public moderation::PolicyJudge {
  public:
-  absl::StatusOr<float> ViolationProbability(std::string_view, std::string_view text, absl::Time) const override {
+  absl::StatusOr<float> ViolationProbability(std::string_view policy, std::string_view text,
+                                             absl::Time) const override {
     ++single_calls;
-    return Judge(text);
+    policies.emplace_back(policy);
+    return Judge(policy, text);
   }
-  std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view, absl::Span<const std::string> texts,
+  std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view policy,
+                                                            absl::Span<const std::string> texts,
                                                             absl::Time deadline) const override {
     ++batch_calls;
     batch_deadline = deadline;
+    policies.emplace_back(policy);
     std::vector<absl::StatusOr<float>> out;
-    for (const std::string& text : texts) out.push_back(Judge(text));
+    for (const std::string& text : texts) out.push_back(Judge(policy, text));
     return out;
   }
   mutable int single_calls = 0, batch_calls = 0;
   mutable absl::Time batch_deadline;
+  mutable std::vector<std::string> policies;
 
  private:
-  static absl::StatusOr<float> Judge(std::string_view text) {
+  static absl::StatusOr<float> Judge(std::string_view policy, std::string_view text) {
     if (text.find("broken") != std::string_view::npos) return absl::InternalError("judge failed");
+    if (policy.find("lenient") != std::string_view::npos) return 0.0f;
     return text.find("bad") != std::string_view::npos ? 0.9f : 0.1f;
   }
 };
 
 // A Moderate batch with a policy: one batched judgement, within the app's budget per text
 // times the texts; each text gets its own verdict, and a failed judgement fails only its
-// own text closed. The pipeline's LLM stage (an escalated category) reuses the batch's
-// verdicts instead of asking the judge again.
+// own text closed. An app without an LLM policy has no LLM stage of its own: its escalated
+// category keeps the fast score.
 TEST_F(PipelineChecksTest, TextsWithAPolicyAreJudgedTogetherEachByItsOwnVerdict) {
   auto judge = std::make_shared<CountingJudge>();
   moderation::Pipeline escalating = ZeroScoresPipeline(judge);
@@ -158,20 +165,37 @@ TEST_F(PipelineChecksTest, TextsWithAPolicyAreJudgedTogetherEachByItsOwnVerdict)
   EXPECT_EQ(verdicts[1]->text, "a fine text");
   EXPECT_EQ(verdicts[2]->decision.action(), v1::BLOCK);
   EXPECT_EQ(verdicts[2]->decision.decided_by(), v1::FAILURE);
-  // The escalated category's score is the batch's verdict for that text.
   for (int i = 0; i < 2; ++i) {
-    bool found = false;
     for (const auto& score : verdicts[i]->decision.scores()) {
-      if (score.category() != v1::VIOLENCE) continue;
-      found = true;
-      EXPECT_FLOAT_EQ(score.score(), i == 0 ? 0.9f : 0.1f) << i;
+      if (score.category() == v1::VIOLENCE) EXPECT_FLOAT_EQ(score.score(), 0.0f) << i;
     }
-    EXPECT_TRUE(found) << i;
   }
-  // One text through Check: the same single batched judgement, never a second call.
+  // One text through Check: the same single batched judgement.
   ASSERT_TRUE(checks.Check(app_, v1::INPUT, "bad", "a policy", absl::InfiniteFuture()).ok());
   EXPECT_EQ(judge->batch_calls, 2);
   EXPECT_EQ(judge->single_calls, 0);
+}
+
+// A policy sent with the request is judged in addition to the app's own, never instead of
+// it: a lenient one ("nothing violates") cannot clear what the app's LLM policy flags.
+TEST_F(PipelineChecksTest, RequestPolicyCannotReplaceTheAppsOwnPolicy) {
+  auto judge = std::make_shared<CountingJudge>();
+  moderation::Pipeline escalating = ZeroScoresPipeline(judge);
+  PipelineChecks checks(store_.get(), &escalating, judge.get(), "zero");
+  auto* input = app_.mutable_input_moderation();
+  input->set_llm_policy("the app's policy");
+  EscalateViolence(input);
+  const std::vector<std::string> texts = {"a bad text", "a fine text"};
+  const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, "lenient: nothing violates", absl::InfiniteFuture());
+  ASSERT_EQ(verdicts.size(), 2u);
+  for (const auto& verdict : verdicts) ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_EQ(verdicts[0]->decision.action(), v1::BLOCK);  // the app's policy: 0.9
+  EXPECT_EQ(verdicts[0]->decision.decided_by(), v1::LLM_CLASSIFIER);
+  ASSERT_TRUE(verdicts[0]->policy_verdict.has_value());
+  EXPECT_FALSE(verdicts[0]->policy_verdict->violation());  // the request's verdict, reported
+  EXPECT_EQ(verdicts[1]->decision.action(), v1::ALLOW);
+  EXPECT_EQ(judge->policies,
+            (std::vector<std::string>{"lenient: nothing violates", "the app's policy"}));
 }
 
 // The app's own LLM policy (no policy in the request): the texts the pipeline escalates

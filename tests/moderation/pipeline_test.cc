@@ -349,21 +349,20 @@ TEST_F(PipelineTest, RejectsSettingsForNonClassifierCategoryOrBadThreshold) {
 }
 
 // ModerateMany decides each text as Moderate would, but the texts whose LLM stage runs are
-// judged in one batched call: not the one a policy rule blocked, nor the one whose verdict
-// the caller brought.
+// judged in one batched call: not the one a policy rule blocked.
 TEST_F(PipelineTest, ModerateManyJudgesTheEscalatedTextsInOneCall) {
   auto judge = std::make_shared<FakeJudge>(0.1f, &clock_);
   judge->by_text["bad"] = 0.9f;
+  judge->by_text["also bad"] = 0.8f;
   ModerationSettings settings = HateEscalatedToP();
-  const std::string_view texts[] = {"bad", "blocked by a rule", "known", "fine"};
+  const std::string_view texts[] = {"bad", "blocked by a rule", "also bad", "fine"};
   std::vector<PipelineOptions> options(4);
   options[1].policy_findings.emplace_back().set_action(warden::v1::BLOCK);
-  options[2].known_violation = absl::StatusOr<float>(0.8f);
   const auto decisions = Make(Fast(kHate, 0.2f), judge).ModerateMany(texts, settings, options);
   ASSERT_EQ(decisions.size(), 4u);
   for (const auto& d : decisions) ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(judge->batch_sizes, std::vector<int>({2}));
-  EXPECT_EQ(judge->calls_, 2);
+  EXPECT_EQ(judge->batch_sizes, std::vector<int>({3}));
+  EXPECT_EQ(judge->calls_, 3);
   EXPECT_EQ(decisions[0]->action(), warden::v1::BLOCK);
   EXPECT_EQ(decisions[0]->decided_by(), warden::v1::LLM_CLASSIFIER);
   EXPECT_FLOAT_EQ(ScoreOf(*decisions[0], warden::v1::HATE).score(), 0.9f);
