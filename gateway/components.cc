@@ -81,8 +81,12 @@ absl::Status LoadChecks(ServerState* state) {
                    moderation::FastClassifier::Load(model_path));
   if (state->runner != nullptr) {
     auto backend = std::make_shared<moderation::EngineLlmBackend>(state->runner->engine(), state->runner->tokenizer());
+    // Cached policy prefixes may hold a quarter of the KV budget, as the scheduler's
+    // prompt-prefix cache may: generation keeps at least half.
+    moderation::LlmPolicyClassifierOptions judge_options;
+    judge_options.max_cached_prefix_bytes = static_cast<size_t>(state->runner->engine()->kv_budget_bytes() / 4);
     ASSIGN_OR_RETURN(std::shared_ptr<const moderation::LlmPolicyClassifier> judge,
-                     moderation::LlmPolicyClassifier::Create(std::move(backend)));
+                     moderation::LlmPolicyClassifier::Create(std::move(backend), judge_options));
     state->judge = std::move(judge);
   }
   state->pipeline =

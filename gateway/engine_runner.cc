@@ -342,6 +342,9 @@ absl::StatusOr<std::unique_ptr<EngineRunner>> EngineRunner::Create(const EngineR
   runner->knowledge_cutoff_ = options.knowledge_cutoff;
   model::SchedulerOptions scheduler_options;
   scheduler_options.max_running = std::max(1, options.generation_workers);
+  // Cached prompt prefixes may hold at most a quarter of the KV budget (as the LLM policy
+  // classifier's policy prefixes may, components.cc): running sequences keep at least half.
+  scheduler_options.prefix_cache_bytes = std::min(scheduler_options.prefix_cache_bytes, options.kv_cache_bytes / 4);
   ASSIGN_OR_RETURN(runner->scheduler_, model::Scheduler::Create(runner->engine_.get(), scheduler_options));
   return runner;
 }

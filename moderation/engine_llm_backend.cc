@@ -16,6 +16,9 @@ class EnginePrefix : public PrefixHandle {
       : engine_(engine), sequence_(sequence), tokens_(tokens) {}
   ~EnginePrefix() override { (void)engine_->ReleaseSequence(sequence_); }
   size_t num_tokens() const override { return tokens_; }
+  size_t kv_bytes() const override {
+    return static_cast<size_t>(engine_->KvBytesForLength(static_cast<int64_t>(tokens_)));
+  }
   model::SequenceId sequence() const { return sequence_; }
 
  private:
@@ -77,7 +80,9 @@ absl::StatusOr<std::vector<uint32_t>> EngineLlmBackend::Tokenize(std::string_vie
 absl::StatusOr<std::shared_ptr<const PrefixHandle>> EngineLlmBackend::PrefillPrefix(
     absl::Span<const uint32_t> ids, absl::Time deadline) const {
   if (ids.empty()) return absl::InvalidArgumentError("empty prefix");
-  RETURN_IF_ERROR(CheckContext(*engine_, 0, ids.size(), "policy prompt"));
+  // Every use forks the prefix (a copy of its cache) for at least one token more, while the
+  // prefix itself stays held: a prefix without room for that could never be used.
+  RETURN_IF_ERROR(CheckContext(*engine_, ids.size(), 1, "policy prompt"));
   const model::SequenceId sequence = engine_->CreateSequence();
   auto prefix = std::make_shared<EnginePrefix>(engine_, sequence, ids.size());  // releases on error
   RETURN_IF_ERROR(PrefillInChunks(*engine_, sequence, ids, chunk_tokens_, deadline, "policy prompt").status());

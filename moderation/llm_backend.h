@@ -21,6 +21,8 @@ class PrefixHandle {
  public:
   virtual ~PrefixHandle() = default;
   virtual size_t num_tokens() const = 0;
+  // The memory its KV cache holds while the handle lives (what a cache of handles counts).
+  virtual size_t kv_bytes() const = 0;
 };
 
 // Thread safety: implementations must allow concurrent calls of every method.

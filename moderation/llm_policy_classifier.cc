@@ -63,7 +63,11 @@ absl::StatusOr<std::shared_ptr<const PrefixHandle>> LlmPolicyClassifier::PrefixF
   const std::string key(policy);
   {
     absl::MutexLock lock(&mu_);
-    if (auto it = prefixes_.find(key); it != prefixes_.end()) return it->second;
+    for (auto it = prefixes_.begin(); it != prefixes_.end(); ++it) {
+      if (it->first != key) continue;
+      prefixes_.splice(prefixes_.end(), prefixes_, it);  // most recently used
+      return prefixes_.back().second;
+    }
   }
   // Prefill outside the lock; two first calls with one policy may both prefill, and the
   // first to finish is kept.
@@ -72,15 +76,25 @@ absl::StatusOr<std::shared_ptr<const PrefixHandle>> LlmPolicyClassifier::PrefixF
   ASSIGN_OR_RETURN(std::shared_ptr<const PrefixHandle> handle, backend_->PrefillPrefix(ids, deadline));
   if (handle == nullptr) return absl::InternalError("backend returned a null prefix");
   absl::MutexLock lock(&mu_);
-  auto [it, inserted] = prefixes_.emplace(key, handle);
-  if (inserted) {
-    insertion_order_.push_back(key);
-    if (insertion_order_.size() > std::max<size_t>(options_.max_cached_prefixes, 1)) {
-      prefixes_.erase(insertion_order_.front());
-      insertion_order_.erase(insertion_order_.begin());
-    }
+  return Insert(key, std::move(handle));
+}
+
+std::shared_ptr<const PrefixHandle> LlmPolicyClassifier::Insert(const std::string& policy,
+                                                                std::shared_ptr<const PrefixHandle> handle) const {
+  for (const auto& [key, cached] : prefixes_) {
+    if (key == policy) return cached;
   }
-  return it->second;
+  const size_t bytes = handle->kv_bytes();
+  if (bytes > options_.max_cached_prefix_bytes) return handle;
+  prefixes_.emplace_back(policy, handle);
+  cached_bytes_ += bytes;
+  // Entries in use elsewhere stay alive through their shared owners until those finish.
+  while (prefixes_.size() > std::max<size_t>(options_.max_cached_prefixes, 1) ||
+         cached_bytes_ > options_.max_cached_prefix_bytes) {
+    cached_bytes_ -= prefixes_.front().second->kv_bytes();
+    prefixes_.pop_front();
+  }
+  return handle;
 }
 
 absl::StatusOr<float> LlmPolicyClassifier::ViolationProbability(std::string_view policy,

@@ -8,13 +8,14 @@
 #ifndef WARDEN_MODERATION_LLM_POLICY_CLASSIFIER_H_
 #define WARDEN_MODERATION_LLM_POLICY_CLASSIFIER_H_
 
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "moderation/harmony_prompt.h"
@@ -32,8 +33,12 @@ struct LlmPolicyClassifierOptions {
   // in the policy's format: the call fails (FailedPrecondition), which the pipeline treats
   // as a failed check (fail closed by default).
   float min_label_mass = 0.05f;
-  // Distinct policies whose prefixes are kept; the oldest insertion is dropped beyond it.
+  // Distinct policies whose prefixes are kept, and the KV memory they may hold together;
+  // beyond either, the least recently used are dropped. Policies come with requests too
+  // (ModerateRequest.policy), so both bound what callers can pin of the engine's KV budget,
+  // which generation shares. A prefix larger than the byte bound serves its call uncached.
   size_t max_cached_prefixes = 16;
+  size_t max_cached_prefix_bytes = 256u << 20;
 };
 
 // Parses a sampled final answer: a bare label ("0"/"1" or the configured labels, surrounding
@@ -69,14 +74,20 @@ class LlmPolicyClassifier : public PolicyJudge {
   // The policy's cached prefix, prefilled first (within `deadline`) when absent.
   absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefixFor(std::string_view policy, absl::Time deadline) const;
 
+  // Caches `handle` for `policy` (most recently used), dropping the least recently used
+  // entries beyond the bounds; returns the entry now cached for `policy` (an earlier
+  // concurrent insert wins), or `handle` itself when it is too large to cache.
+  std::shared_ptr<const PrefixHandle> Insert(const std::string& policy, std::shared_ptr<const PrefixHandle> handle) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const std::shared_ptr<const LlmBackend> backend_;
   const LlmPolicyClassifierOptions options_;
   const uint32_t violation_id_;
   const uint32_t safe_id_;
   mutable absl::Mutex mu_;
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const PrefixHandle>> prefixes_
-      ABSL_GUARDED_BY(mu_);
-  mutable std::vector<std::string> insertion_order_ ABSL_GUARDED_BY(mu_);
+  // Least recently used first; few entries, so a list searched by key is enough.
+  mutable std::list<std::pair<std::string, std::shared_ptr<const PrefixHandle>>> prefixes_ ABSL_GUARDED_BY(mu_);
+  mutable size_t cached_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace warden::moderation

@@ -135,6 +135,13 @@ TEST(EngineLlmBackend, PromptWhoseCacheCannotFitIsRefusedBeforeAnyWork) {
   // The backend's own check, not the KV cache failing part-way through the prefill.
   EXPECT_NE(too_big.status().message().find("LLM policy classifier"), std::string::npos) << too_big.status();
   EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+  // A prefix that fits alone but not together with the fork every use makes of it (a copy
+  // of its cache plus a text): refused too, rather than cached and never usable.
+  ASSERT_LE(model::KvBytesForLength(shape, 401), budget);
+  ASSERT_GT(model::KvBytesForLength(shape, 402) + model::KvBytesForLength(shape, 400), budget);
+  const auto unusable = backend.PrefillPrefix(Tokens(400, 8), absl::InfiniteFuture());
+  EXPECT_EQ(unusable.status().code(), absl::StatusCode::kResourceExhausted) << unusable.status();
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
   // A prefix that fits, and a text whose fork (a copy of the prefix plus the text) does not.
   auto prefix = backend.PrefillPrefix(Tokens(200, 8), absl::InfiniteFuture());
   ASSERT_TRUE(prefix.ok()) << prefix.status();

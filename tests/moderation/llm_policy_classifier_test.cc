@@ -23,6 +23,7 @@ class FakePrefix : public PrefixHandle {
  public:
   explicit FakePrefix(std::vector<uint32_t> ids) : ids(std::move(ids)) {}
   size_t num_tokens() const override { return ids.size(); }
+  size_t kv_bytes() const override { return 100 * ids.size(); }
   std::vector<uint32_t> ids;
 };
 
@@ -113,6 +114,44 @@ TEST(LlmPolicyClassifier, SecondCallWithSamePolicyPrefillsOnlyTheContent) {
   // A different policy needs its own prefix.
   ASSERT_TRUE(classifier->ViolationProbability("other policy", "x", absl::InfiniteFuture()).ok());
   EXPECT_EQ(backend->prefix_calls, 2);
+}
+
+// The cache keeps the most recently used policies within its count and byte bounds, so a
+// caller cycling through new policies cannot pin the engine's KV memory, nor push out a
+// policy in steady use.
+TEST(LlmPolicyClassifier, PolicyCacheDropsTheLeastRecentlyUsedBeyondItsBounds) {
+  auto backend = std::make_shared<FakeBackend>();
+  LlmPolicyClassifierOptions options;
+  options.max_cached_prefixes = 2;
+  auto classifier = LlmPolicyClassifier::Create(backend, options);
+  ASSERT_TRUE(classifier.ok()) << classifier.status();
+  const auto judge = [&](const char* policy) {
+    EXPECT_TRUE((*classifier)->ViolationProbability(policy, "text", absl::InfiniteFuture()).ok()) << policy;
+  };
+  for (const char* policy : {"policy A", "policy B", "policy A", "policy C", "policy A"}) judge(policy);
+  EXPECT_EQ(backend->prefix_calls, 3);  // A stayed cached: it was used after B
+  judge("policy B");
+  EXPECT_EQ(backend->prefix_calls, 4);  // B was the least recently used when C came
+
+  // By bytes: room for one prefix of these policies (100 bytes per token here).
+  backend->prefix_calls = 0;
+  auto prefix_bytes = [&](const char* policy) {
+    auto ids = RenderPolicyPrefix(*backend, policy, options.prompt);
+    return ids.ok() ? 100 * ids->size() : 0;
+  };
+  options.max_cached_prefixes = 16;
+  options.max_cached_prefix_bytes = prefix_bytes("policy A") + prefix_bytes("policy B") - 1;
+  classifier = LlmPolicyClassifier::Create(backend, options);
+  ASSERT_TRUE(classifier.ok()) << classifier.status();
+  for (const char* policy : {"policy A", "policy A", "policy B", "policy B", "policy A"}) judge(policy);
+  EXPECT_EQ(backend->prefix_calls, 3);  // B pushed A out
+  // A prefix larger than the bound serves its calls uncached and leaves the cache alone.
+  const std::string long_policy(4 * options.max_cached_prefix_bytes / 100, 'p');
+  judge(long_policy.c_str());
+  judge(long_policy.c_str());
+  EXPECT_EQ(backend->prefix_calls, 5);
+  judge("policy A");
+  EXPECT_EQ(backend->prefix_calls, 5);
 }
 
 TEST(LlmPolicyClassifier, TooLittleLabelMassIsAnErrorNotASafeVerdict) {
