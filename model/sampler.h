@@ -30,8 +30,9 @@ class Sampler {
   int32_t Sample(absl::Span<const float> logits);
 
  private:
-  // The top-k / nucleus candidates into ids_, most likely first; sets total_mass_ to the
-  // mass the nucleus is measured against. Sorts only tokens that can matter.
+  // The candidates into ids_, in no particular order: the top-k, then its nucleus (the
+  // fewest most likely tokens holding top_p of the mass; ties broken by the lower id).
+  // O(vocabulary): selections, never a sort.
   void Candidates(absl::Span<const float> logits, float max_logit);
 
   SamplingOptions options_;
@@ -40,6 +41,7 @@ class Sampler {
   // Scratch kept between calls (a decode loop samples every step without allocating).
   std::vector<int32_t> ids_;
   std::vector<double> probs_;
+  std::vector<double> weights_;  // Per token id: its unnormalised probability.
 };
 
 }  // namespace warden::model
