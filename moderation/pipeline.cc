@@ -179,10 +179,14 @@ Pipeline::Pipeline(std::shared_ptr<const Classifier> fast,
       judge_(std::move(judge)),
       clock_(clock ? std::move(clock) : Clock([] { return absl::Now(); })) {}
 
+absl::Duration LlmBudgetPerText(const warden::v1::ModerationSettings& settings) {
+  const uint32_t budget_ms = settings.llm_classifier_budget_ms();
+  return budget_ms == 0 ? kDefaultLlmBudgetPerText : absl::Milliseconds(budget_ms);
+}
+
 absl::Time LlmBatchDeadline(const warden::v1::ModerationSettings& settings, absl::Time start, int64_t texts,
                             absl::Time caller_deadline) {
-  if (settings.llm_classifier_budget_ms() == 0) return caller_deadline;
-  return std::min(caller_deadline, start + absl::Milliseconds(settings.llm_classifier_budget_ms()) * texts);
+  return std::min(caller_deadline, start + LlmBudgetPerText(settings) * texts);
 }
 
 absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
@@ -238,8 +242,7 @@ std::vector<absl::StatusOr<float>> Pipeline::JudgeTogether(const ModerationSetti
   const int64_t count = static_cast<int64_t>(texts.size());
   const absl::Time deadline = LlmBatchDeadline(settings, llm_start, count, caller_deadline);
   std::vector<absl::StatusOr<float>> violations = JudgeEach(*judge_, settings.llm_policy(), texts, deadline);
-  const uint32_t budget_ms = settings.llm_classifier_budget_ms();
-  if (budget_ms > 0 && clock_() - llm_start > absl::Milliseconds(budget_ms) * count) {
+  if (clock_() - llm_start > LlmBudgetPerText(settings) * count) {
     for (auto& violation : violations) {
       if (violation.ok()) violation = absl::DeadlineExceededError("LLM classifier over budget");
     }

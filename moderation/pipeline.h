@@ -63,9 +63,15 @@ struct PipelineOptions {
   absl::Time deadline = absl::InfiniteFuture();
 };
 
+// The LLM classifier's budget per text when the settings give none (0): a call without a
+// deadline (a client that set none, or has gone) must not hold the engine indefinitely.
+inline constexpr absl::Duration kDefaultLlmBudgetPerText = absl::Seconds(60);
+
+// llm_classifier_budget_ms, or kDefaultLlmBudgetPerText when it is 0.
+absl::Duration LlmBudgetPerText(const warden::v1::ModerationSettings& settings);
+
 // When one LLM classifier call judging `texts` texts together, started at `start`, must
-// stop: after llm_classifier_budget_ms times `texts` (no limit when 0), or at
-// `caller_deadline` if that is earlier.
+// stop: after LlmBudgetPerText times `texts`, or at `caller_deadline` if that is earlier.
 absl::Time LlmBatchDeadline(const warden::v1::ModerationSettings& settings, absl::Time start, int64_t texts,
                             absl::Time caller_deadline);
 

@@ -85,6 +85,15 @@ TEST_F(PipelineChecksTest, JudgeGetsTheCallDeadlineWhenThereIsNoBudget) {
   EXPECT_EQ(verdict->decision.decided_by(), v1::LLM_CLASSIFIER);
 }
 
+// A client without a deadline (or one that has gone) cannot hold the engine for ever: the
+// judge still gets the default budget.
+TEST_F(PipelineChecksTest, JudgeGetsTheDefaultBudgetWhenNeitherIsSet) {
+  const absl::Time before = absl::Now();
+  ASSERT_TRUE(checks_->Check(app_, v1::INPUT, "text", "a policy", absl::InfiniteFuture()).ok());
+  EXPECT_GE(judge_.seen, before + moderation::kDefaultLlmBudgetPerText);
+  EXPECT_LE(judge_.seen, absl::Now() + moderation::kDefaultLlmBudgetPerText);
+}
+
 TEST_F(PipelineChecksTest, JudgeGetsTheEarlierOfBudgetAndCallDeadline) {
   app_.mutable_input_moderation()->set_llm_classifier_budget_ms(2000);
   const absl::Time before = absl::Now();
