@@ -31,9 +31,10 @@ absl::StatusOr<bool> ParseVerdict(std::string_view final_answer,
   const nlohmann::json json = nlohmann::json::parse(answer, nullptr, false);
   if (json.is_object()) {
     const auto it = json.find("violation");
+    // Compared as JSON values: a number beyond int (4294967296) must not narrow to 0.
     if (it != json.end() && it->is_number_integer()) {
-      const int v = it->get<int>();
-      if (v == 0 || v == 1) return v == 1;
+      if (*it == 0) return false;
+      if (*it == 1) return true;
     }
   }
   return absl::InvalidArgumentError(

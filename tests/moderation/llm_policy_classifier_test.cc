@@ -226,8 +226,10 @@ TEST(ParseVerdict, AcceptsLabelsAndJsonRejectsEverythingElse) {
   EXPECT_EQ(ParseVerdict("0", options).value_or(true), false);
   EXPECT_EQ(ParseVerdict(R"({"violation": 1, "policy_category": "x"})", options).value_or(false),
             true);
+  EXPECT_EQ(ParseVerdict(R"({"violation": 0})", options).value_or(true), false);
   for (const char* bad : {"", "yes", "10", R"({"violation": 2})", R"({"violation": "1"})",
-                          "{broken"}) {
+                          R"({"violation": 4294967296})", R"({"violation": 4294967297})",
+                          R"({"violation": -4294967296})", R"({"violation": 1.0})", "{broken"}) {
     EXPECT_EQ(ParseVerdict(bad, options).status().code(), absl::StatusCode::kInvalidArgument)
         << bad;
   }
