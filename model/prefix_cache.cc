@@ -14,7 +14,8 @@ bool StartsWith(absl::Span<const int32_t> text, const std::vector<int32_t>& pref
 }  // namespace
 
 PrefixCache::~PrefixCache() {
-  while (!entries_.empty()) EvictOldest();
+  while (EvictLeastRecentlyUsed()) {
+  }
 }
 
 absl::StatusOr<PrefixCache::Hit> PrefixCache::Lookup(absl::Span<const int32_t> prompt,
@@ -45,7 +46,8 @@ absl::Status PrefixCache::Insert(absl::Span<const int32_t> tokens, SequenceId se
   if (tokens.empty() || Contains(tokens, precision)) return absl::OkStatus();
   ASSIGN_OR_RETURN(const int64_t bytes, engine_->SequenceKvBytes(sequence));
   if (bytes > max_bytes_) return absl::OkStatus();
-  while (!entries_.empty() && bytes_ + bytes > max_bytes_) EvictOldest();
+  while (bytes_ + bytes > max_bytes_ && EvictLeastRecentlyUsed()) {
+  }
   Entry entry;
   ASSIGN_OR_RETURN(entry.sequence, engine_->ForkSequence(sequence));
   entry.tokens.assign(tokens.begin(), tokens.end());
@@ -56,10 +58,12 @@ absl::Status PrefixCache::Insert(absl::Span<const int32_t> tokens, SequenceId se
   return absl::OkStatus();
 }
 
-void PrefixCache::EvictOldest() {
+bool PrefixCache::EvictLeastRecentlyUsed() {
+  if (entries_.empty()) return false;
   engine_->ReleaseSequence(entries_.back().sequence).IgnoreError();
   bytes_ -= entries_.back().bytes;
   entries_.pop_back();
+  return true;
 }
 
 }  // namespace warden::model

@@ -48,6 +48,10 @@ class PrefixCache {
   // least recently used entries to stay within it.
   absl::Status Insert(absl::Span<const int32_t> tokens, SequenceId sequence, ActivationPrecision precision);
 
+  // Drops the least recently used entry, giving its KV memory back (to a running sequence
+  // that needs it); false when the cache is empty.
+  bool EvictLeastRecentlyUsed();
+
   bool Contains(absl::Span<const int32_t> tokens, ActivationPrecision precision) const;
   int64_t bytes() const { return bytes_; }
   size_t size() const { return entries_.size(); }
@@ -59,7 +63,6 @@ class PrefixCache {
     SequenceId sequence = 0;
     int64_t bytes = 0;
   };
-  void EvictOldest();
 
   Engine* engine_;
   const int64_t max_bytes_;

@@ -369,6 +369,11 @@ void Scheduler::RunBatch(Batch& batch) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       std::vector<StepOutput> single;
       absl::Status status = engine_->Step(inputs.subspan(i, 1), &single);
+      // Cached prefixes only use spare memory: a sequence that runs out of KV budget gets
+      // theirs before it fails (a step that fails its reservation computed nothing).
+      while (absl::IsResourceExhausted(status) && prefix_cache_->EvictLeastRecentlyUsed()) {
+        status = engine_->Step(inputs.subspan(i, 1), &single);
+      }
       if (status.ok()) {
         step_outputs_[i].logits.swap(single[0].logits);
       } else {

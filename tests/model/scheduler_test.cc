@@ -307,6 +307,28 @@ TEST(SchedulerPrefixCache, SecondRequestPrefillsOnlyTheRemainderAndGivesTheSameT
   EXPECT_EQ(unrelated->cached_prompt_tokens, 0);
 }
 
+// The prefix cache holds only spare memory: a request that needs the KV budget an entry
+// holds gets it (the entry is dropped) instead of failing.
+TEST(SchedulerPrefixCache, EntriesGiveTheirMemoryToARequestThatNeedsIt) {
+  const ModelConfig shape = testing::OddShape();
+  const int64_t budget = KvBytesForLength(shape, 1100) + KvBytesForLength(shape, 1000);
+  // The request below fits the budget alone, not beside the cached 1,000-token prefix.
+  ASSERT_LE(KvBytesForLength(shape, 1600), budget);
+  ASSERT_GT(KvBytesForLength(shape, 1500) + KvBytesForLength(shape, 1000), budget);
+  auto engine = testing::LoadTestEngine(CheckpointDir(), budget);
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  GenerateOptions options = Greedy(1);
+  options.cache_prefix_tokens = 1000;
+  auto first = scheduler->Submit(Concat(Tokens(1000, 20), Tokens(30, 21)), options, nullptr)->Wait();
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_GE(engine->kv_bytes_in_use(), KvBytesForLength(shape, 1000));  // the cached prefix
+  auto second = scheduler->Submit(Tokens(1500, 22), Greedy(2), nullptr)->Wait();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->tokens, SingleRun(*engine, Tokens(1500, 22), Greedy(2)));
+}
+
 // As the scheduler runs it: the prefix and the rest at the whole prompt's precision (309
 // tokens: bf16-rounded), against the whole prompt in one step.
 TEST(PrefixCache, ForkedPrefixGivesTheLogitsOfAFullPrefill) {
