@@ -29,6 +29,7 @@ constexpr char kInProgressStatus[] = "IN_PROGRESS";
 constexpr int kInstructionsIndex = -1;
 constexpr int kAnalysisIndex = -2;
 constexpr int kToolCallIndex = -3;
+constexpr int kToolIndexBase = -100;  // Input: GenerateRequest.tools[i].description is -100 - i.
 
 // The state of one call, threaded through the steps below.
 struct Call {
@@ -79,6 +80,12 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
     v1::Message message = call.request.messages(i);
     RETURN_IF_ERROR(check(call.request.messages(i).content(), i, message.mutable_content()));
     input->messages.push_back(std::move(message));
+  }
+  // Tool descriptions are prose the model reads in the developer message, like the
+  // instructions. (Parameter schemas are structure, checked for form by validation.)
+  for (size_t i = 0; i < input->tools.size(); ++i) {
+    RETURN_IF_ERROR(check(call.request.tools(static_cast<int>(i)).description(), kToolIndexBase - static_cast<int>(i),
+                          input->tools[i].mutable_description()));
   }
   if (total.fail_open()) call.deps.metrics->Increment("warden_fail_open_passes_total", {{"app", call.app.id()}});
   *call.response.mutable_input_decision() = std::move(total);

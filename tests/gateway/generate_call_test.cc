@@ -145,6 +145,30 @@ TEST_F(GenerateCallTest, AssistantTurnsInTheHistoryAreInputChecked) {
   EXPECT_EQ(runner_.starts, 1);  // The second request never reached the model.
 }
 
+// Tool descriptions are prose the model reads: checked like the instructions, a finding's
+// text_index naming the tool (-100 - i).
+TEST_F(GenerateCallTest, ToolDescriptionsAreInputChecked) {
+  runner_.events = {FakeRunner::Text("ok")};
+  v1::GenerateRequest request = Ask("hello");
+  request.add_tools()->set_name("first");
+  auto* tool = request.add_tools();
+  tool->set_name("lookup");
+  tool->set_description("finds the secret code");
+  auto response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->input_decision().action(), v1::REDACT);
+  ASSERT_EQ(response->input_decision().rules_size(), 1);
+  EXPECT_EQ(response->input_decision().rules(0).text_index(), -101);
+  ASSERT_EQ(runner_.last_input.tools.size(), 2u);
+  EXPECT_EQ(runner_.last_input.tools[1].description(), "finds the [SECRET] code");
+
+  request.mutable_tools(1)->set_description("does BAD things");
+  response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
+  EXPECT_EQ(runner_.starts, 1);
+}
+
 TEST_F(GenerateCallTest, OutputBlockedMidStreamSendsNoUncheckedByte) {
   runner_.events = {FakeRunner::Text("Fine text. "), FakeRunner::Text("More fine. "), FakeRunner::Text("B"),
                     FakeRunner::Text("AD ending"), FakeRunner::Text(" never sent")};
