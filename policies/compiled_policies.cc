@@ -135,21 +135,39 @@ size_t NextCharBoundary(std::string_view text, size_t pos) {
   return pos;
 }
 
+// One match of a pattern's search: where it began and where the next search starts
+// (original offsets of the window).
+struct ChainStep {
+  uint32_t begin = 0;
+  uint32_t next = 0;
+};
+
+// The matches of one pattern over one view, in order.
+struct EntryChain {
+  const PatternEntry* entry = nullptr;
+  int view = 0;
+  std::vector<ChainStep> steps;
+};
+
 // One entry running over one view, appending its accepted findings.
 class EntryScan {
  public:
+  // `start`: the view offset where the search begins (the text before it is context).
+  // Every match is also recorded in `chain` (where it began and where the next search
+  // starts, original offsets), for resuming in a later window.
   EntryScan(const CompiledSet& set, int set_order, const PatternEntry& entry,
-            std::string_view original, const NormalizedText& view, std::vector<Finding>* out)
+            std::string_view original, const NormalizedText& view, size_t start, std::vector<Finding>* out,
+            std::vector<ChainStep>* chain)
       : rule_(set.rules[entry.rule]), set_order_(set_order), entry_(entry), original_(original),
-        view_(view), text_(view.text),
+        view_(view), text_(view.text), start_(start),
         groups_(entry.trim_boundaries ? 1 : 1 + entry.regex->NumberOfCapturingGroups()),
-        out_(out) {}
+        out_(out), chain_(chain) {}
 
   void Run() {
     if (entry_.runs != nullptr) {
       RunInCandidateWindows();
     } else if (entry_.anchor.empty()) {
-      size_t pos = 0;
+      size_t pos = start_;
       while (pos <= text_.size() && Match(pos, text_.size())) pos = Take();
     } else {
       RunAnchored();
@@ -163,7 +181,7 @@ class EntryScan {
   // whole text as context, so `^`, `$` and the boundary classes behave the same.
   void RunInCandidateWindows() {
     CandidateWindows windows(*entry_.runs, text_);
-    size_t pos = 0;
+    size_t pos = start_;
     while (windows.Next()) {
       size_t from = std::max(windows.begin(), pos);
       while (windows.MayMatchFrom(from) && Match(from, windows.end())) {
@@ -176,8 +194,8 @@ class EntryScan {
   // Every match contains the anchor, so only windows around its occurrences are searched
   // (the regex then need not run over all of the text).
   void RunAnchored() {
-    size_t pos = 0;
-    size_t search = 0;
+    size_t pos = start_;
+    size_t search = start_;
     while (search < text_.size()) {
       const size_t a = text_.find(entry_.anchor, search);
       if (a == std::string_view::npos) break;
@@ -226,12 +244,18 @@ class EntryScan {
     const size_t keep = piece.empty() || too_long
                             ? 0
                             : (entry_.validate ? entry_.validate(piece) : piece.size());
-    if (keep == 0) return retry;
+    const size_t next = keep == 0 ? retry : std::max(begin + keep, retry);
+    const uint32_t next_original = view_.to_original[std::min(next, text_.size())];
+    if (keep == 0) {
+      chain_->push_back({view_.to_original[whole_begin], next_original});
+      return next;
+    }
     const Span span = view_.ToOriginal(begin, begin + keep);
+    chain_->push_back({span.begin, next_original});  // Settled as its finding is.
     if (!rule_.Allowed(original_.substr(span.begin, span.end - span.begin))) {
       out_->push_back({&rule_, &entry_.entity_type, set_order_, span.begin, span.end});
     }
-    return std::max(begin + keep, retry);
+    return next;
   }
 
   const CompiledRule& rule_;
@@ -240,13 +264,27 @@ class EntryScan {
   const std::string_view original_;
   const NormalizedText& view_;
   const std::string_view text_;
+  const size_t start_;
   absl::InlinedVector<re2::StringPiece, 4> groups_;  // Detectors have at most 3 groups.
   std::vector<Finding>* out_;
+  std::vector<ChainStep>* chain_;
 };
 
+// The view offset where `entry`'s search starts in this window (see ScanStart).
+size_t SearchStart(const ScanStart* start, const PatternEntry* entry, int view_id, const NormalizedText& view) {
+  if (start == nullptr) return 0;
+  for (const SearchResume& r : start->resume) {
+    if (r.entry == entry && r.view == view_id) {
+      return std::lower_bound(view.to_original.begin(), view.to_original.end(), r.at) - view.to_original.begin();
+    }
+  }
+  return 0;
+}
+
 // Runs a merged bank over a view: the prefilter picks the entries that match at all.
-void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view,
-              bool term_lists_only, std::vector<Finding>* out) {
+// Each entry's matches are recorded in `chains` (see EntryScan).
+void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view, int view_id,
+              bool term_lists_only, const ScanStart* start, std::vector<Finding>* out, std::vector<EntryChain>* chains) {
   std::vector<int> hits;  // RE2::Set takes a std::vector; one allocation per bank.
   hits.reserve(bank.entries.size());
   RE2::Set::ErrorInfo error;
@@ -259,8 +297,29 @@ void ScanBank(const CombinedBank& bank, std::string_view original, const Normali
   for (int k : hits) {
     const CombinedEntry& e = bank.entries[k];
     if (term_lists_only && !e.entry->term_list) continue;
-    EntryScan(*e.set, e.set_order, *e.entry, original, view, out).Run();
+    EntryChain& chain = chains->emplace_back();
+    chain.entry = e.entry;
+    chain.view = view_id;
+    const size_t from = SearchStart(start, e.entry, view_id, view);
+    if (from > view.text.size()) continue;
+    EntryScan(*e.set, e.set_order, *e.entry, original, view, from, out, &chain.steps).Run();
   }
+}
+
+// For each pattern with a match that began before `settled`, where its next search starts.
+std::vector<SearchResume> ResumePoints(const std::vector<EntryChain>& chains, uint32_t settled) {
+  std::vector<SearchResume> resume;
+  for (const EntryChain& chain : chains) {
+    bool any = false;
+    uint32_t next = 0;
+    for (const ChainStep& step : chain.steps) {
+      if (step.begin >= settled) break;
+      any = true;
+      next = std::max(next, step.next);
+    }
+    if (any) resume.push_back({chain.entry, chain.view, next});
+  }
+  return resume;
 }
 
 bool FindingLess(const Finding& a, const Finding& b) {
@@ -377,7 +436,7 @@ absl::StatusOr<size_t> CompiledPolicies::HoldBackBytes(absl::Span<const std::str
 absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::string> ids,
                                                          v1::Direction direction,
                                                          std::string_view text,
-                                                         size_t holdback) const {
+                                                         size_t holdback, const ScanStart* start) const {
   if (absl::Status s = CheckDirection(direction); !s.ok()) return s;
   absl::StatusOr<std::vector<const CompiledSet*>> sets = Resolve(ids);
   if (!sets.ok()) return sets.status();
@@ -385,15 +444,16 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   WindowFindings result;
   result.findings.reserve(32);
   const std::shared_ptr<const Combination> combination = GetCombination(*sets, direction);
+  std::vector<EntryChain> chains;
   for (int v = 0; v < kViewCount; ++v) {
     const CombinedBank& bank = combination->banks[v];
     if (bank.entries.empty()) continue;
     absl::StatusOr<const NormalizedText*> view = views.Get(static_cast<ViewKind>(v));
     if (!view.ok()) return view.status();
-    ScanBank(bank, text, **view, false, &result.findings);
+    ScanBank(bank, text, **view, v, false, start, &result.findings, &chains);
     if (!bank.has_term_lists) continue;
     if (const NormalizedText* despaced = views.Despaced(); despaced != nullptr) {
-      ScanBank(bank, text, *despaced, true, &result.findings);
+      ScanBank(bank, text, *despaced, kViewCount, true, start, &result.findings, &chains);
     }
   }
   // A text no rule reads still has to be valid UTF-8.
@@ -407,6 +467,7 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
       result.findings.end());
   result.settled = views.Settled(holdback);
   result.context_start = views.ContextStart(result.settled, holdback);
+  if (holdback > 0) result.resume = ResumePoints(chains, result.settled);
   return result;
 }
 

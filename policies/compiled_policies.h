@@ -50,6 +50,21 @@ struct Finding {
   uint32_t end = 0;
 };
 
+// Where one pattern's search resumes in a later window of a stream (an original offset,
+// relative to the window it is given with). `view` is the ViewKind scanned, or kViewCount
+// for the spaced-letters view.
+struct SearchResume {
+  const PatternEntry* entry = nullptr;
+  int view = 0;
+  uint32_t at = 0;
+};
+
+// Where a window's searches start: at its beginning, or for a pattern listed in `resume`
+// at that later point (the text before it is context only).
+struct ScanStart {
+  std::vector<SearchResume> resume;
+};
+
 // Findings of a text plus how much of it is settled for streaming.
 struct WindowFindings {
   std::vector<Finding> findings;
@@ -60,6 +75,12 @@ struct WindowFindings {
   // views): a later window must start there so that a match overlapping `settled` is
   // seen again and scanning resumes after it exactly as on the whole text.
   uint32_t context_start = 0;
+  // For each pattern with a match settled here (its finding, or the match a validator
+  // refused, begins before `settled`), where its next search starts: a later window
+  // resumes the pattern there rather than at the window's start, so that its matches line
+  // up as on the whole text (matches back to back would otherwise re-align at the window
+  // start and leave gaps).
+  std::vector<SearchResume> resume;
 };
 
 // A stretch [begin, end) of the original text that the redacted text replaces, with the
@@ -98,9 +119,11 @@ class CompiledPolicies {
 
   // The building blocks of Scan, for StreamScanner: all findings, and the offset before
   // which they are final given that `holdback_view_bytes` more bytes may still follow.
+  // `start` (may be null: from the text's start): where each pattern's search begins, as
+  // the previous window's WindowFindings said (StreamScanner).
   absl::StatusOr<WindowFindings> FindAll(absl::Span<const std::string> policy_set_ids,
                                          v1::Direction direction, std::string_view text,
-                                         size_t holdback_view_bytes) const;
+                                         size_t holdback_view_bytes, const ScanStart* start = nullptr) const;
   // The longest match (plus context) of the given sets and direction, in view bytes.
   absl::StatusOr<size_t> HoldBackBytes(absl::Span<const std::string> policy_set_ids,
                                        v1::Direction direction) const;

@@ -63,9 +63,21 @@ absl::StatusOr<StreamUpdate> StreamScanner::Finish() {
 absl::StatusOr<StreamUpdate> StreamScanner::Advance(bool final) {
   const std::string_view window =
       final ? std::string_view(buffer_) : std::string_view(buffer_).substr(0, CompletePrefix(buffer_));
+  // A pattern with settled matches resumes its search where the whole text's search would
+  // (after its last settled match), not at the window's start (WindowFindings::resume).
+  ScanStart start;
+  for (const Resume& r : resume_) {
+    if (r.at > base_) start.resume.push_back({r.entry, r.view, static_cast<uint32_t>(r.at - base_)});
+  }
   absl::StatusOr<WindowFindings> found =
-      policies_->FindAll(ids_, direction_, window, final ? 0 : holdback_);
+      policies_->FindAll(ids_, direction_, window, final ? 0 : holdback_, &start);
   if (!found.ok()) return found.status();
+  for (const SearchResume& r : found->resume) {
+    auto it = std::find_if(resume_.begin(), resume_.end(),
+                           [&](const Resume& old) { return old.entry == r.entry && old.view == r.view; });
+    if (it == resume_.end()) it = resume_.insert(resume_.end(), {r.entry, r.view, 0});
+    it->at = std::max(it->at, base_ + r.at);
+  }
   scanned_upto_ = received_;
   context_start_ = std::max(context_start_, base_ + found->context_start);
   StreamUpdate update;

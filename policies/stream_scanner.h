@@ -92,6 +92,13 @@ class StreamScanner {
     const CompiledRule* rule;
   };
   std::vector<PendingRedaction> redactions_;
+  // Patterns whose search resumes after settled_ (stream offsets; WindowFindings::resume).
+  struct Resume {
+    const PatternEntry* entry;
+    int view;
+    uint64_t at;
+  };
+  std::vector<Resume> resume_;
   v1::Action action_ = v1::ALLOW;
   std::string block_message_;
   bool finished_ = false;

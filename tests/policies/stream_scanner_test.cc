@@ -3,6 +3,7 @@
 #include "policies/stream_scanner.h"
 
 #include <algorithm>
+#include <random>
 
 #include "gtest/gtest.h"
 #include "policies/policy_loader.h"
@@ -133,6 +134,50 @@ TEST(StreamScanner, MatchesUnaryScanOnALongStreamOfAllCases) {
     absl::StatusOr<Streamed> streamed = Stream(policies, v1::OUTPUT, chunks);
     ASSERT_TRUE(streamed.ok()) << streamed.status();
     ExpectSame(*unary, *streamed);
+  }
+}
+
+std::shared_ptr<const CompiledPolicies> LoadRegexRedaction(const std::string& pattern) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", "id: \"all\" rules { id: \"r\" category: SECRETS action: REDACT regex { pattern: \"" +
+                           pattern + "\" } }"}});
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  return loaded.ok() ? *loaded : nullptr;
+}
+
+// Matches back to back (a fixed-length pattern over a longer run): a later window must
+// resume each pattern's search where the whole-text search would, not at the window's
+// start, or the matches re-align and bytes between them are released unredacted.
+TEST(StreamScanner, MatchesUnaryScanForBackToBackMatches) {
+  std::mt19937 rng(11);
+  for (const std::string pattern :
+       {"[0-9a-f]{32}", "[A-Za-z0-9]{20,40}", "\\\\b[a-z]{3,5}", "k=([a-j0-9]{4,9})", "(?:ab|b)[a-c]{2,6}"}) {
+    std::shared_ptr<const CompiledPolicies> policies = LoadRegexRedaction(pattern);
+    ASSERT_NE(policies, nullptr);
+    std::vector<std::string> texts;
+    std::string hex = "hash: ";
+    for (int i = 0; i < 16; ++i) hex += "0123456789abcdef";
+    texts.push_back(hex + " end");
+    for (int t = 0; t < 40; ++t) {
+      const char* alphabet = "abcdefghij0123456789k=ABCxyz ";
+      std::string text;
+      const size_t length = 50 + rng() % 700;
+      for (size_t i = 0; i < length; ++i) text += alphabet[rng() % (t % 2 == 0 ? 28 : 29)];
+      texts.push_back(text);
+    }
+    for (const std::string& text : texts) {
+      absl::StatusOr<ScanResult> unary = policies->Scan({"all"}, v1::OUTPUT, text);
+      ASSERT_TRUE(unary.ok()) << unary.status();
+      for (size_t chunk : {1u, 5u, 16u, 37u, 100u}) {
+        SCOPED_TRACE(pattern + " chunk " + std::to_string(chunk) + " text " + text);
+        std::vector<std::string> chunks;
+        for (size_t at = 0; at < text.size(); at += chunk) chunks.push_back(text.substr(at, chunk));
+        absl::StatusOr<Streamed> streamed = Stream(policies, v1::OUTPUT, chunks);
+        ASSERT_TRUE(streamed.ok()) << streamed.status();
+        ExpectSame(*unary, *streamed);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
   }
 }
 
