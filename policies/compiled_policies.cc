@@ -155,11 +155,13 @@ class EntryScan {
   // `start`: the view offset where the search begins (the text before it is context).
   // Every match is also recorded in `chain` (where it began and where the next search
   // starts, original offsets), for resuming in a later window.
+  // `whole_text`: the text is complete (a unary scan), so a finding may be longer than the
+  // pattern's bound, which only a stream's hold-back needs.
   EntryScan(const CompiledSet& set, int set_order, const PatternEntry& entry,
-            std::string_view original, const NormalizedText& view, size_t start, std::vector<Finding>* out,
-            std::vector<ChainStep>* chain)
+            std::string_view original, const NormalizedText& view, size_t start, bool whole_text,
+            std::vector<Finding>* out, std::vector<ChainStep>* chain)
       : rule_(set.rules[entry.rule]), set_order_(set_order), entry_(entry), original_(original),
-        view_(view), text_(view.text), start_(start),
+        view_(view), text_(view.text), start_(start), whole_text_(whole_text),
         groups_(entry.trim_boundaries ? 1 : 1 + entry.regex->NumberOfCapturingGroups()),
         out_(out), chain_(chain) {}
 
@@ -200,10 +202,14 @@ class EntryScan {
       const size_t a = text_.find(entry_.anchor, search);
       if (a == std::string_view::npos) break;
       const size_t from = std::max(pos, a > entry_.anchor_lookbehind ? a - entry_.anchor_lookbehind : 0);
-      const size_t to = std::min(text_.size(), a + entry_.anchor_lookahead);
+      // A whole text is searched to its end, so a match longer than the bound is whole;
+      // when that finds nothing, no later anchor can match either.
+      const size_t to = whole_text_ ? text_.size() : std::min(text_.size(), a + entry_.anchor_lookahead);
       if (from <= a && Match(from, to)) {
         pos = Take();
         search = std::max(a + 1, pos);
+      } else if (whole_text_ && from <= a) {
+        break;
       } else {
         search = a + 1;
       }
@@ -240,7 +246,7 @@ class EntryScan {
     const size_t begin = piece.data() - text_.data();
     const size_t whole_begin = groups_[0].data() - text_.data();
     const size_t retry = NextCharBoundary(text_, whole_begin + 1);
-    const bool too_long = entry_.max_finding_bytes != 0 && piece.size() > entry_.max_finding_bytes;
+    const bool too_long = !whole_text_ && entry_.max_finding_bytes != 0 && piece.size() > entry_.max_finding_bytes;
     const size_t keep = piece.empty() || too_long
                             ? 0
                             : (entry_.validate ? entry_.validate(piece) : piece.size());
@@ -265,6 +271,7 @@ class EntryScan {
   const NormalizedText& view_;
   const std::string_view text_;
   const size_t start_;
+  const bool whole_text_;
   absl::InlinedVector<re2::StringPiece, 4> groups_;  // Detectors have at most 3 groups.
   std::vector<Finding>* out_;
   std::vector<ChainStep>* chain_;
@@ -284,7 +291,8 @@ size_t SearchStart(const ScanStart* start, const PatternEntry* entry, int view_i
 // Runs a merged bank over a view: the prefilter picks the entries that match at all.
 // Each entry's matches are recorded in `chains` (see EntryScan).
 void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view, int view_id,
-              bool term_lists_only, const ScanStart* start, std::vector<Finding>* out, std::vector<EntryChain>* chains) {
+              bool term_lists_only, const ScanStart* start, bool whole_text, std::vector<Finding>* out,
+              std::vector<EntryChain>* chains) {
   std::vector<int> hits;  // RE2::Set takes a std::vector; one allocation per bank.
   hits.reserve(bank.entries.size());
   RE2::Set::ErrorInfo error;
@@ -302,7 +310,7 @@ void ScanBank(const CombinedBank& bank, std::string_view original, const Normali
     chain.view = view_id;
     const size_t from = SearchStart(start, e.entry, view_id, view);
     if (from > view.text.size()) continue;
-    EntryScan(*e.set, e.set_order, *e.entry, original, view, from, out, &chain.steps).Run();
+    EntryScan(*e.set, e.set_order, *e.entry, original, view, from, whole_text, out, &chain.steps).Run();
   }
 }
 
@@ -450,10 +458,11 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
     if (bank.entries.empty()) continue;
     absl::StatusOr<const NormalizedText*> view = views.Get(static_cast<ViewKind>(v));
     if (!view.ok()) return view.status();
-    ScanBank(bank, text, **view, v, false, start, &result.findings, &chains);
+    const bool whole_text = holdback == 0;
+    ScanBank(bank, text, **view, v, false, start, whole_text, &result.findings, &chains);
     if (!bank.has_term_lists) continue;
     if (const NormalizedText* despaced = views.Despaced(); despaced != nullptr) {
-      ScanBank(bank, text, *despaced, kViewCount, true, start, &result.findings, &chains);
+      ScanBank(bank, text, *despaced, kViewCount, true, start, whole_text, &result.findings, &chains);
     }
   }
   // A text no rule reads still has to be valid UTF-8.

@@ -55,6 +55,30 @@ TEST(DetectorTable, EveryCaseFindsExactlyTheExpectedSpans) {
   }
 }
 
+// A whole text (a prompt, a Moderate text, a tool call) is scanned without the stream's
+// hold-back, so secrets longer than a detector's streaming bound are still found whole: a
+// 1.5 KB JWT (an Entra ID access token's size) and a 300-character api_key value.
+TEST(DetectorTable, WholeTextFindsSecretsLongerThanTheStreamingBound) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  const std::string header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";  // {"alg":"HS256","typ":"JWT"}
+  std::string payload = "eyJzdWIiOiJ";  // {"sub":"...
+  payload += std::string(1400, 'Y');
+  const std::string jwt = header + "." + payload + ".c2lnbmF0dXJlX29mX3RoZV90b2tlbl9oZXJl";
+  ASSERT_GT(jwt.size(), 1200u);
+  std::string key = "q7Zx";
+  for (int i = 0; key.size() < 300; ++i) key += "A9b$kR2m"[i % 8] + std::to_string(i % 10);
+  key.resize(300);
+  const std::string text = "Authorization: Bearer " + jwt + " and api_key=" + key + " end";
+  absl::StatusOr<ScanResult> result = policies->Scan({"all"}, v1::INPUT, text);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const auto found = Found(*result, text);
+  EXPECT_NE(std::find(found.begin(), found.end(), std::make_pair(std::string("JWT"), jwt)), found.end());
+  EXPECT_NE(std::find(found.begin(), found.end(), std::make_pair(std::string("HIGH_ENTROPY_SECRET"), key)),
+            found.end());
+  EXPECT_EQ(result->redacted_text.find("YYYY"), std::string::npos) << result->redacted_text;
+}
+
 TEST(DetectorTable, KeyedHashRedactionIsStableAndKeyed) {
   std::shared_ptr<const CompiledPolicies> policies = LoadAll();
   ASSERT_NE(policies, nullptr);
