@@ -13,6 +13,7 @@
 #include "google/protobuf/text_format.h"
 #include "unicode/utf8.h"
 #include "policies/detectors.h"
+#include "policies/normalizer.h"
 #include "policies/phrases.h"
 #include "policies/regex_bounds.h"
 #include "policies/validators.h"
@@ -447,9 +448,13 @@ class SetCompiler {
   }
 
   static absl::StatusOr<std::string> TermToRegex(std::string_view term) {
+    // Folded first, as the text it is matched in is: leetspeak symbols are letters there
+    // ("a$$" is "ass", "@ss" is "ass"), not punctuation to drop ("a$$" would become "a").
+    absl::StatusOr<NormalizedText> folded = Normalize(term, FoldedViewOptions());
+    if (!folded.ok()) return folded.status();
     std::vector<std::string> words;
     for (absl::string_view word :
-         absl::StrSplit(ToAbsl(term), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+         absl::StrSplit(ToAbsl(folded->text), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
       words.push_back(std::string(word));
     }
     // Punctuation at the ends of a term is dropped: terms match as whole words.

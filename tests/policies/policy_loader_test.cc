@@ -275,6 +275,22 @@ TEST(PolicyLoader, DirectionsLimitWhereARuleRuns) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Terms are folded as the text is before their end punctuation is dropped: "a$$" is the
+// word "ass" (in any spelling), never the word "a".
+TEST(PolicyLoader, LeetspeakSymbolsInTermsAreLettersNotPunctuation) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", "id: \"s\"\nrules { id: \"t\" category: BLOCKLIST action: BLOCK\n"
+                       "  term_list { terms: \"a$$\" terms: \"$hit\" terms: \"bad!\" } }\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::vector<std::string> sets = {"s"};
+  for (const char* clean : {"a cat sat on a mat", "I hit it", "a $ sign", "badge"}) {
+    EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, clean)->action, v1::ALLOW) << clean;
+  }
+  for (const char* hit : {"you a$$", "what an ass", "A55 hole", "oh $hit", "oh shit", "so bad"}) {
+    EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, hit)->action, v1::BLOCK) << hit;
+  }
+}
+
 TEST(PolicyLoader, TermListFileWithThousandsOfTermsMatchesWholeWords) {
   const char* dir = std::getenv("TEST_TMPDIR");
   const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/many_terms.txt";
