@@ -54,6 +54,12 @@ class PipelineChecksTest : public ::testing::Test {
     category->set_category(v1::VIOLENCE);
     category->set_escalate_to_llm(true);
   }
+  // The app's input settings: its own LLM policy, violence escalated to it.
+  void EscalateViolenceToTheAppsPolicy() {
+    auto* input = app_.mutable_input_moderation();
+    input->set_llm_policy("the app's policy");
+    EscalateViolence(input);
+  }
 
   void SetUp() override {
     auto policies = policies::LoadPolicyTexts({{"p.textproto", R"(id: "s" rules { id: "r" category: PII action: FLAG
@@ -191,9 +197,7 @@ TEST_F(PipelineChecksTest, RequestPolicyCannotReplaceTheAppsOwnPolicy) {
   auto judge = std::make_shared<CountingJudge>();
   moderation::Pipeline escalating = ZeroScoresPipeline(judge);
   PipelineChecks checks(store_.get(), &escalating, judge.get(), "zero");
-  auto* input = app_.mutable_input_moderation();
-  input->set_llm_policy("the app's policy");
-  EscalateViolence(input);
+  EscalateViolenceToTheAppsPolicy();
   const std::vector<std::string> texts = {"a bad text", "a fine text"};
   const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, "lenient: nothing violates", absl::InfiniteFuture());
   ASSERT_EQ(verdicts.size(), 2u);
@@ -260,9 +264,7 @@ TEST_F(PipelineChecksTest, JudgeWithTheWrongNumberOfVerdictsFailsEveryTextClosed
   auto judge = std::make_shared<MiscountingJudge>();
   moderation::Pipeline escalating = ZeroScoresPipeline(judge);
   PipelineChecks checks(store_.get(), &escalating, judge.get(), "zero");
-  auto* input = app_.mutable_input_moderation();
-  input->set_llm_policy("the app's policy");
-  EscalateViolence(input);
+  EscalateViolenceToTheAppsPolicy();
   const std::vector<std::string> texts = {"one", "two", "three"};
   for (const std::string policy : {"a policy", ""}) {
     const auto verdicts = checks.CheckMany(app_, v1::INPUT, texts, policy, absl::InfiniteFuture());
