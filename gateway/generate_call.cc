@@ -344,6 +344,7 @@ void FillRecord(Call& call) {
   record.set_input_content(RetainedContent(retention, call.input_original, call.input_redacted));
   record.set_output_content(RetainedContent(retention, call.output_original, call.output_redacted));
   record.set_analysis_content(RetainedContent(retention, call.analysis_original, call.analysis_redacted));
+  record.clear_tool_calls();  // A stream's record is filled twice (OpenStreamRecord).
   if (retention == v1::NONE) return;
   for (size_t i = 0; i < call.tool_calls_original.size(); ++i) {
     v1::ToolCall* kept = record.add_tool_calls();
