@@ -11,8 +11,9 @@
 //
 // Prefix cache: a request with GenerateOptions::cache_prefix_tokens = N > 0 has its first
 // N prompt tokens' KV state kept (bounded by SchedulerOptions::prefix_cache_bytes, least
-// recently used evicted, and dropped when a running sequence needs the KV memory); later prompts starting with a cached prefix prefill only the
-// rest. GenerateResult::cached_prompt_tokens reports how many prompt tokens were reused.
+// recently used evicted, and dropped when a running sequence needs the KV memory); later
+// prompts starting with a cached prefix prefill only the rest.
+// GenerateResult::cached_prompt_tokens reports how many prompt tokens were reused.
 //
 // Thread safety: Submit and every GenerationHandle method are thread-safe. Callbacks for
 // one request run one at a time, in token order, on scheduler-owned threads; they must not

@@ -321,7 +321,7 @@ std::vector<SearchResume> ResumePoints(const std::vector<EntryChain>& chains, ui
     bool any = false;
     uint32_t next = 0;
     for (const ChainStep& step : chain.steps) {
-      if (step.begin >= settled) break;
+      if (step.begin >= settled) continue;
       any = true;
       next = std::max(next, step.next);
     }
