@@ -50,9 +50,13 @@ grpc::Status AdminService::ValidatePolicies(grpc::ServerContext* context, const 
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::map<std::string, std::string> texts(request->files().begin(), request->files().end());
   // Without files: what a reload would read now.
-  std::vector<v1::ConfigError> errors =
-      texts.empty() ? ReadConfiguredPolicies(*state_, &texts) : std::vector<v1::ConfigError>();
-  if (errors.empty()) errors = gateway::ValidatePolicies(*state_, texts);
+  std::vector<v1::ConfigError> errors;
+  if (texts.empty()) {
+    errors = ReadConfiguredPolicies(*state_, &texts);
+    if (errors.empty()) errors = gateway::ValidatePolicies(*state_, texts);
+  } else {
+    errors = ValidateSentPolicies(*state_, texts);
+  }
   for (auto& error : errors) *response->add_errors() = std::move(error);
   response->set_valid(response->errors_size() == 0);
   if (response->valid()) {

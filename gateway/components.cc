@@ -1,5 +1,6 @@
 #include "gateway/components.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -126,6 +127,18 @@ std::vector<v1::ConfigError> ValidatePolicies(const ServerState& state,
   return MissingSets(state, **compiled);
 }
 
+std::vector<v1::ConfigError> ValidateSentPolicies(const ServerState& state,
+                                                  const std::map<std::string, std::string>& texts) {
+  std::vector<std::string> policy_dirs;
+  for (const std::string& path : state.config.config.policy_files()) {
+    policy_dirs.push_back(std::filesystem::path(path).parent_path().string());
+  }
+  std::vector<v1::ConfigError> errors;
+  for (const auto& error : policies::TermFilesOutside(texts, policy_dirs)) errors.push_back(ToProto(error));
+  if (!errors.empty()) return errors;
+  return ValidatePolicies(state, texts);
+}
+
 std::vector<v1::ConfigError> ReadConfiguredPolicies(const ServerState& state,
                                                     std::map<std::string, std::string>* texts) {
   std::vector<v1::ConfigError> errors;
@@ -144,6 +157,7 @@ std::vector<v1::ConfigError> ReadConfiguredPolicies(const ServerState& state,
 }
 
 PolicyReload ReloadPolicies(ServerState* state) {
+  std::lock_guard<std::mutex> lock(state->reload_mu);
   PolicyReload reload;
   reload.old_version = state->policy_store->Current()->version();
   reload.version = reload.old_version;

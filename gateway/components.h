@@ -29,13 +29,19 @@ struct PolicyReload {
 std::vector<v1::ConfigError> ValidatePolicies(const ServerState& state,
                                               const std::map<std::string, std::string>& texts);
 
+// ValidatePolicies for texts a client sent: also an error for every term file they name
+// outside the folders of the configured policy files (the server reads no other file a
+// request names).
+std::vector<v1::ConfigError> ValidateSentPolicies(const ServerState& state,
+                                                  const std::map<std::string, std::string>& texts);
+
 // Reads the configured policy files into `texts` (keyed by path); one error per file that
 // cannot be read.
 std::vector<v1::ConfigError> ReadConfiguredPolicies(const ServerState& state,
                                                     std::map<std::string, std::string>* texts);
 
 // Re-reads the configured policy files, compiles them fully and swaps them in; on any
-// error the old policies stay. Thread-safe (reloads are serialised by the store).
+// error the old policies stay. Thread-safe (reloads are serialised by state->reload_mu).
 PolicyReload ReloadPolicies(ServerState* state);
 
 }  // namespace warden::gateway

@@ -96,8 +96,7 @@ int main(int argc, char** argv) {
   }
   const warden::v1::ModelSettings model_settings = config->config.model();
   const unsigned grace = config->config.shutdown_grace_seconds() == 0 ? 10 : config->config.shutdown_grace_seconds();
-  auto server = warden::gateway::WardenServer::Start(*std::move(config),
-                                                     {FromInvocationDir(absl::GetFlag(FLAGS_listen))});
+  auto server = warden::gateway::WardenServer::Start(*std::move(config), {absl::GetFlag(FLAGS_listen)});
   if (!server.ok()) {
     std::cerr << "warden: " << server.status().message() << "\n";
     return 1;

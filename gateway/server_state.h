@@ -3,6 +3,7 @@
 #define WARDEN_GATEWAY_SERVER_STATE_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -36,6 +37,9 @@ struct ServerState {
   std::shared_ptr<const moderation::PolicyJudge> judge;  // Null without a model.
   std::unique_ptr<moderation::Pipeline> pipeline;
   std::unique_ptr<TextChecks> checks;  // Uses policy_store, pipeline and judge.
+  // Serialises policy reloads (SIGHUP and Admin.ReloadPolicies): reading, compiling and
+  // swapping happen as one, so a reload that read older files cannot swap in last.
+  std::mutex reload_mu;
 
   CallDeps deps() const { return CallDeps{checks.get(), runner.get(), audit.get(), limiter.get(), metrics.get()}; }
   const v1::App* FindApp(const std::string& id) const {

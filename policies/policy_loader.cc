@@ -1,5 +1,7 @@
 #include "policies/policy_loader.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -75,6 +77,43 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyTexts(
 std::vector<ConfigError> ValidatePolicyTexts(const std::map<std::string, std::string>& texts) {
   std::vector<ConfigError> errors;
   CompileAll({texts.begin(), texts.end()}, &errors);
+  return errors;
+}
+
+std::vector<ConfigError> TermFilesOutside(const std::map<std::string, std::string>& texts,
+                                          const std::vector<std::string>& allowed_dirs) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> allowed;
+  for (const std::string& dir : allowed_dirs) {
+    std::error_code error;
+    const fs::path canonical = fs::weakly_canonical(fs::absolute(dir, error), error);
+    if (!error) allowed.push_back(canonical);
+  }
+  const auto inside = [&](const fs::path& path) {
+    for (const fs::path& dir : allowed) {
+      const auto [d, p] = std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
+      if (d == dir.end()) return true;
+    }
+    return false;
+  };
+  std::vector<ConfigError> errors;
+  for (const auto& [name, text] : texts) {
+    std::vector<ConfigError> parse_errors;  // Reported by ValidatePolicyTexts.
+    std::unique_ptr<ParsedPolicyFile> parsed = ParsePolicyFile(name, text, &parse_errors);
+    if (parsed == nullptr) continue;
+    for (int i = 0; i < parsed->set().rules_size(); ++i) {
+      const v1::Rule& rule = parsed->set().rules(i);
+      if (!rule.has_term_list() || rule.term_list().file().empty()) continue;
+      const std::string& file = rule.term_list().file();
+      const fs::path named = file[0] == '/' ? fs::path(file) : fs::path(name).parent_path() / file;
+      std::error_code error;
+      const fs::path resolved = fs::weakly_canonical(fs::absolute(named, error), error);
+      if (!error && inside(resolved)) continue;
+      errors.push_back(parsed->Error({{"rules", i}, {"term_list", -1}, {"file", -1}},
+                                     "a policy sent with the request may name only term files in the "
+                                     "server's policy folders; list the terms inline"));
+    }
+  }
   return errors;
 }
 

@@ -28,6 +28,13 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyTexts(
 // Every error of the texts; empty when they would load. An empty file name is an error.
 std::vector<ConfigError> ValidatePolicyTexts(const std::map<std::string, std::string>& texts);
 
+// An error for every rule of the texts that names a term file outside `allowed_dirs`
+// (resolved as the compiler does: relative to the text's name; symbolic links and ".."
+// followed). For texts a client sent (Admin.ValidatePolicies): the server reads no other
+// file a request names.
+std::vector<ConfigError> TermFilesOutside(const std::map<std::string, std::string>& texts,
+                                          const std::vector<std::string>& allowed_dirs);
+
 }  // namespace warden::policies
 
 #endif  // WARDEN_POLICIES_POLICY_LOADER_H_

@@ -276,6 +276,17 @@ def admin_calls():
                                                    timeout=10), None)
     if result.valid or not any("empty name" in e.message for e in result.errors):
         fail(f"ValidatePolicies accepted a file without a name: {result}")
+    # A sent policy naming a server file as its term list: refused, the file never read
+    # (its existence and lines would otherwise show in the errors).
+    for target in ("/etc/passwd", "../../../../../../etc/hostname"):
+        sent = {"t.textproto": 'id: "t"\nrules { id: "r" category: BLOCKLIST action: FLAG term_list { file: "%s" } }\n'
+                % target}
+        result = expect("ValidatePolicies naming " + target,
+                        lambda: admin.ValidatePolicies(w.ValidatePoliciesRequest(files=sent), metadata=ADMIN,
+                                                       timeout=10), None)
+        if result.valid or not any(e.field == "rules[0].term_list.file" and "policy folders" in e.message
+                                   for e in result.errors):
+            fail(f"ValidatePolicies read a term file a request named: {result}")
     still_serving("admin calls")
 
 

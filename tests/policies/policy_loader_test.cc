@@ -3,6 +3,7 @@
 #include "policies/policy_loader.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "gtest/gtest.h"
@@ -289,6 +290,36 @@ TEST(PolicyLoader, LeetspeakSymbolsInTermsAreLettersNotPunctuation) {
   for (const char* hit : {"you a$$", "what an ass", "A55 hole", "oh $hit", "oh shit", "so bad"}) {
     EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, hit)->action, v1::BLOCK) << hit;
   }
+}
+
+// Texts a client sends may name term files only inside the allowed folders, however the
+// path is spelled ("..", absolute, a link out).
+TEST(PolicyLoader, TermFilesOutsideTheAllowedFoldersAreErrors) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string root = std::string(tmp != nullptr ? tmp : "/tmp") + "/term_folders";
+  std::filesystem::create_directories(root + "/policies");
+  std::filesystem::create_directories(root + "/elsewhere");
+  std::ofstream(root + "/policies/terms.txt") << "zorb\n";
+  std::ofstream(root + "/elsewhere/secret.txt") << "zorb\n";
+  std::error_code ignored;
+  std::filesystem::remove(root + "/policies/link.txt", ignored);
+  std::filesystem::create_symlink(root + "/elsewhere/secret.txt", root + "/policies/link.txt", ignored);
+  const auto rule = [](const std::string& file) {
+    return "id: \"s\"\nrules { id: \"t\" category: BLOCKLIST action: FLAG term_list { file: \"" + file + "\" } }\n";
+  };
+  const std::vector<std::string> allowed = {root + "/policies"};
+  const std::string name = root + "/policies/sent.textproto";
+  EXPECT_TRUE(TermFilesOutside({{name, rule("terms.txt")}}, allowed).empty());
+  EXPECT_TRUE(TermFilesOutside({{name, rule(root + "/policies/terms.txt")}}, allowed).empty());
+  for (const std::string& outside :
+       {std::string("../elsewhere/secret.txt"), root + "/elsewhere/secret.txt", std::string("/etc/passwd"),
+        std::string("link.txt")}) {
+    const std::vector<ConfigError> errors = TermFilesOutside({{name, rule(outside)}}, allowed);
+    ASSERT_EQ(errors.size(), 1u) << outside;
+    EXPECT_EQ(errors[0].field, "rules[0].term_list.file") << outside;
+  }
+  // A name relative to another folder cannot reach in or out by its own spelling.
+  EXPECT_EQ(TermFilesOutside({{"/tmp/x.textproto", rule("terms.txt")}}, allowed).size(), 1u);
 }
 
 TEST(PolicyLoader, TermListFileWithThousandsOfTermsMatchesWholeWords) {
