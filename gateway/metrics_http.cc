@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <thread>
+
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +23,14 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
   const std::string host = address.substr(0, colon);
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer());
   server->server_ = std::make_unique<httplib::Server>();
+  // Bounds for what one scraper (or anyone reaching the port) can hold: a GET has no body,
+  // each connection serves one request, and a silent or trickling peer is dropped after
+  // 2 s without progress. (cpp-httplib 0.11 has no whole-request deadline nor queue bound.)
+  server->server_->set_payload_max_length(4096);
+  server->server_->set_read_timeout(2, 0);
+  server->server_->set_write_timeout(2, 0);
+  server->server_->set_keep_alive_max_count(1);
+  server->server_->set_keep_alive_timeout(1);
   server->server_->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
     RecordProcessMemory(ReadProcessMemory(), *metrics);
     response.set_content(metrics->RenderPrometheus(), "text/plain; version=0.0.4");
@@ -32,6 +43,12 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
   if (server->port_ <= 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " for metrics"));
   httplib::Server* raw = server->server_.get();
   server->thread_ = std::thread([raw] { raw->listen_after_bind(); });
+  // stop() does nothing until the listen loop runs, so a server stopped right after Start
+  // (a later startup step failing) would never let its thread end: wait for it here.
+  for (int waited_ms = 0; !raw->is_running() && waited_ms < 5000; ++waited_ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!raw->is_running()) return absl::UnavailableError(absl::StrCat("the metrics server on ", address, " did not start"));
   return server;
 }
 

@@ -106,6 +106,15 @@ if [ -n "$metrics_port" ]; then
   curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$TEST_TMPDIR/metrics.txt" || fail "metrics"
   grep -q warden_requests_total "$TEST_TMPDIR/metrics.txt" || fail "metrics"
   grep -qE '^warden_process_resident_bytes [1-9]' "$TEST_TMPDIR/metrics.txt" || fail "metrics: process memory"
+  # A body is refused, not buffered (a GET has none); silent connections do not hold the
+  # endpoint: a scrape still answers while ten of them are open.
+  code=$(head -c 2000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+      -X POST --data-binary @- "http://127.0.0.1:$metrics_port/metrics")
+  [ "$code" = "413" ] || fail "metrics: a 2 MB POST got HTTP $code, expected 413"
+  for fd in 3 4 5 6 7 8 9 10 11 12; do eval "exec $fd<>/dev/tcp/127.0.0.1/$metrics_port"; done
+  sleep 3  # past the read timeout: the silent peers are dropped
+  curl -sf --max-time 5 "http://127.0.0.1:$metrics_port/metrics" >/dev/null || fail "metrics: silent connections blocked a scrape"
+  for fd in 3 4 5 6 7 8 9 10 11 12; do eval "exec $fd>&-"; done
 fi
 
 stop_warden
