@@ -10,6 +10,7 @@
 //   audit show REQUEST_ID
 // The key may come from WARDEN_API_KEY instead of --api_key. Exit status: 0 on success,
 // 1 on an RPC error (printed as "CODE: message"), 2 on usage errors.
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -55,7 +56,7 @@ ABSL_FLAG(absl::Time, from, absl::InfinitePast(), "audit query: only records at 
 ABSL_FLAG(absl::Time, to, absl::InfiniteFuture(), "audit query: only records before this RFC 3339 time.");
 ABSL_FLAG(int, timeout_ms, 60000, "Deadline of each call.");
 ABSL_FLAG(std::string, ca_file, "", "Use TLS, trusting this CA certificate file.");
-ABSL_FLAG(std::string, cert_file, "", "TLS client certificate (mutual TLS); needs --ca_file and --key_file.");
+ABSL_FLAG(std::string, cert_file, "", "TLS client certificate (mutual TLS); needs --key_file.");
 ABSL_FLAG(std::string, key_file, "", "TLS client private key (mutual TLS).");
 ABSL_FLAG(std::string, tls_server_name, "", "Expected server name in its certificate (default: the target host).");
 
@@ -72,18 +73,35 @@ std::string ReadFileOrEmpty(const std::string& path, bool* ok) {
   return buffer.str();
 }
 
+[[noreturn]] void Exit(const std::string& message) {
+  std::cerr << "wardenctl: " << message << "\n";
+  std::exit(2);
+}
+
+std::string ReadOrExit(const std::string& path, const char* flag) {
+  bool ok = false;
+  std::string text = ReadFileOrEmpty(path, &ok);
+  if (!ok) Exit(std::string("cannot read ") + flag + " " + path);
+  return text;
+}
+
 class Client {
  public:
   Client() {
     std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
     grpc::ChannelArguments args;
-    if (!absl::GetFlag(FLAGS_ca_file).empty()) {
-      bool ok = false;
-      grpc::SslCredentialsOptions options;
-      options.pem_root_certs = ReadFileOrEmpty(absl::GetFlag(FLAGS_ca_file), &ok);
-      if (!absl::GetFlag(FLAGS_cert_file).empty()) {
-        options.pem_cert_chain = ReadFileOrEmpty(absl::GetFlag(FLAGS_cert_file), &ok);
-        options.pem_private_key = ReadFileOrEmpty(absl::GetFlag(FLAGS_key_file), &ok);
+    const std::string ca = absl::GetFlag(FLAGS_ca_file);
+    const std::string cert = absl::GetFlag(FLAGS_cert_file);
+    const std::string key = absl::GetFlag(FLAGS_key_file);
+    // Any TLS flag means TLS, and every file named must be read: never a silent fallback to
+    // plaintext (the API key would travel in clear) or to the public roots.
+    if (!ca.empty() || !cert.empty() || !key.empty()) {
+      if (cert.empty() != key.empty()) Exit("--cert_file and --key_file must be given together");
+      grpc::SslCredentialsOptions options;  // No --ca_file: the system's roots.
+      if (!ca.empty()) options.pem_root_certs = ReadOrExit(ca, "--ca_file");
+      if (!cert.empty()) {
+        options.pem_cert_chain = ReadOrExit(cert, "--cert_file");
+        options.pem_private_key = ReadOrExit(key, "--key_file");
       }
       credentials = grpc::SslCredentials(options);
       if (!absl::GetFlag(FLAGS_tls_server_name).empty()) {

@@ -28,6 +28,15 @@ write_config ""
 start_warden "$TEST_TMPDIR/config.textproto"
 ctl --ca_file "$TEST_TMPDIR/ca.pem" moderate "hello" >/dev/null || fail "TLS client refused"
 expect_fail UNAVAILABLE ctl moderate "hello"
+# A TLS flag never falls back: an unreadable CA file or a lone certificate is an error.
+if ctl --ca_file "$TEST_TMPDIR/no-such-ca.pem" moderate "hello" 2>"$TEST_TMPDIR/ctl.err"; then
+  fail "wardenctl went on without its CA file"
+fi
+grep -q "cannot read --ca_file" "$TEST_TMPDIR/ctl.err" || fail "no reason: $(cat "$TEST_TMPDIR/ctl.err")"
+if ctl --cert_file "$TEST_TMPDIR/client.pem" moderate "hello" 2>"$TEST_TMPDIR/ctl.err"; then
+  fail "wardenctl used a certificate without its key"
+fi
+grep -q "must be given together" "$TEST_TMPDIR/ctl.err" || fail "no reason: $(cat "$TEST_TMPDIR/ctl.err")"
 stop_warden
 
 # Mutual TLS: a client certificate signed by the CA is required.
