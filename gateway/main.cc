@@ -3,12 +3,14 @@
 // Loads and validates the configuration before serving; exits non-zero with the reasons
 // when it is invalid. SIGTERM/SIGINT drain calls in flight (up to the configured grace);
 // SIGHUP reloads the policies.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -60,6 +62,36 @@ bool UsesDemoKeys(const warden::v1::ServerConfig& config) {
   return false;
 }
 
+// While alive (startup), a thread takes SIGTERM and SIGINT (blocked in every thread) and
+// exits the process with 128 + the signal; Stop() ends it before the main loop's sigwait.
+class StartupSignalWatch {
+ public:
+  StartupSignalWatch() : thread_([this] { Run(); }) {}
+  ~StartupSignalWatch() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    const timespec poll = {0, 100 * 1000 * 1000};
+    while (!stop_) {
+      const int signal_number = sigtimedwait(&set, nullptr, &poll);
+      if (signal_number > 0) {
+        std::cerr << "warden: signal " << signal_number << " during startup, exiting\n";
+        std::_Exit(128 + signal_number);
+      }
+    }
+  }
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,6 +116,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Until the server runs there is nothing to drain: SIGTERM or SIGINT during startup (a
+  // model load takes minutes) ends the process at once instead of waiting for it.
+  StartupSignalWatch startup_watch;
 
   auto config = warden::gateway::LoadServerConfig(config_path);
   if (!config.ok()) {
@@ -121,6 +156,7 @@ int main(int argc, char** argv) {
                  "are for local trials only; replace them before exposing this server\n";
   }
   std::cout << std::flush;
+  startup_watch.Stop();
   const std::string port_file = FromInvocationDir(absl::GetFlag(FLAGS_port_file));
   if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
     std::cerr << "warden: cannot write port file " << port_file << "\n";
