@@ -73,10 +73,24 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& 
   RETURN_IF_ERROR(store->Exec(kSchema));
   // Prove the file is writable now rather than under traffic.
   RETURN_IF_ERROR(store->Exec("BEGIN IMMEDIATE; COMMIT"));
+  RETURN_IF_ERROR(store->OpenReader(path));
   return store;
 }
 
+absl::Status AuditStore::OpenReader(const std::string& path) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  if (sqlite3_open_v2(path.c_str(), &reader_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    return SqliteError(reader_, absl::StrCat("cannot open ", path, " for reading"));
+  }
+  sqlite3_busy_timeout(reader_, 5000);
+  return absl::OkStatus();
+}
+
 AuditStore::~AuditStore() {
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    sqlite3_close(reader_);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   sqlite3_close(db_);
 }
@@ -154,10 +168,10 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditReq
   sql += " ORDER BY time_us DESC, request_id DESC LIMIT ?9";
 
   const std::string category_pattern = absl::StrCat("%,", v1::Category_Name(request.category()), ",%");
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   Statement s;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s.stmt, nullptr) != SQLITE_OK) {
-    return SqliteError(db_, "prepare query");
+  if (sqlite3_prepare_v2(reader_, sql.c_str(), -1, &s.stmt, nullptr) != SQLITE_OK) {
+    return SqliteError(reader_, "prepare query");
   }
   sqlite3_bind_text(s.stmt, 1, request.app_id().data(), request.app_id().size(), SQLITE_TRANSIENT);
   sqlite3_bind_int64(s.stmt, 2, request.from_unix_micros());
@@ -184,7 +198,7 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditReq
     last_token = absl::StrCat(sqlite3_column_int64(s.stmt, 1), ":",
                               reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 2)));
   }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(db_, "query");
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(reader_, "query");
   return response;
 }
 
@@ -209,12 +223,12 @@ absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) 
 }
 
 absl::StatusOr<int64_t> AuditStore::Count() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   Statement s;
-  if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM audit", -1, &s.stmt, nullptr) != SQLITE_OK) {
-    return SqliteError(db_, "prepare count");
+  if (sqlite3_prepare_v2(reader_, "SELECT COUNT(*) FROM audit", -1, &s.stmt, nullptr) != SQLITE_OK) {
+    return SqliteError(reader_, "prepare count");
   }
-  if (sqlite3_step(s.stmt) != SQLITE_ROW) return SqliteError(db_, "count");
+  if (sqlite3_step(s.stmt) != SQLITE_ROW) return SqliteError(reader_, "count");
   return static_cast<int64_t>(sqlite3_column_int64(s.stmt, 0));
 }
 

@@ -1,7 +1,9 @@
 // The audit trail: one record per request in a SQLite file (WAL mode, synchronous=FULL),
 // so a record is durable once Append() returns, even if the process is killed right after.
 //
-// Thread-safe: one connection guarded by a mutex (SQLite itself is not asked to share it).
+// Thread-safe: a writing connection and a reading one, each guarded by its own mutex
+// (SQLite itself is not asked to share them). In WAL mode a query reads a snapshot while
+// records are appended, so audit queries never hold up the requests' writes.
 #ifndef WARDEN_GATEWAY_AUDIT_STORE_H_
 #define WARDEN_GATEWAY_AUDIT_STORE_H_
 
@@ -51,11 +53,15 @@ class AuditStore {
  private:
   explicit AuditStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Opens the reading connection (after the schema exists).
+  absl::Status OpenReader(const std::string& path);
   // Runs `sql`, an INSERT of the six columns in schema order, for `record`.
   absl::Status Write(const v1::AuditRecord& record, const char* sql);
 
   std::mutex mu_;  // std::mutex: see event_queue.h (ThreadSanitizer).
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  std::mutex read_mu_;
+  sqlite3* reader_ ABSL_GUARDED_BY(read_mu_) = nullptr;
 };
 
 }  // namespace warden::gateway

@@ -2,8 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -62,6 +65,33 @@ TEST(AuditStore, AppendedRecordsAreQueryableByEveryFilter) {
   EXPECT_EQ(one->action(), v1::BLOCK);
   EXPECT_EQ((*store)->Get("missing").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ((*store)->Append(Record("r1", 1, "a", v1::ALLOW)).code(), absl::StatusCode::kAlreadyExists);
+}
+
+// Queries read on their own connection: records appended meanwhile are neither held up
+// nor refused, and each is visible to the next query once Append returned.
+TEST(AuditStore, QueriesRunWhileRecordsAreAppended) {
+  const std::string path = TempPath("concurrent/audit.db");
+  std::remove(path.c_str());
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::atomic<bool> done{false};
+  std::atomic<int> query_failures{0};
+  std::thread reader([&] {
+    v1::QueryAuditRequest all;
+    all.set_page_size(1000);
+    while (!done) {
+      if (!(*store)->Query(all).ok()) ++query_failures;
+    }
+  });
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = "c" + std::to_string(i);
+    ASSERT_TRUE((*store)->Append(Record(id, 1000 + i, "a", v1::ALLOW)).ok()) << i;
+    ASSERT_TRUE((*store)->Get(id).ok()) << i;
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(query_failures, 0);
+  EXPECT_EQ(*(*store)->Count(), 300);
 }
 
 TEST(AuditStore, PagesCoverEveryRecordExactlyOnce) {
