@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -42,19 +43,21 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
   }
   if (server->port_ <= 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " for metrics"));
   httplib::Server* raw = server->server_.get();
-  server->thread_ = std::thread([raw] { raw->listen_after_bind(); });
-  // stop() does nothing until the listen loop runs, so a server stopped right after Start
-  // (a later startup step failing) would never let its thread end: wait for it here.
-  for (int waited_ms = 0; !raw->is_running() && waited_ms < 5000; ++waited_ms) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!raw->is_running()) return absl::UnavailableError(absl::StrCat("the metrics server on ", address, " did not start"));
+  std::atomic<bool>* listen_ended = &server->listen_ended_;
+  server->thread_ = std::thread([raw, listen_ended] {
+    raw->listen_after_bind();
+    *listen_ended = true;
+  });
   return server;
 }
 
 MetricsHttpServer::~MetricsHttpServer() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  // stop() does nothing until the listen loop runs: a server stopped right after Start (a
+  // later startup step failing) waits for its loop to start, or to have ended, first.
+  while (!server_->is_running() && !listen_ended_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  server_->stop();
+  thread_.join();
 }
 
 }  // namespace warden::gateway

@@ -2,6 +2,7 @@
 #ifndef WARDEN_GATEWAY_METRICS_HTTP_H_
 #define WARDEN_GATEWAY_METRICS_HTTP_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,6 +29,7 @@ class MetricsHttpServer {
   MetricsHttpServer() = default;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listen_ended_{false};  // Set by thread_ when the listen loop returns.
   int port_ = 0;
 };
 
