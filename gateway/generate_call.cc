@@ -368,7 +368,7 @@ absl::Status OpenStreamRecord(Call& call) {
 absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1::App& app,
                                                  const v1::GenerateRequest& request, const CallControl& control,
                                                  const ChunkWriter* writer) {
-  Call call{deps, app, request, control, writer, 0, absl::Now(), {}, {}, {}, {}, {}, {}};
+  Call call{deps, app, request, control, writer, 0, absl::Now(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   const v1::Limits& limits = deps.limiter->LimitsOf(app.id());
   RETURN_IF_ERROR(ValidateGenerateRequest(request, limits));
   if (deps.runner == nullptr) return absl::UnavailableError("no model is loaded");

@@ -182,7 +182,9 @@ TEST_F(PipelineChecksTest, TextsWithAPolicyAreJudgedTogetherEachByItsOwnVerdict)
   EXPECT_EQ(verdicts[2]->decision.decided_by(), v1::FAILURE);
   for (int i = 0; i < 2; ++i) {
     for (const auto& score : verdicts[i]->decision.scores()) {
-      if (score.category() == v1::VIOLENCE) EXPECT_FLOAT_EQ(score.score(), 0.0f) << i;
+      if (score.category() == v1::VIOLENCE) {
+        EXPECT_FLOAT_EQ(score.score(), 0.0f) << i;
+      }
     }
   }
   // One text through Check: the same single batched judgement.
