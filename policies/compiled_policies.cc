@@ -153,8 +153,8 @@ struct EntryChain {
 class EntryScan {
  public:
   // `start`: the view offset where the search begins (the text before it is context).
-  // Every match is also recorded in `chain` (where it began and where the next search
-  // starts, original offsets), for resuming in a later window.
+  // Every match is also recorded in `chain` when given (where it began and where the next
+  // search starts, original offsets), for resuming in a later window.
   // `whole_text`: the text is complete (a unary scan), so a finding may be longer than the
   // pattern's bound, which only a stream's hold-back needs.
   EntryScan(const CompiledSet& set, int set_order, const PatternEntry& entry,
@@ -251,17 +251,20 @@ class EntryScan {
                             ? 0
                             : (entry_.validate ? entry_.validate(piece) : piece.size());
     const size_t next = keep == 0 ? retry : std::max(begin + keep, retry);
-    const uint32_t next_original = view_.to_original[std::min(next, text_.size())];
     if (keep == 0) {
-      chain_->push_back({view_.to_original[whole_begin], next_original});
+      Record(view_.to_original[whole_begin], next);
       return next;
     }
     const Span span = view_.ToOriginal(begin, begin + keep);
-    chain_->push_back({span.begin, next_original});  // Settled as its finding is.
+    Record(span.begin, next);  // Settled as its finding is.
     if (!rule_.Allowed(original_.substr(span.begin, span.end - span.begin))) {
       out_->push_back({&rule_, &entry_.entity_type, set_order_, span.begin, span.end});
     }
     return next;
+  }
+
+  void Record(uint32_t begin_original, size_t next) {
+    if (chain_ != nullptr) chain_->push_back({begin_original, view_.to_original[std::min(next, text_.size())]});
   }
 
   const CompiledRule& rule_;
@@ -277,10 +280,10 @@ class EntryScan {
   std::vector<ChainStep>* chain_;
 };
 
-// The view offset where `entry`'s search starts in this window (see ScanStart).
-size_t SearchStart(const ScanStart* start, const PatternEntry* entry, int view_id, const NormalizedText& view) {
-  if (start == nullptr) return 0;
-  for (const SearchResume& r : start->resume) {
+// The view offset where `entry`'s search starts in this window (see FindAll).
+size_t SearchStart(absl::Span<const SearchResume> resume, const PatternEntry* entry, int view_id,
+                   const NormalizedText& view) {
+  for (const SearchResume& r : resume) {
     if (r.entry == entry && r.view == view_id) {
       return std::lower_bound(view.to_original.begin(), view.to_original.end(), r.at) - view.to_original.begin();
     }
@@ -289,10 +292,11 @@ size_t SearchStart(const ScanStart* start, const PatternEntry* entry, int view_i
 }
 
 // Runs a merged bank over a view: the prefilter picks the entries that match at all.
-// Each entry's matches are recorded in `chains` (see EntryScan).
+// Each entry's matches are recorded in `chains` (see EntryScan) unless it is null (a
+// whole text, which no later window resumes).
 void ScanBank(const CombinedBank& bank, std::string_view original, const NormalizedText& view, int view_id,
-              bool term_lists_only, const ScanStart* start, bool whole_text, std::vector<Finding>* out,
-              std::vector<EntryChain>* chains) {
+              bool term_lists_only, absl::Span<const SearchResume> resume, bool whole_text,
+              std::vector<Finding>* out, std::vector<EntryChain>* chains) {
   std::vector<int> hits;  // RE2::Set takes a std::vector; one allocation per bank.
   hits.reserve(bank.entries.size());
   RE2::Set::ErrorInfo error;
@@ -305,12 +309,16 @@ void ScanBank(const CombinedBank& bank, std::string_view original, const Normali
   for (int k : hits) {
     const CombinedEntry& e = bank.entries[k];
     if (term_lists_only && !e.entry->term_list) continue;
-    EntryChain& chain = chains->emplace_back();
-    chain.entry = e.entry;
-    chain.view = view_id;
-    const size_t from = SearchStart(start, e.entry, view_id, view);
+    std::vector<ChainStep>* steps = nullptr;
+    if (chains != nullptr) {
+      EntryChain& chain = chains->emplace_back();
+      chain.entry = e.entry;
+      chain.view = view_id;
+      steps = &chain.steps;
+    }
+    const size_t from = SearchStart(resume, e.entry, view_id, view);
     if (from > view.text.size()) continue;
-    EntryScan(*e.set, e.set_order, *e.entry, original, view, from, whole_text, out, &chain.steps).Run();
+    EntryScan(*e.set, e.set_order, *e.entry, original, view, from, whole_text, out, steps).Run();
   }
 }
 
@@ -444,7 +452,8 @@ absl::StatusOr<size_t> CompiledPolicies::HoldBackBytes(absl::Span<const std::str
 absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::string> ids,
                                                          v1::Direction direction,
                                                          std::string_view text,
-                                                         size_t holdback, const ScanStart* start) const {
+                                                         size_t holdback,
+                                                         absl::Span<const SearchResume> resume) const {
   if (absl::Status s = CheckDirection(direction); !s.ok()) return s;
   absl::StatusOr<std::vector<const CompiledSet*>> sets = Resolve(ids);
   if (!sets.ok()) return sets.status();
@@ -453,16 +462,17 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   result.findings.reserve(32);
   const std::shared_ptr<const Combination> combination = GetCombination(*sets, direction);
   std::vector<EntryChain> chains;
+  const bool whole_text = holdback == 0;
+  std::vector<EntryChain>* chain_sink = whole_text ? nullptr : &chains;
   for (int v = 0; v < kViewCount; ++v) {
     const CombinedBank& bank = combination->banks[v];
     if (bank.entries.empty()) continue;
     absl::StatusOr<const NormalizedText*> view = views.Get(static_cast<ViewKind>(v));
     if (!view.ok()) return view.status();
-    const bool whole_text = holdback == 0;
-    ScanBank(bank, text, **view, v, false, start, whole_text, &result.findings, &chains);
+    ScanBank(bank, text, **view, v, false, resume, whole_text, &result.findings, chain_sink);
     if (!bank.has_term_lists) continue;
     if (const NormalizedText* despaced = views.Despaced(); despaced != nullptr) {
-      ScanBank(bank, text, *despaced, kViewCount, true, start, whole_text, &result.findings, &chains);
+      ScanBank(bank, text, *despaced, kViewCount, true, resume, whole_text, &result.findings, chain_sink);
     }
   }
   // A text no rule reads still has to be valid UTF-8.
@@ -476,7 +486,7 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
       result.findings.end());
   result.settled = views.Settled(holdback);
   result.context_start = views.ContextStart(result.settled, holdback);
-  if (holdback > 0) result.resume = ResumePoints(chains, result.settled);
+  if (!whole_text) result.resume = ResumePoints(chains, result.settled);
   return result;
 }
 

@@ -59,12 +59,6 @@ struct SearchResume {
   uint32_t at = 0;
 };
 
-// Where a window's searches start: at its beginning, or for a pattern listed in `resume`
-// at that later point (the text before it is context only).
-struct ScanStart {
-  std::vector<SearchResume> resume;
-};
-
 // Findings of a text plus how much of it is settled for streaming.
 struct WindowFindings {
   std::vector<Finding> findings;
@@ -119,11 +113,13 @@ class CompiledPolicies {
 
   // The building blocks of Scan, for StreamScanner: all findings, and the offset before
   // which they are final given that `holdback_view_bytes` more bytes may still follow.
-  // `start` (may be null: from the text's start): where each pattern's search begins, as
-  // the previous window's WindowFindings said (StreamScanner).
+  // Each pattern's search begins at the text's start, or for a pattern listed in `resume`
+  // (the previous window's WindowFindings::resume, StreamScanner) at that later point; the
+  // text before it is context only.
   absl::StatusOr<WindowFindings> FindAll(absl::Span<const std::string> policy_set_ids,
                                          v1::Direction direction, std::string_view text,
-                                         size_t holdback_view_bytes, const ScanStart* start = nullptr) const;
+                                         size_t holdback_view_bytes,
+                                         absl::Span<const SearchResume> resume = {}) const;
   // The longest match (plus context) of the given sets and direction, in view bytes.
   absl::StatusOr<size_t> HoldBackBytes(absl::Span<const std::string> policy_set_ids,
                                        v1::Direction direction) const;

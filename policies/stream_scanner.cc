@@ -65,12 +65,11 @@ absl::StatusOr<StreamUpdate> StreamScanner::Advance(bool final) {
       final ? std::string_view(buffer_) : std::string_view(buffer_).substr(0, CompletePrefix(buffer_));
   // A pattern with settled matches resumes its search where the whole text's search would
   // (after its last settled match), not at the window's start (WindowFindings::resume).
-  ScanStart start;
+  std::vector<SearchResume> resume;
   for (const Resume& r : resume_) {
-    if (r.at > base_) start.resume.push_back({r.entry, r.view, static_cast<uint32_t>(r.at - base_)});
+    if (r.at > base_) resume.push_back({r.entry, r.view, static_cast<uint32_t>(r.at - base_)});
   }
-  absl::StatusOr<WindowFindings> found =
-      policies_->FindAll(ids_, direction_, window, final ? 0 : holdback_, &start);
+  absl::StatusOr<WindowFindings> found = policies_->FindAll(ids_, direction_, window, final ? 0 : holdback_, resume);
   if (!found.ok()) return found.status();
   for (const SearchResume& r : found->resume) {
     auto it = std::find_if(resume_.begin(), resume_.end(),
