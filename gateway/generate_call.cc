@@ -242,7 +242,10 @@ class OutputHandler {
 
 absl::Status RunModel(Call& call, GenerationInput input) {
   const bool return_analysis = call.request.return_analysis() && call.app.allow_analysis();
-  ASSIGN_OR_RETURN(auto final_checks, call.deps.checks->StartOutputStream(call.app, call.control.deadline));
+  // A unary call returns its output whole, so it is checked whole: no hold-back bound on a
+  // match, as for its input.
+  const OutputDelivery delivery = call.writer == nullptr ? OutputDelivery::kWhole : OutputDelivery::kStreamed;
+  ASSIGN_OR_RETURN(auto final_checks, call.deps.checks->StartOutputStream(call.app, delivery, call.control.deadline));
   OutputHandler handler(call, std::move(final_checks), return_analysis);
   EventQueue queue(kHighWatermark, kLowWatermark);
   std::unique_ptr<GenerationJob> job =

@@ -80,38 +80,69 @@ void ApplyJudgement(const v1::App& app, v1::Direction direction, const absl::Sta
   }
 }
 
+// The text a verdict passes on: nothing when blocked, the scan's redaction when redacted.
+std::string PassedText(v1::Action action, std::string_view text, policies::ScanResult& scan) {
+  switch (action) {
+    case v1::BLOCK:
+      return std::string();
+    case v1::REDACT:
+      return std::move(scan.redacted_text);
+    default:
+      return std::string(text);
+  }
+}
+
 // Output stream: the policy StreamScanner holds back what a pattern could still match;
 // what it releases waits again until the classifiers have re-read the whole output so far.
+// With OutputDelivery::kWhole nothing is released before Finish, which checks the whole
+// output at once (the scanner and the classifiers only watch for an early block).
 class PipelineStreamChecks : public StreamChecks {
  public:
-  PipelineStreamChecks(std::unique_ptr<policies::StreamScanner> scanner, const moderation::Pipeline* pipeline,
-                       const v1::App& app, absl::Time deadline)
-      : scanner_(std::move(scanner)), pipeline_(pipeline), app_(app), deadline_(deadline) {
+  PipelineStreamChecks(std::shared_ptr<const policies::CompiledPolicies> policies,
+                       std::unique_ptr<policies::StreamScanner> scanner, const moderation::Pipeline* pipeline,
+                       const v1::App& app, OutputDelivery delivery, absl::Time deadline)
+      : policies_(std::move(policies)),
+        scanner_(std::move(scanner)),
+        pipeline_(pipeline),
+        app_(app),
+        whole_(delivery == OutputDelivery::kWhole),
+        deadline_(deadline) {
     decision_.set_action(v1::ALLOW);
   }
 
   absl::StatusOr<StreamStep> Push(std::string_view text) override {
+    if (whole_) whole_text_.append(text);
     ASSIGN_OR_RETURN(policies::StreamUpdate update, scanner_->Push(text));
-    return Advance(std::move(update), /*final=*/false);
+    ASSIGN_OR_RETURN(StreamStep step, Advance(std::move(update), /*final=*/false));
+    if (whole_) step.released.clear();  // Held for the whole-text check.
+    return step;
   }
   absl::StatusOr<StreamStep> Finish() override {
+    if (whole_) return FinishWhole();
     ASSIGN_OR_RETURN(policies::StreamUpdate update, scanner_->Finish());
     return Advance(std::move(update), /*final=*/true);
   }
   const v1::Decision& decision() const override { return decision_; }
 
  private:
+  // Classifies again once this much new text waits: every kClassifyEveryBytes when
+  // streaming (text waits for it); when the output is checked whole at the end, only as the
+  // output doubles, so a long output costs the classifiers linear, not quadratic, reading.
+  size_t ClassifyAfterBytes() const {
+    return whole_ ? std::max(kClassifyEveryBytes, cleared_.size() - pending_.size()) : kClassifyEveryBytes;
+  }
+
   absl::StatusOr<StreamStep> Advance(policies::StreamUpdate update, bool final) {
     StreamStep step;
     for (auto& match : update.matches) findings_.push_back(std::move(match));
     if (!update.block_message.empty()) block_message_ = update.block_message;
     pending_ += update.released;
+    cleared_ += update.released;
     const bool blocked_by_rule = update.action == v1::BLOCK;
     const bool classifiers_off = app_.output_moderation().disabled();
-    if (!blocked_by_rule && !final && !classifiers_off && pending_.size() < kClassifyEveryBytes) return step;
+    if (!blocked_by_rule && !final && !classifiers_off && pending_.size() < ClassifyAfterBytes()) return step;
     // Classify everything so far (released + pending) together with the rule findings.
-    ASSIGN_OR_RETURN(decision_,
-                     Classify(*pipeline_, app_, released_ + pending_, findings_, block_message_, deadline_));
+    ASSIGN_OR_RETURN(decision_, Classify(*pipeline_, app_, cleared_, findings_, block_message_, deadline_));
     if (blocked_by_rule || decision_.action() == v1::BLOCK) {
       step.blocked = true;
       pending_.clear();
@@ -119,18 +150,34 @@ class PipelineStreamChecks : public StreamChecks {
     }
     step.released = std::move(pending_);
     pending_.clear();
-    released_ += step.released;
     return step;
   }
 
+  // The whole output through the policy filters (the stream's policies, whole-text scan)
+  // and the classifiers, as Check() does it.
+  absl::StatusOr<StreamStep> FinishWhole() {
+    ASSIGN_OR_RETURN(policies::ScanResult scan, policies_->Scan(SetsFor(app_, v1::OUTPUT), v1::OUTPUT, whole_text_));
+    ASSIGN_OR_RETURN(decision_, Classify(*pipeline_, app_, whole_text_, std::move(scan.matches), scan.block_message,
+                                         deadline_));
+    StreamStep step;
+    step.blocked = decision_.action() == v1::BLOCK;
+    step.released = PassedText(decision_.action(), whole_text_, scan);
+    return step;
+  }
+
+  const std::shared_ptr<const policies::CompiledPolicies> policies_;  // The scanner's.
   std::unique_ptr<policies::StreamScanner> scanner_;
   const moderation::Pipeline* pipeline_;
   const v1::App& app_;
+  const bool whole_;
   const absl::Time deadline_;  // The call's; bounds the LLM stage of every classification.
   std::vector<v1::RuleMatch> findings_;
   std::string block_message_;
-  std::string pending_;   // Cleared by the policy filters, waiting for the classifiers.
-  std::string released_;  // Already sent (redacted where rules said so).
+  // What the policy filters cleared (redacted where rules said so): released, then pending
+  // (its last pending_.size() bytes), which waits for the classifiers.
+  std::string cleared_;
+  std::string pending_;
+  std::string whole_text_;  // kWhole: every byte the model wrote.
   v1::Decision decision_;
 };
 
@@ -187,15 +234,7 @@ std::vector<absl::StatusOr<TextVerdict>> PipelineChecks::CheckMany(const v1::App
     verdict.decision = *std::move(decisions[k]);
     KeepRuleMessage(scans[k].block_message, &verdict.decision);
     if (!judged.empty()) ApplyJudgement(app, direction, judged[i], &verdict);
-    switch (verdict.decision.action()) {
-      case v1::BLOCK:
-        break;  // Nothing passes on.
-      case v1::REDACT:
-        verdict.text = std::move(scans[k].redacted_text);
-        break;
-      default:
-        verdict.text = texts[i];
-    }
+    verdict.text = PassedText(verdict.decision.action(), texts[i], scans[k]);
     verdicts[i] = std::move(verdict);
   }
   return verdicts;
@@ -218,10 +257,12 @@ std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, 
 }
 
 absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app,
+                                                                                OutputDelivery delivery,
                                                                                 absl::Time deadline) const {
-  ASSIGN_OR_RETURN(auto scanner,
-                   policies::StreamScanner::Create(store_->Current(), SetsFor(app, v1::OUTPUT), v1::OUTPUT));
-  return std::unique_ptr<StreamChecks>(new PipelineStreamChecks(std::move(scanner), pipeline_, app, deadline));
+  std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
+  ASSIGN_OR_RETURN(auto scanner, policies::StreamScanner::Create(policies, SetsFor(app, v1::OUTPUT), v1::OUTPUT));
+  return std::unique_ptr<StreamChecks>(
+      new PipelineStreamChecks(std::move(policies), std::move(scanner), pipeline_, app, delivery, deadline));
 }
 
 }  // namespace warden::gateway

@@ -34,8 +34,8 @@ class PipelineChecks : public TextChecks {
                                                      absl::Span<const std::string> texts,
                                                      std::string_view policy_text = {},
                                                      absl::Time deadline = absl::InfiniteFuture()) const override;
-  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(
-      const v1::App& app, absl::Time deadline = absl::InfiniteFuture()) const override;
+  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app, OutputDelivery delivery,
+                                                                  absl::Time deadline) const override;
   std::string policy_version() const override { return store_->Current()->version(); }
   std::string classifier_name() const override { return classifier_name_; }
 

@@ -33,6 +33,18 @@ struct StreamStep {
   bool blocked = false;
 };
 
+// How a call delivers the model's output, which decides what its StreamChecks release.
+enum class OutputDelivery {
+  // StreamGenerate: text is released while the model writes, after the policy filters'
+  // hold-back (a match longer than its rule's bound is caught only in part) and the
+  // classifiers' periodic re-reads of the output so far.
+  kStreamed,
+  // Generate: nothing is released before Finish(), which checks the whole output as
+  // Check() would (no hold-back bound on a match). Push() still scans, only to stop a
+  // generation that a rule or the classifiers block early.
+  kWhole,
+};
+
 // Checks of one output stream, in order. Not thread-safe: owned by the stream's handler.
 class StreamChecks {
  public:
@@ -69,10 +81,12 @@ class TextChecks {
     for (const std::string& text : texts) verdicts.push_back(Check(app, direction, text, policy_text, deadline));
     return verdicts;
   }
-  // Checks of one output stream. Its LLM stage (escalated categories) stops at the earlier
-  // of `deadline` (the call's) and the app's LLM budget, like Check's.
-  virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(
-      const v1::App& app, absl::Time deadline = absl::InfiniteFuture()) const = 0;
+  // Checks of one output stream, delivered as `delivery` says. Its LLM stage (escalated
+  // categories) stops at the earlier of `deadline` (the call's) and the app's LLM budget,
+  // like Check's.
+  virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app,
+                                                                          OutputDelivery delivery,
+                                                                          absl::Time deadline) const = 0;
   // The version (content hash) of the policy configuration in force.
   virtual std::string policy_version() const = 0;
   // Name and version of the classifier model, for Moderate responses.

@@ -27,7 +27,8 @@ class FakeChecks : public TextChecks {
     }
     return Verdict(std::string(text));
   }
-  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&, absl::Time) const override;
+  absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&, OutputDelivery delivery,
+                                                                  absl::Time deadline) const override;
   std::string policy_version() const override { return "v-test"; }
   std::string classifier_name() const override { return "fake"; }
 
@@ -56,6 +57,7 @@ class FakeChecks : public TextChecks {
   // The deadlines the call path passed (written by the call's thread; read after it).
   mutable absl::Time last_check_deadline;
   mutable absl::Time stream_deadline;
+  mutable OutputDelivery stream_delivery = OutputDelivery::kStreamed;
   bool fail = false;
   std::string fail_on;  // Non-empty: Check fails on texts containing it.
 };
@@ -93,8 +95,10 @@ class FakeStreamChecks : public StreamChecks {
 };
 
 inline absl::StatusOr<std::unique_ptr<StreamChecks>> FakeChecks::StartOutputStream(const v1::App&,
+                                                                                     OutputDelivery delivery,
                                                                                      absl::Time deadline) const {
   stream_deadline = deadline;
+  stream_delivery = delivery;
   return std::unique_ptr<StreamChecks>(new FakeStreamChecks());
 }
 

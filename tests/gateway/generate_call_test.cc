@@ -253,6 +253,17 @@ TEST_F(GenerateCallTest, MatchSplitAcrossChunksIsRedactedInTheStream) {
   EXPECT_EQ(summary->output_decision().action(), v1::REDACT);
 }
 
+TEST_F(GenerateCallTest, UnaryOutputIsCheckedWholeAndAStreamAsItIsWritten) {
+  runner_.events = {FakeRunner::Text("the sec"), FakeRunner::Text("ret word")};
+  auto response = RunGenerate(Deps(), App(), Ask("go"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(checks_.stream_delivery, OutputDelivery::kWhole);
+  EXPECT_EQ(response->text(), "the [SECRET] word");
+  std::vector<v1::GenerateChunk> sent;
+  ASSERT_TRUE(Stream(Ask("go"), &sent).ok());
+  EXPECT_EQ(checks_.stream_delivery, OutputDelivery::kStreamed);
+}
+
 TEST_F(GenerateCallTest, AnalysisIsHiddenUnlessTheAppAllowsIt) {
   runner_.events = {FakeRunner::Text("thinking", v1::ANALYSIS), FakeRunner::Text("answer")};
   v1::GenerateRequest request = Ask("go");

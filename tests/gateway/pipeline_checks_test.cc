@@ -29,6 +29,20 @@ class ZeroClassifier : public moderation::Classifier {
   std::string name() const override { return "zero"; }
 };
 
+// Scores every text 0 and counts the bytes it was given.
+class CountingClassifier : public moderation::Classifier {
+ public:
+  absl::StatusOr<std::vector<moderation::CategoryScores>> ScoreBatch(
+      absl::Span<const std::string_view> texts) const override {
+    ++calls;
+    for (std::string_view text : texts) bytes += text.size();
+    return std::vector<moderation::CategoryScores>(texts.size());
+  }
+  std::string name() const override { return "counting"; }
+  mutable size_t calls = 0;
+  mutable size_t bytes = 0;
+};
+
 // Records the deadline it is given; DeadlineExceeded when it has passed.
 class RecordingJudge : public moderation::PolicyJudge {
  public:
@@ -314,7 +328,7 @@ class StreamDeadlineTest : public PipelineChecksTest {
 
 TEST_F(StreamDeadlineTest, EscalatedCategoryGetsTheCallDeadline) {
   const absl::Time call_deadline = absl::Now() + absl::Seconds(30);
-  auto stream = stream_checks_->StartOutputStream(app_, call_deadline);
+  auto stream = stream_checks_->StartOutputStream(app_, OutputDelivery::kStreamed, call_deadline);
   ASSERT_TRUE(stream.ok()) << stream.status();
   ASSERT_TRUE((*stream)->Push("some model text").ok());
   auto step = (*stream)->Finish();
@@ -325,7 +339,7 @@ TEST_F(StreamDeadlineTest, EscalatedCategoryGetsTheCallDeadline) {
 }
 
 TEST_F(StreamDeadlineTest, PassedCallDeadlineFailsTheStreamClosed) {
-  auto stream = stream_checks_->StartOutputStream(app_, absl::Now() - absl::Seconds(1));
+  auto stream = stream_checks_->StartOutputStream(app_, OutputDelivery::kStreamed, absl::Now() - absl::Seconds(1));
   ASSERT_TRUE(stream.ok()) << stream.status();
   ASSERT_TRUE((*stream)->Push("some model text").ok());
   auto step = (*stream)->Finish();
@@ -333,6 +347,103 @@ TEST_F(StreamDeadlineTest, PassedCallDeadlineFailsTheStreamClosed) {
   EXPECT_TRUE(step->blocked);
   EXPECT_EQ(step->released, "");
   EXPECT_EQ((*stream)->decision().decided_by(), v1::FAILURE);
+}
+
+// Output delivered whole (a unary Generate): rule `key` redacts `key=` and the letters after
+// it but the streaming scanner waits for at most 16 bytes of a match; rule `stop` blocks.
+class WholeOutputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto policies = policies::LoadPolicyTexts({{"out.textproto", R"(id: "out"
+        rules { id: "key" category: SECRETS action: REDACT max_match_bytes: 16 regex { pattern: "key=[a-z]+" } }
+        rules { id: "stop" category: CUSTOM action: BLOCK regex { pattern: "STOPWORD" } })"}});
+    ASSERT_TRUE(policies.ok()) << policies.status();
+    store_ = std::make_unique<policies::PolicyStore>(*policies, std::vector<std::string>{});
+    std::array<float, moderation::kNumCategories> thresholds;
+    thresholds.fill(0.5f);
+    classifier_ = std::make_shared<CountingClassifier>();
+    pipeline_ = std::make_unique<moderation::Pipeline>(classifier_, thresholds);
+    checks_ = std::make_unique<PipelineChecks>(store_.get(), pipeline_.get(), nullptr, "counting");
+    app_.set_id("a");
+    app_.add_output_policy_sets("out");
+  }
+
+  // Pushes `text` in `chunk`-byte pieces, then finishes; returns everything released
+  // (Finish's included) and whether a step blocked, and at which push (-1: none).
+  struct Outcome {
+    std::string released;
+    bool blocked = false;
+    int blocked_at_push = -1;
+    std::vector<size_t> released_per_push;
+  };
+  Outcome Run(StreamChecks& stream, const std::string& text, size_t chunk) {
+    Outcome outcome;
+    for (size_t at = 0, push = 0; at < text.size(); at += chunk, ++push) {
+      auto step = stream.Push(std::string_view(text).substr(at, chunk));
+      EXPECT_TRUE(step.ok()) << step.status();
+      if (!step.ok()) return outcome;
+      outcome.released += step->released;
+      outcome.released_per_push.push_back(step->released.size());
+      if (step->blocked) {
+        outcome.blocked = true;
+        outcome.blocked_at_push = static_cast<int>(push);
+        return outcome;
+      }
+    }
+    auto last = stream.Finish();
+    EXPECT_TRUE(last.ok()) << last.status();
+    if (!last.ok()) return outcome;
+    outcome.released += last->released;
+    outcome.blocked = last->blocked;
+    return outcome;
+  }
+
+  std::shared_ptr<CountingClassifier> classifier_;
+  std::unique_ptr<policies::PolicyStore> store_;
+  std::unique_ptr<moderation::Pipeline> pipeline_;
+  std::unique_ptr<PipelineChecks> checks_;
+  v1::App app_;
+};
+
+TEST_F(WholeOutputTest, AMatchLongerThanTheHoldBackIsRedactedWholeAsCheckWould) {
+  const std::string text = "Here: key=" + std::string(300, 'q') + " and the rest.";
+  auto stream = checks_->StartOutputStream(app_, OutputDelivery::kWhole, absl::InfiniteFuture());
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  const Outcome outcome = Run(**stream, text, 16);
+  for (size_t bytes : outcome.released_per_push) EXPECT_EQ(bytes, 0u);  // Nothing before the end.
+  EXPECT_EQ(outcome.released, "Here: [CUSTOM] and the rest.");
+  EXPECT_FALSE(outcome.blocked);
+  EXPECT_EQ((*stream)->decision().action(), v1::REDACT);
+  ASSERT_EQ((*stream)->decision().rules_size(), 1);
+  EXPECT_EQ((*stream)->decision().rules(0).span().end() - (*stream)->decision().rules(0).span().begin(), 304);
+
+  auto whole = checks_->Check(app_, v1::OUTPUT, text);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->text, outcome.released);
+}
+
+TEST_F(WholeOutputTest, ABlockingRuleStillStopsTheOutputBeforeItEnds) {
+  const std::string text = "Some words, then STOPWORD, then " + std::string(4000, 'x');
+  auto stream = checks_->StartOutputStream(app_, OutputDelivery::kWhole, absl::InfiniteFuture());
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  const Outcome outcome = Run(**stream, text, 16);
+  EXPECT_TRUE(outcome.blocked);
+  EXPECT_GE(outcome.blocked_at_push, 0);                      // Blocked by a Push, not at Finish,
+  EXPECT_LT(outcome.blocked_at_push, 4000 / 16);              // long before the output's end.
+  EXPECT_EQ(outcome.released, "");
+  EXPECT_EQ((*stream)->decision().action(), v1::BLOCK);
+}
+
+TEST_F(WholeOutputTest, ClassifiersReadALongWholeOutputAFewTimesOnly) {
+  const std::string text(64 * 1024, 'w');
+  auto stream = checks_->StartOutputStream(app_, OutputDelivery::kWhole, absl::InfiniteFuture());
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  const Outcome outcome = Run(**stream, text, 16);
+  EXPECT_EQ(outcome.released, text);
+  // Re-read as the output doubles, then once whole: a few times its size in all (streamed
+  // delivery re-reads it every 256 bytes: ~8 MiB here).
+  EXPECT_LE(classifier_->bytes, 4 * text.size());
+  EXPECT_LE(classifier_->calls, 16u);
 }
 
 }  // namespace
