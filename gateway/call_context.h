@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "base/deadline.h"
 #include "gateway/audit_store.h"
 #include "gateway/limits.h"
 #include "gateway/metrics.h"
@@ -33,6 +34,9 @@ struct CallDeps {
 struct CallControl {
   std::function<bool()> cancelled = [] { return false; };
   absl::Time deadline = absl::InfiniteFuture();
+
+  // Both, for work that must stop at the deadline or when the client goes away.
+  Deadline AsDeadline() const { return Deadline(deadline, cancelled); }
 };
 
 // A fresh random request id (32 hex characters).

@@ -58,7 +58,7 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
   total.set_action(v1::ALLOW);
   auto check = [&](const std::string& text, int index, std::string* forwarded) -> absl::Status {
     if (text.empty()) return absl::OkStatus();
-    const auto verdict = call.deps.checks->Check(call.app, v1::INPUT, text, {}, call.control.deadline);
+    const auto verdict = call.deps.checks->Check(call.app, v1::INPUT, text, {}, call.control.AsDeadline());
     v1::Decision decision;
     if (verdict.ok()) {
       decision = verdict->decision;
@@ -175,7 +175,7 @@ class OutputHandler {
     v1::ToolCall call;
     call.set_recipient(event.recipient);
     call.set_content_type(event.content_type);
-    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, tool_text_, {}, call_.control.deadline);
+    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, tool_text_, {}, call_.control.AsDeadline());
     const v1::Decision decision = verdict.ok() ? verdict->decision : CheckFailed(verdict.status());
     call.set_arguments(tool_text_);
     audited_calls_.push_back(call);
@@ -197,7 +197,7 @@ class OutputHandler {
   }
 
   void CheckAnalysis() {
-    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, analysis_, {}, call_.control.deadline);
+    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, analysis_, {}, call_.control.AsDeadline());
     if (!verdict.ok()) {
       // Recorded; the analysis is returned unchecked only when the app fails open, and its
       // failed check never blocks the final answer (FLAG: hidden text cannot leak).
@@ -245,7 +245,7 @@ absl::Status RunModel(Call& call, GenerationInput input) {
   // A unary call returns its output whole, so it is checked whole: no hold-back bound on a
   // match, as for its input.
   const OutputDelivery delivery = call.writer == nullptr ? OutputDelivery::kWhole : OutputDelivery::kStreamed;
-  ASSIGN_OR_RETURN(auto final_checks, call.deps.checks->StartOutputStream(call.app, delivery, call.control.deadline));
+  ASSIGN_OR_RETURN(auto final_checks, call.deps.checks->StartOutputStream(call.app, delivery, call.control.AsDeadline()));
   OutputHandler handler(call, std::move(final_checks), return_analysis);
   EventQueue queue(kHighWatermark, kLowWatermark);
   std::unique_ptr<GenerationJob> job =

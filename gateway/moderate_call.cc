@@ -35,7 +35,7 @@ v1::ModerationResult ToResult(const TextVerdict& verdict) {
 }  // namespace
 
 absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1::App& app,
-                                                 const v1::ModerateRequest& request, absl::Time deadline) {
+                                                 const v1::ModerateRequest& request, const Deadline& deadline) {
   const absl::Time start = absl::Now();
   RETURN_IF_ERROR(ValidateModerateRequest(request, deps.limiter->LimitsOf(app.id())));
   ASSIGN_OR_RETURN(Admission admission, deps.limiter->Admit(app.id(), false, request.ByteSizeLong() / 4));

@@ -9,10 +9,11 @@
 
 namespace warden::gateway {
 
-// `deadline` is the call's: the LLM policy classifier (a request's `policy`) stops there.
+// `deadline` is the call's (its time and its cancellation, CallControl::AsDeadline): the
+// LLM policy classifier (the app's, or a request's `policy`) stops there.
 absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& deps, const v1::App& app,
                                                  const v1::ModerateRequest& request,
-                                                 absl::Time deadline = absl::InfiniteFuture());
+                                                 const Deadline& deadline = Deadline());
 
 }  // namespace warden::gateway
 

@@ -23,7 +23,8 @@ const v1::ModerationSettings& SettingsFor(const v1::App& app, v1::Direction dire
 }
 
 // The pipeline's options for one text of `app`'s call, given the policy findings.
-moderation::PipelineOptions OptionsFor(const v1::App& app, std::vector<v1::RuleMatch> findings, absl::Time deadline) {
+moderation::PipelineOptions OptionsFor(const v1::App& app, std::vector<v1::RuleMatch> findings,
+                                       const Deadline& deadline) {
   moderation::PipelineOptions options;
   options.policy_findings = std::move(findings);
   options.fail_open = app.check_failure() == v1::FAIL_OPEN;
@@ -41,7 +42,7 @@ void KeepRuleMessage(const std::string& block_message, v1::Decision* decision) {
 // Runs the moderation pipeline on one text of an output stream given its policy findings.
 absl::StatusOr<v1::Decision> Classify(const moderation::Pipeline& pipeline, const v1::App& app, std::string_view text,
                                       std::vector<v1::RuleMatch> findings, const std::string& block_message,
-                                      absl::Time deadline) {
+                                      const Deadline& deadline) {
   ASSIGN_OR_RETURN(v1::Decision decision,
                    pipeline.Moderate(text, SettingsFor(app, v1::OUTPUT), OptionsFor(app, std::move(findings), deadline)));
   KeepRuleMessage(block_message, &decision);
@@ -100,7 +101,7 @@ class PipelineStreamChecks : public StreamChecks {
  public:
   PipelineStreamChecks(std::shared_ptr<const policies::CompiledPolicies> policies,
                        std::unique_ptr<policies::StreamScanner> scanner, const moderation::Pipeline* pipeline,
-                       const v1::App& app, OutputDelivery delivery, absl::Time deadline)
+                       const v1::App& app, OutputDelivery delivery, const Deadline& deadline)
       : policies_(std::move(policies)),
         scanner_(std::move(scanner)),
         pipeline_(pipeline),
@@ -170,7 +171,7 @@ class PipelineStreamChecks : public StreamChecks {
   const moderation::Pipeline* pipeline_;
   const v1::App& app_;
   const bool whole_;
-  const absl::Time deadline_;  // The call's; bounds the LLM stage of every classification.
+  const Deadline deadline_;  // The call's; bounds the LLM stage of every classification.
   std::vector<v1::RuleMatch> findings_;
   std::string block_message_;
   // What the policy filters cleared (redacted where rules said so): released, then pending
@@ -184,7 +185,7 @@ class PipelineStreamChecks : public StreamChecks {
 }  // namespace
 
 absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direction direction, std::string_view text,
-                                                  std::string_view policy_text, absl::Time deadline) const {
+                                                  std::string_view policy_text, const Deadline& deadline) const {
   const std::string texts[] = {std::string(text)};
   return std::move(CheckMany(app, direction, texts, policy_text, deadline).front());
 }
@@ -192,7 +193,7 @@ absl::StatusOr<TextVerdict> PipelineChecks::Check(const v1::App& app, v1::Direct
 std::vector<absl::StatusOr<TextVerdict>> PipelineChecks::CheckMany(const v1::App& app, v1::Direction direction,
                                                                    absl::Span<const std::string> texts,
                                                                    std::string_view policy_text,
-                                                                   absl::Time deadline) const {
+                                                                   const Deadline& deadline) const {
   std::vector<absl::StatusOr<float>> judged;
   if (!policy_text.empty()) judged = JudgeAll(app, direction, texts, policy_text, deadline);
   const std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
@@ -243,7 +244,7 @@ std::vector<absl::StatusOr<TextVerdict>> PipelineChecks::CheckMany(const v1::App
 std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, v1::Direction direction,
                                                             absl::Span<const std::string> texts,
                                                             std::string_view policy_text,
-                                                            absl::Time call_deadline) const {
+                                                            const Deadline& call_deadline) const {
   if (judge_ == nullptr) {
     return std::vector<absl::StatusOr<float>>(
         texts.size(),
@@ -251,14 +252,14 @@ std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, 
   }
   // A client that stops waiting must not leave a long policy prefilling.
   const int64_t count = static_cast<int64_t>(std::max<size_t>(texts.size(), 1));
-  const absl::Time deadline =
+  const Deadline deadline =
       moderation::LlmBatchDeadline(SettingsFor(app, direction), absl::Now(), count, call_deadline);
   return moderation::JudgeEach(*judge_, policy_text, texts, deadline);
 }
 
 absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app,
                                                                                 OutputDelivery delivery,
-                                                                                absl::Time deadline) const {
+                                                                                const Deadline& deadline) const {
   std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
   ASSIGN_OR_RETURN(auto scanner, policies::StreamScanner::Create(policies, SetsFor(app, v1::OUTPUT), v1::OUTPUT));
   return std::unique_ptr<StreamChecks>(

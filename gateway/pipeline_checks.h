@@ -24,7 +24,7 @@ class PipelineChecks : public TextChecks {
 
   absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                     std::string_view policy_text = {},
-                                    absl::Time deadline = absl::InfiniteFuture()) const override;
+                                    const Deadline& deadline = Deadline()) const override;
   // The texts' policy filters one by one, then the moderation pipeline on all of them
   // (Pipeline::ModerateMany: the texts its LLM stage escalates are judged in one call).
   // With a `policy_text`, one batched judgement of all texts comes first
@@ -33,9 +33,9 @@ class PipelineChecks : public TextChecks {
   std::vector<absl::StatusOr<TextVerdict>> CheckMany(const v1::App& app, v1::Direction direction,
                                                      absl::Span<const std::string> texts,
                                                      std::string_view policy_text = {},
-                                                     absl::Time deadline = absl::InfiniteFuture()) const override;
+                                                     const Deadline& deadline = Deadline()) const override;
   absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app, OutputDelivery delivery,
-                                                                  absl::Time deadline) const override;
+                                                                  const Deadline& deadline) const override;
   std::string policy_version() const override { return store_->Current()->version(); }
   std::string classifier_name() const override { return classifier_name_; }
 
@@ -45,7 +45,7 @@ class PipelineChecks : public TextChecks {
   // LLM budget per text times the number of texts (never past `call_deadline`).
   std::vector<absl::StatusOr<float>> JudgeAll(const v1::App& app, v1::Direction direction,
                                               absl::Span<const std::string> texts, std::string_view policy_text,
-                                              absl::Time call_deadline) const;
+                                              const Deadline& call_deadline) const;
   const moderation::Pipeline* pipeline_;
   const moderation::PolicyJudge* judge_;
   std::string classifier_name_;

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "base/deadline.h"
 #include "proto/config.pb.h"
 #include "proto/warden.pb.h"
 
@@ -67,7 +68,7 @@ class TextChecks {
   // the earlier of `deadline` (the call's) and the app's LLM budget, and fails closed.
   virtual absl::StatusOr<TextVerdict> Check(const v1::App& app, v1::Direction direction, std::string_view text,
                                             std::string_view policy_text = {},
-                                            absl::Time deadline = absl::InfiniteFuture()) const = 0;
+                                            const Deadline& deadline = Deadline()) const = 0;
   // Check for each of `texts` (a Moderate request's batch), in order; an error is that
   // text's only. With a `policy_text`, an implementation may judge all texts against it
   // together, within the LLM budget of all of them (the app's budget times the number of
@@ -75,7 +76,7 @@ class TextChecks {
   virtual std::vector<absl::StatusOr<TextVerdict>> CheckMany(const v1::App& app, v1::Direction direction,
                                                              absl::Span<const std::string> texts,
                                                              std::string_view policy_text = {},
-                                                             absl::Time deadline = absl::InfiniteFuture()) const {
+                                                             const Deadline& deadline = Deadline()) const {
     std::vector<absl::StatusOr<TextVerdict>> verdicts;
     verdicts.reserve(texts.size());
     for (const std::string& text : texts) verdicts.push_back(Check(app, direction, text, policy_text, deadline));
@@ -86,7 +87,7 @@ class TextChecks {
   // like Check's.
   virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app,
                                                                           OutputDelivery delivery,
-                                                                          absl::Time deadline) const = 0;
+                                                                          const Deadline& deadline) const = 0;
   // The version (content hash) of the policy configuration in force.
   virtual std::string policy_version() const = 0;
   // Name and version of the classifier model, for Moderate responses.

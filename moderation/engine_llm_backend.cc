@@ -41,12 +41,12 @@ absl::Status CheckContext(const model::Engine& engine, size_t held, size_t token
 // engine serves other calls between chunks); returns the last position's logits.
 absl::StatusOr<std::vector<float>> PrefillInChunks(model::Engine& engine, model::SequenceId sequence,
                                                    absl::Span<const uint32_t> ids, size_t chunk_tokens,
-                                                   absl::Time deadline, const char* what) {
+                                                   const Deadline& deadline, const char* what) {
   std::vector<float> logits;
   for (size_t begin = 0; begin < ids.size(); begin += chunk_tokens) {
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("LLM policy classifier exceeded its budget after ", begin,
-                                                      " of the ", what, "'s ", ids.size(), " tokens"));
+    if (deadline.Reached()) {
+      return deadline.ReachedError(absl::StrCat("LLM policy classifier stopped after ", begin,
+                                                " of the ", what, "'s ", ids.size(), " tokens"));
     }
     const absl::Span<const uint32_t> chunk = ids.subspan(begin, chunk_tokens);
     const std::vector<int32_t> engine_ids(chunk.begin(), chunk.end());
@@ -78,7 +78,7 @@ absl::StatusOr<std::vector<uint32_t>> EngineLlmBackend::Tokenize(std::string_vie
 }
 
 absl::StatusOr<std::shared_ptr<const PrefixHandle>> EngineLlmBackend::PrefillPrefix(
-    absl::Span<const uint32_t> ids, absl::Time deadline) const {
+    absl::Span<const uint32_t> ids, const Deadline& deadline) const {
   if (ids.empty()) return absl::InvalidArgumentError("empty prefix");
   // Every use forks the prefix (a copy of its cache) for at least one token more, while the
   // prefix itself stays held: a prefix without room for that could never be used.
@@ -92,23 +92,23 @@ absl::StatusOr<std::shared_ptr<const PrefixHandle>> EngineLlmBackend::PrefillPre
 absl::StatusOr<std::vector<float>> EngineLlmBackend::ScoreLabels(const PrefixHandle& prefix,
                                                                  absl::Span<const uint32_t> content_ids,
                                                                  absl::Span<const uint32_t> label_token_ids,
-                                                                 absl::Time deadline) const {
+                                                                 const Deadline& deadline) const {
   const auto* engine_prefix = dynamic_cast<const EnginePrefix*>(&prefix);
   if (engine_prefix == nullptr) return absl::InvalidArgumentError("prefix from another backend");
   if (content_ids.empty()) return absl::InvalidArgumentError("empty content");
   RETURN_IF_ERROR(CheckContext(*engine_, prefix.num_tokens(), content_ids.size(), "policy prompt with the text"));
-  if (absl::Now() > deadline) return absl::DeadlineExceededError("LLM policy classifier budget spent before start");
+  if (deadline.Reached()) return deadline.ReachedError("LLM policy classifier stopped before start");
   ASSIGN_OR_RETURN(const model::SequenceId fork, engine_->ForkSequence(engine_prefix->sequence()));
   auto logits = PrefillInChunks(*engine_, fork, content_ids, chunk_tokens_, deadline, "text");
   (void)engine_->ReleaseSequence(fork);
   if (!logits.ok()) return logits.status();
-  if (absl::Now() > deadline) return absl::DeadlineExceededError("LLM policy classifier exceeded its budget");
+  if (deadline.Reached()) return deadline.ReachedError("LLM policy classifier stopped");
   return LabelProbabilities(*logits, label_token_ids);
 }
 
 std::vector<absl::StatusOr<std::vector<float>>> EngineLlmBackend::ScoreLabelsBatch(
     const PrefixHandle& prefix, absl::Span<const std::vector<uint32_t>> contents,
-    absl::Span<const uint32_t> label_token_ids, absl::Time deadline) const {
+    absl::Span<const uint32_t> label_token_ids, const Deadline& deadline) const {
   std::vector<absl::StatusOr<std::vector<float>>> results(contents.size(),
                                                           absl::InternalError("LLM policy classifier: not run"));
   const auto* engine_prefix = dynamic_cast<const EnginePrefix*>(&prefix);
@@ -149,7 +149,7 @@ std::vector<absl::StatusOr<std::vector<float>>> EngineLlmBackend::ScoreLabelsBat
 
 void EngineLlmBackend::ScoreGroup(model::SequenceId prefix_sequence, absl::Span<const std::vector<uint32_t>> contents,
                                   absl::Span<const size_t> members, absl::Span<const uint32_t> label_token_ids,
-                                  absl::Time deadline,
+                                  const Deadline& deadline,
                                   std::vector<absl::StatusOr<std::vector<float>>>* results) const {
   struct Member {
     size_t index;                 // into contents and results
@@ -168,11 +168,11 @@ void EngineLlmBackend::ScoreGroup(model::SequenceId prefix_sequence, absl::Span<
   std::vector<model::StepInput> inputs;
   std::vector<model::StepOutput> outputs;
   while (!active.empty()) {
-    if (absl::Now() > deadline) {
+    if (deadline.Reached()) {
       for (const Member& m : active) {
-        (*results)[m.index] = absl::DeadlineExceededError(absl::StrCat(
-            "LLM policy classifier exceeded its budget after ", m.done, " of the text's ",
-            contents[m.index].size(), " tokens"));
+        (*results)[m.index] = deadline.ReachedError(absl::StrCat("LLM policy classifier stopped after ",
+                                                                 m.done, " of the text's ", contents[m.index].size(),
+                                                                 " tokens"));
       }
       break;
     }
@@ -202,8 +202,8 @@ void EngineLlmBackend::ScoreGroup(model::SequenceId prefix_sequence, absl::Span<
         continue;
       }
       (*results)[active[i].index] =
-          absl::Now() > deadline ? absl::DeadlineExceededError("LLM policy classifier exceeded its budget")
-                                 : LabelProbabilities(outputs[i].logits, label_token_ids);
+          deadline.Reached() ? deadline.ReachedError("LLM policy classifier stopped")
+                             : LabelProbabilities(outputs[i].logits, label_token_ids);
       (void)engine_->ReleaseSequence(active[i].fork);
     }
     active.swap(still_active);

@@ -30,12 +30,12 @@ class EngineLlmBackend : public LlmBackend {
   // between chunks, so a long policy or text cannot hold the engine past its budget; a
   // prompt that fills the model's context is refused before any work (InvalidArgument).
   absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefillPrefix(absl::Span<const uint32_t> ids,
-                                                                     absl::Time deadline) const override;
+                                                                     const Deadline& deadline) const override;
   // Forks the prefix's sequence (a copy of its KV cache), prefills only `content_ids` and
   // returns the softmax probabilities of the labels at the next position.
   absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle& prefix, absl::Span<const uint32_t> content_ids,
                                                  absl::Span<const uint32_t> label_token_ids,
-                                                 absl::Time deadline) const override;
+                                                 const Deadline& deadline) const override;
   // Runs up to kMaxBatchSequences contents together, as many as the KV memory free at the
   // start of the group holds: each gets its own fork of the prefix (a copy of its KV cache),
   // and every engine step advances all of them by an equal share of one chunk, so the
@@ -43,7 +43,7 @@ class EngineLlmBackend : public LlmBackend {
   // steps.
   std::vector<absl::StatusOr<std::vector<float>>> ScoreLabelsBatch(
       const PrefixHandle& prefix, absl::Span<const std::vector<uint32_t>> contents,
-      absl::Span<const uint32_t> label_token_ids, absl::Time deadline) const override;
+      absl::Span<const uint32_t> label_token_ids, const Deadline& deadline) const override;
 
   // Contents run together at most (each holds a copy of the prefix's KV cache meanwhile).
   static constexpr size_t kMaxBatchSequences = 8;
@@ -51,7 +51,7 @@ class EngineLlmBackend : public LlmBackend {
  private:
   // ScoreLabelsBatch for the contents `members` (indices into contents and *results).
   void ScoreGroup(model::SequenceId prefix_sequence, absl::Span<const std::vector<uint32_t>> contents,
-                  absl::Span<const size_t> members, absl::Span<const uint32_t> label_token_ids, absl::Time deadline,
+                  absl::Span<const size_t> members, absl::Span<const uint32_t> label_token_ids, const Deadline& deadline,
                   std::vector<absl::StatusOr<std::vector<float>>>* results) const;
 
   model::Engine* engine_;

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/deadline.h"
 #include "absl/types/span.h"
 
 namespace warden::moderation {
@@ -37,7 +38,7 @@ class LlmBackend {
   // Runs the model over `ids` once and keeps the resulting KV cache. DeadlineExceeded
   // past `deadline` (the prefix is then not kept).
   virtual absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefillPrefix(
-      absl::Span<const uint32_t> ids, absl::Time deadline) const = 0;
+      absl::Span<const uint32_t> ids, const Deadline& deadline) const = 0;
 
   // Continues from `prefix` with `content_ids` (only these are prefilled) and returns the
   // model's probability of each of `label_token_ids` at the position after the content,
@@ -45,7 +46,7 @@ class LlmBackend {
   virtual absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle& prefix,
                                                          absl::Span<const uint32_t> content_ids,
                                                          absl::Span<const uint32_t> label_token_ids,
-                                                         absl::Time deadline) const = 0;
+                                                         const Deadline& deadline) const = 0;
 
   // ScoreLabels for several contents after the same prefix, one result per content in the
   // same order (an error of one content, e.g. one that does not fit the context, is that
@@ -54,7 +55,7 @@ class LlmBackend {
   // them one after the other.
   virtual std::vector<absl::StatusOr<std::vector<float>>> ScoreLabelsBatch(
       const PrefixHandle& prefix, absl::Span<const std::vector<uint32_t>> contents,
-      absl::Span<const uint32_t> label_token_ids, absl::Time deadline) const {
+      absl::Span<const uint32_t> label_token_ids, const Deadline& deadline) const {
     std::vector<absl::StatusOr<std::vector<float>>> results;
     results.reserve(contents.size());
     for (const std::vector<uint32_t>& content : contents) {

@@ -60,7 +60,7 @@ LlmPolicyClassifier::LlmPolicyClassifier(std::shared_ptr<const LlmBackend> backe
       safe_id_(safe_id) {}
 
 absl::StatusOr<std::shared_ptr<const PrefixHandle>> LlmPolicyClassifier::PrefixFor(
-    std::string_view policy, absl::Time deadline) const {
+    std::string_view policy, const Deadline& deadline) const {
   const std::string key(policy);
   {
     absl::MutexLock lock(&mu_);
@@ -100,7 +100,7 @@ std::shared_ptr<const PrefixHandle> LlmPolicyClassifier::Insert(const std::strin
 
 absl::StatusOr<float> LlmPolicyClassifier::ViolationProbability(std::string_view policy,
                                                                 std::string_view text,
-                                                                absl::Time deadline) const {
+                                                                const Deadline& deadline) const {
   ASSIGN_OR_RETURN(const std::shared_ptr<const PrefixHandle> prefix, PrefixFor(policy, deadline));
   ASSIGN_OR_RETURN(const std::vector<uint32_t> content, RenderContent(*backend_, text));
   const uint32_t labels[] = {violation_id_, safe_id_};
@@ -109,7 +109,7 @@ absl::StatusOr<float> LlmPolicyClassifier::ViolationProbability(std::string_view
 
 std::vector<absl::StatusOr<float>> LlmPolicyClassifier::ViolationProbabilities(std::string_view policy,
                                                                                absl::Span<const std::string> texts,
-                                                                               absl::Time deadline) const {
+                                                                               const Deadline& deadline) const {
   std::vector<absl::StatusOr<float>> results(texts.size(), absl::InternalError("not judged"));
   const absl::StatusOr<std::shared_ptr<const PrefixHandle>> prefix = PrefixFor(policy, deadline);
   if (!prefix.ok()) {

@@ -57,11 +57,11 @@ class LlmPolicyClassifier : public PolicyJudge {
 
   // P(violation label) / (P(violation) + P(safe)) at the first answer position.
   absl::StatusOr<float> ViolationProbability(std::string_view policy, std::string_view text,
-                                             absl::Time deadline) const override;
+                                             const Deadline& deadline) const override;
   // The same for several texts, run together by the backend (LlmBackend::ScoreLabelsBatch).
   std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view policy,
                                                             absl::Span<const std::string> texts,
-                                                            absl::Time deadline) const override;
+                                                            const Deadline& deadline) const override;
 
  private:
   // P(violation) / (P(violation) + P(safe)) from the backend's label probabilities, with
@@ -72,7 +72,7 @@ class LlmPolicyClassifier : public PolicyJudge {
                       LlmPolicyClassifierOptions options, uint32_t violation_id,
                       uint32_t safe_id);
   // The policy's cached prefix, prefilled first (within `deadline`) when absent.
-  absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefixFor(std::string_view policy, absl::Time deadline) const;
+  absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefixFor(std::string_view policy, const Deadline& deadline) const;
 
   // Caches `handle` for `policy` (most recently used), dropping the least recently used
   // entries beyond the bounds; returns the entry now cached for `policy` (an earlier

@@ -184,9 +184,9 @@ absl::Duration LlmBudgetPerText(const warden::v1::ModerationSettings& settings) 
   return budget_ms == 0 ? kDefaultLlmBudgetPerText : absl::Milliseconds(budget_ms);
 }
 
-absl::Time LlmBatchDeadline(const warden::v1::ModerationSettings& settings, absl::Time start, int64_t texts,
-                            absl::Time caller_deadline) {
-  return std::min(caller_deadline, start + LlmBudgetPerText(settings) * texts);
+Deadline LlmBatchDeadline(const warden::v1::ModerationSettings& settings, absl::Time start, int64_t texts,
+                          const Deadline& caller_deadline) {
+  return caller_deadline.AtMost(start + LlmBudgetPerText(settings) * texts);
 }
 
 absl::StatusOr<Decision> Pipeline::Moderate(std::string_view text,
@@ -236,11 +236,11 @@ bool Pipeline::RunFastStage(std::string_view text, const ModerationSettings& set
 
 std::vector<absl::StatusOr<float>> Pipeline::JudgeTogether(const ModerationSettings& settings,
                                                            absl::Span<const std::string> texts,
-                                                           absl::Time caller_deadline) const {
+                                                           const Deadline& caller_deadline) const {
   if (texts.empty()) return {};
   const absl::Time llm_start = clock_();
   const int64_t count = static_cast<int64_t>(texts.size());
-  const absl::Time deadline = LlmBatchDeadline(settings, llm_start, count, caller_deadline);
+  const Deadline deadline = LlmBatchDeadline(settings, llm_start, count, caller_deadline);
   std::vector<absl::StatusOr<float>> violations = JudgeEach(*judge_, settings.llm_policy(), texts, deadline);
   if (clock_() - llm_start > LlmBudgetPerText(settings) * count) {
     for (auto& violation : violations) {
@@ -284,14 +284,14 @@ std::vector<absl::StatusOr<Decision>> Pipeline::ModerateMany(absl::Span<const st
   std::vector<bool> needs_llm(texts.size());
   std::vector<size_t> to_judge;
   std::vector<std::string> judged_texts;
-  absl::Time caller_deadline = absl::InfiniteFuture();
+  Deadline caller_deadline;
   for (size_t i = 0; i < texts.size(); ++i) {
     runs.emplace_back(*resolved, options[i]);
     needs_llm[i] = RunFastStage(texts[i], settings, *resolved, runs[i], &escalate[i]);
     if (needs_llm[i]) {
       to_judge.push_back(i);
       judged_texts.emplace_back(texts[i]);
-      caller_deadline = std::min(caller_deadline, options[i].deadline);
+      caller_deadline = Deadline::Earliest(caller_deadline, options[i].deadline);
     }
   }
 

@@ -40,6 +40,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/deadline.h"
 #include "absl/types/span.h"
 #include "moderation/classifier.h"
 #include "moderation/policy_judge.h"
@@ -58,9 +59,9 @@ struct PipelineOptions {
   std::vector<warden::v1::RuleMatch> policy_findings;
   // Let a text pass when a check fails or times out (the default blocks it).
   bool fail_open = false;
-  // The caller's deadline (e.g. the RPC's): the LLM stage stops at the earlier of it and
-  // its own budget.
-  absl::Time deadline = absl::InfiniteFuture();
+  // The caller's deadline (e.g. the RPC's, with its cancellation): the LLM stage stops at
+  // the earlier of it and its own budget, or when the caller cancels.
+  Deadline deadline;
 };
 
 // The LLM classifier's budget per text when the settings give none (0): a call without a
@@ -71,9 +72,10 @@ inline constexpr absl::Duration kDefaultLlmBudgetPerText = absl::Seconds(60);
 absl::Duration LlmBudgetPerText(const warden::v1::ModerationSettings& settings);
 
 // When one LLM classifier call judging `texts` texts together, started at `start`, must
-// stop: after LlmBudgetPerText times `texts`, or at `caller_deadline` if that is earlier.
-absl::Time LlmBatchDeadline(const warden::v1::ModerationSettings& settings, absl::Time start, int64_t texts,
-                            absl::Time caller_deadline);
+// stop: after LlmBudgetPerText times `texts`, or at `caller_deadline` if that is earlier
+// (or cancelled).
+Deadline LlmBatchDeadline(const warden::v1::ModerationSettings& settings, absl::Time start, int64_t texts,
+                            const Deadline& caller_deadline);
 
 class Pipeline {
  public:
@@ -115,7 +117,7 @@ class Pipeline {
   // budget: per text, times their number).
   std::vector<absl::StatusOr<float>> JudgeTogether(const warden::v1::ModerationSettings& settings,
                                                    absl::Span<const std::string> texts,
-                                                   absl::Time caller_deadline) const;
+                                                   const Deadline& caller_deadline) const;
   // Rule 4 (and 5 when `violation` is an error) for one text.
   void ApplyLlmStage(const pipeline_internal::Resolved& resolved, const Categories& escalate,
                      const absl::StatusOr<float>& violation, pipeline_internal::Run& run) const;

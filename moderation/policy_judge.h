@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/deadline.h"
 #include "absl/types/span.h"
 
 namespace warden::moderation {
@@ -24,13 +25,13 @@ class PolicyJudge {
   // its fail-closed/fail-open rule).
   virtual absl::StatusOr<float> ViolationProbability(std::string_view policy,
                                                      std::string_view text,
-                                                     absl::Time deadline) const = 0;
+                                                     const Deadline& deadline) const = 0;
 
   // ViolationProbability for each of `texts`, in order; an error is that text's only. An
   // implementation may judge them together (faster than one by one); the default does not.
   virtual std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view policy,
                                                                     absl::Span<const std::string> texts,
-                                                                    absl::Time deadline) const {
+                                                                    const Deadline& deadline) const {
     std::vector<absl::StatusOr<float>> results;
     results.reserve(texts.size());
     for (const std::string& text : texts) results.push_back(ViolationProbability(policy, text, deadline));
@@ -42,7 +43,7 @@ class PolicyJudge {
 // with the wrong number of verdicts gives no verdict at all: an error for every text (the
 // pipeline then fails closed), never an index past its answers.
 inline std::vector<absl::StatusOr<float>> JudgeEach(const PolicyJudge& judge, std::string_view policy,
-                                                    absl::Span<const std::string> texts, absl::Time deadline) {
+                                                    absl::Span<const std::string> texts, const Deadline& deadline) {
   std::vector<absl::StatusOr<float>> verdicts = judge.ViolationProbabilities(policy, texts, deadline);
   if (verdicts.size() != texts.size()) {
     return std::vector<absl::StatusOr<float>>(

@@ -19,16 +19,17 @@ namespace warden::gateway::testing {
 class FakeChecks : public TextChecks {
  public:
   absl::StatusOr<TextVerdict> Check(const v1::App&, v1::Direction, std::string_view text, std::string_view = {},
-                                    absl::Time deadline = absl::InfiniteFuture()) const override {
+                                    const Deadline& deadline = Deadline()) const override {
     ++calls;
-    last_check_deadline = deadline;
+    last_check_deadline = deadline.time();
+    last_check_stop = deadline;
     if (fail || (!fail_on.empty() && text.find(fail_on) != std::string_view::npos)) {
       return absl::InternalError("checker down");
     }
     return Verdict(std::string(text));
   }
   absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&, OutputDelivery delivery,
-                                                                  absl::Time deadline) const override;
+                                                                  const Deadline& deadline) const override;
   std::string policy_version() const override { return "v-test"; }
   std::string classifier_name() const override { return "fake"; }
 
@@ -57,6 +58,8 @@ class FakeChecks : public TextChecks {
   // The deadlines the call path passed (written by the call's thread; read after it).
   mutable absl::Time last_check_deadline;
   mutable absl::Time stream_deadline;
+  mutable Deadline last_check_stop;  // With the call's cancellation.
+  mutable Deadline stream_stop;
   mutable OutputDelivery stream_delivery = OutputDelivery::kStreamed;
   bool fail = false;
   std::string fail_on;  // Non-empty: Check fails on texts containing it.
@@ -96,8 +99,9 @@ class FakeStreamChecks : public StreamChecks {
 
 inline absl::StatusOr<std::unique_ptr<StreamChecks>> FakeChecks::StartOutputStream(const v1::App&,
                                                                                      OutputDelivery delivery,
-                                                                                     absl::Time deadline) const {
-  stream_deadline = deadline;
+                                                                                     const Deadline& deadline) const {
+  stream_deadline = deadline.time();
+  stream_stop = deadline;
   stream_delivery = delivery;
   return std::unique_ptr<StreamChecks>(new FakeStreamChecks());
 }

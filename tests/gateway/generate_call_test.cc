@@ -471,6 +471,28 @@ TEST_F(GenerateCallTest, InvalidUtf8AndOversizeAreRejectedBeforeAnyCheck) {
   EXPECT_EQ(checks_.calls, 0);
 }
 
+// The checks' LLM stage must stop for a client that goes away, not only at the deadline.
+TEST_F(GenerateCallTest, ClientCancellationReachesTheChecks) {
+  runner_.events = {FakeRunner::Text("ok")};
+  bool client_gone = false;
+  CallControl control;
+  control.cancelled = [&client_gone] { return client_gone; };
+  auto response = RunGenerate(Deps(), App(), Ask("hi"), control, nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_FALSE(checks_.last_check_stop.Reached());
+  EXPECT_FALSE(checks_.stream_stop.Reached());
+  client_gone = true;
+  EXPECT_TRUE(checks_.last_check_stop.Reached());
+  EXPECT_TRUE(checks_.stream_stop.Reached());
+
+  client_gone = false;
+  v1::ModerateRequest request;
+  request.add_texts("fine");
+  ASSERT_TRUE(RunModerate(Deps(), App(), request, control.AsDeadline()).ok());
+  client_gone = true;
+  EXPECT_TRUE(checks_.last_check_stop.Reached());
+}
+
 TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
   v1::ModerateRequest request;
   request.add_texts("fine");

@@ -43,12 +43,13 @@ class CountingClassifier : public moderation::Classifier {
   mutable size_t bytes = 0;
 };
 
-// Records the deadline it is given; DeadlineExceeded when it has passed.
+// Records the deadline it is given; its error when it has been reached (time or cancel).
 class RecordingJudge : public moderation::PolicyJudge {
  public:
-  absl::StatusOr<float> ViolationProbability(std::string_view, std::string_view, absl::Time deadline) const override {
-    seen = deadline;
-    if (absl::Now() > deadline) return absl::DeadlineExceededError("budget spent");
+  absl::StatusOr<float> ViolationProbability(std::string_view, std::string_view,
+                                             const Deadline& deadline) const override {
+    seen = deadline.time();
+    if (deadline.Reached()) return deadline.ReachedError("judge");
     return 0.9f;
   }
   mutable absl::Time seen;
@@ -132,22 +133,40 @@ TEST_F(PipelineChecksTest, PassedCallDeadlineFailsClosed) {
   EXPECT_EQ(verdict->decision.decided_by(), v1::FAILURE);
 }
 
+TEST_F(PipelineChecksTest, CancelledCallerStopsTheJudgeAndFailsClosed) {
+  const Deadline client_gone(absl::InfiniteFuture(), [] { return true; });
+  auto verdict = checks_->Check(app_, v1::INPUT, "text", "a policy", client_gone);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_EQ(verdict->decision.action(), v1::BLOCK);
+  EXPECT_EQ(verdict->decision.decided_by(), v1::FAILURE);
+  EXPECT_NE(verdict->decision.message().find("cancelled"), std::string::npos) << verdict->decision.message();
+  // The app's own LLM policy (an escalated category) likewise.
+  auto judge = std::make_shared<RecordingJudge>();
+  moderation::Pipeline escalating = ZeroScoresPipeline(judge);
+  const PipelineChecks app_policy_checks(store_.get(), &escalating, nullptr, "zero");
+  EscalateViolenceToTheAppsPolicy();
+  auto escalated = app_policy_checks.Check(app_, v1::INPUT, "text", {}, client_gone);
+  ASSERT_TRUE(escalated.ok()) << escalated.status();
+  EXPECT_EQ(escalated->decision.action(), v1::BLOCK);
+  EXPECT_EQ(escalated->decision.decided_by(), v1::FAILURE);
+}
+
 // Judges a text 0.9 when it contains "bad", else 0.1 (0 for every text under a policy
 // containing "lenient"), and fails one containing "broken"; counts single and batched
 // calls, records the batch's deadline and the policies it was asked about.
 class CountingJudge : public moderation::PolicyJudge {
  public:
   absl::StatusOr<float> ViolationProbability(std::string_view policy, std::string_view text,
-                                             absl::Time) const override {
+                                             const Deadline&) const override {
     ++single_calls;
     policies.emplace_back(policy);
     return Judge(policy, text);
   }
   std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view policy,
                                                             absl::Span<const std::string> texts,
-                                                            absl::Time deadline) const override {
+                                                            const Deadline& deadline) const override {
     ++batch_calls;
-    batch_deadline = deadline;
+    batch_deadline = deadline.time();
     policies.emplace_back(policy);
     std::vector<absl::StatusOr<float>> out;
     for (const std::string& text : texts) out.push_back(Judge(policy, text));
@@ -265,11 +284,11 @@ TEST_F(PipelineChecksTest, AppPolicyEscalationsOfABatchAreJudgedTogether) {
 // Answers a batch with one verdict too few.
 class MiscountingJudge : public moderation::PolicyJudge {
  public:
-  absl::StatusOr<float> ViolationProbability(std::string_view, std::string_view, absl::Time) const override {
+  absl::StatusOr<float> ViolationProbability(std::string_view, std::string_view, const Deadline&) const override {
     return 0.1f;
   }
   std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view, absl::Span<const std::string> texts,
-                                                            absl::Time) const override {
+                                                            const Deadline&) const override {
     return std::vector<absl::StatusOr<float>>(texts.size() - 1, 0.1f);
   }
 };

@@ -109,6 +109,35 @@ TEST(EngineLlmBackend, SpentBudgetIsDeadlineExceededAndTheNextCallWorks) {
   EXPECT_TRUE(backend.ScoreLabels(**prefix, Tokens(10, 4), labels, absl::InfiniteFuture()).ok());
 }
 
+// A caller that cancels (a client gone) stops the work between chunks, as a spent budget
+// does: the cancellation is asked before each 16-token step and raised after two of them.
+TEST(EngineLlmBackend, CancelledCallerStopsBetweenChunksAndTheNextCallWorks) {
+  auto engine = LoadEngine(4096);
+  ASSERT_NE(engine, nullptr);
+  constexpr size_t kChunk = 16;
+  const EngineLlmBackend backend(engine.get(), nullptr, kChunk);
+  auto asked = std::make_shared<int>(0);
+  const Deadline cancelled_after_two_steps(absl::InfiniteFuture(), [asked] { return ++*asked > 2; });
+  const int64_t steps_before = engine->steps_run();
+  const auto stopped = backend.PrefillPrefix(Tokens(100, 5), cancelled_after_two_steps);
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kCancelled) << stopped.status();
+  EXPECT_NE(stopped.status().message().find("after 32 of"), std::string::npos) << stopped.status();
+  EXPECT_EQ(engine->steps_run() - steps_before, 2);  // Not the 7 steps of the whole prompt.
+
+  auto prefix = backend.PrefillPrefix(Tokens(20, 5), absl::InfiniteFuture());
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  const uint32_t labels[] = {1, 2};
+  *asked = 0;
+  EXPECT_EQ(backend.ScoreLabels(**prefix, Tokens(100, 6), labels, cancelled_after_two_steps).status().code(),
+            absl::StatusCode::kCancelled);
+  *asked = 0;
+  const std::vector<std::vector<uint32_t>> texts = {Tokens(60, 7), Tokens(70, 8)};
+  for (const auto& result : backend.ScoreLabelsBatch(**prefix, texts, labels, cancelled_after_two_steps)) {
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled) << result.status();
+  }
+  EXPECT_TRUE(backend.ScoreLabels(**prefix, Tokens(10, 4), labels, absl::InfiniteFuture()).ok());
+}
+
 TEST(EngineLlmBackend, PromptFillingTheContextIsRefused) {
   auto engine = LoadEngine(40);
   ASSERT_NE(engine, nullptr);

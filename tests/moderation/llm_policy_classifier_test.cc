@@ -34,7 +34,7 @@ class FakeBackend : public LlmBackend {
     return FakeTokens(text);
   }
   absl::StatusOr<std::shared_ptr<const PrefixHandle>> PrefillPrefix(
-      absl::Span<const uint32_t> ids, absl::Time) const override {
+      absl::Span<const uint32_t> ids, const Deadline&) const override {
     prefix_calls++;
     prefilled_tokens += ids.size();
     return std::make_shared<FakePrefix>(std::vector<uint32_t>(ids.begin(), ids.end()));
@@ -42,7 +42,7 @@ class FakeBackend : public LlmBackend {
   absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle& prefix,
                                                  absl::Span<const uint32_t> content_ids,
                                                  absl::Span<const uint32_t> label_ids,
-                                                 absl::Time) const override {
+                                                 const Deadline&) const override {
     prefilled_tokens += content_ids.size();
     last_prefix_tokens = prefix.num_tokens();
     last_content.assign(content_ids.begin(), content_ids.end());
@@ -65,7 +65,7 @@ class BatchingBackend : public FakeBackend {
   std::vector<absl::StatusOr<std::vector<float>>> ScoreLabelsBatch(const PrefixHandle&,
                                                                    absl::Span<const std::vector<uint32_t>> contents,
                                                                    absl::Span<const uint32_t>,
-                                                                   absl::Time) const override {
+                                                                   const Deadline&) const override {
     ++batch_calls;
     batch_contents.assign(contents.begin(), contents.end());
     std::vector<absl::StatusOr<std::vector<float>>> out;
@@ -73,7 +73,7 @@ class BatchingBackend : public FakeBackend {
     return out;
   }
   absl::StatusOr<std::vector<float>> ScoreLabels(const PrefixHandle&, absl::Span<const uint32_t> content_ids,
-                                                 absl::Span<const uint32_t>, absl::Time) const override {
+                                                 absl::Span<const uint32_t>, const Deadline&) const override {
     return ProbsFor(std::vector<uint32_t>(content_ids.begin(), content_ids.end()));
   }
   static std::vector<float> ProbsFor(const std::vector<uint32_t>& content) {

@@ -51,10 +51,10 @@ class FakeJudge : public PolicyJudge {
  public:
   FakeJudge(float probability, FakeClock* clock) : probability_(probability), clock_(clock) {}
   absl::StatusOr<float> ViolationProbability(std::string_view policy, std::string_view text,
-                                             absl::Time deadline) const override {
+                                             const Deadline& deadline) const override {
     calls_++;
     last_policy = std::string(policy);
-    last_deadline = deadline;
+    last_deadline = deadline.time();
     clock_->now += cost;
     if (!error.ok()) return error;
     const auto it = by_text.find(std::string(text));
@@ -62,7 +62,7 @@ class FakeJudge : public PolicyJudge {
   }
   std::vector<absl::StatusOr<float>> ViolationProbabilities(std::string_view policy,
                                                             absl::Span<const std::string> texts,
-                                                            absl::Time deadline) const override {
+                                                            const Deadline& deadline) const override {
     batch_sizes.push_back(static_cast<int>(texts.size()));
     std::vector<absl::StatusOr<float>> out;
     for (const std::string& text : texts) out.push_back(ViolationProbability(policy, text, deadline));
@@ -317,7 +317,7 @@ TEST_F(PipelineTest, LlmStageStopsAtTheCallersDeadlineWhenItComesFirst) {
   PipelineOptions options;
   options.deadline = clock_.now + absl::Milliseconds(50);
   ASSERT_TRUE(Make(Fast(kHate, 0.1f), judge).Moderate("t", settings, options).ok());
-  EXPECT_EQ(judge->last_deadline, options.deadline);
+  EXPECT_EQ(judge->last_deadline, options.deadline.time());
   options.deadline = clock_.now + absl::Hours(1);  // later than the budget: the budget wins
   const absl::Time start = clock_.now;
   ASSERT_TRUE(Make(Fast(kHate, 0.1f), judge).Moderate("t", settings, options).ok());
@@ -404,7 +404,7 @@ TEST_F(PipelineTest, ModerateManyBudgetIsPerTextTimesTheTextsJudged) {
   options[1].deadline = clock_.now + absl::Milliseconds(100);
   options[2].deadline = clock_.now + absl::Milliseconds(300);
   decisions = Make(Fast(kHate, 0.1f), judge).ModerateMany(texts, settings, options);
-  EXPECT_EQ(judge->last_deadline, options[1].deadline);
+  EXPECT_EQ(judge->last_deadline, options[1].deadline.time());
 }
 
 TEST_F(PipelineTest, ModerateManyNeedsOneOptionsPerText) {

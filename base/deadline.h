@@ -1,0 +1,53 @@
+// When long work (an LLM classifier's prefill, a batch of judgements) must stop: at a time,
+// or earlier when its caller cancels (a client that went away).
+#ifndef WARDEN_BASE_DEADLINE_H_
+#define WARDEN_BASE_DEADLINE_H_
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace warden {
+
+// A value; cheap to copy. The cancellation test is called from whichever thread checks the
+// deadline, so it must be thread-safe, and whatever it reads must outlive every copy
+// (in the gateway: the call's gRPC context, alive until the handler returns).
+class Deadline {
+ public:
+  // A plain time is a deadline nobody cancels (implicit: every absl::Time converts).
+  Deadline(absl::Time time = absl::InfiniteFuture()) : time_(time) {}  // NOLINT(google-explicit-constructor)
+  Deadline(absl::Time time, std::function<bool()> cancelled) : time_(time), cancelled_(std::move(cancelled)) {}
+
+  absl::Time time() const { return time_; }
+  bool cancelled() const { return cancelled_ && cancelled_(); }
+  // True once the time has passed or the caller cancelled.
+  bool Reached() const { return cancelled() || absl::Now() > time_; }
+  // Why the work stops: CANCELLED when the caller cancelled, else DEADLINE_EXCEEDED.
+  // Only meaningful when Reached().
+  absl::Status ReachedError(std::string_view what) const {
+    if (cancelled()) return absl::CancelledError(std::string(what) + ": the caller cancelled");
+    return absl::DeadlineExceededError(std::string(what) + ": its time budget or deadline passed");
+  }
+  // The same cancellation, stopping at `time` if that is earlier.
+  Deadline AtMost(absl::Time time) const { return Deadline(std::min(time, time_), cancelled_); }
+  // Reached when either is: the earlier time, and either's cancellation.
+  static Deadline Earliest(const Deadline& a, const Deadline& b) {
+    if (!b.cancelled_) return a.AtMost(b.time_);
+    if (!a.cancelled_) return b.AtMost(a.time_);
+    return Deadline(std::min(a.time_, b.time_), [a, b] { return a.cancelled() || b.cancelled(); });
+  }
+
+ private:
+  absl::Time time_;
+  std::function<bool()> cancelled_;  // Empty: never cancelled.
+};
+
+}  // namespace warden
+
+#endif  // WARDEN_BASE_DEADLINE_H_
