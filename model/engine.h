@@ -99,6 +99,12 @@ struct GenerateResult {
   // Prompt tokens whose KV state came from the prefix cache instead of being prefilled
   // (always 0 from Engine::Generate; set by the Scheduler).
   int64_t cached_prompt_tokens = 0;
+  // Times the Scheduler evicted the sequence's KV state when memory ran out and later
+  // recomputed it (prompt and tokens so far) to go on (always 0 from Engine::Generate).
+  int preemptions = 0;
+  // Tokens prefilled again after those preemptions (the prompt and the tokens generated
+  // before each), the work they cost.
+  int64_t recomputed_tokens = 0;
 };
 
 // Receives each generated token (stop tokens included); return false to stop (cancel).

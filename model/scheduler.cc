@@ -65,6 +65,8 @@ struct Scheduler::Request {
   SequenceId sequence = 0;
   int64_t processed = 0;      // prompt tokens in the sequence's KV state
   GenerateResult result;
+  // Of result.tokens, how many the prompt holds (appended when the request was preempted).
+  size_t tokens_in_prompt = 0;
 
   bool delivering = false;             // a callback is running; the sequence is paused
   std::optional<FinishReason> finish;  // decided after the last token's callback
@@ -238,7 +240,7 @@ std::shared_ptr<GenerationHandle> Scheduler::Submit(std::vector<int32_t> prompt,
 }
 
 bool Scheduler::HasWorkLocked() const {
-  if (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running) return true;
+  if (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running && HeadFitsLocked()) return true;
   for (const auto& request : queue_) {
     if (request->handle->cancel_requested()) return true;
   }
@@ -262,10 +264,43 @@ void Scheduler::AdmitLocked(std::vector<std::shared_ptr<Request>>* finished) {
       ++it;
     }
   }
-  while (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running) {
+  while (!queue_.empty() && static_cast<int>(running_.size()) < options_.max_running && HeadFitsLocked()) {
     running_.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
+}
+
+// Whether the queue's first request may start: alone, always (the engine refuses what can
+// never fit); beside others, when its prompt's KV cache fits the spare memory less what
+// running prompts still need. Requests start in order: a big one is not overtaken.
+bool Scheduler::HeadFitsLocked() const {
+  if (running_.empty()) return true;
+  int64_t spare = engine_->kv_budget_bytes() - engine_->kv_bytes_in_use() + prefix_cache_->bytes();
+  for (const auto& request : running_) {
+    if (!request->prefilling()) continue;
+    spare -= engine_->KvBytesForLength(static_cast<int64_t>(request->prompt.size()) + 1) -
+             (request->started ? engine_->KvBytesForLength(request->processed) : 0);
+  }
+  const Request& head = *queue_.front();
+  return engine_->KvBytesForLength(static_cast<int64_t>(head.prompt.size()) + 1) <= spare;
+}
+
+// Moves `request` (running; its sequence already released) to the queue's front, its
+// prompt extended by the tokens it generated since, to be prefilled again. False (nothing
+// changed) when no other started sequence holds memory that finishing would free.
+bool Scheduler::PreemptLocked(const std::shared_ptr<Request>& request) {
+  const bool others = std::any_of(running_.begin(), running_.end(),
+                                  [&](const auto& other) { return other != request && other->started; });
+  if (!others) return false;
+  running_.erase(std::find(running_.begin(), running_.end(), request));
+  std::vector<int32_t>& tokens = request->result.tokens;
+  request->prompt.insert(request->prompt.end(), tokens.begin() + request->tokens_in_prompt, tokens.end());
+  request->tokens_in_prompt = tokens.size();
+  request->processed = 0;
+  ++request->result.preemptions;
+  request->result.recomputed_tokens += static_cast<int64_t>(request->prompt.size());
+  queue_.push_front(request);
+  return true;
 }
 
 // Picks the running requests that take part in this step (not paused in a callback) and
@@ -296,7 +331,8 @@ void Scheduler::StartSequence(Request& request) {
     if (hit.ok()) {
       request.sequence = hit->sequence;
       request.processed = hit->tokens;
-      request.result.cached_prompt_tokens = hit->tokens;
+      // A recomputation's hit is not the client's prompt being reused.
+      if (request.result.preemptions == 0) request.result.cached_prompt_tokens = hit->tokens;
       return;
     }
   }
@@ -384,11 +420,20 @@ void Scheduler::RunBatch(Batch& batch) {
   for (size_t i = 0; i < batch.requests.size(); ++i) {
     const std::shared_ptr<Request>& request = batch.requests[i];
     if (!step_status_[i].ok()) {
+      // Out of KV memory beside other sequences: preempted (its memory freed now), not failed.
+      const bool out_of_memory = absl::IsResourceExhausted(step_status_[i]);
+      bool preempted = false;
       {
         std::lock_guard<std::mutex> lock(signal_->mutex);
-        running_.erase(std::find(running_.begin(), running_.end(), request));
+        preempted = out_of_memory && PreemptLocked(request);
+        if (!preempted) running_.erase(std::find(running_.begin(), running_.end(), request));
       }
-      FinishRequest(*request, step_status_[i]);
+      if (preempted) {
+        engine_->ReleaseSequence(request->sequence).IgnoreError();
+        request->started = false;
+      } else {
+        FinishRequest(*request, step_status_[i]);
+      }
       continue;
     }
     if (request->prefilling()) {

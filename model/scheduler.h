@@ -15,6 +15,14 @@
 // prompts starting with a cached prefix prefill only the rest.
 // GenerateResult::cached_prompt_tokens reports how many prompt tokens were reused.
 //
+// KV memory: a queued request starts only when its prompt's KV cache fits the memory that
+// is spare (cached prefixes count as spare) beside what running prompts still need. When a
+// running sequence cannot grow its KV cache while other sequences hold memory, it is
+// preempted instead of failed: its KV state is dropped and it waits at the queue's front
+// to be recomputed (prompt plus the tokens it had generated) once memory is spare, then
+// goes on where it stopped (its callback sees no gap; GenerateResult::preemptions counts
+// it). Only a sequence that runs out alone fails, with RESOURCE_EXHAUSTED.
+//
 // Thread safety: Submit and every GenerationHandle method are thread-safe. Callbacks for
 // one request run one at a time, in token order, on scheduler-owned threads; they must not
 // call Wait() on their own handle.
@@ -100,6 +108,8 @@ class Scheduler {
   Scheduler(Engine* engine, const SchedulerOptions& options);
   void Loop();
   bool HasWorkLocked() const;
+  bool HeadFitsLocked() const;
+  bool PreemptLocked(const std::shared_ptr<Request>& request);
   bool AnyDeliveringLocked() const;
   void AdmitLocked(std::vector<std::shared_ptr<Request>>* finished);
   void BuildBatchLocked(Batch* batch, std::vector<std::shared_ptr<Request>>* finished);

@@ -329,6 +329,103 @@ TEST(SchedulerPrefixCache, EntriesGiveTheirMemoryToARequestThatNeedsIt) {
   EXPECT_EQ(second->tokens, SingleRun(*engine, Tokens(1500, 22), Greedy(2)));
 }
 
+// Two sequences whose KV caches grow past what the budget holds for both: the one that
+// cannot grow is preempted, waits for the other to finish, is recomputed (prompt plus its
+// tokens so far) and goes on; both give the tokens of single runs. KV caches grow in
+// blocks of 256 positions, so a 20-token prompt with 250 tokens crosses one block edge.
+TEST(SchedulerKvMemory, ASequenceOutOfMemoryBesideOthersIsPreemptedAndRecomputed) {
+  const ModelConfig shape = testing::OddShape();
+  const int64_t one_block = KvBytesForLength(shape, 256);
+  const int64_t two_blocks = KvBytesForLength(shape, 512);
+  ASSERT_LT(one_block, two_blocks);
+  auto engine = testing::LoadTestEngine(CheckpointDir(), two_blocks + one_block);  // not 2 x two_blocks
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  constexpr int kMaxTokens = 250;
+  const std::vector<std::vector<int32_t>> prompts = {Tokens(20, 40), Tokens(20, 41)};
+  std::vector<std::shared_ptr<GenerationHandle>> handles;
+  std::vector<std::vector<int32_t>> delivered(2);
+  for (int i = 0; i < 2; ++i) {
+    handles.push_back(scheduler->Submit(prompts[i], Greedy(kMaxTokens), [&delivered, i](int32_t token) {
+      delivered[i].push_back(token);
+      return true;
+    }));
+  }
+  int preempted = 0;
+  for (int i = 0; i < 2; ++i) {
+    auto result = handles[i]->Wait();
+    ASSERT_TRUE(result.ok()) << "request " << i << ": " << result.status();
+    EXPECT_EQ(result->finish_reason, FinishReason::kMaxTokens);
+    ASSERT_EQ(result->tokens.size(), static_cast<size_t>(kMaxTokens));
+    EXPECT_EQ(delivered[i], result->tokens);  // the callback saw every token once, in order
+    const std::vector<int32_t> alone = SingleRun(*engine, prompts[i], Greedy(kMaxTokens));
+    if (result->preemptions == 0) {
+      EXPECT_EQ(result->tokens, alone) << "request " << i;
+      continue;
+    }
+    ++preempted;
+    EXPECT_EQ(result->preemptions, 1);
+    // The tokens before the preemption are the single run's; the rest continue from the
+    // recomputed prompt (its precision is the longer prompt's, so compare with that run).
+    const int64_t before = result->recomputed_tokens - static_cast<int64_t>(prompts[i].size());
+    ASSERT_GT(before, 0);
+    ASSERT_LT(before, kMaxTokens);
+    const std::vector<int32_t> head(result->tokens.begin(), result->tokens.begin() + before);
+    EXPECT_EQ(head, std::vector<int32_t>(alone.begin(), alone.begin() + before));
+    const std::vector<int32_t> rest = SingleRun(*engine, Concat(prompts[i], head), Greedy(kMaxTokens - before));
+    EXPECT_EQ(std::vector<int32_t>(result->tokens.begin() + before, result->tokens.end()), rest);
+  }
+  EXPECT_EQ(preempted, 1);
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
+// Alone, a sequence that outgrows the budget has nobody to wait for: it fails.
+TEST(SchedulerKvMemory, ASequenceOutOfMemoryAloneFails) {
+  const ModelConfig shape = testing::OddShape();
+  auto engine = testing::LoadTestEngine(CheckpointDir(), KvBytesForLength(shape, 256));
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  auto result = scheduler->Submit(Tokens(20, 42), Greedy(250), nullptr)->Wait();
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
+// A queued request waits while its prompt's KV cache does not fit beside the running ones
+// (instead of starting, failing to grow and being preempted over and over), then starts.
+TEST(SchedulerKvMemory, AQueuedPromptWaitsForMemoryThenStarts) {
+  const ModelConfig shape = testing::OddShape();
+  auto engine = testing::LoadTestEngine(CheckpointDir(), KvBytesForLength(shape, 512));
+  ASSERT_NE(engine, nullptr);
+  SchedulerOptions options;
+  options.prefix_cache_bytes = 0;
+  auto scheduler = MakeScheduler(engine.get(), options);
+  ASSERT_NE(scheduler, nullptr);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> first_tokens{0};
+  // The first request holds one block and pauses in its callback until released.
+  auto first = scheduler->Submit(Tokens(20, 43), Greedy(5), [&](int32_t) {
+    if (++first_tokens == 2) released.wait();
+    return true;
+  });
+  while (first_tokens < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // 300 prompt tokens need two blocks: they do not fit beside the first one's block.
+  const int64_t steps_before = engine->steps_run();
+  auto second = scheduler->Submit(Tokens(300, 44), Greedy(2), nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(second->Done());
+  EXPECT_EQ(engine->steps_run(), steps_before);  // no step tried it
+  EXPECT_EQ(engine->kv_bytes_in_use(), KvBytesForLength(shape, 256));  // the second has not started
+  release.set_value();
+  ASSERT_TRUE(first->Wait().ok());
+  auto result = second->Wait();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->preemptions, 0);
+  EXPECT_EQ(result->tokens, SingleRun(*engine, Tokens(300, 44), Greedy(2)));
+}
+
 // As the scheduler runs it: the prefix and the rest at the whole prompt's precision (309
 // tokens: bf16-rounded), against the whole prompt in one step.
 TEST(PrefixCache, ForkedPrefixGivesTheLogitsOfAFullPrefill) {
