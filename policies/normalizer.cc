@@ -146,6 +146,8 @@ char HomoglyphToLatin(UChar32 cp) {
   }
 }
 
+}  // namespace
+
 char LeetToLetter(char c) {
   switch (c) {
     case '0': return 'o';
@@ -159,6 +161,8 @@ char LeetToLetter(char c) {
     default: return 0;
   }
 }
+
+namespace {
 
 bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 

@@ -28,6 +28,10 @@
 
 namespace warden::policies {
 
+// The letter a leetspeak character stands for (0->o 1->i 3->e 4->a 5->s 7->t @->a $->s),
+// or 0 for any other character.
+char LeetToLetter(char c);
+
 // A half-open byte range [begin, end).
 struct Span {
   uint32_t begin = 0;

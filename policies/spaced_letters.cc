@@ -21,6 +21,7 @@ struct Token {
   size_t end;
   bool word;
   bool single_letter;  // A word of exactly one letter.
+  bool single_leet;    // A word of exactly one leetspeak digit.
 };
 
 std::vector<Token> Tokenize(std::string_view text) {
@@ -43,8 +44,9 @@ std::vector<Token> Tokenize(std::string_view text) {
       ++chars;
       i = next;
     }
-    tokens.push_back({static_cast<size_t>(start), static_cast<size_t>(i), word,
-                      word && chars == 1 && letter});
+    const bool single = word && chars == 1;
+    tokens.push_back({static_cast<size_t>(start), static_cast<size_t>(i), word, single && letter,
+                      single && cp < 0x80 && !letter && LeetToLetter(static_cast<char>(cp)) != 0});
   }
   return tokens;
 }
@@ -57,12 +59,17 @@ bool IsShortSpacerRun(std::string_view text, const Token& t) {
   return true;
 }
 
-// The end (exclusive token index) of the spaced-letter run starting at token `i`.
-size_t RunEnd(std::string_view text, const std::vector<Token>& tokens, size_t i) {
+bool InRun(const Token& t) { return t.single_letter || t.single_leet; }
+
+// The end (exclusive token index) of the spaced-letter run starting at token `i` (one
+// letter or leetspeak digit, then more separated by short spacer runs); `letters` counts
+// its real letters.
+size_t RunEnd(std::string_view text, const std::vector<Token>& tokens, size_t i, int* letters) {
   size_t j = i;
-  while (j + 2 < tokens.size() && IsShortSpacerRun(text, tokens[j + 1]) &&
-         tokens[j + 2].single_letter) {
+  *letters = tokens[i].single_letter ? 1 : 0;
+  while (j + 2 < tokens.size() && IsShortSpacerRun(text, tokens[j + 1]) && InRun(tokens[j + 2])) {
     j += 2;
+    if (tokens[j].single_letter) ++*letters;
   }
   return j + 1;
 }
@@ -189,14 +196,21 @@ std::optional<NormalizedText> CollapseSpacedLetters(const NormalizedText& in) {
   for (size_t i = 0; i < tokens.size();) {
     const Token& t = tokens[i];
     size_t end = i + 1;
-    if (t.single_letter) {
-      end = RunEnd(in.text, tokens, i);
-      if ((end - i + 1) / 2 < 3) end = i + 1;  // Fewer than three letters: not a run.
+    if (InRun(t)) {
+      int letters = 0;
+      end = RunEnd(in.text, tokens, i, &letters);
+      // Fewer than three characters, or fewer than two of them letters: not a run.
+      if ((end - i + 1) / 2 < 3 || letters < 2) end = i + 1;
     }
+    const bool run = end > i + 1;
     for (size_t k = i; k < end; ++k) {
-      const bool drop = end > i + 1 && !tokens[k].word;
-      if (drop) {
+      if (run && !tokens[k].word) {
         changed = true;
+        continue;
+      }
+      if (run && tokens[k].single_leet) {
+        out.text.push_back(LeetToLetter(in.text[tokens[k].begin]));
+        out.to_original.push_back(in.to_original[tokens[k].begin]);
         continue;
       }
       out.text.append(in.text, tokens[k].begin, tokens[k].end - tokens[k].begin);

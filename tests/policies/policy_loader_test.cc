@@ -292,6 +292,20 @@ TEST(PolicyLoader, LeetspeakSymbolsInTermsAreLettersNotPunctuation) {
   }
 }
 
+// Spaced-out letters with leetspeak digits among them are the word too.
+TEST(PolicyLoader, SpacedLettersWithLeetspeakDigitsMatchTerms) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", "id: \"s\"\nrules { id: \"t\" category: BLOCKLIST action: BLOCK\n"
+                       "  term_list { terms: \"fiddlesticks\" } }\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::vector<std::string> sets = {"s"};
+  for (const char* hit : {"f i d d l e s t i c k s", "f 1 d d l 3 5 t 1 c k 5", "f-1-d-d-l-e-s-t-i-c-k-s",
+                          "F1ddl3st1cks"}) {
+    EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, hit)->action, v1::BLOCK) << hit;
+  }
+  EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, "fiddle 5 ticks")->action, v1::ALLOW);
+}
+
 // Texts a client sends may name term files only inside the allowed folders, however the
 // path is spelled ("..", absolute, a link out).
 TEST(PolicyLoader, TermFilesOutsideTheAllowedFoldersAreErrors) {

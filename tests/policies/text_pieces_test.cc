@@ -55,6 +55,24 @@ TEST(SpacedLetters, JoinsRunsOfThreeOrMoreSingleLetters) {
   EXPECT_EQ(out->text, "bad and xyz");
 }
 
+TEST(SpacedLetters, FoldsLeetspeakDigitsInARunOfLetters) {
+  std::optional<NormalizedText> out = CollapseSpacedLetters(Folded("you f 1 d d l e!"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->text, "you fiddle!");
+  const Span span = out->ToOriginal(4, 10);
+  EXPECT_EQ(span.begin, 4u);
+  EXPECT_EQ(span.end, 15u);  // "f 1 d d l e" in the original.
+  out = CollapseSpacedLetters(Folded("1.d.1.0.t"));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->text, "idiot");
+}
+
+TEST(SpacedLetters, DigitsWithoutTwoLettersAreNoRun) {
+  EXPECT_FALSE(CollapseSpacedLetters(Folded("call 5 5 5 0 1 now")).has_value());
+  EXPECT_FALSE(CollapseSpacedLetters(Folded("rows 1 3 a 4")).has_value());    // one letter
+  EXPECT_FALSE(CollapseSpacedLetters(Folded("steps 2 6 8 9")).has_value());   // not leetspeak
+}
+
 TEST(SpacedLetters, LeavesOrdinaryTextAlone) {
   EXPECT_FALSE(CollapseSpacedLetters(Folded("I am a person")).has_value());
   EXPECT_FALSE(CollapseSpacedLetters(Folded("a b")).has_value());
