@@ -160,6 +160,11 @@ void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextForm
     v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "max_running_sequences", -1,
             absl::StrCat("must be at most ", kMaxRunningSequences, " (0 = ", kDefaultRunningSequences, ")"));
   }
+  if (config.stream_write_timeout_seconds() > kMaxStreamWriteTimeoutSeconds) {
+    v.Error(config, tree, "", "stream_write_timeout_seconds", -1,
+            absl::StrCat("must be at most ", kMaxStreamWriteTimeoutSeconds, " (0 = ",
+                         kDefaultStreamWriteTimeoutSeconds, ")"));
+  }
   if (config.model().model_dir().empty()) {
     v.Error(config, tree, "", "model", -1, "model.model_dir must be set");
   }

@@ -19,6 +19,10 @@ namespace warden::gateway {
 inline constexpr int kDefaultRunningSequences = 8;
 // The most ModelSettings.max_running_sequences may ask for (each is a delivery thread).
 inline constexpr int kMaxRunningSequences = 256;
+// How long a stream's write may wait for a client that stopped reading before the call is
+// cancelled (ServerConfig.stream_write_timeout_seconds): when unset, and at most.
+inline constexpr uint32_t kDefaultStreamWriteTimeoutSeconds = 30;
+inline constexpr uint32_t kMaxStreamWriteTimeoutSeconds = 3600;
 // Upper bounds of an app's limits (proto/config.proto's Limits): a request's bytes (gRPC
 // reads at most 64 MiB, this plus 1 MiB) and its output tokens (above any gpt-oss context,
 // and small enough that the token estimates cannot overflow).
@@ -41,6 +45,12 @@ absl::StatusOr<LoadedConfig> LoadServerConfig(const std::string& path);
 // ValidatePolicies path). Relative paths are resolved against `base_dir`.
 absl::StatusOr<LoadedConfig> ParseServerConfig(const std::string& text, const std::string& path,
                                                const std::string& base_dir);
+
+// ServerConfig.stream_write_timeout_seconds with its default applied.
+inline uint32_t StreamWriteTimeoutSeconds(const v1::ServerConfig& config) {
+  const uint32_t seconds = config.stream_write_timeout_seconds();
+  return seconds == 0 ? kDefaultStreamWriteTimeoutSeconds : seconds;
+}
 
 // `relative` resolved against `base_dir` unless it is absolute or empty.
 std::string ResolvePath(const std::string& base_dir, const std::string& relative);

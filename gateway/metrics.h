@@ -15,7 +15,7 @@
 namespace warden::gateway {
 
 // Every metric the gateway exports (sorted). Labels are given in the comments.
-inline constexpr std::array<const char*, 16> kGatewayMetricNames = {
+inline constexpr std::array<const char*, 17> kGatewayMetricNames = {
     "warden_audit_failures_total",          // (none)
     "warden_check_failures_total",          // stage, outcome = fail_closed | fail_open
     "warden_decisions_total",               // direction, action
@@ -30,6 +30,7 @@ inline constexpr std::array<const char*, 16> kGatewayMetricNames = {
     "warden_requests_total",                // rpc, app, code
     "warden_rule_hits_total",               // rule
     "warden_stage_duration_seconds",        // histogram; stage
+    "warden_stream_write_stalls_total",     // app: streams cancelled because the client stopped reading
     "warden_time_to_first_token_seconds",   // histogram
     "warden_tokens_total",                  // app, kind = prompt | completion
 };

@@ -24,21 +24,36 @@ std::string JsonString(const std::string& text) {
   return out + "\"";
 }
 
+std::string JsonNow() { return JsonString(absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone())); }
+
+void WriteLine(std::string line) {
+  line += "\n";
+  (void)!write(STDERR_FILENO, line.data(), line.size());
+}
+
 }  // namespace
 
 std::string FormatRequestLog(const RequestLogEntry& entry) {
-  return absl::StrCat("{\"time\":", JsonString(absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone())),
-                      ",\"level\":\"info\",\"rpc\":", JsonString(entry.rpc), ",\"app\":", JsonString(entry.app_id),
-                      ",\"request_id\":", JsonString(entry.request_id),
+  return absl::StrCat("{\"time\":", JsonNow(), ",\"level\":\"info\",\"rpc\":", JsonString(entry.rpc),
+                      ",\"app\":", JsonString(entry.app_id), ",\"request_id\":", JsonString(entry.request_id),
                       ",\"code\":", JsonString(absl::StatusCodeToString(entry.code)),
                       ",\"input_action\":", JsonString(v1::Action_Name(entry.input_action)),
                       ",\"output_action\":", JsonString(v1::Action_Name(entry.output_action)),
                       ",\"latency_ms\":", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(entry.latency)), "}");
 }
 
-void LogRequest(const RequestLogEntry& entry) {
-  const std::string line = FormatRequestLog(entry) + "\n";
-  (void)!write(STDERR_FILENO, line.data(), line.size());
+void LogRequest(const RequestLogEntry& entry) { WriteLine(FormatRequestLog(entry)); }
+
+std::string FormatStreamWriteStallLog(const std::string& app_id, const std::string& request_id,
+                                      absl::Duration timeout) {
+  return absl::StrCat("{\"time\":", JsonNow(), ",\"level\":\"warning\",\"event\":\"stream_write_stall\"",
+                      ",\"rpc\":\"StreamGenerate\",\"app\":", JsonString(app_id),
+                      ",\"request_id\":", JsonString(request_id),
+                      ",\"write_timeout_s\":", absl::ToInt64Seconds(timeout), "}");
+}
+
+void LogStreamWriteStall(const std::string& app_id, const std::string& request_id, absl::Duration timeout) {
+  WriteLine(FormatStreamWriteStallLog(app_id, request_id, timeout));
 }
 
 }  // namespace warden::gateway

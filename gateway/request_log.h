@@ -26,6 +26,13 @@ std::string FormatRequestLog(const RequestLogEntry& entry);
 // Writes FormatRequestLog(entry) and a newline to stderr in one write. Thread-safe.
 void LogRequest(const RequestLogEntry& entry);
 
+// The JSON line (a warning, without the newline) for a stream cancelled because its client
+// stopped reading: a write waited `timeout`. Thread-safe.
+std::string FormatStreamWriteStallLog(const std::string& app_id, const std::string& request_id,
+                                      absl::Duration timeout);
+// Writes FormatStreamWriteStallLog(...) and a newline to stderr in one write. Thread-safe.
+void LogStreamWriteStall(const std::string& app_id, const std::string& request_id, absl::Duration timeout);
+
 }  // namespace warden::gateway
 
 #endif  // WARDEN_GATEWAY_REQUEST_LOG_H_

@@ -53,7 +53,8 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
     ASSIGN_OR_RETURN(server->metrics_http_, MetricsHttpServer::Start(loaded.metrics_listen(), state.metrics.get()));
   }
 
-  server->warden_service_ = std::make_unique<WardenService>(&state);
+  server->write_watchdog_ = std::make_unique<WriteWatchdog>(std::chrono::seconds(StreamWriteTimeoutSeconds(loaded)));
+  server->warden_service_ = std::make_unique<WardenService>(&state, server->write_watchdog_.get());
   server->admin_service_ = std::make_unique<AdminService>(&state);
 
   const v1::ServerConfig& cfg = state.config.config;

@@ -16,6 +16,7 @@
 #include "gateway/metrics_http.h"
 #include "gateway/server_state.h"
 #include "gateway/warden_service.h"
+#include "gateway/write_watchdog.h"
 
 namespace warden::gateway {
 
@@ -49,6 +50,9 @@ class WardenServer {
 
   std::unique_ptr<ServerState> state_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
+  // Cancels streams whose clients stopped reading; used by warden_service_'s calls, which
+  // end (server_->Wait()) before it is destroyed.
+  std::unique_ptr<WriteWatchdog> write_watchdog_;
   std::unique_ptr<WardenService> warden_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,5 +1,6 @@
 #include "gateway/warden_service.h"
 
+#include <atomic>
 #include <chrono>
 
 #include "gateway/call_auth.h"
@@ -59,16 +60,28 @@ grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v
   absl::Status status;
   const v1::App* app = CallerApp(*state_, *context, &status);
   if (app != nullptr) {
-    const ChunkWriter write = [writer](const v1::GenerateChunk& chunk) { return writer->Write(chunk); };
+    // Each write is watched: one that waits too long for a client that stopped reading
+    // cancels the call, so Write returns false and the call ends as if the client had left
+    // (CANCELLED, generation stopped and its model slot freed, audited).
+    std::atomic<bool> stalled{false};
+    const ChunkWriter write = [this, context, writer, &stalled](const v1::GenerateChunk& chunk) {
+      const WriteWatchdog::Scope watch(write_watchdog_, [context, &stalled] {
+        stalled = true;
+        context->TryCancel();
+      });
+      return writer->Write(chunk);
+    };
     auto summary = RunGenerate(state_->deps(), *app, *request, ControlOf(context), &write);
     status = summary.status();
     if (summary.ok()) {
       v1::GenerateChunk last;
       *last.mutable_summary() = *std::move(summary);
-      writer->Write(last);
+      write(last);
+      if (stalled) CountWriteStall(*app, last.summary().request_id());
       Finish("StreamGenerate", app, status, start, &last.summary());
       return grpc::Status::OK;
     }
+    if (stalled) CountWriteStall(*app, "");
   }
   Finish("StreamGenerate", app, status, start, nullptr);
   return ToGrpcStatus(status);
@@ -97,6 +110,11 @@ void WardenService::Finish(const char* rpc, const v1::App* app, const absl::Stat
     entry.output_action = response->output_decision().action();
   }
   Finish(entry, start);
+}
+
+void WardenService::CountWriteStall(const v1::App& app, const std::string& request_id) const {
+  state_->metrics->Increment("warden_stream_write_stalls_total", {{"app", app.id()}});
+  LogStreamWriteStall(app.id(), request_id, absl::FromChrono(write_watchdog_->timeout()));
 }
 
 void WardenService::Finish(RequestLogEntry entry, absl::Time start) const {

@@ -6,13 +6,16 @@
 
 #include "gateway/request_log.h"
 #include "gateway/server_state.h"
+#include "gateway/write_watchdog.h"
 #include "proto/warden.grpc.pb.h"
 
 namespace warden::gateway {
 
 class WardenService final : public v1::Warden::Service {
  public:
-  explicit WardenService(ServerState* state) : state_(state) {}
+  // `write_watchdog` cancels a stream whose client stops reading (see write_watchdog.h);
+  // null: no watch.
+  WardenService(ServerState* state, WriteWatchdog* write_watchdog) : state_(state), write_watchdog_(write_watchdog) {}
 
   grpc::Status Generate(grpc::ServerContext* context, const v1::GenerateRequest* request,
                         v1::GenerateResponse* response) override;
@@ -25,10 +28,13 @@ class WardenService final : public v1::Warden::Service {
   // Counts and logs one finished Generate/StreamGenerate call.
   void Finish(const char* rpc, const v1::App* app, const absl::Status& status, absl::Time start,
               const v1::GenerateResponse* response) const;
+  // Counts and logs a stream the write watchdog cancelled (`request_id` may be empty).
+  void CountWriteStall(const v1::App& app, const std::string& request_id) const;
   // Counts and logs any finished call.
   void Finish(RequestLogEntry entry, absl::Time start) const;
 
-  ServerState* state_;  // Not owned; outlives the service.
+  ServerState* state_;              // Not owned; outlives the service.
+  WriteWatchdog* write_watchdog_;  // Not owned; outlives the service. May be null.
 };
 
 }  // namespace warden::gateway

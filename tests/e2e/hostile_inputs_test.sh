@@ -5,6 +5,9 @@
 # tests/clients/hostile_client.py. Each must get its documented status code with a message
 # naming the field or limit, and the server must keep serving; here we also check that it
 # never crashed, logged no stack trace and stops cleanly.
+# Then, on a scripted checkpoint with a long answer (tests/tools), a client that stops
+# reading (tests/clients/stalled_reader.py): the server cancels its stream after
+# stream_write_timeout_seconds and serves others.
 set -euo pipefail
 WARDEN=gateway/warden
 source tests/e2e/lib.sh
@@ -21,4 +24,48 @@ fi
 if grep -q "warden-demo-key\|warden-demo-admin" "$TEST_TMPDIR/warden.err"; then fail "warden logged an API key"; fi
 stop_warden
 grep -q "stopped" "$TEST_TMPDIR/warden.out" || fail "no clean stop"
+
+# A client that stops reading. The scripted model answers ~400 distinct words (~4 KB,
+# well over the reader's 1 KB flow-control window); one running sequence, so a stalled
+# call that kept its slot would starve the normal request after it.
+WORDS=$(/usr/bin/python3 - model/tokenizer/data/o200k_base.tiktoken <<'PY'
+import base64, re, sys
+ranked = []
+for line in open(sys.argv[1]):
+    token, rank = line.split()
+    text = base64.b64decode(token).decode("utf-8", "replace")
+    if re.fullmatch(r" [a-z]{9,14}", text):
+        ranked.append((int(rank), text))
+print("".join(text for _, text in sorted(ranked)[:400]), end="")
+PY
+)
+tests/tools/scripted_checkpoint --out "$TEST_TMPDIR/long_model" \
+  --script "<|channel|>final<|message|>Listing${WORDS}.<|return|>" >/dev/null || fail "scripted checkpoint"
+cat >"$TEST_TMPDIR/stall.textproto" <<CONFIG
+model { model_dir: "$TEST_TMPDIR/long_model" max_running_sequences: 1 }
+audit { path: "$TEST_TMPDIR/stall_audit.db" }
+metrics_listen: "127.0.0.1:0"
+stream_write_timeout_seconds: 2
+apps {
+  id: "demo"
+  api_keys { sha256: "$APP_HASH" role: APP }
+  input_moderation { disabled: true }
+  output_moderation { disabled: true }
+  limits { max_output_tokens: 2000 }
+}
+apps {
+  id: "admin"
+  api_keys { sha256: "$ADMIN_HASH" role: ADMIN }
+}
+CONFIG
+start_warden "$TEST_TMPDIR/stall.textproto"
+stalled() { /usr/bin/python3 tests/clients/stalled_reader.py tests/clients/python_stubs.tar "$TARGET" "$@"; }
+stalled stall || fail "stalled reader"
+metrics_port=$(sed -n "s|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics|\1|p" "$TEST_TMPDIR/warden.out" | head -1)
+curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$TEST_TMPDIR/metrics.txt" || fail "metrics"
+grep -q '^warden_stream_write_stalls_total{app="demo"} 1$' "$TEST_TMPDIR/metrics.txt" || fail "stall not counted"
+grep -q '"event":"stream_write_stall".*"app":"demo"' "$TEST_TMPDIR/warden.err" || fail "stall not logged"
+if grep -q "warden-demo-key\|Listing" "$TEST_TMPDIR/warden.err"; then fail "the stall log has a key or content"; fi
+stop_warden
+
 echo "PASS"

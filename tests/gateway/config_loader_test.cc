@@ -79,6 +79,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TooManyRunningSequences",
                 "model { model_dir: \"m\" max_running_sequences: 257 }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
                 "model.max_running_sequences"},
+        BadCase{"StreamWriteTimeoutOverAnHour",
+                kHeader + "apps { id: \"x\" }\nstream_write_timeout_seconds: 3601\n",
+                "c.textproto:4:1: stream_write_timeout_seconds: must be at most 3600"},
         BadCase{"NoApps", kHeader, "apps"}),
     [](const testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
@@ -89,6 +92,15 @@ TEST(ConfigLoader, RunningSequencesUpToTheLimitAreAccepted) {
     auto loaded = ParseServerConfig(text, "c.textproto", ".");
     ASSERT_TRUE(loaded.ok()) << n << ": " << loaded.status();
     EXPECT_EQ(loaded->config.model().max_running_sequences(), static_cast<uint32_t>(n));
+  }
+}
+
+TEST(ConfigLoader, StreamWriteTimeoutUpToAnHourIsAcceptedAndZeroMeansTheDefault) {
+  for (const uint32_t seconds : {0u, 1u, 12u, kMaxStreamWriteTimeoutSeconds}) {
+    const std::string text = kHeader + "apps { id: \"x\" }\nstream_write_timeout_seconds: " + std::to_string(seconds);
+    auto loaded = ParseServerConfig(text, "c.textproto", ".");
+    ASSERT_TRUE(loaded.ok()) << seconds << ": " << loaded.status();
+    EXPECT_EQ(StreamWriteTimeoutSeconds(loaded->config), seconds == 0 ? kDefaultStreamWriteTimeoutSeconds : seconds);
   }
 }
 
