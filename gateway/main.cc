@@ -2,7 +2,8 @@
 //   warden --config FILE [--listen HOST:PORT] [--port_file PATH] [--model_dir DIR]
 // Loads and validates the configuration before serving; exits non-zero with the reasons
 // when it is invalid. SIGTERM/SIGINT drain calls in flight (up to the configured grace);
-// SIGHUP reloads the policies.
+// a second one during the drain, or one during startup, exits at once with 128 + the
+// signal. SIGHUP reloads the policies.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -62,12 +63,14 @@ bool UsesDemoKeys(const warden::v1::ServerConfig& config) {
   return false;
 }
 
-// While alive (startup), a thread takes SIGTERM and SIGINT (blocked in every thread) and
-// exits the process with 128 + the signal; Stop() ends it before the main loop's sigwait.
-class StartupSignalWatch {
+// While alive, a thread takes SIGTERM and SIGINT (blocked in every thread) and exits the
+// process with 128 + the signal, saying so in one line on stderr naming `stage`. Used
+// where waiting would be wrong: during startup (nothing to drain yet; Stop() ends it
+// before the main loop's sigwait) and during the drain (a second signal stops waiting).
+class SignalExitWatch {
  public:
-  StartupSignalWatch() : thread_([this] { Run(); }) {}
-  ~StartupSignalWatch() { Stop(); }
+  explicit SignalExitWatch(const char* stage) : stage_(stage), thread_([this] { Run(); }) {}
+  ~SignalExitWatch() { Stop(); }
   void Stop() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
@@ -83,13 +86,14 @@ class StartupSignalWatch {
     while (!stop_) {
       const int signal_number = sigtimedwait(&set, nullptr, &poll);
       if (signal_number > 0) {
-        std::cerr << "warden: signal " << signal_number << " during startup, exiting\n";
+        std::cerr << "warden: signal " << signal_number << " during " << stage_ << ", exiting\n";
         std::_Exit(128 + signal_number);
       }
     }
   }
+  const char* const stage_;
   std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::thread thread_;  // Last: started once the members above exist.
 };
 
 }  // namespace
@@ -118,7 +122,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // Until the server runs there is nothing to drain: SIGTERM or SIGINT during startup (a
   // model load takes minutes) ends the process at once instead of waiting for it.
-  StartupSignalWatch startup_watch;
+  SignalExitWatch startup_watch("startup");
 
   auto config = warden::gateway::LoadServerConfig(config_path);
   if (!config.ok()) {
@@ -178,9 +182,14 @@ int main(int argc, char** argv) {
       }
       continue;
     }
-    std::cout << "warden: signal " << signal_number << ", draining for up to " << grace << " s\n" << std::flush;
+    std::cout << "warden: signal " << signal_number << ", draining for up to " << grace
+              << " s (a second SIGTERM or SIGINT exits at once)\n"
+              << std::flush;
     break;
   }
+  // Calls still running can hold the drain for the whole grace period; an operator's
+  // second signal ends the process without waiting for them.
+  SignalExitWatch drain_watch("the drain");
   (*server)->Shutdown(std::chrono::seconds(grace));
   std::cout << "warden: stopped\n";
   return 0;

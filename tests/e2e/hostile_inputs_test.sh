@@ -7,7 +7,8 @@
 # never crashed, logged no stack trace and stops cleanly.
 # Then, on a scripted checkpoint with a long answer (tests/tools), a client that stops
 # reading (tests/clients/stalled_reader.py): the server cancels its stream after
-# stream_write_timeout_seconds and serves others.
+# stream_write_timeout_seconds and serves others; and a second SIGTERM while such a stream
+# holds the drain ends the process at once with 143.
 set -euo pipefail
 WARDEN=gateway/warden
 source tests/e2e/lib.sh
@@ -68,4 +69,30 @@ grep -q '"event":"stream_write_stall".*"app":"demo"' "$TEST_TMPDIR/warden.err" |
 if grep -q "warden-demo-key\|Listing" "$TEST_TMPDIR/warden.err"; then fail "the stall log has a key or content"; fi
 stop_warden
 
+# A second SIGTERM during the drain: a stalled stream (no write timeout to speak of now)
+# would hold the drain for the whole grace period; the second signal exits at once.
+sed -i 's/stream_write_timeout_seconds: 2/stream_write_timeout_seconds: 3600 shutdown_grace_seconds: 3600/' \
+  "$TEST_TMPDIR/stall.textproto"
+start_warden "$TEST_TMPDIR/stall.textproto"
+stalled hold >"$TEST_TMPDIR/hold.out" &
+HOLD_PID=$!
+for _ in $(seq 1 600); do grep -q holding "$TEST_TMPDIR/hold.out" && break; sleep 0.1; done
+grep -q holding "$TEST_TMPDIR/hold.out" || fail "the holding stream did not start"
+kill -TERM "$WARDEN_PID"
+for _ in $(seq 1 300); do grep -q draining "$TEST_TMPDIR/warden.out" && break; sleep 0.1; done
+grep -q draining "$TEST_TMPDIR/warden.out" || fail "no drain after SIGTERM"
+sleep 1
+kill -0 "$WARDEN_PID" 2>/dev/null || fail "warden did not wait for the stalled stream in its drain"
+kill -TERM "$WARDEN_PID"
+for _ in $(seq 1 300); do kill -0 "$WARDEN_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$WARDEN_PID" 2>/dev/null; then
+  kill -KILL "$WARDEN_PID"
+  fail "a second SIGTERM during the drain did not end warden within 30 s"
+fi
+status=0
+wait "$WARDEN_PID" || status=$?
+[ "$status" -eq 143 ] || fail "warden exited with $status after a second SIGTERM, expected 143"
+grep -q "signal 15 during the drain, exiting" "$TEST_TMPDIR/warden.err" || fail "no message for the second signal"
+kill "$HOLD_PID" 2>/dev/null || true
+wait "$HOLD_PID" 2>/dev/null || true
 echo "PASS"
