@@ -36,7 +36,7 @@ Engine::Engine(ModelConfig config, GenerationDefaults defaults, std::unique_ptr<
       transformer_(config_, *weights_, *ctx_, fast_.get()) {}
 
 Engine::~Engine() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   sequences_.clear();  // caches release their budget before the budget goes
 }
 
@@ -45,7 +45,7 @@ ActivationPrecision PrefillPrecision(int64_t tokens) {
 }
 
 SequenceId Engine::CreateSequence() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   const SequenceId id = next_id_++;
   sequences_[id] = std::make_unique<SequenceKvCache>(config_, &budget_);
   return id;
@@ -59,7 +59,7 @@ absl::StatusOr<std::vector<float>> Engine::Prefill(SequenceId sequence,
   input.tokens.assign(tokens.begin(), tokens.end());
   input.all_logits = all_positions;
   input.precision = precision;
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   steps_run_.fetch_add(1, std::memory_order_relaxed);
   std::vector<StepOutput> outputs;
   RETURN_IF_ERROR(StepLocked(absl::MakeConstSpan(&input, 1), &outputs));
@@ -73,7 +73,7 @@ absl::StatusOr<std::vector<StepOutput>> Engine::Step(absl::Span<const StepInput>
 }
 
 absl::Status Engine::Step(absl::Span<const StepInput> inputs, std::vector<StepOutput>* outputs) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   steps_run_.fetch_add(1, std::memory_order_relaxed);
   return StepLocked(inputs, outputs);
 }
@@ -131,7 +131,7 @@ absl::Status Engine::StepLocked(absl::Span<const StepInput> inputs, std::vector<
 }
 
 absl::StatusOr<SequenceId> Engine::ForkSequence(SequenceId sequence) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   auto it = sequences_.find(sequence);
   if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
   ASSIGN_OR_RETURN(std::unique_ptr<SequenceKvCache> copy, it->second->Clone());
@@ -156,27 +156,27 @@ absl::Status Engine::CheckPromptFits(int64_t positions, int64_t other_kv_bytes) 
 }
 
 absl::Status Engine::ReleaseSequence(SequenceId sequence) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   if (sequences_.erase(sequence) == 0) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
   return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> Engine::SequenceLength(SequenceId sequence) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   auto it = sequences_.find(sequence);
   if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
   return it->second->length();
 }
 
 absl::StatusOr<int64_t> Engine::SequenceKvBytes(SequenceId sequence) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   auto it = sequences_.find(sequence);
   if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
   return it->second->reserved_bytes();
 }
 
 void Engine::SetLayerObserver(LayerObserver observer) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<FairMutex> lock(mutex_);
   observer_ = std::move(observer);
 }
 

@@ -1,9 +1,10 @@
 // The gpt-oss engine facade: loads a checkpoint, keeps per-sequence KV caches and runs
 // batched forward steps and sampled generation on oneDNN/AVX-512 kernels.
 //
-// Thread safety: every public method is thread-safe; one internal mutex serialises them
-// (a forward pass uses all kernel threads, so callers gain nothing by overlapping calls;
-// a scheduler batches sequences into one Step instead). Generate holds the mutex between
+// Thread safety: every public method is thread-safe; one internal mutex serialises them in
+// the order the calls arrive (FairMutex: a caller running chunk after chunk cannot keep
+// the others out), since a forward pass uses all kernel threads, so callers gain nothing
+// by overlapping calls; a scheduler batches sequences into one Step instead. Generate holds the mutex between
 // tokens only, so other calls interleave with a running generation; its callback runs
 // without the mutex held and must not block for long.
 // Ownership: Load returns the sole owner; sequence ids are plain handles valid until
@@ -24,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/fair_mutex.h"
 #include "absl/types/span.h"
 #include "model/config.h"
 #include "model/forward.h"
@@ -177,7 +179,7 @@ class Engine {
   std::unique_ptr<KernelContext> ctx_;
   std::unique_ptr<FastWeights> fast_;  // null in exact mode
   KvBudget budget_;
-  mutable std::mutex mutex_;
+  mutable FairMutex mutex_;  // FIFO: a waiting scheduler step runs between a classifier's chunks.
   Transformer transformer_ ABSL_GUARDED_BY(mutex_);
   // Step's per-call buffers, kept so that decode steps do not allocate.
   std::vector<ForwardChunk> chunks_ ABSL_GUARDED_BY(mutex_);
