@@ -239,6 +239,7 @@ class EngineJob : public GenerationJob {
     summary.prompt_tokens = prompt_tokens_;
     summary.cached_prompt_tokens = static_cast<uint32_t>(generated->cached_prompt_tokens);
     summary.completion_tokens = static_cast<uint32_t>(generated->tokens.size());
+    summary.preemptions = static_cast<uint32_t>(generated->preemptions);
     switch (generated->finish_reason) {
       case model::FinishReason::kStopToken:
         summary.finish_reason =

@@ -297,15 +297,21 @@ absl::Status RunModel(Call& call, GenerationInput input) {
   if (summary.ok() && !summary->format_error.empty()) {
     call.deps.metrics->Increment("warden_model_format_errors_total", {});
   }
+  if (summary.ok() && summary->preemptions > 0) {
+    call.deps.metrics->Increment("warden_kv_preemptions_total", {}, summary->preemptions);
+  }
   if (summary.ok()) {
     response.mutable_usage()->set_prompt_tokens(summary->prompt_tokens);
     response.mutable_usage()->set_completion_tokens(summary->completion_tokens);
     response.mutable_usage()->set_cached_prompt_tokens(summary->cached_prompt_tokens);
     response.set_finish_reason(summary->finish_reason);
   }
-  if (handler.blocked()) {
+  // A check that failed because the client went away (its LLM stage stops then) blocked
+  // nothing the client will see: the call was cancelled.
+  const bool cancelled = handler.client_gone() || call.control.cancelled();
+  if (handler.blocked() && !(cancelled && handler.decision().decided_by() == v1::FAILURE)) {
     response.set_finish_reason(v1::BLOCKED);
-  } else if (handler.client_gone() || call.control.cancelled()) {
+  } else if (cancelled) {
     response.set_finish_reason(v1::CANCELLED);
   }
   if (call.writer == nullptr) {
@@ -401,7 +407,10 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1:
                           absl::ToDoubleSeconds(absl::Now() - checks_start));
     CountDecision(deps, v1::INPUT, call.response.input_decision());
     if (call.response.input_decision().action() == v1::BLOCK) {
-      call.response.set_finish_reason(v1::BLOCKED);  // The model never sees the request.
+      // The model never sees the request. (A check that failed because the client went
+      // away, see RunModel, means the call was cancelled.)
+      const bool gone = call.control.cancelled() && call.response.input_decision().decided_by() == v1::FAILURE;
+      call.response.set_finish_reason(gone ? v1::CANCELLED : v1::BLOCKED);
       deps.limiter->SettleTokens(app.id(), call.estimated_tokens, call.estimated_tokens - max_tokens);  // No output.
       return absl::OkStatus();
     }

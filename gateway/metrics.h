@@ -15,13 +15,14 @@
 namespace warden::gateway {
 
 // Every metric the gateway exports (sorted). Labels are given in the comments.
-inline constexpr std::array<const char*, 17> kGatewayMetricNames = {
+inline constexpr std::array<const char*, 18> kGatewayMetricNames = {
     "warden_audit_failures_total",          // (none)
     "warden_check_failures_total",          // stage, outcome = fail_closed | fail_open
     "warden_decisions_total",               // direction, action
     "warden_fail_open_passes_total",        // app
     "warden_flagged_categories_total",      // direction, category
     "warden_holdback_wait_seconds",         // histogram
+    "warden_kv_preemptions_total",          // (none): generations paused for KV memory, recomputed
     "warden_model_format_errors_total",     // (none): model output that broke harmony
     "warden_process_huge_page_bytes",       // gauge: anonymous memory on 2 MB pages, at each scrape
     "warden_process_resident_bytes",        // gauge: resident memory, at each scrape

@@ -39,6 +39,8 @@ struct GenerationSummary {
   uint32_t prompt_tokens = 0;
   uint32_t completion_tokens = 0;
   uint32_t cached_prompt_tokens = 0;
+  // Times the KV memory ran out and the generation waited to be recomputed (scheduler.h).
+  uint32_t preemptions = 0;
   v1::FinishReason finish_reason = v1::STOP;
   std::string format_error;  // Set when the model's output broke the harmony format.
 };

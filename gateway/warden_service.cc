@@ -93,7 +93,7 @@ grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::Mod
   absl::Status status;
   const v1::App* app = CallerApp(*state_, *context, &status);
   if (app != nullptr) {
-    auto result = RunModerate(state_->deps(), *app, *request, CallDeadline(*context));
+    auto result = RunModerate(state_->deps(), *app, *request, ControlOf(context).AsDeadline());
     status = result.status();
     if (result.ok()) *response = *std::move(result);
   }

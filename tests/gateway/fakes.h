@@ -65,13 +65,19 @@ class FakeChecks : public TextChecks {
   std::string fail_on;  // Non-empty: Check fails on texts containing it.
 };
 
+// Its final check fails once the call's deadline is reached (time or a client gone), as
+// the real checks' LLM stage does.
 class FakeStreamChecks : public StreamChecks {
  public:
+  explicit FakeStreamChecks(Deadline deadline) : deadline_(std::move(deadline)) {}
   absl::StatusOr<StreamStep> Push(std::string_view text) override {
     pending_ += std::string(text);
     return Step(false);
   }
-  absl::StatusOr<StreamStep> Finish() override { return Step(true); }
+  absl::StatusOr<StreamStep> Finish() override {
+    if (deadline_.Reached()) return deadline_.ReachedError("fake final check");
+    return Step(true);
+  }
   const v1::Decision& decision() const override { return decision_; }
 
  private:
@@ -93,6 +99,7 @@ class FakeStreamChecks : public StreamChecks {
     if (decision_.action() == v1::ACTION_UNSPECIFIED) decision_.set_action(v1::ALLOW);
     return step;
   }
+  const Deadline deadline_;
   std::string pending_;
   v1::Decision decision_;
 };
@@ -103,7 +110,7 @@ inline absl::StatusOr<std::unique_ptr<StreamChecks>> FakeChecks::StartOutputStre
   stream_deadline = deadline.time();
   stream_stop = deadline;
   stream_delivery = delivery;
-  return std::unique_ptr<StreamChecks>(new FakeStreamChecks());
+  return std::unique_ptr<StreamChecks>(new FakeStreamChecks(deadline));
 }
 
 // Emits the configured pieces on its own thread, one per "engine step".
@@ -138,6 +145,7 @@ class FakeRunner : public ModelRunner {
     raw->thread = std::thread([this, raw, sink] {
       GenerationSummary summary;
       summary.prompt_tokens = 10;
+      summary.preemptions = preemptions;
       // Prefill: steps without events, stopped only by Cancel().
       for (int i = 0; i < prefill_steps && !raw->cancelled; ++i) {
         ++steps;
@@ -169,6 +177,7 @@ class FakeRunner : public ModelRunner {
   std::vector<GenerationEvent> events;
   std::chrono::milliseconds step_delay{2};
   int prefill_steps = 0;  // Engine steps before the first event (a long prompt).
+  uint32_t preemptions = 0;  // Reported in the summary (the scheduler ran out of KV memory).
   absl::Status fail_at_end;  // Not OK: the job ends with this error after its events.
   std::atomic<int> starts{0};
   std::atomic<int> cancels{0};  // Cancel() calls on its jobs.

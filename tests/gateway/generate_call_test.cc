@@ -380,6 +380,14 @@ TEST_F(GenerateCallTest, ModelFailureMidStreamRecordsTheOutputSentBeforeIt) {
   EXPECT_EQ(record.output_decision().action(), v1::REDACT);  // "secret" was found before the failure
 }
 
+TEST_F(GenerateCallTest, KvPreemptionsAreCounted) {
+  runner_.events = {FakeRunner::Text("ok")};
+  runner_.preemptions = 2;
+  ASSERT_TRUE(RunGenerate(Deps(), App(), Ask("hi"), CallControl(), nullptr).ok());
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find("warden_kv_preemptions_total 2\n"), std::string::npos) << text;
+}
+
 TEST_F(GenerateCallTest, CancelledClientStopsGeneration) {
   for (int i = 0; i < 1000; ++i) runner_.events.push_back(FakeRunner::Text(std::string(100, 'x')));
   CallControl control;
