@@ -126,7 +126,11 @@ class BoundParser {
         ++pos_;
         if (pos_ < p_.size() && !IsAsciiEscape(p_[pos_])) wide = true;
       }
-      else if (p_.compare(pos_, 2, "[:") == 0) SkipPast(":]"), --pos_;
+      else if (p_.compare(pos_, 2, "[:") == 0) {
+        if (p_.compare(pos_, 3, "[:^") == 0) wide = true;  // [:^alpha:] matches any other character.
+        SkipPast(":]");
+        --pos_;
+      }
       ++pos_;
     }
     pos_ = std::min(p_.size(), pos_ + 1);  // ']'

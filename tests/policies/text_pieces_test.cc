@@ -28,9 +28,11 @@ TEST(RegexBounds, ReportsUnboundedPatterns) {
 }
 
 TEST(RegexBounds, NeverUnderestimatesRealMatches) {
-  const char* patterns[] = {"[a-z]{2,4}@[a-z]{1,3}", "(?i)hello|bye", "\\d{1,3}(\\.\\d{1,3}){3}"};
-  const char* texts[] = {"abcd@xyz", "HELLO", "192.168.100.200"};
-  for (int i = 0; i < 3; ++i) {
+  // Negated classes match multi-byte characters: "€" is 3 bytes, "日" 3, "😀" 4.
+  const char* patterns[] = {"[a-z]{2,4}@[a-z]{1,3}", "(?i)hello|bye", "\\d{1,3}(\\.\\d{1,3}){3}",
+                            "[[:^alpha:]]{3}", "[^[:digit:]]x", "\\W{2}", "\\S\\D", "[[:alpha:][:^digit:]]{2}"};
+  const char* texts[] = {"abcd@xyz", "HELLO", "192.168.100.200", "€€😀", "日x", "€😀", "日本", "😀😀"};
+  for (int i = 0; i < 8; ++i) {
     re2::StringPiece match;
     ASSERT_TRUE(RE2::PartialMatch(texts[i], std::string("(") + patterns[i] + ")", &match));
     EXPECT_LE(match.size(), MaxMatchBytes(patterns[i]).value_or(0)) << patterns[i];
