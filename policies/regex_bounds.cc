@@ -142,7 +142,8 @@ class BoundParser {
     if (pos_ >= p_.size()) return 0;
     const char c = p_[pos_++];
     if (c == 'b' || c == 'B' || c == 'A' || c == 'z') return 0;
-    if (c == 'd' || c == 's' || c == 'w') return 1;  // ASCII-only classes in RE2.
+    if (c == 'd' || c == 's') return 1;  // ASCII-only classes in RE2.
+    if (c == 'w') return case_insensitive_ ? kCharBytes : 1;  // (?i)\w also matches K (U+212A), ſ.
     if (!isalnum(static_cast<unsigned char>(c))) return 1;  // An escaped punctuation.
     if (c == 'Q') {  // Literal text up to \E.
       const size_t end = p_.find("\\E", pos_);

@@ -6,6 +6,11 @@
 #include "policies/spaced_letters.h"
 #include "re2/re2.h"
 
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
 namespace warden::policies {
 namespace {
 
@@ -18,6 +23,75 @@ TEST(RegexBounds, BoundsLiteralsClassesAndCounts) {
   EXPECT_EQ(MaxMatchBytes("[^a]"), 4u);
   EXPECT_EQ(MaxMatchBytes("(?i)k"), 4u);      // k also matches U+212A (3 bytes).
   EXPECT_EQ(MaxMatchBytes("^a$\\b"), 1u);
+}
+
+// Random bounded patterns from classes, escapes, literals (1-4 byte characters), groups,
+// alternations and counted repeats, run over random texts of mixed-width characters: no
+// leftmost-longest match is ever longer than the bound (a shorter bound would let a
+// stream release part of a match).
+TEST(RegexBounds, RandomPatternsNeverUnderestimateLongestMatches) {
+  const std::vector<std::string> atoms = {
+      "a", "b", "é", "€", "😀", ".", "[a-c]", "[^a]", "[[:alpha:]]", "[[:^alpha:]]", "[[:^space:]]",
+      "[é€]", "\\d", "\\D", "\\w", "\\W", "\\s", "\\S", "\\pL", "\\PL", "\\p{Greek}", "\\x{20AC}",
+      "[\\x{80}-\\x{10FFFF}]", "\\.", "(?i:k)", "(?i:s)", "[^[:digit:]]", "\\C"};
+  const std::vector<std::string> alphabet = {"a", "b", "c", "k", "K", "s", "ſ", "é", "€", "😀", "α", " ", "1", ".",
+                                             "\xE2\x84\xAA" /* Kelvin sign */};
+  std::mt19937 rng(12345);
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  std::function<std::string(int)> piece = [&](int depth) -> std::string {
+    std::string out;
+    switch (depth > 2 ? 0 : pick(4)) {
+      case 0:
+        out = atoms[pick(atoms.size())];
+        break;
+      case 1:
+        out = "(?:" + piece(depth + 1) + "|" + piece(depth + 1) + ")";
+        break;
+      case 2:
+        out = "(" + piece(depth + 1) + piece(depth + 1) + ")";
+        break;
+      default:
+        out = "(?:" + piece(depth + 1) + ")";
+    }
+    switch (pick(4)) {
+      case 0: {
+        const int low = static_cast<int>(pick(3));
+        out += "{" + std::to_string(low) + "," + std::to_string(low + static_cast<int>(pick(3))) + "}";
+        break;
+      }
+      case 1:
+        out += "?";
+        break;
+      default:
+        break;
+    }
+    return out;
+  };
+  RE2::Options options;
+  options.set_longest_match(true);
+  options.set_log_errors(false);
+  int checked = 0;
+  for (int p = 0; p < 1500; ++p) {
+    std::string pattern = (pick(4) == 0 ? "(?i)" : "") + piece(0) + piece(1);
+    RE2 re(pattern, options);
+    if (!re.ok()) continue;
+    const RE2 captured("(" + pattern + ")", options);
+    const std::optional<size_t> bound = MaxMatchBytes(pattern);
+    ASSERT_TRUE(bound.has_value()) << pattern;
+    for (int t = 0; t < 20; ++t) {
+      std::string text;
+      for (int k = 0, n = 1 + static_cast<int>(pick(24)); k < n; ++k) text += alphabet[pick(alphabet.size())];
+      re2::StringPiece rest(text), match;
+      // Leftmost-longest matches (the options), each from where the last one ended.
+      while (!rest.empty() && RE2::PartialMatch(rest, captured, &match)) {
+        ASSERT_LE(match.size(), *bound) << pattern << " on " << text;
+        ++checked;
+        const size_t skip = static_cast<size_t>(match.data() - rest.data()) + std::max<size_t>(match.size(), 1);
+        rest.remove_prefix(std::min(skip, rest.size()));
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000);
 }
 
 TEST(RegexBounds, ReportsUnboundedPatterns) {
