@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "model/weight_options.h"
 #include "moderation/taxonomy.h"
+#include "proto/enum_values.h"
 
 namespace warden::gateway {
 namespace {
@@ -147,7 +148,29 @@ void ValidateApp(Validator& v, const v1::App& app, const TextFormat::ParseInfoTr
                      path + ".output_moderation");
 }
 
+// Reports an enum field of `root` whose number its enum does not name, at its position.
+void ReportUnknownEnum(Validator& v, const Message& root, const TextFormat::ParseInfoTree* tree,
+                       const UnknownEnumValue& unknown) {
+  const Message* message = &root;
+  std::string path;
+  for (size_t k = 0; k + 1 < unknown.path.size(); ++k) {
+    const auto& [name, index] = unknown.path[k];
+    const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(name);
+    const google::protobuf::Reflection* reflection = message->GetReflection();
+    tree = Validator::Nested(*message, tree, name, index);
+    path = path.empty() ? name : absl::StrCat(path, ".", name);
+    if (index >= 0) absl::StrAppend(&path, "[", index, "]");
+    message = index >= 0 ? &reflection->GetRepeatedMessage(*message, field, index)
+                         : &reflection->GetMessage(*message, field);
+  }
+  const auto& [name, index] = unknown.path.back();
+  v.Error(*message, tree, path, name, index,
+          absl::StrCat(unknown.value, " is not a ", unknown.enum_name, " value (use its name)"));
+}
+
 void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextFormat::ParseInfoTree* tree) {
+  // Open proto3 enums take any number; a rank-compared action 5 would outrank BLOCK.
+  for (const UnknownEnumValue& unknown : FindUnknownEnumValues(config)) ReportUnknownEnum(v, config, tree, unknown);
   if (auto mode = model::ParseWeightMode(config.model().weight_mode()); !mode.ok()) {
     v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_mode", -1,
             std::string(mode.status().message()));

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "policies/policy_parser.h"
 #include "policies/rule_compiler.h"
+#include "proto/enum_values.h"
 
 namespace warden::policies {
 namespace {
@@ -28,6 +29,14 @@ std::vector<std::unique_ptr<CompiledSet>> CompileAll(
     }
     std::unique_ptr<ParsedPolicyFile> parsed = ParsePolicyFile(name, text, errors);
     if (parsed == nullptr) continue;
+    // Open proto3 enums take any number; a rank-compared action 5 would outrank BLOCK. Such
+    // a file is not compiled (its rules' checks would report the same fields again).
+    const std::vector<UnknownEnumValue> unknown_enums = FindUnknownEnumValues(parsed->set());
+    for (const UnknownEnumValue& unknown : unknown_enums) {
+      errors->push_back(parsed->Error(unknown.path, absl::StrCat(unknown.value, " is not a ", unknown.enum_name,
+                                                                 " value (use its name)")));
+    }
+    if (!unknown_enums.empty()) continue;
     const std::string& id = parsed->set().id();
     if (!id.empty()) {
       auto [it, inserted] = owner.emplace(id, name);

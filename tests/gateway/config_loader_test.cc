@@ -82,8 +82,30 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"StreamWriteTimeoutOverAnHour",
                 kHeader + "apps { id: \"x\" }\nstream_write_timeout_seconds: 3601\n",
                 "c.textproto:4:1: stream_write_timeout_seconds: must be at most 3600"},
+        BadCase{"UnknownActionNumber",
+                kHeader + "apps { id: \"x\"\n output_moderation {\n categories { category: HATE action: 5 } } }\n",
+                "c.textproto:5:30: apps[0].output_moderation.categories[0].action: 5 is not a warden.v1.Action"},
+        BadCase{"UnknownDefaultActionNumber",
+                kHeader + "apps { id: \"x\"\n input_moderation { default_action: 9 } }\n",
+                "apps[0].input_moderation.default_action: 9 is not a warden.v1.Action"},
+        BadCase{"UnknownRetentionNumber", kHeader + "apps { id: \"x\" retention: 7 }\n",
+                "c.textproto:3:"},
         BadCase{"NoApps", kHeader, "apps"}),
     [](const testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+TEST(ConfigLoader, UnknownEnumNumbersInJsonAreErrors) {
+  const std::string json = R"({"model": {"modelDir": "m"}, "audit": {"path": "a"},
+      "apps": [{"id": "x", "checkFailure": 5}]})";
+  auto loaded = ParseServerConfig(json, "c.json", ".");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(std::string(loaded.status().message()).find("apps[0].check_failure: 5 is not a warden.v1.FailMode"),
+            std::string::npos)
+      << loaded.status().message();
+  // Named values, and numbers that name a value, are fine.
+  auto named = ParseServerConfig(R"({"model": {"modelDir": "m"}, "audit": {"path": "a"},
+      "apps": [{"id": "x", "checkFailure": "FAIL_OPEN", "retention": 1}]})", "c.json", ".");
+  EXPECT_TRUE(named.ok()) << named.status();
+}
 
 TEST(ConfigLoader, RunningSequencesUpToTheLimitAreAccepted) {
   for (const int n : {0, 1, 64, kMaxRunningSequences}) {

@@ -84,7 +84,7 @@ TEST(PolicyLoader, ReportsUnknownCategoryNumber) {
   ASSERT_FALSE(errors.empty());
   EXPECT_EQ(errors[0].line, 4);
   EXPECT_EQ(errors[0].field, "rules[0].category");
-  EXPECT_TRUE(Contains(errors[0].message, "unknown category 99")) << errors[0].message;
+  EXPECT_TRUE(Contains(errors[0].message, "99 is not a warden.v1.Category value")) << errors[0].message;
 }
 
 TEST(PolicyLoader, ReportsMissingCategoryAtTheRule) {
@@ -124,6 +124,20 @@ TEST(PolicyLoader, ReportsMissingAndMeaninglessActions) {
   ConfigError allow = Single(std::string(kRuleHead) + "  action: ALLOW\n  detector { type: EMAIL }\n}\n");
   EXPECT_EQ(allow.line, 5);
   EXPECT_EQ(allow.field, "rules[0].action");
+}
+
+// Proto3 text format takes any number for an enum; a rule's action 5 would rank above
+// BLOCK wherever actions are compared.
+TEST(PolicyLoader, ReportsEnumNumbersTheirEnumDoesNotName) {
+  std::vector<ConfigError> errors = ValidatePolicyTexts(
+      {{"p.textproto", std::string(kRuleHead) + "  action: 5\n  detector { type: EMAIL }\n}\n"}});
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].line, 5);
+  EXPECT_EQ(errors[0].field, "rules[0].action");
+  EXPECT_TRUE(Contains(errors[0].message, "5 is not a warden.v1.Action")) << errors[0].message;
+  ConfigError detector = Single(std::string(kRuleHead) + "  action: FLAG\n  detector { type: 77 }\n}\n");
+  EXPECT_EQ(detector.field, "rules[0].detector.type");
+  EXPECT_TRUE(Contains(detector.message, "77 is not a")) << detector.message;
 }
 
 TEST(PolicyLoader, ReportsRuleWithoutKindAndUnsetDetector) {
