@@ -14,6 +14,8 @@ namespace {
 // Callbacks that only queue the token take microseconds; a step of a real model takes
 // tens of milliseconds.
 constexpr std::chrono::milliseconds kDeliveryGrace{2};
+// How often a queued request that waits for KV memory looks whether it fits now.
+constexpr std::chrono::milliseconds kMemoryRecheck{50};
 
 }  // namespace
 
@@ -285,8 +287,19 @@ bool Scheduler::HeadFitsLocked() const {
   return engine_->KvBytesForLength(static_cast<int64_t>(head.prompt.size()) + 1) <= spare;
 }
 
-// Moves `request` (running; its sequence already released) to the queue's front, its
-// prompt extended by the tokens it generated since, to be prefilled again. False (nothing
+bool Scheduler::Preempt(const std::shared_ptr<Request>& request) {
+  {
+    std::lock_guard<std::mutex> lock(signal_->mutex);
+    if (!PreemptLocked(request)) return false;
+  }
+  // Engine loop only: the request waits in the queue, which only this thread takes from.
+  engine_->ReleaseSequence(request->sequence).IgnoreError();
+  request->started = false;
+  return true;
+}
+
+// Moves `request` (running) to the queue's front, its prompt extended by the tokens it
+// generated since, to be prefilled again (Preempt releases its sequence). False (nothing
 // changed) when no other started sequence holds memory that finishing would free.
 bool Scheduler::PreemptLocked(const std::shared_ptr<Request>& request) {
   const bool others = std::any_of(running_.begin(), running_.end(),
@@ -348,7 +361,16 @@ void Scheduler::Loop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(signal_->mutex);
-      signal_->cv.wait(lock, [&] { return stopping_ || HasWorkLocked(); });
+      // KV memory can also be freed outside this scheduler (the LLM policy classifier's
+      // sequences), which signals nothing: a queued request waiting for memory looks again
+      // every kMemoryRecheck.
+      while (!stopping_ && !HasWorkLocked()) {
+        if (queue_.empty()) {
+          signal_->cv.wait(lock);
+        } else {
+          signal_->cv.wait_for(lock, kMemoryRecheck);
+        }
+      }
       // The last step's tokens may still be in their callbacks (on the delivery pool): wait
       // a moment for them so the running batch stays whole — a step reads the same weights
       // for one sequence as for eight, and a batch split once stays split. A callback that
@@ -399,6 +421,7 @@ void Scheduler::Loop() {
 void Scheduler::RunBatch(Batch& batch) {
   const absl::Span<const StepInput> inputs = batch.Inputs();
   step_status_.assign(inputs.size(), absl::OkStatus());
+  step_preempted_.assign(inputs.size(), false);
   if (!engine_->Step(inputs, &step_outputs_).ok()) {
     // One sequence's failure (say, its KV budget) must not fail the others: step alone.
     step_outputs_.resize(inputs.size());
@@ -410,6 +433,12 @@ void Scheduler::RunBatch(Batch& batch) {
       while (absl::IsResourceExhausted(status) && prefix_cache_->EvictLeastRecentlyUsed()) {
         status = engine_->Step(inputs.subspan(i, 1), &single);
       }
+      // Out of KV memory beside other sequences: preempted, not failed, and its memory is
+      // freed now, before the next sequence of this step tries to grow.
+      if (absl::IsResourceExhausted(status) && Preempt(batch.requests[i])) {
+        step_preempted_[i] = true;
+        continue;
+      }
       if (status.ok()) {
         step_outputs_[i].logits.swap(single[0].logits);
       } else {
@@ -419,21 +448,13 @@ void Scheduler::RunBatch(Batch& batch) {
   }
   for (size_t i = 0; i < batch.requests.size(); ++i) {
     const std::shared_ptr<Request>& request = batch.requests[i];
+    if (step_preempted_[i]) continue;
     if (!step_status_[i].ok()) {
-      // Out of KV memory beside other sequences: preempted (its memory freed now), not failed.
-      const bool out_of_memory = absl::IsResourceExhausted(step_status_[i]);
-      bool preempted = false;
       {
         std::lock_guard<std::mutex> lock(signal_->mutex);
-        preempted = out_of_memory && PreemptLocked(request);
-        if (!preempted) running_.erase(std::find(running_.begin(), running_.end(), request));
+        running_.erase(std::find(running_.begin(), running_.end(), request));
       }
-      if (preempted) {
-        engine_->ReleaseSequence(request->sequence).IgnoreError();
-        request->started = false;
-      } else {
-        FinishRequest(*request, step_status_[i]);
-      }
+      FinishRequest(*request, step_status_[i]);
       continue;
     }
     if (request->prefilling()) {

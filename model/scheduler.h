@@ -109,6 +109,9 @@ class Scheduler {
   void Loop();
   bool HasWorkLocked() const;
   bool HeadFitsLocked() const;
+  // Out of KV memory: requeues `request` for recomputation and frees its KV cache, unless
+  // no other started sequence holds memory (then false, nothing changed). Engine loop only.
+  bool Preempt(const std::shared_ptr<Request>& request);
   bool PreemptLocked(const std::shared_ptr<Request>& request);
   bool AnyDeliveringLocked() const;
   void AdmitLocked(std::vector<std::shared_ptr<Request>>* finished);
@@ -130,6 +133,7 @@ class Scheduler {
   std::unique_ptr<Batch> step_batch_;
   std::vector<StepOutput> step_outputs_;
   std::vector<absl::Status> step_status_;
+  std::vector<bool> step_preempted_;
   std::unique_ptr<DeliveryPool> delivery_;
   std::thread loop_;
 };
