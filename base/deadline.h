@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
@@ -36,11 +37,23 @@ class Deadline {
   }
   // The same cancellation, stopping at `time` if that is earlier.
   Deadline AtMost(absl::Time time) const { return Deadline(std::min(time, time_), cancelled_); }
-  // Reached when either is: the earlier time, and either's cancellation.
-  static Deadline Earliest(const Deadline& a, const Deadline& b) {
-    if (!b.cancelled_) return a.AtMost(b.time_);
-    if (!a.cancelled_) return b.AtMost(a.time_);
-    return Deadline(std::min(a.time_, b.time_), [a, b] { return a.cancelled() || b.cancelled(); });
+  // Reached when any of `deadlines` is: the earliest time, and any one's cancellation
+  // (asked once each, however many there are; none: never reached).
+  static Deadline Earliest(std::vector<Deadline> deadlines) {
+    absl::Time time = absl::InfiniteFuture();
+    std::vector<std::function<bool()>> cancels;
+    for (Deadline& deadline : deadlines) {
+      time = std::min(time, deadline.time_);
+      if (deadline.cancelled_) cancels.push_back(std::move(deadline.cancelled_));
+    }
+    if (cancels.empty()) return Deadline(time);
+    if (cancels.size() == 1) return Deadline(time, std::move(cancels.front()));
+    return Deadline(time, [cancels = std::move(cancels)] {
+      for (const auto& cancelled : cancels) {
+        if (cancelled()) return true;
+      }
+      return false;
+    });
   }
 
  private:

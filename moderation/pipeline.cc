@@ -284,19 +284,20 @@ std::vector<absl::StatusOr<Decision>> Pipeline::ModerateMany(absl::Span<const st
   std::vector<bool> needs_llm(texts.size());
   std::vector<size_t> to_judge;
   std::vector<std::string> judged_texts;
-  Deadline caller_deadline;
+  std::vector<Deadline> caller_deadlines;
   for (size_t i = 0; i < texts.size(); ++i) {
     runs.emplace_back(*resolved, options[i]);
     needs_llm[i] = RunFastStage(texts[i], settings, *resolved, runs[i], &escalate[i]);
     if (needs_llm[i]) {
       to_judge.push_back(i);
       judged_texts.emplace_back(texts[i]);
-      caller_deadline = Deadline::Earliest(caller_deadline, options[i].deadline);
+      caller_deadlines.push_back(options[i].deadline);
     }
   }
 
   // LLM policy classifier (rule 4).
-  const std::vector<absl::StatusOr<float>> verdicts = JudgeTogether(settings, judged_texts, caller_deadline);
+  const std::vector<absl::StatusOr<float>> verdicts =
+      JudgeTogether(settings, judged_texts, Deadline::Earliest(std::move(caller_deadlines)));
   std::vector<const absl::StatusOr<float>*> violation(texts.size(), nullptr);
   for (size_t k = 0; k < to_judge.size(); ++k) violation[to_judge[k]] = &verdicts[k];
   std::vector<absl::StatusOr<Decision>> decisions;

@@ -38,24 +38,27 @@ TEST(Deadline, AtMostKeepsTheCancellationAndTheEarlierTime) {
   EXPECT_TRUE(bounded.Reached());
 }
 
-TEST(Deadline, EarliestIsReachedWhenEitherIs) {
+TEST(Deadline, EarliestIsReachedWhenAnyIs) {
   auto a_flag = std::make_shared<std::atomic<bool>>(false);
   auto b_flag = std::make_shared<std::atomic<bool>>(false);
   const absl::Time early = absl::Now() + absl::Minutes(1);
   const absl::Time late = absl::Now() + absl::Minutes(2);
   const Deadline a(late, [a_flag] { return a_flag->load(); });
   const Deadline b(early, [b_flag] { return b_flag->load(); });
-  EXPECT_EQ(Deadline::Earliest(a, b).time(), early);
-  EXPECT_EQ(Deadline::Earliest(a, Deadline(early)).time(), early);
-  EXPECT_EQ(Deadline::Earliest(Deadline(early), a).time(), early);
-  EXPECT_FALSE(Deadline::Earliest(a, b).Reached());
+  EXPECT_EQ(Deadline::Earliest({a, b}).time(), early);
+  EXPECT_EQ(Deadline::Earliest({a, Deadline(early), Deadline()}).time(), early);
+  EXPECT_EQ(Deadline::Earliest({}).time(), absl::InfiniteFuture());
+  EXPECT_FALSE(Deadline::Earliest({}).Reached());
+  EXPECT_FALSE(Deadline::Earliest({a, b}).Reached());
+  const Deadline both = Deadline::Earliest({a, b, Deadline(late)});
   *b_flag = true;
-  EXPECT_TRUE(Deadline::Earliest(a, b).Reached());
-  EXPECT_TRUE(Deadline::Earliest(Deadline(late), b).Reached());
+  EXPECT_TRUE(both.Reached());
+  EXPECT_TRUE(Deadline::Earliest({Deadline(late), b}).Reached());
   *b_flag = false;
   *a_flag = true;
-  EXPECT_TRUE(Deadline::Earliest(a, b).Reached());
-  EXPECT_TRUE(Deadline::Earliest(a, Deadline()).Reached());
+  EXPECT_TRUE(both.Reached());
+  EXPECT_TRUE(Deadline::Earliest({a}).Reached());
+  EXPECT_TRUE(Deadline::Earliest({Deadline(absl::InfinitePast())}).Reached());
 }
 
 }  // namespace
