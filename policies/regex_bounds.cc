@@ -20,8 +20,18 @@ size_t Mul(size_t a, size_t n) {
 // Recursive-descent walk over RE2 syntax computing the longest possible match.
 class BoundParser {
  public:
-  explicit BoundParser(std::string_view p)
-      : p_(p), case_insensitive_(p.find("(?i") != std::string_view::npos) {}
+  explicit BoundParser(std::string_view p) : p_(p), case_insensitive_(MayFoldCase(p)) {}
+
+  // Whether a flag group ("(?i)", "(?si:", "(?U-i)"...) anywhere names `i`; then every
+  // letter and \w is counted as possibly wider (an over-estimate where the group is local).
+  static bool MayFoldCase(std::string_view p) {
+    for (size_t at = p.find("(?"); at != std::string_view::npos; at = p.find("(?", at + 2)) {
+      for (size_t k = at + 2; k < p.size() && (isalpha(static_cast<unsigned char>(p[k])) || p[k] == '-'); ++k) {
+        if (p[k] == 'i') return true;
+      }
+    }
+    return false;
+  }
 
   size_t Alternation() {
     size_t best = Sequence();

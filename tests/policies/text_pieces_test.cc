@@ -22,6 +22,8 @@ TEST(RegexBounds, BoundsLiteralsClassesAndCounts) {
   EXPECT_EQ(MaxMatchBytes("."), 4u);          // Any character: up to 4 UTF-8 bytes.
   EXPECT_EQ(MaxMatchBytes("[^a]"), 4u);
   EXPECT_EQ(MaxMatchBytes("(?i)k"), 4u);      // k also matches U+212A (3 bytes).
+  EXPECT_EQ(MaxMatchBytes("(?si)k"), 4u);     // Flags in any order.
+  EXPECT_EQ(MaxMatchBytes("(?U-s:i)k\\w"), 3u);  // No i flag: "i" is a literal in the group.
   EXPECT_EQ(MaxMatchBytes("^a$\\b"), 1u);
 }
 
@@ -72,7 +74,8 @@ TEST(RegexBounds, RandomPatternsNeverUnderestimateLongestMatches) {
   options.set_log_errors(false);
   int checked = 0;
   for (int p = 0; p < 1500; ++p) {
-    std::string pattern = (pick(4) == 0 ? "(?i)" : "") + piece(0) + piece(1);
+    const char* flags[] = {"", "", "", "(?i)", "(?si)", "(?Ui)", "(?s)"};
+    std::string pattern = flags[pick(7)] + piece(0) + piece(1);
     RE2 re(pattern, options);
     if (!re.ok()) continue;
     const RE2 captured("(" + pattern + ")", options);
@@ -141,6 +144,12 @@ TEST(SpacedLetters, FoldsLeetspeakDigitsInARunOfLetters) {
   out = CollapseSpacedLetters(Folded("1.d.1.0.t"));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->text, "idiot");
+  out = CollapseSpacedLetters(Folded("c o c a i n e 1 0 0, please"));  // A number after the word.
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->text, "cocaine 1 0 0, please");
+  out = CollapseSpacedLetters(Folded("k i l l 5"));  // One digit at the end is a letter.
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->text, "kills");
 }
 
 TEST(SpacedLetters, DigitsWithoutTwoLettersAreNoRun) {
