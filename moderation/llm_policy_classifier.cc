@@ -76,14 +76,20 @@ absl::StatusOr<std::shared_ptr<const PrefixHandle>> LlmPolicyClassifier::PrefixF
                    RenderPolicyPrefix(*backend_, policy, options_.prompt));
   ASSIGN_OR_RETURN(std::shared_ptr<const PrefixHandle> handle, backend_->PrefillPrefix(ids, deadline));
   if (handle == nullptr) return absl::InternalError("backend returned a null prefix");
+  // Handles dropped from the cache are destroyed after the lock is released: the last
+  // owner's destructor releases the KV cache in the engine, which may wait for its turn.
+  std::vector<std::shared_ptr<const PrefixHandle>> dropped;
   absl::MutexLock lock(&mu_);
-  return Insert(key, std::move(handle));
+  return Insert(key, std::move(handle), &dropped);
 }
 
-std::shared_ptr<const PrefixHandle> LlmPolicyClassifier::Insert(const std::string& policy,
-                                                                std::shared_ptr<const PrefixHandle> handle) const {
+std::shared_ptr<const PrefixHandle> LlmPolicyClassifier::Insert(
+    const std::string& policy, std::shared_ptr<const PrefixHandle> handle,
+    std::vector<std::shared_ptr<const PrefixHandle>>* dropped) const {
   for (const auto& [key, cached] : prefixes_) {
-    if (key == policy) return cached;
+    if (key != policy) continue;
+    dropped->push_back(std::move(handle));
+    return cached;
   }
   const size_t bytes = handle->kv_bytes();
   if (bytes > options_.max_cached_prefix_bytes) return handle;
@@ -93,6 +99,7 @@ std::shared_ptr<const PrefixHandle> LlmPolicyClassifier::Insert(const std::strin
   while (prefixes_.size() > std::max<size_t>(options_.max_cached_prefixes, 1) ||
          cached_bytes_ > options_.max_cached_prefix_bytes) {
     cached_bytes_ -= prefixes_.front().second->kv_bytes();
+    dropped->push_back(std::move(prefixes_.front().second));
     prefixes_.pop_front();
   }
   return handle;

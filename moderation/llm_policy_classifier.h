@@ -76,8 +76,10 @@ class LlmPolicyClassifier : public PolicyJudge {
 
   // Caches `handle` for `policy` (most recently used), dropping the least recently used
   // entries beyond the bounds; returns the entry now cached for `policy` (an earlier
-  // concurrent insert wins), or `handle` itself when it is too large to cache.
-  std::shared_ptr<const PrefixHandle> Insert(const std::string& policy, std::shared_ptr<const PrefixHandle> handle) const
+  // concurrent insert wins), or `handle` itself when it is too large to cache. Handles it
+  // no longer keeps go to `dropped`, for the caller to destroy after the lock.
+  std::shared_ptr<const PrefixHandle> Insert(const std::string& policy, std::shared_ptr<const PrefixHandle> handle,
+                                             std::vector<std::shared_ptr<const PrefixHandle>>* dropped) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<const LlmBackend> backend_;
