@@ -15,6 +15,7 @@
 #include "base/runfiles.h"
 #include "base/status_macros.h"
 #include "model/checkpoint_writer.h"
+#include "gateway/event_emitter.h"
 #include "model/harmony/stream_parser.h"
 
 namespace warden::gateway {
@@ -44,12 +45,6 @@ const char* ChannelName(v1::Channel channel) {
   }
 }
 
-v1::Channel ChannelOf(const std::optional<std::string>& name) {
-  if (name == "analysis") return v1::ANALYSIS;
-  if (name == "commentary") return v1::COMMENTARY;
-  return v1::FINAL;
-}
-
 // Converts one API message into a harmony message. Content is always text: the renderer
 // encodes it as ordinary text, so it can never become a special token.
 harmony::Message ToHarmony(const v1::Message& message) {
@@ -77,92 +72,6 @@ harmony::Message ToHarmony(const v1::Message& message) {
       return harmony::Message::Text(harmony::Role::kUser, message.content());
   }
 }
-
-// Turns generated token ids into events: harmony parsing, and stop sequences on the
-// final channel (text up to a stop sequence is released, the rest is not).
-class EventEmitter {
- public:
-  EventEmitter(const EventSink& sink, const v1::SamplingOptions& sampling) : sink_(sink) {
-    for (const auto& stop : sampling.stop()) {
-      stops_.push_back(stop);
-      hold_ = std::max(hold_, stop.size() - 1);
-    }
-  }
-
-  // Returns false when generation must stop (sink refused, or a stop sequence matched).
-  bool OnToken(harmony::StreamParser& parser, size_t* completed_messages) {
-    const std::string& delta = parser.last_content_delta();
-    if (!delta.empty() && !Text(parser.current(), delta)) return false;
-    if (parser.messages().size() > *completed_messages) {
-      *completed_messages = parser.messages().size();
-      if (!End(parser.messages().back())) return false;
-    }
-    return true;
-  }
-
-  // End of generation: flush what a stop sequence kept back and close an open message.
-  void OnEnd(const harmony::StreamParser& parser, size_t completed_messages) {
-    if (stopped_by_sequence_) return;
-    if (parser.messages().size() > completed_messages) {
-      End(parser.messages().back());
-    } else if (parser.state() == harmony::StreamParser::State::kContent) {
-      End(parser.current());
-    }
-  }
-
-  bool stopped_by_sequence() const { return stopped_by_sequence_; }
-
- private:
-  bool Text(const harmony::ParsedMessage& message, const std::string& delta) {
-    GenerationEvent event;
-    event.channel = ChannelOf(message.channel);
-    event.recipient = message.recipient.value_or("");
-    event.content_type = message.content_type.value_or("");
-    if (event.channel != v1::FINAL || !event.recipient.empty() || stops_.empty()) {
-      event.text = delta;
-      return sink_(event);
-    }
-    pending_ += delta;
-    for (const auto& stop : stops_) {
-      const size_t at = pending_.find(stop);
-      if (at != std::string::npos) {
-        event.text = pending_.substr(0, at);
-        pending_.clear();
-        stopped_by_sequence_ = true;
-        if (!event.text.empty()) sink_(event);
-        return false;
-      }
-    }
-    // Keep a tail that could start a stop sequence; never split a UTF-8 character.
-    size_t cut = pending_.size() > hold_ ? pending_.size() - hold_ : 0;
-    while (cut > 0 && cut < pending_.size() && (static_cast<unsigned char>(pending_[cut]) & 0xC0) == 0x80) --cut;
-    if (cut == 0) return true;
-    event.text = pending_.substr(0, cut);
-    pending_.erase(0, cut);
-    return sink_(event);
-  }
-
-  bool End(const harmony::ParsedMessage& message) {
-    GenerationEvent event;
-    event.channel = ChannelOf(message.channel);
-    event.recipient = message.recipient.value_or("");
-    event.content_type = message.content_type.value_or("");
-    if (!pending_.empty()) {
-      event.text = std::move(pending_);
-      pending_.clear();
-      if (!sink_(event)) return false;
-      event.text.clear();
-    }
-    event.kind = GenerationEvent::Kind::kMessageEnd;
-    return sink_(event);
-  }
-
-  const EventSink& sink_;
-  std::vector<std::string> stops_;
-  size_t hold_ = 0;
-  std::string pending_;
-  bool stopped_by_sequence_ = false;
-};
 
 // One generation submitted to the scheduler: parses the tokens the scheduler delivers
 // (one callback at a time, in order, on a scheduler thread) into events for the sink.
