@@ -77,9 +77,13 @@ grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v
       v1::GenerateChunk last;
       *last.mutable_summary() = *std::move(summary);
       write(last);
-      if (stalled) CountWriteStall(*app, last.summary().request_id());
+      if (stalled) {
+        // The server cancelled the call (grpc: the handler must then return CANCELLED).
+        CountWriteStall(*app, last.summary().request_id());
+        status = absl::CancelledError("the client stopped reading: a write waited past stream_write_timeout_seconds");
+      }
       Finish("StreamGenerate", app, status, start, &last.summary());
-      return grpc::Status::OK;
+      return ToGrpcStatus(status);
     }
     if (stalled) CountWriteStall(*app, "");
   }
