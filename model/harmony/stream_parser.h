@@ -54,6 +54,9 @@ struct ParserOptions {
 class StreamParser {
  public:
   enum class State { kExpectStart, kHeader, kContent };
+  // Longest message header accepted (bytes between <|start|> and <|message|>); longer is an
+  // InvalidArgument error.
+  static constexpr size_t kMaxHeaderBytes = 1024;
 
   // FailedPrecondition if the tokenizer lacks the harmony special tokens.
   static absl::StatusOr<std::unique_ptr<StreamParser>> Create(const Tokenizer* tokenizer,

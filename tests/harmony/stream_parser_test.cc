@@ -128,6 +128,28 @@ TEST(HarmonyParser, RejectsIdOutsideVocabularyAndStaysFailed) {
   EXPECT_FALSE(parser->ProcessEos().ok());
 }
 
+// A model writing a runaway header (a recipient that never ends) is a format error once
+// the header passes kMaxHeaderBytes, not a buffer that grows with every token.
+TEST(HarmonyParser, RejectsARunawayHeader) {
+  auto parser = MakeParser(Role::kAssistant, true);
+  ASSERT_NE(parser, nullptr);
+  for (uint32_t id : Encode("<|channel|>commentary to=functions.")) ASSERT_TRUE(parser->Process(id).ok());
+  const std::vector<uint32_t> word = SharedTokenizer()->EncodeOrdinary("abcd");
+  absl::Status status;
+  size_t fed = 0;
+  while (status.ok() && fed < 4 * StreamParser::kMaxHeaderBytes) {
+    for (uint32_t id : word) status.Update(parser->Process(id));
+    fed += 4;
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_LE(fed, StreamParser::kMaxHeaderBytes + 8);
+  // Headers of ordinary tool calls are far below the limit.
+  auto ok = MakeParser(Role::kAssistant, true);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_TRUE(Feed(ok.get(), Encode("<|channel|>commentary to=functions.get_current_weather <|constrain|>json"
+                                    "<|message|>{\"city\":\"Oslo\"}<|call|>")).ok());
+}
+
 TEST(HarmonyParser, RejectsHeaderThatIsNotUtf8) {
   auto parser = MakeParser(Role::kAssistant, true);
   ASSERT_NE(parser, nullptr);
