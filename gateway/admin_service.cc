@@ -1,6 +1,9 @@
 #include "gateway/admin_service.h"
 
+#include <algorithm>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/components.h"
@@ -11,6 +14,25 @@
 #include "gateway/status_mapping.h"
 
 namespace warden::gateway {
+namespace {
+
+// INVALID_ARGUMENT naming app_id and the configured apps (at most 20 of them).
+absl::Status UnknownAppError(const ServerState& state, const std::string& app_id) {
+  std::vector<std::string> known;
+  for (const auto& [id, app] : state.apps) known.push_back(id);
+  std::sort(known.begin(), known.end());
+  std::string list;
+  for (size_t i = 0; i < known.size() && i < 20; ++i) {
+    absl::StrAppend(&list, i == 0 ? "" : ", ", "\"", known[i], "\"");
+  }
+  if (known.size() > 20) absl::StrAppend(&list, ", ... (", known.size(), " in all)");
+  return absl::InvalidArgumentError(absl::StrCat("app_id \"", app_id,
+                                                 "\" is not a configured app and no audit record has it "
+                                                 "(app ids are case-sensitive; configured: ",
+                                                 list.empty() ? "none" : list, ")"));
+}
+
+}  // namespace
 
 grpc::Status AdminService::ListPolicies(grpc::ServerContext* context, const v1::ListPoliciesRequest*,
                                         v1::ListPoliciesResponse* response) {
@@ -82,6 +104,13 @@ grpc::Status AdminService::QueryAudit(grpc::ServerContext* context, const v1::Qu
                                       v1::QueryAuditResponse* response) {
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
+  // An app id no record can have ("Demo" for "demo") would read as "no incidents".
+  if (!request->app_id().empty() && state_->FindApp(request->app_id()) == nullptr) {
+    // An app removed from the configuration keeps its records until retention ends.
+    const auto has_records = state_->audit->HasRecordsOfApp(request->app_id());
+    if (!has_records.ok()) return ToGrpcStatus(has_records.status());
+    if (!*has_records) return ToGrpcStatus(UnknownAppError(*state_, request->app_id()));
+  }
   auto result = state_->audit->Query(*request);
   if (result.ok()) *response = *std::move(result);
   return ToGrpcStatus(result.status());

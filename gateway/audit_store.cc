@@ -2,13 +2,19 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace warden::gateway {
 namespace {
@@ -121,7 +127,9 @@ absl::Status AuditStore::Write(const v1::AuditRecord& record, const char* sql) {
   std::string blob;
   if (!record.SerializeToString(&blob)) return absl::InternalError("audit store: cannot serialize record");
   const std::string categories = CategoryList(record);
+  ++writers_waiting_;
   std::lock_guard<std::mutex> lock(mu_);
+  --writers_waiting_;
   Statement s;
   if (sqlite3_prepare_v2(db_, sql, -1, &s.stmt, nullptr) != SQLITE_OK) return SqliteError(db_, "prepare insert");
   sqlite3_bind_text(s.stmt, 1, record.request_id().data(), record.request_id().size(), SQLITE_TRANSIENT);
@@ -139,12 +147,29 @@ absl::Status AuditStore::Write(const v1::AuditRecord& record, const char* sql) {
 }
 
 absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditRequest& request) {
+  std::vector<std::string> unreadable;
+  auto response = QueryPage(request, &unreadable);
+  for (const std::string& id : unreadable) {
+    std::cerr << absl::StrCat("warden: audit store: record ", absl::CHexEscape(id),
+                              " does not parse; an audit query skipped it\n");
+  }
+  return response;
+}
+
+absl::StatusOr<v1::QueryAuditResponse> AuditStore::QueryPage(const v1::QueryAuditRequest& request,
+                                                             std::vector<std::string>* unreadable) {
   // Proto3 enums keep unknown numbers: a filter no record can match is a malformed query.
   if (!v1::Action_IsValid(request.action())) {
     return absl::InvalidArgumentError(absl::StrCat("action ", request.action(), " is not a known Action"));
   }
   if (!v1::Category_IsValid(request.category())) {
     return absl::InvalidArgumentError(absl::StrCat("category ", request.category(), " is not a known Category"));
+  }
+  // So is an empty time range: it would look like "no records in that period".
+  if (request.from_unix_micros() != 0 && request.to_unix_micros() != 0 &&
+      request.from_unix_micros() >= request.to_unix_micros()) {
+    return absl::InvalidArgumentError(absl::StrCat("from_unix_micros ", request.from_unix_micros(),
+                                                   " is not before to_unix_micros ", request.to_unix_micros()));
   }
   const int64_t page_size = request.page_size() == 0 ? 50 : std::min<uint32_t>(request.page_size(), 1000);
   // Page token: "<time_us>:<request_id>" of the last record of the previous page.
@@ -173,6 +198,7 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditReq
   if (sqlite3_prepare_v2(reader_, sql.c_str(), -1, &s.stmt, nullptr) != SQLITE_OK) {
     return SqliteError(reader_, "prepare query");
   }
+  const int64_t row_limit = page_size + 1;  // One more tells whether there is a next page.
   sqlite3_bind_text(s.stmt, 1, request.app_id().data(), request.app_id().size(), SQLITE_TRANSIENT);
   sqlite3_bind_int64(s.stmt, 2, request.from_unix_micros());
   sqlite3_bind_int64(s.stmt, 3, request.to_unix_micros());
@@ -181,24 +207,35 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditReq
   sqlite3_bind_text(s.stmt, 6, request.request_id().data(), request.request_id().size(), SQLITE_TRANSIENT);
   sqlite3_bind_int64(s.stmt, 7, after_time);
   sqlite3_bind_text(s.stmt, 8, after_id.data(), after_id.size(), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(s.stmt, 9, page_size + 1);
+  sqlite3_bind_int64(s.stmt, 9, row_limit);
   v1::QueryAuditResponse response;
-  std::string last_token;
+  std::string last_token;  // Of the last row taken (returned or skipped).
+  size_t page_bytes = 0;   // The records' share of the serialized response.
+  int64_t rows = 0;
   int rc;
   while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW) {
-    if (response.records_size() == page_size) {
+    ++rows;
+    const void* blob = sqlite3_column_blob(s.stmt, 0);
+    const int size = sqlite3_column_bytes(s.stmt, 0);
+    // Field tag, length and the record, as the response serializes it.
+    const size_t record_bytes = 1 + google::protobuf::io::CodedOutputStream::VarintSize32(size) + size;
+    if (response.records_size() == page_size ||
+        (response.records_size() > 0 && page_bytes + record_bytes > kMaxPageBytes)) {
       response.set_next_page_token(last_token);
       break;
     }
-    const void* blob = sqlite3_column_blob(s.stmt, 0);
-    const int size = sqlite3_column_bytes(s.stmt, 0);
-    if (!response.add_records()->ParseFromArray(blob, size)) {
-      return absl::DataLossError("audit store: a stored record does not parse");
+    const char* id = reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 2));
+    last_token = absl::StrCat(sqlite3_column_int64(s.stmt, 1), ":", id == nullptr ? "" : id);
+    if (response.add_records()->ParseFromArray(blob, size)) {
+      page_bytes += record_bytes;
+    } else {
+      response.mutable_records()->RemoveLast();
+      unreadable->push_back(id == nullptr ? "" : id);
     }
-    last_token = absl::StrCat(sqlite3_column_int64(s.stmt, 1), ":",
-                              reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 2)));
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(reader_, "query");
+  // Every row the limit allowed was taken, some skipped: the next page starts after them.
+  if (rc == SQLITE_DONE && rows == row_limit) response.set_next_page_token(last_token);
   return response;
 }
 
@@ -206,20 +243,60 @@ absl::StatusOr<v1::AuditRecord> AuditStore::Get(const std::string& request_id) {
   v1::QueryAuditRequest request;
   request.set_request_id(request_id);
   request.set_page_size(1);
-  ASSIGN_OR_RETURN(v1::QueryAuditResponse response, Query(request));
+  std::vector<std::string> unreadable;
+  ASSIGN_OR_RETURN(v1::QueryAuditResponse response, QueryPage(request, &unreadable));
+  if (!unreadable.empty()) {
+    return absl::DataLossError(absl::StrCat("audit store: the stored record ", request_id, " does not parse"));
+  }
   if (response.records_size() == 0) return absl::NotFoundError(absl::StrCat("no audit record ", request_id));
   return response.records(0);
 }
 
-absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) {
+absl::StatusOr<bool> AuditStore::HasRecordsOfApp(const std::string& app_id) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  Statement s;
+  if (sqlite3_prepare_v2(reader_, "SELECT 1 FROM audit WHERE app_id = ? LIMIT 1", -1, &s.stmt, nullptr) !=
+      SQLITE_OK) {
+    return SqliteError(reader_, "prepare app lookup");
+  }
+  sqlite3_bind_text(s.stmt, 1, app_id.data(), app_id.size(), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(s.stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(reader_, "app lookup");
+  return rc == SQLITE_ROW;
+}
+
+absl::StatusOr<int> AuditStore::DeleteBatch(int64_t cutoff_unix_micros) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement s;
-  if (sqlite3_prepare_v2(db_, "DELETE FROM audit WHERE time_us < ?", -1, &s.stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_,
+                         "DELETE FROM audit WHERE rowid IN "
+                         "(SELECT rowid FROM audit WHERE time_us < ?1 LIMIT ?2)",
+                         -1, &s.stmt, nullptr) != SQLITE_OK) {
     return SqliteError(db_, "prepare delete");
   }
   sqlite3_bind_int64(s.stmt, 1, cutoff_unix_micros);
+  sqlite3_bind_int(s.stmt, 2, kDeleteBatchRows);
   if (sqlite3_step(s.stmt) != SQLITE_DONE) return SqliteError(db_, "delete");
-  return static_cast<int64_t>(sqlite3_changes(db_));
+  return sqlite3_changes(db_);
+}
+
+absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) {
+  int64_t deleted = 0;
+  for (;;) {
+    const absl::StatusOr<int> batch = DeleteBatch(cutoff_unix_micros);
+    if (!batch.ok()) {
+      std::cerr << absl::StrCat("warden: audit retention: deleting records older than ",
+                                absl::FormatTime(absl::FromUnixMicros(cutoff_unix_micros), absl::UTCTimeZone()),
+                                " failed after ", deleted, " deleted: ", batch.status().message(), "\n");
+      return batch.status();
+    }
+    deleted += *batch;
+    if (*batch < kDeleteBatchRows) return deleted;
+    // Requests' writes waiting for the connection go first (std::mutex would let this
+    // thread take it straight back); a bounded wait, so retention progresses under load.
+    const absl::Time give_up = absl::Now() + absl::Milliseconds(50);
+    while (writers_waiting_.load() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Microseconds(100));
+  }
 }
 
 absl::StatusOr<int64_t> AuditStore::Count() {

@@ -7,9 +7,12 @@
 #ifndef WARDEN_GATEWAY_AUDIT_STORE_H_
 #define WARDEN_GATEWAY_AUDIT_STORE_H_
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -38,13 +41,30 @@ class AuditStore {
   // UNAVAILABLE as Append.
   absl::Status Replace(const v1::AuditRecord& record);
 
-  // Records matching the filters, newest first, with keyset paging (see QueryAuditRequest).
+  // A page of records stops before the one that would take its serialized records past
+  // this many bytes (a page always holds at least one record, so paging progresses).
+  static constexpr size_t kMaxPageBytes = 4 << 20;
+  // DeleteOlderThan deletes this many records per transaction.
+  static constexpr int kDeleteBatchRows = 1000;
+
+  // Records matching the filters, newest first, with keyset paging (see QueryAuditRequest):
+  // at most page_size records and kMaxPageBytes of them; next_page_token continues right
+  // after the last record returned. A stored record that does not parse is skipped (one
+  // stderr line with its request id), so the rest stays readable. INVALID_ARGUMENT, naming
+  // the field, for unknown enum numbers, a malformed page token, or from >= to.
   absl::StatusOr<v1::QueryAuditResponse> Query(const v1::QueryAuditRequest& request);
 
-  // NOT_FOUND when there is no record with this id.
+  // NOT_FOUND when there is no record with this id; DATA_LOSS when it does not parse.
   absl::StatusOr<v1::AuditRecord> Get(const std::string& request_id);
 
-  // Deletes records older than `cutoff_unix_micros`; returns how many.
+  // Whether any record has this app id (an app removed from the configuration keeps its
+  // records until retention deletes them).
+  absl::StatusOr<bool> HasRecordsOfApp(const std::string& app_id);
+
+  // Deletes records older than `cutoff_unix_micros`, kDeleteBatchRows per transaction,
+  // releasing the writing connection between them (a request's write waiting for it goes
+  // first), so requests' audit writes wait for at most one batch. Returns how many; on an
+  // error also writes one line to stderr (the retention thread has no one to tell).
   absl::StatusOr<int64_t> DeleteOlderThan(int64_t cutoff_unix_micros);
 
   // Number of records (for tests and metrics).
@@ -57,9 +77,17 @@ class AuditStore {
   absl::Status OpenReader(const std::string& path);
   // Runs `sql`, an INSERT of the six columns in schema order, for `record`.
   absl::Status Write(const v1::AuditRecord& record, const char* sql);
+  // Query without the logging: the request ids of records skipped because they do not
+  // parse go to `unreadable`.
+  absl::StatusOr<v1::QueryAuditResponse> QueryPage(const v1::QueryAuditRequest& request,
+                                                   std::vector<std::string>* unreadable);
+  // One batch of DeleteOlderThan; returns how many records it deleted.
+  absl::StatusOr<int> DeleteBatch(int64_t cutoff_unix_micros);
 
   std::mutex mu_;  // std::mutex: see event_queue.h (ThreadSanitizer).
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  // Writes (Append, Replace) waiting for mu_: DeleteOlderThan lets them go first.
+  std::atomic<int> writers_waiting_{0};
   std::mutex read_mu_;
   sqlite3* reader_ ABSL_GUARDED_BY(read_mu_) = nullptr;
 };

@@ -6,7 +6,7 @@
 //   moderate [TEXT...]                       check texts; with --json, reads JSON lines
 //                                            {"text": ...} on stdin, writes one response per line
 //   policies list|get ID|validate FILE...|reload
-//   audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] [--limit N]
+//   audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] [--limit 1-1000]
 //   audit show REQUEST_ID
 // The key may come from WARDEN_API_KEY instead of --api_key. Exit status: 0 on success,
 // 1 on an RPC error (printed as "CODE: message"), 2 on usage errors.
@@ -46,7 +46,9 @@ ABSL_FLAG(std::string, direction, "input", "moderate: input or output settings."
 ABSL_FLAG(std::string, policy_file, "", "moderate: a written policy for the LLM policy classifier.");
 ABSL_FLAG(std::string, app, "", "audit query: only this app.");
 ABSL_FLAG(std::string, action, "", "audit query: only this action (ALLOW, FLAG, REDACT, BLOCK).");
-ABSL_FLAG(int, limit, 20, "audit query: records per page.");
+ABSL_FLAG(int, limit, 20,
+          "audit query: records per page, 1 to 1000 (a page also ends at 4 MiB of records; "
+          "continue with --page_token).");
 ABSL_FLAG(std::string, page_token, "", "audit query: continue from this page token.");
 ABSL_FLAG(std::string, category, "",
           "audit query: only records with this category flagged or a rule of it fired "
@@ -93,9 +95,10 @@ class Client {
     const std::string ca = absl::GetFlag(FLAGS_ca_file);
     const std::string cert = absl::GetFlag(FLAGS_cert_file);
     const std::string key = absl::GetFlag(FLAGS_key_file);
+    const std::string server_name = absl::GetFlag(FLAGS_tls_server_name);
     // Any TLS flag means TLS, and every file named must be read: never a silent fallback to
     // plaintext (the API key would travel in clear) or to the public roots.
-    if (!ca.empty() || !cert.empty() || !key.empty()) {
+    if (!ca.empty() || !cert.empty() || !key.empty() || !server_name.empty()) {
       if (cert.empty() != key.empty()) Exit("--cert_file and --key_file must be given together");
       grpc::SslCredentialsOptions options;  // No --ca_file: the system's roots.
       if (!ca.empty()) options.pem_root_certs = ReadOrExit(ca, "--ca_file");
@@ -104,9 +107,7 @@ class Client {
         options.pem_private_key = ReadOrExit(key, "--key_file");
       }
       credentials = grpc::SslCredentials(options);
-      if (!absl::GetFlag(FLAGS_tls_server_name).empty()) {
-        args.SetSslTargetNameOverride(absl::GetFlag(FLAGS_tls_server_name));
-      }
+      if (!server_name.empty()) args.SetSslTargetNameOverride(server_name);
     }
     args.SetMaxReceiveMessageSize(64 << 20);
     channel_ = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), credentials, args);
@@ -386,7 +387,12 @@ int Audit(const Client& client, const std::vector<std::string>& args) {
     }
     request.set_category(category);
     if (!ReadTimeRange(&request)) return 2;
-    request.set_page_size(absl::GetFlag(FLAGS_limit));
+    const int limit = absl::GetFlag(FLAGS_limit);
+    if (limit < 1 || limit > 1000) {
+      std::cerr << "wardenctl: --limit must be between 1 and 1000, not " << limit << "\n";
+      return 2;
+    }
+    request.set_page_size(limit);
     request.set_page_token(absl::GetFlag(FLAGS_page_token));
     warden::v1::QueryAuditResponse response;
     status = stub.QueryAudit(context.get(), request, &response);

@@ -99,6 +99,19 @@ admin_ctl --json --from 2100-01-01T00:00:00Z audit query >"$TEST_TMPDIR/audit_fu
 if grep -q '"requestId"' "$TEST_TMPDIR/audit_future.json"; then fail "--from in the future returned records"; fi
 expect_fail "unknown category" admin_ctl --category no-such-category audit query
 expect_fail "not both" admin_ctl --since 1h --from 2020-01-01T00:00:00Z audit query
+# An app id neither configured nor in any record is refused, naming the field ("Demo" is
+# not "demo": an empty page would read as "no incidents").
+expect_fail 'INVALID_ARGUMENT: app_id "Demo"' admin_ctl audit query --app Demo
+# A --limit the server would not honour is a usage error (exit 2), not silently changed.
+for bad_limit in 0 -1 1001; do
+  code=0
+  admin_ctl --limit "$bad_limit" audit query >"$TEST_TMPDIR/cmd.out" 2>"$TEST_TMPDIR/cmd.err" || code=$?
+  [ "$code" -eq 2 ] || fail "--limit $bad_limit: exit $code, want 2: $(cat "$TEST_TMPDIR/cmd.err")"
+  grep -q -- "--limit must be between 1 and 1000" "$TEST_TMPDIR/cmd.err" || fail "--limit $bad_limit: $(cat "$TEST_TMPDIR/cmd.err")"
+done
+# --tls_server_name alone means TLS too: against this plaintext server the call fails
+# instead of sending the key in clear.
+expect_fail UNAVAILABLE ctl --tls_server_name localhost --timeout_ms 20000 moderate hi
 
 # --- Metrics -----------------------------------------------------------------------------
 metrics_port=$(sed -n "s|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics|\1|p" "$TEST_TMPDIR/warden.out" | head -1)
