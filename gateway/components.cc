@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/runfiles.h"
 #include "base/file.h"
@@ -65,21 +66,29 @@ absl::Status InlineLlmPolicies(v1::ServerConfig* config) {
   return absl::OkStatus();
 }
 
-absl::Status LoadChecks(ServerState* state) {
+// The policy files (every app's sets present) and the fast classifier: checked before the
+// model, whose loading takes minutes, so a mistake in them is reported at once.
+absl::StatusOr<std::shared_ptr<const moderation::FastClassifier>> LoadPoliciesAndClassifier(ServerState* state) {
   const v1::ServerConfig& config = state->config.config;
   std::vector<std::string> files(config.policy_files().begin(), config.policy_files().end());
   ASSIGN_OR_RETURN(state->policy_store, policies::PolicyStore::Open(files));
   const std::vector<v1::ConfigError> missing = MissingSets(*state, *state->policy_store->Current());
   if (!missing.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(missing[0].file(), ": ", missing[0].field(), ": ", missing[0].message()));
+    std::vector<std::string> lines;
+    for (const v1::ConfigError& error : missing) {
+      lines.push_back(absl::StrCat(error.file(), ": ", error.field(), ": ", error.message()));
+    }
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
   }
   std::string model_path = config.classifier_model();
   if (model_path.empty()) {
     ASSIGN_OR_RETURN(model_path, moderation::FindDefaultModel());
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<const moderation::FastClassifier> classifier,
-                   moderation::FastClassifier::Load(model_path));
+  return moderation::FastClassifier::Load(model_path);
+}
+
+// The checks on the loaded parts: the LLM policy classifier when a model runs.
+absl::Status BuildChecks(ServerState* state, std::shared_ptr<const moderation::FastClassifier> classifier) {
   if (state->runner != nullptr) {
     auto backend = std::make_shared<moderation::EngineLlmBackend>(state->runner->engine(), state->runner->tokenizer());
     // Cached policy prefixes may hold a quarter of the KV budget, as the scheduler's
@@ -109,8 +118,9 @@ absl::Status LoadModel(ServerState* state) {
 
 absl::Status BuildComponents(ServerState* state) {
   RETURN_IF_ERROR(InlineLlmPolicies(&state->config.config));
+  ASSIGN_OR_RETURN(std::shared_ptr<const moderation::FastClassifier> classifier, LoadPoliciesAndClassifier(state));
   RETURN_IF_ERROR(LoadModel(state));
-  return LoadChecks(state);
+  return BuildChecks(state, std::move(classifier));
 }
 
 std::vector<v1::ConfigError> ValidatePolicies(const ServerState& state,

@@ -32,6 +32,23 @@ fi
 grep -q "model.safetensors" "$TEST_TMPDIR/corrupt.err" || fail "no file named: $(cat "$TEST_TMPDIR/corrupt.err")"
 echo "corrupt checkpoint: $(head -c 300 "$TEST_TMPDIR/corrupt.err")"
 
+# 1b. Policy mistakes are reported before the model loads (minutes on a real checkpoint),
+#     every one of them: two unknown set ids, and a model directory that does not exist.
+cat >"$TEST_TMPDIR/bad_sets.textproto" <<CONFIG
+model { model_dir: "$TEST_TMPDIR/no_model_here" }
+audit { path: "$TEST_TMPDIR/audit_bad.db" }
+policy_files: "$TEST_TMPDIR/pii.textproto"
+apps { id: "a" api_keys { sha256: "$APP_HASH" role: APP } input_policy_sets: "no-such-set" }
+apps { id: "b" output_policy_sets: "other-missing-set" }
+CONFIG
+if "$WARDEN" --config "$TEST_TMPDIR/bad_sets.textproto" --listen 127.0.0.1:0 2>"$TEST_TMPDIR/bad_sets.err"; then
+  fail "warden served with unknown policy sets"
+fi
+grep -q "no-such-set" "$TEST_TMPDIR/bad_sets.err" || fail "first unknown set not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
+grep -q "other-missing-set" "$TEST_TMPDIR/bad_sets.err" || fail "second unknown set not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
+if grep -q "no_model_here" "$TEST_TMPDIR/bad_sets.err"; then fail "the model was loaded before the policies were checked"; fi
+echo "unknown policy sets: $(head -c 300 "$TEST_TMPDIR/bad_sets.err")"
+
 # 2. Invalid reload during traffic.
 write_config "$TEST_TMPDIR/model2" "$TEST_TMPDIR/audit2.db" "$TEST_TMPDIR/pii.textproto"
 start_warden "$TEST_TMPDIR/config.textproto"
