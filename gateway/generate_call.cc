@@ -30,6 +30,7 @@ constexpr int kInstructionsIndex = -1;
 constexpr int kAnalysisIndex = -2;
 constexpr int kToolCallIndex = -3;
 constexpr int kToolIndexBase = -100;  // Input: GenerateRequest.tools[i].description is -100 - i.
+constexpr int kToolSchemaIndexBase = -1000;  // Input: the text of tools[i].parameters_json_schema is -1000 - i.
 
 // The state of one call, threaded through the steps below.
 struct Call {
@@ -56,7 +57,10 @@ struct Call {
 absl::Status CheckInput(Call& call, GenerationInput* input) {
   v1::Decision total;
   total.set_action(v1::ALLOW);
-  auto check = [&](const std::string& text, int index, std::string* forwarded) -> absl::Status {
+  // `structure` names a field whose text cannot be rewritten: a finding that would redact
+  // it blocks the request instead (with a message naming the field), FLAG stays FLAG.
+  auto check = [&](const std::string& text, int index, std::string* forwarded,
+                   const std::string& structure = "") -> absl::Status {
     if (text.empty()) return absl::OkStatus();
     const auto verdict = call.deps.checks->Check(call.app, v1::INPUT, text, {}, call.control.AsDeadline());
     v1::Decision decision;
@@ -66,6 +70,12 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
     } else {
       decision = FailedCheckDecision(call.deps, call.app, "input", verdict.status());
       *forwarded = text;
+    }
+    if (!structure.empty() && (decision.action() == v1::REDACT || decision.action() == v1::BLOCK)) {
+      decision.set_action(v1::BLOCK);
+      if (decision.decided_by() != v1::FAILURE) {  // A failed check keeps its own message.
+        decision.set_message(structure + " holds text the input policy does not allow");
+      }
     }
     MergeDecision(decision, index, &total);
     absl::StrAppend(&call.input_original, call.input_original.empty() ? "" : "\n", text);
@@ -82,10 +92,16 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
     input->messages.push_back(std::move(message));
   }
   // Tool descriptions are prose the model reads in the developer message, like the
-  // instructions. (Parameter schemas are structure, checked for form by validation.)
+  // instructions. Parameter schemas are structure, but their text (property names,
+  // descriptions, titles, examples, enum values, defaults) is written into the same
+  // message: it is checked as one text per schema (ToolSchemaText), and never rewritten.
   for (size_t i = 0; i < input->tools.size(); ++i) {
-    RETURN_IF_ERROR(check(call.request.tools(static_cast<int>(i)).description(), kToolIndexBase - static_cast<int>(i),
+    const v1::FunctionTool& tool = call.request.tools(static_cast<int>(i));
+    RETURN_IF_ERROR(check(tool.description(), kToolIndexBase - static_cast<int>(i),
                           input->tools[i].mutable_description()));
+    std::string checked_schema_text;  // For the audit record only.
+    RETURN_IF_ERROR(check(ToolSchemaText(tool.parameters_json_schema()), kToolSchemaIndexBase - static_cast<int>(i),
+                          &checked_schema_text, absl::StrCat("tools[", i, "].parameters_json_schema")));
   }
   if (total.fail_open()) call.deps.metrics->Increment("warden_fail_open_passes_total", {{"app", call.app.id()}});
   *call.response.mutable_input_decision() = std::move(total);

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/utf8.h"
@@ -41,12 +43,92 @@ absl::Status CheckToolName(const std::string& name, const std::string& field) {
   return absl::OkStatus();
 }
 
+// Reads a parameter schema event by event (nlohmann's SAX interface), so that no bound is
+// exceeded before it is noticed: stops at the first value that is not an object at the top,
+// the first object member, value or level over the bounds (request_validation.h), or the
+// first syntax error; `error()` says which. With `text`, appends every key and string value
+// to it, in document order, one per line.
+class SchemaReader final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit SchemaReader(std::string* text) : text_(text) {}
+
+  bool null() override { return Value(false); }
+  bool boolean(bool) override { return Value(false); }
+  bool number_integer(number_integer_t) override { return Value(false); }
+  bool number_unsigned(number_unsigned_t) override { return Value(false); }
+  bool number_float(number_float_t, const string_t&) override { return Value(false); }
+  bool binary(binary_t&) override { return Value(false); }  // Never in JSON text.
+  bool string(string_t& value) override {
+    if (!Value(false)) return false;
+    Collect(value);
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    if (!Value(true) || !Deeper()) return false;
+    members_.push_back(0);
+    return true;
+  }
+  bool key(string_t& key) override {
+    if (++members_.back() > kMaxSchemaObjectMembers) {
+      return Fail(absl::StrCat("has an object with more than ", kMaxSchemaObjectMembers, " members"));
+    }
+    Collect(key);
+    return true;
+  }
+  bool end_object() override {
+    members_.pop_back();
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override { return Value(false) && Deeper(); }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return Fail("is not valid JSON");
+  }
+
+  // Empty when the schema was read whole within the bounds.
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Fail(std::string error) {
+    if (error_.empty()) error_ = std::move(error);
+    return false;
+  }
+  bool Value(bool object) {
+    if (nodes_ == 0 && !object) return Fail("must be a JSON Schema object ({...})");
+    if (++nodes_ > kMaxSchemaNodes) return Fail(absl::StrCat("has more than ", kMaxSchemaNodes, " JSON values"));
+    return true;
+  }
+  bool Deeper() {
+    if (++depth_ > kMaxSchemaDepth) return Fail(absl::StrCat("has values that nest deeper than ", kMaxSchemaDepth, " levels"));
+    return true;
+  }
+  void Collect(const std::string& piece) {
+    if (text_ == nullptr || piece.empty()) return;
+    if (!text_->empty()) text_->push_back('\n');
+    text_->append(piece);
+  }
+
+  std::string* text_;
+  std::string error_;
+  size_t nodes_ = 0;
+  int depth_ = 0;
+  std::vector<size_t> members_;  // Of each object open at this point.
+};
+
 // A tool's parameters are one JSON Schema for an object (its properties are the
-// arguments); anything else cannot be rendered as a parameter list. Nesting depth is the
-// renderer's check.
+// arguments); anything else cannot be rendered as a parameter list. Its size is bounded
+// (members per object, values, nesting) before it is parsed whole.
 absl::Status CheckToolSchema(const std::string& schema, const std::string& field) {
   if (schema.empty()) return absl::OkStatus();  // No parameters.
   RETURN_IF_ERROR(CheckUtf8(schema, field));
+  SchemaReader reader(nullptr);
+  if (!nlohmann::json::sax_parse(schema, &reader) || !reader.error().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " ", reader.error().empty() ? "is not valid JSON" : reader.error()));
+  }
   const nlohmann::json parsed = nlohmann::json::parse(schema, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return absl::InvalidArgumentError(field + " is not valid JSON");
   if (!parsed.is_object()) return absl::InvalidArgumentError(field + " must be a JSON Schema object ({...})");
@@ -55,6 +137,32 @@ absl::Status CheckToolSchema(const std::string& schema, const std::string& field
     return absl::InvalidArgumentError(field + " must describe an object (\"type\": \"object\")");
   }
   return absl::OkStatus();
+}
+
+// The names a history message may give a tool: "functions.<tool name>" (the only namespace
+// Warden declares, see CheckToolName). Anything else could make the header say something
+// else: a TOOL message's name is the author slot of its header (a name "system" would be read
+// as the system role), an ASSISTANT message's recipient follows " to=" in its header.
+absl::Status CheckFunctionName(const std::string& name, const std::string& field) {
+  const std::string kNamespace = "functions.";
+  if (name.size() > kNamespace.size() && name.compare(0, kNamespace.size(), kNamespace) == 0 &&
+      CheckToolName(name.substr(kNamespace.size()), field).ok()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, " must be \"functions.<tool name>\", a tool name being 1 to 64 characters of a-z, A-Z, 0-9, '_' or '-'"));
+}
+
+// An assistant message's content type, rendered in its header: "json" (Warden renders it as
+// the model writes it, <|constrain|>json; the token is Warden's, never the app's text) or
+// "code". Nothing else: header text the app chose could add header fields.
+absl::Status CheckContentType(const std::string& content_type, const std::string& field) {
+  if (content_type.empty() || content_type == "json" || content_type == "code") return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " must be empty, \"json\" or \"code\"",
+                   absl::StrContains(content_type, "<|") ? " (special-token text is not allowed; for "
+                                                           "<|constrain|>json send \"json\")"
+                                                         : ""));
 }
 
 }  // namespace
@@ -77,6 +185,14 @@ absl::Status ValidateGenerateRequest(const v1::GenerateRequest& request, const v
     RETURN_IF_ERROR(CheckUtf8(message.recipient(), field + ".recipient"));
     RETURN_IF_ERROR(CheckUtf8(message.name(), field + ".name"));
     RETURN_IF_ERROR(CheckUtf8(message.content_type(), field + ".content_type"));
+    // The header fields the renderer writes for this role (the others ignore them).
+    if (message.role() == v1::TOOL && !message.name().empty()) {
+      RETURN_IF_ERROR(CheckFunctionName(message.name(), field + ".name"));
+    }
+    if (message.role() == v1::ASSISTANT) {
+      if (!message.recipient().empty()) RETURN_IF_ERROR(CheckFunctionName(message.recipient(), field + ".recipient"));
+      RETURN_IF_ERROR(CheckContentType(message.content_type(), field + ".content_type"));
+    }
   }
   RETURN_IF_ERROR(CheckUtf8(request.instructions(), "instructions"));
   for (int i = 0; i < request.tools_size(); ++i) {
@@ -128,6 +244,14 @@ absl::Status ValidateModerateRequest(const v1::ModerateRequest& request, const v
   RETURN_IF_ERROR(CheckUtf8(request.policy(), "policy"));
   if (!v1::Direction_IsValid(request.direction())) return absl::InvalidArgumentError("direction is invalid");
   return absl::OkStatus();
+}
+
+std::string ToolSchemaText(const std::string& schema) {
+  std::string text;
+  if (schema.empty()) return text;
+  SchemaReader reader(&text);
+  nlohmann::json::sax_parse(schema, &reader);
+  return text;
 }
 
 }  // namespace warden::gateway

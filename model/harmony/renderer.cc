@@ -130,7 +130,7 @@ absl::StatusOr<std::vector<uint32_t>> Renderer::Render(absl::Span<const Message>
   const bool has_functions = HasFunctionTools(messages);
   std::vector<uint32_t> out;
   for (const Message* m : MessagesToRender(messages, options.auto_drop_analysis)) {
-    const absl::Status status = RenderMessage(*m, has_functions, &out);
+    const absl::Status status = RenderMessage(*m, has_functions, &out, options);
     if (!status.ok()) return status;
   }
   if (options.mode == RenderMode::kCompletion) {
@@ -144,7 +144,7 @@ absl::StatusOr<std::vector<uint32_t>> Renderer::Render(absl::Span<const Message>
 }
 
 absl::Status Renderer::RenderMessage(const Message& m, bool conversation_has_function_tools,
-                                     std::vector<uint32_t>* out) const {
+                                     std::vector<uint32_t>* out, const RenderOptions& options) const {
   out->push_back(tokens_.start);
   if (m.role == Role::kTool) {
     if (!m.name.has_value()) {
@@ -163,7 +163,11 @@ absl::Status Renderer::RenderMessage(const Message& m, bool conversation_has_fun
     tokenizer_->AppendOrdinary(*m.channel, out);
   }
   if (m.content_type.has_value()) {
-    if (std::string_view(*m.content_type).substr(0, kConstrainMarker.size()) == kConstrainMarker) {
+    if (options.constrain_json && *m.content_type == "json") {
+      tokenizer_->AppendOrdinary(" ", out);
+      out->push_back(tokens_.constrain);
+      tokenizer_->AppendOrdinary("json", out);
+    } else if (std::string_view(*m.content_type).substr(0, kConstrainMarker.size()) == kConstrainMarker) {
       tokenizer_->AppendOrdinary(" ", out);
       out->push_back(tokens_.constrain);
       tokenizer_->AppendOrdinary(std::string_view(*m.content_type).substr(kConstrainMarker.size()),

@@ -32,6 +32,11 @@ struct RenderOptions {
   // Drop `analysis` messages before the first `final` one when the last assistant message
   // is on `final` (§10.2, reference behaviour).
   bool auto_drop_analysis = true;
+  // A content type of exactly "json" renders as " <|constrain|>json", the <|constrain|>
+  // token inserted by the renderer, as gpt-oss writes the header of a call with JSON
+  // arguments. The reference library writes it as the text " json"; false does the same
+  // (the reference conformance tests).
+  bool constrain_json = true;
 };
 
 // Ids of the formatting tokens, looked up once from the tokenizer.
@@ -50,9 +55,15 @@ class Renderer {
                                                const RenderOptions& options) const;
 
   // One message (§3). `conversation_has_function_tools` adds the functions line to a
-  // system message's channel section.
+  // system message's channel section. Of `options`, only constrain_json applies.
+  //
+  // Header fields are ordinary text, with one exception: a content type that starts with
+  // the text "<|constrain|>" (how the parser reports one the model wrote) renders that
+  // prefix as the special token. It is for trusted text only; callers must not pass text an
+  // untrusted party chose there (the gateway accepts only "", "json" and "code").
   absl::Status RenderMessage(const Message& message, bool conversation_has_function_tools,
-                             std::vector<uint32_t>* out) const;
+                             std::vector<uint32_t>* out,
+                             const RenderOptions& options = RenderOptions()) const;
 
   const FormattingTokens& tokens() const { return tokens_; }
 

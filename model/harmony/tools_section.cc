@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 
 namespace warden::model::harmony {
 namespace {
@@ -49,8 +50,53 @@ std::string WithNullable(const Json& schema, std::string type) {
   return type;
 }
 
-std::string Comments(const std::vector<std::string>& comments) {
-  return comments.empty() ? "" : absl::StrCat(" // ", absl::StrJoin(comments, " "));
+// Schema text is the app's, and a line break in it must not end a `//` comment or a type
+// line (the reference writes it raw). Its lines, split at every line break JavaScript knows:
+// LF, CR, CRLF, U+2028, U+2029. At least one (empty text: one empty line).
+std::vector<std::string> SchemaTextLines(const std::string& text) {
+  std::vector<std::string> lines(1);
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '\n' || text[i] == '\r') {
+      i += text.compare(i, 2, "\r\n") == 0 ? 2 : 1;
+      lines.emplace_back();
+    } else if (text.compare(i, 3, "\xE2\x80\xA8") == 0 || text.compare(i, 3, "\xE2\x80\xA9") == 0) {
+      i += 3;
+      lines.emplace_back();
+    } else {
+      lines.back().push_back(text[i++]);
+    }
+  }
+  return lines;
+}
+
+// `indent// line\n` for every line of `text`.
+std::string CommentBlock(const std::string& indent, const std::string& text) {
+  std::string out;
+  for (const std::string& line : SchemaTextLines(text)) absl::StrAppend(&out, indent, "// ", line, "\n");
+  return out;
+}
+
+// ` // text` after a type; a line of `text` after the first goes on a line of its own,
+// `indent// line` (no final line break).
+std::string TrailingComment(const std::string& indent, const std::string& text) {
+  std::string out;
+  for (const std::string& line : SchemaTextLines(text)) {
+    absl::StrAppend(&out, out.empty() ? " // " : absl::StrCat("\n", indent, "// "), line);
+  }
+  return out;
+}
+
+// Schema text outside comments (property names, enum values, type names) on one line: its
+// line breaks escaped as in a JavaScript string.
+std::string OneLine(const std::string& text) {
+  if (text.find_first_of("\n\r\xE2") == std::string::npos) return text;
+  return absl::StrReplaceAll(
+      text, {{"\n", "\\n"}, {"\r", "\\r"}, {"\xE2\x80\xA8", "\\u2028"}, {"\xE2\x80\xA9", "\\u2029"}});
+}
+
+std::string Comments(const std::vector<std::string>& comments, const std::string& indent) {
+  return comments.empty() ? "" : TrailingComment(indent, absl::StrJoin(comments, " "));
 }
 
 // Rule 1: a schema that is itself a oneOf.
@@ -67,7 +113,7 @@ std::string OneOfType(const Json& variants, const std::string& indent) {
                                                        ? DefaultText(variant, *def)
                                                        : CompactJson(*def)));
     }
-    out += Comments(comments);
+    out += Comments(comments, indent);
   }
   return out;
 }
@@ -80,11 +126,11 @@ void AppendOneOfProperty(const std::string& name, const std::string& optional_ma
   const std::string* first_desc =
       variants.empty() ? nullptr : StringMember(variants.front(), "description");
   const bool desc_above = desc != nullptr && (first_desc == nullptr || *first_desc != *desc);
-  if (desc_above) absl::StrAppend(out, indent, "// ", *desc, "\n");
+  if (desc_above) absl::StrAppend(out, CommentBlock(indent, *desc));
   if (const Json* def = Member(prop, "default")) {
-    absl::StrAppend(out, indent, "// default: ", DefaultText(prop, *def), "\n");
+    absl::StrAppend(out, CommentBlock(indent, absl::StrCat("default: ", DefaultText(prop, *def))));
   }
-  absl::StrAppend(out, indent, name, optional_mark, ":\n");
+  absl::StrAppend(out, indent, OneLine(name), optional_mark, ":\n");
   bool first = true;
   for (const Json& variant : variants) {
     absl::StrAppend(out, indent, " | ",
@@ -97,7 +143,7 @@ void AppendOneOfProperty(const std::string& name, const std::string& optional_ma
     if (const Json* def = Member(variant, "default")) {
       comments.push_back(absl::StrCat("default: ", DefaultText(variant, *def)));
     }
-    absl::StrAppend(out, Comments(comments), "\n");
+    absl::StrAppend(out, Comments(comments, indent), "\n");
     first = false;
   }
   absl::StrAppend(out, indent, ",\n");
@@ -108,11 +154,11 @@ void AppendProperty(const std::string& name, const Json& prop, bool required,
   const std::string optional_mark = required ? "" : "?";
   const Json* one_of = Member(prop, "oneOf");
   if (const std::string* title = StringMember(prop, "title")) {
-    absl::StrAppend(out, indent, "// ", *title, "\n", indent, "//\n");
+    absl::StrAppend(out, CommentBlock(indent, *title), indent, "//\n");
   }
   if (one_of == nullptr) {
     if (const std::string* d = StringMember(prop, "description")) {
-      absl::StrAppend(out, indent, "// ", *d, "\n");
+      absl::StrAppend(out, CommentBlock(indent, *d));
     }
   }
   if (const Json* examples = Member(prop, "examples");
@@ -120,7 +166,7 @@ void AppendProperty(const std::string& name, const Json& prop, bool required,
     absl::StrAppend(out, indent, "// Examples:\n");
     for (const Json& ex : *examples) {
       if (ex.is_string()) {
-        absl::StrAppend(out, indent, "// - \"", ex.get_ref<const std::string&>(), "\"\n");
+        absl::StrAppend(out, CommentBlock(indent, absl::StrCat("- \"", ex.get_ref<const std::string&>(), "\"")));
       }
     }
   }
@@ -128,11 +174,11 @@ void AppendProperty(const std::string& name, const Json& prop, bool required,
     AppendOneOfProperty(name, optional_mark, prop, *one_of, indent, out);
     return;
   }
-  absl::StrAppend(out, indent, name, optional_mark, ": ",
+  absl::StrAppend(out, indent, OneLine(name), optional_mark, ": ",
                   WithNullable(prop, SchemaToTypeScript(prop, indent + "    ")), ",");
   if (one_of == nullptr) {
     if (const Json* def = Member(prop, "default")) {
-      absl::StrAppend(out, " // default: ", DefaultText(prop, *def));
+      absl::StrAppend(out, TrailingComment(indent, absl::StrCat("default: ", DefaultText(prop, *def))));
     }
   }
   out->push_back('\n');
@@ -141,7 +187,7 @@ void AppendProperty(const std::string& name, const Json& prop, bool required,
 std::string ObjectType(const Json& schema, const std::string& indent) {
   std::string out;
   if (const std::string* d = StringMember(schema, "description")) {
-    absl::StrAppend(&out, indent, "// ", *d, "\n");
+    absl::StrAppend(&out, CommentBlock(indent, *d));
   }
   out += "{\n";
   const Json* props = Member(schema, "properties");
@@ -164,7 +210,7 @@ std::string StringType(const Json& schema) {
   std::vector<std::string> values;
   if (const Json* e = Member(schema, "enum"); e != nullptr && e->is_array()) {
     for (const Json& v : *e) {
-      if (v.is_string()) values.push_back(absl::StrCat("\"", v.get<std::string>(), "\""));
+      if (v.is_string()) values.push_back(absl::StrCat("\"", OneLine(v.get<std::string>()), "\""));
     }
   }
   return values.empty() ? "string" : absl::StrJoin(values, " | ");
@@ -279,7 +325,7 @@ std::string SchemaToTypeScript(const Json& schema, const std::string& indent) {
     for (const Json& t : *type) {
       if (!t.is_string()) continue;
       const std::string& n = t.get_ref<const std::string&>();
-      names.push_back(n == "integer" ? "number" : n);
+      names.push_back(n == "integer" ? "number" : OneLine(n));
     }
     if (!names.empty()) return absl::StrJoin(names, " | ");
   }

@@ -93,6 +93,7 @@ RenderOptions OptionsFromJson(const Json& c) {
     options.next_role = *RoleFromName(c["next_role"].get<std::string>());
   }
   options.auto_drop_analysis = c["auto_drop_analysis"].get<bool>();
+  options.constrain_json = false;  // The cases are the reference's renderings.
   return options;
 }
 

@@ -11,7 +11,8 @@ namespace warden::testing {
 
 // One element of a case's `messages` array.
 model::harmony::Message MessageFromJson(const nlohmann::ordered_json& j);
-// A case's `mode`, `next_role` and `auto_drop_analysis`.
+// A case's `mode`, `next_role` and `auto_drop_analysis`; constrain_json off, as the
+// reference renders.
 model::harmony::RenderOptions OptionsFromJson(const nlohmann::ordered_json& c);
 
 }  // namespace warden::testing
