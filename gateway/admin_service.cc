@@ -11,6 +11,7 @@
 #include "policies/policy_loader.h"
 #include "proto/policy.pb.h"
 #include "gateway/call_auth.h"
+#include "gateway/request_log.h"
 #include "gateway/status_mapping.h"
 
 namespace warden::gateway {
@@ -32,12 +33,54 @@ absl::Status UnknownAppError(const ServerState& state, const std::string& app_id
                                                  list.empty() ? "none" : list, ")"));
 }
 
+// One log line per admin call, whatever its outcome: which key (its label) did what
+// (detail: ids, filters, records returned), for an account of who read audit content and
+// who reloaded policies. Never keys, never content.
+class AdminCallLog {
+ public:
+  explicit AdminCallLog(const char* rpc) : start_(absl::Now()) { entry_.rpc = rpc; }
+  void Caller(const absl::StatusOr<Principal>& principal) {
+    if (!principal.ok()) return;
+    entry_.app_id = principal->app_id;
+    entry_.key_label = principal->key_label;
+  }
+  void Detail(std::string detail) { entry_.detail = std::move(detail); }
+  // Logs the call and returns `status`.
+  grpc::Status Done(grpc::Status status) {
+    entry_.code = static_cast<absl::StatusCode>(status.error_code());
+    entry_.latency = absl::Now() - start_;
+    LogRequest(entry_);
+    return status;
+  }
+
+ private:
+  const absl::Time start_;
+  RequestLogEntry entry_;
+};
+
+// The filters of an audit query, for its log line.
+std::string QueryDetail(const v1::QueryAuditRequest& request) {
+  std::string detail;
+  if (!request.app_id().empty()) absl::StrAppend(&detail, "app_id=", request.app_id(), " ");
+  if (request.action() != v1::ACTION_UNSPECIFIED) absl::StrAppend(&detail, "action=", v1::Action_Name(request.action()), " ");
+  if (request.category() != v1::CATEGORY_UNSPECIFIED) {
+    absl::StrAppend(&detail, "category=", v1::Category_Name(request.category()), " ");
+  }
+  if (request.from_unix_micros() != 0) absl::StrAppend(&detail, "from=", request.from_unix_micros(), " ");
+  if (request.to_unix_micros() != 0) absl::StrAppend(&detail, "to=", request.to_unix_micros(), " ");
+  if (!request.request_id().empty()) absl::StrAppend(&detail, "request_id=", request.request_id(), " ");
+  if (!request.page_token().empty()) absl::StrAppend(&detail, "page_token=set ");
+  return detail;
+}
+
 }  // namespace
 
 grpc::Status AdminService::ListPolicies(grpc::ServerContext* context, const v1::ListPoliciesRequest*,
                                         v1::ListPoliciesResponse* response) {
+  AdminCallLog log("ListPolicies");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  log.Caller(principal);
+  if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
   const auto policies = state_->policy_store->Current();
   response->set_policy_version(policies->version());
   for (const std::string& id : policies->ListSets()) {
@@ -51,25 +94,31 @@ grpc::Status AdminService::ListPolicies(grpc::ServerContext* context, const v1::
       summary->set_shadow(set.shadow());
     }
   }
-  return grpc::Status::OK;
+  return log.Done(grpc::Status::OK);
 }
 
 grpc::Status AdminService::GetPolicy(grpc::ServerContext* context, const v1::GetPolicyRequest* request,
                                      v1::GetPolicyResponse* response) {
+  AdminCallLog log("GetPolicy");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  log.Caller(principal);
+  log.Detail(absl::StrCat("id=", request->id()));
+  if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
   const auto policies = state_->policy_store->Current();
   auto text = policies->GetSetTextProto(request->id());
-  if (!text.ok()) return ToGrpcStatus(text.status());
+  if (!text.ok()) return log.Done(ToGrpcStatus(text.status()));
   response->set_policy_version(policies->version());
   response->set_text_proto(*std::move(text));
-  return grpc::Status::OK;
+  return log.Done(grpc::Status::OK);
 }
 
 grpc::Status AdminService::ValidatePolicies(grpc::ServerContext* context, const v1::ValidatePoliciesRequest* request,
                                             v1::ValidatePoliciesResponse* response) {
+  AdminCallLog log("ValidatePolicies");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  log.Caller(principal);
+  log.Detail(absl::StrCat("files_sent=", request->files_size()));
+  if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
   std::map<std::string, std::string> texts(request->files().begin(), request->files().end());
   // Without files: what a reload would read now.
   std::vector<v1::ConfigError> errors;
@@ -85,45 +134,58 @@ grpc::Status AdminService::ValidatePolicies(grpc::ServerContext* context, const 
     auto compiled = policies::LoadPolicyTexts(texts);
     if (compiled.ok()) response->set_policy_version((*compiled)->version());
   }
-  return grpc::Status::OK;
+  return log.Done(grpc::Status::OK);
 }
 
 grpc::Status AdminService::ReloadPolicies(grpc::ServerContext* context, const v1::ReloadPoliciesRequest*,
                                           v1::ReloadPoliciesResponse* response) {
+  AdminCallLog log("ReloadPolicies");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  log.Caller(principal);
+  if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
   PolicyReload reload = gateway::ReloadPolicies(state_);
   response->set_reloaded(reload.reloaded);
   response->set_old_policy_version(reload.old_version);
   response->set_policy_version(reload.version);
   for (auto& error : reload.errors) *response->add_errors() = std::move(error);
-  return grpc::Status::OK;
+  log.Detail(absl::StrCat("reloaded=", reload.reloaded ? "true" : "false", " old_version=", reload.old_version,
+                          " version=", reload.version, " errors=", response->errors_size()));
+  return log.Done(grpc::Status::OK);
 }
 
 grpc::Status AdminService::QueryAudit(grpc::ServerContext* context, const v1::QueryAuditRequest* request,
                                       v1::QueryAuditResponse* response) {
+  AdminCallLog log("QueryAudit");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  log.Caller(principal);
+  log.Detail(QueryDetail(*request));
+  if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
   // An app id no record can have ("Demo" for "demo") would read as "no incidents".
   if (!request->app_id().empty() && state_->FindApp(request->app_id()) == nullptr) {
     // An app removed from the configuration keeps its records until retention ends.
     const auto has_records = state_->audit->HasRecordsOfApp(request->app_id());
-    if (!has_records.ok()) return ToGrpcStatus(has_records.status());
-    if (!*has_records) return ToGrpcStatus(UnknownAppError(*state_, request->app_id()));
+    if (!has_records.ok()) return log.Done(ToGrpcStatus(has_records.status()));
+    if (!*has_records) return log.Done(ToGrpcStatus(UnknownAppError(*state_, request->app_id())));
   }
   auto result = state_->audit->Query(*request);
-  if (result.ok()) *response = *std::move(result);
-  return ToGrpcStatus(result.status());
+  if (result.ok()) {
+    *response = *std::move(result);
+    log.Detail(absl::StrCat(QueryDetail(*request), "records=", response->records_size()));
+  }
+  return log.Done(ToGrpcStatus(result.status()));
 }
 
 grpc::Status AdminService::GetAuditRecord(grpc::ServerContext* context, const v1::GetAuditRecordRequest* request,
                                           v1::AuditRecord* response) {
+  AdminCallLog log("GetAuditRecord");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
-  if (request->request_id().empty()) return ToGrpcStatus(absl::InvalidArgumentError("request_id must be set"));
+  log.Caller(principal);
+  log.Detail(absl::StrCat("request_id=", request->request_id()));
+  if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
+  if (request->request_id().empty()) return log.Done(ToGrpcStatus(absl::InvalidArgumentError("request_id must be set")));
   auto result = state_->audit->Get(request->request_id());
   if (result.ok()) *response = *std::move(result);
-  return ToGrpcStatus(result.status());
+  return log.Done(ToGrpcStatus(result.status()));
 }
 
 }  // namespace warden::gateway

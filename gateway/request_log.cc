@@ -39,7 +39,9 @@ std::string FormatRequestLog(const RequestLogEntry& entry) {
                       ",\"code\":", JsonString(absl::StatusCodeToString(entry.code)),
                       ",\"input_action\":", JsonString(v1::Action_Name(entry.input_action)),
                       ",\"output_action\":", JsonString(v1::Action_Name(entry.output_action)),
-                      ",\"latency_ms\":", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(entry.latency)), "}");
+                      ",\"latency_ms\":", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(entry.latency)),
+                      entry.key_label.empty() ? "" : absl::StrCat(",\"key\":", JsonString(entry.key_label)),
+                      entry.detail.empty() ? "" : absl::StrCat(",\"detail\":", JsonString(entry.detail)), "}");
 }
 
 void LogRequest(const RequestLogEntry& entry) { WriteLine(FormatRequestLog(entry)); }

@@ -10,19 +10,20 @@
 #include "gateway/status_mapping.h"
 
 namespace warden::gateway {
-namespace {
 
-// Authenticates the call and finds its app. Fills `status` on failure.
-const v1::App* CallerApp(const ServerState& state, const grpc::ServerContext& context, absl::Status* status) {
+WardenService::Caller WardenService::FindCaller(const ServerState& state, const grpc::ServerContext& context,
+                                                absl::Status* status) {
   const auto principal = AuthenticateCall(context, *state.authenticator, v1::APP);
   if (!principal.ok()) {
     *status = principal.status();
-    return nullptr;
+    return {};
   }
   const v1::App* app = state.FindApp(principal->app_id);
   if (app == nullptr) *status = absl::PermissionDeniedError("the key's app is not configured");
-  return app;
+  return {app, principal->key_label};
 }
+
+namespace {
 
 // The client's deadline (none: the infinite future).
 absl::Time CallDeadline(const grpc::ServerContext& context) {
@@ -44,13 +45,14 @@ grpc::Status WardenService::Generate(grpc::ServerContext* context, const v1::Gen
                                      v1::GenerateResponse* response) {
   const absl::Time start = absl::Now();
   absl::Status status;
-  const v1::App* app = CallerApp(*state_, *context, &status);
+  const Caller caller = FindCaller(*state_, *context, &status);
+  const v1::App* app = caller.app;
   if (app != nullptr) {
     auto result = RunGenerate(state_->deps(), *app, *request, ControlOf(context), nullptr);
     status = result.status();
     if (result.ok()) *response = *std::move(result);
   }
-  Finish("Generate", app, status, start, status.ok() ? response : nullptr);
+  Finish("Generate", caller, status, start, status.ok() ? response : nullptr);
   return ToGrpcStatus(status);
 }
 
@@ -58,7 +60,8 @@ grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v
                                            grpc::ServerWriter<v1::GenerateChunk>* writer) {
   const absl::Time start = absl::Now();
   absl::Status status;
-  const v1::App* app = CallerApp(*state_, *context, &status);
+  const Caller caller = FindCaller(*state_, *context, &status);
+  const v1::App* app = caller.app;
   if (app != nullptr) {
     // Each write is watched: one that waits too long for a client that stopped reading
     // cancels the call, so Write returns false and the call ends as if the client had left
@@ -82,12 +85,12 @@ grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v
         CountWriteStall(*app, last.summary().request_id());
         status = absl::CancelledError("the client stopped reading: a write waited past stream_write_timeout_seconds");
       }
-      Finish("StreamGenerate", app, status, start, &last.summary());
+      Finish("StreamGenerate", caller, status, start, &last.summary());
       return ToGrpcStatus(status);
     }
     if (stalled) CountWriteStall(*app, "");
   }
-  Finish("StreamGenerate", app, status, start, nullptr);
+  Finish("StreamGenerate", caller, status, start, nullptr);
   return ToGrpcStatus(status);
 }
 
@@ -95,20 +98,23 @@ grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::Mod
                                      v1::ModerateResponse* response) {
   const absl::Time start = absl::Now();
   absl::Status status;
-  const v1::App* app = CallerApp(*state_, *context, &status);
+  const Caller caller = FindCaller(*state_, *context, &status);
+  const v1::App* app = caller.app;
   if (app != nullptr) {
     auto result = RunModerate(state_->deps(), *app, *request, ControlOf(context).AsDeadline());
     status = result.status();
     if (result.ok()) *response = *std::move(result);
   }
   RequestLogEntry entry{"Moderate", app ? app->id() : "", status.ok() ? response->request_id() : "", status.code()};
+  entry.key_label = caller.key_label;
   Finish(entry, start);
   return ToGrpcStatus(status);
 }
 
-void WardenService::Finish(const char* rpc, const v1::App* app, const absl::Status& status, absl::Time start,
+void WardenService::Finish(const char* rpc, const Caller& caller, const absl::Status& status, absl::Time start,
                            const v1::GenerateResponse* response) const {
-  RequestLogEntry entry{rpc, app ? app->id() : "", response ? response->request_id() : "", status.code()};
+  RequestLogEntry entry{rpc, caller.app ? caller.app->id() : "", response ? response->request_id() : "", status.code()};
+  entry.key_label = caller.key_label;
   if (response != nullptr) {
     entry.input_action = response->input_decision().action();
     entry.output_action = response->output_decision().action();

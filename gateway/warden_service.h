@@ -25,8 +25,15 @@ class WardenService final : public v1::Warden::Service {
                         v1::ModerateResponse* response) override;
 
  private:
+  // Who called: the key's app (null when authentication failed) and the key's label.
+  struct Caller {
+    const v1::App* app = nullptr;
+    std::string key_label;
+  };
+  // Authenticates the call and finds its app (null, with `status` filled, on failure).
+  static Caller FindCaller(const ServerState& state, const grpc::ServerContext& context, absl::Status* status);
   // Counts and logs one finished Generate/StreamGenerate call.
-  void Finish(const char* rpc, const v1::App* app, const absl::Status& status, absl::Time start,
+  void Finish(const char* rpc, const Caller& caller, const absl::Status& status, absl::Time start,
               const v1::GenerateResponse* response) const;
   // Counts and logs a stream the write watchdog cancelled (`request_id` may be empty).
   void CountWriteStall(const v1::App& app, const std::string& request_id) const;

@@ -98,6 +98,10 @@ grep -q "$blocked_id" "$TEST_TMPDIR/audit_blocklist.json" || fail "--category bl
 admin_ctl --json --from 2100-01-01T00:00:00Z audit query >"$TEST_TMPDIR/audit_future.json"
 if grep -q '"requestId"' "$TEST_TMPDIR/audit_future.json"; then fail "--from in the future returned records"; fi
 expect_fail "unknown category" admin_ctl --category no-such-category audit query
+# Who read the audit trail is logged: the key's label, the filters and how many records.
+grep '"rpc":"QueryAudit"' "$TEST_TMPDIR/warden.err" | grep '"key":"e2e-admin"' | grep -q 'category=PII .*records=' ||
+  fail "no log line for the admin's audit query: $(grep QueryAudit "$TEST_TMPDIR/warden.err" | head -3)"
+if grep -q "warden-demo-admin" "$TEST_TMPDIR/warden.err"; then fail "an API key was logged"; fi
 expect_fail "not both" admin_ctl --since 1h --from 2020-01-01T00:00:00Z audit query
 # An app id neither configured nor in any record is refused, naming the field ("Demo" is
 # not "demo": an empty page would read as "no incidents").

@@ -27,7 +27,7 @@ apps {
 }
 apps {
   id: "admin"
-  api_keys { sha256: "$ADMIN_HASH" role: ADMIN }
+  api_keys { sha256: "$ADMIN_HASH" role: ADMIN label: "e2e-admin" }
   input_policy_sets: $all_sets
   output_policy_sets: $out_sets
 }
