@@ -4,6 +4,12 @@
 
 namespace warden::gateway {
 
+std::string ApiContentType(const std::optional<std::string>& harmony_content_type) {
+  constexpr std::string_view kConstrain = "<|constrain|>";
+  const std::string type = harmony_content_type.value_or("");
+  return type.rfind(kConstrain, 0) == 0 ? type.substr(kConstrain.size()) : type;
+}
+
 v1::Channel ChannelOf(const std::optional<std::string>& name) {
   if (name == "analysis") return v1::ANALYSIS;
   if (name == "commentary") return v1::COMMENTARY;
@@ -44,7 +50,7 @@ bool EventEmitter::Text(const model::harmony::ParsedMessage& message, const std:
   GenerationEvent event;
   event.channel = ChannelOf(message.channel);
   event.recipient = message.recipient.value_or("");
-  event.content_type = message.content_type.value_or("");
+  event.content_type = ApiContentType(message.content_type);
   if (event.channel != v1::FINAL || !event.recipient.empty() || stops_.empty()) {
     event.text = delta;
     return sink_(event);
@@ -73,7 +79,7 @@ bool EventEmitter::End(const model::harmony::ParsedMessage& message) {
   GenerationEvent event;
   event.channel = ChannelOf(message.channel);
   event.recipient = message.recipient.value_or("");
-  event.content_type = message.content_type.value_or("");
+  event.content_type = ApiContentType(message.content_type);
   if (!pending_.empty()) {
     event.text = std::move(pending_);
     pending_.clear();

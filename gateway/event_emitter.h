@@ -15,6 +15,10 @@
 
 namespace warden::gateway {
 
+// The API content type of a harmony one: "<|constrain|>json" is "json" (what a request's
+// history may send back, and the renderer turns into the constrain token again).
+std::string ApiContentType(const std::optional<std::string>& harmony_content_type);
+
 // The API channel of a harmony channel name (an unknown or missing one is FINAL: the
 // checked, visible direction).
 v1::Channel ChannelOf(const std::optional<std::string>& name);

@@ -195,6 +195,9 @@ absl::Status ValidateGenerateRequest(const v1::GenerateRequest& request, const v
     }
   }
   RETURN_IF_ERROR(CheckUtf8(request.instructions(), "instructions"));
+  if (request.tools_size() > kMaxTools) {
+    return absl::InvalidArgumentError(absl::StrCat("tools holds ", request.tools_size(), " tools; at most ", kMaxTools));
+  }
   for (int i = 0; i < request.tools_size(); ++i) {
     const auto& tool = request.tools(i);
     const std::string field = absl::StrCat("tools[", i, "]");

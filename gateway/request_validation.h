@@ -17,6 +17,9 @@ namespace warden::gateway {
 // one, less a byte) and flushed in one event when generation ends, which must stay below
 // the hold-back queue's high watermark (generate_call.cc) and cheap to search every token.
 inline constexpr int kMaxStopSequences = 16;
+// Tools per request (as OpenAI's API allows); also keeps the findings' text_index ranges of
+// tool descriptions (-100 - i) and schemas (-1000 - i) apart.
+inline constexpr int kMaxTools = 128;
 inline constexpr size_t kMaxStopSequenceBytes = 1024;
 
 // Bounds on a tool's parameters_json_schema, checked while it is read, before anything

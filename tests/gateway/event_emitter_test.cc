@@ -117,5 +117,26 @@ TEST(EventEmitter, TextAddedByAMessageEndingTokenBelongsToTheEndedMessage) {
   EXPECT_GT(out.analysis_text.size(), 4u);  // The replacement character for the cut byte.
 }
 
+TEST(EventEmitter, ToolCallContentTypeLeavesTheConstrainTokenOut) {
+  EXPECT_EQ(ApiContentType(std::string("<|constrain|>json")), "json");
+  EXPECT_EQ(ApiContentType(std::string("code")), "code");
+  EXPECT_EQ(ApiContentType(std::nullopt), "");
+  std::string content_type;
+  const EventSink sink = [&content_type](const GenerationEvent& event) {
+    if (!event.recipient.empty()) content_type = event.content_type;
+    return true;
+  };
+  v1::SamplingOptions sampling;
+  EventEmitter emitter(sink, sampling);
+  auto parser = StreamParser::Create(SharedTokenizer(), model::harmony::ParserOptions());
+  ASSERT_TRUE(parser.ok());
+  size_t completed = 0;
+  for (uint32_t id : Encode("<|channel|>commentary to=functions.f <|constrain|>json<|message|>{}<|call|>")) {
+    ASSERT_TRUE((*parser)->Process(id).ok());
+    ASSERT_TRUE(emitter.OnToken(**parser, &completed));
+  }
+  EXPECT_EQ(content_type, "json");
+}
+
 }  // namespace
 }  // namespace warden::gateway

@@ -791,5 +791,16 @@ TEST_F(GenerateCallTest, HeaderFieldsOfHistoryMessagesAreNames) {
   EXPECT_EQ(runner_.starts, static_cast<int>(std::size(accepted)));
 }
 
+TEST_F(GenerateCallTest, AtMost128ToolsPerRequest) {
+  v1::GenerateRequest request = Ask("hi");
+  for (int i = 0; i < kMaxTools; ++i) request.add_tools()->set_name("t" + std::to_string(i));
+  runner_.events = {FakeRunner::Text("ok")};
+  EXPECT_TRUE(RunGenerate(Deps(), App(), request, CallControl(), nullptr).ok());
+  request.add_tools()->set_name("one_more");
+  const auto refused = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("at most 128"), std::string::npos) << refused.status();
+}
+
 }  // namespace
 }  // namespace warden::gateway
