@@ -227,9 +227,17 @@ absl::Status ValidateGenerateRequest(const v1::GenerateRequest& request, const v
   if (!v1::ReasoningEffort_IsValid(request.reasoning_effort())) {
     return absl::InvalidArgumentError("reasoning_effort is invalid");
   }
+  if (request.metadata_size() > kMaxMetadataEntries) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metadata holds ", request.metadata_size(), " entries; at most ", kMaxMetadataEntries));
+  }
   for (const auto& [key, value] : request.metadata()) {
     RETURN_IF_ERROR(CheckUtf8(key, "metadata key"));
     RETURN_IF_ERROR(CheckUtf8(value, "metadata value"));
+    if (key.size() > kMaxMetadataKeyBytes || value.size() > kMaxMetadataValueBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("metadata entries are tags: keys of at most ", kMaxMetadataKeyBytes,
+                                                     " bytes, values of at most ", kMaxMetadataValueBytes));
+    }
   }
   return absl::OkStatus();
 }

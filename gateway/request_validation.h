@@ -20,6 +20,11 @@ inline constexpr int kMaxStopSequences = 16;
 // Tools per request (as OpenAI's API allows); also keeps the findings' text_index ranges of
 // tool descriptions (-100 - i) and schemas (-1000 - i) apart.
 inline constexpr int kMaxTools = 128;
+// GenerateRequest.metadata: tags stored with the audit record whatever its retention, so
+// bounded like tags, not like content.
+inline constexpr int kMaxMetadataEntries = 32;
+inline constexpr size_t kMaxMetadataKeyBytes = 64;
+inline constexpr size_t kMaxMetadataValueBytes = 512;
 inline constexpr size_t kMaxStopSequenceBytes = 1024;
 
 // Bounds on a tool's parameters_json_schema, checked while it is read, before anything

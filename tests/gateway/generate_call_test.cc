@@ -802,5 +802,24 @@ TEST_F(GenerateCallTest, AtMost128ToolsPerRequest) {
   EXPECT_NE(refused.status().message().find("at most 128"), std::string::npos) << refused.status();
 }
 
+TEST_F(GenerateCallTest, MetadataIsBoundedLikeTags) {
+  runner_.events = {FakeRunner::Text("ok")};
+  v1::GenerateRequest request = Ask("hi");
+  for (int i = 0; i < kMaxMetadataEntries; ++i) (*request.mutable_metadata())["k" + std::to_string(i)] = "v";
+  (*request.mutable_metadata())["k0"] = std::string(kMaxMetadataValueBytes, 'x');
+  EXPECT_TRUE(RunGenerate(Deps(), App(), request, CallControl(), nullptr).ok());
+  (*request.mutable_metadata())["one_more"] = "v";
+  EXPECT_EQ(RunGenerate(Deps(), App(), request, CallControl(), nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::GenerateRequest long_value = Ask("hi");
+  (*long_value.mutable_metadata())["user"] = std::string(kMaxMetadataValueBytes + 1, 'x');
+  EXPECT_EQ(RunGenerate(Deps(), App(), long_value, CallControl(), nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::GenerateRequest long_key = Ask("hi");
+  (*long_key.mutable_metadata())[std::string(kMaxMetadataKeyBytes + 1, 'k')] = "v";
+  EXPECT_EQ(RunGenerate(Deps(), App(), long_key, CallControl(), nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace warden::gateway
