@@ -29,6 +29,7 @@ constexpr char kInProgressStatus[] = "IN_PROGRESS";
 constexpr int kInstructionsIndex = -1;
 constexpr int kAnalysisIndex = -2;
 constexpr int kToolCallIndex = -3;
+constexpr int kNamesIndex = -4;  // Input: the tool names and the history's function names, one per line.
 constexpr int kToolIndexBase = -100;  // Input: GenerateRequest.tools[i].description is -100 - i.
 constexpr int kToolSchemaIndexBase = -1000;  // Input: the text of tools[i].parameters_json_schema is -1000 - i.
 
@@ -103,6 +104,16 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
     RETURN_IF_ERROR(check(ToolSchemaText(tool.parameters_json_schema()), kToolSchemaIndexBase - static_cast<int>(i),
                           &checked_schema_text, absl::StrCat("tools[", i, "].parameters_json_schema")));
   }
+  // Names are prompt text too (`type <name> = ...`, `functions.<name>` in headers), of a
+  // restricted alphabet but room enough for a card number or a block-listed word.
+  std::string names;
+  for (const v1::FunctionTool& tool : call.request.tools()) absl::StrAppend(&names, tool.name(), "\n");
+  for (const v1::Message& message : call.request.messages()) {
+    if (!message.name().empty()) absl::StrAppend(&names, message.name(), "\n");
+    if (!message.recipient().empty()) absl::StrAppend(&names, message.recipient(), "\n");
+  }
+  std::string checked_names;  // For the audit record only.
+  RETURN_IF_ERROR(check(names, kNamesIndex, &checked_names, "a tool or function name"));
   if (total.fail_open()) call.deps.metrics->Increment("warden_fail_open_passes_total", {{"app", call.app.id()}});
   *call.response.mutable_input_decision() = std::move(total);
   return absl::OkStatus();

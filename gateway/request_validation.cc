@@ -54,9 +54,10 @@ class SchemaReader final : public nlohmann::json_sax<nlohmann::json> {
 
   bool null() override { return Value(false); }
   bool boolean(bool) override { return Value(false); }
-  bool number_integer(number_integer_t) override { return Value(false); }
-  bool number_unsigned(number_unsigned_t) override { return Value(false); }
-  bool number_float(number_float_t, const string_t&) override { return Value(false); }
+  // Numbers are text too: the renderer writes defaults ("// default: 4111111111111111").
+  bool number_integer(number_integer_t value) override { return Number(std::to_string(value)); }
+  bool number_unsigned(number_unsigned_t value) override { return Number(std::to_string(value)); }
+  bool number_float(number_float_t, const string_t& raw) override { return Number(raw); }
   bool binary(binary_t&) override { return Value(false); }  // Never in JSON text.
   bool string(string_t& value) override {
     if (!Value(false)) return false;
@@ -100,6 +101,11 @@ class SchemaReader final : public nlohmann::json_sax<nlohmann::json> {
   bool Value(bool object) {
     if (nodes_ == 0 && !object) return Fail("must be a JSON Schema object ({...})");
     if (++nodes_ > kMaxSchemaNodes) return Fail(absl::StrCat("has more than ", kMaxSchemaNodes, " JSON values"));
+    return true;
+  }
+  bool Number(const std::string& text) {
+    if (!Value(false)) return false;
+    Collect(text);
     return true;
   }
   bool Deeper() {

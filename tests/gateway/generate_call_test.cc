@@ -522,14 +522,14 @@ TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
 }
 
 // The text of a parameter schema that the input checks read: every key and string value,
-// in document order, one per line (numbers, booleans and nulls carry no text).
+// in document order, one per line; numbers too (the renderer writes defaults), as written.
 TEST(ToolSchemaTextTest, HoldsEveryKeyAndStringInDocumentOrder) {
   EXPECT_EQ(ToolSchemaText(""), "");
   EXPECT_EQ(ToolSchemaText(R"({"type": "object", "properties": {"city\nname": {"type": "string",
       "title": "T", "description": "two\nlines", "examples": ["e1", 2], "enum": ["a", "b"],
-      "default": "a", "minLength": 3, "nullable": true, "x": null, "": ""}}})"),
+      "default": "a", "minLength": 3, "nullable": true, "x": null, "": "", "card": {"default": 4111111111111111.0}}}})"),
             "type\nobject\nproperties\ncity\nname\ntype\nstring\ntitle\nT\ndescription\ntwo\nlines\n"
-            "examples\ne1\nenum\na\nb\ndefault\na\nminLength\nnullable\nx");
+            "examples\ne1\n2\nenum\na\nb\ndefault\na\nminLength\n3\nnullable\nx\ncard\ndefault\n4111111111111111.0");
 }
 
 // A parameter schema's text is written into the developer message (property names,
@@ -819,6 +819,30 @@ TEST_F(GenerateCallTest, MetadataIsBoundedLikeTags) {
   (*long_key.mutable_metadata())[std::string(kMaxMetadataKeyBytes + 1, 'k')] = "v";
   EXPECT_EQ(RunGenerate(Deps(), App(), long_key, CallControl(), nullptr).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Tool names and the history's function names are prompt text too (type <name> = ...,
+// functions.<name> in headers): checked as one text (text_index -4), never rewritten.
+TEST_F(GenerateCallTest, ToolAndFunctionNamesAreInputChecked) {
+  v1::GenerateRequest named = Ask("hi");
+  named.add_tools()->set_name("the_secret_tool");
+  auto response = RunGenerate(Deps(), App(), named, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
+  EXPECT_EQ(response->input_decision().message(), "a tool or function name holds text the input policy does not allow");
+  ASSERT_EQ(response->input_decision().rules_size(), 1);
+  EXPECT_EQ(response->input_decision().rules(0).text_index(), -4);
+
+  v1::GenerateRequest history = Ask("hi");
+  history.add_tools()->set_name("lookup");
+  auto* result = history.add_messages();
+  result->set_role(v1::TOOL);
+  result->set_name("functions.BAD");
+  result->set_content("42");
+  response = RunGenerate(Deps(), App(), history, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
+  EXPECT_EQ(runner_.starts, 0);
 }
 
 }  // namespace
