@@ -34,8 +34,8 @@ absl::Status UnknownAppError(const ServerState& state, const std::string& app_id
 }
 
 // One log line per admin call, whatever its outcome: which key (its label) did what
-// (detail: ids, filters, records returned), for an account of who read audit content and
-// who reloaded policies. Never keys, never content.
+// (detail, once authenticated: ids, filters, records returned), for an account of who read
+// audit content and who reloaded policies. Never keys, never content.
 class AdminCallLog {
  public:
   explicit AdminCallLog(const char* rpc) : start_(absl::Now()) { entry_.rpc = rpc; }
@@ -58,17 +58,27 @@ class AdminCallLog {
   RequestLogEntry entry_;
 };
 
+// A value from a request for a log line: quoted (spaces cannot forge more pairs), at most
+// 128 bytes (longer is cut at a character boundary and marked with its size).
+std::string Quoted(const std::string& value) {
+  constexpr size_t kMaxBytes = 128;
+  if (value.size() <= kMaxBytes) return absl::StrCat("'", value, "'");
+  size_t cut = kMaxBytes;
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat("'", value.substr(0, cut), "'...(", value.size(), " bytes)");
+}
+
 // The filters of an audit query, for its log line.
 std::string QueryDetail(const v1::QueryAuditRequest& request) {
   std::string detail;
-  if (!request.app_id().empty()) absl::StrAppend(&detail, "app_id=", request.app_id(), " ");
+  if (!request.app_id().empty()) absl::StrAppend(&detail, "app_id=", Quoted(request.app_id()), " ");
   if (request.action() != v1::ACTION_UNSPECIFIED) absl::StrAppend(&detail, "action=", v1::Action_Name(request.action()), " ");
   if (request.category() != v1::CATEGORY_UNSPECIFIED) {
     absl::StrAppend(&detail, "category=", v1::Category_Name(request.category()), " ");
   }
   if (request.from_unix_micros() != 0) absl::StrAppend(&detail, "from=", request.from_unix_micros(), " ");
   if (request.to_unix_micros() != 0) absl::StrAppend(&detail, "to=", request.to_unix_micros(), " ");
-  if (!request.request_id().empty()) absl::StrAppend(&detail, "request_id=", request.request_id(), " ");
+  if (!request.request_id().empty()) absl::StrAppend(&detail, "request_id=", Quoted(request.request_id()), " ");
   if (!request.page_token().empty()) absl::StrAppend(&detail, "page_token=set ");
   return detail;
 }
@@ -102,8 +112,8 @@ grpc::Status AdminService::GetPolicy(grpc::ServerContext* context, const v1::Get
   AdminCallLog log("GetPolicy");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
   log.Caller(principal);
-  log.Detail(absl::StrCat("id=", request->id()));
   if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
+  log.Detail(absl::StrCat("id=", Quoted(request->id())));
   const auto policies = state_->policy_store->Current();
   auto text = policies->GetSetTextProto(request->id());
   if (!text.ok()) return log.Done(ToGrpcStatus(text.status()));
@@ -117,8 +127,8 @@ grpc::Status AdminService::ValidatePolicies(grpc::ServerContext* context, const 
   AdminCallLog log("ValidatePolicies");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
   log.Caller(principal);
-  log.Detail(absl::StrCat("files_sent=", request->files_size()));
   if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
+  log.Detail(absl::StrCat("files_sent=", request->files_size()));
   std::map<std::string, std::string> texts(request->files().begin(), request->files().end());
   // Without files: what a reload would read now.
   std::vector<v1::ConfigError> errors;
@@ -158,8 +168,8 @@ grpc::Status AdminService::QueryAudit(grpc::ServerContext* context, const v1::Qu
   AdminCallLog log("QueryAudit");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
   log.Caller(principal);
-  log.Detail(QueryDetail(*request));
   if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
+  log.Detail(QueryDetail(*request));
   // An app id no record can have ("Demo" for "demo") would read as "no incidents".
   if (!request->app_id().empty() && state_->FindApp(request->app_id()) == nullptr) {
     // An app removed from the configuration keeps its records until retention ends.
@@ -180,8 +190,8 @@ grpc::Status AdminService::GetAuditRecord(grpc::ServerContext* context, const v1
   AdminCallLog log("GetAuditRecord");
   const auto principal = AuthenticateCall(*context, *state_->authenticator, v1::ADMIN);
   log.Caller(principal);
-  log.Detail(absl::StrCat("request_id=", request->request_id()));
   if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
+  log.Detail(absl::StrCat("request_id=", Quoted(request->request_id())));
   if (request->request_id().empty()) return log.Done(ToGrpcStatus(absl::InvalidArgumentError("request_id must be set")));
   auto result = state_->audit->Get(request->request_id());
   if (result.ok()) *response = *std::move(result);

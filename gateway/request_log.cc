@@ -1,5 +1,6 @@
 #include "gateway/request_log.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -26,9 +27,17 @@ std::string JsonString(const std::string& text) {
 
 std::string JsonNow() { return JsonString(absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone())); }
 
+// One write per line where the system allows it; a short write (a full pipe) goes on with
+// the rest rather than leaving a cut line.
 void WriteLine(std::string line) {
   line += "\n";
-  (void)!write(STDERR_FILENO, line.data(), line.size());
+  size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t wrote = write(STDERR_FILENO, line.data() + done, line.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return;  // stderr is gone: nothing to report to.
+    done += static_cast<size_t>(wrote);
+  }
 }
 
 }  // namespace
