@@ -199,11 +199,6 @@ std::optional<NormalizedText> CollapseSpacedLetters(const NormalizedText& in) {
     if (InRun(t)) {
       int letters = 0;
       end = RunEnd(in.text, tokens, i, &letters);
-      // Two or more digits at the end are a number after the word ("c o c a i n e 1 0 0"),
-      // not its letters: the run stops before them.
-      size_t trailing = 0;
-      while (trailing < (end - i + 1) / 2 && tokens[end - 1 - 2 * trailing].single_leet) ++trailing;
-      if (trailing >= 2) end -= 2 * trailing;
       // Fewer than three characters, or fewer than two of them letters: not a run.
       if ((end - i + 1) / 2 < 3 || letters < 2) end = i + 1;
     }

@@ -318,7 +318,7 @@ TEST(PolicyLoader, SpacedLettersWithLeetspeakDigitsMatchTerms) {
     EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, hit)->action, v1::BLOCK) << hit;
   }
   EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, "fiddle 5 ticks")->action, v1::ALLOW);
-  EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, "f i d d l e s t i c k s 1 0 0")->action, v1::BLOCK);
+  EXPECT_EQ((*loaded)->Scan(sets, v1::INPUT, "f i d d l e s t i c k 5")->action, v1::BLOCK);
 }
 
 // Texts a client sends may name term files only inside the allowed folders, however the
