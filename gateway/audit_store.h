@@ -43,7 +43,8 @@ class AuditStore {
 
   // A page of records stops before the one that would take its serialized records past
   // this many bytes (a page always holds at least one record, so paging progresses).
-  static constexpr size_t kMaxPageBytes = 4 << 20;
+  // A page and its envelope stay under gRPC's default 4 MiB receive limit.
+  static constexpr size_t kMaxPageBytes = (4 << 20) - (64 << 10);
   // DeleteOlderThan deletes this many records per transaction.
   static constexpr int kDeleteBatchRows = 1000;
 

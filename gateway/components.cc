@@ -37,9 +37,9 @@ std::vector<v1::ConfigError> MissingSets(const ServerState& state, const policie
   std::vector<v1::ConfigError> errors;
   for (const auto& app : state.config.config.apps()) {
     for (const auto* sets : {&app.input_policy_sets(), &app.output_policy_sets()}) {
-      const std::vector<std::string> ids(sets->begin(), sets->end());
-      const absl::Status status = policies.CheckSetIds(ids);
-      if (!status.ok()) {
+      for (const std::string& id : *sets) {  // One error per unknown id.
+        const absl::Status status = policies.CheckSetIds({id});
+        if (status.ok()) continue;
         v1::ConfigError error;
         error.set_file(state.config.path);
         error.set_field(absl::StrCat("apps[id=", app.id(), "] policy sets"));

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+
 namespace warden::gateway {
 
 std::string ApiContentType(const std::optional<std::string>& harmony_content_type) {
   constexpr std::string_view kConstrain = "<|constrain|>";
   const std::string type = harmony_content_type.value_or("");
-  return type.rfind(kConstrain, 0) == 0 ? type.substr(kConstrain.size()) : type;
+  // Lower case, as a request's history must send it back ("json", "code").
+  return absl::AsciiStrToLower(type.rfind(kConstrain, 0) == 0 ? type.substr(kConstrain.size()) : type);
 }
 
 v1::Channel ChannelOf(const std::optional<std::string>& name) {

@@ -54,8 +54,8 @@ struct ParserOptions {
 class StreamParser {
  public:
   enum class State { kExpectStart, kHeader, kContent };
-  // Longest message header accepted (bytes between <|start|> and <|message|>); longer is an
-  // InvalidArgument error.
+  // Longest message header accepted in strict mode (bytes between <|start|> and
+  // <|message|>); longer is an InvalidArgument error.
   static constexpr size_t kMaxHeaderBytes = 1024;
 
   // FailedPrecondition if the tokenizer lacks the harmony special tokens.

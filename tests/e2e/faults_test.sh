@@ -38,14 +38,15 @@ cat >"$TEST_TMPDIR/bad_sets.textproto" <<CONFIG
 model { model_dir: "$TEST_TMPDIR/no_model_here" }
 audit { path: "$TEST_TMPDIR/audit_bad.db" }
 policy_files: "$TEST_TMPDIR/pii.textproto"
-apps { id: "a" api_keys { sha256: "$APP_HASH" role: APP } input_policy_sets: "no-such-set" }
-apps { id: "b" output_policy_sets: "other-missing-set" }
+apps { id: "a" api_keys { sha256: "$APP_HASH" role: APP } input_policy_sets: ["no-such-set", "other-missing-set"] }
+apps { id: "b" output_policy_sets: "third-missing-set" }
 CONFIG
 if "$WARDEN" --config "$TEST_TMPDIR/bad_sets.textproto" --listen 127.0.0.1:0 2>"$TEST_TMPDIR/bad_sets.err"; then
   fail "warden served with unknown policy sets"
 fi
 grep -q "no-such-set" "$TEST_TMPDIR/bad_sets.err" || fail "first unknown set not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
 grep -q "other-missing-set" "$TEST_TMPDIR/bad_sets.err" || fail "second unknown set not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
+grep -q "third-missing-set" "$TEST_TMPDIR/bad_sets.err" || fail "third unknown set not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
 if grep -q "no_model_here" "$TEST_TMPDIR/bad_sets.err"; then fail "the model was loaded before the policies were checked"; fi
 echo "unknown policy sets: $(head -c 300 "$TEST_TMPDIR/bad_sets.err")"
 
