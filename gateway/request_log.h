@@ -18,9 +18,10 @@ struct RequestLogEntry {
   absl::StatusCode code = absl::StatusCode::kOk;
   v1::Action input_action = v1::ACTION_UNSPECIFIED;
   v1::Action output_action = v1::ACTION_UNSPECIFIED;
-  absl::Duration latency;
-  std::string key_label;  // The caller's key's label from the config (never the key); may be empty.
-  std::string detail;     // What an admin call did (filters, ids, records returned); may be empty.
+  // Initialized here, so that brace-initializing the fields above leaves no member without one.
+  absl::Duration latency = absl::ZeroDuration();
+  std::string key_label = "";  // The caller's key's label from the config (never the key); may be empty.
+  std::string detail = "";     // What an admin call did (filters, ids, records returned); may be empty.
 };
 
 // The JSON line for `entry` (without the newline). Thread-safe.

@@ -8,7 +8,10 @@ namespace warden::gateway {
 namespace {
 
 TEST(RequestLog, AppCallLineHasNoKeyOrDetailWhenUnknown) {
-  RequestLogEntry entry{"Moderate", "demo", "abc", absl::StatusCode::kOk};
+  RequestLogEntry entry;
+  entry.rpc = "Moderate";
+  entry.app_id = "demo";
+  entry.request_id = "abc";
   const std::string line = FormatRequestLog(entry);
   EXPECT_NE(line.find("\"rpc\":\"Moderate\",\"app\":\"demo\",\"request_id\":\"abc\",\"code\":\"OK\""),
             std::string::npos)
@@ -18,7 +21,9 @@ TEST(RequestLog, AppCallLineHasNoKeyOrDetailWhenUnknown) {
 }
 
 TEST(RequestLog, AdminCallLineNamesTheKeyAndWhatItDid) {
-  RequestLogEntry entry{"QueryAudit", "admin", "", absl::StatusCode::kOk};
+  RequestLogEntry entry;
+  entry.rpc = "QueryAudit";
+  entry.app_id = "admin";
   entry.key_label = "ops \"night\" key";
   entry.detail = "app_id=demo category=PII records=3";
   const std::string line = FormatRequestLog(entry);
