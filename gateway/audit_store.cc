@@ -148,7 +148,18 @@ absl::Status AuditStore::Write(const v1::AuditRecord& record, const char* sql) {
 
 absl::StatusOr<v1::QueryAuditResponse> AuditStore::Query(const v1::QueryAuditRequest& request) {
   std::vector<std::string> unreadable;
-  auto response = QueryPage(request, &unreadable);
+  // A page whose rows were all unreadable would be empty yet carry a token (a client that
+  // stops at an empty page would miss the rest): read on until a page holds a record or the
+  // records end, within a bound.
+  constexpr int kMaxEmptyPages = 64;
+  v1::QueryAuditRequest next = request;
+  absl::StatusOr<v1::QueryAuditResponse> response = QueryPage(next, &unreadable);
+  for (int empty = 0; empty < kMaxEmptyPages && response.ok() && response->records_size() == 0 &&
+                      !response->next_page_token().empty();
+       ++empty) {
+    next.set_page_token(response->next_page_token());
+    response = QueryPage(next, &unreadable);
+  }
   for (const std::string& id : unreadable) {
     std::cerr << absl::StrCat("warden: audit store: record ", absl::CHexEscape(id),
                               " does not parse; an audit query skipped it\n");

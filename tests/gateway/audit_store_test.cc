@@ -247,6 +247,37 @@ TEST(AuditStore, UnparsableRecordIsSkippedAndTheRestStayReadable) {
   EXPECT_TRUE((*store)->Get("r4").ok());
 }
 
+// Pages never come back empty with a token: a run of unreadable records longer than a page
+// is read past, and the last page has no token.
+TEST(AuditStore, NoPageIsEmptyWhileRecordsRemain) {
+  const std::string path = TempPath("unreadable_run/audit.db");
+  std::remove(path.c_str());
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 1; i <= 9; ++i) {
+    ASSERT_TRUE((*store)->Append(Record("r" + std::to_string(i), 100 * i, "a", v1::ALLOW)).ok());
+  }
+  // r8..r3 unreadable (newest first: r9, then six unreadable, then r2, r1).
+  ExecDirectly(path, "UPDATE audit SET record = X'FFFFFFFF' WHERE time_us BETWEEN 300 AND 800");
+  v1::QueryAuditRequest request;
+  request.set_page_size(2);
+  std::vector<std::string> ids;
+  testing::internal::CaptureStderr();
+  for (int page = 0; page < 10; ++page) {
+    auto response = (*store)->Query(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    if (response->next_page_token().empty()) {
+      for (const auto& record : response->records()) ids.push_back(record.request_id());
+      break;
+    }
+    ASSERT_GT(response->records_size(), 0) << "page " << page << " is empty but has a token";
+    for (const auto& record : response->records()) ids.push_back(record.request_id());
+    request.set_page_token(response->next_page_token());
+  }
+  (void)testing::internal::GetCapturedStderr();
+  EXPECT_EQ(ids, (std::vector<std::string>{"r9", "r2", "r1"}));
+}
+
 TEST(AuditStore, EmptyTimeRangeIsInvalidArgumentNamingTheFields) {
   auto store = AuditStore::Open(TempPath("range/audit.db"));
   ASSERT_TRUE(store.ok()) << store.status();
