@@ -196,7 +196,7 @@ std::vector<absl::StatusOr<TextVerdict>> PipelineChecks::CheckMany(const v1::App
                                                                    const Deadline& deadline) const {
   std::vector<absl::StatusOr<float>> judged;
   if (!policy_text.empty()) judged = JudgeAll(app, direction, texts, policy_text, deadline);
-  const std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
+  const std::shared_ptr<const policies::CompiledPolicies> policies = Policies();
   const std::vector<std::string> sets = SetsFor(app, direction);
   std::vector<absl::StatusOr<TextVerdict>> verdicts(texts.size(), absl::InternalError("text not checked"));
   // The texts whose policy filters ran go through the pipeline together (its LLM stage
@@ -257,10 +257,16 @@ std::vector<absl::StatusOr<float>> PipelineChecks::JudgeAll(const v1::App& app, 
   return moderation::JudgeEach(*judge_, policy_text, texts, deadline);
 }
 
+std::shared_ptr<const TextChecks> PipelineChecks::ForCall() const {
+  auto pinned = std::make_shared<PipelineChecks>(store_, pipeline_, judge_, classifier_name_);
+  pinned->pinned_ = Policies();
+  return pinned;
+}
+
 absl::StatusOr<std::unique_ptr<StreamChecks>> PipelineChecks::StartOutputStream(const v1::App& app,
                                                                                 OutputDelivery delivery,
                                                                                 const Deadline& deadline) const {
-  std::shared_ptr<const policies::CompiledPolicies> policies = store_->Current();
+  std::shared_ptr<const policies::CompiledPolicies> policies = Policies();
   ASSIGN_OR_RETURN(auto scanner, policies::StreamScanner::Create(policies, SetsFor(app, v1::OUTPUT), v1::OUTPUT));
   return std::unique_ptr<StreamChecks>(
       new PipelineStreamChecks(std::move(policies), std::move(scanner), pipeline_, app, delivery, deadline));

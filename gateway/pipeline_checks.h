@@ -36,11 +36,18 @@ class PipelineChecks : public TextChecks {
                                                      const Deadline& deadline = Deadline()) const override;
   absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app, OutputDelivery delivery,
                                                                   const Deadline& deadline) const override;
-  std::string policy_version() const override { return store_->Current()->version(); }
+  // Checks pinned to the policies in force now (the store, pipeline and judge must outlive
+  // them).
+  std::shared_ptr<const TextChecks> ForCall() const override;
+  std::string policy_version() const override { return Policies()->version(); }
   std::string classifier_name() const override { return classifier_name_; }
 
  private:
+  // The pinned policies (ForCall), else the store's current ones.
+  std::shared_ptr<const policies::CompiledPolicies> Policies() const { return pinned_ ? pinned_ : store_->Current(); }
+
   const policies::PolicyStore* store_;
+  std::shared_ptr<const policies::CompiledPolicies> pinned_;  // Set on ForCall's copies.
   // The judge's verdicts on `texts` against `policy_text`, asked together, within the app's
   // LLM budget per text times the number of texts (never past `call_deadline`).
   std::vector<absl::StatusOr<float>> JudgeAll(const v1::App& app, v1::Direction direction,

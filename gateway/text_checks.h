@@ -88,6 +88,12 @@ class TextChecks {
   virtual absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App& app,
                                                                           OutputDelivery delivery,
                                                                           const Deadline& deadline) const = 0;
+  // The checks one call uses for all its texts: the policies in force now, kept for the
+  // whole call even if a reload happens meanwhile, so that its record's policy_version is
+  // what decided every text of it. Valid while this object lives. The default: this object.
+  virtual std::shared_ptr<const TextChecks> ForCall() const {
+    return std::shared_ptr<const TextChecks>(std::shared_ptr<const TextChecks>(), this);  // Not owning.
+  }
   // The version (content hash) of the policy configuration in force.
   virtual std::string policy_version() const = 0;
   // Name and version of the classifier model, for Moderate responses.

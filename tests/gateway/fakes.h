@@ -30,6 +30,10 @@ class FakeChecks : public TextChecks {
   }
   absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&, OutputDelivery delivery,
                                                                   const Deadline& deadline) const override;
+  std::shared_ptr<const TextChecks> ForCall() const override {
+    ++for_call;
+    return TextChecks::ForCall();
+  }
   std::string policy_version() const override { return "v-test"; }
   std::string classifier_name() const override { return "fake"; }
 
@@ -55,6 +59,7 @@ class FakeChecks : public TextChecks {
   }
 
   mutable std::atomic<int> calls{0};
+  mutable std::atomic<int> for_call{0};  // ForCall() calls: one per Generate/Moderate call.
   // The deadlines the call path passed (written by the call's thread; read after it).
   mutable absl::Time last_check_deadline;
   mutable absl::Time stream_deadline;

@@ -86,6 +86,7 @@ TEST_F(GenerateCallTest, AllowedRequestReturnsTextAndWritesOneAuditRecord) {
   EXPECT_EQ(record->rpc(), v1::GENERATE);
   EXPECT_EQ(record->classifier(), "fake");  // which classifier version scored the texts
   EXPECT_EQ(*audit_->Count(), 1);
+  EXPECT_EQ(checks_.for_call, 1);  // One policy snapshot for the whole call.
 }
 
 TEST_F(GenerateCallTest, BlockedInputNeverReachesTheModel) {

@@ -126,6 +126,26 @@ TEST_F(PipelineChecksTest, JudgeGetsTheEarlierOfBudgetAndCallDeadline) {
   EXPECT_EQ(judge_.seen, soon);
 }
 
+// A call's checks keep the policies in force when it started: a reload during the call
+// changes neither its verdicts nor the version its record names.
+TEST_F(PipelineChecksTest, ACallKeepsThePoliciesItStartedWith) {
+  const std::shared_ptr<const TextChecks> call = checks_->ForCall();
+  const std::string old_version = call->policy_version();
+  auto stricter = policies::LoadPolicyTexts({{"p.textproto", R"(id: "s" rules { id: "r" category: PII action: BLOCK
+                                                                 regex { pattern: "zzz" } })"}});
+  ASSERT_TRUE(stricter.ok()) << stricter.status();
+  store_->Swap(*stricter);
+  EXPECT_NE(checks_->policy_version(), old_version);
+  EXPECT_EQ(call->policy_version(), old_version);
+  auto pinned = call->Check(app_, v1::INPUT, "zzz");
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  EXPECT_EQ(pinned->decision.action(), v1::FLAG);
+  auto current = checks_->Check(app_, v1::INPUT, "zzz");
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(current->decision.action(), v1::BLOCK);
+  EXPECT_EQ(checks_->ForCall()->policy_version(), checks_->policy_version());
+}
+
 TEST_F(PipelineChecksTest, PassedCallDeadlineFailsClosed) {
   auto verdict = checks_->Check(app_, v1::INPUT, "text", "a policy", absl::Now() - absl::Seconds(1));
   ASSERT_TRUE(verdict.ok()) << verdict.status();
