@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/components.h"
 #include "google/protobuf/text_format.h"
@@ -58,14 +59,14 @@ class AdminCallLog {
   RequestLogEntry entry_;
 };
 
-// A value from a request for a log line: quoted (spaces cannot forge more pairs), at most
-// 128 bytes (longer is cut at a character boundary and marked with its size).
+// A value from a request for a log line: quoted and C-escaped (neither a space nor a quote
+// can forge more pairs), at most 128 bytes of it (longer is cut and marked with its size).
 std::string Quoted(const std::string& value) {
   constexpr size_t kMaxBytes = 128;
-  if (value.size() <= kMaxBytes) return absl::StrCat("'", value, "'");
+  if (value.size() <= kMaxBytes) return absl::StrCat("'", absl::CEscape(value), "'");
   size_t cut = kMaxBytes;
   while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat("'", value.substr(0, cut), "'...(", value.size(), " bytes)");
+  return absl::StrCat("'", absl::CEscape(value.substr(0, cut)), "'...(", value.size(), " bytes)");
 }
 
 // The filters of an audit query, for its log line.

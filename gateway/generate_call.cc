@@ -196,8 +196,51 @@ class OutputHandler {
     return !blocked_ && !client_gone_;
   }
 
+  // The header text of a tool call that the request did not supply: a recipient other than
+  // a declared function (whose name was input-checked) and a content type other than json
+  // or code. Empty when there is none.
+  std::string UncheckedHeaderText(const GenerationEvent& event) const {
+    std::string text;
+    bool declared = false;
+    for (const v1::FunctionTool& tool : call_.request.tools()) {
+      declared = declared || event.recipient == "functions." + tool.name();
+    }
+    if (!declared) text = event.recipient;
+    if (!event.content_type.empty() && event.content_type != "json" && event.content_type != "code") {
+      absl::StrAppend(&text, text.empty() ? "" : "\n", event.content_type);
+    }
+    return text;
+  }
+
+  // Checks header text the model chose (UncheckedHeaderText). It is not rewritten: a
+  // finding that would redact blocks. Returns false when the call is blocked.
+  bool CheckToolCallHeader(const GenerationEvent& event) {
+    const std::string header = UncheckedHeaderText(event);
+    if (header.empty()) return true;
+    const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, header, {}, call_.control.AsDeadline());
+    v1::Decision decision = verdict.ok() ? verdict->decision : CheckFailed(verdict.status());
+    if (decision.action() == v1::REDACT || decision.action() == v1::BLOCK) {
+      if (decision.decided_by() != v1::FAILURE) {
+        decision.set_message("the tool call's recipient or content type holds text the output policy does not allow");
+      }
+      decision.set_action(v1::BLOCK);
+    }
+    MergeDecision(decision, kToolCallIndex, &decision_);
+    if (decision.action() != v1::BLOCK) return true;
+    v1::ToolCall withheld;
+    withheld.set_recipient(event.recipient);
+    withheld.set_content_type(event.content_type);
+    withheld.set_arguments(tool_text_);
+    audited_calls_.push_back(std::move(withheld));
+    audited_arguments_.push_back(std::string());
+    tool_text_.clear();
+    blocked_ = true;
+    return false;
+  }
+
   bool EndMessage(const GenerationEvent& event) {
     if (event.recipient.empty()) return true;
+    if (!CheckToolCallHeader(event)) return false;
     // A tool call: checked whole before it is returned.
     v1::ToolCall call;
     call.set_recipient(event.recipient);

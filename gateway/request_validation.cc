@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/utf8.h"
+#include "model/harmony/tools_section.h"
 #include "nlohmann/json.hpp"
 
 namespace warden::gateway {
@@ -57,7 +58,11 @@ class SchemaReader final : public nlohmann::json_sax<nlohmann::json> {
   // Numbers are text too: the renderer writes defaults ("// default: 4111111111111111").
   bool number_integer(number_integer_t value) override { return Number(std::to_string(value)); }
   bool number_unsigned(number_unsigned_t value) override { return Number(std::to_string(value)); }
-  bool number_float(number_float_t, const string_t& raw) override { return Number(raw); }
+  // As sent, and as the renderer writes it (41111111111111110e-1 -> 4.111111111111111e15).
+  bool number_float(number_float_t value, const string_t& raw) override {
+    const std::string rendered = model::harmony::CompactJson(nlohmann::ordered_json(value));
+    return Number(rendered == raw ? raw : raw + "\n" + rendered);
+  }
   bool binary(binary_t&) override { return Value(false); }  // Never in JSON text.
   bool string(string_t& value) override {
     if (!Value(false)) return false;

@@ -523,14 +523,15 @@ TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
 }
 
 // The text of a parameter schema that the input checks read: every key and string value,
-// in document order, one per line; numbers too (the renderer writes defaults), as written.
+// in document order, one per line; numbers too (the renderer writes defaults), as written
+// and, for a float written otherwise, as the renderer writes it.
 TEST(ToolSchemaTextTest, HoldsEveryKeyAndStringInDocumentOrder) {
   EXPECT_EQ(ToolSchemaText(""), "");
   EXPECT_EQ(ToolSchemaText(R"({"type": "object", "properties": {"city\nname": {"type": "string",
       "title": "T", "description": "two\nlines", "examples": ["e1", 2], "enum": ["a", "b"],
-      "default": "a", "minLength": 3, "nullable": true, "x": null, "": "", "card": {"default": 4111111111111111.0}}}})"),
+      "default": "a", "minLength": 3, "nullable": true, "x": null, "": "", "card": {"default": 4111111111111111.0}, "exp": {"default": 41111111111111110e-1}}}})"),
             "type\nobject\nproperties\ncity\nname\ntype\nstring\ntitle\nT\ndescription\ntwo\nlines\n"
-            "examples\ne1\n2\nenum\na\nb\ndefault\na\nminLength\n3\nnullable\nx\ncard\ndefault\n4111111111111111.0");
+            "examples\ne1\n2\nenum\na\nb\ndefault\na\nminLength\n3\nnullable\nx\ncard\ndefault\n4111111111111111.0\n4.111111111111111e15\nexp\ndefault\n41111111111111110e-1\n4.111111111111111e15");
 }
 
 // A parameter schema's text is written into the developer message (property names,
@@ -845,6 +846,37 @@ TEST_F(GenerateCallTest, ToolAndFunctionNamesAreInputChecked) {
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
   EXPECT_EQ(runner_.starts, 0);
+}
+
+// A tool call's recipient is text the model chose unless it names a declared function (whose
+// name was input-checked): it is output-checked, and not rewritten, so a finding blocks.
+TEST_F(GenerateCallTest, AnUndeclaredToolCallRecipientIsOutputChecked) {
+  const auto tool_call = [this](const std::string& recipient) {
+    const auto event = [&](GenerationEvent::Kind kind) {
+      GenerationEvent e = FakeRunner::Text(kind == GenerationEvent::Kind::kText ? "{}" : "", v1::COMMENTARY);
+      e.recipient = recipient;
+      e.content_type = "json";
+      e.kind = kind;
+      return e;
+    };
+    runner_.events = {event(GenerationEvent::Kind::kText), event(GenerationEvent::Kind::kMessageEnd)};
+    v1::GenerateRequest request = Ask("go");
+    request.add_tools()->set_name("lookup");
+    return RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  };
+  auto declared = tool_call("functions.lookup");
+  ASSERT_TRUE(declared.ok()) << declared.status();
+  ASSERT_EQ(declared->tool_calls_size(), 1);
+  auto undeclared_clean = tool_call("functions.other");
+  ASSERT_TRUE(undeclared_clean.ok()) << undeclared_clean.status();
+  EXPECT_EQ(undeclared_clean->tool_calls_size(), 1);
+  for (const std::string recipient : {"functions.secret_lookup", "functions.BAD"}) {
+    auto response = tool_call(recipient);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->tool_calls_size(), 0) << recipient;
+    EXPECT_EQ(response->finish_reason(), v1::BLOCKED) << recipient;
+    EXPECT_EQ(response->output_decision().action(), v1::BLOCK) << recipient;
+  }
 }
 
 }  // namespace
