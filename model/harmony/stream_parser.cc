@@ -103,10 +103,11 @@ absl::Status StreamParser::ProcessInHeader(uint32_t id) {
   // A header is a role, a channel, a recipient and a content type: a few dozen bytes. A
   // model that keeps writing one (a runaway recipient) is a format error, not a buffer
   // that grows with every token and is copied into every event of the message.
-  // (Non-strict recovery may turn an unterminated header into content: no bound there.)
-  if (strict_ && header_bytes_.size() > kMaxHeaderBytes) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat("harmony parser: message header longer than ", kMaxHeaderBytes, " bytes")));
+  // Non-strict recovery may turn an unterminated header into content, so it gets room for
+  // a message's worth of text, still bounded.
+  const size_t limit = strict_ ? kMaxHeaderBytes : kMaxRecoverableHeaderBytes;
+  if (header_bytes_.size() > limit) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("harmony parser: message header longer than ", limit, " bytes")));
   }
   return absl::OkStatus();
 }

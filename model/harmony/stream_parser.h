@@ -54,9 +54,11 @@ struct ParserOptions {
 class StreamParser {
  public:
   enum class State { kExpectStart, kHeader, kContent };
-  // Longest message header accepted in strict mode (bytes between <|start|> and
-  // <|message|>); longer is an InvalidArgument error.
+  // Longest message header accepted (bytes between <|start|> and <|message|>); longer is an
+  // InvalidArgument error. Non-strict parsing, whose recovery may read an unterminated
+  // header as content, allows more.
   static constexpr size_t kMaxHeaderBytes = 1024;
+  static constexpr size_t kMaxRecoverableHeaderBytes = 64 * 1024;
 
   // FailedPrecondition if the tokenizer lacks the harmony special tokens.
   static absl::StatusOr<std::unique_ptr<StreamParser>> Create(const Tokenizer* tokenizer,
