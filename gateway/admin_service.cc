@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 #include "gateway/components.h"
 #include "google/protobuf/text_format.h"
 #include "policies/policy_loader.h"
@@ -64,8 +65,7 @@ class AdminCallLog {
 std::string Quoted(const std::string& value) {
   constexpr size_t kMaxBytes = 128;
   if (value.size() <= kMaxBytes) return absl::StrCat("'", absl::CEscape(value), "'");
-  size_t cut = kMaxBytes;
-  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  const size_t cut = Utf8BoundaryAtOrBefore(value, kMaxBytes);
   return absl::StrCat("'", absl::CEscape(value.substr(0, cut)), "'...(", value.size(), " bytes)");
 }
 

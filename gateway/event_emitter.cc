@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "base/utf8.h"
 
 namespace warden::gateway {
 
@@ -70,8 +71,7 @@ bool EventEmitter::Text(const model::harmony::ParsedMessage& message, const std:
     return false;
   }
   // Keep a tail that could start a stop sequence; never split a UTF-8 character.
-  size_t cut = pending_.size() > hold_ ? pending_.size() - hold_ : 0;
-  while (cut > 0 && cut < pending_.size() && (static_cast<unsigned char>(pending_[cut]) & 0xC0) == 0x80) --cut;
+  const size_t cut = Utf8BoundaryAtOrBefore(pending_, pending_.size() > hold_ ? pending_.size() - hold_ : 0);
   if (cut == 0) return true;
   event.text = pending_.substr(0, cut);
   pending_.erase(0, cut);

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "base/utf8.h"
+
 namespace warden::gateway {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -17,9 +19,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   // trailer, and a trailer over the client's metadata limit (8 KB by default) turns the
   // answer into a bare RESOURCE_EXHAUSTED on the client: keep it short.
   if (message.size() > kMaxStatusMessageBytes) {
-    size_t cut = kMaxStatusMessageBytes;
-    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
-    message.resize(cut);
+    message.resize(Utf8BoundaryAtOrBefore(message, kMaxStatusMessageBytes));
     message += "... (message truncated)";
   }
   return grpc::Status(grpc_code, message);

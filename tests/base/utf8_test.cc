@@ -28,4 +28,15 @@ TEST(Utf8, RejectsOverlongSurrogatesTruncationAndOutOfRange) {
 }
 
 }  // namespace
+TEST(Utf8, BoundaryAtOrBeforeNeverCutsACharacter) {
+  const std::string text = "a\xE2\x82\xAC" "b";  // a, euro sign (3 bytes), b
+  EXPECT_EQ(Utf8BoundaryAtOrBefore(text, 0), 0u);
+  EXPECT_EQ(Utf8BoundaryAtOrBefore(text, 1), 1u);
+  EXPECT_EQ(Utf8BoundaryAtOrBefore(text, 2), 1u);  // inside the euro sign
+  EXPECT_EQ(Utf8BoundaryAtOrBefore(text, 3), 1u);
+  EXPECT_EQ(Utf8BoundaryAtOrBefore(text, 4), 4u);
+  EXPECT_EQ(Utf8BoundaryAtOrBefore(text, 5), 5u);
+  EXPECT_EQ(Utf8BoundaryAtOrBefore(text, 99), 5u);
+}
+
 }  // namespace warden
