@@ -10,6 +10,13 @@
 
 namespace warden::gateway {
 
+CallDeps PinChecks(const CallDeps& deps, std::shared_ptr<const TextChecks>* pinned) {
+  *pinned = deps.checks->ForCall();
+  CallDeps call_deps = deps;
+  call_deps.checks = pinned->get();
+  return call_deps;
+}
+
 std::string NewRequestId() {
   static thread_local absl::BitGen generator;
   return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(generator), absl::Uniform<uint64_t>(generator));

@@ -4,6 +4,7 @@
 #define WARDEN_GATEWAY_CALL_CONTEXT_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -38,6 +39,10 @@ struct CallControl {
   // Both, for work that must stop at the deadline or when the client goes away.
   Deadline AsDeadline() const { return Deadline(deadline, cancelled); }
 };
+
+// `deps` with its checks pinned for one call (TextChecks::ForCall: one policy snapshot for
+// every text of the call, the one its record names); `pinned` keeps them alive for the call.
+CallDeps PinChecks(const CallDeps& deps, std::shared_ptr<const TextChecks>* pinned);
 
 // A fresh random request id (32 hex characters).
 std::string NewRequestId();

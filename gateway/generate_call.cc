@@ -447,10 +447,8 @@ absl::Status OpenStreamRecord(Call& call) {
 absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& shared_deps, const v1::App& app,
                                                  const v1::GenerateRequest& request, const CallControl& control,
                                                  const ChunkWriter* writer) {
-  // One policy snapshot for every text of the call, the one its record names.
-  const std::shared_ptr<const TextChecks> checks = shared_deps.checks->ForCall();
-  CallDeps deps = shared_deps;
-  deps.checks = checks.get();
+  std::shared_ptr<const TextChecks> pinned;
+  const CallDeps deps = PinChecks(shared_deps, &pinned);
   Call call{deps, app, request, control, writer, 0, absl::Now(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   const v1::Limits& limits = deps.limiter->LimitsOf(app.id());
   RETURN_IF_ERROR(ValidateGenerateRequest(request, limits));

@@ -36,10 +36,8 @@ v1::ModerationResult ToResult(const TextVerdict& verdict) {
 
 absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, const v1::App& app,
                                                  const v1::ModerateRequest& request, const Deadline& deadline) {
-  // One policy snapshot for every text of the call, the one its record names.
-  const std::shared_ptr<const TextChecks> checks = shared_deps.checks->ForCall();
-  CallDeps deps = shared_deps;
-  deps.checks = checks.get();
+  std::shared_ptr<const TextChecks> pinned;
+  const CallDeps deps = PinChecks(shared_deps, &pinned);
   const absl::Time start = absl::Now();
   RETURN_IF_ERROR(ValidateModerateRequest(request, deps.limiter->LimitsOf(app.id())));
   ASSIGN_OR_RETURN(Admission admission, deps.limiter->Admit(app.id(), false, request.ByteSizeLong() / 4));

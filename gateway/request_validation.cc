@@ -140,9 +140,8 @@ absl::Status CheckToolSchema(const std::string& schema, const std::string& field
   if (!nlohmann::json::sax_parse(schema, &reader) || !reader.error().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, " ", reader.error().empty() ? "is not valid JSON" : reader.error()));
   }
+  // The reader has seen valid JSON with an object at the top.
   const nlohmann::json parsed = nlohmann::json::parse(schema, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return absl::InvalidArgumentError(field + " is not valid JSON");
-  if (!parsed.is_object()) return absl::InvalidArgumentError(field + " must be a JSON Schema object ({...})");
   const auto type = parsed.find("type");
   if (type != parsed.end() && *type != "object") {
     return absl::InvalidArgumentError(field + " must describe an object (\"type\": \"object\")");
