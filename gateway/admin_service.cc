@@ -80,6 +80,7 @@ std::string QueryDetail(const v1::QueryAuditRequest& request) {
   if (request.from_unix_micros() != 0) absl::StrAppend(&detail, "from=", request.from_unix_micros(), " ");
   if (request.to_unix_micros() != 0) absl::StrAppend(&detail, "to=", request.to_unix_micros(), " ");
   if (!request.request_id().empty()) absl::StrAppend(&detail, "request_id=", Quoted(request.request_id()), " ");
+  if (request.has_after_sequence()) absl::StrAppend(&detail, "after_sequence=", request.after_sequence(), " ");
   if (!request.page_token().empty()) absl::StrAppend(&detail, "page_token=set ");
   return detail;
 }

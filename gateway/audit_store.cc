@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -19,6 +20,8 @@
 namespace warden::gateway {
 namespace {
 
+// `seq` orders the writes (AuditRecord.sequence). Files written before it existed get the
+// column added at open (kAddSequence), their records numbered in rowid order.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS audit (
   request_id TEXT PRIMARY KEY,
@@ -26,15 +29,38 @@ CREATE TABLE IF NOT EXISTS audit (
   app_id TEXT NOT NULL,
   action INTEGER NOT NULL,
   categories TEXT NOT NULL,
-  record BLOB NOT NULL
+  record BLOB NOT NULL,
+  seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time_us, request_id);
 CREATE INDEX IF NOT EXISTS audit_by_app_time ON audit (app_id, time_us);
 )sql";
 
+constexpr const char* kAddSequence = R"sql(
+ALTER TABLE audit ADD COLUMN seq INTEGER;
+UPDATE audit SET seq = rowid;
+)sql";
+
+// The last sequence number given lives in its own row, not in MAX(seq): retention may
+// delete every record, and numbers must never be given twice. The trigger numbers every
+// inserted row (INSERT OR REPLACE included) inside the inserting statement, so a record
+// and its number commit together, whoever writes the file.
+constexpr const char* kSequenceSchema = R"sql(
+CREATE INDEX IF NOT EXISTS audit_by_seq ON audit (seq);
+CREATE TABLE IF NOT EXISTS audit_sequence (id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
+INSERT OR IGNORE INTO audit_sequence (id, last) VALUES (0, (SELECT IFNULL(MAX(seq), 0) FROM audit));
+CREATE TRIGGER IF NOT EXISTS audit_numbering AFTER INSERT ON audit BEGIN
+  UPDATE audit_sequence SET last = last + 1 WHERE id = 0;
+  UPDATE audit SET seq = (SELECT last FROM audit_sequence WHERE id = 0) WHERE rowid = NEW.rowid;
+END;
+)sql";
+
 absl::Status SqliteError(sqlite3* db, const std::string& what) {
   return absl::UnavailableError(absl::StrCat("audit store: ", what, ": ", db ? sqlite3_errmsg(db) : "no database"));
 }
+
+// The most AuditRecord.sequence adds to a record: a two-byte tag and a varint.
+constexpr int kSequenceFieldBytes = 12;
 
 // Finalizes a statement when it goes out of scope.
 struct Statement {
@@ -76,11 +102,23 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& 
   std::lock_guard<std::mutex> lock(store->mu_);
   RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
-  RETURN_IF_ERROR(store->Exec(kSchema));
+  RETURN_IF_ERROR(store->Exec("BEGIN IMMEDIATE"));
+  absl::Status schema = store->CreateSchema();
+  RETURN_IF_ERROR(store->Exec(schema.ok() ? "COMMIT" : "ROLLBACK"));
+  RETURN_IF_ERROR(schema);
   // Prove the file is writable now rather than under traffic.
   RETURN_IF_ERROR(store->Exec("BEGIN IMMEDIATE; COMMIT"));
   RETURN_IF_ERROR(store->OpenReader(path));
   return store;
+}
+
+absl::Status AuditStore::CreateSchema() {
+  RETURN_IF_ERROR(Exec(kSchema));
+  Statement probe;
+  if (sqlite3_prepare_v2(db_, "SELECT seq FROM audit LIMIT 0", -1, &probe.stmt, nullptr) != SQLITE_OK) {
+    RETURN_IF_ERROR(Exec(kAddSequence));
+  }
+  return Exec(kSequenceSchema);
 }
 
 absl::Status AuditStore::OpenReader(const std::string& path) {
@@ -125,7 +163,13 @@ absl::Status AuditStore::Replace(const v1::AuditRecord& record) {
 
 absl::Status AuditStore::Write(const v1::AuditRecord& record, const char* sql) {
   std::string blob;
-  if (!record.SerializeToString(&blob)) return absl::InternalError("audit store: cannot serialize record");
+  // The store numbers records itself; a sequence set by the caller is not stored.
+  const bool serialized = record.sequence() == 0 ? record.SerializeToString(&blob) : [&record, &blob] {
+    v1::AuditRecord unnumbered = record;
+    unnumbered.clear_sequence();
+    return unnumbered.SerializeToString(&blob);
+  }();
+  if (!serialized) return absl::InternalError("audit store: cannot serialize record");
   const std::string categories = CategoryList(record);
   ++writers_waiting_;
   std::lock_guard<std::mutex> lock(mu_);
@@ -183,25 +227,40 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::QueryPage(const v1::QueryAudi
                                                    " is not before to_unix_micros ", request.to_unix_micros()));
   }
   const int64_t page_size = request.page_size() == 0 ? 50 : std::min<uint32_t>(request.page_size(), 1000);
-  // Page token: "<time_us>:<request_id>" of the last record of the previous page.
+  const bool write_order = request.has_after_sequence();
+  // Page token: "<time_us>:<request_id>" of the last record of the previous page, or in
+  // write order "seq:<sequence>".
   int64_t after_time = 0;
   std::string after_id;
+  uint64_t after_sequence = request.after_sequence();
   if (!request.page_token().empty()) {
     const std::vector<std::string> parts = absl::StrSplit(request.page_token(), absl::MaxSplits(':', 1));
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_time)) {
-      return absl::InvalidArgumentError("invalid page_token");
-    }
+    const bool valid = parts.size() == 2 && (write_order ? parts[0] == "seq" && absl::SimpleAtoi(parts[1], &after_sequence)
+                                                          : absl::SimpleAtoi(parts[0], &after_time));
+    if (!valid) return absl::InvalidArgumentError("invalid page_token");
     after_id = parts[1];
   }
-  std::string sql = "SELECT record, time_us, request_id FROM audit WHERE 1=1";
+  if (after_sequence > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return absl::InvalidArgumentError(absl::StrCat("after_sequence ", after_sequence, " is out of range"));
+  }
+  uint64_t latest_sequence = 0;
+  if (!write_order) {
+    // Read before the page: a record written in between is on both sides, never on neither.
+    ASSIGN_OR_RETURN(latest_sequence, LatestSequence());
+  }
+  std::string sql = "SELECT record, time_us, request_id, seq FROM audit WHERE 1=1";
   if (!request.app_id().empty()) sql += " AND app_id = ?1";
   if (request.from_unix_micros() != 0) sql += " AND time_us >= ?2";
   if (request.to_unix_micros() != 0) sql += " AND time_us < ?3";
   if (request.action() != v1::ACTION_UNSPECIFIED) sql += " AND action = ?4";
   if (request.category() != v1::CATEGORY_UNSPECIFIED) sql += " AND categories LIKE ?5";
   if (!request.request_id().empty()) sql += " AND request_id = ?6";
-  if (!request.page_token().empty()) sql += " AND (time_us < ?7 OR (time_us = ?7 AND request_id < ?8))";
-  sql += " ORDER BY time_us DESC, request_id DESC LIMIT ?9";
+  if (write_order) {
+    sql += " AND seq > ?10 ORDER BY seq ASC LIMIT ?9";
+  } else {
+    if (!request.page_token().empty()) sql += " AND (time_us < ?7 OR (time_us = ?7 AND request_id < ?8))";
+    sql += " ORDER BY time_us DESC, request_id DESC LIMIT ?9";
+  }
 
   const std::string category_pattern = absl::StrCat("%,", v1::Category_Name(request.category()), ",%");
   std::lock_guard<std::mutex> lock(read_mu_);
@@ -219,7 +278,9 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::QueryPage(const v1::QueryAudi
   sqlite3_bind_int64(s.stmt, 7, after_time);
   sqlite3_bind_text(s.stmt, 8, after_id.data(), after_id.size(), SQLITE_TRANSIENT);
   sqlite3_bind_int64(s.stmt, 9, row_limit);
+  sqlite3_bind_int64(s.stmt, 10, static_cast<int64_t>(after_sequence));
   v1::QueryAuditResponse response;
+  response.set_next_after_sequence(write_order ? after_sequence : latest_sequence);
   std::string last_token;  // Of the last row taken (returned or skipped).
   size_t page_bytes = 0;   // The records' share of the serialized response.
   int64_t rows = 0;
@@ -228,16 +289,23 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::QueryPage(const v1::QueryAudi
     ++rows;
     const void* blob = sqlite3_column_blob(s.stmt, 0);
     const int size = sqlite3_column_bytes(s.stmt, 0);
-    // Field tag, length and the record, as the response serializes it.
-    const size_t record_bytes = 1 + google::protobuf::io::CodedOutputStream::VarintSize32(size) + size;
+    // Field tag, length and the record, as the response serializes it (with its sequence).
+    const int stored_size = size + kSequenceFieldBytes;
+    const size_t record_bytes =
+        1 + google::protobuf::io::CodedOutputStream::VarintSize32(stored_size) + stored_size;
     if (response.records_size() == page_size ||
         (response.records_size() > 0 && page_bytes + record_bytes > kMaxPageBytes)) {
       response.set_next_page_token(last_token);
       break;
     }
     const char* id = reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 2));
-    last_token = absl::StrCat(sqlite3_column_int64(s.stmt, 1), ":", id == nullptr ? "" : id);
-    if (response.add_records()->ParseFromArray(blob, size)) {
+    const int64_t sequence = sqlite3_column_int64(s.stmt, 3);
+    last_token = write_order ? absl::StrCat("seq:", sequence)
+                             : absl::StrCat(sqlite3_column_int64(s.stmt, 1), ":", id == nullptr ? "" : id);
+    if (write_order) response.set_next_after_sequence(static_cast<uint64_t>(sequence));
+    v1::AuditRecord* record = response.add_records();
+    if (record->ParseFromArray(blob, size)) {
+      record->set_sequence(static_cast<uint64_t>(sequence));
       page_bytes += record_bytes;
     } else {
       response.mutable_records()->RemoveLast();
@@ -308,6 +376,18 @@ absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) 
     const absl::Time give_up = absl::Now() + absl::Milliseconds(50);
     while (writers_waiting_.load() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Microseconds(100));
   }
+}
+
+absl::StatusOr<uint64_t> AuditStore::LatestSequence() {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  Statement s;
+  if (sqlite3_prepare_v2(reader_, "SELECT last FROM audit_sequence WHERE id = 0", -1, &s.stmt, nullptr) !=
+      SQLITE_OK) {
+    return SqliteError(reader_, "prepare sequence");
+  }
+  const int rc = sqlite3_step(s.stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(reader_, "sequence");
+  return rc == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(s.stmt, 0)) : 0;
 }
 
 absl::StatusOr<int64_t> AuditStore::Count() {

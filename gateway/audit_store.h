@@ -1,6 +1,9 @@
 // The audit trail: one record per request in a SQLite file (WAL mode, synchronous=FULL),
 // so a record is durable once Append() returns, even if the process is killed right after.
 //
+// Every write (Append, Replace) gets the next number of a sequence kept in the file
+// (AuditRecord.sequence), so readers can follow the trail in write order.
+//
 // Thread-safe: a writing connection and a reading one, each guarded by its own mutex
 // (SQLite itself is not asked to share them). In WAL mode a query reads a snapshot while
 // records are appended, so audit queries never hold up the requests' writes.
@@ -48,9 +51,9 @@ class AuditStore {
   // DeleteOlderThan deletes this many records per transaction.
   static constexpr int kDeleteBatchRows = 1000;
 
-  // Records matching the filters, newest first, with keyset paging (see QueryAuditRequest):
-  // at most page_size records and kMaxPageBytes of them; next_page_token continues right
-  // after the last record returned. A stored record that does not parse is skipped (one
+  // Records matching the filters, newest first or, with after_sequence, in write order, with
+  // keyset paging (see QueryAuditRequest): at most page_size records and kMaxPageBytes of
+  // them; next_page_token continues right after the last record returned. A stored record that does not parse is skipped (one
   // stderr line with its request id), so the rest stays readable. INVALID_ARGUMENT, naming
   // the field, for unknown enum numbers, a malformed page token, or from >= to.
   absl::StatusOr<v1::QueryAuditResponse> Query(const v1::QueryAuditRequest& request);
@@ -68,12 +71,18 @@ class AuditStore {
   // error also writes one line to stderr (the retention thread has no one to tell).
   absl::StatusOr<int64_t> DeleteOlderThan(int64_t cutoff_unix_micros);
 
+  // The sequence number of the latest write (0 before the first).
+  absl::StatusOr<uint64_t> LatestSequence();
+
   // Number of records (for tests and metrics).
   absl::StatusOr<int64_t> Count();
 
  private:
   explicit AuditStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The tables, indexes and write numbering, adding the numbering to a file written before
+  // it (inside Open's transaction).
+  absl::Status CreateSchema() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Opens the reading connection (after the schema exists).
   absl::Status OpenReader(const std::string& path);
   // Runs `sql`, an INSERT of the six columns in schema order, for `record`.

@@ -7,6 +7,8 @@
 //                                            {"text": ...} on stdin, writes one response per line
 //   policies list|get ID|validate FILE...|reload
 //   audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] [--limit 1-1000]
+//             [--after_sequence N]           (write order: an export that misses nothing)
+//   audit follow [filters] [--after_sequence N] [--poll D]   print records as they are written
 //   audit show REQUEST_ID
 // The key may come from WARDEN_API_KEY instead of --api_key. Exit status: 0 on success,
 // 1 on an RPC error (printed as "CODE: message"), 2 on usage errors.
@@ -27,6 +29,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -56,6 +59,10 @@ ABSL_FLAG(std::string, category, "",
 ABSL_FLAG(absl::Duration, since, absl::ZeroDuration(), "audit query: only records of the last DURATION (e.g. 24h).");
 ABSL_FLAG(absl::Time, from, absl::InfinitePast(), "audit query: only records at or after this RFC 3339 time.");
 ABSL_FLAG(absl::Time, to, absl::InfiniteFuture(), "audit query: only records before this RFC 3339 time.");
+ABSL_FLAG(int64_t, after_sequence, -1,
+          "audit query: only records written after this sequence number, in write order (-1: newest first); "
+          "audit follow: start after it (-1: from now). Each response's next_after_sequence continues.");
+ABSL_FLAG(absl::Duration, poll, absl::Seconds(2), "audit follow: how often to ask for new records.");
 ABSL_FLAG(int, timeout_ms, 60000, "Deadline of each call.");
 ABSL_FLAG(std::string, ca_file, "", "Use TLS, trusting this CA certificate file.");
 ABSL_FLAG(std::string, cert_file, "", "TLS client certificate (mutual TLS); needs --key_file.");
@@ -366,33 +373,82 @@ bool ReadTimeRange(warden::v1::QueryAuditRequest* request) {
   return true;
 }
 
+// The filters shared by audit query and follow; false (with a message) on a usage error.
+bool ReadAuditFilters(warden::v1::QueryAuditRequest* request) {
+  request->set_app_id(absl::GetFlag(FLAGS_app));
+  warden::v1::Action action = warden::v1::ACTION_UNSPECIFIED;
+  if (!absl::GetFlag(FLAGS_action).empty() && !warden::v1::Action_Parse(absl::GetFlag(FLAGS_action), &action)) {
+    std::cerr << "wardenctl: unknown action " << absl::GetFlag(FLAGS_action) << "\n";
+    return false;
+  }
+  request->set_action(action);
+  warden::v1::Category category = warden::v1::CATEGORY_UNSPECIFIED;
+  if (!absl::GetFlag(FLAGS_category).empty() && !ParseCategory(absl::GetFlag(FLAGS_category), &category)) {
+    std::cerr << "wardenctl: unknown category " << absl::GetFlag(FLAGS_category) << "\n";
+    return false;
+  }
+  request->set_category(category);
+  if (!ReadTimeRange(request)) return false;
+  const int limit = absl::GetFlag(FLAGS_limit);
+  if (limit < 1 || limit > 1000) {
+    std::cerr << "wardenctl: --limit must be between 1 and 1000, not " << limit << "\n";
+    return false;
+  }
+  request->set_page_size(limit);
+  if (absl::GetFlag(FLAGS_after_sequence) < -1) {
+    std::cerr << "wardenctl: --after_sequence must be a sequence number (>= 0)\n";
+    return false;
+  }
+  if (absl::GetFlag(FLAGS_after_sequence) >= 0) request->set_after_sequence(absl::GetFlag(FLAGS_after_sequence));
+  return true;
+}
+
+// Whether following should ask again after `status` (the server restarting, a slow page).
+bool Transient(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+// Prints every record written after --after_sequence (default: from now), in write order,
+// polling every --poll, until interrupted or a non-transient error. A stream's record
+// appears again when the stream ends (its IN_PROGRESS version first).
+int FollowAudit(const Client& client, warden::v1::QueryAuditRequest request) {
+  auto stub = client.admin();
+  const absl::Duration poll = absl::GetFlag(FLAGS_poll);
+  if (poll < absl::Milliseconds(10)) {
+    std::cerr << "wardenctl: --poll must be at least 10ms\n";
+    return 2;
+  }
+  if (!request.has_after_sequence()) {
+    warden::v1::QueryAuditRequest now;
+    now.set_page_size(1);
+    warden::v1::QueryAuditResponse response;
+    const grpc::Status status = stub.QueryAudit(client.Context().get(), now, &response);
+    if (!status.ok()) return Fail(status);
+    request.set_after_sequence(response.next_after_sequence());
+  }
+  for (;;) {
+    warden::v1::QueryAuditResponse response;
+    const grpc::Status status = stub.QueryAudit(client.Context().get(), request, &response);
+    if (!status.ok() && !Transient(status)) return Fail(status);
+    if (!status.ok()) std::cerr << "wardenctl: " << status.error_message() << " (retrying)\n";
+    for (const auto& record : response.records()) Print(record);
+    std::cout.flush();
+    const bool more = status.ok() && response.next_after_sequence() != request.after_sequence();
+    if (status.ok()) request.set_after_sequence(response.next_after_sequence());
+    if (!more || response.next_page_token().empty()) absl::SleepFor(poll);
+  }
+}
+
 int Audit(const Client& client, const std::vector<std::string>& args) {
   const std::string sub = args.size() > 2 ? args[2] : "query";
   auto context = client.Context();
   auto stub = client.admin();
   grpc::Status status;
-  if (sub == "query") {
+  if (sub == "query" || sub == "follow") {
     warden::v1::QueryAuditRequest request;
-    request.set_app_id(absl::GetFlag(FLAGS_app));
-    warden::v1::Action action = warden::v1::ACTION_UNSPECIFIED;
-    if (!absl::GetFlag(FLAGS_action).empty() && !warden::v1::Action_Parse(absl::GetFlag(FLAGS_action), &action)) {
-      std::cerr << "wardenctl: unknown action " << absl::GetFlag(FLAGS_action) << "\n";
-      return 2;
-    }
-    request.set_action(action);
-    warden::v1::Category category = warden::v1::CATEGORY_UNSPECIFIED;
-    if (!absl::GetFlag(FLAGS_category).empty() && !ParseCategory(absl::GetFlag(FLAGS_category), &category)) {
-      std::cerr << "wardenctl: unknown category " << absl::GetFlag(FLAGS_category) << "\n";
-      return 2;
-    }
-    request.set_category(category);
-    if (!ReadTimeRange(&request)) return 2;
-    const int limit = absl::GetFlag(FLAGS_limit);
-    if (limit < 1 || limit > 1000) {
-      std::cerr << "wardenctl: --limit must be between 1 and 1000, not " << limit << "\n";
-      return 2;
-    }
-    request.set_page_size(limit);
+    if (!ReadAuditFilters(&request)) return 2;
+    if (sub == "follow") return FollowAudit(client, request);
     request.set_page_token(absl::GetFlag(FLAGS_page_token));
     warden::v1::QueryAuditResponse response;
     status = stub.QueryAudit(context.get(), request, &response);
@@ -405,7 +461,8 @@ int Audit(const Client& client, const std::vector<std::string>& args) {
     if (status.ok()) Print(response);
   } else {
     std::cerr << "wardenctl audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] "
-                 "[--limit N] [--page_token P] | audit show REQUEST_ID\n";
+                 "[--limit N] [--page_token P] [--after_sequence N] | audit follow [filters] [--after_sequence N] "
+                 "[--poll D] | audit show REQUEST_ID\n";
     return 2;
   }
   return status.ok() ? 0 : Fail(status);

@@ -98,6 +98,25 @@ grep -q "$blocked_id" "$TEST_TMPDIR/audit_blocklist.json" || fail "--category bl
 admin_ctl --json --from 2100-01-01T00:00:00Z audit query >"$TEST_TMPDIR/audit_future.json"
 if grep -q '"requestId"' "$TEST_TMPDIR/audit_future.json"; then fail "--from in the future returned records"; fi
 expect_fail "unknown category" admin_ctl --category no-such-category audit query
+# In write order from the start: every record above, and where the trail ends now.
+admin_ctl --json --limit 1000 --after_sequence 0 audit query --app demo >"$TEST_TMPDIR/audit_seq.json"
+[ "$(grep -o '"requestId"' "$TEST_TMPDIR/audit_seq.json" | wc -l)" -eq "$records" ] ||
+  fail "--after_sequence 0 does not return the $records records of app demo"
+grep -q "$blocked_id" "$TEST_TMPDIR/audit_seq.json" || fail "--after_sequence 0 misses the block-list hit"
+latest=$(admin_ctl --json --limit 1 audit query | sed -n 's/.*"nextAfterSequence":"\([0-9]*\)".*/\1/p')
+[ -n "$latest" ] && [ "$latest" -ge "$records" ] || fail "no nextAfterSequence in a newest-first page: '$latest'"
+# audit follow prints what is written after it starts (and nothing before), until stopped.
+admin_ctl --json --poll 100ms audit follow >"$TEST_TMPDIR/follow.json" 2>"$TEST_TMPDIR/follow.err" &
+follower=$!
+sleep 1
+printf '%s\n' '{"text": "mail follow.me@example.com"}' | ctl --json moderate >"$TEST_TMPDIR/follow_moderate.json" ||
+  fail "moderate for follow"
+follow_id=$(sed -n 's/.*"requestId":"\([0-9a-f]*\)".*/\1/p' "$TEST_TMPDIR/follow_moderate.json" | head -1)
+for _ in $(seq 1 50); do grep -q "$follow_id" "$TEST_TMPDIR/follow.json" 2>/dev/null && break; sleep 0.1; done
+kill "$follower"; wait "$follower" 2>/dev/null || true
+[ -n "$follow_id" ] && grep -q "$follow_id" "$TEST_TMPDIR/follow.json" ||
+  fail "audit follow did not print the new record $follow_id: $(cat "$TEST_TMPDIR/follow.json" "$TEST_TMPDIR/follow.err")"
+[ "$(grep -c '"requestId"' "$TEST_TMPDIR/follow.json")" -eq 1 ] || fail "audit follow printed older records too"
 # Who read the audit trail is logged: the key's label, the filters and how many records.
 grep '"rpc":"QueryAudit"' "$TEST_TMPDIR/warden.err" | grep '"key":"e2e-admin"' | grep -q 'category=PII .*records=' ||
   fail "no log line for the admin's audit query: $(grep QueryAudit "$TEST_TMPDIR/warden.err" | head -3)"

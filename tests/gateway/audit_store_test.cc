@@ -315,7 +315,7 @@ TEST(AuditStore, RetentionDeletesInBatchesLettingWritesIn) {
   constexpr int kOld = 30 * AuditStore::kDeleteBatchRows + 7;
   ExecDirectly(path, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < " +
                          std::to_string(kOld - 1) +
-                         ") INSERT INTO audit SELECT 'old' || i, 10 + i, 'a', 1, ',', X'' FROM n");
+                         ") INSERT INTO audit (request_id, time_us, app_id, action, categories, record) SELECT 'old' || i, 10 + i, 'a', 1, ',', X'' FROM n");
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE((*store)->Append(Record("new" + std::to_string(i), 1'000'000 + i, "a", v1::ALLOW)).ok());
   }
@@ -358,6 +358,172 @@ TEST(AuditStore, RetentionFailureWritesOneStderrLine) {
   EXPECT_NE(log.find("audit retention"), std::string::npos) << log;
   EXPECT_NE(log.find("no deletes (test)"), std::string::npos) << log;
   EXPECT_EQ(*(*store)->Count(), 1);
+}
+
+// Follows the trail from `after` in write order, `page_size` records per query, until a
+// query brings nothing new; the request ids in the order read. `after` ends at the last
+// next_after_sequence.
+std::vector<std::string> Follow(AuditStore& store, uint64_t* after, uint32_t page_size,
+                                std::vector<uint64_t>* sequences = nullptr) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    v1::QueryAuditRequest request;
+    request.set_after_sequence(*after);
+    request.set_page_size(page_size);
+    auto response = store.Query(request);
+    if (!response.ok()) {
+      ADD_FAILURE() << response.status();
+      return ids;
+    }
+    for (const auto& record : response->records()) {
+      ids.push_back(record.request_id());
+      if (sequences != nullptr) sequences->push_back(record.sequence());
+    }
+    EXPECT_GE(response->next_after_sequence(), *after);
+    if (response->next_after_sequence() == *after) return ids;
+    *after = response->next_after_sequence();
+  }
+  ADD_FAILURE() << "following does not end";
+  return ids;
+}
+
+// A call that started before an export's time range ended but was written after it is
+// missed by exports by time; following by sequence sees every write once, in write order,
+// and a stream's final record (written over its IN_PROGRESS one) again when it changes.
+TEST(AuditStore, FollowingBySequenceSeesEveryWriteInWriteOrder) {
+  const std::string path = TempPath("follow/audit.db");
+  std::remove(path.c_str());
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  uint64_t after = 0;
+  EXPECT_TRUE(Follow(**store, &after, 2).empty());
+  EXPECT_EQ(after, 0u);
+  v1::AuditRecord stream = Record("stream", 100, "a", v1::ALLOW);
+  stream.set_status("IN_PROGRESS");
+  ASSERT_TRUE((*store)->Append(stream).ok());
+  ASSERT_TRUE((*store)->Append(Record("quick", 300, "a", v1::ALLOW)).ok());
+  EXPECT_EQ(Follow(**store, &after, 2), (std::vector<std::string>{"stream", "quick"}));
+  // Written now, started long before "quick": an export of times >= 300 would miss it.
+  ASSERT_TRUE((*store)->Append(Record("slow", 200, "a", v1::BLOCK)).ok());
+  stream.set_status("OK");
+  ASSERT_TRUE((*store)->Replace(stream).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE((*store)->Append(Record("late" + std::to_string(i), 400 + i, "b", v1::ALLOW)).ok());
+  }
+  std::vector<uint64_t> sequences;
+  EXPECT_EQ(Follow(**store, &after, 2, &sequences),
+            (std::vector<std::string>{"slow", "stream", "late0", "late1", "late2", "late3", "late4"}));
+  ASSERT_EQ(sequences.size(), 7u);
+  EXPECT_TRUE(std::is_sorted(sequences.begin(), sequences.end()));
+  EXPECT_EQ(std::adjacent_find(sequences.begin(), sequences.end()), sequences.end());
+  EXPECT_EQ(after, sequences.back());
+  EXPECT_EQ((*store)->Get("stream")->status(), "OK");
+  EXPECT_EQ((*store)->Get("stream")->sequence(), sequences[1]);
+  // Other filters still apply; a newest-first query says where the trail is now.
+  v1::QueryAuditRequest only_b;
+  only_b.set_app_id("b");
+  only_b.set_after_sequence(0);
+  auto response = (*store)->Query(only_b);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->records_size(), 5);
+  EXPECT_EQ(response->records(0).request_id(), "late0");
+  auto newest = (*store)->Query(v1::QueryAuditRequest());
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(newest->next_after_sequence(), after);
+  EXPECT_EQ(newest->records(0).sequence(), sequences.back());  // late4, the newest time.
+}
+
+TEST(AuditStore, WriteOrderPageTokensContinueAndForeignTokensAreRefused) {
+  const std::string path = TempPath("follow_tokens/audit.db");
+  std::remove(path.c_str());
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE((*store)->Append(Record("r" + std::to_string(i), 1000 - i, "a", v1::ALLOW)).ok());
+  v1::QueryAuditRequest request;
+  request.set_after_sequence(0);
+  request.set_page_size(3);
+  std::vector<std::string> ids;
+  ASSERT_TRUE(QueryAllPages(**store, request, &ids));
+  EXPECT_EQ(ids, (std::vector<std::string>{"r0", "r1", "r2", "r3", "r4", "r5", "r6"}));
+  v1::QueryAuditRequest newest_first;
+  newest_first.set_page_size(3);
+  auto page = (*store)->Query(newest_first);
+  ASSERT_TRUE(page.ok());
+  request.set_page_token(page->next_page_token());  // A newest-first token in write order.
+  EXPECT_EQ((*store)->Query(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.set_page_token("seq:x");
+  EXPECT_EQ((*store)->Query(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.clear_page_token();
+  request.set_after_sequence(uint64_t{1} << 63);
+  EXPECT_EQ((*store)->Query(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Numbers are never given twice, even when retention deleted every record, and a sequence a
+// caller set is not stored.
+TEST(AuditStore, SequenceNumbersAreNeverReused) {
+  const std::string path = TempPath("sequence_reuse/audit.db");
+  std::remove(path.c_str());
+  uint64_t before = 0;
+  {
+    auto store = AuditStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append(Record("a", 10, "a", v1::ALLOW)).ok());
+    ASSERT_TRUE((*store)->Append(Record("b", 20, "a", v1::ALLOW)).ok());
+    before = *(*store)->LatestSequence();
+    EXPECT_EQ(*(*store)->DeleteOlderThan(1000), 2);
+  }
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  v1::AuditRecord forged = Record("c", 30, "a", v1::ALLOW);
+  forged.set_sequence(1);
+  ASSERT_TRUE((*store)->Append(forged).ok());
+  EXPECT_GT((*store)->Get("c")->sequence(), before);
+  uint64_t after = before;
+  EXPECT_EQ(Follow(**store, &after, 10), (std::vector<std::string>{"c"}));
+}
+
+// A file written before records had sequence numbers gets them at open, in the order its
+// rows were inserted, and new writes continue after them.
+TEST(AuditStore, FileWithoutSequenceNumbersIsNumberedAtOpen) {
+  const std::string path = TempPath("old_schema.db");
+  std::remove(path.c_str());
+  std::string sql =
+      "CREATE TABLE audit (request_id TEXT PRIMARY KEY, time_us INTEGER NOT NULL, app_id TEXT NOT NULL, "
+      "action INTEGER NOT NULL, categories TEXT NOT NULL, record BLOB NOT NULL);";
+  for (const char* id : {"first", "second"}) {
+    std::string blob;
+    ASSERT_TRUE(Record(id, 50, "a", v1::ALLOW).SerializeToString(&blob));
+    std::string hex;
+    for (unsigned char c : blob) {
+      static const char* digits = "0123456789ABCDEF";
+      hex += digits[c >> 4];
+      hex += digits[c & 15];
+    }
+    sql += "INSERT INTO audit VALUES ('" + std::string(id) + "', 50, 'a', 1, ',', X'" + hex + "');";
+  }
+  ExecDirectly(path, sql);
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Append(Record("third", 40, "a", v1::ALLOW)).ok());
+  uint64_t after = 0;
+  std::vector<uint64_t> sequences;
+  EXPECT_EQ(Follow(**store, &after, 10, &sequences), (std::vector<std::string>{"first", "second", "third"}));
+  EXPECT_EQ(sequences, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+// A skipped unreadable record still moves next_after_sequence past it.
+TEST(AuditStore, FollowingReadsPastUnreadableRecords) {
+  const std::string path = TempPath("follow_unreadable/audit.db");
+  std::remove(path.c_str());
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*store)->Append(Record("r" + std::to_string(i), i, "a", v1::ALLOW)).ok());
+  ExecDirectly(path, "UPDATE audit SET record = X'FFFFFFFF' WHERE request_id = 'r3'");
+  testing::internal::CaptureStderr();
+  uint64_t after = 0;
+  EXPECT_EQ(Follow(**store, &after, 10), (std::vector<std::string>{"r1", "r2"}));
+  (void)testing::internal::GetCapturedStderr();
+  EXPECT_EQ(after, *(*store)->LatestSequence());
 }
 
 TEST(AuditStore, OpenFailsClearlyOnUnwritableLocation) {
