@@ -18,9 +18,9 @@ void MergeDecision(const v1::Decision& part, int text_index, v1::Decision* total
     }
     if (existing == nullptr) {
       *total->add_scores() = score;
-    } else if (score.score() > existing->score() || (score.flagged() && !existing->flagged())) {
+    } else {
       const bool flagged = existing->flagged() || score.flagged();
-      *existing = score;
+      if (score.score() > existing->score()) *existing = score;
       existing->set_flagged(flagged);
     }
   }

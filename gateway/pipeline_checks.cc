@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/status_macros.h"
+#include "gateway/decisions.h"
 #include "policies/stream_scanner.h"
 
 namespace warden::gateway {
@@ -72,13 +73,26 @@ void ApplyJudgement(const v1::App& app, v1::Direction direction, const absl::Sta
   policy_verdict.set_violation(*probability >= 0.5f);
   verdict->policy_verdict = policy_verdict;
   const v1::ModerationSettings& settings = SettingsFor(app, direction);
-  const v1::Action action =
+  const v1::Action configured =
       settings.default_action() == v1::ACTION_UNSPECIFIED ? v1::FLAG : settings.default_action();
+  // A whole text cannot be redacted: REDACT blocks it. Compared as enforced, so a text a
+  // rule has redacted is still blocked.
+  const v1::Action action = configured == v1::REDACT ? v1::BLOCK : configured;
   if (policy_verdict.violation() && action > decision.action()) {
-    decision.set_action(action == v1::REDACT ? v1::BLOCK : action);
+    decision.set_action(action);
     decision.set_decided_by(v1::LLM_CLASSIFIER);
     decision.set_message("the text violates the given policy");
   }
+}
+
+// Folds the latest classification of a stream's output so far into the decision on what
+// it released before (see MergeDecision); the rules are the latest's, which holds every
+// finding so far.
+void FoldStreamDecision(v1::Decision latest, v1::Decision* total) {
+  google::protobuf::RepeatedPtrField<v1::RuleMatch> rules;
+  rules.Swap(latest.mutable_rules());
+  MergeDecision(latest, /*text_index=*/0, total);
+  total->mutable_rules()->Swap(&rules);
 }
 
 // The text a verdict passes on: nothing when blocked, the scan's redaction when redacted.
@@ -143,7 +157,15 @@ class PipelineStreamChecks : public StreamChecks {
     const bool classifiers_off = app_.output_moderation().disabled();
     if (!blocked_by_rule && !final && !classifiers_off && pending_.size() < ClassifyAfterBytes()) return step;
     // Classify everything so far (released + pending) together with the rule findings.
-    ASSIGN_OR_RETURN(decision_, Classify(*pipeline_, app_, cleared_, findings_, block_message_, deadline_));
+    ASSIGN_OR_RETURN(v1::Decision latest,
+                     Classify(*pipeline_, app_, cleared_, findings_, block_message_, deadline_));
+    if (whole_) {
+      decision_ = std::move(latest);  // Only an early block; Finish decides on the whole.
+    } else {
+      // Text released on an earlier classification's decision stays decided so: a FLAG, a
+      // fail-open pass or a category's score is not undone by later text diluting it.
+      FoldStreamDecision(std::move(latest), &decision_);
+    }
     if (blocked_by_rule || decision_.action() == v1::BLOCK) {
       step.blocked = true;
       pending_.clear();

@@ -388,6 +388,103 @@ TEST_F(StreamDeadlineTest, PassedCallDeadlineFailsTheStreamClosed) {
   EXPECT_EQ((*stream)->decision().decided_by(), v1::FAILURE);
 }
 
+// A text a rule redacted and the request's policy says violates is blocked, as it is
+// without the rule's finding: REDACT, the app's action, blocks a whole text, and a REDACT
+// already in the decision must not hide that (it compared as REDACT > REDACT).
+TEST_F(PipelineChecksTest, PolicyViolationBlocksATextARuleRedacted) {
+  auto policies = policies::LoadPolicyTexts({{"r.textproto", R"(id: "red" rules { id: "r" category: PII
+                                                                  action: REDACT regex { pattern: "zzz" } })"}});
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  policies::PolicyStore store(*policies, std::vector<std::string>{});
+  PipelineChecks checks(&store, pipeline_.get(), &judge_, "zero");
+  v1::App app;
+  app.set_id("a");
+  app.add_input_policy_sets("red");
+  app.mutable_input_moderation()->set_default_action(v1::REDACT);
+  for (const char* text : {"violating text", "violating text zzz"}) {
+    auto verdict = checks.Check(app, v1::INPUT, text, "a policy", absl::InfiniteFuture());
+    ASSERT_TRUE(verdict.ok()) << verdict.status();
+    EXPECT_EQ(verdict->decision.action(), v1::BLOCK) << text;
+    EXPECT_EQ(verdict->decision.decided_by(), v1::LLM_CLASSIFIER) << text;
+    EXPECT_EQ(verdict->text, "") << text;
+  }
+}
+
+// Fails its first call (over budget), then finds nothing.
+class FailsOnceJudge : public moderation::PolicyJudge {
+ public:
+  absl::StatusOr<float> ViolationProbability(std::string_view, std::string_view, const Deadline&) const override {
+    if (calls++ == 0) return absl::DeadlineExceededError("LLM classifier over budget");
+    return 0.1f;
+  }
+  mutable int calls = 0;
+};
+
+// Violence 0.9 for texts under 400 bytes, 0 for longer ones (a passage diluted by more text).
+class DilutedViolenceClassifier : public moderation::Classifier {
+ public:
+  absl::StatusOr<std::vector<moderation::CategoryScores>> ScoreBatch(
+      absl::Span<const std::string_view> texts) const override {
+    std::vector<moderation::CategoryScores> out(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      out[i].scores[moderation::CategoryIndex(v1::VIOLENCE)] = texts[i].size() < 400 ? 0.9f : 0.0f;
+    }
+    return out;
+  }
+  std::string name() const override { return "diluted"; }
+};
+
+// A stream's decision covers every classification whose text it released: a later
+// classification of more text does not undo a fail-open pass or a flag.
+TEST_F(PipelineChecksTest, StreamKeepsAFailOpenPassOfTextItReleased) {
+  auto judge = std::make_shared<FailsOnceJudge>();
+  moderation::Pipeline pipeline = ZeroScoresPipeline(judge);
+  PipelineChecks checks(store_.get(), &pipeline, nullptr, "zero");
+  app_.set_check_failure(v1::FAIL_OPEN);
+  app_.mutable_output_moderation()->set_llm_policy("violent content violates");
+  EscalateViolence(app_.mutable_output_moderation());
+  auto stream = checks.StartOutputStream(app_, OutputDelivery::kStreamed, absl::InfiniteFuture());
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  auto first = (*stream)->Push(std::string(300, 'a'));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->released.size(), 300u);  // Released unchecked: the judge failed.
+  ASSERT_TRUE((*stream)->decision().fail_open());
+  ASSERT_TRUE((*stream)->Push(std::string(300, 'b')).ok());
+  auto last = (*stream)->Finish();
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_GE(judge->calls, 2);  // Later classifications ran and succeeded.
+  EXPECT_TRUE((*stream)->decision().fail_open());
+  EXPECT_EQ((*stream)->decision().action(), v1::ALLOW);
+}
+
+TEST_F(PipelineChecksTest, StreamKeepsAFlagOfTextItReleased) {
+  std::array<float, moderation::kNumCategories> thresholds;
+  thresholds.fill(0.5f);
+  moderation::Pipeline pipeline(std::make_shared<DilutedViolenceClassifier>(), thresholds);
+  PipelineChecks checks(store_.get(), &pipeline, nullptr, "diluted");
+  app_.add_output_policy_sets("s");  // Rule r flags "zzz".
+  auto stream = checks.StartOutputStream(app_, OutputDelivery::kStreamed, absl::InfiniteFuture());
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  auto first = (*stream)->Push(std::string(300, 'a') + " zzz");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_FALSE(first->released.empty());
+  ASSERT_EQ((*stream)->decision().action(), v1::FLAG);
+  ASSERT_TRUE((*stream)->Push(std::string(300, 'b') + " zzz").ok());
+  ASSERT_TRUE((*stream)->Finish().ok());
+  const v1::Decision& decision = (*stream)->decision();
+  EXPECT_EQ(decision.action(), v1::FLAG);
+  EXPECT_EQ(decision.decided_by(), v1::FAST_CLASSIFIER);
+  bool violence_flagged = false;
+  for (const auto& score : decision.scores()) {
+    if (score.category() == v1::VIOLENCE) {
+      violence_flagged = score.flagged();
+      EXPECT_FLOAT_EQ(score.score(), 0.9f);
+    }
+  }
+  EXPECT_TRUE(violence_flagged);
+  EXPECT_EQ(decision.rules_size(), 2);  // Each finding once, though classified twice.
+}
+
 // Output delivered whole (a unary Generate): rule `key` redacts `key=` and the letters after
 // it but the streaming scanner waits for at most 16 bytes of a match; rule `stop` blocks.
 class WholeOutputTest : public ::testing::Test {
