@@ -21,6 +21,12 @@ absl::Status CheckFinite(const float* values, size_t n, std::string_view field) 
       return absl::InvalidArgumentError(
           absl::StrCat("bag model ", std::string(field), "[", i, "] is not finite"));
     }
+    // Finite but huge values overflow the sums to inf and then NaN (0 * inf): bounded, every
+    // sum of a scoring stays finite whatever the text.
+    if (std::fabs(values[i]) > kBagMaxParameter) {
+      return absl::InvalidArgumentError(absl::StrCat("bag model ", std::string(field), "[", i, "] is ", values[i],
+                                                     ", beyond the +-", kBagMaxParameter, " a trained model stays in"));
+    }
   }
   return absl::OkStatus();
 }

@@ -51,9 +51,14 @@ inline uint32_t HeadInputs(const BagModel& model) {
   return model.hidden > 0 ? model.hidden : model.dim;
 }
 
+// The largest magnitude a float parameter may have. Trained models stay far below it; with
+// every parameter within it, a scoring's sums stay finite (|embedding sum| < 2^31, so the
+// bag < 2.2e12, a hidden unit < 5.6e17, a logit < 2.9e23).
+inline constexpr float kBagMaxParameter = 1000.0f;
+
 // InvalidArgument naming the first inconsistent field (a size that does not match dim,
-// hidden or buckets, a non-finite parameter, a threshold outside (0, 1], an unknown
-// hierarchy mode, a bad feature config).
+// hidden or buckets, a non-finite parameter or one beyond kBagMaxParameter, a threshold
+// outside (0, 1], an unknown hierarchy mode, a bad feature config).
 absl::Status ValidateBagModel(const BagModel& model);
 
 // Index of the parent category of kCategories[c] ("self-harm" for "self-harm/intent"), or

@@ -1,6 +1,7 @@
 #include "moderation/pipeline.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -207,6 +208,16 @@ bool Pipeline::RunFastStage(std::string_view text, const ModerationSettings& set
   if (fast.ok() && fast->size() != 1) fast = absl::InternalError("classifier returned no score");
   if (fast.ok() && OverBudget(clock_() - fast_start, settings.fast_classifier_budget_ms())) {
     fast = absl::DeadlineExceededError("fast classifier over budget");
+  }
+  if (fast.ok()) {
+    // A broken model's NaN would pass every comparison the wrong way: a failed check.
+    for (int c = 0; c < kNumCategories; ++c) {
+      if (!std::isfinite((*fast)[0].scores[c])) {
+        fast = absl::InternalError(absl::StrCat("fast classifier scored ", std::string(CategoryName(kCategories[c])),
+                                                " as ", (*fast)[0].scores[c]));
+        break;
+      }
+    }
   }
   if (!fast.ok()) {
     run.Fail(fast.status());

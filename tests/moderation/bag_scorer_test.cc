@@ -1,6 +1,7 @@
 #include "moderation/bag_scorer.h"
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -86,6 +87,45 @@ TEST(BagScorer, InvalidModelIsRefused) {
   BagModel m = LinearHeadModel();
   m.embeddings.pop_back();
   EXPECT_EQ(BagScorer::Create(m).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A finite but huge parameter overflowed the sums to inf and the scores to NaN (0 * inf):
+// refused at load, naming the field; at the bound, the worst text still scores in [0, 1].
+TEST(BagScorer, HugeParametersAreRefusedAndTheBoundKeepsScoresFinite) {
+  for (const char* field : {"embedding_scale", "hidden_weights", "hidden_bias", "out_weights", "out_bias"}) {
+    BagModel m = LinearHeadModel();
+    m.hidden = 2;
+    m.hidden_weights.assign(2 * 8, 0.0f);
+    m.hidden_bias.assign(2, 0.0f);
+    m.out_weights.assign(2 * kNumCategories, 0.0f);
+    const std::string name = field;
+    float* value = name == "embedding_scale"  ? &m.embedding_scale[0]
+                   : name == "hidden_weights" ? &m.hidden_weights[0]
+                   : name == "hidden_bias"    ? &m.hidden_bias[0]
+                   : name == "out_weights"    ? &m.out_weights[0]
+                                              : &m.out_bias[0];
+    *value = 3e38f;
+    const auto refused = BagScorer::Create(m);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_NE(refused.status().message().find(name), std::string::npos) << refused.status();
+  }
+  BagModel m = LinearHeadModel();
+  m.hidden = 8;
+  m.embedding_scale.assign(8, kBagMaxParameter);
+  m.embeddings.assign(m.embeddings.size(), 127);
+  m.hidden_weights.assign(8 * 8, kBagMaxParameter);
+  m.hidden_bias.assign(8, kBagMaxParameter);
+  m.out_weights.assign(8 * kNumCategories, kBagMaxParameter);
+  for (int c = 0; c < kNumCategories; ++c) m.out_weights[c * 8 + c % 8] = -kBagMaxParameter;
+  const auto scorer = BagScorer::Create(m);
+  ASSERT_TRUE(scorer.ok()) << scorer.status();
+  std::vector<uint32_t> features(1 << 10);
+  for (uint32_t i = 0; i < features.size(); ++i) features[i] = i;
+  for (float score : scorer->Scores(features)) {
+    EXPECT_TRUE(std::isfinite(score));
+    EXPECT_GE(score, 0.0f);
+    EXPECT_LE(score, 1.0f);
+  }
 }
 
 TEST(AccumulateEmbeddingRows, MatchesAScalarSumForEveryWidth) {

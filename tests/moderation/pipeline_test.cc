@@ -1,6 +1,8 @@
 #include "moderation/pipeline.h"
 
 #include <atomic>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -274,6 +276,24 @@ TEST_F(PipelineTest, FastErrorFailsClosedByDefault) {
   EXPECT_EQ(d->action(), warden::v1::BLOCK);
   EXPECT_EQ(d->decided_by(), warden::v1::FAILURE);
   EXPECT_FALSE(d->fail_open());
+}
+
+// A NaN score (a broken model) is a failed check, not a block with every score NaN and
+// none flagged, nor a pass.
+TEST_F(PipelineTest, NonFiniteFastScoreIsAFailedCheck) {
+  for (const float bad : {std::nanf(""), std::numeric_limits<float>::infinity()}) {
+    auto fast = Fast(kViolence, bad);
+    const auto closed = Make(fast).Moderate("t", ModerationSettings(), {});
+    ASSERT_TRUE(closed.ok());
+    EXPECT_EQ(closed->action(), warden::v1::BLOCK);
+    EXPECT_EQ(closed->decided_by(), warden::v1::FAILURE);
+    PipelineOptions options;
+    options.fail_open = true;
+    const auto open = Make(fast).Moderate("t", ModerationSettings(), options);
+    ASSERT_TRUE(open.ok());
+    EXPECT_EQ(open->action(), warden::v1::ALLOW);
+    EXPECT_TRUE(open->fail_open());
+  }
 }
 
 TEST_F(PipelineTest, FastErrorPassesWhenFailOpen) {
