@@ -75,7 +75,10 @@ absl::StatusOr<Json> ParseObject(const std::string& text, const std::string& sou
 
 absl::Status ParseRope(const Json& j, const std::string& source, RopeConfig* rope) {
   RETURN_IF_ERROR(GetFloat(j, "rope_theta", false, source, &rope->theta));
-  const char* key = j.contains("rope_parameters") ? "rope_parameters" : "rope_scaling";
+  // Newer files name it rope_parameters; a null one beside a real rope_scaling is unset.
+  const auto rope_parameters = j.find("rope_parameters");
+  const char* key =
+      rope_parameters != j.end() && !rope_parameters->is_null() ? "rope_parameters" : "rope_scaling";
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) {
     rope->factor = 1.0f;
@@ -195,6 +198,10 @@ absl::StatusOr<ModelConfig> ParseHfConfig(const std::string& json_text, const st
   RETURN_IF_ERROR(GetInt(j, "max_position_embeddings", false, source, &c.max_position_embeddings));
   RETURN_IF_ERROR(GetFloat(j, "rms_norm_eps", false, source, &c.rms_norm_eps));
   RETURN_IF_ERROR(GetFloat(j, "swiglu_limit", false, source, &c.swiglu_limit));
+  if (auto tie = j.find("tie_word_embeddings"); tie != j.end() && !tie->is_null()) {
+    if (!tie->is_boolean()) return FieldError(source, "tie_word_embeddings", "must be true or false");
+    c.tie_word_embeddings = tie->get<bool>();
+  }
   RETURN_IF_ERROR(ParseRope(j, source, &c.rope));
   RETURN_IF_ERROR(ParseLayerTypes(j, source, &c));
   RETURN_IF_ERROR(c.Validate());
@@ -256,19 +263,29 @@ absl::StatusOr<GenerationDefaults> LoadGenerationDefaults(const std::string& dir
   if (!text.ok()) return text.status();
   ASSIGN_OR_RETURN(const Json j, ParseObject(*text, path));
   GenerationDefaults defaults;
+  // Null is unset, as in config.json. Values a request could not carry are refused here,
+  // naming the file: taken as defaults, they failed every request that left them out.
   float value = 0.0f;
-  if (j.contains("temperature")) {
+  if (j.contains("temperature") && !j["temperature"].is_null()) {
     RETURN_IF_ERROR(GetFloat(j, "temperature", true, path, &value));
+    if (value < 0.0f) return FieldError(path, "temperature", "must be >= 0");
     defaults.temperature = value;
   }
-  if (j.contains("top_p")) {
+  if (j.contains("top_p") && !j["top_p"].is_null()) {
     RETURN_IF_ERROR(GetFloat(j, "top_p", true, path, &value));
+    if (!(value > 0.0f && value <= 1.0f)) return FieldError(path, "top_p", "must be in (0, 1]");
     defaults.top_p = value;
   }
-  if (j.contains("top_k")) {
+  if (j.contains("top_k") && !j["top_k"].is_null()) {
     int top_k = 0;
     RETURN_IF_ERROR(GetInt32(j, "top_k", true, path, &top_k));
+    if (top_k < 0) return FieldError(path, "top_k", "must be >= 0");
     defaults.top_k = top_k;
+  }
+  // Hugging Face decodes greedily when do_sample is false, whatever the temperature.
+  if (auto sample = j.find("do_sample"); sample != j.end() && !sample->is_null()) {
+    if (!sample->is_boolean()) return FieldError(path, "do_sample", "must be true or false");
+    if (!sample->get<bool>()) defaults.temperature = 0.0f;
   }
   return defaults;
 }
@@ -307,7 +324,7 @@ std::string ToHfConfigJson(const ModelConfig& c) {
     types.push_back(type == AttentionType::kSliding ? "sliding_attention" : "full_attention");
   }
   j["layer_types"] = types;
-  j["tie_word_embeddings"] = false;
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
   j["quantization_config"] = {{"quant_method", "mxfp4"}};
   return j.dump(2);
 }

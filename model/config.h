@@ -45,6 +45,9 @@ struct ModelConfig {
   float swiglu_alpha = 1.702f;
   RopeConfig rope;
   std::vector<AttentionType> layer_types;  // one per layer
+  // The unembedding is the embedding matrix (Hugging Face's tie_word_embeddings; gpt-oss
+  // itself is untied). A tied checkpoint's lm_head.weight, if any, is not read.
+  bool tie_word_embeddings = false;
 
   // Checks every field and cross-field constraint; the message names the field.
   absl::Status Validate() const;

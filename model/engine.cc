@@ -225,7 +225,10 @@ absl::StatusOr<GenerateResult> Engine::Generate(absl::Span<const int32_t> prompt
       result.finish_reason = FinishReason::kCancelled;
       return result;
     }
-    if (static_cast<int>(result.tokens.size()) >= options.max_tokens) {
+    // The context is full (feeding the token back would pass the model's last position):
+    // a length stop like max_tokens, keeping what was generated.
+    const int64_t next_end = static_cast<int64_t>(prompt.size() + result.tokens.size());
+    if (static_cast<int>(result.tokens.size()) >= options.max_tokens || next_end > config_.max_position_embeddings) {
       result.finish_reason = FinishReason::kMaxTokens;
       return result;
     }

@@ -36,7 +36,9 @@ constexpr DTypeInfo kDTypes[] = {
     {"BF16", DType::kBF16, 2}, {"F16", DType::kF16, 2}, {"F32", DType::kF32, 4},
     {"F64", DType::kF64, 8},   {"U8", DType::kU8, 1},   {"I8", DType::kI8, 1},
     {"I16", DType::kI16, 2},   {"I32", DType::kI32, 4}, {"I64", DType::kI64, 8},
-    {"BOOL", DType::kBool, 1},
+    {"BOOL", DType::kBool, 1}, {"U16", DType::kU16, 2}, {"U32", DType::kU32, 4},
+    {"U64", DType::kU64, 8},   {"F8_E4M3", DType::kF8E4M3, 1}, {"F8_E5M2", DType::kF8E5M2, 1},
+    {"F8_E8M0", DType::kF8E8M0, 1}, {"C64", DType::kC64, 8},
 };
 
 absl::Status TensorError(const std::string& file, const std::string& tensor,
@@ -82,16 +84,27 @@ absl::StatusOr<TensorView> ParseEntry(const std::string& file, const std::string
   for (const DTypeInfo& candidate : kDTypes) {
     if (dtype_name == candidate.name) info = &candidate;
   }
-  if (info == nullptr) return TensorError(file, name, absl::StrCat("has unknown dtype '", dtype_name, "'"));
-  view.dtype = info->dtype;
-  uint64_t bytes = static_cast<uint64_t>(info->size);
+  // A dtype without a known size (an extra tensor the model never reads, say) is kept as
+  // kOther: its offsets are checked below, its size is not.
+  view.dtype = info == nullptr ? DType::kOther : info->dtype;
+  view.dtype_name = dtype_name;
+  if (info == nullptr && (dtype_name.empty() || dtype_name.size() > 32)) {
+    return TensorError(file, name, "has no valid 'dtype'");
+  }
+  // Elements, then bytes, each within int64 (NumElements relies on it).
+  uint64_t elements = 1;
   for (const Json& dim : *shape_it) {
     uint64_t extent = 0;
     if (!GetCount(dim, &extent)) return TensorError(file, name, "has a non-integer or negative dimension");
-    if (extent != 0 && bytes > UINT64_MAX / extent) return TensorError(file, name, "shape overflows");
-    bytes *= extent;
+    if (extent != 0 && elements > static_cast<uint64_t>(INT64_MAX) / extent) {
+      return TensorError(file, name, "shape overflows");
+    }
+    elements *= extent;
     view.shape.push_back(static_cast<int64_t>(extent));
   }
+  const uint64_t size = info == nullptr ? 0 : static_cast<uint64_t>(info->size);
+  if (size != 0 && elements > UINT64_MAX / size) return TensorError(file, name, "shape overflows");
+  const uint64_t bytes = elements * size;
   uint64_t begin = 0, end = 0;
   if (!GetCount((*offsets_it)[0], &begin) || !GetCount((*offsets_it)[1], &end) || begin > end) {
     return TensorError(file, name, "has invalid data_offsets");
@@ -101,7 +114,7 @@ absl::StatusOr<TensorView> ParseEntry(const std::string& file, const std::string
                        absl::StrCat("data_offsets [", begin, ", ", end, ") run past the end of the data (",
                                     data_size, " bytes; file truncated?)"));
   }
-  if (end - begin != bytes) {
+  if (info != nullptr && end - begin != bytes) {
     return TensorError(file, name,
                        absl::StrCat("holds ", end - begin, " bytes but dtype ", dtype_name,
                                     " and its shape need ", bytes));
@@ -223,7 +236,7 @@ const char* DTypeName(DType dtype) {
   for (const DTypeInfo& info : kDTypes) {
     if (info.dtype == dtype) return info.name;
   }
-  return "?";
+  return "an unsupported dtype";
 }
 
 int64_t TensorView::NumElements() const {

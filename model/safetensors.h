@@ -22,9 +22,12 @@
 
 namespace warden::model {
 
-enum class DType { kBF16, kF16, kF32, kF64, kU8, kI8, kI16, kI32, kI64, kBool };
+// kOther: a dtype the reader has no element size for (sub-byte F4/F6 types, names from a
+// newer format): the tensor is listed, its offsets checked, but no weight can use it.
+enum class DType { kBF16, kF16, kF32, kF64, kU8, kI8, kI16, kI32, kI64, kBool, kU16, kU32, kU64,
+                   kF8E4M3, kF8E5M2, kF8E8M0, kC64, kOther };
 
-// Bytes per element; 0 never happens for a parsed dtype.
+// Bytes per element; 0 for kOther only.
 int DTypeSize(DType dtype);
 const char* DTypeName(DType dtype);
 
@@ -32,6 +35,7 @@ struct TensorView {
   std::string name;
   std::string file;  // path, for error messages
   DType dtype = DType::kU8;
+  std::string dtype_name;  // As the header spells it (kOther's only name).
   std::vector<int64_t> shape;
   const uint8_t* data = nullptr;
   size_t size_bytes = 0;

@@ -84,7 +84,7 @@ absl::StatusOr<TensorView> GetChecked(const SafetensorsArchive& archive, const s
   std::vector<std::string> allowed;
   for (DType dtype : dtypes) allowed.push_back(DTypeName(dtype));
   return absl::InvalidArgumentError(absl::StrCat(view.file, ": tensor '", name, "' has dtype ",
-                                                 DTypeName(view.dtype), ", expected ",
+                                                 view.dtype_name, ", expected ",
                                                  absl::StrJoin(allowed, " or ")));
 }
 
@@ -204,8 +204,9 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::stri
   const int v = config.vocab_size, h = config.hidden_size;
   ASSIGN_OR_RETURN(weights->embedding_,
                    LoadMatrix(archive, original ? "embedding.weight" : "model.embed_tokens.weight", v, h));
-  ASSIGN_OR_RETURN(weights->unembedding_,
-                   LoadMatrix(archive, original ? "unembedding.weight" : "lm_head.weight", v, h));
+  const char* unembedding = original ? "unembedding.weight" : "lm_head.weight";
+  if (config.tie_word_embeddings) unembedding = original ? "embedding.weight" : "model.embed_tokens.weight";
+  ASSIGN_OR_RETURN(weights->unembedding_, LoadMatrix(archive, unembedding, v, h));
   ASSIGN_OR_RETURN(weights->final_norm_,
                    LoadVector(archive, original ? "norm.scale" : "model.norm.weight", {h}));
   for (int n = 0; n < config.num_layers; ++n) {

@@ -1,7 +1,11 @@
 // Config parsing for both checkpoint layouts, derived fields and error messages.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "model/config.h"
@@ -117,6 +121,69 @@ TEST(Config, GenerationDefaultsAbsentFileGivesEmptyDefaults) {
   auto defaults = LoadGenerationDefaults(kTinyDir);
   ASSERT_TRUE(defaults.ok()) << defaults.status();
   EXPECT_FALSE(defaults->temperature.has_value());
+}
+
+std::string TempDirWithGenerationConfig(const std::string& name, const std::string& json) {
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/generation_config.json") << json;
+  return dir;
+}
+
+// Null is unset; do_sample false means greedy (Hugging Face); a value no request could
+// carry is a load error naming the file and field, not an INVALID_ARGUMENT on every request.
+TEST(Config, GenerationDefaultsReadNullDoSampleAndRefuseBadValues) {
+  auto nulls = LoadGenerationDefaults(TempDirWithGenerationConfig(
+      "gen_nulls", R"({"temperature": null, "top_p": null, "top_k": null, "do_sample": null})"));
+  ASSERT_TRUE(nulls.ok()) << nulls.status();
+  EXPECT_FALSE(nulls->temperature.has_value());
+  EXPECT_FALSE(nulls->top_p.has_value());
+  EXPECT_FALSE(nulls->top_k.has_value());
+  auto greedy = LoadGenerationDefaults(
+      TempDirWithGenerationConfig("gen_greedy", R"({"temperature": 0.7, "top_p": 0.9, "do_sample": false})"));
+  ASSERT_TRUE(greedy.ok()) << greedy.status();
+  EXPECT_EQ(greedy->temperature, 0.0f);
+  EXPECT_EQ(greedy->top_p, 0.9f);
+  auto sampled = LoadGenerationDefaults(
+      TempDirWithGenerationConfig("gen_sampled", R"({"temperature": 0.7, "do_sample": true})"));
+  ASSERT_TRUE(sampled.ok()) << sampled.status();
+  EXPECT_EQ(sampled->temperature, 0.7f);
+  for (const auto& [json, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"top_p": 0})", "top_p"},
+           {R"({"top_p": 1.5})", "top_p"},
+           {R"({"temperature": -1})", "temperature"},
+           {R"({"top_k": -1})", "top_k"},
+           {R"({"do_sample": "no"})", "do_sample"}}) {
+    auto bad = LoadGenerationDefaults(TempDirWithGenerationConfig("gen_bad", json));
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_NE(bad.status().message().find(field), absl::string_view::npos) << bad.status();
+    EXPECT_NE(bad.status().message().find("generation_config.json"), absl::string_view::npos) << bad.status();
+  }
+}
+
+// A null rope_parameters beside a real rope_scaling (files written during the rename) does
+// not switch YaRN off.
+TEST(Config, NullRopeParametersFallBackToRopeScaling) {
+  auto c = ParseHfConfig(MinimalHf(R"(, "rope_parameters": null, "rope_scaling": {"rope_type": "yarn",
+      "factor": 8.0, "beta_fast": 16, "beta_slow": 2})"),
+                         "config.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FLOAT_EQ(c->rope.factor, 8.0f);
+  EXPECT_FLOAT_EQ(c->rope.beta_fast, 16.0f);
+}
+
+TEST(Config, ReadsTieWordEmbeddings) {
+  auto tied = ParseHfConfig(MinimalHf(R"(, "tie_word_embeddings": true)"), "config.json");
+  ASSERT_TRUE(tied.ok()) << tied.status();
+  EXPECT_TRUE(tied->tie_word_embeddings);
+  auto again = ParseHfConfig(ToHfConfigJson(*tied), "round-trip");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->tie_word_embeddings);
+  auto untied = ParseHfConfig(MinimalHf(""), "config.json");
+  ASSERT_TRUE(untied.ok());
+  EXPECT_FALSE(untied->tie_word_embeddings);
+  auto bad = ParseHfConfig(MinimalHf(R"(, "tie_word_embeddings": "yes")"), "config.json");
+  EXPECT_NE(bad.status().message().find("tie_word_embeddings"), absl::string_view::npos) << bad.status();
 }
 
 TEST(Config, HfJsonRoundTrips) {

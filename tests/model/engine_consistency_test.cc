@@ -396,6 +396,29 @@ TEST(EngineConsistency, GenerateStopsOnStopTokenAndOnCancellation) {
   EXPECT_EQ(engine->kv_bytes_in_use(), 0);  // Generate released its sequence
 }
 
+// At the model's last position Generate stops as at max_tokens, keeping its tokens (it
+// failed OUT_OF_RANGE and dropped them).
+TEST(EngineConsistency, GenerateStopsWhenTheContextIsFull) {
+  CheckpointSpec spec;
+  spec.config = OddShape();
+  spec.config.max_position_embeddings = 12;
+  spec.seed = 42;
+  const std::string dir = testing::RandomCheckpointOnce("odd_shape_context_12", spec);
+  auto engine = testing::LoadTestEngine(dir, 64 << 20);
+  ASSERT_NE(engine, nullptr);
+  GenerateOptions greedy;
+  greedy.temperature = 0.0f;
+  greedy.max_tokens = 100;
+  greedy.stop_token_ids.clear();
+  auto run = engine->Generate(Tokens(5, 6), greedy, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->finish_reason, FinishReason::kMaxTokens);
+  // Positions 0..11 hold the 5 prompt tokens and the first 7 tokens fed back; the 8th,
+  // sampled from position 11's logits, is not fed.
+  EXPECT_EQ(run->tokens.size(), 8u);
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
 TEST(EngineConsistency, SeededSamplingIsReproducible) {
   auto engine = LoadEngine();
   ASSERT_NE(engine, nullptr);

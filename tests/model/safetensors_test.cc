@@ -174,10 +174,28 @@ TEST(Safetensors, BadHeaderJsonFails) {
   ExpectErrorMentions(OpenFile(dir.file()), absl::StatusCode::kDataLoss, {"not a JSON object"});
 }
 
-TEST(Safetensors, UnknownDtypeFailsNamingTensor) {
+// A dtype the reader has no size for is listed as kOther under its own name, offsets
+// checked, size not (the engine refuses it only if it needs the tensor: checkpoint_errors_test).
+TEST(Safetensors, UnknownDtypeIsListedAsOtherWithItsName) {
   CheckpointDir dir("dtype");
   dir.Write([](nlohmann::json& h) { h["lm_head.weight"]["dtype"] = "Q4_K"; });
-  ExpectErrorMentions(OpenFile(dir.file()), absl::StatusCode::kDataLoss, {"lm_head.weight", "Q4_K"});
+  ASSERT_TRUE(OpenFile(dir.file()).ok());  // Mapped and resident alike.
+  auto file = SafetensorsFile::Open(dir.file());
+  ASSERT_TRUE(file.ok()) << file.status();
+  const TensorView& view = (*file)->tensors().at("lm_head.weight");
+  EXPECT_EQ(view.dtype, DType::kOther);
+  EXPECT_EQ(view.dtype_name, "Q4_K");
+  const uint64_t size = dir.data().size();
+  dir.Write([size](nlohmann::json& h) {
+    h["lm_head.weight"]["dtype"] = "F4";
+    h["lm_head.weight"]["data_offsets"] = {size, size + 1};
+  });
+  ExpectErrorMentions(OpenFile(dir.file()), absl::StatusCode::kDataLoss, {"lm_head.weight", "past the end"});
+  dir.Write([](nlohmann::json& h) { h["lm_head.weight"]["dtype"] = ""; });
+  ExpectErrorMentions(OpenFile(dir.file()), absl::StatusCode::kDataLoss, {"lm_head.weight", "dtype"});
+  dir.Write([](nlohmann::json& h) { h["lm_head.weight"]["dtype"] = "U32"; });
+  // A known size is still checked.
+  ExpectErrorMentions(OpenFile(dir.file()), absl::StatusCode::kDataLoss, {"lm_head.weight", "bytes"});
 }
 
 TEST(Safetensors, ShapeDisagreeingWithByteCountFails) {
