@@ -110,8 +110,10 @@ void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
     } else if (!seen.insert(category.category()).second) {
       v.Error(category, sub, sub_path, "category", -1, "duplicate category setting");
     }
-    if (!(category.threshold() > 0.0f && category.threshold() <= 1.0f)) {
-      v.Error(category, sub, sub_path, "threshold", -1, "must be in (0, 1]");
+    // 0 inherits (default_threshold, else the classifier's own; 0.5 for an escalated
+    // category's LLM score), so a setting may change only the action or the escalation.
+    if (!(category.threshold() >= 0.0f && category.threshold() <= 1.0f)) {
+      v.Error(category, sub, sub_path, "threshold", -1, "must be in [0, 1] (0 = inherit)");
     }
   }
 }

@@ -156,8 +156,9 @@ absl::StatusOr<float> LlmPolicyClassifier::VerdictFrom(const absl::StatusOr<std:
     return absl::InternalError("backend returned invalid label probabilities");
   }
   if (violation + safe < options_.min_label_mass) {
-    return absl::FailedPreconditionError(
-        "LLM policy classifier did not answer with a policy label");
+    return absl::FailedPreconditionError(absl::StrCat(
+        "LLM policy classifier did not answer with a policy label (the policy must ask for a one-token answer: ",
+        options_.violation_label, " if the content violates it, ", options_.safe_label, " if not)"));
   }
   return violation / (violation + safe);
 }

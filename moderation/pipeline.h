@@ -18,8 +18,8 @@
 //     to 0.5 instead of the fast model's threshold). The caller resolves llm_policy_file
 //     into llm_policy. Without a judge or policy, escalated categories keep their fast
 //     scores.
-//  5. A stage that fails or exceeds its budget (fast_classifier_budget_ms /
-//     llm_classifier_budget_ms; 0 = none) stops the pipeline: with fail_open false the
+//  5. A stage that fails or exceeds its budget (fast_classifier_budget_ms, 0 = none;
+//     llm_classifier_budget_ms per text judged, 0 = kDefaultLlmBudgetPerText) stops the pipeline: with fail_open false the
 //     text is blocked (decided_by FAILURE), otherwise it passes with the actions found so
 //     far and Decision.fail_open set (decided_by FAILURE unless an earlier finding set the
 //     action).

@@ -57,6 +57,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"ThresholdOutOfRange",
                 kHeader + "apps { id: \"x\"\n input_moderation { categories { category: HATE threshold: 1.5 } } }\n",
                 "apps[0].input_moderation.categories[0].threshold"},
+        BadCase{"NegativeThreshold",
+                kHeader + "apps { id: \"x\"\n input_moderation { categories { category: HATE threshold: -0.1 } } }\n",
+                "apps[0].input_moderation.categories[0].threshold"},
+        BadCase{"NanThreshold",
+                kHeader + "apps { id: \"x\"\n input_moderation { categories { category: HATE threshold: nan } } }\n",
+                "apps[0].input_moderation.categories[0].threshold"},
         BadCase{"PolicyFilterCategoryInModeration",
                 kHeader + "apps { id: \"x\"\n output_moderation {\n categories { category: PII threshold: 0.5 } } }\n",
                 "c.textproto:5:"},
@@ -133,6 +139,15 @@ TEST(ConfigLoader, EveryClassifierCategoryIsAcceptedInModerationSettings) {
     auto loaded = ParseServerConfig(text, "c.textproto", ".");
     EXPECT_TRUE(loaded.ok()) << category << ": " << loaded.status();
   }
+}
+
+// A category setting may change only the action or the escalation: threshold 0 inherits.
+TEST(ConfigLoader, CategorySettingWithoutAThresholdInherits) {
+  const std::string text = kHeader +
+                           "apps { id: \"x\" input_moderation { categories { category: HATE action: BLOCK } "
+                           "categories { category: VIOLENCE escalate_to_llm: true } } }\n";
+  auto loaded = ParseServerConfig(text, "c.textproto", ".");
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
 }
 
 TEST(ConfigLoader, LimitsUpToTheirBoundsAreAccepted) {
