@@ -81,8 +81,33 @@ void FastClassifier::InitLinear(const FastModel& model) {
   }
 }
 
+namespace {
+
+// Feature lists take ~3 entries per text byte before deduplication; a thread keeps the
+// capacity for texts up to ~350 KB between calls and gives back what a larger one took
+// (a 1 MiB request, 12 MB; at the 63 MiB request limit, 750 MB), so every gRPC and engine
+// thread that once scored a large text does not hold its peak for good.
+constexpr size_t kKeptFeatureCapacity = size_t{1} << 20;
+
+struct ScratchFeatures {
+  std::vector<uint32_t> buckets;
+  void Trim() {
+    if (buckets.capacity() > kKeptFeatureCapacity) std::vector<uint32_t>().swap(buckets);
+  }
+};
+
+}  // namespace
+
 CategoryScores FastClassifier::Score(std::string_view text) const {
-  thread_local std::vector<uint32_t> features;
+  thread_local ScratchFeatures scratch;
+  thread_local ScratchFeatures bag_scratch;
+  struct TrimOnReturn {
+    ~TrimOnReturn() {
+      scratch.Trim();
+      bag_scratch.Trim();
+    }
+  } trim;
+  std::vector<uint32_t>& features = scratch.buckets;
   const std::string folded = FoldText(text);
   ExtractFeatures(folded, features_, &features);
   if (!linear_) {
@@ -99,7 +124,7 @@ CategoryScores FastClassifier::Score(std::string_view text) const {
                     bag_features.char_max == features_.char_max &&
                     bag_features.word_bigrams == features_.word_bigrams &&
                     bag_features.repeats == features_.repeats;
-  thread_local std::vector<uint32_t> bag_buckets;
+  std::vector<uint32_t>& bag_buckets = bag_scratch.buckets;
   if (!same) ExtractFeatures(folded, bag_features, &bag_buckets);
   const std::array<float, kNumCategories> bag = bag_->Scores(same ? features : bag_buckets);
   for (int c = 0; c < kNumCategories; ++c) out.scores[c] = 0.5f * (out.scores[c] + bag[c]);
