@@ -55,7 +55,7 @@ if grep -q "4111 1111 1111 1111" "$TEST_TMPDIR/moderate.jsonl"; then fail "card 
 # Auth failures and admin RPCs with an app key.
 expect_fail UNAUTHENTICATED "$WARDENCTL" --target "$TARGET" --api_key wrong moderate hi
 expect_fail PERMISSION_DENIED ctl policies list
-WARDEN_API_KEY=warden-demo-admin ctl --json policies list | grep -q default-pii || fail "policies list"
+WARDEN_API_KEY=warden-demo-admin ctl --json policies list | grep -c default-pii >/dev/null || fail "policies list"
 WARDEN_API_KEY=warden-demo-admin ctl policies reload >/dev/null || fail "policies reload"
 
 # Limits: the limited app gets 2 requests a minute.
@@ -118,7 +118,7 @@ kill "$follower"; wait "$follower" 2>/dev/null || true
   fail "audit follow did not print the new record $follow_id: $(cat "$TEST_TMPDIR/follow.json" "$TEST_TMPDIR/follow.err")"
 [ "$(grep -c '"requestId"' "$TEST_TMPDIR/follow.json")" -eq 1 ] || fail "audit follow printed older records too"
 # Who read the audit trail is logged: the key's label, the filters and how many records.
-grep '"rpc":"QueryAudit"' "$TEST_TMPDIR/warden.err" | grep '"key":"e2e-admin"' | grep -q 'category=PII .*records=' ||
+grep '"rpc":"QueryAudit"' "$TEST_TMPDIR/warden.err" | grep '"key":"e2e-admin"' | grep -c 'category=PII .*records=' >/dev/null ||
   fail "no log line for the admin's audit query: $(grep QueryAudit "$TEST_TMPDIR/warden.err" | head -3)"
 if grep -q "warden-demo-admin" "$TEST_TMPDIR/warden.err"; then fail "an API key was logged"; fi
 expect_fail "not both" admin_ctl --since 1h --from 2020-01-01T00:00:00Z audit query

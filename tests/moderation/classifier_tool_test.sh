@@ -25,27 +25,27 @@ bad="$(printf '%s\n' 'not json' '{"text": "ok"}' | "$bin" score)"
 status=$?
 set -e
 [ "$status" -ne 0 ] || { echo "malformed input must fail"; exit 1; }
-printf '%s\n' "$bad" | head -1 | grep -q '"error"'
-printf '%s\n' "$bad" | tail -1 | grep -q '"scores"'
+printf '%s\n' "$bad" | head -1 | grep -c '"error"' >/dev/null
+printf '%s\n' "$bad" | tail -1 | grep -c '"scores"' >/dev/null
 
 # train -> eval -> score --model
 "$bin" train --data "$data" --out "$tmp/tiny.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null
 "$bin" train --data "$data" --out "$tmp/tiny2.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null
 cmp "$tmp/tiny.wmod" "$tmp/tiny2.wmod" || { echo "training is not deterministic"; exit 1; }
 report="$("$bin" eval --model "$tmp/tiny.wmod" --data "$data")"
-printf '%s\n' "$report" | grep -q "AUPRC"
-printf '%s\n' "$report" | grep -q "calibration"
-printf '%s\n' "$report" | grep -q "benign-text check"
-printf '%s\n' '{"text": "x"}' | "$bin" score --model "$tmp/tiny.wmod" | grep -q '"jailbreak"'
+printf '%s\n' "$report" | grep -c "AUPRC" >/dev/null
+printf '%s\n' "$report" | grep -c "calibration" >/dev/null
+printf '%s\n' "$report" | grep -c "benign-text check" >/dev/null
+printf '%s\n' '{"text": "x"}' | "$bin" score --model "$tmp/tiny.wmod" | grep -c '"jailbreak"' >/dev/null
 
 # The embedding-bag kind and an ensemble of both kinds: deterministic, scored, evaluated.
 "$bin" train --kind bag --data "$data" --out "$tmp/bag.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dim 16 2>/dev/null
 "$bin" train --kind bag --data "$data" --out "$tmp/bag2.wmod" --seed 3 --epochs 3 --buckets_log2 12 --dim 16 2>/dev/null
 cmp "$tmp/bag.wmod" "$tmp/bag2.wmod" || { echo "bag training is not deterministic"; exit 1; }
 "$bin" ensemble --linear "$tmp/tiny.wmod" --bag "$tmp/bag.wmod" --data "$data" --out "$tmp/ens.wmod" 2>/dev/null
-"$bin" eval --model "$tmp/ens.wmod" --data "$data" | grep -q "AUPRC"
+"$bin" eval --model "$tmp/ens.wmod" --data "$data" | grep -c "AUPRC" >/dev/null
 for m in bag ens; do
-  printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/$m.wmod" | grep -q '"violence"'
+  printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/$m.wmod" | grep -c '"violence"' >/dev/null
 done
 set +e
 "$bin" ensemble --linear "$tmp/bag.wmod" --bag "$tmp/bag.wmod" --data "$data" --out "$tmp/x.wmod" 2>/dev/null
@@ -65,7 +65,7 @@ for m in once bag_once ens_once; do
   [ "$version" = 3 ] || { echo "$m.wmod has format version $version, expected 3"; exit 1; }
 done
 [ "$(od -An -tu4 -j4 -N4 "$tmp/tiny.wmod" | tr -d ' ')" = 1 ] || { echo "tiny.wmod is not version 1"; exit 1; }
-printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/ens_once.wmod" | grep -q '"violence"'
+printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/ens_once.wmod" | grep -c '"violence"' >/dev/null
 set +e
 "$bin" train --data "$data" --out "$tmp/x.wmod" --repeats 2 2>/dev/null
 status=$?
@@ -106,7 +106,7 @@ for n in 1 2; do
     --stacking_data "$tmp/oof.jsonl" --stacking_inputs partners --out "$tmp/oof$n.wmod" 2>/dev/null
 done
 cmp "$tmp/oof1.wmod" "$tmp/oof2.wmod" || { echo "out-of-fold stacking is not deterministic"; exit 1; }
-printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/oof1.wmod" | grep -q '"violence"'
+printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/oof1.wmod" | grep -c '"violence"' >/dev/null
 for bad in "--stacking 2" "--stacking_inputs some" "--stacking_rows third" "--stacking_l2 0" \
            "--stacking_data $data"; do
   set +e
@@ -189,5 +189,5 @@ err="$(printf '%s\n' '{"text": "x"}' | "$bin" score --model "$tmp/cut.wmod" 2>&1
 status=$?
 set -e
 [ "$status" -eq 1 ] || { echo "expected exit 1, got $status"; exit 1; }
-printf '%s\n' "$err" | grep -q "cut.wmod"
+printf '%s\n' "$err" | grep -c "cut.wmod" >/dev/null
 echo PASS
