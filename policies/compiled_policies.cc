@@ -6,6 +6,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/sha256.h"
 #include "policies/candidate_runs.h"
@@ -193,8 +194,12 @@ class EntryScan {
     }
   }
 
-  // Every match contains the anchor, so only windows around its occurrences are searched
-  // (the regex then need not run over all of the text).
+  // Every match contains the anchor, so the search starts only around its occurrences. It
+  // runs to the text's end, stream windows too: a look-ahead window cut long matches short
+  // or dropped them (a URL whose search began at an earlier "://" released its tail; a JWT
+  // longer than its bound was never found), and a match longer than the bound is taken
+  // whole once its token ends (FindAll holds a growing one). Each search either finds the
+  // next match, which the next search starts after, or ends the loop: linear.
   void RunAnchored() {
     size_t pos = start_;
     size_t search = start_;
@@ -202,17 +207,13 @@ class EntryScan {
       const size_t a = text_.find(entry_.anchor, search);
       if (a == std::string_view::npos) break;
       const size_t from = std::max(pos, a > entry_.anchor_lookbehind ? a - entry_.anchor_lookbehind : 0);
-      // A whole text is searched to its end, so a match longer than the bound is whole;
-      // when that finds nothing, no later anchor can match either.
-      const size_t to = whole_text_ ? text_.size() : std::min(text_.size(), a + entry_.anchor_lookahead);
-      if (from <= a && Match(from, to)) {
-        pos = Take();
-        search = std::max(a + 1, pos);
-      } else if (whole_text_ && from <= a) {
-        break;
-      } else {
+      if (from > a) {
         search = a + 1;
+        continue;
       }
+      if (!Match(from, text_.size())) break;  // No later anchor can match either.
+      pos = Take();
+      search = std::max(a + 1, pos);
     }
   }
 
@@ -246,10 +247,12 @@ class EntryScan {
     const size_t begin = piece.data() - text_.data();
     const size_t whole_begin = groups_[0].data() - text_.data();
     const size_t retry = NextCharBoundary(text_, whole_begin + 1);
-    const bool too_long = !whole_text_ && entry_.max_finding_bytes != 0 && piece.size() > entry_.max_finding_bytes;
-    const size_t keep = piece.empty() || too_long
-                            ? 0
-                            : (entry_.validate ? entry_.validate(piece) : piece.size());
+    if (entry_.extends != nullptr) piece = ExtendedPiece(begin, piece.size(), entry_.max_finding_bytes);
+    size_t keep = piece.empty() ? 0 : (entry_.validate ? entry_.validate(piece) : piece.size());
+    // Validated on its first bytes; accepted, it is the whole run.
+    if (entry_.extends != nullptr && keep == piece.size() && keep > 0) {
+      keep = ExtendedPiece(begin, keep, text_.size()).size();
+    }
     const size_t next = keep == 0 ? retry : std::max(begin + keep, retry);
     if (keep == 0) {
       Record(view_.to_original[whole_begin], next);
@@ -261,6 +264,14 @@ class EntryScan {
       out_->push_back({&rule_, &entry_.entity_type, set_order_, span.begin, span.end});
     }
     return next;
+  }
+
+  // The finding at `begin`, `size` bytes so far, continued over the bytes entry_.extends
+  // accepts, to at most `limit` bytes.
+  re2::StringPiece ExtendedPiece(size_t begin, size_t size, size_t limit) const {
+    size_t end = begin + size;
+    while (end < text_.size() && end - begin < limit && entry_.extends(text_[end])) ++end;
+    return re2::StringPiece(text_.data() + begin, end - begin);
   }
 
   void Record(uint32_t begin_original, size_t next) {
@@ -279,6 +290,22 @@ class EntryScan {
   std::vector<Finding>* out_;
   std::vector<ChainStep>* chain_;
 };
+
+// Where a stream window's text must stay unsettled for the token growing at its end (see
+// CompiledPolicies::kMaxHeldTokenBytes): that token's start less the context before it,
+// at a character boundary; the text's size when it ends in whitespace or the token is
+// longer than the limit.
+uint32_t HeldTokenStart(std::string_view text) {
+  size_t start = text.size();
+  while (start > 0 && !absl::ascii_isspace(static_cast<unsigned char>(text[start - 1]))) {
+    if (text.size() - start >= CompiledPolicies::kMaxHeldTokenBytes) return static_cast<uint32_t>(text.size());
+    --start;
+  }
+  if (start == text.size()) return static_cast<uint32_t>(start);
+  start = start > CompiledPolicies::kHeldTokenContextBytes ? start - CompiledPolicies::kHeldTokenContextBytes : 0;
+  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+  return static_cast<uint32_t>(start);
+}
 
 // The view offset where `entry`'s search starts in this window (see FindAll).
 size_t SearchStart(absl::Span<const SearchResume> resume, const PatternEntry* entry, int view_id,
@@ -484,7 +511,7 @@ absl::StatusOr<WindowFindings> CompiledPolicies::FindAll(absl::Span<const std::s
   result.findings.erase(
       std::unique(result.findings.begin(), result.findings.end(), SameFinding),
       result.findings.end());
-  result.settled = views.Settled(holdback);
+  result.settled = whole_text ? views.Settled(holdback) : std::min(views.Settled(holdback), HeldTokenStart(text));
   result.context_start = views.ContextStart(result.settled, holdback);
   if (!whole_text) result.resume = ResumePoints(chains, result.settled);
   return result;

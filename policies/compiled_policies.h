@@ -111,8 +111,16 @@ class CompiledPolicies {
   absl::StatusOr<ScanResult> Scan(absl::Span<const std::string> policy_set_ids,
                                   v1::Direction direction, std::string_view text) const;
 
+  // A token (a run without ASCII whitespace) still growing at the end of a stream window,
+  // up to this long, is held whole with this much context before it: a finding inside it
+  // (a 2 KB JWT, a long key) may be longer than its rule's bound, and is only final, and
+  // taken whole, once the token ends. Longer tokens are held by the bound alone.
+  static constexpr size_t kMaxHeldTokenBytes = 16 << 10;
+  static constexpr size_t kHeldTokenContextBytes = 64;
+
   // The building blocks of Scan, for StreamScanner: all findings, and the offset before
-  // which they are final given that `holdback_view_bytes` more bytes may still follow.
+  // which they are final given that `holdback_view_bytes` more bytes may still follow
+  // (and not after the start of a held token, see kMaxHeldTokenBytes).
   // Each pattern's search begins at the text's start, or for a pattern listed in `resume`
   // (the previous window's WindowFindings::resume, StreamScanner) at that later point; the
   // text before it is context only.

@@ -53,15 +53,16 @@ struct PatternEntry {
   EntryValidator validate;  // Empty = accept.
   std::string entity_type;
   bool term_list = false;   // Also scanned on the spaced-letters-collapsed view.
-  size_t max_finding_bytes = 0;  // Longer findings are rejected; 0 = no limit.
+  // With `extends`: the validator sees at most this many bytes of the finding.
+  size_t max_finding_bytes = 0;
+  // Optional: the finding continues over the following bytes this accepts (DetectorSpec::extends).
+  bool (*extends)(char c) = nullptr;
   // A WholeWordAlternation pattern: no groups; TrimWordBoundaries gives the finding.
   bool trim_boundaries = false;
   // When set, every match contains `anchor`, starting at most `anchor_lookbehind` bytes
-  // before it and ending at most `anchor_lookahead` bytes after its start; the scanner
-  // then searches only around the anchor's occurrences.
+  // before it; the scanner then starts its searches only around the anchor's occurrences.
   std::string anchor;
   size_t anchor_lookbehind = 0;
-  size_t anchor_lookahead = 0;
   // When set, the scanner searches only the windows around candidate runs.
   std::shared_ptr<const RunClasses> runs;
   // When set, the pattern is class-bounded: its group comes from the whole match.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -101,6 +102,12 @@ size_t ValidateJwt(std::string_view s, const DetectorParams&) {
   return Whole(s, header.has_value() && absl::StrContains(*header, "\"alg\""));
 }
 
+// The bytes of a HIGH_ENTROPY_SECRET value (the class its regex starts it with).
+bool IsSecretValueByte(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         (c != '\0' && std::strchr("+/=_-.!@#$%^&*", c) != nullptr);
+}
+
 size_t ValidateEntropy(std::string_view s, const DetectorParams& params) {
   return Whole(s, s.size() >= 8 && ShannonEntropy(s) >= params.min_entropy);
 }
@@ -183,8 +190,8 @@ constexpr DetectorSpec kDetectors[] = {
     {v1::HIGH_ENTROPY_SECRET, "HIGH_ENTROPY_SECRET",
      "(?i)(?:api[_\\-]?key|secret|token|passw(?:or)?d|pwd|access[_\\-]?key|client[_\\-]?secret"
      "|private[_\\-]?key)[a-z0-9_\\-]{0,20}[\"']?\\s{0,3}[:=]\\s{0,3}[\"']?"
-     "([A-Za-z0-9+/=_\\-.!@#$%^&*]{8}[A-Za-z0-9+/=_\\-.!@#$%^&*]*)",
-     ValidateEntropy, 256},
+     "([A-Za-z0-9+/=_\\-.!@#$%^&*]{8})",
+     ValidateEntropy, 256, {}, 0, {}, {}, IsSecretValueByte},
 };
 
 #undef WORD_BOUNDED

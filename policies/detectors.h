@@ -31,7 +31,8 @@ struct DetectorSpec {
   std::string_view pattern;
   DetectorValidator validate;  // nullptr = every candidate is a finding.
   // The longest match, context included, in bytes of the LITERAL view: the streaming
-  // hold-back. Candidates whose finding is longer are rejected.
+  // hold-back. (A stream holds a token still growing at its end past it: see
+  // CompiledPolicies::FindAll.)
   size_t max_bytes;
   // Optional: a literal every match contains, at most `anchor_lookbehind` bytes after
   // the start of the match (context included). Lets the scanner skip most of a text.
@@ -41,6 +42,12 @@ struct DetectorSpec {
   // Optional: `pattern` is class-bounded by these (see BoundedContext): the scanner then
   // finds the finding without RE2's submatch engine.
   ContextBounds bounds = {};
+  // Optional: the regex matches only the finding's first bytes, which continues over every
+  // following byte this accepts; `validate` sees at most `max_bytes` of it, and an accepted
+  // finding is then taken to its end. Keeps each candidate's cost bounded where a run
+  // can hold many candidates (an unbounded `+` made a run of "token=token=..." quadratic:
+  // each candidate the validator refused read the run to its end again).
+  bool (*extends)(char c) = nullptr;
 };
 
 // nullptr for DETECTOR_TYPE_UNSPECIFIED or values this build does not know.

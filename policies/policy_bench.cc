@@ -102,6 +102,35 @@ void BM_ScanPlainAscii(benchmark::State& state) {
 }
 BENCHMARK(BM_ScanPlainAscii)->Arg(1024)->Arg(16384)->Unit(benchmark::kMicrosecond);
 
+// Texts built to make a scan super-linear, at 16 and 64 KB (per-byte time should not grow):
+// 0, a letter under stacked combining marks of alternating classes; 1, "token=" repeated
+// (every candidate of the entropy detector is rejected).
+std::string HostileText(int kind, size_t size) {
+  std::string text = kind == 0 ? "a" : "";
+  while (text.size() < size) text += kind == 0 ? "\xCC\x81\xCC\x96" : "token=";
+  return text;
+}
+
+void BM_ScanHostile(benchmark::State& state) {
+  std::shared_ptr<const CompiledPolicies> policies = Policies();
+  if (policies == nullptr) {
+    state.SkipWithError("policies not loaded");
+    return;
+  }
+  const std::string text = HostileText(static_cast<int>(state.range(0)), static_cast<size_t>(state.range(1)));
+  for (auto _ : state) {
+    absl::StatusOr<ScanResult> result = policies->Scan(DefaultSets(), v1::INPUT, text);
+    benchmark::DoNotOptimize(result.ok());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_ScanHostile)
+    ->Args({0, 16384})
+    ->Args({0, 65536})
+    ->Args({1, 16384})
+    ->Args({1, 65536})
+    ->Unit(benchmark::kMillisecond);
+
 void BM_NormalizeFolded(benchmark::State& state) {
   const std::string text = MixedText(static_cast<size_t>(state.range(0)));
   for (auto _ : state) {

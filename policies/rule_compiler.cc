@@ -360,9 +360,9 @@ class SetCompiler {
     PatternEntry& added = pending_.back().second.entry;
     SetCandidateRuns(spec->runs, added);
     SetBounded(i, spec->pattern, spec->bounds, added);
+    added.extends = spec->extends;
     added.anchor = std::string(spec->anchor);
     added.anchor_lookbehind = spec->anchor_lookbehind;
-    added.anchor_lookahead = spec->max_bytes + kBoundaryContextBytes;
   }
 
   void AddInjection(int i, const v1::Rule& rule) {

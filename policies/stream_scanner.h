@@ -2,9 +2,12 @@
 // Text is released only once no match could still begin in it: the scanner holds back
 // the tail a match could still grow into (the longest match of the app's rules, from the
 // regexes' bounds or their `max_match_bytes` caps) and rescans a window that overlaps
-// the released part, so a match split across chunks is caught. The released text
-// concatenated, and the findings, equal what CompiledPolicies::Scan returns for the whole
-// text (for matches no longer than their rule's bound).
+// the released part, so a match split across chunks is caught. A token (a run without
+// whitespace) still growing at the end is held whole, up to
+// CompiledPolicies::kMaxHeldTokenBytes, so a secret longer than its rule's bound (a 2 KB
+// JWT) is redacted whole, not released. The released text concatenated, and the findings,
+// equal what CompiledPolicies::Scan returns for the whole text (for matches no longer than
+// their rule's bound or within such a token).
 #ifndef WARDEN_POLICIES_STREAM_SCANNER_H_
 #define WARDEN_POLICIES_STREAM_SCANNER_H_
 
@@ -51,7 +54,8 @@ class StreamScanner {
 
   // Adds a chunk (it may end inside a UTF-8 character). The text is rescanned once at
   // least scan_step_bytes() arrived since the last scan, so small chunks cost little; text
-  // is released only by a scan (held_bytes() stays below hold-back + step + 64).
+  // is released only by a scan (held_bytes() stays below hold-back + step + 64, or a held
+  // token and 64 bytes before it).
   // INVALID_ARGUMENT for invalid UTF-8; FAILED_PRECONDITION after Finish. After a BLOCK
   // the caller should stop pushing.
   absl::StatusOr<StreamUpdate> Push(std::string_view chunk);

@@ -95,6 +95,26 @@ TEST(Normalizer, RemovesDiacriticsWhenAsked) {
   EXPECT_EQ(s.end, 3u);
 }
 
+// A letter under hundreds of stacked marks of alternating classes ("Zalgo"): the marks are
+// normalised in bounded segments (UAX #15's stream-safe limit), the letter survives the
+// diacritic strip, and text after keeps its offsets. (Unbounded, ICU's reordering was
+// quadratic in the run: policy_bench BM_ScanHostile.)
+TEST(Normalizer, LongRunsOfCombiningMarksAreNormalisedInBoundedSegments) {
+  std::string zalgo = "a";
+  for (int i = 0; i < 300; ++i) zalgo += "\xCC\x81\xCC\x96";  // U+0301 (class 230), U+0316 (220)
+  const std::string text = zalgo + " end";
+  absl::StatusOr<NormalizedText> stripped = Normalize(text, {.remove_diacritics = true});
+  ASSERT_TRUE(stripped.ok()) << stripped.status();
+  EXPECT_EQ(stripped->text, "a end");
+  const Span end = stripped->ToOriginal(2, 5);
+  EXPECT_EQ(text.substr(end.begin, end.end - end.begin), "end");
+  absl::StatusOr<NormalizedText> kept = Normalize(text);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->text.substr(kept->text.size() - 4), " end");
+  // Every mark kept (reordered within segments); "a" and its first acute compose to "á".
+  EXPECT_EQ(kept->text.size(), text.size() - 1);
+}
+
 TEST(Normalizer, KeepsCaseWhenCaseFoldIsOff) {
   EXPECT_EQ(Norm("AKIA\xEF\xBC\xA1", {.fold_leetspeak = false, .fold_homoglyphs = false,
                                       .remove_diacritics = false, .case_fold = false}),

@@ -228,6 +228,99 @@ TEST(StreamScanner, ReportsBlockBeforeTheStreamEnds) {
   EXPECT_EQ(second->matches[0].span().end(), 13u);
 }
 
+// Random characters of `alphabet`, deterministic.
+std::string RandomRun(size_t n, std::string_view alphabet, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += alphabet[rng() % alphabet.size()];
+  return out;
+}
+
+std::vector<std::string> Chunks(const std::string& text, size_t size) {
+  std::vector<std::string> chunks;
+  for (size_t i = 0; i < text.size(); i += size) chunks.push_back(text.substr(i, size));
+  return chunks;
+}
+
+constexpr std::string_view kBase64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// Findings longer than their rule's bound inside one token (a 2 KB JWT: Entra ID and Okta
+// tokens are 1-3 KB; a 3 KB key after "api_key=") were dropped by the stream and released
+// in clear, where the unary scan redacts them: the stream now holds a growing token whole.
+TEST(StreamScanner, SecretsLongerThanTheirBoundAreRedactedWholeWhenStreamed) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  const std::string jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJ" + RandomRun(1800, kBase64Url, 1) + "." +
+                          RandomRun(342, kBase64Url, 2);
+  const std::string key = RandomRun(3000, kBase64Url, 3);
+  std::string prose;
+  while (prose.size() < 3000) prose += "The quarterly report is due on Friday; please review it. ";
+  const std::string text = prose + "Your token is " + jwt + " and keep it safe. " + prose +
+                           "config api_key=" + key + " end of config. " + prose;
+  absl::StatusOr<ScanResult> unary = policies->Scan({"all"}, v1::OUTPUT, text);
+  ASSERT_TRUE(unary.ok()) << unary.status();
+  ASSERT_EQ(unary->redacted_text.find(jwt.substr(1000, 40)), std::string::npos);
+  ASSERT_EQ(unary->redacted_text.find(key.substr(2000, 40)), std::string::npos);
+  for (const size_t chunk : {7u, 64u, 1000u}) {
+    absl::StatusOr<Streamed> streamed = Stream(policies, v1::OUTPUT, Chunks(text, chunk));
+    ASSERT_TRUE(streamed.ok()) << streamed.status();
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    ExpectSame(*unary, *streamed);
+    for (const size_t at : {0u, 900u, 2100u}) {
+      EXPECT_EQ(streamed->released.find(jwt.substr(at, 40)), std::string::npos) << at;
+      EXPECT_EQ(streamed->released.find(key.substr(at, 40)), std::string::npos) << at;
+    }
+  }
+}
+
+// An anchored detector's look-ahead window could cut a match that began at a later anchor
+// (a URL after a "postgres://" less than its look-ahead before it): the stream took the cut
+// match and released the URL's tail. Now equal to the unary scan.
+TEST(StreamScanner, AnchoredMatchesAreNotCutByAnEarlierAnchorsWindow) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> policies = LoadPolicyTexts(
+      {{"url.textproto", R"(id: "all" rules { id: "url" category: PII action: REDACT detector { type: URL } })"}});
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  std::string prose;
+  while (prose.size() < 5400) prose += "Notes from the meeting about the migration plan. ";
+  for (const size_t gap : {100u, 300u, 440u, 500u}) {
+    const std::string text = prose + "Connect with postgres://db.internal/app and then " + std::string(gap, 'z') +
+                             " visit https://example.com/reset?token=abcdef0123456789 now. " + prose;
+    absl::StatusOr<ScanResult> unary = (*policies)->Scan({"all"}, v1::OUTPUT, text);
+    ASSERT_TRUE(unary.ok()) << unary.status();
+    ASSERT_EQ(unary->redacted_text.find("0123456789"), std::string::npos);
+    for (const size_t chunk : {1u, 64u, 333u}) {
+      absl::StatusOr<Streamed> streamed = Stream(*policies, v1::OUTPUT, Chunks(text, chunk));
+      ASSERT_TRUE(streamed.ok()) << streamed.status();
+      SCOPED_TRACE("gap " + std::to_string(gap) + " chunk " + std::to_string(chunk));
+      ExpectSame(*unary, *streamed);
+    }
+  }
+}
+
+// The entropy detector validates a value on its first bytes and takes an accepted one
+// whole (a run of "token=token=..." made it quadratic: policy_bench BM_ScanHostile).
+TEST(StreamScanner, EntropyValuesAreTakenWholeAndLowEntropyRunsRejected) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  const std::string value = RandomRun(700, kBase64Url, 4);
+  const std::string text = "secret=" + value + " ok";
+  absl::StatusOr<ScanResult> found = policies->Scan({"all"}, v1::INPUT, text);
+  ASSERT_TRUE(found.ok()) << found.status();
+  bool whole = false;
+  for (const v1::RuleMatch& m : found->matches) {
+    if (m.entity_type() == "HIGH_ENTROPY_SECRET") whole = m.span().begin() == 7 && m.span().end() == 707;
+  }
+  EXPECT_TRUE(whole) << Describe(found->matches);
+  std::string repeated;
+  while (repeated.size() < 20000) repeated += "token=";
+  absl::StatusOr<ScanResult> none = policies->Scan({"all"}, v1::INPUT, repeated);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(Describe(none->matches), "");
+  absl::StatusOr<Streamed> streamed = Stream(policies, v1::INPUT, Chunks(text, 50));
+  ASSERT_TRUE(streamed.ok()) << streamed.status();
+  ExpectSame(*found, *streamed);
+}
+
 TEST(StreamScanner, RejectsAStreamEndingInsideACharacter) {
   std::shared_ptr<const CompiledPolicies> policies = LoadAll();
   ASSERT_NE(policies, nullptr);
