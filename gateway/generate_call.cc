@@ -33,6 +33,16 @@ constexpr int kNamesIndex = -4;  // Input: the tool names and the history's func
 constexpr int kToolIndexBase = -100;  // Input: GenerateRequest.tools[i].description is -100 - i.
 constexpr int kToolSchemaIndexBase = -1000;  // Input: the text of tools[i].parameters_json_schema is -1000 - i.
 
+// A tool call for the audit record: as the model wrote it, and as released (empty when
+// blocked: its arguments, and its header when that was what the policy refused).
+// `model_header`: the recipient or content type is model text the request did not supply
+// (UncheckedHeaderText), kept per the retention like the arguments.
+struct AuditedToolCall {
+  v1::ToolCall original;
+  v1::ToolCall released;
+  bool model_header = false;
+};
+
 // The state of one call, threaded through the steps below.
 struct Call {
   const CallDeps& deps;
@@ -50,11 +60,12 @@ struct Call {
   std::string output_redacted;
   std::string analysis_original;
   std::string analysis_redacted;  // As checked; empty when its check failed closed.
-  std::vector<v1::ToolCall> tool_calls_original;  // Arguments as the model wrote them.
-  std::vector<std::string> tool_calls_released;   // Their arguments as checked; empty when blocked.
+  std::vector<AuditedToolCall> tool_calls;
 };
 
 // Input checks on every text the app sent; fills the input decision and the model input.
+// A text whose check failed is forwarded only when the app fails open; the audit's
+// redacted input then holds it (nothing was checked to redact), and nothing otherwise.
 absl::Status CheckInput(Call& call, GenerationInput* input) {
   v1::Decision total;
   total.set_action(v1::ALLOW);
@@ -70,7 +81,9 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
       *forwarded = verdict->text;
     } else {
       decision = FailedCheckDecision(call.deps, call.app, "input", verdict.status());
-      *forwarded = text;
+      // Fail closed blocks the request: the unchecked text is neither forwarded nor kept
+      // as "redacted" content in the audit record.
+      *forwarded = decision.fail_open() ? text : std::string();
     }
     if (!structure.empty() && (decision.action() == v1::REDACT || decision.action() == v1::BLOCK)) {
       decision.set_action(v1::BLOCK);
@@ -159,8 +172,7 @@ class OutputHandler {
     call.output_original = raw_final_;
     call.analysis_original = analysis_;
     call.analysis_redacted = analysis_checked_;
-    call.tool_calls_original = audited_calls_;
-    call.tool_calls_released = audited_arguments_;
+    call.tool_calls = audited_calls_;
   }
 
   bool blocked() const { return blocked_; }
@@ -227,12 +239,12 @@ class OutputHandler {
     }
     MergeDecision(decision, kToolCallIndex, &decision_);
     if (decision.action() != v1::BLOCK) return true;
-    v1::ToolCall withheld;
-    withheld.set_recipient(event.recipient);
-    withheld.set_content_type(event.content_type);
-    withheld.set_arguments(tool_text_);
+    AuditedToolCall withheld;  // Nothing of it released.
+    withheld.original.set_recipient(event.recipient);
+    withheld.original.set_content_type(event.content_type);
+    withheld.original.set_arguments(tool_text_);
+    withheld.model_header = true;
     audited_calls_.push_back(std::move(withheld));
-    audited_arguments_.push_back(std::string());
     tool_text_.clear();
     blocked_ = true;
     return false;
@@ -247,10 +259,14 @@ class OutputHandler {
     call.set_content_type(event.content_type);
     const auto verdict = call_.deps.checks->Check(call_.app, v1::OUTPUT, tool_text_, {}, call_.control.AsDeadline());
     const v1::Decision decision = verdict.ok() ? verdict->decision : CheckFailed(verdict.status());
-    call.set_arguments(tool_text_);
-    audited_calls_.push_back(call);
+    AuditedToolCall audited;
+    audited.original = call;
+    audited.original.set_arguments(tool_text_);
+    audited.model_header = !UncheckedHeaderText(event).empty();
     call.set_arguments(verdict.ok() ? verdict->text : tool_text_);
-    audited_arguments_.push_back(decision.action() == v1::BLOCK ? std::string() : call.arguments());
+    audited.released = call;  // Its header passed its check; its arguments only if not blocked.
+    if (decision.action() == v1::BLOCK) audited.released.clear_arguments();
+    audited_calls_.push_back(std::move(audited));
     tool_text_.clear();
     MergeDecision(decision, kToolCallIndex, &decision_);
     if (decision.action() == v1::BLOCK) {
@@ -304,8 +320,7 @@ class OutputHandler {
   std::string analysis_checked_;  // For the audit record: the analysis as its check left it.
   std::string tool_text_;
   std::vector<v1::ToolCall> tool_calls_;
-  std::vector<v1::ToolCall> audited_calls_;     // Every tool call, arguments as written.
-  std::vector<std::string> audited_arguments_;  // Their arguments as checked ("" if blocked).
+  std::vector<AuditedToolCall> audited_calls_;  // Every tool call, as written and as released.
   bool blocked_ = false;
   bool client_gone_ = false;
 };
@@ -418,17 +433,23 @@ void FillRecord(Call& call) {
   *record.mutable_usage() = response.usage();
   record.set_finish_reason(response.finish_reason());
   *record.mutable_metadata() = call.request.metadata();
-  record.set_status("OK");
+  record.set_status(absl::StatusCodeToString(ClientOutcome(response.finish_reason(), call.control.deadline).code()));
   const auto retention = call.app.retention();
   record.set_input_content(RetainedContent(retention, call.input_original, call.input_redacted));
   record.set_output_content(RetainedContent(retention, call.output_original, call.output_redacted));
   record.set_analysis_content(RetainedContent(retention, call.analysis_original, call.analysis_redacted));
   record.clear_tool_calls();  // A stream's record is filled twice (OpenStreamRecord).
   if (retention == v1::NONE) return;
-  for (size_t i = 0; i < call.tool_calls_original.size(); ++i) {
+  for (const AuditedToolCall& audited : call.tool_calls) {
     v1::ToolCall* kept = record.add_tool_calls();
-    *kept = call.tool_calls_original[i];
-    kept->set_arguments(RetainedContent(retention, kept->arguments(), call.tool_calls_released[i]));
+    *kept = audited.original;
+    kept->set_arguments(RetainedContent(retention, audited.original.arguments(), audited.released.arguments()));
+    // A declared function's name is the app's own; a header the model chose is its text.
+    if (audited.model_header) {
+      kept->set_recipient(RetainedContent(retention, audited.original.recipient(), audited.released.recipient()));
+      kept->set_content_type(
+          RetainedContent(retention, audited.original.content_type(), audited.released.content_type()));
+    }
   }
 }
 
@@ -444,12 +465,18 @@ absl::Status OpenStreamRecord(Call& call) {
 
 }  // namespace
 
+absl::Status ClientOutcome(v1::FinishReason finish_reason, absl::Time deadline) {
+  if (finish_reason != v1::CANCELLED) return absl::OkStatus();
+  if (absl::Now() >= deadline) return absl::DeadlineExceededError("the call's deadline passed before it ended");
+  return absl::CancelledError("the call was cancelled before it ended");
+}
+
 absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& shared_deps, const v1::App& app,
                                                  const v1::GenerateRequest& request, const CallControl& control,
                                                  const ChunkWriter* writer) {
   std::shared_ptr<const TextChecks> pinned;
   const CallDeps deps = PinChecks(shared_deps, &pinned);
-  Call call{deps, app, request, control, writer, 0, absl::Now(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  Call call{deps, app, request, control, writer, 0, absl::Now(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
   const v1::Limits& limits = deps.limiter->LimitsOf(app.id());
   RETURN_IF_ERROR(ValidateGenerateRequest(request, limits));
   if (deps.runner == nullptr) return absl::UnavailableError("no model is loaded");

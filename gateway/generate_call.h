@@ -25,6 +25,12 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1:
                                                  const v1::GenerateRequest& request, const CallControl& control,
                                                  const ChunkWriter* writer);
 
+// What the client of a call RunGenerate finished with `finish_reason` receives, for its
+// audit record, metrics and log: a call that ended CANCELLED (the client left, the server
+// cancelled it) is CANCELLED to the client, or DEADLINE_EXCEEDED once `deadline` passed;
+// any other ending is OK.
+absl::Status ClientOutcome(v1::FinishReason finish_reason, absl::Time deadline);
+
 }  // namespace warden::gateway
 
 #endif  // WARDEN_GATEWAY_GENERATE_CALL_H_

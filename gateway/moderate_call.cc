@@ -85,7 +85,13 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, co
   *(direction == v1::OUTPUT ? record.mutable_output_decision() : record.mutable_input_decision()) = total;
   record.set_action(total.action());
   record.set_status("OK");
-  record.set_input_content(RetainedContent(app.retention(), original, redacted));
+  // Texts checked as output (text an app generated elsewhere) are audited as output.
+  const std::string content = RetainedContent(app.retention(), original, redacted);
+  if (direction == v1::OUTPUT) {
+    record.set_output_content(content);
+  } else {
+    record.set_input_content(content);
+  }
   RETURN_IF_ERROR(CommitAudit(deps, app, start, &record));
   return response;
 }

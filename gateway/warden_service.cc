@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "gateway/call_auth.h"
 #include "gateway/generate_call.h"
 #include "gateway/moderate_call.h"
@@ -48,11 +50,18 @@ grpc::Status WardenService::Generate(grpc::ServerContext* context, const v1::Gen
   const Caller caller = FindCaller(*state_, *context, &status);
   const v1::App* app = caller.app;
   if (app != nullptr) {
-    auto result = RunGenerate(state_->deps(), *app, *request, ControlOf(context), nullptr);
+    const CallControl control = ControlOf(context);
+    auto result = RunGenerate(state_->deps(), *app, *request, control, nullptr);
     status = result.status();
-    if (result.ok()) *response = *std::move(result);
+    if (result.ok()) {
+      *response = *std::move(result);
+      // Counted and logged as the client sees it (its audit record says the same).
+      const absl::Status outcome = ClientOutcome(response->finish_reason(), control.deadline);
+      Finish("Generate", caller, outcome, start, response);
+      return grpc::Status::OK;
+    }
   }
-  Finish("Generate", caller, status, start, status.ok() ? response : nullptr);
+  Finish("Generate", caller, status, start, nullptr);
   return ToGrpcStatus(status);
 }
 
@@ -74,18 +83,25 @@ grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v
       });
       return writer->Write(chunk);
     };
-    auto summary = RunGenerate(state_->deps(), *app, *request, ControlOf(context), &write);
+    const CallControl control = ControlOf(context);
+    auto summary = RunGenerate(state_->deps(), *app, *request, control, &write);
     status = summary.status();
     if (summary.ok()) {
       v1::GenerateChunk last;
       *last.mutable_summary() = *std::move(summary);
+      const bool stalled_before_summary = stalled;
       write(last);
       if (stalled) {
         // The server cancelled the call (grpc: the handler must then return CANCELLED).
         CountWriteStall(*app, last.summary().request_id());
         status = absl::CancelledError("the client stopped reading: a write waited past stream_write_timeout_seconds");
+        // The summary's own write stalled after the record was committed as the call's
+        // ending: the record says what the client got instead.
+        if (!stalled_before_summary) RecordClientStatus(last.summary().request_id(), status);
       }
-      Finish("StreamGenerate", caller, status, start, &last.summary());
+      const absl::Status outcome =
+          status.ok() ? ClientOutcome(last.summary().finish_reason(), control.deadline) : status;
+      Finish("StreamGenerate", caller, outcome, start, &last.summary());
       return ToGrpcStatus(status);
     }
     if (stalled) CountWriteStall(*app, "");
@@ -120,6 +136,18 @@ void WardenService::Finish(const char* rpc, const Caller& caller, const absl::St
     entry.output_action = response->output_decision().action();
   }
   Finish(entry, start);
+}
+
+void WardenService::RecordClientStatus(const std::string& request_id, const absl::Status& status) const {
+  absl::StatusOr<v1::AuditRecord> record = state_->audit->Get(request_id);
+  if (!record.ok()) return;  // The call's record was never written (fail-open audit).
+  record->set_status(absl::StatusCodeToString(status.code()));
+  const absl::Status replaced = state_->audit->Replace(*record);
+  if (!replaced.ok()) {
+    state_->metrics->Increment("warden_audit_failures_total", {});
+    std::cerr << absl::StrCat("warden: audit: cannot record status ", record->status(), " of request ", request_id,
+                              ": ", replaced.message(), "\n");
+  }
 }
 
 void WardenService::CountWriteStall(const v1::App& app, const std::string& request_id) const {

@@ -37,6 +37,9 @@ class WardenService final : public v1::Warden::Service {
               const v1::GenerateResponse* response) const;
   // Counts and logs a stream the write watchdog cancelled (`request_id` may be empty).
   void CountWriteStall(const v1::App& app, const std::string& request_id) const;
+  // Rewrites the audit record of `request_id` with the status its client received (after
+  // the record was committed; a failure is counted and logged, the call's outcome stands).
+  void RecordClientStatus(const std::string& request_id, const absl::Status& status) const;
   // Counts and logs any finished call.
   void Finish(RequestLogEntry entry, absl::Time start) const;
 

@@ -401,6 +401,95 @@ TEST_F(GenerateCallTest, CancelledClientStopsGeneration) {
   EXPECT_LT(runner_.delivered, 1000);
 }
 
+// The record and the metrics say what the client received: CANCELLED for a client that
+// left, DEADLINE_EXCEEDED once its deadline passed; not OK.
+TEST_F(GenerateCallTest, CancelledCallIsRecordedWithTheStatusTheClientGot) {
+  for (const bool deadline_passed : {false, true}) {
+    runner_.events.clear();
+    for (int i = 0; i < 100; ++i) runner_.events.push_back(FakeRunner::Text(std::string(100, 'x')));
+    CallControl control;
+    control.cancelled = [] { return true; };
+    if (deadline_passed) control.deadline = absl::Now() - absl::Seconds(1);
+    std::vector<v1::GenerateChunk> sent;
+    const ChunkWriter writer = [&sent](const v1::GenerateChunk& chunk) {
+      sent.push_back(chunk);
+      return true;
+    };
+    for (const ChunkWriter* w : {static_cast<const ChunkWriter*>(nullptr), &writer}) {
+      auto response = RunGenerate(Deps(), App(), Ask("go"), control, w);
+      ASSERT_TRUE(response.ok()) << response.status();
+      ASSERT_EQ(response->finish_reason(), v1::CANCELLED);
+      auto record = audit_->Get(response->request_id());
+      ASSERT_TRUE(record.ok()) << record.status();
+      EXPECT_EQ(record->status(), deadline_passed ? "DEADLINE_EXCEEDED" : "CANCELLED");
+      EXPECT_EQ(ClientOutcome(response->finish_reason(), control.deadline).code(),
+                deadline_passed ? absl::StatusCode::kDeadlineExceeded : absl::StatusCode::kCancelled);
+    }
+  }
+  EXPECT_TRUE(ClientOutcome(v1::STOP, absl::Now() - absl::Seconds(1)).ok());
+}
+
+// A tool call to a function the request did not declare: its recipient is model text,
+// kept per the retention like its arguments (a blocked one's not at all under REDACTED).
+TEST_F(GenerateCallTest, ModelWrittenToolRecipientsAreKeptPerRetention) {
+  const auto run = [&](v1::ContentRetention retention, const std::string& recipient) {
+    config_.mutable_apps(0)->set_retention(retention);
+    GenerationEvent text = FakeRunner::Text(R"({"q": 1})", v1::COMMENTARY);
+    text.recipient = recipient;
+    text.content_type = "json";
+    GenerationEvent end = text;
+    end.text.clear();
+    end.kind = GenerationEvent::Kind::kMessageEnd;
+    runner_.events = {text, end};
+    v1::GenerateRequest request = Ask("go");
+    auto* tool = request.add_tools();
+    tool->set_name("lookup");
+    tool->set_parameters_json_schema(R"({"type": "object"})");
+    auto response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+    EXPECT_TRUE(response.ok()) << response.status();
+    auto record = audit_->Get(response.ok() ? response->request_id() : "");
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.ok() && record->tool_calls_size() == 1 ? record->tool_calls(0) : v1::ToolCall();
+  };
+  EXPECT_EQ(run(v1::REDACTED, "functions.BAD").recipient(), "");  // Blocked for its recipient.
+  EXPECT_EQ(run(v1::FULL, "functions.BAD").recipient(), "functions.BAD");
+  EXPECT_TRUE(absl::StartsWith(run(v1::HASH_ONLY, "functions.BAD").recipient(), "sha256:"));
+  EXPECT_EQ(run(v1::REDACTED, "functions.other").recipient(), "functions.other");  // Released.
+  EXPECT_TRUE(absl::StartsWith(run(v1::HASH_ONLY, "functions.other").recipient(), "sha256:"));
+  EXPECT_EQ(run(v1::HASH_ONLY, "functions.lookup").recipient(), "functions.lookup");  // The app's own name.
+}
+
+// An input check that fails closed blocks the request; the unchecked text is not kept as
+// the record's redacted input (fail open forwards it, and keeps it).
+TEST_F(GenerateCallTest, InputWhoseCheckFailsClosedIsNotKeptAsRedactedContent) {
+  checks_.fail_on = "boom";
+  auto response = RunGenerate(Deps(), App(), Ask("boom mail me"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
+  auto record = audit_->Get(response->request_id());
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->input_content(), "");
+  config_.mutable_apps(0)->set_check_failure(v1::FAIL_OPEN);
+  runner_.events = {FakeRunner::Text("ok")};
+  response = RunGenerate(Deps(), App(), Ask("boom mail me"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  record = audit_->Get(response->request_id());
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->input_content(), "boom mail me");
+}
+
+TEST_F(GenerateCallTest, ModerateOnOutputRecordsTheTextsAsOutput) {
+  v1::ModerateRequest request;
+  request.add_texts("a secret");
+  request.set_direction(v1::OUTPUT);
+  auto response = RunModerate(Deps(), App(), request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  auto record = audit_->Get(response->request_id());
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->output_content(), "a [SECRET]");
+  EXPECT_EQ(record->input_content(), "");
+}
+
 TEST_F(GenerateCallTest, CancelledClientStopsALongPrefill) {
   // A prompt whose prefill would take 10000 steps (20 s) and never produce an event: the
   // client going away must stop it, not leave the engine busy for nobody.
