@@ -72,6 +72,9 @@ def stall():
             fail(f"the stalled stream ended with {error.code()}: {error.details()}")
     if chunks == 0:
         fail("the stalled stream sent nothing before it was cancelled")
+    statuses = [r.status for r in cancelled_streams()]
+    if statuses != ["CANCELLED"]:
+        fail(f"the stalled stream's audit record says {statuses}, not the CANCELLED its client got")
     warden = wg.WardenStub(grpc.insecure_channel(TARGET))
     try:
         response = warden.Generate(request(3), metadata=APP, timeout=60)
