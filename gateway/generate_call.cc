@@ -160,6 +160,9 @@ class OutputHandler {
     if (!blocked_ && !client_gone_) Release(final_checks_->Finish());
     MergeDecision(final_checks_->decision(), 0, &decision_);
     if (!analysis_.empty()) CheckAnalysis();
+    // A blocked response carries no model text: the analysis is checked and audited, not
+    // returned beside an answer (or tool call) the policies stopped.
+    if (blocked_) analysis_released_.clear();
   }
 
   // The model failed mid-way: nothing more is released; the decision keeps what the

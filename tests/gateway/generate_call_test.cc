@@ -279,6 +279,19 @@ TEST_F(GenerateCallTest, AnalysisIsHiddenUnlessTheAppAllowsIt) {
   response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->analysis(), "thinking");
+  // Not beside a blocked answer; the record still has it.
+  runner_.events = {FakeRunner::Text("thinking", v1::ANALYSIS), FakeRunner::Text("a BAD answer")};
+  response = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
+  EXPECT_EQ(response->analysis(), "");
+  std::vector<v1::GenerateChunk> sent;
+  auto summary = Stream(request, &sent);
+  ASSERT_TRUE(summary.ok());
+  for (const auto& chunk : sent) EXPECT_NE(chunk.delta().channel(), v1::ANALYSIS) << chunk.DebugString();
+  auto record = audit_->Get(response->request_id());
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->analysis_content(), "thinking");
 }
 
 // The record keeps the analysis and the tool calls per retention, also when the app is not
