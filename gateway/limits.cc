@@ -50,9 +50,10 @@ int MaxReceiveBytes(const v1::ServerConfig& config) {
 
 Admission& Admission::operator=(Admission&& other) noexcept {
   if (this != &other) {
-    if (limiter_ != nullptr) limiter_->Release(app_id_, stream_);
+    if (limiter_ != nullptr) limiter_->Release(app_id_, request_slot_, stream_);
     limiter_ = other.limiter_;
     app_id_ = std::move(other.app_id_);
+    request_slot_ = other.request_slot_;
     stream_ = other.stream_;
     other.limiter_ = nullptr;
   }
@@ -60,7 +61,7 @@ Admission& Admission::operator=(Admission&& other) noexcept {
 }
 
 Admission::~Admission() {
-  if (limiter_ != nullptr) limiter_->Release(app_id_, stream_);
+  if (limiter_ != nullptr) limiter_->Release(app_id_, request_slot_, stream_);
 }
 
 Limiter::Limiter(const v1::ServerConfig& config)
@@ -108,6 +109,17 @@ absl::StatusOr<Admission> Limiter::Admit(const std::string& app_id, bool stream,
   Admission admission;
   admission.limiter_ = this;
   admission.app_id_ = app_id;
+  {
+    std::lock_guard<std::mutex> lock(app.mu);
+    if (app.limits.max_concurrent_requests() != 0 &&
+        app.requests_in_flight >= static_cast<int>(app.limits.max_concurrent_requests())) {
+      return absl::ResourceExhaustedError(absl::StrCat("limit max_concurrent_requests (",
+                                                       app.limits.max_concurrent_requests(), ") reached for app ",
+                                                       app_id));
+    }
+    ++app.requests_in_flight;
+    admission.request_slot_ = true;
+  }
   if (stream) {
     std::lock_guard<std::mutex> lock(app.mu);
     if (app.limits.max_concurrent_streams() != 0 &&
@@ -137,13 +149,12 @@ void Limiter::SettleTokens(const std::string& app_id, uint32_t estimated_tokens,
   }
 }
 
-void Limiter::Release(const std::string& app_id, bool stream) {
-  if (stream) {
-    const auto it = apps_.find(app_id);
-    if (it != apps_.end()) {
-      std::lock_guard<std::mutex> lock(it->second->mu);
-      --it->second->streams;
-    }
+void Limiter::Release(const std::string& app_id, bool request_slot, bool stream) {
+  const auto it = apps_.find(app_id);
+  if (it != apps_.end()) {
+    std::lock_guard<std::mutex> lock(it->second->mu);
+    if (request_slot) --it->second->requests_in_flight;
+    if (stream) --it->second->streams;
   }
   std::lock_guard<std::mutex> lock(mu_);
   --in_flight_;

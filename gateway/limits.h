@@ -38,7 +38,8 @@ class TokenBucket {
 
 class Limiter;
 
-// Holds one admitted request's slots (global queue, and a stream slot if it streams);
+// Holds one admitted request's slots (global queue, the app's request slot, and a stream
+// slot if it streams);
 // releases them when destroyed. Movable, not copyable.
 class Admission {
  public:
@@ -51,6 +52,7 @@ class Admission {
   friend class Limiter;
   Limiter* limiter_ = nullptr;
   std::string app_id_;
+  bool request_slot_ = false;
   bool stream_ = false;
 };
 
@@ -59,7 +61,8 @@ class Limiter {
   explicit Limiter(const v1::ServerConfig& config);
 
   // Admits one request of `app_id` estimated at `estimated_tokens`, or explains which
-  // limit it hit. `stream` requests also take one of the app's stream slots.
+  // limit it hit. Every request takes one of the app's request slots
+  // (max_concurrent_requests); `stream` requests also one of its stream slots.
   absl::StatusOr<Admission> Admit(const std::string& app_id, bool stream, uint32_t estimated_tokens);
   // Settles a request admitted at `estimated_tokens` that used `used_tokens` (prompt +
   // completion): the difference is charged to the app's tokens-per-minute bucket, or given
@@ -78,9 +81,10 @@ class Limiter {
     std::unique_ptr<TokenBucket> requests;
     std::unique_ptr<TokenBucket> tokens;
     int streams ABSL_GUARDED_BY(mu) = 0;
+    int requests_in_flight ABSL_GUARDED_BY(mu) = 0;
     mutable std::mutex mu;
   };
-  void Release(const std::string& app_id, bool stream);
+  void Release(const std::string& app_id, bool request_slot, bool stream);
 
   const uint32_t max_in_flight_;
   absl::flat_hash_map<std::string, std::unique_ptr<AppState>> apps_;  // Fixed after construction.

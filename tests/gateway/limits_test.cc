@@ -103,6 +103,27 @@ TEST(Limiter, StreamSlotsAreReturnedWhenAdmissionEnds) {
   EXPECT_EQ(limiter.in_flight(), 0);
 }
 
+// Unary calls take the app's request slots too: one app cannot fill the server's queue.
+TEST(Limiter, RequestSlotsBoundEveryKindOfCallAndAreReturned) {
+  v1::ServerConfig config = Config(0, 0, 100);
+  config.mutable_apps(0)->mutable_limits()->set_max_concurrent_requests(2);
+  Limiter limiter(config);
+  {
+    auto unary = limiter.Admit("a", false, 1);
+    auto stream = limiter.Admit("a", true, 1);
+    ASSERT_TRUE(unary.ok() && stream.ok());
+    const auto third = limiter.Admit("a", false, 1);
+    EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_NE(third.status().message().find("max_concurrent_requests (2)"), absl::string_view::npos)
+        << third.status();
+    EXPECT_EQ(limiter.in_flight(), 2);  // The refused one gave its queue slot back.
+  }
+  EXPECT_EQ(limiter.in_flight(), 0);
+  auto again = limiter.Admit("a", false, 1);
+  auto and_again = limiter.Admit("a", false, 1);
+  EXPECT_TRUE(again.ok() && and_again.ok());
+}
+
 TEST(Limiter, GlobalQueueBoundAndTokenBudget) {
   Limiter limiter(Config(0, 0, 1));
   auto held = limiter.Admit("a", false, 1);
