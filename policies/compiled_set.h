@@ -72,7 +72,8 @@ struct PatternEntry {
 // The patterns of one direction on one view, with their prefilter.
 struct PatternBank {
   std::vector<PatternEntry> entries;
-  std::unique_ptr<RE2::Set> prefilter;  // Null when `entries` is empty.
+  // Null when `entries` is empty. Shared by the two directions when their patterns are the same.
+  std::shared_ptr<const RE2::Set> prefilter;
   bool has_term_lists = false;
   size_t max_view_bytes = 0;  // Longest match (plus boundary context) in view bytes.
 };

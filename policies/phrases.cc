@@ -78,6 +78,11 @@ std::string WholeWordAlternation(const std::vector<std::string>& bodies) {
                       "))(?:" WARDEN_NON_WORD "|$)");
 }
 
+std::string WholeTokenAlternation(const std::vector<std::string>& bodies) {
+  return absl::StrCat("(?:^|" WARDEN_NON_WORD ")((?:", absl::StrJoin(bodies, ")|(?:"),
+                      "))(?:" WARDEN_NON_WORD "|$)");
+}
+
 namespace {
 
 // Mirrors WARDEN_NON_WORD.

@@ -32,6 +32,12 @@ absl::StatusOr<std::string> PhraseTemplateToRegex(std::string_view phrase);
 // begin and end with a letter or digit.
 std::string WholeWordAlternation(const std::vector<std::string>& bodies);
 
+// Like WholeWordAlternation for bodies that may begin or end with punctuation (`c\+\+`),
+// where TrimWordBoundaries cannot tell the boundary from the body: the alternation is
+// capturing group 1, which is the finding. Still delimited by a non-word character (or the
+// text's ends) on both sides, so "c++" is not found in "abc++" or "c++x".
+std::string WholeTokenAlternation(const std::vector<std::string>& bodies);
+
 // Shrinks a match [begin, end) of a WholeWordAlternation pattern in `text` to the phrase
 // by dropping a leading and a trailing non-word character.
 std::pair<size_t, size_t> TrimWordBoundaries(std::string_view text, size_t begin, size_t end);

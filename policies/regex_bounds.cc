@@ -198,4 +198,24 @@ std::optional<size_t> MaxMatchBytes(std::string_view pattern) {
   return bound;
 }
 
+bool MatchesEmptyString(const RE2& regex) {
+  // RE2's empty-width assertions (^ $ \A \z \b \B, multi-line ^ $) look only at the
+  // characters on either side: none (an end of the text), a word character, '\n', or
+  // another character. Every pair of those occurs at some position of these texts.
+  static constexpr std::string_view kContexts[] = {
+      "", "aa", "a ", "a\n", " a", "  ", " \n", "\na", "\n ", "\n\n",
+  };
+  for (std::string_view context : kContexts) {
+    for (size_t at = 0; at <= context.size(); ++at) {
+      // An empty range anchored at both ends: only an empty match at `at` counts, and RE2
+      // sees the whole context for its assertions (as the scanner's searches do).
+      if (regex.Match(re2::StringPiece(context.data(), context.size()), at, at, RE2::ANCHOR_BOTH,
+                      nullptr, 0)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace warden::policies

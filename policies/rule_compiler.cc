@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -25,7 +26,12 @@ namespace {
 constexpr uint32_t kMaxMatchBytesLimit = 65536;
 constexpr uint32_t kDefaultUnboundedBytes = 256;
 constexpr size_t kBoundaryContextBytes = 8;  // A consumed boundary character, and slack.
+// RE2's memory for one pattern, and for a set's patterns on one view compiled together into
+// its prefilter (an RE2::Set, which must also leave its DFA room to run). A term list of
+// about 100,000 ten-letter terms (20,000 of 40 letters; some 700,000 RE2 instructions)
+// reaches it; the error names the rules that fill it (ReportTooLarge).
 constexpr int64_t kRegexMaxMem = int64_t{64} << 20;
+constexpr int kRegexMaxMemMiB = static_cast<int>(kRegexMaxMem >> 20);
 constexpr size_t kMaxBase64Chars = 1024;  // Longer blobs (images, files) are not decoded.
 constexpr std::string_view kBase64RunBytes =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-";
@@ -55,6 +61,20 @@ struct PendingEntry {
   std::string pattern;
   size_t max_view_bytes = 0;
   ViewKind view = ViewKind::kLiteral;
+};
+
+// A term as a regex body: a whole-word body (begins and ends with a letter or digit), or a
+// token that begins or ends with '+' or '#' ("c++"; see TermToRegex).
+struct TermBody {
+  std::string body;
+  bool token = false;
+};
+
+// The bodies of one term list, by the pattern they go into.
+struct TermBodies {
+  std::vector<std::string> words;   // WholeWordAlternation.
+  std::vector<std::string> tokens;  // WholeTokenAlternation.
+  void Add(TermBody term) { (term.token ? tokens : words).push_back(std::move(term.body)); }
 };
 
 // Compiles one set. Single use; not thread-safe.
@@ -188,7 +208,15 @@ class SetCompiler {
     for (const std::string& literal : rule.allow().literals()) {
       compiled.allow_literals.push_back(absl::AsciiStrToLower(literal));
     }
+    // An allow pattern must match a whole finding, which is never empty: a pattern that
+    // can also match "" (`.*@corp\.example`, `x*`) still allows real findings and is fine;
+    // only the empty pattern, which allows nothing, is refused.
     for (int k = 0; k < rule.allow().patterns_size(); ++k) {
+      if (rule.allow().patterns(k).empty()) {
+        Fail(RulePath(i, {{"allow", -1}, {"patterns", k}}),
+             "an empty pattern allows nothing (a pattern must match the whole finding)");
+        continue;
+      }
       auto regex = std::make_unique<const RE2>(rule.allow().patterns(k), RegexOptions());
       if (!regex->ok()) {
         Fail(RulePath(i, {{"allow", -1}, {"patterns", k}}),
@@ -271,6 +299,16 @@ class SetCompiler {
            absl::StrCat("invalid regex: ", probe.error()));
       return;
     }
+    // A finding is never empty, so an empty match is dropped and the search goes on one
+    // character later: "(?:)|secret" never fires (leftmost-first takes the empty branch),
+    // "\b" never does, and "x*" runs the regex once per character of every text.
+    if (MatchesEmptyString(probe)) {
+      Fail(RulePath(i, {{"regex", -1}, {"pattern", -1}}),
+           "the pattern matches the empty string (at some position of a text), and an empty "
+           "finding is never reported; require at least one character (x+ rather than x*, no "
+           "empty alternative, no pattern of only anchors or \\b)");
+      return;
+    }
     const ViewKind view = regex.view() == v1::FOLDED ? ViewKind::kFolded : ViewKind::kLiteral;
     Add(i, view, pattern, nullptr, EntityOf(rule), Bound(rule, pattern), false);
   }
@@ -278,33 +316,44 @@ class SetCompiler {
   // Terms from the inline list and the file, each turned into a regex body.
   void AddTermList(int i, const v1::Rule& rule) {
     const v1::TermList& list = rule.term_list();
-    std::vector<std::string> bodies;
+    TermBodies bodies;
+    const size_t errors_before = errors_->size();
     for (int k = 0; k < list.terms_size(); ++k) {
-      absl::StatusOr<std::string> body = TermToRegex(list.terms(k));
+      absl::StatusOr<TermBody> body = TermToRegex(list.terms(k));
       if (!body.ok()) {
         Fail(RulePath(i, {{"term_list", -1}, {"terms", k}}), std::string(body.status().message()));
         continue;
       }
-      bodies.push_back(*std::move(body));
+      bodies.Add(*std::move(body));
     }
-    const bool file_read = list.file().empty() || ReadTermFile(i, list.file(), &bodies);
-    if (bodies.empty() && file_read) {
+    if (!list.file().empty()) ReadTermFile(i, list.file(), &bodies);
+    // (A list whose every term was refused has had its errors.)
+    if (bodies.words.empty() && bodies.tokens.empty() && errors_->size() == errors_before) {
       Fail(RulePath(i, {{"term_list", -1}}), "term list has no terms");
       return;
     }
-    // Longer alternatives first, so the longest term wins at a position.
-    std::sort(bodies.begin(), bodies.end(), [](const std::string& a, const std::string& b) {
-      return a.size() != b.size() ? a.size() > b.size() : a < b;
-    });
-    bodies.erase(std::unique(bodies.begin(), bodies.end()), bodies.end());
-    const std::string pattern = WholeWordAlternation(bodies);
+    for (std::vector<std::string>* group : {&bodies.words, &bodies.tokens}) {
+      // Longer alternatives first, so the longest term wins at a position.
+      std::sort(group->begin(), group->end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() > b.size() : a < b;
+      });
+      group->erase(std::unique(group->begin(), group->end()), group->end());
+    }
+    term_counts_[i] = bodies.words.size() + bodies.tokens.size();
     // A spaced-out term ("b . a . d") spans up to three folded bytes per letter.
-    const size_t bound = 3 * Bound(rule, pattern);
-    Add(i, ViewKind::kFolded, pattern, nullptr, EntityOf(rule), bound, true, 0, true);
+    if (!bodies.words.empty()) {
+      const std::string pattern = WholeWordAlternation(bodies.words);
+      Add(i, ViewKind::kFolded, pattern, nullptr, EntityOf(rule), 3 * Bound(rule, pattern), true,
+          0, true);
+    }
+    if (!bodies.tokens.empty()) {  // Rare ("c++", "c#"): their own entry, with a group.
+      const std::string pattern = WholeTokenAlternation(bodies.tokens);
+      Add(i, ViewKind::kFolded, pattern, nullptr, EntityOf(rule), 3 * Bound(rule, pattern), true);
+    }
   }
 
   // Returns false (after reporting it) when the file cannot be read.
-  bool ReadTermFile(int i, const std::string& name, std::vector<std::string>* bodies) {
+  bool ReadTermFile(int i, const std::string& name, TermBodies* bodies) {
     const std::string path = !name.empty() && name[0] == '/' ? name : file_.Directory() + name;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -316,18 +365,27 @@ class SetCompiler {
     contents << in.rdbuf();
     absl::StrAppend(&term_file_contents_, "\n", name, "\n", contents.str());
     int line_number = 0;
-    for (absl::string_view line : absl::StrSplit(contents.str(), '\n')) {
+    for (absl::string_view whole : absl::StrSplit(contents.str(), '\n')) {
       ++line_number;
-      const size_t hash = line.find('#');
-      if (hash != absl::string_view::npos) line = line.substr(0, hash);
+      absl::string_view line = whole;
+      // A comment is a '#' at the start of the line or after whitespace, so that "c#" is a
+      // term (not "c", which would match every word "c").
+      for (size_t hash = line.find('#'); hash != absl::string_view::npos;
+           hash = line.find('#', hash + 1)) {
+        if (hash == 0 || absl::ascii_isspace(static_cast<unsigned char>(line[hash - 1]))) {
+          line = line.substr(0, hash);
+          break;
+        }
+      }
       line = absl::StripAsciiWhitespace(line);
       if (line.empty()) continue;
-      absl::StatusOr<std::string> body = TermToRegex(ToStd(line));
+      absl::StatusOr<TermBody> body = TermToRegex(ToStd(line));
       if (!body.ok()) {
-        errors_->push_back({path, line_number, 0, "", std::string(body.status().message())});
+        const int column = static_cast<int>(line.data() - whole.data()) + 1;
+        errors_->push_back({path, line_number, column, "", std::string(body.status().message())});
         continue;
       }
-      bodies->push_back(*std::move(body));
+      bodies->Add(*std::move(body));
     }
     return true;
   }
@@ -385,6 +443,14 @@ class SetCompiler {
       if (!body.ok()) {
         Fail(RulePath(i, {{"injection", -1}, {"extra_phrases", k}}),
              std::string(body.status().message()));
+        continue;
+      }
+      // "[all|any]": every word optional, so the phrase matches nothing at all (an empty
+      // finding), and within the alternation it would shadow the phrases after it.
+      if (MatchesEmptyString(RE2(*body, RegexOptions()))) {
+        Fail(RulePath(i, {{"injection", -1}, {"extra_phrases", k}}),
+             "the phrase has no required word (every word is [optional]), so it matches the "
+             "empty string");
         continue;
       }
       bodies.push_back(*std::move(body));
@@ -447,7 +513,14 @@ class SetCompiler {
     if (!runs.bytes.empty()) entry.runs = std::make_shared<const RunClasses>(runs);
   }
 
-  static absl::StatusOr<std::string> TermToRegex(std::string_view term) {
+  // A term's end punctuation is dropped (terms match as whole words: "bad!" is the word
+  // "bad"; inner punctuation stays: "s.o.b." is "s.o.b", found in "you s.o.b."). When that
+  // would leave one character the term is refused, as it would match every word of that
+  // letter: "f***" is a masked word ('*' hides letters) and would block the F of "400°F";
+  // "x!" is told to write "x" if the letter is meant. Only '+' and '#', which are part of
+  // names ("c++", "c#", "f#", "a+"), keep such a term as written: it is then found only
+  // with its symbols, as a token between non-word characters (never in "c" or "abc++").
+  static absl::StatusOr<TermBody> TermToRegex(std::string_view term) {
     // Folded first, as the text it is matched in is: leetspeak symbols are letters there
     // ("a$$" is "ass", "@ss" is "ass"), not punctuation to drop ("a$$" would become "a").
     absl::StatusOr<NormalizedText> folded = Normalize(term, FoldedViewOptions());
@@ -457,21 +530,49 @@ class SetCompiler {
          absl::StrSplit(ToAbsl(folded->text), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
       words.push_back(std::string(word));
     }
-    // Punctuation at the ends of a term is dropped: terms match as whole words.
+    const std::vector<std::string> written = words;
+    std::string dropped;  // The punctuation taken off the ends.
     while (!words.empty()) {
       std::string& first = words.front();
       while (!first.empty() && absl::ascii_ispunct(static_cast<unsigned char>(first.front()))) {
+        dropped.push_back(first.front());
         first.erase(0, 1);
       }
       std::string& last = words.back();
       while (!last.empty() && absl::ascii_ispunct(static_cast<unsigned char>(last.back()))) {
+        dropped.push_back(last.back());
         last.pop_back();
       }
       if (!words.front().empty() && !words.back().empty()) break;
       if (words.front().empty()) words.erase(words.begin());
       if (!words.empty() && words.back().empty()) words.pop_back();
     }
-    if (words.empty()) return absl::InvalidArgumentError(absl::StrCat("empty term '", ToAbsl(term), "'"));
+    if (words.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "term '", ToAbsl(term), "' has no letter or digit (a term is matched as whole words; "
+          "the punctuation at its ends is dropped)"));
+    }
+    bool token = false;
+    if (!dropped.empty() && words.size() == 1 && CodePoints(words[0]) == 1) {
+      const std::string letter = words[0];
+      if (dropped.find('*') != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "term '", ToAbsl(term), "' is masked: '*' hides letters, and without the punctuation "
+            "at its ends (dropped, as terms match as whole words) it is the single letter '",
+            letter, "', which would block every word '", letter,
+            "' (e.g. the F of 400\u00b0F); write the whole word (matching already ignores case, "
+            "leetspeak, look-alike letters and spaced-out letters)"));
+      }
+      if (dropped.find_first_not_of("+#") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "term '", ToAbsl(term), "' is the single character '", letter,
+            "' once the punctuation at its ends is dropped (terms match as whole words), and "
+            "would block every word '", letter, "'; write '", letter,
+            "' alone if that is meant, or use a regex rule to require the punctuation"));
+      }
+      words = written;  // "c++", "c#": kept as written, as a token.
+      token = true;
+    }
     // Quote '|' and '[' so a term is never read as a phrase template.
     std::string phrase;
     for (const std::string& word : words) {
@@ -480,18 +581,33 @@ class SetCompiler {
       }
       absl::StrAppend(&phrase, phrase.empty() ? "" : " ", word);
     }
-    return PhraseTemplateToRegex(phrase);
+    absl::StatusOr<std::string> body = PhraseTemplateToRegex(phrase);
+    if (!body.ok()) return body.status();
+    return TermBody{*std::move(body), token};
+  }
+
+  static size_t CodePoints(std::string_view text) {
+    return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
   }
 
   // Compiles every pending pattern into its direction's bank and prefilter.
   void BuildBanks() {
-    for (auto& [rule_index, pending] : pending_) {
+    // Per direction and view: the indices into pending_ of the bank's patterns.
+    std::array<std::array<std::vector<size_t>, kViewCount>, kDirectionCount> members;
+    program_sizes_.assign(pending_.size(), 0);
+    for (size_t p = 0; p < pending_.size(); ++p) {
+      auto& [rule_index, pending] = pending_[p];
       const v1::Rule& rule = set_.rules(rule_index);
       auto regex = std::make_shared<const RE2>(pending.pattern, RegexOptions());
       if (!regex->ok()) {
-        Fail(RulePath(rule_index, {}), absl::StrCat("cannot compile: ", regex->error()));
+        Fail(KindPath(rule_index),
+             absl::StrCat(Subject(rule_index), " cannot be compiled: ", regex->error(),
+                          " (RE2's memory limit for a pattern is ", kRegexMaxMemMiB, " MiB)"));
         continue;
       }
+      program_sizes_[p] = regex->ProgramSize();
       pending.entry.regex = regex;
       for (int d = 0; d < kDirectionCount; ++d) {
         if (!AppliesTo(rule, d == 0 ? v1::INPUT : v1::OUTPUT)) continue;
@@ -499,25 +615,84 @@ class SetCompiler {
         bank.entries.push_back(pending.entry);
         bank.has_term_lists |= pending.entry.term_list;
         bank.max_view_bytes = std::max(bank.max_view_bytes, pending.max_view_bytes);
-        bank_patterns_[d][static_cast<int>(pending.view)].push_back(pending.pattern);
+        members[d][static_cast<int>(pending.view)].push_back(p);
       }
     }
-    for (int d = 0; d < kDirectionCount; ++d) {
-      for (int v = 0; v < kViewCount; ++v) BuildPrefilter(out_->banks[d][v], bank_patterns_[d][v]);
+    for (int v = 0; v < kViewCount; ++v) {
+      for (int d = 0; d < kDirectionCount; ++d) {
+        // Rules for both directions (the usual case) make the same prefilter: compiled once,
+        // and a failure reported once.
+        if (d > 0 && members[d][v] == members[0][v]) {
+          out_->banks[d][v].prefilter = out_->banks[0][v].prefilter;
+          continue;
+        }
+        BuildPrefilter(out_->banks[d][v], members[d][v], v);
+      }
     }
   }
 
-  void BuildPrefilter(PatternBank& bank, const std::vector<std::string>& patterns) {
-    if (patterns.empty()) return;
-    bank.prefilter = std::make_unique<RE2::Set>(RegexOptions(), RE2::UNANCHORED);
-    for (const std::string& pattern : patterns) {
+  void BuildPrefilter(PatternBank& bank, const std::vector<size_t>& members, int view) {
+    if (members.empty()) return;
+    auto prefilter = std::make_shared<RE2::Set>(RegexOptions(), RE2::UNANCHORED);
+    for (size_t p : members) {
       std::string error;
-      if (bank.prefilter->Add(pattern, &error) < 0) {
-        Fail({}, absl::StrCat("cannot add pattern to the set: ", error));
+      if (prefilter->Add(pending_[p].second.pattern, &error) < 0) {
+        Fail(KindPath(pending_[p].first), absl::StrCat("cannot add pattern to the set: ", error));
         return;
       }
     }
-    if (!bank.prefilter->Compile()) Fail({}, "patterns too large to compile together");
+    if (!prefilter->Compile()) {
+      ReportTooLarge(members, view);
+      return;
+    }
+    bank.prefilter = std::move(prefilter);
+  }
+
+  // The prefilter of one view could not be compiled: names the largest rules, which hold
+  // more than half of the view's RE2 program together, each once for the set.
+  void ReportTooLarge(const std::vector<size_t>& members, int view) {
+    std::vector<std::pair<int, size_t>> sizes;  // (rule, program size), the rule's entries summed.
+    size_t total = 0;
+    for (size_t p : members) {
+      const int rule = pending_[p].first;
+      total += program_sizes_[p];
+      if (!sizes.empty() && sizes.back().first == rule) {
+        sizes.back().second += program_sizes_[p];
+      } else {
+        sizes.push_back({rule, program_sizes_[p]});
+      }
+    }
+    std::stable_sort(sizes.begin(), sizes.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    size_t named = 0;
+    for (const auto& [rule, size] : sizes) {
+      if (2 * named > total) break;
+      named += size;
+      if (!too_large_reported_.insert(rule).second) continue;
+      Fail(KindPath(rule),
+           absl::StrCat(Subject(rule), " is too large: the set's patterns on the ",
+                        view == static_cast<int>(ViewKind::kFolded) ? "FOLDED" : "LITERAL",
+                        " view must compile together within RE2's memory limit of ",
+                        kRegexMaxMemMiB, " MiB (about 100,000 ten-letter terms), and this rule's "
+                        "pattern takes ", size, " of their ", total,
+                        " RE2 instructions; shorten the list or split it across policy sets"));
+    }
+  }
+
+  // Where a rule's pattern comes from, for errors about the compiled pattern.
+  FieldPath KindPath(int i) const {
+    switch (set_.rules(i).kind_case()) {
+      case v1::Rule::kRegex: return {{"rules", i}, {"regex", -1}, {"pattern", -1}};
+      case v1::Rule::kTermList: return {{"rules", i}, {"term_list", -1}};
+      default: return {{"rules", i}};
+    }
+  }
+
+  // "the term list (N terms)" for a term-list rule, else "the pattern".
+  std::string Subject(int i) const {
+    const auto it = term_counts_.find(i);
+    if (it == term_counts_.end()) return "the pattern";
+    return absl::StrCat("the term list (", it->second, " terms)");
   }
 
   static bool AppliesTo(const v1::Rule& rule, v1::Direction direction) {
@@ -534,7 +709,9 @@ class SetCompiler {
   std::unique_ptr<CompiledSet> out_;
   size_t default_bound_ = kDefaultUnboundedBytes;
   std::vector<std::pair<int, PendingEntry>> pending_;
-  std::array<std::array<std::vector<std::string>, kViewCount>, kDirectionCount> bank_patterns_;
+  std::vector<size_t> program_sizes_;  // RE2 program size per pending_ entry; 0 = not compiled.
+  absl::flat_hash_map<int, size_t> term_counts_;  // Rule -> distinct terms of its term list.
+  absl::flat_hash_set<int> too_large_reported_;    // Rules named by ReportTooLarge.
   std::string term_file_contents_;
 };
 

@@ -380,5 +380,163 @@ TEST(PolicyLoader, TermListFileWithThousandsOfTermsMatchesWholeWords) {
   EXPECT_EQ(miss->action, v1::ALLOW);
 }
 
+// F8: a pattern that can match the empty string never gives a finding where it does
+// (findings are never empty; leftmost-first takes "(?:)" before "secret"), so it is refused
+// at its line, for every way of matching "" (also only at some positions: \b, (?m)^).
+TEST(PolicyLoader, RegexThatMatchesTheEmptyStringIsAnError) {
+  for (const char* pattern : {"(?:)|secret", "^", "\\\\b", "x*", "a?", "\\\\bfoo|", "(?m)^", "$",
+                              "(?:secret)?", "\\\\B"}) {
+    ConfigError e = Single(std::string(kRuleHead) + "  action: FLAG\n  regex { pattern: \"" +
+                           pattern + "\" }\n}\n");
+    EXPECT_EQ(e.file, "p.textproto") << pattern;
+    EXPECT_EQ(e.line, 6) << pattern;
+    EXPECT_GT(e.column, 0) << pattern;
+    EXPECT_EQ(e.field, "rules[0].regex.pattern") << pattern;
+    EXPECT_TRUE(Contains(e.message, "the pattern matches the empty string")) << e.message;
+  }
+  // case_insensitive adds "(?i)": still checked.
+  ConfigError folded = Single(std::string(kRuleHead) +
+                              "  action: FLAG\n  regex { pattern: \"s?\" case_insensitive: true }\n}\n");
+  EXPECT_EQ(folded.field, "rules[0].regex.pattern");
+  // A pattern that needs a character loads and fires.
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", std::string(kRuleHead) +
+                           "  action: REDACT\n  regex { pattern: \"\\\\bsecret\\\\b|x+\" }\n}\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->Scan({"s"}, v1::INPUT, "a secret xx")->redacted_text, "a [CUSTOM] [CUSTOM]");
+}
+
+// The same holds for injection phrases: one of only [optional] words matches "" (and would
+// shadow the phrases after it in the alternation). Allow patterns must match a whole
+// finding, which is never empty, so ".*" and "x*" there are meaningful; only "" is refused.
+TEST(PolicyLoader, EmptyMatchingPhrasesAndEmptyAllowPatternsAreErrors) {
+  ConfigError phrase = Single(std::string(kRuleHead) +
+                              "  action: FLAG\n  injection {\n    extra_phrases: \"hello world\"\n"
+                              "    extra_phrases: \"[all|any]\"\n  }\n}\n");
+  EXPECT_EQ(phrase.line, 8);
+  EXPECT_EQ(phrase.field, "rules[0].injection.extra_phrases[1]");
+  EXPECT_TRUE(Contains(phrase.message, "no required word")) << phrase.message;
+
+  ConfigError allow = Single(std::string(kRuleHead) +
+                             "  action: FLAG\n  detector { type: EMAIL }\n"
+                             "  allow { patterns: \".*@corp\\\\.example\" patterns: \"\" }\n}\n");
+  EXPECT_EQ(allow.field, "rules[0].allow.patterns[1]");
+  EXPECT_TRUE(Contains(allow.message, "allows nothing")) << allow.message;
+
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", std::string(kRuleHead) +
+                           "  action: REDACT\n  detector { type: EMAIL }\n"
+                           "  allow { patterns: \"[a-z]*@corp\\\\.example\" }\n}\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->Scan({"s"}, v1::INPUT, "bob@corp.example eve@evil.io")->redacted_text,
+            "bob@corp.example [EMAIL]");
+}
+
+// F9: dropping a term's end punctuation must not turn it into one letter. A masked term is
+// refused with the reason, inline (at the term's line and column) and in a term file (at
+// its line); "x!" is told to write "x"; a term of only punctuation has no letter.
+TEST(PolicyLoader, TermsThatWouldBecomeOneLetterAreErrors) {
+  const std::string head = "id: \"s\"\nrules {\n  id: \"t\"\n  category: BLOCKLIST\n  action: BLOCK\n";
+  ConfigError masked = Single(head + "  term_list {\n    terms: \"darn\"\n    terms: \"f***\"\n  }\n}\n");
+  EXPECT_EQ(masked.line, 8);
+  EXPECT_GT(masked.column, 0);
+  EXPECT_EQ(masked.field, "rules[0].term_list.terms[1]");
+  EXPECT_TRUE(Contains(masked.message, "term 'f***' is masked")) << masked.message;
+  EXPECT_TRUE(Contains(masked.message, "single letter 'f'")) << masked.message;
+  EXPECT_TRUE(Contains(masked.message, "write the whole word")) << masked.message;
+
+  ConfigError bang = Single(head + "  term_list { terms: \"x!\" }\n}\n");
+  EXPECT_EQ(bang.field, "rules[0].term_list.terms[0]");
+  EXPECT_TRUE(Contains(bang.message, "single character 'x'")) << bang.message;
+  ConfigError none = Single(head + "  term_list { terms: \"?!\" }\n}\n");
+  EXPECT_TRUE(Contains(none.message, "term '?!' has no letter or digit")) << none.message;
+
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/masked_terms.txt";
+  std::ofstream(path) << "# masked words\ndagnabbit\n  **F***  # oops\ns.o.b.\n";
+  ConfigError file = Single(head + "  term_list { file: \"" + path + "\" }\n}\n");
+  EXPECT_EQ(file.file, path);
+  EXPECT_EQ(file.line, 3);
+  EXPECT_EQ(file.column, 3);
+  EXPECT_TRUE(Contains(file.message, "term '**F***' is masked")) << file.message;
+}
+
+// Punctuation that belongs to a name ("c++", "c#") keeps such a term as written: it is
+// found only with its symbols, between non-word characters, never as the letter alone.
+// Inner punctuation ("s.o.b.") stays, as it always did.
+TEST(PolicyLoader, TermsWithMeaningfulPunctuationMatchAsWritten) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
+      {{"p.textproto", "id: \"s\"\nrules { id: \"t\" category: BLOCKLIST action: REDACT\n"
+                       "  term_list { terms: \"c++\" terms: \"C#\" terms: \"s.o.b.\" terms: \"fiddlesticks!\" } }\n"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::vector<std::string> sets = {"s"};
+  for (const char* clean : {"c", "a c b", "plain c code", "abc++", "c++x", "c+", "cc++", "#c", "400\u00b0F",
+                            "sob", "s o b"}) {
+    absl::StatusOr<ScanResult> result = (*loaded)->Scan(sets, v1::INPUT, clean);
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->action, v1::ALLOW) << clean;
+  }
+  const std::vector<std::pair<std::string, std::string>> hits = {
+      {"I like C++.", "I like [BLOCKLIST]."},
+      {"we use c++", "we use [BLOCKLIST]"},
+      {"c++ and C# or c#!", "[BLOCKLIST] and [BLOCKLIST] or [BLOCKLIST]!"},
+      {"(c++)", "([BLOCKLIST])"},
+      {"you s.o.b.", "you [BLOCKLIST]."},
+      {"fiddlesticks", "[BLOCKLIST]"}};
+  for (const auto& [text, redacted] : hits) {
+    absl::StatusOr<ScanResult> result = (*loaded)->Scan(sets, v1::INPUT, text);
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->redacted_text, redacted) << text;
+  }
+
+  // In a term file '#' starts a comment only at the start of a line or after whitespace,
+  // so "c#" there is the term "c#" (not "c").
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/symbol_terms.txt";
+  std::ofstream(path) << "# languages\nc#  # the language\nf#\n";
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> from_file = LoadPolicyTexts(
+      {{"p.textproto", "id: \"s\"\nrules { id: \"t\" category: BLOCKLIST action: REDACT\n"
+                       "  term_list { file: \"" + path + "\" } }\n"}});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ((*from_file)->Scan(sets, v1::INPUT, "c or f")->action, v1::ALLOW);
+  EXPECT_EQ((*from_file)->Scan(sets, v1::INPUT, "C# or F#")->redacted_text, "[BLOCKLIST] or [BLOCKLIST]");
+}
+
+// F11: a term list too large for RE2 is reported once (not once per direction), at the
+// rule, with its size and the limit; the set's other, small rules are not blamed.
+TEST(PolicyLoader, OversizedTermListNamesTheRuleAndTheLimitOnce) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/huge_terms.txt";
+  // About 940,000 RE2 instructions, over the 64 MiB limit from about 19,000 such terms
+  // (or 100,000 of ten letters, slower to load).
+  constexpr int kTerms = 25000;
+  {
+    std::ofstream out(path);
+    uint64_t state = 1;
+    for (int i = 0; i < kTerms; ++i) {
+      std::string term(40, 'a');
+      for (char& c : term) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        c = static_cast<char>('a' + (state >> 33) % 26);
+      }
+      out << term << "\n";
+    }
+  }
+  std::vector<ConfigError> errors = ValidatePolicyTexts(
+      {{"p.textproto", "id: \"s\"\n"
+                       "rules { id: \"small\" category: BLOCKLIST action: FLAG term_list { terms: \"darn\" } }\n"
+                       "rules {\n  id: \"huge\"\n  category: BLOCKLIST\n  action: BLOCK\n"
+                       "  term_list { file: \"" + path + "\" }\n}\n"
+                       "rules { id: \"re\" category: PII action: FLAG regex { pattern: \"zz+\" view: FOLDED } }\n"}});
+  for (const ConfigError& e : errors) std::printf("  %s\n", e.ToString().c_str());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].file, "p.textproto");
+  EXPECT_EQ(errors[0].line, 7);
+  EXPECT_EQ(errors[0].field, "rules[1].term_list");
+  EXPECT_TRUE(Contains(errors[0].message, "the term list (25000 terms) is too large")) << errors[0].message;
+  EXPECT_TRUE(Contains(errors[0].message, "64 MiB")) << errors[0].message;
+  EXPECT_FALSE(Contains(errors[0].message, "patterns too large to compile together")) << errors[0].message;
+}
+
 }  // namespace
 }  // namespace warden::policies

@@ -27,6 +27,25 @@ TEST(RegexBounds, BoundsLiteralsClassesAndCounts) {
   EXPECT_EQ(MaxMatchBytes("^a$\\b"), 1u);
 }
 
+// An empty match at any position of any text counts, whatever the assertions need around it.
+TEST(RegexBounds, FindsPatternsThatMatchTheEmptyStringSomewhere) {
+  for (const char* empty : {"", "(?:)", "x*", "a?", "(?:)|secret", "secret|", "^", "$", "\\A", "\\z",
+                            "\\b", "\\B", "\\bfoo|", "\\bfoo|\\b", "(?m)^", "(?m)$", "(?m)^$", "\\n?",
+                            "(?i)(?:ab)*", "a{0,3}", "(x|y*)", "^$", "\\b\\B\\b|\\z", "[a-z]*?",
+                            "(?m)$\\n?^\\B"}) {
+    RE2 regex(empty);
+    ASSERT_TRUE(regex.ok()) << empty;
+    EXPECT_TRUE(MatchesEmptyString(regex)) << empty;
+  }
+  for (const char* nonempty : {"a", "x+", "secret", "\\bfoo\\b", "(?m)^foo$", "a(b*)", "\\b\\B",
+                               "^\\z\\b", "\\A\\n", "(?:a|b)+?", ".", "\\s", "(?:^|\\W)x(?:\\W|$)",
+                               "$^a"}) {
+    RE2 regex(nonempty);
+    ASSERT_TRUE(regex.ok()) << nonempty;
+    EXPECT_FALSE(MatchesEmptyString(regex)) << nonempty;
+  }
+}
+
 // Random bounded patterns from classes, escapes, literals (1-4 byte characters), groups,
 // alternations and counted repeats, run over random texts of mixed-width characters: no
 // leftmost-longest match is ever longer than the bound (a shorter bound would let a
