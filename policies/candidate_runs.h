@@ -31,7 +31,8 @@ struct CandidateRuns {
   size_t after = 0;
   size_t min_required = 1;
   std::string_view also_required = {};
-  // The context before every match is one character outside the run and the finding
+  // Every match begins with the character just before a run (outside it) or at the start
+  // of the text, and the rest of it (the finding, or context such as a label before it)
   // starts the run, so no other match can start inside a run that hosted one (accepted or
   // rejected): the search resumes after the run.
   bool one_match_per_run = false;

@@ -24,7 +24,35 @@ constexpr size_t kMinPhoneDigits = 7;
 constexpr ContextBounds kWordBounds = {"A-Za-z0-9_", "A-Za-z0-9_"};
 constexpr ContextBounds kDigitBounds = {"0-9A-Za-z", "0-9A-Za-z"};
 constexpr ContextBounds kKeyBounds = {"A-Za-z0-9_\\-", "A-Za-z0-9_\\-"};
-constexpr ContextBounds kEmailBounds = {"A-Za-z0-9._%+\\-:/", "A-Za-z0-9\\-", "mailto:"};
+
+// E-mail. The finding is a whole run of local-part characters, so a context character
+// before it is none of them (nor ':' or '/', see below) and no letter. Scripts written
+// without spaces (DENSE) may run into an address: after one of their characters an
+// address may begin, and a local part of theirs is a run of them only.
+#define EMAIL_DENSE "\\p{Han}\\p{Hiragana}\\p{Katakana}\\p{Thai}\\p{Lao}\\p{Khmer}\\p{Myanmar}\\x{30FC}"
+#define EMAIL_BEFORE "A-Za-z0-9._%+\\-:/\\pL\\pM"
+#define EMAIL_AFTER "A-Za-z0-9\\-"
+// ':' and '/' before the local part are context only where they cannot be a URL's
+// user-info ("scheme://user:password@host" and "scheme://user@host", which
+// PASSWORD_IN_URL covers): ':' after a label ("Email:", "mailto:", "E-mail:") whose run
+// begins the text or follows a character that is not '/' or ':' (nor a label
+// character), or after a DENSE character; '/' after a character other than '/' or ':'
+// ("users/john@example.com"). Every such context ends with ':' or '/' (context_end),
+// which no address contains; a DENSE character alone is also context.
+#define EMAIL_CONTEXT                                                                            \
+  "(?:^|[^A-Za-z0-9._%+\\-:/\\x{80}-\\x{10FFFF}])[A-Za-z0-9._%+\\-\\x{80}-\\x{10FFFF}]{0,24}:" \
+  "|[^/:]/|[" EMAIL_DENSE "]:?"
+// Local part: ASCII local-part characters, letters of spaced scripts and marks
+// ("josé"), or a run of DENSE letters ("用户"). Domain labels: ASCII letters, digits,
+// '-' and any letter or mark (U-labels); the top-level domain is ASCII letters, an
+// A-label ("xn--p1ai") or non-ASCII letters ("广告", "рф").
+#define EMAIL_BODY                                                                               \
+  "(?:(?:[A-Za-z0-9._%+\\-\\pM]|[^\\x00-\\x7F\\PL" EMAIL_DENSE "])+|[" EMAIL_DENSE "]+)"       \
+  "@(?:[A-Za-z0-9\\-\\pL\\pM]+\\.)+"                                                             \
+  "(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9\\-]{1,59}|[^\\x00-\\x7F\\PL](?:[^\\x00-\\x7F\\PL]|\\pM)*)"
+#define IPV4 "\\d{1,3}(?:\\.\\d{1,3}){3}"
+#define IP_AFTER "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)"
+constexpr ContextBounds kEmailBounds = {EMAIL_BEFORE, EMAIL_AFTER, {}, EMAIL_CONTEXT, ":/", true};
 
 size_t Whole(std::string_view s, bool ok) { return ok ? s.size() : 0; }
 
@@ -116,36 +144,51 @@ size_t ValidateEntropy(std::string_view s, const DetectorParams& params) {
 // '+' and each detector states the longest finding it accepts (`max_bytes`); longer
 // candidates are rejected by the scanner, and the streaming hold-back uses the bound.
 constexpr DetectorSpec kDetectors[] = {
-    // Not after ':' or '/', where it is the password and host of a URL, except "mailto:".
-    // The local part is the whole run of local-part characters before the '@' (the
-    // context before it is none of them), so the validator's 64-byte limit rejects
-    // exactly what "{1,64}" would; "+" keeps the program small (submatches cost less).
+    // See EMAIL_CONTEXT and EMAIL_BODY above. The local part is the whole run of
+    // local-part characters before the '@' (the context before it is none of them), so the
+    // validator's 64-byte limit rejects exactly what "{1,64}" would; "+" keeps the program
+    // small (submatches cost less). The '@' is at most 64 bytes of local part and 98 of
+    // context (a one-byte label start, a 24-character label, ':') into a match.
     {v1::EMAIL, "EMAIL",
-     "(?:^|[^A-Za-z0-9._%+\\-:/]|mailto:)([A-Za-z0-9._%+\\-]+@(?:[A-Za-z0-9\\-]+\\.)+"
-     "[A-Za-z]{2,24})(?:[^A-Za-z0-9\\-]|$)",
-     ValidateEmail, 254, "@", 72, {}, kEmailBounds},
+     "(?:^|[^" EMAIL_BEFORE "]|" EMAIL_CONTEXT ")(" EMAIL_BODY ")(?:[^" EMAIL_AFTER "]|$)",
+     ValidateEmail, 254, "@", 168, {}, kEmailBounds},
     // A phone number does not continue a run of digit groups (a card, an IBAN): before a
-    // separator there must be no digit.
+    // separator there must be no digit. US numbers may have a leading "1" trunk prefix
+    // ("1-800-555-0199") and no separator after the area code in parentheses
+    // ("(415)555-2671"). An extension ("x123", " ext. 123") is context after the number,
+    // not part of the finding (its digits would not be the number's).
     // Candidate runs: the finding's characters are all in the run's byte set, so it lies
-    // in one maximal run; the context before and after it is one character (at most 4
-    // bytes) that is either in the run or just outside it.
+    // in one maximal run; the context before it is one character (at most 4 bytes) that is
+    // either in the run or just outside it, after it an extension (" ext. " and 6 digits)
+    // and one character (at most 16 bytes after the run).
     {v1::PHONE, "PHONE",
      "(?:^|[^0-9A-Za-z .\\-]|[^0-9 \\-][ .\\-])("
      "\\+[1-9]\\d{0,2}[ .\\-]?(?:\\(?\\d{1,4}\\)?[ .\\-]?){1,4}\\d{2,4}"
-     "|\\(?\\d{3}\\)?[ .\\-]\\d{3}[ .\\-]\\d{4}"
-     "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})(?:[^0-9A-Za-z]|$)",
-     ValidatePhone, 40, {}, 0, {"0123456789 .-()+", kDigits, 5, 4, 4, kMinPhoneDigits}},
+     "|(?:1[ .\\-])?(?:\\(?\\d{3}\\)?[ .\\-]|\\(\\d{3}\\))\\d{3}[ .\\-]\\d{4}"
+     "|0\\d{2,4}[ \\-]?\\d{3,4}[ \\-]?\\d{3,4})"
+     "(?: ?(?:[xX]|[eE][xX][tT]\\.?) ?\\d{1,6})?(?:[^0-9A-Za-z]|$)",
+     ValidatePhone, 60, {}, 0, {"0123456789 .-()+", kDigits, 5, 4, 16, kMinPhoneDigits}},
     {v1::CREDIT_CARD, "CREDIT_CARD", DIGIT_BOUNDED("\\d(?:[ \\-]?\\d){11,18}"), ValidateCard, 40,
      {}, 0, {"0123456789 -", kDigits, 12, 4, 4, 12}, kDigitBounds},
-    {v1::IBAN, "IBAN", DIGIT_BOUNDED("[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"),
-     ValidateIban, 45, {}, 0, {"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", kDigits, 12, 4, 4}, kDigitBounds},
+    // Letters in either case ("de89 3704 ...", "gb82 west ..."): IbanValid ignores case.
+    {v1::IBAN, "IBAN",
+     DIGIT_BOUNDED("[A-Za-z]{2}\\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?"), ValidateIban, 45,
+     {}, 0, {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ", kDigits, 12, 4, 4},
+     kDigitBounds},
     {v1::US_SSN, "US_SSN", DIGIT_BOUNDED("\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}"), ValidateSsn,
      11, {}, 0, {"0123456789 -", kDigits, 11, 4, 4, 9}, kDigitBounds},
-    // IPv4 has digits and dots, IPv6 at least two colons. The context before is not in the
-    // run; after it may be ".x" or ":x" with x a character outside it.
+    // IPv4 has digits and dots, IPv6 at least two colons; an IPv6 address may end in a
+    // dotted quad ("::ffff:192.168.1.1", validated as IPv6). The context before is not in
+    // the run; after it may be ".x" or ":x" with x a character outside it. An IPv4 address
+    // may also follow a label and ':' ("IP:10.0.0.1", "id:10.0.0.1") when that ':' is not
+    // in an IPv6 run: the hex digits before it (at most 16) follow a character outside the
+    // run. It may be followed by a port (":8080", context, not part of the finding).
+    // So every match begins with the character just before a run and lies within it and 4
+    // bytes after it: the longest is 4 + 16 + 1 + 15 + 6 + 4 bytes (IPv4), 4 + 45 + 4
+    // (IPv6, whose finding is at most 45 bytes).
     {v1::IP_ADDRESS, "IP_ADDRESS",
-     "(?:^|[^0-9A-Za-z.:])(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})"
-     "(?:[^0-9A-Za-z.:]|[.:][^0-9A-Za-z]|[.:]?$)",
+     "(?:^|[^0-9A-Za-z.:]|(?:^|[^0-9A-Fa-f.:])[0-9A-Fa-f]{0,16}:)(" IPV4 ")(?::\\d{1,5})?" IP_AFTER
+     "|(?:^|[^0-9A-Za-z.:])((?:[0-9A-Fa-f]{0,4}:){2,6}" IPV4 "|[0-9A-Fa-f]*(?::[0-9A-Fa-f]*){2,7})" IP_AFTER,
      ValidateIp, 45, {}, 0, {"0123456789abcdefABCDEF.:", "0123456789:", 2, 4, 4, 1, ".:", true}},
     {v1::URL, "URL", "(?i)(?:^|[^a-z0-9])((?:https?|ftp)://[^\\s<>\"'`]+)", ValidateUrl, 512,
      "://", 6},
@@ -196,6 +239,13 @@ constexpr DetectorSpec kDetectors[] = {
 
 #undef WORD_BOUNDED
 #undef DIGIT_BOUNDED
+#undef EMAIL_DENSE
+#undef EMAIL_BEFORE
+#undef EMAIL_AFTER
+#undef EMAIL_CONTEXT
+#undef EMAIL_BODY
+#undef IPV4
+#undef IP_AFTER
 
 }  // namespace
 
