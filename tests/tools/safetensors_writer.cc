@@ -12,31 +12,8 @@
 namespace warden::scripted {
 namespace {
 
-const char* SafetensorsDtype(model::DType dtype) {
-  switch (dtype) {
-    case model::DType::kBF16:
-      return "BF16";
-    case model::DType::kF16:
-      return "F16";
-    case model::DType::kF32:
-      return "F32";
-    case model::DType::kF64:
-      return "F64";
-    case model::DType::kU8:
-      return "U8";
-    case model::DType::kI8:
-      return "I8";
-    case model::DType::kI16:
-      return "I16";
-    case model::DType::kI32:
-      return "I32";
-    case model::DType::kI64:
-      return "I64";
-    case model::DType::kBool:
-      return "BOOL";
-  }
-  return "U8";
-}
+// The header's name of a dtype the writer can size (kOther has no size and no name).
+const char* SafetensorsDtype(model::DType dtype) { return model::DTypeName(dtype); }
 
 absl::Status CheckTensors(const std::vector<OutputTensor>& tensors) {
   std::set<std::string> names;
