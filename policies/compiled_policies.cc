@@ -293,11 +293,12 @@ class EntryScan {
 
 // Where a stream window's text must stay unsettled for the token growing at its end (see
 // CompiledPolicies::kMaxHeldTokenBytes): that token's start less the context before it,
-// at a character boundary; the text's size when it ends in whitespace or the token is
-// longer than the limit.
+// at a character boundary; the text's size when it does not end in a token or the token is
+// longer than the limit. A token is a run of printable ASCII (what keys, JWTs and URLs are
+// made of): text in scripts written without spaces is not held as one.
 uint32_t HeldTokenStart(std::string_view text) {
   size_t start = text.size();
-  while (start > 0 && !absl::ascii_isspace(static_cast<unsigned char>(text[start - 1]))) {
+  while (start > 0 && absl::ascii_isgraph(static_cast<unsigned char>(text[start - 1]))) {
     if (text.size() - start >= CompiledPolicies::kMaxHeldTokenBytes) return static_cast<uint32_t>(text.size());
     --start;
   }

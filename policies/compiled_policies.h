@@ -111,7 +111,7 @@ class CompiledPolicies {
   absl::StatusOr<ScanResult> Scan(absl::Span<const std::string> policy_set_ids,
                                   v1::Direction direction, std::string_view text) const;
 
-  // A token (a run without ASCII whitespace) still growing at the end of a stream window,
+  // A token (a run of printable ASCII, no whitespace) still growing at the end of a stream window,
   // up to this long, is held whole with this much context before it: a finding inside it
   // (a 2 KB JWT, a long key) may be longer than its rule's bound, and is only final, and
   // taken whole, once the token ends. Longer tokens are held by the bound alone.

@@ -2,8 +2,8 @@
 // Text is released only once no match could still begin in it: the scanner holds back
 // the tail a match could still grow into (the longest match of the app's rules, from the
 // regexes' bounds or their `max_match_bytes` caps) and rescans a window that overlaps
-// the released part, so a match split across chunks is caught. A token (a run without
-// whitespace) still growing at the end is held whole, up to
+// the released part, so a match split across chunks is caught. A token (a run of
+// printable ASCII) still growing at the end is held whole, up to
 // CompiledPolicies::kMaxHeldTokenBytes, so a secret longer than its rule's bound (a 2 KB
 // JWT) is redacted whole, not released. The released text concatenated, and the findings,
 // equal what CompiledPolicies::Scan returns for the whole text (for matches no longer than

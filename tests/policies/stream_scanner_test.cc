@@ -273,6 +273,25 @@ TEST(StreamScanner, SecretsLongerThanTheirBoundAreRedactedWholeWhenStreamed) {
   }
 }
 
+// Only printable-ASCII runs are held as tokens: text in a script written without spaces is
+// released as it is checked (held by the rules' bound only, about 1.2 KB here).
+TEST(StreamScanner, TextWithoutSpacesInOtherScriptsIsNotHeldAsAToken) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  absl::StatusOr<std::unique_ptr<StreamScanner>> scanner = StreamScanner::Create(policies, {"all"}, v1::OUTPUT);
+  ASSERT_TRUE(scanner.ok()) << scanner.status();
+  absl::StatusOr<size_t> holdback = policies->HoldBackBytes({"all"}, v1::OUTPUT);
+  ASSERT_TRUE(holdback.ok());
+  std::string released;
+  for (int i = 0; i < 600; ++i) {  // ~10 KB of Chinese without spaces or newlines.
+    absl::StatusOr<StreamUpdate> update = (*scanner)->Push("\xE4\xBB\x8A\xE5\xA4\xA9\xE5\xBE\x88\xE5\xA5\xBD\xE3\x80\x82");
+    ASSERT_TRUE(update.ok()) << update.status();
+    released += update->released;
+  }
+  EXPECT_GT(released.size(), 0u);
+  EXPECT_LE((*scanner)->held_bytes(), *holdback + (*scanner)->scan_step_bytes() + 64);
+}
+
 // An anchored detector's look-ahead window could cut a match that began at a later anchor
 // (a URL after a "postgres://" less than its look-ahead before it): the stream took the cut
 // match and released the URL's tail. Now equal to the unary scan.
