@@ -206,7 +206,12 @@ class EntryScan {
     while (search < text_.size()) {
       const size_t a = text_.find(entry_.anchor, search);
       if (a == std::string_view::npos) break;
-      const size_t from = std::max(pos, a > entry_.anchor_lookbehind ? a - entry_.anchor_lookbehind : 0);
+      size_t from = std::max(pos, a > entry_.anchor_lookbehind ? a - entry_.anchor_lookbehind : 0);
+      // The look-behind counts the context character before a match as one byte: a
+      // multi-byte one (a typographic quote, an arrow) must be read whole, or the context
+      // cannot match and the search (which ends the loop when it finds nothing) missed
+      // “sk-...”-style secrets.
+      while (from > pos && (static_cast<unsigned char>(text_[from]) & 0xC0) == 0x80) --from;
       if (from > a) {
         search = a + 1;
         continue;

@@ -273,6 +273,32 @@ TEST(StreamScanner, SecretsLongerThanTheirBoundAreRedactedWholeWhenStreamed) {
   }
 }
 
+// A secret right after a multi-byte character (typographic quotes, which models write all
+// the time, an arrow, «») was missed, unary and streamed: the anchored search began inside
+// that character. Found and redacted in both.
+TEST(StreamScanner, SecretsAfterAMultiByteCharacterAreFound) {
+  std::shared_ptr<const CompiledPolicies> policies = LoadAll();
+  ASSERT_NE(policies, nullptr);
+  const std::string key = "sk-proj-" + RandomRun(48, kBase64Url, 5);
+  const std::string jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0." + RandomRun(43, kBase64Url, 6);
+  for (const std::string& secret : {key, jwt, std::string("https://example.com/reset?token=abc")}) {
+    for (const char* before : {"\xE2\x80\x9C", "\xE2\x86\x92", "\xC2\xAB", "\xC3\xA9"}) {
+      const std::string text = std::string("Here: ") + before + secret + "\xE2\x80\x9D and more text.";
+      absl::StatusOr<ScanResult> unary = policies->Scan({"all"}, v1::OUTPUT, text);
+      ASSERT_TRUE(unary.ok()) << unary.status();
+      SCOPED_TRACE(text);
+      EXPECT_FALSE(unary->matches.empty());
+      if (secret != key && secret != jwt) continue;  // The URL rule flags, the secrets redact.
+      EXPECT_EQ(unary->redacted_text.find(secret.substr(8, 20)), std::string::npos);
+      for (const size_t chunk : {1u, 5u, 64u}) {
+        absl::StatusOr<Streamed> streamed = Stream(policies, v1::OUTPUT, Chunks(text, chunk));
+        ASSERT_TRUE(streamed.ok()) << streamed.status();
+        ExpectSame(*unary, *streamed);
+      }
+    }
+  }
+}
+
 // Only printable-ASCII runs are held as tokens: text in a script written without spaces is
 // released as it is checked (held by the rules' bound only, about 1.2 KB here).
 TEST(StreamScanner, TextWithoutSpacesInOtherScriptsIsNotHeldAsAToken) {
