@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 
 namespace warden::policies {
 namespace {
@@ -39,13 +40,17 @@ StreamScanner::StreamScanner(std::shared_ptr<const CompiledPolicies> policies,
                              size_t holdback)
     : policies_(std::move(policies)), ids_(std::move(ids)), direction_(direction),
       holdback_(holdback),
-      scan_step_(std::max(kMinScanStepBytes, kScanStepHoldbacks * holdback)) {}
+      scan_step_(std::max(kMinScanStepBytes, kScanStepHoldbacks * holdback)),
+      next_scan_step_(scan_step_) {}
 
 absl::StatusOr<StreamUpdate> StreamScanner::Push(std::string_view chunk) {
   if (finished_) return absl::FailedPreconditionError("stream already finished");
   buffer_.append(chunk);
   received_ += chunk.size();
-  if (received_ - scanned_upto_ < scan_step_) {
+  // A held token that ended (a byte that cannot continue it) is scanned at once.
+  const bool token_ended =
+      holding_token_ && std::any_of(chunk.begin(), chunk.end(), [](char c) { return !absl::ascii_isgraph(static_cast<unsigned char>(c)); });
+  if (received_ - scanned_upto_ < next_scan_step_ && !token_ended) {
     StreamUpdate update;
     update.action = action_;
     update.block_message = block_message_;
@@ -78,6 +83,7 @@ absl::StatusOr<StreamUpdate> StreamScanner::Advance(bool final) {
     it->at = std::max(it->at, base_ + r.at);
   }
   scanned_upto_ = received_;
+  ++scans_;
   context_start_ = std::max(context_start_, base_ + found->context_start);
   StreamUpdate update;
   const uint32_t end_of_scan = final ? static_cast<uint32_t>(buffer_.size()) : found->settled;
@@ -85,6 +91,9 @@ absl::StatusOr<StreamUpdate> StreamScanner::Advance(bool final) {
   if (action_ != v1::BLOCK) Release(final ? received_ : settled_, &update);
   update.action = action_;
   update.block_message = block_message_;
+  const uint64_t held = received_ - settled_;
+  holding_token_ = held > holdback_ + scan_step_ + kExtraContextBytes;
+  next_scan_step_ = holding_token_ ? std::max<size_t>(scan_step_, held / 2) : scan_step_;
   Trim();
   return update;
 }

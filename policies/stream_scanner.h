@@ -54,8 +54,8 @@ class StreamScanner {
 
   // Adds a chunk (it may end inside a UTF-8 character). The text is rescanned once at
   // least scan_step_bytes() arrived since the last scan, so small chunks cost little; text
-  // is released only by a scan (held_bytes() stays below hold-back + step + 64, or a held
-  // token and 64 bytes before it).
+  // is released only by a scan (held_bytes() stays below hold-back + step + 64, or, while
+  // a token is held, the token, the 64 bytes before it, hold-back and step).
   // INVALID_ARGUMENT for invalid UTF-8; FAILED_PRECONDITION after Finish. After a BLOCK
   // the caller should stop pushing.
   absl::StatusOr<StreamUpdate> Push(std::string_view chunk);
@@ -66,7 +66,12 @@ class StreamScanner {
   // Bytes received but not yet released.
   size_t held_bytes() const { return received_ - released_; }
   // New bytes that trigger a rescan: max(kMinScanStepBytes, kScanStepHoldbacks * hold-back).
+  // While a token is held (CompiledPolicies::kMaxHeldTokenBytes), half the text held, or the
+  // token's end, whichever comes first: rescanning a held token every step cost its
+  // length squared over the step.
   size_t scan_step_bytes() const { return scan_step_; }
+  // Scans so far (for tests).
+  size_t scans() const { return scans_; }
 
  private:
   StreamScanner(std::shared_ptr<const CompiledPolicies> policies, std::vector<std::string> ids,
@@ -89,6 +94,9 @@ class StreamScanner {
   uint64_t settled_ = 0;     // Every finding beginning before this is known.
   uint64_t context_start_ = 0;  // Later windows start no later than this.
   uint64_t scanned_upto_ = 0;   // received_ at the last scan.
+  size_t next_scan_step_ = 0;   // New bytes that trigger the next scan (see scan_step_bytes()).
+  bool holding_token_ = false;  // The last scan left more held than a token-free stream would.
+  size_t scans_ = 0;
   // Settled non-shadow REDACT findings not yet fully released (stream offsets).
   struct PendingRedaction {
     uint64_t begin;

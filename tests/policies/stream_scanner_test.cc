@@ -299,6 +299,31 @@ TEST(StreamScanner, SecretsAfterAMultiByteCharacterAreFound) {
   }
 }
 
+// A held token is rescanned as it doubles, not every step (a 16,000-byte token in 32-byte
+// chunks took ~500 scans of up to 16 KB each), and as soon as it ends.
+TEST(StreamScanner, AHeldTokenIsRescannedAsItGrowsAndReleasedWhenItEnds) {
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> policies = LoadPolicyTexts(
+      {{"small.textproto", R"(id: "all" rules { id: "w" category: CUSTOM action: REDACT regex { pattern: "secretword" } })"}});
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  absl::StatusOr<std::unique_ptr<StreamScanner>> scanner = StreamScanner::Create(*policies, {"all"}, v1::OUTPUT);
+  ASSERT_TRUE(scanner.ok()) << scanner.status();
+  const std::string token = RandomRun(16000, kBase64Url, 7) + "secretword";
+  std::string released;
+  for (const std::string& chunk : Chunks("Some words first. " + token, 32)) {
+    absl::StatusOr<StreamUpdate> update = (*scanner)->Push(chunk);
+    ASSERT_TRUE(update.ok()) << update.status();
+    released += update->released;
+  }
+  EXPECT_LE((*scanner)->scans(), 40u);
+  EXPECT_EQ(released.find(token.substr(0, 100)), std::string::npos);  // Held whole.
+  const size_t before = (*scanner)->scans();
+  absl::StatusOr<StreamUpdate> ended = (*scanner)->Push(" and");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ((*scanner)->scans(), before + 1);  // Scanned at once, released up to the bound.
+  EXPECT_NE(ended->released.find(token.substr(0, 100)), std::string::npos);
+  EXPECT_EQ(ended->released.find("secretword"), std::string::npos);
+}
+
 // Only printable-ASCII runs are held as tokens: text in a script written without spaces is
 // released as it is checked (held by the rules' bound only, about 1.2 KB here).
 TEST(StreamScanner, TextWithoutSpacesInOtherScriptsIsNotHeldAsAToken) {
