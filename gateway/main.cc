@@ -24,6 +24,7 @@
 #include "gateway/server.h"
 #include "model/kernels/openmp_env.h"
 #include "model/weight_options.h"
+#include "model/weights.h"
 
 ABSL_FLAG(std::string, config, "", "Server configuration file (text-format proto or .json).");
 ABSL_FLAG(std::string, listen, "", "Address to bind, e.g. 127.0.0.1:0; overrides the config.");
@@ -142,9 +143,17 @@ int main(int argc, char** argv) {
   }
   std::cout << "warden: SERVING on " << (*server)->address() << " (port " << (*server)->port() << ")\n";
   std::cout << "warden: model " << model_settings.model_dir() << "\n";
+  const auto stores_unquantised = warden::model::StoresUnquantisedExperts(model_settings.model_dir());
+  const bool quantised_at_load = stores_unquantised.ok() && *stores_unquantised;
+  if (quantised_at_load) {
+    std::cout << "warden: the checkpoint stores its experts unquantised (a bf16 fine-tune or upload); they were "
+                 "quantised to MXFP4 at load, as the released gpt-oss checkpoints are, and the file stays mapped\n";
+  }
   // The config loader validated the name; an unparsable one cannot reach here.
   const auto residency = warden::model::ParseResidency(model_settings.weight_memory());
-  const bool weights_resident = residency.ok() && *residency == warden::model::Residency::kResident;
+  // A checkpoint quantised at load is not made resident (ModelWeights::Load).
+  const bool weights_resident =
+      residency.ok() && *residency == warden::model::Residency::kResident && !quantised_at_load;
   for (const std::string& line : warden::gateway::MemoryReportLines(warden::ReadProcessMemory(), weights_resident)) {
     std::cout << "warden: " << line << "\n";
   }

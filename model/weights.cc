@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
+#include "model/unquantised_experts.h"
 
 namespace warden::model {
 namespace {
@@ -122,19 +123,24 @@ Bf16Matrix RowSlice(const Bf16Matrix& m, int row_begin, int rows) {
   return Bf16Matrix{m.data + static_cast<size_t>(row_begin) * m.cols, rows, m.cols};
 }
 
+// The name an expert tensor has when stored unquantised (Hugging Face layout only:
+// "...gate_up_proj_blocks" -> "...gate_up_proj"); empty for the original layout's names.
+std::string UnquantisedName(const std::string& blocks_name) {
+  if (!absl::EndsWith(blocks_name, "_blocks")) return "";
+  return blocks_name.substr(0, blocks_name.size() - std::string("_blocks").size());
+}
+
 absl::Status LoadExperts(const SafetensorsArchive& archive, const std::string& blocks_name,
                          const std::string& scales_name, int experts, int rows, int cols,
-                         std::vector<Mxfp4Matrix>* out) {
+                         std::vector<Mxfp4Matrix>* out, std::vector<QuantisedExperts>* owned) {
   const int nblocks = cols / 32;
-  // Dequantised copies of gpt-oss (e.g. "-BF16" uploads) keep the experts' weights under the
-  // name without the suffix: say so instead of "no tensor".
-  const std::string suffix = absl::EndsWith(blocks_name, "_blocks") ? "_blocks" : ".blocks";
-  const std::string unquantised = blocks_name.substr(0, blocks_name.size() - suffix.size());
-  if (!archive.Contains(blocks_name) && archive.Contains(unquantised)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        archive.dir(), ": the experts are stored unquantised ('", unquantised,
-        "'); Warden runs gpt-oss with MXFP4 experts as released (tensors '", blocks_name,
-        "' and its scales): use the original checkpoint"));
+  const std::string unquantised = UnquantisedName(blocks_name);
+  if (!archive.Contains(blocks_name) && !unquantised.empty() && archive.Contains(unquantised)) {
+    ASSIGN_OR_RETURN(TensorView view, archive.Get(unquantised));
+    ASSIGN_OR_RETURN(QuantisedExperts quantised, QuantiseTransposedExperts(view, experts, rows, cols));
+    *out = quantised.matrices;
+    owned->push_back(std::move(quantised));
+    return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(TensorView blocks,
                    GetChecked(archive, blocks_name, {experts, rows, nblocks, 16}, {DType::kU8}));
@@ -176,28 +182,46 @@ absl::Status LoadAttention(const SafetensorsArchive& archive, const ModelConfig&
   return absl::OkStatus();
 }
 
-absl::Status LoadMlp(const SafetensorsArchive& archive, const ModelConfig& c,
-                     const LayerNames& names, LayerWeights* w) {
+absl::Status LoadMlp(const SafetensorsArchive& archive, const ModelConfig& c, const LayerNames& names,
+                     LayerWeights* w, std::vector<QuantisedExperts>* owned) {
   const int e = c.num_experts, h = c.hidden_size, i2 = 2 * c.intermediate_size;
   ASSIGN_OR_RETURN(w->mlp_norm, LoadVector(archive, names.mlp_norm, {h}));
   ASSIGN_OR_RETURN(w->router, LoadMatrix(archive, names.router, e, h));
   ASSIGN_OR_RETURN(w->router_bias, LoadVector(archive, names.router_bias, {e}));
-  RETURN_IF_ERROR(LoadExperts(archive, names.mlp1_blocks, names.mlp1_scales, e, i2, h, &w->mlp1));
-  RETURN_IF_ERROR(LoadExperts(archive, names.mlp2_blocks, names.mlp2_scales, e, h,
-                              c.intermediate_size, &w->mlp2));
+  RETURN_IF_ERROR(LoadExperts(archive, names.mlp1_blocks, names.mlp1_scales, e, i2, h, &w->mlp1, owned));
+  RETURN_IF_ERROR(LoadExperts(archive, names.mlp2_blocks, names.mlp2_scales, e, h, c.intermediate_size,
+                              &w->mlp2, owned));
   ASSIGN_OR_RETURN(w->mlp1_bias, LoadVector(archive, names.mlp1_bias, {e, i2}));
   ASSIGN_OR_RETURN(w->mlp2_bias, LoadVector(archive, names.mlp2_bias, {e, h}));
   return absl::OkStatus();
 }
 
+bool HasUnquantisedExperts(const SafetensorsArchive& archive) {
+  const LayerNames names = HfNames(0);
+  return !archive.Contains(names.mlp1_blocks) && archive.Contains(UnquantisedName(names.mlp1_blocks));
+}
+
 }  // namespace
+
+absl::StatusOr<bool> StoresUnquantisedExperts(const std::string& model_dir) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsArchive> archive,
+                   SafetensorsArchive::OpenDirectory(model_dir, Residency::kMapped));
+  return HasUnquantisedExperts(*archive);
+}
 
 absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& model_dir,
                                                                   const ModelConfig& config,
                                                                   Residency residency) {
   RETURN_IF_ERROR(config.Validate());
   std::unique_ptr<ModelWeights> weights(new ModelWeights());
-  ASSIGN_OR_RETURN(weights->archive_, SafetensorsArchive::OpenDirectory(model_dir, residency));
+  // Opened mapped first (headers only) to see whether the experts are stored unquantised:
+  // then they are read once to be quantised, and a resident copy of the file (four times
+  // the released checkpoint's size) would only cost memory.
+  ASSIGN_OR_RETURN(weights->archive_, SafetensorsArchive::OpenDirectory(model_dir, Residency::kMapped));
+  weights->experts_quantised_at_load_ = HasUnquantisedExperts(*weights->archive_);
+  if (residency == Residency::kResident && !weights->experts_quantised_at_load_) {
+    ASSIGN_OR_RETURN(weights->archive_, SafetensorsArchive::OpenDirectory(model_dir, residency));
+  }
   const SafetensorsArchive& archive = *weights->archive_;
   const bool original = archive.Contains("block.0.attn.qkv.weight") || archive.Contains("embedding.weight");
   weights->layout_ = original ? CheckpointLayout::kOriginal : CheckpointLayout::kHuggingFace;
@@ -213,7 +237,7 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::stri
     const LayerNames names = original ? OriginalNames(n) : HfNames(n);
     LayerWeights layer;
     RETURN_IF_ERROR(LoadAttention(archive, config, weights->layout_, names, &layer));
-    RETURN_IF_ERROR(LoadMlp(archive, config, names, &layer));
+    RETURN_IF_ERROR(LoadMlp(archive, config, names, &layer, &weights->quantised_experts_));
     weights->layers_.push_back(std::move(layer));
   }
   return weights;

@@ -3,8 +3,10 @@
 // qkv split by rows into q, k, v) and checked against the config.
 //
 // Large matrices stay where they are in the memory-mapped files: dense ones as bf16,
-// expert ones as packed MXFP4 (never dequantised). Small vectors (norms, biases, sinks)
-// are widened to float32 copies at load.
+// expert ones as packed MXFP4 (never dequantised). Experts stored unquantised (bf16
+// fine-tunes, Hugging Face layout only) are quantised to MXFP4 at load into memory the
+// weights own (model/unquantised_experts.h). Small vectors (norms, biases, sinks) are
+// widened to float32 copies at load.
 //
 // Thread safety: immutable after Load; safe to read from many threads.
 // Ownership: ModelWeights owns the mapped archive the views point into.
@@ -19,6 +21,7 @@
 #include "model/config.h"
 #include "model/kernels/tensor_types.h"
 #include "model/safetensors.h"
+#include "model/unquantised_experts.h"
 
 namespace warden::model {
 
@@ -38,10 +41,16 @@ struct LayerWeights {
 
 enum class CheckpointLayout { kHuggingFace, kOriginal };
 
+// Whether the checkpoint in `model_dir` stores its experts unquantised, so that
+// ModelWeights::Load quantises them (reads the safetensors headers only; for startup logs).
+absl::StatusOr<bool> StoresUnquantisedExperts(const std::string& model_dir);
+
 class ModelWeights {
  public:
   // Opens the safetensors files of `model_dir` (mapped or read into memory, see Residency)
-  // and views every tensor of `config`.
+  // and views every tensor of `config`. A checkpoint with unquantised experts stays mapped
+  // whatever `residency` says: its experts are read once, to quantise them into owned
+  // huge-page memory.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& model_dir,
                                                             const ModelConfig& config,
                                                             Residency residency = Residency::kMapped);
@@ -51,6 +60,8 @@ class ModelWeights {
   const Bf16Matrix& unembedding() const { return unembedding_; }  // [V, H]
   const std::vector<float>& final_norm() const { return final_norm_; }
   const std::vector<LayerWeights>& layers() const { return layers_; }
+  // True when the checkpoint stored its experts unquantised and Load quantised them.
+  bool experts_quantised_at_load() const { return experts_quantised_at_load_; }
 
  private:
   ModelWeights() = default;
@@ -60,6 +71,8 @@ class ModelWeights {
   Bf16Matrix embedding_, unembedding_;
   std::vector<float> final_norm_;
   std::vector<LayerWeights> layers_;
+  bool experts_quantised_at_load_ = false;
+  std::vector<QuantisedExperts> quantised_experts_;  // what layers_' experts view, if quantised
 };
 
 }  // namespace warden::model

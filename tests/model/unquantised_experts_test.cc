@@ -1,0 +1,313 @@
+// Experts stored unquantised (bf16 fine-tunes, dequantised uploads in the Hugging Face layout)
+// are quantised to MXFP4 at load: the block quantiser's rounding contract, the transposed
+// layout, load errors, and the engine on a dequantised copy of the reference fixture, which
+// must give the fixture's logits bit for bit (MXFP4 values survive the round trip exactly).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "model/engine.h"
+#include "model/kernels/mxfp4_quantize.h"
+#include "model/safetensors.h"
+#include "model/unquantised_experts.h"
+#include "model/weights.h"
+#include "tests/model/reference_fixture.h"
+#include "tests/tools/safetensors_writer.h"
+
+namespace warden::model {
+namespace {
+
+using scripted::OutputTensor;
+
+constexpr float kE2m1[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
+                             -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+
+float Decode(const uint8_t* packed, uint8_t exponent, int i) {
+  const int nibble = (packed[i / 2] >> (4 * (i % 2))) & 15;
+  return std::ldexp(kE2m1[nibble], exponent - 127);
+}
+
+struct Block {
+  uint8_t packed[16] = {};
+  uint8_t exponent = 0;
+};
+
+Block Quantise(const std::vector<float>& values) {
+  Block block;
+  QuantizeMxfp4Block(values.data(), block.packed, &block.exponent);
+  return block;
+}
+
+TEST(QuantizeMxfp4Block, MidpointsGoToTheEvenCode) {
+  // Exponent 0 (the block's largest magnitude is 6); every midpoint between grid values,
+  // both signs, and values on the grid.
+  const std::vector<float> in = {6.0f, 0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, -0.25f, -0.75f, -1.25f,
+                                 -1.75f, -2.5f, -3.5f, -5.0f, 0.5f, 1.5f, 3.0f, -6.0f, 0.26f, 0.74f, 4.9f,
+                                 5.1f, 0.0f, -0.0f, 0.1f, 1.0f, 2.0f, 4.0f, -4.0f, -0.5f, -1.0f};
+  const std::vector<float> expected = {6, 0, 1, 1, 2, 2, 4, 4, -0.0f, -1, -1, -2, -2, -4, -4, 0.5f, 1.5f, 3, -6, 0.5f,
+                                       0.5f, 4, 6, 0, 0, 0, 1, 2, 4, -4, -0.5f, -1};
+  const Block block = Quantise(in);
+  EXPECT_EQ(block.exponent, 127);
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(Decode(block.packed, block.exponent, i), expected[i]) << "value " << in[i];
+}
+
+TEST(QuantizeMxfp4Block, ExponentIsTheSmallestThatHoldsTheLargestMagnitude) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> magnitude(-60, 60);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::vector<float> in(32);
+    const int k = magnitude(rng);
+    for (float& v : in) v = std::ldexp(unit(rng), k + (trial % 3 == 0 ? magnitude(rng) / 10 : 0));
+    float amax = 0;
+    for (float v : in) amax = std::max(amax, std::fabs(v));
+    const Block block = Quantise(in);
+    const int e = block.exponent - 127;
+    ASSERT_LE(amax, std::ldexp(6.0f, e)) << "trial " << trial;
+    ASSERT_GT(amax, std::ldexp(6.0f, e - 1)) << "trial " << trial;
+    for (int i = 0; i < 32; ++i) {
+      // Half a grid step where the value lies: 0.25 below 2, 0.5 below 4, 1 above (times 2^e).
+      const float x = std::fabs(in[i]) / std::ldexp(1.0f, e);
+      const float half_step = std::ldexp(x < 2.0f ? 0.25f : x < 4.0f ? 0.5f : 1.0f, e);
+      EXPECT_LE(std::fabs(Decode(block.packed, block.exponent, i) - in[i]), half_step)
+          << "trial " << trial << " value " << in[i];
+    }
+  }
+}
+
+TEST(QuantizeMxfp4Block, Mxfp4ValuesComeBackExactly) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 5000; ++trial) {
+    uint8_t packed[16];
+    for (uint8_t& byte : packed) byte = static_cast<uint8_t>(rng());
+    // The whole exponent range whose values stay finite floats (6 * 2^126 is not one).
+    const uint8_t exponent = trial < 16 ? static_cast<uint8_t>(trial) : static_cast<uint8_t>(rng() % 253);
+    std::vector<float> values(32);
+    for (int i = 0; i < 32; ++i) values[i] = Decode(packed, exponent, i);
+    const Block block = Quantise(values);
+    for (int i = 0; i < 32; ++i) {
+      ASSERT_EQ(Decode(block.packed, block.exponent, i), values[i] == 0 ? 0.0f : values[i])
+          << "trial " << trial << " element " << i << " exponent " << int{exponent};
+    }
+  }
+}
+
+TEST(QuantizeMxfp4Block, ZeroAndTinyBlocks) {
+  const Block zero = Quantise(std::vector<float>(32, 0.0f));
+  EXPECT_EQ(zero.exponent, 0);
+  for (uint8_t byte : zero.packed) EXPECT_EQ(byte, 0);
+  // Far below the smallest scale 2^-127: the exponent clamps, values round to the grid.
+  std::vector<float> tiny(32, std::numeric_limits<float>::denorm_min());
+  tiny[0] = std::ldexp(1.0f, -128);
+  const Block block = Quantise(tiny);
+  EXPECT_EQ(block.exponent, 0);
+  EXPECT_EQ(Decode(block.packed, block.exponent, 0), std::ldexp(1.0f, -128));
+  EXPECT_EQ(Decode(block.packed, block.exponent, 1), 0.0f);
+}
+
+// A tensor [experts, cols, rows] of the given dtype holding `value(e, c, r)`.
+OutputTensor Transposed(const std::string& name, DType dtype, int experts, int cols, int rows,
+                        float (*value)(int, int, int)) {
+  OutputTensor t = scripted::ZeroTensor(name, dtype, {experts, cols, rows});
+  for (int e = 0; e < experts; ++e) {
+    for (int c = 0; c < cols; ++c) {
+      for (int r = 0; r < rows; ++r) {
+        EXPECT_TRUE(scripted::SetFloat(&t, (static_cast<int64_t>(e) * cols + c) * rows + r, value(e, c, r)));
+      }
+    }
+  }
+  return t;
+}
+
+// Distinct values on the e2m1 grid, so quantisation is exact and a misplaced one shows.
+float GridValue(int e, int c, int r) { return std::ldexp(kE2m1[(e * 7 + c * 3 + r * 5) % 16], e); }
+
+TensorView ViewOf(const OutputTensor& t) {
+  TensorView view;
+  view.name = t.name;
+  view.file = "memory";
+  view.dtype = t.dtype;
+  view.dtype_name = DTypeName(t.dtype);
+  view.shape = t.shape;
+  view.data = t.data.data();
+  view.size_bytes = t.data.size();
+  return view;
+}
+
+TEST(QuantiseTransposedExperts, EveryWeightLandsAtItsRowAndColumn) {
+  for (DType dtype : {DType::kBF16, DType::kF32}) {
+    const int experts = 3, rows = 5, cols = 64;
+    const OutputTensor t = Transposed("w", dtype, experts, cols, rows, GridValue);
+    auto quantised = QuantiseTransposedExperts(ViewOf(t), experts, rows, cols);
+    ASSERT_TRUE(quantised.ok()) << quantised.status();
+    ASSERT_EQ(quantised->matrices.size(), 3u);
+    for (int e = 0; e < experts; ++e) {
+      const Mxfp4Matrix& m = quantised->matrices[e];
+      ASSERT_EQ(m.rows, rows);
+      ASSERT_EQ(m.cols, cols);
+      for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < cols; ++c) {
+          const int block = r * (cols / 32) + c / 32;
+          EXPECT_EQ(Decode(m.blocks + 16 * block, m.scales[block], c % 32), GridValue(e, c, r) == 0 ? 0.0f : GridValue(e, c, r))
+              << DTypeName(dtype) << " e " << e << " r " << r << " c " << c;
+        }
+      }
+    }
+  }
+}
+
+TEST(QuantiseTransposedExperts, RefusesWrongShapeDtypeAndNonFiniteWeights) {
+  const OutputTensor good = Transposed("experts.w", DType::kBF16, 2, 32, 4, GridValue);
+  auto wrong_shape = QuantiseTransposedExperts(ViewOf(good), 2, 4, 64);
+  ASSERT_FALSE(wrong_shape.ok());
+  EXPECT_EQ(wrong_shape.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(wrong_shape.status().message(),
+                                "'experts.w' has shape [2, 32, 4], the config needs [2, 64, 4]"))
+      << wrong_shape.status();
+
+  OutputTensor u8 = good;
+  u8.dtype = DType::kU8;
+  u8.data.resize(u8.data.size() / 2);
+  auto wrong_dtype = QuantiseTransposedExperts(ViewOf(u8), 2, 4, 32);
+  ASSERT_FALSE(wrong_dtype.ok());
+  EXPECT_TRUE(absl::StrContains(wrong_dtype.status().message(), "expected BF16 or F32")) << wrong_dtype.status();
+
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    OutputTensor poisoned = good;
+    ASSERT_TRUE(scripted::SetFloat(&poisoned, (1 * 32 + 17) * 4 + 2, bad));
+    auto refused = QuantiseTransposedExperts(ViewOf(poisoned), 2, 4, 32);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "non-finite value at [1, 17, 2]")) << refused.status();
+  }
+
+  const OutputTensor odd = Transposed("experts.odd", DType::kBF16, 1, 40, 2, GridValue);
+  auto not_blocks = QuantiseTransposedExperts(ViewOf(odd), 1, 2, 40);
+  ASSERT_FALSE(not_blocks.ok());
+  EXPECT_TRUE(absl::StrContains(not_blocks.status().message(), "not a multiple of 32")) << not_blocks.status();
+}
+
+// Writes a copy of the fixture's Hugging Face checkpoint whose experts are stored as
+// `dtype` in the transposed layout of a bf16 fine-tune ([E, H, 2I] and [E, I, H]),
+// dequantised from the fixture's MXFP4 blocks.
+std::string WriteDequantisedFixture(const std::string& name, DType dtype) {
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(testing::kTinyDir) + "/config.json", dir + "/config.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto file = SafetensorsFile::Open(std::string(testing::kTinyDir) + "/model.safetensors");
+  EXPECT_TRUE(file.ok()) << file.status();
+  if (!file.ok()) return dir;
+  std::vector<OutputTensor> out;
+  for (const auto& [tensor_name, view] : (*file)->tensors()) {
+    if (absl::EndsWith(tensor_name, "_scales")) continue;
+    if (!absl::EndsWith(tensor_name, "_blocks")) {
+      out.push_back({tensor_name, view.dtype, view.shape, std::vector<uint8_t>(view.data, view.data + view.size_bytes)});
+      continue;
+    }
+    const TensorView& scales = (*file)->tensors().at(tensor_name.substr(0, tensor_name.size() - 7) + "_scales");
+    const int experts = view.shape[0], rows = view.shape[1], cols = view.shape[2] * 32;
+    OutputTensor t = scripted::ZeroTensor(tensor_name.substr(0, tensor_name.size() - 7), dtype, {experts, cols, rows});
+    for (int e = 0; e < experts; ++e) {
+      for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < cols; ++c) {
+          const size_t block = (static_cast<size_t>(e) * rows + r) * (cols / 32) + c / 32;
+          const float value = Decode(view.data + 16 * block, scales.data[block], c % 32);
+          EXPECT_TRUE(scripted::SetFloat(&t, (static_cast<int64_t>(e) * cols + c) * rows + r, value));
+        }
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  EXPECT_TRUE(scripted::WriteSafetensors(dir + "/model.safetensors", out).ok());
+  return dir;
+}
+
+std::vector<float> AllPositionLogits(const std::string& dir, WeightMode mode, Residency residency,
+                                     const std::vector<int32_t>& tokens) {
+  LoadOptions options;
+  options.model_dir = dir;
+  options.threads = 2;
+  options.weight_mode = mode;
+  options.weight_memory = residency;
+  auto engine = Engine::Load(options);
+  EXPECT_TRUE(engine.ok()) << dir << ": " << engine.status();
+  if (!engine.ok()) return {};
+  const SequenceId seq = (*engine)->CreateSequence();
+  auto logits = (*engine)->Prefill(seq, tokens, /*all_positions=*/true);
+  EXPECT_TRUE(logits.ok()) << logits.status();
+  return logits.ok() ? *logits : std::vector<float>{};
+}
+
+TEST(UnquantisedExpertsCheckpoint, DequantisedFixtureGivesTheFixtureLogitsBitForBit) {
+  auto reference = testing::LoadReference();
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const std::vector<int32_t>& tokens = reference->sequences.back().tokens;  // 41 tokens
+  for (DType dtype : {DType::kBF16, DType::kF32}) {
+    const std::string dir = WriteDequantisedFixture(std::string("dequantised_") + DTypeName(dtype), dtype);
+    for (WeightMode mode : {WeightMode::kExact, WeightMode::kFast}) {
+      const std::vector<float> expected = AllPositionLogits(testing::kTinyDir, mode, Residency::kMapped, tokens);
+      ASSERT_FALSE(expected.empty());
+      for (Residency residency : {Residency::kMapped, Residency::kResident}) {
+        EXPECT_EQ(AllPositionLogits(dir, mode, residency, tokens), expected)
+            << DTypeName(dtype) << " " << WeightModeName(mode) << " " << ResidencyName(residency);
+      }
+    }
+    const auto cmp = testing::CompareLogits(AllPositionLogits(dir, WeightMode::kExact, Residency::kMapped, tokens),
+                                            reference->sequences.back(), reference->vocab);
+    EXPECT_LE(cmp.max_abs_diff, 0.30);
+    EXPECT_TRUE(cmp.argmax_mismatches.empty());
+  }
+}
+
+TEST(UnquantisedExpertsCheckpoint, WeightsSayTheyQuantisedAndStayMapped) {
+  const std::string dir = WriteDequantisedFixture("dequantised_flag", DType::kBF16);
+  auto config = LoadConfig(dir);
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto weights = ModelWeights::Load(dir, *config, Residency::kResident);
+  ASSERT_TRUE(weights.ok()) << weights.status();
+  EXPECT_TRUE((*weights)->experts_quantised_at_load());
+  auto fixture = ModelWeights::Load(testing::kTinyDir, *config, Residency::kResident);
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  EXPECT_FALSE((*fixture)->experts_quantised_at_load());
+}
+
+// Weights that are not on the MXFP4 grid (a real bf16 fine-tune): the load quantises them,
+// and the model still computes close to the unquantised weights' MXFP4 neighbours.
+TEST(UnquantisedExpertsCheckpoint, OffGridWeightsLoadAndStayCloseToTheFixture) {
+  const std::string dir = WriteDequantisedFixture("dequantised_offgrid", DType::kBF16);
+  auto file = SafetensorsFile::Open(dir + "/model.safetensors");
+  ASSERT_TRUE(file.ok()) << file.status();
+  std::vector<OutputTensor> out;
+  for (const auto& [name, view] : (*file)->tensors()) {
+    OutputTensor t{name, view.dtype, view.shape, std::vector<uint8_t>(view.data, view.data + view.size_bytes)};
+    if (absl::EndsWith(name, "gate_up_proj") || absl::EndsWith(name, "down_proj")) {
+      for (int64_t i = 0; i < t.NumElements(); ++i) {
+        ASSERT_TRUE(scripted::SetFloat(&t, i, scripted::GetFloat(t, i) * (1.0f + 0.03f * ((i % 7) - 3) / 3.0f)));
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  file->reset();
+  ASSERT_TRUE(scripted::WriteSafetensors(dir + "/model.safetensors", out).ok());
+  auto reference = testing::LoadReference();
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const std::vector<int32_t>& tokens = reference->sequences.back().tokens;
+  const std::vector<float> logits = AllPositionLogits(dir, WeightMode::kExact, Residency::kMapped, tokens);
+  const std::vector<float> fixture = AllPositionLogits(testing::kTinyDir, WeightMode::kExact, Residency::kMapped, tokens);
+  ASSERT_EQ(logits.size(), fixture.size());
+  EXPECT_NE(logits, fixture);  // the perturbation moved some weights to other grid points
+  const auto cmp = testing::CompareLogits(logits, reference->sequences.back(), reference->vocab);
+  EXPECT_LE(cmp.mean_abs_diff, 0.5) << "max " << cmp.max_abs_diff;
+}
+
+}  // namespace
+}  // namespace warden::model
