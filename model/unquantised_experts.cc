@@ -28,11 +28,13 @@ bool WidenFinite(const TensorView& view, size_t index, int count, float* out, in
     return true;
   }
   const auto* bits = reinterpret_cast<const uint8_t*>(view.data + 2 * index);
+  const bool bf16 = view.dtype == DType::kBF16;
+  const uint16_t exponent_mask = bf16 ? 0x7f80 : 0x7c00;  // all ones: inf or NaN
   for (int i = 0; i < count; ++i) {
     uint16_t half;
     std::memcpy(&half, bits + 2 * i, 2);
-    if ((half & 0x7f80) == 0x7f80) return *bad = i, false;  // exponent all ones: inf or NaN
-    out[i] = Bf16ToFloat(half);
+    if ((half & exponent_mask) == exponent_mask) return *bad = i, false;
+    out[i] = bf16 ? Bf16ToFloat(half) : Fp16ToFloat(half);
   }
   return true;
 }
@@ -48,9 +50,9 @@ absl::Status CheckView(const TensorView& view, int experts, int rows, int cols) 
                                                    absl::StrJoin(view.shape, ", "), "], the config needs [",
                                                    absl::StrJoin(expected, ", "), "]"));
   }
-  if (view.dtype != DType::kBF16 && view.dtype != DType::kF32) {
+  if (view.dtype != DType::kBF16 && view.dtype != DType::kF16 && view.dtype != DType::kF32) {
     return absl::InvalidArgumentError(absl::StrCat(view.file, ": tensor '", view.name, "' has dtype ",
-                                                   view.dtype_name, ", expected BF16 or F32"));
+                                                   view.dtype_name, ", expected BF16, F16 or F32"));
   }
   return absl::OkStatus();
 }

@@ -1,4 +1,4 @@
-// Experts stored unquantised — bf16 (or float32) fine-tunes and dequantised uploads of
+// Experts stored unquantised — bf16 (or float16/float32) fine-tunes and dequantised uploads of
 // gpt-oss in the Hugging Face layout — quantised to MXFP4 at load, so the engine runs them
 // on its one expert path. The Hugging Face tensors are the transpose of the MXFP4 ones:
 // `gate_up_proj` is [E, H, 2I] (the model computes x @ W, gate and linear interleaved in the
@@ -28,7 +28,7 @@ struct QuantisedExperts {
   std::vector<Mxfp4Matrix> matrices;  // one view per expert into blocks and scales
 };
 
-// Quantises `view`, a BF16 or F32 tensor of shape [experts, cols, rows] (the transposed
+// Quantises `view`, a BF16, F16 or F32 tensor of shape [experts, cols, rows] (the transposed
 // layout above), into `experts` MXFP4 matrices of [rows, cols]. `cols` must be a multiple of
 // 32. INVALID_ARGUMENT naming the tensor for a wrong shape or dtype and for a non-finite
 // weight (with its position); RESOURCE_EXHAUSTED when the memory cannot be allocated.

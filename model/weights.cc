@@ -1,5 +1,6 @@
 #include "model/weights.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -97,7 +98,7 @@ std::vector<float> ToFloats(const TensorView& view, int64_t begin, int64_t count
     } else {
       uint16_t bits;
       __builtin_memcpy(&bits, view.data + 2 * (begin + i), 2);
-      out[i] = Bf16ToFloat(bits);
+      out[i] = view.dtype == DType::kF16 ? Fp16ToFloat(bits) : Bf16ToFloat(bits);
     }
   }
   return out;
@@ -105,13 +106,32 @@ std::vector<float> ToFloats(const TensorView& view, int64_t begin, int64_t count
 
 absl::StatusOr<std::vector<float>> LoadVector(const SafetensorsArchive& archive,
                                               const std::string& name, std::vector<int64_t> shape) {
-  ASSIGN_OR_RETURN(TensorView view, GetChecked(archive, name, shape, {DType::kBF16, DType::kF32}));
+  ASSIGN_OR_RETURN(TensorView view, GetChecked(archive, name, shape, {DType::kBF16, DType::kF16, DType::kF32}));
   return ToFloats(view, 0, view.NumElements());
 }
 
-absl::StatusOr<Bf16Matrix> LoadMatrix(const SafetensorsArchive& archive, const std::string& name,
-                                      int rows, int cols) {
-  ASSIGN_OR_RETURN(TensorView view, GetChecked(archive, name, {rows, cols}, {DType::kBF16}));
+// A dense matrix as the kernels read it: bf16 in place, or F16/F32 (checkpoints saved in
+// another precision) rounded to bf16 into memory `owned` keeps.
+absl::StatusOr<Bf16Matrix> LoadMatrix(const SafetensorsArchive& archive, const std::string& name, int rows,
+                                      int cols, OwnedWeightMemory* owned) {
+  ASSIGN_OR_RETURN(TensorView view,
+                   GetChecked(archive, name, {rows, cols}, {DType::kBF16, DType::kF16, DType::kF32}));
+  if (view.dtype != DType::kBF16) {
+    const size_t count = static_cast<size_t>(rows) * cols;
+    HugePageBuffer buffer(count * sizeof(uint16_t));
+    if (buffer.data() == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat("cannot allocate ", count * 2, " bytes to convert tensor '",
+                                                       name, "' to bf16"));
+    }
+    auto* out = static_cast<uint16_t*>(buffer.data());
+    constexpr int64_t kChunk = 4096;
+    for (int64_t begin = 0; begin < static_cast<int64_t>(count); begin += kChunk) {
+      const std::vector<float> floats = ToFloats(view, begin, std::min<int64_t>(kChunk, count - begin));
+      for (size_t i = 0; i < floats.size(); ++i) out[begin + i] = FloatToBf16(floats[i]);
+    }
+    owned->converted.push_back(std::move(buffer));
+    return Bf16Matrix{out, rows, cols};
+  }
   if (reinterpret_cast<uintptr_t>(view.data) % alignof(uint16_t) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(view.file, ": tensor '", name,
                                                    "' starts at an odd byte offset; bf16 data must be 2-byte aligned"));
@@ -132,14 +152,14 @@ std::string UnquantisedName(const std::string& blocks_name) {
 
 absl::Status LoadExperts(const SafetensorsArchive& archive, const std::string& blocks_name,
                          const std::string& scales_name, int experts, int rows, int cols,
-                         std::vector<Mxfp4Matrix>* out, std::vector<QuantisedExperts>* owned) {
+                         std::vector<Mxfp4Matrix>* out, OwnedWeightMemory* owned) {
   const int nblocks = cols / 32;
   const std::string unquantised = UnquantisedName(blocks_name);
   if (!archive.Contains(blocks_name) && !unquantised.empty() && archive.Contains(unquantised)) {
     ASSIGN_OR_RETURN(TensorView view, archive.Get(unquantised));
     ASSIGN_OR_RETURN(QuantisedExperts quantised, QuantiseTransposedExperts(view, experts, rows, cols));
     *out = quantised.matrices;
-    owned->push_back(std::move(quantised));
+    owned->quantised.push_back(std::move(quantised));
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(TensorView blocks,
@@ -154,19 +174,19 @@ absl::Status LoadExperts(const SafetensorsArchive& archive, const std::string& b
   return absl::OkStatus();
 }
 
-absl::Status LoadAttention(const SafetensorsArchive& archive, const ModelConfig& c,
-                           CheckpointLayout layout, const LayerNames& names, LayerWeights* w) {
+absl::Status LoadAttention(const SafetensorsArchive& archive, const ModelConfig& c, CheckpointLayout layout,
+                           const LayerNames& names, LayerWeights* w, OwnedWeightMemory* owned) {
   const int q_rows = c.num_heads * c.head_dim, kv_rows = c.num_kv_heads * c.head_dim;
   if (layout == CheckpointLayout::kHuggingFace) {
-    ASSIGN_OR_RETURN(w->q, LoadMatrix(archive, names.q, q_rows, c.hidden_size));
-    ASSIGN_OR_RETURN(w->k, LoadMatrix(archive, names.k, kv_rows, c.hidden_size));
-    ASSIGN_OR_RETURN(w->v, LoadMatrix(archive, names.v, kv_rows, c.hidden_size));
+    ASSIGN_OR_RETURN(w->q, LoadMatrix(archive, names.q, q_rows, c.hidden_size, owned));
+    ASSIGN_OR_RETURN(w->k, LoadMatrix(archive, names.k, kv_rows, c.hidden_size, owned));
+    ASSIGN_OR_RETURN(w->v, LoadMatrix(archive, names.v, kv_rows, c.hidden_size, owned));
     ASSIGN_OR_RETURN(w->q_bias, LoadVector(archive, names.q_bias, {q_rows}));
     ASSIGN_OR_RETURN(w->k_bias, LoadVector(archive, names.k_bias, {kv_rows}));
     ASSIGN_OR_RETURN(w->v_bias, LoadVector(archive, names.v_bias, {kv_rows}));
   } else {
     const int total = q_rows + 2 * kv_rows;
-    ASSIGN_OR_RETURN(const Bf16Matrix qkv, LoadMatrix(archive, names.qkv_weight, total, c.hidden_size));
+    ASSIGN_OR_RETURN(const Bf16Matrix qkv, LoadMatrix(archive, names.qkv_weight, total, c.hidden_size, owned));
     w->q = RowSlice(qkv, 0, q_rows);
     w->k = RowSlice(qkv, q_rows, kv_rows);
     w->v = RowSlice(qkv, q_rows + kv_rows, kv_rows);
@@ -175,7 +195,7 @@ absl::Status LoadAttention(const SafetensorsArchive& archive, const ModelConfig&
     w->k_bias.assign(bias.begin() + q_rows, bias.begin() + q_rows + kv_rows);
     w->v_bias.assign(bias.begin() + q_rows + kv_rows, bias.end());
   }
-  ASSIGN_OR_RETURN(w->o, LoadMatrix(archive, names.o, c.hidden_size, q_rows));
+  ASSIGN_OR_RETURN(w->o, LoadMatrix(archive, names.o, c.hidden_size, q_rows, owned));
   ASSIGN_OR_RETURN(w->o_bias, LoadVector(archive, names.o_bias, {c.hidden_size}));
   ASSIGN_OR_RETURN(w->sinks, LoadVector(archive, names.sinks, {c.num_heads}));
   ASSIGN_OR_RETURN(w->attn_norm, LoadVector(archive, names.attn_norm, {c.hidden_size}));
@@ -183,10 +203,10 @@ absl::Status LoadAttention(const SafetensorsArchive& archive, const ModelConfig&
 }
 
 absl::Status LoadMlp(const SafetensorsArchive& archive, const ModelConfig& c, const LayerNames& names,
-                     LayerWeights* w, std::vector<QuantisedExperts>* owned) {
+                     LayerWeights* w, OwnedWeightMemory* owned) {
   const int e = c.num_experts, h = c.hidden_size, i2 = 2 * c.intermediate_size;
   ASSIGN_OR_RETURN(w->mlp_norm, LoadVector(archive, names.mlp_norm, {h}));
-  ASSIGN_OR_RETURN(w->router, LoadMatrix(archive, names.router, e, h));
+  ASSIGN_OR_RETURN(w->router, LoadMatrix(archive, names.router, e, h, owned));
   ASSIGN_OR_RETURN(w->router_bias, LoadVector(archive, names.router_bias, {e}));
   RETURN_IF_ERROR(LoadExperts(archive, names.mlp1_blocks, names.mlp1_scales, e, i2, h, &w->mlp1, owned));
   RETURN_IF_ERROR(LoadExperts(archive, names.mlp2_blocks, names.mlp2_scales, e, h, c.intermediate_size,
@@ -227,17 +247,18 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::stri
   weights->layout_ = original ? CheckpointLayout::kOriginal : CheckpointLayout::kHuggingFace;
   const int v = config.vocab_size, h = config.hidden_size;
   ASSIGN_OR_RETURN(weights->embedding_,
-                   LoadMatrix(archive, original ? "embedding.weight" : "model.embed_tokens.weight", v, h));
+                   LoadMatrix(archive, original ? "embedding.weight" : "model.embed_tokens.weight", v, h,
+                              &weights->owned_));
   const char* unembedding = original ? "unembedding.weight" : "lm_head.weight";
   if (config.tie_word_embeddings) unembedding = original ? "embedding.weight" : "model.embed_tokens.weight";
-  ASSIGN_OR_RETURN(weights->unembedding_, LoadMatrix(archive, unembedding, v, h));
+  ASSIGN_OR_RETURN(weights->unembedding_, LoadMatrix(archive, unembedding, v, h, &weights->owned_));
   ASSIGN_OR_RETURN(weights->final_norm_,
                    LoadVector(archive, original ? "norm.scale" : "model.norm.weight", {h}));
   for (int n = 0; n < config.num_layers; ++n) {
     const LayerNames names = original ? OriginalNames(n) : HfNames(n);
     LayerWeights layer;
-    RETURN_IF_ERROR(LoadAttention(archive, config, weights->layout_, names, &layer));
-    RETURN_IF_ERROR(LoadMlp(archive, config, names, &layer, &weights->quantised_experts_));
+    RETURN_IF_ERROR(LoadAttention(archive, config, weights->layout_, names, &layer, &weights->owned_));
+    RETURN_IF_ERROR(LoadMlp(archive, config, names, &layer, &weights->owned_));
     weights->layers_.push_back(std::move(layer));
   }
   return weights;

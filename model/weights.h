@@ -3,13 +3,14 @@
 // qkv split by rows into q, k, v) and checked against the config.
 //
 // Large matrices stay where they are in the memory-mapped files: dense ones as bf16,
-// expert ones as packed MXFP4 (never dequantised). Experts stored unquantised (bf16
-// fine-tunes, Hugging Face layout only) are quantised to MXFP4 at load into memory the
-// weights own (model/unquantised_experts.h). Small vectors (norms, biases, sinks) are
-// widened to float32 copies at load.
+// expert ones as packed MXFP4 (never dequantised). Where a checkpoint stores them otherwise,
+// the load makes copies the weights own (OwnedWeightMemory): dense matrices in F16 or F32
+// are rounded to bf16 (to nearest, ties to even), experts stored unquantised (bf16/F16/F32
+// fine-tunes, Hugging Face layout only) are quantised to MXFP4 (model/unquantised_experts.h).
+// Small vectors (norms, biases, sinks; BF16, F16 or F32) are widened to float32 copies.
 //
 // Thread safety: immutable after Load; safe to read from many threads.
-// Ownership: ModelWeights owns the mapped archive the views point into.
+// Ownership: ModelWeights owns the mapped archive and the copies the views point into.
 #ifndef WARDEN_MODEL_WEIGHTS_H_
 #define WARDEN_MODEL_WEIGHTS_H_
 
@@ -40,6 +41,13 @@ struct LayerWeights {
 };
 
 enum class CheckpointLayout { kHuggingFace, kOriginal };
+
+// Memory the weights own where a checkpoint's tensors cannot be used in place: dense
+// matrices stored as F16 or F32 (rounded to bf16 at load) and experts stored unquantised.
+struct OwnedWeightMemory {
+  std::vector<HugePageBuffer> converted;
+  std::vector<QuantisedExperts> quantised;
+};
 
 // Whether the checkpoint in `model_dir` stores its experts unquantised, so that
 // ModelWeights::Load quantises them (reads the safetensors headers only; for startup logs).
@@ -72,7 +80,7 @@ class ModelWeights {
   std::vector<float> final_norm_;
   std::vector<LayerWeights> layers_;
   bool experts_quantised_at_load_ = false;
-  std::vector<QuantisedExperts> quantised_experts_;  // what layers_' experts view, if quantised
+  OwnedWeightMemory owned_;  // what converted or quantised views in layers_ etc. point into
 };
 
 }  // namespace warden::model

@@ -31,6 +31,25 @@ inline float Bf16ToFloat(uint16_t bits) {
   return out;
 }
 
+// IEEE half precision to float, exactly (subnormals, infinities and NaN included).
+inline float Fp16ToFloat(uint16_t bits) {
+  const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
+  const uint32_t exponent = (bits >> 10) & 0x1fu, mantissa = bits & 0x3ffu;
+  uint32_t wide;
+  if (exponent == 0x1f) {
+    wide = sign | 0x7f800000u | (mantissa << 13);
+  } else if (exponent != 0) {
+    wide = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else {  // zero or subnormal: mantissa * 2^-24, exact in float
+    float magnitude = static_cast<float>(mantissa) * (1.0f / 16777216.0f);
+    __builtin_memcpy(&wide, &magnitude, sizeof(wide));
+    wide |= sign;
+  }
+  float out;
+  __builtin_memcpy(&out, &wide, sizeof(out));
+  return out;
+}
+
 // Round-to-nearest-even conversion (NaN stays NaN).
 inline uint16_t FloatToBf16(float value) {
   uint32_t bits;

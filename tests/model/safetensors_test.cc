@@ -272,10 +272,10 @@ TEST(Weights, ShapeMismatchWithConfigFailsNamingTensor) {
 TEST(Weights, WrongDtypeForMatrixFailsNamingTensor) {
   CheckpointDir dir("wrong_dtype");
   dir.Write([](nlohmann::json& h) {
-    h["model.layers.0.self_attn.q_proj.weight"]["dtype"] = "F16";
+    h["model.layers.0.self_attn.q_proj.weight"]["dtype"] = "I16";  // same size as BF16
   });
   ExpectErrorMentions(LoadWeights(dir.dir()), absl::StatusCode::kInvalidArgument,
-                      {"model.layers.0.self_attn.q_proj.weight", "F16", "BF16"});
+                      {"model.layers.0.self_attn.q_proj.weight", "dtype I16", "expected BF16 or F16 or F32"});
 }
 
 TEST(Weights, ShardIndexNamingMissingFileFails) {

@@ -113,6 +113,24 @@ TEST(QuantizeMxfp4Block, ZeroAndTinyBlocks) {
   EXPECT_EQ(Decode(block.packed, block.exponent, 1), 0.0f);
 }
 
+TEST(Fp16ToFloat, MatchesTheCompilersConversionForEveryValue) {
+  for (uint32_t bits = 0; bits <= 0xffff; ++bits) {
+    const uint16_t half_bits = static_cast<uint16_t>(bits);
+    _Float16 half;
+    std::memcpy(&half, &half_bits, 2);
+    const float expected = static_cast<float>(half);
+    const float actual = Fp16ToFloat(half_bits);
+    if (std::isnan(expected)) {
+      EXPECT_TRUE(std::isnan(actual)) << bits;
+    } else {
+      uint32_t a, b;
+      std::memcpy(&a, &actual, 4);
+      std::memcpy(&b, &expected, 4);
+      ASSERT_EQ(a, b) << "bits " << bits;  // bit for bit, signed zeros included
+    }
+  }
+}
+
 // A tensor [experts, cols, rows] of the given dtype holding `value(e, c, r)`.
 OutputTensor Transposed(const std::string& name, DType dtype, int experts, int cols, int rows,
                         float (*value)(int, int, int)) {
@@ -178,7 +196,7 @@ TEST(QuantiseTransposedExperts, RefusesWrongShapeDtypeAndNonFiniteWeights) {
   u8.data.resize(u8.data.size() / 2);
   auto wrong_dtype = QuantiseTransposedExperts(ViewOf(u8), 2, 4, 32);
   ASSERT_FALSE(wrong_dtype.ok());
-  EXPECT_TRUE(absl::StrContains(wrong_dtype.status().message(), "expected BF16 or F32")) << wrong_dtype.status();
+  EXPECT_TRUE(absl::StrContains(wrong_dtype.status().message(), "expected BF16, F16 or F32")) << wrong_dtype.status();
 
   for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     OutputTensor poisoned = good;
@@ -196,9 +214,10 @@ TEST(QuantiseTransposedExperts, RefusesWrongShapeDtypeAndNonFiniteWeights) {
 }
 
 // Writes a copy of the fixture's Hugging Face checkpoint whose experts are stored as
-// `dtype` in the transposed layout of a bf16 fine-tune ([E, H, 2I] and [E, I, H]),
-// dequantised from the fixture's MXFP4 blocks.
-std::string WriteDequantisedFixture(const std::string& name, DType dtype) {
+// `expert_dtype` in the transposed layout of a bf16 fine-tune ([E, H, 2I] and [E, I, H]),
+// dequantised from the fixture's MXFP4 blocks, and whose other tensors (bf16 in the fixture)
+// are stored as `other_dtype` (as a checkpoint saved in float32 or float16 has them).
+std::string WriteConvertedFixture(const std::string& name, DType expert_dtype, DType other_dtype = DType::kBF16) {
   const std::string dir = ::testing::TempDir() + "/" + name;
   std::filesystem::create_directories(dir);
   std::filesystem::copy_file(std::string(testing::kTinyDir) + "/config.json", dir + "/config.json",
@@ -210,12 +229,21 @@ std::string WriteDequantisedFixture(const std::string& name, DType dtype) {
   for (const auto& [tensor_name, view] : (*file)->tensors()) {
     if (absl::EndsWith(tensor_name, "_scales")) continue;
     if (!absl::EndsWith(tensor_name, "_blocks")) {
-      out.push_back({tensor_name, view.dtype, view.shape, std::vector<uint8_t>(view.data, view.data + view.size_bytes)});
+      OutputTensor t{tensor_name, view.dtype, view.shape, std::vector<uint8_t>(view.data, view.data + view.size_bytes)};
+      if (view.dtype == DType::kBF16 && other_dtype != DType::kBF16) {
+        OutputTensor converted = scripted::ZeroTensor(tensor_name, other_dtype, view.shape);
+        for (int64_t i = 0; i < t.NumElements(); ++i) {
+          EXPECT_TRUE(scripted::SetFloat(&converted, i, scripted::GetFloat(t, i)));
+        }
+        t = std::move(converted);
+      }
+      out.push_back(std::move(t));
       continue;
     }
     const TensorView& scales = (*file)->tensors().at(tensor_name.substr(0, tensor_name.size() - 7) + "_scales");
     const int experts = view.shape[0], rows = view.shape[1], cols = view.shape[2] * 32;
-    OutputTensor t = scripted::ZeroTensor(tensor_name.substr(0, tensor_name.size() - 7), dtype, {experts, cols, rows});
+    OutputTensor t =
+        scripted::ZeroTensor(tensor_name.substr(0, tensor_name.size() - 7), expert_dtype, {experts, cols, rows});
     for (int e = 0; e < experts; ++e) {
       for (int r = 0; r < rows; ++r) {
         for (int c = 0; c < cols; ++c) {
@@ -252,7 +280,7 @@ TEST(UnquantisedExpertsCheckpoint, DequantisedFixtureGivesTheFixtureLogitsBitFor
   ASSERT_TRUE(reference.ok()) << reference.status();
   const std::vector<int32_t>& tokens = reference->sequences.back().tokens;  // 41 tokens
   for (DType dtype : {DType::kBF16, DType::kF32}) {
-    const std::string dir = WriteDequantisedFixture(std::string("dequantised_") + DTypeName(dtype), dtype);
+    const std::string dir = WriteConvertedFixture(std::string("dequantised_") + DTypeName(dtype), dtype);
     for (WeightMode mode : {WeightMode::kExact, WeightMode::kFast}) {
       const std::vector<float> expected = AllPositionLogits(testing::kTinyDir, mode, Residency::kMapped, tokens);
       ASSERT_FALSE(expected.empty());
@@ -268,8 +296,37 @@ TEST(UnquantisedExpertsCheckpoint, DequantisedFixtureGivesTheFixtureLogitsBitFor
   }
 }
 
+// A checkpoint saved in float32 (as Hugging Face transformers saves a model built in
+// float32): every dense matrix is rounded back to the fixture's bf16 and the experts are
+// quantised, so the logits are the fixture's bit for bit.
+TEST(UnquantisedExpertsCheckpoint, Float32CheckpointGivesTheFixtureLogitsBitForBit) {
+  auto reference = testing::LoadReference();
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const std::vector<int32_t>& tokens = reference->sequences.back().tokens;
+  const std::string dir = WriteConvertedFixture("float32_everything", DType::kF32, DType::kF32);
+  for (WeightMode mode : {WeightMode::kExact, WeightMode::kFast}) {
+    const std::vector<float> expected = AllPositionLogits(testing::kTinyDir, mode, Residency::kMapped, tokens);
+    ASSERT_FALSE(expected.empty());
+    EXPECT_EQ(AllPositionLogits(dir, mode, Residency::kResident, tokens), expected) << WeightModeName(mode);
+  }
+}
+
+// Float16 holds the fixture's bf16 values exactly only within its range; the logits stay
+// within the fixture README's bounds.
+TEST(UnquantisedExpertsCheckpoint, Float16CheckpointMatchesTheReference) {
+  auto reference = testing::LoadReference();
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const std::string dir = WriteConvertedFixture("float16_everything", DType::kF16, DType::kF16);
+  const auto cmp =
+      testing::CompareLogits(AllPositionLogits(dir, WeightMode::kExact, Residency::kMapped, reference->sequences.back().tokens),
+                             reference->sequences.back(), reference->vocab);
+  EXPECT_LE(cmp.max_abs_diff, 0.30);
+  EXPECT_LE(cmp.mean_abs_diff, 0.03);
+  EXPECT_TRUE(cmp.argmax_mismatches.empty());
+}
+
 TEST(UnquantisedExpertsCheckpoint, WeightsSayTheyQuantisedAndStayMapped) {
-  const std::string dir = WriteDequantisedFixture("dequantised_flag", DType::kBF16);
+  const std::string dir = WriteConvertedFixture("dequantised_flag", DType::kBF16);
   auto config = LoadConfig(dir);
   ASSERT_TRUE(config.ok()) << config.status();
   auto weights = ModelWeights::Load(dir, *config, Residency::kResident);
@@ -283,7 +340,7 @@ TEST(UnquantisedExpertsCheckpoint, WeightsSayTheyQuantisedAndStayMapped) {
 // Weights that are not on the MXFP4 grid (a real bf16 fine-tune): the load quantises them,
 // and the model still computes close to the unquantised weights' MXFP4 neighbours.
 TEST(UnquantisedExpertsCheckpoint, OffGridWeightsLoadAndStayCloseToTheFixture) {
-  const std::string dir = WriteDequantisedFixture("dequantised_offgrid", DType::kBF16);
+  const std::string dir = WriteConvertedFixture("dequantised_offgrid", DType::kBF16);
   auto file = SafetensorsFile::Open(dir + "/model.safetensors");
   ASSERT_TRUE(file.ok()) << file.status();
   std::vector<OutputTensor> out;

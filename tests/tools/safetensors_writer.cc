@@ -55,6 +55,11 @@ bool SetFloat(OutputTensor* tensor, int64_t index, float value) {
     std::memcpy(&tensor->data[static_cast<size_t>(index) * 2], &half, 2);
     return true;
   }
+  if (tensor->dtype == model::DType::kF16) {
+    const _Float16 half = static_cast<_Float16>(value);  // GCC's conversion: to nearest, ties to even
+    std::memcpy(&tensor->data[static_cast<size_t>(index) * 2], &half, 2);
+    return true;
+  }
   return false;
 }
 
@@ -69,6 +74,11 @@ float GetFloat(const OutputTensor& tensor, int64_t index) {
     uint16_t half;
     std::memcpy(&half, &tensor.data[static_cast<size_t>(index) * 2], 2);
     return model::Bf16ToFloat(half);
+  }
+  if (tensor.dtype == model::DType::kF16) {
+    uint16_t half;
+    std::memcpy(&half, &tensor.data[static_cast<size_t>(index) * 2], 2);
+    return model::Fp16ToFloat(half);
   }
   return 0.0f;
 }

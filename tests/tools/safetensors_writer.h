@@ -27,11 +27,11 @@ struct OutputTensor {
 // A zero-filled tensor of the given dtype and shape.
 OutputTensor ZeroTensor(std::string name, model::DType dtype, std::vector<int64_t> shape);
 
-// Stores `value` at element `index` (row-major) of a BF16 tensor (rounded to nearest even)
-// or an F32 tensor (exactly). Returns false, changing nothing, for an index outside the
-// tensor or another dtype.
+// Stores `value` at element `index` (row-major) of a BF16 or F16 tensor (rounded to nearest
+// even) or an F32 tensor (exactly). Returns false, changing nothing, for an index outside
+// the tensor or another dtype.
 bool SetFloat(OutputTensor* tensor, int64_t index, float value);
-// The value stored at `index` of a BF16 or F32 tensor (0 for anything else).
+// The value stored at `index` of a BF16, F16 or F32 tensor (0 for anything else).
 float GetFloat(const OutputTensor& tensor, int64_t index);
 
 // Writes `tensors` to `path` as one safetensors file. INVALID_ARGUMENT when a tensor's
