@@ -79,6 +79,8 @@ class SafetensorsArchive {
   // NOT_FOUND naming the tensor and directory when absent.
   absl::StatusOr<TensorView> Get(const std::string& name) const;
   bool Contains(const std::string& name) const { return index_.count(name) > 0; }
+  // Every tensor of every file, by name.
+  const std::map<std::string, const TensorView*>& tensors() const { return index_; }
   const std::string& dir() const { return dir_; }
 
  private:

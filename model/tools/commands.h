@@ -21,6 +21,7 @@ absl::Status RunGenerate(const Args& args);        // generate_command.cc
 absl::Status RunMakeCheckpoint(const Args& args);  // make_checkpoint_command.cc
 absl::Status RunBench(const Args& args);           // bench_command.cc
 absl::Status RunTokenize(const Args& args);        // tokenize_command.cc
+absl::Status RunQuantizeExperts(const Args& args);  // quantize_experts_command.cc
 
 // The tokenizer at `path` (file or checkpoint dir), or the shipped o200k_harmony one.
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadToolTokenizer(const std::string& path);

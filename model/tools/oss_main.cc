@@ -26,6 +26,8 @@ constexpr Command kCommands[] = {
      "[--temperature T --top_p P --top_k K --seed S --threads N]"},
     {"make-checkpoint", warden::model::tools::RunMakeCheckpoint,
      "make-checkpoint --out DIR --preset tiny|20b|120b [--layers N] [--seed S] [--max_shard_mb M]"},
+    {"quantize-experts", warden::model::tools::RunQuantizeExperts,
+     "quantize-experts --model_dir DIR --out DIR  (MXFP4 copy of a checkpoint with unquantised experts)"},
     {"bench", warden::model::tools::RunBench,
      "bench --model_dir DIR --prompt_tokens P --gen_tokens G --batch B[,B...] --threads T"},
 };

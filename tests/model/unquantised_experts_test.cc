@@ -19,6 +19,7 @@
 #include "model/safetensors.h"
 #include "model/unquantised_experts.h"
 #include "model/weights.h"
+#include "tests/model/converted_fixture.h"
 #include "tests/model/reference_fixture.h"
 #include "tests/tools/safetensors_writer.h"
 
@@ -27,13 +28,10 @@ namespace {
 
 using scripted::OutputTensor;
 
-constexpr float kE2m1[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
-                             -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
-
-float Decode(const uint8_t* packed, uint8_t exponent, int i) {
-  const int nibble = (packed[i / 2] >> (4 * (i % 2))) & 15;
-  return std::ldexp(kE2m1[nibble], exponent - 127);
-}
+using testing::AllPositionLogits;
+using testing::Decode;
+using testing::kE2m1;
+using testing::WriteConvertedFixture;
 
 struct Block {
   uint8_t packed[16] = {};
@@ -211,68 +209,6 @@ TEST(QuantiseTransposedExperts, RefusesWrongShapeDtypeAndNonFiniteWeights) {
   auto not_blocks = QuantiseTransposedExperts(ViewOf(odd), 1, 2, 40);
   ASSERT_FALSE(not_blocks.ok());
   EXPECT_TRUE(absl::StrContains(not_blocks.status().message(), "not a multiple of 32")) << not_blocks.status();
-}
-
-// Writes a copy of the fixture's Hugging Face checkpoint whose experts are stored as
-// `expert_dtype` in the transposed layout of a bf16 fine-tune ([E, H, 2I] and [E, I, H]),
-// dequantised from the fixture's MXFP4 blocks, and whose other tensors (bf16 in the fixture)
-// are stored as `other_dtype` (as a checkpoint saved in float32 or float16 has them).
-std::string WriteConvertedFixture(const std::string& name, DType expert_dtype, DType other_dtype = DType::kBF16) {
-  const std::string dir = ::testing::TempDir() + "/" + name;
-  std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(std::string(testing::kTinyDir) + "/config.json", dir + "/config.json",
-                             std::filesystem::copy_options::overwrite_existing);
-  auto file = SafetensorsFile::Open(std::string(testing::kTinyDir) + "/model.safetensors");
-  EXPECT_TRUE(file.ok()) << file.status();
-  if (!file.ok()) return dir;
-  std::vector<OutputTensor> out;
-  for (const auto& [tensor_name, view] : (*file)->tensors()) {
-    if (absl::EndsWith(tensor_name, "_scales")) continue;
-    if (!absl::EndsWith(tensor_name, "_blocks")) {
-      OutputTensor t{tensor_name, view.dtype, view.shape, std::vector<uint8_t>(view.data, view.data + view.size_bytes)};
-      if (view.dtype == DType::kBF16 && other_dtype != DType::kBF16) {
-        OutputTensor converted = scripted::ZeroTensor(tensor_name, other_dtype, view.shape);
-        for (int64_t i = 0; i < t.NumElements(); ++i) {
-          EXPECT_TRUE(scripted::SetFloat(&converted, i, scripted::GetFloat(t, i)));
-        }
-        t = std::move(converted);
-      }
-      out.push_back(std::move(t));
-      continue;
-    }
-    const TensorView& scales = (*file)->tensors().at(tensor_name.substr(0, tensor_name.size() - 7) + "_scales");
-    const int experts = view.shape[0], rows = view.shape[1], cols = view.shape[2] * 32;
-    OutputTensor t =
-        scripted::ZeroTensor(tensor_name.substr(0, tensor_name.size() - 7), expert_dtype, {experts, cols, rows});
-    for (int e = 0; e < experts; ++e) {
-      for (int r = 0; r < rows; ++r) {
-        for (int c = 0; c < cols; ++c) {
-          const size_t block = (static_cast<size_t>(e) * rows + r) * (cols / 32) + c / 32;
-          const float value = Decode(view.data + 16 * block, scales.data[block], c % 32);
-          EXPECT_TRUE(scripted::SetFloat(&t, (static_cast<int64_t>(e) * cols + c) * rows + r, value));
-        }
-      }
-    }
-    out.push_back(std::move(t));
-  }
-  EXPECT_TRUE(scripted::WriteSafetensors(dir + "/model.safetensors", out).ok());
-  return dir;
-}
-
-std::vector<float> AllPositionLogits(const std::string& dir, WeightMode mode, Residency residency,
-                                     const std::vector<int32_t>& tokens) {
-  LoadOptions options;
-  options.model_dir = dir;
-  options.threads = 2;
-  options.weight_mode = mode;
-  options.weight_memory = residency;
-  auto engine = Engine::Load(options);
-  EXPECT_TRUE(engine.ok()) << dir << ": " << engine.status();
-  if (!engine.ok()) return {};
-  const SequenceId seq = (*engine)->CreateSequence();
-  auto logits = (*engine)->Prefill(seq, tokens, /*all_positions=*/true);
-  EXPECT_TRUE(logits.ok()) << logits.status();
-  return logits.ok() ? *logits : std::vector<float>{};
 }
 
 TEST(UnquantisedExpertsCheckpoint, DequantisedFixtureGivesTheFixtureLogitsBitForBit) {
