@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -18,6 +17,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "model/config.h"
@@ -44,13 +45,16 @@ struct Entry {
   int experts = 0, rows = 0, cols = 0;  // kBlocks / kScales
 };
 
-// rows x cols of each expert of `name` when it is an unquantised expert tensor of `config`.
-std::optional<std::pair<int, int>> ExpertMatrixShape(const std::string& name, const ModelConfig& config) {
-  static const std::regex kExpertTensor(R"(model\.layers\.\d+\.mlp\.experts\.(gate_up_proj|down_proj))");
-  std::smatch match;
-  if (!std::regex_match(name, match, kExpertTensor)) return std::nullopt;
-  if (match[1] == "gate_up_proj") return std::make_pair(2 * config.intermediate_size, config.hidden_size);
-  return std::make_pair(config.hidden_size, config.intermediate_size);
+// rows x cols of each expert of `name` when it is an unquantised expert tensor of `config`
+// ("model.layers.<N>.mlp.experts.gate_up_proj" or "...down_proj").
+std::optional<std::pair<int, int>> ExpertMatrixShape(absl::string_view name, const ModelConfig& config) {
+  if (!absl::ConsumePrefix(&name, "model.layers.")) return std::nullopt;
+  const size_t digits = name.find_first_not_of("0123456789");
+  if (digits == 0 || digits == absl::string_view::npos) return std::nullopt;
+  name.remove_prefix(digits);
+  if (name == ".mlp.experts.gate_up_proj") return std::make_pair(2 * config.intermediate_size, config.hidden_size);
+  if (name == ".mlp.experts.down_proj") return std::make_pair(config.hidden_size, config.intermediate_size);
+  return std::nullopt;
 }
 
 std::vector<Entry> PlanEntries(const SafetensorsArchive& archive, const ModelConfig& config) {
