@@ -143,17 +143,19 @@ int main(int argc, char** argv) {
   }
   std::cout << "warden: SERVING on " << (*server)->address() << " (port " << (*server)->port() << ")\n";
   std::cout << "warden: model " << model_settings.model_dir() << "\n";
-  const auto stores_unquantised = warden::model::StoresUnquantisedExperts(model_settings.model_dir());
-  const bool quantised_at_load = stores_unquantised.ok() && *stores_unquantised;
-  if (quantised_at_load) {
+  const auto storage = warden::model::InspectCheckpointStorage(model_settings.model_dir());
+  if (storage.ok() && storage->unquantised_experts) {
     std::cout << "warden: the checkpoint stores its experts unquantised (a bf16 fine-tune or upload); they were "
-                 "quantised to MXFP4 at load, as the released gpt-oss checkpoints are, and the file stays mapped\n";
+                 "quantised to MXFP4 at load, as the released gpt-oss checkpoints are\n";
   }
-  // The config loader validated the name; an unparsable one cannot reach here.
+  if (storage.ok() && storage->copies_weights) {
+    std::cout << "warden: the weights were copied at load (quantised or rounded to bf16); the checkpoint file stays "
+                 "mapped whatever model.weight_memory says\n";
+  }
   const auto residency = warden::model::ParseResidency(model_settings.weight_memory());
-  // A checkpoint quantised at load is not made resident (ModelWeights::Load).
-  const bool weights_resident =
-      residency.ok() && *residency == warden::model::Residency::kResident && !quantised_at_load;
+  // A checkpoint whose weights are copied at load is not made resident (ModelWeights::Load).
+  const bool weights_resident = residency.ok() && *residency == warden::model::Residency::kResident &&
+                                !(storage.ok() && storage->copies_weights);
   for (const std::string& line : warden::gateway::MemoryReportLines(warden::ReadProcessMemory(), weights_resident)) {
     std::cout << "warden: " << line << "\n";
   }

@@ -22,6 +22,7 @@
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "model/config.h"
+#include "model/kernels/tensor_types.h"
 #include "model/safetensors.h"
 #include "model/unquantised_experts.h"
 #include "nlohmann/json.hpp"
@@ -34,7 +35,7 @@ namespace fs = std::filesystem;
 // One tensor of the output file: copied from a source tensor, or one half (blocks, scales)
 // of a source expert tensor quantised.
 struct Entry {
-  enum class Kind { kCopy, kBlocks, kScales };
+  enum class Kind { kCopy, kBlocks, kScales, kToBf16 };
   Kind kind = Kind::kCopy;
   std::string name;
   std::string dtype;
@@ -68,6 +69,12 @@ std::vector<Entry> PlanEntries(const SafetensorsArchive& archive, const ModelCon
                          static_cast<size_t>(experts) * rows * nblocks * 16, 1, view, experts, rows, cols});
       entries.push_back({Entry::Kind::kScales, name + "_scales", "U8", {experts, rows, nblocks},
                          static_cast<size_t>(experts) * rows * nblocks, 1, view, experts, rows, cols});
+      continue;
+    }
+    if (view->shape.size() == 2 && (view->dtype == DType::kF32 || view->dtype == DType::kF16)) {
+      // A dense matrix the load would round to bf16: rounded here, the same way.
+      entries.push_back({Entry::Kind::kToBf16, name, "BF16", view->shape,
+                         static_cast<size_t>(view->NumElements()) * 2, 2, view, 0, 0, 0});
       continue;
     }
     entries.push_back({Entry::Kind::kCopy, name, view->dtype_name, view->shape, view->size_bytes,
@@ -130,11 +137,36 @@ class OutputFile {
   long long written_ = 0;
 };
 
+float ElementAsFloat(const TensorView& view, size_t i) {
+  if (view.dtype == DType::kF32) {
+    float value;
+    std::memcpy(&value, view.data + 4 * i, 4);
+    return value;
+  }
+  uint16_t bits;
+  std::memcpy(&bits, view.data + 2 * i, 2);
+  return Fp16ToFloat(bits);
+}
+
+absl::Status WriteAsBf16(const TensorView& view, OutputFile& out) {
+  constexpr size_t kChunk = 1 << 20;
+  std::vector<uint16_t> chunk;
+  const size_t count = static_cast<size_t>(view.NumElements());
+  for (size_t begin = 0; begin < count; begin += kChunk) {
+    chunk.resize(std::min(kChunk, count - begin));
+    for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = FloatToBf16(ElementAsFloat(view, begin + i));
+    RETURN_IF_ERROR(out.Write(chunk.data(), chunk.size() * sizeof(uint16_t)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteTensors(const std::vector<Entry>& entries, OutputFile& out) {
   std::optional<QuantisedExperts> pending;  // blocks written, scales next
   for (const Entry& entry : entries) {
     if (entry.kind == Entry::Kind::kCopy) {
       RETURN_IF_ERROR(out.Write(entry.source->data, entry.bytes));
+    } else if (entry.kind == Entry::Kind::kToBf16) {
+      RETURN_IF_ERROR(WriteAsBf16(*entry.source, out));
     } else if (entry.kind == Entry::Kind::kBlocks) {
       ASSIGN_OR_RETURN(QuantisedExperts quantised,
                        QuantiseTransposedExperts(*entry.source, entry.experts, entry.rows, entry.cols));

@@ -5,7 +5,8 @@
 //
 // The copy: one `model.safetensors` holding every tensor of the source unchanged except each
 // `model.layers.N.mlp.experts.{gate_up_proj,down_proj}`, which becomes `..._blocks` and
-// `..._scales` (model/unquantised_experts.h; bit for bit what the load would make);
+// `..._scales` (model/unquantised_experts.h), and each F16/F32 matrix, which becomes BF16
+// (bit for bit what the load would make of both, so the copy computes what the source does);
 // `config.json` with a `quantization_config` of mxfp4 added when absent; every other regular
 // file of the source directory (tokenizer, generation config, chat template) copied.
 // Subdirectories (such as `original/`) are not copied. The file is written under a temporary
@@ -23,7 +24,7 @@ namespace warden::model {
 
 struct ExportSummary {
   int quantised_tensors = 0;  // expert tensors written as MXFP4
-  int copied_tensors = 0;     // tensors written unchanged
+  int copied_tensors = 0;     // other tensors (unchanged, or matrices rounded to BF16)
   int copied_files = 0;       // other files of the source directory
   long long bytes_written = 0;  // of model.safetensors
 };

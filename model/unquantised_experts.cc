@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -114,8 +115,15 @@ absl::StatusOr<QuantisedExperts> QuantiseTransposedExperts(const TensorView& vie
     }
   };
   std::vector<std::thread> threads;
-  for (int worker = 1; worker < workers; ++worker) threads.emplace_back(work, worker);
-  work(0);
+  std::vector<int> inline_workers = {0};
+  for (int worker = 1; worker < workers; ++worker) {
+    try {
+      threads.emplace_back(work, worker);
+    } catch (const std::system_error&) {  // no thread to be had: this thread does its share
+      inline_workers.push_back(worker);
+    }
+  }
+  for (int worker : inline_workers) work(worker);
   for (std::thread& thread : threads) thread.join();
   for (const absl::Status& status : statuses) {
     if (!status.ok()) return status;

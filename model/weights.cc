@@ -221,12 +221,24 @@ bool HasUnquantisedExperts(const SafetensorsArchive& archive) {
   return !archive.Contains(names.mlp1_blocks) && archive.Contains(UnquantisedName(names.mlp1_blocks));
 }
 
+// Whether the load copies most of the weights (unquantised experts, or dense matrices in
+// another precision than bf16, judged by the embedding): then a resident copy of the file
+// would only cost memory (a float32 20b is ≈ 84 GB).
+bool LoadCopiesTheWeights(const SafetensorsArchive& archive) {
+  if (HasUnquantisedExperts(archive)) return true;
+  for (const char* embedding : {"model.embed_tokens.weight", "embedding.weight"}) {
+    const auto view = archive.Get(embedding);
+    if (view.ok()) return view->dtype != DType::kBF16;
+  }
+  return false;
+}
+
 }  // namespace
 
-absl::StatusOr<bool> StoresUnquantisedExperts(const std::string& model_dir) {
+absl::StatusOr<CheckpointStorage> InspectCheckpointStorage(const std::string& model_dir) {
   ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsArchive> archive,
                    SafetensorsArchive::OpenDirectory(model_dir, Residency::kMapped));
-  return HasUnquantisedExperts(*archive);
+  return CheckpointStorage{HasUnquantisedExperts(*archive), LoadCopiesTheWeights(*archive)};
 }
 
 absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& model_dir,
@@ -234,12 +246,12 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::stri
                                                                   Residency residency) {
   RETURN_IF_ERROR(config.Validate());
   std::unique_ptr<ModelWeights> weights(new ModelWeights());
-  // Opened mapped first (headers only) to see whether the experts are stored unquantised:
-  // then they are read once to be quantised, and a resident copy of the file (four times
-  // the released checkpoint's size) would only cost memory.
+  // Opened mapped first (headers only) to see whether the load copies the weights (experts
+  // stored unquantised, or a checkpoint saved in float32/float16): then the file is read
+  // once, into the copies, and stays mapped.
   ASSIGN_OR_RETURN(weights->archive_, SafetensorsArchive::OpenDirectory(model_dir, Residency::kMapped));
   weights->experts_quantised_at_load_ = HasUnquantisedExperts(*weights->archive_);
-  if (residency == Residency::kResident && !weights->experts_quantised_at_load_) {
+  if (residency == Residency::kResident && !LoadCopiesTheWeights(*weights->archive_)) {
     ASSIGN_OR_RETURN(weights->archive_, SafetensorsArchive::OpenDirectory(model_dir, residency));
   }
   const SafetensorsArchive& archive = *weights->archive_;

@@ -49,16 +49,20 @@ struct OwnedWeightMemory {
   std::vector<QuantisedExperts> quantised;
 };
 
-// Whether the checkpoint in `model_dir` stores its experts unquantised, so that
-// ModelWeights::Load quantises them (reads the safetensors headers only; for startup logs).
-absl::StatusOr<bool> StoresUnquantisedExperts(const std::string& model_dir);
+// How a checkpoint stores what ModelWeights::Load must copy (from the safetensors headers
+// only; for startup logs and memory reports).
+struct CheckpointStorage {
+  bool unquantised_experts = false;  // Load quantises them to MXFP4
+  bool copies_weights = false;       // that, or dense matrices in F16/F32: the file stays mapped
+};
+absl::StatusOr<CheckpointStorage> InspectCheckpointStorage(const std::string& model_dir);
 
 class ModelWeights {
  public:
   // Opens the safetensors files of `model_dir` (mapped or read into memory, see Residency)
-  // and views every tensor of `config`. A checkpoint with unquantised experts stays mapped
-  // whatever `residency` says: its experts are read once, to quantise them into owned
-  // huge-page memory.
+  // and views every tensor of `config`. A checkpoint the load copies (unquantised experts,
+  // or dense matrices in F16/F32) stays mapped whatever `residency` says: it is read once,
+  // into owned huge-page memory.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& model_dir,
                                                             const ModelConfig& config,
                                                             Residency residency = Residency::kMapped);

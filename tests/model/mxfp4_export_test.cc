@@ -47,9 +47,14 @@ TEST(Mxfp4Export, CopyLoadsWithoutQuantisingAndGivesTheSameLogits) {
     EXPECT_EQ(summary.bytes_written, static_cast<long long>(std::filesystem::file_size(out + "/model.safetensors")));
     EXPECT_FALSE(std::filesystem::exists(out + "/model.safetensors.partial"));
 
-    const auto stores = StoresUnquantisedExperts(out);
-    ASSERT_TRUE(stores.ok()) << stores.status();
-    EXPECT_FALSE(*stores);
+    const auto source_storage = InspectCheckpointStorage(source);
+    ASSERT_TRUE(source_storage.ok()) << source_storage.status();
+    EXPECT_TRUE(source_storage->unquantised_experts);
+    EXPECT_TRUE(source_storage->copies_weights);
+    const auto storage = InspectCheckpointStorage(out);
+    ASSERT_TRUE(storage.ok()) << storage.status();
+    EXPECT_FALSE(storage->unquantised_experts);
+    EXPECT_FALSE(storage->copies_weights);  // F32 matrices were rounded to BF16 in the copy
     auto archive = SafetensorsArchive::OpenDirectory(out);
     ASSERT_TRUE(archive.ok()) << archive.status();
     EXPECT_TRUE((*archive)->Contains("model.layers.3.mlp.experts.down_proj_blocks"));
