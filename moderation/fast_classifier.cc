@@ -13,10 +13,10 @@ namespace warden::moderation {
 namespace {
 
 absl::Status CheckFoldVersion(uint32_t version, const std::string& id) {
-  if (version == kTextFoldVersion) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("model ", id,
-                                                 " was trained with text folding version ",
-                                                 version, ", this build has ", kTextFoldVersion));
+  if (version >= kOldestTextFoldVersion && version <= kTextFoldVersion) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("model ", id, " was trained with text folding version ", version,
+                                                 ", this build folds versions ", kOldestTextFoldVersion, " to ",
+                                                 kTextFoldVersion));
 }
 
 }  // namespace
@@ -33,6 +33,11 @@ absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromContents(
   ASSIGN_OR_RETURN(std::unique_ptr<FastClassifier> out, FromBagModel(contents.bag));
   RETURN_IF_ERROR(ValidateFastModel(contents.linear));
   RETURN_IF_ERROR(CheckFoldVersion(contents.linear.text_fold_version, contents.linear.id));
+  if (contents.linear.text_fold_version != contents.bag.text_fold_version) {
+    return absl::InvalidArgumentError(absl::StrCat("ensemble ", contents.ensemble_id, ": its members were trained with "
+                                                   "text folding versions ", contents.linear.text_fold_version, " and ",
+                                                   contents.bag.text_fold_version));
+  }
   out->InitLinear(contents.linear);
   out->id_ = contents.ensemble_id;
   out->threshold_ = contents.ensemble_threshold;
@@ -53,6 +58,7 @@ absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromBagModel(
   out->id_ = model.id;
   out->threshold_ = model.threshold;
   out->bag_ = std::make_unique<const BagScorer>(std::move(scorer));
+  out->fold_version_ = model.text_fold_version;
   return out;
 }
 
@@ -64,6 +70,7 @@ absl::StatusOr<std::unique_ptr<FastClassifier>> FastClassifier::FromModel(
   out->InitLinear(model);
   out->id_ = model.id;
   out->threshold_ = model.threshold;
+  out->fold_version_ = model.text_fold_version;
   return out;
 }
 
@@ -108,7 +115,7 @@ CategoryScores FastClassifier::Score(std::string_view text) const {
     }
   } trim;
   std::vector<uint32_t>& features = scratch.buckets;
-  const std::string folded = FoldText(text);
+  const std::string folded = FoldText(text, fold_version_);
   ExtractFeatures(folded, features_, &features);
   if (!linear_) {
     CategoryScores out;

@@ -59,6 +59,7 @@ class FastClassifier : public Classifier {
   bool linear_ = false;                   // the linear weights below are in use
   std::unique_ptr<const BagScorer> bag_;  // set for embedding-bag and ensemble models
   FeatureConfig features_;                // of the linear model, else of the bag
+  uint32_t fold_version_ = 0;             // FoldText version the model was trained with
   Hierarchy ensemble_hierarchy_ = Hierarchy::kNone;  // applied to averaged scores
   std::optional<StackingLayer> stacking_;            // ensembles only, before the hierarchy
   std::string id_;

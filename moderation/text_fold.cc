@@ -1,5 +1,8 @@
 #include "moderation/text_fold.h"
 
+#include <string>
+#include <utility>
+
 #include "policies/normalizer.h"
 
 namespace warden::moderation {
@@ -45,13 +48,120 @@ std::string FoldBytes(std::string_view utf8) {
   return out;
 }
 
+bool IsAsciiLetter(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAsciiAlnum(unsigned char c) { return IsAsciiLetter(c) || (c >= '0' && c <= '9'); }
+
+constexpr std::string_view kEuro = "\xE2\x82\xAC";
+
+// The letter a symbol at token[i] stands for, and how many bytes it takes; {0, 0} when it
+// stays. Only called inside tokens that hold an ASCII letter.
+std::pair<char, size_t> SymbolLetter(std::string_view token, size_t i) {
+  const auto letter_like = [&](size_t k) {
+    if (k >= token.size()) return false;
+    const unsigned char c = static_cast<unsigned char>(token[k]);
+    return IsAsciiAlnum(c) || c == '|' || c == '$' || c == '@' || c == '/' || c == '\\' || c == '!' || c == '(' ||
+           token.substr(k, kEuro.size()) == kEuro || (k >= 2 && token.substr(k - 2, kEuro.size()) == kEuro);
+  };
+  if (token.substr(i, 2) == "/\\") return {'a', 2};
+  if (token.substr(i, kEuro.size()) == kEuro) return {'e', kEuro.size()};
+  const char c = token[i];
+  if (c == '|') return {'l', 1};
+  // "!!" is emphasis, not a letter: a "!" followed by another stays.
+  const bool inside = i > 0 && letter_like(i - 1) && letter_like(i + 1) && !(c == '!' && token[i + 1] == '!');
+  if ((c == '!' || c == '(') && inside) return {c == '!' ? 'i' : 'c', 1};
+  return {0, 0};
+}
+
+// Folds look-alike symbols inside runs of non-space characters that hold an ASCII letter.
+std::string FoldSymbols(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t begin = 0; begin < text.size();) {
+    if (IsAsciiSpace(static_cast<unsigned char>(text[begin]))) {
+      out.push_back(text[begin++]);
+      continue;
+    }
+    size_t end = begin;
+    bool has_letter = false;
+    while (end < text.size() && !IsAsciiSpace(static_cast<unsigned char>(text[end]))) {
+      has_letter = has_letter || IsAsciiLetter(static_cast<unsigned char>(text[end]));
+      ++end;
+    }
+    const std::string_view token = text.substr(begin, end - begin);
+    for (size_t i = 0; i < token.size();) {
+      const auto [letter, length] = has_letter ? SymbolLetter(token, i) : std::pair<char, size_t>{0, 0};
+      if (length == 0) {
+        out.push_back(token[i++]);
+      } else {
+        out.push_back(letter);
+        i += length;
+      }
+    }
+    begin = end;
+  }
+  return out;
+}
+
+bool IsSpellingSeparator(char c) {
+  return c == ' ' || c == '.' || c == '-' || c == '_' || c == '*' || c == ',' || c == '+';
+}
+
+// Joins three or more single letters separated by one separator, the same one throughout:
+// "k i l l" -> "kill", "k.i.l.l k-i-l-l" -> "kill kill". Words spelled out with spaces one
+// after another join into one ("t h e c a t" -> "thecat"): the spaces cannot say where one
+// ends.
+std::string JoinSpelledOutLetters(std::string_view s) {
+  const auto letter = [&](size_t k) { return k < s.size() && IsAsciiLetter(static_cast<unsigned char>(s[k])); };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    if (letter(i) && (i == 0 || !letter(i - 1)) && !letter(i + 1)) {
+      size_t last = i, count = 1;
+      const char separator = i + 1 < s.size() ? s[i + 1] : 0;
+      while (last + 2 < s.size() && IsSpellingSeparator(s[last + 1]) && s[last + 1] == separator &&
+             letter(last + 2) && !letter(last + 3)) {
+        last += 2;
+        ++count;
+      }
+      if (count >= 3) {
+        for (size_t k = i; k <= last; k += 2) out.push_back(s[k]);
+        i = last + 1;
+        continue;
+      }
+    }
+    out.push_back(s[i++]);
+  }
+  return out;
+}
+
+// A run of three or more of the same ASCII letter becomes one letter.
+std::string CollapseRepeatedLetters(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t end = i + 1;
+    while (end < s.size() && s[end] == s[i]) ++end;
+    const bool letter_run = IsAsciiLetter(static_cast<unsigned char>(s[i])) && end - i >= 3;
+    out.append(letter_run ? 1 : end - i, s[i]);
+    i = end;
+  }
+  return out;
+}
+
 }  // namespace
 
-std::string FoldText(std::string_view utf8) {
-  const absl::StatusOr<warden::policies::NormalizedText> normalized =
-      warden::policies::Normalize(utf8);
-  // FoldBytes still collapses whitespace of the normalised text (a no-op otherwise).
-  return normalized.ok() ? FoldBytes(normalized->text) : FoldBytes(utf8);
+std::string FoldText(std::string_view utf8, uint32_t version) {
+  if (version < 3) {
+    const absl::StatusOr<warden::policies::NormalizedText> normalized = warden::policies::Normalize(utf8);
+    // FoldBytes still collapses whitespace of the normalised text (a no-op otherwise).
+    return normalized.ok() ? FoldBytes(normalized->text) : FoldBytes(utf8);
+  }
+  const std::string symbols = FoldSymbols(utf8);
+  warden::policies::NormalizeOptions options;
+  options.remove_diacritics = true;
+  const absl::StatusOr<warden::policies::NormalizedText> normalized = warden::policies::Normalize(symbols, options);
+  const std::string folded = normalized.ok() ? FoldBytes(normalized->text) : FoldBytes(symbols);
+  return CollapseRepeatedLetters(JoinSpelledOutLetters(folded));
 }
 
 }  // namespace warden::moderation

@@ -24,6 +24,44 @@ TEST(FoldText, FoldsLeetspeakFullWidthAndHomoglyphs) {
   EXPECT_EQ(FoldText("\xD0\xB0ttack"), "attack");              // Cyrillic a + "ttack"
 }
 
+// Folding version 3: the evasions measured against version 2 (MODEL_CARD.md, "Evasions").
+TEST(FoldText, Version3FoldsSymbolLookAlikesInsideWords) {
+  EXPECT_EQ(FoldText("You /\\r\xE2\x82\xAC an \xE2\x82\xACv!| tr/\\!tor"), "you are an evil traitor");
+  EXPECT_EQ(FoldText("lyr!(5 of 5u!(!d\xE2\x82\xAC"), "lyrics of suicide");
+  // Punctuation stays punctuation: a trailing or doubled "!", a "(" that opens, symbols
+  // in runs without a letter.
+  EXPECT_EQ(FoldText("wow!! (really) | 100 \xE2\x82\xAC"), "wow!! (really) | 100 \xE2\x82\xAC");
+  EXPECT_EQ(FoldText("wow!"), "wow!");
+  // Version 2 leaves them alone.
+  EXPECT_EQ(FoldText("ev!|", 2), "ev!|");
+}
+
+TEST(FoldText, Version3RemovesDiacriticsAndCombiningMarks) {
+  EXPECT_EQ(FoldText("I am going to k\xC3\xADll you"), "i am going to kill you");  // í
+  EXPECT_EQ(FoldText("ki\xCC\xB6ll"), "kill");                                   // U+0336 strikethrough
+  EXPECT_EQ(FoldText("caf\xC3\xA9", 2), "caf\xC3\xA9");
+}
+
+TEST(FoldText, Version3JoinsSpelledOutLetters) {
+  EXPECT_EQ(FoldText("I will k i l l you"), "i will kill you");
+  EXPECT_EQ(FoldText("k.i.l.l k-i-l-l k_i_l_l k*i*l*l"), "kill kill kill kill");
+  EXPECT_EQ(FoldText("W h a t is t h e c a p i t a l"), "what is thecapital");
+  // Two single letters, or letters beside words, stay apart.
+  EXPECT_EQ(FoldText("a b test, i.e. x"), "a b test, i.e. x");
+  EXPECT_EQ(FoldText("plan a b or c"), "plan a b or c");
+  EXPECT_EQ(FoldText("k i l l", 2), "k i l l");
+}
+
+TEST(FoldText, Version3CollapsesRepeatedLetters) {
+  EXPECT_EQ(FoldText("stuuuupid kiiiill meeee"), "stupid kill me");
+  EXPECT_EQ(FoldText("good kill 1000 ..."), "good kill 1000 ...");  // pairs, digits, punctuation stay
+  EXPECT_EQ(FoldText("stuuuupid", 2), "stuuuupid");
+}
+
+TEST(FoldText, Version3StillHandlesInvalidUtf8) {
+  EXPECT_EQ(FoldText("K I L L \xFF"), "kill \xFF");
+}
+
 TEST(ExtractFeatures, SameWordsGiveSameFeaturesAndBucketsInRange) {
   FeatureConfig config;
   config.buckets_log2 = 12;
