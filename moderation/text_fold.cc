@@ -73,23 +73,30 @@ std::pair<char, size_t> SymbolLetter(std::string_view token, size_t i) {
 }
 
 // Folds look-alike symbols inside runs of non-space characters that hold an ASCII letter.
+// Runs without a symbol that may fold are copied whole (most text has none).
 std::string FoldSymbols(std::string_view text) {
+  constexpr std::string_view kTriggers = "/|!(\xE2";
+  if (text.find_first_of(kTriggers) == std::string_view::npos) return std::string(text);
   std::string out;
   out.reserve(text.size());
   for (size_t begin = 0; begin < text.size();) {
-    if (IsAsciiSpace(static_cast<unsigned char>(text[begin]))) {
-      out.push_back(text[begin++]);
-      continue;
-    }
     size_t end = begin;
+    while (end < text.size() && IsAsciiSpace(static_cast<unsigned char>(text[end]))) ++end;
+    out.append(text.substr(begin, end - begin));
+    begin = end;
     bool has_letter = false;
     while (end < text.size() && !IsAsciiSpace(static_cast<unsigned char>(text[end]))) {
       has_letter = has_letter || IsAsciiLetter(static_cast<unsigned char>(text[end]));
       ++end;
     }
     const std::string_view token = text.substr(begin, end - begin);
+    begin = end;
+    if (!has_letter || token.find_first_of(kTriggers) == std::string_view::npos) {
+      out.append(token);
+      continue;
+    }
     for (size_t i = 0; i < token.size();) {
-      const auto [letter, length] = has_letter ? SymbolLetter(token, i) : std::pair<char, size_t>{0, 0};
+      const auto [letter, length] = SymbolLetter(token, i);
       if (length == 0) {
         out.push_back(token[i++]);
       } else {
@@ -97,7 +104,6 @@ std::string FoldSymbols(std::string_view text) {
         i += length;
       }
     }
-    begin = end;
   }
   return out;
 }
@@ -106,43 +112,62 @@ bool IsSpellingSeparator(char c) {
   return c == ' ' || c == '.' || c == '-' || c == '_' || c == '*' || c == ',' || c == '+';
 }
 
-// Joins three or more single letters separated by one separator, the same one throughout:
-// "k i l l" -> "kill", "k.i.l.l k-i-l-l" -> "kill kill". Words spelled out with spaces one
-// after another join into one ("t h e c a t" -> "thecat"): the spaces cannot say where one
-// ends.
-std::string JoinSpelledOutLetters(std::string_view s) {
+// Appends word with every run of three or more of the same letter reduced to one letter.
+void AppendCollapsingRepeats(std::string_view word, std::string* out) {
+  for (size_t i = 0; i < word.size();) {
+    size_t end = i + 1;
+    while (end < word.size() && word[end] == word[i]) ++end;
+    out->append(end - i >= 3 ? 1 : end - i, word[i]);
+    i = end;
+  }
+}
+
+bool HasTripleLetter(std::string_view word) {
+  for (size_t i = 2; i < word.size(); ++i) {
+    if (word[i] == word[i - 1] && word[i] == word[i - 2]) return true;
+  }
+  return false;
+}
+
+// One pass over folded text, word by word (runs of ASCII letters):
+//  - three or more single letters separated by one separator, the same one throughout, join:
+//    "k i l l" -> "kill", "k.i.l.l k-i-l-l" -> "kill kill" (words spelled out with spaces one
+//    after another join into one, "t h e c a t" -> "thecat": the spaces cannot say where one
+//    ends);
+//  - a run of three or more of the same letter becomes one letter ("stuuupid" -> "stupid").
+std::string JoinLettersAndCollapseRepeats(std::string_view s) {
   const auto letter = [&](size_t k) { return k < s.size() && IsAsciiLetter(static_cast<unsigned char>(s[k])); };
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    if (letter(i) && (i == 0 || !letter(i - 1)) && !letter(i + 1)) {
+    if (!letter(i)) {
+      out.push_back(s[i++]);
+      continue;
+    }
+    size_t end = i + 1;
+    while (letter(end)) ++end;
+    if (end == i + 1) {  // a single letter: the start of a spelled-out word?
       size_t last = i, count = 1;
-      const char separator = i + 1 < s.size() ? s[i + 1] : 0;
-      while (last + 2 < s.size() && IsSpellingSeparator(s[last + 1]) && s[last + 1] == separator &&
-             letter(last + 2) && !letter(last + 3)) {
+      const char separator = end < s.size() ? s[end] : 0;
+      while (last + 2 < s.size() && IsSpellingSeparator(s[last + 1]) && s[last + 1] == separator && letter(last + 2) &&
+             !letter(last + 3)) {
         last += 2;
         ++count;
       }
       if (count >= 3) {
-        for (size_t k = i; k <= last; k += 2) out.push_back(s[k]);
+        std::string word;
+        for (size_t k = i; k <= last; k += 2) word.push_back(s[k]);
+        AppendCollapsingRepeats(word, &out);
         i = last + 1;
         continue;
       }
     }
-    out.push_back(s[i++]);
-  }
-  return out;
-}
-
-// A run of three or more of the same ASCII letter becomes one letter.
-std::string CollapseRepeatedLetters(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    size_t end = i + 1;
-    while (end < s.size() && s[end] == s[i]) ++end;
-    const bool letter_run = IsAsciiLetter(static_cast<unsigned char>(s[i])) && end - i >= 3;
-    out.append(letter_run ? 1 : end - i, s[i]);
+    const std::string_view word = s.substr(i, end - i);
+    if (HasTripleLetter(word)) {
+      AppendCollapsingRepeats(word, &out);
+    } else {
+      out.append(word);
+    }
     i = end;
   }
   return out;
@@ -161,7 +186,7 @@ std::string FoldText(std::string_view utf8, uint32_t version) {
   options.remove_diacritics = true;
   const absl::StatusOr<warden::policies::NormalizedText> normalized = warden::policies::Normalize(symbols, options);
   const std::string folded = normalized.ok() ? FoldBytes(normalized->text) : FoldBytes(symbols);
-  return CollapseRepeatedLetters(JoinSpelledOutLetters(folded));
+  return JoinLettersAndCollapseRepeats(folded);
 }
 
 }  // namespace warden::moderation
