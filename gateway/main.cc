@@ -42,6 +42,13 @@ std::string FromInvocationDir(const std::string& path) {
   return std::string(dir) + "/" + path;
 }
 
+// The listening address with the port the server got ("127.0.0.1:0" -> "127.0.0.1:45305").
+std::string BoundAddress(const std::string& address, int port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || address.substr(colon + 1) != "0") return address;
+  return address.substr(0, colon + 1) + std::to_string(port);
+}
+
 bool WritePortFile(const std::string& path, int port) {
   const std::string temp = path + ".tmp";
   {
@@ -141,7 +148,8 @@ int main(int argc, char** argv) {
     std::cerr << "warden: " << server.status().message() << "\n";
     return 1;
   }
-  std::cout << "warden: SERVING on " << (*server)->address() << " (port " << (*server)->port() << ")\n";
+  std::cout << "warden: SERVING on " << BoundAddress((*server)->address(), (*server)->port()) << " (port "
+            << (*server)->port() << ")\n";
   std::cout << "warden: model " << model_settings.model_dir() << "\n";
   const auto storage = warden::model::InspectCheckpointStorage(model_settings.model_dir());
   if (storage.ok() && storage->unquantised_experts) {

@@ -1,5 +1,7 @@
 #include "gateway/metrics_http.h"
 
+#include <sys/socket.h>
+
 #include <httplib.h>
 
 #include <atomic>
@@ -36,12 +38,21 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
     RecordProcessMemory(ReadProcessMemory(), *metrics);
     response.set_content(metrics->RenderPrometheus(), "text/plain; version=0.0.4");
   });
+  // cpp-httplib's default socket options add SO_REUSEPORT, which would let a second server
+  // bind the same port and take half of the scrapes: address reuse only.
+  server->server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   if (port == 0) {
     server->port_ = server->server_->bind_to_any_port(host);
   } else {
     server->port_ = server->server_->bind_to_port(host, port) ? port : -1;
   }
-  if (server->port_ <= 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " for metrics"));
+  if (server->port_ <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address, " for metrics (in use by another process, or not a local address)"));
+  }
   httplib::Server* raw = server->server_.get();
   std::atomic<bool>* listen_ended = &server->listen_ended_;
   server->thread_ = std::thread([raw, listen_ended] {

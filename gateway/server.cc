@@ -67,6 +67,10 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(server->address_, credentials, &server->port_);
+  // gRPC binds with SO_REUSEPORT by default: a second server on the same port would start,
+  // and the kernel would share new connections between the two (an old instance with stale
+  // policies serving part of the traffic). Without it the bind fails with "address in use".
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->warden_service_.get());
   builder.RegisterService(server->admin_service_.get());
   builder.SetMaxReceiveMessageSize(MaxReceiveBytes(loaded));
@@ -75,7 +79,8 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", server->address_));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", server->address_, " (in use by another process, or not a local address)"));
   }
   const uint32_t retention_days = cfg.audit().retention_days();
   if (retention_days > 0) {

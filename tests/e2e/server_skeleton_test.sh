@@ -10,6 +10,7 @@ source tests/e2e/lib.sh
 cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
 model { model_dir: "$TEST_TMPDIR/model" create_demo_if_missing: true }
 audit { path: "$TEST_TMPDIR/audit.db" }
+metrics_listen: "127.0.0.1:0"
 apps {
   id: "demo"
   api_keys { sha256: "$APP_HASH" role: APP }
@@ -21,7 +22,24 @@ apps {
 CONFIG
 
 start_warden "$TEST_TMPDIR/config.textproto"
-grep -q "SERVING on 127.0.0.1:0 (port $PORT)" "$TEST_TMPDIR/warden.out" || fail "banner lacks the port"
+grep -q "SERVING on 127.0.0.1:$PORT (port $PORT)" "$TEST_TMPDIR/warden.out" || fail "banner lacks the bound port"
+METRICS_PORT=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$TEST_TMPDIR/warden.out")
+[ -n "$METRICS_PORT" ] || fail "banner lacks the metrics port"
+
+# A second server on a port in use must not start (gRPC's and cpp-httplib's SO_REUSEPORT
+# would let it, and the kernel would share connections between the two).
+sed "s|audit.db|audit2.db|" "$TEST_TMPDIR/config.textproto" >"$TEST_TMPDIR/second.textproto"
+if "$WARDEN" --config "$TEST_TMPDIR/second.textproto" --listen "127.0.0.1:$PORT" \
+    >"$TEST_TMPDIR/second.out" 2>"$TEST_TMPDIR/second.err"; then
+  fail "a second server started on port $PORT"
+fi
+grep -c "cannot listen on 127.0.0.1:$PORT" "$TEST_TMPDIR/second.err" >/dev/null || { cat "$TEST_TMPDIR/second.err"; fail "no 'cannot listen' for a port in use"; }
+sed "s|metrics_listen: \"127.0.0.1:0\"|metrics_listen: \"127.0.0.1:$METRICS_PORT\"|" "$TEST_TMPDIR/second.textproto" >"$TEST_TMPDIR/third.textproto"
+if "$WARDEN" --config "$TEST_TMPDIR/third.textproto" --listen 127.0.0.1:0 \
+    >"$TEST_TMPDIR/third.out" 2>"$TEST_TMPDIR/third.err"; then
+  fail "a second server started with metrics port $METRICS_PORT"
+fi
+grep -c "cannot listen on 127.0.0.1:$METRICS_PORT for metrics" "$TEST_TMPDIR/third.err" >/dev/null || { cat "$TEST_TMPDIR/third.err"; fail "no 'cannot listen' for a metrics port in use"; }
 grep -q "RANDOM demo checkpoint" "$TEST_TMPDIR/warden.out" || fail "banner does not say the demo model is random"
 grep -q -- "--model_dir" "$TEST_TMPDIR/warden.out" || fail "banner does not say how to use a real model"
 
