@@ -58,6 +58,12 @@ v1::Decision FailedCheckDecision(const CallDeps& deps, const v1::App& app, const
   return CheckFailureDecision(fail_open, std::string(status.message()));
 }
 
+void CountFailureInsideCheck(const CallDeps& deps, const char* stage, const v1::Decision& decision) {
+  if (decision.decided_by() != v1::FAILURE && !decision.fail_open()) return;
+  deps.metrics->Increment("warden_check_failures_total",
+                          {{"stage", stage}, {"outcome", decision.fail_open() ? "fail_open" : "fail_closed"}});
+}
+
 void CountCall(const CallDeps& deps, const std::string& rpc, const std::string& app_id, absl::StatusCode code,
                absl::Time start) {
   deps.metrics->Increment("warden_requests_total",

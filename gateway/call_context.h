@@ -65,6 +65,11 @@ absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time st
 v1::Decision FailedCheckDecision(const CallDeps& deps, const v1::App& app, const char* stage,
                                  const absl::Status& status);
 
+// Counts, in warden_check_failures_total, a stage that could not run inside a check that
+// returned a decision (the pipeline's LLM stage timing out, the policy judge giving no
+// label): the decision was made by FAILURE or passed because the app fails open.
+void CountFailureInsideCheck(const CallDeps& deps, const char* stage, const v1::Decision& decision);
+
 // Counts a finished call in the metrics.
 void CountCall(const CallDeps& deps, const std::string& rpc, const std::string& app_id, absl::StatusCode code,
                absl::Time start);

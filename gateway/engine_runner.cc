@@ -303,6 +303,8 @@ absl::StatusOr<uint32_t> EngineRunner::CountPromptTokens(const GenerationInput& 
   return static_cast<uint32_t>(rendered.ids.size());
 }
 
+size_t EngineRunner::queued_generations() const { return scheduler_->CurrentLoad().queued; }
+
 std::unique_ptr<GenerationJob> EngineRunner::Start(GenerationInput input, EventSink sink) {
   auto prompt = RenderPrompt(input);
   auto job = std::make_unique<EngineJob>(std::move(sink), input.sampling,

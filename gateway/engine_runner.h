@@ -48,6 +48,7 @@ class EngineRunner : public ModelRunner {
   static absl::StatusOr<std::unique_ptr<EngineRunner>> Create(const EngineRunnerOptions& options);
 
   std::unique_ptr<GenerationJob> Start(GenerationInput input, EventSink sink) override;
+  size_t queued_generations() const override;
   absl::StatusOr<uint32_t> CountPromptTokens(const GenerationInput& input) const override;
   std::string model_name() const override { return model_name_; }
 

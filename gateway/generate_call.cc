@@ -79,6 +79,7 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
     if (verdict.ok()) {
       decision = verdict->decision;
       *forwarded = verdict->text;
+      CountFailureInsideCheck(call.deps, "input", decision);
     } else {
       decision = FailedCheckDecision(call.deps, call.app, "input", verdict.status());
       // Fail closed blocks the request: the unchecked text is neither forwarded nor kept

@@ -26,7 +26,7 @@ inline constexpr std::array<const char*, 18> kGatewayMetricNames = {
     "warden_model_format_errors_total",     // (none): model output that broke harmony
     "warden_process_huge_page_bytes",       // gauge: anonymous memory on 2 MB pages, at each scrape
     "warden_process_resident_bytes",        // gauge: resident memory, at each scrape
-    "warden_queue_depth",                   // gauge
+    "warden_queue_depth",                   // gauge: generations waiting for the running batch, at each scrape
     "warden_request_duration_seconds",      // histogram; rpc
     "warden_requests_total",                // rpc, app, code
     "warden_rule_hits_total",               // rule

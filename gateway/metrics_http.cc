@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -17,7 +18,8 @@
 namespace warden::gateway {
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(const std::string& address,
-                                                                            Metrics* metrics) {
+                                                                            Metrics* metrics,
+                                                                            std::function<void()> before_render) {
   const size_t colon = address.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
@@ -34,8 +36,9 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
   server->server_->set_write_timeout(2, 0);
   server->server_->set_keep_alive_max_count(1);
   server->server_->set_keep_alive_timeout(1);
-  server->server_->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
+  server->server_->Get("/metrics", [metrics, before_render](const httplib::Request&, httplib::Response& response) {
     RecordProcessMemory(ReadProcessMemory(), *metrics);
+    if (before_render) before_render();
     response.set_content(metrics->RenderPrometheus(), "text/plain; version=0.0.4");
   });
   // cpp-httplib's default socket options add SO_REUSEPORT, which would let a second server

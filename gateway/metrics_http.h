@@ -3,6 +3,7 @@
 #define WARDEN_GATEWAY_METRICS_HTTP_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,8 +21,10 @@ namespace warden::gateway {
 // scrape first records the process's memory gauges (memory_report.h), then renders.
 class MetricsHttpServer {
  public:
-  // `address` is HOST:PORT (port 0 picks a free one).
-  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(const std::string& address, Metrics* metrics);
+  // `address` is HOST:PORT (port 0 picks a free one). `before_render` (may be empty) runs
+  // at each scrape, on the listener's thread, to set gauges read at that moment.
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(const std::string& address, Metrics* metrics,
+                                                                  std::function<void()> before_render = {});
   ~MetricsHttpServer();
   int port() const { return port_; }
 

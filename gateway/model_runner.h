@@ -74,6 +74,8 @@ class ModelRunner {
   // Tokens the rendered prompt would have (for limits), without running the model.
   virtual absl::StatusOr<uint32_t> CountPromptTokens(const GenerationInput& input) const = 0;
   virtual std::string model_name() const = 0;
+  // Generations waiting to join the running batch (for the queue-depth gauge).
+  virtual size_t queued_generations() const { return 0; }
 };
 
 }  // namespace warden::gateway

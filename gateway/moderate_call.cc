@@ -21,6 +21,7 @@ v1::ModerationResult ToResult(const TextVerdict& verdict) {
   *result.mutable_categories() = decision.scores();
   *result.mutable_rules() = decision.rules();
   result.set_redacted_text(verdict.text);
+  if (decision.action() != v1::ALLOW) result.set_message(decision.message());
   bool flagged = decision.action() != v1::ALLOW && decision.action() != v1::ACTION_UNSPECIFIED;
   for (const auto& score : decision.scores()) flagged = flagged || score.flagged();
   for (const auto& rule : decision.rules()) flagged = flagged || !rule.shadow();
@@ -63,6 +64,8 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, co
     if (!verdict.ok()) {
       const v1::Decision decision = FailedCheckDecision(deps, app, "moderate", verdict.status());
       verdict = TextVerdict{decision, decision.fail_open() ? text : std::string(), std::nullopt};
+    } else {
+      CountFailureInsideCheck(deps, "moderate", verdict->decision);
     }
     *response.add_results() = ToResult(*verdict);
     MergeDecision(verdict->decision, i, &total);

@@ -50,7 +50,15 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   ASSIGN_OR_RETURN(state.audit, AuditStore::Open(loaded.audit().path()));
   RETURN_IF_ERROR(BuildComponents(&state));
   if (!loaded.metrics_listen().empty()) {
-    ASSIGN_OR_RETURN(server->metrics_http_, MetricsHttpServer::Start(loaded.metrics_listen(), state.metrics.get()));
+    // The queue depth is read at each scrape (the runner outlives the metrics listener:
+    // both belong to the server, and the listener stops first).
+    const ModelRunner* runner = state.runner.get();
+    Metrics* metrics = state.metrics.get();
+    std::function<void()> before_render = [runner, metrics] {
+      metrics->SetGauge("warden_queue_depth", {}, runner != nullptr ? static_cast<double>(runner->queued_generations()) : 0);
+    };
+    ASSIGN_OR_RETURN(server->metrics_http_,
+                     MetricsHttpServer::Start(loaded.metrics_listen(), metrics, std::move(before_render)));
   }
 
   server->write_watchdog_ = std::make_unique<WriteWatchdog>(std::chrono::seconds(StreamWriteTimeoutSeconds(loaded)));

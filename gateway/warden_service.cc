@@ -1,5 +1,7 @@
 #include "gateway/warden_service.h"
 
+#include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -123,6 +125,11 @@ grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::Mod
   }
   RequestLogEntry entry{"Moderate", app ? app->id() : "", status.ok() ? response->request_id() : "", status.code()};
   entry.key_label = caller.key_label;
+  if (status.ok()) {  // The strictest action over the texts, in the direction they were checked.
+    v1::Action action = v1::ALLOW;
+    for (const auto& result : response->results()) action = std::max(action, result.action());
+    (request->direction() == v1::OUTPUT ? entry.output_action : entry.input_action) = action;
+  }
   Finish(entry, start);
   return ToGrpcStatus(status);
 }

@@ -194,6 +194,11 @@ Scheduler::~Scheduler() {
   prefix_cache_.reset();
 }
 
+Scheduler::Load Scheduler::CurrentLoad() const {
+  std::lock_guard<std::mutex> lock(signal_->mutex);
+  return Load{queue_.size(), running_.size()};
+}
+
 std::shared_ptr<GenerationHandle> Scheduler::Submit(std::vector<int32_t> prompt, const GenerateOptions& options,
                                                     TokenCallback callback) {
   std::shared_ptr<GenerationHandle> handle(new GenerationHandle(signal_));

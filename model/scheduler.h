@@ -101,6 +101,14 @@ class Scheduler {
   std::shared_ptr<GenerationHandle> Submit(std::vector<int32_t> prompt, const GenerateOptions& options,
                                            TokenCallback callback);
 
+  // Generations waiting for a place in the running batch, and generations in it (a
+  // snapshot; for metrics). Thread-safe.
+  struct Load {
+    size_t queued = 0;
+    size_t running = 0;
+  };
+  Load CurrentLoad() const;
+
  private:
   struct Request;
   class DeliveryPool;

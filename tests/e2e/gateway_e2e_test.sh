@@ -51,6 +51,8 @@ printf '%s\n' '{"text": "my card is 4111 1111 1111 1111"}' '{"text": "lovely day
 [ "$(wc -l <"$TEST_TMPDIR/moderate.jsonl")" -eq 2 ] || fail "moderate --json must answer one line per input"
 grep -q "CREDIT_CARD" "$TEST_TMPDIR/moderate.jsonl" || fail "card not found"
 if grep -q "4111 1111 1111 1111" "$TEST_TMPDIR/moderate.jsonl"; then fail "card not redacted"; fi
+grep '"rpc":"Moderate"' "$TEST_TMPDIR/warden.err" | grep -c '"input_action":"REDACT"' >/dev/null ||
+  fail "the request log does not show the Moderate call's action: $(grep '"rpc":"Moderate"' "$TEST_TMPDIR/warden.err" | head -2)"
 
 # Auth failures and admin RPCs with an app key.
 expect_fail UNAUTHENTICATED "$WARDENCTL" --target "$TARGET" --api_key wrong moderate hi
@@ -142,6 +144,7 @@ if [ -n "$metrics_port" ]; then
   curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$TEST_TMPDIR/metrics.txt" || fail "metrics"
   grep -q warden_requests_total "$TEST_TMPDIR/metrics.txt" || fail "metrics"
   grep -qE '^warden_process_resident_bytes [1-9]' "$TEST_TMPDIR/metrics.txt" || fail "metrics: process memory"
+  grep -qE '^warden_queue_depth 0$' "$TEST_TMPDIR/metrics.txt" || fail "metrics: no queue depth on an idle server"
   # A body is refused, not buffered (a GET has none); silent connections do not hold the
   # endpoint: a scrape still answers while ten of them are open.
   code=$(head -c 2000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' --max-time 10 \

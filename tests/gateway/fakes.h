@@ -41,7 +41,15 @@ class FakeChecks : public TextChecks {
     TextVerdict verdict;
     verdict.decision.set_action(v1::ALLOW);
     verdict.text = text;
-    if (text.find("BAD") != std::string::npos) {
+    if (text.find("STAGEDOWN") != std::string::npos) {  // a stage failed inside the check, closed
+      verdict.decision.set_action(v1::BLOCK);
+      verdict.decision.set_decided_by(v1::FAILURE);
+      verdict.decision.set_message("the LLM policy classifier could not run: no label");
+      verdict.text.clear();
+    } else if (text.find("STAGEOPEN") != std::string::npos) {  // the same, the app failing open
+      verdict.decision.set_decided_by(v1::FAILURE);
+      verdict.decision.set_fail_open(true);
+    } else if (text.find("BAD") != std::string::npos) {
       verdict.decision.set_action(v1::BLOCK);
       verdict.decision.set_message("blocked by fake");
       auto* rule = verdict.decision.add_rules();

@@ -624,6 +624,29 @@ TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
   EXPECT_EQ(record->classifier(), "fake");
 }
 
+// A stage that could not run inside a check (the policy judge gave no label): the result
+// says why, and the failure is counted like a check that failed outright.
+TEST_F(GenerateCallTest, ModerateSaysWhyAFailedStageBlockedAndCountsIt) {
+  v1::ModerateRequest request;
+  request.add_texts("STAGEDOWN");
+  request.add_texts("BAD");
+  request.add_texts("STAGEOPEN");
+  request.add_texts("fine");
+  auto response = RunModerate(Deps(), App(), request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->results_size(), 4);
+  EXPECT_EQ(response->results(0).decided_by(), v1::FAILURE);
+  EXPECT_EQ(response->results(0).action(), v1::BLOCK);
+  EXPECT_EQ(response->results(0).message(), "the LLM policy classifier could not run: no label");
+  EXPECT_EQ(response->results(1).message(), "blocked by fake");
+  EXPECT_EQ(response->results(3).message(), "");
+  const std::string metrics = metrics_.RenderPrometheus();
+  EXPECT_NE(metrics.find("warden_check_failures_total{stage=\"moderate\",outcome=\"fail_closed\"} 1\n"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("warden_check_failures_total{stage=\"moderate\",outcome=\"fail_open\"} 1\n"),
+            std::string::npos) << metrics;
+}
+
 // The text of a parameter schema that the input checks read: every key and string value,
 // in document order, one per line; numbers too (the renderer writes defaults), as written
 // and, for a float written otherwise, as the renderer writes it.

@@ -55,6 +55,38 @@ std::vector<int32_t> SingleRun(Engine& engine, const std::vector<int32_t>& promp
   return result.ok() ? result->tokens : std::vector<int32_t>{};
 }
 
+// The load snapshot the gateway's queue-depth gauge reads: with one running place, a
+// sequence held inside its callback keeps the other two queued; when it finishes, they run.
+TEST(Scheduler, CurrentLoadCountsQueuedAndRunningGenerations) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  SchedulerOptions options;
+  options.max_running = 1;
+  auto scheduler = MakeScheduler(engine.get(), options);
+  ASSERT_NE(scheduler, nullptr);
+  EXPECT_EQ(scheduler->CurrentLoad().queued, 0u);
+  EXPECT_EQ(scheduler->CurrentLoad().running, 0u);
+  std::promise<void> first_token, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> signalled{false};
+  auto held = scheduler->Submit(Tokens(5, 1), Greedy(3), [&](int32_t) {
+    if (!signalled.exchange(true)) first_token.set_value();
+    released.wait();
+    return true;
+  });
+  first_token.get_future().wait();
+  auto second = scheduler->Submit(Tokens(5, 2), Greedy(2), nullptr);
+  auto third = scheduler->Submit(Tokens(5, 3), Greedy(2), nullptr);
+  const Scheduler::Load load = scheduler->CurrentLoad();
+  EXPECT_EQ(load.running, 1u);
+  EXPECT_EQ(load.queued, 2u);
+  release.set_value();
+  EXPECT_TRUE(held->Wait().ok());
+  EXPECT_TRUE(second->Wait().ok());
+  EXPECT_TRUE(third->Wait().ok());
+  EXPECT_EQ(scheduler->CurrentLoad().queued, 0u);
+}
+
 TEST(Scheduler, ConcurrentGreedyRequestsGiveTheTokensOfSingleRuns) {
   auto engine = LoadEngine();
   ASSERT_NE(engine, nullptr);
