@@ -385,6 +385,7 @@ absl::Status RunModel(Call& call, GenerationInput input) {
   *response.mutable_output_decision() = handler.decision();
   if (summary.ok() && !summary->format_error.empty()) {
     call.deps.metrics->Increment("warden_model_format_errors_total", {});
+    response.set_model_format_error(summary->format_error);
   }
   if (summary.ok() && summary->preemptions > 0) {
     call.deps.metrics->Increment("warden_kv_preemptions_total", {}, summary->preemptions);

@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
   // The engine's OpenMP workers spin only briefly between matmuls (bounded), so gRPC
   // threads get the cores back quickly; see model/kernels/openmp_env.h.
   warden::model::ReexecWithShortOpenMpSpinIfUnset(argv);
-  absl::SetProgramUsageMessage("warden --config FILE [--listen HOST:PORT] [--port_file PATH]");
+  absl::SetProgramUsageMessage(
+      "warden --config FILE [--listen HOST:PORT] [--port_file PATH] [--model_dir DIR]  (--helpfull lists every flag)");
   absl::ParseCommandLine(argc, argv);
   const std::string config_path = FromInvocationDir(absl::GetFlag(FLAGS_config));
   if (config_path.empty()) {
@@ -168,7 +169,7 @@ int main(int argc, char** argv) {
     std::cout << "warden: " << line << "\n";
   }
   if (warden::gateway::IsDemoCheckpoint(model_settings.model_dir())) {
-    std::cout << "warden: this is the tiny RANDOM demo checkpoint (it answers gibberish); for real answers start with\n"
+    std::cout << "warden: this is the tiny RANDOM demo checkpoint (its answers are mostly empty: random tokens rarely form a harmony message); for real answers start with\n"
                  "        --model_dir /path/to/gpt-oss-20b  (or a gpt-oss-safeguard checkpoint for policy classification)\n";
   }
   if ((*server)->metrics_port() != 0) {

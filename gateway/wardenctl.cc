@@ -158,7 +158,10 @@ void Print(const google::protobuf::Message& message) {
     (void)google::protobuf::util::MessageToJsonString(message, &out, options);
     std::cout << out << "\n";
   } else {
-    google::protobuf::TextFormat::PrintToString(message, &out);
+    // UTF-8 as written ("écris"), not octal escapes.
+    google::protobuf::TextFormat::Printer printer;
+    printer.SetUseUtf8StringEscaping(true);
+    printer.PrintToString(message, &out);
     std::cout << out;
   }
 }
@@ -198,6 +201,9 @@ int RunStream(const Client& client, const warden::v1::GenerateRequest& request, 
                 << "\n";
       if (!summary.output_decision().message().empty()) std::cout << "-- " << summary.output_decision().message() << "\n";
       if (!summary.input_decision().message().empty()) std::cout << "-- " << summary.input_decision().message() << "\n";
+      if (!summary.model_format_error().empty()) {
+        std::cout << "-- the model's output broke the harmony format: " << summary.model_format_error() << "\n";
+      }
     }
   }
   const grpc::Status status = reader->Finish();
@@ -377,8 +383,9 @@ bool ReadTimeRange(warden::v1::QueryAuditRequest* request) {
 bool ReadAuditFilters(warden::v1::QueryAuditRequest* request) {
   request->set_app_id(absl::GetFlag(FLAGS_app));
   warden::v1::Action action = warden::v1::ACTION_UNSPECIFIED;
-  if (!absl::GetFlag(FLAGS_action).empty() && !warden::v1::Action_Parse(absl::GetFlag(FLAGS_action), &action)) {
-    std::cerr << "wardenctl: unknown action " << absl::GetFlag(FLAGS_action) << "\n";
+  if (!absl::GetFlag(FLAGS_action).empty() &&
+      !warden::v1::Action_Parse(absl::AsciiStrToUpper(absl::GetFlag(FLAGS_action)), &action)) {
+    std::cerr << "wardenctl: unknown action " << absl::GetFlag(FLAGS_action) << " (ALLOW, FLAG, REDACT or BLOCK)\n";
     return false;
   }
   request->set_action(action);
@@ -468,16 +475,28 @@ int Audit(const Client& client, const std::vector<std::string>& args) {
   return status.ok() ? 0 : Fail(status);
 }
 
+constexpr char kUsage[] =
+    "usage: wardenctl --target HOST:PORT --api_key KEY [--json] COMMAND  (--helpfull lists every flag)\n"
+    "  generate [--prompt TEXT | --prompt_file PATH] [--stream=false]   a completion (streamed by default)\n"
+    "  chat                                     interactive conversation on stdin\n"
+    "  moderate [TEXT...]                       check texts (--direction, --policy_file); with --json,\n"
+    "                                           JSON lines {\"text\": ...} on stdin, one response per line\n"
+    "  policies list | get ID | validate FILE... | reload      (admin key)\n"
+    "  audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] [--limit N]\n"
+    "              [--page_token T] [--after_sequence N]       (admin key)\n"
+    "  audit follow [filters] [--after_sequence N] [--poll D]  print records as they are written\n"
+    "  audit show REQUEST_ID\n"
+    "The key may come from WARDEN_API_KEY. Exit status: 0 ok, 1 RPC error, 2 usage error.\n";
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "wardenctl --target HOST:PORT --api_key KEY [--json] generate|chat|moderate|policies|audit ...");
+  absl::SetProgramUsageMessage(kUsage);
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   const std::vector<std::string> args(positional.begin(), positional.end());
-  if (args.size() < 2) {
-    std::cerr << "usage: wardenctl [flags] generate|chat|moderate|policies|audit ...\n";
-    return 2;
+  if (args.size() < 2 || args[1] == "help") {
+    std::cerr << kUsage;
+    return args.size() < 2 ? 2 : 0;
   }
   const Client client;
   const std::string& command = args[1];

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "base/process_memory.h"
+#include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "model/engine.h"
 #include "model/harmony/renderer.h"
@@ -85,6 +86,12 @@ absl::Status RunGenerate(const Args& args) {
     options.top_k = static_cast<int>(k);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Load(load));
+  if (tokenizer != nullptr && engine->config().vocab_size < static_cast<int>(tokenizer->vocab_size())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the checkpoint in ", load.model_dir, " has a vocabulary of ", engine->config().vocab_size,
+        " tokens; --prompt renders a harmony conversation with the o200k_harmony tokenizer, which needs ",
+        tokenizer->vocab_size(), " (use --prompt_tokens with ids below ", engine->config().vocab_size, ")"));
+  }
   ASSIGN_OR_RETURN(const GenerateResult result,
                    engine->Generate(prompt, options, [&tokenizer](int32_t token) {
                      if (tokenizer == nullptr) {

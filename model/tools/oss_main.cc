@@ -29,7 +29,8 @@ constexpr Command kCommands[] = {
     {"quantize-experts", warden::model::tools::RunQuantizeExperts,
      "quantize-experts --model_dir DIR --out DIR  (MXFP4 copy of a checkpoint with unquantised experts)"},
     {"bench", warden::model::tools::RunBench,
-     "bench --model_dir DIR --prompt_tokens P --gen_tokens G --batch B[,B...] --threads T"},
+     "bench --model_dir DIR --prompt_tokens P --gen_tokens G --batch B[,B...] --threads T "
+     "[--weights exact|fast] [--weight_memory resident|mapped] [--seed S]"},
 };
 
 void PrintUsage() {
@@ -44,6 +45,10 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     PrintUsage();
     return 2;
+  }
+  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
+    PrintUsage();
+    return 0;
   }
   for (const Command& command : kCommands) {
     if (std::strcmp(argv[1], command.name) != 0) continue;

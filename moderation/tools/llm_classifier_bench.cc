@@ -103,6 +103,12 @@ absl::Status Run(int argc, char** argv) {
   ASSIGN_OR_RETURN(std::unique_ptr<model::Engine> engine, model::Engine::Load(load));
   ASSIGN_OR_RETURN(const std::string vocab, FindRunfile(model::Tokenizer::DefaultVocabPath()));
   ASSIGN_OR_RETURN(std::unique_ptr<model::Tokenizer> tokenizer, model::Tokenizer::LoadTiktoken(vocab));
+  if (engine->config().vocab_size < static_cast<int>(tokenizer->vocab_size())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the checkpoint has a vocabulary of ", engine->config().vocab_size,
+        " tokens; the policy prompt is rendered with the o200k_harmony tokenizer, which needs ",
+        tokenizer->vocab_size(), " (make-checkpoint's tiny preset has 2,048: use the 20b preset with --layers)"));
+  }
   const double load_seconds = Seconds() - load_start;
   auto backend = std::make_shared<EngineLlmBackend>(engine.get(), tokenizer.get());
   LlmPolicyClassifierOptions options;

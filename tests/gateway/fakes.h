@@ -159,6 +159,7 @@ class FakeRunner : public ModelRunner {
       GenerationSummary summary;
       summary.prompt_tokens = 10;
       summary.preemptions = preemptions;
+      summary.format_error = format_error;
       // Prefill: steps without events, stopped only by Cancel().
       for (int i = 0; i < prefill_steps && !raw->cancelled; ++i) {
         ++steps;
@@ -191,6 +192,7 @@ class FakeRunner : public ModelRunner {
   std::chrono::milliseconds step_delay{2};
   int prefill_steps = 0;  // Engine steps before the first event (a long prompt).
   uint32_t preemptions = 0;  // Reported in the summary (the scheduler ran out of KV memory).
+  std::string format_error;  // Reported in the summary (the model's output broke harmony).
   absl::Status fail_at_end;  // Not OK: the job ends with this error after its events.
   std::atomic<int> starts{0};
   std::atomic<int> cancels{0};  // Cancel() calls on its jobs.

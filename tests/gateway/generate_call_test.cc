@@ -624,6 +624,21 @@ TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
   EXPECT_EQ(record->classifier(), "fake");
 }
 
+// Model output that broke the harmony format ends the answer: the response says so and
+// the error is counted.
+TEST_F(GenerateCallTest, ModelFormatErrorIsReturnedAndCounted) {
+  runner_.events = {FakeRunner::Text("partial")};
+  runner_.format_error = "expected <|message|> after the header";
+  auto response = RunGenerate(Deps(), App(), Ask("hi"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->model_format_error(), "expected <|message|> after the header");
+  EXPECT_NE(metrics_.RenderPrometheus().find("warden_model_format_errors_total 1\n"), std::string::npos);
+  runner_.format_error.clear();
+  response = RunGenerate(Deps(), App(), Ask("hi"), CallControl(), nullptr);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->model_format_error(), "");
+}
+
 // A stage that could not run inside a check (the policy judge gave no label): the result
 // says why, and the failure is counted like a check that failed outright.
 TEST_F(GenerateCallTest, ModerateSaysWhyAFailedStageBlockedAndCountsIt) {
