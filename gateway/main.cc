@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
     std::cout << "warden: " << line << "\n";
   }
   if (warden::gateway::IsDemoCheckpoint(model_settings.model_dir())) {
-    std::cout << "warden: this is the tiny RANDOM demo checkpoint (its answers are mostly empty: random tokens rarely form a harmony message); for real answers start with\n"
+    std::cout << "warden: this is the tiny RANDOM demo checkpoint (its answers are mostly empty: random tokens rarely\n"
+                 "        form a harmony message); for real answers start with\n"
                  "        --model_dir /path/to/gpt-oss-20b  (or a gpt-oss-safeguard checkpoint for policy classification)\n";
   }
   if ((*server)->metrics_port() != 0) {
