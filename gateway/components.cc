@@ -35,14 +35,18 @@ v1::ConfigError ToProto(const policies::ConfigError& error) {
 // Errors for policy set ids that apps use but `policies` lacks.
 std::vector<v1::ConfigError> MissingSets(const ServerState& state, const policies::CompiledPolicies& policies) {
   std::vector<v1::ConfigError> errors;
-  for (const auto& app : state.config.config.apps()) {
-    for (const auto* sets : {&app.input_policy_sets(), &app.output_policy_sets()}) {
-      for (const std::string& id : *sets) {  // One error per unknown id.
-        const absl::Status status = policies.CheckSetIds({id});
+  const auto& apps = state.config.config.apps();
+  for (int a = 0; a < apps.size(); ++a) {
+    const v1::App& app = apps[a];
+    const std::pair<const char*, const google::protobuf::RepeatedPtrField<std::string>*> fields[] = {
+        {"input_policy_sets", &app.input_policy_sets()}, {"output_policy_sets", &app.output_policy_sets()}};
+    for (const auto& [name, sets] : fields) {
+      for (int i = 0; i < sets->size(); ++i) {  // One error per unknown id, named by its field.
+        const absl::Status status = policies.CheckSetIds({(*sets)[i]});
         if (status.ok()) continue;
         v1::ConfigError error;
         error.set_file(state.config.path);
-        error.set_field(absl::StrCat("apps[id=", app.id(), "] policy sets"));
+        error.set_field(absl::StrCat("apps[", a, "].", name, "[", i, "] (app '", app.id(), "')"));
         error.set_message(std::string(status.message()));
         errors.push_back(std::move(error));
       }

@@ -197,8 +197,8 @@ int main(int argc, char** argv) {
       } else {
         std::cerr << "warden: policy reload refused, keeping version " << reload.version << ":\n";
         for (const auto& error : reload.errors) {
-          std::cerr << "  " << error.file() << ":" << error.line() << ": " << error.field() << ": " << error.message()
-                    << "\n";
+          std::cerr << "  " << error.file() << ":" << error.line() << ": "
+                    << (error.field().empty() ? "" : error.field() + ": ") << error.message() << "\n";
         }
       }
       continue;

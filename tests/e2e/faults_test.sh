@@ -47,6 +47,10 @@ fi
 grep -q "no-such-set" "$TEST_TMPDIR/bad_sets.err" || fail "first unknown set not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
 grep -q "other-missing-set" "$TEST_TMPDIR/bad_sets.err" || fail "second unknown set not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
 grep -q "third-missing-set" "$TEST_TMPDIR/bad_sets.err" || fail "third unknown set not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
+grep -q "apps\[0\].input_policy_sets\[1\] (app 'a').*other-missing-set" "$TEST_TMPDIR/bad_sets.err" ||
+  fail "unknown set's field not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
+grep -q "apps\[1\].output_policy_sets\[0\] (app 'b').*third-missing-set" "$TEST_TMPDIR/bad_sets.err" ||
+  fail "unknown output set's field not named: $(cat "$TEST_TMPDIR/bad_sets.err")"
 if grep -q "no_model_here" "$TEST_TMPDIR/bad_sets.err"; then fail "the model was loaded before the policies were checked"; fi
 echo "unknown policy sets: $(head -c 300 "$TEST_TMPDIR/bad_sets.err")"
 
