@@ -147,6 +147,10 @@ int Fail(const grpc::Status& status) {
                                  "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
   const int code = status.error_code();
   std::cerr << (code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN") << ": " << status.error_message() << "\n";
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && absl::GetFlag(FLAGS_ca_file).empty()) {
+    std::cerr << "(no server at " << absl::GetFlag(FLAGS_target)
+              << " answered in plaintext: is it running there, or does it use TLS? then pass --ca_file)\n";
+  }
   return 1;
 }
 
