@@ -27,6 +27,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -147,7 +148,11 @@ int Fail(const grpc::Status& status) {
                                  "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
   const int code = status.error_code();
   std::cerr << (code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN") << ": " << status.error_message() << "\n";
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && absl::GetFlag(FLAGS_ca_file).empty()) {
+  // Transport failures only (not a server's own UNAVAILABLE, such as an audit store that cannot write).
+  const std::string& message = status.error_message();
+  const bool transport = absl::StrContains(message, "failed to connect") || absl::StrContains(message, "Socket closed") ||
+                         absl::StrContains(message, "Connection reset");
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && transport && absl::GetFlag(FLAGS_ca_file).empty()) {
     std::cerr << "(no server at " << absl::GetFlag(FLAGS_target)
               << " answered in plaintext: is it running there, or does it use TLS? then pass --ca_file)\n";
   }
