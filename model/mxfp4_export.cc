@@ -22,8 +22,8 @@
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "model/config.h"
-#include "model/kernels/tensor_types.h"
 #include "model/safetensors.h"
+#include "model/tensor_convert.h"
 #include "model/unquantised_experts.h"
 #include "nlohmann/json.hpp"
 
@@ -137,24 +137,13 @@ class OutputFile {
   long long written_ = 0;
 };
 
-float ElementAsFloat(const TensorView& view, size_t i) {
-  if (view.dtype == DType::kF32) {
-    float value;
-    std::memcpy(&value, view.data + 4 * i, 4);
-    return value;
-  }
-  uint16_t bits;
-  std::memcpy(&bits, view.data + 2 * i, 2);
-  return Fp16ToFloat(bits);
-}
-
 absl::Status WriteAsBf16(const TensorView& view, OutputFile& out) {
   constexpr size_t kChunk = 1 << 20;
   std::vector<uint16_t> chunk;
   const size_t count = static_cast<size_t>(view.NumElements());
   for (size_t begin = 0; begin < count; begin += kChunk) {
     chunk.resize(std::min(kChunk, count - begin));
-    for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = FloatToBf16(ElementAsFloat(view, begin + i));
+    RoundToBf16(view, begin, chunk.size(), chunk.data());
     RETURN_IF_ERROR(out.Write(chunk.data(), chunk.size() * sizeof(uint16_t)));
   }
   return absl::OkStatus();

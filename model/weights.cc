@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
+#include "model/tensor_convert.h"
 #include "model/unquantised_experts.h"
 
 namespace warden::model {
@@ -90,24 +91,12 @@ absl::StatusOr<TensorView> GetChecked(const SafetensorsArchive& archive, const s
                                                  absl::StrJoin(allowed, " or ")));
 }
 
-std::vector<float> ToFloats(const TensorView& view, int64_t begin, int64_t count) {
-  std::vector<float> out(count);
-  for (int64_t i = 0; i < count; ++i) {
-    if (view.dtype == DType::kF32) {
-      __builtin_memcpy(&out[i], view.data + 4 * (begin + i), 4);
-    } else {
-      uint16_t bits;
-      __builtin_memcpy(&bits, view.data + 2 * (begin + i), 2);
-      out[i] = view.dtype == DType::kF16 ? Fp16ToFloat(bits) : Bf16ToFloat(bits);
-    }
-  }
-  return out;
-}
-
 absl::StatusOr<std::vector<float>> LoadVector(const SafetensorsArchive& archive,
                                               const std::string& name, std::vector<int64_t> shape) {
   ASSIGN_OR_RETURN(TensorView view, GetChecked(archive, name, shape, {DType::kBF16, DType::kF16, DType::kF32}));
-  return ToFloats(view, 0, view.NumElements());
+  std::vector<float> out(static_cast<size_t>(view.NumElements()));
+  WidenToFloat(view, 0, out.size(), out.data());
+  return out;
 }
 
 // A dense matrix as the kernels read it: bf16 in place, or F16/F32 (checkpoints saved in
@@ -124,11 +113,7 @@ absl::StatusOr<Bf16Matrix> LoadMatrix(const SafetensorsArchive& archive, const s
                                                        name, "' to bf16"));
     }
     auto* out = static_cast<uint16_t*>(buffer.data());
-    constexpr int64_t kChunk = 4096;
-    for (int64_t begin = 0; begin < static_cast<int64_t>(count); begin += kChunk) {
-      const std::vector<float> floats = ToFloats(view, begin, std::min<int64_t>(kChunk, count - begin));
-      for (size_t i = 0; i < floats.size(); ++i) out[begin + i] = FloatToBf16(floats[i]);
-    }
+    RoundToBf16(view, 0, count, out);
     owned->converted.push_back(std::move(buffer));
     return Bf16Matrix{out, rows, cols};
   }
