@@ -85,6 +85,11 @@ absl::Status Engine::CheckStepInputs(absl::Span<const StepInput> inputs) const {
     if (it == sequences_.end()) {
       return absl::NotFoundError(absl::StrCat("no sequence ", input.sequence));
     }
+    const absl::Status& lost = it->second->lost();
+    if (!lost.ok()) {
+      return absl::InternalError(absl::StrCat("sequence ", input.sequence,
+                                              " lost its attention state when a step failed: ", lost.message()));
+    }
     // A batch is a few dozen sequences at most: a quadratic check allocates nothing.
     for (size_t j = 0; j < i; ++j) {
       if (inputs[j].sequence == input.sequence) {
@@ -173,6 +178,12 @@ absl::StatusOr<int64_t> Engine::SequenceKvBytes(SequenceId sequence) const {
   auto it = sequences_.find(sequence);
   if (it == sequences_.end()) return absl::NotFoundError(absl::StrCat("no sequence ", sequence));
   return it->second->reserved_bytes();
+}
+
+bool Engine::SequenceLost(SequenceId sequence) const {
+  std::lock_guard<FairMutex> lock(mutex_);
+  auto it = sequences_.find(sequence);
+  return it != sequences_.end() && !it->second->lost().ok();
 }
 
 void Engine::SetLayerObserver(LayerObserver observer) {

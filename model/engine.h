@@ -138,6 +138,10 @@ class Engine {
   absl::StatusOr<int64_t> SequenceLength(SequenceId sequence) const;
   // KV-cache bytes `sequence` holds in the budget.
   absl::StatusOr<int64_t> SequenceKvBytes(SequenceId sequence) const;
+  // Whether a step failed part-way through `sequence` (a kernel error after its rows were
+  // stored): its KV state is unusable, Step refuses it with INTERNAL, and the caller should
+  // release it and recompute from its tokens. False for an unknown sequence.
+  bool SequenceLost(SequenceId sequence) const;
 
   // The sampling options `options` resolve to (unset fields take the checkpoint's
   // generation_config.json defaults). Not validated; see ValidateSamplingOptions.

@@ -164,6 +164,15 @@ absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::ve
     }
     if (rounded) batch.rounded_rows = batch.rows;
   }
+  const absl::Status status = Compute(chunks, batch, logits, observer);
+  if (!status.ok()) {
+    for (const ForwardChunk& chunk : chunks) chunk.cache->MarkLost(status);
+  }
+  return status;
+}
+
+absl::Status Transformer::Compute(absl::Span<const ForwardChunk> chunks, Batch& batch,
+                                  std::vector<std::vector<float>>* logits, const LayerObserver* observer) {
   // Steps on our own kernels only (decode; on AMX machines most prompt chunks up to 192 rows):
   // the pool's spinning workers, for their many short back-to-back loops; steps that
   // call oneDNN: OpenMP, shared with oneDNN's matmuls (thread_pool.h). A 16-row step on the
@@ -185,7 +194,7 @@ absl::Status Transformer::Forward(absl::Span<const ForwardChunk> chunks, std::ve
     RETURN_IF_ERROR(MlpBlock(layer, batch));
     if (observer != nullptr) {
       for (int64_t r = 0; r < batch.rows; ++r) {
-        (*observer)(layer, batch.row_chunk[r], batch.row_position[r], &batch.x[r * h]);
+        RETURN_IF_ERROR((*observer)(layer, batch.row_chunk[r], batch.row_position[r], &batch.x[r * h]));
       }
     }
   }

@@ -39,8 +39,10 @@ struct ForwardChunk {
 };
 
 // Called after each layer with the residual stream of every row of a chunk (for tests and
-// debugging): layer index, chunk index, position in the sequence, hidden_size floats.
-using LayerObserver = std::function<void(int layer, int chunk, int64_t position, const float* hidden)>;
+// debugging): layer index, chunk index, position in the sequence, hidden_size floats. An
+// error stops the forward pass there, as a failing kernel would (tests use it for that).
+using LayerObserver =
+    std::function<absl::Status(int layer, int chunk, int64_t position, const float* hidden)>;
 
 // The `fast` weight mode: int8 per-channel copies of the attention and unembedding
 // matrices, made at load and used for decode-sized batches (FastModeUsesInt8Dense; a
@@ -82,12 +84,17 @@ class Transformer {
   // Runs the chunks; sets (*logits)[c] to chunk c's logits ([rows, vocab] row-major; rows
   // = 1 or tokens.size()), reusing the vectors' memory: a caller that passes the same
   // vectors step after step makes decode allocation-free once they have grown. Reserves
-  // cache space first, so RESOURCE_EXHAUSTED leaves caches unchanged in length.
+  // cache space first, so RESOURCE_EXHAUSTED leaves caches unchanged in length. A failure
+  // after that (a kernel's) marks every chunk's cache lost (SequenceKvCache::MarkLost).
   absl::Status Forward(absl::Span<const ForwardChunk> chunks, std::vector<std::vector<float>>* logits,
                        const LayerObserver* observer = nullptr);
 
  private:
   struct Batch;  // the rows of one Forward call; kept between calls (buffers only grow)
+  // Forward's work after the reservations: the rows through every layer, the lengths moved,
+  // the logits. A failure here may have stored some rows (Forward marks the caches lost).
+  absl::Status Compute(absl::Span<const ForwardChunk> chunks, Batch& batch, std::vector<std::vector<float>>* logits,
+                       const LayerObserver* observer);
   absl::Status AttentionBlock(int layer, Batch& batch);
   absl::Status MlpBlock(int layer, Batch& batch);
   // How the packed expert kernel takes its activations in this weight mode, for a batch

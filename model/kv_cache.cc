@@ -128,7 +128,14 @@ const float* SequenceKvCache::Value(int layer_index, int64_t position) const {
   return &layer.values[Slot(layer, position) * stride_];
 }
 
+void SequenceKvCache::MarkLost(const absl::Status& cause) {
+  if (lost_.ok()) lost_ = cause.ok() ? absl::InternalError("a forward pass failed") : cause;
+}
+
 absl::StatusOr<std::unique_ptr<SequenceKvCache>> SequenceKvCache::Clone() const {
+  if (!lost_.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot fork a lost KV cache: ", lost_.message()));
+  }
   if (!budget_->TryReserve(reserved_bytes_)) {
     return absl::ResourceExhaustedError(
         absl::StrCat("KV cache budget exhausted: forking a sequence needs ", reserved_bytes_,

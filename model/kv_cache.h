@@ -72,6 +72,12 @@ class SequenceKvCache {
   const float* Value(int layer, int64_t position) const;
   void set_length(int64_t length) { length_ = length; }
   int64_t reserved_bytes() const { return reserved_bytes_; }
+  // A forward pass that fails after storing some of its rows leaves the cache inconsistent
+  // (sliding layers overwrite the oldest positions in place; the length may or may not have
+  // moved): it is marked lost with that failure (the first one is kept), and the engine
+  // refuses further steps on it. OK while intact.
+  void MarkLost(const absl::Status& cause);
+  const absl::Status& lost() const { return lost_; }
 
  private:
   struct Layer {
@@ -90,6 +96,7 @@ class SequenceKvCache {
   std::vector<Layer> layers_;
   int64_t length_ = 0;
   int64_t reserved_bytes_ = 0;
+  absl::Status lost_;
 };
 
 }  // namespace warden::model

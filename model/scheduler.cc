@@ -69,6 +69,8 @@ struct Scheduler::Request {
   GenerateResult result;
   // Of result.tokens, how many the prompt holds (appended when the request was preempted).
   size_t tokens_in_prompt = 0;
+  // Requeued once already because a failed step lost its KV state (RestartLost).
+  bool restarted_after_failure = false;
 
   bool delivering = false;             // a callback is running; the sequence is paused
   std::optional<FinishReason> finish;  // decided after the last token's callback
@@ -310,6 +312,13 @@ bool Scheduler::PreemptLocked(const std::shared_ptr<Request>& request) {
   const bool others = std::any_of(running_.begin(), running_.end(),
                                   [&](const auto& other) { return other != request && other->started; });
   if (!others) return false;
+  RequeueLocked(request);
+  return true;
+}
+
+// Moves `request` (running) to the queue's front, its prompt extended by the tokens it
+// generated since, to be prefilled again; the caller releases its sequence.
+void Scheduler::RequeueLocked(const std::shared_ptr<Request>& request) {
   running_.erase(std::find(running_.begin(), running_.end(), request));
   std::vector<int32_t>& tokens = request->result.tokens;
   request->prompt.insert(request->prompt.end(), tokens.begin() + request->tokens_in_prompt, tokens.end());
@@ -318,6 +327,17 @@ bool Scheduler::PreemptLocked(const std::shared_ptr<Request>& request) {
   ++request->result.preemptions;
   request->result.recomputed_tokens += static_cast<int64_t>(request->prompt.size());
   queue_.push_front(request);
+}
+
+bool Scheduler::RestartLost(const std::shared_ptr<Request>& request) {
+  if (request->restarted_after_failure) return false;
+  request->restarted_after_failure = true;
+  {
+    std::lock_guard<std::mutex> lock(signal_->mutex);
+    RequeueLocked(request);
+  }
+  engine_->ReleaseSequence(request->sequence).IgnoreError();
+  request->started = false;
   return true;
 }
 
@@ -431,6 +451,12 @@ void Scheduler::RunBatch(Batch& batch) {
     // One sequence's failure (say, its KV budget) must not fail the others: step alone.
     step_outputs_.resize(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
+      // A kernel failed part-way through the step: every sequence in it lost its KV state
+      // and is recomputed from its tokens (once; the engine refuses a lost one again).
+      if (engine_->SequenceLost(inputs[i].sequence) && RestartLost(batch.requests[i])) {
+        step_preempted_[i] = true;
+        continue;
+      }
       std::vector<StepOutput> single;
       absl::Status status = engine_->Step(inputs.subspan(i, 1), &single);
       // Cached prefixes only use spare memory: a sequence that runs out of KV budget gets

@@ -23,6 +23,12 @@
 // goes on where it stopped (its callback sees no gap; GenerateResult::preemptions counts
 // it). Only a sequence that runs out alone fails, with RESOURCE_EXHAUSTED.
 //
+// Failed steps: a step that fails part-way (a kernel error after some rows were stored)
+// leaves every sequence in it with unusable KV state (Engine::SequenceLost); each is
+// recomputed the same way as a preempted one, once per request; a request whose state is
+// lost a second time fails with INTERNAL naming the cause. A step refused before any work
+// (validation, KV budget) is retried per sequence, so one sequence's refusal fails only it.
+//
 // Thread safety: Submit and every GenerationHandle method are thread-safe. Callbacks for
 // one request run one at a time, in token order, on scheduler-owned threads; they must not
 // call Wait() on their own handle.
@@ -121,6 +127,11 @@ class Scheduler {
   // no other started sequence holds memory (then false, nothing changed). Engine loop only.
   bool Preempt(const std::shared_ptr<Request>& request);
   bool PreemptLocked(const std::shared_ptr<Request>& request);
+  void RequeueLocked(const std::shared_ptr<Request>& request);
+  // A step failed part-way and lost `request`'s KV state: requeues it for recomputation
+  // and frees its sequence, once per request (false the second time: it then fails).
+  // Engine loop only.
+  bool RestartLost(const std::shared_ptr<Request>& request);
   bool AnyDeliveringLocked() const;
   void AdmitLocked(std::vector<std::shared_ptr<Request>>* finished);
   void BuildBatchLocked(Batch* batch, std::vector<std::shared_ptr<Request>>* finished);

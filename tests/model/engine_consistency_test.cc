@@ -305,6 +305,7 @@ TEST(EngineConsistency, TokenOlderThanWindowDoesNotChangeSlidingLayerOutput) {
   std::map<int64_t, std::vector<float>> layer0;
   engine->SetLayerObserver([&](int layer, int, int64_t position, const float* hidden) {
     if (layer == 0) layer0[position].assign(hidden, hidden + 96);
+    return absl::OkStatus();
   });
   std::vector<int32_t> tokens = Tokens(10, 3);
   ASSERT_TRUE(engine->Prefill(engine->CreateSequence(), tokens).ok());
@@ -333,6 +334,49 @@ TEST(EngineConsistency, ForkedSequenceContinuesLikeTheOriginal) {
   ASSERT_TRUE(from_fork.ok() && from_base.ok());
   EXPECT_EQ(MaxAbsDiff(*from_fork, *from_base), 0.0);
   EXPECT_EQ(*engine->SequenceLength(*fork), 12);
+}
+
+// A kernel failing part-way through a step (simulated by the layer observer) has already
+// stored rows in the sliding layers' rings: the sequences of that step are lost and refused
+// with INTERNAL naming the cause; a sequence outside the step and a refused step (KV budget,
+// before any work) are unaffected.
+TEST(EngineConsistency, StepFailingPartWayLosesItsSequencesOnly) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  const SequenceId failed = engine->CreateSequence(), other = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(failed, Tokens(9, 4)).ok());
+  ASSERT_TRUE(engine->Prefill(other, Tokens(9, 4)).ok());
+  engine->SetLayerObserver([](int layer, int, int64_t, const float*) {
+    return layer == 1 ? absl::InternalError("injected kernel failure") : absl::OkStatus();
+  });
+  const absl::Status status = engine->Prefill(failed, {7, 8, 9}).status();
+  EXPECT_EQ(status.message(), "injected kernel failure");
+  engine->SetLayerObserver(nullptr);
+  EXPECT_TRUE(engine->SequenceLost(failed));
+  EXPECT_FALSE(engine->SequenceLost(other));
+  const absl::Status refused = engine->Prefill(failed, {7, 8, 9}).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(refused.message().find("injected kernel failure"), std::string::npos) << refused;
+  EXPECT_EQ(engine->ForkSequence(failed).status().code(), absl::StatusCode::kFailedPrecondition);
+  // The sequence outside the failed step goes on like a fresh one with the same tokens.
+  const SequenceId fresh = engine->CreateSequence();
+  ASSERT_TRUE(engine->Prefill(fresh, Tokens(9, 4)).ok());
+  auto from_other = engine->Prefill(other, {7, 8, 9}, true);
+  auto from_fresh = engine->Prefill(fresh, {7, 8, 9}, true);
+  ASSERT_TRUE(from_other.ok() && from_fresh.ok());
+  EXPECT_EQ(MaxAbsDiff(*from_other, *from_fresh), 0.0);
+  for (SequenceId s : {failed, other, fresh}) ASSERT_TRUE(engine->ReleaseSequence(s).ok());
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+
+  // Refused before any work: not lost.
+  auto small = LoadEngine(70 << 10);  // one sequence's KV (see the next test), not two
+  ASSERT_NE(small, nullptr);
+  const SequenceId first = small->CreateSequence(), second = small->CreateSequence();
+  ASSERT_TRUE(small->Prefill(first, Tokens(8, 5)).ok());
+  EXPECT_EQ(small->Prefill(second, Tokens(8, 5)).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_FALSE(small->SequenceLost(second));
+  ASSERT_TRUE(small->ReleaseSequence(first).ok());
+  EXPECT_TRUE(small->Prefill(second, Tokens(8, 5)).ok());
 }
 
 TEST(EngineConsistency, KvBudgetExceededIsResourceExhaustedAndReleaseFreesIt) {

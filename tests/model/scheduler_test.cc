@@ -315,6 +315,7 @@ TEST(SchedulerPrefixCache, SecondRequestPrefillsOnlyTheRemainderAndGivesTheSameT
   std::atomic<int64_t> rows{0};
   engine->SetLayerObserver([&](int layer, int, int64_t, const float*) {
     if (layer == 0) ++rows;
+    return absl::OkStatus();
   });
   auto first = scheduler->Submit(first_prompt, options, nullptr)->Wait();
   ASSERT_TRUE(first.ok()) << first.status();
@@ -410,6 +411,68 @@ TEST(SchedulerKvMemory, ASequenceOutOfMemoryBesideOthersIsPreemptedAndRecomputed
   }
   EXPECT_EQ(preempted, 1);
   EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
+// A kernel failing part-way through a step (simulated by the layer observer, once) after
+// the first prompt chunk: the sliding layers' rings already hold some of the failed chunk's
+// rows, so stepping again on that state would give other tokens. Every sequence of the step
+// is recomputed instead and gives the tokens of a single run.
+TEST(SchedulerFailedStep, SequencesOfAStepThatFailedPartWayAreRecomputed) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  SchedulerOptions options;
+  options.prefill_chunk_tokens = 8;  // several chunks per prompt, each longer than the window
+  options.prefill_only_chunk_tokens = 8;
+  auto scheduler = MakeScheduler(engine.get(), options);
+  ASSERT_NE(scheduler, nullptr);
+  std::atomic<bool> failed{false};
+  engine->SetLayerObserver([&](int layer, int, int64_t position, const float*) {
+    if (layer == 1 && position >= 10 && !failed.exchange(true)) return absl::InternalError("injected kernel failure");
+    return absl::OkStatus();
+  });
+  const std::vector<std::vector<int32_t>> prompts = {Tokens(20, 60), Tokens(13, 61)};
+  std::vector<std::shared_ptr<GenerationHandle>> handles;
+  for (const auto& prompt : prompts) handles.push_back(scheduler->Submit(prompt, Greedy(6), nullptr));
+  std::vector<GenerateResult> results;
+  for (auto& handle : handles) {
+    auto result = handle->Wait();
+    ASSERT_TRUE(result.ok()) << result.status();
+    results.push_back(*std::move(result));
+  }
+  engine->SetLayerObserver(nullptr);
+  ASSERT_TRUE(failed.load());
+  int recomputed = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(results[i].tokens, SingleRun(*engine, prompts[i], Greedy(6))) << "request " << i;
+    recomputed += results[i].preemptions;
+  }
+  EXPECT_GE(recomputed, 1);
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+}
+
+// A failure that comes back fails the requests (after one recomputation each) with
+// INTERNAL naming the cause; the scheduler goes on serving.
+TEST(SchedulerFailedStep, AFailureThatPersistsFailsTheRequestsAndTheSchedulerGoesOn) {
+  auto engine = LoadEngine();
+  ASSERT_NE(engine, nullptr);
+  auto scheduler = MakeScheduler(engine.get());
+  ASSERT_NE(scheduler, nullptr);
+  engine->SetLayerObserver([](int layer, int, int64_t, const float*) {
+    return layer == 2 ? absl::InternalError("injected kernel failure") : absl::OkStatus();
+  });
+  auto first = scheduler->Submit(Tokens(7, 62), Greedy(4), nullptr);
+  auto second = scheduler->Submit(Tokens(5, 63), Greedy(4), nullptr);
+  for (auto* handle : {&first, &second}) {
+    auto result = (*handle)->Wait();
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
+    EXPECT_NE(result.status().message().find("injected kernel failure"), std::string::npos) << result.status();
+  }
+  engine->SetLayerObserver(nullptr);
+  EXPECT_EQ(engine->kv_bytes_in_use(), 0);
+  auto after = scheduler->Submit(Tokens(5, 63), Greedy(4), nullptr)->Wait();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->tokens, SingleRun(*engine, Tokens(5, 63), Greedy(4)));
 }
 
 // Alone, a sequence that outgrows the budget has nobody to wait for: it fails.
