@@ -1,18 +1,21 @@
 #include "model/checkpoint_writer.h"
 
-#include <sys/stat.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <system_error>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "model/kernels/tensor_types.h"
 
@@ -127,10 +130,11 @@ void Generate(const TensorSpec& spec, uint64_t seed, size_t index, int64_t offse
   }
 }
 
+// Creates `dir` and its missing parents.
 absl::Status MakeDir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::PermissionDeniedError(absl::StrCat(dir, ": cannot create: ", std::strerror(errno)));
-  }
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return absl::PermissionDeniedError(absl::StrCat(dir, ": cannot create: ", error.message()));
   return absl::OkStatus();
 }
 
@@ -230,6 +234,53 @@ absl::Status WriteRandomCheckpoint(const std::string& out_dir, const CheckpointS
     for (size_t i : shards[s]) index["weight_map"][specs[i].name] = name;
   }
   return WriteText(out_dir + "/model.safetensors.index.json", index.dump(2));
+}
+
+namespace {
+
+// The files WriteRandomCheckpoint writes; true for its weight files (which a new
+// checkpoint of another shard count would not all replace).
+bool IsRandomCheckpointFile(const std::string& name, bool* weights) {
+  *weights = name == "model.safetensors" || name == "model.safetensors.index.json" ||
+             (absl::StartsWith(name, "model-") && absl::EndsWith(name, ".safetensors") &&
+              absl::StrContains(name, "-of-"));
+  return *weights || name == "config.json" || name == "generation_config.json";
+}
+
+}  // namespace
+
+absl::Status PrepareRandomCheckpointDir(const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::exists(out_dir, error)) return absl::OkStatus();
+  if (!fs::is_directory(out_dir, error)) {
+    return absl::FailedPreconditionError(absl::StrCat(out_dir, " exists and is not a directory"));
+  }
+  std::vector<fs::path> weight_files;
+  std::vector<std::string> foreign;
+  for (fs::directory_iterator it(out_dir, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    bool weights = false;
+    if (!IsRandomCheckpointFile(name, &weights) || !it->is_regular_file(error)) {
+      foreign.push_back(name);
+    } else if (weights) {
+      weight_files.push_back(it->path());
+    }
+  }
+  if (error) return absl::PermissionDeniedError(absl::StrCat(out_dir, ": cannot list: ", error.message()));
+  if (!foreign.empty()) {
+    std::sort(foreign.begin(), foreign.end());
+    if (foreign.size() > 5) foreign.resize(5);
+    return absl::FailedPreconditionError(
+        absl::StrCat(out_dir, " holds files a random checkpoint does not have (", absl::StrJoin(foreign, ", "),
+                     "): it may be a real checkpoint, so nothing was written; choose a new or empty directory"));
+  }
+  for (const fs::path& file : weight_files) {
+    if (!fs::remove(file, error) && error) {
+      return absl::PermissionDeniedError(absl::StrCat(file.string(), ": cannot remove: ", error.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace warden::model

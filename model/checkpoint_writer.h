@@ -32,6 +32,15 @@ struct CheckpointSpec {
 // Creates `out_dir` if needed and writes the checkpoint; the same spec gives the same bytes.
 absl::Status WriteRandomCheckpoint(const std::string& out_dir, const CheckpointSpec& spec);
 
+// Makes `out_dir` ready for a random checkpoint without destroying a real one (`oss
+// make-checkpoint`): a missing or empty directory is fine; one holding only files this
+// writer writes (config.json, generation_config.json, model.safetensors, model-*-of-*
+// shards, their index) is an earlier random checkpoint, whose weight files are removed so
+// that no stale shard stays beside the new ones; anything else in it (tokenizer.json, a
+// README, original/ ...: what a downloaded checkpoint holds) is refused with
+// FAILED_PRECONDITION naming it, and nothing is touched.
+absl::Status PrepareRandomCheckpointDir(const std::string& out_dir);
+
 }  // namespace warden::model
 
 #endif  // WARDEN_MODEL_CHECKPOINT_WRITER_H_

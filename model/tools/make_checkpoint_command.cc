@@ -24,6 +24,7 @@ absl::Status RunMakeCheckpoint(const Args& args) {
   if (shard_mb <= 0) return absl::InvalidArgumentError("flag --max_shard_mb must be > 0");
   spec.seed = static_cast<uint64_t>(seed);
   spec.max_shard_bytes = shard_mb << 20;
+  RETURN_IF_ERROR(PrepareRandomCheckpointDir(out));
   RETURN_IF_ERROR(WriteRandomCheckpoint(out, spec));
   std::printf("wrote %s (preset %s, %d layers)\n", out.c_str(), preset.c_str(), spec.config.num_layers);
   return absl::OkStatus();

@@ -25,7 +25,8 @@ constexpr Command kCommands[] = {
      "generate --model_dir DIR (--prompt TEXT | --prompt_tokens \"1 2 3\") --max_tokens N "
      "[--temperature T --top_p P --top_k K --seed S --threads N]"},
     {"make-checkpoint", warden::model::tools::RunMakeCheckpoint,
-     "make-checkpoint --out DIR --preset tiny|20b|120b [--layers N] [--seed S] [--max_shard_mb M]"},
+     "make-checkpoint --out DIR --preset tiny|20b|120b [--layers N] [--seed S] [--max_shard_mb M]  "
+     "(rewrites an earlier random checkpoint; refuses a directory holding other files)"},
     {"quantize-experts", warden::model::tools::RunQuantizeExperts,
      "quantize-experts --model_dir DIR --out DIR  (MXFP4 copy of a checkpoint with unquantised experts)"},
     {"bench", warden::model::tools::RunBench,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -173,6 +174,50 @@ TEST(CheckpointErrors, UnquantisedExpertsOfTheWrongShapeAreRefusedNamingTheTenso
   EXPECT_TRUE(absl::StrContains(engine.status().message(), "tensor '" + dequantised + "' has shape"))
       << engine.status();
   EXPECT_TRUE(absl::StrContains(engine.status().message(), "the config needs")) << engine.status();
+}
+
+// `oss make-checkpoint` into a directory: a new, empty or earlier random one is (re)written
+// and loads (stale shards of a sharded earlier one are gone); one holding anything else, as
+// a downloaded checkpoint does, is refused with every file left as it was.
+TEST(CheckpointErrors, MakeCheckpointNeverOverwritesAForeignDirectory) {
+  namespace fs = std::filesystem;
+  CheckpointSpec spec;
+  spec.config = testing::OddShape();
+  spec.seed = 5;
+  const std::string fresh = ::testing::TempDir() + "/prepare_fresh/sub";
+  ASSERT_TRUE(PrepareRandomCheckpointDir(fresh).ok());
+  ASSERT_TRUE(WriteRandomCheckpoint(fresh, spec).ok());
+
+  const std::string sharded = ::testing::TempDir() + "/prepare_sharded";
+  spec.max_shard_bytes = 4 << 10;  // several shards
+  ASSERT_TRUE(WriteRandomCheckpoint(sharded, spec).ok());
+  ASSERT_TRUE(fs::exists(sharded + "/model.safetensors.index.json"));
+  spec.max_shard_bytes = int64_t{1} << 30;
+  ASSERT_TRUE(PrepareRandomCheckpointDir(sharded).ok());
+  ASSERT_TRUE(WriteRandomCheckpoint(sharded, spec).ok());
+  int weight_files = 0;
+  for (const auto& entry : fs::directory_iterator(sharded)) {
+    weight_files += absl::StrContains(entry.path().filename().string(), "safetensors");
+  }
+  EXPECT_EQ(weight_files, 1);  // model.safetensors only: no stale shard, no stale index
+  EXPECT_TRUE(LoadOddShape(sharded).ok());
+
+  const std::string real = ::testing::TempDir() + "/prepare_real";
+  ASSERT_TRUE(WriteRandomCheckpoint(real, spec).ok());
+  { std::ofstream(real + "/tokenizer.json") << "{}"; }
+  const uint64_t size = fs::file_size(real + "/model.safetensors");
+  const absl::Status refused = PrepareRandomCheckpointDir(real);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(refused.message(), "tokenizer.json")) << refused;
+  EXPECT_EQ(fs::file_size(real + "/model.safetensors"), size);
+  EXPECT_TRUE(fs::exists(real + "/config.json"));
+
+  fs::create_directories(::testing::TempDir() + "/prepare_subdir/original");
+  EXPECT_EQ(PrepareRandomCheckpointDir(::testing::TempDir() + "/prepare_subdir").code(),
+            absl::StatusCode::kFailedPrecondition);
+  { std::ofstream(::testing::TempDir() + "/prepare_file") << "x"; }
+  EXPECT_EQ(PrepareRandomCheckpointDir(::testing::TempDir() + "/prepare_file").code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
