@@ -8,7 +8,7 @@ PACKAGES=(
   bazel-bootstrap pkg-config g++
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libdnnl-dev libre2-dev libabsl-dev libgtest-dev libbenchmark-dev
-  libsqlite3-dev libicu-dev libcpp-httplib-dev nlohmann-json3-dev
+  libsqlite3-dev libicu-dev nlohmann-json3-dev
   python3-grpcio python3-protobuf
   clang-14 libclang-rt-14-dev   # libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
   openssl curl                  # TLS and metrics end-to-end tests

@@ -39,6 +39,7 @@ else
   run_stage "tests under ASan + UBSan" --config=asan //...
   run_stage "concurrency tests under TSan" --config=tsan \
       //tests/gateway:generate_call_test //tests/gateway:limits_test //tests/gateway:metrics_test \
+      //tests/gateway:metrics_http_test \
       //tests/policies:policy_store_test //tests/model:thread_pool_test
   echo "=== fuzzing"
   bash scripts/fuzz.sh "${WARDEN_FUZZ_SECONDS:-30}" 2>&1 | tee "$log"

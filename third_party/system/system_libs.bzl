@@ -20,7 +20,6 @@ _LIBS = {
     "benchmark": (["benchmark"], ["-lbenchmark_main"]),
     "sqlite3": (["sqlite3"], []),
     "icu": (["icu-uc", "icu-i18n"], []),
-    "httplib": (["cpp-httplib"], []),
     "json": ([], []),  # nlohmann-json3-dev, header only
     "pthread": ([], ["-lpthread"]),
 }
