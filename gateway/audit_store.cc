@@ -359,7 +359,7 @@ absl::StatusOr<int> AuditStore::DeleteBatch(int64_t cutoff_unix_micros) {
   return sqlite3_changes(db_);
 }
 
-absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) {
+absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros, const std::function<bool()>& stop) {
   int64_t deleted = 0;
   for (;;) {
     const absl::StatusOr<int> batch = DeleteBatch(cutoff_unix_micros);
@@ -370,7 +370,7 @@ absl::StatusOr<int64_t> AuditStore::DeleteOlderThan(int64_t cutoff_unix_micros) 
       return batch.status();
     }
     deleted += *batch;
-    if (*batch < kDeleteBatchRows) return deleted;
+    if (*batch < kDeleteBatchRows || (stop && stop())) return deleted;
     // Requests' writes waiting for the connection go first (std::mutex would let this
     // thread take it straight back); a bounded wait, so retention progresses under load.
     const absl::Time give_up = absl::Now() + absl::Milliseconds(50);

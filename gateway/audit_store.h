@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,7 +70,9 @@ class AuditStore {
   // releasing the writing connection between them (a request's write waiting for it goes
   // first), so requests' audit writes wait for at most one batch. Returns how many; on an
   // error also writes one line to stderr (the retention thread has no one to tell).
-  absl::StatusOr<int64_t> DeleteOlderThan(int64_t cutoff_unix_micros);
+  // `stop` (may be empty) is asked between batches: true ends the pass early (shutdown
+  // must not wait for millions of old records; the next pass goes on from there).
+  absl::StatusOr<int64_t> DeleteOlderThan(int64_t cutoff_unix_micros, const std::function<bool()>& stop = {});
 
   // The sequence number of the latest write (0 before the first).
   absl::StatusOr<uint64_t> LatestSequence();

@@ -95,7 +95,7 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
     server->retention_thread_ = std::thread([raw = server.get(), retention_days] {
       do {
         const int64_t cutoff = absl::ToUnixMicros(absl::Now() - absl::Hours(24) * retention_days);
-        (void)raw->state_->audit->DeleteOlderThan(cutoff);
+        (void)raw->state_->audit->DeleteOlderThan(cutoff, [raw] { return raw->stop_retention_.HasBeenNotified(); });
       } while (!raw->stop_retention_.WaitForNotificationWithTimeout(absl::Hours(1)));
     });
   }

@@ -341,6 +341,26 @@ TEST(AuditStore, RetentionDeletesInBatchesLettingWritesIn) {
   EXPECT_EQ(*(*store)->DeleteOlderThan(500'000), 0);
 }
 
+// Shutdown asks the pass to stop: it ends after the batch in progress, and the next pass
+// deletes the rest.
+TEST(AuditStore, RetentionPassStopsBetweenBatchesWhenAsked) {
+  const std::string path = TempPath("retention_stop/audit.db");
+  std::remove(path.c_str());
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr int kOld = 5 * AuditStore::kDeleteBatchRows;
+  ExecDirectly(path, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                         std::to_string(kOld - 1) +
+                         ") INSERT INTO audit (request_id, time_us, app_id, action, categories, record) SELECT 'old' || i, 10 + i, 'a', 1, ',', X'' FROM n");
+  int asked = 0;
+  auto first = (*store)->DeleteOlderThan(500'000, [&] { return ++asked == 2; });
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 2 * AuditStore::kDeleteBatchRows);
+  EXPECT_EQ(*(*store)->Count(), kOld - 2 * AuditStore::kDeleteBatchRows);
+  EXPECT_EQ(*(*store)->DeleteOlderThan(500'000), kOld - 2 * AuditStore::kDeleteBatchRows);
+  EXPECT_EQ(*(*store)->Count(), 0);
+}
+
 // The retention thread drops the status: the store says it on stderr, once.
 TEST(AuditStore, RetentionFailureWritesOneStderrLine) {
   const std::string path = TempPath("retention_failure/audit.db");
