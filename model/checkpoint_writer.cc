@@ -1,6 +1,5 @@
 #include "model/checkpoint_writer.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
