@@ -33,10 +33,20 @@ v1::ModerationResult ToResult(const TextVerdict& verdict) {
   return result;
 }
 
+// What the client of a call with `deadline` receives at this point (see RunModerate). The
+// time first: gRPC reports a passed deadline as a cancellation too, and the client sees
+// DEADLINE_EXCEEDED.
+absl::Status CallOutcome(const Deadline& deadline) {
+  if (absl::Now() >= deadline.time()) return absl::DeadlineExceededError("the call's deadline passed before it ended");
+  if (deadline.cancelled()) return absl::CancelledError("the call was cancelled before it ended");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, const v1::App& app,
-                                                 const v1::ModerateRequest& request, const Deadline& deadline) {
+                                                 const v1::ModerateRequest& request, const Deadline& deadline,
+                                                 absl::Status* outcome) {
   std::shared_ptr<const TextChecks> pinned;
   const CallDeps deps = PinChecks(shared_deps, &pinned);
   const absl::Time start = absl::Now();
@@ -58,6 +68,11 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, co
       deps.checks->CheckMany(app, direction, texts, request.policy(), deadline);
   deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "moderate_checks"}},
                         absl::ToDoubleSeconds(absl::Now() - check_start));
+  // Decided once, for the record and the caller alike: a client that left or whose
+  // deadline passed during the checks gets CANCELLED or DEADLINE_EXCEEDED from gRPC
+  // whatever the handler returns, so the record must not say OK.
+  const absl::Status client_outcome = CallOutcome(deadline);
+  if (outcome != nullptr) *outcome = client_outcome;
   for (int i = 0; i < request.texts_size(); ++i) {
     const std::string& text = texts[i];
     absl::StatusOr<TextVerdict>& verdict = verdicts[i];
@@ -87,7 +102,7 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, co
   record.set_classifier(deps.checks->classifier_name());
   *(direction == v1::OUTPUT ? record.mutable_output_decision() : record.mutable_input_decision()) = total;
   record.set_action(total.action());
-  record.set_status("OK");
+  record.set_status(absl::StatusCodeToString(client_outcome.code()));
   // Texts checked as output (text an app generated elsewhere) are audited as output.
   const std::string content = RetainedContent(app.retention(), original, redacted);
   if (direction == v1::OUTPUT) {

@@ -118,12 +118,16 @@ grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::Mod
   absl::Status status;
   const Caller caller = FindCaller(*state_, *context, &status);
   const v1::App* app = caller.app;
+  // Counted and logged as the client sees it (its audit record says the same): a call
+  // whose client left or whose deadline passed during the checks is not OK.
+  absl::Status outcome;
   if (app != nullptr) {
-    auto result = RunModerate(state_->deps(), *app, *request, ControlOf(context).AsDeadline());
+    auto result = RunModerate(state_->deps(), *app, *request, ControlOf(context).AsDeadline(), &outcome);
     status = result.status();
     if (result.ok()) *response = *std::move(result);
   }
-  RequestLogEntry entry{"Moderate", app ? app->id() : "", status.ok() ? response->request_id() : "", status.code()};
+  RequestLogEntry entry{"Moderate", app ? app->id() : "", status.ok() ? response->request_id() : "",
+                        status.ok() ? outcome.code() : status.code()};
   entry.key_label = caller.key_label;
   if (status.ok()) {  // The strictest action over the texts, in the direction they were checked.
     v1::Action action = v1::ALLOW;

@@ -606,6 +606,31 @@ TEST_F(GenerateCallTest, ClientCancellationReachesTheChecks) {
   EXPECT_TRUE(checks_.last_check_stop.Reached());
 }
 
+// A Moderate call whose client left, or whose deadline passed, during the checks: the
+// client gets CANCELLED or DEADLINE_EXCEEDED from gRPC, so the record (and the caller's
+// count and log line) must say that, not OK.
+TEST_F(GenerateCallTest, ModerateWhoseClientLeftIsRecordedWithTheStatusTheClientGot) {
+  v1::ModerateRequest request;
+  request.add_texts("fine");
+  for (const bool deadline_passed : {false, true}) {
+    CallControl control;
+    control.cancelled = [] { return true; };  // gRPC says so for a passed deadline too.
+    if (deadline_passed) control.deadline = absl::Now() - absl::Seconds(1);
+    absl::Status outcome;
+    auto response = RunModerate(Deps(), App(), request, control.AsDeadline(), &outcome);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(outcome.code(), deadline_passed ? absl::StatusCode::kDeadlineExceeded : absl::StatusCode::kCancelled);
+    auto record = audit_->Get(response->request_id());
+    ASSERT_TRUE(record.ok()) << record.status();
+    EXPECT_EQ(record->status(), deadline_passed ? "DEADLINE_EXCEEDED" : "CANCELLED");
+  }
+  absl::Status outcome = absl::UnknownError("unset");
+  auto response = RunModerate(Deps(), App(), request, CallControl().AsDeadline(), &outcome);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(outcome.ok()) << outcome;
+  EXPECT_EQ(audit_->Get(response->request_id())->status(), "OK");
+}
+
 TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
   v1::ModerateRequest request;
   request.add_texts("fine");
