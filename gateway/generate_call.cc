@@ -523,6 +523,14 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& shared_deps, co
     CountDecision(deps, v1::OUTPUT, call.response.output_decision());
     return absl::OkStatus();
   }();
+  if (!status.ok()) {
+    // A call that failed (the model refused the prompt before any prefill, the audit store
+    // refused a stream before its output) settles to the use it reported, none as a rule:
+    // its whole output allowance must not stay charged to the app's tokens_per_minute.
+    deps.limiter->SettleTokens(
+        app.id(), call.estimated_tokens,
+        uint64_t{call.response.usage().prompt_tokens()} + call.response.usage().completion_tokens());
+  }
   deps.metrics->Increment("warden_tokens_total", {{"app", app.id()}, {"kind", "prompt"}},
                           call.response.usage().prompt_tokens());
   deps.metrics->Increment("warden_tokens_total", {{"app", app.id()}, {"kind", "completion"}},

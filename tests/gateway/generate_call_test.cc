@@ -114,6 +114,21 @@ TEST_F(GenerateCallTest, BlockedInputIsChargedNoOutputTokens) {
   EXPECT_TRUE(next.ok()) << next.status();  // ~1030 tokens estimated: fits only if the first gave back 1024
 }
 
+// Nor does a request the model refused (a prompt whose KV cache cannot fit, one that fills
+// the context): the app's next request must not find its tokens_per_minute spent on output
+// that was never generated.
+TEST_F(GenerateCallTest, RequestTheModelRefusedIsChargedNoOutputTokens) {
+  config_.mutable_apps(0)->mutable_limits()->set_tokens_per_minute(2000);
+  limiter_ = std::make_unique<Limiter>(config_);
+  runner_.fail_at_end = absl::ResourceExhaustedError("the prompt's KV cache exceeds kv_cache_bytes");
+  auto refused = RunGenerate(Deps(), App(), Ask("hello"), CallControl(), nullptr);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  runner_.fail_at_end = absl::OkStatus();
+  runner_.events = {FakeRunner::Text("ok")};
+  auto next = RunGenerate(Deps(), App(), Ask("hello"), CallControl(), nullptr);
+  EXPECT_TRUE(next.ok()) << next.status();  // ~1030 tokens estimated: fits only if the first gave back 1024
+}
+
 TEST_F(GenerateCallTest, RedactedInputReachesTheModelWithThePlaceholder) {
   runner_.events = {FakeRunner::Text("ok")};
   auto response = RunGenerate(Deps(), App(), Ask("my secret is here"), CallControl(), nullptr);
