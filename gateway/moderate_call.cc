@@ -12,14 +12,16 @@
 namespace warden::gateway {
 namespace {
 
-// The per-text result of the app's checks, as the API reports it.
-v1::ModerationResult ToResult(const TextVerdict& verdict) {
+// The result of the app's checks on ModerateRequest.texts[text_index], as the API reports it.
+v1::ModerationResult ToResult(const TextVerdict& verdict, int text_index) {
   v1::ModerationResult result;
   const v1::Decision& decision = verdict.decision;
   result.set_action(decision.action());
   result.set_decided_by(decision.decided_by());
   *result.mutable_categories() = decision.scores();
   *result.mutable_rules() = decision.rules();
+  // RuleMatch.text_index names the text a span is in, here as in the audit record.
+  for (v1::RuleMatch& rule : *result.mutable_rules()) rule.set_text_index(text_index);
   result.set_redacted_text(verdict.text);
   if (decision.action() != v1::ALLOW) result.set_message(decision.message());
   bool flagged = decision.action() != v1::ALLOW && decision.action() != v1::ACTION_UNSPECIFIED;
@@ -82,7 +84,7 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, co
     } else {
       CountFailureInsideCheck(deps, "moderate", verdict->decision);
     }
-    *response.add_results() = ToResult(*verdict);
+    *response.add_results() = ToResult(*verdict, i);
     MergeDecision(verdict->decision, i, &total);
     absl::StrAppend(&original, i == 0 ? "" : "\n", text);
     absl::StrAppend(&redacted, i == 0 ? "" : "\n", verdict->text);

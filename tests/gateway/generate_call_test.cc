@@ -662,6 +662,11 @@ TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
   EXPECT_EQ(record->action(), v1::BLOCK);
   EXPECT_EQ(record->input_decision().rules(0).text_index(), 1);
   EXPECT_EQ(record->classifier(), "fake");
+  // A result's rules name their text too (RuleMatch.text_index), as the record's do.
+  ASSERT_EQ(response->results(1).rules_size(), 1);
+  EXPECT_EQ(response->results(1).rules(0).text_index(), 1);
+  ASSERT_EQ(response->results(2).rules_size(), 1);
+  EXPECT_EQ(response->results(2).rules(0).text_index(), 2);
 }
 
 // Model output that broke the harmony format ends the answer: the response says so and
