@@ -1,6 +1,7 @@
 #include "gateway/request_validation.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -208,10 +209,18 @@ absl::Status ValidateGenerateRequest(const v1::GenerateRequest& request, const v
   if (request.tools_size() > kMaxTools) {
     return absl::InvalidArgumentError(absl::StrCat("tools holds ", request.tools_size(), " tools; at most ", kMaxTools));
   }
+  // The model calls a tool by its name alone: a second tool of the same name would make
+  // its calls ambiguous (which schema, which description the call answers).
+  std::map<std::string, int> tool_index_by_name;
   for (int i = 0; i < request.tools_size(); ++i) {
     const auto& tool = request.tools(i);
     const std::string field = absl::StrCat("tools[", i, "]");
     RETURN_IF_ERROR(CheckToolName(tool.name(), field + ".name"));
+    const auto [first, inserted] = tool_index_by_name.emplace(tool.name(), i);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".name \"", tool.name(), "\" is also tools[", first->second, "].name; names must be unique"));
+    }
     RETURN_IF_ERROR(CheckUtf8(tool.description(), field + ".description"));
     RETURN_IF_ERROR(CheckToolSchema(tool.parameters_json_schema(), field + ".parameters_json_schema"));
   }

@@ -990,6 +990,19 @@ TEST_F(GenerateCallTest, AtMost128ToolsPerRequest) {
   EXPECT_NE(refused.status().message().find("at most 128"), std::string::npos) << refused.status();
 }
 
+// The model calls a tool by name: two tools of one name would make its calls ambiguous.
+TEST_F(GenerateCallTest, ToolNamesAreUnique) {
+  v1::GenerateRequest request = Ask("hi");
+  request.add_tools()->set_name("lookup");
+  request.add_tools()->set_name("other");
+  request.add_tools()->set_name("lookup");
+  const auto refused = RunGenerate(Deps(), App(), request, CallControl(), nullptr);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("tools[2].name \"lookup\" is also tools[0].name"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(runner_.starts, 0);
+}
+
 TEST_F(GenerateCallTest, MetadataIsBoundedLikeTags) {
   runner_.events = {FakeRunner::Text("ok")};
   v1::GenerateRequest request = Ask("hi");
