@@ -438,7 +438,7 @@ void FillRecord(Call& call) {
   *record.mutable_usage() = response.usage();
   record.set_finish_reason(response.finish_reason());
   *record.mutable_metadata() = call.request.metadata();
-  record.set_status(absl::StatusCodeToString(ClientOutcome(response.finish_reason(), call.control.deadline).code()));
+  record.set_status(absl::StatusCodeToString(ClientOutcome(response.finish_reason(), call.control).code()));
   const auto retention = call.app.retention();
   record.set_input_content(RetainedContent(retention, call.input_original, call.input_redacted));
   record.set_output_content(RetainedContent(retention, call.output_original, call.output_redacted));
@@ -470,9 +470,9 @@ absl::Status OpenStreamRecord(Call& call) {
 
 }  // namespace
 
-absl::Status ClientOutcome(v1::FinishReason finish_reason, absl::Time deadline) {
-  if (finish_reason != v1::CANCELLED) return absl::OkStatus();
-  if (absl::Now() >= deadline) return absl::DeadlineExceededError("the call's deadline passed before it ended");
+absl::Status ClientOutcome(v1::FinishReason finish_reason, const CallControl& control) {
+  if (finish_reason != v1::CANCELLED && !control.cancelled()) return absl::OkStatus();
+  if (absl::Now() >= control.deadline) return absl::DeadlineExceededError("the call's deadline passed before it ended");
   return absl::CancelledError("the call was cancelled before it ended");
 }
 

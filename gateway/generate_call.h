@@ -27,9 +27,11 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& deps, const v1:
 
 // What the client of a call RunGenerate finished with `finish_reason` receives, for its
 // audit record, metrics and log: a call that ended CANCELLED (the client left, the server
-// cancelled it) is CANCELLED to the client, or DEADLINE_EXCEEDED once `deadline` passed;
+// cancelled it), or that `control` says was cancelled whatever its ending (a block decided
+// after the client left or its deadline passed: gRPC cancels such a call and drops the
+// answer), is CANCELLED to the client, or DEADLINE_EXCEEDED once control.deadline passed;
 // any other ending is OK.
-absl::Status ClientOutcome(v1::FinishReason finish_reason, absl::Time deadline);
+absl::Status ClientOutcome(v1::FinishReason finish_reason, const CallControl& control);
 
 }  // namespace warden::gateway
 

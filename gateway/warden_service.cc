@@ -58,7 +58,7 @@ grpc::Status WardenService::Generate(grpc::ServerContext* context, const v1::Gen
     if (result.ok()) {
       *response = *std::move(result);
       // Counted and logged as the client sees it (its audit record says the same).
-      const absl::Status outcome = ClientOutcome(response->finish_reason(), control.deadline);
+      const absl::Status outcome = ClientOutcome(response->finish_reason(), control);
       Finish("Generate", caller, outcome, start, response);
       return grpc::Status::OK;
     }
@@ -102,7 +102,7 @@ grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v
         if (!stalled_before_summary) RecordClientStatus(last.summary().request_id(), status);
       }
       const absl::Status outcome =
-          status.ok() ? ClientOutcome(last.summary().finish_reason(), control.deadline) : status;
+          status.ok() ? ClientOutcome(last.summary().finish_reason(), control) : status;
       Finish("StreamGenerate", caller, outcome, start, &last.summary());
       return ToGrpcStatus(status);
     }

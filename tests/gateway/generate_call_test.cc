@@ -450,11 +450,42 @@ TEST_F(GenerateCallTest, CancelledCallIsRecordedWithTheStatusTheClientGot) {
       auto record = audit_->Get(response->request_id());
       ASSERT_TRUE(record.ok()) << record.status();
       EXPECT_EQ(record->status(), deadline_passed ? "DEADLINE_EXCEEDED" : "CANCELLED");
-      EXPECT_EQ(ClientOutcome(response->finish_reason(), control.deadline).code(),
+      EXPECT_EQ(ClientOutcome(response->finish_reason(), control).code(),
                 deadline_passed ? absl::StatusCode::kDeadlineExceeded : absl::StatusCode::kCancelled);
     }
   }
-  EXPECT_TRUE(ClientOutcome(v1::STOP, absl::Now() - absl::Seconds(1)).ok());
+  CallControl late;  // Its deadline passed as it ended, gRPC had not cancelled it yet.
+  late.deadline = absl::Now() - absl::Seconds(1);
+  EXPECT_TRUE(ClientOutcome(v1::STOP, late).ok());
+}
+
+// A block decided after the client left, or after its deadline passed (the checks did not
+// notice: no stage of theirs was waiting), is not what the client received: gRPC cancelled
+// the call. Its record (and the caller's count and log line) say CANCELLED or
+// DEADLINE_EXCEEDED, not OK; the decision stays recorded.
+TEST_F(GenerateCallTest, BlockDecidedAfterTheClientLeftIsRecordedWithTheStatusTheClientGot) {
+  for (const bool deadline_passed : {false, true}) {
+    CallControl control;
+    control.cancelled = [] { return true; };  // gRPC says so for a passed deadline too.
+    if (deadline_passed) control.deadline = absl::Now() - absl::Seconds(1);
+    const std::string want = deadline_passed ? "DEADLINE_EXCEEDED" : "CANCELLED";
+    runner_.events = {FakeRunner::Text("ok")};
+    for (const bool stream : {false, true}) {
+      std::vector<v1::GenerateChunk> sent;
+      const ChunkWriter writer = [&sent](const v1::GenerateChunk& chunk) {
+        sent.push_back(chunk);
+        return true;
+      };
+      auto response = RunGenerate(Deps(), App(), Ask("this is BAD"), control, stream ? &writer : nullptr);
+      ASSERT_TRUE(response.ok()) << response.status();
+      EXPECT_EQ(response->finish_reason(), v1::BLOCKED);
+      auto record = audit_->Get(response->request_id());
+      ASSERT_TRUE(record.ok()) << record.status();
+      EXPECT_EQ(record->status(), want) << (stream ? "stream" : "unary");
+      EXPECT_EQ(record->action(), v1::BLOCK);
+      EXPECT_EQ(absl::StatusCodeToString(ClientOutcome(response->finish_reason(), control).code()), want);
+    }
+  }
 }
 
 // A tool call to a function the request did not declare: its recipient is model text,
