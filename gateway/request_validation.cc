@@ -147,6 +147,12 @@ absl::Status CheckToolSchema(const std::string& schema, const std::string& field
   if (type != parsed.end() && *type != "object") {
     return absl::InvalidArgumentError(field + " must describe an object (\"type\": \"object\")");
   }
+  // Harmony renders a schema without a type as `any`: its properties would never reach the
+  // model (OpenAI's API refuses such a schema too).
+  if (type == parsed.end() && parsed.contains("properties")) {
+    return absl::InvalidArgumentError(
+        field + " has \"properties\" but no \"type\": \"object\"; without it the model sees no parameters");
+  }
   return absl::OkStatus();
 }
 

@@ -597,6 +597,7 @@ TEST_F(GenerateCallTest, ToolNamesAndParameterSchemasAreValidated) {
       {"f", "null", "parameters_json_schema must be a JSON Schema object"},
       {"f", R"({"type": "array", "items": {"type": "string"}})", "must describe an object"},
       {"f", R"({"type": ["object", "null"]})", "must describe an object"},
+      {"f", R"({"properties": {"city": {"type": "string"}}})", "has \"properties\" but no \"type\": \"object\""},
       {"f", "{\"type\": ", "parameters_json_schema is not valid JSON"},
   };
   for (const auto& c : refused) {
@@ -791,15 +792,15 @@ TEST_F(GenerateCallTest, ToolSchemaTextIsInputCheckedAndNeverRewritten) {
 
   // Every place the renderer writes schema text from.
   for (const std::string schema : {
-           R"({"properties": {"BAD": {"type": "string"}}})",
-           R"({"properties": {"q": {"type": "string", "title": "BAD"}}})",
-           R"({"properties": {"q": {"type": "string", "examples": ["BAD"]}}})",
-           R"({"properties": {"q": {"type": "string", "enum": ["ok", "BAD"]}}})",
-           R"({"properties": {"q": {"type": "string", "default": "BAD"}}})",
-           R"({"properties": {"q": {"type": ["string", "BAD"]}}})",
-           R"({"description": "BAD", "properties": {}})",
-           R"({"properties": {"q": {"oneOf": [{"type": "string", "description": "BAD"}]}}})",
-           R"({"properties": {"o": {"type": "object", "properties": {"deep": {"description": "BAD"}}}}})",
+           R"({"type": "object", "properties": {"BAD": {"type": "string"}}})",
+           R"({"type": "object", "properties": {"q": {"type": "string", "title": "BAD"}}})",
+           R"({"type": "object", "properties": {"q": {"type": "string", "examples": ["BAD"]}}})",
+           R"({"type": "object", "properties": {"q": {"type": "string", "enum": ["ok", "BAD"]}}})",
+           R"({"type": "object", "properties": {"q": {"type": "string", "default": "BAD"}}})",
+           R"({"type": "object", "properties": {"q": {"type": ["string", "BAD"]}}})",
+           R"({"type": "object", "description": "BAD", "properties": {}})",
+           R"({"type": "object", "properties": {"q": {"oneOf": [{"type": "string", "description": "BAD"}]}}})",
+           R"({"type": "object", "properties": {"o": {"type": "object", "properties": {"deep": {"description": "BAD"}}}}})",
        }) {
     response = RunGenerate(Deps(), App(), with_schema(schema), CallControl(), nullptr);
     ASSERT_TRUE(response.ok()) << response.status();
@@ -809,7 +810,7 @@ TEST_F(GenerateCallTest, ToolSchemaTextIsInputCheckedAndNeverRewritten) {
 
   // A finding that would redact blocks: the model would read the schema as it was sent.
   response = RunGenerate(
-      Deps(), App(), with_schema(R"({"properties": {"q": {"type": "string", "description": "the secret code"}}})"),
+      Deps(), App(), with_schema(R"({"type": "object", "properties": {"q": {"type": "string", "description": "the secret code"}}})"),
       CallControl(), nullptr);
   expect_schema_blocked(response);
   ASSERT_TRUE(response.ok());
@@ -848,7 +849,7 @@ TEST_F(GenerateCallTest, ToolSchemaTextFlagsAndCheckFailuresAreNotTurnedIntoBloc
   v1::GenerateRequest request = Ask("hello");
   auto* tool = request.add_tools();
   tool->set_name("lookup");
-  tool->set_parameters_json_schema(R"({"properties": {"q": {"description": "an odd flaky text"}}})");
+  tool->set_parameters_json_schema(R"({"type": "object", "properties": {"q": {"description": "an odd flaky text"}}})");
   FlaggingChecks flagging;
   runner_.events = {FakeRunner::Text("ok")};
   auto response = RunGenerate(CallDeps{&flagging, &runner_, audit_.get(), limiter_.get(), &metrics_}, App(), request,
