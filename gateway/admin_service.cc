@@ -116,6 +116,9 @@ grpc::Status AdminService::GetPolicy(grpc::ServerContext* context, const v1::Get
   log.Caller(principal);
   if (!principal.ok()) return log.Done(ToGrpcStatus(principal.status()));
   log.Detail(absl::StrCat("id=", Quoted(request->id())));
+  if (request->id().empty()) {
+    return log.Done(ToGrpcStatus(absl::InvalidArgumentError("id must be set (a policy set id; ListPolicies lists them)")));
+  }
   const auto policies = state_->policy_store->Current();
   auto text = policies->GetSetTextProto(request->id());
   if (!text.ok()) return log.Done(ToGrpcStatus(text.status()));

@@ -95,7 +95,8 @@ absl::StatusOr<Admission> Limiter::Admit(const std::string& app_id, bool stream,
   if (app.limits.tokens_per_minute() != 0 && estimated_tokens > app.limits.tokens_per_minute()) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "limit tokens_per_minute (", app.limits.tokens_per_minute(), ") exceeded by this request alone: about ",
-        estimated_tokens, " tokens (request bytes / 4 + max output tokens); send less text or ask for fewer tokens"));
+        estimated_tokens, " tokens (request bytes / 4, plus the output allowance for Generate); send less text or ask "
+        "for fewer tokens"));
   }
   const absl::Time now = absl::Now();
   {

@@ -260,6 +260,8 @@ def admin_calls():
     expect("GetAuditRecord unknown id",
            lambda: admin.GetAuditRecord(w.GetAuditRecordRequest(request_id="%'\x00"), metadata=ADMIN, timeout=10),
            C.NOT_FOUND)
+    expect("GetPolicy without id", lambda: admin.GetPolicy(w.GetPolicyRequest(), metadata=ADMIN, timeout=10),
+           C.INVALID_ARGUMENT, "id must be set")
     # Ids echoed in messages must not blow the client's 8 KB trailer limit.
     expect("GetPolicy 100 KB id", lambda: admin.GetPolicy(w.GetPolicyRequest(id="x" * 100000), metadata=ADMIN,
                                                           timeout=10), C.NOT_FOUND, "unknown policy set")
