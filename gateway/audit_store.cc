@@ -84,6 +84,54 @@ std::string CategoryList(const v1::AuditRecord& record) {
   return out;
 }
 
+// Page tokens name the filters they were given for (every field of the query but
+// page_size, the token and after_sequence): a token passed with other filters would
+// silently continue an unrelated listing. FNV-1a, stable across restarts.
+std::string FilterDigest(const v1::QueryAuditRequest& request, bool write_order) {
+  const std::string canonical =
+      absl::StrCat(request.app_id().size(), ":", request.app_id(), "|", request.from_unix_micros(), "|",
+                   request.to_unix_micros(), "|", request.action(), "|", request.category(), "|",
+                   request.request_id().size(), ":", request.request_id(), "|", write_order ? "seq" : "time");
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : canonical) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  return absl::StrCat(absl::Hex(hash, absl::kZeroPad16));
+}
+
+// A non-empty run of at most 19 decimal digits (SimpleAtoi also takes " 1" and "+1").
+bool ParseDigits(const std::string& text, int64_t* value) {
+  if (text.empty() || text.size() > 19 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  return absl::SimpleAtoi(text, value);
+}
+
+// Reads a page token of QueryPage ("<time_us>:<digest>:<request_id>" newest first,
+// "seq:<digest>:<sequence>" in write order) into the position after which the page starts.
+absl::Status ParsePageToken(const v1::QueryAuditRequest& request, bool write_order, int64_t* after_time,
+                            std::string* after_id, uint64_t* after_sequence) {
+  const std::vector<std::string> parts = absl::StrSplit(request.page_token(), absl::MaxSplits(':', 2));
+  int64_t number = 0;
+  const bool valid = parts.size() == 3 && (write_order ? parts[0] == "seq" && ParseDigits(parts[2], &number)
+                                                       : ParseDigits(parts[0], &number));
+  if (!valid) return absl::InvalidArgumentError("invalid page_token (pass next_page_token as it was returned)");
+  if (parts[1] != FilterDigest(request, write_order)) {
+    return absl::InvalidArgumentError(
+        "page_token belongs to a query with other filters (app_id, time range, action, category, request_id or "
+        "order): pass the same filters, or start again without a token");
+  }
+  if (write_order) {
+    *after_sequence = static_cast<uint64_t>(number);
+  } else {
+    *after_time = number;
+    *after_id = parts[2];
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path) {
@@ -228,18 +276,14 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::QueryPage(const v1::QueryAudi
   }
   const int64_t page_size = request.page_size() == 0 ? 50 : std::min<uint32_t>(request.page_size(), 1000);
   const bool write_order = request.has_after_sequence();
-  // Page token: "<time_us>:<request_id>" of the last record of the previous page, or in
-  // write order "seq:<sequence>".
+  // Page token: the last record of the previous page (ParsePageToken).
   int64_t after_time = 0;
   std::string after_id;
   uint64_t after_sequence = request.after_sequence();
   if (!request.page_token().empty()) {
-    const std::vector<std::string> parts = absl::StrSplit(request.page_token(), absl::MaxSplits(':', 1));
-    const bool valid = parts.size() == 2 && (write_order ? parts[0] == "seq" && absl::SimpleAtoi(parts[1], &after_sequence)
-                                                          : absl::SimpleAtoi(parts[0], &after_time));
-    if (!valid) return absl::InvalidArgumentError("invalid page_token");
-    after_id = parts[1];
+    RETURN_IF_ERROR(ParsePageToken(request, write_order, &after_time, &after_id, &after_sequence));
   }
+  const std::string digest = FilterDigest(request, write_order);
   if (after_sequence > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return absl::InvalidArgumentError(absl::StrCat("after_sequence ", after_sequence, " is out of range"));
   }
@@ -300,8 +344,8 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::QueryPage(const v1::QueryAudi
     }
     const char* id = reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 2));
     const int64_t sequence = sqlite3_column_int64(s.stmt, 3);
-    last_token = write_order ? absl::StrCat("seq:", sequence)
-                             : absl::StrCat(sqlite3_column_int64(s.stmt, 1), ":", id == nullptr ? "" : id);
+    last_token = write_order ? absl::StrCat("seq:", digest, ":", sequence)
+                             : absl::StrCat(sqlite3_column_int64(s.stmt, 1), ":", digest, ":", id == nullptr ? "" : id);
     if (write_order) response.set_next_after_sequence(static_cast<uint64_t>(sequence));
     v1::AuditRecord* record = response.add_records();
     if (record->ParseFromArray(blob, size)) {

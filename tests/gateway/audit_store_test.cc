@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+
 namespace warden::gateway {
 namespace {
 
@@ -145,6 +147,51 @@ TEST(AuditStore, PagesCoverEveryRecordExactlyOnce) {
   EXPECT_EQ(seen.size(), 25u);
   request.set_page_token("garbage");
   EXPECT_EQ((*store)->Query(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A page token continues the query it came from: with other filters (or order) it is
+// refused, not read as a position in an unrelated listing; a token edited by hand is
+// refused too (numbers are plain digits: no sign, no space, no trailing parts).
+TEST(AuditStore, PageTokenIsBoundToItsQueryAndParsedStrictly) {
+  const std::string path = TempPath("token_binding/audit.db");
+  std::remove(path.c_str());
+  auto store = AuditStore::Open(path);
+  ASSERT_TRUE(store.ok());
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE((*store)->Append(Record("id" + std::to_string(i), 1000 + i, i % 2 ? "a" : "b", v1::ALLOW)).ok());
+  }
+  v1::QueryAuditRequest request;
+  request.set_app_id("a");
+  request.set_page_size(1);
+  auto first = (*store)->Query(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string token = first->next_page_token();
+  ASSERT_FALSE(token.empty());
+  request.set_page_token(token);
+  request.set_page_size(2);  // the page size may change between pages
+  auto second = (*store)->Query(request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->records_size(), 2);
+  EXPECT_EQ(second->records(0).request_id(), "id3");
+
+  v1::QueryAuditRequest other = request;
+  other.set_app_id("b");
+  auto refused = (*store)->Query(other);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "other filters")) << refused.status();
+  other = request;
+  other.set_from_unix_micros(1);
+  EXPECT_EQ((*store)->Query(other).status().code(), absl::StatusCode::kInvalidArgument);
+  other = request;
+  other.set_after_sequence(0);  // write order
+  EXPECT_EQ((*store)->Query(other).status().code(), absl::StatusCode::kInvalidArgument);
+
+  const size_t colon = token.find(':');
+  for (const std::string& edited : {" " + token, "+" + token, "-" + token, token.substr(colon + 1),
+                                    token.substr(0, colon) + "::id1", "99999999999999999999" + token.substr(colon)}) {
+    request.set_page_token(edited);
+    EXPECT_EQ((*store)->Query(request).status().code(), absl::StatusCode::kInvalidArgument) << edited;
+  }
 }
 
 TEST(AuditStore, QueryWithUnknownEnumNumbersIsInvalidArgumentNamingTheField) {
