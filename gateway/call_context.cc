@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/random/random.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/sha256.h"
@@ -20,6 +21,19 @@ CallDeps PinChecks(const CallDeps& deps, std::shared_ptr<const TextChecks>* pinn
 std::string NewRequestId() {
   static thread_local absl::BitGen generator;
   return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(generator), absl::Uniform<uint64_t>(generator));
+}
+
+namespace {
+constexpr char kRequestIdPayload[] = "warden.v1/request_id";
+}  // namespace
+
+void AttachRequestId(const std::string& request_id, absl::Status* status) {
+  if (!status->ok() && !request_id.empty()) status->SetPayload(kRequestIdPayload, absl::Cord(request_id));
+}
+
+std::string RequestIdOf(const absl::Status& status) {
+  const absl::optional<absl::Cord> payload = status.GetPayload(kRequestIdPayload);
+  return payload ? std::string(*payload) : std::string();
 }
 
 std::string RetainedContent(v1::ContentRetention retention, const std::string& original, const std::string& redacted) {

@@ -47,6 +47,12 @@ CallDeps PinChecks(const CallDeps& deps, std::shared_ptr<const TextChecks>* pinn
 // A fresh random request id (32 hex characters).
 std::string NewRequestId();
 
+// A failed call that was audited carries its record's request id on its status (a
+// payload), so the client (trailing metadata `warden-request-id`) and the request log can
+// name the record. RequestIdOf is "" for a status without one.
+void AttachRequestId(const std::string& request_id, absl::Status* status);
+std::string RequestIdOf(const absl::Status& status);
+
 // The content of a record according to the app's retention mode. `redacted` is the text
 // with every REDACT/BLOCK finding replaced; `original` is the raw text.
 std::string RetainedContent(v1::ContentRetention retention, const std::string& original, const std::string& redacted);

@@ -538,10 +538,12 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& shared_deps, co
   FillRecord(call);
   const AuditWrite write = writer != nullptr ? AuditWrite::kReplace : AuditWrite::kAppend;
   if (!status.ok()) {
-    // The failed request is recorded too; the client gets the original error.
+    // The failed request is recorded too; the client gets the original error, naming the
+    // record when it was written.
     call.record.set_status(absl::StatusCodeToString(status.code()));
-    (void)CommitAudit(deps, app, call.start, &call.record, write);
-    return status;
+    absl::Status failed = status;
+    if (CommitAudit(deps, app, call.start, &call.record, write).ok()) AttachRequestId(call.record.request_id(), &failed);
+    return failed;
   }
   RETURN_IF_ERROR(CommitAudit(deps, app, call.start, &call.record, write));
   return std::move(call.response);

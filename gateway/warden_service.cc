@@ -36,6 +36,12 @@ absl::Time CallDeadline(const grpc::ServerContext& context) {
   return absl::FromChrono(deadline);
 }
 
+// A failed call whose audit record was written names it to the client (call_context.h).
+void AddRequestIdTrailer(const absl::Status& status, grpc::ServerContext* context) {
+  const std::string request_id = RequestIdOf(status);
+  if (!request_id.empty()) context->AddTrailingMetadata("warden-request-id", request_id);
+}
+
 CallControl ControlOf(grpc::ServerContext* context) {
   CallControl control;
   control.cancelled = [context] { return context->IsCancelled(); };
@@ -64,6 +70,7 @@ grpc::Status WardenService::Generate(grpc::ServerContext* context, const v1::Gen
     }
   }
   Finish("Generate", caller, status, start, nullptr);
+  AddRequestIdTrailer(status, context);
   return ToGrpcStatus(status);
 }
 
@@ -109,6 +116,7 @@ grpc::Status WardenService::StreamGenerate(grpc::ServerContext* context, const v
     if (stalled) CountWriteStall(*app, "");
   }
   Finish("StreamGenerate", caller, status, start, nullptr);
+  AddRequestIdTrailer(status, context);
   return ToGrpcStatus(status);
 }
 
@@ -140,7 +148,8 @@ grpc::Status WardenService::Moderate(grpc::ServerContext* context, const v1::Mod
 
 void WardenService::Finish(const char* rpc, const Caller& caller, const absl::Status& status, absl::Time start,
                            const v1::GenerateResponse* response) const {
-  RequestLogEntry entry{rpc, caller.app ? caller.app->id() : "", response ? response->request_id() : "", status.code()};
+  RequestLogEntry entry{rpc, caller.app ? caller.app->id() : "", response ? response->request_id() : RequestIdOf(status),
+                        status.code()};
   entry.key_label = caller.key_label;
   if (response != nullptr) {
     entry.input_action = response->input_decision().action();

@@ -161,6 +161,17 @@ def oversize_and_context():
     # 300k tokens in 600 KB: refused before any prefill, naming the context.
     expect("prompt over the context", generate(ask("a " * 300000)), C.INVALID_ARGUMENT, "context")
     expect("prompt over the context (stream)", stream(ask("a " * 300000)), C.INVALID_ARGUMENT, "context")
+    # A failed call that was audited names its record in the trailing metadata.
+    try:
+        warden.Generate(ask("a " * 300000), metadata=APP, timeout=30)
+        fail("prompt over the context: succeeded")
+    except grpc.RpcError as error:
+        ids = [value for key, value in (error.trailing_metadata() or ()) if key == "warden-request-id"]
+        if len(ids) != 1:
+            fail(f"failed call: no warden-request-id trailer: {error.trailing_metadata()}")
+        record = admin.GetAuditRecord(w.GetAuditRecordRequest(request_id=ids[0]), metadata=ADMIN, timeout=10)
+        if record.status != "INVALID_ARGUMENT":
+            fail(f"failed call's record says {record.status!r}")
     expect("deeply nested tool schema",
            generate(ask(tools=[w.FunctionTool(name="f", parameters_json_schema='{"a":' * 100000 + "1" + "}" * 100000)])),
            C.INVALID_ARGUMENT, "nest deeper")

@@ -409,6 +409,11 @@ TEST_F(GenerateCallTest, ModelFailureMidStreamRecordsTheOutputSentBeforeIt) {
   EXPECT_EQ(record.status(), "INTERNAL");
   EXPECT_EQ(record.output_content(), streamed);
   EXPECT_EQ(record.output_decision().action(), v1::REDACT);  // "secret" was found before the failure
+  // The error names the record (the client gets it as trailing metadata, the log prints it).
+  EXPECT_EQ(RequestIdOf(summary.status()), record.request_id());
+  EXPECT_FALSE(record.request_id().empty());
+  // A request refused before it was audited (validation) names none.
+  EXPECT_EQ(RequestIdOf(RunGenerate(Deps(), App(), v1::GenerateRequest(), CallControl(), nullptr).status()), "");
 }
 
 TEST_F(GenerateCallTest, KvPreemptionsAreCounted) {
