@@ -29,11 +29,14 @@ class Deadline {
   bool cancelled() const { return cancelled_ && cancelled_(); }
   // True once the time has passed or the caller cancelled.
   bool Reached() const { return cancelled() || absl::Now() > time_; }
-  // Why the work stops: CANCELLED when the caller cancelled, else DEADLINE_EXCEEDED.
-  // Only meaningful when Reached().
+  // Why the work stops: DEADLINE_EXCEEDED once the time has passed, else CANCELLED when the
+  // caller cancelled. The time first: gRPC's cancellation test also turns true when the
+  // call's deadline passes, and that is no client leaving. Only meaningful when Reached().
   absl::Status ReachedError(std::string_view what) const {
-    if (cancelled()) return absl::CancelledError(std::string(what) + ": the caller cancelled");
-    return absl::DeadlineExceededError(std::string(what) + ": its time budget or deadline passed");
+    if (absl::Now() > time_ || !cancelled()) {
+      return absl::DeadlineExceededError(std::string(what) + ": its time budget or deadline passed");
+    }
+    return absl::CancelledError(std::string(what) + ": the caller cancelled");
   }
   // The same cancellation, stopping at `time` if that is earlier.
   Deadline AtMost(absl::Time time) const { return Deadline(std::min(time, time_), cancelled_); }

@@ -27,6 +27,16 @@ TEST(Deadline, CancellationReachesItBeforeItsTime) {
   EXPECT_EQ(deadline.ReachedError("work").code(), absl::StatusCode::kCancelled);
 }
 
+// gRPC's IsCancelled() also turns true when the call's deadline passes: a passed time says
+// DEADLINE_EXCEEDED even when the cancellation test says true.
+TEST(Deadline, APassedTimeIsDeadlineExceededEvenWhenAlsoCancelled) {
+  const Deadline both(absl::Now() - absl::Seconds(1), [] { return true; });
+  EXPECT_TRUE(both.Reached());
+  const absl::Status status = both.ReachedError("work");
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(status.message(), "work: its time budget or deadline passed");
+}
+
 TEST(Deadline, AtMostKeepsTheCancellationAndTheEarlierTime) {
   auto flag = std::make_shared<std::atomic<bool>>(false);
   const absl::Time soon = absl::Now() + absl::Minutes(1);
