@@ -65,10 +65,12 @@ absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time st
 }
 
 v1::Decision FailedCheckDecision(const CallDeps& deps, const v1::App& app, const char* stage,
-                                 const absl::Status& status) {
+                                 const absl::Status& status, bool count) {
   const bool fail_open = app.check_failure() == v1::FAIL_OPEN;
-  deps.metrics->Increment("warden_check_failures_total",
-                          {{"stage", stage}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
+  if (count) {
+    deps.metrics->Increment("warden_check_failures_total",
+                            {{"stage", stage}, {"outcome", fail_open ? "fail_open" : "fail_closed"}});
+  }
   return CheckFailureDecision(fail_open, std::string(status.message()));
 }
 

@@ -38,6 +38,9 @@ struct CallControl {
 
   // Both, for work that must stop at the deadline or when the client goes away.
   Deadline AsDeadline() const { return Deadline(deadline, cancelled); }
+  // The client went away before its deadline: checks that stopped for that did not fail,
+  // and their forced decisions decide nothing (neither is counted in the metrics).
+  bool ClientLeft() const { return cancelled() && absl::Now() < deadline; }
 };
 
 // `deps` with its checks pinned for one call (TextChecks::ForCall: one policy snapshot for
@@ -67,9 +70,10 @@ absl::Status CommitAudit(const CallDeps& deps, const v1::App& app, absl::Time st
                          AuditWrite write = AuditWrite::kAppend);
 
 // The decision for a check that could not run, counted in warden_check_failures_total
-// under `stage`: BLOCK (fail closed), or ALLOW with fail_open when the app fails open.
+// under `stage` unless `count` is false (the client left): BLOCK (fail closed), or ALLOW
+// with fail_open when the app fails open.
 v1::Decision FailedCheckDecision(const CallDeps& deps, const v1::App& app, const char* stage,
-                                 const absl::Status& status);
+                                 const absl::Status& status, bool count = true);
 
 // Counts, in warden_check_failures_total, a stage that could not run inside a check that
 // returned a decision (the pipeline's LLM stage timing out, the policy judge giving no

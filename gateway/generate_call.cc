@@ -76,12 +76,13 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
     if (text.empty()) return absl::OkStatus();
     const auto verdict = call.deps.checks->Check(call.app, v1::INPUT, text, {}, call.control.AsDeadline());
     v1::Decision decision;
+    const bool count = !call.control.ClientLeft();
     if (verdict.ok()) {
       decision = verdict->decision;
       *forwarded = verdict->text;
-      CountFailureInsideCheck(call.deps, "input", decision);
+      if (count) CountFailureInsideCheck(call.deps, "input", decision);
     } else {
-      decision = FailedCheckDecision(call.deps, call.app, "input", verdict.status());
+      decision = FailedCheckDecision(call.deps, call.app, "input", verdict.status(), count);
       // Fail closed blocks the request: the unchecked text is neither forwarded nor kept
       // as "redacted" content in the audit record.
       *forwarded = decision.fail_open() ? text : std::string();
@@ -509,7 +510,7 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& shared_deps, co
     RETURN_IF_ERROR(CheckInput(call, &input));
     deps.metrics->Observe("warden_stage_duration_seconds", {{"stage", "input_checks"}},
                           absl::ToDoubleSeconds(absl::Now() - checks_start));
-    CountDecision(deps, v1::INPUT, call.response.input_decision());
+    if (!call.control.ClientLeft()) CountDecision(deps, v1::INPUT, call.response.input_decision());
     if (call.response.input_decision().action() == v1::BLOCK) {
       // The model never sees the request. (A check that failed because the client went
       // away, see RunModel, means the call was cancelled.)

@@ -17,7 +17,7 @@ namespace warden::gateway {
 // Every metric the gateway exports (sorted). Labels are given in the comments.
 inline constexpr std::array<const char*, 18> kGatewayMetricNames = {
     "warden_audit_failures_total",          // (none)
-    "warden_check_failures_total",          // stage, outcome = fail_closed | fail_open
+    "warden_check_failures_total",          // stage, outcome = fail_closed | fail_open (not: stopped as the client left)
     "warden_decisions_total",               // direction, action
     "warden_fail_open_passes_total",        // app
     "warden_flagged_categories_total",      // direction, category

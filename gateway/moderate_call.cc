@@ -75,13 +75,16 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, co
   // whatever the handler returns, so the record must not say OK.
   const absl::Status client_outcome = CallOutcome(deadline);
   if (outcome != nullptr) *outcome = client_outcome;
+  // A client that went away before its deadline: checks stopped for that did not fail and
+  // decide nothing (not counted; CallControl::ClientLeft).
+  const bool client_left = absl::IsCancelled(client_outcome);
   for (int i = 0; i < request.texts_size(); ++i) {
     const std::string& text = texts[i];
     absl::StatusOr<TextVerdict>& verdict = verdicts[i];
     if (!verdict.ok()) {
-      const v1::Decision decision = FailedCheckDecision(deps, app, "moderate", verdict.status());
+      const v1::Decision decision = FailedCheckDecision(deps, app, "moderate", verdict.status(), !client_left);
       verdict = TextVerdict{decision, decision.fail_open() ? text : std::string(), std::nullopt};
-    } else {
+    } else if (!client_left) {
       CountFailureInsideCheck(deps, "moderate", verdict->decision);
     }
     *response.add_results() = ToResult(*verdict, i);
@@ -89,7 +92,7 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, co
     absl::StrAppend(&original, i == 0 ? "" : "\n", text);
     absl::StrAppend(&redacted, i == 0 ? "" : "\n", verdict->text);
   }
-  CountDecision(deps, direction, total);
+  if (!client_left) CountDecision(deps, direction, total);
   // Once per request, as for Generate's input and output; also when a stage of the
   // pipeline failed open inside an otherwise successful check.
   if (total.fail_open()) deps.metrics->Increment("warden_fail_open_passes_total", {{"app", app.id()}});

@@ -683,6 +683,30 @@ TEST_F(GenerateCallTest, ModerateWhoseClientLeftIsRecordedWithTheStatusTheClient
   EXPECT_EQ(audit_->Get(response->request_id())->status(), "OK");
 }
 
+// A check that stops because the client left did not fail, and the forced decision
+// decides nothing: neither is counted (an operator's check-failure alert must not fire
+// for clients hanging up). A check that fails while the client waits is counted.
+TEST_F(GenerateCallTest, ChecksStoppedByAClientThatLeftAreNotCountedAsFailures) {
+  checks_.fail = true;
+  v1::ModerateRequest request;
+  request.add_texts("fine");
+  CallControl gone;
+  gone.cancelled = [] { return true; };
+  ASSERT_TRUE(RunModerate(Deps(), App(), request, gone.AsDeadline()).ok());
+  ASSERT_TRUE(RunGenerate(Deps(), App(), Ask("hi"), gone, nullptr).ok());
+  std::string text = metrics_.RenderPrometheus();
+  EXPECT_EQ(text.find("warden_check_failures_total{"), std::string::npos) << text;
+  EXPECT_EQ(text.find("warden_decisions_total{"), std::string::npos) << text;
+
+  ASSERT_TRUE(RunModerate(Deps(), App(), request, CallControl().AsDeadline()).ok());
+  text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find("warden_check_failures_total{stage=\"moderate\",outcome=\"fail_closed\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("warden_decisions_total{direction=\"input\",action=\"BLOCK\"} 1\n"), std::string::npos)
+      << text;
+}
+
 TEST_F(GenerateCallTest, ModerateReturnsOneResultPerTextAndOneRecord) {
   v1::ModerateRequest request;
   request.add_texts("fine");
