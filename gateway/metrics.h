@@ -18,7 +18,8 @@ namespace warden::gateway {
 inline constexpr std::array<const char*, 18> kGatewayMetricNames = {
     "warden_audit_failures_total",          // (none)
     "warden_check_failures_total",          // stage, outcome = fail_closed | fail_open (not: stopped as the client left)
-    "warden_decisions_total",               // direction, action
+    "warden_decisions_total",               // direction, action: one per checked direction of a call (a
+                                            //   Moderate call: its texts merged, strictest action)
     "warden_fail_open_passes_total",        // app
     "warden_flagged_categories_total",      // direction, category
     "warden_holdback_wait_seconds",         // histogram
@@ -29,7 +30,7 @@ inline constexpr std::array<const char*, 18> kGatewayMetricNames = {
     "warden_queue_depth",                   // gauge: generations waiting for the running batch, at each scrape
     "warden_request_duration_seconds",      // histogram; rpc
     "warden_requests_total",                // rpc, app, code
-    "warden_rule_hits_total",               // rule
+    "warden_rule_hits_total",               // rule: each text's hits (a Moderate call of 3 texts: up to 3)
     "warden_stage_duration_seconds",        // histogram; stage
     "warden_stream_write_stalls_total",     // app: streams cancelled because the client stopped reading
     "warden_time_to_first_token_seconds",   // histogram
