@@ -1,9 +1,12 @@
 #include "gateway/config_loader.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/file.h"
@@ -74,6 +77,43 @@ class Validator {
   std::string file_;
   std::vector<std::string>* errors_;
 };
+
+// "HOST:PORT" split at its last colon; false when there is no colon.
+bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = address.substr(0, colon);
+  *port = address.substr(colon + 1);
+  return true;
+}
+
+bool IsWildcardHost(const std::string& host) { return host == "0.0.0.0" || host == "[::]"; }
+
+// The listening addresses (listen, metrics_listen), each valid and on ports of their own.
+void ValidateListenAddresses(Validator& v, const v1::ServerConfig& config, const TextFormat::ParseInfoTree* tree) {
+  struct Field {
+    const char* name;
+    const std::string& address;
+    bool allow_unix;  // gRPC listens on UNIX sockets; the metrics' HTTP server does not.
+  };
+  const Field fields[] = {{"listen", config.listen(), true}, {"metrics_listen", config.metrics_listen(), false}};
+  bool valid = true;
+  for (const auto& [name, address, allow_unix] : fields) {
+    if (address.empty()) continue;  // listen: the default; metrics_listen: off.
+    const absl::Status status = ValidateListenAddress(address, allow_unix);
+    if (!status.ok()) {
+      v.Error(config, tree, "", name, -1, std::string(status.message()));
+      valid = false;
+    }
+  }
+  // The metrics listener binds first, and gRPC would then report the port "in use".
+  if (valid && !config.listen().empty() && !config.metrics_listen().empty() &&
+      SameListenPort(config.listen(), config.metrics_listen())) {
+    v.Error(config, tree, "", "metrics_listen", -1,
+            absl::StrCat("\"", config.metrics_listen(), "\" uses the port of listen \"", config.listen(),
+                         "\"; give the metrics a port of their own"));
+  }
+}
 
 bool IsLowerHex64(const std::string& text) {
   if (text.size() != 64) return false;
@@ -190,6 +230,7 @@ void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextForm
             absl::StrCat("must be at most ", kMaxStreamWriteTimeoutSeconds, " (0 = ",
                          kDefaultStreamWriteTimeoutSeconds, ")"));
   }
+  ValidateListenAddresses(v, config, tree);
   if (config.model().model_dir().empty()) {
     v.Error(config, tree, "", "model", -1, "model.model_dir must be set");
   }
@@ -230,6 +271,40 @@ void ResolvePaths(v1::ServerConfig* config, const std::string& base_dir) {
 }
 
 }  // namespace
+
+absl::Status ValidateListenAddress(const std::string& address, bool allow_unix) {
+  if (allow_unix && (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:"))) {
+    if (address.back() != ':') return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" names no socket path"));
+  }
+  const std::string example = " (e.g. 127.0.0.1:50051, [::1]:50051, 0.0.0.0:50051)";
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" must be HOST:PORT", example));
+  }
+  if (host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" names no host", example));
+  }
+  const bool bracketed = host.front() == '[' && host.back() == ']' && host.size() > 2;
+  if (!bracketed && host.find_first_of("[]:") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", address, "\": an IPv6 host must be in brackets", example));
+  }
+  uint32_t number = 0;
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port, &number) || number > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", address, "\": the port must be a number from 0 to 65535 (0: any free port)"));
+  }
+  return absl::OkStatus();
+}
+
+bool SameListenPort(const std::string& a, const std::string& b) {
+  std::string host_a, port_a, host_b, port_b;
+  if (!SplitHostPort(a, &host_a, &port_a) || !SplitHostPort(b, &host_b, &port_b)) return false;
+  if (port_a != port_b || port_a == "0") return false;
+  return host_a == host_b || IsWildcardHost(host_a) || IsWildcardHost(host_b);
+}
 
 std::string ResolvePath(const std::string& base_dir, const std::string& relative) {
   if (relative.empty() || relative[0] == '/' || base_dir.empty()) return relative;

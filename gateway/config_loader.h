@@ -52,6 +52,17 @@ inline uint32_t StreamWriteTimeoutSeconds(const v1::ServerConfig& config) {
   return seconds == 0 ? kDefaultStreamWriteTimeoutSeconds : seconds;
 }
 
+// A listening address: "HOST:PORT" with a port of 0 to 65535 (0: any free port), HOST a
+// name, an IPv4 address or a bracketed IPv6 address ("[::1]:50051"); with `allow_unix`,
+// also "unix:PATH" or "unix-abstract:NAME" (gRPC listens there). gRPC itself takes
+// "localhost" as port 443 and "127.0.0.1:70000" as port 4464, so the check comes first.
+// INVALID_ARGUMENT saying what is wrong (without the field's name).
+absl::Status ValidateListenAddress(const std::string& address, bool allow_unix);
+
+// Whether two valid HOST:PORT addresses would bind the same port: the same port (not 0) on
+// the same host, or either on every interface (0.0.0.0, [::]).
+bool SameListenPort(const std::string& a, const std::string& b);
+
 // `relative` resolved against `base_dir` unless it is absolute or empty.
 std::string ResolvePath(const std::string& base_dir, const std::string& relative);
 

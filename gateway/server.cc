@@ -34,10 +34,23 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const v
   return grpc::SslServerCredentials(options);
 }
 
+// The --listen override checked as the config's `listen` is, before anything loads.
+absl::Status CheckListenOverride(const std::string& listen, const v1::ServerConfig& config) {
+  if (listen.empty()) return absl::OkStatus();
+  const absl::Status status = ValidateListenAddress(listen, /*allow_unix=*/true);
+  if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat("--listen: ", status.message()));
+  if (!config.metrics_listen().empty() && SameListenPort(listen, config.metrics_listen())) {
+    return absl::InvalidArgumentError(absl::StrCat("--listen ", listen, " uses the port of metrics_listen \"",
+                                                   config.metrics_listen(), "\""));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig config,
                                                                   const ServerOptions& options) {
+  RETURN_IF_ERROR(CheckListenOverride(options.listen, config.config));
   std::unique_ptr<WardenServer> server(new WardenServer());
   server->state_ = std::make_unique<ServerState>();
   ServerState& state = *server->state_;

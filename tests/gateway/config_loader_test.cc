@@ -96,7 +96,20 @@ INSTANTIATE_TEST_SUITE_P(
                 "apps[0].input_moderation.default_action: 9 is not a warden.v1.Action"},
         BadCase{"UnknownRetentionNumber", kHeader + "apps { id: \"x\" retention: 7 }\n",
                 "c.textproto:3:"},
-        BadCase{"NoApps", kHeader, "apps"}),
+        BadCase{"NoApps", kHeader, "apps"},
+        // gRPC would listen on port 4464 (70000 mod 65536), or on 443 without a port.
+        BadCase{"ListenPortOutOfRange", kHeader + "apps { id: \"x\" }\nlisten: \"127.0.0.1:70000\"\n",
+                "c.textproto:4:1: listen: \"127.0.0.1:70000\": the port must be a number from 0 to 65535"},
+        BadCase{"ListenWithoutPort", kHeader + "apps { id: \"x\" }\nlisten: \"localhost\"\n",
+                "c.textproto:4:1: listen: \"localhost\" must be HOST:PORT"},
+        BadCase{"ListenWithoutHost", kHeader + "apps { id: \"x\" }\nlisten: \":50051\"\n", "listen: \":50051\" names no host"},
+        BadCase{"ListenNegativePort", kHeader + "apps { id: \"x\" }\nlisten: \"127.0.0.1:-1\"\n", "listen: \"127.0.0.1:-1\": the port"},
+        BadCase{"ListenUnbracketedIpv6", kHeader + "apps { id: \"x\" }\nlisten: \"::1:50051\"\n", "in brackets"},
+        BadCase{"MetricsPortOutOfRange", kHeader + "apps { id: \"x\" }\nmetrics_listen: \"127.0.0.1:99999\"\n",
+                "c.textproto:4:1: metrics_listen: \"127.0.0.1:99999\": the port"},
+        BadCase{"MetricsOnTheGrpcPort",
+                kHeader + "apps { id: \"x\" }\nlisten: \"127.0.0.1:50051\"\nmetrics_listen: \"0.0.0.0:50051\"\n",
+                "c.textproto:5:1: metrics_listen: \"0.0.0.0:50051\" uses the port of listen"}),
     [](const testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
 TEST(ConfigLoader, UnknownEnumNumbersInJsonAreErrors) {
@@ -157,6 +170,20 @@ TEST(ConfigLoader, LimitsUpToTheirBoundsAreAccepted) {
                            std::to_string(kMaxModerateBatchLimit) + " } }\n";
   auto loaded = ParseServerConfig(text, "c.textproto", ".");
   EXPECT_TRUE(loaded.ok()) << loaded.status();
+}
+
+TEST(ConfigLoader, ListenAddressesThatGrpcTakesAsWrittenAreAccepted) {
+  for (const char* listen : {"127.0.0.1:0", "0.0.0.0:50051", "[::1]:65535", "localhost:1", "unix:/run/w.sock"}) {
+    const std::string text = kHeader + "apps { id: \"x\" }\nlisten: \"" + listen +
+                             "\"\nmetrics_listen: \"127.0.0.1:9464\"\n";
+    auto loaded = ParseServerConfig(text, "c.textproto", ".");
+    EXPECT_TRUE(loaded.ok()) << listen << ": " << loaded.status();
+  }
+  // Port 0 twice is two free ports; the same port on two hosts is two sockets.
+  EXPECT_FALSE(SameListenPort("127.0.0.1:0", "127.0.0.1:0"));
+  EXPECT_FALSE(SameListenPort("127.0.0.1:9000", "127.0.0.2:9000"));
+  EXPECT_TRUE(SameListenPort("[::]:9000", "127.0.0.1:9000"));
+  EXPECT_FALSE(ValidateListenAddress("unix:/run/w.sock", /*allow_unix=*/false).ok());
 }
 
 TEST(ConfigLoader, MissingFileIsNotFound) {

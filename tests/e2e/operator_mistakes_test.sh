@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Operator mistakes that warden must refuse at start, before the model loads: exit
+# non-zero with a message naming what is wrong (flag, field or file), never serve.
+set -euo pipefail
+WARDEN=gateway/warden
+source tests/e2e/lib.sh
+
+# A config the mistakes below start from; its model directory does not exist, so a test
+# that got as far as the model load would name it (and fail for that reason instead).
+write_config() {  # extra config lines
+  cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
+model { model_dir: "$TEST_TMPDIR/no_model_here" }
+audit { path: "$TEST_TMPDIR/audit/audit.db" }
+apps { id: "demo" api_keys { sha256: "$APP_HASH" role: APP } }
+$1
+CONFIG
+}
+
+# refused WANT ARGS...: warden with ARGS exits non-zero, says WANT on stderr and never
+# reaches the model load.
+refused() {
+  local want=$1; shift
+  if timeout 60 "$WARDEN" "$@" >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err"; then
+    fail "warden served with: $*"
+  fi
+  grep -qF -- "$want" "$TEST_TMPDIR/err" || fail "expected '$want' from warden $*, got: $(cat "$TEST_TMPDIR/err")"
+  if grep -q "no_model_here" "$TEST_TMPDIR/err"; then fail "the model was loaded before the mistake was found: $*"; fi
+  echo "ok: $* -> $(head -c 200 "$TEST_TMPDIR/err")"
+}
+
+# --listen is checked as the config's listen is: gRPC would serve "127.0.0.1:70000" on
+# port 4464 and "localhost" on port 443.
+write_config 'metrics_listen: "127.0.0.1:9464"'
+refused '--listen: "127.0.0.1:70000": the port must be a number from 0 to 65535' \
+    --config "$TEST_TMPDIR/config.textproto" --listen 127.0.0.1:70000
+refused '--listen: "localhost" must be HOST:PORT' --config "$TEST_TMPDIR/config.textproto" --listen localhost
+refused '--listen 0.0.0.0:9464 uses the port of metrics_listen' \
+    --config "$TEST_TMPDIR/config.textproto" --listen 0.0.0.0:9464
+
+echo PASS
