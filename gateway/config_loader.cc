@@ -115,6 +115,9 @@ void ValidateListenAddresses(Validator& v, const v1::ServerConfig& config, const
   }
 }
 
+// SHA-256 of "" (an API key is never empty: the authenticator refuses one).
+constexpr char kEmptyKeySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 bool IsLowerHex64(const std::string& text) {
   if (text.size() != 64) return false;
   for (char c : text) {
@@ -178,6 +181,10 @@ void ValidateApp(Validator& v, const v1::App& app, const TextFormat::ParseInfoTr
     if (!IsLowerHex64(key.sha256())) {
       v.Error(key, sub, sub_path, "sha256", -1,
               "must be the SHA-256 of the key as 64 lowercase hex characters (never the key itself)");
+    } else if (key.sha256() == kEmptyKeySha256) {
+      // `printf %s "$KEY" | sha256sum` with KEY unset: no client can send an empty key.
+      v.Error(key, sub, sub_path, "sha256", -1,
+              "is the SHA-256 of the empty string: the key was empty when it was hashed");
     } else if (!key_hashes->insert(key.sha256()).second) {
       v.Error(key, sub, sub_path, "sha256", -1, "the same key is configured twice");
     }

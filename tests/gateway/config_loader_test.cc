@@ -50,6 +50,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"SyntaxError", kHeader + "apps { id: \n", "c.textproto:4:"},
         BadCase{"BadKeyHash", kHeader + "apps {\n id: \"x\"\n api_keys { sha256: \"abc\" role: APP }\n}\n",
                 "c.textproto:5:"},
+        BadCase{"HashOfTheEmptyKey",
+                kHeader + "apps { id: \"x\"\n api_keys { sha256: "
+                          "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\" role: APP } }\n",
+                "c.textproto:4:13: apps[0].api_keys[0].sha256: is the SHA-256 of the empty string"},
         BadCase{"MissingRole",
                 kHeader + "apps { id: \"x\" api_keys { sha256: \"" + std::string(64, 'a') + "\" } }\n",
                 "apps[0].api_keys[0].role"},
