@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -50,32 +51,43 @@ class Validator {
   Validator(std::string file, std::vector<std::string>* errors) : file_(std::move(file)), errors_(errors) {}
 
   // Reports `message` about field `name` (index for repeated fields, -1 otherwise) of
-  // `msg`, whose parse tree is `tree` and whose path from the root is `path`.
+  // `msg`, whose parse tree is `tree` and whose path from the root is `path`. A field that
+  // is absent (a required one left out) is located at its message's opening.
   void Error(const Message& msg, const TextFormat::ParseInfoTree* tree, const std::string& path,
              const std::string& name, int index, const std::string& message) {
     std::string where = file_;
     const FieldDescriptor* field = msg.GetDescriptor()->FindFieldByName(name);
+    TextFormat::ParseLocation location;
     // ParseInfoTree aborts when the index does not fit the field's label; check first.
     if (tree != nullptr && field != nullptr && field->is_repeated() == (index >= 0)) {
-      const auto location = tree->GetLocation(field, index);
-      if (location.line >= 0) where = absl::StrCat(file_, ":", location.line + 1, ":", location.column + 1);
+      location = tree->GetLocation(field, index);
     }
+    if (location.line < 0 && tree != nullptr) {
+      const auto opening = openings_.find(tree);
+      if (opening != openings_.end()) location = opening->second;
+    }
+    if (location.line >= 0) where = absl::StrCat(file_, ":", location.line + 1, ":", location.column + 1);
     std::string field_path = path.empty() ? name : absl::StrCat(path, ".", name);
     if (index >= 0) absl::StrAppend(&field_path, "[", index, "]");
     errors_->push_back(absl::StrCat(where, ": ", field_path, ": ", message));
   }
 
-  static const TextFormat::ParseInfoTree* Nested(const Message& msg, const TextFormat::ParseInfoTree* tree,
-                                                 const std::string& name, int index) {
+  // The parse tree of message field `name` (at `index` when repeated) of `msg`, or null
+  // when there is none; remembers where that message opens for Error.
+  const TextFormat::ParseInfoTree* Nested(const Message& msg, const TextFormat::ParseInfoTree* tree,
+                                          const std::string& name, int index) {
     if (tree == nullptr) return nullptr;
     const FieldDescriptor* field = msg.GetDescriptor()->FindFieldByName(name);
     if (field == nullptr || field->is_repeated() != (index >= 0)) return nullptr;
-    return tree->GetTreeForNested(field, index);
+    const TextFormat::ParseInfoTree* nested = tree->GetTreeForNested(field, index);
+    if (nested != nullptr) openings_.emplace(nested, tree->GetLocation(field, index));
+    return nested;
   }
 
  private:
   std::string file_;
   std::vector<std::string>* errors_;
+  absl::flat_hash_map<const TextFormat::ParseInfoTree*, TextFormat::ParseLocation> openings_;
 };
 
 // "HOST:PORT" split at its last colon; false when there is no colon.
@@ -140,7 +152,7 @@ void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
   absl::flat_hash_set<int> seen;
   for (int i = 0; i < settings.categories_size(); ++i) {
     const auto& category = settings.categories(i);
-    const auto* sub = Validator::Nested(settings, tree, "categories", i);
+    const auto* sub = v.Nested(settings, tree, "categories", i);
     const std::string sub_path = absl::StrCat(path, ".categories[", i, "]");
     if (category.category() == v1::CATEGORY_UNSPECIFIED) {
       v.Error(category, sub, sub_path, "category", -1, "must be set");
@@ -176,7 +188,7 @@ void ValidateApp(Validator& v, const v1::App& app, const TextFormat::ParseInfoTr
   if (app.id().empty()) v.Error(app, tree, path, "id", -1, "must be set");
   for (int i = 0; i < app.api_keys_size(); ++i) {
     const auto& key = app.api_keys(i);
-    const auto* sub = Validator::Nested(app, tree, "api_keys", i);
+    const auto* sub = v.Nested(app, tree, "api_keys", i);
     const std::string sub_path = absl::StrCat(path, ".api_keys[", i, "]");
     if (!IsLowerHex64(key.sha256())) {
       v.Error(key, sub, sub_path, "sha256", -1,
@@ -190,10 +202,10 @@ void ValidateApp(Validator& v, const v1::App& app, const TextFormat::ParseInfoTr
     }
     if (key.role() == v1::KEY_ROLE_UNSPECIFIED) v.Error(key, sub, sub_path, "role", -1, "must be APP or ADMIN");
   }
-  ValidateLimits(v, app.limits(), Validator::Nested(app, tree, "limits", -1), path + ".limits");
-  ValidateModeration(v, app.input_moderation(), Validator::Nested(app, tree, "input_moderation", -1),
+  ValidateLimits(v, app.limits(), v.Nested(app, tree, "limits", -1), path + ".limits");
+  ValidateModeration(v, app.input_moderation(), v.Nested(app, tree, "input_moderation", -1),
                      path + ".input_moderation");
-  ValidateModeration(v, app.output_moderation(), Validator::Nested(app, tree, "output_moderation", -1),
+  ValidateModeration(v, app.output_moderation(), v.Nested(app, tree, "output_moderation", -1),
                      path + ".output_moderation");
 }
 
@@ -206,7 +218,7 @@ void ReportUnknownEnum(Validator& v, const Message& root, const TextFormat::Pars
     const auto& [name, index] = unknown.path[k];
     const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(name);
     const google::protobuf::Reflection* reflection = message->GetReflection();
-    tree = Validator::Nested(*message, tree, name, index);
+    tree = v.Nested(*message, tree, name, index);
     path = path.empty() ? name : absl::StrCat(path, ".", name);
     if (index >= 0) absl::StrAppend(&path, "[", index, "]");
     message = index >= 0 ? &reflection->GetRepeatedMessage(*message, field, index)
@@ -221,15 +233,15 @@ void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextForm
   // Open proto3 enums take any number; a rank-compared action 5 would outrank BLOCK.
   for (const UnknownEnumValue& unknown : FindUnknownEnumValues(config)) ReportUnknownEnum(v, config, tree, unknown);
   if (auto mode = model::ParseWeightMode(config.model().weight_mode()); !mode.ok()) {
-    v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_mode", -1,
+    v.Error(config.model(), v.Nested(config, tree, "model", -1), "model", "weight_mode", -1,
             std::string(mode.status().message()));
   }
   if (auto memory = model::ParseResidency(config.model().weight_memory()); !memory.ok()) {
-    v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "weight_memory", -1,
+    v.Error(config.model(), v.Nested(config, tree, "model", -1), "model", "weight_memory", -1,
             std::string(memory.status().message()));
   }
   if (config.model().max_running_sequences() > static_cast<uint32_t>(kMaxRunningSequences)) {
-    v.Error(config.model(), Validator::Nested(config, tree, "model", -1), "model", "max_running_sequences", -1,
+    v.Error(config.model(), v.Nested(config, tree, "model", -1), "model", "max_running_sequences", -1,
             absl::StrCat("must be at most ", kMaxRunningSequences, " (0 = ", kDefaultRunningSequences, ")"));
   }
   if (config.stream_write_timeout_seconds() > kMaxStreamWriteTimeoutSeconds) {
@@ -245,7 +257,7 @@ void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextForm
   if (config.apps_size() == 0) v.Error(config, tree, "", "apps", -1, "at least one app is required");
   absl::flat_hash_set<std::string> app_ids, key_hashes;
   for (int i = 0; i < config.apps_size(); ++i) {
-    const auto* sub = Validator::Nested(config, tree, "apps", i);
+    const auto* sub = v.Nested(config, tree, "apps", i);
     const std::string path = absl::StrCat("apps[", i, "]");
     ValidateApp(v, config.apps(i), sub, path, &key_hashes);
     if (!config.apps(i).id().empty() && !app_ids.insert(config.apps(i).id()).second) {

@@ -56,7 +56,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "c.textproto:4:13: apps[0].api_keys[0].sha256: is the SHA-256 of the empty string"},
         BadCase{"MissingRole",
                 kHeader + "apps { id: \"x\" api_keys { sha256: \"" + std::string(64, 'a') + "\" } }\n",
-                "apps[0].api_keys[0].role"},
+                "c.textproto:3:16: apps[0].api_keys[0].role: must be APP or ADMIN"},  // Where the key opens.
         BadCase{"DuplicateApp", kHeader + "apps { id: \"x\" }\napps { id: \"x\" }\n", "c.textproto:4:"},
         BadCase{"ThresholdOutOfRange",
                 kHeader + "apps { id: \"x\"\n input_moderation { categories { category: HATE threshold: 1.5 } } }\n",
