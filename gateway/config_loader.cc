@@ -156,6 +156,8 @@ void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
     const std::string sub_path = absl::StrCat(path, ".categories[", i, "]");
     if (category.category() == v1::CATEGORY_UNSPECIFIED) {
       v.Error(category, sub, sub_path, "category", -1, "must be set");
+    } else if (!v1::Category_IsValid(category.category())) {
+      // An unknown number: ReportUnknownEnum says so (it has no name to report here).
     } else if (moderation::CategoryIndex(category.category()) < 0) {
       // The pipeline would refuse it on every check (failing every text closed, or with
       // FAIL_OPEN passing every text unclassified).

@@ -130,6 +130,17 @@ TEST(ConfigLoader, UnknownEnumNumbersInJsonAreErrors) {
   EXPECT_TRUE(named.ok()) << named.status();
 }
 
+TEST(ConfigLoader, UnknownCategoryNumberIsReportedOnce) {
+  auto loaded = ParseServerConfig(kHeader + "apps { id: \"x\" input_moderation { categories { category: 99 } } }\n",
+                                  "c.textproto", ".");
+  ASSERT_FALSE(loaded.ok());
+  const std::string message(loaded.status().message());
+  EXPECT_NE(message.find("categories[0].category: 99 is not a warden.v1.Category value"), std::string::npos)
+      << message;
+  // Not a second error without the category's name (" is not a classifier category").
+  EXPECT_EQ(message.find("is not a classifier category"), std::string::npos) << message;
+}
+
 TEST(ConfigLoader, RunningSequencesUpToTheLimitAreAccepted) {
   for (const int n : {0, 1, 64, kMaxRunningSequences}) {
     const std::string text = "model { model_dir: \"m\" max_running_sequences: " + std::to_string(n) +
