@@ -138,6 +138,29 @@ bool IsLowerHex64(const std::string& text) {
   return true;
 }
 
+// The LLM stage's settings: one policy source, and a policy for whatever is escalated.
+void ValidateLlmPolicy(Validator& v, const v1::ModerationSettings& settings, const TextFormat::ParseInfoTree* tree,
+                       const std::string& path) {
+  const bool has_text = !settings.llm_policy().empty();
+  const bool has_file = !settings.llm_policy_file().empty();
+  if (has_text && has_file) {
+    // At start the file's text replaces llm_policy.
+    v.Error(settings, tree, path, "llm_policy_file", -1, "set llm_policy or llm_policy_file, not both");
+  }
+  if (has_text || has_file) return;
+  // The pipeline escalates only to the app's own policy: without one, nothing would go to
+  // the LLM policy classifier and the fast verdicts would stand unannounced.
+  const char* why = "needs llm_policy or llm_policy_file: without a policy nothing is escalated";
+  if (settings.uncertain_high() > settings.uncertain_low()) {
+    v.Error(settings, tree, path, "uncertain_high", -1, absl::StrCat("the uncertain band ", why));
+  }
+  for (int i = 0; i < settings.categories_size(); ++i) {
+    if (!settings.categories(i).escalate_to_llm()) continue;
+    v.Error(settings.categories(i), v.Nested(settings, tree, "categories", i),
+            absl::StrCat(path, ".categories[", i, "]"), "escalate_to_llm", -1, why);
+  }
+}
+
 void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
                         const TextFormat::ParseInfoTree* tree, const std::string& path) {
   auto in_unit = [](float x) { return x >= 0.0f && x <= 1.0f; };
@@ -173,6 +196,7 @@ void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
       v.Error(category, sub, sub_path, "threshold", -1, "must be in [0, 1] (0 = inherit)");
     }
   }
+  ValidateLlmPolicy(v, settings, tree, path);
 }
 
 void ValidateLimits(Validator& v, const v1::Limits& limits, const TextFormat::ParseInfoTree* tree,

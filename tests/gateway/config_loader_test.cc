@@ -101,6 +101,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UnknownRetentionNumber", kHeader + "apps { id: \"x\" retention: 7 }\n",
                 "c.textproto:3:"},
         BadCase{"NoApps", kHeader, "apps"},
+        // The pipeline escalates only to the app's own policy; the file would replace the text.
+        BadCase{"EscalationWithoutAPolicy",
+                kHeader + "apps { id: \"x\" input_moderation {\n categories { category: HATE escalate_to_llm: true } } }\n",
+                "c.textproto:4:30: apps[0].input_moderation.categories[0].escalate_to_llm: needs llm_policy or "
+                "llm_policy_file"},
+        BadCase{"UncertainBandWithoutAPolicy",
+                kHeader + "apps { id: \"x\" output_moderation {\n uncertain_low: 0.2\n uncertain_high: 0.6 } }\n",
+                "c.textproto:5:2: apps[0].output_moderation.uncertain_high: the uncertain band needs llm_policy"},
+        BadCase{"TwoPolicySources",
+                kHeader + "apps { id: \"x\" input_moderation {\n llm_policy: \"p\"\n llm_policy_file: \"p.md\" } }\n",
+                "c.textproto:5:2: apps[0].input_moderation.llm_policy_file: set llm_policy or llm_policy_file, not both"},
         // gRPC would listen on port 4464 (70000 mod 65536), or on 443 without a port.
         BadCase{"ListenPortOutOfRange", kHeader + "apps { id: \"x\" }\nlisten: \"127.0.0.1:70000\"\n",
                 "c.textproto:4:1: listen: \"127.0.0.1:70000\": the port must be a number from 0 to 65535"},
@@ -141,6 +152,15 @@ TEST(ConfigLoader, UnknownCategoryNumberIsReportedOnce) {
   EXPECT_EQ(message.find("is not a classifier category"), std::string::npos) << message;
 }
 
+TEST(ConfigLoader, EscalationWithAPolicyIsAccepted) {
+  for (const char* policy : {"llm_policy: \"p\"", "llm_policy_file: \"p.md\""}) {
+    const std::string text = kHeader + "apps { id: \"x\" input_moderation { uncertain_low: 0.2 uncertain_high: 0.6 " +
+                             "categories { category: HATE escalate_to_llm: true } " + policy + " } }\n";
+    auto loaded = ParseServerConfig(text, "c.textproto", ".");
+    EXPECT_TRUE(loaded.ok()) << policy << ": " << loaded.status();
+  }
+}
+
 TEST(ConfigLoader, RunningSequencesUpToTheLimitAreAccepted) {
   for (const int n : {0, 1, 64, kMaxRunningSequences}) {
     const std::string text = "model { model_dir: \"m\" max_running_sequences: " + std::to_string(n) +
@@ -173,7 +193,7 @@ TEST(ConfigLoader, EveryClassifierCategoryIsAcceptedInModerationSettings) {
 TEST(ConfigLoader, CategorySettingWithoutAThresholdInherits) {
   const std::string text = kHeader +
                            "apps { id: \"x\" input_moderation { categories { category: HATE action: BLOCK } "
-                           "categories { category: VIOLENCE escalate_to_llm: true } } }\n";
+                           "categories { category: VIOLENCE escalate_to_llm: true } llm_policy: \"p\" } }\n";
   auto loaded = ParseServerConfig(text, "c.textproto", ".");
   EXPECT_TRUE(loaded.ok()) << loaded.status();
 }
