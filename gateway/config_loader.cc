@@ -270,6 +270,14 @@ void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextForm
     v.Error(config.model(), v.Nested(config, tree, "model", -1), "model", "max_running_sequences", -1,
             absl::StrCat("must be at most ", kMaxRunningSequences, " (0 = ", kDefaultRunningSequences, ")"));
   }
+  if (config.model().threads() > kMaxModelThreads) {
+    v.Error(config.model(), v.Nested(config, tree, "model", -1), "model", "threads", -1,
+            absl::StrCat("must be at most ", kMaxModelThreads, " (0 = one per core)"));
+  }
+  if (config.model().kv_cache_bytes() > kMaxKvCacheBytes) {
+    v.Error(config.model(), v.Nested(config, tree, "model", -1), "model", "kv_cache_bytes", -1,
+            absl::StrCat("must be at most ", kMaxKvCacheBytes, " (2^60; 0 = 1 GiB)"));
+  }
   if (config.stream_write_timeout_seconds() > kMaxStreamWriteTimeoutSeconds) {
     v.Error(config, tree, "", "stream_write_timeout_seconds", -1,
             absl::StrCat("must be at most ", kMaxStreamWriteTimeoutSeconds, " (0 = ",

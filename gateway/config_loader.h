@@ -19,6 +19,12 @@ namespace warden::gateway {
 inline constexpr int kDefaultRunningSequences = 8;
 // The most ModelSettings.max_running_sequences may ask for (each is a delivery thread).
 inline constexpr int kMaxRunningSequences = 256;
+// The most engine threads ModelSettings.threads may ask for: far more than any machine's
+// cores, and few enough to start (100,000 ran the process out of threads and aborted it).
+inline constexpr uint32_t kMaxModelThreads = 1024;
+// The largest ModelSettings.kv_cache_bytes (1 EiB): the engine takes the budget as a signed
+// 64-bit count and divides and adds to it, so larger values wrapped negative.
+inline constexpr uint64_t kMaxKvCacheBytes = uint64_t{1} << 60;
 // How long a stream's write may wait for a client that stopped reading before the call is
 // cancelled (ServerConfig.stream_write_timeout_seconds): when unset, and at most.
 inline constexpr uint32_t kDefaultStreamWriteTimeoutSeconds = 30;

@@ -89,6 +89,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TooManyRunningSequences",
                 "model { model_dir: \"m\" max_running_sequences: 257 }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
                 "model.max_running_sequences"},
+        // 100,000 threads aborted the process at start; 2^32 - 1 wrapped to "one per core".
+        BadCase{"TooManyThreads",
+                "model {\n model_dir: \"m\"\n threads: 100000 }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
+                "c.textproto:3:2: model.threads: must be at most 1024"},
+        BadCase{"ThreadsThatWrapNegative",
+                "model { model_dir: \"m\" threads: 4294967295 }\naudit { path: \"a\" }\napps { id: \"x\" }\n",
+                "model.threads: must be at most 1024"},
+        // Above 2^63 the engine's signed budget was negative ("LoadOptions.kv_budget_bytes must be > 0").
+        BadCase{"KvCacheBytesThatWrapNegative",
+                "model {\n model_dir: \"m\"\n kv_cache_bytes: 18446744073709551615 }\naudit { path: \"a\" }\n"
+                "apps { id: \"x\" }\n",
+                "c.textproto:3:2: model.kv_cache_bytes: must be at most 1152921504606846976"},
         BadCase{"StreamWriteTimeoutOverAnHour",
                 kHeader + "apps { id: \"x\" }\nstream_write_timeout_seconds: 3601\n",
                 "c.textproto:4:1: stream_write_timeout_seconds: must be at most 3600"},
@@ -169,6 +181,14 @@ TEST(ConfigLoader, RunningSequencesUpToTheLimitAreAccepted) {
     ASSERT_TRUE(loaded.ok()) << n << ": " << loaded.status();
     EXPECT_EQ(loaded->config.model().max_running_sequences(), static_cast<uint32_t>(n));
   }
+}
+
+TEST(ConfigLoader, ThreadsAndKvCacheUpToTheirBoundsAreAccepted) {
+  const std::string text = "model { model_dir: \"m\" threads: " + std::to_string(kMaxModelThreads) +
+                           " kv_cache_bytes: " + std::to_string(kMaxKvCacheBytes) +
+                           " }\naudit { path: \"a\" }\napps { id: \"x\" }\n";
+  auto loaded = ParseServerConfig(text, "c.textproto", ".");
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
 }
 
 TEST(ConfigLoader, StreamWriteTimeoutUpToAnHourIsAcceptedAndZeroMeansTheDefault) {
