@@ -127,6 +127,8 @@ void ValidateListenAddresses(Validator& v, const v1::ServerConfig& config, const
   }
 }
 
+constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
 // SHA-256 of "" (an API key is never empty: the authenticator refuses one).
 constexpr char kEmptyKeySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -364,8 +366,12 @@ std::string ResolvePath(const std::string& base_dir, const std::string& relative
   return absl::StrCat(base_dir, "/", relative);
 }
 
-absl::StatusOr<LoadedConfig> ParseServerConfig(const std::string& text, const std::string& path,
+absl::StatusOr<LoadedConfig> ParseServerConfig(const std::string& text_with_bom, const std::string& path,
                                                const std::string& base_dir) {
+  // Editors on Windows start UTF-8 files with a byte-order mark, which protobuf's parsers
+  // refuse ("Interpreting non ascii codepoint 239"); it is not part of the text.
+  const std::string text =
+      absl::StartsWith(text_with_bom, kUtf8Bom) ? text_with_bom.substr(kUtf8Bom.size()) : text_with_bom;
   LoadedConfig loaded;
   loaded.path = path;
   loaded.base_dir = base_dir;

@@ -74,6 +74,10 @@ ConfigError ParsedPolicyFile::Error(const FieldPath& path, std::string message) 
 
 std::unique_ptr<ParsedPolicyFile> ParsePolicyFile(const std::string& file, std::string_view text,
                                                   std::vector<ConfigError>* errors) {
+  // Editors on Windows start UTF-8 files with a byte-order mark, which protobuf's parsers
+  // refuse ("Interpreting non ascii codepoint 239"); it is not part of the text.
+  constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+  if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
   v1::PolicySet set;
   if (absl::EndsWith(file, ".json")) {
     google::protobuf::util::JsonParseOptions options;

@@ -241,6 +241,19 @@ TEST(ConfigLoader, ListenAddressesThatGrpcTakesAsWrittenAreAccepted) {
   EXPECT_FALSE(ValidateListenAddress("unix:/run/w.sock", /*allow_unix=*/false).ok());
 }
 
+// Editors on Windows save UTF-8 with a byte-order mark: the file means the same.
+TEST(ConfigLoader, AcceptsAByteOrderMark) {
+  const std::string bom = "\xEF\xBB\xBF";
+  auto text = ParseServerConfig(bom + kValid, "c.textproto", "/base");
+  EXPECT_TRUE(text.ok()) << text.status();
+  auto json = ParseServerConfig(bom + R"({"model": {"modelDir": "m"}, "audit": {"path": "a"}, "apps": [{"id": "x"}]})",
+                                "c.json", "/base");
+  EXPECT_TRUE(json.ok()) << json.status();
+  auto bad = ParseServerConfig(bom + "model { model_dir: \"m\" }\ncolour: 3\n", "c.textproto", "/base");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("c.textproto:2:"), std::string::npos) << bad.status();
+}
+
 TEST(ConfigLoader, MissingFileIsNotFound) {
   EXPECT_EQ(LoadServerConfig("/nonexistent/warden.textproto").status().code(), absl::StatusCode::kNotFound);
 }

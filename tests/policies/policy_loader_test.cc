@@ -193,6 +193,25 @@ TEST(PolicyLoader, AcceptsJson) {
   EXPECT_EQ(result->redacted_text, "to [EMAIL]");
 }
 
+// Editors on Windows save UTF-8 with a byte-order mark (and CRLF line ends): the file
+// means the same, and errors keep their lines.
+TEST(PolicyLoader, AcceptsAByteOrderMark) {
+  const std::string bom = "\xEF\xBB\xBF";
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"p.textproto", bom + "id: \"b\"\r\nrules { id: \"e\" category: PII action: REDACT detector { type: EMAIL } }\r\n"},
+           {"p.json", bom + R"({"id": "b", "rules": [{"id": "e", "category": "PII", "action": "REDACT",
+                                "detector": {"type": "EMAIL"}}]})"}}) {
+    absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts({{name, text}});
+    ASSERT_TRUE(loaded.ok()) << name << ": " << loaded.status();
+    absl::StatusOr<ScanResult> result = (*loaded)->Scan({"b"}, v1::INPUT, "to a@b.io");
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->redacted_text, "to [EMAIL]") << name;
+  }
+  ConfigError e = Single(bom + "id: \"b\"\nbogus_field: 1\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_TRUE(Contains(e.message, "bogus_field")) << e.message;
+}
+
 TEST(PolicyLoader, StatusListsEveryErrorWithLocation) {
   absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyTexts(
       {{"p.textproto", std::string(kRuleHead) + "  action: FLAG\n  regex { pattern: \"(\" }\n}\n"
