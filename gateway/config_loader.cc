@@ -1,6 +1,7 @@
 #include "gateway/config_loader.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -403,6 +404,12 @@ absl::StatusOr<LoadedConfig> ParseServerConfig(const std::string& text_with_bom,
 }
 
 absl::StatusOr<LoadedConfig> LoadServerConfig(const std::string& path) {
+  // A directory opens and reads as empty text, which would be reported as every required
+  // field missing.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::NotFoundError(absl::StrCat("configuration file: ", path, " is a directory"));
+  }
   auto text = ReadFile(path);
   if (!text.ok()) return absl::NotFoundError(absl::StrCat("configuration file: ", text.status().message()));
   const size_t slash = path.find_last_of('/');

@@ -66,6 +66,12 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicies>> LoadPolicyFiles(
   std::vector<std::pair<std::string, std::string>> texts;
   std::vector<ConfigError> errors;
   for (const std::string& path : paths) {
+    // A directory opens and reads as empty text ("policy set id is required").
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+      errors.push_back({path, 0, 0, "", "is a directory, not a policy file"});
+      continue;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       errors.push_back({path, 0, 0, "", "cannot open policy file"});

@@ -1,5 +1,6 @@
 #include "gateway/config_loader.h"
 
+#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -256,6 +257,15 @@ TEST(ConfigLoader, AcceptsAByteOrderMark) {
 
 TEST(ConfigLoader, MissingFileIsNotFound) {
   EXPECT_EQ(LoadServerConfig("/nonexistent/warden.textproto").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ConfigLoader, DirectoryIsNotAConfigFile) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const auto loaded = LoadServerConfig(dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(std::string(loaded.status().message()).find(dir + " is a directory"), std::string::npos)
+      << loaded.status();
 }
 
 TEST(ConfigLoader, JsonConfigIsAccepted) {

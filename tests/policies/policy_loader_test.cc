@@ -232,6 +232,15 @@ TEST(PolicyLoader, ReportsUnreadableFile) {
   EXPECT_TRUE(Contains(std::string(loaded.status().message()), "/nonexistent/policy.textproto"));
 }
 
+TEST(PolicyLoader, ReportsADirectory) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  absl::StatusOr<std::shared_ptr<const CompiledPolicies>> loaded = LoadPolicyFiles({dir});
+  ASSERT_FALSE(loaded.ok());
+  const std::string message(loaded.status().message());
+  EXPECT_TRUE(Contains(message, dir + ": is a directory, not a policy file")) << message;
+  EXPECT_FALSE(Contains(message, "policy set id is required")) << message;
+}
+
 TEST(PolicyLoader, LoadsTheDefaultSetsWithAStableContentVersion) {
   const std::vector<std::string> files = {
       "policies/default/pii.textproto", "policies/default/secrets.textproto",
