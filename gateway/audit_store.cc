@@ -132,30 +132,67 @@ absl::Status ParsePageToken(const v1::QueryAuditRequest& request, bool write_ord
   return absl::OkStatus();
 }
 
+// Why `path` cannot serve as the audit trail, in an operator's terms, from SQLite's last
+// error on `db` (read right after the failing call, before a ROLLBACK clears it). The
+// statement that failed is left out: it says nothing to an operator (the schema is nine
+// lines of SQL).
+absl::Status OpenError(sqlite3* db, const std::string& path) {
+  const int code = db != nullptr ? sqlite3_errcode(db) : SQLITE_CANTOPEN;
+  const std::string reason = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+  std::string advice;
+  switch (code) {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      advice = "not an SQLite database, or a damaged one: move it away or point audit.path at another file";
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      advice = "the server must be able to write the file and its folder, where SQLite adds -wal and -shm files";
+      break;
+    case SQLITE_CANTOPEN:
+      advice = "check that the file and its folder can be written";
+      break;
+    default:
+      break;
+  }
+  return absl::UnavailableError(absl::StrCat("audit store: audit.path ", path, ": ", reason,
+                                             advice.empty() ? "" : absl::StrCat(" (", advice, ")")));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path) {
   std::error_code error;
   const auto folder = std::filesystem::path(path).parent_path();
-  if (!folder.empty()) std::filesystem::create_directories(folder, error);
+  if (!folder.empty() && !std::filesystem::create_directories(folder, error) && error) {
+    return absl::UnavailableError(absl::StrCat("audit store: audit.path ", path, ": cannot create its folder ",
+                                               folder.string(), ": ", error.message()));
+  }
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::UnavailableError(
+        absl::StrCat("audit store: audit.path ", path, " is a directory; name the database file (e.g. ", path,
+                     "/warden-audit.db)"));
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
-    const absl::Status status = SqliteError(db, absl::StrCat("cannot open ", path));
+    const absl::Status status = OpenError(db, path);
     sqlite3_close(db);
     return status;
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<AuditStore> store(new AuditStore(db));
   std::lock_guard<std::mutex> lock(store->mu_);
-  RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
-  RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
-  RETURN_IF_ERROR(store->Exec("BEGIN IMMEDIATE"));
-  absl::Status schema = store->CreateSchema();
-  RETURN_IF_ERROR(store->Exec(schema.ok() ? "COMMIT" : "ROLLBACK"));
+  const auto step = [&](absl::Status status) { return status.ok() ? status : OpenError(db, path); };
+  RETURN_IF_ERROR(step(store->Exec("PRAGMA journal_mode=WAL")));
+  RETURN_IF_ERROR(step(store->Exec("PRAGMA synchronous=FULL")));
+  RETURN_IF_ERROR(step(store->Exec("BEGIN IMMEDIATE")));
+  const absl::Status schema = step(store->CreateSchema());
+  RETURN_IF_ERROR(step(store->Exec(schema.ok() ? "COMMIT" : "ROLLBACK")));
   RETURN_IF_ERROR(schema);
   // Prove the file is writable now rather than under traffic.
-  RETURN_IF_ERROR(store->Exec("BEGIN IMMEDIATE; COMMIT"));
+  RETURN_IF_ERROR(step(store->Exec("BEGIN IMMEDIATE; COMMIT")));
   RETURN_IF_ERROR(store->OpenReader(path));
   return store;
 }

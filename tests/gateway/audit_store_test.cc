@@ -602,12 +602,27 @@ TEST(AuditStore, OpenFailsClearlyOnUnwritableLocation) {
     fclose(f);
     auto store = AuditStore::Open(file + "/audit.db");
     EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+    // The operator learns which setting and why (it said "unable to open database file").
+    EXPECT_NE(std::string(store.status().message()).find("audit.path " + file + "/audit.db: cannot create its folder"),
+              std::string::npos)
+        << store.status();
     return;
   }
   const std::string dir = TempPath("readonly");
   mkdir(dir.c_str(), 0555);
   auto store = AuditStore::Open(dir + "/audit.db");
   EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(std::string(store.status().message()).find("audit.path " + dir + "/audit.db"), std::string::npos)
+      << store.status();
+}
+
+TEST(AuditStore, DirectoryAsTheFileIsNamed) {
+  const std::string dir = TempPath("a_directory.db");
+  mkdir(dir.c_str(), 0755);
+  auto store = AuditStore::Open(dir);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(std::string(store.status().message()).find("audit.path " + dir + " is a directory"), std::string::npos)
+      << store.status();
 }
 
 TEST(AuditStore, CorruptFileIsUnavailableNotACrash) {
@@ -618,6 +633,12 @@ TEST(AuditStore, CorruptFileIsUnavailableNotACrash) {
   fclose(f);
   auto store = AuditStore::Open(path);
   EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+  // Named, with what to do; not SQLite's statement ("... (PRAGMA journal_mode=WAL)").
+  const std::string message(store.status().message());
+  EXPECT_NE(message.find("audit.path " + path + ": file is not a database (not an SQLite database"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("PRAGMA"), std::string::npos) << message;
 }
 
 }  // namespace
