@@ -21,17 +21,50 @@
 namespace warden::gateway {
 namespace {
 
+// The file of TLS setting `field`, its error naming the field.
+absl::StatusOr<std::string> ReadTlsFile(const char* field, const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("tls.", field, ": ", text.status().message()));
+  return text;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const v1::TlsSettings& tls) {
   if (tls.cert_file().empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions options;
-  ASSIGN_OR_RETURN(std::string cert, ReadFile(tls.cert_file()));
-  ASSIGN_OR_RETURN(std::string key, ReadFile(tls.key_file()));
+  ASSIGN_OR_RETURN(std::string cert, ReadTlsFile("cert_file", tls.cert_file()));
+  ASSIGN_OR_RETURN(std::string key, ReadTlsFile("key_file", tls.key_file()));
   options.pem_key_cert_pairs.push_back({key, cert});
   if (!tls.client_ca_file().empty()) {
-    ASSIGN_OR_RETURN(options.pem_root_certs, ReadFile(tls.client_ca_file()));
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadTlsFile("client_ca_file", tls.client_ca_file()));
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
+}
+
+// The credentials, once gRPC has accepted them on a throwaway loopback listener: gRPC
+// checks a certificate, key and client CA only when it binds, so a garbled file or a key
+// that is not the certificate's was reported after the model load (minutes) and as
+// "cannot listen ... (in use by another process)".
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CheckedCredentials(const v1::TlsSettings& tls) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, MakeCredentials(tls));
+  if (tls.cert_file().empty()) return credentials;
+  int port = 0;
+  grpc::ServerBuilder probe;
+  probe.AddListeningPort("127.0.0.1:0", credentials, &port);
+  std::unique_ptr<grpc::Server> server = probe.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    const std::string files =
+        tls.client_ca_file().empty()
+            ? absl::StrCat("the certificate (tls.cert_file ", tls.cert_file(), ") or its key (tls.key_file ",
+                           tls.key_file(), ")")
+            : absl::StrCat("the certificate (tls.cert_file ", tls.cert_file(), "), its key (tls.key_file ",
+                           tls.key_file(), ") or the client CA (tls.client_ca_file ", tls.client_ca_file(), ")");
+    return absl::InvalidArgumentError(absl::StrCat("tls: gRPC refused ", files,
+                                                   ": each must be PEM, and the key the certificate's "
+                                                   "(gRPC's reason is logged above)"));
+  }
+  server->Shutdown();
+  return credentials;
 }
 
 // The --listen override checked as the config's `listen` is, before anything loads.
@@ -51,6 +84,8 @@ absl::Status CheckListenOverride(const std::string& listen, const v1::ServerConf
 absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig config,
                                                                   const ServerOptions& options) {
   RETURN_IF_ERROR(CheckListenOverride(options.listen, config.config));
+  // Before the audit store and the model (minutes to load): a TLS mistake is found at once.
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, CheckedCredentials(config.config.tls()));
   std::unique_ptr<WardenServer> server(new WardenServer());
   server->state_ = std::make_unique<ServerState>();
   ServerState& state = *server->state_;
@@ -82,7 +117,6 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
   server->address_ = !options.listen.empty() ? options.listen
                      : !cfg.listen().empty() ? cfg.listen()
                                              : "127.0.0.1:50051";
-  ASSIGN_OR_RETURN(auto credentials, MakeCredentials(cfg.tls()));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -25,7 +25,7 @@ refused() {
   fi
   grep -qF -- "$want" "$TEST_TMPDIR/err" || fail "expected '$want' from warden $*, got: $(cat "$TEST_TMPDIR/err")"
   if grep -q "no_model_here" "$TEST_TMPDIR/err"; then fail "the model was loaded before the mistake was found: $*"; fi
-  echo "ok: $* -> $(head -c 200 "$TEST_TMPDIR/err")"
+  echo "ok: $(grep "^warden:" "$TEST_TMPDIR/err" | head -c 300)"
 }
 
 # --listen is checked as the config's listen is: gRPC would serve "127.0.0.1:70000" on
@@ -36,5 +36,21 @@ refused '--listen: "127.0.0.1:70000": the port must be a number from 0 to 65535'
 refused '--listen: "localhost" must be HOST:PORT' --config "$TEST_TMPDIR/config.textproto" --listen localhost
 refused '--listen 0.0.0.0:9464 uses the port of metrics_listen' \
     --config "$TEST_TMPDIR/config.textproto" --listen 0.0.0.0:9464
+
+# TLS material gRPC refuses is found before the model loads, named by its fields, and not
+# reported as an address in use; a file that cannot be read names its field.
+cd "$TEST_TMPDIR"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout k1.pem -out c1.pem 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout k2.pem -out c2.pem 2>/dev/null
+echo "not a certificate" >garbage.pem
+cd - >/dev/null
+write_config "tls { cert_file: \"$TEST_TMPDIR/c1.pem\" key_file: \"$TEST_TMPDIR/k2.pem\" }"
+refused "tls: gRPC refused the certificate (tls.cert_file $TEST_TMPDIR/c1.pem) or its key (tls.key_file $TEST_TMPDIR/k2.pem)" \
+    --config "$TEST_TMPDIR/config.textproto" --listen 127.0.0.1:0
+if grep -q "cannot listen" "$TEST_TMPDIR/err"; then fail "a TLS mistake reported as an address problem"; fi
+write_config "tls { cert_file: \"$TEST_TMPDIR/c1.pem\" key_file: \"$TEST_TMPDIR/k1.pem\" client_ca_file: \"$TEST_TMPDIR/garbage.pem\" }"
+refused "or the client CA (tls.client_ca_file $TEST_TMPDIR/garbage.pem)" --config "$TEST_TMPDIR/config.textproto"
+write_config "tls { cert_file: \"$TEST_TMPDIR/c1.pem\" key_file: \"$TEST_TMPDIR/missing.pem\" }"
+refused "tls.key_file: cannot read $TEST_TMPDIR/missing.pem" --config "$TEST_TMPDIR/config.textproto"
 
 echo PASS
