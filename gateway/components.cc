@@ -46,7 +46,12 @@ std::vector<v1::ConfigError> MissingSets(const ServerState& state, const policie
         if (status.ok()) continue;
         v1::ConfigError error;
         error.set_file(state.config.path);
-        error.set_field(absl::StrCat("apps[", a, "].", name, "[", i, "] (app '", app.id(), "')"));
+        const std::string field = absl::StrCat("apps[", a, "].", name, "[", i, "]");
+        if (const auto at = state.config.policy_set_locations.find(field); at != state.config.policy_set_locations.end()) {
+          error.set_line(at->second.line);
+          error.set_column(at->second.column);
+        }
+        error.set_field(absl::StrCat(field, " (app '", app.id(), "')"));
         error.set_message(std::string(status.message()));
         errors.push_back(std::move(error));
       }
@@ -80,7 +85,8 @@ absl::StatusOr<std::shared_ptr<const moderation::FastClassifier>> LoadPoliciesAn
   if (!missing.empty()) {
     std::vector<std::string> lines;
     for (const v1::ConfigError& error : missing) {
-      lines.push_back(absl::StrCat(error.file(), ": ", error.field(), ": ", error.message()));
+      const std::string at = error.line() > 0 ? absl::StrCat(":", error.line(), ":", error.column()) : "";
+      lines.push_back(absl::StrCat(error.file(), at, ": ", error.field(), ": ", error.message()));
     }
     return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
   }

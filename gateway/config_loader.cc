@@ -310,6 +310,28 @@ void ValidateConfig(Validator& v, const v1::ServerConfig& config, const TextForm
   }
 }
 
+// LoadedConfig::policy_set_locations from the text-format parse tree.
+std::map<std::string, FieldLocation> PolicySetLocations(const v1::ServerConfig& config,
+                                                        const TextFormat::ParseInfoTree& tree) {
+  std::map<std::string, FieldLocation> locations;
+  const FieldDescriptor* apps = v1::ServerConfig::descriptor()->FindFieldByName("apps");
+  for (int a = 0; a < config.apps_size(); ++a) {
+    const TextFormat::ParseInfoTree* app = tree.GetTreeForNested(apps, a);
+    if (app == nullptr) continue;
+    for (const char* name : {"input_policy_sets", "output_policy_sets"}) {
+      const FieldDescriptor* field = v1::App::descriptor()->FindFieldByName(name);
+      const int count = config.apps(a).GetReflection()->FieldSize(config.apps(a), field);
+      FieldLocation list;  // Protobuf locates a list ("[a, b]") at its first value only.
+      for (int i = 0; i < count; ++i) {
+        const TextFormat::ParseLocation location = app->GetLocation(field, i);
+        if (location.line >= 0) list = {location.line + 1, location.column + 1};
+        if (list.line > 0) locations[absl::StrCat("apps[", a, "].", name, "[", i, "]")] = list;
+      }
+    }
+  }
+  return locations;
+}
+
 void ResolvePaths(v1::ServerConfig* config, const std::string& base_dir) {
   auto resolve = [&](std::string* path) { *path = ResolvePath(base_dir, *path); };
   resolve(config->mutable_model()->mutable_model_dir());
@@ -399,6 +421,7 @@ absl::StatusOr<LoadedConfig> ParseServerConfig(const std::string& text_with_bom,
   if (!errors.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("invalid configuration:\n  ", absl::StrJoin(errors, "\n  ")));
   }
+  if (tree_ptr != nullptr) loaded.policy_set_locations = PolicySetLocations(loaded.config, *tree_ptr);
   ResolvePaths(&loaded.config, base_dir);
   return loaded;
 }

@@ -7,6 +7,7 @@
 #define WARDEN_GATEWAY_CONFIG_LOADER_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,21 @@ inline constexpr uint32_t kMaxRequestBytesLimit = 63u << 20;
 inline constexpr uint32_t kMaxOutputTokensLimit = 1u << 20;
 inline constexpr uint32_t kMaxModerateBatchLimit = 4096;
 
+// Where a value is written in the config file: 1-based; 0 = unknown (JSON files).
+struct FieldLocation {
+  int line = 0;
+  int column = 0;
+};
+
 // The configuration with every relative path resolved against the config file's folder.
 struct LoadedConfig {
   v1::ServerConfig config;
   std::string path;      // The file it came from.
   std::string base_dir;  // Its folder.
+  // Where each app's policy set ids are written, keyed "apps[A].input_policy_sets[I]" (and
+  // output_policy_sets): whether a set exists is known only once the policy files load,
+  // and the error should still point at the line.
+  std::map<std::string, FieldLocation> policy_set_locations;
 };
 
 // Reads, parses and validates `path`. INVALID_ARGUMENT lists every problem found

@@ -4,6 +4,7 @@
 set -euo pipefail
 WARDEN=gateway/warden
 source tests/e2e/lib.sh
+ROOT=$PWD
 
 # A config the mistakes below start from; its model directory does not exist, so a test
 # that got as far as the model load would name it (and fail for that reason instead).
@@ -36,6 +37,24 @@ refused '--listen: "127.0.0.1:70000": the port must be a number from 0 to 65535'
 refused '--listen: "localhost" must be HOST:PORT' --config "$TEST_TMPDIR/config.textproto" --listen localhost
 refused '--listen 0.0.0.0:9464 uses the port of metrics_listen' \
     --config "$TEST_TMPDIR/config.textproto" --listen 0.0.0.0:9464
+
+# An app naming a policy set no policy file defines: the error points at the line.
+cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
+model { model_dir: "$TEST_TMPDIR/no_model_here" }
+audit { path: "$TEST_TMPDIR/audit/audit.db" }
+policy_files: "$ROOT/policies/default/pii.textproto"
+apps {
+  id: "demo"
+  api_keys { sha256: "$APP_HASH" role: APP }
+  input_policy_sets: ["default-pii", "defualt-secrets"]
+  output_policy_sets: "default-pii"
+  output_policy_sets: "nope"
+}
+CONFIG
+refused "config.textproto:7:3: apps[0].input_policy_sets[1] (app 'demo'): unknown policy set 'defualt-secrets'" \
+    --config "$TEST_TMPDIR/config.textproto"
+grep -qF "config.textproto:9:3: apps[0].output_policy_sets[1] (app 'demo'): unknown policy set 'nope'" "$TEST_TMPDIR/err" ||
+  fail "second unknown set lacks its line: $(cat "$TEST_TMPDIR/err")"
 
 # TLS material gRPC refuses is found before the model loads, named by its fields, and not
 # reported as an address in use; a file that cannot be read names its field.

@@ -255,6 +255,22 @@ TEST(ConfigLoader, AcceptsAByteOrderMark) {
   EXPECT_NE(std::string(bad.status().message()).find("c.textproto:2:"), std::string::npos) << bad.status();
 }
 
+// Unknown set ids are found once the policy files load; their errors point at these.
+TEST(ConfigLoader, RecordsWhereEachPolicySetIdIsWritten) {
+  const std::string text = kHeader +
+                           "apps {\n id: \"x\"\n input_policy_sets: \"a\"\n input_policy_sets: \"b\"\n"
+                           " output_policy_sets: [\"c\",\n \"d\"] }\n";
+  auto loaded = ParseServerConfig(text, "c.textproto", ".");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const auto& at = loaded->policy_set_locations;
+  ASSERT_EQ(at.size(), 4u);
+  EXPECT_EQ(at.at("apps[0].input_policy_sets[0]").line, 5);
+  EXPECT_EQ(at.at("apps[0].input_policy_sets[1]").line, 6);
+  EXPECT_EQ(at.at("apps[0].input_policy_sets[1]").column, 2);
+  EXPECT_EQ(at.at("apps[0].output_policy_sets[0]").line, 7);
+  EXPECT_EQ(at.at("apps[0].output_policy_sets[1]").line, 7);  // A list is located at its start.
+}
+
 TEST(ConfigLoader, MissingFileIsNotFound) {
   EXPECT_EQ(LoadServerConfig("/nonexistent/warden.textproto").status().code(), absl::StatusCode::kNotFound);
 }
