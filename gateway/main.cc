@@ -12,6 +12,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -112,7 +113,14 @@ int main(int argc, char** argv) {
   warden::model::ReexecWithShortOpenMpSpinIfUnset(argv);
   absl::SetProgramUsageMessage(
       "warden --config FILE [--listen HOST:PORT] [--port_file PATH] [--model_dir DIR]  (--helpfull lists every flag)");
-  absl::ParseCommandLine(argc, argv);
+  const std::vector<char*> arguments = absl::ParseCommandLine(argc, argv);
+  // warden takes no operands: "--model_dir" without its value before a path, or a path
+  // where a flag was meant, would otherwise be ignored without a word.
+  if (arguments.size() > 1) {
+    std::cerr << "warden: unexpected argument \"" << arguments[1]
+              << "\" (warden takes only flags: --config FILE [--listen HOST:PORT] [--port_file PATH] [--model_dir DIR])\n";
+    return 2;
+  }
   const std::string config_path = FromInvocationDir(absl::GetFlag(FLAGS_config));
   if (config_path.empty()) {
     std::cerr << "warden: --config FILE is required (the default is gateway/config/default.textproto)\n";

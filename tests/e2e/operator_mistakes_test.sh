@@ -38,6 +38,10 @@ refused '--listen: "localhost" must be HOST:PORT' --config "$TEST_TMPDIR/config.
 refused '--listen 0.0.0.0:9464 uses the port of metrics_listen' \
     --config "$TEST_TMPDIR/config.textproto" --listen 0.0.0.0:9464
 
+# warden takes no operands: a stray one (a path after a flag that takes none) is refused.
+write_config ""
+refused 'warden: unexpected argument "/models/gpt-oss-20b"' --config "$TEST_TMPDIR/config.textproto" /models/gpt-oss-20b
+
 # An app naming a policy set no policy file defines: the error points at the line.
 cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
 model { model_dir: "$TEST_TMPDIR/no_model_here" }
