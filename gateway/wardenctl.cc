@@ -12,7 +12,9 @@
 //   audit show REQUEST_ID
 // The key may come from WARDEN_API_KEY instead of --api_key. Exit status: 0 on success,
 // 1 on an RPC error (printed as "CODE: message"), 2 on usage errors.
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -28,6 +30,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -76,6 +79,12 @@ using warden::v1::Admin;
 using warden::v1::Warden;
 
 std::string ReadFileOrEmpty(const std::string& path, bool* ok) {
+  // A directory opens and reads as empty text: a policy or prompt would go out empty.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    *ok = false;
+    return "";
+  }
   std::ifstream in(path, std::ios::binary);
   *ok = static_cast<bool>(in);
   std::stringstream buffer;
@@ -484,6 +493,41 @@ int Audit(const Client& client, const std::vector<std::string>& args) {
   return status.ok() ? 0 : Fail(status);
 }
 
+// A --target HOST:PORT whose port is not a port (gRPC would dial "127.0.0.1:70000" as
+// port 4464); other target forms (dns:///..., unix:...) are gRPC's to check.
+bool TargetPortIsValid(const std::string& target) {
+  if (absl::StrContains(target, "://") || absl::StartsWith(target, "unix:") || absl::StartsWith(target, "unix-abstract:")) {
+    return true;
+  }
+  const size_t colon = target.rfind(':');
+  if (colon == std::string::npos || target.find(']', colon) != std::string::npos) return true;  // No port given.
+  const std::string port = target.substr(colon + 1);
+  int number = 0;
+  return !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), absl::ascii_isdigit) &&
+         absl::SimpleAtoi(port, &number) && number >= 1 && number <= 65535;
+}
+
+// The first problem with the flags every command shares, or "" (exit 2 before any call:
+// the call would fail with a less telling error, or a value would be silently ignored).
+std::string CommonFlagProblem() {
+  if (!TargetPortIsValid(absl::GetFlag(FLAGS_target))) {
+    return "--target " + absl::GetFlag(FLAGS_target) + ": the port must be a number from 1 to 65535";
+  }
+  const char* env_key = std::getenv("WARDEN_API_KEY");
+  if (absl::GetFlag(FLAGS_api_key).empty() && (env_key == nullptr || *env_key == '\0')) {
+    return "no API key: pass --api_key KEY or set WARDEN_API_KEY";
+  }
+  if (absl::GetFlag(FLAGS_timeout_ms) <= 0) {
+    return "--timeout_ms must be positive, not " + std::to_string(absl::GetFlag(FLAGS_timeout_ms));
+  }
+  const std::string direction = absl::GetFlag(FLAGS_direction);
+  if (direction != "input" && direction != "output") return "--direction must be input or output, not " + direction;
+  if (absl::GetFlag(FLAGS_max_tokens) < 0) return "--max_tokens must not be negative (0 = the app's limit)";
+  const double temperature = absl::GetFlag(FLAGS_temperature);
+  if (temperature < 0 && temperature != -1) return "--temperature must not be negative (omit it for the model's)";
+  return "";
+}
+
 constexpr char kUsage[] =
     "usage: wardenctl --target HOST:PORT --api_key KEY [--json] COMMAND  (--helpfull lists every flag)\n"
     "  generate [--prompt TEXT | --prompt_file PATH] [--stream=false]   a completion (streamed by default)\n"
@@ -507,8 +551,14 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return args.size() < 2 ? 2 : 0;
   }
-  const Client client;
   const std::string& command = args[1];
+  const bool known = command == "generate" || command == "chat" || command == "moderate" ||
+                     command == "policies" || command == "audit";
+  if (const std::string problem = CommonFlagProblem(); known && !problem.empty()) {
+    std::cerr << "wardenctl: " << problem << "\n";
+    return 2;
+  }
+  const Client client;
   if (command == "generate") return Generate(client);
   if (command == "chat") return Chat(client);
   if (command == "moderate") return Moderate(client, args);
