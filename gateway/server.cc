@@ -146,7 +146,11 @@ absl::StatusOr<std::unique_ptr<WardenServer>> WardenServer::Start(LoadedConfig c
       } while (!raw->stop_retention_.WaitForNotificationWithTimeout(absl::Hours(1)));
     });
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  // The whole server ("") and each service by name: probes often name the service they
+  // depend on. Shutdown's SetServingStatus(false) turns every one NOT_SERVING.
+  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
+  for (const char* service : {"warden.v1.Warden", "warden.v1.Admin"}) health->SetServingStatus(service, true);
+  health->SetServingStatus(true);
   return server;
 }
 

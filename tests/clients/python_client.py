@@ -41,8 +41,9 @@ def expect_code(fn, code, what):
 
 def check_health():
     stub = health_pb2_grpc.HealthStub(channel)
-    response = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
-    assert response.status == health_pb2.HealthCheckResponse.SERVING, response
+    for service in ("", "warden.v1.Warden", "warden.v1.Admin"):
+        response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+        assert response.status == health_pb2.HealthCheckResponse.SERVING, (service, response)
 
 
 def check_reflection():
