@@ -1,5 +1,6 @@
 #include "base/file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -9,6 +10,11 @@
 namespace warden {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  // A directory opens and reads as empty text, which callers would take for an empty file.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": it is a directory"));
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::stringstream buffer;

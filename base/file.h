@@ -8,7 +8,8 @@
 
 namespace warden {
 
-// The file's bytes; NOT_FOUND (naming the path) when it cannot be opened or read.
+// The file's bytes; NOT_FOUND (naming the path) when it cannot be opened or read, or is a
+// directory.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace warden

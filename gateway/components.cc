@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -68,6 +69,11 @@ absl::Status InlineLlmPolicies(v1::ServerConfig* config) {
       auto text = ReadFile(settings->llm_policy_file());
       if (!text.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("app ", app.id(), ": llm_policy_file: ", text.status().message()));
+      }
+      // An empty policy would send the model nothing to judge against.
+      if (absl::StripAsciiWhitespace(*text).empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("app ", app.id(), ": llm_policy_file: ", settings->llm_policy_file(), " is empty"));
       }
       settings->set_llm_policy(*text);
     }

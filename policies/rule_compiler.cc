@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -355,10 +356,12 @@ class SetCompiler {
   // Returns false (after reporting it) when the file cannot be read.
   bool ReadTermFile(int i, const std::string& name, TermBodies* bodies) {
     const std::string path = !name.empty() && name[0] == '/' ? name : file_.Directory() + name;
+    std::error_code error;  // a directory opens and reads as empty ("has no terms")
+    const bool directory = std::filesystem::is_directory(path, error);
     std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    if (directory || !in) {
       Fail(RulePath(i, {{"term_list", -1}, {"file", -1}}),
-           absl::StrCat("cannot read term file ", path));
+           absl::StrCat("cannot read term file ", path, directory ? ": it is a directory" : ""));
       return false;
     }
     std::stringstream contents;

@@ -76,4 +76,22 @@ refused "or the client CA (tls.client_ca_file $TEST_TMPDIR/garbage.pem)" --confi
 write_config "tls { cert_file: \"$TEST_TMPDIR/c1.pem\" key_file: \"$TEST_TMPDIR/missing.pem\" }"
 refused "tls.key_file: cannot read $TEST_TMPDIR/missing.pem" --config "$TEST_TMPDIR/config.textproto"
 
+# An LLM policy file that is a directory or empty: refused at start, naming the file (a
+# directory read as empty text before, and an empty policy gave the model nothing to judge).
+mkdir -p "$TEST_TMPDIR/policy_dir"
+: >"$TEST_TMPDIR/empty_policy.md"
+for policy in "$TEST_TMPDIR/policy_dir" "$TEST_TMPDIR/empty_policy.md"; do
+  cat >"$TEST_TMPDIR/config.textproto" <<CONFIG
+model { model_dir: "$TEST_TMPDIR/no_model_here" }
+audit { path: "$TEST_TMPDIR/audit/audit.db" }
+apps {
+  id: "demo"
+  api_keys { sha256: "$APP_HASH" role: APP }
+  input_moderation { llm_policy_file: "$policy" }
+}
+CONFIG
+  refused "app demo: llm_policy_file: " --config "$TEST_TMPDIR/config.textproto"
+  grep -qE "it is a directory|is empty" "$TEST_TMPDIR/err" || fail "policy file $policy: $(cat "$TEST_TMPDIR/err")"
+done
+
 echo PASS

@@ -158,6 +158,14 @@ TEST(PolicyLoader, ReportsMissingTermFile) {
   EXPECT_TRUE(Contains(e.message, "dir/no_such_terms.txt")) << e.message;
 }
 
+TEST(PolicyLoader, ReportsATermFileThatIsADirectory) {
+  const std::string dir = ::testing::TempDir() + "/terms_dir";
+  std::filesystem::create_directories(dir);
+  ConfigError e = Single(std::string(kRuleHead) + "  action: BLOCK\n  term_list {\n    file: \"" + dir + "\"\n  }\n}\n");
+  EXPECT_EQ(e.field, "rules[0].term_list.file");
+  EXPECT_TRUE(Contains(e.message, "it is a directory")) << e.message;
+}
+
 TEST(PolicyLoader, ReportsKeyedHashWithoutKey) {
   ConfigError e = Single(std::string(kRuleHead) +
                          "  action: REDACT\n  detector { type: EMAIL }\n  redaction { style: KEYED_HASH }\n}\n");
