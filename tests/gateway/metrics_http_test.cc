@@ -153,7 +153,9 @@ TEST(MetricsHttp, AddressErrorsAreClear) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(absl::StrContains(second.status().message(), "in use")) << second.status();
   auto ipv6 = MetricsHttpServer::Start("[::1]:0", &metrics);
-  if (ipv6.ok()) EXPECT_GT((*ipv6)->port(), 0);  // hosts without IPv6 refuse it: fine
+  if (ipv6.ok()) {  // hosts without IPv6 refuse it: fine
+    EXPECT_GT((*ipv6)->port(), 0);
+  }
   EXPECT_FALSE(MetricsHttpServer::Start("no-such-host.invalid:0", &metrics).ok());
 }
 
