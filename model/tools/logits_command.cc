@@ -2,12 +2,14 @@
 // logits as float32 little-endian, shape [tokens, vocab], row-major.
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "model/engine.h"
 #include "model/tools/commands.h"
 #include "model/tools/flags.h"
+#include "model/tools/float_output.h"
 
 namespace warden::model::tools {
 
@@ -21,16 +23,12 @@ absl::Status RunLogits(const Args& args) {
   load.threads = static_cast<int>(threads);
   ASSIGN_OR_RETURN(const std::vector<int32_t> tokens, ParseIdList(tokens_text, "tokens"));
   if (tokens.empty()) return absl::InvalidArgumentError("flag --tokens holds no ids");
+  // Opened first: an unwritable --out is refused before a large checkpoint loads.
+  ASSIGN_OR_RETURN(FilePtr out, OpenFloatOutput(out_path));
   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Load(load));
   const SequenceId sequence = engine->CreateSequence();
   ASSIGN_OR_RETURN(const std::vector<float> logits, engine->Prefill(sequence, tokens, /*all_positions=*/true));
-  std::unique_ptr<FILE, int (*)(FILE*)> out(std::fopen(out_path.c_str(), "wb"), &std::fclose);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat(out_path, ": cannot write"));
-  // x86-64 is little-endian, so the floats go out as they are.
-  if (std::fwrite(logits.data(), sizeof(float), logits.size(), out.get()) != logits.size()) {
-    return absl::DataLossError(absl::StrCat(out_path, ": short write"));
-  }
-  return absl::OkStatus();
+  return WriteFloatsAndClose(std::move(out), out_path, logits);
 }
 
 }  // namespace warden::model::tools
