@@ -2,6 +2,7 @@
 // read-bandwidth probe and oneDNN's bf16 matmul peak, printed as one JSON object.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -165,6 +166,19 @@ absl::StatusOr<MixedStep> MeasureMixedStep(Engine& engine, std::mt19937& rng, in
   return step;
 }
 
+// Refuses a run whose sequences would outgrow the model's context, before the prompt's
+// tokens are allocated (a huge --prompt_tokens used to end in std::bad_alloc).
+absl::Status CheckFitsContext(const ModelConfig& config, int64_t prompt_tokens, int64_t gen_tokens) {
+  constexpr int64_t kPrefixProbeOwnTokens = 16;  // MeasurePrefixCache's own tokens
+  const int64_t longest = prompt_tokens + std::max<int64_t>(gen_tokens + 1, kPrefixProbeOwnTokens);
+  if (longest > config.max_position_embeddings) {
+    return absl::OutOfRangeError(absl::StrCat("--prompt_tokens ", prompt_tokens, " and --gen_tokens ", gen_tokens,
+                                              " need ", longest, " positions; the model allows ",
+                                              config.max_position_embeddings));
+  }
+  return absl::OkStatus();
+}
+
 // A flag's parsed value, or its parse error prefixed with the flag's name.
 template <typename T>
 absl::StatusOr<T> FlagValue(const char* flag, absl::StatusOr<T> parsed) {
@@ -180,14 +194,11 @@ absl::Status RunBench(const Args& args) {
                                           "weight_memory"}));
   LoadOptions load;
   ASSIGN_OR_RETURN(load.model_dir, flags.Required("model_dir"));
-  ASSIGN_OR_RETURN(const int64_t prompt_tokens, flags.GetInt("prompt_tokens", 128));
-  ASSIGN_OR_RETURN(const int64_t gen_tokens, flags.GetInt("gen_tokens", 16));
-  ASSIGN_OR_RETURN(const int64_t threads, flags.GetInt("threads", 0));
+  ASSIGN_OR_RETURN(const int64_t prompt_tokens, flags.GetIntInRange("prompt_tokens", 128, 2, INT32_MAX));
+  ASSIGN_OR_RETURN(const int64_t gen_tokens, flags.GetIntInRange("gen_tokens", 16, 1, INT32_MAX));
+  ASSIGN_OR_RETURN(const int64_t threads, flags.GetIntInRange("threads", 0, 0, kMaxThreadsFlag));
   ASSIGN_OR_RETURN(const int64_t seed, flags.GetInt("seed", 1));
   ASSIGN_OR_RETURN(const std::vector<int> batches, ParseBatches(flags.Get("batch", "1")));
-  if (prompt_tokens <= 1 || gen_tokens <= 0) {
-    return absl::InvalidArgumentError("flags --prompt_tokens must be > 1 and --gen_tokens > 0");
-  }
   load.threads = static_cast<int>(threads);
   ASSIGN_OR_RETURN(load.weight_mode, FlagValue("weights", ParseWeightMode(flags.Get("weights", ""))));
   ASSIGN_OR_RETURN(load.weight_memory, FlagValue("weight_memory", ParseResidency(flags.Get("weight_memory", ""))));
@@ -195,6 +206,7 @@ absl::Status RunBench(const Args& args) {
   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Load(load));
   const double load_seconds = Seconds(load_start);
   const ModelConfig& config = engine->config();
+  RETURN_IF_ERROR(CheckFitsContext(config, prompt_tokens, gen_tokens));
 
   std::mt19937 rng(static_cast<uint32_t>(seed));
   const std::vector<int32_t> prompt = RandomTokens(rng, prompt_tokens, config.vocab_size);

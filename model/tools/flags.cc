@@ -49,6 +49,15 @@ absl::StatusOr<int64_t> Flags::GetInt(const std::string& name, int64_t fallback)
   return value;
 }
 
+absl::StatusOr<int64_t> Flags::GetIntInRange(const std::string& name, int64_t fallback, int64_t min,
+                                             int64_t max) const {
+  absl::StatusOr<int64_t> value = GetInt(name, fallback);
+  if (value.ok() && (*value < min || *value > max)) {
+    return absl::InvalidArgumentError(absl::StrCat("flag --", name, " must be in [", min, ", ", max, "], not ", *value));
+  }
+  return value;
+}
+
 absl::StatusOr<double> Flags::GetDouble(const std::string& name, double fallback) const {
   auto it = values_.find(name);
   if (it == values_.end()) return fallback;

@@ -3,6 +3,7 @@
 // (the final channel when the output parses as harmony, else the decoded tokens); with
 // --prompt_tokens the ids go in as they are and the generated ids are printed. Peak
 // resident memory goes to stderr.
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 
@@ -67,8 +68,8 @@ absl::Status RunGenerate(const Args& args) {
     ASSIGN_OR_RETURN(prompt, ParseIdList(prompt_text, "prompt_tokens"));
   }
   GenerateOptions options;
-  ASSIGN_OR_RETURN(const int64_t max_tokens, flags.GetInt("max_tokens", 64));
-  ASSIGN_OR_RETURN(const int64_t threads, flags.GetInt("threads", 0));
+  ASSIGN_OR_RETURN(const int64_t max_tokens, flags.GetIntInRange("max_tokens", 64, 0, INT32_MAX));
+  ASSIGN_OR_RETURN(const int64_t threads, flags.GetIntInRange("threads", 0, 0, kMaxThreadsFlag));
   ASSIGN_OR_RETURN(const int64_t seed, flags.GetInt("seed", 0));
   options.max_tokens = static_cast<int>(max_tokens);
   options.seed = static_cast<uint64_t>(seed);
@@ -82,7 +83,7 @@ absl::Status RunGenerate(const Args& args) {
     options.top_p = static_cast<float>(p);
   }
   if (flags.Has("top_k")) {
-    ASSIGN_OR_RETURN(const int64_t k, flags.GetInt("top_k", 0));
+    ASSIGN_OR_RETURN(const int64_t k, flags.GetIntInRange("top_k", 0, 0, INT32_MAX));
     options.top_k = static_cast<int>(k);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Load(load));

@@ -19,7 +19,7 @@ absl::Status RunLogits(const Args& args) {
   ASSIGN_OR_RETURN(load.model_dir, flags.Required("model_dir"));
   ASSIGN_OR_RETURN(const std::string tokens_text, flags.Required("tokens"));
   ASSIGN_OR_RETURN(const std::string out_path, flags.Required("out"));
-  ASSIGN_OR_RETURN(const int64_t threads, flags.GetInt("threads", 0));
+  ASSIGN_OR_RETURN(const int64_t threads, flags.GetIntInRange("threads", 0, 0, kMaxThreadsFlag));
   load.threads = static_cast<int>(threads);
   ASSIGN_OR_RETURN(const std::vector<int32_t> tokens, ParseIdList(tokens_text, "tokens"));
   if (tokens.empty()) return absl::InvalidArgumentError("flag --tokens holds no ids");

@@ -20,8 +20,8 @@ absl::Status RunMakeCheckpoint(const Args& args) {
     SetLayerCount(static_cast<int>(layers), &spec.config);
   }
   ASSIGN_OR_RETURN(const int64_t seed, flags.GetInt("seed", 0));
-  ASSIGN_OR_RETURN(const int64_t shard_mb, flags.GetInt("max_shard_mb", 4096));
-  if (shard_mb <= 0) return absl::InvalidArgumentError("flag --max_shard_mb must be > 0");
+  // At most 1 TB a shard, so the byte count below cannot overflow.
+  ASSIGN_OR_RETURN(const int64_t shard_mb, flags.GetIntInRange("max_shard_mb", 4096, 1, int64_t{1} << 20));
   spec.seed = static_cast<uint64_t>(seed);
   spec.max_shard_bytes = shard_mb << 20;
   RETURN_IF_ERROR(PrepareRandomCheckpointDir(out));

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Contract checks of `oss` (ARCHITECTURE.md, "Tools the checks call") on hostile arguments:
+# a clear error and exit 1, never a crash, a hang or a value silently wrapped or ignored.
+set -euo pipefail
+OSS=model/oss
+MODEL=tests/data/gpt-oss-tiny
+
+# refused WANT ARGS...: oss ARGS exits 1 (not a signal) and says WANT on stderr.
+refused() {
+  local want=$1; shift
+  local code=0
+  timeout 60 "$OSS" "$@" >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || code=$?
+  [ "$code" -eq 1 ] || { echo "FAIL: oss $*: exit $code, want 1: $(head -c 300 "$TEST_TMPDIR/err")" >&2; exit 1; }
+  grep -qF -- "$want" "$TEST_TMPDIR/err" || { echo "FAIL: oss $*: want '$want', got: $(cat "$TEST_TMPDIR/err")" >&2; exit 1; }
+  echo "ok: $*: $(head -c 200 "$TEST_TMPDIR/err")"
+}
+
+# Counts beyond int wrapped: 4294967297 tokens became 1, a huge prompt ended in bad_alloc,
+# 100000 threads in an uncaught std::system_error.
+refused "flag --max_tokens must be in [0, 2147483647]" generate --model_dir "$MODEL" --prompt_tokens "1 2" --max_tokens 4294967297
+refused "flag --top_k must be in" generate --model_dir "$MODEL" --prompt_tokens "1 2" --max_tokens 1 --top_k 4294967297
+refused "flag --threads must be in [0, 1024]" generate --model_dir "$MODEL" --prompt_tokens "1 2" --max_tokens 1 --threads 100000
+refused "flag --threads must be in [0, 1024]" logits --model_dir "$MODEL" --tokens "1 2" --out "$TEST_TMPDIR/l.bin" --threads -1
+refused "flag --gen_tokens must be in [1, 2147483647]" bench --model_dir "$MODEL" --prompt_tokens 16 --gen_tokens 4294967297
+refused "flag --prompt_tokens must be in [2, 2147483647]" bench --model_dir "$MODEL" --prompt_tokens 100000000000
+refused "the model allows 131072" bench --model_dir "$MODEL" --prompt_tokens 2000000000 --gen_tokens 4
+refused "flag --max_shard_mb must be in" make-checkpoint --out "$TEST_TMPDIR/ckpt" --preset tiny --max_shard_mb 8796093022208
+echo PASS
