@@ -55,6 +55,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -264,6 +265,25 @@ absl::Status EvalCommand(const Flags& flags) {
   return absl::OkStatus();
 }
 
+// The flags each command reads (TrainCommand and TrainBagCommand share one list; the
+// ensemble's are read in ensemble_command.cc).
+const std::map<std::string, std::set<std::string>>& CommandFlags() {
+  static const auto* const kFlags = new std::map<std::string, std::set<std::string>>{
+      {"score", {"model"}},
+      {"train",
+       {"data", "out", "seed", "epochs", "learning_rate", "buckets_log2", "threshold_beta", "max_positive_weight",
+        "source_balance_rows", "max_source_weight", "group_sources", "dev_split", "average_from_epoch",
+        "length_norm", "repeats", "l2", "source_offsets", "id", "kind", "dim", "hidden", "hierarchy",
+        "feature_dropout"}},
+      {"ensemble",
+       {"linear", "bag", "data", "out", "id", "threshold_beta", "hierarchy", "dev_split", "stacking", "stacking_l2",
+        "stacking_rows", "stacking_inputs", "stacking_data", "source_balance_rows", "max_source_weight",
+        "group_sources"}},
+      {"eval", {"model", "data", "min_positives", "hierarchy", "ensemble_with"}},
+  };
+  return *kFlags;
+}
+
 int Main(int argc, char** argv) {
   const std::string usage =
       "usage: classifier score [--model FILE] | train --data F --out M [--seed S] "
@@ -276,6 +296,9 @@ int Main(int argc, char** argv) {
   const std::string command = argv[1];
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv, 2);
   absl::Status status = flags.status();
+  if (const auto known = CommandFlags().find(command); status.ok() && known != CommandFlags().end()) {
+    status = tools::CheckKnownFlags(*flags, known->second);
+  }
   if (status.ok()) {
     if (command == "score") {
       status = Score(*flags);

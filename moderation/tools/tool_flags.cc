@@ -24,6 +24,13 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv, int first) {
   return flags;
 }
 
+absl::Status CheckKnownFlags(const Flags& flags, const std::set<std::string>& known) {
+  for (const auto& [name, value] : flags) {
+    if (known.count(name) == 0) return absl::InvalidArgumentError("unknown flag --" + name);
+  }
+  return absl::OkStatus();
+}
+
 std::string ResolvePath(const std::string& path) {
   const char* base = std::getenv("BUILD_WORKING_DIRECTORY");
   if (path.empty() || path[0] == '/' || base == nullptr || *base == '\0') return path;

@@ -5,6 +5,7 @@
 #define WARDEN_MODERATION_TOOLS_TOOL_FLAGS_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <type_traits>
 
@@ -20,6 +21,10 @@ using Flags = std::map<std::string, std::string>;
 
 // Parses argv[first..argc); InvalidArgument for a non-flag argument or a missing value.
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv, int first);
+
+// InvalidArgument naming the first flag of `flags` that is not in `known`: a misspelt
+// flag (--modle, --epoch) was silently ignored and the default used in its place.
+absl::Status CheckKnownFlags(const Flags& flags, const std::set<std::string>& known);
 
 // A relative path against the directory `bazel run` was started from, when known.
 std::string ResolvePath(const std::string& path);

@@ -190,4 +190,17 @@ status=$?
 set -e
 [ "$status" -eq 1 ] || { echo "expected exit 1, got $status"; exit 1; }
 printf '%s\n' "$err" | grep -c "cut.wmod" >/dev/null
+
+# A misspelt flag is refused, naming it: `score --modle M` scored with the default model and
+# `train --epoch 9` trained with the default epochs.
+for args in "score --modle $tmp/tiny.wmod" "train --data $data --out $tmp/x.wmod --epoch 9" \
+            "eval --model $tmp/tiny.wmod --data $data --hierachy 1" \
+            "ensemble --linear $tmp/tiny.wmod --bag $tmp/bag.wmod --data $data --out $tmp/x.wmod --stack 1"; do
+  set +e
+  err="$(printf '%s\n' '{"text": "x"}' | "$bin" $args 2>&1 >/dev/null)"
+  status=$?
+  set -e
+  [ "$status" -eq 1 ] || { echo "classifier $args: exit $status, want 1"; exit 1; }
+  printf '%s\n' "$err" | grep -q "unknown flag --" || { echo "classifier $args: $err"; exit 1; }
+done
 echo PASS
