@@ -81,6 +81,7 @@ namespace {
 using tools::EnsembleCommand;
 using tools::Flags;
 using tools::Optional;
+using tools::ReadDataRows;
 using tools::ParseFlags;
 using tools::ReadDevSplitFlag;
 using tools::ReadGroupSourcesFlag;
@@ -195,7 +196,7 @@ absl::Status TrainCommand(const Flags& flags) {
   if (kind != "linear" && kind != "bag") {
     return absl::InvalidArgumentError("--kind must be linear or bag, got " + kind);
   }
-  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
+  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadDataRows(ResolvePath(data)));
   if (kind == "bag") return TrainBagCommand(flags, examples, out);
   TrainOptions options;
   int seed = 1;
@@ -236,6 +237,9 @@ absl::Status EvalCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "min_positives", &min_positives));
   int hierarchy = 0;
   RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
+  if (hierarchy != 0 && hierarchy != 1) {  // another value evaluated without the cap
+    return absl::InvalidArgumentError(absl::StrCat("--hierarchy must be 0 or 1, got ", hierarchy));
+  }
   ASSIGN_OR_RETURN(const auto classifier, LoadModel(flags));
   std::unique_ptr<FastClassifier> second;
   std::string name = classifier->name();
@@ -247,7 +251,7 @@ absl::Status EvalCommand(const Flags& flags) {
       thresholds[c] = 0.5f * (thresholds[c] + second->default_thresholds()[c]);
     }
   }
-  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
+  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadDataRows(ResolvePath(data)));
   std::vector<CategoryScores> scores;
   scores.reserve(examples.size());
   for (const Example& e : examples) {

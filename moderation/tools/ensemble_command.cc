@@ -213,7 +213,7 @@ absl::Status EnsembleCommand(const Flags& flags) {
   ThresholdOptions options;
   RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.beta));
   ASSIGN_OR_RETURN(ModelFileContents contents, ReadEnsembleMembers(flags));
-  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadExamples(ResolvePath(data)));
+  ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadDataRows(ResolvePath(data)));
   std::vector<const Example*> threshold_rows;
   for (const Example& e : examples) {
     if (IsDevRow(e, 10, stacking.dev_split)) threshold_rows.push_back(&e);

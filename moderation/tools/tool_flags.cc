@@ -1,6 +1,8 @@
 #include "moderation/tools/tool_flags.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -35,6 +37,16 @@ std::string ResolvePath(const std::string& path) {
   const char* base = std::getenv("BUILD_WORKING_DIRECTORY");
   if (path.empty() || path[0] == '/' || base == nullptr || *base == '\0') return path;
   return absl::StrCat(base, "/", path);
+}
+
+absl::StatusOr<std::vector<Example>> ReadDataRows(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat("data file ", path, " is a directory"));
+  }
+  ASSIGN_OR_RETURN(std::vector<Example> rows, ReadExamples(path));
+  if (rows.empty()) return absl::InvalidArgumentError(absl::StrCat("data file ", path, " holds no rows"));
+  return rows;
 }
 
 absl::StatusOr<std::string> Required(const Flags& flags, const std::string& name) {

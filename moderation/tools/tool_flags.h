@@ -8,10 +8,12 @@
 #include <set>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
+#include "moderation/dataset.h"
 #include "moderation/train_common.h"
 
 namespace warden::moderation::tools {
@@ -28,6 +30,10 @@ absl::Status CheckKnownFlags(const Flags& flags, const std::set<std::string>& kn
 
 // A relative path against the directory `bazel run` was started from, when known.
 std::string ResolvePath(const std::string& path);
+
+// The rows of the --data file at `path` (ReadExamples). InvalidArgument for a directory or a
+// file without rows: both read as no rows, and eval printed a 0-row report with exit 0.
+absl::StatusOr<std::vector<Example>> ReadDataRows(const std::string& path);
 
 // The value of --name; InvalidArgument when absent.
 absl::StatusOr<std::string> Required(const Flags& flags, const std::string& name);

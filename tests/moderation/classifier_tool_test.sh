@@ -203,4 +203,16 @@ for args in "score --modle $tmp/tiny.wmod" "train --data $data --out $tmp/x.wmod
   [ "$status" -eq 1 ] || { echo "classifier $args: exit $status, want 1"; exit 1; }
   printf '%s\n' "$err" | grep -q "unknown flag --" || { echo "classifier $args: $err"; exit 1; }
 done
+# A data file without rows (empty, or a directory) is refused: eval printed a 0-row report
+# with exit 0. So is an eval --hierarchy other than 0 or 1 (it evaluated without the cap).
+: > "$tmp/empty.jsonl"
+for args in "eval --model $tmp/tiny.wmod --data $tmp/empty.jsonl" "eval --model $tmp/tiny.wmod --data $tmp" \
+            "train --data $tmp --out $tmp/x.wmod" "eval --model $tmp/tiny.wmod --data $data --hierarchy 2"; do
+  set +e
+  err="$("$bin" $args 2>&1 >/dev/null)"
+  status=$?
+  set -e
+  [ "$status" -eq 1 ] || { echo "classifier $args: exit $status, want 1"; exit 1; }
+  printf '%s\n' "$err" | grep -qE "holds no rows|is a directory|must be 0 or 1" || { echo "classifier $args: $err"; exit 1; }
+done
 echo PASS
