@@ -31,16 +31,22 @@ double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// "1,8" -> {1, 8}. An empty item ("1,,8", often an unset shell variable) and a repeated
+// size (its result would overwrite the first under the same JSON key) are refused.
 absl::StatusOr<std::vector<int>> ParseBatches(const std::string& text) {
+  if (text.empty()) return absl::InvalidArgumentError("flag --batch is empty");
   std::vector<int> batches;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
     int b;
     if (!absl::SimpleAtoi(part, &b) || b <= 0 || b > 1024) {
-      return absl::InvalidArgumentError("flag --batch must be a list of sizes in [1, 1024]");
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --batch must be a comma-separated list of sizes in [1, 1024], not '", text, "'"));
+    }
+    if (std::find(batches.begin(), batches.end(), b) != batches.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("flag --batch lists ", b, " twice"));
     }
     batches.push_back(b);
   }
-  if (batches.empty()) return absl::InvalidArgumentError("flag --batch is empty");
   return batches;
 }
 
