@@ -20,7 +20,7 @@ constexpr Command kCommands[] = {
     {"tokenize", warden::model::tools::RunTokenize,
      "tokenize [--tokenizer PATH]  (JSON lines {\"text\": ...} on stdin -> {\"ids\": [...]})"},
     {"logits", warden::model::tools::RunLogits,
-     "logits --model_dir DIR --tokens \"1 2 3\" --out FILE  (float32 LE [tokens, vocab])"},
+     "logits --model_dir DIR --tokens \"1 2 3\" --out FILE [--threads N]  (float32 LE [tokens, vocab])"},
     {"generate", warden::model::tools::RunGenerate,
      "generate --model_dir DIR (--prompt TEXT | --prompt_tokens \"1 2 3\") --max_tokens N "
      "[--temperature T --top_p P --top_k K --seed S --threads N]"},
@@ -34,9 +34,12 @@ constexpr Command kCommands[] = {
      "[--weights exact|fast] [--weight_memory resident|mapped] [--seed S]"},
 };
 
-void PrintUsage() {
-  std::fprintf(stderr, "usage: oss COMMAND [flags]\n");
-  for (const Command& command : kCommands) std::fprintf(stderr, "  %s\n", command.usage);
+bool IsHelp(const char* arg) { return std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0; }
+
+// To stdout when asked for (so `oss help | less` works), to stderr after a mistake.
+void PrintUsage(std::FILE* out) {
+  std::fprintf(out, "usage: oss COMMAND [flags]\n");
+  for (const Command& command : kCommands) std::fprintf(out, "  %s\n", command.usage);
 }
 
 }  // namespace
@@ -44,15 +47,20 @@ void PrintUsage() {
 int main(int argc, char** argv) {
   warden::model::ReexecWithShortOpenMpSpinIfUnset(argv);
   if (argc < 2) {
-    PrintUsage();
+    PrintUsage(stderr);
     return 2;
   }
-  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
-    PrintUsage();
+  if (IsHelp(argv[1]) || std::strcmp(argv[1], "help") == 0) {
+    PrintUsage(stdout);
     return 0;
   }
   for (const Command& command : kCommands) {
     if (std::strcmp(argv[1], command.name) != 0) continue;
+    // `oss logits --help` read --help as a flag without a value (exit 1, no usage).
+    if (argc > 2 && (IsHelp(argv[2]) || IsHelp(argv[argc - 1]))) {
+      std::printf("usage: oss %s\n", command.usage);
+      return 0;
+    }
     const absl::Status status = command.run(warden::model::tools::Args(argv + 2, argv + argc));
     if (!status.ok()) {
       std::fprintf(stderr, "oss %s: %s\n", command.name, status.ToString().c_str());
@@ -61,6 +69,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::fprintf(stderr, "oss: unknown command '%s'\n", argv[1]);
-  PrintUsage();
+  PrintUsage(stderr);
   return 2;
 }

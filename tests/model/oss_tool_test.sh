@@ -30,4 +30,12 @@ refused "flag --max_shard_mb must be in" make-checkpoint --out "$TEST_TMPDIR/ckp
 for batch in "1,,8" "1," ",1" "" "0" "1,1" "1025" "1,x"; do
   refused "flag --batch" bench --model_dir "$MODEL" --prompt_tokens 16 --gen_tokens 2 --batch "$batch"
 done
+# `oss COMMAND --help` prints that command's usage and exits 0 (it was "flag --help needs
+# a value", exit 1).
+for command in tokenize logits generate make-checkpoint quantize-experts bench; do
+  "$OSS" "$command" --help >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || { echo "FAIL: oss $command --help: $(cat "$TEST_TMPDIR/err")" >&2; exit 1; }
+  grep -q "^usage: oss $command " "$TEST_TMPDIR/out" || { echo "FAIL: oss $command --help printed: $(cat "$TEST_TMPDIR/out")" >&2; exit 1; }
+done
+"$OSS" help 2>/dev/null | grep -q "^  make-checkpoint --out DIR" || { echo "FAIL: oss help printed no usage on stdout" >&2; exit 1; }
+"$OSS" logits --model_dir "$MODEL" -h | grep -q -- "--threads N" || { echo "FAIL: logits usage lacks --threads" >&2; exit 1; }
 echo PASS
