@@ -298,6 +298,13 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string command = argv[1];
+  // Asked-for help goes to stdout with exit 0 ("score --help" read --help as a flag
+  // missing its value; "classifier --help" exited 2 like a mistake).
+  const auto is_help = [](const std::string& arg) { return arg == "--help" || arg == "-h" || arg == "help"; };
+  if (is_help(command) || (argc > 2 && is_help(argv[2]))) {
+    std::cout << usage;
+    return 0;
+  }
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv, 2);
   absl::Status status = flags.status();
   if (const auto known = CommandFlags().find(command); status.ok() && known != CommandFlags().end()) {

@@ -215,4 +215,8 @@ for args in "eval --model $tmp/tiny.wmod --data $tmp/empty.jsonl" "eval --model 
   [ "$status" -eq 1 ] || { echo "classifier $args: exit $status, want 1"; exit 1; }
   printf '%s\n' "$err" | grep -qE "holds no rows|is a directory|must be 0 or 1" || { echo "classifier $args: $err"; exit 1; }
 done
+# Asked-for help is usage on stdout and exit 0, for the tool and for each command.
+for args in "--help" "help" "-h" "score --help" "train --help" "eval -h"; do
+  "$bin" $args 2>/dev/null | grep -q "^usage: classifier score" || { echo "classifier $args: no usage on stdout"; exit 1; }
+done
 echo PASS
