@@ -57,6 +57,11 @@ absl::Status RunGenerate(const Args& args) {
                                        "top_p", "top_k", "seed", "threads"}));
   LoadOptions load;
   ASSIGN_OR_RETURN(load.model_dir, flags.Required("model_dir"));
+  // Exactly one: with both, --prompt_tokens was silently dropped; with neither the error
+  // named only --prompt_tokens.
+  if (flags.Has("prompt") == flags.Has("prompt_tokens")) {
+    return absl::InvalidArgumentError("give exactly one of --prompt TEXT and --prompt_tokens \"1 2 3\"");
+  }
   std::unique_ptr<Tokenizer> tokenizer;
   std::vector<int32_t> prompt;
   if (flags.Has("prompt")) {
