@@ -11,7 +11,8 @@
 
 namespace warden::model {
 
-// Reads `in` to the end, writing one output line per input line. Blank lines are skipped
+// Reads `in` to the end, writing one output line per input line. Escaped lone surrogates
+// ("\ud800" unpaired) are encoded as U+FFFD, as tiktoken does. Blank lines are skipped
 // (no output). Stops at the first malformed line (not a JSON object with a string `text`)
 // with InvalidArgument naming its 1-based line number; the lines before it have been
 // written, so outputs never misalign with inputs. Output is flushed per line. Thread-

@@ -2,6 +2,8 @@
 #include "model/tokenizer/tokenize_command.h"
 
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/tokenizer/fixture_util.h"
@@ -33,6 +35,37 @@ TEST(TokenizeJsonLines, StopsAtMalformedLineNamingItsNumber) {
     EXPECT_NE(status.message().find("line 2"), std::string::npos) << status;
     EXPECT_EQ(out.str(), "{\"ids\": [64]}\n") << bad;
   }
+}
+
+// JSON allows escaped lone surrogates (Python's json.dumps writes them); tiktoken encodes
+// them as U+FFFD. Pairs stay one character and an escaped backslash is not an escape.
+TEST(TokenizeJsonLines, EncodesEscapedLoneSurrogatesAsReplacementCharacter) {
+  const Tokenizer* tok = SharedTokenizer();
+  ASSERT_NE(tok, nullptr);
+  std::istringstream in(
+      "{\"text\": \"a\\ufffdb\"}\n{\"text\": \"a\\ud800b\"}\n{\"text\": \"a\\udc00b\"}\n"
+      "{\"text\": \"\\ud83d\\ud83d\\ude00\"}\n{\"text\": \"\\ufffd\\ud83d\\ude00\"}\n"
+      "{\"text\": \"x\\\\ud800\"}\n");
+  std::ostringstream out;
+  ASSERT_TRUE(TokenizeJsonLines(*tok, in, out).ok());
+  std::istringstream lines(out.str());
+  std::vector<std::string> got;
+  for (std::string line; std::getline(lines, line);) got.push_back(line);
+  ASSERT_EQ(got.size(), 6u) << out.str();
+  EXPECT_EQ(got[1], got[0]);
+  EXPECT_EQ(got[2], got[0]);
+  EXPECT_EQ(got[3], got[4]);
+  EXPECT_EQ(got[5], "{\"ids\": [87, 59, 527, 6685]}");  // the text x\ud800, six characters
+}
+
+TEST(TokenizeJsonLines, MalformedLineErrorSaysWhyWithoutEchoingIt) {
+  const Tokenizer* tok = SharedTokenizer();
+  ASSERT_NE(tok, nullptr);
+  std::istringstream in("{\"text\": \"a\xff\"}\n");
+  std::ostringstream out;
+  const absl::Status status = TokenizeJsonLines(*tok, in, out);
+  EXPECT_NE(status.message().find("ill-formed UTF-8"), std::string::npos) << status;
+  EXPECT_EQ(status.message().find('\xff'), std::string::npos) << status;
 }
 
 }  // namespace
