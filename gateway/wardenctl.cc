@@ -307,7 +307,9 @@ int Moderate(const Client& client, const std::vector<std::string>& args) {
   int worst = 0;
   while (std::getline(std::cin, line)) {
     ++line_number;
-    if (line.empty()) continue;
+    // Blank as the other JSON-lines tools (oss tokenize, classifier score) skip it: a line of
+    // spaces or a CRLF file's empty "\r" failed the whole run with exit 2.
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_object() || !parsed.contains("text") || !parsed["text"].is_string()) {
       std::cerr << "wardenctl moderate: line " << line_number << ": expected {\"text\": \"...\"}\n";

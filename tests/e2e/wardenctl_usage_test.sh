@@ -32,4 +32,8 @@ WARDEN_API_KEY= usage "no API key: pass --api_key KEY or set WARDEN_API_KEY" --t
 usage "--timeout_ms must be positive, not 0" --target "$TARGET" --timeout_ms 0 moderate hi
 usage "--max_tokens must not be negative" --target "$TARGET" --max_tokens -3 generate --prompt hi
 usage "--temperature must not be negative" --target "$TARGET" --temperature -0.5 generate --prompt hi
+# --json moderate skips blank lines, whitespace-only ones too (no call, so no server needed).
+printf '\n   \n\r\n\t\n' | "$WARDENCTL" --target "$TARGET" --json moderate >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" ||
+  { echo "FAIL: blank JSON lines: $(cat "$TEST_TMPDIR/err")" >&2; exit 1; }
+[ ! -s "$TEST_TMPDIR/out" ] || { echo "FAIL: blank JSON lines printed: $(cat "$TEST_TMPDIR/out")" >&2; exit 1; }
 echo PASS
