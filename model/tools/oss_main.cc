@@ -61,7 +61,11 @@ int main(int argc, char** argv) {
       std::printf("usage: oss %s\n", command.usage);
       return 0;
     }
-    const absl::Status status = command.run(warden::model::tools::Args(argv + 2, argv + argc));
+    absl::Status status = command.run(warden::model::tools::Args(argv + 2, argv + argc));
+    // A full disk under `oss bench > out.json` lost the output behind exit 0.
+    if (status.ok() && (std::fflush(stdout) != 0 || std::ferror(stdout))) {
+      status = absl::DataLossError("writing standard output failed");
+    }
     if (!status.ok()) {
       std::fprintf(stderr, "oss %s: %s\n", command.name, status.ToString().c_str());
       return 1;

@@ -25,6 +25,11 @@ refused "flag --gen_tokens must be in [1, 2147483647]" bench --model_dir "$MODEL
 refused "flag --prompt_tokens must be in [2, 2147483647]" bench --model_dir "$MODEL" --prompt_tokens 100000000000
 refused "the model allows 131072" bench --model_dir "$MODEL" --prompt_tokens 2000000000 --gen_tokens 4
 refused "flag --max_shard_mb must be in" make-checkpoint --out "$TEST_TMPDIR/ckpt" --preset tiny --max_shard_mb 8796093022208
+# Output that cannot be written is an error, not exit 0 with the output lost.
+code=0
+"$OSS" generate --model_dir "$MODEL" --prompt_tokens "1 2" --max_tokens 2 >/dev/full 2>"$TEST_TMPDIR/err" || code=$?
+[ "$code" -eq 1 ] && grep -q "writing standard output failed" "$TEST_TMPDIR/err" ||
+  { echo "FAIL: generate >/dev/full: exit $code: $(cat "$TEST_TMPDIR/err")" >&2; exit 1; }
 # --prompt and --prompt_tokens: exactly one (with both, --prompt_tokens was dropped).
 refused "give exactly one of --prompt TEXT and --prompt_tokens" generate --model_dir "$MODEL" --prompt hi --prompt_tokens "1 2" --max_tokens 1
 refused "give exactly one of --prompt TEXT and --prompt_tokens" generate --model_dir "$MODEL" --max_tokens 1
