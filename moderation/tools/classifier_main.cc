@@ -4,7 +4,7 @@
 //       JSON lines {"text": ...} on stdin -> {"scores": {"harassment": p, ...}} per line,
 //       all fifteen categories. Without --model, the shipped default model is used (see
 //       moderation/default_model.h for where it is looked up). A malformed input line gives
-//       {"error": "..."} on that line and exit status 1 at the end.
+//       {"error": "..."} on that line and exit status 1 at the end; a blank line gives none.
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--max_source_weight F]
@@ -120,6 +120,8 @@ absl::Status Score(const Flags& flags) {
     std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   std::cout.flush();
+  // A full disk under `score > scores.jsonl` lost the scores behind exit 0.
+  if (!std::cout) return absl::DataLossError("writing the scores to standard output failed");
   return all_ok ? absl::OkStatus() : absl::InvalidArgumentError("some input lines were malformed");
 }
 

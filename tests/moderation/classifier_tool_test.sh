@@ -215,6 +215,13 @@ for args in "eval --model $tmp/tiny.wmod --data $tmp/empty.jsonl" "eval --model 
   [ "$status" -eq 1 ] || { echo "classifier $args: exit $status, want 1"; exit 1; }
   printf '%s\n' "$err" | grep -qE "holds no rows|is a directory|must be 0 or 1" || { echo "classifier $args: $err"; exit 1; }
 done
+# Scores that cannot be written are an error, not exit 0 with the scores lost.
+set +e
+printf '%s\n' '{"text": "x"}' | "$bin" score >/dev/full 2>"$tmp/full.err"
+status=$?
+set -e
+[ "$status" -eq 1 ] && grep -q "writing the scores" "$tmp/full.err" || { echo "score >/dev/full: exit $status"; exit 1; }
+
 # Asked-for help is usage on stdout and exit 0, for the tool and for each command.
 for args in "--help" "help" "-h" "score --help" "train --help" "eval -h"; do
   "$bin" $args 2>/dev/null | grep -q "^usage: classifier score" || { echo "classifier $args: no usage on stdout"; exit 1; }
