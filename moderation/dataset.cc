@@ -32,7 +32,8 @@ absl::Status ApplyCategoryList(const nlohmann::json& row, const char* key, Label
 
 }  // namespace
 
-absl::StatusOr<Example> ParseExample(std::string_view line, std::string_view origin) {
+absl::StatusOr<Example> ParseExample(std::string_view line, std::string_view origin,
+                                     std::map<std::string, int>* ignored_keys) {
   const nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (row.is_discarded() || !row.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(origin), ": not a JSON object"));
@@ -40,6 +41,13 @@ absl::StatusOr<Example> ParseExample(std::string_view line, std::string_view ori
   const auto text = row.find("text");
   if (text == row.end() || !text->is_string()) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(origin), ": missing string \"text\""));
+  }
+  if (ignored_keys != nullptr) {
+    for (const auto& [key, value] : row.items()) {
+      if (key != "text" && key != "categories" && key != "unknown" && key != "source" && key != "group") {
+        ++(*ignored_keys)[key];
+      }
+    }
   }
   Example example;
   example.text = text->get<std::string>();
@@ -58,14 +66,15 @@ absl::StatusOr<Example> ParseExample(std::string_view line, std::string_view ori
   return example;
 }
 
-absl::StatusOr<std::vector<Example>> ReadExamples(const std::string& path) {
+absl::StatusOr<std::vector<Example>> ReadExamples(const std::string& path,
+                                                  std::map<std::string, int>* ignored_keys) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open data file ", path));
   std::vector<Example> out;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    ASSIGN_OR_RETURN(Example example, ParseExample(line, absl::StrCat(path, ":", n)));
+    ASSIGN_OR_RETURN(Example example, ParseExample(line, absl::StrCat(path, ":", n), ignored_keys));
     out.push_back(std::move(example));
   }
   return out;

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <istream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,10 +35,15 @@ struct Example {
 
 // Parses one JSON line; InvalidArgument naming `origin` (e.g. "file:12") on malformed JSON,
 // a missing/non-string text, an unknown category name or a "group" that is not a string.
-absl::StatusOr<Example> ParseExample(std::string_view line, std::string_view origin);
+// Keys other than text, categories, unknown, source and group are ignored; when
+// `ignored_keys` is given, each such key of the row is counted there (a misspelt "labels"
+// would otherwise make a positive row a silent negative: callers warn about them).
+absl::StatusOr<Example> ParseExample(std::string_view line, std::string_view origin,
+                                     std::map<std::string, int>* ignored_keys = nullptr);
 
-// Reads every non-empty line of `path`.
-absl::StatusOr<std::vector<Example>> ReadExamples(const std::string& path);
+// Reads every non-empty line of `path`, counting ignored keys as ParseExample does.
+absl::StatusOr<std::vector<Example>> ReadExamples(const std::string& path,
+                                                  std::map<std::string, int>* ignored_keys = nullptr);
 
 }  // namespace warden::moderation
 

@@ -2,8 +2,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <system_error>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 
@@ -44,8 +46,20 @@ absl::StatusOr<std::vector<Example>> ReadDataRows(const std::string& path) {
   if (std::filesystem::is_directory(path, error)) {
     return absl::InvalidArgumentError(absl::StrCat("data file ", path, " is a directory"));
   }
-  ASSIGN_OR_RETURN(std::vector<Example> rows, ReadExamples(path));
+  std::map<std::string, int> ignored_keys;
+  ASSIGN_OR_RETURN(std::vector<Example> rows, ReadExamples(path, &ignored_keys));
   if (rows.empty()) return absl::InvalidArgumentError(absl::StrCat("data file ", path, " holds no rows"));
+  if (!ignored_keys.empty()) {
+    // Not an error (rows may carry ids or notes), but never silent: a misspelt label key
+    // turns positives into negatives.
+    std::string keys;
+    for (const auto& [key, rows_with_it] : ignored_keys) {
+      absl::StrAppend(&keys, keys.empty() ? "" : ", ", "\"", absl::CHexEscape(key.substr(0, 64)), "\" (", rows_with_it,
+                      " rows)");
+    }
+    std::cerr << "classifier: warning: " << path << ": keys ignored: " << keys
+              << "; a row's labels are read from \"categories\" and \"unknown\" only\n";
+  }
   return rows;
 }
 

@@ -28,6 +28,13 @@ set -e
 printf '%s\n' "$bad" | head -1 | grep -c '"error"' >/dev/null
 printf '%s\n' "$bad" | tail -1 | grep -c '"scores"' >/dev/null
 
+# Keys the format does not read are named in a warning (a misspelt "labels" would make
+# every positive a silent negative), and training still runs.
+printf '%s\n' '{"text": "you are awful", "labels": ["harassment"]}' '{"text": "hello there"}' >"$tmp/misspelt.jsonl"
+"$bin" train --data "$tmp/misspelt.jsonl" --out "$tmp/misspelt.wmod" --epochs 1 --buckets_log2 10 2>"$tmp/misspelt.err" ||
+  { echo "training with an ignored key failed"; exit 1; }
+grep -q 'keys ignored: "labels" (1 rows)' "$tmp/misspelt.err" || { echo "no warning for an ignored key: $(cat "$tmp/misspelt.err")"; exit 1; }
+
 # train -> eval -> score --model
 "$bin" train --data "$data" --out "$tmp/tiny.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null
 "$bin" train --data "$data" --out "$tmp/tiny2.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null

@@ -1,5 +1,8 @@
 #include "moderation/dataset.h"
 
+#include <map>
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace warden::moderation {
@@ -48,6 +51,18 @@ TEST(ParseExample, RejectsAGroupThatIsNotAString) {
     EXPECT_NE(e.status().message().find("data.jsonl:9"), absl::string_view::npos);
     EXPECT_NE(e.status().message().find("group"), absl::string_view::npos);
   }
+}
+
+// Keys the format does not read are counted for the caller's warning: a row whose labels
+// sit under a misspelt key ("labels") reads as an all-negative row.
+TEST(ParseExample, CountsTheKeysItIgnores) {
+  std::map<std::string, int> ignored;
+  for (const char* line : {R"({"text": "x", "labels": ["hate"], "id": 1})", R"({"text": "y", "labels": []})",
+                           R"({"text": "z", "categories": ["hate"], "source": "s", "group": "g", "unknown": []})"}) {
+    const auto e = ParseExample(line, "f:1", &ignored);
+    ASSERT_TRUE(e.ok()) << e.status();
+  }
+  EXPECT_EQ(ignored, (std::map<std::string, int>{{"id", 1}, {"labels", 2}}));
 }
 
 }  // namespace
