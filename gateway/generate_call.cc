@@ -76,12 +76,14 @@ absl::Status CheckInput(Call& call, GenerationInput* input) {
     if (text.empty()) return absl::OkStatus();
     const auto verdict = call.deps.checks->Check(call.app, v1::INPUT, text, {}, call.control.AsDeadline());
     v1::Decision decision;
-    const bool count = !call.control.ClientLeft();
     if (verdict.ok()) {
       decision = verdict->decision;
       *forwarded = verdict->text;
-      if (count) CountFailureInsideCheck(call.deps, "input", decision);
+      if (!call.control.ClientLeft()) CountFailureInsideCheck(call.deps, "input", decision);
     } else {
+      // Counted unless it stopped because the client left (a real failure is counted even
+      // when the client has gone meanwhile).
+      const bool count = !(absl::IsCancelled(verdict.status()) && call.control.ClientLeft());
       decision = FailedCheckDecision(call.deps, call.app, "input", verdict.status(), count);
       // Fail closed blocks the request: the unchecked text is neither forwarded nor kept
       // as "redacted" content in the audit record.
@@ -525,12 +527,14 @@ absl::StatusOr<v1::GenerateResponse> RunGenerate(const CallDeps& shared_deps, co
     return absl::OkStatus();
   }();
   if (!status.ok()) {
-    // A call that failed (the model refused the prompt before any prefill, the audit store
-    // refused a stream before its output) settles to the use it reported, none as a rule:
-    // its whole output allowance must not stay charged to the app's tokens_per_minute.
-    deps.limiter->SettleTokens(
-        app.id(), call.estimated_tokens,
-        uint64_t{call.response.usage().prompt_tokens()} + call.response.usage().completion_tokens());
+    // A call that failed (the model refused the prompt, the audit store refused a stream,
+    // the model failed mid-way) gives back its output allowance but keeps its prompt
+    // estimate charged, as a blocked call does: its input checks ran on the whole request,
+    // so tokens_per_minute must still bound that work.
+    const uint64_t reported =
+        uint64_t{call.response.usage().prompt_tokens()} + call.response.usage().completion_tokens();
+    deps.limiter->SettleTokens(app.id(), call.estimated_tokens,
+                               std::max<uint64_t>(reported, call.estimated_tokens - max_tokens));
   }
   deps.metrics->Increment("warden_tokens_total", {{"app", app.id()}, {"kind", "prompt"}},
                           call.response.usage().prompt_tokens());

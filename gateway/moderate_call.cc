@@ -82,7 +82,8 @@ absl::StatusOr<v1::ModerateResponse> RunModerate(const CallDeps& shared_deps, co
     const std::string& text = texts[i];
     absl::StatusOr<TextVerdict>& verdict = verdicts[i];
     if (!verdict.ok()) {
-      const v1::Decision decision = FailedCheckDecision(deps, app, "moderate", verdict.status(), !client_left);
+      const bool count = !(client_left && absl::IsCancelled(verdict.status()));
+      const v1::Decision decision = FailedCheckDecision(deps, app, "moderate", verdict.status(), count);
       verdict = TextVerdict{decision, decision.fail_open() ? text : std::string(), std::nullopt};
     } else if (!client_left) {
       CountFailureInsideCheck(deps, "moderate", verdict->decision);

@@ -26,6 +26,8 @@ class FakeChecks : public TextChecks {
     if (fail || (!fail_on.empty() && text.find(fail_on) != std::string_view::npos)) {
       return absl::InternalError("checker down");
     }
+    // As the real LLM stage does when the call's deadline or client goes.
+    if (stop_when_reached && deadline.Reached()) return deadline.ReachedError("fake check");
     return Verdict(std::string(text));
   }
   absl::StatusOr<std::unique_ptr<StreamChecks>> StartOutputStream(const v1::App&, OutputDelivery delivery,
@@ -75,6 +77,7 @@ class FakeChecks : public TextChecks {
   mutable Deadline stream_stop;
   mutable OutputDelivery stream_delivery = OutputDelivery::kStreamed;
   bool fail = false;
+  bool stop_when_reached = false;  // Check fails with the deadline's ReachedError once it is reached.
   std::string fail_on;  // Non-empty: Check fails on texts containing it.
 };
 

@@ -129,6 +129,20 @@ TEST_F(GenerateCallTest, RequestTheModelRefusedIsChargedNoOutputTokens) {
   EXPECT_TRUE(next.ok()) << next.status();  // ~1030 tokens estimated: fits only if the first gave back 1024
 }
 
+// ... but it still pays its prompt estimate: its input checks ran on the whole request, so
+// requests the model refuses cannot run the checks on megabytes past tokens_per_minute.
+TEST_F(GenerateCallTest, RequestTheModelRefusedStillPaysItsPromptEstimate) {
+  config_.mutable_apps(0)->mutable_limits()->set_tokens_per_minute(3000);
+  limiter_ = std::make_unique<Limiter>(config_);
+  runner_.fail_at_end = absl::InvalidArgumentError("the prompt fills the context");
+  const v1::GenerateRequest big = Ask(std::string(6000, 'a'));  // ~1500 prompt tokens + 1024 output
+  EXPECT_EQ(RunGenerate(Deps(), App(), big, CallControl(), nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const auto second = RunGenerate(Deps(), App(), big, CallControl(), nullptr);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted) << second.status();
+  EXPECT_TRUE(absl::StrContains(second.status().message(), "tokens_per_minute")) << second.status();
+}
+
 TEST_F(GenerateCallTest, RedactedInputReachesTheModelWithThePlaceholder) {
   runner_.events = {FakeRunner::Text("ok")};
   auto response = RunGenerate(Deps(), App(), Ask("my secret is here"), CallControl(), nullptr);
@@ -687,7 +701,7 @@ TEST_F(GenerateCallTest, ModerateWhoseClientLeftIsRecordedWithTheStatusTheClient
 // decides nothing: neither is counted (an operator's check-failure alert must not fire
 // for clients hanging up). A check that fails while the client waits is counted.
 TEST_F(GenerateCallTest, ChecksStoppedByAClientThatLeftAreNotCountedAsFailures) {
-  checks_.fail = true;
+  checks_.stop_when_reached = true;
   v1::ModerateRequest request;
   request.add_texts("fine");
   CallControl gone;
@@ -698,9 +712,19 @@ TEST_F(GenerateCallTest, ChecksStoppedByAClientThatLeftAreNotCountedAsFailures) 
   EXPECT_EQ(text.find("warden_check_failures_total{"), std::string::npos) << text;
   EXPECT_EQ(text.find("warden_decisions_total{"), std::string::npos) << text;
 
-  ASSERT_TRUE(RunModerate(Deps(), App(), request, CallControl().AsDeadline()).ok());
+  // A real failure is counted, even when the client has gone meanwhile (its decision is not:
+  // the client gets no answer).
+  checks_.fail = true;
+  ASSERT_TRUE(RunModerate(Deps(), App(), request, gone.AsDeadline()).ok());
   text = metrics_.RenderPrometheus();
   EXPECT_NE(text.find("warden_check_failures_total{stage=\"moderate\",outcome=\"fail_closed\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("warden_decisions_total{"), std::string::npos) << text;
+
+  ASSERT_TRUE(RunModerate(Deps(), App(), request, CallControl().AsDeadline()).ok());
+  text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find("warden_check_failures_total{stage=\"moderate\",outcome=\"fail_closed\"} 2\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("warden_decisions_total{direction=\"input\",action=\"BLOCK\"} 1\n"), std::string::npos)
