@@ -100,7 +100,13 @@ bool SplitHostPort(const std::string& address, std::string* host, std::string* p
   return true;
 }
 
-bool IsWildcardHost(const std::string& host) { return host == "0.0.0.0" || host == "[::]"; }
+// Every address of both families: gRPC's and the metrics server's IPv6 wildcard is
+// dual-stack; an empty metrics host means the same.
+bool IsAnyHost(const std::string& host) { return host.empty() || host == "[::]"; }
+
+bool IsIpv4Literal(const std::string& host) {
+  return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return absl::ascii_isdigit(c) || c == '.'; });
+}
 
 // The listening addresses (listen, metrics_listen), each valid and on ports of their own.
 void ValidateListenAddresses(Validator& v, const v1::ServerConfig& config, const TextFormat::ParseInfoTree* tree) {
@@ -113,7 +119,8 @@ void ValidateListenAddresses(Validator& v, const v1::ServerConfig& config, const
   bool valid = true;
   for (const auto& [name, address, allow_unix] : fields) {
     if (address.empty()) continue;  // listen: the default; metrics_listen: off.
-    const absl::Status status = ValidateListenAddress(address, allow_unix);
+    // The metrics server takes an empty host as every interface (":9464"); gRPC does not.
+    const absl::Status status = ValidateListenAddress(address, allow_unix, /*empty_host_is_any=*/!allow_unix);
     if (!status.ok()) {
       v.Error(config, tree, "", name, -1, std::string(status.message()));
       valid = false;
@@ -350,7 +357,7 @@ void ResolvePaths(v1::ServerConfig* config, const std::string& base_dir) {
 
 }  // namespace
 
-absl::Status ValidateListenAddress(const std::string& address, bool allow_unix) {
+absl::Status ValidateListenAddress(const std::string& address, bool allow_unix, bool empty_host_is_any) {
   if (allow_unix && (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:"))) {
     if (address.back() != ':') return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" names no socket path"));
@@ -360,10 +367,10 @@ absl::Status ValidateListenAddress(const std::string& address, bool allow_unix) 
   if (!SplitHostPort(address, &host, &port)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" must be HOST:PORT", example));
   }
-  if (host.empty()) {
+  if (host.empty() && !empty_host_is_any) {
     return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" names no host", example));
   }
-  const bool bracketed = host.front() == '[' && host.back() == ']' && host.size() > 2;
+  const bool bracketed = !host.empty() && host.front() == '[' && host.back() == ']' && host.size() > 2;
   if (!bracketed && host.find_first_of("[]:") != std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", address, "\": an IPv6 host must be in brackets", example));
@@ -378,10 +385,14 @@ absl::Status ValidateListenAddress(const std::string& address, bool allow_unix) 
 }
 
 bool SameListenPort(const std::string& a, const std::string& b) {
+  if (absl::StartsWith(a, "unix") || absl::StartsWith(b, "unix")) return false;  // a socket file, no port
   std::string host_a, port_a, host_b, port_b;
   if (!SplitHostPort(a, &host_a, &port_a) || !SplitHostPort(b, &host_b, &port_b)) return false;
   if (port_a != port_b || port_a == "0") return false;
-  return host_a == host_b || IsWildcardHost(host_a) || IsWildcardHost(host_b);
+  if (host_a == host_b || IsAnyHost(host_a) || IsAnyHost(host_b)) return true;
+  // 0.0.0.0 takes every IPv4 address only; a host name is not resolved here (a clash the
+  // check misses is still reported when binding).
+  return (host_a == "0.0.0.0" && IsIpv4Literal(host_b)) || (host_b == "0.0.0.0" && IsIpv4Literal(host_a));
 }
 
 std::string ResolvePath(const std::string& base_dir, const std::string& relative) {

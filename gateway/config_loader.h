@@ -73,11 +73,13 @@ inline uint32_t StreamWriteTimeoutSeconds(const v1::ServerConfig& config) {
 // name, an IPv4 address or a bracketed IPv6 address ("[::1]:50051"); with `allow_unix`,
 // also "unix:PATH" or "unix-abstract:NAME" (gRPC listens there). gRPC itself takes
 // "localhost" as port 443 and "127.0.0.1:70000" as port 4464, so the check comes first.
-// INVALID_ARGUMENT saying what is wrong (without the field's name).
-absl::Status ValidateListenAddress(const std::string& address, bool allow_unix);
+// With `empty_host_is_any`, ":PORT" is every interface (the metrics server). INVALID_ARGUMENT
+// saying what is wrong (without the field's name).
+absl::Status ValidateListenAddress(const std::string& address, bool allow_unix, bool empty_host_is_any = false);
 
-// Whether two valid HOST:PORT addresses would bind the same port: the same port (not 0) on
-// the same host, or either on every interface (0.0.0.0, [::]).
+// Whether two valid addresses would bind the same port: the same port (not 0) on the same
+// host, or one on every address ([::] or an empty host, dual-stack), or 0.0.0.0 beside an
+// IPv4 address. UNIX sockets have no port.
 bool SameListenPort(const std::string& a, const std::string& b);
 
 // `relative` resolved against `base_dir` unless it is absolute or empty.

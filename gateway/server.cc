@@ -1,5 +1,7 @@
 #include "gateway/server.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -48,11 +50,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const v
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CheckedCredentials(const v1::TlsSettings& tls) {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, MakeCredentials(tls));
   if (tls.cert_file().empty()) return credentials;
-  int port = 0;
+  // An abstract UNIX socket: no network, port or address family that the host could lack
+  // or forbid, so a failure here is the credentials'.
+  int bound = 0;
   grpc::ServerBuilder probe;
-  probe.AddListeningPort("127.0.0.1:0", credentials, &port);
+  probe.AddListeningPort(absl::StrCat("unix-abstract:warden-tls-probe-", ::getpid()), credentials, &bound);
   std::unique_ptr<grpc::Server> server = probe.BuildAndStart();
-  if (server == nullptr || port == 0) {
+  if (server == nullptr || bound == 0) {
     const std::string files =
         tls.client_ca_file().empty()
             ? absl::StrCat("the certificate (tls.cert_file ", tls.cert_file(), ") or its key (tls.key_file ",

@@ -240,6 +240,16 @@ TEST(ConfigLoader, ListenAddressesThatGrpcTakesAsWrittenAreAccepted) {
   EXPECT_FALSE(SameListenPort("127.0.0.1:9000", "127.0.0.2:9000"));
   EXPECT_TRUE(SameListenPort("[::]:9000", "127.0.0.1:9000"));
   EXPECT_FALSE(ValidateListenAddress("unix:/run/w.sock", /*allow_unix=*/false).ok());
+  // 0.0.0.0 and IPv6 loopback are two sockets; a UNIX socket path has no port.
+  EXPECT_FALSE(SameListenPort("0.0.0.0:9090", "[::1]:9090"));
+  EXPECT_TRUE(SameListenPort("0.0.0.0:9090", "127.0.0.1:9090"));
+  EXPECT_FALSE(SameListenPort("unix:9464", "127.0.0.1:9464"));
+  EXPECT_TRUE(SameListenPort(":9464", "127.0.0.1:9464"));
+  // The metrics server takes ":PORT" as every interface, as it always did; gRPC does not.
+  const std::string text = kHeader + "apps { id: \"x\" }\nmetrics_listen: \":9464\"\n";
+  auto loaded = ParseServerConfig(text, "c.textproto", ".");
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_FALSE(ValidateListenAddress(":50051", /*allow_unix=*/true).ok());
 }
 
 // Editors on Windows save UTF-8 with a byte-order mark: the file means the same.
@@ -276,7 +286,7 @@ TEST(ConfigLoader, MissingFileIsNotFound) {
 }
 
 TEST(ConfigLoader, DirectoryIsNotAConfigFile) {
-  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string dir = ::testing::TempDir();
   const auto loaded = LoadServerConfig(dir);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
