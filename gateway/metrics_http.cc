@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
   server->port_ = listening->second;
   int wake[2];
   if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-    ::close(server->listen_fd_);
+    // The destructor closes listen_fd_ (no thread runs yet).
     return absl::UnavailableError(absl::StrCat("metrics server: cannot create a pipe: ", std::strerror(errno)));
   }
   server->wake_read_fd_ = wake[0];
@@ -182,33 +182,37 @@ void MetricsHttpServer::Loop() {
       }
     }
     connections.swap(kept);
-    if (accepting && (fds[1].revents & POLLIN)) {
-      Accept(connections);
-      if (errno == EMFILE || errno == ENFILE) accept_paused_until = now + std::chrono::milliseconds(100);
+    if (accepting && (fds[1].revents & POLLIN) && !Accept(connections)) {
+      accept_paused_until = now + std::chrono::milliseconds(100);  // out of descriptors or memory
     }
   }
   for (const Connection& c : connections) ::close(c.fd);
 }
 
-// Accepts what is waiting; beyond kMaxConnections the oldest connection is closed (the one
-// likeliest to be stale). Leaves errno set by the last accept.
-void MetricsHttpServer::Accept(std::vector<Connection>& connections) {
-  for (int accepted = 0; accepted < 4 * kMaxConnections; ++accepted) {
+// Accepts what is waiting (at most kMaxConnections per call). Beyond kMaxConnections open,
+// the oldest connection still sending its request is closed (the likeliest to be stale; one
+// being answered is about done), else the oldest. False when accepting failed for want of
+// descriptors or memory (the caller pauses instead of spinning on a readable socket).
+bool MetricsHttpServer::Accept(std::vector<Connection>& connections) {
+  for (int accepted = 0; accepted < kMaxConnections; ++accepted) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      return;  // EAGAIN: nothing more waiting; EMFILE and the like: the caller pauses
+      return errno == EAGAIN || errno == EWOULDBLOCK;
     }
     if (static_cast<int>(connections.size()) >= kMaxConnections) {
-      ::close(connections.front().fd);
-      connections.erase(connections.begin());
+      auto victim = std::find_if(connections.begin(), connections.end(),
+                                 [](const Connection& c) { return c.phase == Connection::Phase::kReading; });
+      if (victim == connections.end()) victim = connections.begin();
+      ::close(victim->fd);
+      connections.erase(victim);
     }
     Connection c;
     c.fd = fd;
     c.deadline = Clock::now() + kRequestDeadline;
     connections.push_back(std::move(c));
   }
-  errno = 0;
+  return true;
 }
 
 bool MetricsHttpServer::Read(Connection& c) {

@@ -4,7 +4,8 @@
 // reachable by anyone who can reach the host and a scrape must get through whatever else
 // is connected: one thread polls every connection; each has a whole-request deadline
 // (kRequestDeadline to send its request head, then kResponseDeadline to take the
-// response), at most kMaxConnections are open (a new one beyond that closes the oldest),
+// response), at most kMaxConnections are open (a new one beyond that closes the oldest
+// still sending its request),
 // a request head is at most kMaxRequestBytes, and every connection serves one request.
 // A peer that trickles bytes, sends nothing or never reads is dropped at its deadline
 // without holding up anyone else (cpp-httplib 0.11, used before, gave each connection a
@@ -30,7 +31,7 @@ namespace warden::gateway {
 class MetricsHttpServer {
  public:
   static constexpr std::chrono::milliseconds kRequestDeadline{2000};
-  static constexpr std::chrono::milliseconds kResponseDeadline{5000};
+  static constexpr std::chrono::milliseconds kResponseDeadline{10000};  // Prometheus' default scrape timeout
   static constexpr int kMaxConnections = 64;
   static constexpr size_t kMaxRequestBytes = 8192;
 
@@ -49,7 +50,7 @@ class MetricsHttpServer {
   MetricsHttpServer(Metrics* metrics, std::function<void()> before_render)
       : metrics_(metrics), before_render_(std::move(before_render)) {}
   void Loop();
-  void Accept(std::vector<Connection>& connections);
+  bool Accept(std::vector<Connection>& connections);
   // Reads what `connection` sent; once its request head is complete, queues the response.
   // False when the connection is to be closed.
   bool Read(Connection& connection);
