@@ -209,6 +209,9 @@ absl::Status WriteRandomCheckpoint(const std::string& out_dir, const CheckpointS
   RETURN_IF_ERROR(spec.config.Validate());
   if (spec.max_shard_bytes <= 0) return absl::InvalidArgumentError("max_shard_bytes must be > 0");
   RETURN_IF_ERROR(MakeDir(out_dir));
+  RETURN_IF_ERROR(WriteText(out_dir + "/" + kRandomCheckpointMarker,
+                            "Random weights written by `oss make-checkpoint` (or warden's demo model): the\n"
+                            "output is gibberish. make-checkpoint may overwrite this directory.\n"));
   RETURN_IF_ERROR(WriteText(out_dir + "/config.json", ToHfConfigJson(spec.config)));
   RETURN_IF_ERROR(WriteText(out_dir + "/generation_config.json",
                             R"({"bos_token_id": 199998, "eos_token_id": [200002, 199999, 200012], )"
@@ -243,7 +246,7 @@ bool IsRandomCheckpointFile(const std::string& name, bool* weights) {
   *weights = name == "model.safetensors" || name == "model.safetensors.index.json" ||
              (absl::StartsWith(name, "model-") && absl::EndsWith(name, ".safetensors") &&
               absl::StrContains(name, "-of-"));
-  return *weights || name == "config.json" || name == "generation_config.json";
+  return *weights || name == "config.json" || name == "generation_config.json" || name == kRandomCheckpointMarker;
 }
 
 }  // namespace
@@ -257,8 +260,11 @@ absl::Status PrepareRandomCheckpointDir(const std::string& out_dir) {
   }
   std::vector<fs::path> weight_files;
   std::vector<std::string> foreign;
+  bool marked = false, empty = true;
   for (fs::directory_iterator it(out_dir, error), end; !error && it != end; it.increment(error)) {
     const std::string name = it->path().filename().string();
+    empty = false;
+    marked = marked || name == kRandomCheckpointMarker;
     bool weights = false;
     if (!IsRandomCheckpointFile(name, &weights) || !it->is_regular_file(error)) {
       foreign.push_back(name);
@@ -267,6 +273,11 @@ absl::Status PrepareRandomCheckpointDir(const std::string& out_dir) {
     }
   }
   if (error) return absl::PermissionDeniedError(absl::StrCat(out_dir, ": cannot list: ", error.message()));
+  if (!empty && !marked) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(out_dir, " is not empty and was not written by make-checkpoint (it has no ", kRandomCheckpointMarker,
+                     "): it may be a real checkpoint, so nothing was written; choose a new or empty directory"));
+  }
   if (!foreign.empty()) {
     std::sort(foreign.begin(), foreign.end());
     if (foreign.size() > 5) foreign.resize(5);

@@ -32,13 +32,17 @@ struct CheckpointSpec {
 // Creates `out_dir` if needed and writes the checkpoint; the same spec gives the same bytes.
 absl::Status WriteRandomCheckpoint(const std::string& out_dir, const CheckpointSpec& spec);
 
+// The file WriteRandomCheckpoint writes beside the weights: what marks a directory as a
+// random checkpoint that make-checkpoint may overwrite.
+inline constexpr char kRandomCheckpointMarker[] = "warden-random-checkpoint.txt";
+
 // Makes `out_dir` ready for a random checkpoint without destroying a real one (`oss
-// make-checkpoint`): a missing or empty directory is fine; one holding only files this
-// writer writes (config.json, generation_config.json, model.safetensors, model-*-of-*
-// shards, their index) is an earlier random checkpoint, whose weight files are removed so
-// that no stale shard stays beside the new ones; anything else in it (tokenizer.json, a
-// README, original/ ...: what a downloaded checkpoint holds) is refused with
-// FAILED_PRECONDITION naming it, and nothing is touched.
+// make-checkpoint`): a missing or empty directory is fine; one holding the marker and only
+// files this writer writes (config.json, generation_config.json, model.safetensors,
+// model-*-of-* shards, their index) is an earlier random checkpoint, whose weight files are
+// removed so that no stale shard stays beside the new ones; anything else (no marker: a
+// partial download has the same file names; or other files: tokenizer.json, original/ ...)
+// is refused with FAILED_PRECONDITION naming why, and nothing is touched.
 absl::Status PrepareRandomCheckpointDir(const std::string& out_dir);
 
 }  // namespace warden::model

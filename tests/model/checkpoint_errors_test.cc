@@ -212,6 +212,15 @@ TEST(CheckpointErrors, MakeCheckpointNeverOverwritesAForeignDirectory) {
   EXPECT_EQ(fs::file_size(real + "/model.safetensors"), size);
   EXPECT_TRUE(fs::exists(real + "/config.json"));
 
+  // Only the file names a random checkpoint has, but no marker: a partial download.
+  const std::string partial = ::testing::TempDir() + "/prepare_partial";
+  ASSERT_TRUE(WriteRandomCheckpoint(partial, spec).ok());
+  ASSERT_TRUE(fs::remove(partial + "/" + kRandomCheckpointMarker));
+  const absl::Status unmarked = PrepareRandomCheckpointDir(partial);
+  EXPECT_EQ(unmarked.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(unmarked.message(), "not written by make-checkpoint")) << unmarked;
+  EXPECT_TRUE(fs::exists(partial + "/model.safetensors"));
+
   fs::create_directories(::testing::TempDir() + "/prepare_subdir/original");
   EXPECT_EQ(PrepareRandomCheckpointDir(::testing::TempDir() + "/prepare_subdir").code(),
             absl::StatusCode::kFailedPrecondition);

@@ -385,9 +385,13 @@ TEST(SchedulerKvMemory, ASequenceOutOfMemoryBesideOthersIsPreemptedAndRecomputed
       return true;
     }));
   }
+  // Both finish before any single run: a single run beside a still-running request would
+  // compete with it for the budget.
+  std::vector<absl::StatusOr<GenerateResult>> results;
+  for (int i = 0; i < 2; ++i) results.push_back(handles[i]->Wait());
   int preempted = 0;
   for (int i = 0; i < 2; ++i) {
-    auto result = handles[i]->Wait();
+    auto& result = results[i];
     ASSERT_TRUE(result.ok()) << "request " << i << ": " << result.status();
     EXPECT_EQ(result->finish_reason, FinishReason::kMaxTokens);
     ASSERT_EQ(result->tokens.size(), static_cast<size_t>(kMaxTokens));
