@@ -104,8 +104,11 @@ struct GenerateResult {
   // Times the Scheduler evicted the sequence's KV state when memory ran out and later
   // recomputed it (prompt and tokens so far) to go on (always 0 from Engine::Generate).
   int preemptions = 0;
-  // Tokens prefilled again after those preemptions (the prompt and the tokens generated
-  // before each), the work they cost.
+  // Times a step failed part-way (a kernel error) and the Scheduler recomputed the lost KV
+  // state the same way (at most 1; always 0 from Engine::Generate).
+  int failed_step_recoveries = 0;
+  // Tokens prefilled again after those preemptions and recoveries (the prompt and the
+  // tokens generated before each), the work they cost.
   int64_t recomputed_tokens = 0;
 };
 

@@ -313,6 +313,7 @@ bool Scheduler::PreemptLocked(const std::shared_ptr<Request>& request) {
                                   [&](const auto& other) { return other != request && other->started; });
   if (!others) return false;
   RequeueLocked(request);
+  ++request->result.preemptions;
   return true;
 }
 
@@ -324,7 +325,6 @@ void Scheduler::RequeueLocked(const std::shared_ptr<Request>& request) {
   request->prompt.insert(request->prompt.end(), tokens.begin() + request->tokens_in_prompt, tokens.end());
   request->tokens_in_prompt = tokens.size();
   request->processed = 0;
-  ++request->result.preemptions;
   request->result.recomputed_tokens += static_cast<int64_t>(request->prompt.size());
   queue_.push_front(request);
 }
@@ -332,6 +332,7 @@ void Scheduler::RequeueLocked(const std::shared_ptr<Request>& request) {
 bool Scheduler::RestartLost(const std::shared_ptr<Request>& request) {
   if (request->restarted_after_failure) return false;
   request->restarted_after_failure = true;
+  ++request->result.failed_step_recoveries;
   {
     std::lock_guard<std::mutex> lock(signal_->mutex);
     RequeueLocked(request);

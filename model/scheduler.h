@@ -25,7 +25,8 @@
 //
 // Failed steps: a step that fails part-way (a kernel error after some rows were stored)
 // leaves every sequence in it with unusable KV state (Engine::SequenceLost); each is
-// recomputed the same way as a preempted one, once per request; a request whose state is
+// recomputed the same way as a preempted one, once per request (counted in
+// GenerateResult::failed_step_recoveries, not as a preemption); a request whose state is
 // lost a second time fails with INTERNAL naming the cause. A step refused before any work
 // (validation, KV budget) is retried per sequence, so one sequence's refusal fails only it.
 //
