@@ -4,7 +4,8 @@
 //   generate [--prompt TEXT | --prompt_file PATH] [--stream=false]   stream a completion
 //   chat                                     interactive conversation on stdin
 //   moderate [TEXT...]                       check texts; with --json, reads JSON lines
-//                                            {"text": ...} on stdin, writes one response per line
+//                                            {"text": ...} on stdin, writes one response (or an
+//                                            {"error": ...} object) per non-blank line
 //   policies list|get ID|validate FILE...|reload
 //   audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] [--limit 1-1000]
 //             [--after_sequence N]           (write order: an export that misses nothing)
@@ -28,6 +29,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -277,7 +279,17 @@ int Chat(const Client& client) {
   return 0;
 }
 
-int ModerateOnce(const Client& client, const std::vector<std::string>& texts) {
+// In JSON-lines mode an input line that fails still gets its output line, so a reader can
+// pair inputs and outputs: {"error": {"code": "INVALID_ARGUMENT", "message": "..."}} (the
+// message also goes to stderr as before).
+void PrintErrorLine(absl::StatusCode code, const std::string& message) {
+  nlohmann::json line;
+  line["error"]["code"] = absl::StatusCodeToString(code);
+  line["error"]["message"] = message;
+  std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+int ModerateOnce(const Client& client, const std::vector<std::string>& texts, bool error_line = false) {
   warden::v1::ModerateRequest request;
   for (const auto& text : texts) request.add_texts(text);
   request.set_direction(absl::GetFlag(FLAGS_direction) == "output" ? warden::v1::OUTPUT : warden::v1::INPUT);
@@ -292,7 +304,10 @@ int ModerateOnce(const Client& client, const std::vector<std::string>& texts) {
   warden::v1::ModerateResponse response;
   auto context = client.Context();
   const grpc::Status status = client.warden().Moderate(context.get(), request, &response);
-  if (!status.ok()) return Fail(status);
+  if (!status.ok()) {
+    if (error_line) PrintErrorLine(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+    return Fail(status);
+  }
   Print(response);
   return 0;
 }
@@ -301,7 +316,8 @@ int Moderate(const Client& client, const std::vector<std::string>& args) {
   if (!absl::GetFlag(FLAGS_json) || args.size() > 2) {
     return ModerateOnce(client, std::vector<std::string>(args.begin() + 2, args.end()));
   }
-  // JSON lines mode: one request and one response line per input line.
+  // JSON lines mode: one request and one output line per non-blank input line (a response,
+  // or an error object).
   std::string line;
   int line_number = 0;
   int worst = 0;
@@ -312,11 +328,13 @@ int Moderate(const Client& client, const std::vector<std::string>& args) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_object() || !parsed.contains("text") || !parsed["text"].is_string()) {
-      std::cerr << "wardenctl moderate: line " << line_number << ": expected {\"text\": \"...\"}\n";
+      const std::string message = absl::StrCat("line ", line_number, ": expected {\"text\": \"...\"}");
+      std::cerr << "wardenctl moderate: " << message << "\n";
+      PrintErrorLine(absl::StatusCode::kInvalidArgument, message);
       worst = 2;
       continue;
     }
-    const int code = ModerateOnce(client, {parsed["text"].get<std::string>()});
+    const int code = ModerateOnce(client, {parsed["text"].get<std::string>()}, /*error_line=*/true);
     if (code != 0) worst = code;
   }
   return worst;
@@ -535,7 +553,7 @@ constexpr char kUsage[] =
     "  generate [--prompt TEXT | --prompt_file PATH] [--stream=false]   a completion (streamed by default)\n"
     "  chat                                     interactive conversation on stdin\n"
     "  moderate [TEXT...]                       check texts (--direction, --policy_file); with --json,\n"
-    "                                           JSON lines {\"text\": ...} on stdin, one response per line\n"
+    "                                           JSON lines {\"text\": ...} on stdin, one response (or {\"error\": ...}) per line\n"
     "  policies list | get ID | validate FILE... | reload      (admin key)\n"
     "  audit query [--app ID] [--action A] [--category C] [--since D | --from T --to T] [--limit N]\n"
     "              [--page_token T] [--after_sequence N]       (admin key)\n"

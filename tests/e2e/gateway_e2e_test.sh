@@ -46,9 +46,12 @@ grep -q '\[EMAIL\]' "$TEST_TMPDIR/redacted_record.json" || fail "audit input lac
 if grep -q "alice.smith" "$TEST_TMPDIR/redacted_record.json"; then fail "PII reached the audit file"; fi
 
 # Moderate with JSON lines.
-printf '%s\n' '{"text": "my card is 4111 1111 1111 1111"}' '{"text": "lovely day"}' |
-  ctl --json moderate >"$TEST_TMPDIR/moderate.jsonl"
-[ "$(wc -l <"$TEST_TMPDIR/moderate.jsonl")" -eq 2 ] || fail "moderate --json must answer one line per input"
+printf '%s\n' '{"text": "my card is 4111 1111 1111 1111"}' '{"txt": "typo"}' '{"text": "lovely day"}' |
+  ctl --json moderate >"$TEST_TMPDIR/moderate.jsonl" 2>/dev/null && fail "a bad JSON line must give exit 2"
+[ "$(wc -l <"$TEST_TMPDIR/moderate.jsonl")" -eq 3 ] || fail "moderate --json must answer one line per input"
+sed -n 2p "$TEST_TMPDIR/moderate.jsonl" | grep -q '^{"error":{"code":"INVALID_ARGUMENT","message":"line 2: ' ||
+  fail "a bad line must get an error line: $(sed -n 2p "$TEST_TMPDIR/moderate.jsonl")"
+sed -n 3p "$TEST_TMPDIR/moderate.jsonl" | grep -q '"results"' || fail "the line after a bad one lost its answer"
 grep -q "CREDIT_CARD" "$TEST_TMPDIR/moderate.jsonl" || fail "card not found"
 if grep -q "4111 1111 1111 1111" "$TEST_TMPDIR/moderate.jsonl"; then fail "card not redacted"; fi
 grep '"rpc":"Moderate"' "$TEST_TMPDIR/warden.err" | grep -c '"input_action":"REDACT"' >/dev/null ||
