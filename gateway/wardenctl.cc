@@ -37,6 +37,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/json_line.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/warden.grpc.pb.h"
@@ -326,9 +327,12 @@ int Moderate(const Client& client, const std::vector<std::string>& args) {
     // Blank as the other JSON-lines tools (oss tokenize, classifier score) skip it: a line of
     // spaces or a CRLF file's empty "\r" failed the whole run with exit 2.
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    // As the other JSON-lines tools read it: text that is not Unicode becomes U+FFFD.
+    std::string parse_error;
+    const auto parsed = warden::ParseJsonLine(line, &parse_error);
     if (!parsed.is_object() || !parsed.contains("text") || !parsed["text"].is_string()) {
-      const std::string message = absl::StrCat("line ", line_number, ": expected {\"text\": \"...\"}");
+      const std::string message = absl::StrCat("line ", line_number, ": expected {\"text\": \"...\"}",
+                                               parse_error.empty() ? "" : " (" + parse_error + ")");
       std::cerr << "wardenctl moderate: " << message << "\n";
       PrintErrorLine(absl::StatusCode::kInvalidArgument, message);
       worst = 2;

@@ -62,6 +62,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/json_line.h"
 #include "base/status_macros.h"
 #include "moderation/bag_model.h"
 #include "moderation/bag_trainer.h"
@@ -109,12 +110,16 @@ absl::Status Score(const Flags& flags) {
   bool all_ok = true;
   while (std::getline(std::cin, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
+    // Text that is not Unicode (an escaped lone surrogate, raw non-UTF-8 bytes) is scored
+    // with U+FFFD in its place rather than refused (base/json_line.h).
+    std::string parse_error;
+    const nlohmann::json row = ParseJsonLine(line, &parse_error);
     nlohmann::json out;
     if (row.is_object() && row.contains("text") && row["text"].is_string()) {
       out["scores"] = ScoresJson(classifier->Score(row["text"].get<std::string>()));
     } else {
-      out["error"] = "expected a JSON object with a string \"text\"";
+      out["error"] = absl::StrCat("expected a JSON object with a string \"text\"",
+                                  parse_error.empty() ? "" : " (" + parse_error + ")");
       all_ok = false;
     }
     std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

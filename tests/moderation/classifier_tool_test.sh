@@ -28,6 +28,12 @@ set -e
 printf '%s\n' "$bad" | head -1 | grep -c '"error"' >/dev/null
 printf '%s\n' "$bad" | tail -1 | grep -c '"scores"' >/dev/null
 
+# Text that is not Unicode is scored, not refused: an escaped lone surrogate (Python's
+# json.dumps writes one for such a string) and raw bytes that are not UTF-8 read as U+FFFD.
+odd="$(printf '{"text": "a\\ud800b"}\n{"text": "bad \377\376 bytes"}\n' | "$bin" score)" ||
+  { echo "non-Unicode text must be scored: $odd"; exit 1; }
+[ "$(printf '%s\n' "$odd" | grep -c '"scores"')" -eq 2 ] || { echo "non-Unicode text not scored: $odd"; exit 1; }
+
 # Keys the format does not read are named in a warning (a misspelt "labels" would make
 # every positive a silent negative), and training still runs.
 printf '%s\n' '{"text": "you are awful", "labels": ["harassment"]}' '{"text": "hello there"}' >"$tmp/misspelt.jsonl"
