@@ -26,7 +26,7 @@ constexpr Command kCommands[] = {
      "[--temperature T --top_p P --top_k K --seed S --threads N]"},
     {"make-checkpoint", warden::model::tools::RunMakeCheckpoint,
      "make-checkpoint --out DIR --preset tiny|20b|120b [--layers N] [--seed S] [--max_shard_mb M]  "
-     "(rewrites an earlier random checkpoint; refuses a directory holding other files)"},
+     "(rewrites only a new, empty or earlier make-checkpoint directory)"},
     {"quantize-experts", warden::model::tools::RunQuantizeExperts,
      "quantize-experts --model_dir DIR --out DIR  (MXFP4 copy of a checkpoint with unquantised experts)"},
     {"bench", warden::model::tools::RunBench,
