@@ -111,15 +111,16 @@ bool ParseDigits(const std::string& text, int64_t* value) {
 }
 
 // Reads a page token of QueryPage ("<time_us>:<digest>:<request_id>" newest first,
-// "seq:<digest>:<sequence>" in write order) into the position after which the page starts.
-absl::Status ParsePageToken(const v1::QueryAuditRequest& request, bool write_order, int64_t* after_time,
-                            std::string* after_id, uint64_t* after_sequence) {
+// "seq:<digest>:<sequence>" in write order; `digest` is the query's FilterDigest) into the
+// position after which the page starts.
+absl::Status ParsePageToken(const v1::QueryAuditRequest& request, bool write_order, const std::string& digest,
+                            int64_t* after_time, std::string* after_id, uint64_t* after_sequence) {
   const std::vector<std::string> parts = absl::StrSplit(request.page_token(), absl::MaxSplits(':', 2));
   int64_t number = 0;
   const bool valid = parts.size() == 3 && (write_order ? parts[0] == "seq" && ParseDigits(parts[2], &number)
                                                        : ParseDigits(parts[0], &number));
   if (!valid) return absl::InvalidArgumentError("invalid page_token (pass next_page_token as it was returned)");
-  if (parts[1] != FilterDigest(request, write_order)) {
+  if (parts[1] != digest) {
     return absl::InvalidArgumentError(
         "page_token belongs to a query with other filters (app_id, action, category, request_id or order): pass "
         "the same filters, or start again without a token");
@@ -318,10 +319,10 @@ absl::StatusOr<v1::QueryAuditResponse> AuditStore::QueryPage(const v1::QueryAudi
   int64_t after_time = 0;
   std::string after_id;
   uint64_t after_sequence = request.after_sequence();
-  if (!request.page_token().empty()) {
-    RETURN_IF_ERROR(ParsePageToken(request, write_order, &after_time, &after_id, &after_sequence));
-  }
   const std::string digest = FilterDigest(request, write_order);
+  if (!request.page_token().empty()) {
+    RETURN_IF_ERROR(ParsePageToken(request, write_order, digest, &after_time, &after_id, &after_sequence));
+  }
   if (after_sequence > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return absl::InvalidArgumentError(absl::StrCat("after_sequence ", after_sequence, " is out of range"));
   }
