@@ -15,11 +15,8 @@
 // 1 on an RPC error (printed as "CODE: message"), 2 on usage errors.
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -37,6 +34,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/file.h"
 #include "base/json_line.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -82,17 +80,10 @@ using warden::v1::Admin;
 using warden::v1::Warden;
 
 std::string ReadFileOrEmpty(const std::string& path, bool* ok) {
-  // A directory opens and reads as empty text: a policy or prompt would go out empty.
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
-    *ok = false;
-    return "";
-  }
-  std::ifstream in(path, std::ios::binary);
-  *ok = static_cast<bool>(in);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  // ReadFile refuses a directory (it would read as empty: a policy or prompt would go out empty).
+  absl::StatusOr<std::string> text = warden::ReadFile(path);
+  *ok = text.ok();
+  return text.ok() ? *std::move(text) : std::string();
 }
 
 [[noreturn]] void Exit(const std::string& message) {

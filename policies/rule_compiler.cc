@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -12,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/file.h"
 #include "google/protobuf/text_format.h"
 #include "unicode/utf8.h"
 #include "policies/detectors.h"
@@ -356,19 +354,15 @@ class SetCompiler {
   // Returns false (after reporting it) when the file cannot be read.
   bool ReadTermFile(int i, const std::string& name, TermBodies* bodies) {
     const std::string path = !name.empty() && name[0] == '/' ? name : file_.Directory() + name;
-    std::error_code error;  // a directory opens and reads as empty ("has no terms")
-    const bool directory = std::filesystem::is_directory(path, error);
-    std::ifstream in(path, std::ios::binary);
-    if (directory || !in) {
-      Fail(RulePath(i, {{"term_list", -1}, {"file", -1}}),
-           absl::StrCat("cannot read term file ", path, directory ? ": it is a directory" : ""));
+    // ReadFile refuses a directory too (it would read as empty: "has no terms").
+    const absl::StatusOr<std::string> contents = ReadFile(path);
+    if (!contents.ok()) {
+      Fail(RulePath(i, {{"term_list", -1}, {"file", -1}}), absl::StrCat("term file: ", contents.status().message()));
       return false;
     }
-    std::stringstream contents;
-    contents << in.rdbuf();
-    absl::StrAppend(&term_file_contents_, "\n", name, "\n", contents.str());
+    absl::StrAppend(&term_file_contents_, "\n", name, "\n", *contents);
     int line_number = 0;
-    for (absl::string_view whole : absl::StrSplit(contents.str(), '\n')) {
+    for (absl::string_view whole : absl::StrSplit(*contents, '\n')) {
       ++line_number;
       absl::string_view line = whole;
       // A comment is a '#' at the start of the line or after whitespace, so that "c#" is a
