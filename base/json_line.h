@@ -15,6 +15,10 @@ namespace warden {
 // without the input it echoes, which may be megabytes or invalid UTF-8). Thread-safe.
 nlohmann::json ParseJsonLine(const std::string& line, std::string* error);
 
+// Whether a JSON-lines input line holds nothing but spaces, tabs or a CR (a CRLF file's
+// empty line): every JSON-lines reader skips it, giving no output line.
+inline bool IsBlankLine(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
+
 }  // namespace warden
 
 #endif  // WARDEN_BASE_JSON_LINE_H_

@@ -317,7 +317,7 @@ int Moderate(const Client& client, const std::vector<std::string>& args) {
     ++line_number;
     // Blank as the other JSON-lines tools (oss tokenize, classifier score) skip it: a line of
     // spaces or a CRLF file's empty "\r" failed the whole run with exit 2.
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (warden::IsBlankLine(line)) continue;
     // As the other JSON-lines tools read it: text that is not Unicode becomes U+FFFD.
     std::string parse_error;
     const auto parsed = warden::ParseJsonLine(line, &parse_error);

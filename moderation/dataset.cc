@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/json_line.h"
 #include "base/status_macros.h"
 
 namespace warden::moderation {
@@ -73,7 +74,7 @@ absl::StatusOr<std::vector<Example>> ReadExamples(const std::string& path,
   std::vector<Example> out;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (IsBlankLine(line)) continue;
     ASSIGN_OR_RETURN(Example example, ParseExample(line, absl::StrCat(path, ":", n), ignored_keys));
     out.push_back(std::move(example));
   }

@@ -10,10 +10,6 @@
 namespace warden::model {
 namespace {
 
-bool IsBlank(const std::string& line) {
-  return line.find_first_not_of(" \t\r") == std::string::npos;
-}
-
 void AppendIdsLine(const std::vector<uint32_t>& ids, std::string* out) {
   out->append("{\"ids\": [");
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -31,7 +27,7 @@ absl::Status TokenizeJsonLines(const Tokenizer& tokenizer, std::istream& in, std
   int64_t line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
-    if (IsBlank(line)) continue;
+    if (IsBlankLine(line)) continue;
     std::string parse_error;
     const auto json = ParseJsonLine(line, &parse_error);
     const auto text = json.is_object() ? json.find("text") : json.end();

@@ -109,7 +109,7 @@ absl::Status Score(const Flags& flags) {
   std::string line;
   bool all_ok = true;
   while (std::getline(std::cin, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (IsBlankLine(line)) continue;
     // Text that is not Unicode (an escaped lone surrogate, raw non-UTF-8 bytes) is scored
     // with U+FFFD in its place rather than refused (base/json_line.h).
     std::string parse_error;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/json_line.h"
 #include "base/status_macros.h"
 #include "moderation/dataset.h"
 #include "moderation/fast_classifier.h"
@@ -92,7 +93,7 @@ absl::Status ReadScoredExamples(const std::string& path, std::vector<Example>* r
   if (!in) return absl::NotFoundError("cannot open stacking data file " + path);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (IsBlankLine(line)) continue;
     const std::string origin = absl::StrCat(path, ":", n);
     ASSIGN_OR_RETURN(Example example, ParseExample(line, origin));
     const nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
