@@ -36,6 +36,11 @@ class GenerateCallTest : public ::testing::Test {
   }
   CallDeps Deps() { return CallDeps{&checks_, &runner_, audit_.get(), limiter_.get(), &metrics_}; }
   const v1::App& App() { return config_.apps(0); }
+  // The app's tokens_per_minute, with a limiter made for it.
+  void SetTokensPerMinute(uint32_t tokens) {
+    config_.mutable_apps(0)->mutable_limits()->set_tokens_per_minute(tokens);
+    limiter_ = std::make_unique<Limiter>(config_);
+  }
   static v1::GenerateRequest Ask(const std::string& text) {
     v1::GenerateRequest request;
     auto* message = request.add_messages();
@@ -104,8 +109,7 @@ TEST_F(GenerateCallTest, BlockedInputNeverReachesTheModel) {
 // A request blocked at input never produces output, so its output allowance (1024 tokens
 // by default) goes back to the app's tokens_per_minute.
 TEST_F(GenerateCallTest, BlockedInputIsChargedNoOutputTokens) {
-  config_.mutable_apps(0)->mutable_limits()->set_tokens_per_minute(2000);
-  limiter_ = std::make_unique<Limiter>(config_);
+  SetTokensPerMinute(2000);
   auto blocked = RunGenerate(Deps(), App(), Ask("this is BAD"), CallControl(), nullptr);
   ASSERT_TRUE(blocked.ok()) << blocked.status();
   EXPECT_EQ(blocked->finish_reason(), v1::BLOCKED);
@@ -118,8 +122,7 @@ TEST_F(GenerateCallTest, BlockedInputIsChargedNoOutputTokens) {
 // the context): the app's next request must not find its tokens_per_minute spent on output
 // that was never generated.
 TEST_F(GenerateCallTest, RequestTheModelRefusedIsChargedNoOutputTokens) {
-  config_.mutable_apps(0)->mutable_limits()->set_tokens_per_minute(2000);
-  limiter_ = std::make_unique<Limiter>(config_);
+  SetTokensPerMinute(2000);
   runner_.fail_at_end = absl::ResourceExhaustedError("the prompt's KV cache exceeds kv_cache_bytes");
   auto refused = RunGenerate(Deps(), App(), Ask("hello"), CallControl(), nullptr);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
@@ -132,8 +135,7 @@ TEST_F(GenerateCallTest, RequestTheModelRefusedIsChargedNoOutputTokens) {
 // ... but it still pays its prompt estimate: its input checks ran on the whole request, so
 // requests the model refuses cannot run the checks on megabytes past tokens_per_minute.
 TEST_F(GenerateCallTest, RequestTheModelRefusedStillPaysItsPromptEstimate) {
-  config_.mutable_apps(0)->mutable_limits()->set_tokens_per_minute(3000);
-  limiter_ = std::make_unique<Limiter>(config_);
+  SetTokensPerMinute(3000);
   runner_.fail_at_end = absl::InvalidArgumentError("the prompt fills the context");
   const v1::GenerateRequest big = Ask(std::string(6000, 'a'));  // ~1500 prompt tokens + 1024 output
   EXPECT_EQ(RunGenerate(Deps(), App(), big, CallControl(), nullptr).status().code(),
