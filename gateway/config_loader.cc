@@ -16,6 +16,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "model/weight_options.h"
+#include "moderation/long_text.h"
 #include "moderation/taxonomy.h"
 #include "proto/enum_values.h"
 
@@ -181,6 +182,12 @@ void ValidateModeration(Validator& v, const v1::ModerationSettings& settings,
       settings.uncertain_low() > settings.uncertain_high()) {
     v.Error(settings, tree, path, "uncertain_low", -1,
             "uncertain band must satisfy 0 <= uncertain_low <= uncertain_high <= 1");
+  }
+  if (const absl::Status windows = moderation::ValidateWindowWords(settings.long_text_window_words());
+      !windows.ok()) {
+    v.Error(settings, tree, path, "long_text_window_words", -1,
+            absl::StrCat("must be 0 (off) or between ", moderation::kMinWindowWords, " and ",
+                         moderation::kMaxWindowWords, " words"));
   }
   absl::flat_hash_set<int> seen;
   for (int i = 0; i < settings.categories_size(); ++i) {

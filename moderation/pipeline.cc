@@ -1,5 +1,7 @@
 #include "moderation/pipeline.h"
 
+#include "moderation/long_text.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -32,6 +34,9 @@ absl::StatusOr<Resolved> Resolve(const ModerationSettings& settings) {
                                     : settings.default_action();
   if (settings.default_threshold() < 0 || settings.default_threshold() > 1) {
     return absl::InvalidArgumentError("ModerationSettings.default_threshold outside [0, 1]");
+  }
+  if (const absl::Status windows = ValidateWindowWords(settings.long_text_window_words()); !windows.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("ModerationSettings.", windows.message()));
   }
   r.explicit_threshold.fill(settings.default_threshold());
   r.action.fill(default_action);
@@ -203,18 +208,18 @@ bool Pipeline::RunFastStage(std::string_view text, const ModerationSettings& set
 
   // Fast classifier (rule 3).
   const absl::Time fast_start = clock_();
-  const std::string_view texts[] = {text};
-  absl::StatusOr<std::vector<CategoryScores>> fast = fast_->ScoreBatch(texts);
-  if (fast.ok() && fast->size() != 1) fast = absl::InternalError("classifier returned no score");
+  // The whole text, and its windows when the settings ask for them (validated by Resolve).
+  absl::StatusOr<CategoryScores> fast =
+      ScoreWithWindows(*fast_, text, static_cast<int>(settings.long_text_window_words()));
   if (fast.ok() && OverBudget(clock_() - fast_start, settings.fast_classifier_budget_ms())) {
     fast = absl::DeadlineExceededError("fast classifier over budget");
   }
   if (fast.ok()) {
     // A broken model's NaN would pass every comparison the wrong way: a failed check.
     for (int c = 0; c < kNumCategories; ++c) {
-      if (!std::isfinite((*fast)[0].scores[c])) {
+      if (!std::isfinite(fast->scores[c])) {
         fast = absl::InternalError(absl::StrCat("fast classifier scored ", std::string(CategoryName(kCategories[c])),
-                                                " as ", (*fast)[0].scores[c]));
+                                                " as ", fast->scores[c]));
         break;
       }
     }
@@ -226,7 +231,7 @@ bool Pipeline::RunFastStage(std::string_view text, const ModerationSettings& set
   const bool band = settings.uncertain_high() > settings.uncertain_low();
   Categories not_escalated{};
   for (int c = 0; c < kNumCategories; ++c) {
-    const float score = std::clamp((*fast)[0].scores[c], 0.0f, 1.0f);
+    const float score = std::clamp(fast->scores[c], 0.0f, 1.0f);
     const float threshold = resolved.explicit_threshold[c] > 0 ? resolved.explicit_threshold[c]
                                                                : fast_thresholds_[c];
     run.SetScore(c, score, threshold, warden::v1::FAST_CLASSIFIER);

@@ -12,6 +12,9 @@
 //     category: the CategorySetting's action, else settings.default_action, else FLAG.
 //     REDACT is treated as BLOCK (a whole text has no span to redact). A flagged BLOCK
 //     category that is not escalated ends the pipeline (decided_by FAST_CLASSIFIER).
+//     With settings.long_text_window_words N > 0 a text of more than N words is also
+//     scored in sentence-anchored windows and each category's score is its highest
+//     (long_text.h); the budget covers all of it.
 //  4. LLM stage (when a PolicyJudge is configured and settings.llm_policy is not empty):
 //     one call judges the text against the policy; its probability replaces the score of
 //     every escalated category (stage LLM_CLASSIFIER; threshold as above but falling back
@@ -89,7 +92,8 @@ class Pipeline {
            std::shared_ptr<const PolicyJudge> judge = nullptr, Clock clock = nullptr);
 
   // Never fails for a text; InvalidArgument only for settings naming a non-classifier
-  // category or a threshold outside [0, 1].
+  // category, a threshold outside [0, 1] or a long_text_window_words that
+  // ValidateWindowWords refuses.
   absl::StatusOr<warden::v1::Decision> Moderate(std::string_view text,
                                                 const warden::v1::ModerationSettings& settings,
                                                 const PipelineOptions& options) const;

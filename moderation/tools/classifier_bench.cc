@@ -4,7 +4,9 @@
 // --model=FILE is given. Two kinds of text: "vocabulary" (words of a 43-word list, so many
 // repeats, as in v1-v3's measurements) and "distinct" (pseudo-words that rarely repeat:
 // the most features a 1 KB text can have after a model that counts each distinct feature
-// once has removed repeats, i.e. the slowest case for default-v4).
+// once has removed repeats, i.e. the slowest case for default-v4). "vocabulary, windows
+// 64" scores the vocabulary texts (sentences of ~11 words) as the pipeline does with
+// long_text_window_words 64 (moderation/long_text.h): the whole text and its windows.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "benchmark/benchmark.h"
 #include "moderation/default_model.h"
 #include "moderation/fast_classifier.h"
+#include "moderation/long_text.h"
 
 namespace warden::moderation {
 namespace {
@@ -67,10 +70,16 @@ std::vector<std::string> MakeDistinctTexts(int count) {
   });
 }
 
-void RunScoreBenchmark(benchmark::State& state, const std::vector<std::string>& texts) {
+// One text's scores, in windows when window_words > 0 (as the pipeline scores).
+CategoryScores ScoreOnce(const std::string& text, int window_words) {
+  if (window_words == 0) return g_classifier->Score(text);
+  return *ScoreWithWindows(*g_classifier, text, window_words);  // cannot fail for a valid size
+}
+
+void RunScoreBenchmark(benchmark::State& state, const std::vector<std::string>& texts, int window_words = 0) {
   size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(g_classifier->Score(texts[i++ % texts.size()]));
+    benchmark::DoNotOptimize(ScoreOnce(texts[i++ % texts.size()], window_words));
   }
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(state.iterations() * 1024);
@@ -84,16 +93,19 @@ void BM_Score1KBDistinct(benchmark::State& state) {
 }
 BENCHMARK(BM_Score1KBDistinct);
 
+void BM_Score1KBWindows64(benchmark::State& state) { RunScoreBenchmark(state, MakeTexts(256), 64); }
+BENCHMARK(BM_Score1KBWindows64);
+
 // Per-call latency distribution measured directly (Google Benchmark reports means only).
-void PrintPercentiles(const char* kind, const std::vector<std::string>& texts) {
+void PrintPercentiles(const char* kind, const std::vector<std::string>& texts, int window_words = 0) {
   std::vector<double> micros;
   const int kCalls = 20000;
   micros.reserve(kCalls);
-  for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(g_classifier->Score(texts[i % 256]));
+  for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(ScoreOnce(texts[i % 256], window_words));
   const auto start_all = std::chrono::steady_clock::now();
   for (int i = 0; i < kCalls; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    benchmark::DoNotOptimize(g_classifier->Score(texts[i % texts.size()]));
+    benchmark::DoNotOptimize(ScoreOnce(texts[i % texts.size()], window_words));
     micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
   }
   const double total_s =
@@ -138,5 +150,6 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   warden::moderation::PrintPercentiles("vocabulary", warden::moderation::MakeTexts(256));
   warden::moderation::PrintPercentiles("distinct", warden::moderation::MakeDistinctTexts(256));
+  warden::moderation::PrintPercentiles("vocabulary, windows 64", warden::moderation::MakeTexts(256), 64);
   return 0;
 }

@@ -1,10 +1,13 @@
 // `classifier`: score texts with the fast classifier, train a model, evaluate a model.
 //
-//   classifier score [--model FILE]
+//   classifier score [--model FILE] [--window_words N]
 //       JSON lines {"text": ...} on stdin -> {"scores": {"harassment": p, ...}} per line,
 //       all fifteen categories. Without --model, the shipped default model is used (see
 //       moderation/default_model.h for where it is looked up). A malformed input line gives
 //       {"error": "..."} on that line and exit status 1 at the end; a blank line gives none.
+//       --window_words N (0 = off, else 16-4096) also scores a text of more than N words
+//       in windows of its sentences (moderation/long_text.h) and gives each category's
+//       highest score, as the pipeline's long_text_window_words does.
 //   classifier train --data FILE.jsonl --out MODEL [--seed S] [--epochs N]
 //       [--learning_rate F] [--buckets_log2 B] [--threshold_beta F]
 //       [--max_positive_weight F] [--source_balance_rows N] [--max_source_weight F]
@@ -44,9 +47,10 @@
 //       {category: p}, scores of a first stage that never trained on that row (out-of-fold,
 //       moderation/training/out_of_fold.py); the thresholds stay on the development rows.
 //   classifier eval --model MODEL --data FILE.jsonl [--min_positives N] [--hierarchy 0|1]
-//       [--ensemble_with MODEL2]
+//       [--ensemble_with MODEL2] [--window_words N]
 //       --hierarchy 1 caps subcategory scores at their parent's before evaluating;
-//       --ensemble_with averages the two models' scores and thresholds (for comparisons).
+//       --ensemble_with averages the two models' scores and thresholds (for comparisons);
+//       --window_words scores as `score --window_words` does (each model windowed alone).
 //       The report ends its summary with the benign-text check (evaluation.h): false
 //       positives and mean/max scores on the rows of benign sources, per category.
 //
@@ -70,6 +74,7 @@
 #include "moderation/default_model.h"
 #include "moderation/evaluation.h"
 #include "moderation/fast_classifier.h"
+#include "moderation/long_text.h"
 #include "moderation/model_file.h"
 #include "moderation/train_common.h"
 #include "moderation/tools/ensemble_command.h"
@@ -104,7 +109,24 @@ nlohmann::json ScoresJson(const CategoryScores& scores) {
   return out;
 }
 
+// --window_words (0 when absent), checked as the pipeline checks long_text_window_words.
+absl::StatusOr<int> ReadWindowWordsFlag(const Flags& flags) {
+  int window_words = 0;
+  RETURN_IF_ERROR(Optional(flags, "window_words", &window_words));
+  RETURN_IF_ERROR(ValidateWindowWords(window_words));
+  return window_words;
+}
+
+// The model's scores of `text`, windowed when window_words > 0 (long_text.h).
+CategoryScores ScoreText(const FastClassifier& classifier, const std::string& text, int window_words) {
+  if (window_words == 0) return classifier.Score(text);
+  absl::StatusOr<CategoryScores> scores = ScoreWithWindows(classifier, text, window_words);
+  // FastClassifier::ScoreBatch cannot fail and window_words was validated.
+  return scores.ok() ? *std::move(scores) : classifier.Score(text);
+}
+
 absl::Status Score(const Flags& flags) {
+  ASSIGN_OR_RETURN(const int window_words, ReadWindowWordsFlag(flags));
   ASSIGN_OR_RETURN(const auto classifier, LoadModel(flags));
   std::string line;
   bool all_ok = true;
@@ -116,7 +138,7 @@ absl::Status Score(const Flags& flags) {
     const nlohmann::json row = ParseJsonLine(line, &parse_error);
     nlohmann::json out;
     if (row.is_object() && row.contains("text") && row["text"].is_string()) {
-      out["scores"] = ScoresJson(classifier->Score(row["text"].get<std::string>()));
+      out["scores"] = ScoresJson(ScoreText(*classifier, row["text"].get<std::string>(), window_words));
     } else {
       out["error"] = absl::StrCat("expected a JSON object with a string \"text\"",
                                   parse_error.empty() ? "" : " (" + parse_error + ")");
@@ -247,6 +269,7 @@ absl::Status EvalCommand(const Flags& flags) {
   if (hierarchy != 0 && hierarchy != 1) {  // another value evaluated without the cap
     return absl::InvalidArgumentError(absl::StrCat("--hierarchy must be 0 or 1, got ", hierarchy));
   }
+  ASSIGN_OR_RETURN(const int window_words, ReadWindowWordsFlag(flags));
   ASSIGN_OR_RETURN(const auto classifier, LoadModel(flags));
   std::unique_ptr<FastClassifier> second;
   std::string name = classifier->name();
@@ -262,9 +285,9 @@ absl::Status EvalCommand(const Flags& flags) {
   std::vector<CategoryScores> scores;
   scores.reserve(examples.size());
   for (const Example& e : examples) {
-    CategoryScores s = classifier->Score(e.text);
+    CategoryScores s = ScoreText(*classifier, e.text, window_words);
     if (second != nullptr) {
-      const CategoryScores t = second->Score(e.text);
+      const CategoryScores t = ScoreText(*second, e.text, window_words);
       for (int c = 0; c < kNumCategories; ++c) s.scores[c] = 0.5f * (s.scores[c] + t.scores[c]);
     }
     if (hierarchy == 1) ApplyHierarchy(Hierarchy::kChildAtMostParent, s.scores);
@@ -280,7 +303,7 @@ absl::Status EvalCommand(const Flags& flags) {
 // ensemble's are read in ensemble_command.cc).
 const std::map<std::string, std::set<std::string>>& CommandFlags() {
   static const auto* const kFlags = new std::map<std::string, std::set<std::string>>{
-      {"score", {"model"}},
+      {"score", {"model", "window_words"}},
       {"train",
        {"data", "out", "seed", "epochs", "learning_rate", "buckets_log2", "threshold_beta", "max_positive_weight",
         "source_balance_rows", "max_source_weight", "group_sources", "dev_split", "average_from_epoch",
@@ -290,7 +313,7 @@ const std::map<std::string, std::set<std::string>>& CommandFlags() {
        {"linear", "bag", "data", "out", "id", "threshold_beta", "hierarchy", "dev_split", "stacking", "stacking_l2",
         "stacking_rows", "stacking_inputs", "stacking_data", "source_balance_rows", "max_source_weight",
         "group_sources"}},
-      {"eval", {"model", "data", "min_positives", "hierarchy", "ensemble_with"}},
+      {"eval", {"model", "data", "min_positives", "hierarchy", "ensemble_with", "window_words"}},
   };
   return *kFlags;
 }

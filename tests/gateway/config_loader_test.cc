@@ -122,6 +122,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UncertainBandWithoutAPolicy",
                 kHeader + "apps { id: \"x\" output_moderation {\n uncertain_low: 0.2\n uncertain_high: 0.6 } }\n",
                 "c.textproto:5:2: apps[0].output_moderation.uncertain_high: the uncertain band needs llm_policy"},
+        BadCase{"WindowOfTooFewWords",
+                kHeader + "apps { id: \"x\" output_moderation {\n long_text_window_words: 8 } }\n",
+                "c.textproto:4:2: apps[0].output_moderation.long_text_window_words: must be 0 (off) or between 16 "
+                "and 4096 words"},
+        BadCase{"WindowOfTooManyWords",
+                kHeader + "apps { id: \"x\" input_moderation { long_text_window_words: 5000 } }\n",
+                "apps[0].input_moderation.long_text_window_words: must be 0 (off) or between 16"},
         BadCase{"TwoPolicySources",
                 kHeader + "apps { id: \"x\" input_moderation {\n llm_policy: \"p\"\n llm_policy_file: \"p.md\" } }\n",
                 "c.textproto:5:2: apps[0].input_moderation.llm_policy_file: set llm_policy or llm_policy_file, not both"},
@@ -181,6 +188,16 @@ TEST(ConfigLoader, RunningSequencesUpToTheLimitAreAccepted) {
     auto loaded = ParseServerConfig(text, "c.textproto", ".");
     ASSERT_TRUE(loaded.ok()) << n << ": " << loaded.status();
     EXPECT_EQ(loaded->config.model().max_running_sequences(), static_cast<uint32_t>(n));
+  }
+}
+
+TEST(ConfigLoader, LongTextWindowsWithinTheirBoundsAreAccepted) {
+  for (const int n : {0, 16, 64, 4096}) {
+    const std::string text = kHeader + "apps { id: \"x\" output_moderation { long_text_window_words: " +
+                             std::to_string(n) + " } }\n";
+    auto loaded = ParseServerConfig(text, "c.textproto", ".");
+    ASSERT_TRUE(loaded.ok()) << n << ": " << loaded.status();
+    EXPECT_EQ(loaded->config.apps(0).output_moderation().long_text_window_words(), static_cast<uint32_t>(n));
   }
 }
 

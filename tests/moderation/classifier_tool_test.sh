@@ -19,6 +19,32 @@ for r in rows:
 assert rows[0]["violence"] > rows[1]["violence"], rows
 '
 
+# --window_words: a threat inside a long neutral text is scored as if alone (the whole text
+# dilutes it); short texts score as without the flag; sizes out of bounds are refused.
+long="$(/usr/bin/python3 -c '
+import json
+calm = "The weather was calm and the lake was quiet all day long. " * 8
+print(json.dumps({"text": calm + "I am going to find you and kill you. " + calm}))
+print(json.dumps({"text": "I am going to find you and kill you."}))
+')"
+whole="$(printf '%s\n' "$long" | "$bin" score)"
+windowed="$(printf '%s\n' "$long" | "$bin" score --window_words 64)"
+/usr/bin/python3 -c '
+import json, sys
+whole = [json.loads(l)["scores"] for l in sys.argv[1].splitlines()]
+windowed = [json.loads(l)["scores"] for l in sys.argv[2].splitlines()]
+assert whole[0]["violence"] < 0.5 * whole[1]["violence"], (whole, "not diluted: the test proves nothing")
+assert abs(windowed[0]["violence"] - whole[1]["violence"]) < 1e-6, (windowed[0], whole[1])
+assert windowed[1] == whole[1], (windowed[1], whole[1])
+' "$whole" "$windowed"
+for bad in 8 4097 x; do
+  if printf '%s\n' '{"text": "a"}' | "$bin" score --window_words "$bad" >/dev/null 2>"$tmp/window.err"; then
+    echo "--window_words $bad accepted"; exit 1
+  fi
+done
+grep -q 'between 16 and 4096' "$tmp/window.err" || grep -q 'window_words' "$tmp/window.err" ||
+  { echo "unclear --window_words error: $(cat "$tmp/window.err")"; exit 1; }
+
 # A malformed line gets an error line and a non-zero exit, the other lines are scored.
 set +e
 bad="$(printf '%s\n' 'not json' '{"text": "ok"}' | "$bin" score)"
@@ -46,6 +72,7 @@ grep -q 'keys ignored: "labels" (1 rows)' "$tmp/misspelt.err" || { echo "no warn
 "$bin" train --data "$data" --out "$tmp/tiny2.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null
 cmp "$tmp/tiny.wmod" "$tmp/tiny2.wmod" || { echo "training is not deterministic"; exit 1; }
 report="$("$bin" eval --model "$tmp/tiny.wmod" --data "$data")"
+"$bin" eval --model "$tmp/tiny.wmod" --data "$data" --window_words 16 | grep -c "AUPRC" >/dev/null
 printf '%s\n' "$report" | grep -c "AUPRC" >/dev/null
 printf '%s\n' "$report" | grep -c "calibration" >/dev/null
 printf '%s\n' "$report" | grep -c "benign-text check" >/dev/null

@@ -438,3 +438,69 @@ TEST_F(PipelineTest, ModerateManyNeedsOneOptionsPerText) {
 
 }  // namespace
 }  // namespace warden::moderation
+
+namespace warden::moderation {
+namespace {
+
+// Dilutes as the fast classifier does: violence is the share of a text's words that are
+// "KILL" or "KILL.".
+class ShareOfKillClassifier : public Classifier {
+ public:
+  absl::StatusOr<std::vector<CategoryScores>> ScoreBatch(absl::Span<const std::string_view> texts) const override {
+    std::vector<CategoryScores> out(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      int words = 0, kills = 0;
+      std::string word;
+      for (size_t k = 0; k <= texts[i].size(); ++k) {
+        if (k < texts[i].size() && texts[i][k] != ' ') {
+          word += texts[i][k];
+          continue;
+        }
+        if (word.empty()) continue;
+        ++words;
+        kills += word == "KILL" || word == "KILL.";
+        word.clear();
+      }
+      out[i].scores[kViolence] = words == 0 ? 0.0f : static_cast<float>(kills) / words;
+    }
+    return out;
+  }
+  std::string name() const override { return "share-of-kill"; }
+};
+
+TEST(PipelineLongText, WindowsFindAHarmfulSentenceInsideLongNeutralText) {
+  std::string text;
+  for (int i = 0; i < 10; ++i) text += "The weather was calm and the lake was quiet all day. ";
+  text += "I KILL KILL KILL. ";
+  for (int i = 0; i < 10; ++i) text += "We walked home along the shore before the evening. ";
+  const Pipeline pipeline(std::make_shared<ShareOfKillClassifier>(), Thresholds(0.6f));
+  ModerationSettings settings;
+  SetCategory(settings, warden::v1::VIOLENCE, 0.5f, warden::v1::BLOCK);
+
+  const auto whole = pipeline.Moderate(text, settings, {});
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->action(), warden::v1::ALLOW);
+  EXPECT_LT(ScoreOf(*whole, warden::v1::VIOLENCE).score(), 0.05f);
+
+  settings.set_long_text_window_words(64);
+  const auto windowed = pipeline.Moderate(text, settings, {});
+  ASSERT_TRUE(windowed.ok()) << windowed.status();
+  EXPECT_EQ(windowed->action(), warden::v1::BLOCK);
+  EXPECT_EQ(windowed->decided_by(), warden::v1::FAST_CLASSIFIER);
+  EXPECT_FLOAT_EQ(ScoreOf(*windowed, warden::v1::VIOLENCE).score(), 0.75f);
+  EXPECT_TRUE(ScoreOf(*windowed, warden::v1::VIOLENCE).flagged());
+}
+
+TEST(PipelineLongText, AWindowSizeOutOfBoundsIsInvalidArgument) {
+  const Pipeline pipeline(std::make_shared<ShareOfKillClassifier>(), Thresholds(0.6f));
+  for (const uint32_t words : {1u, 15u, 4097u}) {
+    ModerationSettings settings;
+    settings.set_long_text_window_words(words);
+    const auto d = pipeline.Moderate("t", settings, {});
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << words;
+    EXPECT_NE(d.status().message().find("long_text_window_words"), absl::string_view::npos) << d.status();
+  }
+}
+
+}  // namespace
+}  // namespace warden::moderation
