@@ -9,7 +9,7 @@
 namespace warden::moderation {
 namespace {
 
-// A word: [begin, end) byte offsets into the text.
+// [begin, end): a word's byte offsets into the text, or a window's word indices.
 using Span = std::pair<size_t, size_t>;
 
 bool IsAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
@@ -27,14 +27,14 @@ std::vector<Span> WordSpans(std::string_view text) {
   return words;
 }
 
-// Whether `word` ends a sentence: it ends with a full stop, question or exclamation mark
-// or an ellipsis (ASCII, or the CJK and full-width forms), perhaps followed by closing
-// quotes and brackets.
-// (Abseil's string_view is not std::string_view in this Abseil build.)
+// (absl::EndsWith takes absl::string_view, which is not std::string_view in this Abseil.)
 bool HasSuffix(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
+// Whether `word` ends a sentence: it ends with a full stop, question or exclamation mark
+// or an ellipsis (ASCII, or the CJK and full-width forms), perhaps followed by closing
+// quotes and brackets.
 bool EndsSentence(std::string_view word) {
   for (bool stripped = true; stripped;) {
     stripped = false;

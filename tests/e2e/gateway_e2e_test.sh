@@ -8,6 +8,7 @@ WARDENCTL=gateway/wardenctl
 source tests/e2e/lib.sh
 ROOT=$PWD
 LIMITED_HASH=$(printf %s limited-key | sha256sum | cut -d' ' -f1)
+WINDOWS_HASH=$(printf %s windows-key | sha256sum | cut -d' ' -f1)
 
 {
   default_policies_config "max_output_tokens: 16"
@@ -17,6 +18,15 @@ apps {
   id: "limited"
   api_keys { sha256: "$LIMITED_HASH" role: APP }
   limits { requests_per_minute: 2 max_output_tokens: 4 }
+}
+apps {
+  id: "windows"
+  api_keys { sha256: "$WINDOWS_HASH" role: APP }
+  input_moderation { categories { category: VIOLENCE threshold: 0.45 action: BLOCK } }
+  output_moderation {
+    long_text_window_words: 64
+    categories { category: VIOLENCE threshold: 0.45 action: BLOCK }
+  }
 }
 CONFIG
 } >"$TEST_TMPDIR/config.textproto"
@@ -68,6 +78,16 @@ WARDEN_API_KEY=limited-key ctl moderate one >/dev/null
 WARDEN_API_KEY=limited-key ctl moderate two >/dev/null
 WARDEN_API_KEY=limited-key expect_fail "RESOURCE_EXHAUSTED: limit requests_per_minute" ctl moderate three
 
+# Long texts: a threat inside neutral prose is diluted when scored whole (the app's input
+# settings) and found by the output settings' windows (long_text_window_words).
+calm="The weather was calm and the lake was quiet all day long. We walked home along the shore."
+long_text="$calm $calm $calm $calm I am going to find you and kill you. $calm $calm $calm $calm"
+WARDEN_API_KEY=windows-key ctl moderate "I am going to find you and kill you." | grep -q "action: BLOCK" ||
+  fail "the threat alone was not blocked (the test below proves nothing)"
+WARDEN_API_KEY=windows-key ctl moderate "$long_text" >"$TEST_TMPDIR/long_whole.out"
+grep -q "action: ALLOW" "$TEST_TMPDIR/long_whole.out" || fail "the whole long text was not diluted: $(cat "$TEST_TMPDIR/long_whole.out")"
+WARDEN_API_KEY=windows-key ctl --direction output moderate "$long_text" >"$TEST_TMPDIR/long_windows.out"
+grep -q "action: BLOCK" "$TEST_TMPDIR/long_windows.out" || fail "windows missed the threat: $(cat "$TEST_TMPDIR/long_windows.out")"
 
 # --- Python and Node clients ---------------------------------------------------------
 /usr/bin/python3 tests/clients/python_client.py tests/clients/python_stubs.tar "$TARGET" \
