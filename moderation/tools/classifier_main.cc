@@ -164,6 +164,17 @@ void PrintTrainSummary(int train_rows, int dev_rows, const std::vector<double>& 
   std::cerr << "\nwrote " << out << "\n";
 }
 
+// --source_offsets: 0 (the default) or 1; another value (7 trained without offsets) is refused.
+absl::Status ReadSourceOffsetsFlag(const Flags& flags, bool* source_offsets) {
+  int value = 0;
+  RETURN_IF_ERROR(Optional(flags, "source_offsets", &value));
+  if (value != 0 && value != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--source_offsets must be 0 or 1, got ", value));
+  }
+  *source_offsets = value == 1;
+  return absl::OkStatus();
+}
+
 // --repeats: 0 counts every feature occurrence, 1 each distinct feature once.
 absl::Status ReadRepeatsFlag(const Flags& flags, FeatureConfig* features) {
   int repeats = static_cast<int>(features->repeats);
@@ -194,9 +205,7 @@ absl::Status TrainBagCommand(const Flags& flags, const std::vector<Example>& exa
   RETURN_IF_ERROR(Optional(flags, "hidden", &hidden));
   RETURN_IF_ERROR(Optional(flags, "hierarchy", &hierarchy));
   RETURN_IF_ERROR(Optional(flags, "feature_dropout", &options.feature_dropout));
-  int source_offsets = 0;
-  RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));
-  options.source_offsets = source_offsets == 1;
+  RETURN_IF_ERROR(ReadSourceOffsetsFlag(flags, &options.source_offsets));
   RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &options.group_sources));
   RETURN_IF_ERROR(ReadDevSplitFlag(flags, &options.dev_split));
   if (seed < 0 || buckets_log2 < 0 || length_norm < 0 || dim < 0 || hidden < 0 || hierarchy < 0) {
@@ -239,9 +248,7 @@ absl::Status TrainCommand(const Flags& flags) {
   RETURN_IF_ERROR(Optional(flags, "source_balance_rows", &options.source_balance_rows));
   RETURN_IF_ERROR(Optional(flags, "max_source_weight", &options.max_source_weight));
   RETURN_IF_ERROR(Optional(flags, "average_from_epoch", &options.average_from_epoch));
-  int source_offsets = 0;
-  RETURN_IF_ERROR(Optional(flags, "source_offsets", &source_offsets));
-  options.source_offsets = source_offsets == 1;
+  RETURN_IF_ERROR(ReadSourceOffsetsFlag(flags, &options.source_offsets));
   RETURN_IF_ERROR(ReadGroupSourcesFlag(flags, &options.group_sources));
   RETURN_IF_ERROR(ReadDevSplitFlag(flags, &options.dev_split));
   RETURN_IF_ERROR(Optional(flags, "l2", &options.l2));

@@ -4,6 +4,7 @@
 #ifndef WARDEN_MODERATION_TOOLS_TOOL_FLAGS_H_
 #define WARDEN_MODERATION_TOOLS_TOOL_FLAGS_H_
 
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -39,7 +40,8 @@ absl::StatusOr<std::vector<Example>> ReadDataRows(const std::string& path);
 absl::StatusOr<std::string> Required(const Flags& flags, const std::string& name);
 
 // Sets *out from --name when present (int, float or double); InvalidArgument when the value
-// does not parse.
+// does not parse or is not finite (SimpleAtof reads "nan" and "inf": a NaN weight or rate
+// trained a model of NaNs).
 template <typename T>
 absl::Status Optional(const Flags& flags, const std::string& name, T* out) {
   const auto it = flags.find(name);
@@ -52,7 +54,8 @@ absl::Status Optional(const Flags& flags, const std::string& name, T* out) {
   } else {
     ok = absl::SimpleAtoi(it->second, out);
   }
-  return ok ? absl::OkStatus() : absl::InvalidArgumentError("bad value for --" + name);
+  if constexpr (std::is_floating_point_v<T>) ok = ok && std::isfinite(*out);
+  return ok ? absl::OkStatus() : absl::InvalidArgumentError("bad value for --" + name + ": " + it->second);
 }
 
 // --group_sources: 0 weights every source by its own size, 1 by its group's

@@ -67,6 +67,17 @@ printf '%s\n' '{"text": "you are awful", "labels": ["harassment"]}' '{"text": "h
   { echo "training with an ignored key failed"; exit 1; }
 grep -q 'keys ignored: "labels" (1 rows)' "$tmp/misspelt.err" || { echo "no warning for an ignored key: $(cat "$tmp/misspelt.err")"; exit 1; }
 
+# Flag values that used to train something else silently: --source_offsets 7 trained without
+# offsets, a NaN weight or an infinite rate trained a model of NaNs.
+for bad in "--source_offsets 7" "--max_source_weight nan" "--learning_rate inf" "--l2 -nan"; do
+  # shellcheck disable=SC2086
+  if "$bin" train --data "$data" --out "$tmp/bad_flag.wmod" --epochs 1 --buckets_log2 10 $bad 2>"$tmp/bad_flag.err"; then
+    echo "train accepted $bad"; exit 1
+  fi
+  grep -q -- "${bad%% *}" "$tmp/bad_flag.err" || { echo "error for $bad does not name the flag: $(cat "$tmp/bad_flag.err")"; exit 1; }
+done
+[ ! -e "$tmp/bad_flag.wmod" ] || { echo "a refused training wrote a model"; exit 1; }
+
 # train -> eval -> score --model
 "$bin" train --data "$data" --out "$tmp/tiny.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null
 "$bin" train --data "$data" --out "$tmp/tiny2.wmod" --seed 3 --epochs 3 --buckets_log2 12 2>/dev/null
