@@ -155,7 +155,9 @@ TEST(WordWindows, PropertiesHoldOnRandomTexts) {
       EXPECT_TRUE(begin == 0 || text[begin - 1] == ' ');
       EXPECT_TRUE(end == text.size() || text[end] == ' ');
       EXPECT_LE(CountWords(windows[k]), n);
-      if (k > 0) EXPECT_TRUE(begin > previous_begin || (begin == previous_begin && windows[k] != windows[k - 1]));
+      if (k > 0) {
+        EXPECT_TRUE(begin > previous_begin || (begin == previous_begin && windows[k] != windows[k - 1]));
+      }
       previous_begin = begin;
     }
     const auto contains = [&](std::string_view passage) {
