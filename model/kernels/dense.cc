@@ -157,9 +157,34 @@ absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k
   return &it->second;
 }
 
+// Whether oneDNN has a bf16 matmul on this CPU: oneDNN 2.6 has none below AVX-512 (an AVX2
+// machine cannot create the primitive). Decided once, by creating a small one.
+bool OneDnnHasBf16Matmul() {
+  static const bool has = [] {
+    try {
+      const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+      using dt = dnnl::memory::data_type;
+      using tag = dnnl::memory::format_tag;
+      const dnnl::memory::desc src({16, 16}, dt::bf16, tag::ab);
+      const dnnl::memory::desc wei({16, 16}, dt::bf16, tag::ba);
+      const dnnl::memory::desc dst({16, 16}, dt::f32, tag::ab);
+      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), engine);
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return has;
+}
+
+
 // dst[m, n] = src[m, k] . weights[n, k]^T (+ bias[n] when not null).
 absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
                            const uint16_t* weights, const float* bias, float* dst) {
+  if (!OneDnnHasBf16Matmul()) {
+    PortableBf16Matmul(dnnl, m, k, n, src, weights, bias, dst);
+    return absl::OkStatus();
+  }
   auto prim = CachedMatmul(dnnl, m, k, n, bias != nullptr);
   if (!prim.ok()) return prim.status();
   using dt = dnnl::memory::data_type;
@@ -201,6 +226,35 @@ absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* 
 }
 
 }  // namespace
+
+void PortableBf16Product(KernelContext& ctx, int64_t m, int64_t k, int64_t n, const uint16_t* src,
+                         const uint16_t* weights, const float* bias, float* dst) {
+  PortableBf16Matmul(ctx.dnnl(), m, k, n, src, weights, bias, dst);
+}
+
+void PortableBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
+                        const uint16_t* weights, const float* bias, float* dst) {
+  std::vector<float>& x = dnnl.widened;
+  x.resize(static_cast<size_t>(m * k));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = Bf16ToFloat(src[i]);
+  auto rows = [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const uint16_t* w = weights + r * k;
+      for (int64_t t = 0; t < m; ++t) {
+        const float* xt = x.data() + t * k;
+        float sums[8] = {};
+        int64_t c = 0;
+        for (; c + 8 <= k; c += 8) {
+          for (int j = 0; j < 8; ++j) sums[j] += Bf16ToFloat(w[c + j]) * xt[c + j];
+        }
+        for (; c < k; ++c) sums[0] += Bf16ToFloat(w[c]) * xt[c];
+        const float total = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
+        dst[t * n + r] = total + (bias != nullptr ? bias[r] : 0.0f);
+      }
+    }
+  };
+  row_kernels::ForRows(dnnl.pool, n, m * k * n, rows);
+}
 
 void RoundToBf16Floats(const float* x, size_t n, AlignedVector<float>* out) {
   out->resize(n);

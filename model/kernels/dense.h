@@ -47,7 +47,12 @@ absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x
 // (thread_pool.h).
 bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path = DensePath::kAuto);
 
-// Throughput of oneDNN's bf16 matmul on an n x n x n product, in GFLOP/s (best of reps).
+// The bf16 x bf16 -> f32 product of the oneDNN paths (y[m, n] = src[m, k] . W[n, k]^T + bias)
+// as it runs where oneDNN has no bf16 matmul (CPUs without AVX-512), on any CPU: for tests.
+void PortableBf16Product(KernelContext& ctx, int64_t m, int64_t k, int64_t n, const uint16_t* src,
+                         const uint16_t* weights, const float* bias, float* dst);
+
+// Throughput of oneDNN's bf16 matmul (of the portable product where oneDNN has none) on an n x n x n product, in GFLOP/s (best of reps).
 absl::StatusOr<double> MeasureBf16MatmulGflops(KernelContext& ctx, int n, int reps);
 
 }  // namespace warden::model

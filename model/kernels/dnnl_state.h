@@ -24,6 +24,9 @@ struct DnnlState {
   std::vector<float> matmul_out;
   // At least as many zeros as the widest output row seen (a stand-in for a null bias).
   std::vector<float> zeros;
+  // Reused buffer for bf16 activations widened to f32 where oneDNN has no bf16 matmul
+  // (dense.cc, PortableBf16Matmul).
+  std::vector<float> widened;
   // Reused buffer for an expert matrix expanded to bf16 (see expert_matmul.h).
   std::vector<uint16_t> dequantized;
   // The context's pool, parked before each primitive runs (oneDNN brings its own OpenMP

@@ -53,6 +53,14 @@ absl::Status SplitProduct(DnnlState& dnnl, const SplitActivations& x, const uint
 void AddSplitRows(const DnnlState& dnnl, const SplitActivations& x, int64_t n, const float* bias, float* y,
                   int64_t ldy, int64_t t_begin, int64_t t_end);
 
+// dst[m, n] = src[m, k] . weights[n, k]^T (+ bias[n] when not null), bf16 x bf16 -> f32,
+// without oneDNN: what SplitMatmul runs where oneDNN has no bf16 matmul (oneDNN 2.6 has none
+// below AVX-512). Each product of two bf16 values is exact in f32, as in oneDNN's product;
+// only the order of the sums differs (8 partial sums per dot product). Rows of W are split
+// over dnnl.pool; src is widened into dnnl.widened.
+void PortableBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
+                        const uint16_t* weights, const float* bias, float* dst);
+
 }  // namespace warden::model
 
 #endif  // WARDEN_MODEL_KERNELS_SPLIT_MATMUL_H_
