@@ -1,7 +1,5 @@
 #include "moderation/pipeline.h"
 
-#include "moderation/long_text.h"
-
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -9,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
+#include "moderation/long_text.h"
 
 namespace warden::moderation {
 namespace pipeline_internal {
@@ -208,12 +207,15 @@ bool Pipeline::RunFastStage(std::string_view text, const ModerationSettings& set
 
   // Fast classifier (rule 3).
   const absl::Time fast_start = clock_();
-  // The whole text, and its windows when the settings ask for them (validated by Resolve).
+  // The whole text, and its windows when the settings ask for them (validated by Resolve);
+  // the budget is checked between batches of windows, so a long text stops early.
+  const auto within_budget = [&]() -> absl::Status {
+    return OverBudget(clock_() - fast_start, settings.fast_classifier_budget_ms())
+               ? absl::DeadlineExceededError("fast classifier over budget")
+               : absl::OkStatus();
+  };
   absl::StatusOr<CategoryScores> fast =
-      ScoreWithWindows(*fast_, text, static_cast<int>(settings.long_text_window_words()));
-  if (fast.ok() && OverBudget(clock_() - fast_start, settings.fast_classifier_budget_ms())) {
-    fast = absl::DeadlineExceededError("fast classifier over budget");
-  }
+      ScoreWithWindows(*fast_, text, static_cast<int>(settings.long_text_window_words()), within_budget);
   if (fast.ok()) {
     // A broken model's NaN would pass every comparison the wrong way: a failed check.
     for (int c = 0; c < kNumCategories; ++c) {

@@ -118,11 +118,10 @@ absl::StatusOr<int> ReadWindowWordsFlag(const Flags& flags) {
 }
 
 // The model's scores of `text`, windowed when window_words > 0 (long_text.h).
-CategoryScores ScoreText(const FastClassifier& classifier, const std::string& text, int window_words) {
+absl::StatusOr<CategoryScores> ScoreText(const FastClassifier& classifier, const std::string& text,
+                                         int window_words) {
   if (window_words == 0) return classifier.Score(text);
-  absl::StatusOr<CategoryScores> scores = ScoreWithWindows(classifier, text, window_words);
-  // FastClassifier::ScoreBatch cannot fail and window_words was validated.
-  return scores.ok() ? *std::move(scores) : classifier.Score(text);
+  return ScoreWithWindows(classifier, text, window_words);
 }
 
 absl::Status Score(const Flags& flags) {
@@ -138,7 +137,13 @@ absl::Status Score(const Flags& flags) {
     const nlohmann::json row = ParseJsonLine(line, &parse_error);
     nlohmann::json out;
     if (row.is_object() && row.contains("text") && row["text"].is_string()) {
-      out["scores"] = ScoresJson(ScoreText(*classifier, row["text"].get<std::string>(), window_words));
+      absl::StatusOr<CategoryScores> scores = ScoreText(*classifier, row["text"].get<std::string>(), window_words);
+      if (scores.ok()) {
+        out["scores"] = ScoresJson(*scores);
+      } else {
+        out["error"] = std::string(scores.status().message());
+        all_ok = false;
+      }
     } else {
       out["error"] = absl::StrCat("expected a JSON object with a string \"text\"",
                                   parse_error.empty() ? "" : " (" + parse_error + ")");
@@ -292,9 +297,9 @@ absl::Status EvalCommand(const Flags& flags) {
   std::vector<CategoryScores> scores;
   scores.reserve(examples.size());
   for (const Example& e : examples) {
-    CategoryScores s = ScoreText(*classifier, e.text, window_words);
+    ASSIGN_OR_RETURN(CategoryScores s, ScoreText(*classifier, e.text, window_words));
     if (second != nullptr) {
-      const CategoryScores t = ScoreText(*second, e.text, window_words);
+      ASSIGN_OR_RETURN(const CategoryScores t, ScoreText(*second, e.text, window_words));
       for (int c = 0; c < kNumCategories; ++c) s.scores[c] = 0.5f * (s.scores[c] + t.scores[c]);
     }
     if (hierarchy == 1) ApplyHierarchy(Hierarchy::kChildAtMostParent, s.scores);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,18 @@ std::string Neutral(int n, int words) {
   return Join(sentences, " ");
 }
 
+// The lines of `text` (for windows of one-word lines).
+std::vector<std::string_view> SplitOnNewlines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t i = 0;
+  while (i <= text.size()) {
+    const size_t end = std::min(text.find('\n', i), text.size());
+    if (end > i) lines.push_back(text.substr(i, end - i));
+    i = end + 1;
+  }
+  return lines;
+}
+
 std::vector<std::string> AsStrings(const std::vector<std::string_view>& views) {
   return std::vector<std::string>(views.begin(), views.end());
 }
@@ -93,11 +106,25 @@ TEST(WordWindows, AShortTextIsItsOwnOnlyWindow) {
 }
 
 TEST(WordWindows, EverySentenceIsAWindowBesideRunsOfWords) {
-  // Four sentences of five words, a window of 16: each sentence alone, and 16-word runs
+  // Three sentences of eight words, a window of 16: each sentence alone, and 16-word runs
   // starting every 8 words, the last ending at the last word.
-  const std::string a = "a1 a2 a3 a4 a5.", b = "b1 b2 b3 b4 b5!", c = "c1 c2 c3 c4 c5?", d = "d1 d2 d3 d4 d5.";
-  EXPECT_EQ(AsStrings(WordWindows(a + " " + b + " " + c + " " + d, 16)),
-            (std::vector<std::string>{a, a + " " + b + " " + c + " d1", "a5. " + b + " " + c + " " + d, b, c, d}));
+  const std::string a = "a1 a2 a3 a4 a5 a6 a7 a8.", b = "b1 b2 b3 b4 b5 b6 b7 b8!", c = "c1 c2 c3 c4 c5 c6 c7 c8?";
+  EXPECT_EQ(AsStrings(WordWindows(a + " " + b + " " + c, 16)), (std::vector<std::string>{a, a + " " + b, b, b + " " + c, c}));
+}
+
+TEST(WordWindows, ShortSentencesAreGroupedUntilEightWordsOrALongerSentence) {
+  // Sentences of 3, 4, 2, 5 words, then one of 8, then 1 and 2 at the end of the text.
+  const std::string a = "a1 a2 a3.", b = "b1 b2 b3 b4!", c = "c1 c2?", d = "d1 d2 d3 d4 d5.";
+  const std::string e = "e1 e2 e3 e4 e5 e6 e7 e8.", f = "f1.", g = "g1 g2.";
+  const std::vector<std::string> windows = AsStrings(WordWindows(Join(std::vector<std::string>{a, b, c, d, e, f, g}, " "), 16));
+  for (const std::string& window : {a + " " + b + " " + c,  // 9 words: the group closes
+                                    d,                       // closed by the longer sentence after it
+                                    e, f + " " + g}) {       // the text's end closes a group
+    EXPECT_NE(std::find(windows.begin(), windows.end(), window), windows.end()) << window;
+  }
+  for (const std::string& alone : {a, b, c, f, g}) {
+    EXPECT_EQ(std::find(windows.begin(), windows.end(), alone), windows.end()) << alone;
+  }
 }
 
 TEST(WordWindows, SentencesEndAtClosingQuotesEllipsesAndLineBreaks) {
@@ -126,8 +153,8 @@ TEST(WordWindows, ASentenceLongerThanAWindowIsCoveredByOverlappingRuns) {
 }
 
 // Random texts: every window lies on word boundaries and holds at most N words, windows are
-// distinct and in order, each short sentence is a window, and any 9 consecutive words of
-// the text lie inside one window.
+// distinct and in order, each sentence of 8 to N words is a window, each shorter one lies in
+// a window of at most 14 words, and any 9 consecutive words of the text lie inside one window.
 TEST(WordWindows, PropertiesHoldOnRandomTexts) {
   std::mt19937 random(7);
   for (int trial = 0; trial < 200; ++trial) {
@@ -156,7 +183,7 @@ TEST(WordWindows, PropertiesHoldOnRandomTexts) {
       EXPECT_TRUE(end == text.size() || text[end] == ' ');
       EXPECT_LE(CountWords(windows[k]), n);
       if (k > 0) {
-        EXPECT_TRUE(begin > previous_begin || (begin == previous_begin && windows[k] != windows[k - 1]));
+        EXPECT_TRUE(begin > previous_begin || (begin == previous_begin && windows[k].size() > windows[k - 1].size()));
       }
       previous_begin = begin;
     }
@@ -167,8 +194,14 @@ TEST(WordWindows, PropertiesHoldOnRandomTexts) {
       return false;
     };
     for (const std::string& sentence : sentences) {
-      if (CountWords(sentence) <= n) {
+      const int words = CountWords(sentence);
+      if (words >= kShortSentenceWords && words <= n) {
         EXPECT_NE(std::find(windows.begin(), windows.end(), sentence), windows.end()) << "trial " << trial;
+      } else if (words < kShortSentenceWords) {
+        const bool nearly_alone = std::any_of(windows.begin(), windows.end(), [&](std::string_view window) {
+          return window.find(sentence) != std::string_view::npos && CountWords(window) <= 2 * kShortSentenceWords - 2;
+        });
+        EXPECT_TRUE(nearly_alone) << "trial " << trial << ": " << sentence;
       }
     }
     const std::vector<std::string_view> words = SplitWords(text);
@@ -180,32 +213,56 @@ TEST(WordWindows, PropertiesHoldOnRandomTexts) {
   }
 }
 
-TEST(WordWindows, TheWindowsHoldAtMostThreeTimesTheTextsWords) {
+TEST(WordWindows, OneWordLinesDoNotCostAWindowEach) {
+  // 20,000 one-word sentences (distinct words, so no window repeats another).
   std::string text;
-  for (int i = 0; i < 20000; ++i) text += "a. ";
-  for (const int n : {64, 4096}) {
+  for (int i = 0; i < 20000; ++i) text += "w" + std::to_string(i) + (i % 2 ? ".\n" : "\n");
+  for (const int n : {16, 64, 4096}) {
     const std::vector<std::string_view> windows = WordWindows(text, n);
     size_t words = 0;
-    for (std::string_view window : windows) words += CountWords(window);
-    // Each sentence alone, and runs of n words every n / 2 words: three times the text.
+    for (std::string_view window : windows) words += SplitWords(Join(SplitOnNewlines(window), " ")).size();
+    // Groups of eight sentences, and runs of n words every n / 2 words: three times the text.
     EXPECT_LE(words, 3u * 20000 + n) << n;
     EXPECT_GE(words, 3u * 20000 - n) << n;
+    EXPECT_LE(windows.size(), 20000u / 8 + 2u * 20000 / n + 2) << n;
   }
 }
 
-TEST(WordWindows, WindowsNeverSplitAUtf8Character) {
-  // Non-ASCII letters and a no-break space (U+00A0, not a word boundary here).
+TEST(WordWindows, UnicodeSpacesSeparateWords) {
+  // Padding joined by no-break or ideographic spaces is still words, so windows find the
+  // sentence in it; the windows never start or end inside a separator.
+  for (const std::string separator : {"\u00A0", "\u2002", "\u200B", "\u202F", "\u3000", "\uFEFF"}) {
+    std::vector<std::string> words(30, "calm");
+    words[29] = "calm.";
+    const std::string harmful = "I will KILL you" + separator + "and your whole family" + separator + "tonight.";
+    const std::string text = Join(words, separator) + separator + harmful;
+    const std::vector<std::string> windows = AsStrings(WordWindows(text, 16));
+    EXPECT_NE(std::find(windows.begin(), windows.end(), harmful), windows.end()) << separator;
+    for (const std::string& window : windows) {
+      EXPECT_NE(window.substr(0, separator.size()), separator);
+      EXPECT_NE(window.substr(window.size() - separator.size()), separator);
+    }
+  }
+}
+
+TEST(WordWindows, CjkSentencesEndWithoutASpace) {
+  // Twenty sentences of one unspaced "word" each (the last with a closing bracket): groups
+  // of eight sentences, each starting and ending on a sentence.
   std::string text;
-  for (int i = 0; i < 30; ++i) text += "k\u00EEll\u00A0\u00FC\u4E2D\u3002 ";
-  const std::vector<std::string_view> windows = WordWindows(text, 16);
-  EXPECT_FALSE(windows.empty());
-  for (std::string_view window : windows) {
-    const size_t begin = window.data() - text.data();
-    const size_t end = begin + window.size();
-    EXPECT_TRUE(begin == 0 || text[begin - 1] == ' ');
-    EXPECT_TRUE(end == text.size() || text[end] == ' ');
-    EXPECT_EQ(window.substr(0, 1), "k");
-    EXPECT_EQ(window.substr(window.size() - 3), "\u3002");
+  std::vector<std::string> sentences;
+  for (int i = 0; i < 20; ++i) {
+    sentences.push_back(i == 19 ? "\u4ED6\u8BF4\u300C\u8D70\uFF01\u300D" : "\u6211\u4EEC" + std::to_string(i) + "\u3002");
+    text += sentences.back();
+  }
+  const std::vector<std::string> windows = AsStrings(WordWindows(text, 16));
+  EXPECT_NE(std::find(windows.begin(), windows.end(), Join(std::vector<std::string>(sentences.begin(), sentences.begin() + 8), "")),
+            windows.end());
+  EXPECT_NE(std::find(windows.begin(), windows.end(), Join(std::vector<std::string>(sentences.begin() + 16, sentences.end()), "")),
+            windows.end());
+  // U+2026 and the CJK marks end a word: no window starts or ends inside a character.
+  for (const std::string& window : windows) {
+    EXPECT_NE(static_cast<unsigned char>(window.front()) & 0xC0, 0x80);
+    EXPECT_TRUE(window.size() == text.size() || text.find(window) != std::string::npos);
   }
 }
 
@@ -221,7 +278,11 @@ TEST(ScoreWithWindows, AHarmfulSentenceInsideNeutralTextKeepsItsScore) {
   absl::StatusOr<CategoryScores> windowed = ScoreWithWindows(classifier, text, 16);
   ASSERT_TRUE(windowed.ok()) << windowed.status();
   EXPECT_FLOAT_EQ(windowed->scores[kViolence], 0.75f);  // the harmful sentence alone
-  EXPECT_GT(classifier.batch_sizes.back(), 1u);        // one call: the whole text and its windows
+  // One call: the whole text and its (fewer than 64) distinct windows; the neutral
+  // sentences are all the same.
+  const std::vector<std::string> windows = AsStrings(WordWindows(text, 16));
+  EXPECT_EQ(classifier.batch_sizes.size(), 2u);
+  EXPECT_EQ(classifier.batch_sizes.back(), 1 + std::set<std::string>(windows.begin(), windows.end()).size());
 }
 
 TEST(ScoreWithWindows, AShortTextIsScoredOnceAndAsBefore) {
@@ -230,6 +291,47 @@ TEST(ScoreWithWindows, AShortTextIsScoredOnceAndAsBefore) {
   ASSERT_TRUE(scores.ok());
   EXPECT_FLOAT_EQ(scores->scores[kViolence], 0.5f);
   EXPECT_EQ(classifier.batch_sizes, std::vector<size_t>{1});
+}
+
+TEST(ScoreWithWindows, WindowsGoInBatchesAndTheCallerMayStopBetweenThem) {
+  ShareOfKillClassifier classifier;
+  std::vector<std::string> words;
+  for (int i = 0; i < 2000; ++i) words.push_back("w" + std::to_string(i) + (i % 10 == 9 ? "." : ""));
+  const std::string text = Join(words, " ");
+  const size_t windows = WordWindows(text, 16).size();
+  ASSERT_GT(windows, 3u * 64);
+  int checks = 0;
+  absl::StatusOr<CategoryScores> all = ScoreWithWindows(classifier, text, 16, [&] {
+    ++checks;
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(all.ok()) << all.status();
+  size_t scored = 0;
+  for (const size_t size : classifier.batch_sizes) {
+    EXPECT_LE(size, 64u);
+    scored += size;
+  }
+  EXPECT_EQ(scored, 1 + windows);
+  EXPECT_EQ(checks, static_cast<int>(classifier.batch_sizes.size()));
+
+  classifier.batch_sizes.clear();
+  checks = 0;
+  absl::StatusOr<CategoryScores> stopped = ScoreWithWindows(classifier, text, 16, [&] {
+    return ++checks == 2 ? absl::DeadlineExceededError("over budget") : absl::OkStatus();
+  });
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(classifier.batch_sizes.size(), 2u);  // nothing scored after the error
+}
+
+TEST(ScoreWithWindows, RepeatedWindowsAreScoredOnce) {
+  // A hostile text of one line over and over: its windows are the same few texts.
+  ShareOfKillClassifier classifier;
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "a b c.\n";
+  ASSERT_TRUE(ScoreWithWindows(classifier, text, 64).ok());
+  size_t scored = 0;
+  for (const size_t size : classifier.batch_sizes) scored += size;
+  EXPECT_LE(scored, 10u);
 }
 
 class FailingClassifier : public Classifier {
@@ -255,20 +357,28 @@ TEST(ScoreWithWindows, ErrorsAndBrokenScoresReachTheCaller) {
             absl::StatusCode::kInvalidArgument);
 }
 
-class NanInWindowsClassifier : public Classifier {
+// Scores `value` for violence in every window (not the whole text, the first text of a call).
+class BrokenWindowsClassifier : public Classifier {
  public:
+  explicit BrokenWindowsClassifier(float value) : value_(value) {}
   absl::StatusOr<std::vector<CategoryScores>> ScoreBatch(absl::Span<const std::string_view> texts) const override {
     std::vector<CategoryScores> out(texts.size());
-    for (size_t i = 1; i < texts.size(); ++i) out[i].scores[kViolence] = std::numeric_limits<float>::quiet_NaN();
+    for (size_t i = 1; i < texts.size(); ++i) out[i].scores[kViolence] = value_;
     return out;
   }
-  std::string name() const override { return "nan"; }
+  std::string name() const override { return "broken"; }
+
+ private:
+  float value_;
 };
 
-TEST(ScoreWithWindows, ANanInAWindowIsNotDroppedByTheMaximum) {
-  absl::StatusOr<CategoryScores> scores = ScoreWithWindows(NanInWindowsClassifier(), Neutral(5, 10), 16);
-  ASSERT_TRUE(scores.ok());
-  EXPECT_TRUE(std::isnan(scores->scores[kViolence]));
+TEST(ScoreWithWindows, ANonFiniteScoreInAWindowIsNotDroppedByTheMaximum) {
+  for (const float broken : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity(),
+                             std::numeric_limits<float>::infinity()}) {
+    absl::StatusOr<CategoryScores> scores = ScoreWithWindows(BrokenWindowsClassifier(broken), Neutral(5, 10), 16);
+    ASSERT_TRUE(scores.ok());
+    EXPECT_FALSE(std::isfinite(scores->scores[kViolence])) << broken;
+  }
 }
 
 }  // namespace

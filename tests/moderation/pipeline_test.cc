@@ -319,6 +319,59 @@ TEST_F(PipelineTest, FastOverBudgetFailsClosed) {
   EXPECT_EQ(Make(fast).Moderate("t", settings, {})->action(), warden::v1::ALLOW);
 }
 
+// ~300 distinct windows of 64 words (more than four batches of 64): a text of 3,000 words in
+// sentences of ten.
+std::string LongDistinctText() {
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += "w" + std::to_string(i) + (i % 10 == 9 ? ". " : " ");
+  return text;
+}
+
+TEST_F(PipelineTest, TheFastBudgetCoversTheWindowsAndStopsThemEarly) {
+  auto fast = Fast(kViolence, 0.1f);
+  fast->cost = absl::Milliseconds(10);  // per batch of texts
+  ModerationSettings settings;
+  settings.set_fast_classifier_budget_ms(25);
+  const std::string text = LongDistinctText();
+  EXPECT_EQ(Make(fast).Moderate(text, settings, {})->action(), warden::v1::ALLOW);  // whole: one call
+  fast->calls_ = 0;
+  settings.set_long_text_window_words(64);
+  const auto d = Make(fast).Moderate(text, settings, {});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->action(), warden::v1::BLOCK);
+  EXPECT_EQ(d->decided_by(), warden::v1::FAILURE);
+  EXPECT_EQ(fast->calls_.load(), 3);  // 30 ms > 25 ms: no fourth batch
+}
+
+// Scores `value` for violence in every text but the whole one (the first of the first call).
+class BrokenWindowsClassifier : public Classifier {
+ public:
+  explicit BrokenWindowsClassifier(float value) : value_(value) {}
+  absl::StatusOr<std::vector<CategoryScores>> ScoreBatch(absl::Span<const std::string_view> texts) const override {
+    std::vector<CategoryScores> out(texts.size());
+    for (size_t i = first_call_ ? 1 : 0; i < texts.size(); ++i) out[i].scores[kViolence] = value_;
+    first_call_ = false;
+    return out;
+  }
+  std::string name() const override { return "broken-windows"; }
+
+ private:
+  float value_;
+  mutable bool first_call_ = true;
+};
+
+TEST_F(PipelineTest, ANonFiniteScoreInAWindowFailsClosed) {
+  for (const float broken : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    ModerationSettings settings;
+    settings.set_long_text_window_words(64);
+    const Pipeline pipeline(std::make_shared<BrokenWindowsClassifier>(broken), Thresholds(0.6f));
+    const auto d = pipeline.Moderate(LongDistinctText(), settings, {});
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->action(), warden::v1::BLOCK) << broken;
+    EXPECT_EQ(d->decided_by(), warden::v1::FAILURE) << broken;
+  }
+}
+
 TEST_F(PipelineTest, LlmOverBudgetFailsClosedAndGetsTheDeadline) {
   auto judge = std::make_shared<FakeJudge>(0.0f, &clock_);
   judge->cost = absl::Milliseconds(300);
