@@ -18,4 +18,9 @@ bool CpuHasAvx512Vbmi() {
   return has;
 }
 
+bool CpuHasAvx2Fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
 }  // namespace warden::model

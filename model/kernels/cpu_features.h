@@ -14,6 +14,10 @@ bool CpuHasAvx512Vnni();
 // True when the CPU also runs AVX-512 VBMI (vpermb), for the MXFP4 -> bf16 expansion.
 bool CpuHasAvx512Vbmi();
 
+// True when the CPU runs AVX2 and FMA code (the AVX2 kernels, avx2_rows.h: for CPUs without
+// AVX-512).
+bool CpuHasAvx2Fma();
+
 }  // namespace warden::model
 
 #endif  // WARDEN_MODEL_KERNELS_CPU_FEATURES_H_

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/kernels/amx_dense.h"
+#include "model/kernels/avx2_rows.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/row_kernels.h"
 #include "model/kernels/dnnl_state.h"
@@ -125,9 +126,12 @@ void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m
     return;
   }
   const bool avx512 = UsesAvx512(isa);
+  const bool avx2 = UsesAvx2(isa);
   auto rows = [&](int64_t begin, int64_t end) {
     if (avx512) {
       paired_rows::Rows<Bf16Lanes>(w.data, w.rows, w.cols, x, m, nullptr, bias, y, begin, end);
+    } else if (avx2) {
+      avx2_rows::Bf16Rows(w, x, m, bias, y, begin, end);
     } else {
       DirectRowsPortable(w, x, m, bias, y, begin, end);
     }
@@ -228,20 +232,25 @@ absl::Status OneDnnMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* 
 }  // namespace
 
 void PortableBf16Product(KernelContext& ctx, int64_t m, int64_t k, int64_t n, const uint16_t* src,
-                         const uint16_t* weights, const float* bias, float* dst) {
-  PortableBf16Matmul(ctx.dnnl(), m, k, n, src, weights, bias, dst);
+                         const uint16_t* weights, const float* bias, float* dst, KernelIsa isa) {
+  PortableBf16Matmul(ctx.dnnl(), m, k, n, src, weights, bias, dst, isa);
 }
 
 void PortableBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
-                        const uint16_t* weights, const float* bias, float* dst) {
+                        const uint16_t* weights, const float* bias, float* dst, KernelIsa isa) {
   std::vector<float>& x = dnnl.widened;
   x.resize(static_cast<size_t>(m * k));
   for (size_t i = 0; i < x.size(); ++i) x[i] = Bf16ToFloat(src[i]);
+  const bool avx2 = isa == KernelIsa::kAvx2 || (isa == KernelIsa::kBest && CpuHasAvx2Fma());
   auto rows = [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const uint16_t* w = weights + r * k;
       for (int64_t t = 0; t < m; ++t) {
         const float* xt = x.data() + t * k;
+        if (avx2) {
+          dst[t * n + r] = avx2_rows::DotBf16(w, xt, k) + (bias != nullptr ? bias[r] : 0.0f);
+          continue;
+        }
         float sums[8] = {};
         int64_t c = 0;
         for (; c + 8 <= k; c += 8) {

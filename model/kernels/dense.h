@@ -49,8 +49,9 @@ bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path = DensePath::kAuto)
 
 // The bf16 x bf16 -> f32 product of the oneDNN paths (y[m, n] = src[m, k] . W[n, k]^T + bias)
 // as it runs where oneDNN has no bf16 matmul (CPUs without AVX-512), on any CPU: for tests.
+// `isa` as PortableBf16Matmul's (split_matmul.h): kPortable scalar, kAvx2 AVX2.
 void PortableBf16Product(KernelContext& ctx, int64_t m, int64_t k, int64_t n, const uint16_t* src,
-                         const uint16_t* weights, const float* bias, float* dst);
+                         const uint16_t* weights, const float* bias, float* dst, KernelIsa isa);
 
 // Throughput of oneDNN's bf16 matmul (of the portable product where oneDNN has none) on an n x n x n product, in GFLOP/s (best of reps).
 absl::StatusOr<double> MeasureBf16MatmulGflops(KernelContext& ctx, int n, int reps);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/kernels/aligned_vector.h"
+#include "model/kernels/avx2_rows.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/mxfp4_format.h"
 #include "model/kernels/mxfp4_int8.h"
@@ -168,6 +169,10 @@ bool UsesAvx512(KernelIsa isa) {
   return isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
 }
 
+bool UsesAvx2(KernelIsa isa) {
+  return isa == KernelIsa::kAvx2 || (isa == KernelIsa::kBest && !CpuHasAvx512() && CpuHasAvx2Fma());
+}
+
 void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias, float* y,
                  ThreadPool* pool, KernelIsa isa, Mxfp4Activations activations) {
   if (m <= 0 || w.rows <= 0) return;
@@ -193,9 +198,12 @@ void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias,
   SplitEvenOdd(x, m, w.cols, &split);
   const float* xs = split.data();
   const bool avx512 = UsesAvx512(isa);
-  auto rows = [&w, xs, m, bias, y, avx512](int64_t begin, int64_t end) {
+  const bool avx2 = UsesAvx2(isa);
+  auto rows = [&w, xs, m, bias, y, avx512, avx2](int64_t begin, int64_t end) {
     if (avx512) {
       RowsAvx512(w, xs, m, bias, y, begin, end);
+    } else if (avx2) {
+      avx2_rows::Mxfp4Rows(w, xs, m, bias, y, begin, end);
     } else {
       RowsPortable(w, xs, m, bias, y, begin, end);
     }

@@ -71,11 +71,17 @@
 namespace warden::model {
 
 // Which implementation a kernel runs; kBest is the fastest the CPU supports.
-enum class KernelIsa { kPortable, kAvx512, kBest };
+// kAvx2: the AVX2 + FMA kernels where a kernel has them (avx2_rows.h: the float32 row
+// kernels of decode), the portable code elsewhere.
+enum class KernelIsa { kPortable, kAvx512, kBest, kAvx2 };
 
 // Whether a kernel should run its AVX-512 code for `isa`: an explicit request is obeyed
 // (callers check the CPU first, as the tests do); kBest follows the CPU.
 bool UsesAvx512(KernelIsa isa);
+
+// Whether a kernel without AVX-512 code for `isa` should run its AVX2 code: kAvx2, or kBest
+// on a CPU with AVX2 and FMA but not AVX-512.
+bool UsesAvx2(KernelIsa isa);
 
 // How the packed kernel takes x:
 //  - kFloat32: as given, float32 products (the exact mode);

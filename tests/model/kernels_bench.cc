@@ -9,6 +9,7 @@
 #include "model/kernels/aligned_vector.h"
 #include "model/kernels/amx_dense.h"
 #include "model/kernels/attention.h"
+#include "model/kernels/cpu_features.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/huge_pages.h"
@@ -23,11 +24,24 @@ namespace {
 
 constexpr int kHidden = 2880;
 
-// range(3): rows of W — 2*2880 (8.8 MB, beyond L2: the memory-bound case) or 256 (390 KB, in
+// The kernel set a benchmark's argument asks for: 0 portable, 1 AVX-512, 2 AVX2; false (and
+// the benchmark skipped) when this CPU cannot run it.
+bool PickIsa(benchmark::State& state, int64_t arg, KernelIsa* isa) {
+  constexpr KernelIsa kIsas[] = {KernelIsa::kPortable, KernelIsa::kAvx512, KernelIsa::kAvx2};
+  *isa = kIsas[arg];
+  if ((*isa == KernelIsa::kAvx512 && !CpuHasAvx512()) || (*isa == KernelIsa::kAvx2 && !CpuHasAvx2Fma())) {
+    state.SkipWithError("this CPU cannot run the kernel");
+    return false;
+  }
+  return true;
+}
+
+// range(1): kernels as PickIsa. range(3): rows of W — 2*2880 (8.8 MB, beyond L2: the memory-bound case) or 256 (390 KB, in
 // L2: the kernel's compute ceiling).
 void BM_Mxfp4Matmul(benchmark::State& state) {
   const int rows = static_cast<int>(state.range(3)), cols = kHidden, m = static_cast<int>(state.range(0));
-  const KernelIsa isa = state.range(1) ? KernelIsa::kAvx512 : KernelIsa::kPortable;
+  KernelIsa isa;
+  if (!PickIsa(state, state.range(1), &isa)) return;
   std::mt19937 rng(1);
   std::vector<uint8_t> blocks(static_cast<size_t>(rows) * cols / 2), scales(static_cast<size_t>(rows) * cols / 32);
   for (auto& b : blocks) b = static_cast<uint8_t>(rng());
@@ -44,7 +58,7 @@ void BM_Mxfp4Matmul(benchmark::State& state) {
   state.counters["GB/s_weights"] = benchmark::Counter((blocks.size() + scales.size()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 // range(4): activations as in BM_Mxfp4DecodeFromMemory.
-BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1}, {1, 2}, {2 * kHidden, 256}, {0, 1}})->UseRealTime();
+BENCHMARK(BM_Mxfp4Matmul)->ArgsProduct({{1, 8, 32}, {0, 1, 2}, {1, 2}, {2 * kHidden, 256}, {0, 1}})->UseRealTime();
 
 void BM_ExpertMatmul(benchmark::State& state) {
   const int rows = 2 * kHidden, cols = kHidden, m = static_cast<int>(state.range(0));
@@ -263,11 +277,12 @@ void BM_StreamMxfp4LayoutFromMemory(benchmark::State& state) {
 BENCHMARK(BM_StreamMxfp4LayoutFromMemory)->ArgsProduct({{1, 2}, {2 * kHidden, kHidden}})->UseRealTime();
 
 // range(0): threads; range(1): rows of x (1 = decode, 8 = a batch of 8); range(2): 0 kBest
-// (AMX from 3 rows where the CPU has it), 1 the AVX-512 kernel.
+// (AMX from 3 rows where the CPU has it), else the kernels of PickIsa(range(2) - 1).
 void BM_DenseDecodeFromMemory(benchmark::State& state) {
   const int rows = 4096, cols = kHidden, count = 48;  // 48 x 23.6 MB
   const int m = static_cast<int>(state.range(1));
-  const KernelIsa isa = state.range(2) == 0 ? KernelIsa::kBest : KernelIsa::kAvx512;
+  KernelIsa isa = KernelIsa::kBest;
+  if (state.range(2) > 0 && !PickIsa(state, state.range(2) - 1, &isa)) return;
   const size_t elements = static_cast<size_t>(rows) * cols;
   std::vector<uint16_t, HugePageAllocator<uint16_t>> w(elements * count, 0x3f00);
   AlignedVector<float> x(static_cast<size_t>(m) * cols, 0.5f);
@@ -286,7 +301,7 @@ void BM_DenseDecodeFromMemory(benchmark::State& state) {
   state.counters["GB/s_weights"] =
       benchmark::Counter(2.0 * elements * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{1, 2}, {1, 8, 16}, {0, 1}})->UseRealTime();
+BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{1, 2}, {1, 8, 16}, {0, 1, 2, 3}})->UseRealTime();
 BENCHMARK(BM_DenseDecodeFromMemory)->ArgsProduct({{2}, {2, 3, 4, 6}, {0}})->UseRealTime();
 
 // Float32 rows of x as the engine's exact decode of many sequences runs them

@@ -39,6 +39,7 @@ TEST(Mxfp4, DecodesLowNibbleAsEvenElementWithScale) {
 // The kernels this CPU can run, portable first.
 std::vector<KernelIsa> RunnableIsas() {
   std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (CpuHasAvx2Fma()) isas.push_back(KernelIsa::kAvx2);
   if (CpuHasAvx512()) isas.push_back(KernelIsa::kAvx512);
   return isas;
 }
@@ -70,7 +71,7 @@ TEST(Mxfp4, EveryIsaMatchesDoubleReferenceOnRandomInputs) {
       }
     }
   }
-  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable kernel was checked";
+  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable and AVX2 kernels were checked";
 }
 
 // Both implementations write the exact value of every element, for the realistic band of
@@ -241,9 +242,11 @@ TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
       const std::vector<float> bias = RandomFloats(rows, rng);
       std::vector<std::vector<float>> results;
       for (auto [path, isa] : {std::pair{DensePath::kDirect, KernelIsa::kPortable},
+                               std::pair{DensePath::kDirect, KernelIsa::kAvx2},
                                std::pair{DensePath::kDirect, KernelIsa::kAvx512},
                                std::pair{DensePath::kOneDnn, KernelIsa::kBest}}) {
         if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+        if (isa == KernelIsa::kAvx2 && !CpuHasAvx2Fma()) continue;
         std::vector<float> y(static_cast<size_t>(m) * rows);
         ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, bias.data(), y.data(), path, isa).ok());
         results.push_back(std::move(y));
@@ -274,14 +277,19 @@ TEST(DenseMatmul, PortableBf16ProductMatchesDoubleReference) {
       const std::vector<uint16_t> w = RandomBf16(static_cast<size_t>(n) * k, rng);
       const std::vector<uint16_t> x = RandomBf16(static_cast<size_t>(m) * k, rng);
       const std::vector<float> bias = RandomFloats(n, rng);
-      for (const float* b : {static_cast<const float*>(nullptr), bias.data()}) {
+      for (const auto [b, isa] : {std::pair{static_cast<const float*>(nullptr), KernelIsa::kPortable},
+                                  std::pair{bias.data(), KernelIsa::kPortable},
+                                  std::pair{static_cast<const float*>(nullptr), KernelIsa::kAvx2},
+                                  std::pair{bias.data(), KernelIsa::kAvx2}}) {
+        if (isa == KernelIsa::kAvx2 && !CpuHasAvx2Fma()) continue;
         std::vector<float> y(static_cast<size_t>(m) * n, std::nanf(""));
-        PortableBf16Product(**ctx, m, k, n, x.data(), w.data(), b, y.data());
+        PortableBf16Product(**ctx, m, k, n, x.data(), w.data(), b, y.data(), isa);
         for (int t = 0; t < m; ++t) {
           for (int r = 0; r < n; ++r) {
             double expected = b != nullptr ? b[r] : 0.0;
             for (int c = 0; c < k; ++c) expected += double{Bf16ToFloat(w[r * k + c])} * Bf16ToFloat(x[t * k + c]);
-            ASSERT_NEAR(y[t * n + r], expected, 1e-5 * k + 1e-6) << "m=" << m << " k=" << k << " r=" << r;
+            ASSERT_NEAR(y[t * n + r], expected, 1e-5 * k + 1e-6)
+                << "m=" << m << " k=" << k << " r=" << r << " isa=" << static_cast<int>(isa);
           }
         }
       }
