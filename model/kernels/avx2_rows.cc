@@ -55,6 +55,25 @@ WARDEN_AVX2 float DotBf16(const uint16_t* w, const float* x, int64_t n) {
   return sum;
 }
 
+WARDEN_AVX2 void DotBf16x4(const uint16_t* w, const float* x, int64_t ldx, int64_t n, float out[4]) {
+  // Two column vectors per step and four rows: eight independent sums.
+  __m256 acc[4][2];
+  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_ps();
+  int64_t c = 0;
+  for (; c + 16 <= n; c += 16) {
+    const __m256 w0 = WidenBf16(w + c), w1 = WidenBf16(w + c + 8);
+    for (int i = 0; i < 4; ++i) {
+      acc[i][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * ldx + c), acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * ldx + c + 8), acc[i][1]);
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    float sum = SumLanes(_mm256_add_ps(acc[i][0], acc[i][1]));
+    for (int64_t cc = c; cc < n; ++cc) sum += Bf16Value(w[cc]) * x[i * ldx + cc];
+    out[i] = sum;
+  }
+}
+
 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
               int64_t row_end) {
   for (int64_t r = row_begin; r < row_end; ++r) {
