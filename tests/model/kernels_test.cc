@@ -277,7 +277,7 @@ TEST(DenseMatmul, PortableBf16ProductMatchesDoubleReference) {
       const std::vector<uint16_t> w = RandomBf16(static_cast<size_t>(n) * k, rng);
       const std::vector<uint16_t> x = RandomBf16(static_cast<size_t>(m) * k, rng);
       const std::vector<float> bias = RandomFloats(n, rng);
-      for (const auto [b, isa] : {std::pair{static_cast<const float*>(nullptr), KernelIsa::kPortable},
+      for (const auto& [b, isa] : {std::pair{static_cast<const float*>(nullptr), KernelIsa::kPortable},
                                   std::pair{bias.data(), KernelIsa::kPortable},
                                   std::pair{static_cast<const float*>(nullptr), KernelIsa::kAvx2},
                                   std::pair{bias.data(), KernelIsa::kAvx2}}) {
