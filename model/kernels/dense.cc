@@ -181,7 +181,6 @@ bool OneDnnHasBf16Matmul() {
   return has;
 }
 
-
 // dst[m, n] = src[m, k] . weights[n, k]^T (+ bias[n] when not null).
 absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
                            const uint16_t* weights, const float* bias, float* dst) {
