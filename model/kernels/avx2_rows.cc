@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "model/kernels/mxfp4_format.h"
 
 namespace warden::model::avx2_rows {
@@ -21,13 +23,6 @@ WARDEN_AVX2 inline __m256 WidenBf16(const uint16_t* w) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
 }
 
-inline float Bf16Value(uint16_t bits) {
-  const uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float value;
-  __builtin_memcpy(&value, &wide, sizeof(value));
-  return value;
-}
-
 // The e2m1 values of eight nibbles (in the low 4 bits of each lane): the magnitude from the
 // low 3 bits, the sign from bit 3.
 WARDEN_AVX2 inline __m256 Fp4Values(__m256i nibbles, __m256 magnitudes) {
@@ -36,8 +31,7 @@ WARDEN_AVX2 inline __m256 Fp4Values(__m256i nibbles, __m256 magnitudes) {
   return _mm256_xor_ps(magnitude, _mm256_castsi256_ps(sign));
 }
 
-}  // namespace
-
+// sum_c bf16(w[c]) * x[c] for c < n.
 WARDEN_AVX2 float DotBf16(const uint16_t* w, const float* x, int64_t n) {
   // Four independent sums hide the FMA latency.
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -51,10 +45,11 @@ WARDEN_AVX2 float DotBf16(const uint16_t* w, const float* x, int64_t n) {
   }
   for (; c + 8 <= n; c += 8) acc0 = _mm256_fmadd_ps(WidenBf16(w + c), _mm256_loadu_ps(x + c), acc0);
   float sum = SumLanes(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; c < n; ++c) sum += Bf16Value(w[c]) * x[c];
+  for (; c < n; ++c) sum += Bf16ToFloat(w[c]) * x[c];
   return sum;
 }
 
+// out[i] = sum_c bf16(w[c]) * x[i * ldx + c] for c < n and the four rows i < 4 of x.
 WARDEN_AVX2 void DotBf16x4(const uint16_t* w, const float* x, int64_t ldx, int64_t n, float out[4]) {
   // Two column vectors per step and four rows: eight independent sums.
   __m256 acc[4][2];
@@ -69,18 +64,31 @@ WARDEN_AVX2 void DotBf16x4(const uint16_t* w, const float* x, int64_t ldx, int64
   }
   for (int i = 0; i < 4; ++i) {
     float sum = SumLanes(_mm256_add_ps(acc[i][0], acc[i][1]));
-    for (int64_t cc = c; cc < n; ++cc) sum += Bf16Value(w[cc]) * x[i * ldx + cc];
+    for (int64_t cc = c; cc < n; ++cc) sum += Bf16ToFloat(w[cc]) * x[i * ldx + cc];
     out[i] = sum;
   }
 }
 
+}  // namespace
+
 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
               int64_t row_end) {
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint16_t* row = w.data + r * w.cols;
-    for (int t = 0; t < m; ++t) {
-      const float dot = DotBf16(row, x + static_cast<size_t>(t) * w.cols, w.cols);
-      y[static_cast<size_t>(t) * w.rows + r] = dot + (bias != nullptr ? bias[r] : 0.0f);
+  // Rows of x in blocks that stay in L2 (32 x 2880 floats: 360 KiB) while the rows of W pass
+  // over them: each row of W is read once per block, then from L1 for each row of x.
+  constexpr int kRowsOfXPerBlock = 32;
+  const int64_t cols = w.cols;
+  for (int t0 = 0; t0 < m; t0 += kRowsOfXPerBlock) {
+    const int t1 = std::min(m, t0 + kRowsOfXPerBlock);
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const uint16_t* row = w.data + r * cols;
+      const float add = bias != nullptr ? bias[r] : 0.0f;
+      int t = t0;
+      for (; t + 4 <= t1; t += 4) {
+        float four[4];
+        DotBf16x4(row, x + t * cols, cols, cols, four);
+        for (int i = 0; i < 4; ++i) y[static_cast<size_t>(t + i) * w.rows + r] = four[i] + add;
+      }
+      for (; t < t1; ++t) y[static_cast<size_t>(t) * w.rows + r] = DotBf16(row, x + t * cols, cols) + add;
     }
   }
 }

@@ -14,15 +14,10 @@
 
 namespace warden::model::avx2_rows {
 
-// sum_c bf16(w[c]) * x[c] for c < n.
-float DotBf16(const uint16_t* w, const float* x, int64_t n);
-
-// out[i] = sum_c bf16(w[c]) * x[i * ldx + c] for c < n and the four rows i < 4 of x: each
-// widened weight serves four rows (prefill-sized products).
-void DotBf16x4(const uint16_t* w, const float* x, int64_t ldx, int64_t n, float out[4]);
-
 // For rows [row_begin, row_end) of W (bf16 [rows, cols]) and each of the m rows of x
-// ([m, cols]): y[t * w.rows + r] = W[r] . x[t] + bias[r] (bias may be null).
+// ([m, cols]): y[t * w.rows + r] = W[r] . x[t] + bias[r] (bias may be null). Rows of x go
+// in L2-sized blocks, four at a time (one widened weight serves four rows), so prefill-sized
+// m is served too.
 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
               int64_t row_end);
 

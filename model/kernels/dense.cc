@@ -237,42 +237,17 @@ void PortableBf16Product(KernelContext& ctx, int64_t m, int64_t k, int64_t n, co
 
 void PortableBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
                         const uint16_t* weights, const float* bias, float* dst, KernelIsa isa) {
+  // bf16 x widened to float32 is exact, so this is the direct kernels' product.
   std::vector<float>& x = dnnl.widened;
   x.resize(static_cast<size_t>(m * k));
   for (size_t i = 0; i < x.size(); ++i) x[i] = Bf16ToFloat(src[i]);
+  const Bf16Matrix w{weights, static_cast<int>(n), static_cast<int>(k)};
   const bool avx2 = isa == KernelIsa::kAvx2 || (isa == KernelIsa::kBest && CpuHasAvx2Fma());
-  // Rows of x in blocks that stay in L2 (32 x 2880 floats: 360 KiB) while each thread's rows
-  // of W pass over them; each row of W is read once per block, then from L1 per row of x.
-  constexpr int64_t kRowsOfXPerBlock = 32;
   auto rows = [&](int64_t begin, int64_t end) {
-    for (int64_t t0 = 0; t0 < m; t0 += kRowsOfXPerBlock) {
-      const int64_t t1 = std::min(m, t0 + kRowsOfXPerBlock);
-      for (int64_t r = begin; r < end; ++r) {
-        const uint16_t* w = weights + r * k;
-        const float add = bias != nullptr ? bias[r] : 0.0f;
-        int64_t t = t0;
-        if (avx2) {
-          for (; t + 4 <= t1; t += 4) {
-            float four[4];
-            avx2_rows::DotBf16x4(w, x.data() + t * k, k, k, four);
-            for (int i = 0; i < 4; ++i) dst[(t + i) * n + r] = four[i] + add;
-          }
-          for (; t < t1; ++t) dst[t * n + r] = avx2_rows::DotBf16(w, x.data() + t * k, k) + add;
-          continue;
-        }
-        for (; t < t1; ++t) {
-          const float* xt = x.data() + t * k;
-          float sums[8] = {};
-          int64_t c = 0;
-          for (; c + 8 <= k; c += 8) {
-            for (int j = 0; j < 8; ++j) sums[j] += Bf16ToFloat(w[c + j]) * xt[c + j];
-          }
-          for (; c < k; ++c) sums[0] += Bf16ToFloat(w[c]) * xt[c];
-          const float total =
-              ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
-          dst[t * n + r] = total + add;
-        }
-      }
+    if (avx2) {
+      avx2_rows::Bf16Rows(w, x.data(), static_cast<int>(m), bias, dst, begin, end);
+    } else {
+      DirectRowsPortable(w, x.data(), static_cast<int>(m), bias, dst, begin, end);
     }
   };
   row_kernels::ForRows(dnnl.pool, n, m * k * n, rows);

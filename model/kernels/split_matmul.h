@@ -56,9 +56,9 @@ void AddSplitRows(const DnnlState& dnnl, const SplitActivations& x, int64_t n, c
 // dst[m, n] = src[m, k] . weights[n, k]^T (+ bias[n] when not null), bf16 x bf16 -> f32,
 // without oneDNN: what SplitMatmul runs where oneDNN has no bf16 matmul (oneDNN 2.6 has none
 // below AVX-512). Each product of two bf16 values is exact in f32, as in oneDNN's product;
-// only the order of the sums differs (8 partial sums per dot product). Rows of W are split
-// over dnnl.pool; src is widened into dnnl.widened. `isa`: kAvx2, or kBest on a CPU with
-// AVX2 and FMA, sums with AVX2 (avx2_rows.h); otherwise scalar.
+// only the order of the sums differs. src is widened into dnnl.widened and the direct row
+// kernels run over it, rows of W split over dnnl.pool. `isa`: kAvx2, or kBest on a CPU with
+// AVX2 and FMA, runs avx2_rows::Bf16Rows; otherwise the portable rows.
 void PortableBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
                         const uint16_t* weights, const float* bias, float* dst, KernelIsa isa = KernelIsa::kBest);
 
