@@ -31,38 +31,23 @@ WARDEN_AVX2 inline __m256 Fp4Values(__m256i nibbles, __m256 magnitudes) {
   return _mm256_xor_ps(magnitude, _mm256_castsi256_ps(sign));
 }
 
-// sum_c bf16(w[c]) * x[c] for c < n.
-WARDEN_AVX2 float DotBf16(const uint16_t* w, const float* x, int64_t n) {
-  // Four independent sums hide the FMA latency.
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-  int64_t c = 0;
-  for (; c + 32 <= n; c += 32) {
-    acc0 = _mm256_fmadd_ps(WidenBf16(w + c), _mm256_loadu_ps(x + c), acc0);
-    acc1 = _mm256_fmadd_ps(WidenBf16(w + c + 8), _mm256_loadu_ps(x + c + 8), acc1);
-    acc2 = _mm256_fmadd_ps(WidenBf16(w + c + 16), _mm256_loadu_ps(x + c + 16), acc2);
-    acc3 = _mm256_fmadd_ps(WidenBf16(w + c + 24), _mm256_loadu_ps(x + c + 24), acc3);
-  }
-  for (; c + 8 <= n; c += 8) acc0 = _mm256_fmadd_ps(WidenBf16(w + c), _mm256_loadu_ps(x + c), acc0);
-  float sum = SumLanes(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; c < n; ++c) sum += Bf16ToFloat(w[c]) * x[c];
-  return sum;
-}
-
-// out[i] = sum_c bf16(w[c]) * x[i * ldx + c] for c < n and the four rows i < 4 of x.
-WARDEN_AVX2 void DotBf16x4(const uint16_t* w, const float* x, int64_t ldx, int64_t n, float out[4]) {
-  // Two column vectors per step and four rows: eight independent sums.
-  __m256 acc[4][2];
+// out[i] = sum_c bf16(w[c]) * x[i * ldx + c] for c < n and the kRows rows i of x. Each row's
+// sum runs in the same order whatever kRows is (two 8-lane sums over 16 columns a step, then
+// the tail), so a row of x gets the same bits alone or beside others: the engine's
+// sequences must not depend on what shares their step. Four rows share each widened weight.
+template <int kRows>
+WARDEN_AVX2 void DotRows(const uint16_t* w, const float* x, int64_t ldx, int64_t n, float* out) {
+  __m256 acc[kRows][2];
   for (auto& row : acc) row[0] = row[1] = _mm256_setzero_ps();
   int64_t c = 0;
   for (; c + 16 <= n; c += 16) {
     const __m256 w0 = WidenBf16(w + c), w1 = WidenBf16(w + c + 8);
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < kRows; ++i) {
       acc[i][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * ldx + c), acc[i][0]);
       acc[i][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * ldx + c + 8), acc[i][1]);
     }
   }
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < kRows; ++i) {
     float sum = SumLanes(_mm256_add_ps(acc[i][0], acc[i][1]));
     for (int64_t cc = c; cc < n; ++cc) sum += Bf16ToFloat(w[cc]) * x[i * ldx + cc];
     out[i] = sum;
@@ -85,10 +70,14 @@ void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const float* bias, flo
       int t = t0;
       for (; t + 4 <= t1; t += 4) {
         float four[4];
-        DotBf16x4(row, x + t * cols, cols, cols, four);
+        DotRows<4>(row, x + t * cols, cols, cols, four);
         for (int i = 0; i < 4; ++i) y[static_cast<size_t>(t + i) * w.rows + r] = four[i] + add;
       }
-      for (; t < t1; ++t) y[static_cast<size_t>(t) * w.rows + r] = DotBf16(row, x + t * cols, cols) + add;
+      for (; t < t1; ++t) {
+        float one;
+        DotRows<1>(row, x + t * cols, cols, cols, &one);
+        y[static_cast<size_t>(t) * w.rows + r] = one + add;
+      }
     }
   }
 }

@@ -297,6 +297,28 @@ TEST(DenseMatmul, PortableBf16ProductMatchesDoubleReference) {
   }
 }
 
+// The AVX2 rows take rows of x four at a time: a row must get the same bits whatever shares
+// its product (the engine's sequences must not depend on their step's company).
+TEST(DenseMatmul, Avx2RowsGiveARowTheSameBitsAloneOrWithOthers) {
+  if (!CpuHasAvx2Fma()) GTEST_SKIP() << "no AVX2 on this CPU";
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  std::mt19937 rng(13);
+  const int rows = 37, cols = 1100, m = 7;
+  const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
+  const Bf16Matrix w{wbits.data(), rows, cols};
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+  std::vector<float> together(static_cast<size_t>(m) * rows);
+  ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, nullptr, together.data(), DensePath::kDirect, KernelIsa::kAvx2).ok());
+  for (int t = 0; t < m; ++t) {
+    std::vector<float> alone(rows);
+    ASSERT_TRUE(DenseMatmul(**ctx, w, x.data() + static_cast<size_t>(t) * cols, 1, nullptr, alone.data(),
+                            DensePath::kDirect, KernelIsa::kAvx2)
+                    .ok());
+    for (int r = 0; r < rows; ++r) EXPECT_EQ(together[t * rows + r], alone[r]) << "t=" << t << " r=" << r;
+  }
+}
+
 TEST(Ops, SwiGluClampsGateAboveAndLinearBothSidesAndAddsOne) {
   const float h[6] = {10.0f, -10.0f, 1.0f, 0.5f, -2.0f, 20.0f};
   float out[3];
