@@ -195,10 +195,15 @@ void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias,
   // The calling thread's scratch; the workers get its address (a thread_local named inside
   // the lambda would be each worker's own instance).
   thread_local AlignedVector<float> split;
-  SplitEvenOdd(x, m, w.cols, &split);
-  const float* xs = split.data();
   const bool avx512 = UsesAvx512(isa);
-  const bool avx2 = UsesAvx2(isa);
+  const bool avx2 = !avx512 && UsesAvx2(isa);
+  if (avx2) {
+    split.resize(static_cast<size_t>(m) * w.cols);
+    avx2_rows::Mxfp4Layout(x, m, w.cols, split.data());
+  } else {
+    SplitEvenOdd(x, m, w.cols, &split);
+  }
+  const float* xs = split.data();
   auto rows = [&w, xs, m, bias, y, avx512, avx2](int64_t begin, int64_t end) {
     if (avx512) {
       RowsAvx512(w, xs, m, bias, y, begin, end);

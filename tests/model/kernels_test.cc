@@ -74,6 +74,58 @@ TEST(Mxfp4, EveryIsaMatchesDoubleReferenceOnRandomInputs) {
   if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable and AVX2 kernels were checked";
 }
 
+// The AVX2 kernel reads each block's values from tables already scaled by its exponent
+// byte: every byte's values must come out exactly (subnormal at 0, 6 * 2^125 at 252),
+// decoded alone (one row of x) or into L1 for several rows. From 253 on the largest values
+// are +-inf (at 255 all, the scale itself being inf): no output may then be a wrong finite
+// number.
+TEST(Mxfp4, Avx2KernelGivesEveryScaledValueExactly) {
+  if (!CpuHasAvx2Fma()) GTEST_SKIP() << "no AVX2 on this CPU";
+  // Byte j holds codes j (element 2j) and 15 - j (element 2j + 1): every code twice.
+  std::vector<uint8_t> blocks(16);
+  for (int j = 0; j < 16; ++j) blocks[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  std::vector<float> identity(32 * 32, 0.0f);
+  for (int t = 0; t < 32; ++t) identity[t * 32 + t] = 1.0f;
+  for (int s = 0; s < 256; ++s) {
+    const std::vector<uint8_t> scales = {static_cast<uint8_t>(s)};
+    const Mxfp4Matrix w{blocks.data(), scales.data(), 1, 32};
+    std::vector<float> together(32);
+    Mxfp4Matmul(w, identity.data(), 32, nullptr, together.data(), nullptr, KernelIsa::kAvx2);
+    for (int t = 0; t < 32; ++t) {
+      float alone = 0.0f;
+      Mxfp4Matmul(w, identity.data() + t * 32, 1, nullptr, &alone, nullptr, KernelIsa::kAvx2);
+      if (s > 252) {
+        // Some of the block's values overflow to +-inf, which times the zeros of x is NaN.
+        for (float y : {together[t], alone}) EXPECT_TRUE(!std::isfinite(y) || y == Mxfp4Element(w, 0, t)) << t;
+      } else {
+        EXPECT_EQ(together[t], Mxfp4Element(w, 0, t)) << "s=" << s << " t=" << t;
+        EXPECT_EQ(alone, Mxfp4Element(w, 0, t)) << "s=" << s << " t=" << t;
+      }
+    }
+  }
+}
+
+// Batched decode must not change a sequence's numbers: a row of x gets the same bits from
+// the AVX2 kernel alone (decoding as it goes) as among 40 (W decoded into L1, rows of x in
+// threes and blocks of 32).
+TEST(Mxfp4, Avx2KernelGivesARowTheSameBitsAloneOrWithOthers) {
+  if (!CpuHasAvx2Fma()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(17);
+  ThreadPool pool(2);
+  const int rows = 29, cols = 32 * 35, m = 40;
+  RandomMxfp4 w(rows, cols, rng);
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
+  const std::vector<float> bias = RandomFloats(rows, rng);
+  std::vector<float> together(static_cast<size_t>(m) * rows);
+  Mxfp4Matmul(w.matrix, x.data(), m, bias.data(), together.data(), &pool, KernelIsa::kAvx2);
+  for (int t = 0; t < m; ++t) {
+    std::vector<float> alone(rows);
+    Mxfp4Matmul(w.matrix, x.data() + static_cast<size_t>(t) * cols, 1, bias.data(), alone.data(), &pool,
+                KernelIsa::kAvx2);
+    for (int r = 0; r < rows; ++r) EXPECT_EQ(together[t * rows + r], alone[r]) << "t=" << t << " r=" << r;
+  }
+}
+
 // Both implementations write the exact value of every element, for the realistic band of
 // scale bytes and for every byte 0..255 (subnormal results at 0, infinities and NaN at the
 // top); with 1, 17 and 31 blocks per row.
