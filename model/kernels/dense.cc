@@ -161,6 +161,8 @@ absl::StatusOr<dnnl::matmul*> CachedMatmul(DnnlState& dnnl, int64_t m, int64_t k
   return &it->second;
 }
 
+}  // namespace
+
 // Whether oneDNN has a bf16 matmul on this CPU: oneDNN 2.6 has none below AVX-512 (an AVX2
 // machine cannot create the primitive). Decided once, by creating a small one.
 bool OneDnnHasBf16Matmul() {
@@ -180,6 +182,8 @@ bool OneDnnHasBf16Matmul() {
   }();
   return has;
 }
+
+namespace {
 
 // dst[m, n] = src[m, k] . weights[n, k]^T (+ bias[n] when not null).
 absl::Status RunBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const uint16_t* src,
@@ -317,6 +321,7 @@ absl::Status SplitMatmul(DnnlState& dnnl, const SplitActivations& x, const uint1
 
 // The automatic paths' choice between oneDNN (split or rounded x) and our own kernels.
 bool AutoRunsOnOneDnn(int m, int cols, KernelIsa isa, DensePath path) {
+  if (!OneDnnHasBf16Matmul()) return false;
   if (path == DensePath::kAutoRounded) return !UsesAmx(isa, m, cols, amx_dense::Bf16Parts::kHiOnly);
   return (path == DensePath::kAuto && m >= kRoundedActivationMinRows) ||
          (m > kDirectMaxRows && !UsesAmx(isa, m, cols, amx_dense::Bf16Parts::kHiAndLo));
@@ -329,6 +334,21 @@ bool DenseMatmulRunsOnOneDnn(int m, int cols, DensePath path) {
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path, KernelIsa isa) {
   if (m <= 0 || w.rows <= 0) return absl::OkStatus();
+  const bool automatic = path == DensePath::kAuto || path == DensePath::kAutoFloat32;
+  if ((automatic || path == DensePath::kAutoRounded) && !OneDnnHasBf16Matmul()) {
+    // oneDNN's product would be PortableBf16Matmul run on x's two bf16 parts: twice the
+    // direct kernels' work on x itself, and no more exact. x is still rounded where the
+    // path asks, so a prompt's numbers are those of CPUs with a bf16 matmul.
+    const bool rounded = path == DensePath::kAutoRounded || (path == DensePath::kAuto && m >= kRoundedActivationMinRows);
+    const float* input = x;
+    if (rounded) {
+      thread_local AlignedVector<float> rounded_x;  // the calling thread's, reused
+      RoundToBf16Floats(x, static_cast<size_t>(m) * w.cols, &rounded_x);
+      input = rounded_x.data();
+    }
+    DirectMatmul(ctx, w, input, m, bias, y, isa);
+    return absl::OkStatus();
+  }
   if (path == DensePath::kAutoRounded && UsesAmx(isa, m, w.cols, amx_dense::Bf16Parts::kHiOnly)) {
     AmxMatmul(ctx, w, x, m, bias, y, amx_dense::Bf16Parts::kHiOnly);
     return absl::OkStatus();
@@ -337,7 +357,6 @@ absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x
       (path == DensePath::kAuto && m >= kRoundedActivationMinRows)) {
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kRounded, isa);
   }
-  const bool automatic = path == DensePath::kAuto || path == DensePath::kAutoFloat32;
   if (path == DensePath::kOneDnn || (automatic && AutoRunsOnOneDnn(m, w.cols, isa, path))) {
     return OneDnnMatmul(ctx, w, x, m, bias, y, Bf16Activations::kSplit, isa);
   }

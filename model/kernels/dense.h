@@ -37,6 +37,11 @@ enum class DensePath { kAuto, kAutoFloat32, kAutoRounded, kDirect, kOneDnn, kOne
 // sequence's results do not depend on what shares its steps.
 inline constexpr int kRoundedActivationMinRows = 32;
 
+// Whether oneDNN can run a bf16 matmul on this CPU (oneDNN 2.6: only with AVX-512). Where it
+// cannot, the automatic paths of DenseMatmul and ExpertMatmul run our own kernels on x
+// itself instead of on its bf16 parts. Asked once; thread-safe.
+bool OneDnnHasBf16Matmul();
+
 // x is [m, w.cols], y is [m, w.rows], bias may be null. Errors only if oneDNN fails.
 absl::Status DenseMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                          const float* bias, float* y, DensePath path = DensePath::kAuto,

@@ -269,7 +269,11 @@ ExpertRoute Route(const Mxfp4Matrix& w, int m, ExpertPath path, Mxfp4Activations
   const bool fused_fits = automatic && packed == Mxfp4Activations::kFloat32 && m >= kFusedMinRows;
   const bool fused_asked = path == ExpertPath::kFusedAmx || path == ExpertPath::kFusedAmxRounded;
   if (fused_asked || (fused_fits && FusedAmxHandles(w))) return ExpertRoute::kFused;
-  if (path == ExpertPath::kPacked || (automatic && m < kDequantizeMinRows)) return ExpertRoute::kPacked;
+  // Where oneDNN has no bf16 matmul, the expanded product would run our own bf16 rows on x's
+  // two parts; the packed kernel decodes each row of W once per 32 rows of x instead.
+  if (path == ExpertPath::kPacked || (automatic && (m < kDequantizeMinRows || !OneDnnHasBf16Matmul()))) {
+    return ExpertRoute::kPacked;
+  }
   return ExpertRoute::kDequantizeOneDnn;
 }
 
