@@ -14,6 +14,12 @@
 
 namespace warden::model::avx2_rows {
 
+// From this many rows of x (a prefill's: the engine rounds those to bf16 values) both
+// kernels run a tiled product (4 rows of W as float32 in the thread's buffer against 3 rows
+// of x at a time, one accumulator per pair); below it each pair's sum runs in a fixed order
+// whatever m is, so a row of x gets the same bits alone or beside up to 31 others.
+inline constexpr int kTiledMinRows = 32;
+
 // For rows [row_begin, row_end) of W (bf16 [rows, cols]) and each of the m rows of x
 // ([m, cols]): y[t * w.rows + r] = W[r] . x[t] + bias[r] (bias may be null). Rows of x go
 // in L2-sized blocks, four at a time (one widened weight serves four rows), so prefill-sized

@@ -49,7 +49,9 @@ TEST(Mxfp4, EveryIsaMatchesDoubleReferenceOnRandomInputs) {
   ThreadPool pool(2);
   // 3 and 37 blocks per row: odd counts (the AVX-512 kernel takes blocks in pairs).
   for (auto [rows, cols] : {std::pair{37, 96}, std::pair{5, 32 * 37}}) {
-    for (int m : {1, 3, 8, 11}) {
+    // 37 and 40 rows of x: the AVX2 kernel's tiled product (from 32 rows; 3 rows of x per
+    // tile, 36 per block, 4 rows of W per tile with partial ones at 37 and 5 rows).
+    for (int m : {1, 3, 8, 11, 37, 40}) {
       RandomMxfp4 w(rows, cols, rng);
       const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
       const std::vector<float> bias = RandomFloats(rows, rng);
@@ -106,13 +108,13 @@ TEST(Mxfp4, Avx2KernelGivesEveryScaledValueExactly) {
 }
 
 // Batched decode must not change a sequence's numbers: a row of x gets the same bits from
-// the AVX2 kernel alone (decoding as it goes) as among 40 (W decoded into L1, rows of x in
-// threes and blocks of 32).
+// the AVX2 kernel alone (decoding as it goes) as among 31 (W decoded into L1, rows of x in
+// threes). From 32 rows (a prefill's, rounded by the engine) the tiled product runs.
 TEST(Mxfp4, Avx2KernelGivesARowTheSameBitsAloneOrWithOthers) {
   if (!CpuHasAvx2Fma()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(17);
   ThreadPool pool(2);
-  const int rows = 29, cols = 32 * 35, m = 40;
+  const int rows = 29, cols = 32 * 35, m = 31;
   RandomMxfp4 w(rows, cols, rng);
   const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
   const std::vector<float> bias = RandomFloats(rows, rng);
@@ -291,7 +293,9 @@ TEST(DenseMatmul, DirectAndOneDnnPathsMatchDoubleReference) {
     const int rows = 45;
     const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
     const Bf16Matrix w{wbits.data(), rows, cols};
-    for (int m : {1, 2, 3, 5, 8, 9, 20}) {
+    // 38 and 40: the AVX2 rows' tiled product (from 32 rows of x; 70 columns leave a tail
+    // of 6 past the 8-wide steps, 45 rows a partial tile of W).
+    for (int m : {1, 2, 3, 5, 8, 9, 20, 38, 40}) {
       const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
       const std::vector<float> bias = RandomFloats(rows, rng);
       std::vector<std::vector<float>> results;
