@@ -8,6 +8,7 @@
 #include "model/kernels/aligned_vector.h"
 #include "model/kernels/attention.h"
 #include "model/kernels/attention_amx.h"
+#include "model/kernels/cpu_features.h"
 #include "model/kernels/dense.h"
 #include "model/kernels/expert_matmul.h"
 #include "model/kernels/ops.h"
@@ -419,7 +420,12 @@ bool Transformer::GroupRunsOnOneDnn(int64_t rows, int64_t logit_rows, bool round
 }
 
 Mxfp4Activations Transformer::PackedExpertActivations(int batch_rows) const {
-  return fast_ != nullptr && batch_rows <= kFastMaxRows ? Mxfp4Activations::kInt8 : Mxfp4Activations::kFloat32;
+  // Int8 activations pay only where VNNI multiplies them (mxfp4_int8.h); elsewhere (AVX2
+  // CPUs) the int8 kernel is portable code, ~15x slower than the float32 AVX2 kernel, which
+  // is also the more exact of the two.
+  static const bool int8_pays = CpuHasAvx512Vnni();
+  return fast_ != nullptr && int8_pays && batch_rows <= kFastMaxRows ? Mxfp4Activations::kInt8
+                                                                     : Mxfp4Activations::kFloat32;
 }
 
 absl::Status Transformer::MlpBlock(int layer, Batch& batch) {

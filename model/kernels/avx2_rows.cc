@@ -366,6 +366,37 @@ WARDEN_AVX2 void Mxfp4Rows(const Mxfp4Matrix& w, const float* xs, int m, const f
   }
 }
 
+WARDEN_AVX2 void Int8Rows(const Int8Matrix& w, const int8_dense_tiles::Int16Activations& x, const float* bias,
+                          float* y, int64_t row_begin, int64_t row_end) {
+  using int8_dense_tiles::kChunkValues;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const int8_t* row = w.data.data() + r * w.cols;
+    for (int t = 0; t < x.tokens; ++t) {
+      const int16_t* xt = x.values.data() + static_cast<size_t>(t) * x.padded_cols;
+      float acc = 0.0f;
+      for (int k = 0; k < x.chunks; ++k) {
+        const int c1 = std::min((k + 1) * kChunkValues, w.cols);
+        int c = k * kChunkValues;
+        // 16 weights widened to int16 times 16 int16 values, pairs summed into eight int32
+        // lanes: exact (int8_dense_tiles.h bounds the chunk's sum below 2^31).
+        __m256i lanes = _mm256_setzero_si256();
+        for (; c + 16 <= c1; c += 16) {
+          const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c)));
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt + c));
+          lanes = _mm256_add_epi32(lanes, _mm256_madd_epi16(wv, xv));
+        }
+        __m128i half = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+        half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4E));
+        half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xB1));
+        int32_t sum = _mm_cvtsi128_si32(half);
+        for (; c < c1; ++c) sum += row[c] * xt[c];
+        acc = int8_dense_tiles::FoldChunk(acc, sum, x.steps[static_cast<size_t>(t) * x.chunks + k]);
+      }
+      y[static_cast<size_t>(t) * w.rows + r] = int8_dense_tiles::Finish(acc, w.scales[r], bias ? bias[r] : 0.0f);
+    }
+  }
+}
+
 #undef WARDEN_AVX2
 
 }  // namespace warden::model::avx2_rows

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include "model/kernels/int8_dense.h"
+#include "model/kernels/int8_dense_tiles.h"
 #include "model/kernels/tensor_types.h"
 
 namespace warden::model::avx2_rows {
@@ -41,6 +43,11 @@ void Mxfp4Layout(const float* x, int m, int cols, float* out);
 // block whose exponent byte exceeds 252 holds +-inf values (NaN against zeros of x).
 void Mxfp4Rows(const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y, int64_t row_begin,
                int64_t row_end);
+
+// The fast mode's int8 dense rows (int8_dense_tiles.h): the same exact integer chunk sums
+// and float folding as RowsPortable, so bit for bit its results; 16 weights per pmaddwd.
+void Int8Rows(const Int8Matrix& w, const int8_dense_tiles::Int16Activations& x, const float* bias, float* y,
+              int64_t row_begin, int64_t row_end);
 
 }  // namespace warden::model::avx2_rows
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/kernels/avx2_rows.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/int8_dense_amx.h"
 #include "model/kernels/int8_dense_tiles.h"
@@ -53,13 +54,16 @@ void Int8DenseMatmul(KernelContext& ctx, const Int8Matrix& w, const float* x, in
   thread_local int8_dense_amx::Digits digits;
   if (amx) int8_dense_amx::Pack(quantized, &digits);
   const int8_dense_amx::Digits* d = &digits;
-  auto rows = [&w, q, d, bias, y, avx512, vnni, amx](int64_t begin, int64_t end) {
+  const bool avx2 = !avx512 && UsesAvx2(isa);
+  auto rows = [&w, q, d, bias, y, avx512, avx2, vnni, amx](int64_t begin, int64_t end) {
     if (amx) begin = int8_dense_amx::Rows(w, *d, bias, y, begin, end);
     if (begin == end) return;
     if (vnni) {
       int8_dense_tiles::RowsVnni(w, *q, bias, y, begin, end);
     } else if (avx512) {
       int8_dense_tiles::RowsAvx512(w, *q, bias, y, begin, end);
+    } else if (avx2) {
+      avx2_rows::Int8Rows(w, *q, bias, y, begin, end);
     } else {
       int8_dense_tiles::RowsPortable(w, *q, bias, y, begin, end);
     }

@@ -91,6 +91,24 @@ TEST(Int8Dense, BlockedTilesMatchThePortableKernel) {
   }
 }
 
+// The AVX2 rows (CPUs without AVX-512) give the portable kernel's results bit for bit:
+// decode-sized and larger m, columns with a partial 16-value step (200, 1100) or none (2880).
+TEST(Int8Dense, Avx2RowsMatchThePortableKernel) {
+  if (!CpuHasAvx2Fma()) GTEST_SKIP() << "no AVX2";
+  auto ctx = KernelContext::Create({2});
+  ASSERT_TRUE(ctx.ok());
+  for (int cols : {200, 1100, 2880}) {
+    for (int m : {1, 2, 3, 9}) {
+      const Case c = MakeCase(37, cols, m);
+      const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
+      std::vector<float> portable(static_cast<size_t>(m) * c.rows), avx2(portable.size());
+      Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), portable.data(), KernelIsa::kPortable);
+      Int8DenseMatmul(**ctx, q, c.x.data(), m, c.bias.data(), avx2.data(), KernelIsa::kAvx2);
+      EXPECT_EQ(avx2, portable) << "cols " << cols << " m " << m;
+    }
+  }
+}
+
 // y of the int8 weights (q * row scale) in double precision: what remains when only the
 // activations' rounding differs.
 std::vector<double> OfQuantisedWeights(const Case& c, const Int8Matrix& q) {
