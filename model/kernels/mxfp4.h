@@ -71,8 +71,9 @@
 namespace warden::model {
 
 // Which implementation a kernel runs; kBest is the fastest the CPU supports.
-// kAvx2: the AVX2 + FMA kernels where a kernel has them (avx2_rows.h: the float32 row
-// kernels of decode), the portable code elsewhere.
+// kAvx2: the AVX2 + FMA kernels where a kernel has them (avx2_rows.h: the bf16 and MXFP4
+// rows with float32 x, their tiled prefill product, the int8 dense rows), the portable code
+// elsewhere (attention, the int8 expert kernel).
 enum class KernelIsa { kPortable, kAvx512, kBest, kAvx2 };
 
 // Whether a kernel should run its AVX-512 code for `isa`: an explicit request is obeyed
