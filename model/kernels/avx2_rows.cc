@@ -179,15 +179,15 @@ WARDEN_AVX2 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const floa
 
 namespace {
 
-// For every exponent byte s, the bf16 patterns of mxfp4::ScaledValueTables()'s 16 values
-// (exact: each is e2m1 * 2^(s - 127), whose float32 low half is zero, subnormals included)
-// as two 16-byte vpshufb tables, low bytes then high bytes: 8 KiB, in L1 while a row runs.
 uint16_t UpperHalfOf(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof(bits));
   return static_cast<uint16_t>(bits >> 16);
 }
 
+// For every exponent byte s, the bf16 patterns of mxfp4::ScaledValueTables()'s 16 values
+// (exact: each is e2m1 * 2^(s - 127), whose float32 low half is zero, subnormals included)
+// as two 16-byte vpshufb tables, low bytes then high bytes: 8 KiB, in L1 while a row runs.
 struct ScaledBf16Bytes {
   alignas(32) uint8_t table[256][2][16];
 };

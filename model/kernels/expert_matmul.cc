@@ -270,7 +270,8 @@ ExpertRoute Route(const Mxfp4Matrix& w, int m, ExpertPath path, Mxfp4Activations
   const bool fused_asked = path == ExpertPath::kFusedAmx || path == ExpertPath::kFusedAmxRounded;
   if (fused_asked || (fused_fits && FusedAmxHandles(w))) return ExpertRoute::kFused;
   // Where oneDNN has no bf16 matmul, the expanded product would run our own bf16 rows on x's
-  // two parts; the packed kernel decodes each row of W once per 32 rows of x instead.
+  // two parts; the packed kernel runs on x itself (with AVX2, from 32 rows of x, W decoded
+  // into float32 tiles once per 36 rows of x).
   if (path == ExpertPath::kPacked || (automatic && (m < kDequantizeMinRows || !OneDnnHasBf16Matmul()))) {
     return ExpertRoute::kPacked;
   }
