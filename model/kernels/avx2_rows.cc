@@ -3,7 +3,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "model/kernels/aligned_vector.h"
 #include "model/kernels/mxfp4_format.h"
@@ -23,14 +22,6 @@ WARDEN_AVX2 inline float SumLanes(__m256 v) {
 WARDEN_AVX2 inline __m256 WidenBf16(const uint16_t* w) {
   const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
-}
-
-// The e2m1 values of eight nibbles (in the low 4 bits of each lane): the magnitude from the
-// low 3 bits, the sign from bit 3.
-WARDEN_AVX2 inline __m256 Fp4Values(__m256i nibbles, __m256 magnitudes) {
-  const __m256 magnitude = _mm256_permutevar8x32_ps(magnitudes, nibbles);
-  const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(nibbles, _mm256_set1_epi32(8)), 28);
-  return _mm256_xor_ps(magnitude, _mm256_castsi256_ps(sign));
 }
 
 // out[i] = sum_c bf16(w[c]) * x[i * ldx + c] for c < n and the kRows rows i of x. Each row's
@@ -179,14 +170,9 @@ WARDEN_AVX2 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const floa
 
 namespace {
 
-uint16_t UpperHalfOf(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return static_cast<uint16_t>(bits >> 16);
-}
-
 // For every exponent byte s, the bf16 patterns of mxfp4::ScaledValueTables()'s 16 values
-// (exact: each is e2m1 * 2^(s - 127), whose float32 low half is zero, subnormals included)
+// (exact: each is e2m1 * 2^(s - 127), whose float32 low half is zero, subnormals included,
+// so FloatToBf16 only drops that half; NaN stays NaN)
 // as two 16-byte vpshufb tables, low bytes then high bytes: 8 KiB, in L1 while a row runs.
 struct ScaledBf16Bytes {
   alignas(32) uint8_t table[256][2][16];
@@ -198,7 +184,7 @@ const ScaledBf16Bytes& Bf16ByteTables() {
     const float* values = mxfp4::ScaledValueTables();
     for (int s = 0; s < 256; ++s) {
       for (int n = 0; n < 16; ++n) {
-        const uint16_t pattern = UpperHalfOf(values[16 * s + n]);
+        const uint16_t pattern = FloatToBf16(values[16 * s + n]);
         made->table[s][0][n] = static_cast<uint8_t>(pattern & 0xFF);
         made->table[s][1][n] = static_cast<uint8_t>(pattern >> 8);
       }
