@@ -24,73 +24,116 @@ WARDEN_AVX2 inline __m256 WidenBf16(const uint16_t* w) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
 }
 
-// out[i] = sum_c bf16(w[c]) * x[i * ldx + c] for c < n and the kRows rows i of x. Each row's
-// sum runs in the same order whatever kRows is (two 8-lane sums over 16 columns a step, then
-// the tail), so a row of x gets the same bits alone or beside others: the engine's
-// sequences must not depend on what shares their step. Four rows share each widened weight.
-template <int kRows>
-WARDEN_AVX2 void DotRows(const uint16_t* w, const float* x, int64_t ldx, int64_t n, float* out) {
-  __m256 acc[kRows][2];
-  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_ps();
-  int64_t c = 0;
-  for (; c + 16 <= n; c += 16) {
-    const __m256 w0 = WidenBf16(w + c), w1 = WidenBf16(w + c + 8);
-    for (int i = 0; i < kRows; ++i) {
-      acc[i][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * ldx + c), acc[i][0]);
-      acc[i][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * ldx + c + 8), acc[i][1]);
-    }
+// Rows of W as the tile kernel reads them, 16 columns at a time as two vectors of eight
+// floats in the pair layout (Bf16PairLayout): Even() the block's even columns, Odd() its odd
+// ones. Bf16RowsOfW reads the matrix itself: one 32-byte load holds eight pairs of bf16, the
+// even one in each 32-bit lane's low half, so a shift gives the even columns as float32 and a
+// mask the odd ones (half the widening work of zero-extending eight at a time).
+// FloatRowsOfW reads a thread's buffer already in that order (32-byte aligned rows).
+struct Bf16RowsOfW {
+  const uint16_t* w;
+  int64_t ldw;
+  WARDEN_AVX2 __m256i Raw(int j, int64_t c) const {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * ldw + c));
   }
-  for (int i = 0; i < kRows; ++i) {
-    float sum = SumLanes(_mm256_add_ps(acc[i][0], acc[i][1]));
-    for (int64_t cc = c; cc < n; ++cc) sum += Bf16ToFloat(w[cc]) * x[i * ldx + cc];
-    out[i] = sum;
+  WARDEN_AVX2 __m256 Even(int j, int64_t c) const { return _mm256_castsi256_ps(_mm256_slli_epi32(Raw(j, c), 16)); }
+  WARDEN_AVX2 __m256 Odd(int j, int64_t c) const {
+    return _mm256_castsi256_ps(_mm256_and_si256(Raw(j, c), _mm256_set1_epi32(static_cast<int>(0xFFFF0000u))));
   }
-}
+  float At(int j, int64_t c) const { return Bf16ToFloat(w[j * ldw + c]); }
+};
+struct FloatRowsOfW {
+  const float* w;
+  int64_t ldw;
+  WARDEN_AVX2 __m256 Even(int j, int64_t c) const { return _mm256_load_ps(w + j * ldw + c); }
+  WARDEN_AVX2 __m256 Odd(int j, int64_t c) const { return _mm256_load_ps(w + j * ldw + c + 8); }
+  float At(int j, int64_t c) const { return w[j * ldw + c]; }
+};
 
-// The tiled product of prefill-sized x (TiledRows): kTileW rows of W, widened or decoded to
-// float32 into a thread's buffer, against kX rows of x at a time, one accumulator per pair,
-// so each load of W serves kX rows and each load of x kTileW rows (7 loads per 12 FMAs;
-// DotRows<4> needs 5 per 4 and waits on loads).
-constexpr int kTileW = 4;
-
-template <int kX>
-WARDEN_AVX2 void TileDot(const float* w, int64_t ldw, const float* x, int64_t ldx, int64_t cols, float* out,
-                         int64_t ldo) {
-  __m256 acc[kX][kTileW];
+// out[i * ldo + j] = W[j] . x[i] for kW rows of W and kX rows of x (x in the pair layout):
+// one accumulator per pair, so each load of W serves kX rows and each load of x kW rows
+// (at 4 x 3: 12 accumulators, three rows of x and one of W fill the 16 vector registers).
+// Every pair's sum runs in one order whatever kW, kX and the caller's m are (per lane: the
+// even then the odd column of each 16 in turn; then the lanes; then the columns past the
+// last whole 16 in order), so a row of x gets the same bits alone or beside others,
+// decoding or prefilling: the engine's sequences must not depend on what shares their step.
+//
+// TileDot runs over the columns [c0, c1) (multiples of 16) only, its accumulators starting
+// from zero at c0 == 0 and else from `saved` (kX * kW vectors); when `finish`, it then adds
+// the lanes and the columns [c1, cols) and writes out, else it keeps the accumulators in
+// `saved` for the next slice of columns: slices keep each pair's order, so its bits.
+template <int kX, int kW, typename RowsOfW>
+WARDEN_AVX2 void TileDot(const RowsOfW& w, const float* x, int64_t ldx, int64_t c0, int64_t c1, int64_t cols,
+                         __m256* saved, bool finish, float* out, int64_t ldo) {
+  __m256 acc[kX][kW];
 #pragma GCC unroll 4
   for (int i = 0; i < kX; ++i) {
 #pragma GCC unroll 4
-    for (int j = 0; j < kTileW; ++j) acc[i][j] = _mm256_setzero_ps();
+    for (int j = 0; j < kW; ++j) acc[i][j] = c0 == 0 ? _mm256_setzero_ps() : saved[i * kW + j];
   }
-  int64_t c = 0;
-  for (; c + 8 <= cols; c += 8) {
+  for (int64_t c = c0; c < c1; c += 16) {
     __m256 xv[kX];
 #pragma GCC unroll 4
     for (int i = 0; i < kX; ++i) xv[i] = _mm256_loadu_ps(x + i * ldx + c);
 #pragma GCC unroll 4
-    for (int j = 0; j < kTileW; ++j) {
-      const __m256 wv = _mm256_load_ps(w + j * ldw + c);
+    for (int j = 0; j < kW; ++j) {
+      const __m256 wv = w.Even(j, c);
+#pragma GCC unroll 4
+      for (int i = 0; i < kX; ++i) acc[i][j] = _mm256_fmadd_ps(wv, xv[i], acc[i][j]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < kX; ++i) xv[i] = _mm256_loadu_ps(x + i * ldx + c + 8);
+#pragma GCC unroll 4
+    for (int j = 0; j < kW; ++j) {
+      const __m256 wv = w.Odd(j, c);
 #pragma GCC unroll 4
       for (int i = 0; i < kX; ++i) acc[i][j] = _mm256_fmadd_ps(wv, xv[i], acc[i][j]);
     }
   }
+  if (!finish) {
+#pragma GCC unroll 4
+    for (int i = 0; i < kX; ++i) {
+#pragma GCC unroll 4
+      for (int j = 0; j < kW; ++j) saved[i * kW + j] = acc[i][j];
+    }
+    return;
+  }
   for (int i = 0; i < kX; ++i) {
-    for (int j = 0; j < kTileW; ++j) {
+    for (int j = 0; j < kW; ++j) {
       float sum = SumLanes(acc[i][j]);
-      for (int64_t cc = c; cc < cols; ++cc) sum += w[j * ldw + cc] * x[i * ldx + cc];
+      for (int64_t cc = c1; cc < cols; ++cc) sum += w.At(j, cc) * x[i * ldx + cc];
       out[i * ldo + j] = sum;
     }
   }
 }
 
-// Rows r .. r + n - 1 of W as float32, row j at out + j * ldw.
+// Rows of W per tile (see TileDot).
+constexpr int kTileW = 4;
+
+// TileDot for kX = rows_of_x (1-3) and kW = rows_of_w (1-kTileW).
+template <typename RowsOfW>
+WARDEN_AVX2 void TileDotAny(int rows_of_x, int rows_of_w, const RowsOfW& w, const float* x, int64_t ldx, int64_t c0,
+                            int64_t c1, int64_t cols, __m256* saved, bool finish, float* out, int64_t ldo) {
+  using Kernel = void (*)(const RowsOfW&, const float*, int64_t, int64_t, int64_t, int64_t, __m256*, bool, float*,
+                          int64_t);
+  static constexpr Kernel kKernels[3][kTileW] = {
+      {TileDot<1, 1, RowsOfW>, TileDot<1, 2, RowsOfW>, TileDot<1, 3, RowsOfW>, TileDot<1, 4, RowsOfW>},
+      {TileDot<2, 1, RowsOfW>, TileDot<2, 2, RowsOfW>, TileDot<2, 3, RowsOfW>, TileDot<2, 4, RowsOfW>},
+      {TileDot<3, 1, RowsOfW>, TileDot<3, 2, RowsOfW>, TileDot<3, 3, RowsOfW>, TileDot<3, 4, RowsOfW>}};
+  kKernels[rows_of_x - 1][rows_of_w - 1](w, x, ldx, c0, c1, cols, saved, finish, out, ldo);
+}
+
+// Rows r .. r + n - 1 of W as float32 in the pair layout, row j at out + j * ldw.
 WARDEN_AVX2 void WidenRows(const Bf16Matrix& w, int64_t r, int n, float* out, int64_t ldw) {
+  const Bf16RowsOfW rows{w.data + r * w.cols, w.cols};
   for (int j = 0; j < n; ++j) {
-    const uint16_t* row = w.data + (r + j) * w.cols;
     float* dst = out + j * ldw;
     int64_t c = 0;
-    for (; c + 8 <= w.cols; c += 8) _mm256_store_ps(dst + c, WidenBf16(row + c));
-    for (; c < w.cols; ++c) dst[c] = Bf16ToFloat(row[c]);
+    for (; c + 16 <= w.cols; c += 16) {
+      _mm256_store_ps(dst + c, rows.Even(j, c));
+      _mm256_store_ps(dst + c + 8, rows.Odd(j, c));
+    }
+    for (; c < w.cols; ++c) dst[c] = rows.At(j, c);
   }
 }
 
@@ -98,74 +141,92 @@ WARDEN_AVX2 void WidenRows(const Bf16Matrix& w, int64_t r, int n, float* out, in
 // W pass over them.
 constexpr int kTiledRowsOfX = 36;
 
+// Columns per slice for few rows of x.
+constexpr int64_t kSliceCols = 512;
+
 // y[t * w_rows + r] = W[r] . x[t] + bias[r] for rows [row_begin, row_end) of W and all m rows
-// of x, where fill(r, n, out) writes rows r .. r + n - 1 of W as float32 (row j at out + j *
-// ldw; n <= kTileW, the rest of the buffer zero).
-template <typename Fill>
+// of x: for each block of rows_of_x_per_block rows of x, each tile of W (tile_of_w(r, n)
+// gives rows r .. r + n - 1, n <= kTileW, as a RowsOfW) against three rows of x at a time,
+// over slices of slice_cols columns (a multiple of 16) so that a slice of the tile and of the
+// block's rows of x stay in L1 while each is read several times. A tile is read from memory
+// for the block's first rows of x, then from L1.
+template <typename TileOfW>
 WARDEN_AVX2 void TiledRows(int64_t w_rows, int64_t cols, const float* x, int m, const float* bias, float* y,
-                           int64_t row_begin, int64_t row_end, const Fill& fill) {
-  const int64_t ldw = (cols + 7) / 8 * 8;
-  thread_local AlignedVector<float> tile;
-  tile.assign(static_cast<size_t>(kTileW * ldw), 0.0f);
+                           int64_t row_begin, int64_t row_end, int rows_of_x_per_block, int64_t slice_cols,
+                           const TileOfW& tile_of_w) {
   float out[3 * kTileW];
-  for (int t0 = 0; t0 < m; t0 += kTiledRowsOfX) {
-    const int t1 = std::min(m, t0 + kTiledRowsOfX);
+  constexpr int kMaxGroups = 16;  // of three rows of x: rows_of_x_per_block <= 48
+  alignas(32) __m256 saved[kMaxGroups][3 * kTileW];
+  const int64_t whole = cols / 16 * 16;
+  for (int t0 = 0; t0 < m; t0 += rows_of_x_per_block) {
+    const int t1 = std::min(m, t0 + rows_of_x_per_block);
     for (int64_t r = row_begin; r < row_end; r += kTileW) {
       const int n = static_cast<int>(std::min<int64_t>(kTileW, row_end - r));
-      if (n < kTileW) std::fill(tile.begin(), tile.end(), 0.0f);
-      fill(r, n, tile.data(), ldw);
-      for (int t = t0; t < t1;) {
-        const int rows_of_x = std::min(3, t1 - t);
-        const float* xt = x + static_cast<size_t>(t) * cols;
-        if (rows_of_x == 3) {
-          TileDot<3>(tile.data(), ldw, xt, cols, cols, out, kTileW);
-        } else if (rows_of_x == 2) {
-          TileDot<2>(tile.data(), ldw, xt, cols, cols, out, kTileW);
-        } else {
-          TileDot<1>(tile.data(), ldw, xt, cols, cols, out, kTileW);
-        }
-        for (int i = 0; i < rows_of_x; ++i) {
-          for (int j = 0; j < n; ++j) {
-            y[static_cast<size_t>(t + i) * w_rows + r + j] = out[i * kTileW + j] + (bias != nullptr ? bias[r + j] : 0.0f);
+      const auto w = tile_of_w(r, n);
+      int64_t c0 = 0;
+      do {
+        const int64_t c1 = std::min(whole, c0 + slice_cols);
+        const bool finish = c1 == whole;
+        for (int t = t0, g = 0; t < t1; ++g) {
+          const int rows_of_x = std::min(3, t1 - t);
+          TileDotAny(rows_of_x, n, w, x + static_cast<size_t>(t) * cols, cols, c0, c1, cols, saved[g], finish, out,
+                     kTileW);
+          if (finish) {
+            for (int i = 0; i < rows_of_x; ++i) {
+              for (int j = 0; j < n; ++j) {
+                y[static_cast<size_t>(t + i) * w_rows + r + j] =
+                    out[i * kTileW + j] + (bias != nullptr ? bias[r + j] : 0.0f);
+              }
+            }
           }
+          t += rows_of_x;
         }
-        t += rows_of_x;
-      }
+        c0 = c1;
+      } while (c0 < whole);
     }
   }
 }
 
+// The calling thread's buffer for kTileW rows of W as float32, each padded to whole vectors.
+float* TileBuffer(int64_t ldw) {
+  thread_local AlignedVector<float> tile;
+  tile.resize(static_cast<size_t>(kTileW * ldw));
+  return tile.data();
+}
+
 }  // namespace
 
-WARDEN_AVX2 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
-              int64_t row_end) {
-  if (m >= kTiledMinRows) {
-    TiledRows(w.rows, w.cols, x, m, bias, y, row_begin, row_end,
-              [&w](int64_t r, int n, float* out, int64_t ldw) { WidenRows(w, r, n, out, ldw); });
-    return;
-  }
-  // Rows of x in blocks that stay in L2 (32 x 2880 floats: 360 KiB) while the rows of W pass
-  // over them: each row of W is read once per block, then from L1 for each row of x.
-  constexpr int kRowsOfXPerBlock = 32;
-  const int64_t cols = w.cols;
-  for (int t0 = 0; t0 < m; t0 += kRowsOfXPerBlock) {
-    const int t1 = std::min(m, t0 + kRowsOfXPerBlock);
-    for (int64_t r = row_begin; r < row_end; ++r) {
-      const uint16_t* row = w.data + r * cols;
-      const float add = bias != nullptr ? bias[r] : 0.0f;
-      int t = t0;
-      for (; t + 4 <= t1; t += 4) {
-        float four[4];
-        DotRows<4>(row, x + t * cols, cols, cols, four);
-        for (int i = 0; i < 4; ++i) y[static_cast<size_t>(t + i) * w.rows + r] = four[i] + add;
-      }
-      for (; t < t1; ++t) {
-        float one;
-        DotRows<1>(row, x + t * cols, cols, cols, &one);
-        y[static_cast<size_t>(t) * w.rows + r] = one + add;
+void Bf16PairLayout(const float* x, int m, int cols, float* out) {
+  for (int64_t t = 0; t < m; ++t) {
+    const float* src = x + t * cols;
+    float* dst = out + t * cols;
+    int c = 0;
+    for (; c + 16 <= cols; c += 16) {
+      for (int l = 0; l < 8; ++l) {
+        dst[c + l] = src[c + 2 * l];
+        dst[c + 8 + l] = src[c + 2 * l + 1];
       }
     }
+    for (; c < cols; ++c) dst[c] = src[c];
   }
+}
+
+WARDEN_AVX2 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
+                          int64_t row_end) {
+  if (m >= kTiledMinRows) {
+    // Widened once per block of rows of x, so the FMAs of its twelve pairs read plain floats.
+    const int64_t ldw = (w.cols + 7) / 8 * 8;
+    float* tile = TileBuffer(ldw);
+    TiledRows(w.rows, w.cols, x, m, bias, y, row_begin, row_end, kTiledRowsOfX, w.cols, [&](int64_t r, int n) {
+      WidenRows(w, r, n, tile, ldw);
+      return FloatRowsOfW{tile, ldw};
+    });
+    return;
+  }
+  // Few rows of x (decode): W widened in registers as it is read, in slices of 512 columns
+  // (four rows of W: 4 KiB, 31 rows of x: 62 KiB).
+  TiledRows(w.rows, w.cols, x, m, bias, y, row_begin, row_end, kTiledMinRows, kSliceCols,
+            [&w](int64_t r, int) { return Bf16RowsOfW{w.data + r * w.cols, w.cols}; });
 }
 
 namespace {
@@ -320,13 +381,15 @@ WARDEN_AVX2 void Mxfp4Rows(const Mxfp4Matrix& w, const float* xs, int m, const f
     return;
   }
   if (m >= kTiledMinRows) {
-    TiledRows(w.rows, cols, xs, m, bias, y, row_begin, row_end,
-              [&w, nblocks, &tables](int64_t r, int n, float* out, int64_t ldw) {
-                for (int j = 0; j < n; ++j) {
-                  DecodeRow(w.blocks + (r + j) * nblocks * mxfp4::kBlockBytes, w.scales + (r + j) * nblocks, nblocks,
-                            tables, out + j * ldw);
-                }
-              });
+    const int64_t ldw = cols;  // a whole number of blocks, so of vectors
+    float* tile = TileBuffer(ldw);
+    TiledRows(w.rows, cols, xs, m, bias, y, row_begin, row_end, kTiledRowsOfX, cols, [&](int64_t r, int n) {
+      for (int j = 0; j < n; ++j) {
+        DecodeRow(w.blocks + (r + j) * nblocks * mxfp4::kBlockBytes, w.scales + (r + j) * nblocks, nblocks, tables,
+                  tile + j * ldw);
+      }
+      return FloatRowsOfW{tile, ldw};
+    });
     return;
   }
   // Several rows of x: each row of W is decoded once into L1 (per block of rows of x, which

@@ -119,6 +119,15 @@ void AmxMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m, c
   }
 }
 
+// x laid out for avx2_rows::Bf16Rows in the calling thread's buffer (the pool's workers get
+// its address; valid until this thread's next call).
+const float* Avx2PairLayout(const float* x, int64_t m, int64_t cols) {
+  thread_local AlignedVector<float> laid_out;
+  laid_out.resize(static_cast<size_t>(m * cols));
+  avx2_rows::Bf16PairLayout(x, static_cast<int>(m), static_cast<int>(cols), laid_out.data());
+  return laid_out.data();
+}
+
 void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m,
                   const float* bias, float* y, KernelIsa isa) {
   if (UsesAmx(isa, m, w.cols, amx_dense::Bf16Parts::kHiAndLo)) {
@@ -126,12 +135,13 @@ void DirectMatmul(KernelContext& ctx, const Bf16Matrix& w, const float* x, int m
     return;
   }
   const bool avx512 = UsesAvx512(isa);
-  const bool avx2 = UsesAvx2(isa);
+  const bool avx2 = !avx512 && UsesAvx2(isa);
+  const float* laid_out = avx2 ? Avx2PairLayout(x, m, w.cols) : nullptr;
   auto rows = [&](int64_t begin, int64_t end) {
     if (avx512) {
       paired_rows::Rows<Bf16Lanes>(w.data, w.rows, w.cols, x, m, nullptr, bias, y, begin, end);
     } else if (avx2) {
-      avx2_rows::Bf16Rows(w, x, m, bias, y, begin, end);
+      avx2_rows::Bf16Rows(w, laid_out, m, bias, y, begin, end);
     } else {
       DirectRowsPortable(w, x, m, bias, y, begin, end);
     }
@@ -247,9 +257,10 @@ void PortableBf16Matmul(DnnlState& dnnl, int64_t m, int64_t k, int64_t n, const 
   for (size_t i = 0; i < x.size(); ++i) x[i] = Bf16ToFloat(src[i]);
   const Bf16Matrix w{weights, static_cast<int>(n), static_cast<int>(k)};
   const bool avx2 = isa == KernelIsa::kAvx2 || (isa == KernelIsa::kBest && CpuHasAvx2Fma());
+  const float* laid_out = avx2 ? Avx2PairLayout(x.data(), m, k) : nullptr;
   auto rows = [&](int64_t begin, int64_t end) {
     if (avx2) {
-      avx2_rows::Bf16Rows(w, x.data(), static_cast<int>(m), bias, dst, begin, end);
+      avx2_rows::Bf16Rows(w, laid_out, static_cast<int>(m), bias, dst, begin, end);
     } else {
       DirectRowsPortable(w, x.data(), static_cast<int>(m), bias, dst, begin, end);
     }

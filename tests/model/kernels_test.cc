@@ -355,25 +355,30 @@ TEST(DenseMatmul, PortableBf16ProductMatchesDoubleReference) {
   }
 }
 
-// The AVX2 rows take rows of x four at a time: a row must get the same bits whatever shares
-// its product (the engine's sequences must not depend on their step's company).
+// The AVX2 rows take rows of x three at a time, in column slices below 32 rows and against
+// widened tiles of W from 32: a row must get the same bits whatever shares its product (the
+// engine's sequences must not depend on their step's company), at every row count.
 TEST(DenseMatmul, Avx2RowsGiveARowTheSameBitsAloneOrWithOthers) {
   if (!CpuHasAvx2Fma()) GTEST_SKIP() << "no AVX2 on this CPU";
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::mt19937 rng(13);
-  const int rows = 37, cols = 1100, m = 7;
+  // 1100 columns: two whole slices of 512, then 64 and a 12-column tail past the last 16.
+  const int rows = 37, cols = 1100, max_m = 40;
   const std::vector<uint16_t> wbits = RandomBf16(static_cast<size_t>(rows) * cols, rng);
   const Bf16Matrix w{wbits.data(), rows, cols};
-  const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * cols, rng);
-  std::vector<float> together(static_cast<size_t>(m) * rows);
-  ASSERT_TRUE(DenseMatmul(**ctx, w, x.data(), m, nullptr, together.data(), DensePath::kDirect, KernelIsa::kAvx2).ok());
-  for (int t = 0; t < m; ++t) {
-    std::vector<float> alone(rows);
-    ASSERT_TRUE(DenseMatmul(**ctx, w, x.data() + static_cast<size_t>(t) * cols, 1, nullptr, alone.data(),
-                            DensePath::kDirect, KernelIsa::kAvx2)
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(max_m) * cols, rng);
+  std::vector<float> alone(static_cast<size_t>(max_m) * rows);
+  for (int t = 0; t < max_m; ++t) {
+    ASSERT_TRUE(DenseMatmul(**ctx, w, x.data() + static_cast<size_t>(t) * cols, 1, nullptr,
+                            alone.data() + static_cast<size_t>(t) * rows, DensePath::kDirect, KernelIsa::kAvx2)
                     .ok());
-    for (int r = 0; r < rows; ++r) EXPECT_EQ(together[t * rows + r], alone[r]) << "t=" << t << " r=" << r;
+  }
+  for (int m : {2, 3, 4, 7, 31, 32, 40}) {
+    std::vector<float> together(static_cast<size_t>(m) * rows);
+    ASSERT_TRUE(
+        DenseMatmul(**ctx, w, x.data(), m, nullptr, together.data(), DensePath::kDirect, KernelIsa::kAvx2).ok());
+    for (int i = 0; i < m * rows; ++i) ASSERT_EQ(together[i], alone[i]) << "m=" << m << " t=" << i / rows << " r=" << i % rows;
   }
 }
 
