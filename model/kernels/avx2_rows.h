@@ -18,7 +18,7 @@ namespace warden::model::avx2_rows {
 
 // From this many rows of x (a prefill's: the engine rounds those to bf16 values) both
 // kernels widen or decode 4 rows of W into the thread's buffer once for every 36 rows of x;
-// below it bf16 W is widened in registers as it is read (MXFP4 W: see Mxfp4Rows).
+// below it W is widened or decoded in registers as it is read.
 inline constexpr int kTiledMinRows = 32;
 
 // x ([m, cols]) rewritten for Bf16Rows: within each whole 16 columns, the 8 even columns then
@@ -43,8 +43,10 @@ void Mxfp4Layout(const float* x, int m, int cols, float* out);
 
 // The same as Bf16Rows for MXFP4 W, with x given as Mxfp4Layout lays it out. Each block's
 // nibbles become bf16 words of values already scaled by the block's exponent (two 16-byte
-// table lookups), then floats; with several rows of x a row of W is decoded once into L1.
-// A row of x gets the same bits alone or beside others. kernels_bench (2 cores, AMD EPYC,
+// table lookups), then floats, against two rows of x at a time (below kTiledMinRows rows of
+// x, the row of W is decoded again for each two). Below kTiledMinRows a row of x gets the
+// same bits alone or beside others; from there its pairs' sums run in the tiled product's
+// order (one accumulator per pair). kernels_bench (2 cores, AMD EPYC,
 // AVX2, 5760 x 2880): one row of x, one thread 3.8 -> 6.4-7.5 GB/s of weights against the
 // previous per-lane permute kernel; from memory, two threads 7.4 -> 10.1-10.6; 8 rows of x,
 // two threads 28 -> 43 GFLOP/s. Values are scaled in the table, as in the AVX-512 kernel: a
