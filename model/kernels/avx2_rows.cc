@@ -41,6 +41,14 @@ struct Bf16RowsOfW {
     return _mm256_castsi256_ps(_mm256_and_si256(Raw(j, c), _mm256_set1_epi32(static_cast<int>(0xFFFF0000u))));
   }
   float At(int j, int64_t c) const { return Bf16ToFloat(w[j * ldw + c]); }
+  // Asks for the same columns of the row kPrefetchRows below row j, so that streaming W from
+  // memory overlaps the FMAs of few rows of x rather than following them (prefetches never
+  // fault, past the matrix's end included).
+  WARDEN_AVX2 void Prefetch(int j, int64_t c) const {
+    _mm_prefetch(reinterpret_cast<const char*>(w + (j + kPrefetchRows) * ldw + c), _MM_HINT_T0);
+  }
+  static constexpr int kPrefetchRows = 4;
+  static constexpr bool kPrefetches = true;
 };
 struct FloatRowsOfW {
   const float* w;
@@ -48,6 +56,8 @@ struct FloatRowsOfW {
   WARDEN_AVX2 __m256 Even(int j, int64_t c) const { return _mm256_load_ps(w + j * ldw + c); }
   WARDEN_AVX2 __m256 Odd(int j, int64_t c) const { return _mm256_load_ps(w + j * ldw + c + 8); }
   float At(int j, int64_t c) const { return w[j * ldw + c]; }
+  void Prefetch(int, int64_t) const {}
+  static constexpr bool kPrefetches = false;
 };
 
 // out[i * ldo + j] = W[j] . x[i] for kW rows of W and kX rows of x (x in the pair layout):
@@ -83,6 +93,10 @@ WARDEN_AVX2 void TileDot(const RowsOfW& w, const float* x, int64_t ldx, int64_t 
     }
 #pragma GCC unroll 4
     for (int i = 0; i < kX; ++i) xv[i] = _mm256_loadu_ps(x + i * ldx + c + 8);
+    if constexpr (RowsOfW::kPrefetches) {
+#pragma GCC unroll 4
+      for (int j = 0; j < kW; ++j) w.Prefetch(j, c);
+    }
 #pragma GCC unroll 4
     for (int j = 0; j < kW; ++j) {
       const __m256 wv = w.Odd(j, c);
