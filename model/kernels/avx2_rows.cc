@@ -18,12 +18,6 @@ WARDEN_AVX2 inline float SumLanes(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(quarter, _mm_movehdup_ps(quarter)));
 }
 
-// Eight bf16 values widened to float32 (a bf16 is the upper half of a float32).
-WARDEN_AVX2 inline __m256 WidenBf16(const uint16_t* w) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
-}
-
 // Rows of W as the tile kernel reads them, 16 columns at a time as two vectors of eight
 // floats in the pair layout (Bf16PairLayout): Even() the block's even columns, Odd() its odd
 // ones. Bf16RowsOfW reads the matrix itself: one 32-byte load holds eight pairs of bf16, the
@@ -158,8 +152,12 @@ constexpr int kTiledRowsOfX = 36;
 // Columns per slice for few rows of x.
 constexpr int64_t kSliceCols = 512;
 
+// Groups of three rows of x in the largest block TiledRows is given (kTiledRowsOfX, or fewer
+// than kTiledMinRows): the accumulators it keeps between slices.
+constexpr int kMaxGroupsOfX = (std::max(kTiledRowsOfX, kTiledMinRows - 1) + 2) / 3;
+
 // y[t * w_rows + r] = W[r] . x[t] + bias[r] for rows [row_begin, row_end) of W and all m rows
-// of x: for each block of rows_of_x_per_block rows of x, each tile of W (tile_of_w(r, n)
+// of x: for each block of rows_of_x_per_block (<= 3 * kMaxGroupsOfX) rows of x, each tile of W (tile_of_w(r, n)
 // gives rows r .. r + n - 1, n <= kTileW, as a RowsOfW) against three rows of x at a time,
 // over slices of slice_cols columns (a multiple of 16) so that a slice of the tile and of the
 // block's rows of x stay in L1 while each is read several times. A tile is read from memory
@@ -169,8 +167,7 @@ WARDEN_AVX2 void TiledRows(int64_t w_rows, int64_t cols, const float* x, int m, 
                            int64_t row_begin, int64_t row_end, int rows_of_x_per_block, int64_t slice_cols,
                            const TileOfW& tile_of_w) {
   float out[3 * kTileW];
-  constexpr int kMaxGroups = 16;  // of three rows of x: rows_of_x_per_block <= 48
-  alignas(32) __m256 saved[kMaxGroups][3 * kTileW];
+  alignas(32) __m256 saved[kMaxGroupsOfX][3 * kTileW];
   const int64_t whole = cols / 16 * 16;
   for (int t0 = 0; t0 < m; t0 += rows_of_x_per_block) {
     const int t1 = std::min(m, t0 + rows_of_x_per_block);

@@ -30,10 +30,11 @@ void Bf16PairLayout(const float* x, int m, int cols, float* out);
 // ([m, cols], as Bf16PairLayout lays it out): y[t * w.rows + r] = W[r] . x[t] + bias[r]
 // (bias may be null). Four rows of W against three rows of x at a time, one accumulator per
 // pair; each pair's sum runs in one order whatever m is, so a row of x gets the same bits
-// alone or beside any number of others. kernels_bench (2 cores, AMD EPYC, AVX2), 4096 x 2880
-// from memory, two threads, GB/s of weights against the previous kernel (two accumulators
-// per row of x, eight bf16 zero-extended per load, four rows of x per row of W): 8 rows of x
-// 3.9 -> 7.7, 16 rows 1.95 -> 4.8, 4 rows 6.4 -> 9.7; one row unchanged (~14-16, memory).
+// alone or beside any number of others. Below kTiledMinRows rows of x, the tile four rows of
+// W below is prefetched as a tile is read. kernels_bench (2 cores, AMD EPYC, AVX2), 4096 x
+// 2880 from memory, two threads, GB/s of weights against the previous kernel (two
+// accumulators per row of x, eight bf16 zero-extended per load, four rows of x per row of W):
+// 8 rows of x 3.9 -> 11.0, 4 rows 6.4 -> 18.7, 2 rows 11.2 -> 22.6, one row ~15.6 -> ~17.
 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
               int64_t row_end);
 
