@@ -39,7 +39,9 @@ struct Bf16RowsOfW {
   // memory overlaps the FMAs of few rows of x rather than following them (prefetches never
   // fault, past the matrix's end included).
   WARDEN_AVX2 void Prefetch(int j, int64_t c) const {
-    _mm_prefetch(reinterpret_cast<const char*>(w + (j + kPrefetchRows) * ldw + c), _MM_HINT_T0);
+    // The address in integers: past the matrix, a pointer would be formed out of bounds.
+    const uintptr_t address = reinterpret_cast<uintptr_t>(w) + sizeof(uint16_t) * ((j + kPrefetchRows) * ldw + c);
+    _mm_prefetch(reinterpret_cast<const char*>(address), _MM_HINT_T0);
   }
   static constexpr int kPrefetchRows = 4;
   static constexpr bool kPrefetches = true;

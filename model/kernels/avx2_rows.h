@@ -49,8 +49,9 @@ void Mxfp4Layout(const float* x, int m, int cols, float* out);
 // same bits alone or beside others; from there its pairs' sums run in the tiled product's
 // order (one accumulator per pair). kernels_bench (2 cores, AMD EPYC,
 // AVX2, 5760 x 2880): one row of x, one thread 3.8 -> 6.4-7.5 GB/s of weights against the
-// previous per-lane permute kernel; from memory, two threads 7.4 -> 10.1-10.6; 8 rows of x,
-// two threads 28 -> 43 GFLOP/s. Values are scaled in the table, as in the AVX-512 kernel: a
+// previous per-lane permute kernel; from memory, two threads 7.4 -> 10.1-10.6; 8 rows of x
+// from memory, two threads (decoding again per two rows against decoding once into L1): 6.1
+// -> 4.2 ms. Values are scaled in the table, as in the AVX-512 kernel: a
 // block whose exponent byte exceeds 252 holds +-inf values (NaN against zeros of x).
 void Mxfp4Rows(const Mxfp4Matrix& w, const float* xs, int m, const float* bias, float* y, int64_t row_begin,
                int64_t row_end);

@@ -235,7 +235,7 @@ void BM_Mxfp4DecodeFromMemory(benchmark::State& state) {
 }
 // range(1): activations 0 float32, 1 int8; range(2): rows (an expert's gate/up and down
 // products of gpt-oss-20b, and a small one: per-call costs show as a lower rate); range(3):
-// tokens (2 and 3: an expert shared by a batch's tokens).
+// tokens (2-16: an expert shared by a batch's tokens).
 BENCHMARK(BM_Mxfp4DecodeFromMemory)->ArgsProduct({{1, 2}, {0, 1}, {2 * kHidden, kHidden, 720}, {1, 2, 3, 4, 8, 16}})->UseRealTime();
 
 // The floor under BM_Mxfp4DecodeFromMemory: the same matrices, rows split across the pool
