@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/kernels/attention_avx2.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/softmax_avx512.h"
 #include "model/kernels/row_kernels.h"
@@ -216,6 +217,9 @@ void AttendHeads(const AttentionGroupInput& in, float* scores, float* out, Kerne
     case 8: return AttendGroupAvx512<8>(in, scores, out);
     default: break;
   }
+  if (!avx512 && UsesAvx2(isa) && attention_avx2::Supports(in.head_dim, in.heads)) {
+    return attention_avx2::AttendGroup(in, scores, out);
+  }
   AttentionHeadInput head_in;
   head_in.keys = in.keys;
   head_in.values = in.values;
@@ -231,6 +235,11 @@ void AttendHeads(const AttentionGroupInput& in, float* scores, float* out, Kerne
 
 void AttendHead(const AttentionHeadInput& in, float* scores, float* out, KernelIsa isa) {
   const bool avx512 = isa == KernelIsa::kAvx512 || (isa == KernelIsa::kBest && CpuHasAvx512());
+  if (!avx512 && UsesAvx2(isa) && attention_avx2::Supports(in.head_dim, 1)) {
+    // A group of one head: the same bits as that head in any group (attention_avx2.h).
+    const AttentionGroupInput one{in.query, &in.sink, 1, in.keys, in.values, in.n, in.head_dim, in.scale};
+    return attention_avx2::AttendGroup(one, scores, out);
+  }
   // The vector kernel covers head widths of 16, 32, ..., 128 (gpt-oss: 64); others run portably.
   switch (avx512 && in.head_dim % 16 == 0 ? in.head_dim / 16 : 0) {
     case 1: AttendAvx512<1>(in, scores, out); break;

@@ -1,4 +1,4 @@
-// Prefill kernels: the AVX-512 attention kernel against the portable one and a double
+// Prefill kernels: the vector attention kernels (AVX-512, AVX2) against the portable one and a double
 // reference; the bf16-rounded-activation (prefill) products against a double reference on
 // activations rounded the same way, on odd shapes (rows and columns not multiples of the
 // tiles, m = 1..70).
@@ -25,6 +25,24 @@ using testing::RandomMxfp4;
 
 float RoundToBf16(float x) { return Bf16ToFloat(FloatToBf16(x)); }
 
+// The attention kernels this CPU can run: portable always, the vector ones it has.
+std::vector<KernelIsa> AttentionIsas() {
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable};
+  if (CpuHasAvx512()) isas.push_back(KernelIsa::kAvx512);
+  if (CpuHasAvx2Fma()) isas.push_back(KernelIsa::kAvx2);
+  return isas;
+}
+
+const char* IsaName(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::kPortable: return "portable";
+    case KernelIsa::kAvx512: return "avx512";
+    case KernelIsa::kAvx2: return "avx2";
+    case KernelIsa::kBest: return "best";
+  }
+  return "?";
+}
+
 // Double-precision attention of one head with a sink.
 std::vector<double> ReferenceAttention(const std::vector<float>& q, const std::vector<float>& k,
                                        const std::vector<float>& v, int n, int d, double scale, double sink) {
@@ -48,9 +66,11 @@ std::vector<double> ReferenceAttention(const std::vector<float>& q, const std::v
   return out;
 }
 
-TEST(AttendHead, PortableAndAvx512MatchDoubleReferenceOnOddShapes) {
+TEST(AttendHead, EveryKernelMatchesDoubleReferenceOnOddShapes) {
   std::mt19937 rng(5);
-  for (int d : {16, 24, 64, 128}) {  // 24: not a multiple of 16, the portable fallback
+  // 24: not a multiple of 16 (AVX-512 falls back to portable; AVX2 takes it); 12: no vector
+  // kernel takes it; 8: one AVX2 vector.
+  for (int d : {8, 12, 16, 24, 64, 128}) {
     for (int n : {1, 2, 15, 17, 33, 70}) {
       // Scale 3 gives logits of up to ~±70 after the 1/sqrt(d) scale: exp over a wide range.
       const std::vector<float> q = RandomFloats(d, rng, 3.0f), k = RandomFloats(static_cast<size_t>(n) * d, rng, 3.0f);
@@ -63,18 +83,16 @@ TEST(AttendHead, PortableAndAvx512MatchDoubleReferenceOnOddShapes) {
       }
       const AttentionHeadInput in{q.data(), keys.data(), values.data(), n, d, 1.0f / std::sqrt(float(d)), sink};
       const std::vector<double> expected = ReferenceAttention(q, k, v, n, d, in.scale, sink);
-      for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
-        if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+      for (KernelIsa isa : AttentionIsas()) {
         std::vector<float> scores(n), out(d, -7.0f);
         AttendHead(in, scores.data(), out.data(), isa);
         for (int i = 0; i < d; ++i) {
           EXPECT_NEAR(out[i], expected[i], 2e-6 + 2e-5 * std::fabs(expected[i]))
-              << "d=" << d << " n=" << n << " i=" << i << " avx512=" << (isa == KernelIsa::kAvx512);
+              << "d=" << d << " n=" << n << " i=" << i << " isa=" << IsaName(isa);
         }
       }
     }
   }
-  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable kernel was checked";
 }
 
 // The grouped kernel gives each head exactly AttendHead's bits, for spans that end inside
@@ -82,7 +100,7 @@ TEST(AttendHead, PortableAndAvx512MatchDoubleReferenceOnOddShapes) {
 // and head widths on and off the vector path; and it matches the double reference.
 TEST(AttendHeads, EachHeadGetsAttendHeadsBitsOnOddShapes) {
   std::mt19937 rng(11);
-  for (int d : {16, 24, 64}) {
+  for (int d : {8, 16, 24, 64}) {
     for (int heads : {1, 3, 8}) {
       for (int n : {1, 15, 63, 64, 65, 128, 131, 200}) {
         const std::vector<float> q = RandomFloats(static_cast<size_t>(heads) * d, rng, 3.0f);
@@ -96,8 +114,7 @@ TEST(AttendHeads, EachHeadGetsAttendHeadsBitsOnOddShapes) {
         }
         AttentionGroupInput group{q.data(), sinks.data(), heads, keys.data(), values.data(), n, d,
                                   1.0f / std::sqrt(float(d))};
-        for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
-          if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+        for (KernelIsa isa : AttentionIsas()) {
           std::vector<float> scores(static_cast<size_t>(heads) * n), out(static_cast<size_t>(heads) * d, -7.0f);
           AttendHeads(group, scores.data(), out.data(), isa);
           for (int h = 0; h < heads; ++h) {
@@ -108,7 +125,7 @@ TEST(AttendHeads, EachHeadGetsAttendHeadsBitsOnOddShapes) {
             const std::vector<double> expected = ReferenceAttention(head_q, k, v, n, d, group.scale, sinks[h]);
             for (int i = 0; i < d; ++i) {
               ASSERT_EQ(out[h * d + i], one_out[i]) << "d=" << d << " heads=" << heads << " n=" << n << " h=" << h
-                                                    << " i=" << i << " avx512=" << (isa == KernelIsa::kAvx512);
+                                                    << " i=" << i << " isa=" << IsaName(isa);
               ASSERT_NEAR(out[h * d + i], expected[i], 2e-6 + 2e-5 * std::fabs(expected[i]));
             }
           }
@@ -116,7 +133,6 @@ TEST(AttendHeads, EachHeadGetsAttendHeadsBitsOnOddShapes) {
       }
     }
   }
-  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU; only the portable kernel was checked";
 }
 
 TEST(AttendHead, SinkTakesMassWithoutValue) {
@@ -125,8 +141,7 @@ TEST(AttendHead, SinkTakesMassWithoutValue) {
   std::vector<float> q(d, 0.0f), k(d, 1.0f), v(d, 4.0f);
   const float* keys[] = {k.data()};
   const float* values[] = {v.data()};
-  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx512}) {
-    if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) continue;
+  for (KernelIsa isa : AttentionIsas()) {
     std::vector<float> scores(1), out(d);
     AttendHead({q.data(), keys, values, 1, d, 1.0f, 0.0f}, scores.data(), out.data(), isa);
     for (float o : out) EXPECT_NEAR(o, 2.0f, 1e-6);
