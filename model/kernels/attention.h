@@ -1,8 +1,9 @@
 // Softmax attention of one query head over a list of key/value rows, with an attention
 // sink: an extra softmax logit that takes probability mass but contributes no value
-// (gpt-oss). Two implementations compute the same result (to float rounding): a portable
-// one and an AVX-512 one (vectorised dot products and exp, for head widths 16, 32, ..., 128;
-// other widths run portably); AttendHead picks at run time. AttendHeads runs the query heads
+// (gpt-oss). Three implementations compute the same result (to float rounding): a portable
+// one, an AVX-512 one (vectorised dot products and exp, for head widths 16, 32, ..., 128) and
+// an AVX2 one for CPUs without AVX-512 (attention_avx2.h; head widths 8, 16, ..., 128); other
+// widths run portably. AttendHead picks at run time. AttendHeads runs the query heads
 // that share a key/value head together (measured: a 4,096-token prompt on the full 20b shape
 // prefilled 30.5 -> 49.4 tokens/s, decode at that context 2.53 -> 3.14 tokens/s).
 // Thread-safe: only reads its inputs and writes `out` and `scores`.
@@ -41,7 +42,7 @@ struct AttentionGroupInput {
 };
 
 // AttendHead for each head, into out[head * head_dim ...]; the results are bit for bit
-// AttendHead's. The AVX-512 code takes the positions in blocks and all heads per block, so
+// AttendHead's. The vector code takes the positions in blocks and all heads per block, so
 // each key and value row is read from memory once per group rather than once per head
 // (the rows of a long context do not fit L1). `scores` is caller scratch of at least
 // heads * n floats.
