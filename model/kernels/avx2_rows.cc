@@ -406,33 +406,88 @@ WARDEN_AVX2 void Mxfp4Rows(const Mxfp4Matrix& w, const float* xs, int m, const f
   }
 }
 
+namespace {
+
+using int8_dense_tiles::kChunkValues;
+constexpr int kInt8VectorsPerChunk = kChunkValues / 16;
+static_assert(kChunkValues % 16 == 0, "a chunk is whole vectors of 16 int16 values");
+
+WARDEN_AVX2 inline int32_t SumInt32Lanes(__m256i lanes) {
+  __m128i half = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4E));
+  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xB1));
+  return _mm_cvtsi128_si32(half);
+}
+
+// The exact sum over a whole chunk of its weights, widened to int16 in `w`, times x's
+// values: 16 per pmaddwd, pairs into int32 lanes, four independent sums (exact:
+// int8_dense_tiles.h bounds every partial sum of a chunk below 2^31, so any order gives the
+// same integer).
+WARDEN_AVX2 inline int32_t WholeChunkSum(const __m256i* w, const int16_t* x) {
+  __m256i sums[4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    sums[i] = _mm256_madd_epi16(w[i], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16 * i)));
+  }
+#pragma GCC unroll 4
+  for (int i = 4; i < kInt8VectorsPerChunk; ++i) {
+    sums[i % 4] = _mm256_add_epi32(
+        sums[i % 4], _mm256_madd_epi16(w[i], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16 * i))));
+  }
+  return SumInt32Lanes(_mm256_add_epi32(_mm256_add_epi32(sums[0], sums[1]), _mm256_add_epi32(sums[2], sums[3])));
+}
+
+// The same for columns [c, c1) of a chunk shorter than kChunkValues (a row's last).
+WARDEN_AVX2 int32_t PartialChunkSum(const int8_t* row, const int16_t* x, int c, int c1) {
+  __m256i lanes = _mm256_setzero_si256();
+  for (; c + 16 <= c1; c += 16) {
+    const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c)));
+    lanes = _mm256_add_epi32(lanes, _mm256_madd_epi16(wv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c))));
+  }
+  int32_t sum = SumInt32Lanes(lanes);
+  for (; c < c1; ++c) sum += row[c] * x[c];
+  return sum;
+}
+
+// Tokens whose folded sums a row keeps at once: a whole chunk of the row is widened once for
+// all of them (it was once per token). Measured and dropped: blocks of 32 rows reading the
+// tokens' values in column slices that stay in L1 (slower than reading them from L2).
+constexpr int kInt8TokensPerPass = 16;
+
+}  // namespace
+
+// Each (row, token) folds its chunks in column order, as RowsPortable.
 WARDEN_AVX2 void Int8Rows(const Int8Matrix& w, const int8_dense_tiles::Int16Activations& x, const float* bias,
                           float* y, int64_t row_begin, int64_t row_end) {
-  using int8_dense_tiles::kChunkValues;
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int8_t* row = w.data.data() + r * w.cols;
-    for (int t = 0; t < x.tokens; ++t) {
-      const int16_t* xt = x.values.data() + static_cast<size_t>(t) * x.padded_cols;
-      float acc = 0.0f;
+    for (int t0 = 0; t0 < x.tokens; t0 += kInt8TokensPerPass) {
+      const int tokens = std::min(kInt8TokensPerPass, x.tokens - t0);
+      float acc[kInt8TokensPerPass] = {};
       for (int k = 0; k < x.chunks; ++k) {
-        const int c1 = std::min((k + 1) * kChunkValues, w.cols);
-        int c = k * kChunkValues;
-        // 16 weights widened to int16 times 16 int16 values, pairs summed into eight int32
-        // lanes: exact (int8_dense_tiles.h bounds the chunk's sum below 2^31).
-        __m256i lanes = _mm256_setzero_si256();
-        for (; c + 16 <= c1; c += 16) {
-          const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c)));
-          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt + c));
-          lanes = _mm256_add_epi32(lanes, _mm256_madd_epi16(wv, xv));
+        const int c0 = k * kChunkValues, c1 = std::min(c0 + kChunkValues, w.cols);
+        const float* steps = x.steps.data() + static_cast<size_t>(t0) * x.chunks + k;
+        const int16_t* values = x.values.data() + static_cast<size_t>(t0) * x.padded_cols;
+        if (c1 - c0 == kChunkValues) {
+          __m256i wv[kInt8VectorsPerChunk];
+#pragma GCC unroll 8
+          for (int i = 0; i < kInt8VectorsPerChunk; ++i) {
+            wv[i] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c0 + 16 * i)));
+          }
+          for (int t = 0; t < tokens; ++t) {
+            const int32_t sum = WholeChunkSum(wv, values + static_cast<size_t>(t) * x.padded_cols + c0);
+            acc[t] = int8_dense_tiles::FoldChunk(acc[t], sum, steps[static_cast<size_t>(t) * x.chunks]);
+          }
+        } else {
+          for (int t = 0; t < tokens; ++t) {
+            const int32_t sum = PartialChunkSum(row, values + static_cast<size_t>(t) * x.padded_cols, c0, c1);
+            acc[t] = int8_dense_tiles::FoldChunk(acc[t], sum, steps[static_cast<size_t>(t) * x.chunks]);
+          }
         }
-        __m128i half = _mm_add_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
-        half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4E));
-        half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xB1));
-        int32_t sum = _mm_cvtsi128_si32(half);
-        for (; c < c1; ++c) sum += row[c] * xt[c];
-        acc = int8_dense_tiles::FoldChunk(acc, sum, x.steps[static_cast<size_t>(t) * x.chunks + k]);
       }
-      y[static_cast<size_t>(t) * w.rows + r] = int8_dense_tiles::Finish(acc, w.scales[r], bias ? bias[r] : 0.0f);
+      for (int t = 0; t < tokens; ++t) {
+        y[static_cast<size_t>(t0 + t) * w.rows + r] = int8_dense_tiles::Finish(acc[t], w.scales[r], bias ? bias[r] : 0.0f);
+      }
     }
   }
 }

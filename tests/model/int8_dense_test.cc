@@ -97,8 +97,10 @@ TEST(Int8Dense, Avx2RowsMatchThePortableKernel) {
   if (!CpuHasAvx2Fma()) GTEST_SKIP() << "no AVX2";
   auto ctx = KernelContext::Create({2});
   ASSERT_TRUE(ctx.ok());
-  for (int cols : {200, 1100, 2880}) {
-    for (int m : {1, 2, 3, 9}) {
+  // 200: a partial chunk only; 1100, 2880: whole chunks and a partial one; 4096: whole
+  // chunks only. 16 and 17 tokens: one and two passes of the tokens a row keeps at once.
+  for (int cols : {200, 1100, 2880, 4096}) {
+    for (int m : {1, 2, 3, 9, 16, 17}) {
       const Case c = MakeCase(37, cols, m);
       const Int8Matrix q = QuantizeRows(Bf16Matrix{c.w.data(), c.rows, c.cols}, (*ctx)->pool());
       std::vector<float> portable(static_cast<size_t>(m) * c.rows), avx2(portable.size());
