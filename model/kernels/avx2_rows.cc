@@ -420,9 +420,9 @@ WARDEN_AVX2 inline int32_t SumInt32Lanes(__m256i lanes) {
 }
 
 // The exact sum over a whole chunk of its weights, widened to int16 in `w`, times x's
-// values: 16 per pmaddwd, pairs into int32 lanes, four independent sums (exact:
-// int8_dense_tiles.h bounds every partial sum of a chunk below 2^31, so any order gives the
-// same integer).
+// values: 16 per pmaddwd, pairs into int32 lanes, four independent sums (exact: each of a
+// chunk's 128 terms is at most 127 * 32767 in size, so every partial sum stays below 2^31,
+// as int8_dense_tiles.h states, and any order gives the same integer).
 WARDEN_AVX2 inline int32_t WholeChunkSum(const __m256i* w, const int16_t* x) {
   __m256i sums[4];
 #pragma GCC unroll 4
