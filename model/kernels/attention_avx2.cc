@@ -6,6 +6,8 @@
 #include <cmath>
 #include <utility>
 
+#include "model/kernels/exp_polynomial.h"
+
 namespace warden::model::attention_avx2 {
 namespace {
 
@@ -33,26 +35,23 @@ WARDEN_AVX2 inline __m256 SumLanes8(const __m256* v) {
   return _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q0, q1, 0x31));
 }
 
-// exp(x) for x <= 0, as softmax_avx512::ExpNonPositive: 2^k * e^r with |r| <= ln2/2 and the
-// same degree-7 polynomial; 2^k is built from exponent bits, so arguments below -87 (where
+// exp(x) for x <= 0, as softmax_avx512::ExpNonPositive (exp_polynomial.h's constants); 2^k
+// is built from exponent bits, so arguments below -87 (where
 // the result would leave the normal floats) give 0: a softmax weight below 1.7e-38 of the
 // largest one changes no float32 sum. A NaN argument stays NaN.
 WARDEN_AVX2 inline __m256 ExpNonPositive(__m256 x) {
   const __m256 lowest = _mm256_set1_ps(-87.0f);
   const __m256 below = _mm256_cmp_ps(x, lowest, _CMP_LT_OQ);
   x = _mm256_max_ps(lowest, x);  // the second operand when either is NaN: keeps a NaN
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(exp_polynomial::kLog2e)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), x);  // ln2 high part
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.428606765330187e-06f), r);     // ln2 low part
-  __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(exp_polynomial::kLn2High), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(exp_polynomial::kLn2Low), r);
+  __m256 p = _mm256_set1_ps(exp_polynomial::kTaylor[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < exp_polynomial::kTaylorTerms; ++i) {
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(exp_polynomial::kTaylor[i]));
+  }
   // k is in [-126, 0] here, so k + 127 is a normal exponent.
   const __m256i two_to_k = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
   return _mm256_andnot_ps(below, _mm256_mul_ps(p, _mm256_castsi256_ps(two_to_k)));

@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 
+#include "model/kernels/exp_polynomial.h"
 #include "model/kernels/row_kernels.h"
 
 namespace warden::model::softmax_avx512 {
@@ -13,22 +14,19 @@ namespace warden::model::softmax_avx512 {
 using row_kernels::kAllLanes;
 
 // exp(x) for x <= 0 (softmax arguments after subtracting the max): 2^k * e^r with
-// |r| <= ln2/2 and a degree-7 Taylor polynomial for e^r (relative error < 1e-7 before
-// float rounding). Arguments below -100 give (nearly) zero.
+// |r| <= ln2/2 and exp_polynomial.h's degree-7 Taylor polynomial for e^r (relative error
+// < 1e-7 before float rounding). Arguments below -100 give (nearly) zero.
 __attribute__((target("avx512f"))) inline __m512 ExpNonPositive(__m512 x) {
   x = _mm512_maskz_max_ps(kAllLanes, x, _mm512_set1_ps(-100.0f));
-  const __m512 k = _mm512_maskz_roundscale_ps(kAllLanes, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+  const __m512 k = _mm512_maskz_roundscale_ps(kAllLanes, _mm512_mul_ps(x, _mm512_set1_ps(exp_polynomial::kLog2e)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);  // ln2 high part
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);     // ln2 low part
-  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(exp_polynomial::kLn2High), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(exp_polynomial::kLn2Low), r);
+  __m512 p = _mm512_set1_ps(exp_polynomial::kTaylor[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < exp_polynomial::kTaylorTerms; ++i) {
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(exp_polynomial::kTaylor[i]));
+  }
   return _mm512_maskz_scalef_ps(kAllLanes, p, k);
 }
 
