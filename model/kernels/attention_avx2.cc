@@ -6,12 +6,13 @@
 #include <cmath>
 #include <utility>
 
+#include "model/kernels/avx2_lanes.h"
 #include "model/kernels/exp_polynomial.h"
 
 namespace warden::model::attention_avx2 {
 namespace {
 
-#define WARDEN_AVX2 __attribute__((target("avx2,fma")))
+using avx2_lanes::SumLanes;
 
 // Positions per block: 64 key or value rows of 64 floats are 16 KB, which stay in L1 while
 // every head of the group reads them (as the AVX-512 kernel's blocks). Measured and dropped
@@ -21,12 +22,6 @@ namespace {
 constexpr int kBlock = 64;
 // Head widths up to 16 vectors of eight floats.
 constexpr int kMaxVecs = 16;
-
-WARDEN_AVX2 inline float SumLanes(__m256 v) {
-  const __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
-  return _mm_cvtss_f32(_mm_add_ss(quarter, _mm_movehdup_ps(quarter)));
-}
 
 // Lane j of the result: the sum of v[j]'s eight lanes (pairs, then quads, then halves).
 WARDEN_AVX2 inline __m256 SumLanes8(const __m256* v) {

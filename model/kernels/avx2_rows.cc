@@ -5,18 +5,13 @@
 #include <algorithm>
 
 #include "model/kernels/aligned_vector.h"
+#include "model/kernels/avx2_lanes.h"
 #include "model/kernels/mxfp4_format.h"
 
 namespace warden::model::avx2_rows {
 namespace {
 
-#define WARDEN_AVX2 __attribute__((target("avx2,fma")))
-
-WARDEN_AVX2 inline float SumLanes(__m256 v) {
-  const __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
-  return _mm_cvtss_f32(_mm_add_ss(quarter, _mm_movehdup_ps(quarter)));
-}
+using avx2_lanes::SumLanes;
 
 // Rows of W as the tile kernel reads them, 16 columns at a time as two vectors of eight
 // floats in the pair layout (Bf16PairLayout): Even() the block's even columns, Odd() its odd

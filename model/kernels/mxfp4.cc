@@ -182,9 +182,13 @@ void Mxfp4Matmul(const Mxfp4Matrix& w, const float* x, int m, const float* bias,
     QuantizeActivations(x, m, w.cols, mxfp4_int8::kWeightBias, &quantized);
     const QuantizedActivations* q = &quantized;
     const bool vnni = (isa == KernelIsa::kAvx512 || isa == KernelIsa::kBest) && CpuHasAvx512Vnni();
-    auto rows = [&w, q, bias, y, vnni](int64_t begin, int64_t end) {
+    // AVX2 also where AVX-512 lacks VNNI (kBest), or when asked for.
+    const bool avx2 = !vnni && (isa == KernelIsa::kAvx2 || isa == KernelIsa::kBest) && CpuHasAvx2Fma();
+    auto rows = [&w, q, bias, y, vnni, avx2](int64_t begin, int64_t end) {
       if (vnni) {
         mxfp4_int8::RowsVnni(w, *q, bias, y, begin, end);
+      } else if (avx2) {
+        mxfp4_int8::RowsAvx2(w, *q, bias, y, begin, end);
       } else {
         mxfp4_int8::RowsPortable(w, *q, bias, y, begin, end);
       }

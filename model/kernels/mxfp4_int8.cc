@@ -2,8 +2,10 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "model/kernels/avx2_lanes.h"
 #include "model/kernels/mxfp4_format.h"
 #include "model/kernels/row_kernels.h"
 
@@ -152,6 +154,124 @@ WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActiva
                            });
 }
 
+// ---- AVX2 kernel -------------------------------------------------------------------
+//
+// AVX2 has no vpdpbusd: vpmaddubsw multiplies the same unsigned weights (2w + 12 in [0, 24])
+// by the signed activations and adds neighbouring products into int16 (at most 2 * 24 * 127
+// = 6096 in size; the even and the odd values' sums together at most 12192, so nothing
+// saturates), and vpmaddwd by ones adds neighbouring int16 into the int32 lanes vpdpbusd
+// fills: lane k covers bytes 4k .. 4k + 3, the records' lane layout. A chunk of 4 blocks
+// is taken as two halves of 2 blocks (32 weight bytes, 8 lanes). Each token's sums run in
+// the same order whatever the tile's token count, so a token gets the same bits alone or in
+// a batch.
+
+// The weights of half a chunk of one row and their scales (lanes 0-3: the half's first
+// block, 4-7: its second).
+struct HalfChunkWeights {
+  __m256i low, high;  // 2w + 12 of the even / odd values of 2 blocks
+  __m256 scale;       // 2^(e - 127) per lane
+};
+
+// kHalf 0 or 1; `blocks` points at the half's first block, which has `count` (1 or 2)
+// blocks; `exponents` holds the chunk's scale bytes (0 past the last block).
+template <int kHalf>
+WARDEN_AVX2 inline HalfChunkWeights LoadHalfChunk(const uint8_t* blocks, uint32_t exponents, int count,
+                                                  __m256i table) {
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  // One block: only its 16 bytes are read (the row, or the matrix, may end there); the
+  // zero upper half's weights meet zero activations.
+  const __m256i packed =
+      count == 2 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks))
+                 : _mm256_inserti128_si256(_mm256_setzero_si256(),
+                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks)), 0);
+  HalfChunkWeights w;
+  w.low = _mm256_shuffle_epi8(table, _mm256_and_si256(packed, nibble));
+  w.high = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble));
+  // Exponent byte 2 * kHalf (2 * kHalf + 1) to the top byte of lanes 0-3 (4-7), then >> 1:
+  // e << 23 is the float 2^(e - 127) (e = 0 gives 0, e = 255 infinity).
+  constexpr int kFirst = (2 * kHalf) << 24 | 0x808080, kSecond = (2 * kHalf + 1) << 24 | 0x808080;
+  const __m256i spread = _mm256_setr_epi32(kFirst, kFirst, kFirst, kFirst, kSecond, kSecond, kSecond, kSecond);
+  w.scale = _mm256_castsi256_ps(
+      _mm256_srli_epi32(_mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(exponents)), spread), 1));
+  return w;
+}
+
+// The half chunk's integer dot products with one token (with the correction), times the
+// token's lane scales; the weights' scales are the caller's (shared by all tokens).
+template <int kHalf>
+WARDEN_AVX2 inline __m256 HalfChunkProduct(const HalfChunkWeights& w, const uint8_t* record) {
+  constexpr size_t kAt = kHalf * 32;  // bytes into each part of the record
+  const __m256i even =
+      _mm256_maddubs_epi16(w.low, _mm256_load_si256(reinterpret_cast<const __m256i*>(record + kEvenOffset + kAt)));
+  const __m256i odd =
+      _mm256_maddubs_epi16(w.high, _mm256_load_si256(reinterpret_cast<const __m256i*>(record + kOddOffset + kAt)));
+  const __m256i lanes = _mm256_madd_epi16(_mm256_add_epi16(even, odd), _mm256_set1_epi16(1));
+  const __m256i sum = _mm256_add_epi32(
+      lanes, _mm256_load_si256(reinterpret_cast<const __m256i*>(record + kCorrectionOffset + kAt)));
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(sum),
+                       _mm256_load_ps(reinterpret_cast<const float*>(record + kLaneScaleOffset + kAt)));
+}
+
+template <int kTokens, int kHalf>
+WARDEN_AVX2 inline void AddHalfChunk(const uint8_t* blocks, uint32_t exponents, int count, const uint8_t* records,
+                                     size_t token_stride, __m256i table, __m256 (&acc)[kTokens]) {
+  const HalfChunkWeights w = LoadHalfChunk<kHalf>(blocks, exponents, count, table);
+#pragma GCC unroll 8
+  for (int t = 0; t < kTokens; ++t) {
+    acc[t] = _mm256_fmadd_ps(HalfChunkProduct<kHalf>(w, records + t * token_stride), w.scale, acc[t]);
+  }
+}
+
+// One chunk (`count` blocks, 1 to 4) of one row against kTokens tokens, added to acc.
+template <int kTokens>
+WARDEN_AVX2 inline void AddChunkAvx2(const uint8_t* blocks, const uint8_t* exponent_bytes, int count,
+                                     const uint8_t* records, size_t token_stride, __m256i table,
+                                     __m256 (&acc)[kTokens]) {
+  uint32_t exponents = 0;
+  std::memcpy(&exponents, exponent_bytes, static_cast<size_t>(count));
+  AddHalfChunk<kTokens, 0>(blocks, exponents, std::min(count, 2), records, token_stride, table, acc);
+  if (count > 2) {
+    AddHalfChunk<kTokens, 1>(blocks + 2 * kBlockBytes, exponents, count - 2, records, token_stride, table, acc);
+  }
+}
+
+// One row against kTokens tokens; sums[token]. As RowTile: the full chunks are a loop of
+// their own, and the lookup table is loaded here (see RowTile on vzeroupper).
+template <int kTokens>
+WARDEN_AVX2 void RowTileAvx2(const uint8_t* blocks, const uint8_t* exponents, int nblocks,
+                             const QuantizedActivations& x, int token0, float* sums) {
+  const __m256i table = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(kWeightTable.bytes)));
+  const size_t token_stride = static_cast<size_t>(x.chunks) * kRecordBytes;
+  const uint8_t* records = x.Record(token0, 0);
+  __m256 acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
+  const int full_chunks = nblocks / kChunkBlocks;
+  constexpr size_t kChunkBytes = kChunkBlocks * kBlockBytes;
+  for (int c = 0; c < full_chunks; ++c) {
+    AddChunkAvx2<kTokens>(blocks + c * kChunkBytes, exponents + c * kChunkBlocks, kChunkBlocks,
+                          records + c * kRecordBytes, token_stride, table, acc);
+  }
+  if (full_chunks < x.chunks) {
+    AddChunkAvx2<kTokens>(blocks + full_chunks * kChunkBytes, exponents + full_chunks * kChunkBlocks,
+                          nblocks - full_chunks * kChunkBlocks, records + full_chunks * kRecordBytes, token_stride,
+                          table, acc);
+  }
+  for (int t = 0; t < kTokens; ++t) sums[t] = avx2_lanes::SumLanes(acc[t]);
+}
+
+WARDEN_AVX2 void RowsAvx2Impl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
+                              int64_t row_begin, int64_t row_end) {
+  const int nblocks = w.cols / kBlock;
+  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, 1, nullptr, bias, y,
+                           [&](int64_t r, int /*row_count: 1*/, int t0, int tokens, float* sums) {
+                             const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
+                             const uint8_t* exponents = w.scales + r * nblocks;
+                             row_kernels::WithTokenCount(tokens, [&](auto n) {
+                               RowTileAvx2<decltype(n)::value>(blocks, exponents, nblocks, x, t0, sums);
+                             });
+                           });
+}
+
 }  // namespace
 
 void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
@@ -181,6 +301,11 @@ void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const flo
 void RowsVnni(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y, int64_t row_begin,
               int64_t row_end) {
   RowsVnniImpl(w, x, bias, y, row_begin, row_end);
+}
+
+void RowsAvx2(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y, int64_t row_begin,
+              int64_t row_end) {
+  RowsAvx2Impl(w, x, bias, y, row_begin, row_end);
 }
 
 }  // namespace warden::model::mxfp4_int8

@@ -41,6 +41,9 @@ void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const flo
                   int64_t row_begin, int64_t row_end);
 void RowsVnni(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
               int64_t row_begin, int64_t row_end);
+// AVX2 (no VNNI): vpmaddubsw and vpmaddwd compute the same integer sums.
+void RowsAvx2(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
+              int64_t row_begin, int64_t row_end);
 
 }  // namespace warden::model::mxfp4_int8
 

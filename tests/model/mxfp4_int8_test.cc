@@ -1,5 +1,5 @@
 // The MXFP4 products with int8-quantised activations (Mxfp4Activations::kInt8, the fast
-// mode): the VNNI and the portable kernels agree; the result is within the error the
+// mode): the VNNI, AVX2 and portable kernels agree; the result is within the error the
 // quantisation allows of the double-precision product with the float x; non-finite input
 // stays visible.
 #include <gtest/gtest.h>
@@ -27,6 +27,13 @@ struct Shape {
 // gpt-oss hidden size (22 chunks and 2 blocks); odd row counts leave a row out of the pairs.
 constexpr Shape kShapes[] = {{37, 96}, {5, 32 * 37}, {9, 2880}};
 constexpr int kTokenCounts[] = {1, 2, 3, 8, 11};
+
+// Every kernel this CPU runs: portable, the best (VNNI or AVX2), and AVX2 asked for.
+std::vector<KernelIsa> Isas() {
+  std::vector<KernelIsa> isas = {KernelIsa::kPortable, KernelIsa::kBest};
+  if (CpuHasAvx2Fma()) isas.push_back(KernelIsa::kAvx2);
+  return isas;
+}
 
 std::vector<float> Product(const Mxfp4Matrix& w, const std::vector<float>& x, int m, const float* bias,
                            KernelIsa isa, Mxfp4Activations activations) {
@@ -72,7 +79,7 @@ TEST(Mxfp4Int8, ErrorStaysWithinTheQuantisationBoundInEveryIsa) {
       RandomMxfp4 w(shape.rows, shape.cols, rng);
       const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * shape.cols, rng, 3.0f);
       const std::vector<float> bias = RandomFloats(shape.rows, rng);
-      for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kBest}) {
+      for (KernelIsa isa : Isas()) {
         const std::vector<float> y = Product(w.matrix, x, m, bias.data(), isa, Mxfp4Activations::kInt8);
         EXPECT_LE(WorstErrorOverBound(w.matrix, x, m, bias, y), 1.0)
             << "cols=" << shape.cols << " m=" << m << " isa=" << static_cast<int>(isa);
@@ -97,18 +104,40 @@ TEST(Mxfp4Int8, QuantisationChangesTheResultOnlySlightly) {
   EXPECT_LT(largest_error, 0.01 * largest);
 }
 
-TEST(Mxfp4Int8, VnniAndPortableKernelsAgree) {
-  if (!CpuHasAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU: only the portable kernel runs";
+TEST(Mxfp4Int8, VectorAndPortableKernelsAgree) {
+  const std::vector<KernelIsa> isas = Isas();
+  if (isas.size() < 3) GTEST_SKIP() << "no AVX2 on this CPU: only the portable kernel runs";
   std::mt19937 rng(23);
   for (const Shape& shape : kShapes) {
     for (int m : kTokenCounts) {
       RandomMxfp4 w(shape.rows, shape.cols, rng);
       const std::vector<float> x = RandomFloats(static_cast<size_t>(m) * shape.cols, rng);
       const std::vector<float> portable = Product(w.matrix, x, m, nullptr, KernelIsa::kPortable, Mxfp4Activations::kInt8);
-      const std::vector<float> best = Product(w.matrix, x, m, nullptr, KernelIsa::kBest, Mxfp4Activations::kInt8);
-      for (size_t i = 0; i < portable.size(); ++i) {
-        // The same integer sums; only the float32 order of the block sums differs.
-        EXPECT_NEAR(best[i], portable[i], 1e-5 * (1.0 + std::fabs(portable[i]))) << "i=" << i << " m=" << m;
+      for (size_t k = 1; k < isas.size(); ++k) {
+        const std::vector<float> vector = Product(w.matrix, x, m, nullptr, isas[k], Mxfp4Activations::kInt8);
+        for (size_t i = 0; i < portable.size(); ++i) {
+          // The same integer sums; only the float32 order of the block sums differs.
+          EXPECT_NEAR(vector[i], portable[i], 1e-5 * (1.0 + std::fabs(portable[i])))
+              << "i=" << i << " m=" << m << " cols=" << shape.cols << " isa=" << static_cast<int>(isas[k]);
+        }
+      }
+    }
+  }
+}
+
+TEST(Mxfp4Int8, ATokenGetsTheSameBitsAloneOrInABatch) {
+  // The engine's sequences must not depend on what shares their step.
+  std::mt19937 rng(31);
+  RandomMxfp4 w(19, 2880, rng);
+  constexpr int kTokens = 11;  // a tile of 8 and one of 3
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(kTokens) * 2880, rng);
+  for (KernelIsa isa : Isas()) {
+    const std::vector<float> batch = Product(w.matrix, x, kTokens, nullptr, isa, Mxfp4Activations::kInt8);
+    for (int t : {0, 5, 9}) {
+      const std::vector<float> one(x.begin() + t * 2880, x.begin() + (t + 1) * 2880);
+      const std::vector<float> alone = Product(w.matrix, one, 1, nullptr, isa, Mxfp4Activations::kInt8);
+      for (int r = 0; r < 19; ++r) {
+        EXPECT_EQ(alone[r], batch[static_cast<size_t>(t) * 19 + r]) << "t=" << t << " r=" << r << " isa=" << static_cast<int>(isa);
       }
     }
   }
@@ -120,7 +149,7 @@ TEST(Mxfp4Int8, NonFiniteActivationMakesEveryOutputNaN) {
   for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     std::vector<float> x = RandomFloats(2 * 160, rng);
     x[160 + 70] = bad;  // token 1, block 2
-    for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kBest}) {
+    for (KernelIsa isa : Isas()) {
       const std::vector<float> y = Product(w.matrix, x, 2, nullptr, isa, Mxfp4Activations::kInt8);
       for (int r = 0; r < 6; ++r) {
         EXPECT_TRUE(std::isfinite(y[r])) << "token 0 is unaffected";
@@ -136,7 +165,7 @@ TEST(Mxfp4Int8, SubnormalBlockCountsAsZero) {
   RandomMxfp4 w(6, 96, rng);
   std::vector<float> x(96, 0.0f);
   for (int c = 32; c < 64; ++c) x[c] = (c % 3 == 0 ? 0.0f : 1e-40f) * (c % 2 == 0 ? 1.0f : -1.0f);
-  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kBest}) {
+  for (KernelIsa isa : Isas()) {
     const std::vector<float> y = Product(w.matrix, x, 1, nullptr, isa, Mxfp4Activations::kInt8);
     for (int r = 0; r < 6; ++r) EXPECT_EQ(y[r], 0.0f) << r;
   }
