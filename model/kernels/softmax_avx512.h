@@ -15,9 +15,10 @@ using row_kernels::kAllLanes;
 
 // exp(x) for x <= 0 (softmax arguments after subtracting the max): 2^k * e^r with
 // |r| <= ln2/2 and exp_polynomial.h's degree-7 Taylor polynomial for e^r (relative error
-// < 1e-7 before float rounding). Arguments below -100 give (nearly) zero.
+// < 1e-7 before float rounding). Arguments below -100 give (nearly) zero; a NaN stays NaN
+// (vmaxps returns its second operand when either is NaN, so x goes second).
 __attribute__((target("avx512f"))) inline __m512 ExpNonPositive(__m512 x) {
-  x = _mm512_maskz_max_ps(kAllLanes, x, _mm512_set1_ps(-100.0f));
+  x = _mm512_maskz_max_ps(kAllLanes, _mm512_set1_ps(-100.0f), x);
   const __m512 k = _mm512_maskz_roundscale_ps(kAllLanes, _mm512_mul_ps(x, _mm512_set1_ps(exp_polynomial::kLog2e)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(exp_polynomial::kLn2High), x);

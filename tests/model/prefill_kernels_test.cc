@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -145,6 +146,28 @@ TEST(AttendHead, SinkTakesMassWithoutValue) {
     std::vector<float> scores(1), out(d);
     AttendHead({q.data(), keys, values, 1, d, 1.0f, 0.0f}, scores.data(), out.data(), isa);
     for (float o : out) EXPECT_NEAR(o, 2.0f, 1e-6);
+  }
+}
+
+TEST(AttendHead, NanScoreMakesTheOutputNanInEveryKernel) {
+  // A NaN must stay visible (the engine reports non-finite logits), not turn into a
+  // position of weight 0: the AVX-512 exp once clamped its argument with a max that
+  // returned the bound for NaN.
+  const int n = 40, d = 64;
+  std::mt19937 rng(8);
+  const std::vector<float> q = RandomFloats(d, rng);
+  std::vector<float> k = RandomFloats(static_cast<size_t>(n) * d, rng);
+  const std::vector<float> v = RandomFloats(static_cast<size_t>(n) * d, rng);
+  k[17 * d + 5] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<const float*> keys(n), values(n);
+  for (int p = 0; p < n; ++p) {
+    keys[p] = k.data() + p * d;
+    values[p] = v.data() + p * d;
+  }
+  for (KernelIsa isa : AttentionIsas()) {
+    std::vector<float> scores(n), out(d);
+    AttendHead({q.data(), keys.data(), values.data(), n, d, 0.125f, 0.5f}, scores.data(), out.data(), isa);
+    for (int i = 0; i < d; ++i) EXPECT_TRUE(std::isnan(out[i])) << IsaName(isa) << " i=" << i << " " << out[i];
   }
 }
 
