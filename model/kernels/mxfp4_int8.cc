@@ -36,6 +36,22 @@ using namespace activation_record;  // NOLINT: the record layout's constants
 
 float WeightScale(uint8_t exponent) { return exponent == 0 ? 0.0f : mxfp4::ScaleTable()[exponent]; }
 
+// Runs tile(n, blocks, exponents, nblocks, token0, sums) for every row in [row_begin,
+// row_end) and every tile of at most kMaxTileTokens tokens (n: the tile's token count as an
+// integral_constant, for the kernels' RowTile templates), then adds the bias into y.
+template <typename Tile>
+void ForEachRowTile(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
+                    int64_t row_begin, int64_t row_end, Tile&& tile) {
+  const int nblocks = w.cols / kBlock;
+  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, 1, nullptr, bias, y,
+                           [&](int64_t r, int /*row_count: 1*/, int t0, int tokens, float* sums) {
+                             const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
+                             const uint8_t* exponents = w.scales + r * nblocks;
+                             row_kernels::WithTokenCount(
+                                 tokens, [&](auto n) { tile(n, blocks, exponents, nblocks, t0, sums); });
+                           });
+}
+
 // ---- VNNI kernel -------------------------------------------------------------------
 
 #define WARDEN_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
@@ -139,19 +155,6 @@ WARDEN_VNNI_TARGET void RowTile(const uint8_t* blocks, const uint8_t* exponents,
                       acc);
   }
   for (int t = 0; t < kTokens; ++t) sums[t] = row_kernels::SumLanes(acc[t]);
-}
-
-WARDEN_VNNI_TARGET void RowsVnniImpl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias,
-                                       float* y, int64_t row_begin, int64_t row_end) {
-  const int nblocks = w.cols / kBlock;
-  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, 1, nullptr, bias, y,
-                           [&](int64_t r, int /*row_count: 1*/, int t0, int tokens, float* sums) {
-                             const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
-                             const uint8_t* exponents = w.scales + r * nblocks;
-                             row_kernels::WithTokenCount(tokens, [&](auto n) {
-                               RowTile<decltype(n)::value>(blocks, exponents, nblocks, x, t0, sums);
-                             });
-                           });
 }
 
 // ---- AVX2 kernel -------------------------------------------------------------------
@@ -259,19 +262,6 @@ WARDEN_AVX2 void RowTileAvx2(const uint8_t* blocks, const uint8_t* exponents, in
   for (int t = 0; t < kTokens; ++t) sums[t] = avx2_lanes::SumLanes(acc[t]);
 }
 
-WARDEN_AVX2 void RowsAvx2Impl(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
-                              int64_t row_begin, int64_t row_end) {
-  const int nblocks = w.cols / kBlock;
-  row_kernels::ForRowTiles(row_begin, row_end, w.rows, x.tokens, 1, nullptr, bias, y,
-                           [&](int64_t r, int /*row_count: 1*/, int t0, int tokens, float* sums) {
-                             const uint8_t* blocks = w.blocks + r * nblocks * kBlockBytes;
-                             const uint8_t* exponents = w.scales + r * nblocks;
-                             row_kernels::WithTokenCount(tokens, [&](auto n) {
-                               RowTileAvx2<decltype(n)::value>(blocks, exponents, nblocks, x, t0, sums);
-                             });
-                           });
-}
-
 }  // namespace
 
 void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y,
@@ -300,12 +290,18 @@ void RowsPortable(const Mxfp4Matrix& w, const QuantizedActivations& x, const flo
 
 void RowsVnni(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y, int64_t row_begin,
               int64_t row_end) {
-  RowsVnniImpl(w, x, bias, y, row_begin, row_end);
+  ForEachRowTile(w, x, bias, y, row_begin, row_end,
+                 [&x](auto n, const uint8_t* blocks, const uint8_t* exponents, int nblocks, int t0, float* sums) {
+                   RowTile<decltype(n)::value>(blocks, exponents, nblocks, x, t0, sums);
+                 });
 }
 
 void RowsAvx2(const Mxfp4Matrix& w, const QuantizedActivations& x, const float* bias, float* y, int64_t row_begin,
               int64_t row_end) {
-  RowsAvx2Impl(w, x, bias, y, row_begin, row_end);
+  ForEachRowTile(w, x, bias, y, row_begin, row_end,
+                 [&x](auto n, const uint8_t* blocks, const uint8_t* exponents, int nblocks, int t0, float* sums) {
+                   RowTileAvx2<decltype(n)::value>(blocks, exponents, nblocks, x, t0, sums);
+                 });
 }
 
 }  // namespace warden::model::mxfp4_int8
