@@ -72,8 +72,8 @@ namespace warden::model {
 
 // Which implementation a kernel runs; kBest is the fastest the CPU supports.
 // kAvx2: the AVX2 + FMA kernels where a kernel has them (avx2_rows.h: the bf16 and MXFP4
-// rows with float32 x, their tiled prefill product, the int8 dense rows), the portable code
-// elsewhere (attention, the int8 expert kernel).
+// rows with float32 x, their tiled prefill product, the int8 dense rows; attention_avx2.h;
+// mxfp4_int8.h's int8 expert rows), the portable code elsewhere.
 enum class KernelIsa { kPortable, kAvx512, kBest, kAvx2 };
 
 // Whether a kernel should run its AVX-512 code for `isa`: an explicit request is obeyed
@@ -87,8 +87,9 @@ bool UsesAvx2(KernelIsa isa);
 // How the packed kernel takes x:
 //  - kFloat32: as given, float32 products (the exact mode);
 //  - kInt8: quantised to int8 per 32-value block, error <= 1/254 of the block's largest
-//    |x| (the fast mode); VNNI integer products, fewer operations per weight (mxfp4_int8.h).
-//    Without AVX-512 VNNI (or under kPortable) a portable version computes the same sums.
+//    |x| (the fast mode); integer products, fewer operations per weight (mxfp4_int8.h):
+//    VNNI, or AVX2 (kBest without VNNI, or kAvx2); under kPortable, or on a CPU with
+//    neither, a portable version computes the same sums.
 enum class Mxfp4Activations { kFloat32, kInt8 };
 
 // x is [m, w.cols] row-major, y is [m, w.rows]; bias may be null. w.cols % 32 == 0.

@@ -10,6 +10,13 @@
 // matrix from cache 25 -> 38 GB/s; the full model's experts from DRAM 12.6-14 -> 14.6-16.7
 // GB/s; fast-mode decode of the full 20b shape +5 to +14 % (alternating runs, 5.48 -> 5.88
 // tok/s median).
+// Without VNNI (AVX2 CPUs: AMD Zen 2/3) vpmaddubsw + vpmaddwd compute the same integer sums
+// from the same records (about eight operations per token and 64 weights, besides the
+// decode). On a 2-core Zen 3, 5760 x 2880 from DRAM, 2 threads, one token: the float32 AVX2
+// kernel 7.8-10.8 GB/s, this 11.2-12.3 (one thread in L2: 5.1 -> 10.9); full 20b `fast`
+// decode (alternating runs) 3.64 / 3.65 -> 3.98 / 4.44 tokens/s, batch 8 6.45 / 6.87 ->
+// 8.05 / 9.00. Measured and dropped there: a second accumulator chain per token (no
+// change), per-block scales broadcast from a float table with a blend (m = 1 half as fast).
 //
 // Activations are quantised per token and per 32-value block (quantized_activations.h):
 // the error is at most 1/254 of the block's largest |x|. This is the fast weight mode's
