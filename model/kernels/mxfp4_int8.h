@@ -16,7 +16,10 @@
 // kernel 7.8-10.8 GB/s, this 11.2-12.3 (one thread in L2: 5.1 -> 10.9); full 20b `fast`
 // decode (alternating runs) 3.64 / 3.65 -> 3.98 / 4.44 tokens/s, batch 8 6.45 / 6.87 ->
 // 8.05 / 9.00. Measured and dropped there: a second accumulator chain per token (no
-// change), per-block scales broadcast from a float table with a blend (m = 1 half as fast).
+// change), per-block scales broadcast from a float table with a blend (m = 1 half as fast),
+// the VNNI kernel's two software prefetches (kernels_bench from DRAM, 2 threads, one token
+// 10.8-13.5 -> 14.7-17.5 GB/s, but the full 20b `fast` decode in alternating runs 5.65 /
+// 4.85 without, 4.49 / 5.18 tokens/s with: no gain in the model).
 //
 // Activations are quantised per token and per 32-value block (quantized_activations.h):
 // the error is at most 1/254 of the block's largest |x|. This is the fast weight mode's
