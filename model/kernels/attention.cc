@@ -8,6 +8,7 @@
 #include "model/kernels/attention_avx2.h"
 #include "model/kernels/cpu_features.h"
 #include "model/kernels/softmax_avx512.h"
+#include "model/kernels/softmax_scores.h"
 #include "model/kernels/row_kernels.h"
 
 namespace warden::model {
@@ -16,6 +17,7 @@ namespace {
 using row_kernels::kAllLanes;
 using row_kernels::SumLanes;
 using softmax_avx512::ExpInPlaceAvx512;
+using softmax_scores::ExpScoresAndInverse;
 
 void AttendPortable(const AttentionHeadInput& in, float* scores, float* out) {
   const int d = in.head_dim;
@@ -115,10 +117,7 @@ template <int kVecs>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendAvx512(const AttentionHeadInput& in,
                                                                                 float* scores, float* out) {
   ScoresAvx512<kVecs>(in, scores);
-  float max = in.sink;
-  for (int p = 0; p < in.n; ++p) max = std::max(max, scores[p]);
-  // The softmax's normalisation is applied once to the output, not to every weight.
-  const float inverse = 1.0f / (ExpInPlaceAvx512(scores, in.n, max) + std::exp(in.sink - max));
+  const float inverse = ExpScoresAndInverse(scores, in.n, in.sink, ExpInPlaceAvx512);
   WeightedValuesAvx512<kVecs>(in, scores, inverse, out);
 }
 
@@ -151,10 +150,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void AttendGroupAv
   }
   float inverse[kMaxGroupHeads];
   for (int h = 0; h < in.heads; ++h) {
-    float* head_scores = scores + static_cast<size_t>(h) * n;
-    float max = in.sinks[h];
-    for (int p = 0; p < n; ++p) max = std::max(max, head_scores[p]);
-    inverse[h] = 1.0f / (ExpInPlaceAvx512(head_scores, n, max) + std::exp(in.sinks[h] - max));
+    inverse[h] = ExpScoresAndInverse(scores + static_cast<size_t>(h) * n, n, in.sinks[h], ExpInPlaceAvx512);
   }
   // Accumulators per head: even[kVecs], odd[kVecs], as WeightedValuesAvx512 keeps them.
   alignas(64) float state[kMaxGroupHeads][2][kVecs][16];

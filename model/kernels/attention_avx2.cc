@@ -3,11 +3,11 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
 #include <utility>
 
 #include "model/kernels/avx2_lanes.h"
 #include "model/kernels/exp_polynomial.h"
+#include "model/kernels/softmax_scores.h"
 
 namespace warden::model::attention_avx2 {
 namespace {
@@ -126,11 +126,7 @@ WARDEN_AVX2 void Attend(const AttentionGroupInput& in, float* scores, float* out
   }
   float inverse[kMaxHeads];
   for (int h = 0; h < in.heads; ++h) {
-    float* head_scores = scores + static_cast<size_t>(h) * n;
-    float max = in.sinks[h];
-    for (int p = 0; p < n; ++p) max = std::max(max, head_scores[p]);
-    // The softmax's normalisation is applied once to the output, not to every weight.
-    inverse[h] = 1.0f / (ExpInPlace(head_scores, n, max) + std::exp(in.sinks[h] - max));
+    inverse[h] = softmax_scores::ExpScoresAndInverse(scores + static_cast<size_t>(h) * n, n, in.sinks[h], ExpInPlace);
   }
   alignas(32) float acc[kMaxHeads][8 * kVecs];
   for (int h = 0; h < in.heads; ++h) std::fill(acc[h], acc[h] + 8 * kVecs, 0.0f);
