@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "model/kernels/aligned_vector.h"
 #include "model/kernels/amx_dense.h"
 #include "model/kernels/attention.h"
@@ -33,6 +34,15 @@ bool PickIsa(benchmark::State& state, int64_t arg, KernelIsa* isa) {
     state.SkipWithError("this CPU cannot run the kernel");
     return false;
   }
+  return true;
+}
+
+// When `status` is not OK, skips the benchmark with the kernel's own message (a path this
+// CPU cannot run says which feature it lacks) and returns true: the caller then leaves its
+// timing loop. SkipWithError copies the message.
+bool SkippedOnError(benchmark::State& state, const absl::Status& status) {
+  if (status.ok()) return false;
+  state.SkipWithError(status.ToString().c_str());
   return true;
 }
 
@@ -74,7 +84,7 @@ void BM_ExpertMatmul(benchmark::State& state) {
   std::vector<float> x(static_cast<size_t>(m) * cols, 0.5f), y(static_cast<size_t>(m) * rows);
   const Mxfp4Matrix w{blocks.data(), scales.data(), rows, cols};
   for (auto _ : state) {
-    if (!ExpertMatmul(**ctx, w, x.data(), m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
+    if (SkippedOnError(state, ExpertMatmul(**ctx, w, x.data(), m, nullptr, y.data(), path))) break;
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
@@ -180,7 +190,7 @@ void BM_DenseMatmul(benchmark::State& state) {
   constexpr DensePath kPaths[] = {DensePath::kDirect, DensePath::kOneDnn, DensePath::kOneDnnRounded};
   const DensePath path = kPaths[state.range(1)];
   for (auto _ : state) {
-    if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path).ok()) state.SkipWithError("failed");
+    if (SkippedOnError(state, DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path))) break;
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOPs"] = benchmark::Counter(2.0 * rows * cols * m * state.iterations() / 1e9, benchmark::Counter::kIsRate);
@@ -292,8 +302,8 @@ void BM_DenseDecodeFromMemory(benchmark::State& state) {
   int i = 0;
   for (auto _ : state) {
     const Bf16Matrix matrix{w.data() + elements * i, rows, cols};
-    if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), DensePath::kDirect, isa).ok()) {
-      state.SkipWithError("failed");
+    if (SkippedOnError(state, DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), DensePath::kDirect, isa))) {
+      break;
     }
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % count;
@@ -323,9 +333,7 @@ void BM_DenseFloatRowsFromMemory(benchmark::State& state) {
   int i = 0;
   for (auto _ : state) {
     const Bf16Matrix matrix{w.data() + elements * i, rows, cols};
-    if (!DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path).ok()) {
-      state.SkipWithError("failed");
-    }
+    if (SkippedOnError(state, DenseMatmul(**ctx, matrix, x.data(), m, nullptr, y.data(), path))) break;
     benchmark::DoNotOptimize(y.data());
     i = (i + 1) % count;
   }
