@@ -64,11 +64,11 @@ void Mxfp4Rows(const Mxfp4Matrix& w, const float* xs, int m, const float* bias, 
 // -> 24.0-24.1 tokens/s in alternating runs). Measured and dropped (same bench, from memory,
 // two threads, alternating, GB/s at 1 / 2 / 8 tokens): two rows of W against four tokens at
 // a time, their eight chunk sums reduced into one vector by vphaddd and folded as eight lanes
-// (14.6-15.9 / 12.3-13.2 / 4.4-6.1 before, 8.8-9.8 / 8.1-8.8 / 4.4-4.7 after); this loop with
+// (14.6-15.9 / 12.3-13.2 / 4.4-6.1 before, 8.8-9.8 / 8.1-8.9 / 4.4-4.7 after); this loop with
 // four tokens' sums reduced and folded together (no change beyond noise, one thread in L2).
-// Both compute the same bits (the integer sums are exact). In L2 the loop spends ~15-17
-// cycles per token and 128 weights at 4-16 tokens, whose 8 vpmaddwd this core retires at 2
-// per cycle in a register-only loop: the bound is not the multiplies, and without PMU
+// Both compute the same bits (the integer sums are exact). In L2 the loop spends ~12-17
+// cycles (at ~2.9 GHz) per token and 128 weights at 4-16 tokens, whose 8 vpmaddwd this core
+// retires at 2 per cycle in a register-only loop: the bound is not the multiplies, and without PMU
 // counters in this VM it was not found.
 void Int8Rows(const Int8Matrix& w, const int8_dense_tiles::Int16Activations& x, const float* bias, float* y,
               int64_t row_begin, int64_t row_end);
