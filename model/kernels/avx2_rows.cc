@@ -128,20 +128,6 @@ WARDEN_AVX2 void TileDotAny(int rows_of_x, int rows_of_w, const RowsOfW& w, cons
   kKernels[rows_of_x - 1][rows_of_w - 1](w, x, ldx, c0, c1, cols, saved, finish, out, ldo);
 }
 
-// Rows r .. r + n - 1 of W as float32 in the pair layout, row j at out + j * ldw.
-WARDEN_AVX2 void WidenRows(const Bf16Matrix& w, int64_t r, int n, float* out, int64_t ldw) {
-  const Bf16RowsOfW rows{w.data + r * w.cols, w.cols};
-  for (int j = 0; j < n; ++j) {
-    float* dst = out + j * ldw;
-    int64_t c = 0;
-    for (; c + 16 <= w.cols; c += 16) {
-      _mm256_store_ps(dst + c, rows.Even(j, c));
-      _mm256_store_ps(dst + c + 8, rows.Odd(j, c));
-    }
-    for (; c < w.cols; ++c) dst[c] = rows.At(j, c);
-  }
-}
-
 // Rows of x per block: 36 x 2880 floats (405 KiB) stay in a core's L2 while the tiles of
 // W pass over them.
 constexpr int kTiledRowsOfX = 36;
@@ -221,19 +207,15 @@ void Bf16PairLayout(const float* x, int m, int cols, float* out) {
 
 WARDEN_AVX2 void Bf16Rows(const Bf16Matrix& w, const float* x, int m, const float* bias, float* y, int64_t row_begin,
                           int64_t row_end) {
-  if (m >= kTiledMinRows) {
-    // Widened once per block of rows of x, so the FMAs of its twelve pairs read plain floats.
-    const int64_t ldw = (w.cols + 7) / 8 * 8;
-    float* tile = TileBuffer(ldw);
-    TiledRows(w.rows, w.cols, x, m, bias, y, row_begin, row_end, kTiledRowsOfX, w.cols, [&](int64_t r, int n) {
-      WidenRows(w, r, n, tile, ldw);
-      return FloatRowsOfW{tile, ldw};
-    });
-    return;
-  }
-  // Few rows of x (decode): W widened in registers as it is read, in slices of 512 columns
-  // (four rows of W: 4 KiB, 31 rows of x: 62 KiB).
-  TiledRows(w.rows, w.cols, x, m, bias, y, row_begin, row_end, kTiledMinRows, kSliceCols,
+  // W is widened in registers as it is read. Many rows of x (a prefill): blocks of
+  // kTiledRowsOfX of them in L2, each tile's whole rows at once (four rows of bf16: 22.5 KiB
+  // at 2880 columns, in L1 while the block's rows pass; the float32 copy the tile was once
+  // widened into per block took 45 KiB, beyond L1, and a pass of its own). Few rows (decode):
+  // slices of 512 columns (four rows of W: 4 KiB, 31 rows of x: 62 KiB). Either way each
+  // pair's sum runs in TileDot's one order.
+  const bool prefill = m >= kTiledMinRows;
+  TiledRows(w.rows, w.cols, x, m, bias, y, row_begin, row_end, prefill ? kTiledRowsOfX : kTiledMinRows,
+            prefill ? w.cols : kSliceCols,
             [&w](int64_t r, int) { return Bf16RowsOfW{w.data + r * w.cols, w.cols}; });
 }
 

@@ -16,9 +16,16 @@
 
 namespace warden::model::avx2_rows {
 
-// From this many rows of x (a prefill's: the engine rounds those to bf16 values) both
-// kernels widen or decode 4 rows of W into the thread's buffer once for every 36 rows of x;
-// below it W is widened or decoded in registers as it is read.
+// From this many rows of x (a prefill's: the engine rounds those to bf16 values) the MXFP4
+// kernel decodes 4 rows of W into the thread's buffer once for every 36 rows of x, and the
+// bf16 kernel reads whole rows of a 4-row tile (in L1) for blocks of 36 rows of x; below it
+// both widen or decode W in registers as it is read, in column slices. Measured (session 31,
+// kernels_bench, 2 threads, 4096 x 2880, alternating): the bf16 prefill reading bf16 tiles
+// in L1 instead of widening each into a float32 buffer (45 KiB, beyond L1) once per block,
+// 64 rows 78-88 -> 80-97 GFLOP/s, 512 rows 83-91 -> 93-101 (same bits: the same TileDot;
+// `oss logits`, 200 tokens, --layers 4: identical bytes). The model's prefill, whose bf16
+// products are ~1/5 of its multiply-adds, did not move beyond noise (`oss bench --layers 4`,
+// 512 tokens: 84.9 / 89.3 -> 86.9 / 88.7 tokens/s).
 inline constexpr int kTiledMinRows = 32;
 
 // x ([m, cols]) rewritten for Bf16Rows: within each whole 16 columns, the 8 even columns then
@@ -30,7 +37,7 @@ void Bf16PairLayout(const float* x, int m, int cols, float* out);
 // ([m, cols], as Bf16PairLayout lays it out): y[t * w.rows + r] = W[r] . x[t] + bias[r]
 // (bias may be null). Four rows of W against three rows of x at a time, one accumulator per
 // pair; each pair's sum runs in one order whatever m is, so a row of x gets the same bits
-// alone or beside any number of others. Below kTiledMinRows rows of x, the tile four rows of
+// alone or beside any number of others. The tile four rows of
 // W below is prefetched as a tile is read. kernels_bench (2 cores, AMD EPYC, AVX2), 4096 x
 // 2880 from memory, two threads, GB/s of weights against the previous kernel (two
 // accumulators per row of x, eight bf16 zero-extended per load, four rows of x per row of W):
