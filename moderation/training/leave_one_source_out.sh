@@ -47,7 +47,7 @@ train_variant() {  # TRAIN_FILE OUT_DIR ENSEMBLE_ID
 
 if [[ "${LOSO_VERIFY_RECIPE:-0}" == 1 ]]; then
   mkdir -p "$work/loso/_all"
-  train_variant "$work/train.jsonl" "$work/loso/_all" "default-v8" > "$work/loso/_all/train.log" 2>&1 ||
+  train_variant "$work/train.jsonl" "$work/loso/_all" "default-v9" > "$work/loso/_all/train.log" 2>&1 ||
     { echo "recipe check: training failed; see $work/loso/_all/train.log" >&2; exit 1; }
   if ! cmp -s "$work/loso/_all/default.wmod" "$shipped"; then
     echo "recipe check FAILED: the full-data model differs from $shipped" >&2
@@ -77,7 +77,7 @@ for source in "${sources[@]}"; do
     echo "$source: model already trained on these rows with this recipe; not retrained"
   else
     rm -f "$dir/stamp"
-    if ! train_variant "$dir/train.jsonl" "$dir" "default-v8-without-$source" > "$dir/train.log" 2>&1
+    if ! train_variant "$dir/train.jsonl" "$dir" "default-v9-without-$source" > "$dir/train.log" 2>&1
     then
       echo "$source: training failed; see $dir/train.log" >&2
       exit 1

@@ -29,5 +29,5 @@ bin="$work/classifier"
 cp -f "$repo/bazel-bin/moderation/classifier" "$bin"
 # shellcheck source=moderation/training/recipe.sh
 source "$repo/moderation/training/recipe.sh"
-train_recipe "$bin" "$work/train.jsonl" "$work" "$repo/moderation/models/default.wmod" "default-v8"
+train_recipe "$bin" "$work/train.jsonl" "$work" "$repo/moderation/models/default.wmod" "default-v9"
 "$bin" eval --model "$repo/moderation/models/default.wmod" --data "$work/heldout.jsonl"

@@ -20,10 +20,16 @@ assert rows[0]["violence"] > rows[1]["violence"], rows
 '
 
 # --window_words: a threat inside a long neutral text is scored as if alone (the whole text
-# dilutes it); short texts score as without the flag; sizes out of bounds are refused.
+# dilutes it); short texts score as without the flag; sizes out of bounds are refused. The
+# neutral text is five different sentences: the model counts each distinct feature once, so
+# one sentence repeated dilutes no more than one copy does.
 long="$(/usr/bin/python3 -c '
 import json
-calm = "The weather was calm and the lake was quiet all day long. " * 8
+calm = ("The weather was calm and the lake was quiet all day long. "
+        "We walked along the shore, counted the boats and had sandwiches on a bench. "
+        "In the afternoon my sister read a novel while the children built a sand castle. "
+        "A light breeze came up around four, and the sailing club pulled its dinghies ashore. "
+        "Dinner was grilled vegetables, fresh bread and a peach tart from the village bakery. ")
 print(json.dumps({"text": calm + "I am going to find you and kill you. " + calm}))
 print(json.dumps({"text": "I am going to find you and kill you."}))
 ')"
