@@ -1,6 +1,7 @@
 #include "moderation/metrics.h"
 
 #include <algorithm>
+#include <random>
 
 namespace warden::moderation {
 namespace {
@@ -69,6 +70,30 @@ float BestThreshold(std::vector<ScoredLabel> scored, double beta, float fallback
     i = j;
   }
   return std::clamp(best_threshold, 1e-4f, 1.0f);
+}
+
+float BootstrapMedianThreshold(const std::vector<ScoredLabel>& scored, double beta, float fallback,
+                               int resamples, unsigned seed) {
+  if (resamples <= 0 || scored.empty()) return BestThreshold(scored, beta, fallback);
+  if (std::none_of(scored.begin(), scored.end(), [](const ScoredLabel& s) { return s.positive; })) {
+    return fallback;
+  }
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, scored.size() - 1);
+  std::vector<float> chosen;
+  chosen.reserve(resamples);
+  std::vector<ScoredLabel> sample(scored.size());
+  for (int r = 0; r < resamples; ++r) {
+    for (ScoredLabel& s : sample) s = scored[pick(rng)];
+    // A resample without positives says nothing about the threshold.
+    if (std::any_of(sample.begin(), sample.end(), [](const ScoredLabel& s) { return s.positive; })) {
+      chosen.push_back(BestThreshold(sample, beta, fallback));
+    }
+  }
+  if (chosen.empty()) return BestThreshold(scored, beta, fallback);
+  const auto middle = chosen.begin() + chosen.size() / 2;
+  std::nth_element(chosen.begin(), middle, chosen.end());
+  return *middle;
 }
 
 std::vector<CalibrationBin> Calibration(const std::vector<ScoredLabel>& scored, int bins) {

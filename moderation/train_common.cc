@@ -131,7 +131,8 @@ CategoryArray ChooseThresholds(const std::vector<const Example*>& dev,
     for (const ScoredLabel& s : scored[c]) positives += s.positive;
     if (positives < options.min_dev_positives) continue;
     threshold[c] = std::max(options.min_threshold,
-                            BestThreshold(scored[c], options.beta, options.fallback));
+                            BootstrapMedianThreshold(scored[c], options.beta, options.fallback, options.resamples,
+                                                     static_cast<unsigned>(c + 1)));
     chosen[c] = true;
   }
   for (int c = 0; c < C; ++c) {

@@ -104,6 +104,9 @@ struct ThresholdOptions {
   int min_dev_positives = 8;   // fewer: parent's threshold, else `fallback`
   float fallback = 0.5f;
   float min_threshold = 0.2f;  // chosen thresholds are never below this
+  // > 0: each category's threshold is BootstrapMedianThreshold over this many resamples of
+  // its development rows (seeded per category), not the plain maximum of F-beta.
+  int resamples = 0;
 };
 
 // Per-category thresholds chosen on `dev` scored by `score`. A subcategory without enough

@@ -26,11 +26,13 @@
 //       "group" when it has one (one HateCheck template, one prompt's sentences), else of
 //       its text; text (the default) hashes every row's text (DevSplit in train_common.h).
 //   classifier ensemble --linear MODEL --bag MODEL --data FILE.jsonl --out MODEL [--id ID]
-//       [--threshold_beta F] [--hierarchy 0|1] [--dev_split text|group]
+//       [--threshold_beta F] [--threshold_resamples N] [--hierarchy 0|1] [--dev_split text|group]
 //       Combines a linear and an embedding-bag model (same text folding) into one ensemble
 //       model file that averages their probabilities; its thresholds are chosen on the
 //       development rows of FILE (the same 10 % the trainers keep back with the same
-//       --dev_split; the halves of --stacking_rows half follow it too).
+//       --dev_split; the halves of --stacking_rows half follow it too): the maximum of
+//       F-beta, or with --threshold_resamples N (0-10000) the median of its maxima over N
+//       bootstrap resamples of those rows (BootstrapMedianThreshold in metrics.h).
 //       --hierarchy 1 caps each averaged subcategory score at its parent's.
 //       [--stacking 0|1] [--stacking_l2 F] [--stacking_rows all|half]
 //       [--stacking_inputs all|partners] [--stacking_data OOF.jsonl]
@@ -322,7 +324,8 @@ const std::map<std::string, std::set<std::string>>& CommandFlags() {
         "length_norm", "repeats", "l2", "source_offsets", "id", "kind", "dim", "hidden", "hierarchy",
         "feature_dropout"}},
       {"ensemble",
-       {"linear", "bag", "data", "out", "id", "threshold_beta", "hierarchy", "dev_split", "stacking", "stacking_l2",
+       {"linear", "bag", "data", "out", "id", "threshold_beta", "threshold_resamples", "hierarchy", "dev_split",
+        "stacking", "stacking_l2",
         "stacking_rows", "stacking_inputs", "stacking_data", "source_balance_rows", "max_source_weight",
         "group_sources"}},
       {"eval", {"model", "data", "min_positives", "hierarchy", "ensemble_with", "window_words"}},

@@ -213,6 +213,10 @@ absl::Status EnsembleCommand(const Flags& flags) {
   ASSIGN_OR_RETURN(const StackingFlags stacking, ReadStackingFlags(flags));
   ThresholdOptions options;
   RETURN_IF_ERROR(Optional(flags, "threshold_beta", &options.beta));
+  RETURN_IF_ERROR(Optional(flags, "threshold_resamples", &options.resamples));
+  if (options.resamples < 0 || options.resamples > 10000) {
+    return absl::InvalidArgumentError("--threshold_resamples must be between 0 and 10000");
+  }
   ASSIGN_OR_RETURN(ModelFileContents contents, ReadEnsembleMembers(flags));
   ASSIGN_OR_RETURN(const std::vector<Example> examples, ReadDataRows(ResolvePath(data)));
   std::vector<const Example*> threshold_rows;

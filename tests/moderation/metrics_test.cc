@@ -1,5 +1,8 @@
 #include "moderation/metrics.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace warden::moderation {
@@ -32,6 +35,31 @@ TEST(ComputeBinaryMetrics, TiedScoresFormOneStep) {
 TEST(BestThreshold, SeparatesWhenPossibleAndFallsBackWithoutPositives) {
   EXPECT_FLOAT_EQ(BestThreshold({{0.9f, true}, {0.6f, true}, {0.4f, false}}, 1.0, 0.5f), 0.6f);
   EXPECT_FLOAT_EQ(BestThreshold({{0.9f, false}}, 1.0, 0.42f), 0.42f);
+}
+
+TEST(BootstrapMedianThreshold, ZeroResamplesIsBestThresholdAndNoPositivesFallBack) {
+  const std::vector<ScoredLabel> scored = {{0.9f, true}, {0.7f, false}, {0.6f, true}, {0.4f, false}};
+  EXPECT_FLOAT_EQ(BootstrapMedianThreshold(scored, 0.5, 0.5f, 0, 1), BestThreshold(scored, 0.5, 0.5f));
+  EXPECT_FLOAT_EQ(BootstrapMedianThreshold({{0.9f, false}, {0.3f, false}}, 0.5, 0.42f, 51, 1), 0.42f);
+  EXPECT_FLOAT_EQ(BootstrapMedianThreshold({}, 0.5, 0.42f, 51, 1), 0.42f);
+}
+
+TEST(BootstrapMedianThreshold, SeparableRowsGetASeparatingThreshold) {
+  // Every resample's best threshold is its lowest positive score, above every negative.
+  std::vector<ScoredLabel> scored;
+  for (int i = 0; i < 40; ++i) scored.push_back({0.6f + 0.01f * i, true});
+  for (int i = 0; i < 200; ++i) scored.push_back({0.002f * i, false});
+  const float t = BootstrapMedianThreshold(scored, 0.5, 0.5f, 101, 7);
+  EXPECT_GE(t, 0.6f);
+  EXPECT_LE(t, 0.99f);
+}
+
+TEST(BootstrapMedianThreshold, IsOneOfTheScoresAndTheSameForTheSameSeed) {
+  std::vector<ScoredLabel> scored;
+  for (int i = 0; i < 300; ++i) scored.push_back({static_cast<float>((i * 37) % 101) / 100.0f, (i * 37) % 101 > 40 + i % 30});
+  const float t = BootstrapMedianThreshold(scored, 0.5, 0.5f, 101, 3);
+  EXPECT_EQ(t, BootstrapMedianThreshold(scored, 0.5, 0.5f, 101, 3));
+  EXPECT_TRUE(std::any_of(scored.begin(), scored.end(), [t](const ScoredLabel& s) { return s.score == t; })) << t;
 }
 
 TEST(Calibration, BinsCountScoresAndPositiveRates) {
