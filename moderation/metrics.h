@@ -32,11 +32,11 @@ float BestThreshold(std::vector<ScoredLabel> scored, double beta, float fallback
 
 // The median of BestThreshold over `resamples` bootstrap resamples of `scored` (rows drawn
 // with replacement, as many as there are; std::mt19937 seeded with `seed`, so the same
-// inputs give the same threshold). Where F-beta is nearly flat over a range of thresholds,
-// the plain maximum jumps across that range with a few development rows (default-v9's
-// harassment/threatening threshold moved 0.46 -> 0.60 when unrelated rows were added); the
-// median of the resamples' maxima sits where most of them agree. `fallback` without
-// positives; resamples <= 0 is BestThreshold itself.
+// inputs and standard library give the same threshold). Where F-beta is nearly flat over a
+// range of thresholds, the plain maximum jumps across that range with a few development
+// rows (in a default-v9 candidate the harassment/threatening threshold moved 0.46 -> 0.60
+// when unrelated rows were added); the median of the resamples' maxima sits where most of
+// them agree. `fallback` without positives; resamples <= 0 is BestThreshold itself.
 float BootstrapMedianThreshold(const std::vector<ScoredLabel>& scored, double beta, float fallback,
                                int resamples, unsigned seed);
 

@@ -56,7 +56,10 @@ TEST(BootstrapMedianThreshold, SeparableRowsGetASeparatingThreshold) {
 
 TEST(BootstrapMedianThreshold, IsOneOfTheScoresAndTheSameForTheSameSeed) {
   std::vector<ScoredLabel> scored;
-  for (int i = 0; i < 300; ++i) scored.push_back({static_cast<float>((i * 37) % 101) / 100.0f, (i * 37) % 101 > 40 + i % 30});
+  for (int i = 0; i < 300; ++i) {
+    const int level = (i * 37) % 101;  // scores 0.00-1.00, positives overlapping negatives
+    scored.push_back({level / 100.0f, level > 40 + i % 30});
+  }
   const float t = BootstrapMedianThreshold(scored, 0.5, 0.5f, 101, 3);
   EXPECT_EQ(t, BootstrapMedianThreshold(scored, 0.5, 0.5f, 101, 3));
   EXPECT_TRUE(std::any_of(scored.begin(), scored.end(), [t](const ScoredLabel& s) { return s.score == t; })) << t;
