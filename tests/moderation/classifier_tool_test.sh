@@ -123,6 +123,22 @@ for m in once bag_once ens_once; do
   [ "$version" = 3 ] || { echo "$m.wmod has format version $version, expected 3"; exit 1; }
 done
 [ "$(od -An -tu4 -j4 -N4 "$tmp/tiny.wmod" | tr -d ' ')" = 1 ] || { echo "tiny.wmod is not version 1"; exit 1; }
+
+# --threshold_resamples (bootstrap-median thresholds, the shipped recipe's 101): the same
+# bytes twice; out-of-range or non-numeric counts are refused with the flag's name.
+for n in 1 2; do
+  "$bin" ensemble --linear "$tmp/once.wmod" --bag "$tmp/bag_once.wmod" --data "$data" \
+    --threshold_resamples 31 --out "$tmp/boot$n.wmod" 2>/dev/null
+done
+cmp "$tmp/boot1.wmod" "$tmp/boot2.wmod" || { echo "--threshold_resamples is not deterministic"; exit 1; }
+for bad in -1 10001 x; do
+  if "$bin" ensemble --linear "$tmp/once.wmod" --bag "$tmp/bag_once.wmod" --data "$data" \
+      --threshold_resamples "$bad" --out "$tmp/x.wmod" 2>"$tmp/resamples.err"; then
+    echo "--threshold_resamples $bad accepted"; exit 1
+  fi
+  grep -q "threshold_resamples" "$tmp/resamples.err" ||
+    { echo "unclear --threshold_resamples $bad error: $(cat "$tmp/resamples.err")"; exit 1; }
+done
 printf '%s\n' '{"text": "I will kill you"}' | "$bin" score --model "$tmp/ens_once.wmod" | grep -c '"violence"' >/dev/null
 set +e
 "$bin" train --data "$data" --out "$tmp/x.wmod" --repeats 2 2>/dev/null
